@@ -1,0 +1,1 @@
+//! Pixel data codecs (placeholder; see issue 3).

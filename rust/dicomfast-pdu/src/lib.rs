@@ -1,0 +1,1 @@
+//! DICOM upper-layer PDUs (placeholder; see issue 4).

@@ -27,6 +27,8 @@ pub mod flags {
     pub const AMBIGUOUS_VR: u16 = 1 << 6;
     /// UN of undefined length, read as an implicit VR little endian sequence (PS3.5 §6.2.2).
     pub const UN_SEQUENCE: u16 = 1 << 7;
+    /// Encoded as UN, but the dictionary knows the tag: `vr` is the dictionary's.
+    pub const UN_RESOLVED: u16 = 1 << 8;
 }
 
 /// One element, item or fragment.

@@ -85,10 +85,16 @@ pub fn parse_dataset(
     opts: &ParseOptions,
     index: &mut Index,
 ) -> Result<ParseOutcome, ParseError> {
-    let mut p = Parser { buf, pos: start, nodes: &mut index.nodes, stack: Vec::with_capacity(8) };
+    let mut p = Parser {
+        buf,
+        pos: start,
+        nodes: &mut index.nodes,
+        stack: Vec::with_capacity(8),
+        soft: None,
+    };
     p.stack.push(Ctx { kind: Kind::Dataset, owner: NONE, end: end.min(buf.len() as u64), enc });
     match p.run(opts) {
-        Ok(()) => Ok(ParseOutcome { end: p.pos, error: None }),
+        Ok(()) => Ok(ParseOutcome { end: p.pos, error: p.soft }),
         Err(e) if opts.partial => {
             p.recover();
             Ok(ParseOutcome { end: p.pos, error: Some(e) })
@@ -102,6 +108,8 @@ struct Parser<'a> {
     pos: u64,
     nodes: &'a mut Vec<Node>,
     stack: Vec<Ctx>,
+    /// Damage tolerated the way DCMTK and pydicom tolerate it (reported, not fatal).
+    soft: Option<ParseError>,
 }
 
 impl Parser<'_> {
@@ -160,7 +168,15 @@ impl Parser<'_> {
             if self.pos >= buf_len {
                 // Undefined-length container still open at the end of the data.
                 let tag = (ctx.owner != NONE).then(|| self.nodes[ctx.owner as usize].tag);
-                return Err(self.err(ErrorKind::MissingDelimiter, self.pos, tag));
+                let e = self.err(ErrorKind::MissingDelimiter, self.pos, tag);
+                if ctx.kind == Kind::Fragments {
+                    // Pixel data whose last fragment is complete but whose
+                    // sequence delimiter is missing: readers decode it anyway.
+                    self.soft = Some(e);
+                    self.recover();
+                    return Ok(());
+                }
+                return Err(e);
             }
             match ctx.kind {
                 Kind::Dataset => {
@@ -206,7 +222,23 @@ impl Parser<'_> {
                     value_offset
                 } else {
                     let limit = ctx.end.min(buf_len(self.buf));
-                    if value_offset + len as u64 > limit {
+                    if !fragment
+                        && value_offset + len as u64 > limit
+                        && limit == buf_len(self.buf)
+                        && value_offset <= limit
+                    {
+                        // An item declared longer than the data left: read what
+                        // is there (pydicom and DCMTK do) and report it.
+                        self.soft = Some(self.err(
+                            ErrorKind::Overrun {
+                                length: len as u64,
+                                limit: limit - value_offset,
+                            },
+                            self.pos,
+                            Some(t),
+                        ));
+                        limit
+                    } else if value_offset + len as u64 > limit {
                         return Err(self.err(
                             ErrorKind::Overrun {
                                 length: len as u64,
@@ -215,8 +247,9 @@ impl Parser<'_> {
                             self.pos,
                             Some(t),
                         ));
+                    } else {
+                        value_offset + len as u64
                     }
-                    value_offset + len as u64
                 };
                 self.nodes.push(Node {
                     tag: t,
@@ -259,6 +292,13 @@ impl Parser<'_> {
             }
             return Ok(false);
         }
+        if t == tag::ITEM && ctx.owner == NONE {
+            // An item outside any sequence (e.g. after a sequence whose length
+            // was written too short): the data set cannot go on from here.
+            self.soft = Some(self.err(ErrorKind::ExpectedItem { found: t }, self.pos, Some(t)));
+            self.pos = ctx.end;
+            return Ok(true);
+        }
         if opts.stop_before_pixels && ctx.owner == NONE && t >= tag::PIXEL_DATA {
             return Ok(true);
         }
@@ -283,6 +323,18 @@ impl Parser<'_> {
             }
             (v, u32_at(self.buf, at + 4, be), 8)
         };
+        if explicit && &vr == b"UN" && !tag::is_private(t) {
+            // UN for a tag the dictionary knows: use the dictionary's VR for the
+            // value, as pydicom does (PS3.5 §6.2.2: UN values are the bytes the
+            // element would have in implicit VR little endian).
+            if let Some(e) = dictionary::lookup(t).filter(|e| &e.vr != b"UN") {
+                vr = e.vr;
+                fl |= flags::UN_RESOLVED;
+                if e.ambiguous_vr {
+                    fl |= flags::AMBIGUOUS_VR;
+                }
+            }
+        }
         let me = self.nodes.len() as u32;
         let value_offset = self.pos + header;
         let mut node = Node {
@@ -300,13 +352,19 @@ impl Parser<'_> {
         if len == UNDEFINED_LENGTH {
             let kind = if &vr == b"SQ" {
                 Kind::Sequence
+            } else if t == tag::PIXEL_DATA && (&vr == b"OB" || &vr == b"OW" || !explicit) {
+                // Encapsulated pixel data, even where the data set is implicit VR.
+                node.vr = *b"OB";
+                node.flags &= !flags::AMBIGUOUS_VR;
+                Kind::Fragments
             } else if !enc.explicit_vr || !explicit {
                 // Implicit VR: only sequences may have undefined length.
                 vr = *b"SQ";
                 node.vr = vr;
                 node.flags &= !flags::AMBIGUOUS_VR;
                 Kind::Sequence
-            } else if &vr == b"UN" {
+            } else if &vr == b"UN" || node.has(flags::UN_RESOLVED) {
+                node.vr = *b"SQ";
                 node.flags |= flags::UN_SEQUENCE;
                 Kind::Sequence
             } else if matches!(&vr, b"OB" | b"OW") {
@@ -339,9 +397,15 @@ impl Parser<'_> {
         self.nodes.push(node);
         if &vr == b"SQ" {
             node.flags |= flags::SEQUENCE;
+            let child_enc = if node.has(flags::UN_RESOLVED) {
+                node.flags |= flags::UN_SEQUENCE;
+                Encoding::IMPLICIT_LE
+            } else {
+                enc
+            };
             self.nodes[me as usize].flags = node.flags;
             self.pos = value_offset;
-            self.push(Ctx { kind: Kind::Sequence, owner: me, end: value_end, enc }, opts)?;
+            self.push(Ctx { kind: Kind::Sequence, owner: me, end: value_end, enc: child_enc }, opts)?;
         } else {
             self.pos = value_end;
         }

@@ -121,7 +121,9 @@ impl<R: VrResolver> Writer<'_, R> {
             return Ok(());
         }
         let be = self.dst.big_endian;
-        let mut vr = if !src.explicit_vr && n.has(flags::AMBIGUOUS_VR) {
+        let mut vr = if n.has(flags::UN_RESOLVED) && self.dst.explicit_vr {
+            *b"UN"
+        } else if n.has(flags::AMBIGUOUS_VR) {
             self.resolver.resolve(&n)
         } else {
             n.vr
@@ -130,7 +132,7 @@ impl<R: VrResolver> Writer<'_, R> {
         if n.has(flags::UN_SEQUENCE) {
             // The value is an implicit VR little endian sequence with its
             // delimiter (PS3.5 §6.2.2): it stays so in every encoding.
-            write_header(out, n.tag, *b"UN", UNDEFINED_LENGTH, self.dst);
+            write_header(out, n.tag, *b"UN", n.length, self.dst);
             out.extend_from_slice(value);
             return Ok(());
         }

@@ -1,7 +1,20 @@
-//! `dicomfast._core`: the only crate that knows about Python.
+//! `dicomfast._core`: the one crate that depends on PyO3. It exposes the pure
+//! Rust crates to Python and converts their errors to the exception classes
+//! that `dicomfast.errors` defines. Every export is listed here.
+
+mod errors;
+mod raw;
+mod text;
+
 use pyo3::prelude::*;
 
 #[pymodule]
-fn _core(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<raw::RawFile>()?;
+    m.add_class::<text::CharacterSet>()?;
+    m.add_function(wrap_pyfunction!(raw::dictionary_entries, m)?)?;
+    m.add_function(wrap_pyfunction!(raw::uid_entries, m)?)?;
+    m.add_function(wrap_pyfunction!(raw::dictionary_lookup, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,0 +1,31 @@
+"""The ``dicomfast`` command line: one subcommand per module in this package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import dump
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dicomfast", description="Fast DICOM toolkit")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (dump,):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

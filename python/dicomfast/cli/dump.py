@@ -1,0 +1,42 @@
+"""``dicomfast dump FILE...``: list elements like dcmdump, or DICOM JSON with ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..dump import format_dataset
+from ..errors import DicomError
+from ..reader import read
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dump", help="list the elements of DICOM files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print the PS3.18 DICOM JSON model")
+    p.add_argument("--force", action="store_true", help="list what can be read of damaged files")
+    p.add_argument("--width", type=int, default=64, help="maximum width of values")
+    p.add_argument("--stop-before-pixels", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.files:
+        try:
+            ds = read(path, force=args.force, stop_before_pixels=args.stop_before_pixels)
+        except (DicomError, OSError) as e:
+            print(f"dicomfast dump: {path}: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps(ds.to_json_dict(), indent=1))
+        else:
+            if len(args.files) > 1:
+                print(f"# {path}")
+            print(format_dataset(ds, width=args.width))
+            err = ds.__dict__.get("read_error")
+            if err is not None:
+                print(f"# read stopped early: {err}")
+    return 1 if failed else 0

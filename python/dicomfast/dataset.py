@@ -1,0 +1,337 @@
+"""The ``Dataset``: pydicom-familiar access to an element index built by the
+Rust parser.  Elements are materialized (and their values converted) only
+when they are asked for; untouched elements are written back byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from . import _core
+from .charset import character_set
+from .dictionary import dictionary_vr, entry, tag_for_keyword
+from .element import ARRAY_VRS, DataElement
+from .tag import Tag, TagLike
+
+# Node flags, as dicomfast-core's index::flags defines them.
+F_IMPLICIT = 1 << 0
+F_BIG_ENDIAN = 1 << 1
+F_SEQUENCE = 1 << 2
+F_ITEM = 1 << 3
+F_ENCAPSULATED = 1 << 4
+F_FRAGMENT = 1 << 5
+F_AMBIGUOUS = 1 << 6
+F_UN_SEQUENCE = 1 << 7
+
+UNDEFINED_LENGTH = 0xFFFFFFFF
+_CHARSET_VRS = frozenset({"SH", "LO", "UC", "ST", "LT", "UT", "PN"})
+_LUT_DESCRIPTORS = {0x00281101, 0x00281102, 0x00281103, 0x00283002}
+_INTERNAL = frozenset(
+    {"_raw", "_node", "_parent", "_map", "_sorted", "_charset", "file_meta", "filename", "_source"}
+)
+
+
+class Sequence(list):
+    """A sequence value: a list of :class:`Dataset` items."""
+
+    __slots__ = ("_undefined_length",)
+
+    def __init__(self, items: Any = (), undefined_length: bool = True) -> None:
+        super().__init__(items)
+        self._undefined_length = undefined_length
+
+
+class Dataset:
+    """A DICOM data set (or an item of a sequence, or the file meta group)."""
+
+    def __init__(self, *args: Any, _raw: Any = None, _node: int = -1, _parent: Dataset | None = None) -> None:
+        d = self.__dict__
+        d["_raw"] = _raw
+        d["_node"] = _node
+        d["_parent"] = _parent
+        d["_map"] = None
+        d["_sorted"] = None
+        d["_charset"] = False  # not computed yet
+        d["file_meta"] = None
+        d["filename"] = None
+        d["_source"] = None
+        if args:  # Dataset(other_dataset_or_mapping): copy its elements
+            (other,) = args
+            for elem in other.values() if isinstance(other, dict) else other:
+                self[elem.tag] = elem
+
+    # -- element table ----------------------------------------------------
+    def _table(self) -> dict[int, Any]:
+        m = self._map
+        if m is None:
+            raw = self._raw
+            m = raw.child_map(self._node) if raw is not None else {}
+            self.__dict__["_map"] = m
+        return m
+
+    def _tags(self) -> list[int]:
+        s = self._sorted
+        if s is None:
+            s = sorted(self._table())
+            self.__dict__["_sorted"] = s
+        return s
+
+    def _element(self, tag: int) -> DataElement:
+        m = self._table()
+        v = m[tag]
+        if v.__class__ is int:
+            v = self._convert(v)
+            m[tag] = v
+        return v
+
+    def _convert(self, node: int) -> DataElement:
+        raw = self._raw
+        tag, vr, length, flags, _hdr, voff, end = raw.node_info(node)
+        if flags & F_AMBIGUOUS:
+            vr = self._resolve_vr(tag, vr)
+        if flags & F_SEQUENCE:
+            items = Sequence(
+                (Dataset(_raw=raw, _node=i, _parent=self) for i in raw.children(node)),
+                undefined_length=length == UNDEFINED_LENGTH,
+            )
+            return DataElement(tag, "SQ", items, _node=node, _length=length, _src=raw)
+        if flags & F_ENCAPSULATED:
+            value = np.frombuffer(raw.source, np.uint8, end - voff, voff)
+        elif vr in ARRAY_VRS:
+            n = end - voff
+            dt = np.dtype(ARRAY_VRS[vr]).newbyteorder(">" if flags & F_BIG_ENDIAN else "<")
+            if n % dt.itemsize:
+                dt = np.dtype(np.uint8)
+            value = np.frombuffer(raw.source, dt, n // dt.itemsize, voff)
+        elif vr == "UN":
+            value = raw.value_bytes_of(node)
+        else:
+            cs = self._get_charset() if vr in _CHARSET_VRS else None
+            value = raw.value(node, cs, vr) if flags & F_AMBIGUOUS else raw.value(node, cs)
+        return DataElement(tag, vr, value, _node=node, _length=length, _src=raw)
+
+    def _resolve_vr(self, tag: int, vr: str) -> str:
+        """VR of an implicit-VR element whose dictionary VR is ambiguous
+        (PS3.5 Annex A.1 for pixel data; Pixel Representation for US or SS)."""
+        e = entry(tag)
+        text = e.vr_text if e is not None else vr
+        if "SS" in text and tag not in _LUT_DESCRIPTORS:
+            return "SS" if self._inherited(0x00280103) == 1 else "US"
+        if "OW" in text:
+            return "OW"
+        return vr
+
+    def _inherited(self, tag: int) -> Any:
+        ds: Dataset | None = self
+        while ds is not None:
+            if tag in ds._table():
+                return ds._element(tag).value
+            ds = ds._parent
+        return None
+
+    def _get_charset(self) -> Any:
+        cs = self._charset
+        if cs is False:
+            if 0x00080005 in self._table():
+                terms = self._element(0x00080005).value
+                cs = character_set(terms if isinstance(terms, list) else [terms])
+            elif self._parent is not None:
+                cs = self._parent._get_charset()
+            else:
+                cs = None
+            self.__dict__["_charset"] = cs
+        return cs
+
+    # -- mapping protocol ---------------------------------------------------
+    def __getitem__(self, key: TagLike) -> DataElement:
+        tag = key if key.__class__ is int else Tag(key)
+        try:
+            return self._element(tag)
+        except KeyError:
+            raise KeyError(f"({tag >> 16:04X},{tag & 0xFFFF:04X})") from None
+
+    def __setitem__(self, key: TagLike, elem: DataElement) -> None:
+        tag = Tag(key)
+        if not isinstance(elem, DataElement):
+            raise TypeError("Dataset[tag] = value needs a DataElement; use ds.Keyword = value")
+        if elem.tag != tag:
+            raise ValueError(f"element tag {elem.tag:08X} does not match key {tag:08X}")
+        m = self._table()
+        if tag not in m:
+            self.__dict__["_sorted"] = None
+        m[tag] = elem
+        if tag == 0x00080005:
+            self.__dict__["_charset"] = False
+
+    def __delitem__(self, key: TagLike) -> None:
+        tag = Tag(key)
+        del self._table()[tag]
+        self.__dict__["_sorted"] = None
+        if tag == 0x00080005:
+            self.__dict__["_charset"] = False
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            tag = key if key.__class__ is int else Tag(key)  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError):
+            return False
+        return tag in self._table()
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __iter__(self) -> Iterator[DataElement]:
+        element = self._element
+        for tag in self._tags():
+            yield element(tag)
+
+    def keys(self) -> list[int]:
+        return list(self._tags())
+
+    def values(self) -> list[DataElement]:
+        return list(self)
+
+    def items(self) -> list[tuple[int, DataElement]]:
+        return [(e.tag, e) for e in self]
+
+    def elements(self) -> Iterator[DataElement]:
+        return iter(self)
+
+    def get(self, key: TagLike, default: Any = None) -> Any:
+        """``ds.get("PatientName")`` gives the value; ``ds.get(tag)`` the element (as pydicom)."""
+        if isinstance(key, str):
+            tag = tag_for_keyword(key)
+            if tag is not None:
+                return self._element(tag).value if tag in self._table() else default
+        try:
+            tag = Tag(key)
+        except (KeyError, TypeError, ValueError):
+            return default
+        return self._element(tag) if tag in self._table() else default
+
+    def add_new(self, tag: TagLike, VR: str, value: Any) -> DataElement:  # noqa: N803
+        elem = DataElement(Tag(tag), VR, value)
+        self[elem.tag] = elem
+        return elem
+
+    def add(self, elem: DataElement) -> None:
+        self[elem.tag] = elem
+
+    def walk(self) -> Iterator[DataElement]:
+        """Every element, depth first, sequences' items included."""
+        for elem in self:
+            yield elem
+            if elem.VR == "SQ" or isinstance(elem.value, Sequence):
+                for item in elem.value:
+                    yield from item.walk()
+
+    # -- keyword attributes -------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        tag = tag_for_keyword(name)
+        if tag is not None:
+            m = self._table()
+            if tag in m:
+                return self._element(tag).value
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _INTERNAL:
+            self.__dict__[name] = value
+            return
+        tag = tag_for_keyword(name)
+        if tag is None:
+            if name[:1].isupper():
+                raise AttributeError(f"{name!r} is not a DICOM keyword")
+            self.__dict__[name] = value
+            return
+        m = self._table()
+        if tag in m:
+            elem = self._element(tag)
+            elem.value = value
+            if tag == 0x00080005:
+                self.__dict__["_charset"] = False
+        else:
+            vr = dictionary_vr(tag)
+            if vr == "SQ" and not isinstance(value, Sequence):
+                value = Sequence(value, undefined_length=True)
+            self[tag] = DataElement(tag, vr, value)
+
+    def __delattr__(self, name: str) -> None:
+        tag = tag_for_keyword(name)
+        if tag is not None and tag in self._table():
+            del self[tag]
+        elif name in self.__dict__:
+            del self.__dict__[name]
+        else:
+            raise AttributeError(name)
+
+    def __dir__(self) -> list[str]:
+        extra = [e.keyword for e in self if e.keyword]
+        return sorted(set(super().__dir__()) | set(extra))
+
+    # -- file-level properties ------------------------------------------------
+    @property
+    def transfer_syntax(self) -> str | None:
+        """The Transfer Syntax UID of the file meta group, or the one the data set was read with."""
+        fm = self.file_meta
+        if fm is not None and 0x00020010 in fm:
+            return fm.TransferSyntaxUID
+        if self._raw is not None:
+            return self._raw.transfer_syntax
+        return None
+
+    @property
+    def is_raw(self) -> bool:
+        return self._raw is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        if self._tags() != other._tags():
+            return False
+        return all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        from .dump import format_dataset
+
+        return format_dataset(self)
+
+    __str__ = __repr__
+
+    # -- I/O and conversions ----------------------------------------------
+    def save(self, dest: str | os.PathLike[str] | BinaryIO, *, transfer_syntax: str | None = None) -> None:
+        """Write as a Part 10 file (see :func:`dicomfast.write`)."""
+        from .writer import write
+
+        write(self, dest, transfer_syntax=transfer_syntax)
+
+    def to_json(self, *, bulk_data_threshold: int | None = None) -> str:
+        """The PS3.18 Annex F DICOM JSON model of this data set."""
+        from .json_model import to_json
+
+        return to_json(self, bulk_data_threshold=bulk_data_threshold)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        from .json_model import to_json_dict
+
+        return to_json_dict(self)
+
+
+class FileMetaDataset(Dataset):
+    """The file meta group (0002,xxxx) of a Part 10 file."""
+
+
+def _new_raw_dataset(raw: Any) -> Dataset:
+    ds = Dataset(_raw=raw, _node=-1)
+    if raw.meta_nodes:
+        ds.__dict__["file_meta"] = FileMetaDataset(_raw=raw, _node=-2)
+    return ds
+
+
+__all__ = ["Dataset", "FileMetaDataset", "Sequence", "DataElement", "_core"]

@@ -1,0 +1,73 @@
+"""The one exception hierarchy of dicomfast.
+
+Every error names what went wrong and where: the byte ``offset`` in the data
+that was being read, the ``tag`` of the element, the ``frame`` of pixel data,
+or the network ``peer``.  Each class also subclasses the builtin that fits, so
+``except ValueError`` keeps working for code that does not know dicomfast.
+"""
+
+from __future__ import annotations
+
+
+def _fmt_tag(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+class DicomError(Exception):
+    """Base class of every dicomfast error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        offset: int | None = None,
+        tag: int | None = None,
+        frame: int | None = None,
+        peer: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.tag = tag
+        self.frame = frame
+        self.peer = peer
+        self.path = path
+
+    def __str__(self) -> str:
+        where = []
+        if self.path is not None:
+            where.append(f"file {self.path}")
+        if self.peer is not None:
+            where.append(f"peer {self.peer}")
+        if self.frame is not None:
+            where.append(f"frame {self.frame}")
+        if self.tag is not None and _fmt_tag(self.tag) not in self.message:
+            where.append(f"element {_fmt_tag(self.tag)}")
+        if self.offset is not None and "offset" not in self.message:
+            where.append(f"byte offset {self.offset}")
+        return self.message + (f" [{', '.join(where)}]" if where else "")
+
+
+class InvalidDicomError(DicomError, ValueError):
+    """The bytes are not a valid DICOM file or data set."""
+
+
+class TruncatedDataError(InvalidDicomError, EOFError):
+    """The data ends inside an element, item or delimited value."""
+
+
+class CharacterSetError(DicomError, ValueError):
+    """Text cannot be decoded or encoded in the Specific Character Set."""
+
+
+class WriteError(DicomError, ValueError):
+    """A data set cannot be written as asked (e.g. a value too long, an unknown VR)."""
+
+
+class PixelDataError(DicomError, ValueError):
+    """Pixel data is missing, corrupt or disagrees with the image attributes."""
+
+
+class NetworkError(DicomError, ConnectionError):
+    """An association or DIMSE exchange failed."""

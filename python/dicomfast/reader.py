@@ -1,0 +1,80 @@
+"""``dicomfast.read``: a path, bytes or a binary file → :class:`Dataset`.
+
+Files are memory-mapped and indexed by the Rust parser with the GIL released;
+nothing is copied until a value is asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+from typing import Any, BinaryIO
+
+from . import _core
+from .dataset import Dataset, _new_raw_dataset
+from .errors import DicomError, InvalidDicomError
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+
+
+def _buffer_of(source: Any) -> tuple[Any, str | None]:
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                raise InvalidDicomError("empty file", offset=0, path=path)
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ), path
+    if isinstance(source, bytes):
+        return source, None
+    if isinstance(source, bytearray | memoryview):
+        # A writable buffer could change under the index: take a snapshot.
+        return bytes(source), None
+    if hasattr(source, "read"):
+        fileno = getattr(source, "fileno", None)
+        if fileno is not None and not isinstance(source, io.BytesIO):
+            try:
+                fd = fileno()
+                pos = source.tell()
+                if pos == 0 and os.fstat(fd).st_size > 0:
+                    return mmap.mmap(fd, 0, access=mmap.ACCESS_READ), getattr(source, "name", None)
+            except (OSError, ValueError, io.UnsupportedOperation):
+                pass
+        data = source.read()
+        if not isinstance(data, bytes):
+            raise TypeError("the file object must be opened in binary mode")
+        return data, getattr(source, "name", None)
+    raise TypeError(f"cannot read DICOM from {type(source).__name__}")
+
+
+def read(
+    source: Source,
+    *,
+    stop_before_pixels: bool = False,
+    force: bool = False,
+    max_depth: int = 256,
+) -> Dataset:
+    """Read a Part 10 file or a raw data set.
+
+    ``source`` is a path, a bytes-like object or a binary file object.  With
+    ``force=True`` a truncated or corrupt file gives the elements before the
+    damage instead of an error (the error is kept in ``ds.read_error``).
+    """
+    buf, path = _buffer_of(source)
+    try:
+        raw = _core.RawFile.parse(buf, stop_before_pixels, force, max_depth)
+    except DicomError as e:
+        if path is not None and e.path is None:
+            e.path = path
+        raise
+    ds = _new_raw_dataset(raw)
+    ds.filename = path
+    err = raw.error
+    ds.__dict__["read_error"] = (
+        InvalidDicomError(err[0], offset=err[1], tag=err[2], path=path) if err else None
+    )
+    return ds
+
+
+dcmread = read

@@ -1,0 +1,286 @@
+"""``dicomfast.write``: a :class:`Dataset` → a Part 10 file (PS3.10 §7.1) in
+any uncompressed transfer syntax, deflated included.
+
+Elements that are exactly as read are encoded by the Rust core (their bytes
+copied when the encoding is unchanged, so an unmodified data set is written
+back byte for byte); new or changed elements are encoded here.
+Files are written to a temporary name, flushed to disk and renamed.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+import zlib
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from . import uid as uids
+from .charset import encode_text
+from .dataset import UNDEFINED_LENGTH, Dataset, FileMetaDataset, Sequence
+from .element import ARRAY_VRS, DataElement
+from .errors import WriteError
+
+LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+_NUMERIC = {"US": "u2", "SS": "i2", "UL": "u4", "SL": "i4", "UV": "u8", "SV": "i8", "FL": "f4", "FD": "f8"}
+_CHARSET_VRS = frozenset({"SH", "LO", "UC", "ST", "LT", "UT", "PN"})
+_SINGLE_TEXT = frozenset({"LT", "ST", "UT", "UR"})
+
+
+def _header(tag: int, vr: str, length: int, explicit: bool, be: bool) -> bytes:
+    o = ">" if be else "<"
+    if not explicit:
+        return struct.pack(o + "HHI", tag >> 16, tag & 0xFFFF, length)
+    if vr in LONG_LENGTH_VRS:
+        return struct.pack(o + "HH2s2xI", tag >> 16, tag & 0xFFFF, vr.encode(), length)
+    return struct.pack(o + "HH2sH", tag >> 16, tag & 0xFFFF, vr.encode(), length)
+
+
+def format_ds(v: Any) -> str:
+    """A Decimal String of at most 16 characters (PS3.5 Table 6.2-1)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    f = float(v)
+    if f.is_integer() and abs(f) < 1e15:
+        return str(int(f))
+    text = repr(f)
+    if len(text) <= 16:
+        return text
+    for digits in range(15, 0, -1):
+        text = f"{f:.{digits}g}"
+        if len(text) <= 16:
+            return text
+    raise WriteError(f"{v!r} cannot be written as a Decimal String")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, np.ndarray):
+        return value.ravel().tolist()
+    return [value]
+
+
+def encode_value(elem: DataElement, *, explicit_vr: bool, big_endian: bool, charset: Any) -> bytes:
+    """The value bytes of ``elem`` (padded to even length)."""
+    vr, value = elem.VR, elem.value
+    o = ">" if big_endian else "<"
+    if value is None or (isinstance(value, str | bytes | list) and len(value) == 0):
+        return b""
+    if vr in ARRAY_VRS or vr == "UN":
+        if isinstance(value, np.ndarray):
+            data = value.astype(np.dtype(ARRAY_VRS.get(vr, "u1")).newbyteorder(o), copy=False).tobytes()
+        else:
+            data = bytes(value)
+            unit = np.dtype(ARRAY_VRS.get(vr, "u1")).itemsize
+            if big_endian and unit > 1 and len(data) % unit == 0:
+                data = np.frombuffer(data, "<u%d" % unit).astype(">u%d" % unit).tobytes()
+    elif vr in _NUMERIC:
+        data = np.asarray(_as_list(value), dtype=np.dtype(_NUMERIC[vr]).newbyteorder(o)).tobytes()
+    elif vr == "AT":
+        tags = _as_list(value)
+        data = b"".join(struct.pack(o + "HH", t >> 16, t & 0xFFFF) for t in tags)
+    else:
+        if vr == "DS":
+            parts = [format_ds(v) for v in _as_list(value)]
+        elif vr == "IS":
+            parts = [str(v) if isinstance(v, str) else str(int(v)) for v in _as_list(value)]
+        elif vr in _SINGLE_TEXT:
+            parts = [str(value)]
+        else:
+            parts = [str(v) for v in _as_list(value)]
+        text = "\\".join(parts)
+        data = encode_text(text, charset if vr in _CHARSET_VRS else None, vr)
+    if len(data) % 2:
+        data += b"\0" if vr in ("UI", "OB", "UN") else (b"\0" if vr in ARRAY_VRS else b" ")
+    return data
+
+
+def _unchanged(ds: Dataset, elem: DataElement) -> bool:
+    """Is a materialized element still exactly as read?"""
+    if elem._node < 0 or elem._src is None or elem.VR == "SQ":
+        return False
+    v = elem._value
+    if isinstance(v, list):
+        return v == ds._raw.value(elem._node, ds._get_charset()) if elem._src is ds._raw else False
+    if isinstance(v, np.ndarray):
+        return not v.flags.writeable
+    return True
+
+
+def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes]:
+    """Encode every element of ``ds`` (an item or a top-level data set)."""
+    chunks: list[bytes] = []
+    raw = ds._raw
+    run: list[int] = []
+    run_src: Any = None
+    pr = ds._inherited(0x00280103) if raw is not None else 0
+    pr = pr if isinstance(pr, int) else 0
+
+    def flush() -> None:
+        if run:
+            chunks.append(run_src.encode(run, explicit, be, pr))
+            run.clear()
+
+    table = ds._table()
+    cs = None
+    for tag in ds._tags():
+        v = table[tag]
+        if v.__class__ is int:
+            if run_src is not raw:
+                flush()
+                run_src = raw
+            run.append(v)
+            continue
+        if _unchanged(ds, v):
+            if run_src is not v._src:
+                flush()
+                run_src = v._src
+            run.append(v._node)
+            continue
+        flush()
+        if cs is None:
+            cs = ds._get_charset()
+        chunks.extend(encode_element(v, explicit, be, cs))
+    flush()
+    return chunks
+
+
+def encode_element(elem: DataElement, explicit: bool, be: bool, charset: Any) -> list[bytes]:
+    tag, vr, value = elem.tag, elem.VR, elem.value
+    o = ">" if be else "<"
+    if vr == "SQ" or isinstance(value, Sequence):
+        undefined = getattr(value, "_undefined_length", True)
+        body: list[bytes] = []
+        for item in value or []:
+            item_chunks = encode_dataset(item, explicit, be)
+            if undefined:
+                body.append(struct.pack(o + "HHI", 0xFFFE, 0xE000, UNDEFINED_LENGTH))
+                body.extend(item_chunks)
+                body.append(struct.pack(o + "HHI", 0xFFFE, 0xE00D, 0))
+            else:
+                n = sum(len(c) for c in item_chunks)
+                body.append(struct.pack(o + "HHI", 0xFFFE, 0xE000, n))
+                body.extend(item_chunks)
+        if undefined:
+            body.append(struct.pack(o + "HHI", 0xFFFE, 0xE0DD, 0))
+            return [_header(tag, "SQ", UNDEFINED_LENGTH, explicit, be), *body]
+        return [_header(tag, "SQ", sum(len(c) for c in body), explicit, be), *body]
+    if elem._length == UNDEFINED_LENGTH and vr in ("OB", "OW"):
+        # Encapsulated pixel data: items and delimiter are in the value (PS3.5 A.4).
+        if not explicit or be:
+            raise WriteError(
+                "encapsulated pixel data needs an encapsulated transfer syntax; decompress first",
+                tag=tag,
+            )
+        data = bytes(memoryview(np.ascontiguousarray(value)).cast("B"))
+        return [_header(tag, vr, UNDEFINED_LENGTH, explicit, be), data]
+    data = encode_value(elem, explicit_vr=explicit, big_endian=be, charset=charset)
+    if explicit and vr not in LONG_LENGTH_VRS and len(data) > 0xFFFF:
+        vr = "UN"
+    if len(data) >= UNDEFINED_LENGTH:
+        raise WriteError(f"value of {len(data)} bytes is too long", tag=tag)
+    return [_header(tag, vr, len(data), explicit, be), data]
+
+
+def _file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
+    meta = FileMetaDataset()
+    if ds.file_meta is not None:
+        for elem in ds.file_meta:
+            if elem.tag != 0x00020000:
+                meta[elem.tag] = elem
+    if 0x00020001 not in meta:
+        meta.add_new(0x00020001, "OB", np.frombuffer(b"\x00\x01", np.uint8))
+    for meta_tag, kw, ds_tag in (
+        (0x00020002, "MediaStorageSOPClassUID", 0x00080016),
+        (0x00020003, "MediaStorageSOPInstanceUID", 0x00080018),
+    ):
+        if meta_tag not in meta and ds_tag in ds:
+            meta.add_new(meta_tag, "UI", ds[ds_tag].value)
+    if meta.get(0x00020010) is None or meta.TransferSyntaxUID != transfer_syntax:
+        meta.add_new(0x00020010, "UI", transfer_syntax)
+    if 0x00020012 not in meta:
+        meta.add_new(0x00020012, "UI", uids.IMPLEMENTATION_CLASS_UID)
+    if 0x00020013 not in meta:
+        meta.add_new(0x00020013, "SH", uids.IMPLEMENTATION_VERSION_NAME)
+    return meta
+
+
+def encode_file(ds: Dataset, transfer_syntax: str | None = None) -> list[bytes]:
+    """The bytes of a Part 10 file for ``ds`` as a list of chunks."""
+    ts = transfer_syntax or ds.transfer_syntax or uids.ExplicitVRLittleEndian
+    explicit, be = uids.encoding_of(ts)
+    pixel = ds.get(0x7FE00010)
+    encapsulated_pixels = pixel is not None and pixel._length == UNDEFINED_LENGTH
+    if encapsulated_pixels and not uids.is_encapsulated(ts):
+        raise WriteError(
+            f"pixel data is encapsulated ({ds.transfer_syntax}); decompress it to write {ts}",
+            tag=0x7FE00010,
+        )
+    if uids.is_encapsulated(ts) and pixel is not None and not encapsulated_pixels:
+        raise WriteError(f"pixel data is native; compress it to write {ts}", tag=0x7FE00010)
+    meta = _file_meta(ds, ts)
+    meta_body = b"".join(encode_dataset(meta, True, False))
+    group_length = _header(0x00020000, "UL", 4, True, False) + struct.pack("<I", len(meta_body))
+    body = encode_dataset(ds, explicit, be)
+    if ts == uids.DeflatedExplicitVRLittleEndian:
+        z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = [b"".join(z.compress(c) for c in body) + z.flush()]
+    preamble = b"\0" * 128
+    raw = ds._raw
+    if raw is not None and raw.has_preamble:
+        preamble = bytes(memoryview(raw.source)[:128])
+    return [preamble, b"DICM", group_length, meta_body, *body]
+
+
+def write(
+    ds: Dataset,
+    dest: str | os.PathLike[str] | BinaryIO,
+    *,
+    transfer_syntax: str | None = None,
+) -> None:
+    """Write ``ds`` as a Part 10 file.
+
+    ``transfer_syntax`` (default: the data set's own, else explicit VR little
+    endian) may be any uncompressed syntax, deflated included.  A path is
+    written to a temporary file in the same folder, flushed to disk and then
+    renamed, so a crash never leaves half a file under ``dest``.
+    """
+    chunks = encode_file(ds, transfer_syntax)
+    if hasattr(dest, "write"):
+        for c in chunks:
+            dest.write(c)  # type: ignore[union-attr]
+        return
+    path = os.fspath(dest)  # type: ignore[arg-type]
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".dicomfast-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for c in chunks:
+                fh.write(c)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+dcmwrite = write

@@ -1,0 +1,475 @@
+//! `RawFile`: a buffer (bytes, mmap, or the inflated data set) and the element
+//! index over it. Python's `Dataset` asks it for nodes and values by index.
+
+use crate::errors;
+use crate::text::{default_repertoire, CharacterSet};
+use dicomfast_core::dictionary;
+use dicomfast_core::file::{read_file, ReadOptions};
+use dicomfast_core::frames::{frame_fragments, OffsetTable};
+use dicomfast_core::index::{flags, Index, Node, NONE};
+use dicomfast_core::parse::ParseOptions;
+use dicomfast_core::syntax::Encoding;
+use dicomfast_core::value;
+use dicomfast_core::vr::{self, Vr};
+use dicomfast_core::write::{DefaultResolver, Writer};
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::{PyIndexError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
+
+/// The parsed index of one buffer. Values are read from the buffer on demand.
+#[pyclass(frozen, module = "dicomfast._core")]
+pub struct RawFile {
+    /// The object whose memory the index points into.
+    source: Py<PyAny>,
+    buffer: PyBuffer<u8>,
+    index: Index,
+    meta_nodes: u32,
+    transfer_syntax: String,
+    encoding: Encoding,
+    dataset_offset: u64,
+    has_preamble: bool,
+    deflated: bool,
+    error: Option<(String, u64, Option<u32>)>,
+}
+
+impl RawFile {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `buffer` keeps the exporter alive and its memory in place for
+        // as long as `self` lives; sources are read-only (bytes, read-only mmap,
+        // or bytes the Python layer made from anything writable).
+        unsafe { std::slice::from_raw_parts(self.buffer.buf_ptr() as *const u8, self.buffer.len_bytes()) }
+    }
+
+    fn node(&self, i: u32) -> PyResult<&Node> {
+        self.index
+            .nodes
+            .get(i as usize)
+            .ok_or_else(|| PyIndexError::new_err(format!("no node {i}")))
+    }
+
+    fn value_bytes(&self, n: &Node) -> &[u8] {
+        &self.bytes()[n.value_offset as usize..n.end_offset as usize]
+    }
+}
+
+fn parent_arg(parent: i64) -> u32 {
+    if parent < 0 {
+        NONE
+    } else {
+        parent as u32
+    }
+}
+
+macro_rules! numbers {
+    ($py:expr, $v:expr, $t:ty, $be:expr) => {{
+        const W: usize = std::mem::size_of::<$t>();
+        let mut it = $v.chunks_exact(W).map(|c| {
+            let b: [u8; W] = c.try_into().expect("chunk size");
+            if $be {
+                <$t>::from_be_bytes(b)
+            } else {
+                <$t>::from_le_bytes(b)
+            }
+        });
+        match $v.len() / W {
+            0 => Ok($py.None().into_bound($py)),
+            1 => it.next().expect("one value").into_bound_py_any($py),
+            _ => Ok(PyList::new($py, it)?.into_any()),
+        }
+    }};
+}
+
+fn strings<'py>(
+    py: Python<'py>,
+    values: Vec<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    if values.len() == 1 {
+        Ok(PyString::new(py, &values[0]).into_any())
+    } else {
+        Ok(PyList::new(py, values)?.into_any())
+    }
+}
+
+fn numbers_from_text<'py, T: IntoPyObjectExt<'py> + Copy>(
+    py: Python<'py>,
+    text: &[u8],
+    parse: impl Fn(&[u8]) -> Option<T>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = value::trim(*b"DS", text);
+    if v.is_empty() {
+        return Ok(PyString::new(py, "").into_any());
+    }
+    let mut out = Vec::new();
+    for part in value::split(v) {
+        match parse(part) {
+            Some(x) => out.push(x.into_bound_py_any(py)?),
+            // Not a number: keep the text, as pydicom does outside strict mode.
+            None => out.push(PyString::new(py, &default_repertoire(value::strip_spaces(part))).into_any()),
+        }
+    }
+    if out.len() == 1 {
+        Ok(out.pop().expect("one value"))
+    } else {
+        Ok(PyList::new(py, out)?.into_any())
+    }
+}
+
+/// Convert the value of a leaf element to Python (text, numbers, tags).
+/// Binary VRs (O*, UN) and sequences are handled by the Python layer.
+fn convert<'py>(
+    py: Python<'py>,
+    vr: Vr,
+    v: &[u8],
+    be: bool,
+    cs: Option<&CharacterSet>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match &vr {
+        b"US" => numbers!(py, v, u16, be),
+        b"SS" => numbers!(py, v, i16, be),
+        b"UL" => numbers!(py, v, u32, be),
+        b"SL" => numbers!(py, v, i32, be),
+        b"UV" => numbers!(py, v, u64, be),
+        b"SV" => numbers!(py, v, i64, be),
+        b"FL" => numbers!(py, v, f32, be),
+        b"FD" => numbers!(py, v, f64, be),
+        b"AT" => {
+            let tags = v.chunks_exact(4).map(|c| {
+                let g = if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) };
+                let e = if be { u16::from_be_bytes([c[2], c[3]]) } else { u16::from_le_bytes([c[2], c[3]]) };
+                ((g as u32) << 16) | e as u32
+            });
+            let tags: Vec<u32> = tags.collect();
+            match tags.len() {
+                0 => Ok(py.None().into_bound(py)),
+                1 => tags[0].into_bound_py_any(py),
+                _ => Ok(PyList::new(py, tags)?.into_any()),
+            }
+        }
+        b"DS" => numbers_from_text(py, v, value::parse_ds),
+        b"IS" => numbers_from_text(py, v, value::parse_is),
+        b"LT" | b"ST" | b"UT" | b"UR" => {
+            let t = value::trim(vr, v);
+            let s = match cs {
+                Some(cs) if vr::uses_character_set(vr) => cs.decode_value(t, vr),
+                _ => default_repertoire(t),
+            };
+            Ok(PyString::new(py, &s).into_any())
+        }
+        _ if vr::is_multi_valued_text(vr) => {
+            let t = value::trim(vr, v);
+            let whole = match cs {
+                Some(cs) if vr::uses_character_set(vr) => cs.decode_value(t, vr),
+                _ => default_repertoire(t),
+            };
+            // Backslash is never part of a multi-byte character in the
+            // character sets DICOM allows for these VRs, so split after decoding.
+            let strip_each = matches!(&vr, b"AE" | b"CS" | b"DA" | b"TM" | b"DT" | b"AS" | b"UI");
+            let parts: Vec<String> = whole
+                .split('\\')
+                .map(|p| if strip_each { p.trim_matches([' ', '\0']).to_string() } else { p.trim_end_matches(' ').to_string() })
+                .collect();
+            strings(py, parts)
+        }
+        _ => Ok(PyBytes::new(py, v).into_any()),
+    }
+}
+
+#[pymethods]
+impl RawFile {
+    /// Index `source` (any object with a contiguous read-only byte buffer).
+    /// The GIL is released while parsing.
+    #[staticmethod]
+    #[pyo3(signature = (source, stop_before_pixels=false, partial=false, max_depth=256))]
+    fn parse(
+        py: Python<'_>,
+        source: Bound<'_, PyAny>,
+        stop_before_pixels: bool,
+        partial: bool,
+        max_depth: usize,
+    ) -> PyResult<RawFile> {
+        let buffer: PyBuffer<u8> = PyBuffer::get(&source)?;
+        if !buffer.is_c_contiguous() {
+            return Err(PyValueError::new_err("source buffer must be contiguous"));
+        }
+        let opts = ReadOptions {
+            parse: ParseOptions { stop_before_pixels, partial, max_depth },
+            ..Default::default()
+        };
+        let ptr = buffer.buf_ptr() as usize;
+        let len = buffer.len_bytes();
+        let result = py.detach(move || {
+            // SAFETY: the buffer is held by `buffer` for the whole call.
+            let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len) };
+            read_file(bytes, &opts)
+        });
+        let mut file = result.map_err(|e| errors::parse_error(py, &e))?;
+        let (source, buffer, deflated) = match file.inflated.take() {
+            Some(data) => {
+                let b = PyBytes::new(py, &data);
+                let buf = PyBuffer::get(b.as_any())?;
+                (b.into_any().unbind(), buf, true)
+            }
+            None => (source.unbind(), buffer, false),
+        };
+        Ok(RawFile {
+            source,
+            buffer,
+            meta_nodes: file.meta_nodes,
+            transfer_syntax: file.transfer_syntax,
+            encoding: file.encoding,
+            dataset_offset: file.dataset_offset,
+            has_preamble: file.has_preamble,
+            deflated,
+            error: file.error.map(|e| (e.to_string(), e.offset, e.tag)),
+            index: file.index,
+        })
+    }
+
+    /// The object the index points into (the input, or the inflated data set).
+    #[getter]
+    fn source(&self, py: Python<'_>) -> Py<PyAny> {
+        self.source.clone_ref(py)
+    }
+
+    #[getter]
+    fn transfer_syntax(&self) -> &str {
+        &self.transfer_syntax
+    }
+
+    #[getter]
+    fn explicit_vr(&self) -> bool {
+        self.encoding.explicit_vr
+    }
+
+    #[getter]
+    fn big_endian(&self) -> bool {
+        self.encoding.big_endian
+    }
+
+    #[getter]
+    fn deflated(&self) -> bool {
+        self.deflated
+    }
+
+    #[getter]
+    fn has_preamble(&self) -> bool {
+        self.has_preamble
+    }
+
+    #[getter]
+    fn dataset_offset(&self) -> u64 {
+        self.dataset_offset
+    }
+
+    #[getter]
+    fn meta_nodes(&self) -> u32 {
+        self.meta_nodes
+    }
+
+    /// `(message, offset, tag)` of the error that ended a partial parse, else None.
+    #[getter]
+    fn error(&self) -> Option<(String, u64, Option<u32>)> {
+        self.error.clone()
+    }
+
+    fn __len__(&self) -> usize {
+        self.index.nodes.len()
+    }
+
+    /// Bytes this index holds beyond the buffer (for memory measurements).
+    fn index_nbytes(&self) -> usize {
+        self.index.nodes.capacity() * std::mem::size_of::<Node>()
+    }
+
+    /// `{tag: node}` for the children of `parent` (-1: top level, without the
+    /// file meta group; -2: the file meta group).
+    fn child_map<'py>(&self, py: Python<'py>, parent: i64) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for i in self.children_of(parent) {
+            d.set_item(self.index.nodes[i as usize].tag, i)?;
+        }
+        Ok(d)
+    }
+
+    /// Node indices of the children of `parent` (see `child_map`).
+    fn children(&self, parent: i64) -> Vec<u32> {
+        self.children_of(parent)
+    }
+
+    /// `(tag, vr, length, flags, header_offset, value_offset, end_offset)`.
+    fn node_info(&self, i: u32) -> PyResult<(u32, String, u32, u16, u64, u64, u64)> {
+        let n = self.node(i)?;
+        Ok((
+            n.tag,
+            vr::as_str(&n.vr).to_string(),
+            n.length,
+            n.flags,
+            n.header_offset,
+            n.value_offset,
+            n.end_offset,
+        ))
+    }
+
+    fn tag(&self, i: u32) -> PyResult<u32> {
+        Ok(self.node(i)?.tag)
+    }
+
+    fn vr(&self, i: u32) -> PyResult<String> {
+        Ok(vr::as_str(&self.node(i)?.vr).to_string())
+    }
+
+    /// The value of leaf element `i` as Python objects; `vr` overrides the
+    /// indexed VR (after ambiguity resolution).
+    #[pyo3(signature = (i, charset=None, vr=None))]
+    fn value<'py>(
+        &self,
+        py: Python<'py>,
+        i: u32,
+        charset: Option<&CharacterSet>,
+        vr: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let n = self.node(i)?;
+        let v = match vr {
+            Some(s) => s.as_bytes().try_into().map_err(|_| PyValueError::new_err("bad VR"))?,
+            None => n.vr,
+        };
+        convert(py, v, self.value_bytes(n), n.has(flags::BIG_ENDIAN), charset)
+    }
+
+    /// Values of several leaf elements at once: one call instead of many.
+    #[pyo3(signature = (nodes, charset=None))]
+    fn values<'py>(
+        &self,
+        py: Python<'py>,
+        nodes: Vec<u32>,
+        charset: Option<&CharacterSet>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut out = Vec::with_capacity(nodes.len());
+        for i in nodes {
+            let n = self.node(i)?;
+            out.push(convert(py, n.vr, self.value_bytes(n), n.has(flags::BIG_ENDIAN), charset)?);
+        }
+        PyList::new(py, out)
+    }
+
+    /// The raw value bytes of node `i` (a copy; use `source` with offsets for views).
+    fn value_bytes_of<'py>(&self, py: Python<'py>, i: u32) -> PyResult<Bound<'py, PyBytes>> {
+        let n = self.node(i)?;
+        Ok(PyBytes::new(py, self.value_bytes(n)))
+    }
+
+    /// Encode the elements `nodes` (siblings, with everything nested in them)
+    /// in the given encoding. Unchanged encodings copy the original bytes.
+    #[pyo3(signature = (nodes, explicit_vr, big_endian, pixel_representation=0))]
+    fn encode<'py>(
+        &self,
+        py: Python<'py>,
+        nodes: Vec<u32>,
+        explicit_vr: bool,
+        big_endian: bool,
+        pixel_representation: u16,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        for &i in &nodes {
+            self.node(i)?;
+        }
+        let writer = Writer {
+            buf: self.bytes(),
+            index: &self.index,
+            dst: Encoding { explicit_vr, big_endian },
+            resolver: DefaultResolver { pixel_representation },
+        };
+        let mut out = Vec::new();
+        py.detach(|| writer.write_all(nodes.iter().copied(), &mut out))
+            .map_err(|e| errors::parse_error(py, &e))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// For encapsulated pixel data node `i`: per frame, the `(offset, length)`
+    /// of each fragment's value in `source`.
+    #[pyo3(signature = (i, number_of_frames, extended_offsets=None))]
+    fn frame_fragments(
+        &self,
+        py: Python<'_>,
+        i: u32,
+        number_of_frames: usize,
+        extended_offsets: Option<u32>,
+    ) -> PyResult<Vec<Vec<(u64, u64)>>> {
+        self.node(i)?;
+        let eot = match extended_offsets {
+            Some(e) => {
+                let n = self.node(e)?;
+                Some(OffsetTable { offsets: self.value_bytes(n), big_endian: n.has(flags::BIG_ENDIAN) })
+            }
+            None => None,
+        };
+        let frames = frame_fragments(self.bytes(), &self.index, i, number_of_frames, eot)
+            .map_err(|e| errors::parse_error(py, &e))?;
+        Ok(frames
+            .into_iter()
+            .map(|f| {
+                f.into_iter()
+                    .map(|j| {
+                        let n = &self.index.nodes[j as usize];
+                        (n.value_offset, n.end_offset - n.value_offset)
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+impl RawFile {
+    fn children_of(&self, parent: i64) -> Vec<u32> {
+        match parent {
+            -2 => self.index.siblings(0, self.meta_nodes).collect(),
+            -1 => self.index.siblings(self.meta_nodes, self.index.nodes.len() as u32).collect(),
+            p => self.index.children(parent_arg(p)).collect(),
+        }
+    }
+}
+
+/// Every dictionary entry: `(tag, vr_text, vm, keyword, name, retired, mask)`;
+/// mask is 0xFFFFFFFF for plain tags.
+#[pyfunction]
+pub fn dictionary_entries<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    let plain = dictionary::ELEMENTS.iter().map(|e| (e, 0xFFFF_FFFFu32));
+    let masked = dictionary::MASKED.iter().map(|m| (&m.entry, m.mask));
+    let rows: PyResult<Vec<Bound<'py, PyTuple>>> = plain
+        .chain(masked)
+        .map(|(e, mask)| {
+            PyTuple::new(
+                py,
+                [
+                    e.tag.into_bound_py_any(py)?,
+                    e.vr_text.into_bound_py_any(py)?,
+                    e.vm.into_bound_py_any(py)?,
+                    e.keyword.into_bound_py_any(py)?,
+                    e.name.into_bound_py_any(py)?,
+                    e.retired.into_bound_py_any(py)?,
+                    mask.into_bound_py_any(py)?,
+                ],
+            )
+        })
+        .collect();
+    PyList::new(py, rows?)
+}
+
+/// `(tag, vr, vr_text, vm, keyword, name, retired)` of a tag, repeating groups
+/// included; None when the dictionary does not know it.
+#[pyfunction]
+pub fn dictionary_lookup(tag: u32) -> Option<(u32, String, &'static str, &'static str, &'static str, &'static str, bool)> {
+    dictionary::lookup(tag).map(|e| {
+        (e.tag, vr::as_str(&e.vr).to_string(), e.vr_text, e.vm, e.keyword, e.name, e.retired)
+    })
+}
+
+/// Every UID of PS3.6 Annex A: `(uid, name, keyword, type, retired, info, storage)`.
+#[pyfunction]
+pub fn uid_entries() -> Vec<(&'static str, &'static str, &'static str, &'static str, bool, &'static str, bool)> {
+    dictionary::UIDS
+        .iter()
+        .map(|u| (u.uid, u.name, u.keyword, u.kind, u.retired, u.info, u.storage))
+        .collect()
+}

@@ -121,6 +121,10 @@ class Dataset:
         text = e.vr_text if e is not None else vr
         if "SS" in text and tag not in _LUT_DESCRIPTORS:
             return "SS" if self._inherited(0x00280103) == 1 else "US"
+        if text == "OB or OW":
+            # PS3.5 A.1: with implicit VR, 8-bit data (pixels, overlays) is OB, wider OW.
+            bits = self._inherited(0x00280100)
+            return "OB" if isinstance(bits, int) and bits <= 8 else "OW"
         if "OW" in text:
             return "OW"
         return vr

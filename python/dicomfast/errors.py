@@ -71,3 +71,31 @@ class PixelDataError(DicomError, ValueError):
 
 class NetworkError(DicomError, ConnectionError):
     """An association or DIMSE exchange failed."""
+
+
+class PduError(NetworkError, ValueError):
+    """A PDU or DIMSE command set is malformed, oversized or out of order."""
+
+
+class AssociationRejected(NetworkError):
+    """The peer (or our acceptor policy) rejected the association.
+
+    ``result``, ``source`` and ``reason`` are the A-ASSOCIATE-RJ fields of
+    PS3.8 Table 9-21.
+    """
+
+    result: int | None = None
+    source: int | None = None
+    reason: int | None = None
+
+
+class AssociationAborted(NetworkError):
+    """The association was aborted (A-ABORT, A-P-ABORT or the connection was lost)."""
+
+
+class DimseTimeout(NetworkError, TimeoutError):
+    """No DIMSE response (or no network activity) within the timeout."""
+
+
+class PresentationContextError(NetworkError):
+    """No accepted presentation context can carry this request or data set."""

@@ -115,7 +115,35 @@ def _unchanged(ds: Dataset, elem: DataElement) -> bool:
 
 
 def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes]:
-    """Encode every element of ``ds`` (an item or a top-level data set)."""
+    """Encode every element of ``ds`` (an item or a top-level data set).
+
+    Group Length elements (gggg,0000) are recalculated when the encoding
+    changes, as DCMTK does; an unchanged encoding keeps the bytes as read.
+    """
+    tags = ds._tags()
+    raw = ds._raw
+    converting = raw is None or (raw.explicit_vr, raw.big_endian) != (explicit, be)
+    if not converting or not any(t & 0xFFFF == 0 and t >> 16 != 2 for t in tags):
+        return _encode_tags(ds, tags, explicit, be)
+    chunks: list[bytes] = []
+    o = ">" if be else "<"
+    start = 0
+    while start < len(tags):
+        group = tags[start] >> 16
+        end = start
+        while end < len(tags) and tags[end] >> 16 == group:
+            end += 1
+        members = [t for t in tags[start:end] if t & 0xFFFF]
+        body = _encode_tags(ds, members, explicit, be)
+        if tags[start] & 0xFFFF == 0:
+            chunks.append(_header(group << 16, "UL", 4, explicit, be))
+            chunks.append(struct.pack(o + "I", sum(len(c) for c in body)))
+        chunks.extend(body)
+        start = end
+    return chunks
+
+
+def _encode_tags(ds: Dataset, tags: list[int], explicit: bool, be: bool) -> list[bytes]:
     chunks: list[bytes] = []
     raw = ds._raw
     run: list[int] = []
@@ -130,7 +158,7 @@ def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes]:
 
     table = ds._table()
     cs = None
-    for tag in ds._tags():
+    for tag in tags:
         v = table[tag]
         if v.__class__ is int:
             if run_src is not raw:
@@ -207,8 +235,8 @@ def _file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
         meta.add_new(0x00020010, "UI", transfer_syntax)
     if 0x00020012 not in meta:
         meta.add_new(0x00020012, "UI", uids.IMPLEMENTATION_CLASS_UID)
-    if 0x00020013 not in meta:
-        meta.add_new(0x00020013, "SH", uids.IMPLEMENTATION_VERSION_NAME)
+        if 0x00020013 not in meta:
+            meta.add_new(0x00020013, "SH", uids.IMPLEMENTATION_VERSION_NAME)
     return meta
 
 

@@ -394,6 +394,17 @@ impl Parser<'_> {
             ));
         }
         node.end_offset = value_end;
+        if !explicit
+            && &vr == b"UN"
+            && len >= 8
+            && u16_at(self.buf, value_offset as usize, be) == 0xFFFE
+            && u16_at(self.buf, value_offset as usize + 2, be) == 0xE000
+        {
+            // An unknown (e.g. private) tag read with implicit VR whose value
+            // starts with an item: a sequence of defined length.
+            vr = *b"SQ";
+            node.vr = vr;
+        }
         self.nodes.push(node);
         if &vr == b"SQ" {
             node.flags |= flags::SEQUENCE;

@@ -1,0 +1,404 @@
+"""The Application Entity: presentation contexts, policies and timeouts;
+``associate()`` as a requestor and ``start_server()`` as an acceptor.
+
+Server concurrency: one asyncio event loop (in a thread of its own with
+``block=False``) and one task per association; handlers that are plain
+functions run in a worker thread so a slow one does not stall the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import ssl
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .. import uid as uids
+from ..errors import NetworkError
+from .association import Association, AsyncAssociation, _Runner
+from .contexts import (
+    DEFAULT_MAX_PDU,
+    DEFAULT_TRANSFER_SYNTAXES,
+    VERIFICATION_SOP_CLASS,
+    PresentationContext,
+)
+from .events import EVT_CONN_CLOSE, EVT_CONN_OPEN, Event, EventType, Handler
+from .storage import FileStorage
+
+log = logging.getLogger("dicomfast.net")
+
+
+def _ts_list(transfer_syntax: str | Sequence[str] | None) -> list[str] | None:
+    if transfer_syntax is None:
+        return None
+    if isinstance(transfer_syntax, str):
+        return [transfer_syntax]
+    return list(transfer_syntax)
+
+
+def _check_ae_title(title: str) -> str:
+    t = title.strip()
+    if not 0 < len(t) <= 16 or "\\" in t or not t.isascii() or not t.isprintable():
+        raise ValueError(
+            f"invalid AE title {title!r}: 1-16 printable ASCII characters, no backslash"
+        )
+    return t
+
+
+class AE:
+    """A DICOM Application Entity.
+
+    >>> ae = AE(ae_title="MYSCU")
+    >>> ae.add_requested_context("1.2.840.10008.1.1")
+    >>> with ae.associate("127.0.0.1", 11112, ae_title="ANY-SCP") as assoc:
+    ...     status = assoc.send_c_echo()
+    """
+
+    def __init__(
+        self,
+        ae_title: str = "DICOMFAST",
+        *,
+        maximum_pdu_size: int = DEFAULT_MAX_PDU,
+        acse_timeout: float = 30.0,
+        dimse_timeout: float = 30.0,
+        network_timeout: float = 60.0,
+        connect_timeout: float = 30.0,
+        maximum_associations: int = 10,
+        require_called_aet: bool = False,
+        require_calling_aet: Iterable[str] | None = None,
+    ) -> None:
+        self.ae_title = _check_ae_title(ae_title)
+        self.maximum_pdu_size = int(maximum_pdu_size)
+        self.acse_timeout = acse_timeout
+        self.dimse_timeout = dimse_timeout
+        self.network_timeout = network_timeout
+        self.connect_timeout = connect_timeout
+        self.maximum_associations = maximum_associations
+        self.require_called_aet = require_called_aet
+        self.require_calling_aet = [t.strip() for t in require_calling_aet or []]
+        self._requested: list[PresentationContext] = []
+        self._supported: dict[str, PresentationContext] = {}
+
+    # -- presentation contexts ------------------------------------------------
+    @property
+    def requested_contexts(self) -> list[PresentationContext]:
+        return list(self._requested)
+
+    @property
+    def supported_contexts(self) -> list[PresentationContext]:
+        return list(self._supported.values())
+
+    def add_requested_context(
+        self, abstract_syntax: str, transfer_syntax: str | Sequence[str] | None = None
+    ) -> None:
+        """Propose ``abstract_syntax`` with ``transfer_syntax`` (default: explicit
+        and implicit VR little endian) when associating."""
+        ts = _ts_list(transfer_syntax) or list(DEFAULT_TRANSFER_SYNTAXES)
+        if len(self._requested) >= 128:
+            raise ValueError("at most 128 presentation contexts can be requested")
+        self._requested.append(PresentationContext(abstract_syntax, ts))
+
+    def add_supported_context(
+        self,
+        abstract_syntax: str,
+        transfer_syntax: str | Sequence[str] | None = None,
+        *,
+        scu_role: bool | None = None,
+        scp_role: bool | None = None,
+    ) -> None:
+        """Accept ``abstract_syntax`` as an acceptor; ``transfer_syntax=None``
+        accepts any syntax the requestor proposes (its first choice wins)."""
+        self._supported[abstract_syntax] = PresentationContext(
+            abstract_syntax, _ts_list(transfer_syntax), scu_role=scu_role, scp_role=scp_role
+        )
+
+    def add_storage_scp_contexts(self, transfer_syntax: str | Sequence[str] | None = None) -> None:
+        """Support Verification and every storage SOP class of PS3.4 Table B.5-1."""
+        self.add_supported_context(VERIFICATION_SOP_CLASS)
+        for sop in uids.storage_sop_classes():
+            self.add_supported_context(sop, transfer_syntax)
+
+    # -- acceptor policy --------------------------------------------------------
+    def _user_rejection(self, rq: dict[str, Any]) -> tuple[int, int, int] | None:
+        """A-ASSOCIATE-RJ (result, source, reason) for a request we refuse, else None."""
+        if rq["application_context"] != "1.2.840.10008.3.1.1.1":
+            return (1, 1, 2)
+        if self.require_called_aet and rq["called_ae_title"].strip() != self.ae_title:
+            return (1, 1, 7)
+        if (
+            self.require_calling_aet
+            and rq["calling_ae_title"].strip() not in self.require_calling_aet
+        ):
+            return (1, 1, 3)
+        return None
+
+    # -- requestor --------------------------------------------------------------
+    async def associate_async(
+        self,
+        addr: str,
+        port: int,
+        ae_title: str = "ANY-SCP",
+        *,
+        contexts: Sequence[PresentationContext] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        extra_user_items: Sequence[tuple[int, Any]] = (),
+    ) -> AsyncAssociation:
+        """Open a connection and negotiate an association (asyncio)."""
+        ctxs = list(contexts) if contexts is not None else self.requested_contexts
+        if not ctxs:
+            raise ValueError("no presentation contexts: call add_requested_context() first")
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    addr,
+                    port,
+                    ssl=ssl_context,
+                    server_hostname=(server_hostname or addr) if ssl_context else None,
+                    limit=max(65536, 2 * self.maximum_pdu_size),
+                ),
+                self.connect_timeout,
+            )
+        except TimeoutError:
+            raise NetworkError(
+                f"connection not established within {self.connect_timeout} s", peer=f"{addr}:{port}"
+            ) from None
+        except (OSError, ssl.SSLError) as e:
+            raise NetworkError(f"cannot connect: {e}", peer=f"{addr}:{port}") from e
+        assoc = AsyncAssociation(self, reader, writer, requestor=True)
+        try:
+            await assoc.request_association(_check_ae_title(ae_title), ctxs, list(extra_user_items))
+        except BaseException:
+            await assoc._close_transport()
+            raise
+        return assoc
+
+    def associate(
+        self,
+        addr: str,
+        port: int,
+        ae_title: str = "ANY-SCP",
+        *,
+        contexts: Sequence[PresentationContext] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> Association:
+        """Blocking :meth:`associate_async`; raises
+        :class:`~dicomfast.errors.AssociationRejected` or
+        :class:`~dicomfast.errors.NetworkError` when no association results."""
+        runner = _Runner()
+        try:
+            assoc = runner.run(
+                self.associate_async(
+                    addr,
+                    port,
+                    ae_title,
+                    contexts=contexts,
+                    ssl_context=ssl_context,
+                    server_hostname=server_hostname,
+                )
+            )
+        except BaseException:
+            runner.close()
+            raise
+        return Association(runner, assoc)
+
+    # -- acceptor -----------------------------------------------------------------
+    def start_server(
+        self,
+        address: tuple[str, int],
+        block: bool = True,
+        evt_handlers: Sequence[tuple[EventType, Handler]] | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        storage: str | os.PathLike[str] | FileStorage | None = None,
+    ) -> Server:
+        """Listen on ``address`` (port 0 picks a free port: see ``server.port``).
+
+        With ``storage`` (a folder) received instances are written there (see
+        :mod:`dicomfast.net.storage`) after any ``EVT_C_STORE`` handler
+        agreed.  ``block=False`` returns at once with the running server;
+        ``block=True`` serves until :meth:`Server.shutdown` or Ctrl-C.
+        """
+        if not self._supported:
+            raise ValueError("no supported contexts: call add_supported_context() first")
+        if storage is not None and not isinstance(storage, FileStorage):
+            storage = FileStorage(storage)
+        server = Server(self, address, list(evt_handlers or []), ssl_context, storage)
+        server._start()
+        if block:
+            try:
+                server.wait()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.shutdown()
+        return server
+
+
+class _ServerState:
+    """What an acceptor association needs from its server (in the loop thread)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.storage = server.storage
+        self.active = 0
+
+    def over_limit(self) -> bool:
+        limit = self.server.ae.maximum_associations
+        return bool(limit) and self.active > limit
+
+    def has_handler(self, evt: EventType) -> bool:
+        return any(e is evt for e, _ in self.server.handlers)
+
+    async def _call(self, fn: Handler, event: Event) -> Any:
+        if inspect.iscoroutinefunction(fn):
+            return await fn(event)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, fn, event)
+
+    async def trigger(self, evt: EventType, event: Event, default: Any = None) -> Any:
+        """Run the first handler bound to an intervention event; its result."""
+        for e, fn in self.server.handlers:
+            if e is evt:
+                return await self._call(fn, event)
+        return default
+
+    async def notify(self, evt: EventType, event: Event) -> None:
+        for e, fn in self.server.handlers:
+            if e is evt:
+                try:
+                    await self._call(fn, event)
+                except Exception:  # noqa: BLE001 - notifications must not break associations
+                    log.exception("%s handler failed", evt.name)
+
+
+class Server:
+    """A running acceptor: ``.port``, ``.address``, ``.shutdown()``."""
+
+    def __init__(
+        self,
+        ae: AE,
+        address: tuple[str, int],
+        handlers: list[tuple[EventType, Handler]],
+        ssl_context: ssl.SSLContext | None,
+        storage: FileStorage | None,
+    ) -> None:
+        self.ae = ae
+        self.requested_address = address
+        self.handlers = handlers
+        self.ssl_context = ssl_context
+        self.storage = storage
+        self.address: tuple[str, int] = address
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="dicomfast-server", daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._stop: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._state = _ServerState(self)
+        self.associations: list[AsyncAssociation] = []
+
+    @property
+    def port(self) -> int:
+        return self.address[1]
+
+    @property
+    def active_associations(self) -> int:
+        return self._state.active
+
+    def _start(self) -> None:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            err = self._error
+            self._thread.join(5)
+            raise NetworkError(f"cannot listen on {self.requested_address}: {err}") from err
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._main())
+        except BaseException as e:  # noqa: BLE001
+            if not self._ready.is_set():
+                self._error = e
+                self._ready.set()
+            else:
+                log.exception("server loop failed")
+        finally:
+            self.loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        host, port = self.requested_address
+        srv = await asyncio.start_server(
+            self._on_connection,
+            host,
+            port,
+            ssl=self.ssl_context,
+            limit=max(65536, 2 * self.ae.maximum_pdu_size),
+        )
+        sock = srv.sockets[0].getsockname()
+        self.address = (sock[0], sock[1])
+        self._ready.set()
+        log.info("%s listening on %s:%s", self.ae.ae_title, *self.address)
+        try:
+            await self._stop.wait()
+        finally:
+            srv.close()
+            for t in list(self._tasks):
+                t.cancel()
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=5)
+
+    async def _on_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        st = self._state
+        st.active += 1
+        assoc = AsyncAssociation(self.ae, reader, writer, requestor=False, server=st)
+        try:
+            await st.notify(EVT_CONN_OPEN, Event(EVT_CONN_OPEN, assoc))
+            if await assoc.accept_association():
+                self.associations.append(assoc)
+                del self.associations[:-100]
+                await assoc.serve()
+        except NetworkError as e:
+            log.warning("%s: %s", assoc.peer, e)
+        except asyncio.CancelledError:
+            await assoc._abort_local(NetworkError("server shutting down"))
+        except Exception:  # noqa: BLE001 - one association's bug must not stop the server
+            log.exception("%s: association failed", assoc.peer)
+            await assoc._abort_local(NetworkError("internal error"))
+        finally:
+            await assoc._close_transport()
+            st.active -= 1
+            self._tasks.discard(task)
+            await st.notify(EVT_CONN_CLOSE, Event(EVT_CONN_CLOSE, assoc))
+
+    def shutdown(self) -> None:
+        """Stop listening, abort open associations, wait for the loop to end."""
+        if self._thread.is_alive() and self._stop is not None:
+            self.loop.call_soon_threadsafe(self._stop.set)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(10)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the server stops."""
+        self._thread.join(timeout)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"<Server {self.ae.ae_title} on {self.address[0]}:{self.address[1]}>"

@@ -1,0 +1,776 @@
+"""One association over one transport connection: the PS3.8 state machine
+driven by PDUs read from an asyncio stream, A-ASSOCIATE / A-RELEASE / A-ABORT
+handling and the DIMSE message exchange.
+
+:class:`AsyncAssociation` is the asyncio core (one task per association on the
+server side); :class:`Association` is the blocking facade returned by
+:meth:`dicomfast.net.AE.associate`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .. import _core
+from .. import uid as uids
+from ..errors import (
+    AssociationAborted,
+    AssociationRejected,
+    DicomError,
+    DimseTimeout,
+    NetworkError,
+    PduError,
+)
+from . import dimse
+from .contexts import (
+    MAX_ASSOCIATE_PDU,
+    PresentationContext,
+    apply_acceptance,
+    fragment_size,
+    negotiate,
+    requested_contexts,
+    role_items,
+)
+from .dimse import MessageAssembler, Status
+from .events import (
+    EVT_ABORTED,
+    EVT_ACCEPTED,
+    EVT_REJECTED,
+    EVT_RELEASED,
+    Event,
+    EventType,
+)
+from .statemachine import Event as E
+from .statemachine import State, StateMachine
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+    from .ae import AE, _ServerState
+
+log = logging.getLogger("dicomfast.net")
+T = TypeVar("T")
+
+A_ASSOCIATE_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ, P_DATA_TF = 1, 2, 3, 4
+A_RELEASE_RQ, A_RELEASE_RP, A_ABORT = 5, 6, 7
+
+_EVENT_OF_PDU = {
+    A_ASSOCIATE_RQ: E.EVT6,
+    A_ASSOCIATE_AC: E.EVT3,
+    A_ASSOCIATE_RJ: E.EVT4,
+    P_DATA_TF: E.EVT10,
+    A_RELEASE_RQ: E.EVT12,
+    A_RELEASE_RP: E.EVT13,
+    A_ABORT: E.EVT16,
+}
+
+#: A-ASSOCIATE-RJ reasons (PS3.8 Table 9-21), by (source, reason).
+REJECT_REASONS = {
+    (1, 1): "no reason given",
+    (1, 2): "application context name not supported",
+    (1, 3): "calling AE title not recognized",
+    (1, 7): "called AE title not recognized",
+    (2, 1): "no reason given (ACSE)",
+    (2, 2): "protocol version not supported",
+    (3, 1): "temporary congestion",
+    (3, 2): "local limit exceeded",
+}
+ABORT_SOURCES = {0: "service user", 1: "reserved", 2: "service provider"}
+ABORT_REASONS = {
+    0: "reason not specified",
+    1: "unrecognized PDU",
+    2: "unexpected PDU",
+    4: "unrecognized PDU parameter",
+    5: "unexpected PDU parameter",
+    6: "invalid PDU parameter value",
+}
+
+#: Bodies above this size are fragmented and written in pieces of about this size.
+SEND_CHUNK = 4 << 20
+
+
+def _describe_rj(result: int, source: int, reason: int) -> str:
+    kind = {1: "permanent", 2: "transient"}.get(result, f"result {result}")
+    why = REJECT_REASONS.get((source, reason), f"source {source} reason {reason}")
+    return f"association rejected ({kind}): {why}"
+
+
+class _Closed(Exception):
+    """Internal: the transport is gone (Evt17)."""
+
+
+class AsyncAssociation:
+    """An association, requestor or acceptor side (asyncio)."""
+
+    def __init__(
+        self,
+        ae: AE,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        requestor: bool,
+        server: _ServerState | None = None,
+    ) -> None:
+        self.ae = ae
+        self.reader = reader
+        self.writer = writer
+        self.sm = StateMachine(requestor)
+        self.server = server
+        peer = writer.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.tls = writer.get_extra_info("ssl_object") is not None
+        self.acse_timeout = ae.acse_timeout
+        self.dimse_timeout = ae.dimse_timeout
+        self.network_timeout = ae.network_timeout
+        self.max_pdu = ae.maximum_pdu_size
+        self.peer_max_pdu = 0
+        self.local_ae_title = ae.ae_title
+        self.remote_ae_title = ""
+        self.called_ae_title = ""
+        self.contexts: list[PresentationContext] = []
+        self._by_id: dict[int, PresentationContext] = {}
+        self.request: dict[str, Any] | None = None
+        self.acceptance: dict[str, Any] | None = None
+        self.is_released = False
+        self.is_aborted = False
+        self.is_rejected = False
+        self._msg_id = 0
+        self._send_pdu = 16384
+        self._assembler = MessageAssembler(self._open_sink)
+        self._closed = False
+
+    # -- information ----------------------------------------------------------
+    @property
+    def is_requestor(self) -> bool:
+        return self.sm.requestor
+
+    @property
+    def is_established(self) -> bool:
+        return self.sm.state == State.STA6
+
+    @property
+    def accepted_contexts(self) -> list[PresentationContext]:
+        return [c for c in self.contexts if c.accepted]
+
+    @property
+    def rejected_contexts(self) -> list[PresentationContext]:
+        return [c for c in self.contexts if not c.accepted]
+
+    def __repr__(self) -> str:
+        side = "requestor" if self.is_requestor else "acceptor"
+        return (
+            f"<AsyncAssociation {self.local_ae_title}->{self.remote_ae_title or '?'} "
+            f"{self.peer} {side} {self.sm.state}>"
+        )
+
+    def _error(self, cls: type[DicomError], msg: str) -> DicomError:
+        return cls(msg, peer=self.peer)
+
+    # -- transport ------------------------------------------------------------
+    async def _write(self, data: bytes) -> None:
+        try:
+            self.writer.write(data)
+            await self.writer.drain()
+        except (ConnectionError, OSError) as e:
+            raise _Closed(str(e)) from e
+
+    async def _read_pdu(self, timeout: float | None) -> tuple[int, Any, bytes]:
+        reader = self.reader
+        try:
+            async with asyncio.timeout(timeout):
+                hdr = await reader.readexactly(6)
+                ptype, length = _core.pdu_peek(hdr, 0)
+                limit = self.max_pdu if ptype == P_DATA_TF else MAX_ASSOCIATE_PDU
+                if limit and length > limit:
+                    raise PduError(
+                        f"peer sent a PDU of {length} bytes, above the maximum of {limit}",
+                        peer=self.peer,
+                    )
+                body = await reader.readexactly(length) if length else b""
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as e:
+            raise _Closed(str(e) or "connection closed") from e
+        raw = hdr + body
+        t, _, value = _core.pdu_read(raw)
+        return t, value, raw
+
+    async def _next(self, timeout: float | None) -> tuple[E, int, Any, bytes]:
+        """The next upper layer event from the network (Evt3/4/6/10/12/13/16/17/19),
+        or ``TimeoutError``."""
+        try:
+            ptype, value, raw = await self._read_pdu(timeout)
+        except _Closed:
+            return E.EVT17, 0, None, b""
+        except PduError as e:
+            if e.peer is None:
+                e.peer = self.peer
+            return E.EVT19, 0, e, b""
+        return _EVENT_OF_PDU[ptype], ptype, value, raw
+
+    async def _close_transport(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._assembler.abort()
+        try:
+            self.writer.close()
+            async with asyncio.timeout(2):
+                await self.writer.wait_closed()
+        except (Exception, asyncio.CancelledError):  # noqa: BLE001 - closing anyway
+            pass
+        if self.sm.state == State.STA13:
+            self.sm.transition(E.EVT17)  # AR-5 → Sta1
+
+    async def _send_abort(self, source: int, reason: int = 0) -> None:
+        try:
+            await asyncio.wait_for(self._write(_core.encode_abort(source, reason)), 2)
+        except (_Closed, TimeoutError):
+            pass
+
+    async def _await_close(self) -> None:
+        """Sta13: wait (ARTIM) for the peer to close the connection."""
+        while self.sm.state == State.STA13 and not self._closed:
+            evt, _, _, _ = await self._safe_next(self.acse_timeout)
+            if evt is None:  # ARTIM expired
+                self.sm.transition(E.EVT18)  # AA-2
+                break
+            if evt == E.EVT17:
+                break
+            action = self.sm.transition(evt)
+            if action == "AA-7":
+                await self._send_abort(2, 2)
+            elif action == "AA-2":
+                break
+        await self._close_transport()
+        if self.sm.state != State.STA1:
+            self.sm.state = State.STA1
+
+    async def _safe_next(self, timeout: float | None) -> tuple[E | None, int, Any, bytes]:
+        try:
+            return await self._next(timeout)
+        except TimeoutError:
+            return None, 0, None, b""
+
+    async def _fail(self, evt: E, value: Any, what: str) -> NetworkError:
+        """Apply an event that ends the association and perform its action;
+        returns the exception to raise."""
+        try:
+            action = self.sm.transition(evt)
+        except NetworkError:
+            action = "AA-8"
+        self.is_aborted = True
+        if action in ("AA-8", "AA-7"):
+            reason = 2 if evt != E.EVT19 else 0
+            await self._send_abort(2, reason)
+            await self._close_transport()
+            if evt == E.EVT19 and isinstance(value, NetworkError):
+                exc: NetworkError = value
+            else:
+                exc = self._error(PduError, f"unexpected PDU during {what}; association aborted")
+        elif action == "AA-1":
+            await self._send_abort(0, 0)
+            await self._close_transport()
+            exc = self._error(AssociationAborted, f"{what}: association aborted")
+        elif action == "AA-3":
+            await self._close_transport()
+            src, reason = value
+            exc = self._error(
+                AssociationAborted,
+                f"peer aborted the association during {what} (A-ABORT from "
+                f"{ABORT_SOURCES.get(src, src)}: {ABORT_REASONS.get(reason, reason)})",
+            )
+        elif action in ("AA-4", "AA-5", "AR-5"):
+            await self._close_transport()
+            exc = self._error(AssociationAborted, f"peer closed the connection during {what}")
+        else:  # AA-2, AA-6 and the like: just close
+            await self._close_transport()
+            exc = self._error(AssociationAborted, f"association ended during {what}")
+        self.sm.state = State.STA1
+        if self.server is not None:
+            await self.server.notify(EVT_ABORTED, Event(EVT_ABORTED, self))
+        return exc
+
+    async def _abort_local(self, exc: NetworkError) -> NetworkError:
+        """Evt15 (A-ABORT request): send A-ABORT, close; returns ``exc``."""
+        if self.sm.action_for(E.EVT15) is not None:
+            self.sm.transition(E.EVT15)
+            await self._send_abort(0, 0)
+        await self._close_transport()
+        self.sm.state = State.STA1
+        self.is_aborted = True
+        if self.server is not None:
+            await self.server.notify(EVT_ABORTED, Event(EVT_ABORTED, self))
+        return exc
+
+    # -- association establishment -------------------------------------------
+    async def request_association(
+        self, called_ae_title: str, contexts: list[PresentationContext], extra_items: list[Any]
+    ) -> None:
+        """Requestor: Evt1/Evt2 (the connection is open), send A-ASSOCIATE-RQ and
+        wait for the answer."""
+        sm = self.sm
+        sm.transition(E.EVT1)  # AE-1: the caller has connected already
+        sm.transition(E.EVT2)  # AE-2
+        self.called_ae_title = self.remote_ae_title = called_ae_title
+        requested = requested_contexts(contexts)
+        items: list[Any] = [
+            (0x51, self.max_pdu),
+            (0x52, uids.IMPLEMENTATION_CLASS_UID),
+            (0x55, uids.IMPLEMENTATION_VERSION_NAME),
+            *role_items(requested),
+            *extra_items,
+        ]
+        pdu = _core.encode_associate_rq(
+            called_ae_title,
+            self.local_ae_title,
+            [(c.context_id, c.abstract_syntax, c.transfer_syntaxes) for c in requested],
+            items,
+        )
+        try:
+            await self._write(pdu)
+        except _Closed:
+            raise await self._fail(E.EVT17, None, "association request") from None
+        try:
+            evt, _, value, _ = await self._next(self.acse_timeout)
+        except TimeoutError:
+            raise await self._abort_local(
+                self._error(DimseTimeout, f"no association response within {self.acse_timeout} s")
+            ) from None
+        if evt == E.EVT4:
+            sm.transition(evt)  # AE-4
+            await self._close_transport()
+            self.is_rejected = True
+            result, source, reason = value
+            exc = self._error(AssociationRejected, _describe_rj(result, source, reason))
+            exc.result, exc.source, exc.reason = result, source, reason  # type: ignore[attr-defined]
+            raise exc
+        if evt != E.EVT3:
+            raise await self._fail(evt, value, "association negotiation")
+        sm.transition(evt)  # AE-3 → Sta6
+        ac = value
+        self.acceptance = ac
+        self.peer_max_pdu = ac.get("max_length") or 0
+        self._send_pdu = fragment_size(self.peer_max_pdu)
+        roles = {v[0]: (v[1], v[2]) for t, v in ac["user_information"] if t == 0x54}
+        self.contexts = apply_acceptance(requested, ac["presentation_contexts"], roles)
+        self._by_id = {c.context_id: c for c in self.contexts if c.context_id is not None}
+        if not self.accepted_contexts:
+            raise await self._abort_local(
+                self._error(
+                    AssociationRejected,
+                    "the peer accepted none of the proposed presentation contexts: "
+                    + "; ".join(str(c) for c in self.contexts),
+                )
+            )
+
+    async def accept_association(self) -> bool:
+        """Acceptor: Evt5 (connection open), read A-ASSOCIATE-RQ, decide, answer.
+        Returns True when the association is established."""
+        sm, server, ae = self.sm, self.server, self.ae
+        assert server is not None
+        sm.transition(E.EVT5)  # AE-5, ARTIM running
+        evt, _, value, _ = await self._safe_next(self.acse_timeout)
+        if evt is None:
+            sm.transition(E.EVT18)  # AA-2
+            await self._close_transport()
+            log.info("%s: no A-ASSOCIATE-RQ within %s s; closed", self.peer, self.acse_timeout)
+            return False
+        if evt != E.EVT6:
+            exc = await self._fail(evt, value, "association request")
+            log.warning("%s: %s", self.peer, exc)
+            return False
+        rq = value
+        self.request = rq
+        self.remote_ae_title = rq["calling_ae_title"]
+        self.called_ae_title = rq["called_ae_title"]
+        self.peer_max_pdu = rq.get("max_length") or 0
+        self._send_pdu = fragment_size(self.peer_max_pdu)
+        # AE-6: service-provider checks.
+        rj: tuple[int, int, int] | None = None
+        if not rq["protocol_version"] & 1:
+            rj = (1, 2, 2)
+        elif server.over_limit():
+            rj = (2, 3, 2)
+        sm.transition(E.EVT6, acceptable=rj is None)
+        if rj is None:
+            # Sta3: service-user decision.
+            rj = ae._user_rejection(rq)
+            if rj is not None:
+                sm.transition(E.EVT8)  # AE-8
+        if rj is not None:
+            self.is_rejected = True
+            try:
+                await self._write(_core.encode_associate_rj(*rj))
+            except _Closed:
+                pass
+            log.info(
+                "%s: %s (calling %r, called %r)",
+                self.peer,
+                _describe_rj(*rj),
+                self.remote_ae_title,
+                self.called_ae_title,
+            )
+            await server.notify(EVT_REJECTED, Event(EVT_REJECTED, self))
+            await self._await_close()
+            return False
+        roles = {v[0]: (v[1], v[2]) for t, v in rq["user_information"] if t == 0x54}
+        self.contexts, role_replies = negotiate(rq["presentation_contexts"], ae._supported, roles)
+        self._by_id = {c.context_id: c for c in self.contexts if c.context_id is not None}
+        items: list[Any] = [
+            (0x51, self.max_pdu),
+            (0x52, uids.IMPLEMENTATION_CLASS_UID),
+            (0x55, uids.IMPLEMENTATION_VERSION_NAME),
+            *role_replies,
+        ]
+        ac = _core.encode_associate_ac(
+            self.called_ae_title,
+            self.remote_ae_title,
+            [(c.context_id, c.result, c.transfer_syntax) for c in self.contexts],
+            items,
+        )
+        sm.transition(E.EVT7)  # AE-7 → Sta6
+        try:
+            await self._write(ac)
+        except _Closed:
+            exc = await self._fail(E.EVT17, None, "association acceptance")
+            log.warning("%s: %s", self.peer, exc)
+            return False
+        await server.notify(EVT_ACCEPTED, Event(EVT_ACCEPTED, self))
+        return True
+
+    # -- release and abort -----------------------------------------------------
+    async def release(self) -> None:
+        """A-RELEASE (requestor or acceptor); waits for the reply (ACSE timeout)."""
+        if self.sm.state != State.STA6:
+            return
+        self.sm.transition(E.EVT11)  # AR-1 → Sta7
+        try:
+            await self._write(_core.encode_release_rq())
+        except _Closed:
+            raise await self._fail(E.EVT17, None, "release") from None
+        while True:
+            try:
+                evt, _, value, _ = await self._next(self.acse_timeout)
+            except TimeoutError:
+                raise await self._abort_local(
+                    self._error(DimseTimeout, f"no A-RELEASE-RP within {self.acse_timeout} s")
+                ) from None
+            if evt == E.EVT10:
+                self.sm.transition(evt)  # AR-6: data after our release request, ignored
+                continue
+            if evt == E.EVT13:
+                self.sm.transition(evt)  # AR-3 (Sta7) → Sta1
+                break
+            if evt == E.EVT12:  # release collision
+                self.sm.transition(evt)  # AR-8
+                if self.sm.state == State.STA9:
+                    self.sm.transition(E.EVT14)  # AR-9 → Sta11
+                    await self._write(_core.encode_release_rp())
+                    continue
+                continue  # Sta10: wait for their RP
+            raise await self._fail(evt, value, "release")
+        if self.sm.state == State.STA12:
+            self.sm.transition(E.EVT14)  # AR-4
+            await self._write(_core.encode_release_rp())
+        await self._close_transport()
+        self.sm.state = State.STA1
+        self.is_released = True
+
+    async def abort(self) -> None:
+        """A-ABORT (service user): send, close; no reply is expected."""
+        if self.sm.state in (State.STA1, State.STA13) and self._closed:
+            return
+        await self._abort_local(self._error(AssociationAborted, "aborted locally"))
+
+    async def _answer_release(self) -> None:
+        """Evt12 in Sta6 (peer asks to release): AR-2, then reply (Evt14, AR-4)
+        and wait for the peer to close."""
+        self.sm.transition(E.EVT12)  # AR-2 → Sta8
+        self.sm.transition(E.EVT14)  # AR-4 → Sta13
+        try:
+            await self._write(_core.encode_release_rp())
+        except _Closed:
+            pass
+        self.is_released = True
+        if self.server is not None:
+            await self.server.notify(EVT_RELEASED, Event(EVT_RELEASED, self))
+        await self._await_close()
+
+    # -- DIMSE ---------------------------------------------------------------------
+    def next_message_id(self) -> int:
+        self._msg_id = self._msg_id % 0xFFFF + 1
+        return self._msg_id
+
+    def context_for(
+        self, abstract_syntax: str, transfer_syntax: str | None = None
+    ) -> PresentationContext | None:
+        for c in self.contexts:
+            if (
+                c.accepted
+                and c.abstract_syntax == abstract_syntax
+                and (transfer_syntax is None or c.transfer_syntax == transfer_syntax)
+            ):
+                return c
+        return None
+
+    async def send_message(
+        self, context_id: int, command: dict[int, Any], body: Any = None
+    ) -> None:
+        """Evt9 (P-DATA request): the command set, then the data set, fragmented
+        for the peer's maximum PDU length."""
+        action = self.sm.action_for(E.EVT9)
+        if action is None:
+            raise self._error(NetworkError, f"cannot send data in {self.sm.state}")
+        self.sm.transition(E.EVT9)
+        maxp = self._send_pdu
+        out = _core.encode_pdata(context_id, True, dimse.encode_command(command), maxp)
+        try:
+            if body is None:
+                await self._write(out)
+                return
+            n = len(body)
+            if n <= SEND_CHUNK:
+                await self._write(out + _core.encode_pdata(context_id, False, body, maxp))
+                return
+            await self._write(out)
+            step = max(1, SEND_CHUNK // (maxp - 6)) * (maxp - 6)
+            view = memoryview(body)
+            for pos in range(0, n, step):
+                end = min(n, pos + step)
+                await self._write(
+                    _core.encode_pdata(context_id, False, view[pos:end], maxp, last=end == n)
+                )
+        except _Closed:
+            raise await self._fail(E.EVT17, None, "sending a DIMSE message") from None
+
+    async def wait_response(self, message_id: int, what: str) -> dimse.Message:
+        """Read until the response to ``message_id`` (DIMSE timeout)."""
+        while True:
+            try:
+                evt, _, value, raw = await self._next(self.dimse_timeout)
+            except TimeoutError:
+                raise await self._abort_local(
+                    self._error(DimseTimeout, f"no {what} response within {self.dimse_timeout} s")
+                ) from None
+            if evt == E.EVT10:
+                self.sm.transition(evt)  # DT-2
+                try:
+                    messages = self._assembler.feed(raw, value)
+                except PduError as e:
+                    e.peer = self.peer
+                    raise await self._fail(E.EVT19, e, what) from None
+                for m in messages:
+                    if m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO) == message_id:
+                        return m
+                    log.warning("%s: ignoring unexpected message %04X", self.peer, m.command_field)
+                continue
+            if evt == E.EVT12:
+                await self._answer_release()
+                raise self._error(
+                    AssociationAborted, f"peer released the association during {what}"
+                )
+            raise await self._fail(evt, value, what)
+
+    def _open_sink(self, context_id: int, command: dict[int, Any]) -> Any:
+        from .services import store
+        from .storage import MemorySink
+
+        pc = self._by_id.get(context_id)
+        if pc is not None and command.get(dimse.COMMAND_FIELD) == dimse.C_STORE_RQ and self.server:
+            return store.open_sink(self, pc, command)
+        return MemorySink()
+
+    async def serve(self) -> None:
+        """Acceptor: handle DIMSE requests until release or abort."""
+        from .services import echo, store
+
+        while True:
+            try:
+                evt, _, value, raw = await self._next(self.network_timeout)
+            except TimeoutError:
+                raise await self._abort_local(
+                    self._error(
+                        DimseTimeout,
+                        f"no activity for {self.network_timeout} s; association aborted",
+                    )
+                ) from None
+            if evt == E.EVT10:
+                self.sm.transition(evt)  # DT-2
+                try:
+                    messages = self._assembler.feed(raw, value)
+                except PduError as e:
+                    e.peer = self.peer
+                    raise await self._fail(E.EVT19, e, "data transfer") from None
+                for m in messages:
+                    pc = self._by_id.get(m.context_id)
+                    if pc is None or not pc.accepted:
+                        if m.sink is not None:
+                            m.sink.discard()
+                        raise await self._fail(
+                            E.EVT19,
+                            self._error(PduError, f"message on unaccepted context {m.context_id}"),
+                            "data transfer",
+                        )
+                    field = m.command_field
+                    if field == dimse.C_ECHO_RQ:
+                        await echo.handle(self, pc, m)
+                    elif field == dimse.C_STORE_RQ:
+                        await store.handle(self, pc, m)
+                    else:
+                        if m.sink is not None:
+                            m.sink.discard()
+                        await self.send_message(
+                            pc.context_id or 0,
+                            {
+                                dimse.COMMAND_FIELD: (field | 0x8000) & 0xFFFF,
+                                dimse.MESSAGE_ID_BEING_RESPONDED_TO: m.command.get(
+                                    dimse.MESSAGE_ID, 0
+                                ),
+                                dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET,
+                                dimse.STATUS: dimse.UNRECOGNIZED_OPERATION,
+                            },
+                        )
+                continue
+            if evt == E.EVT12:
+                await self._answer_release()
+                return
+            raise await self._fail(evt, value, "data transfer")
+
+    # -- services (requestor side) ---------------------------------------------
+    async def send_c_echo(self) -> Status:
+        from .services.echo import send_c_echo
+
+        return await send_c_echo(self)
+
+    async def send_c_store(
+        self, dataset: Dataset | str | os.PathLike[str], *, priority: int = 0
+    ) -> Status:
+        from .services.store import send_c_store
+
+        return await send_c_store(self, dataset, priority=priority)
+
+    async def trigger(self, evt: EventType, event: Event, default: Any = None) -> Any:
+        if self.server is None:
+            return default
+        return await self.server.trigger(evt, event, default)
+
+
+class _Runner:
+    """Runs an association's coroutines for blocking callers: on a private event
+    loop in the calling thread, or on a loop thread when the caller is itself
+    inside a running event loop."""
+
+    def __init__(self) -> None:
+        try:
+            asyncio.get_running_loop()
+            inside = True
+        except RuntimeError:
+            inside = False
+        self.loop = asyncio.new_event_loop()
+        self.thread: threading.Thread | None = None
+        if inside:
+            self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+            self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self.loop.is_closed():
+            coro.close()
+            raise NetworkError("the association is closed")
+        if self.thread is None:
+            return self.loop.run_until_complete(coro)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        if self.thread is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+        self.loop.close()
+
+
+class Association:
+    """A blocking association (pynetdicom-style). Made by :meth:`AE.associate`.
+
+    ``send_c_echo()`` / ``send_c_store(ds_or_path)`` return a
+    :class:`~dicomfast.net.dimse.Status` (an ``int``); ``release()`` and
+    ``abort()`` end it; as a context manager it releases on exit (aborts on an
+    exception).
+    """
+
+    def __init__(self, runner: _Runner, assoc: AsyncAssociation) -> None:
+        self._runner = runner
+        self._assoc = assoc
+
+    @property
+    def is_established(self) -> bool:
+        return self._assoc.is_established
+
+    @property
+    def is_released(self) -> bool:
+        return self._assoc.is_released
+
+    @property
+    def is_aborted(self) -> bool:
+        return self._assoc.is_aborted
+
+    @property
+    def accepted_contexts(self) -> list[PresentationContext]:
+        return self._assoc.accepted_contexts
+
+    @property
+    def rejected_contexts(self) -> list[PresentationContext]:
+        return self._assoc.rejected_contexts
+
+    @property
+    def peer_max_pdu(self) -> int:
+        return self._assoc.peer_max_pdu
+
+    @property
+    def async_association(self) -> AsyncAssociation:
+        return self._assoc
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        try:
+            return self._runner.run(coro)
+        except NetworkError:
+            if not self._assoc.is_established:
+                self._runner.close()
+            raise
+
+    def send_c_echo(self) -> Status:
+        return self._run(self._assoc.send_c_echo())
+
+    def send_c_store(
+        self, dataset: Dataset | str | os.PathLike[str], *, priority: int = 0
+    ) -> Status:
+        return self._run(self._assoc.send_c_store(dataset, priority=priority))
+
+    def release(self) -> None:
+        try:
+            if self._assoc.is_established:
+                self._runner.run(self._assoc.release())
+        finally:
+            self._runner.close()
+
+    def abort(self) -> None:
+        try:
+            if not self._runner.loop.is_closed():
+                self._runner.run(self._assoc.abort())
+        finally:
+            self._runner.close()
+
+    def __enter__(self) -> Association:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.release()
+        else:
+            self.abort()
+
+    def __repr__(self) -> str:
+        return repr(self._assoc).replace("AsyncAssociation", "Association")

@@ -1,0 +1,217 @@
+"""DIMSE messages (PS3.7 §9): command elements, status values and the
+streaming reassembly of P-DATA-TF PDVs into messages.
+
+Command sets are encoded and decoded by the Rust core (``_core.dimse_encode``
+/ ``dimse_decode``).  Data set fragments are not collected here: each one is
+handed to a *sink* (a temporary file for the Storage SCP) as it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .. import _core
+from ..errors import PduError
+
+# Command Field values (PS3.7 Table E.1-1).
+C_STORE_RQ = 0x0001
+C_STORE_RSP = 0x8001
+C_ECHO_RQ = 0x0030
+C_ECHO_RSP = 0x8030
+
+# Command elements (group 0000).
+AFFECTED_SOP_CLASS_UID = 0x00000002
+COMMAND_FIELD = 0x00000100
+MESSAGE_ID = 0x00000110
+MESSAGE_ID_BEING_RESPONDED_TO = 0x00000120
+MOVE_DESTINATION = 0x00000600
+PRIORITY = 0x00000700
+COMMAND_DATA_SET_TYPE = 0x00000800
+STATUS = 0x00000900
+OFFENDING_ELEMENT = 0x00000901
+ERROR_COMMENT = 0x00000902
+AFFECTED_SOP_INSTANCE_UID = 0x00001000
+MOVE_ORIGINATOR_AET = 0x00001030
+MOVE_ORIGINATOR_MESSAGE_ID = 0x00001031
+
+NO_DATA_SET = 0x0101
+DATA_SET_PRESENT = 0x0001
+
+# Status values (PS3.7 Annex C and B.2 / C.1 of PS3.4).
+SUCCESS = 0x0000
+WARNING_COERCION = 0xB000
+WARNING_ELEMENTS_DISCARDED = 0xB006
+WARNING_SOP_CLASS_MISMATCH = 0xB007
+REFUSED_OUT_OF_RESOURCES = 0xA700
+ERROR_DATASET_MISMATCH = 0xA900
+ERROR_CANNOT_UNDERSTAND = 0xC000
+PROCESSING_FAILURE = 0x0110
+UNRECOGNIZED_OPERATION = 0x0211
+SOP_CLASS_NOT_SUPPORTED = 0x0122
+
+#: Command sets are small; refuse absurd ones.
+MAX_COMMAND_LEN = 1 << 20
+
+
+def status_category(status: int) -> str:
+    """``Success``, ``Warning``, ``Failure``, ``Cancel`` or ``Pending`` (PS3.7 Annex C)."""
+    if status == 0x0000:
+        return "Success"
+    if status in (0xFF00, 0xFF01):
+        return "Pending"
+    if status == 0xFE00:
+        return "Cancel"
+    if status in (0x0001, 0x0107, 0x0116) or 0xB000 <= status <= 0xBFFF:
+        return "Warning"
+    return "Failure"
+
+
+class Status(int):
+    """A DIMSE response status: an ``int`` that also carries the response.
+
+    ``status == 0``, ``status.Status``, ``status.category``,
+    ``status.ErrorComment`` and ``status.command`` (every response element).
+    """
+
+    command: dict[int, Any]
+
+    def __new__(cls, value: int, command: dict[int, Any] | None = None) -> Status:
+        obj = super().__new__(cls, value)
+        obj.command = command or {}
+        return obj
+
+    @property
+    def Status(self) -> int:  # noqa: N802 - pydicom/pynetdicom spelling
+        return int(self)
+
+    @property
+    def category(self) -> str:
+        return status_category(int(self))
+
+    @property
+    def ErrorComment(self) -> str | None:  # noqa: N802
+        return self.command.get(ERROR_COMMENT)
+
+    @property
+    def is_success(self) -> bool:
+        return int(self) == 0
+
+    @property
+    def is_failure(self) -> bool:
+        return self.category == "Failure"
+
+    def __repr__(self) -> str:
+        extra = f" {self.ErrorComment!r}" if self.ErrorComment else ""
+        return f"<Status 0x{int(self):04X} {self.category}{extra}>"
+
+
+def encode_command(elements: dict[int, Any]) -> bytes:
+    return _core.dimse_encode(elements)
+
+
+def decode_command(data: bytes | memoryview) -> dict[int, Any]:
+    return _core.dimse_decode(data)
+
+
+class Sink(Protocol):
+    nbytes: int
+
+    def write(self, data: memoryview | bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+@dataclass
+class Message:
+    """A complete DIMSE message: its command and, if one came, the data set sink."""
+
+    context_id: int
+    command: dict[int, Any]
+    sink: Any = None
+
+    @property
+    def command_field(self) -> int:
+        return int(self.command.get(COMMAND_FIELD, -1))
+
+
+_IDLE, _COMMAND, _AWAIT_DATA, _DATA = range(4)
+
+
+class MessageAssembler:
+    """PDVs → messages (PS3.8 Annex E, PS3.7 §9.3.1 ordering rules).
+
+    Command fragments are collected (they are small); when a command set
+    announces a data set, ``open_sink(context_id, command)`` gives the object
+    the data fragments are written to as they arrive.
+    """
+
+    def __init__(self, open_sink: Callable[[int, dict[int, Any]], Sink]) -> None:
+        self._open_sink = open_sink
+        self._state = _IDLE
+        self._pc = 0
+        self._cmd = bytearray()
+        self._command: dict[int, Any] = {}
+        self.sink: Any = None
+
+    @property
+    def idle(self) -> bool:
+        return self._state == _IDLE
+
+    def feed(self, buf: bytes, pdvs: list[tuple[int, bool, bool, int, int]]) -> list[Message]:
+        """Consume the PDVs of one P-DATA-TF (offsets into ``buf``)."""
+        done: list[Message] = []
+        view = memoryview(buf)
+        for pc, is_command, is_last, start, end in pdvs:
+            state = self._state
+            if state != _IDLE and pc != self._pc:
+                raise PduError(
+                    f"PDV for presentation context {pc} inside a message on context {self._pc}"
+                )
+            if is_command:
+                if state == _AWAIT_DATA or state == _DATA:
+                    raise PduError(f"command fragment on context {pc} while a data set is owed")
+                self._pc = pc
+                self._cmd += view[start:end]
+                if len(self._cmd) > MAX_COMMAND_LEN:
+                    raise PduError("command set larger than 1 MiB")
+                if not is_last:
+                    self._state = _COMMAND
+                    continue
+                command = decode_command(bytes(self._cmd))
+                self._cmd.clear()
+                if command.get(COMMAND_DATA_SET_TYPE, NO_DATA_SET) == NO_DATA_SET:
+                    self._state = _IDLE
+                    done.append(Message(pc, command))
+                else:
+                    self._command = command
+                    self.sink = self._open_sink(pc, command)
+                    self._state = _AWAIT_DATA
+                continue
+            if state == _IDLE or state == _COMMAND:
+                raise PduError(
+                    f"data set fragment on context {pc} without a command announcing one"
+                )
+            self.sink.write(view[start:end])
+            if is_last:
+                sink, self.sink = self.sink, None
+                sink.close()
+                self._state = _IDLE
+                done.append(Message(pc, self._command, sink))
+                self._command = {}
+            else:
+                self._state = _DATA
+        return done
+
+    def abort(self) -> None:
+        """Drop a partial message (deleting its sink's temporary file)."""
+        if self.sink is not None:
+            try:
+                self.sink.discard()
+            finally:
+                self.sink = None
+        self._state = _IDLE
+        self._cmd.clear()

@@ -1,0 +1,100 @@
+"""Events an application handles: ``ae.start_server(..., evt_handlers=[(EVT_C_STORE, fn)])``.
+
+*Intervention* events (``EVT_C_ECHO``, ``EVT_C_STORE``) expect a status
+(``int``) from their handler; *notification* events ignore the return value.
+A handler is a plain function (run in a worker thread so it cannot stall other
+associations) or an ``async def`` (awaited on the event loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+    from .association import AsyncAssociation
+    from .contexts import PresentationContext
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    intervention: bool
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+EVT_C_ECHO = EventType("EVT_C_ECHO", "C-ECHO request received", True)
+EVT_C_STORE = EventType("EVT_C_STORE", "C-STORE request received", True)
+EVT_CONN_OPEN = EventType("EVT_CONN_OPEN", "transport connection opened", False)
+EVT_CONN_CLOSE = EventType("EVT_CONN_CLOSE", "transport connection closed", False)
+EVT_ACCEPTED = EventType("EVT_ACCEPTED", "association accepted", False)
+EVT_REJECTED = EventType("EVT_REJECTED", "association rejected", False)
+EVT_RELEASED = EventType("EVT_RELEASED", "association released", False)
+EVT_ABORTED = EventType("EVT_ABORTED", "association aborted", False)
+EVT_STORED = EventType("EVT_STORED", "instance written to storage", False)
+
+Handler = Callable[..., Any]
+HandlerList = list[tuple[EventType, Handler]]
+
+
+@dataclass
+class Event:
+    """What a handler receives."""
+
+    event: EventType
+    assoc: AsyncAssociation
+    context: PresentationContext | None = None
+    command: dict[int, Any] = field(default_factory=dict)
+    #: For EVT_C_STORE: the received instance as a Part 10 file (meta group
+    #: built from the presentation context, data set exactly as received),
+    #: either in memory (``encoded``) or in a file (``path``).
+    encoded: bytes | None = None
+    path: str | None = None
+    #: For EVT_STORED: where the instance was written.
+    stored_path: str | None = None
+    _dataset: Any = None
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The received data set (read lazily with :func:`dicomfast.read`)."""
+        if self._dataset is None:
+            from ..reader import read
+
+            if self.encoded is not None:
+                self._dataset = read(self.encoded)
+            elif self.path is not None:
+                self._dataset = read(self.path)
+        return self._dataset
+
+    @property
+    def file_meta(self) -> Any:
+        ds = self.dataset
+        return None if ds is None else ds.file_meta
+
+    @property
+    def sop_class_uid(self) -> str | None:
+        return self.command.get(0x00000002)
+
+    @property
+    def sop_instance_uid(self) -> str | None:
+        return self.command.get(0x00001000)
+
+
+__all__ = [
+    "EVT_ABORTED",
+    "EVT_ACCEPTED",
+    "EVT_CONN_CLOSE",
+    "EVT_CONN_OPEN",
+    "EVT_C_ECHO",
+    "EVT_C_STORE",
+    "EVT_REJECTED",
+    "EVT_RELEASED",
+    "EVT_STORED",
+    "Event",
+    "EventType",
+]

@@ -1,0 +1,1 @@
+"""DIMSE-C services: verification (C-ECHO) and storage (C-STORE), SCU and SCP."""

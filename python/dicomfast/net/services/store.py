@@ -1,0 +1,235 @@
+"""Storage service (PS3.4 Annex B, PS3.7 §9.1.1): C-STORE SCU and SCP.
+
+SCU: a file is memory-mapped by :func:`dicomfast.read` and, when the peer
+accepted its transfer syntax, its data set bytes (everything after the file
+meta group) are sent as they are.  Otherwise a native (uncompressed) data set
+is re-encoded for an accepted native syntax; a compressed one the peer did not
+accept raises :class:`~dicomfast.errors.PresentationContextError`.
+
+SCP: data set fragments go straight to a temporary file of the storage folder
+(see :mod:`dicomfast.net.storage`) or, without storage, to memory for the
+``EVT_C_STORE`` handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from ... import uid as uids
+from ...errors import DicomError, PresentationContextError
+from .. import dimse
+from ..contexts import PresentationContext
+from ..dimse import Status
+from ..events import EVT_C_STORE, EVT_STORED, Event
+from ..storage import DiscardSink, FileSink, MemorySink, file_meta, is_valid_uid
+
+if TYPE_CHECKING:
+    from ...dataset import Dataset
+    from ..association import AsyncAssociation
+
+log = logging.getLogger("dicomfast.net")
+
+#: Native syntaxes in the order we prefer to convert to.
+_CONVERT_ORDER = (
+    uids.ExplicitVRLittleEndian,
+    uids.ImplicitVRLittleEndian,
+    uids.DeflatedExplicitVRLittleEndian,
+    uids.ExplicitVRBigEndian,
+)
+
+
+def _uid_of(ds: Dataset, tag: int, meta_tag: int) -> str | None:
+    elem = ds.get(tag)
+    if elem is not None and elem.value:
+        return str(elem.value)
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        m = meta.get(meta_tag)
+        if m is not None and m.value:
+            return str(m.value)
+    return None
+
+
+def encode_for(ds: Dataset, transfer_syntax: str) -> bytes:
+    """The data set (no file meta) encoded in a native ``transfer_syntax``."""
+    from ...writer import encode_dataset
+
+    explicit, be = uids.encoding_of(transfer_syntax)
+    body = b"".join(encode_dataset(ds, explicit, be))
+    if transfer_syntax == uids.DeflatedExplicitVRLittleEndian:
+        z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = z.compress(body) + z.flush()
+    return body
+
+
+def prepare(
+    assoc: AsyncAssociation, source: Dataset | str | os.PathLike[str]
+) -> tuple[PresentationContext, str, str, Any]:
+    """Choose the presentation context and the bytes to send for ``source``:
+    ``(context, sop_class_uid, sop_instance_uid, body)``."""
+    from ...dataset import Dataset
+    from ...reader import read
+
+    from_file = not isinstance(source, Dataset)
+    ds = read(source) if from_file else source  # type: ignore[arg-type]
+    where = os.fspath(source) if from_file else None  # type: ignore[arg-type]
+    sop_class = _uid_of(ds, 0x00080016, 0x00020002)
+    sop_instance = _uid_of(ds, 0x00080018, 0x00020003)
+    if not sop_class or not sop_instance:
+        raise PresentationContextError("the data set has no SOP Class/Instance UID", path=where)
+    file_ts = ds.transfer_syntax or uids.ExplicitVRLittleEndian
+    candidates = [c for c in assoc.accepted_contexts if c.abstract_syntax == sop_class]
+    if not candidates:
+        raise PresentationContextError(
+            f"the peer accepted no presentation context for {uids.name_of(sop_class)}",
+            path=where,
+            peer=assoc.peer,
+        )
+    raw = ds._raw
+    exact = next((c for c in candidates if c.transfer_syntax == file_ts), None)
+    if exact is not None:
+        if from_file and raw is not None and not raw.deflated and ds.read_error is None:
+            body: Any = memoryview(raw.source)[raw.dataset_offset :]
+            return exact, sop_class, sop_instance, body
+        if uids.is_encapsulated(file_ts):
+            if raw is not None and not raw.deflated and not _edited(ds):
+                return exact, sop_class, sop_instance, memoryview(raw.source)[raw.dataset_offset :]
+            from ...writer import encode_dataset
+
+            return exact, sop_class, sop_instance, b"".join(encode_dataset(ds, True, False))
+        return exact, sop_class, sop_instance, encode_for(ds, file_ts)
+    if uids.is_encapsulated(file_ts):
+        accepted = ", ".join(uids.name_of(c.transfer_syntax or "") for c in candidates)
+        raise PresentationContextError(
+            f"the peer accepted {accepted} but not {uids.name_of(file_ts)} for "
+            f"{uids.name_of(sop_class)}; compressed data is not converted",
+            path=where,
+            peer=assoc.peer,
+        )
+    for ts in _CONVERT_ORDER:
+        pc = next((c for c in candidates if c.transfer_syntax == ts), None)
+        if pc is not None:
+            return pc, sop_class, sop_instance, encode_for(ds, ts)
+    accepted = ", ".join(uids.name_of(c.transfer_syntax or "") for c in candidates)
+    raise PresentationContextError(
+        f"the peer accepted only {accepted} for {uids.name_of(sop_class)}; "
+        f"cannot convert from {uids.name_of(file_ts)}",
+        path=where,
+        peer=assoc.peer,
+    )
+
+
+def _edited(ds: Dataset) -> bool:
+    """Has any element been set since the data set was read?"""
+    table = ds._table()
+    return any(v.__class__ is not int for v in table.values())
+
+
+async def send_c_store(
+    assoc: AsyncAssociation,
+    source: Dataset | str | os.PathLike[str],
+    *,
+    priority: int = 0,
+) -> Status:
+    """Send one instance (a :class:`Dataset` or a file path); returns the status."""
+    pc, sop_class, sop_instance, body = prepare(assoc, source)
+    msg_id = assoc.next_message_id()
+    await assoc.send_message(
+        pc.context_id or 0,
+        {
+            dimse.AFFECTED_SOP_CLASS_UID: sop_class,
+            dimse.COMMAND_FIELD: dimse.C_STORE_RQ,
+            dimse.MESSAGE_ID: msg_id,
+            dimse.PRIORITY: priority,
+            dimse.COMMAND_DATA_SET_TYPE: dimse.DATA_SET_PRESENT,
+            dimse.AFFECTED_SOP_INSTANCE_UID: sop_instance,
+        },
+        body,
+    )
+    rsp = await assoc.wait_response(msg_id, "C-STORE")
+    return Status(int(rsp.command.get(dimse.STATUS, 0xC000)), rsp.command)
+
+
+# -- SCP ---------------------------------------------------------------------------
+def open_sink(assoc: AsyncAssociation, pc: PresentationContext, command: dict[int, Any]) -> Any:
+    """Where the data set of a C-STORE-RQ goes, decided when its command arrives."""
+    sop_class = command.get(dimse.AFFECTED_SOP_CLASS_UID)
+    sop_instance = command.get(dimse.AFFECTED_SOP_INSTANCE_UID)
+    if sop_class != pc.abstract_syntax:
+        return DiscardSink(
+            dimse.ERROR_DATASET_MISMATCH,
+            f"SOP class {sop_class} does not match the presentation context",
+        )
+    if not is_valid_uid(sop_instance):
+        return DiscardSink(
+            dimse.ERROR_CANNOT_UNDERSTAND, f"invalid Affected SOP Instance UID {sop_instance!r}"
+        )
+    ts = pc.transfer_syntax or uids.ImplicitVRLittleEndian
+    storage = assoc.server.storage if assoc.server is not None else None
+    if storage is not None:
+        try:
+            return storage.open(sop_class, sop_instance, ts, assoc.remote_ae_title or None)
+        except (OSError, ValueError) as e:
+            return DiscardSink(dimse.REFUSED_OUT_OF_RESOURCES, f"cannot store: {e}")
+    return MemorySink(file_meta(sop_class, sop_instance, ts, assoc.remote_ae_title or None))
+
+
+def _acceptable(status: int) -> bool:
+    return dimse.status_category(status) in ("Success", "Warning")
+
+
+async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Message) -> None:
+    """SCP: finish a received C-STORE and answer it."""
+    sink = msg.sink
+    command = msg.command
+    comment: str | None = None
+    server = assoc.server
+    if isinstance(sink, DiscardSink):
+        status, comment = sink.status, sink.comment
+    else:
+        event = Event(EVT_C_STORE, assoc, pc, command)
+        if isinstance(sink, FileSink):
+            event.path = sink.temp_path
+        elif isinstance(sink, MemorySink):
+            event.encoded = bytes(sink.buffer)
+        has_handler = server is not None and server.has_handler(EVT_C_STORE)
+        try:
+            if has_handler:
+                status = int(await assoc.trigger(EVT_C_STORE, event, 0))
+            elif isinstance(sink, FileSink):
+                status = dimse.SUCCESS
+            else:
+                status, comment = dimse.REFUSED_OUT_OF_RESOURCES, "no storage configured"
+        except Exception as e:  # noqa: BLE001 - reported to the peer as a failure status
+            log.exception("EVT_C_STORE handler failed")
+            status, comment = 0xC001, f"handler failed: {e}"[:64]
+        if isinstance(sink, FileSink):
+            if _acceptable(status):
+                try:
+                    loop = asyncio.get_running_loop()
+                    path = await loop.run_in_executor(None, sink.commit)
+                    if server is not None:
+                        ev = Event(EVT_STORED, assoc, pc, command, stored_path=path)
+                        await server.notify(EVT_STORED, ev)
+                except (OSError, DicomError) as e:
+                    sink.discard()
+                    status, comment = dimse.REFUSED_OUT_OF_RESOURCES, f"cannot store: {e}"[:64]
+            else:
+                sink.discard()
+    rsp: dict[int, Any] = {
+        dimse.AFFECTED_SOP_CLASS_UID: command.get(dimse.AFFECTED_SOP_CLASS_UID, pc.abstract_syntax),
+        dimse.COMMAND_FIELD: dimse.C_STORE_RSP,
+        dimse.MESSAGE_ID_BEING_RESPONDED_TO: command.get(dimse.MESSAGE_ID, 0),
+        dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET,
+        dimse.STATUS: status,
+    }
+    inst = command.get(dimse.AFFECTED_SOP_INSTANCE_UID)
+    if isinstance(inst, str):
+        rsp[dimse.AFFECTED_SOP_INSTANCE_UID] = inst
+    if comment:
+        rsp[dimse.ERROR_COMMENT] = comment[:64]
+    await assoc.send_message(pc.context_id or msg.context_id, rsp)

@@ -1,0 +1,211 @@
+"""The Storage SCP's durable file writer.
+
+Each received instance becomes a Part 10 file: a file meta group built from
+the presentation context and the C-STORE command (PS3.10 §7.1), followed by
+the data set bytes exactly as received.  Bytes are written to a temporary
+file in the storage folder as they arrive (``.<uid>.<random>.part``), then
+flushed, fsync'd and linked to their final name; only then does the SCP
+answer with a success status.  A failed or aborted transfer deletes its
+temporary file, so no partial instance is ever left under a final name.
+
+File names are ``<SOP Instance UID>.dcm``.  The UID is validated first (only
+digits and dots, no empty component, at most 64 characters) so it cannot
+escape the folder.  **An existing file is never overwritten**: if the name
+is taken (the same instance sent twice, or a UID collision) the new file is
+stored as ``<uid>_1.dcm``, ``<uid>_2.dcm``, … (``_`` cannot occur in a UID),
+the status is still Success and the duplicate is logged.  The final name is
+claimed with ``os.link`` so two associations storing the same UID at once
+cannot overwrite each other either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import struct
+import tempfile
+
+from .. import uid as uids
+
+log = logging.getLogger("dicomfast.net.storage")
+
+_UID_RE = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+def is_valid_uid(uid: object) -> bool:
+    """Safe as a file name: digits and dots only, no empty component, ≤ 64 chars."""
+    return isinstance(uid, str) and 0 < len(uid) <= 64 and _UID_RE.fullmatch(uid) is not None
+
+
+def _elem(tag: int, vr: str, value: bytes) -> bytes:
+    if len(value) % 2:
+        value += b"\0" if vr in ("UI", "OB") else b" "
+    if vr == "OB":
+        return struct.pack("<HH2s2xI", tag >> 16, tag & 0xFFFF, b"OB", len(value)) + value
+    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr.encode(), len(value)) + value
+
+
+def file_meta(
+    sop_class_uid: str,
+    sop_instance_uid: str,
+    transfer_syntax: str,
+    source_ae_title: str | None = None,
+) -> bytes:
+    """Preamble, ``DICM`` and the file meta group (explicit VR little endian)."""
+    body = b"".join(
+        [
+            _elem(0x00020001, "OB", b"\x00\x01"),
+            _elem(0x00020002, "UI", sop_class_uid.encode("ascii")),
+            _elem(0x00020003, "UI", sop_instance_uid.encode("ascii")),
+            _elem(0x00020010, "UI", transfer_syntax.encode("ascii")),
+            _elem(0x00020012, "UI", uids.IMPLEMENTATION_CLASS_UID.encode("ascii")),
+            _elem(0x00020013, "SH", uids.IMPLEMENTATION_VERSION_NAME.encode("ascii")),
+        ]
+        + ([_elem(0x00020016, "AE", source_ae_title.encode("ascii"))] if source_ae_title else [])
+    )
+    group_length = struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(body))
+    return b"\0" * 128 + b"DICM" + group_length + body
+
+
+class MemorySink:
+    """Collects a received data set (after ``prefix``) in memory."""
+
+    def __init__(self, prefix: bytes = b"") -> None:
+        self.buffer = bytearray(prefix)
+        self.nbytes = 0
+
+    def write(self, data: memoryview | bytes) -> None:
+        self.buffer += data
+        self.nbytes += len(data)
+
+    def close(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        self.buffer = bytearray()
+
+
+class DiscardSink:
+    """Swallows a data set that will be refused (e.g. an invalid UID)."""
+
+    def __init__(self, status: int, comment: str) -> None:
+        self.status = status
+        self.comment = comment
+        self.nbytes = 0
+
+    def write(self, data: memoryview | bytes) -> None:
+        self.nbytes += len(data)
+
+    def close(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+class FileSink:
+    """A temporary file in the storage folder receiving one instance."""
+
+    def __init__(self, storage: FileStorage, sop_instance_uid: str, meta: bytes) -> None:
+        self.storage = storage
+        self.sop_instance_uid = sop_instance_uid
+        fd, self.temp_path = tempfile.mkstemp(
+            prefix=f".{sop_instance_uid}.", suffix=".part", dir=storage.folder
+        )
+        self._fh = os.fdopen(fd, "wb")
+        self._fh.write(meta)
+        self.nbytes = 0
+        self.final_path: str | None = None
+
+    def write(self, data: memoryview | bytes) -> None:
+        self._fh.write(data)
+        self.nbytes += len(data)
+
+    def close(self) -> None:
+        """Flush to the OS (the file stays temporary until :meth:`commit`)."""
+        if not self._fh.closed:
+            self._fh.flush()
+
+    def commit(self) -> str:
+        """fsync, then give the file its final name (never replacing one). Blocking."""
+        fh = self._fh
+        fh.flush()
+        if self.storage.fsync:
+            os.fsync(fh.fileno())
+        fh.close()
+        base = os.path.join(self.storage.folder, self.sop_instance_uid)
+        n = 0
+        while True:
+            final = f"{base}.dcm" if n == 0 else f"{base}_{n}.dcm"
+            try:
+                os.link(self.temp_path, final)
+                break
+            except FileExistsError:
+                n += 1
+            except OSError:
+                # No hard links on this file system: exclusive create, then replace it.
+                try:
+                    os.close(os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                except FileExistsError:
+                    n += 1
+                    continue
+                os.replace(self.temp_path, final)
+                break
+        if n:
+            log.warning("%s.dcm exists; stored the new instance as %s", base, final)
+        try:
+            os.unlink(self.temp_path)
+        except FileNotFoundError:
+            pass
+        if self.storage.fsync:
+            self.storage.sync_folder()
+        self.final_path = final
+        return final
+
+    def discard(self) -> None:
+        try:
+            self._fh.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.temp_path)
+        except FileNotFoundError:
+            pass
+
+
+class FileStorage:
+    """A folder receiving instances (see the module docstring for the rules)."""
+
+    def __init__(self, folder: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.folder = os.path.abspath(os.fspath(folder))
+        self.fsync = fsync
+        os.makedirs(self.folder, exist_ok=True)
+
+    def open(
+        self,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        transfer_syntax: str,
+        source_ae_title: str | None = None,
+    ) -> FileSink:
+        if not is_valid_uid(sop_instance_uid):
+            raise ValueError(f"invalid SOP Instance UID {sop_instance_uid!r}")
+        meta = file_meta(sop_class_uid, sop_instance_uid, transfer_syntax, source_ae_title)
+        return FileSink(self, sop_instance_uid, meta)
+
+    def sync_folder(self) -> None:
+        try:
+            fd = os.open(self.folder, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def partial_files(self) -> list[str]:
+        """Temporary files of transfers in progress (or of a crashed server)."""
+        return sorted(f for f in os.listdir(self.folder) if f.endswith(".part"))

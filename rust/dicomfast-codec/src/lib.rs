@@ -1,1 +1,26 @@
-//! Pixel data codecs (placeholder; see issue 3).
+//! Pure-Rust pixel codecs for DICOM.
+//!
+//! * native (uncompressed) pixel unpacking, PS3.5 8.1 ([`decode_native_frame`]);
+//! * RLE Lossless, PS3.5 Annex G ([`rle`]);
+//! * JPEG Lossless, Non-Hierarchical (process 14), ITU-T T.81 Annex H ([`jpeg`]).
+//!
+//! Every decoder writes one frame into a caller-provided buffer laid out as numpy holds the
+//! pixel array: little-endian elements of `bits_allocated / 8` bytes (1-bit data unpacked to one
+//! byte per pixel), samples interleaved last, signed data sign-extended from Bits Stored and
+//! unsigned data masked to Bits Stored. [`frame_size_bytes`] gives that buffer's length.
+//!
+//! Decoders never panic on any input; errors carry the byte offset in the input.
+//!
+//! Encapsulated frames split over several fragments: use the `*_fragments` functions, which
+//! concatenate the fragments (one copy of the compressed data) before decoding.
+
+mod convert;
+mod error;
+mod frame;
+pub mod jpeg;
+mod native;
+pub mod rle;
+
+pub use error::{CodecError, FrameError};
+pub use frame::{frame_size_bytes, native_frame_size_bytes, FrameInfo};
+pub use native::{decode_native_frame, decode_native_frame_at_bit, expand_ybr_full_422};

@@ -1,0 +1,303 @@
+//! Bit-level access to entropy-coded segments: byte stuffing (T.81 B.1.1.5: a 0xFF data byte
+//! is followed by 0x00), fill bytes before markers (B.1.1.2), restart markers (B.2.1, E.1.4)
+//! and the padding of the last byte with 1-bits (F.1.2.3).
+
+use super::huffman::{EncTable, HuffTable, LOOKUP_BITS};
+use super::markers::RST0;
+use crate::CodecError;
+
+/// Reads bits MSB-first from an entropy-coded segment. Past a marker or the end of the data it
+/// supplies zero bits and counts them, so that decoding loops need no end checks; the caller
+/// asks [`BitReader::overrun`] at the end of each interval.
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    /// Next byte to load.
+    pos: usize,
+    /// Bits, left-aligned: the next bit is bit 63. Bits below `nbits` are either zero or the
+    /// true following bits.
+    acc: u64,
+    nbits: u32,
+    /// Offset of the 0xFF of the marker (or the data end) that ended the segment.
+    end: Option<usize>,
+    /// Zero bytes supplied after `end`.
+    zeros: u32,
+}
+
+/// Whether any byte of `w` is 0xFF.
+#[inline(always)]
+fn has_ff(w: u64) -> bool {
+    let x = !w;
+    (x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080) != 0
+}
+
+impl<'a> BitReader<'a> {
+    pub fn new(data: &'a [u8], pos: usize) -> Self {
+        BitReader {
+            data,
+            pos,
+            acc: 0,
+            nbits: 0,
+            end: None,
+            zeros: 0,
+        }
+    }
+
+    /// Make at least 56 bits available.
+    #[inline(always)]
+    fn refill(&mut self) {
+        if self.end.is_none() {
+            if let Some(b) = self.data.get(self.pos..self.pos + 8) {
+                let w = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                if !has_ff(w) {
+                    // No marker or stuffing in the next 8 bytes: take whole bytes, leaving the
+                    // true following bits below `nbits`.
+                    self.acc |= w >> self.nbits;
+                    self.pos += ((63 - self.nbits) >> 3) as usize;
+                    self.nbits |= 56;
+                    return;
+                }
+            }
+        }
+        self.refill_slow();
+    }
+
+    #[cold]
+    fn refill_slow(&mut self) {
+        while self.nbits <= 56 {
+            let byte = self.next_byte();
+            self.acc |= u64::from(byte) << (56 - self.nbits);
+            self.nbits += 8;
+        }
+    }
+
+    fn next_byte(&mut self) -> u8 {
+        if self.end.is_some() {
+            self.zeros += 1;
+            return 0;
+        }
+        let d = self.data;
+        let Some(&b) = d.get(self.pos) else {
+            self.end = Some(d.len());
+            self.zeros += 1;
+            return 0;
+        };
+        if b != 0xFF {
+            self.pos += 1;
+            return b;
+        }
+        let mut p = self.pos + 1;
+        while p < d.len() && d[p] == 0xFF {
+            p += 1;
+        }
+        match d.get(p) {
+            Some(0) => {
+                self.pos = p + 1;
+                0xFF
+            }
+            Some(_) => {
+                self.pos = p - 1;
+                self.end = Some(p - 1);
+                self.zeros += 1;
+                0
+            }
+            None => {
+                self.end = Some(self.pos);
+                self.zeros += 1;
+                0
+            }
+        }
+    }
+
+    /// True once more bits were consumed than the segment holds.
+    pub fn overrun(&self) -> bool {
+        self.zeros * 8 > self.nbits
+    }
+
+    /// Decode one difference value (H.1.2.2, F.2.2.1 EXTEND, Table H.2).
+    #[inline(always)]
+    pub fn diff(&mut self, t: &HuffTable) -> Result<i32, CodecError> {
+        if self.nbits < 32 {
+            self.refill();
+        }
+        let e = t.fast((self.acc >> (64 - LOOKUP_BITS)) as usize);
+        let (len, s) = if e != 0 {
+            (u32::from(e >> 8), u32::from(e & 0xFF))
+        } else {
+            match t.decode_slow((self.acc >> 48) as u32) {
+                Some(x) => x,
+                None => return Err(self.bad_code()),
+            }
+        };
+        if s == 16 {
+            // SSSS 16: difference 32768, no additional bits (H.1.2.2).
+            self.acc <<= len;
+            self.nbits -= len;
+            return Ok(32768);
+        }
+        let total = len + s;
+        let v = ((self.acc >> (64 - total)) as u32) & ((1u32 << s) - 1);
+        self.acc <<= total;
+        self.nbits -= total;
+        let half = (1u32 << s) >> 1;
+        Ok(v as i32 - if v < half { (1i32 << s) - 1 } else { 0 })
+    }
+
+    #[cold]
+    fn bad_code(&self) -> CodecError {
+        CodecError::JpegData {
+            offset: self.pos,
+            reason: "invalid Huffman code",
+        }
+    }
+
+    /// Offset of the marker that follows the segment: where marker parsing resumes.
+    pub fn finish(&self) -> usize {
+        if let Some(e) = self.end {
+            return e;
+        }
+        find_marker(self.data, self.pos)
+    }
+
+    /// At the end of a restart interval: drop the padding bits, expect RSTn with n = `count`
+    /// mod 8 (B.2.1), and start the next interval.
+    pub fn restart(&mut self, count: usize) -> Result<(), CodecError> {
+        if self.overrun() {
+            return Err(CodecError::JpegData {
+                offset: self.finish(),
+                reason: "entropy-coded data ends inside a restart interval",
+            });
+        }
+        let m = self.finish();
+        let d = self.data;
+        let mut p = m;
+        while p < d.len() && d[p] == 0xFF {
+            p += 1;
+        }
+        let want = RST0 + (count % 8) as u8;
+        match d.get(p) {
+            Some(&c) if c == want && p > m => {
+                *self = BitReader::new(d, p + 1);
+                Ok(())
+            }
+            Some(&c) if (RST0..RST0 + 8).contains(&c) && p > m => Err(CodecError::JpegData {
+                offset: m,
+                reason: "restart marker out of sequence",
+            }),
+            _ => Err(CodecError::JpegData {
+                offset: m,
+                reason: "expected a restart marker",
+            }),
+        }
+    }
+}
+
+/// First marker (0xFF not followed by 0x00 or 0xFF) at or after `from`, or the data end.
+fn find_marker(d: &[u8], from: usize) -> usize {
+    let mut p = from;
+    while p + 1 < d.len() {
+        if d[p] == 0xFF && d[p + 1] != 0 && d[p + 1] != 0xFF {
+            return p;
+        }
+        p += 1;
+    }
+    d.len()
+}
+
+/// Writes bits MSB-first with byte stuffing.
+pub(crate) struct BitWriter {
+    pub out: Vec<u8>,
+    acc: u64,
+    nbits: u32,
+}
+
+impl BitWriter {
+    pub fn new(out: Vec<u8>) -> Self {
+        BitWriter {
+            out,
+            acc: 0,
+            nbits: 0,
+        }
+    }
+
+    /// Append the low `n` bits of `v` (n <= 32).
+    #[inline(always)]
+    pub fn put(&mut self, v: u32, n: u32) {
+        if n == 0 {
+            return;
+        }
+        self.acc = (self.acc << n) | u64::from(v & (u32::MAX >> (32 - n)));
+        self.nbits += n;
+        if self.nbits >= 32 {
+            let w = (self.acc >> (self.nbits - 32)) as u32;
+            self.nbits -= 32;
+            if has_ff(u64::from(w)) {
+                for b in w.to_be_bytes() {
+                    self.out.push(b);
+                    if b == 0xFF {
+                        self.out.push(0);
+                    }
+                }
+            } else {
+                self.out.extend_from_slice(&w.to_be_bytes());
+            }
+        }
+    }
+
+    /// Encode one difference with table `t` (H.1.2.2, F.1.2.1).
+    #[inline(always)]
+    pub fn diff(&mut self, t: &EncTable, d: u16) {
+        if d == 0x8000 {
+            self.put(u32::from(t.code[16]), u32::from(t.len[16]));
+            return;
+        }
+        let d = i32::from(d as i16);
+        let s = 32 - d.unsigned_abs().leading_zeros();
+        let v = if d < 0 { d - 1 } else { d };
+        let extra = (v as u32) & ((1u32 << s) - 1);
+        let len = u32::from(t.len[s as usize]);
+        let code = u32::from(t.code[s as usize]);
+        if len + s <= 32 {
+            self.put((code << s) | extra, len + s);
+        } else {
+            self.put(code, len);
+            self.put(extra, s);
+        }
+    }
+
+    /// Pad the last byte with 1-bits (F.1.2.3) and write out every whole byte.
+    fn flush(&mut self) {
+        let pad = (8 - self.nbits % 8) % 8;
+        self.put((1 << pad) - 1, pad);
+        while self.nbits >= 8 {
+            let b = (self.acc >> (self.nbits - 8)) as u8;
+            self.nbits -= 8;
+            self.out.push(b);
+            if b == 0xFF {
+                self.out.push(0);
+            }
+        }
+    }
+
+    /// End a restart interval: pad, then RSTn with n = `count` mod 8 (B.2.1, E.1.4).
+    pub fn restart_marker(&mut self, count: usize) {
+        self.flush();
+        self.out
+            .extend_from_slice(&[0xFF, RST0 + (count % 8) as u8]);
+    }
+
+    /// Pad the last byte and return the buffer.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.flush();
+        self.out
+    }
+}
+
+/// SSSS category of a difference (Table H.2).
+#[inline(always)]
+pub(crate) fn category(d: u16) -> usize {
+    if d == 0x8000 {
+        16
+    } else {
+        (32 - i32::from(d as i16).unsigned_abs().leading_zeros()) as usize
+    }
+}

@@ -1,0 +1,261 @@
+//! Lossless encoding (T.81 Annex H, H.1): sampling factors 1x1, one optimal Huffman table per
+//! component (K.2), optional point transform, restart interval and one scan per component.
+
+use super::bits::{category, BitWriter};
+use super::decode::{predict, predict_dyn};
+use super::huffman::{optimal_table, EncTable};
+use super::markers;
+use crate::{frame_size_bytes, CodecError, FrameInfo};
+
+/// Encoder settings; the default is what DICOM's "SV1" transfer syntax (.70) wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Predictor selection value 1-7 (Table H.1).
+    pub predictor: u8,
+    /// Point transform Pt (H.1.2.3): the low Pt bits are dropped, so this is lossy unless
+    /// they are zero. DICOM lossless transfer syntaxes want 0.
+    pub point_transform: u8,
+    /// Restart interval in MCUs (B.2.4.4); 0 for none.
+    pub restart_interval: u16,
+    /// One scan with every component (true), or one scan per component.
+    pub interleaved: bool,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            predictor: 1,
+            point_transform: 0,
+            restart_interval: 0,
+            interleaved: true,
+        }
+    }
+}
+
+/// Differences of one scan in coding order (H.1.2.1 prediction, H.1.2.2 modulo 2^16), and
+/// the index in `diffs` where each restart interval after the first begins.
+fn scan_differences(
+    s: &[u16],
+    nc: usize,
+    comps: &[usize],
+    cols: usize,
+    rows: usize,
+    opts: &EncodeOptions,
+    initial: i32,
+) -> (Vec<u16>, Vec<usize>) {
+    let ri = usize::from(opts.restart_interval);
+    let w = cols * nc;
+    let mut diffs = Vec::with_capacity(cols * rows * comps.len());
+    let mut restarts = Vec::new();
+    let (mut first_y, mut start_x) = (0, 0);
+    let mut left = ri;
+    for y in 0..rows {
+        for x in 0..cols {
+            if ri > 0 {
+                if left == 0 {
+                    restarts.push(diffs.len());
+                    first_y = y;
+                    start_x = x;
+                    left = ri;
+                }
+                left -= 1;
+            }
+            for &c in comps {
+                let at = y * w + x * nc + c;
+                let p = if y == first_y {
+                    if x == start_x {
+                        initial
+                    } else {
+                        i32::from(s[at - nc])
+                    }
+                } else if x == 0 {
+                    i32::from(s[at - w])
+                } else {
+                    predict_dyn(
+                        opts.predictor,
+                        i32::from(s[at - nc]),
+                        i32::from(s[at - w]),
+                        i32::from(s[at - w - nc]),
+                    )
+                };
+                diffs.push((i32::from(s[at]) - p) as u16);
+            }
+        }
+    }
+    (diffs, restarts)
+}
+
+/// [`scan_differences`] for the usual case (one interleaved scan, no restarts), one line at a
+/// time with the predictor fixed at compile time.
+fn frame_differences<const P: u8>(s: &[u16], w: usize, nc: usize, initial: i32, diffs: &mut [u16]) {
+    for (y, (cur, dst)) in s.chunks_exact(w).zip(diffs.chunks_exact_mut(w)).enumerate() {
+        if y == 0 {
+            for c in 0..nc {
+                dst[c] = (i32::from(cur[c]) - initial) as u16;
+            }
+            for i in nc..w {
+                dst[i] = cur[i].wrapping_sub(cur[i - nc]);
+            }
+            continue;
+        }
+        let prev = &s[(y - 1) * w..y * w];
+        for c in 0..nc {
+            dst[c] = cur[c].wrapping_sub(prev[c]);
+        }
+        for i in nc..w {
+            let p = predict::<P>(
+                i32::from(cur[i - nc]),
+                i32::from(prev[i]),
+                i32::from(prev[i - nc]),
+            );
+            dst[i] = (i32::from(cur[i]) - p) as u16;
+        }
+    }
+}
+
+/// See [`super::encode_frame_with`].
+pub(crate) fn encode_frame(
+    src: &[u8],
+    info: &FrameInfo,
+    opts: &EncodeOptions,
+) -> Result<Vec<u8>, CodecError> {
+    info.validate()?;
+    let bad = |reason| Err(CodecError::InvalidFrameInfo { reason });
+    if !(1..=7).contains(&opts.predictor) {
+        return bad("predictor selection value must be 1-7 (Table H.1)");
+    }
+    if !matches!(info.bits_allocated, 8 | 16) {
+        return bad("JPEG Lossless encodes 8 or 16 bits allocated");
+    }
+    let precision = u32::from(info.bits_stored);
+    if !(2..=16).contains(&precision) {
+        return bad("JPEG Lossless needs 2-16 bits stored (B.2.2)");
+    }
+    let pt = u32::from(opts.point_transform);
+    if pt >= precision {
+        return bad("point transform must be below the precision");
+    }
+    let nc = usize::from(info.samples_per_pixel);
+    if nc > 4 {
+        return bad("a JPEG scan holds at most 4 components (B.2.3)");
+    }
+    if info.rows > 65535 || info.columns > 65535 {
+        return bad("JPEG frames are at most 65535 x 65535");
+    }
+    let expected = frame_size_bytes(info);
+    if src.len() != expected {
+        return Err(CodecError::InputSize {
+            expected,
+            actual: src.len(),
+        });
+    }
+    let mask = (u32::MAX >> (32 - precision)) as u16;
+    // Only the low `precision` bits are coded: signed data is coded as its two's complement
+    // bit pattern, which decoders restore by sign extension from Bits Stored.
+    let samples: Vec<u16> = if info.bits_allocated == 8 {
+        src.iter().map(|&b| (u16::from(b) & mask) >> pt).collect()
+    } else {
+        src.chunks_exact(2)
+            .map(|c| (u16::from_le_bytes([c[0], c[1]]) & mask) >> pt)
+            .collect()
+    };
+    let cols = info.columns as usize;
+    let rows = info.rows as usize;
+    let initial = 1i32 << (precision - pt - 1);
+    let scans: Vec<Vec<usize>> = if opts.interleaved {
+        vec![(0..nc).collect()]
+    } else {
+        (0..nc).map(|c| vec![c]).collect()
+    };
+    let coded: Vec<(Vec<u16>, Vec<usize>)> = if opts.interleaved && opts.restart_interval == 0 {
+        let mut diffs = vec![0u16; samples.len()];
+        let w = cols * nc;
+        let f = match opts.predictor {
+            1 => frame_differences::<1>,
+            2 => frame_differences::<2>,
+            3 => frame_differences::<3>,
+            4 => frame_differences::<4>,
+            5 => frame_differences::<5>,
+            6 => frame_differences::<6>,
+            _ => frame_differences::<7>,
+        };
+        f(&samples, w, nc, initial, &mut diffs);
+        vec![(diffs, Vec::new())]
+    } else {
+        scans
+            .iter()
+            .map(|comps| scan_differences(&samples, nc, comps, cols, rows, opts, initial))
+            .collect()
+    };
+    let mut freq = vec![[0u32; 17]; nc];
+    for (comps, (diffs, _)) in scans.iter().zip(&coded) {
+        if let [c] = comps[..] {
+            let f = &mut freq[c];
+            for &d in diffs {
+                f[category(d)] += 1;
+            }
+        } else {
+            for px in diffs.chunks_exact(comps.len()) {
+                for (&c, &d) in comps.iter().zip(px) {
+                    freq[c][category(d)] += 1;
+                }
+            }
+        }
+    }
+    let tables: Vec<EncTable> = freq.iter().map(optimal_table).collect();
+
+    let mut out = Vec::with_capacity(src.len() / 2 + 1024);
+    out.extend_from_slice(&[0xFF, markers::SOI]);
+    // B.2.2 frame header.
+    out.extend_from_slice(&[0xFF, markers::SOF3]);
+    out.extend_from_slice(&((8 + 3 * nc) as u16).to_be_bytes());
+    out.push(precision as u8);
+    out.extend_from_slice(&(info.rows as u16).to_be_bytes());
+    out.extend_from_slice(&(info.columns as u16).to_be_bytes());
+    out.push(nc as u8);
+    for c in 0..nc {
+        out.extend_from_slice(&[c as u8 + 1, 0x11, 0]);
+    }
+    // B.2.4.2 Huffman tables, destinations 0..nc.
+    out.extend_from_slice(&[0xFF, markers::DHT]);
+    let lh: usize = 2 + tables.iter().map(|t| 17 + t.values.len()).sum::<usize>();
+    out.extend_from_slice(&(lh as u16).to_be_bytes());
+    for (c, t) in tables.iter().enumerate() {
+        out.push(c as u8);
+        out.extend_from_slice(&t.bits);
+        out.extend_from_slice(&t.values);
+    }
+    if opts.restart_interval > 0 {
+        // B.2.4.4 restart interval definition.
+        out.extend_from_slice(&[0xFF, markers::DRI, 0, 4]);
+        out.extend_from_slice(&opts.restart_interval.to_be_bytes());
+    }
+    for (comps, (diffs, restarts)) in scans.iter().zip(&coded) {
+        // B.2.3 scan header: Ss = predictor, Se = 0, Ah = 0, Al = Pt.
+        let ns = comps.len();
+        out.extend_from_slice(&[0xFF, markers::SOS]);
+        out.extend_from_slice(&((6 + 2 * ns) as u16).to_be_bytes());
+        out.push(ns as u8);
+        for &c in comps {
+            out.extend_from_slice(&[c as u8 + 1, (c as u8) << 4]);
+        }
+        out.extend_from_slice(&[opts.predictor, 0, opts.point_transform]);
+        let mut bw = BitWriter::new(out);
+        let mut next = restarts.iter().copied().chain(std::iter::once(usize::MAX));
+        let mut boundary = next.next().unwrap_or(usize::MAX);
+        let mut count = 0;
+        for (i, px) in diffs.chunks_exact(ns).enumerate() {
+            if i * ns == boundary {
+                bw.restart_marker(count);
+                count += 1;
+                boundary = next.next().unwrap_or(usize::MAX);
+            }
+            for (&c, &d) in comps.iter().zip(px) {
+                bw.diff(&tables[c], d);
+            }
+        }
+        out = bw.finish();
+    }
+    out.extend_from_slice(&[0xFF, markers::EOI]);
+    Ok(out)
+}

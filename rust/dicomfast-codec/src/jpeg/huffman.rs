@@ -1,0 +1,272 @@
+//! Huffman tables for lossless coding: code generation (T.81 C.2), decoder tables (F.2.2.3)
+//! with a lookahead table for codes up to [`LOOKUP_BITS`] long, and optimal table
+//! construction for the encoder (K.2, with the code-length limit of K.3).
+
+/// Codes up to this many bits are resolved with one table lookup.
+pub(crate) const LOOKUP_BITS: u32 = 11;
+
+/// Largest difference category for lossless coding (Table H.2: SSSS 0-16).
+const MAX_SSSS: u8 = 16;
+
+/// A decoding table.
+#[derive(Clone)]
+pub(crate) struct HuffTable {
+    /// Indexed by the next LOOKUP_BITS bits: `(code length << 8) | SSSS`, or 0 when the code is
+    /// longer (or invalid).
+    fast: Box<[u16; 1 << LOOKUP_BITS]>,
+    /// F.2.2.3: largest code of each length (-1 when none), smallest code, value index.
+    maxcode: [i32; 17],
+    mincode: [i32; 17],
+    valptr: [i32; 17],
+    values: [u8; 256],
+}
+
+impl std::fmt::Debug for HuffTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HuffTable").finish_non_exhaustive()
+    }
+}
+
+/// C.2 (Figures C.1 and C.2): the size and code of each value in HUFFVAL order.
+/// `None` when the lengths overflow the code space.
+pub(crate) fn generate_codes(bits: &[u8; 16]) -> Option<Vec<(u8, u16)>> {
+    let mut out = Vec::new();
+    let mut code: u32 = 0;
+    for (l, &n) in bits.iter().enumerate() {
+        let len = l as u32 + 1;
+        for _ in 0..n {
+            if code >= (1 << len) {
+                return None;
+            }
+            out.push((len as u8, code as u16));
+            code += 1;
+        }
+        code <<= 1;
+    }
+    Some(out)
+}
+
+impl HuffTable {
+    /// Build from BITS (counts of codes of length 1-16) and HUFFVAL.
+    pub fn new(bits: &[u8; 16], values: &[u8]) -> Option<Self> {
+        let codes = generate_codes(bits)?;
+        if codes.len() != values.len() {
+            return None;
+        }
+        let mut t = HuffTable {
+            fast: Box::new([0u16; 1 << LOOKUP_BITS]),
+            maxcode: [-1; 17],
+            mincode: [0; 17],
+            valptr: [0; 17],
+            values: [0; 256],
+        };
+        t.values[..values.len()].copy_from_slice(values);
+        // F.2.2.3 (Figure F.15): decoder tables.
+        let mut k = 0usize;
+        for l in 1..=16usize {
+            let n = usize::from(bits[l - 1]);
+            if n > 0 {
+                t.valptr[l] = k as i32;
+                t.mincode[l] = i32::from(codes[k].1);
+                k += n;
+                t.maxcode[l] = i32::from(codes[k - 1].1);
+            }
+        }
+        for (&(len, code), &v) in codes.iter().zip(values) {
+            let len = u32::from(len);
+            if len > LOOKUP_BITS || v > MAX_SSSS {
+                continue;
+            }
+            let shift = LOOKUP_BITS - len;
+            let first = usize::from(code) << shift;
+            let entry = ((len as u16) << 8) | u16::from(v);
+            t.fast[first..first + (1 << shift)].fill(entry);
+        }
+        Some(t)
+    }
+
+    /// Lookahead entry for the next LOOKUP_BITS bits (0: use [`Self::decode_slow`]).
+    #[inline(always)]
+    pub fn fast(&self, peek: usize) -> u16 {
+        self.fast[peek & ((1 << LOOKUP_BITS) - 1)]
+    }
+
+    /// F.2.2.3 (Figure F.16) for codes longer than the lookahead: `top16` holds the next 16
+    /// bits. Returns (code length, SSSS), or `None` for an invalid code or SSSS above 16.
+    #[cold]
+    pub fn decode_slow(&self, top16: u32) -> Option<(u32, u32)> {
+        for l in (LOOKUP_BITS + 1)..=16 {
+            let code = (top16 >> (16 - l)) as i32;
+            let li = l as usize;
+            if code <= self.maxcode[li] {
+                let idx = self.valptr[li] + code - self.mincode[li];
+                let v = *self.values.get(usize::try_from(idx).ok()?)?;
+                return (v <= MAX_SSSS).then_some((l, u32::from(v)));
+            }
+        }
+        None
+    }
+}
+
+/// An encoding table: code and length per SSSS value.
+#[derive(Debug, Clone)]
+pub(crate) struct EncTable {
+    pub code: [u16; 17],
+    pub len: [u8; 17],
+    pub bits: [u8; 16],
+    pub values: Vec<u8>,
+}
+
+/// Optimal table for the SSSS frequencies `freq` (K.2, Figures K.1-K.4).
+pub(crate) fn optimal_table(freq: &[u32; 17]) -> EncTable {
+    // Symbol 17 is the reserved one-count entry that keeps the all-ones code unused (K.2).
+    const N: usize = 18;
+    let mut f = [0u64; N];
+    for (d, &s) in f.iter_mut().zip(freq.iter()) {
+        *d = u64::from(s);
+    }
+    f[17] = 1;
+    let mut codesize = [0usize; N];
+    let mut others = [usize::MAX; N];
+    loop {
+        // The two least frequent trees; ties go to the larger symbol (Figure K.1).
+        let mut v1 = usize::MAX;
+        let mut v2 = usize::MAX;
+        for i in 0..N {
+            if f[i] == 0 {
+                continue;
+            }
+            if v1 == usize::MAX || f[i] <= f[v1] {
+                v2 = v1;
+                v1 = i;
+            } else if v2 == usize::MAX || f[i] <= f[v2] {
+                v2 = i;
+            }
+        }
+        if v2 == usize::MAX {
+            break;
+        }
+        f[v1] += f[v2];
+        f[v2] = 0;
+        let mut i = v1;
+        loop {
+            codesize[i] += 1;
+            if others[i] == usize::MAX {
+                break;
+            }
+            i = others[i];
+        }
+        others[i] = v2;
+        let mut i = v2;
+        loop {
+            codesize[i] += 1;
+            if others[i] == usize::MAX {
+                break;
+            }
+            i = others[i];
+        }
+    }
+    // Figure K.2 then K.3: count code sizes and limit them to 16 bits.
+    let mut count = [0u32; 40];
+    for &c in &codesize {
+        if c > 0 {
+            count[c] += 1;
+        }
+    }
+    let mut i = 39;
+    while i > 16 {
+        while count[i] > 0 {
+            let mut j = i - 2;
+            while count[j] == 0 {
+                j -= 1;
+            }
+            count[i] -= 2;
+            count[i - 1] += 1;
+            count[j + 1] += 2;
+            count[j] -= 1;
+        }
+        i -= 1;
+    }
+    // Drop the reserved code from the longest length.
+    let mut i = 16;
+    while i > 0 && count[i] == 0 {
+        i -= 1;
+    }
+    count[i] -= 1;
+    let mut bits = [0u8; 16];
+    for l in 1..=16 {
+        bits[l - 1] = count[l] as u8;
+    }
+    // Figure K.4: values in order of code size, then value.
+    let mut order: Vec<usize> = (0..17).filter(|&s| codesize[s] > 0).collect();
+    order.sort_by_key(|&s| (codesize[s], s));
+    let values: Vec<u8> = order.iter().map(|&s| s as u8).collect();
+    from_bits(bits, values)
+}
+
+/// Encoding table from BITS and HUFFVAL (C.2, C.3).
+pub(crate) fn from_bits(bits: [u8; 16], values: Vec<u8>) -> EncTable {
+    let mut t = EncTable {
+        code: [0; 17],
+        len: [0; 17],
+        bits,
+        values,
+    };
+    let codes = generate_codes(&bits).unwrap_or_default();
+    for (&(len, code), &v) in codes.iter().zip(&t.values) {
+        t.code[usize::from(v)] = code;
+        t.len[usize::from(v)] = len;
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimal_table_is_prefix_free_and_limited() {
+        // Skewed frequencies that would need codes longer than 16 bits without K.3.
+        let mut freq = [0u32; 17];
+        for (i, f) in freq.iter_mut().enumerate() {
+            *f = 1 << (i.min(30));
+        }
+        freq[0] = 1;
+        let t = optimal_table(&freq);
+        assert!(t.len.iter().all(|&l| (1..=16).contains(&l)));
+        assert_eq!(t.values.len(), 17);
+        let codes = generate_codes(&t.bits).unwrap();
+        // No all-ones code.
+        for &(l, c) in &codes {
+            assert_ne!(u32::from(c), (1u32 << l) - 1);
+        }
+        let dec = HuffTable::new(&t.bits, &t.values).unwrap();
+        for s in 0..17u32 {
+            let (l, c) = (u32::from(t.len[s as usize]), u32::from(t.code[s as usize]));
+            let top16 = c << (16 - l);
+            let got = if l <= LOOKUP_BITS {
+                let e = dec.fast((top16 >> (16 - LOOKUP_BITS)) as usize);
+                (u32::from(e >> 8), u32::from(e & 0xFF))
+            } else {
+                dec.decode_slow(top16).unwrap()
+            };
+            assert_eq!(got, (l, s));
+        }
+    }
+
+    #[test]
+    fn single_symbol() {
+        let mut freq = [0u32; 17];
+        freq[3] = 100;
+        let t = optimal_table(&freq);
+        assert_eq!(t.len[3], 1);
+        assert_eq!(t.code[3], 0);
+    }
+
+    #[test]
+    fn overfull_table_rejected() {
+        let mut bits = [0u8; 16];
+        bits[0] = 3;
+        assert!(HuffTable::new(&bits, &[0, 1, 2]).is_none());
+    }
+}

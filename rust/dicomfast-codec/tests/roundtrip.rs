@@ -1,0 +1,225 @@
+//! encode -> decode == input, for RLE and JPEG Lossless, over bit depths, signedness, sample
+//! counts, odd sizes, every predictor and the encoder's options.
+
+use dicomfast_codec::jpeg::{self, EncodeOptions};
+use dicomfast_codec::{frame_size_bytes, rle, FrameInfo};
+
+/// xorshift64*: deterministic test data without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+const SIZES: [(u32, u32); 6] = [(1, 1), (1, 13), (13, 1), (7, 5), (33, 17), (40, 64)];
+
+#[derive(Clone, Copy, Debug)]
+enum Pattern {
+    Noise,
+    Smooth,
+    Extremes,
+}
+
+/// A frame in the output layout: values of `bits_stored` bits, sign-extended when signed.
+fn make_frame(fi: &FrameInfo, pattern: Pattern, rng: &mut Rng) -> Vec<u8> {
+    let bits = u32::from(fi.bits_stored);
+    let bps = fi.bytes_per_sample();
+    let n = fi.rows as usize * fi.columns as usize * usize::from(fi.samples_per_pixel);
+    let cols = fi.columns as usize * usize::from(fi.samples_per_pixel);
+    let mut out = Vec::with_capacity(n * bps);
+    for i in 0..n {
+        let raw: u64 = match pattern {
+            Pattern::Noise => rng.next(),
+            Pattern::Smooth => ((i % cols) as u64 * 3 + (i / cols) as u64 * 5) + rng.next() % 4,
+            Pattern::Extremes => {
+                // 0 next to 2^(bits-1) gives the SSSS = 16 difference at 16 bits.
+                if (i + i / cols) & 1 == 0 {
+                    0
+                } else if rng.next() & 1 == 0 {
+                    1 << (bits - 1)
+                } else {
+                    u64::MAX
+                }
+            }
+        };
+        let mut v = if bits == 64 {
+            raw
+        } else {
+            raw & ((1u64 << bits) - 1)
+        };
+        if fi.pixel_representation == 1 && bits < 64 && v >> (bits - 1) == 1 {
+            v |= u64::MAX << bits;
+        }
+        out.extend_from_slice(&v.to_le_bytes()[..bps]);
+    }
+    out
+}
+
+fn info(rows: u32, cols: u32, spp: u16, ba: u16, bs: u16, signed: bool) -> FrameInfo {
+    FrameInfo {
+        bits_stored: bs,
+        pixel_representation: signed as u16,
+        ..FrameInfo::new(rows, cols, spp, ba)
+    }
+}
+
+#[test]
+fn rle_round_trip() {
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let mut cases = 0;
+    for (ba, depths) in [
+        (1u16, &[1u16][..]),
+        (8, &[2, 7, 8][..]),
+        (16, &[9, 12, 16][..]),
+        (32, &[24, 32][..]),
+        (64, &[64][..]),
+    ] {
+        for &bs in depths {
+            for spp in [1u16, 3] {
+                if (ba == 1 || ba == 64) && spp == 3 {
+                    continue;
+                }
+                for signed in [false, true] {
+                    if ba == 1 && signed {
+                        continue;
+                    }
+                    for (rows, cols) in SIZES {
+                        for pattern in [Pattern::Noise, Pattern::Smooth, Pattern::Extremes] {
+                            let fi = info(rows, cols, spp, ba, bs, signed);
+                            let src = if ba == 1 {
+                                (0..rows * cols).map(|_| (rng.next() % 2) as u8).collect()
+                            } else {
+                                make_frame(&fi, pattern, &mut rng)
+                            };
+                            let enc = rle::encode_frame(&src, &fi).unwrap();
+                            assert_eq!(enc.len() % 2, 0);
+                            let mut out = vec![0u8; frame_size_bytes(&fi)];
+                            rle::decode_frame(&enc, &fi, &mut out).unwrap();
+                            assert_eq!(out, src, "{fi:?} {pattern:?}");
+                            cases += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!("{cases} RLE round trips");
+}
+
+fn jpeg_case(fi: &FrameInfo, src: &[u8], opts: &EncodeOptions) {
+    let enc = jpeg::encode_frame_with(src, fi, opts).unwrap();
+    let h = jpeg::read_header(&enc).unwrap();
+    assert_eq!(h.precision as u16, fi.bits_stored);
+    assert_eq!(h.predictor, opts.predictor);
+    let mut out = vec![0u8; frame_size_bytes(fi)];
+    jpeg::decode_frame(&enc, fi, &mut out).unwrap_or_else(|e| panic!("{fi:?} {opts:?}: {e}"));
+    assert_eq!(out, src, "{fi:?} {opts:?}");
+    // The general (MCU) decoder agrees with the row decoder.
+    let planes = jpeg::decode_planes(&enc, 1 << 24).unwrap();
+    let spp = usize::from(fi.samples_per_pixel);
+    let mask = (1u32 << fi.bits_stored) - 1;
+    for (c, plane) in planes.planes.iter().enumerate() {
+        for (i, &v) in plane.iter().enumerate() {
+            let k = i * spp + c;
+            let want = if fi.bits_allocated == 8 {
+                u32::from(src[k])
+            } else {
+                u32::from(u16::from_le_bytes([src[2 * k], src[2 * k + 1]]))
+            };
+            assert_eq!(u32::from(v), want & mask, "{fi:?} {opts:?} planes");
+        }
+    }
+}
+
+#[test]
+fn jpeg_round_trip_all_depths_and_predictors() {
+    let mut rng = Rng(0xDEAD_BEEF_CAFE_F00D);
+    let mut cases = 0;
+    for bs in 2u16..=16 {
+        for ba in [8u16, 16] {
+            if bs > ba {
+                continue;
+            }
+            for spp in [1u16, 3] {
+                for signed in [false, true] {
+                    for (rows, cols) in SIZES {
+                        let fi = info(rows, cols, spp, ba, bs, signed);
+                        for pattern in [Pattern::Noise, Pattern::Smooth, Pattern::Extremes] {
+                            let src = make_frame(&fi, pattern, &mut rng);
+                            for predictor in 1..=7 {
+                                let opts = EncodeOptions {
+                                    predictor,
+                                    ..Default::default()
+                                };
+                                jpeg_case(&fi, &src, &opts);
+                                cases += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!("{cases} JPEG round trips");
+}
+
+#[test]
+fn jpeg_round_trip_options() {
+    let mut rng = Rng(42);
+    for (bs, ba) in [(8u16, 8u16), (12, 16), (16, 16)] {
+        for spp in [1u16, 3] {
+            for (rows, cols) in [(7u32, 5u32), (33, 17), (1, 13)] {
+                let fi = info(rows, cols, spp, ba, bs, false);
+                let src = make_frame(&fi, Pattern::Noise, &mut rng);
+                for predictor in 1..=7 {
+                    for restart_interval in [0u16, 1, 7, cols as u16, 2 * cols as u16] {
+                        for interleaved in [true, false] {
+                            let opts = EncodeOptions {
+                                predictor,
+                                point_transform: 0,
+                                restart_interval,
+                                interleaved,
+                            };
+                            jpeg_case(&fi, &src, &opts);
+                        }
+                    }
+                }
+                // Point transform: lossless when the dropped bits are zero.
+                let pt = 3u8;
+                let mut shifted = src.clone();
+                if ba == 8 {
+                    shifted.iter_mut().for_each(|v| *v &= 0xFF << pt);
+                } else {
+                    for c in shifted.chunks_exact_mut(2) {
+                        let v = u16::from_le_bytes([c[0], c[1]]) & (0xFFFF << pt);
+                        c.copy_from_slice(&v.to_le_bytes());
+                    }
+                }
+                let opts = EncodeOptions {
+                    predictor: 4,
+                    point_transform: pt,
+                    restart_interval: cols as u16,
+                    interleaved: true,
+                };
+                jpeg_case(&fi, &shifted, &opts);
+            }
+        }
+    }
+}
+
+#[test]
+fn encoder_rejects_bad_input() {
+    let fi = FrameInfo::new(2, 2, 1, 16);
+    assert!(jpeg::encode_frame(&[0; 7], &fi, 1).is_err());
+    assert!(jpeg::encode_frame(&[0; 8], &fi, 0).is_err());
+    assert!(jpeg::encode_frame(&[0; 8], &fi, 8).is_err());
+    let fi1 = FrameInfo::new(2, 2, 1, 1);
+    assert!(jpeg::encode_frame(&[0; 4], &fi1, 1).is_err());
+    let fi64 = FrameInfo::new(1, 1, 3, 64);
+    assert!(rle::encode_frame(&[0; 24], &fi64).is_err());
+    assert!(rle::encode_frame(&[0; 3], &FrameInfo::new(1, 1, 3, 16)).is_err());
+}

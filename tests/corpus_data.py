@@ -1,4 +1,4 @@
-"""Shared fixtures: the real-file corpus beside the checkout (``../shared/corpus``)."""
+"""The real-file corpus beside the checkout (``../shared/corpus``) and its manifest."""
 
 from __future__ import annotations
 
@@ -33,19 +33,3 @@ PARSE_MUST_FAIL = {
 
 def corpus_path(rel: str) -> Path:
     return CORPUS / rel
-
-
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001
-    if not MANIFEST:
-        skip = pytest.mark.skip(reason=f"corpus not found at {CORPUS}")
-        for item in items:
-            if "corpus" in item.keywords:
-                item.add_marker(skip)
-
-
-@pytest.fixture(scope="session")
-def ct_small() -> Path:
-    p = CORPUS / "public/pydicom/CT_small.dcm"
-    if not p.exists():
-        pytest.skip("corpus not found")
-    return p

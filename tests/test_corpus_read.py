@@ -4,7 +4,7 @@ for element as pydicom reads it."""
 from __future__ import annotations
 
 import pytest
-from conftest import MANIFEST, PARSE_MUST_FAIL, corpus_path
+from corpus_data import MANIFEST, PARSE_MUST_FAIL, corpus_path
 from oracle import compare
 
 import dicomfast

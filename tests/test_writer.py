@@ -10,7 +10,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import MANIFEST, PARSE_MUST_FAIL, corpus_path
+from corpus_data import MANIFEST, PARSE_MUST_FAIL, corpus_path
 from flatten import differences, flat
 
 import dicomfast

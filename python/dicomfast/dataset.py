@@ -29,6 +29,7 @@ F_UN_SEQUENCE = 1 << 7
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
 _CHARSET_VRS = frozenset({"SH", "LO", "UC", "ST", "LT", "UT", "PN"})
+_DEFERRED_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "SQ"})
 _LUT_DESCRIPTORS = {0x00281101, 0x00281102, 0x00281103, 0x00283002}
 _INTERNAL = frozenset(
     {"_raw", "_node", "_parent", "_map", "_sorted", "_charset", "file_meta", "filename", "_source"}
@@ -87,6 +88,28 @@ class Dataset:
             v = self._convert(v)
             m[tag] = v
         return v
+
+    def _materialize_all(self) -> None:
+        """Convert every element still in the index, in one call to the core."""
+        raw = self._raw
+        if raw is None or self.__dict__.get("_all_done"):
+            return
+        m = self._table()
+        cs = self._get_charset() if 0x00080005 in m or self._parent is not None else None
+        pr = self._inherited(0x00280103)
+        ba = self._inherited(0x00280100)
+        fresh = raw.children_converted(
+            self._node, cs, pr if isinstance(pr, int) else 0, ba if isinstance(ba, int) else 16
+        )
+        if len(fresh) != len(m) or any(v.__class__ is not int for v in m.values()):
+            # Some elements were changed, added or deleted since reading: keep those.
+            for tag, v in m.items():
+                if v.__class__ is not int or tag not in fresh:
+                    fresh[tag] = v
+            for tag in [t for t in fresh if t not in m]:
+                del fresh[tag]
+        self.__dict__["_map"] = fresh
+        self.__dict__["_all_done"] = True
 
     def _convert(self, node: int) -> DataElement:
         raw = self._raw
@@ -189,9 +212,12 @@ class Dataset:
         return len(self._table())
 
     def __iter__(self) -> Iterator[DataElement]:
-        element = self._element
+        if self._raw is not None and not self.__dict__.get("_all_done"):
+            self._materialize_all()
+        m = self._table()
         for tag in self._tags():
-            yield element(tag)
+            v = m[tag]
+            yield v if v.__class__ is not int else self._element(tag)
 
     def keys(self) -> list[int]:
         return list(self._tags())

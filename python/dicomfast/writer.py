@@ -106,7 +106,7 @@ def _unchanged(ds: Dataset, elem: DataElement) -> bool:
     """Is a materialized element still exactly as read?"""
     if elem._node < 0 or elem._src is None or elem.VR == "SQ":
         return False
-    v = elem._value
+    v = elem.value
     if isinstance(v, list):
         return v == ds._raw.value(elem._node, ds._get_charset()) if elem._src is ds._raw else False
     if isinstance(v, np.ndarray):

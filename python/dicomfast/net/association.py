@@ -191,6 +191,8 @@ class AsyncAssociation:
                         peer=self.peer,
                     )
                 body = await reader.readexactly(length) if length else b""
+        except (DicomError, TimeoutError):
+            raise
         except (asyncio.IncompleteReadError, ConnectionError, OSError) as e:
             raise _Closed(str(e) or "connection closed") from e
         raw = hdr + body
@@ -488,15 +490,15 @@ class AsyncAssociation:
     async def _answer_release(self) -> None:
         """Evt12 in Sta6 (peer asks to release): AR-2, then reply (Evt14, AR-4)
         and wait for the peer to close."""
-        self.sm.transition(E.EVT12)  # AR-2 → Sta8
-        self.sm.transition(E.EVT14)  # AR-4 → Sta13
+        self.sm.transition(E.EVT12)  # AR-2 → Sta8: A-RELEASE indication
+        self.is_released = True
+        if self.server is not None:
+            await self.server.notify(EVT_RELEASED, Event(EVT_RELEASED, self))
+        self.sm.transition(E.EVT14)  # AR-4 → Sta13: A-RELEASE response
         try:
             await self._write(_core.encode_release_rp())
         except _Closed:
             pass
-        self.is_released = True
-        if self.server is not None:
-            await self.server.notify(EVT_RELEASED, Event(EVT_RELEASED, self))
         await self._await_close()
 
     # -- DIMSE ---------------------------------------------------------------------

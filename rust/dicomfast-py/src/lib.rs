@@ -2,7 +2,9 @@
 //! Rust crates to Python and converts their errors to the exception classes
 //! that `dicomfast.errors` defines. Every export is listed here.
 
+mod element;
 mod errors;
+mod pdu;
 mod raw;
 mod text;
 
@@ -10,11 +12,13 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<element::DataElement>()?;
     m.add_class::<raw::RawFile>()?;
     m.add_class::<text::CharacterSet>()?;
     m.add_function(wrap_pyfunction!(raw::dictionary_entries, m)?)?;
     m.add_function(wrap_pyfunction!(raw::uid_entries, m)?)?;
     m.add_function(wrap_pyfunction!(raw::dictionary_lookup, m)?)?;
+    pdu::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `RawFile`: a buffer (bytes, mmap, or the inflated data set) and the element
 //! index over it. Python's `Dataset` asks it for nodes and values by index.
 
+use crate::element::DataElement;
 use crate::errors;
 use crate::text::{default_repertoire, CharacterSet};
 use dicomfast_core::dictionary;
@@ -338,6 +339,49 @@ impl RawFile {
         convert(py, v, self.value_bytes(n), n.has(flags::BIG_ENDIAN), charset)
     }
 
+    /// Every child of `parent` in one call, as `{tag: DataElement}`. Text and
+    /// number values are converted (ambiguous VRs resolved with
+    /// `pixel_representation` and `bits_allocated`); sequences, binary VRs and
+    /// UN map to their node index for the caller to build.
+    #[pyo3(signature = (parent, charset=None, pixel_representation=0, bits_allocated=16))]
+    fn children_converted<'py>(
+        slf: &Bound<'py, Self>,
+        parent: i64,
+        charset: Option<&CharacterSet>,
+        pixel_representation: i64,
+        bits_allocated: i64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let py = slf.py();
+        let this = slf.get();
+        let out = PyDict::new(py);
+        let src = slf.clone().into_any().unbind();
+        for i in this.children_of(parent) {
+            let n = &this.index.nodes[i as usize];
+            let mut vr = n.vr;
+            if n.has(flags::AMBIGUOUS_VR) {
+                vr = resolve_ambiguous(n.tag, vr, pixel_representation, bits_allocated);
+            }
+            let deferred = n.has(flags::SEQUENCE)
+                || n.has(flags::ENCAPSULATED)
+                || matches!(&vr, b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ");
+            if deferred {
+                out.set_item(n.tag, i)?;
+                continue;
+            }
+            let value = convert(py, vr, this.value_bytes(n), n.has(flags::BIG_ENDIAN), charset)?;
+            let elem = DataElement {
+                tag: n.tag,
+                vr: vr::as_str(&vr).to_string(),
+                value: value.unbind(),
+                _node: i as i64,
+                _length: Some(n.length),
+                _src: Some(src.clone_ref(py)),
+            };
+            out.set_item(n.tag, Bound::new(py, elem)?)?;
+        }
+        Ok(out)
+    }
+
     /// Values of several leaf elements at once: one call instead of many.
     #[pyo3(signature = (nodes, charset=None))]
     fn values<'py>(
@@ -418,6 +462,24 @@ impl RawFile {
             })
             .collect())
     }
+}
+
+/// The VR of an implicit-VR element whose dictionary VR is ambiguous: signed
+/// when Pixel Representation is 1 (LUT descriptors stay US), OB for 8-bit
+/// data and OW for wider (PS3.5 A.1).
+fn resolve_ambiguous(tag: u32, vr: Vr, pixel_representation: i64, bits_allocated: i64) -> Vr {
+    let text = dictionary::lookup(tag).map(|e| e.vr_text).unwrap_or("");
+    let lut_descriptor = matches!(tag, 0x0028_1101..=0x0028_1103 | 0x0028_3002);
+    if text.contains("SS") && !lut_descriptor {
+        return if pixel_representation == 1 { *b"SS" } else { *b"US" };
+    }
+    if text == "OB or OW" {
+        return if bits_allocated <= 8 { *b"OB" } else { *b"OW" };
+    }
+    if text.contains("OW") {
+        return *b"OW";
+    }
+    vr
 }
 
 impl RawFile {

@@ -54,15 +54,32 @@ def _uid_of(ds: Dataset, tag: int, meta_tag: int) -> str | None:
     return None
 
 
+def _deflate(body: bytes) -> bytes:
+    z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return z.compress(body) + z.flush()
+
+
 def encode_for(ds: Dataset, transfer_syntax: str) -> bytes:
-    """The data set (no file meta) encoded in a native ``transfer_syntax``."""
+    """A :class:`Dataset` (no file meta) encoded in ``transfer_syntax`` with the
+    writer (elements unchanged since reading are copied by the core)."""
     from ...writer import encode_dataset
 
     explicit, be = uids.encoding_of(transfer_syntax)
     body = b"".join(encode_dataset(ds, explicit, be))
     if transfer_syntax == uids.DeflatedExplicitVRLittleEndian:
-        z = zlib.compressobj(6, zlib.DEFLATED, -15)
-        body = z.compress(body) + z.flush()
+        body = _deflate(body)
+    return body
+
+
+def _encode_file(ds: Dataset, transfer_syntax: str) -> bytes:
+    """A data set just read from a file, re-encoded by the Rust core in one call."""
+    raw = ds._raw
+    explicit, be = uids.encoding_of(transfer_syntax)
+    pr = ds.get(0x00280103)
+    pr = pr.value if pr is not None and isinstance(pr.value, int) else 0
+    body = raw.encode(raw.children(-1), explicit, be, pr)
+    if transfer_syntax == uids.DeflatedExplicitVRLittleEndian:
+        body = _deflate(body)
     return body
 
 
@@ -70,7 +87,11 @@ def prepare(
     assoc: AsyncAssociation, source: Dataset | str | os.PathLike[str]
 ) -> tuple[PresentationContext, str, str, Any]:
     """Choose the presentation context and the bytes to send for ``source``:
-    ``(context, sop_class_uid, sop_instance_uid, body)``."""
+    ``(context, sop_class_uid, sop_instance_uid, body)``.
+
+    A file whose syntax was accepted is sent as its own bytes (a view of the
+    memory map, after the file meta group); a :class:`Dataset` is encoded.
+    """
     from ...dataset import Dataset
     from ...reader import read
 
@@ -89,19 +110,18 @@ def prepare(
             path=where,
             peer=assoc.peer,
         )
-    raw = ds._raw
+    raw = ds._raw if from_file else None
+    encode = _encode_file if from_file else encode_for
     exact = next((c for c in candidates if c.transfer_syntax == file_ts), None)
     if exact is not None:
-        if from_file and raw is not None and not raw.deflated and ds.read_error is None:
+        if raw is not None and not raw.deflated:
             body: Any = memoryview(raw.source)[raw.dataset_offset :]
             return exact, sop_class, sop_instance, body
         if uids.is_encapsulated(file_ts):
-            if raw is not None and not raw.deflated and not _edited(ds):
-                return exact, sop_class, sop_instance, memoryview(raw.source)[raw.dataset_offset :]
             from ...writer import encode_dataset
 
             return exact, sop_class, sop_instance, b"".join(encode_dataset(ds, True, False))
-        return exact, sop_class, sop_instance, encode_for(ds, file_ts)
+        return exact, sop_class, sop_instance, encode(ds, file_ts)
     if uids.is_encapsulated(file_ts):
         accepted = ", ".join(uids.name_of(c.transfer_syntax or "") for c in candidates)
         raise PresentationContextError(
@@ -113,7 +133,7 @@ def prepare(
     for ts in _CONVERT_ORDER:
         pc = next((c for c in candidates if c.transfer_syntax == ts), None)
         if pc is not None:
-            return pc, sop_class, sop_instance, encode_for(ds, ts)
+            return pc, sop_class, sop_instance, encode(ds, ts)
     accepted = ", ".join(uids.name_of(c.transfer_syntax or "") for c in candidates)
     raise PresentationContextError(
         f"the peer accepted only {accepted} for {uids.name_of(sop_class)}; "
@@ -121,12 +141,6 @@ def prepare(
         path=where,
         peer=assoc.peer,
     )
-
-
-def _edited(ds: Dataset) -> bool:
-    """Has any element been set since the data set was read?"""
-    table = ds._table()
-    return any(v.__class__ is not int for v in table.values())
 
 
 async def send_c_store(

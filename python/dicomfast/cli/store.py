@@ -1,0 +1,183 @@
+"""``dicomfast store HOST PORT PATH...``: send files (folders recursively) with
+C-STORE over one association, one status line per file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterator
+
+from ..errors import DicomError, NetworkError, PresentationContextError
+from ..net.cliopts import add_common, ssl_from_args
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("store", help="send DICOM files to a Storage SCP")
+    p.add_argument("host")
+    p.add_argument("port", type=int)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print failures only")
+    add_common(p)
+    p.set_defaults(run=run)
+
+
+def iter_files(paths: list[str]) -> Iterator[str]:
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for f in sorted(files):
+                    yield os.path.join(root, f)
+        else:
+            yield path
+
+
+def _scan(path: str) -> tuple[str, str]:
+    """(SOP Class UID, transfer syntax) of a file."""
+    from .. import uid as uids
+    from ..reader import read
+
+    ds = read(path, stop_before_pixels=True)
+    meta = ds.file_meta
+    sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+    if not sop:
+        raise DicomError("no SOP Class UID", path=path)
+    return str(sop), ds.transfer_syntax or uids.ImplicitVRLittleEndian
+
+
+def plan_contexts(classes: dict[str, set[str]]) -> list[list[tuple[str, list[str]]]]:
+    """Presentation contexts for the files' (SOP class → syntaxes), in batches
+    of at most 128 (one association each): per SOP class one context with the
+    uncompressed syntaxes and one per other syntax its files use."""
+    from .. import uid as uids
+
+    native = [uids.ExplicitVRLittleEndian, uids.ImplicitVRLittleEndian]
+    batches: list[list[tuple[str, list[str]]]] = [[]]
+    for sop in sorted(classes):
+        group = [(sop, list(native))] + [
+            (sop, [ts]) for ts in sorted(classes[sop]) if ts not in native
+        ]
+        if len(batches[-1]) + len(group) > 128:
+            batches.append([])
+        batches[-1].extend(group[:128])
+    return batches
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self.done = 0
+        self.nbytes = 0
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, nbytes: int) -> None:
+        self.done += 1
+        self.nbytes += nbytes
+        now = time.perf_counter()
+        if self.enabled and (now - self.last > 0.2 or self.done == self.total):
+            self.last = now
+            dt = max(now - self.t0, 1e-9)
+            sys.stderr.write(
+                f"\r{self.done}/{self.total} files  {self.done / dt:.1f} files/s  "
+                f"{self.nbytes / dt / 1e6:.1f} MB/s "
+            )
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..net import AE, PresentationContext
+
+    files = list(iter_files(args.paths))
+    if not files:
+        print("dicomfast store: no files", file=sys.stderr)
+        return 2
+    failed = 0
+    classes: dict[str, set[str]] = {}
+    sendable: list[tuple[str, str]] = []
+    for path in files:
+        try:
+            sop, ts = _scan(path)
+        except (DicomError, OSError) as e:
+            print(f"FAIL {path}: {e}", flush=True)
+            failed += 1
+            continue
+        classes.setdefault(sop, set()).add(ts)
+        sendable.append((path, sop))
+    try:
+        ctx = ssl_from_args(args, server=False)
+    except (OSError, ValueError) as e:
+        print(f"dicomfast store: TLS: {e}", file=sys.stderr)
+        return 2
+    ae = AE(
+        args.aet,
+        acse_timeout=args.timeout,
+        dimse_timeout=args.timeout,
+        connect_timeout=args.timeout,
+        maximum_pdu_size=args.max_pdu,
+    )
+    progress = _Progress(len(sendable), sys.stderr.isatty() and not args.quiet)
+    for batch in plan_contexts(classes):
+        in_batch = {sop for sop, _ in batch}
+        todo = [p for p, sop in sendable if sop in in_batch]
+        contexts = [PresentationContext(sop, ts) for sop, ts in batch]
+        assoc = None
+        reconnects = 0
+        for path in todo:
+            try:
+                if assoc is None or not assoc.is_established:
+                    assoc = ae.associate(
+                        args.host, args.port, args.aec, contexts=contexts, ssl_context=ctx
+                    )
+                status = assoc.send_c_store(path)
+            except PresentationContextError as e:
+                print(f"FAIL {path}: {e}", flush=True)
+                failed += 1
+                progress.update(0)
+                continue
+            except (NetworkError, OSError) as e:
+                print(f"FAIL {path}: {e}", flush=True)
+                failed += 1
+                progress.update(0)
+                assoc = None
+                reconnects += 1
+                if reconnects > 3:
+                    break
+                continue
+            except DicomError as e:
+                print(f"FAIL {path}: {e}", flush=True)
+                failed += 1
+                progress.update(0)
+                continue
+            size = os.path.getsize(path)
+            progress.update(size)
+            if status.category in ("Success", "Warning"):
+                if not args.quiet:
+                    print(f"{status.category.upper():7} {path} (0x{int(status):04X})", flush=True)
+            else:
+                failed += 1
+                comment = f": {status.ErrorComment}" if status.ErrorComment else ""
+                print(f"FAIL {path}: status 0x{int(status):04X}{comment}", flush=True)
+        else:
+            if assoc is not None and assoc.is_established:
+                try:
+                    assoc.release()
+                except NetworkError as e:
+                    print(f"dicomfast store: release: {e}", file=sys.stderr)
+            continue
+        # too many association failures: the rest of this batch fails
+        done = set(todo[: todo.index(path) + 1])
+        for p in todo:
+            if p not in done:
+                print(f"FAIL {p}: not sent (association lost)", flush=True)
+                failed += 1
+    progress.finish()
+    total = len(files)
+    print(f"{total - failed}/{total} stored", file=sys.stderr)
+    return 1 if failed else 0

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     ae.add_storage_scp_contexts()
     log = logging.getLogger("dicomfast.serve")
 
-    def stored(event: evt.Event) -> None:
+    async def stored(event: evt.Event) -> None:  # async: runs on the loop, no thread hop
         log.info("stored %s from %s", event.stored_path, event.assoc.remote_ae_title)
 
     try:

@@ -12,7 +12,8 @@ File names are ``<SOP Instance UID>.dcm``.  The UID is validated first (only
 digits and dots, no empty component, at most 64 characters) so it cannot
 escape the folder.  **An existing file is never overwritten**: if the name
 is taken (the same instance sent twice, or a UID collision) the new file is
-stored as ``<uid>_1.dcm``, ``<uid>_2.dcm``, … (``_`` cannot occur in a UID),
+stored as ``<uid>_1.dcm`` … ``<uid>_9.dcm``, then ``<uid>_<unique hex>.dcm``
+(``_`` cannot occur in a UID, so these never collide with another instance),
 the status is still Success and the duplicate is logged.  The final name is
 claimed with ``os.link`` so two associations storing the same UID at once
 cannot overwrite each other either.
@@ -25,6 +26,7 @@ import os
 import re
 import struct
 import tempfile
+import time
 
 from .. import uid as uids
 
@@ -137,7 +139,12 @@ class FileSink:
         base = os.path.join(self.storage.folder, self.sop_instance_uid)
         n = 0
         while True:
-            final = f"{base}.dcm" if n == 0 else f"{base}_{n}.dcm"
+            if n == 0:
+                final = f"{base}.dcm"
+            elif n < 10:
+                final = f"{base}_{n}.dcm"
+            else:  # many copies already: stop probing, take a unique name
+                final = f"{base}_{time.time_ns():x}{n}.dcm"
             try:
                 os.link(self.temp_path, final)
                 break

@@ -167,9 +167,19 @@ fn convert<'py>(
             // Backslash is never part of a multi-byte character in the
             // character sets DICOM allows for these VRs, so split after decoding.
             let strip_each = matches!(&vr, b"AE" | b"CS" | b"DA" | b"TM" | b"DT" | b"AS" | b"UI");
+            let pn = &vr == b"PN";
             let parts: Vec<String> = whole
                 .split('\\')
-                .map(|p| if strip_each { p.trim_matches([' ', '\0']).to_string() } else { p.trim_end_matches(' ').to_string() })
+                .map(|p| {
+                    if strip_each {
+                        p.trim_matches([' ', '\0']).to_string()
+                    } else if pn {
+                        // PS3.5 6.2.1: trailing empty component groups may be omitted.
+                        p.trim_end_matches(' ').trim_end_matches('=').to_string()
+                    } else {
+                        p.trim_end_matches(' ').to_string()
+                    }
+                })
                 .collect();
             strings(py, parts)
         }

@@ -224,8 +224,11 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
         if isinstance(sink, FileSink):
             if _acceptable(status):
                 try:
-                    loop = asyncio.get_running_loop()
-                    path = await loop.run_in_executor(None, sink.commit)
+                    if sink.storage.fsync:  # fsync can take milliseconds: off the loop
+                        loop = asyncio.get_running_loop()
+                        path = await loop.run_in_executor(None, sink.commit)
+                    else:
+                        path = sink.commit()
                     if server is not None:
                         ev = Event(EVT_STORED, assoc, pc, command, stored_path=path)
                         await server.notify(EVT_STORED, ev)

@@ -1,0 +1,103 @@
+"""``dicomfast echo``, ``store`` and ``serve``."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dicomfast.cli import main
+from dicomfast.net import Server
+from netutil import stored_files
+
+SERVE = [
+    sys.executable,
+    "-c",
+    "import sys; from dicomfast.cli import main; sys.exit(main(sys.argv[1:]))",
+]
+
+
+def test_echo(scp: Server, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["echo", "127.0.0.1", str(scp.port), "--aec", "STORESCP", "--repeat", "3"]) == 0
+    assert "Success" in capsys.readouterr().out
+
+
+def test_echo_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    assert main(["echo", "127.0.0.1", str(port), "--timeout", "2"]) == 2
+    assert "cannot connect" in capsys.readouterr().err
+
+
+def test_store_folder(
+    scp: Server,
+    storage: Path,
+    tmp_path: Path,
+    ct_small: Path,
+    mr_small: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    src = tmp_path / "in" / "sub"
+    src.mkdir(parents=True)
+    shutil.copy(ct_small, src / "ct.dcm")
+    shutil.copy(mr_small, src.parent / "mr.dcm")
+    (src / "notes.txt").write_text("not DICOM")
+    rc = main(["store", "127.0.0.1", str(scp.port), str(tmp_path / "in"), "--aec", "STORESCP"])
+    out = capsys.readouterr()
+    assert rc == 1  # the text file failed
+    assert re.search(r"FAIL .*notes.txt", out.out)
+    assert out.out.count("SUCCESS") == 2
+    assert len(stored_files(storage)) == 2
+    rc = main(["store", "127.0.0.1", str(scp.port), str(src / "ct.dcm"), "--aec", "STORESCP", "-q"])
+    assert rc == 0
+
+
+def _start_serve(args: list[str]) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        SERVE + ["serve", "--host", "127.0.0.1", "--port", "0", "-q", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # blocks until the server is listening (or exits)
+    m = re.search(r"listening on [\d.]+:(\d+)", line)
+    if not m:
+        proc.kill()
+        raise AssertionError(
+            f"serve did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+        )
+    return proc, int(m.group(1))
+
+
+def test_serve_subprocess(tmp_path: Path, ct_small: Path) -> None:
+    store = tmp_path / "data"
+    proc, port = _start_serve(["--storage", str(store), "--aet", "ARCHIVE", "--require-called-aet"])
+    try:
+        assert main(["echo", "127.0.0.1", str(port), "--aec", "ARCHIVE"]) == 0
+        assert main(["echo", "127.0.0.1", str(port), "--aec", "WRONG"]) == 2
+        assert main(["store", "127.0.0.1", str(port), str(ct_small), "--aec", "ARCHIVE"]) == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    assert len(stored_files(store)) == 1
+    assert not [f for f in os.listdir(store) if f.endswith(".part")]
+
+
+def test_serve_allow_aet(tmp_path: Path) -> None:
+    proc, port = _start_serve(["--storage", str(tmp_path / "d"), "--allow-aet", "GOOD", "OTHER"])
+    try:
+        assert main(["echo", "127.0.0.1", str(port), "--aet", "GOOD"]) == 0
+        assert main(["echo", "127.0.0.1", str(port), "--aet", "BAD"]) == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)

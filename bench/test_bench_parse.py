@@ -11,10 +11,9 @@ import json
 import tracemalloc
 from pathlib import Path
 
+import dicomfast
 import pytest
 from conftest import RESULTS, race
-
-import dicomfast
 
 pydicom = pytest.importorskip("pydicom")
 
@@ -31,7 +30,11 @@ def _files(corpus: Path, name: str) -> list[Path]:
         out = []
         for f in manifest:
             p = corpus / f["path"]
-            if f["path"].startswith("public/") and not f.get("expect_error") and not f["needs_force"]:
+            if (
+                f["path"].startswith("public/")
+                and not f.get("expect_error")
+                and not f["needs_force"]
+            ):
                 try:
                     dicomfast.read(p)
                     pydicom.dcmread(p)

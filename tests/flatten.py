@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def flat(ds: Any, prefix: str = "", *, skip_group_lengths: bool = False) -> list[tuple[str, str, Any]]:
+def flat(
+    ds: Any, prefix: str = "", *, skip_group_lengths: bool = False
+) -> list[tuple[str, str, Any]]:
     out: list[tuple[str, str, Any]] = []
     for e in ds:
         if skip_group_lengths and e.tag & 0xFFFF == 0 and e.tag >> 16 != 2:
@@ -37,7 +39,14 @@ def _as_words(v: Any) -> bytes | None:
 
 
 # VR pairs that implicit VR cannot tell apart (PS3.5 A.1, PS3.6 "US or SS", "OB or OW", …).
-AMBIGUOUS_PAIRS = [{"OB", "OW"}, {"US", "SS"}, {"US", "OW"}, {"SS", "OW"}, {"OB", "UN"}, {"OW", "UN"}]
+AMBIGUOUS_PAIRS = [
+    {"OB", "OW"},
+    {"US", "SS"},
+    {"US", "OW"},
+    {"SS", "OW"},
+    {"OB", "UN"},
+    {"OW", "UN"},
+]
 
 
 def differences(a: list[tuple[str, str, Any]], b: list[tuple[str, str, Any]]) -> list[str]:

@@ -11,11 +11,10 @@ AMBIGUOUS = {"US or SS", "OB or OW", "US or SS or OW", "US or OW", "OB or OW or 
 
 def norm(value: Any) -> Any:
     """A plain-Python form of a value from either toolkit."""
+    import dicomfast
     import pydicom
     from pydicom.multival import MultiValue
     from pydicom.valuerep import PersonName
-
-    import dicomfast
 
     if isinstance(value, dicomfast.Dataset | pydicom.Dataset):
         return value
@@ -65,7 +64,11 @@ def compare(ours: Any, theirs: Any, path: str = "") -> list[str]:
             # A private sequence read with implicit VR: dicomfast recognises the
             # items in its value (as DCMTK does); pydicom keeps the bytes.
             continue
-        if a.VR != bvr and bvr not in AMBIGUOUS and not (a.VR in ("OB", "OW") and bvr in ("OB", "OW")):
+        if (
+            a.VR != bvr
+            and bvr not in AMBIGUOUS
+            and not (a.VR in ("OB", "OW") and bvr in ("OB", "OW"))
+        ):
             diffs.append(f"{where} VR {a.VR} != {bvr}")
         if bvr == "SQ" or a.VR == "SQ":
             if len(a.value) != len(b.value):

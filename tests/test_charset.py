@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import dicomfast
+import pytest
 
 pydicom = pytest.importorskip("pydicom")
 
@@ -24,9 +23,17 @@ def _texts(ds) -> list[tuple[str, str]]:  # noqa: ANN001
     out = []
     for elem in ds.iterall() if hasattr(ds, "iterall") else ds.walk():
         private = int(elem.tag) >> 16 & 1
-        if elem.VR in ("PN", "LO", "SH", "LT", "ST", "UT", "UC") and elem.value not in (None, "") and not private:
+        if (
+            elem.VR in ("PN", "LO", "SH", "LT", "ST", "UT", "UC")
+            and elem.value not in (None, "")
+            and not private
+        ):
             v = elem.value
-            v = [str(x) for x in v] if isinstance(v, list | tuple) or type(v).__name__ == "MultiValue" else str(v)
+            v = (
+                [str(x) for x in v]
+                if isinstance(v, list | tuple) or type(v).__name__ == "MultiValue"
+                else str(v)
+            )
             out.append((f"{int(elem.tag):08X}", v))
     return out
 
@@ -44,7 +51,14 @@ def test_charset_files_cover_the_required_sets() -> None:
         for e in dicomfast.read(path).walk():
             if e.tag == 0x00080005:
                 terms.update(e.value if isinstance(e.value, list) else [e.value])
-    for needed in ("ISO_IR 100", "ISO_IR 144", "ISO_IR 192", "GB18030", "ISO 2022 IR 87", "ISO 2022 IR 149"):
+    for needed in (
+        "ISO_IR 100",
+        "ISO_IR 144",
+        "ISO_IR 192",
+        "GB18030",
+        "ISO 2022 IR 87",
+        "ISO 2022 IR 149",
+    ):
         assert needed in terms
 
 

@@ -3,11 +3,10 @@ for element as pydicom reads it."""
 
 from __future__ import annotations
 
+import dicomfast
 import pytest
 from corpus_data import MANIFEST, PARSE_MUST_FAIL, corpus_path
 from oracle import compare
-
-import dicomfast
 
 pytestmark = pytest.mark.corpus
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
+import dicomfast
 import numpy as np
 import pytest
 from corpus_data import MANIFEST, PARSE_MUST_FAIL, corpus_path
 from flatten import flat
-
-import dicomfast
 
 
 def test_json_shapes_per_vr() -> None:

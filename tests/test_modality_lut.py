@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import dicomfast
 import numpy as np
 import pytest
 from corpus_data import corpus_path
-
-import dicomfast
 from dicomfast.pixels import apply_modality_lut
 
 pydicom = pytest.importorskip("pydicom")

@@ -8,13 +8,12 @@ import os
 import shutil
 import subprocess
 
+import dicomfast
 import numpy as np
 import pytest
 from corpus_data import MANIFEST, PARSE_MUST_FAIL, corpus_path
-from flatten import differences, flat
-
-import dicomfast
 from dicomfast import uid
+from flatten import differences, flat
 
 NATIVE = [
     f
@@ -83,7 +82,12 @@ def test_conversion_matches_dcmconv(entry: dict, ts: str, tmp_path) -> None:  # 
     # lengths differ with the encoding choice; every other element must agree.
     assert differences(flat(a, skip_group_lengths=True), flat(b, skip_group_lengths=True)) == []
     # and the converted file reads back as the original, value for value
-    assert differences(flat(a, skip_group_lengths=True), flat(dicomfast.read(src), skip_group_lengths=True)) == []
+    assert (
+        differences(
+            flat(a, skip_group_lengths=True), flat(dicomfast.read(src), skip_group_lengths=True)
+        )
+        == []
+    )
 
 
 def test_modify_add_delete_round_trip(ct_small, tmp_path) -> None:  # noqa: ANN001
@@ -155,7 +159,11 @@ def test_failed_write_leaves_nothing(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_encapsulated_to_native_needs_decompression(tmp_path) -> None:  # noqa: ANN001
-    rle = [f for f in MANIFEST if f.get("transfer_syntax") == uid.RLELossless and not f.get("expect_error")]
+    rle = [
+        f
+        for f in MANIFEST
+        if f.get("transfer_syntax") == uid.RLELossless and not f.get("expect_error")
+    ]
     if not rle:
         pytest.skip("corpus not found")
     ds = dicomfast.read(corpus_path(rle[0]["path"]))

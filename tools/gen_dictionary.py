@@ -41,7 +41,7 @@ def rust_str(s: str) -> str:
 def vr_code(vr: str) -> str:
     """The VR used when the data set does not say (implicit VR): the first alternative."""
     if vr in NO_VR:
-        return "*b\"UN\""
+        return '*b"UN"'
     first = vr.split(" or ")[0]
     assert len(first) == 2 and first.isupper(), vr
     return f'*b"{first}"'
@@ -71,12 +71,16 @@ def gen_elements() -> str:
     # Most specific masks first, so that e.g. 1000xxx0 is tried before 1010xxxx.
     masked.sort(key=lambda t: (-bin(t[0]).count("1"), t[1]))
     out = [HEADER.format(src="data_elements.tsv"), "use super::{DictEntry, MaskedEntry};\n\n"]
-    out.append(f"/// PS3.6 / PS3.7 elements with a single tag, sorted by tag ({len(plain)} rows).\n")
+    out.append(
+        f"/// PS3.6 / PS3.7 elements with a single tag, sorted by tag ({len(plain)} rows).\n"
+    )
     out.append(f"pub static ELEMENTS: [DictEntry; {len(plain)}] = [\n")
     for tag, r in plain:
         out.append(f"    {element_entry(r, f'0x{tag:08X}')},\n")
     out.append("];\n\n")
-    out.append(f"/// Repeating-group elements (`x` in the standard's tag), most specific mask first ({len(masked)} rows).\n")
+    out.append(
+        f"/// Repeating-group elements (`x` in the standard's tag), most specific mask first ({len(masked)} rows).\n"
+    )
     out.append(f"pub static MASKED: [MaskedEntry; {len(masked)}] = [\n")
     for mask, value, r in masked:
         out.append(
@@ -87,7 +91,10 @@ def gen_elements() -> str:
 
 
 def gen_uids() -> str:
-    out = [HEADER.format(src="uids.tsv + sop_classes.tsv + modalities.tsv"), "use super::{ModalityEntry, UidEntry};\n\n"]
+    out = [
+        HEADER.format(src="uids.tsv + sop_classes.tsv + modalities.tsv"),
+        "use super::{ModalityEntry, UidEntry};\n\n",
+    ]
     uids = rows("uids.tsv")
     uids.sort(key=lambda r: r["uid"])
     storage = {r["uid"] for r in rows("sop_classes.tsv")}

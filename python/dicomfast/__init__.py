@@ -1,10 +1,10 @@
 """dicomfast: a fast DICOM toolkit with a Rust core and a pydicom-familiar API.
 
-    import dicomfast
-    ds = dicomfast.read("image.dcm")
-    ds.PatientName, ds["Rows"].value, ds[0x00280010].VR
-    ds.PatientName = "DOE^JANE"
-    dicomfast.write(ds, "out.dcm", transfer_syntax=dicomfast.uid.ImplicitVRLittleEndian)
+import dicomfast
+ds = dicomfast.read("image.dcm")
+ds.PatientName, ds["Rows"].value, ds[0x00280010].VR
+ds.PatientName = "DOE^JANE"
+dicomfast.write(ds, "out.dcm", transfer_syntax=dicomfast.uid.ImplicitVRLittleEndian)
 """
 
 from __future__ import annotations

@@ -49,7 +49,9 @@ class Sequence(list):
 class Dataset:
     """A DICOM data set (or an item of a sequence, or the file meta group)."""
 
-    def __init__(self, *args: Any, _raw: Any = None, _node: int = -1, _parent: Dataset | None = None) -> None:
+    def __init__(
+        self, *args: Any, _raw: Any = None, _node: int = -1, _parent: Dataset | None = None
+    ) -> None:
         d = self.__dict__
         d["_raw"] = _raw
         d["_node"] = _node
@@ -335,7 +337,9 @@ class Dataset:
     __str__ = __repr__
 
     # -- I/O and conversions ----------------------------------------------
-    def save(self, dest: str | os.PathLike[str] | BinaryIO, *, transfer_syntax: str | None = None) -> None:
+    def save(
+        self, dest: str | os.PathLike[str] | BinaryIO, *, transfer_syntax: str | None = None
+    ) -> None:
         """Write as a Part 10 file (see :func:`dicomfast.write`)."""
         from .writer import write
 

@@ -37,7 +37,9 @@ def format_lines(ds: Dataset, indent: int = 0, width: int = 64) -> list[str]:
         ltxt = "u/l" if length == UNDEFINED else ("?" if length is None else str(length))
         kw = elem.keyword or elem.name
         if elem.VR == "SQ":
-            lines.append(f"{pad}{format_tag(elem.tag)} SQ #{ltxt:<6} {kw} ({len(elem.value)} items)")
+            lines.append(
+                f"{pad}{format_tag(elem.tag)} SQ #{ltxt:<6} {kw} ({len(elem.value)} items)"
+            )
             for n, item in enumerate(elem.value, 1):
                 lines.append(f"{pad}  (FFFE,E000) item {n}")
                 lines.extend(format_lines(item, indent + 2, width))

@@ -37,7 +37,9 @@ NATIVE_SYNTAXES = (
 )
 
 #: The dicomfast implementation's identity in file meta and associations.
-IMPLEMENTATION_CLASS_UID = "2.25.123176246028245167176787810071653464500"  # a 2.25 UUID UID, fixed for dicomfast 0.x
+IMPLEMENTATION_CLASS_UID = (
+    "2.25.123176246028245167176787810071653464500"  # a 2.25 UUID UID, fixed for dicomfast 0.x
+)
 IMPLEMENTATION_VERSION_NAME = "DICOMFAST_010"
 
 

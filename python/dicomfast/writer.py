@@ -23,8 +23,19 @@ from .dataset import UNDEFINED_LENGTH, Dataset, FileMetaDataset, Sequence
 from .element import ARRAY_VRS, DataElement
 from .errors import WriteError
 
-LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
-_NUMERIC = {"US": "u2", "SS": "i2", "UL": "u4", "SL": "i4", "UV": "u8", "SV": "i8", "FL": "f4", "FD": "f8"}
+LONG_LENGTH_VRS = frozenset(
+    {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
+)
+_NUMERIC = {
+    "US": "u2",
+    "SS": "i2",
+    "UL": "u4",
+    "SL": "i4",
+    "UV": "u8",
+    "SV": "i8",
+    "FL": "f4",
+    "FD": "f8",
+}
 _CHARSET_VRS = frozenset({"SH", "LO", "UC", "ST", "LT", "UT", "PN"})
 _SINGLE_TEXT = frozenset({"LT", "ST", "UT", "UR"})
 
@@ -75,12 +86,14 @@ def encode_value(elem: DataElement, *, explicit_vr: bool, big_endian: bool, char
         return b""
     if vr in ARRAY_VRS or vr == "UN":
         if isinstance(value, np.ndarray):
-            data = value.astype(np.dtype(ARRAY_VRS.get(vr, "u1")).newbyteorder(o), copy=False).tobytes()
+            data = value.astype(
+                np.dtype(ARRAY_VRS.get(vr, "u1")).newbyteorder(o), copy=False
+            ).tobytes()
         else:
             data = bytes(value)
             unit = np.dtype(ARRAY_VRS.get(vr, "u1")).itemsize
             if big_endian and unit > 1 and len(data) % unit == 0:
-                data = np.frombuffer(data, "<u%d" % unit).astype(">u%d" % unit).tobytes()
+                data = np.frombuffer(data, f"<u{unit}").astype(f">u{unit}").tobytes()
     elif vr in _NUMERIC:
         data = np.asarray(_as_list(value), dtype=np.dtype(_NUMERIC[vr]).newbyteorder(o)).tobytes()
     elif vr == "AT":
@@ -225,10 +238,7 @@ def _file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
                 meta[elem.tag] = elem
     if 0x00020001 not in meta:
         meta.add_new(0x00020001, "OB", np.frombuffer(b"\x00\x01", np.uint8))
-    for meta_tag, kw, ds_tag in (
-        (0x00020002, "MediaStorageSOPClassUID", 0x00080016),
-        (0x00020003, "MediaStorageSOPInstanceUID", 0x00080018),
-    ):
+    for meta_tag, ds_tag in ((0x00020002, 0x00080016), (0x00020003, 0x00080018)):
         if meta_tag not in meta and ds_tag in ds:
             meta.add_new(meta_tag, "UI", ds[ds_tag].value)
     if meta.get(0x00020010) is None or meta.TransferSyntaxUID != transfer_syntax:

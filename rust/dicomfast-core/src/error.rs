@@ -45,10 +45,16 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::Truncated { needed, available } => {
-                write!(f, "data ends early: {needed} bytes needed, {available} available")
+                write!(
+                    f,
+                    "data ends early: {needed} bytes needed, {available} available"
+                )
             }
             ErrorKind::Overrun { length, limit } => {
-                write!(f, "length {length} runs past the end of its container ({limit} bytes left)")
+                write!(
+                    f,
+                    "length {length} runs past the end of its container ({limit} bytes left)"
+                )
             }
             ErrorKind::ExpectedItem { found } => write!(
                 f,

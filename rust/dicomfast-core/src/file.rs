@@ -19,7 +19,10 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { parse: ParseOptions::default(), max_inflate_ratio: 1024 }
+        ReadOptions {
+            parse: ParseOptions::default(),
+            max_inflate_ratio: 1024,
+        }
     }
 }
 
@@ -98,7 +101,10 @@ fn detect_encoding(buf: &[u8], pos: usize) -> Encoding {
     let le = u16_le(buf, pos);
     let be = u16::from_be_bytes([buf[pos], buf[pos + 1]]);
     let big_endian = be < le && be != 0 && le > 0x00FF;
-    Encoding { explicit_vr: looks_explicit(buf, pos), big_endian }
+    Encoding {
+        explicit_vr: looks_explicit(buf, pos),
+        big_endian,
+    }
 }
 
 fn syntax_for(enc: Encoding) -> &'static str {
@@ -146,8 +152,19 @@ pub fn read_file(buf: &[u8], opts: &ReadOptions) -> Result<DicomFile, ParseError
     let mut ts_uid: Option<String> = None;
     if u16_le(buf, pos) == 0x0002 {
         let (end, explicit) = meta_end(buf, pos)?;
-        let enc = if explicit { Encoding::EXPLICIT_LE } else { Encoding::IMPLICIT_LE };
-        parse_dataset(buf, pos as u64, end as u64, enc, &ParseOptions::default(), &mut index)?;
+        let enc = if explicit {
+            Encoding::EXPLICIT_LE
+        } else {
+            Encoding::IMPLICIT_LE
+        };
+        parse_dataset(
+            buf,
+            pos as u64,
+            end as u64,
+            enc,
+            &ParseOptions::default(),
+            &mut index,
+        )?;
         meta_nodes = index.nodes.len() as u32;
         ts_uid = index
             .children(NONE)
@@ -155,7 +172,9 @@ pub fn read_file(buf: &[u8], opts: &ReadOptions) -> Result<DicomFile, ParseError
             .find(|n| n.tag == tag::TRANSFER_SYNTAX_UID)
             .map(|n| {
                 let v = &buf[n.value_offset as usize..n.end_offset as usize];
-                String::from_utf8_lossy(v).trim_end_matches(['\0', ' ']).to_string()
+                String::from_utf8_lossy(v)
+                    .trim_end_matches(['\0', ' '])
+                    .to_string()
             });
         pos = end;
     } else if pos == 0 && !looks_plausible_raw(buf) {
@@ -188,8 +207,14 @@ pub fn read_file(buf: &[u8], opts: &ReadOptions) -> Result<DicomFile, ParseError
         encoding.explicit_vr = looks_explicit(data, pos);
     }
     let transfer_syntax = ts_uid.unwrap_or_else(|| syntax_for(encoding).to_string());
-    let outcome =
-        parse_dataset(data, pos as u64, data.len() as u64, encoding, &opts.parse, &mut index)?;
+    let outcome = parse_dataset(
+        data,
+        pos as u64,
+        data.len() as u64,
+        encoding,
+        &opts.parse,
+        &mut index,
+    )?;
     Ok(DicomFile {
         index,
         inflated,

@@ -26,11 +26,17 @@ pub fn frame_fragments(
 ) -> Result<Vec<Vec<u32>>, ParseError> {
     let node = &index.nodes[pixel_node as usize];
     if !node.has(flags::ENCAPSULATED) {
-        return Err(frames_err("pixel data is not encapsulated".into(), node.header_offset));
+        return Err(frames_err(
+            "pixel data is not encapsulated".into(),
+            node.header_offset,
+        ));
     }
     let all: Vec<u32> = index.children(pixel_node).collect();
     let Some((&bot, fragments)) = all.split_first() else {
-        return Err(frames_err("no Basic Offset Table item".into(), node.value_offset));
+        return Err(frames_err(
+            "no Basic Offset Table item".into(),
+            node.value_offset,
+        ));
     };
     let nframes = number_of_frames.max(1);
     if fragments.is_empty() {
@@ -38,18 +44,26 @@ pub fn frame_fragments(
     }
     // Offsets of each fragment's item tag, relative to the first fragment's.
     let base = index.nodes[fragments[0] as usize].header_offset;
-    let rel: Vec<u64> =
-        fragments.iter().map(|&f| index.nodes[f as usize].header_offset - base).collect();
+    let rel: Vec<u64> = fragments
+        .iter()
+        .map(|&f| index.nodes[f as usize].header_offset - base)
+        .collect();
 
     let by_offsets = |offsets: Vec<u64>| -> Result<Vec<Vec<u32>>, ParseError> {
         let mut frames = Vec::with_capacity(offsets.len());
         for (k, &start) in offsets.iter().enumerate() {
             let end = offsets.get(k + 1).copied().unwrap_or(u64::MAX);
             if end < start {
-                return Err(frames_err(format!("offset table not ascending at frame {k}"), 0));
+                return Err(frames_err(
+                    format!("offset table not ascending at frame {k}"),
+                    0,
+                ));
             }
             let first = rel.iter().position(|&r| r == start).ok_or_else(|| {
-                frames_err(format!("frame {k} offset {start} is not at a fragment"), base + start)
+                frames_err(
+                    format!("frame {k} offset {start} is not at a fragment"),
+                    base + start,
+                )
             })?;
             let members: Vec<u32> = fragments[first..]
                 .iter()
@@ -63,8 +77,11 @@ pub fn frame_fragments(
     };
 
     if let Some(table) = extended {
-        if table.offsets.len() % 8 != 0 {
-            return Err(frames_err("Extended Offset Table length not a multiple of 8".into(), 0));
+        if !table.offsets.len().is_multiple_of(8) {
+            return Err(frames_err(
+                "Extended Offset Table length not a multiple of 8".into(),
+                0,
+            ));
         }
         let offsets = table
             .offsets
@@ -83,7 +100,7 @@ pub fn frame_fragments(
     let bot_node = &index.nodes[bot as usize];
     let bot_bytes = &buf[bot_node.value_offset as usize..bot_node.end_offset as usize];
     if !bot_bytes.is_empty() {
-        if bot_bytes.len() % 4 != 0 {
+        if !bot_bytes.len().is_multiple_of(4) {
             return Err(frames_err(
                 "Basic Offset Table length not a multiple of 4".into(),
                 bot_node.value_offset,
@@ -94,7 +111,11 @@ pub fn frame_fragments(
             .chunks_exact(4)
             .map(|c| {
                 let b = [c[0], c[1], c[2], c[3]];
-                (if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }) as u64
+                (if be {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }) as u64
             })
             .collect();
         if offsets.len() == nframes {

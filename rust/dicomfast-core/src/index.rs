@@ -97,12 +97,20 @@ impl Index {
             let p = &self.nodes[parent as usize];
             (parent + 1, p.next)
         };
-        Children { index: self, at: start, end }
+        Children {
+            index: self,
+            at: start,
+            end,
+        }
     }
 
     /// Top-level children between two positions (used to split file meta and data set).
     pub fn siblings(&self, start: u32, end: u32) -> Children<'_> {
-        Children { index: self, at: start, end }
+        Children {
+            index: self,
+            at: start,
+            end,
+        }
     }
 }
 

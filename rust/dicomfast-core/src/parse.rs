@@ -22,7 +22,11 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { stop_before_pixels: false, partial: false, max_depth: 256 }
+        ParseOptions {
+            stop_before_pixels: false,
+            partial: false,
+            max_depth: 256,
+        }
     }
 }
 
@@ -92,12 +96,23 @@ pub fn parse_dataset(
         stack: Vec::with_capacity(8),
         soft: None,
     };
-    p.stack.push(Ctx { kind: Kind::Dataset, owner: NONE, end: end.min(buf.len() as u64), enc });
+    p.stack.push(Ctx {
+        kind: Kind::Dataset,
+        owner: NONE,
+        end: end.min(buf.len() as u64),
+        enc,
+    });
     match p.run(opts) {
-        Ok(()) => Ok(ParseOutcome { end: p.pos, error: p.soft }),
+        Ok(()) => Ok(ParseOutcome {
+            end: p.pos,
+            error: p.soft,
+        }),
         Err(e) if opts.partial => {
             p.recover();
-            Ok(ParseOutcome { end: p.pos, error: Some(e) })
+            Ok(ParseOutcome {
+                end: p.pos,
+                error: Some(e),
+            })
         }
         Err(e) => Err(e),
     }
@@ -122,7 +137,14 @@ impl Parser<'_> {
     fn need(&self, n: u64, limit: u64, tag: Option<u32>) -> Result<(), ParseError> {
         let available = limit.min(self.buf.len() as u64).saturating_sub(self.pos);
         if available < n {
-            return Err(self.err(ErrorKind::Truncated { needed: n, available }, self.pos, tag));
+            return Err(self.err(
+                ErrorKind::Truncated {
+                    needed: n,
+                    available,
+                },
+                self.pos,
+                tag,
+            ));
         }
         Ok(())
     }
@@ -148,7 +170,13 @@ impl Parser<'_> {
 
     fn push(&mut self, ctx: Ctx, opts: &ParseOptions) -> Result<(), ParseError> {
         if self.stack.len() >= opts.max_depth {
-            return Err(self.err(ErrorKind::TooDeep { depth: opts.max_depth }, self.pos, None));
+            return Err(self.err(
+                ErrorKind::TooDeep {
+                    depth: opts.max_depth,
+                },
+                self.pos,
+                None,
+            ));
         }
         self.stack.push(ctx);
         Ok(())
@@ -210,11 +238,18 @@ impl Parser<'_> {
                     fl |= flags::IMPLICIT;
                 }
                 let fragment = ctx.kind == Kind::Fragments;
-                fl |= if fragment { flags::FRAGMENT } else { flags::ITEM };
+                fl |= if fragment {
+                    flags::FRAGMENT
+                } else {
+                    flags::ITEM
+                };
                 let end_offset = if len == UNDEFINED_LENGTH {
                     if fragment {
                         return Err(self.err(
-                            ErrorKind::Overrun { length: len as u64, limit: 0 },
+                            ErrorKind::Overrun {
+                                length: len as u64,
+                                limit: 0,
+                            },
                             self.pos,
                             Some(t),
                         ));
@@ -266,8 +301,20 @@ impl Parser<'_> {
                     self.pos = end_offset;
                 } else {
                     self.pos = value_offset;
-                    let end = if len == UNDEFINED_LENGTH { u64::MAX } else { end_offset };
-                    self.push(Ctx { kind: Kind::Dataset, owner: me, end, enc: ctx.enc }, opts)?;
+                    let end = if len == UNDEFINED_LENGTH {
+                        u64::MAX
+                    } else {
+                        end_offset
+                    };
+                    self.push(
+                        Ctx {
+                            kind: Kind::Dataset,
+                            owner: me,
+                            end,
+                            enc: ctx.enc,
+                        },
+                        opts,
+                    )?;
                 }
                 Ok(())
             }
@@ -371,16 +418,35 @@ impl Parser<'_> {
                 Kind::Fragments
             } else {
                 return Err(self.err(
-                    ErrorKind::Overrun { length: len as u64, limit: 0 },
+                    ErrorKind::Overrun {
+                        length: len as u64,
+                        limit: 0,
+                    },
                     self.pos,
                     Some(t),
                 ));
             };
-            node.flags |= if kind == Kind::Sequence { flags::SEQUENCE } else { flags::ENCAPSULATED };
-            let child_enc = if node.has(flags::UN_SEQUENCE) { Encoding::IMPLICIT_LE } else { enc };
+            node.flags |= if kind == Kind::Sequence {
+                flags::SEQUENCE
+            } else {
+                flags::ENCAPSULATED
+            };
+            let child_enc = if node.has(flags::UN_SEQUENCE) {
+                Encoding::IMPLICIT_LE
+            } else {
+                enc
+            };
             self.nodes.push(node);
             self.pos = value_offset;
-            self.push(Ctx { kind, owner: me, end: u64::MAX, enc: child_enc }, opts)?;
+            self.push(
+                Ctx {
+                    kind,
+                    owner: me,
+                    end: u64::MAX,
+                    enc: child_enc,
+                },
+                opts,
+            )?;
             return Ok(false);
         }
 
@@ -388,7 +454,10 @@ impl Parser<'_> {
         let value_end = value_offset + len as u64;
         if value_end > limit {
             return Err(self.err(
-                ErrorKind::Overrun { length: len as u64, limit: limit.saturating_sub(value_offset) },
+                ErrorKind::Overrun {
+                    length: len as u64,
+                    limit: limit.saturating_sub(value_offset),
+                },
                 self.pos,
                 Some(t),
             ));
@@ -416,7 +485,15 @@ impl Parser<'_> {
             };
             self.nodes[me as usize].flags = node.flags;
             self.pos = value_offset;
-            self.push(Ctx { kind: Kind::Sequence, owner: me, end: value_end, enc: child_enc }, opts)?;
+            self.push(
+                Ctx {
+                    kind: Kind::Sequence,
+                    owner: me,
+                    end: value_end,
+                    enc: child_enc,
+                },
+                opts,
+            )?;
         } else {
             self.pos = value_end;
         }
@@ -452,7 +529,9 @@ mod tests {
     fn nested_undefined_length_sequence() {
         let mut buf = explicit_le(0x0008_0060, b"CS", b"CT");
         // (0008,1140) SQ undefined length, one undefined-length item with one element.
-        buf.extend_from_slice(&[0x08, 0, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        buf.extend_from_slice(&[
+            0x08, 0, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
         buf.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
         buf.extend(explicit_le(0x0008_1150, b"UI", b"1.2\0"));
         buf.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
@@ -469,13 +548,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out.end, buf.len() as u64);
-        let top: Vec<u32> = idx.children(NONE).map(|i| idx.nodes[i as usize].tag).collect();
+        let top: Vec<u32> = idx
+            .children(NONE)
+            .map(|i| idx.nodes[i as usize].tag)
+            .collect();
         assert_eq!(top, vec![0x0008_0060, 0x0008_1140, 0x0010_0010]);
         let sq = 1;
         let items: Vec<u32> = idx.children(sq).collect();
         assert_eq!(items.len(), 1);
-        let inner: Vec<u32> =
-            idx.children(items[0]).map(|i| idx.nodes[i as usize].tag).collect();
+        let inner: Vec<u32> = idx
+            .children(items[0])
+            .map(|i| idx.nodes[i as usize].tag)
+            .collect();
         assert_eq!(inner, vec![0x0008_1150]);
         assert_eq!(idx.nodes[sq as usize].end_offset, buf.len() as u64 - 14);
     }
@@ -497,10 +581,19 @@ mod tests {
         assert_eq!(e.tag, Some(0x0010_0010));
         assert_eq!(e.offset, 10);
         let mut idx = Index::default();
-        let opts = ParseOptions { partial: true, ..Default::default() };
-        let out =
-            parse_dataset(&buf, 0, buf.len() as u64, Encoding::EXPLICIT_LE, &opts, &mut idx)
-                .unwrap();
+        let opts = ParseOptions {
+            partial: true,
+            ..Default::default()
+        };
+        let out = parse_dataset(
+            &buf,
+            0,
+            buf.len() as u64,
+            Encoding::EXPLICIT_LE,
+            &opts,
+            &mut idx,
+        )
+        .unwrap();
         assert!(out.error.is_some());
         assert_eq!(idx.nodes.len(), 1);
     }
@@ -509,7 +602,9 @@ mod tests {
     fn deep_nesting_is_bounded() {
         let mut buf = Vec::new();
         for _ in 0..1000 {
-            buf.extend_from_slice(&[0x08, 0, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+            buf.extend_from_slice(&[
+                0x08, 0, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+            ]);
             buf.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
         }
         let mut idx = Index::default();

@@ -8,9 +8,18 @@ pub struct Encoding {
 }
 
 impl Encoding {
-    pub const IMPLICIT_LE: Encoding = Encoding { explicit_vr: false, big_endian: false };
-    pub const EXPLICIT_LE: Encoding = Encoding { explicit_vr: true, big_endian: false };
-    pub const EXPLICIT_BE: Encoding = Encoding { explicit_vr: true, big_endian: true };
+    pub const IMPLICIT_LE: Encoding = Encoding {
+        explicit_vr: false,
+        big_endian: false,
+    };
+    pub const EXPLICIT_LE: Encoding = Encoding {
+        explicit_vr: true,
+        big_endian: false,
+    };
+    pub const EXPLICIT_BE: Encoding = Encoding {
+        explicit_vr: true,
+        big_endian: true,
+    };
 }
 
 pub const IMPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2";
@@ -40,7 +49,11 @@ impl TransferSyntax {
             EXPLICIT_VR_BIG_ENDIAN => (Encoding::EXPLICIT_BE, false, false),
             _ => (Encoding::EXPLICIT_LE, false, true),
         };
-        TransferSyntax { encoding, deflated, encapsulated }
+        TransferSyntax {
+            encoding,
+            deflated,
+            encapsulated,
+        }
     }
 
     pub fn is_native(uid: &str) -> bool {

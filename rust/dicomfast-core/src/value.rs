@@ -6,13 +6,16 @@ use crate::vr::Vr;
 /// Strip the padding PS3.5 §6.2 allows: trailing spaces for text VRs, a
 /// trailing NUL for UI (and leniently for others), leading spaces where the VR
 /// says they are insignificant (DS, IS, and the date/time VRs per value).
-pub fn trim<'a>(vr: Vr, v: &'a [u8]) -> &'a [u8] {
+pub fn trim(vr: Vr, v: &[u8]) -> &[u8] {
     let mut end = v.len();
     while end > 0 && (v[end - 1] == b' ' || v[end - 1] == 0) {
         end -= 1;
     }
     let v = &v[..end];
-    if matches!(&vr, b"DS" | b"IS" | b"AE" | b"CS" | b"DA" | b"TM" | b"DT" | b"AS") {
+    if matches!(
+        &vr,
+        b"DS" | b"IS" | b"AE" | b"CS" | b"DA" | b"TM" | b"DT" | b"AS"
+    ) {
         let start = v.iter().position(|&c| c != b' ').unwrap_or(v.len());
         &v[start..]
     } else {
@@ -27,14 +30,23 @@ pub fn split(v: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// One value with leading and trailing spaces removed.
 pub fn strip_spaces(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|&c| c != b' ' && c != 0).unwrap_or(v.len());
-    let end = v.iter().rposition(|&c| c != b' ' && c != 0).map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|&c| c != b' ' && c != 0)
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|&c| c != b' ' && c != 0)
+        .map_or(start, |e| e + 1);
     &v[start..end.max(start)]
 }
 
 /// A Decimal String value (PS3.5 Table 6.2-1), if it is one.
 pub fn parse_ds(v: &[u8]) -> Option<f64> {
-    std::str::from_utf8(strip_spaces(v)).ok()?.parse::<f64>().ok()
+    std::str::from_utf8(strip_spaces(v))
+        .ok()?
+        .parse::<f64>()
+        .ok()
 }
 
 /// An Integer String value; tolerates a decimal point with zero fraction

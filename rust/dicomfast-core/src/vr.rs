@@ -21,8 +21,19 @@ pub fn is_known(vr: Vr) -> bool {
 pub fn has_long_length(vr: Vr) -> bool {
     matches!(
         &vr,
-        b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR"
-            | b"UT" | b"UV"
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
     )
 }
 
@@ -43,8 +54,19 @@ pub fn swap_unit(vr: Vr) -> usize {
 pub fn is_multi_valued_text(vr: Vr) -> bool {
     matches!(
         &vr,
-        b"AE" | b"AS" | b"CS" | b"DA" | b"DS" | b"DT" | b"IS" | b"LO" | b"PN" | b"SH" | b"TM"
-            | b"UC" | b"UI"
+        b"AE"
+            | b"AS"
+            | b"CS"
+            | b"DA"
+            | b"DS"
+            | b"DT"
+            | b"IS"
+            | b"LO"
+            | b"PN"
+            | b"SH"
+            | b"TM"
+            | b"UC"
+            | b"UI"
     )
 }
 

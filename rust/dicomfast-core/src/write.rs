@@ -149,9 +149,7 @@ impl<R: VrResolver> Writer<'_, R> {
                 put16(out, 0xFFFE, false);
                 put16(out, 0xE000, false);
                 put32(out, fr.length, false);
-                out.extend_from_slice(
-                    &self.buf[fr.value_offset as usize..fr.end_offset as usize],
-                );
+                out.extend_from_slice(&self.buf[fr.value_offset as usize..fr.end_offset as usize]);
             }
             self.delimiter(out, tag::SEQUENCE_DELIMITER);
             return Ok(());
@@ -214,6 +212,11 @@ impl<R: VrResolver> Writer<'_, R> {
         u32::try_from(len)
             .ok()
             .filter(|&l| l != UNDEFINED_LENGTH)
-            .ok_or_else(|| self.err(n, format!("value of {len} bytes does not fit a 32-bit length")))
+            .ok_or_else(|| {
+                self.err(
+                    n,
+                    format!("value of {len} bytes does not fit a 32-bit length"),
+                )
+            })
     }
 }

@@ -1,7 +1,9 @@
 //! The data dictionary (PS3.6, PS3.7 Annex E) and UID registry (PS3.6 Annex A),
 //! generated from `standard/` by `tools/gen_dictionary.py`.
 
+#[rustfmt::skip]
 mod generated_elements;
+#[rustfmt::skip]
 mod generated_uids;
 
 use crate::tag;
@@ -104,7 +106,9 @@ pub fn tag_for_keyword(keyword: &str) -> Option<u32> {
 
 pub fn uid(uid: &str) -> Option<&'static UidEntry> {
     let uid = uid.trim_end_matches(['\0', ' ']);
-    UIDS.binary_search_by(|e| e.uid.cmp(uid)).ok().map(|i| &UIDS[i])
+    UIDS.binary_search_by(|e| e.uid.cmp(uid))
+        .ok()
+        .map(|i| &UIDS[i])
 }
 
 #[cfg(test)]
@@ -115,14 +119,20 @@ mod tests {
     fn plain_and_repeating_lookups() {
         assert_eq!(lookup(0x0010_0010).unwrap().keyword, "PatientName");
         assert_eq!(lookup(0x6002_3000).unwrap().keyword, "OverlayData");
-        assert!(lookup(0x6001_3000).is_none(), "odd groups are private, not overlays");
+        assert!(
+            lookup(0x6001_3000).is_none(),
+            "odd groups are private, not overlays"
+        );
         assert_eq!(lookup(0x5010_0005).unwrap().keyword, "CurveDimensions");
         assert_eq!(lookup(0x0028_0412).unwrap().keyword, "CoefficientCoding");
         assert_eq!(implicit_vr(0x0009_0010), (*b"LO", false));
         assert_eq!(implicit_vr(0x0009_1001), (*b"UN", false));
         assert_eq!(implicit_vr(0x0028_0106), (*b"US", true));
         assert_eq!(tag_for_keyword("PixelData"), Some(0x7FE0_0010));
-        assert_eq!(uid("1.2.840.10008.1.2.4.70").unwrap().kind, "Transfer Syntax");
+        assert_eq!(
+            uid("1.2.840.10008.1.2.4.70").unwrap().kind,
+            "Transfer Syntax"
+        );
         assert!(uid("1.2.840.10008.5.1.4.1.1.2\0").unwrap().storage);
         assert!(ELEMENTS.windows(2).all(|w| w[0].tag < w[1].tag));
     }

@@ -453,14 +453,20 @@ impl Parser<'_> {
         let limit = ctx.end.min(buf_len(self.buf));
         let value_end = value_offset + len as u64;
         if value_end > limit {
-            return Err(self.err(
+            let available = limit.saturating_sub(value_offset);
+            let kind = if ctx.end >= buf_len(self.buf) {
+                // The data ends inside the value: a truncated file.
+                ErrorKind::Truncated {
+                    needed: len as u64,
+                    available,
+                }
+            } else {
                 ErrorKind::Overrun {
                     length: len as u64,
-                    limit: limit.saturating_sub(value_offset),
-                },
-                self.pos,
-                Some(t),
-            ));
+                    limit: available,
+                }
+            };
+            return Err(self.err(kind, self.pos, Some(t)));
         }
         node.end_offset = value_end;
         if !explicit

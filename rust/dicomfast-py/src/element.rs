@@ -44,7 +44,14 @@ impl DataElement {
         _length: Option<u32>,
         _src: Option<Py<PyAny>>,
     ) -> Self {
-        DataElement { tag, vr: VR, value, _node, _length, _src }
+        DataElement {
+            tag,
+            vr: VR,
+            value,
+            _node,
+            _length,
+            _src,
+        }
     }
 
     #[getter]
@@ -70,7 +77,9 @@ impl DataElement {
         if tag::is_private(self.tag) {
             return "";
         }
-        dictionary::lookup(self.tag).map(|e| e.keyword).unwrap_or("")
+        dictionary::lookup(self.tag)
+            .map(|e| e.keyword)
+            .unwrap_or("")
     }
 
     #[getter]
@@ -81,7 +90,9 @@ impl DataElement {
         if tag::is_private(self.tag) {
             return "Private tag data";
         }
-        dictionary::lookup(self.tag).map(|e| e.name).unwrap_or("Unknown")
+        dictionary::lookup(self.tag)
+            .map(|e| e.name)
+            .unwrap_or("Unknown")
     }
 
     /// True while the element is exactly as it was read.
@@ -108,7 +119,11 @@ impl DataElement {
         helper(slf.py(), "_repr")?.call1((slf,))?.extract()
     }
 
-    fn __richcmp__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let eq = match op {
             CompareOp::Eq => true,

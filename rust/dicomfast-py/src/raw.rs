@@ -40,7 +40,9 @@ impl RawFile {
         // SAFETY: `buffer` keeps the exporter alive and its memory in place for
         // as long as `self` lives; sources are read-only (bytes, read-only mmap,
         // or bytes the Python layer made from anything writable).
-        unsafe { std::slice::from_raw_parts(self.buffer.buf_ptr() as *const u8, self.buffer.len_bytes()) }
+        unsafe {
+            std::slice::from_raw_parts(self.buffer.buf_ptr() as *const u8, self.buffer.len_bytes())
+        }
     }
 
     fn node(&self, i: u32) -> PyResult<&Node> {
@@ -82,10 +84,7 @@ macro_rules! numbers {
     }};
 }
 
-fn strings<'py>(
-    py: Python<'py>,
-    values: Vec<String>,
-) -> PyResult<Bound<'py, PyAny>> {
+fn strings<'py>(py: Python<'py>, values: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
     if values.len() == 1 {
         Ok(PyString::new(py, &values[0]).into_any())
     } else {
@@ -107,7 +106,8 @@ fn numbers_from_text<'py, T: IntoPyObjectExt<'py> + Copy>(
         match parse(part) {
             Some(x) => out.push(x.into_bound_py_any(py)?),
             // Not a number: keep the text, as pydicom does outside strict mode.
-            None => out.push(PyString::new(py, &default_repertoire(value::strip_spaces(part))).into_any()),
+            None => out
+                .push(PyString::new(py, &default_repertoire(value::strip_spaces(part))).into_any()),
         }
     }
     if out.len() == 1 {
@@ -137,8 +137,16 @@ fn convert<'py>(
         b"FD" => numbers!(py, v, f64, be),
         b"AT" => {
             let tags = v.chunks_exact(4).map(|c| {
-                let g = if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) };
-                let e = if be { u16::from_be_bytes([c[2], c[3]]) } else { u16::from_le_bytes([c[2], c[3]]) };
+                let g = if be {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                };
+                let e = if be {
+                    u16::from_be_bytes([c[2], c[3]])
+                } else {
+                    u16::from_le_bytes([c[2], c[3]])
+                };
                 ((g as u32) << 16) | e as u32
             });
             let tags: Vec<u32> = tags.collect();
@@ -205,7 +213,11 @@ impl RawFile {
             return Err(PyValueError::new_err("source buffer must be contiguous"));
         }
         let opts = ReadOptions {
-            parse: ParseOptions { stop_before_pixels, partial, max_depth },
+            parse: ParseOptions {
+                stop_before_pixels,
+                partial,
+                max_depth,
+            },
             ..Default::default()
         };
         let ptr = buffer.buf_ptr() as usize;
@@ -343,10 +355,19 @@ impl RawFile {
     ) -> PyResult<Bound<'py, PyAny>> {
         let n = self.node(i)?;
         let v = match vr {
-            Some(s) => s.as_bytes().try_into().map_err(|_| PyValueError::new_err("bad VR"))?,
+            Some(s) => s
+                .as_bytes()
+                .try_into()
+                .map_err(|_| PyValueError::new_err("bad VR"))?,
             None => n.vr,
         };
-        convert(py, v, self.value_bytes(n), n.has(flags::BIG_ENDIAN), charset)
+        convert(
+            py,
+            v,
+            self.value_bytes(n),
+            n.has(flags::BIG_ENDIAN),
+            charset,
+        )
     }
 
     /// Every child of `parent` in one call, as `{tag: DataElement}`. Text and
@@ -373,12 +394,21 @@ impl RawFile {
             }
             let deferred = n.has(flags::SEQUENCE)
                 || n.has(flags::ENCAPSULATED)
-                || matches!(&vr, b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ");
+                || matches!(
+                    &vr,
+                    b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ"
+                );
             if deferred {
                 out.set_item(n.tag, i)?;
                 continue;
             }
-            let value = convert(py, vr, this.value_bytes(n), n.has(flags::BIG_ENDIAN), charset)?;
+            let value = convert(
+                py,
+                vr,
+                this.value_bytes(n),
+                n.has(flags::BIG_ENDIAN),
+                charset,
+            )?;
             let elem = DataElement {
                 tag: n.tag,
                 vr: vr::as_str(&vr).to_string(),
@@ -403,7 +433,13 @@ impl RawFile {
         let mut out = Vec::with_capacity(nodes.len());
         for i in nodes {
             let n = self.node(i)?;
-            out.push(convert(py, n.vr, self.value_bytes(n), n.has(flags::BIG_ENDIAN), charset)?);
+            out.push(convert(
+                py,
+                n.vr,
+                self.value_bytes(n),
+                n.has(flags::BIG_ENDIAN),
+                charset,
+            )?);
         }
         PyList::new(py, out)
     }
@@ -431,8 +467,13 @@ impl RawFile {
         let writer = Writer {
             buf: self.bytes(),
             index: &self.index,
-            dst: Encoding { explicit_vr, big_endian },
-            resolver: DefaultResolver { pixel_representation },
+            dst: Encoding {
+                explicit_vr,
+                big_endian,
+            },
+            resolver: DefaultResolver {
+                pixel_representation,
+            },
         };
         let mut out = Vec::new();
         py.detach(|| writer.write_all(nodes.iter().copied(), &mut out))
@@ -454,7 +495,10 @@ impl RawFile {
         let eot = match extended_offsets {
             Some(e) => {
                 let n = self.node(e)?;
-                Some(OffsetTable { offsets: self.value_bytes(n), big_endian: n.has(flags::BIG_ENDIAN) })
+                Some(OffsetTable {
+                    offsets: self.value_bytes(n),
+                    big_endian: n.has(flags::BIG_ENDIAN),
+                })
             }
             None => None,
         };
@@ -481,7 +525,11 @@ fn resolve_ambiguous(tag: u32, vr: Vr, pixel_representation: i64, bits_allocated
     let text = dictionary::lookup(tag).map(|e| e.vr_text).unwrap_or("");
     let lut_descriptor = matches!(tag, 0x0028_1101..=0x0028_1103 | 0x0028_3002);
     if text.contains("SS") && !lut_descriptor {
-        return if pixel_representation == 1 { *b"SS" } else { *b"US" };
+        return if pixel_representation == 1 {
+            *b"SS"
+        } else {
+            *b"US"
+        };
     }
     if text == "OB or OW" {
         return if bits_allocated <= 8 { *b"OB" } else { *b"OW" };
@@ -496,7 +544,10 @@ impl RawFile {
     fn children_of(&self, parent: i64) -> Vec<u32> {
         match parent {
             -2 => self.index.siblings(0, self.meta_nodes).collect(),
-            -1 => self.index.siblings(self.meta_nodes, self.index.nodes.len() as u32).collect(),
+            -1 => self
+                .index
+                .siblings(self.meta_nodes, self.index.nodes.len() as u32)
+                .collect(),
             p => self.index.children(parent_arg(p)).collect(),
         }
     }
@@ -531,17 +582,47 @@ pub fn dictionary_entries<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyList>> 
 /// `(tag, vr, vr_text, vm, keyword, name, retired)` of a tag, repeating groups
 /// included; None when the dictionary does not know it.
 #[pyfunction]
-pub fn dictionary_lookup(tag: u32) -> Option<(u32, String, &'static str, &'static str, &'static str, &'static str, bool)> {
+pub fn dictionary_lookup(
+    tag: u32,
+) -> Option<(
+    u32,
+    String,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+)> {
     dictionary::lookup(tag).map(|e| {
-        (e.tag, vr::as_str(&e.vr).to_string(), e.vr_text, e.vm, e.keyword, e.name, e.retired)
+        (
+            e.tag,
+            vr::as_str(&e.vr).to_string(),
+            e.vr_text,
+            e.vm,
+            e.keyword,
+            e.name,
+            e.retired,
+        )
     })
 }
 
 /// Every UID of PS3.6 Annex A: `(uid, name, keyword, type, retired, info, storage)`.
 #[pyfunction]
-pub fn uid_entries() -> Vec<(&'static str, &'static str, &'static str, &'static str, bool, &'static str, bool)> {
+pub fn uid_entries() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static str,
+    bool,
+)> {
     dictionary::UIDS
         .iter()
-        .map(|u| (u.uid, u.name, u.keyword, u.kind, u.retired, u.info, u.storage))
+        .map(|u| {
+            (
+                u.uid, u.name, u.keyword, u.kind, u.retired, u.info, u.storage,
+            )
+        })
         .collect()
 }

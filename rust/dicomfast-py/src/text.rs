@@ -30,7 +30,11 @@ impl CharacterSet {
     fn new(terms: Vec<String>) -> Self {
         let refs: Vec<&str> = terms.iter().map(|t| t.as_str()).collect();
         let (inner, warnings) = Charset::from_terms_lenient(&refs);
-        CharacterSet { inner, terms, warnings: warnings.iter().map(|w| w.to_string()).collect() }
+        CharacterSet {
+            inner,
+            terms,
+            warnings: warnings.iter().map(|w| w.to_string()).collect(),
+        }
     }
 
     #[getter]
@@ -52,9 +56,17 @@ impl CharacterSet {
     /// Encode `text` for VR `vr`; raises `CharacterSetError` for characters
     /// the character set cannot represent.
     fn encode(&self, py: Python<'_>, text: &str, vr: &str) -> PyResult<Vec<u8>> {
-        self.inner.try_encode(text, kind_of(vr_bytes(vr))).map_err(|e| {
-            crate::errors::make(py, "CharacterSetError", format!("{text:?}: {e}"), None, None)
-        })
+        self.inner
+            .try_encode(text, kind_of(vr_bytes(vr)))
+            .map_err(|e| {
+                crate::errors::make(
+                    py,
+                    "CharacterSetError",
+                    format!("{text:?}: {e}"),
+                    None,
+                    None,
+                )
+            })
     }
 }
 

@@ -215,6 +215,7 @@ pub fn read_file(buf: &[u8], opts: &ReadOptions) -> Result<DicomFile, ParseError
         &opts.parse,
         &mut index,
     )?;
+    index.nodes.shrink_to_fit();
     Ok(DicomFile {
         index,
         inflated,

@@ -1,0 +1,56 @@
+"""``race()``: time dicomfast and its competitors on the same input in the
+same run, and collect the ratios that ``pytest`` prints at the end."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+RESULTS: list[str] = []
+
+
+def _time(fn: Callable[[], object], min_time: float = 0.5, max_rounds: int = 50) -> float:
+    """Median seconds per call of ``fn`` over enough rounds for ``min_time``."""
+    times = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < min_time and len(times) < max_rounds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def race(
+    benchmark,  # noqa: ANN001
+    name: str,
+    ours: Callable[[], object],
+    theirs: dict[str, Callable[[], object]],
+    *,
+    nbytes: int | None = None,
+    target: float | None = None,
+) -> dict[str, float]:
+    """Benchmark ``ours`` with pytest-benchmark and each competitor with the
+    same clock; record ``competitor_time / our_time`` for each."""
+    benchmark.pedantic(ours, rounds=1, iterations=1) if benchmark.disabled else benchmark(ours)
+    if benchmark.disabled:
+        for fn in theirs.values():
+            fn()  # smoke: the competitor still runs on the same input
+        return {}
+    t_ours = benchmark.stats.stats.median
+    ratios = {}
+    parts = [f"dicomfast {t_ours * 1e3:.2f} ms"]
+    if nbytes:
+        parts[0] += f" ({nbytes / t_ours / 1e6:.0f} MB/s)"
+    for label, fn in theirs.items():
+        t = _time(fn)
+        ratios[label] = t / t_ours
+        parts.append(f"{label} {t * 1e3:.2f} ms -> {t / t_ours:.1f}x")
+        benchmark.extra_info[f"{label}_seconds"] = t
+        benchmark.extra_info[f"ratio_vs_{label}"] = t / t_ours
+    verdict = ""
+    if target is not None and ratios:
+        best = min(ratios.values())
+        verdict = f"  [target {target}x: {'met' if best >= target else 'MISSED'}]"
+    RESULTS.append(f"{name}: " + ", ".join(parts) + verdict)
+    return ratios

@@ -96,22 +96,29 @@ class Dataset:
         raw = self._raw
         if raw is None or self.__dict__.get("_all_done"):
             return
-        m = self._table()
-        cs = self._get_charset() if 0x00080005 in m or self._parent is not None else None
-        pr = self._inherited(0x00280103)
-        ba = self._inherited(0x00280100)
-        fresh = raw.children_converted(
+        parent = self._parent
+        cs, pr, ba = None, 0, 16
+        if parent is not None:
+            cs = parent._get_charset()
+            pr = parent._inherited(0x00280103)
+            ba = parent._inherited(0x00280100)
+        fresh, cs_used = raw.children_converted(
             self._node, cs, pr if isinstance(pr, int) else 0, ba if isinstance(ba, int) else 16
         )
-        if len(fresh) != len(m) or any(v.__class__ is not int for v in m.values()):
-            # Some elements were changed, added or deleted since reading: keep those.
+        m = self._map
+        if m is not None:
+            # Keep elements already materialized or changed; drop deleted ones.
             for tag, v in m.items():
-                if v.__class__ is not int or tag not in fresh:
+                if v.__class__ is not int:
                     fresh[tag] = v
-            for tag in [t for t in fresh if t not in m]:
-                del fresh[tag]
-        self.__dict__["_map"] = fresh
-        self.__dict__["_all_done"] = True
+            if len(fresh) != len(m):
+                for tag in [t for t in fresh if t not in m]:
+                    del fresh[tag]
+        d = self.__dict__
+        d["_map"] = fresh
+        d["_all_done"] = True
+        if d["_charset"] is False:
+            d["_charset"] = cs_used
 
     def _convert(self, node: int) -> DataElement:
         raw = self._raw
@@ -355,6 +362,48 @@ class Dataset:
         from .json_model import to_json_dict
 
         return to_json_dict(self)
+
+    # -- pixel data (implemented in dicomfast.pixels) -------------------------
+    @property
+    def pixel_array(self) -> np.ndarray:
+        """Every frame, decoded, shaped as pydicom's ``pixel_array`` (colour as stored)."""
+        from .pixels.decode import pixel_array
+
+        return pixel_array(self)
+
+    def pixel_array_as(self, *, as_rgb: bool = False, threads: int | None = None) -> np.ndarray:
+        """:attr:`pixel_array` with options: ``as_rgb`` converts YBR_FULL(_422) to RGB;
+        ``threads`` frames decoded in parallel (default: all cores)."""
+        from .pixels.decode import pixel_array
+
+        return pixel_array(self, as_rgb=as_rgb, threads=threads)
+
+    def frame(self, index: int, *, as_rgb: bool = False) -> np.ndarray:
+        """Frame ``index`` (from 0) alone, ``(rows, columns[, samples])``."""
+        from .pixels.decode import frame
+
+        return frame(self, index, as_rgb=as_rgb)
+
+    def iter_frames(self, *, as_rgb: bool = False) -> Iterator[np.ndarray]:
+        """Each frame in turn, decoded when reached."""
+        from .pixels.decode import iter_frames
+
+        return iter_frames(self, as_rgb=as_rgb)
+
+    def compress(
+        self, transfer_syntax: str, *, predictor: int = 1, threads: int | None = None
+    ) -> Dataset:
+        """Compress Pixel Data in place (RLE Lossless, JPEG Lossless 4.57/4.70, Deflated
+        Image Frame Compression); returns this data set."""
+        from .pixels.encode import compress
+
+        return compress(self, transfer_syntax, predictor=predictor, threads=threads)
+
+    def decompress(self, *, threads: int | None = None) -> Dataset:
+        """Make Pixel Data native, transfer syntax Explicit VR Little Endian; returns this data set."""
+        from .pixels.encode import decompress
+
+        return decompress(self, threads=threads)
 
 
 class FileMetaDataset(Dataset):

@@ -5,6 +5,7 @@ use crate::element::DataElement;
 use crate::errors;
 use crate::text::{default_repertoire, CharacterSet};
 use dicomfast_core::dictionary;
+use dicomfast_core::tag;
 use dicomfast_core::file::{read_file, ReadOptions};
 use dicomfast_core::frames::{frame_fragments, OffsetTable};
 use dicomfast_core::index::{flags, Index, Node, NONE};
@@ -370,45 +371,66 @@ impl RawFile {
         )
     }
 
-    /// Every child of `parent` in one call, as `{tag: DataElement}`. Text and
-    /// number values are converted (ambiguous VRs resolved with
-    /// `pixel_representation` and `bits_allocated`); sequences, binary VRs and
-    /// UN map to their node index for the caller to build.
+    /// Every child of `parent` in one call: `({tag: DataElement | node}, charset)`.
+    /// Text and number values are converted; sequences, binary VRs and UN map
+    /// to their node index for the caller to build. The level's own Specific
+    /// Character Set, Pixel Representation and Bits Allocated override the
+    /// inherited ones passed in (they decide text decoding and ambiguous VRs);
+    /// the character set used is returned for the caller to cache.
     #[pyo3(signature = (parent, charset=None, pixel_representation=0, bits_allocated=16))]
     fn children_converted<'py>(
         slf: &Bound<'py, Self>,
         parent: i64,
-        charset: Option<&CharacterSet>,
+        charset: Option<Bound<'py, CharacterSet>>,
         pixel_representation: i64,
         bits_allocated: i64,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> PyResult<(Bound<'py, PyDict>, Option<Bound<'py, CharacterSet>>)> {
         let py = slf.py();
         let this = slf.get();
+        let kids = this.children_of(parent);
+        let mut charset = charset;
+        let (mut pr, mut ba) = (pixel_representation, bits_allocated);
+        for &i in &kids {
+            let n = &this.index.nodes[i as usize];
+            let be = n.has(flags::BIG_ENDIAN);
+            let v = this.value_bytes(n);
+            match n.tag {
+                tag::SPECIFIC_CHARACTER_SET => {
+                    let terms: Vec<String> = default_repertoire(v)
+                        .split('\\')
+                        .map(|t| t.trim_matches([' ', '\0']).to_string())
+                        .collect();
+                    charset = Some(Bound::new(py, CharacterSet::from_terms(terms))?);
+                }
+                0x0028_0103 | 0x0028_0100 if v.len() >= 2 => {
+                    let x = if be { u16::from_be_bytes([v[0], v[1]]) } else { u16::from_le_bytes([v[0], v[1]]) };
+                    if n.tag == 0x0028_0103 {
+                        pr = x as i64;
+                    } else {
+                        ba = x as i64;
+                    }
+                }
+                t if t > 0x0028_0103 => break,
+                _ => {}
+            }
+        }
+        let cs = charset.as_ref().map(|c| c.get());
         let out = PyDict::new(py);
         let src = slf.clone().into_any().unbind();
-        for i in this.children_of(parent) {
+        for i in kids {
             let n = &this.index.nodes[i as usize];
             let mut vr = n.vr;
             if n.has(flags::AMBIGUOUS_VR) {
-                vr = resolve_ambiguous(n.tag, vr, pixel_representation, bits_allocated);
+                vr = resolve_ambiguous(n.tag, vr, pr, ba);
             }
             let deferred = n.has(flags::SEQUENCE)
                 || n.has(flags::ENCAPSULATED)
-                || matches!(
-                    &vr,
-                    b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ"
-                );
+                || matches!(&vr, b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ");
             if deferred {
                 out.set_item(n.tag, i)?;
                 continue;
             }
-            let value = convert(
-                py,
-                vr,
-                this.value_bytes(n),
-                n.has(flags::BIG_ENDIAN),
-                charset,
-            )?;
+            let value = convert(py, vr, this.value_bytes(n), n.has(flags::BIG_ENDIAN), cs)?;
             let elem = DataElement {
                 tag: n.tag,
                 vr: vr::as_str(&vr).to_string(),
@@ -419,7 +441,7 @@ impl RawFile {
             };
             out.set_item(n.tag, Bound::new(py, elem)?)?;
         }
-        Ok(out)
+        Ok((out, charset))
     }
 
     /// Values of several leaf elements at once: one call instead of many.

@@ -27,7 +27,7 @@ fn vr_bytes(vr: &str) -> [u8; 2] {
 #[pymethods]
 impl CharacterSet {
     #[new]
-    fn new(terms: Vec<String>) -> Self {
+    pub fn from_terms(terms: Vec<String>) -> Self {
         let refs: Vec<&str> = terms.iter().map(|t| t.as_str()).collect();
         let (inner, warnings) = Charset::from_terms_lenient(&refs);
         CharacterSet {

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RESULTS, race
+from benchrace import RESULTS, race
 
 pydicom = pytest.importorskip("pydicom")
 pynetdicom = pytest.importorskip("pynetdicom")
@@ -206,9 +206,14 @@ def test_echo_round_trips(benchmark, peers: Peers) -> None:  # noqa: ANN001
         for _ in range(n):
             assert ours.send_c_echo() == 0
 
+    failures = [0]
+
     def run_pynetdicom() -> None:
         for _ in range(n):
-            assert theirs.send_c_echo().Status == 0
+            # pynetdicom under load sometimes answers with an empty status
+            # ("Received unexpected C-ECHO service message"): counted, reported.
+            if getattr(theirs.send_c_echo(), "Status", None) != 0:
+                failures[0] += 1
 
     def run_dcmtk() -> None:
         subprocess.run(
@@ -232,6 +237,7 @@ def test_echo_round_trips(benchmark, peers: Peers) -> None:  # noqa: ANN001
         RESULTS.append(
             f"  C-ECHO: dicomfast {n / t:.0f}/s; "
             + ", ".join(f"{k} {n / (t * r):.0f}/s" for k, r in ratios.items())
+            + (f" (pynetdicom: {failures[0]} C-ECHO failures)" if failures[0] else "")
         )
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 
+import dicomfast
 import numpy as np
 import pytest
-
-import dicomfast
 
 
 def test_access_forms_agree(ct_small) -> None:  # noqa: ANN001

@@ -6,12 +6,11 @@ from __future__ import annotations
 import io
 import string
 
+import dicomfast
 import numpy as np
+from dicomfast import _core, uid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import dicomfast
-from dicomfast import _core, uid
 
 SYNTAXES = list(uid.NATIVE_SYNTAXES)
 TEXT_VRS = ["AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"]
@@ -21,7 +20,7 @@ ARR = {"OB": "u1", "OW": "<u2", "OF": "<f4", "OD": "<f8", "OL": "<u4", "OV": "<u
 
 def _tags_by_vr() -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
-    for tag, vr, vm, keyword, _name, retired, mask in _core.dictionary_entries():
+    for tag, vr, _vm, keyword, _name, retired, mask in _core.dictionary_entries():
         if mask != 0xFFFFFFFF or retired or not keyword or tag >> 16 in (0x0002, 0x0000, 0xFFFE):
             continue
         if tag in (0x00080005, 0x7FE00010, 0x00280103, 0x00280100):

@@ -32,7 +32,19 @@ _CHARSET_VRS = frozenset({"SH", "LO", "UC", "ST", "LT", "UT", "PN"})
 _DEFERRED_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "SQ"})
 _LUT_DESCRIPTORS = {0x00281101, 0x00281102, 0x00281103, 0x00283002}
 _INTERNAL = frozenset(
-    {"_raw", "_node", "_parent", "_map", "_sorted", "_charset", "file_meta", "filename", "_source"}
+    {
+        "_raw",
+        "_node",
+        "_parent",
+        "_map",
+        "_sorted",
+        "_charset",
+        "file_meta",
+        "filename",
+        "_source",
+        "_all_done",
+        "_pixctx",
+    }
 )
 
 
@@ -44,6 +56,11 @@ class Sequence(list):
     def __init__(self, items: Any = (), undefined_length: bool = True) -> None:
         super().__init__(items)
         self._undefined_length = undefined_length
+
+
+def _chain_items(items: list[Dataset]) -> Iterator[DataElement]:
+    for item in items:
+        yield from item
 
 
 class Dataset:
@@ -100,11 +117,8 @@ class Dataset:
         cs, pr, ba = None, 0, 16
         if parent is not None:
             cs = parent._get_charset()
-            pr = parent._inherited(0x00280103)
-            ba = parent._inherited(0x00280100)
-        fresh, cs_used = raw.children_converted(
-            self._node, cs, pr if isinstance(pr, int) else 0, ba if isinstance(ba, int) else 16
-        )
+            pr, ba = parent._pixel_context()
+        fresh, cs_used = raw.children_converted(self._node, cs, pr, ba)
         m = self._map
         if m is not None:
             # Keep elements already materialized or changed; drop deleted ones.
@@ -119,6 +133,18 @@ class Dataset:
         d["_all_done"] = True
         if d["_charset"] is False:
             d["_charset"] = cs_used
+        for tag, v in fresh.items():
+            if v.__class__ is int:
+                fresh[tag] = self._convert(v)
+
+    def _pixel_context(self) -> tuple[int, int]:
+        """(Pixel Representation, Bits Allocated) in force here, for ambiguous VRs."""
+        ctx = self.__dict__.get("_pixctx")
+        if ctx is None:
+            pr, ba = self._inherited(0x00280103), self._inherited(0x00280100)
+            ctx = (pr if isinstance(pr, int) else 0, ba if isinstance(ba, int) else 16)
+            self.__dict__["_pixctx"] = ctx
+        return ctx
 
     def _convert(self, node: int) -> DataElement:
         raw = self._raw
@@ -224,9 +250,10 @@ class Dataset:
         if self._raw is not None and not self.__dict__.get("_all_done"):
             self._materialize_all()
         m = self._table()
-        for tag in self._tags():
-            v = m[tag]
-            yield v if v.__class__ is not int else self._element(tag)
+        if any(v.__class__ is int for v in m.values()):
+            for tag in self._tags():
+                self._element(tag)
+        return map(m.__getitem__, self._tags())
 
     def keys(self) -> list[int]:
         return list(self._tags())
@@ -262,11 +289,15 @@ class Dataset:
 
     def walk(self) -> Iterator[DataElement]:
         """Every element, depth first, sequences' items included."""
-        for elem in self:
-            yield elem
-            if elem.VR == "SQ" or isinstance(elem.value, Sequence):
-                for item in elem.value:
-                    yield from item.walk()
+        stack = [iter(self)]
+        while stack:
+            for elem in stack[-1]:
+                yield elem
+                if elem.VR == "SQ" or isinstance(elem.value, Sequence):
+                    stack.append(_chain_items(elem.value))
+                    break
+            else:
+                stack.pop()
 
     # -- keyword attributes -------------------------------------------------
     def __getattr__(self, name: str) -> Any:

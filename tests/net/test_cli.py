@@ -101,3 +101,20 @@ def test_serve_allow_aet(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
+
+
+def test_tls_serve_echo_store(tmp_path: Path, ct_small: Path) -> None:
+    pytest.importorskip("cryptography")
+    from netutil import make_cert
+
+    cert, key = make_cert(tmp_path, "node")
+    tls = ["--tls-cert", str(cert), "--tls-key", str(key), "--tls-ca", str(cert)]
+    proc, port = _start_serve(["--storage", str(tmp_path / "d"), *tls])
+    try:
+        assert main(["echo", "127.0.0.1", str(port), *tls]) == 0
+        assert main(["store", "127.0.0.1", str(port), str(ct_small), "-q", *tls]) == 0
+        assert main(["echo", "127.0.0.1", str(port)]) == 2  # no TLS: refused
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    assert len(stored_files(tmp_path / "d")) == 1

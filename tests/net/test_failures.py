@@ -258,3 +258,61 @@ def test_max_associations(storage: Path) -> None:
         still_serving(server)
     finally:
         server.shutdown()
+
+
+def test_peer_stops_reading(tmp_path: Path) -> None:
+    """A peer that accepts, then never reads: the send times out (network timeout)."""
+    from netutil import big_file
+
+    src = big_file(tmp_path, 16)
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    port = lsock.getsockname()[1]
+    stop = threading.Event()
+
+    def stuck_scp() -> None:
+        conn, _ = lsock.accept()
+        conn.recv(65536)
+        conn.sendall(
+            _core.encode_associate_ac(
+                "ANY-SCP",
+                "TESTSCU",
+                [(1, 0, "1.2.840.10008.1.2.1"), (3, 0, "1.2.840.10008.1.2.1")],
+                [(0x51, 0)],
+            )
+        )
+        stop.wait(20)
+        conn.close()
+
+    t = threading.Thread(target=stuck_scp)
+    t.start()
+    try:
+        client = AE("TESTSCU", acse_timeout=5, dimse_timeout=5, network_timeout=1)
+        client.add_requested_context(VERIFICATION_SOP_CLASS)
+        client.add_requested_context(CT)
+        assoc = client.associate("127.0.0.1", port)
+        with pytest.raises(DimseTimeout, match="read nothing for 1 s"):
+            assoc.send_c_store(src)
+        assert assoc.is_aborted
+    finally:
+        stop.set()
+        t.join(10)
+        lsock.close()
+
+
+@pytest.mark.parametrize("uid", ["../../etc/passwd", "1.2/3", "1..2", "1" * 65, "1.2.3a"])
+def test_unsafe_instance_uid_refused(scp: Server, storage: Path, uid: str) -> None:
+    peer = RawPeer(scp.port)
+    peer.associate()
+    peer.send(_core.encode_pdata(3, True, store_command(7, uid), 16384))
+    peer.send(_core.encode_pdata(3, False, b"\x08\x00\x05\x00\x00\x00\x00\x00", 16384))
+    t, pdvs, raw = peer.recv_pdu()
+    assert t == 4
+    rsp = _core.dimse_decode(b"".join(raw[s:e] for _, _, _, s, e in pdvs))
+    assert rsp[0x120] == 7 and rsp[0x900] == 0xC000 and "invalid" in rsp[0x902]
+    peer.send(_core.encode_release_rq())
+    assert peer.recv_pdu()[0] == 6
+    peer.close()
+    assert not list(storage.iterdir())

@@ -187,3 +187,32 @@ def test_uid_validation() -> None:
     assert is_valid_uid("1.2.840.10008.1.1")
     for bad in ("", "1..2", "../1", "1/2", "1.2.", ".1", "1.2\\3", "1" * 65, "1.2a", None):
         assert not is_valid_uid(bad)
+
+
+def test_large_file_streamed(scp: Server, storage: Path, tmp_path: Path) -> None:
+    """12 MiB: sent in several 4 MiB writes, received PDU by PDU into the temp file."""
+    from netutil import big_file
+
+    src = big_file(tmp_path, 12)
+    with scu(CT).associate("127.0.0.1", scp.port, "STORESCP") as assoc:
+        assert assoc.send_c_store(src) == 0
+    (out,) = stored_files(storage)
+    a, b = dicomfast.read(src), dicomfast.read(out)
+    assert bytes(a._raw.source[a._raw.dataset_offset :]) == bytes(
+        b._raw.source[b._raw.dataset_offset :]
+    )
+
+
+def test_deflated_file(scp: Server, storage: Path) -> None:
+    dfl = corpus_file("image_dfl.dcm")
+    sop = dicomfast.read(dfl).SOPClassUID
+    for ts in ([uids.DeflatedExplicitVRLittleEndian], [uids.ExplicitVRLittleEndian]):
+        with scu(sop, ts=ts).associate("127.0.0.1", scp.port, "STORESCP") as assoc:
+            assert assoc.send_c_store(dfl) == 0
+    a, b = sorted(stored_files(storage))
+    for out in (a, b):
+        assert pydicom.dcmread(out) == pydicom.dcmread(dfl)
+    assert {dicomfast.read(a).transfer_syntax, dicomfast.read(b).transfer_syntax} == {
+        uids.DeflatedExplicitVRLittleEndian,
+        uids.ExplicitVRLittleEndian,
+    }

@@ -37,14 +37,14 @@ def iter_files(paths: list[str]) -> Iterator[str]:
 def _scan(path: str) -> tuple[str, str]:
     """(SOP Class UID, transfer syntax) of a file."""
     from .. import uid as uids
+    from ..net.services.store import _file_uids
     from ..reader import read
 
     ds = read(path, stop_before_pixels=True)
-    meta = ds.file_meta
-    sop = ds.get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None)
+    sop, _ = _file_uids(ds)
     if not sop:
         raise DicomError("no SOP Class UID", path=path)
-    return str(sop), ds.transfer_syntax or uids.ImplicitVRLittleEndian
+    return sop, ds._raw.transfer_syntax or uids.ImplicitVRLittleEndian
 
 
 def plan_contexts(classes: dict[str, set[str]]) -> list[list[tuple[str, list[str]]]]:

@@ -4,6 +4,8 @@
 Server concurrency: one asyncio event loop (in a thread of its own with
 ``block=False``) and one task per association; handlers that are plain
 functions run in a worker thread so a slow one does not stall the others.
+Requestors: ``associate()`` gives a blocking association over a plain socket,
+``associate_async()`` an asyncio one; both run the same protocol code.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from .. import uid as uids
 from ..errors import NetworkError
-from .association import Association, AsyncAssociation, _Runner
+from .association import Association, AsyncAssociation
 from .contexts import (
     DEFAULT_MAX_PDU,
     DEFAULT_TRANSFER_SYNTAXES,
@@ -28,6 +30,7 @@ from .contexts import (
 )
 from .events import EVT_CONN_CLOSE, EVT_CONN_OPEN, Event, EventType, Handler
 from .storage import FileStorage
+from .transport import StreamTransport, connect, run_sync
 
 log = logging.getLogger("dicomfast.net")
 
@@ -169,7 +172,7 @@ class AE:
             ) from None
         except (OSError, ssl.SSLError) as e:
             raise NetworkError(f"cannot connect: {e}", peer=f"{addr}:{port}") from e
-        assoc = AsyncAssociation(self, reader, writer, requestor=True)
+        assoc = AsyncAssociation(self, StreamTransport(reader, writer), requestor=True)
         try:
             await assoc.request_association(_check_ae_title(ae_title), ctxs, list(extra_user_items))
         except BaseException:
@@ -187,25 +190,35 @@ class AE:
         ssl_context: ssl.SSLContext | None = None,
         server_hostname: str | None = None,
     ) -> Association:
-        """Blocking :meth:`associate_async`; raises
-        :class:`~dicomfast.errors.AssociationRejected` or
-        :class:`~dicomfast.errors.NetworkError` when no association results."""
-        runner = _Runner()
+        """Connect and negotiate; returns a blocking :class:`Association`.
+
+        It runs the same protocol code as :meth:`associate_async` over a plain
+        blocking socket (no event loop, so it also works inside handlers and
+        threads).  Unlike pynetdicom, a refused association raises
+        :class:`~dicomfast.errors.AssociationRejected` (also when the peer
+        accepted none of the presentation contexts) and an unreachable peer
+        :class:`~dicomfast.errors.NetworkError`, rather than returning an
+        unestablished association.
+        """
+        ctxs = list(contexts) if contexts is not None else self.requested_contexts
+        if not ctxs:
+            raise ValueError("no presentation contexts: call add_requested_context() first")
+        where = f"{addr}:{port}"
         try:
-            assoc = runner.run(
-                self.associate_async(
-                    addr,
-                    port,
-                    ae_title,
-                    contexts=contexts,
-                    ssl_context=ssl_context,
-                    server_hostname=server_hostname,
-                )
-            )
+            transport = connect(addr, port, self.connect_timeout, ssl_context, server_hostname)
+        except TimeoutError:
+            raise NetworkError(
+                f"connection not established within {self.connect_timeout} s", peer=where
+            ) from None
+        except (OSError, ssl.SSLError) as e:
+            raise NetworkError(f"cannot connect: {e}", peer=where) from e
+        assoc = AsyncAssociation(self, transport, requestor=True)
+        try:
+            run_sync(assoc.request_association(_check_ae_title(ae_title), ctxs, []))
         except BaseException:
-            runner.close()
+            run_sync(assoc._close_transport())
             raise
-        return Association(runner, assoc)
+        return Association(assoc)
 
     # -- acceptor -----------------------------------------------------------------
     def start_server(
@@ -363,7 +376,8 @@ class Server:
         self._tasks.add(task)
         st = self._state
         st.active += 1
-        assoc = AsyncAssociation(self.ae, reader, writer, requestor=False, server=st)
+        transport = StreamTransport(reader, writer)
+        assoc = AsyncAssociation(self.ae, transport, requestor=False, server=st)
         try:
             await st.notify(EVT_CONN_OPEN, Event(EVT_CONN_OPEN, assoc))
             if await assoc.accept_association():

@@ -1,20 +1,19 @@
 """One association over one transport connection: the PS3.8 state machine
-driven by PDUs read from an asyncio stream, A-ASSOCIATE / A-RELEASE / A-ABORT
-handling and the DIMSE message exchange.
+driven by the PDUs read, A-ASSOCIATE / A-RELEASE / A-ABORT handling and the
+DIMSE message exchange.
 
-:class:`AsyncAssociation` is the asyncio core (one task per association on the
-server side); :class:`Association` is the blocking facade returned by
-:meth:`dicomfast.net.AE.associate`.
+:class:`AsyncAssociation` holds the protocol as coroutines.  Over asyncio
+streams it is the server's one task per association (and the asyncio client
+API); over a blocking socket those coroutines never suspend, and
+:class:`Association`, the blocking facade returned by
+:meth:`dicomfast.net.AE.associate`, runs them without an event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import threading
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from .. import uid as uids
@@ -47,13 +46,14 @@ from .events import (
 )
 from .statemachine import Event as E
 from .statemachine import State, StateMachine
+from .transport import Closed as _Closed
+from .transport import SocketTransport, StreamTransport, run_sync
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
     from .ae import AE, _ServerState
 
 log = logging.getLogger("dicomfast.net")
-T = TypeVar("T")
 
 A_ASSOCIATE_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ, P_DATA_TF = 1, 2, 3, 4
 A_RELEASE_RQ, A_RELEASE_RP, A_ABORT = 5, 6, 7
@@ -99,30 +99,24 @@ def _describe_rj(result: int, source: int, reason: int) -> str:
     return f"association rejected ({kind}): {why}"
 
 
-class _Closed(Exception):
-    """Internal: the transport is gone (Evt17)."""
-
-
 class AsyncAssociation:
-    """An association, requestor or acceptor side (asyncio)."""
+    """An association, requestor or acceptor side, over a transport (asyncio
+    streams, or a blocking socket driven by :class:`Association`)."""
 
     def __init__(
         self,
         ae: AE,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        transport: StreamTransport | SocketTransport,
         *,
         requestor: bool,
         server: _ServerState | None = None,
     ) -> None:
         self.ae = ae
-        self.reader = reader
-        self.writer = writer
+        self.transport = transport
         self.sm = StateMachine(requestor)
         self.server = server
-        peer = writer.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        self.tls = writer.get_extra_info("ssl_object") is not None
+        self.peer = transport.peer
+        self.tls = transport.tls
         self.acse_timeout = ae.acse_timeout
         self.dimse_timeout = ae.dimse_timeout
         self.network_timeout = ae.network_timeout
@@ -172,30 +166,22 @@ class AsyncAssociation:
 
     # -- transport ------------------------------------------------------------
     async def _write(self, data: bytes) -> None:
-        try:
-            self.writer.write(data)
-            await self.writer.drain()
-        except (ConnectionError, OSError) as e:
-            raise _Closed(str(e)) from e
+        """Write; a peer that stops reading for the network timeout raises
+        ``TimeoutError``, a lost connection ``_Closed``."""
+        await self.transport.write(data, self.network_timeout)
+
+    def _check_header(self, hdr: bytes) -> int:
+        ptype, length = _core.pdu_peek(hdr, 0)
+        limit = self.max_pdu if ptype == P_DATA_TF else MAX_ASSOCIATE_PDU
+        if limit and length > limit:
+            raise PduError(
+                f"peer sent a PDU of {length} bytes, above the maximum of {limit}",
+                peer=self.peer,
+            )
+        return length
 
     async def _read_pdu(self, timeout: float | None) -> tuple[int, Any, bytes]:
-        reader = self.reader
-        try:
-            async with asyncio.timeout(timeout):
-                hdr = await reader.readexactly(6)
-                ptype, length = _core.pdu_peek(hdr, 0)
-                limit = self.max_pdu if ptype == P_DATA_TF else MAX_ASSOCIATE_PDU
-                if limit and length > limit:
-                    raise PduError(
-                        f"peer sent a PDU of {length} bytes, above the maximum of {limit}",
-                        peer=self.peer,
-                    )
-                body = await reader.readexactly(length) if length else b""
-        except (DicomError, TimeoutError):
-            raise
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as e:
-            raise _Closed(str(e) or "connection closed") from e
-        raw = hdr + body
+        raw = await self.transport.read_pdu(timeout, self._check_header)
         t, _, value = _core.pdu_read(raw)
         return t, value, raw
 
@@ -217,18 +203,13 @@ class AsyncAssociation:
             return
         self._closed = True
         self._assembler.abort()
-        try:
-            self.writer.close()
-            async with asyncio.timeout(2):
-                await self.writer.wait_closed()
-        except (Exception, asyncio.CancelledError):  # noqa: BLE001 - closing anyway
-            pass
+        await self.transport.close()
         if self.sm.state == State.STA13:
             self.sm.transition(E.EVT17)  # AR-5 → Sta1
 
     async def _send_abort(self, source: int, reason: int = 0) -> None:
         try:
-            await asyncio.wait_for(self._write(_core.encode_abort(source, reason)), 2)
+            await self.transport.write(_core.encode_abort(source, reason), 2)
         except (_Closed, TimeoutError):
             pass
 
@@ -333,7 +314,7 @@ class AsyncAssociation:
         )
         try:
             await self._write(pdu)
-        except _Closed:
+        except (_Closed, TimeoutError):
             raise await self._fail(E.EVT17, None, "association request") from None
         try:
             evt, _, value, _ = await self._next(self.acse_timeout)
@@ -406,7 +387,7 @@ class AsyncAssociation:
             self.is_rejected = True
             try:
                 await self._write(_core.encode_associate_rj(*rj))
-            except _Closed:
+            except (_Closed, TimeoutError):
                 pass
             log.info(
                 "%s: %s (calling %r, called %r)",
@@ -436,7 +417,7 @@ class AsyncAssociation:
         sm.transition(E.EVT7)  # AE-7 → Sta6
         try:
             await self._write(ac)
-        except _Closed:
+        except (_Closed, TimeoutError):
             exc = await self._fail(E.EVT17, None, "association acceptance")
             log.warning("%s: %s", self.peer, exc)
             return False
@@ -451,7 +432,7 @@ class AsyncAssociation:
         self.sm.transition(E.EVT11)  # AR-1 → Sta7
         try:
             await self._write(_core.encode_release_rq())
-        except _Closed:
+        except (_Closed, TimeoutError):
             raise await self._fail(E.EVT17, None, "release") from None
         while True:
             try:
@@ -497,7 +478,7 @@ class AsyncAssociation:
         self.sm.transition(E.EVT14)  # AR-4 → Sta13: A-RELEASE response
         try:
             await self._write(_core.encode_release_rp())
-        except _Closed:
+        except (_Closed, TimeoutError):
             pass
         await self._await_close()
 
@@ -547,6 +528,13 @@ class AsyncAssociation:
                 )
         except _Closed:
             raise await self._fail(E.EVT17, None, "sending a DIMSE message") from None
+        except TimeoutError:
+            raise await self._abort_local(
+                self._error(
+                    DimseTimeout,
+                    f"the peer read nothing for {self.network_timeout} s; association aborted",
+                )
+            ) from None
 
     async def wait_response(self, message_id: int, what: str) -> dimse.Message:
         """Read until the response to ``message_id`` (DIMSE timeout)."""
@@ -660,40 +648,6 @@ class AsyncAssociation:
         return await self.server.trigger(evt, event, default)
 
 
-class _Runner:
-    """Runs an association's coroutines for blocking callers: on a private event
-    loop in the calling thread, or on a loop thread when the caller is itself
-    inside a running event loop."""
-
-    def __init__(self) -> None:
-        try:
-            asyncio.get_running_loop()
-            inside = True
-        except RuntimeError:
-            inside = False
-        self.loop = asyncio.new_event_loop()
-        self.thread: threading.Thread | None = None
-        if inside:
-            self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-            self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self.loop.is_closed():
-            coro.close()
-            raise NetworkError("the association is closed")
-        if self.thread is None:
-            return self.loop.run_until_complete(coro)
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
-
-    def close(self) -> None:
-        if self.loop.is_closed():
-            return
-        if self.thread is not None:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
-        self.loop.close()
-
-
 class Association:
     """A blocking association (pynetdicom-style). Made by :meth:`AE.associate`.
 
@@ -703,8 +657,9 @@ class Association:
     exception).
     """
 
-    def __init__(self, runner: _Runner, assoc: AsyncAssociation) -> None:
-        self._runner = runner
+    def __init__(self, assoc: AsyncAssociation) -> None:
+        if not isinstance(assoc.transport, SocketTransport):
+            raise TypeError("a blocking Association needs a SocketTransport")
         self._assoc = assoc
 
     @property
@@ -732,38 +687,32 @@ class Association:
         return self._assoc.peer_max_pdu
 
     @property
+    def tls(self) -> bool:
+        return self._assoc.tls
+
+    @property
     def async_association(self) -> AsyncAssociation:
+        """The protocol object (its coroutines complete without suspending)."""
         return self._assoc
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        try:
-            return self._runner.run(coro)
-        except NetworkError:
-            if not self._assoc.is_established:
-                self._runner.close()
-            raise
-
     def send_c_echo(self) -> Status:
-        return self._run(self._assoc.send_c_echo())
+        return run_sync(self._assoc.send_c_echo())
 
     def send_c_store(
         self, dataset: Dataset | str | os.PathLike[str], *, priority: int = 0
     ) -> Status:
-        return self._run(self._assoc.send_c_store(dataset, priority=priority))
+        return run_sync(self._assoc.send_c_store(dataset, priority=priority))
 
     def release(self) -> None:
-        try:
-            if self._assoc.is_established:
-                self._runner.run(self._assoc.release())
-        finally:
-            self._runner.close()
+        """A-RELEASE, waiting for the peer's reply (ACSE timeout)."""
+        if self._assoc.is_established:
+            run_sync(self._assoc.release())
+        else:
+            run_sync(self._assoc._close_transport())
 
     def abort(self) -> None:
-        try:
-            if not self._runner.loop.is_closed():
-                self._runner.run(self._assoc.abort())
-        finally:
-            self._runner.close()
+        """A-ABORT: send it and close, without waiting."""
+        run_sync(self._assoc.abort())
 
     def __enter__(self) -> Association:
         return self

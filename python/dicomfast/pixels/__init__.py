@@ -1,5 +1,24 @@
-"""Pixel data: the display pipeline (Cython kernels) and, later, decoding."""
+"""Pixel data: decoding and encoding (Rust codecs: native, RLE Lossless, JPEG Lossless,
+Deflated Image Frame Compression) and the display pipeline (Cython kernels)."""
 
+from .decode import decode_frame, decode_frames, frame, iter_frames, pixel_array
 from .display import apply_modality_lut
+from .encode import compress, decompress, encode_frame, encode_frames
+from .frames import encapsulate
+from .info import PixelInfo, pixel_info
 
-__all__ = ["apply_modality_lut"]
+__all__ = [
+    "PixelInfo",
+    "apply_modality_lut",
+    "compress",
+    "decode_frame",
+    "decode_frames",
+    "decompress",
+    "encapsulate",
+    "encode_frame",
+    "encode_frames",
+    "frame",
+    "iter_frames",
+    "pixel_array",
+    "pixel_info",
+]

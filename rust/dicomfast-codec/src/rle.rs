@@ -11,6 +11,11 @@ use crate::native::{pack_bits, unpack_bits};
 use crate::{frame_size_bytes, CodecError, FrameInfo};
 
 const HEADER_LEN: usize = 64;
+
+thread_local! {
+    /// Per-thread scratch for expanded segments, reused from frame to frame.
+    static PLANES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 const MAX_SEGMENTS: usize = 15;
 
 /// Number of segments a frame of this layout has (G.2).
@@ -85,6 +90,58 @@ pub fn decode_frame(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), 
     } else {
         vec![0u8; seg_len]
     };
+    let two_byte_mono = nseg == 2 && bps == 2;
+    let three_byte_colour = nseg == 3 && bps == 1;
+    if two_byte_mono || three_byte_colour {
+        // Common layouts (16-bit mono, 8-bit colour): expand every segment into a per-thread
+        // scratch buffer (kept between frames), then interleave them in one pass.
+        let fused = two_byte_mono && info.bits_stored >= 9;
+        PLANES.with(|cell| -> Result<(), CodecError> {
+            let mut planes = cell.borrow_mut();
+            if planes.len() < seg_len * nseg {
+                planes.resize(seg_len * nseg, 0);
+            }
+            let planes = &mut planes[..seg_len * nseg];
+            for (seg, plane) in planes.chunks_exact_mut(seg_len).enumerate() {
+                let (start, end) = (offsets[seg], offsets[seg + 1]);
+                unpack_segment(&src[start..end], start, seg, plane)?;
+            }
+            let (p0, rest) = planes.split_at(seg_len);
+            if two_byte_mono {
+                // Segment 0 is the most significant byte; Bits Stored >= 9 only changes it.
+                let shift = 16 - u32::from(info.bits_stored.min(16));
+                let signed = info.signed();
+                let fix = |hi: u8| -> u8 {
+                    if shift == 0 {
+                        hi
+                    } else if signed {
+                        (((hi << shift) as i8) >> shift) as u8
+                    } else {
+                        hi & (0xFF >> shift)
+                    }
+                };
+                if fused && shift != 0 {
+                    for ((o, &hi), &lo) in out.chunks_exact_mut(2).zip(p0).zip(rest) {
+                        o[0] = lo;
+                        o[1] = fix(hi);
+                    }
+                } else {
+                    for ((o, &hi), &lo) in out.chunks_exact_mut(2).zip(p0).zip(rest) {
+                        o[0] = lo;
+                        o[1] = hi;
+                    }
+                }
+            } else {
+                let (p1, p2) = rest.split_at(seg_len);
+                interleave3(p0, p1, p2, out);
+            }
+            Ok(())
+        })?;
+        if !fused {
+            fix_unused_bits(out, info);
+        }
+        return Ok(());
+    }
     for seg in 0..nseg {
         let (start, end) = (offsets[seg], offsets[seg + 1]);
         let data = &src[start..end];
@@ -106,6 +163,75 @@ pub fn decode_frame(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), 
     }
     fix_unused_bits(out, info);
     Ok(())
+}
+
+/// `out[3i..3i+3] = (a[i], b[i], c[i])`: three planes to interleaved samples.
+fn interleave3(a: &[u8], b: &[u8], c: &[u8], out: &mut [u8]) {
+    let n = a.len().min(b.len()).min(c.len()).min(out.len() / 3);
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("ssse3") {
+            // SAFETY: SSSE3 is available; the function checks its own bounds.
+            done = unsafe { interleave3_ssse3(&a[..n], &b[..n], &c[..n], &mut out[..3 * n]) };
+        }
+    }
+    for (((o, &x), &y), &z) in out[3 * done..3 * n]
+        .chunks_exact_mut(3)
+        .zip(&a[done..n])
+        .zip(&b[done..n])
+        .zip(&c[done..n])
+    {
+        o[0] = x;
+        o[1] = y;
+        o[2] = z;
+    }
+}
+
+/// Shuffle masks: output block `j` (16 bytes) takes from plane `ch` the pixels whose sample
+/// `ch` falls in it, zero (0x80) elsewhere.
+#[cfg(target_arch = "x86_64")]
+const fn shuffle_masks() -> [[[i8; 16]; 3]; 3] {
+    let mut m = [[[-128i8; 16]; 3]; 3];
+    let mut j = 0;
+    while j < 3 {
+        let mut k = 0;
+        while k < 16 {
+            let g = 16 * j + k;
+            m[j][g % 3][k] = (g / 3) as i8;
+            k += 1;
+        }
+        j += 1;
+    }
+    m
+}
+
+/// 16 pixels at a time with PSHUFB; returns how many pixels it interleaved.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+unsafe fn interleave3_ssse3(a: &[u8], b: &[u8], c: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    const M: [[[i8; 16]; 3]; 3] = shuffle_masks();
+    let blocks = a.len().min(b.len()).min(c.len()).min(out.len() / 3) / 16;
+    let mut masks = [[_mm_setzero_si128(); 3]; 3];
+    for j in 0..3 {
+        for ch in 0..3 {
+            masks[j][ch] = _mm_loadu_si128(M[j][ch].as_ptr() as *const __m128i);
+        }
+    }
+    for blk in 0..blocks {
+        let va = _mm_loadu_si128(a.as_ptr().add(16 * blk) as *const __m128i);
+        let vb = _mm_loadu_si128(b.as_ptr().add(16 * blk) as *const __m128i);
+        let vc = _mm_loadu_si128(c.as_ptr().add(16 * blk) as *const __m128i);
+        for (j, m) in masks.iter().enumerate() {
+            let v = _mm_or_si128(
+                _mm_or_si128(_mm_shuffle_epi8(va, m[0]), _mm_shuffle_epi8(vb, m[1])),
+                _mm_shuffle_epi8(vc, m[2]),
+            );
+            _mm_storeu_si128(out.as_mut_ptr().add(48 * blk + 16 * j) as *mut __m128i, v);
+        }
+    }
+    blocks * 16
 }
 
 /// [`decode_frame`] for a frame split over several fragments: they are concatenated first
@@ -142,6 +268,25 @@ fn unpack_segment(
             });
         };
         i += 1;
+        // Fast paths: with 128 bytes of room on both sides, copy or fill a fixed-size block
+        // (inlined vector moves) and advance by the run's length; later runs overwrite the
+        // excess.
+        if o + 128 <= n {
+            if h < 128 && i + 128 <= seg.len() {
+                let len = usize::from(h) + 1;
+                out[o..o + 128].copy_from_slice(&seg[i..i + 128]);
+                o += len;
+                i += len;
+                continue;
+            }
+            if h > 128 && i < seg.len() {
+                let len = 257 - usize::from(h);
+                out[o..o + 128].fill(seg[i]);
+                o += len;
+                i += 1;
+                continue;
+            }
+        }
         if h < 128 {
             // Literal run of h + 1 bytes.
             let len = usize::from(h) + 1;

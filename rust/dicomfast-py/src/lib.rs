@@ -5,6 +5,7 @@
 mod element;
 mod errors;
 mod pdu;
+mod pixels;
 mod raw;
 mod text;
 
@@ -19,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(raw::uid_entries, m)?)?;
     m.add_function(wrap_pyfunction!(raw::dictionary_lookup, m)?)?;
     pdu::register(m)?;
+    pixels::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -8,8 +8,8 @@ use crate::errors;
 use dicomfast_pdu as p;
 use dicomfast_pdu::{
     AbortSource, AssociateAc, AssociateRj, AssociateRq, CommandSet, CommandValue, Decoded, Pdu,
-    PduRef, PresentationContextAc, PresentationContextResult, PresentationContextRq,
-    RejectResult, RejectSource, UserInformation, UserItem,
+    PduRef, PresentationContextAc, PresentationContextResult, PresentationContextRq, RejectResult,
+    RejectSource, UserInformation, UserItem,
 };
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -62,21 +62,30 @@ fn user_items_to_py<'py>(py: Python<'py>, ui: &UserInformation) -> PyResult<Boun
             UserItem::ImplementationClassUid(s) | UserItem::ImplementationVersionName(s) => {
                 s.into_bound_py_any(py)?
             }
-            UserItem::AsyncOpsWindow { max_invoked, max_performed } => {
-                (*max_invoked, *max_performed).into_bound_py_any(py)?
-            }
-            UserItem::RoleSelection { sop_class_uid, scu_role, scp_role } => {
-                (sop_class_uid, *scu_role, *scp_role).into_bound_py_any(py)?
-            }
-            UserItem::SopClassExtended { sop_class_uid, service_class_info } => {
-                (sop_class_uid, PyBytes::new(py, service_class_info)).into_bound_py_any(py)?
-            }
+            UserItem::AsyncOpsWindow {
+                max_invoked,
+                max_performed,
+            } => (*max_invoked, *max_performed).into_bound_py_any(py)?,
+            UserItem::RoleSelection {
+                sop_class_uid,
+                scu_role,
+                scp_role,
+            } => (sop_class_uid, *scu_role, *scp_role).into_bound_py_any(py)?,
+            UserItem::SopClassExtended {
+                sop_class_uid,
+                service_class_info,
+            } => (sop_class_uid, PyBytes::new(py, service_class_info)).into_bound_py_any(py)?,
             UserItem::SopClassCommonExtended {
                 version,
                 sop_class_uid,
                 service_class_uid,
                 related_general_sop_classes,
-            } => (*version, sop_class_uid, service_class_uid, related_general_sop_classes)
+            } => (
+                *version,
+                sop_class_uid,
+                service_class_uid,
+                related_general_sop_classes,
+            )
                 .into_bound_py_any(py)?,
             UserItem::UserIdentityRq {
                 identity_type,
@@ -117,7 +126,10 @@ fn common_dict<'py>(
     d.set_item("application_context", app)?;
     d.set_item("max_length", ui.max_length())?;
     d.set_item("implementation_class_uid", ui.implementation_class_uid())?;
-    d.set_item("implementation_version_name", ui.implementation_version_name())?;
+    d.set_item(
+        "implementation_version_name",
+        ui.implementation_version_name(),
+    )?;
     d.set_item("user_information", user_items_to_py(py, ui)?)?;
     Ok(d)
 }
@@ -189,7 +201,13 @@ pub fn pdu_read<'py>(
                     let l = PyList::empty(py);
                     for pdv in pd.pdvs() {
                         let start = pdv.data.as_ptr() as usize - all.as_ptr() as usize;
-                        l.append((pdv.pc_id, pdv.is_command, pdv.is_last, start, start + pdv.data.len()))?;
+                        l.append((
+                            pdv.pc_id,
+                            pdv.is_command,
+                            pdv.is_last,
+                            start,
+                            start + pdv.data.len(),
+                        ))?;
                     }
                     (p::P_DATA_TF, l.into_any())
                 }
@@ -206,7 +224,9 @@ pub fn pdu_read<'py>(
                         p::A_ABORT,
                         (a.source.to_u8(), a.reason).into_bound_py_any(py)?,
                     ),
-                    Pdu::PData(_) => unreachable!("read_pdu_ref returns P-DATA-TF as PduRef::PData"),
+                    Pdu::PData(_) => {
+                        unreachable!("read_pdu_ref returns P-DATA-TF as PduRef::PData")
+                    }
                 },
             };
             (t, used, v).into_pyobject(py)
@@ -219,7 +239,11 @@ pub fn pdu_read<'py>(
 /// above `max_pdu_len` (0 = no limit).
 #[pyfunction]
 #[pyo3(signature = (buf, max_pdu_len=0))]
-pub fn pdu_peek(py: Python<'_>, buf: &Bound<'_, PyAny>, max_pdu_len: u32) -> PyResult<Option<(u8, u32)>> {
+pub fn pdu_peek(
+    py: Python<'_>,
+    buf: &Bound<'_, PyAny>,
+    max_pdu_len: u32,
+) -> PyResult<Option<(u8, u32)>> {
     let held = Held::get(buf)?;
     let h = p::peek_header(held.bytes(), max_pdu_len).map_err(|e| pdu_err(py, &e, 0))?;
     Ok(h.map(|h| (h.pdu_type, h.length)))
@@ -234,20 +258,34 @@ fn py_user_item(t: u8, v: &Bound<'_, PyAny>) -> PyResult<UserItem> {
         0x52 => UserItem::ImplementationClassUid(v.extract()?),
         0x53 => {
             let (max_invoked, max_performed): (u16, u16) = v.extract()?;
-            UserItem::AsyncOpsWindow { max_invoked, max_performed }
+            UserItem::AsyncOpsWindow {
+                max_invoked,
+                max_performed,
+            }
         }
         0x54 => {
             let (sop_class_uid, scu_role, scp_role): (String, bool, bool) = v.extract()?;
-            UserItem::RoleSelection { sop_class_uid, scu_role, scp_role }
+            UserItem::RoleSelection {
+                sop_class_uid,
+                scu_role,
+                scp_role,
+            }
         }
         0x55 => UserItem::ImplementationVersionName(v.extract()?),
         0x56 => {
             let (sop_class_uid, info): (String, Vec<u8>) = v.extract()?;
-            UserItem::SopClassExtended { sop_class_uid, service_class_info: info }
+            UserItem::SopClassExtended {
+                sop_class_uid,
+                service_class_info: info,
+            }
         }
         0x57 => {
-            let (version, sop_class_uid, service_class_uid, related): (u8, String, String, Vec<String>) =
-                v.extract()?;
+            let (version, sop_class_uid, service_class_uid, related): (
+                u8,
+                String,
+                String,
+                Vec<String>,
+            ) = v.extract()?;
             UserItem::SopClassCommonExtended {
                 version,
                 sop_class_uid,
@@ -256,7 +294,8 @@ fn py_user_item(t: u8, v: &Bound<'_, PyAny>) -> PyResult<UserItem> {
             }
         }
         0x58 => {
-            let (identity_type, positive, primary, secondary): (u8, bool, Vec<u8>, Vec<u8>) = v.extract()?;
+            let (identity_type, positive, primary, secondary): (u8, bool, Vec<u8>, Vec<u8>) =
+                v.extract()?;
             UserItem::UserIdentityRq {
                 identity_type,
                 positive_response_requested: positive,
@@ -264,10 +303,16 @@ fn py_user_item(t: u8, v: &Bound<'_, PyAny>) -> PyResult<UserItem> {
                 secondary_field: secondary,
             }
         }
-        0x59 => UserItem::UserIdentityAc { server_response: v.extract()? },
+        0x59 => UserItem::UserIdentityAc {
+            server_response: v.extract()?,
+        },
         _ => {
             let (reserved, data): (u8, Vec<u8>) = v.extract()?;
-            UserItem::Unknown { item_type: t, reserved, data }
+            UserItem::Unknown {
+                item_type: t,
+                reserved,
+                data,
+            }
         }
     })
 }
@@ -307,11 +352,13 @@ pub fn encode_associate_rq<'py>(
         application_context: application_context.to_owned(),
         presentation_contexts: presentation_contexts
             .into_iter()
-            .map(|(id, abstract_syntax, transfer_syntaxes)| PresentationContextRq {
-                id,
-                abstract_syntax,
-                transfer_syntaxes,
-            })
+            .map(
+                |(id, abstract_syntax, transfer_syntaxes)| PresentationContextRq {
+                    id,
+                    abstract_syntax,
+                    transfer_syntaxes,
+                },
+            )
             .collect(),
         user_information: py_user_info(user_information)?,
     };
@@ -352,7 +399,12 @@ pub fn encode_associate_ac<'py>(
 
 /// Encode an A-ASSOCIATE-RJ (PS3.8 Table 9-21).
 #[pyfunction]
-pub fn encode_associate_rj(py: Python<'_>, result: u8, source: u8, reason: u8) -> PyResult<Bound<'_, PyBytes>> {
+pub fn encode_associate_rj(
+    py: Python<'_>,
+    result: u8,
+    source: u8,
+    reason: u8,
+) -> PyResult<Bound<'_, PyBytes>> {
     encode_pdu(
         py,
         Pdu::AssociateRj(AssociateRj {
@@ -409,7 +461,8 @@ pub fn encode_pdata<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let held = Held::get(body)?;
     let data = held.bytes();
-    let frags = p::fragment(pc_id, is_command, data, max_pdu_len).map_err(|e| pdu_err(py, &e, 0))?;
+    let frags =
+        p::fragment(pc_id, is_command, data, max_pdu_len).map_err(|e| pdu_err(py, &e, 0))?;
     let fix = |mut h: [u8; p::PDV_PDU_HEADER_LEN]| {
         if !last {
             h[11] &= !p::MCH_LAST;
@@ -455,7 +508,12 @@ pub fn encode_pdvs<'py>(
     let pd = p::PDataTf {
         pdvs: pdvs
             .into_iter()
-            .map(|(pc_id, is_command, is_last, data)| p::Pdv { pc_id, is_command, is_last, data })
+            .map(|(pc_id, is_command, is_last, data)| p::Pdv {
+                pc_id,
+                is_command,
+                is_last,
+                data,
+            })
             .collect(),
     };
     encode_pdu(py, Pdu::PData(pd))
@@ -473,7 +531,9 @@ impl Reassembler {
     #[new]
     #[pyo3(signature = (max_message_len=usize::MAX))]
     fn new(max_message_len: usize) -> Self {
-        Reassembler { inner: p::Reassembler::new(max_message_len) }
+        Reassembler {
+            inner: p::Reassembler::new(max_message_len),
+        }
     }
 
     /// Feed one PDV; returns `(pc_id, is_command, bytes)` when it completes a
@@ -487,9 +547,20 @@ impl Reassembler {
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Option<(u8, bool, Bound<'py, PyBytes>)>> {
         let held = Held::get(data)?;
-        let pdv = p::PdvRef { pc_id, is_command, is_last, data: held.bytes() };
+        let pdv = p::PdvRef {
+            pc_id,
+            is_command,
+            is_last,
+            data: held.bytes(),
+        };
         let r = self.inner.push(pdv).map_err(|e| pdu_err(py, &e, 0))?;
-        Ok(r.map(|m| (m.pc_id, m.part == p::MessagePart::Command, PyBytes::new(py, &m.bytes))))
+        Ok(r.map(|m| {
+            (
+                m.pc_id,
+                m.part == p::MessagePart::Command,
+                PyBytes::new(py, &m.bytes),
+            )
+        }))
     }
 
     #[getter]
@@ -531,7 +602,10 @@ fn to_command_value(tag: u32, v: &Bound<'_, PyAny>) -> PyResult<CommandValue> {
 /// from a dict or a list of `(tag, value)`: int for US/UL, str for UI and
 /// text VRs, list of int for AT, bytes for anything else.
 #[pyfunction]
-pub fn dimse_encode<'py>(py: Python<'py>, elements: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+pub fn dimse_encode<'py>(
+    py: Python<'py>,
+    elements: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let pairs: Vec<(u32, Bound<'py, PyAny>)> = if let Ok(d) = elements.cast::<PyDict>() {
         d.iter()
             .map(|(k, v)| Ok((k.extract::<u32>()?, v)))

@@ -61,7 +61,12 @@ fn pixel_error(py: Python<'_>, message: String, offset: Option<u64>, frame: Opti
 }
 
 fn failure_error(py: Python<'_>, f: Failure) -> PyErr {
-    pixel_error(py, format!("frame {}: {}", f.frame, f.message), f.offset, Some(f.frame))
+    let mut message = format!("frame {}: {}", f.frame, f.message);
+    if let (Some(o), true) = (f.offset, f.message.contains("offset")) {
+        // The exception only adds "byte offset N" to messages that do not mention offsets.
+        message.push_str(&format!(" (byte offset {o} in the source)"));
+    }
+    pixel_error(py, message, f.offset, Some(f.frame))
 }
 
 /// A buffer held for the duration of a call, with its bytes.
@@ -159,7 +164,7 @@ where
         }
         return Ok(());
     }
-    let run = || {
+    let mut run = move || {
         out.par_chunks_exact_mut(fsize)
             .enumerate()
             .filter_map(|(k, o)| work(k, o).err())
@@ -272,6 +277,7 @@ fn decode_encapsulated(
     })
 }
 
+#[allow(clippy::manual_is_multiple_of)] // MSRV 1.85
 fn check_out(py: Python<'_>, out: &[u8], fsize: usize, nframes: Option<usize>) -> PyResult<usize> {
     let ok = match nframes {
         Some(n) => Some(out.len()) == n.checked_mul(fsize),

@@ -42,6 +42,28 @@ _CONVERT_ORDER = (
 )
 
 
+def _scan_uids(raw: Any, parent: int, first: int, second: int) -> tuple[str | None, str | None]:
+    """Two UI values straight from the index (no element objects)."""
+    got: dict[int, str] = {}
+    for i in raw.children(parent):
+        t = raw.tag(i)
+        if t == first or t == second:
+            v = raw.value(i)
+            got[t] = v if isinstance(v, str) else None
+        elif t > second:
+            break
+    return got.get(first), got.get(second)
+
+
+def _file_uids(ds: Dataset) -> tuple[str | None, str | None]:
+    raw = ds._raw
+    sop_class, sop_instance = _scan_uids(raw, -1, 0x00080016, 0x00080018)
+    if (not sop_class or not sop_instance) and raw.meta_nodes:
+        meta_class, meta_instance = _scan_uids(raw, -2, 0x00020002, 0x00020003)
+        sop_class, sop_instance = sop_class or meta_class, sop_instance or meta_instance
+    return sop_class, sop_instance
+
+
 def _uid_of(ds: Dataset, tag: int, meta_tag: int) -> str | None:
     elem = ds.get(tag)
     if elem is not None and elem.value:
@@ -98,11 +120,15 @@ def prepare(
     from_file = not isinstance(source, Dataset)
     ds = read(source) if from_file else source  # type: ignore[arg-type]
     where = os.fspath(source) if from_file else None  # type: ignore[arg-type]
-    sop_class = _uid_of(ds, 0x00080016, 0x00020002)
-    sop_instance = _uid_of(ds, 0x00080018, 0x00020003)
+    if from_file:
+        sop_class, sop_instance = _file_uids(ds)
+        file_ts = ds._raw.transfer_syntax or uids.ExplicitVRLittleEndian
+    else:
+        sop_class = _uid_of(ds, 0x00080016, 0x00020002)
+        sop_instance = _uid_of(ds, 0x00080018, 0x00020003)
+        file_ts = ds.transfer_syntax or uids.ExplicitVRLittleEndian
     if not sop_class or not sop_instance:
         raise PresentationContextError("the data set has no SOP Class/Instance UID", path=where)
-    file_ts = ds.transfer_syntax or uids.ExplicitVRLittleEndian
     candidates = [c for c in assoc.accepted_contexts if c.abstract_syntax == sop_class]
     if not candidates:
         raise PresentationContextError(

@@ -1,0 +1,235 @@
+"""Decoding pixel data into numpy arrays.
+
+Every frame is decoded by the Rust codecs straight into one array allocated here (no
+per-frame buffers), with the GIL released and frames spread over ``threads`` cores.
+Arrays come out as pydicom 3 shapes and types them: ``(rows, columns[, samples])`` for
+one frame, ``(frames, rows, columns[, samples])`` for several, planar configuration
+undone, signed data sign-extended from Bits Stored, 1-bit data one byte per pixel, colour
+as stored unless ``as_rgb=True`` (YBR_FULL and YBR_FULL_422 to RGB).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import _core
+from ..errors import PixelDataError
+from .frames import EncapsulatedData, encapsulated_data, native_data
+from .info import CODEC_SYNTAXES, PixelInfo, pixel_info
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+
+#: Compressed data never expands more than this (deflate's limit is 1032:1).
+_MAX_RATIO = 1100
+
+
+def _threads(threads: int | None) -> int | None:
+    if threads is None:
+        return None
+    if threads < 0:
+        return os.cpu_count() or 1
+    return max(1, int(threads))
+
+
+def _check_supported(info: PixelInfo) -> None:
+    if info.is_encapsulated and info.transfer_syntax not in CODEC_SYNTAXES:
+        from ..uid import name_of
+
+        raise PixelDataError(
+            f"dicomfast cannot decode pixel data in transfer syntax {info.transfer_syntax} "
+            f"({name_of(info.transfer_syntax)}); supported: native, RLE Lossless, JPEG Lossless "
+            "(4.57, 4.70) and Deflated Image Frame Compression",
+            tag=info.tag,
+        )
+
+
+def _allocate(info: PixelInfo, nframes: int, available: int, *, compressed: bool) -> np.ndarray:
+    """An empty output of ``nframes`` frames, after checking the data can fill it."""
+    need = nframes * info.frame_nbytes
+    if compressed and need > _MAX_RATIO * available + (1 << 20) * nframes:
+        raise PixelDataError(
+            f"{available} bytes of compressed data cannot hold {nframes} frame(s) of "
+            f"{info.rows}x{info.columns}x{info.samples_per_pixel} ({need} bytes)",
+            tag=info.tag,
+        )
+    return np.empty((nframes, *info.frame_shape), info.dtype)
+
+
+def _decode_native(
+    info: PixelInfo, ds: Dataset, first: int, count: int, threads: int | None
+) -> np.ndarray:
+    nd = native_data(ds, info)
+    need_bits = (first + count) * info.native_frame_bits
+    have = nd.data.nbytes
+    if have * 8 < need_bits:
+        raise PixelDataError(
+            f"native pixel data has {have} bytes but {info.number_of_frames} frame(s) of "
+            f"{info.rows}x{info.columns}x{info.samples_per_pixel} at {info.bits_allocated} bits "
+            f"need {(info.number_of_frames * info.native_frame_bits + 7) // 8}",
+            offset=have,
+            tag=info.tag,
+            frame=min(have * 8 // max(info.native_frame_bits, 1), info.number_of_frames - 1),
+        )
+    out = np.empty((count, *info.frame_shape), info.dtype)
+    _core.decode_native_into(
+        nd.data,
+        out,
+        info.rows,
+        info.columns,
+        info.samples_per_pixel,
+        info.bits_allocated,
+        info.bits_stored,
+        info.pixel_representation,
+        info.planar_configuration,
+        nd.big_endian,
+        info.is_float,
+        info.ybr422_native,
+        first,
+        threads,
+    )
+    return out
+
+
+def _decode_encapsulated(
+    info: PixelInfo, enc: EncapsulatedData, first: int, count: int, threads: int | None
+) -> np.ndarray:
+    frames = enc.frames[first : first + count]
+    if len(frames) < count:
+        raise PixelDataError(
+            f"encapsulated Pixel Data has {len(enc.frames)} frame(s), frame {first + count - 1} "
+            "was asked for",
+            tag=info.tag,
+            frame=first + count - 1,
+        )
+    available = sum(n for f in frames for _, n in f)
+    out = _allocate(info, count, available, compressed=True)
+    _core.decode_frames_into(
+        enc.source,
+        frames,
+        out,
+        info.transfer_syntax,
+        info.rows,
+        info.columns,
+        info.samples_per_pixel,
+        info.bits_allocated,
+        info.bits_stored,
+        info.pixel_representation,
+        threads,
+        first,
+    )
+    return out
+
+
+def _finish(arr: np.ndarray, info: PixelInfo, as_rgb: bool) -> np.ndarray:
+    if as_rgb and info.samples_per_pixel == 3:
+        pi = info.photometric_interpretation
+        if pi in ("YBR_FULL", "YBR_FULL_422"):
+            from .color import ybr_full_to_rgb
+
+            arr = ybr_full_to_rgb(arr, info.bits_stored)
+    return arr
+
+
+def decode_frames(
+    ds: Dataset,
+    first: int = 0,
+    count: int | None = None,
+    *,
+    as_rgb: bool = False,
+    threads: int | None = None,
+    info: PixelInfo | None = None,
+) -> np.ndarray:
+    """Frames ``first .. first+count`` of ``ds`` as one ``(count, rows, columns[, samples])``
+    array."""
+    info = info or pixel_info(ds)
+    _check_supported(info)
+    n = info.number_of_frames
+    if count is None:
+        count = n - first
+    if not (0 <= first and count >= 1 and first + count <= n):
+        raise IndexError(f"frames {first}..{first + count - 1} out of range for {n} frame(s)")
+    t = _threads(threads)
+    if info.is_encapsulated:
+        arr = _decode_encapsulated(info, encapsulated_data(ds, info), first, count, t)
+    else:
+        arr = _decode_native(info, ds, first, count, t)
+    return _finish(arr, info, as_rgb)
+
+
+def pixel_array(ds: Dataset, *, as_rgb: bool = False, threads: int | None = None) -> np.ndarray:
+    """Every frame of ``ds``, shaped as pydicom's ``Dataset.pixel_array``."""
+    info = pixel_info(ds)
+    arr = decode_frames(ds, as_rgb=as_rgb, threads=threads, info=info)
+    return arr if info.number_of_frames > 1 else arr[0]
+
+
+def frame(ds: Dataset, index: int, *, as_rgb: bool = False) -> np.ndarray:
+    """Frame ``index`` (from 0; negative counts from the end) as ``(rows, columns[, samples])``."""
+    info = pixel_info(ds)
+    n = info.number_of_frames
+    if index < 0:
+        index += n
+    if not 0 <= index < n:
+        raise IndexError(f"frame {index} out of range for {n} frame(s)")
+    return decode_frames(ds, index, 1, as_rgb=as_rgb, info=info)[0]
+
+
+def iter_frames(ds: Dataset, *, as_rgb: bool = False) -> Iterator[np.ndarray]:
+    """Each frame in turn, decoded as it is reached (the fragments are located once)."""
+    info = pixel_info(ds)
+    _check_supported(info)
+    enc = encapsulated_data(ds, info) if info.is_encapsulated else None
+    for k in range(info.number_of_frames):
+        if enc is not None:
+            arr = _decode_encapsulated(info, enc, k, 1, 1)
+        else:
+            arr = _decode_native(info, ds, k, 1, 1)
+        yield _finish(arr, info, as_rgb)[0]
+
+
+def decode_frame(
+    data: Any,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int = 1,
+    bits_allocated: int = 16,
+    bits_stored: int | None = None,
+    pixel_representation: int = 0,
+    planar_configuration: int = 0,
+    transfer_syntax: str = "1.2.840.10008.1.2.5",
+) -> np.ndarray:
+    """Decode one frame's bytes (compressed for RLE / JPEG Lossless / Deflated Image Frame
+    Compression, else native) to a ``(rows, columns[, samples])`` array."""
+    bs = bits_stored or bits_allocated
+    info = PixelInfo(
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bs,
+        pixel_representation,
+        planar_configuration,
+        1,
+        "",
+        transfer_syntax,
+    )
+    raw = _core.decode_frame(
+        data,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bs,
+        pixel_representation,
+        planar_configuration,
+        transfer_syntax,
+    )
+    return np.frombuffer(raw, info.dtype).reshape(info.frame_shape)
+
+
+__all__ = ["decode_frame", "decode_frames", "frame", "iter_frames", "pixel_array"]

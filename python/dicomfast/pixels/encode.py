@@ -1,0 +1,231 @@
+"""Encoding pixel data: RLE Lossless, JPEG Lossless (process 14, any predictor; SV1) and
+Deflated Image Frame Compression, frame by frame in parallel in Rust; and the data set
+conversions :func:`compress` and :func:`decompress`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import _core
+from ..element import DataElement
+from ..errors import PixelDataError
+from .decode import decode_frames
+from .frames import encapsulate
+from .info import (
+    CODEC_SYNTAXES,
+    DEFLATED_IMAGE_FRAME,
+    EXPLICIT_VR_LE,
+    EXTENDED_OFFSET_TABLE,
+    JPEG_LOSSLESS,
+    JPEG_LOSSLESS_SV1,
+    PIXEL_DATA,
+    RLE_LOSSLESS,
+    PixelInfo,
+    pixel_info,
+)
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+
+UNDEFINED_LENGTH = 0xFFFFFFFF
+_ALIASES = {
+    "rle": RLE_LOSSLESS,
+    "rlelossless": RLE_LOSSLESS,
+    "jpegll": JPEG_LOSSLESS,
+    "jpeglossless": JPEG_LOSSLESS,
+    "jpegll14": JPEG_LOSSLESS,
+    "jpegllsv1": JPEG_LOSSLESS_SV1,
+    "jpeglosslesssv1": JPEG_LOSSLESS_SV1,
+    "deflate": DEFLATED_IMAGE_FRAME,
+    "deflatedimageframecompression": DEFLATED_IMAGE_FRAME,
+}
+
+
+def _syntax(transfer_syntax: str) -> str:
+    ts = _ALIASES.get(transfer_syntax.replace("_", "").replace("-", "").lower(), transfer_syntax)
+    if ts not in CODEC_SYNTAXES:
+        raise PixelDataError(
+            f"dicomfast cannot encode transfer syntax {transfer_syntax}; use RLE Lossless "
+            f"({RLE_LOSSLESS}), JPEG Lossless ({JPEG_LOSSLESS}, {JPEG_LOSSLESS_SV1}) or "
+            f"Deflated Image Frame Compression ({DEFLATED_IMAGE_FRAME})"
+        )
+    return ts
+
+
+def _frames_layout(arr: np.ndarray, samples_per_pixel: int) -> tuple[np.ndarray, int, int, int]:
+    """``arr`` as a contiguous little-endian array and its (frames, rows, columns)."""
+    a = np.asarray(arr)
+    if a.dtype.byteorder == ">" or (a.dtype.byteorder == "=" and not np.little_endian):
+        a = a.astype(a.dtype.newbyteorder("<"))
+    if a.dtype == np.bool_:
+        a = a.view(np.uint8)
+    ndim = 3 if samples_per_pixel > 1 else 2
+    if a.ndim == ndim:
+        a = a[np.newaxis]
+    if a.ndim != ndim + 1 or (samples_per_pixel > 1 and a.shape[-1] != samples_per_pixel):
+        raise PixelDataError(
+            f"an array of shape {a.shape} is not (frames,) rows x columns"
+            + (f" x {samples_per_pixel}" if samples_per_pixel > 1 else "")
+        )
+    return np.ascontiguousarray(a), a.shape[0], a.shape[1], a.shape[2]
+
+
+def encode_frame(
+    data: Any,
+    rows: int | None = None,
+    columns: int | None = None,
+    samples_per_pixel: int = 1,
+    bits_allocated: int | None = None,
+    bits_stored: int | None = None,
+    pixel_representation: int | None = None,
+    *,
+    transfer_syntax: str = RLE_LOSSLESS,
+    predictor: int = 1,
+) -> bytes:
+    """Encode one frame: an array ``(rows, columns[, samples])`` (the other attributes
+    default to what its dtype says), or bytes in numpy's layout with every attribute given.
+    Returns the compressed frame (odd length possible: encapsulation pads it)."""
+    ts = _syntax(transfer_syntax)
+    if isinstance(data, np.ndarray):
+        a, n, r, c = _frames_layout(data, samples_per_pixel)
+        if n != 1:
+            raise PixelDataError("encode_frame takes one frame; use encode_frames for several")
+        rows, columns = rows or r, columns or c
+        if bits_allocated is None:
+            bits_allocated = 8 * a.dtype.itemsize
+        if pixel_representation is None:
+            pixel_representation = 1 if a.dtype.kind == "i" else 0
+        data = a
+    if rows is None or columns is None or bits_allocated is None:
+        raise PixelDataError("rows, columns and bits_allocated are needed for bytes input")
+    return _core.encode_frame(
+        data,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored or bits_allocated,
+        pixel_representation or 0,
+        ts,
+        predictor,
+    )
+
+
+def encode_frames(
+    arr: np.ndarray,
+    info: PixelInfo,
+    transfer_syntax: str,
+    *,
+    predictor: int = 1,
+    threads: int | None = None,
+) -> list[bytes]:
+    """Encode every frame of ``arr`` (``(frames, rows, columns[, samples])`` or one frame)
+    described by ``info``, frames in parallel."""
+    ts = _syntax(transfer_syntax)
+    a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
+    return _core.encode_frames(
+        a,
+        info.rows,
+        info.columns,
+        info.samples_per_pixel,
+        info.bits_allocated,
+        info.bits_stored,
+        info.pixel_representation,
+        ts,
+        predictor,
+        threads,
+    )
+
+
+def _set_transfer_syntax(ds: Dataset, ts: str) -> None:
+    if ds.file_meta is None:
+        from ..dataset import FileMetaDataset
+
+        ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ts
+
+
+def _drop_offset_tables(ds: Dataset) -> None:
+    for tag in (EXTENDED_OFFSET_TABLE, 0x7FE00002):
+        if tag in ds:
+            del ds[tag]
+
+
+def compress(
+    ds: Dataset,
+    transfer_syntax: str,
+    *,
+    predictor: int = 1,
+    threads: int | None = None,
+    arr: np.ndarray | None = None,
+) -> Dataset:
+    """Compress the pixel data of ``ds`` in place (and return ``ds``).
+
+    ``transfer_syntax``: RLE Lossless, JPEG Lossless (4.57, ``predictor`` 1-7), JPEG
+    Lossless SV1 (4.70) or Deflated Image Frame Compression, as a UID or a short name
+    (``"rle"``, ``"jpegll"``, ``"jpegllsv1"``, ``"deflate"``).  Pixel Data becomes one
+    fragment per frame with a Basic Offset Table; the file meta Transfer Syntax UID is
+    set; YBR_FULL_422 (expanded on decoding) becomes YBR_FULL. ``arr`` gives the pixels
+    to encode instead of the current ones (same attributes).
+    """
+    ts = _syntax(transfer_syntax)
+    info = pixel_info(ds)
+    if info.is_float:
+        raise PixelDataError("float pixel data cannot be compressed by dicomfast", tag=info.tag)
+    if ts == JPEG_LOSSLESS_SV1 and predictor != 1:
+        raise PixelDataError(f"JPEG Lossless SV1 ({ts}) uses predictor 1; use {JPEG_LOSSLESS}")
+    if arr is None:
+        arr = decode_frames(ds, threads=threads, info=info)
+    frames = encode_frames(arr, info, ts, predictor=predictor, threads=threads)
+    value = np.frombuffer(encapsulate(frames), np.uint8)
+    _drop_offset_tables(ds)
+    ds[PIXEL_DATA] = DataElement(PIXEL_DATA, "OB", value, _length=UNDEFINED_LENGTH)
+    if info.ybr422_native or info.photometric_interpretation == "YBR_FULL_422":
+        ds.PhotometricInterpretation = "YBR_FULL"
+    if info.samples_per_pixel > 1:
+        ds.PlanarConfiguration = 0
+    _set_transfer_syntax(ds, ts)
+    return ds
+
+
+def native_value(arr: np.ndarray, info: PixelInfo) -> tuple[str, np.ndarray]:
+    """``(VR, value)`` of native Pixel Data for ``arr`` (little endian; 1-bit packed)."""
+    a = np.ascontiguousarray(arr)
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    if info.is_float:
+        return ("OF" if info.bits_allocated == 32 else "OD"), a.reshape(-1)
+    if info.bits_allocated == 1:
+        return "OB", np.packbits(a.reshape(-1) & 1, bitorder="little")
+    b = a.reshape(-1).view(np.uint8)
+    if info.bits_allocated == 8:
+        return "OB", b
+    return "OW", b.view("<u2")
+
+
+def decompress(ds: Dataset, *, threads: int | None = None) -> Dataset:
+    """Replace encapsulated (or big endian) pixel data by native little-endian Pixel Data
+    and set the transfer syntax to Explicit VR Little Endian; returns ``ds``."""
+    info = pixel_info(ds)
+    if info.transfer_syntax == EXPLICIT_VR_LE or (
+        not info.is_encapsulated
+        and info.transfer_syntax != "1.2.840.10008.1.2.2"
+        and not info.ybr422_native
+    ):
+        _set_transfer_syntax(ds, EXPLICIT_VR_LE)
+        return ds
+    arr = decode_frames(ds, threads=threads, info=info)
+    vr, value = native_value(arr, info)
+    _drop_offset_tables(ds)
+    ds[info.tag] = DataElement(info.tag, vr, value)
+    if info.ybr422_native or info.photometric_interpretation == "YBR_FULL_422":
+        ds.PhotometricInterpretation = "YBR_FULL"
+    if info.samples_per_pixel > 1:
+        ds.PlanarConfiguration = 0
+    _set_transfer_syntax(ds, EXPLICIT_VR_LE)
+    return ds
+
+
+__all__ = ["compress", "decompress", "encode_frame", "encode_frames", "native_value"]

@@ -1,0 +1,138 @@
+"""Every image of the real-file corpus decodes to the manifest's ``pixel_sha256`` (the
+recipe of the corpus README: pydicom's ``pixel_array`` semantics, colour as stored,
+little-endian bytes); syntaxes dicomfast does not decode raise a clear PixelDataError;
+broken files raise PixelDataError naming the frame and the byte offset."""
+
+from __future__ import annotations
+
+import hashlib
+
+import dicomfast
+import numpy as np
+import pytest
+from corpus_data import MANIFEST, corpus_path
+from dicomfast.errors import DicomError, PixelDataError
+from dicomfast.pixels.info import CODEC_SYNTAXES, NATIVE_SYNTAXES
+
+pytestmark = pytest.mark.corpus
+
+DECODED = CODEC_SYNTAXES | NATIVE_SYNTAXES
+
+
+def sha(arr: np.ndarray) -> str:
+    a = np.ascontiguousarray(arr)
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return hashlib.sha256(a.tobytes()).hexdigest()
+
+
+def _read(entry: dict) -> dicomfast.Dataset:
+    return dicomfast.read(corpus_path(entry["path"]), force=bool(entry.get("needs_force")))
+
+
+BY_PATH = {e["path"]: e for e in MANIFEST}
+WITH_HASH = [e for e in MANIFEST if e.get("pixel_sha256") and e.get("expect_error") is not True]
+OURS = [e for e in WITH_HASH if (e["transfer_syntax"] or "1.2.840.10008.1.2") in DECODED]
+NOT_OURS = [e for e in WITH_HASH if (e["transfer_syntax"] or "1.2.840.10008.1.2") not in DECODED]
+
+# Files no third-party decoder handles; their source (pydicom-data) says they hold the
+# pixels of an uncompressed twin in the corpus.
+TWINS = {
+    "public/pydicom-data/liver_deflate.dcm": "public/pydicom-data/liver.dcm",
+    "public/pydicom-data/liver_nonbyte_aligned_deflate.dcm": "public/pydicom-data/liver_nonbyte_aligned.dcm",
+    "public/pydicom-data/liver_rle.dcm": "public/pydicom-data/liver.dcm",
+    "public/pydicom-data/liver_nonbyte_aligned_rle.dcm": "public/pydicom-data/liver_nonbyte_aligned.dcm",
+}
+
+
+@pytest.mark.parametrize("entry", OURS, ids=lambda e: e["path"])
+def test_decodes_to_reference_hash(entry: dict) -> None:
+    ds = _read(entry)
+    arr = ds.pixel_array
+    assert list(arr.shape) == entry["pixel_shape"]
+    assert arr.dtype.str.replace(">", "<") == entry["pixel_dtype"].replace(">", "<").replace(
+        "|", "<"
+    ) or (arr.dtype.itemsize == 1 and entry["pixel_dtype"][1:] == arr.dtype.str[1:])
+    assert sha(arr) == entry["pixel_sha256"]
+
+
+@pytest.mark.parametrize("rel", sorted(TWINS), ids=str)
+def test_files_without_third_party_decoder_match_their_twin(rel: str) -> None:
+    twin = BY_PATH.get(TWINS[rel])
+    if twin is None or rel not in BY_PATH:
+        pytest.skip("twin not in the corpus")
+    arr = _read(BY_PATH[rel]).pixel_array
+    assert sha(arr) == twin["pixel_sha256"]
+    assert list(arr.shape) == twin["pixel_shape"]
+
+
+@pytest.mark.parametrize("entry", NOT_OURS, ids=lambda e: e["path"])
+def test_other_syntaxes_raise_pixel_data_error(entry: dict) -> None:
+    ds = _read(entry)
+    with pytest.raises(PixelDataError, match="cannot decode pixel data in transfer syntax"):
+        ds.pixel_array  # noqa: B018
+
+
+MULTI = [e for e in OURS if (e.get("number_of_frames") or 1) > 1][:6]
+
+
+@pytest.mark.parametrize("entry", MULTI, ids=lambda e: e["path"])
+def test_frame_access_and_threads_agree(entry: dict) -> None:
+    ds = _read(entry)
+    whole = ds.pixel_array_as(threads=1)
+    assert np.array_equal(ds.pixel_array_as(threads=2), whole)
+    frames = list(ds.iter_frames())
+    assert len(frames) == whole.shape[0]
+    for k in (0, len(frames) - 1):
+        assert np.array_equal(ds.frame(k), whole[k])
+        assert np.array_equal(frames[k], whole[k])
+
+
+BROKEN = [
+    e for e in MANIFEST if e["path"].startswith("public/broken/") and e.get("expect_error") is True
+]
+
+
+@pytest.mark.parametrize("entry", BROKEN, ids=lambda e: e["path"])
+def test_broken_files_raise_pixel_data_error_with_frame_and_offset(entry: dict) -> None:
+    try:
+        ds = dicomfast.read(corpus_path(entry["path"]))
+    except DicomError as e:  # damaged before the pixels: the reader refuses the file
+        assert e.offset is not None
+        ds = dicomfast.read(corpus_path(entry["path"]), force=True)
+        if "PixelData" not in ds:
+            return
+    with pytest.raises(PixelDataError) as info:
+        ds.pixel_array  # noqa: B018
+    err = info.value
+    assert err.offset is not None, str(err)
+    # Every broken file is single-frame: the error names frame 0.
+    assert err.frame == 0 and "frame 0" in str(err), str(err)
+
+
+def test_tolerable_missing_delimiter_decodes() -> None:
+    rel = "public/broken/MR4_RLE_no_sequence_delimiter.dcm"
+    ref = "public/wg04/RLE/MR4_RLE"
+    if rel not in BY_PATH or ref not in BY_PATH:
+        pytest.skip("not in corpus")
+    arr = dicomfast.read(corpus_path(rel), force=True).pixel_array
+    assert sha(arr) == BY_PATH[ref]["pixel_sha256"]
+
+
+def test_ybr_as_rgb_matches_pydicom() -> None:
+    pydicom = pytest.importorskip("pydicom")
+    candidates = [
+        e
+        for e in OURS
+        if (e.get("photometric_interpretation") or "").startswith("YBR_FULL")
+        and e["transfer_syntax"] in CODEC_SYNTAXES | NATIVE_SYNTAXES
+    ]
+    if not candidates:
+        pytest.skip("no YBR file we decode")
+    for e in candidates[:4]:
+        path = corpus_path(e["path"])
+        theirs = pydicom.dcmread(path, force=True)
+        theirs.pixel_array_options(as_rgb=True)
+        ours = dicomfast.read(path, force=True).pixel_array_as(as_rgb=True)
+        diff = np.abs(ours.astype(np.int32) - theirs.pixel_array.astype(np.int32))
+        assert diff.max() <= 1, e["path"]

@@ -1,0 +1,270 @@
+"""The display pipeline (dicomfast.pixels.display) against pydicom 3.0.2's functions
+of the same names: random arrays over every kernel dtype, then real corpus files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dicomfast
+import numpy as np
+import pydicom
+import pytest
+from dicomfast.pixels import display as D
+from pydicom.dataset import Dataset as PdDataset
+from pydicom.pixels import processing as P
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DTYPES = ["u1", "i1", "u2", "i2", "u4", "i4", "f4", "f8", "i8", ">u2"]
+RNG = np.random.default_rng(20261125)
+
+
+def _random(dtype: str, shape: tuple[int, ...] = (3, 37, 41)) -> np.ndarray:
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        return (RNG.standard_normal(shape) * 3000).astype(dt)
+    info = np.iinfo(dt)
+    lo, hi = max(info.min, -70000), min(info.max, 70000)
+    return RNG.integers(lo, hi, size=shape, endpoint=True).astype(dt)
+
+
+def _pair(**attrs: object) -> tuple[PdDataset, dicomfast.Dataset]:
+    """The same attributes as a pydicom and a dicomfast data set."""
+    pd = PdDataset()
+    for k, v in attrs.items():
+        setattr(pd, k, v)
+    pd.file_meta = pydicom.dataset.FileMetaDataset()
+    pd.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    pd.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    pd.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"
+    ours = dicomfast.read(_to_bytes(pd))
+    return pd, ours
+
+
+def _to_bytes(pd: PdDataset) -> bytes:
+    from io import BytesIO
+
+    buf = BytesIO()
+    pd.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("function", ["LINEAR", "LINEAR_EXACT", "SIGMOID"])
+@pytest.mark.parametrize("signed", [0, 1])
+def test_windowing_random(dtype: str, function: str, signed: int) -> None:
+    arr = _random(dtype)
+    pd, ours = _pair(
+        PhotometricInterpretation="MONOCHROME2",
+        BitsStored=12,
+        PixelRepresentation=signed,
+        WindowCenter=[40.0, 300.5],
+        WindowWidth=[400.0, 1500.0],
+        VOILUTFunction=function,
+        RescaleSlope=1.5,
+        RescaleIntercept=-1024.0,
+    )
+    for index in (0, 1):
+        _same(D.apply_windowing(arr, ours, index), P.apply_windowing(arr, pd, index))
+        _same(D.apply_voi_lut(arr, ours, index), P.apply_voi_lut(arr, pd, index))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("first,bits,entries", [(0, 16, 4096), (-2048, 12, 4096), (100, 8, 256)])
+def test_voi_lut_sequence_random(dtype: str, first: int, bits: int, entries: int) -> None:
+    arr = _random(dtype)
+    if np.dtype(dtype).kind == "u" and first < 0:
+        pytest.skip("a negative first mapped value does not fit an unsigned input")
+    if np.dtype(dtype).itemsize == 1 and abs(first) > 127:
+        pytest.skip("first mapped value outside the input type")
+    item = PdDataset()
+    item.LUTDescriptor = [entries, first, bits]
+    item.add_new(0x00283006, "US", RNG.integers(0, 2**bits, size=entries).tolist())
+    pd, ours = _pair(
+        PhotometricInterpretation="MONOCHROME2",
+        BitsStored=16,
+        PixelRepresentation=1,
+        VOILUTSequence=[item],
+        WindowCenter=100.0,
+        WindowWidth=200.0,
+    )
+    for prefer in (True, False):
+        _same(
+            D.apply_voi_lut(arr, ours, prefer_lut=prefer),
+            P.apply_voi_lut(arr, pd, prefer_lut=prefer),
+        )
+
+
+@pytest.mark.parametrize("dtype", ["u1", "u2", "i2", "f8"])
+@pytest.mark.parametrize("bits", [8, 12, 16])
+def test_presentation_lut_random(dtype: str, bits: int) -> None:
+    arr = _random(dtype)
+    item = PdDataset()
+    item.LUTDescriptor = [256 if bits == 8 else 4096, 0, bits]
+    item.add_new(0x00283006, "US", RNG.integers(0, 2**bits, size=item.LUTDescriptor[0]).tolist())
+    pd, ours = _pair(PresentationLUTSequence=[item])
+    _same(D.apply_presentation_lut(arr, ours), P.apply_presentation_lut(arr, pd))
+    pd, ours = _pair(PresentationLUTShape="INVERSE")
+    _same(D.apply_presentation_lut(arr, ours), P.apply_presentation_lut(arr, pd))
+
+
+@pytest.mark.parametrize("dtype", ["u1", "u2", "i2", "i4"])
+@pytest.mark.parametrize("depth,first", [(8, 0), (16, 10)])
+def test_color_lut_random(dtype: str, depth: int, first: int) -> None:
+    top = 256 if np.dtype(dtype).itemsize == 1 else 300  # some indices past the table
+    arr = (np.abs(_random(dtype).astype(np.int64)) % top).astype(dtype)
+    n = 256
+    pd, ours = _pair(
+        PhotometricInterpretation="PALETTE COLOR",
+        RedPaletteColorLookupTableDescriptor=[n, first, depth],
+        GreenPaletteColorLookupTableDescriptor=[n, first, depth],
+        BluePaletteColorLookupTableDescriptor=[n, first, depth],
+        **{
+            f"{c}PaletteColorLookupTableData": RNG.integers(0, 2**depth, n)
+            .astype(f"<u{depth // 8}")
+            .tobytes()
+            for c in ("Red", "Green", "Blue")
+        },
+    )
+    _same(D.apply_color_lut(arr, ours), P.apply_color_lut(arr, pd))
+
+
+def test_segmented_lut_expansion() -> None:
+    # discrete 0..3, linear to 100 over 8, indirect copy of the first 2 segments
+    data = [0, 4, 0, 1, 2, 3, 1, 8, 100, 2, 2, 0, 0, 1, 5, 7]
+    ours = D.expand_segmented_lut(data)
+    theirs = P._expand_segmented_lut(tuple(data), "<H")
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("shape", [(7, 11, 3), (2, 5, 9, 3)])
+def test_color_space_random(shape: tuple[int, ...]) -> None:
+    arr = RNG.integers(0, 256, size=shape, dtype=np.uint8)
+    for cur, want in [("YBR_FULL", "RGB"), ("YBR_FULL_422", "RGB"), ("RGB", "YBR_FULL")]:
+        _same(D.convert_color_space(arr, cur, want), P.convert_color_space(arr, cur, want))
+
+
+def test_color_space_every_value() -> None:
+    """All 2**24 inputs, both directions: bit-identical to pydicom's float32 matmul."""
+    grid = np.indices((256, 256, 256), dtype=np.uint8).reshape(3, -1).T.copy()
+    for cur, want in [("YBR_FULL", "RGB"), ("RGB", "YBR_FULL")]:
+        _same(D.convert_color_space(grid, cur, want), P.convert_color_space(grid, cur, want))
+
+
+def test_errors() -> None:
+    pd, ours = _pair(PhotometricInterpretation="RGB", WindowCenter=1.0, WindowWidth=1.0)
+    with pytest.raises(ValueError):
+        D.apply_windowing(np.zeros(3, np.uint8), ours)
+    with pytest.raises(ValueError):
+        D.convert_color_space(np.zeros((2, 3), np.uint16), "YBR_FULL", "RGB")
+    pd, ours = _pair(
+        PhotometricInterpretation="MONOCHROME2",
+        WindowCenter=1.0,
+        WindowWidth=0.5,
+        BitsStored=8,
+        PixelRepresentation=0,
+    )
+    with pytest.raises(ValueError):
+        D.apply_windowing(np.zeros(3, np.uint8), ours)
+
+
+# -- real files ----------------------------------------------------------------
+
+
+def _corpus_files(predicate) -> list[str]:  # noqa: ANN001
+    manifest = CORPUS / "manifest.json"
+    if not manifest.exists():
+        return []
+    files = json.loads(manifest.read_text())["files"]
+    return [f["path"] for f in files if not f.get("expect_error") and predicate(f)]
+
+
+def _read_both(rel: str) -> tuple[np.ndarray, pydicom.Dataset, dicomfast.Dataset]:
+    path = CORPUS / rel
+    pd = pydicom.dcmread(path, force=True)
+    if "TransferSyntaxUID" not in pd.file_meta:
+        pd.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2"
+    pd.pixel_array_options(as_rgb=False)
+    try:
+        arr = pd.pixel_array
+    except Exception as e:  # no plugin for this syntax here
+        pytest.skip(f"pydicom cannot decode {rel}: {e}")
+    return arr, pd, dicomfast.read(path)
+
+
+PALETTE = _corpus_files(lambda f: f.get("photometric_interpretation") == "PALETTE COLOR")
+GREY = _corpus_files(
+    lambda f: (
+        f.get("photometric_interpretation") in ("MONOCHROME1", "MONOCHROME2")
+        and (f.get("samples_per_pixel") or 1) == 1
+        and (f.get("file_size") or 0) < 3_000_000
+        and f["path"].startswith(("public/pydicom-data", "public/pydicom/", "public/wg04/RLE"))
+    )
+)
+YBR = _corpus_files(
+    lambda f: (
+        f.get("photometric_interpretation") in ("YBR_FULL", "YBR_FULL_422")
+        and f.get("transfer_syntax") in ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2.5")
+    )
+)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("rel", PALETTE)
+def test_corpus_palette(rel: str) -> None:
+    arr, pd, ours = _read_both(rel)
+    got = D.apply_color_lut(arr, ours)
+    if (
+        pd.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.2"
+        and "RedPaletteColorLookupTableData" in pd
+    ):
+        # pydicom reads big endian OW tables as little endian bytes; compare to the LE twin
+        twin = CORPUS / rel.replace("_expb", "")
+        if twin.exists() and twin != CORPUS / rel:
+            tpd = pydicom.dcmread(twin)
+            _same(got, P.apply_color_lut(tpd.pixel_array, tpd))
+        return
+    _same(got, P.apply_color_lut(arr, pd))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("rel", GREY)
+def test_corpus_modality_voi_presentation(rel: str) -> None:
+    arr, pd, ours = _read_both(rel)
+    if arr.dtype.kind not in "iu":
+        return
+    m_ours, m_theirs = D.apply_modality_lut(arr, ours), P.apply_modality_lut(arr, pd)
+    _same(m_ours, m_theirs)
+    try:
+        want = P.apply_voi_lut(m_theirs, pd)
+    except (ValueError, NotImplementedError) as e:
+        with pytest.raises(type(e)):
+            D.apply_voi_lut(m_ours, ours)
+        return
+    _same(D.apply_voi_lut(m_ours, ours), want)
+    _same(D.apply_presentation_lut(m_ours, ours), P.apply_presentation_lut(m_theirs, pd))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("rel", YBR)
+def test_corpus_ybr(rel: str) -> None:
+    arr, _pd, _ours = _read_both(rel)
+    _same(
+        D.convert_color_space(arr, "YBR_FULL", "RGB"), P.convert_color_space(arr, "YBR_FULL", "RGB")
+    )
+
+
+@pytest.mark.corpus
+def test_corpus_vlut_and_monochrome1() -> None:
+    for rel in ("public/pydicom-data/vlut_04.dcm", "public/pydicom-data/mlut_18.dcm"):
+        arr, pd, ours = _read_both(rel)
+        m = P.apply_modality_lut(arr, pd)
+        _same(D.apply_voi_lut(D.apply_modality_lut(arr, ours), ours), P.apply_voi_lut(m, pd))
+    arr, pd, ours = _read_both("public/wg04/RLE/RG3_RLE")
+    assert ours.PhotometricInterpretation == "MONOCHROME1"
+    _same(D.invert(arr), arr.max() - arr)

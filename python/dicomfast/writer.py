@@ -117,14 +117,40 @@ def encode_value(elem: DataElement, *, explicit_vr: bool, big_endian: bool, char
 
 def _unchanged(ds: Dataset, elem: DataElement) -> bool:
     """Is a materialized element still exactly as read?"""
-    if elem._node < 0 or elem._src is None or elem.VR == "SQ":
+    if elem._node < 0 or elem._src is None:
         return False
+    if elem.VR == "SQ" or isinstance(elem.value, Sequence):
+        return _clean_sequence(ds, elem)
     v = elem.value
     if isinstance(v, list):
         return v == ds._raw.value(elem._node, ds._get_charset()) if elem._src is ds._raw else False
     if isinstance(v, np.ndarray):
         return not v.flags.writeable
     return True
+
+
+def _clean_sequence(ds: Dataset, elem: DataElement) -> bool:
+    """A sequence whose items are the ones read, none of them changed."""
+    raw = ds._raw
+    items = elem.value
+    if raw is None or elem._src is not raw or not isinstance(items, Sequence):
+        return False
+    kids = raw.children(elem._node)
+    if len(items) != len(kids):
+        return False
+    for item, node in zip(items, kids, strict=True):
+        if item._raw is not raw or item._node != node or not _clean_dataset(item):
+            return False
+    return True
+
+
+def _clean_dataset(item: Dataset) -> bool:
+    m = item._map
+    if m is None:
+        return True  # never looked at
+    if len(m) != len(item._raw.children(item._node)):
+        return False
+    return all(v.__class__ is int or _unchanged(item, v) for v in m.values())
 
 
 def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes]:

@@ -13,7 +13,7 @@ use std::io::Read;
 pub struct ReadOptions {
     pub parse: ParseOptions,
     /// A deflated data set may inflate to at most this many bytes per byte of
-    /// input (plus 64 MiB): deflate bombs get an error, not all the memory.
+    /// input (plus 256 MiB): deflate bombs get an error, not all the memory.
     pub max_inflate_ratio: u64,
 }
 
@@ -21,7 +21,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             parse: ParseOptions::default(),
-            max_inflate_ratio: 1024,
+            max_inflate_ratio: 200,
         }
     }
 }
@@ -188,7 +188,7 @@ pub fn read_file(buf: &[u8], opts: &ReadOptions) -> Result<DicomFile, ParseError
     let syntax = ts_uid.as_deref().map(TransferSyntax::from_uid);
     let mut inflated = None;
     if syntax.is_some_and(|s| s.deflated) {
-        let limit = (buf.len() as u64).saturating_mul(opts.max_inflate_ratio) + (64 << 20);
+        let limit = (buf.len() as u64).saturating_mul(opts.max_inflate_ratio) + (256 << 20);
         let data = inflate(&buf[pos..], limit, pos as u64)?;
         let mut whole = Vec::with_capacity(pos + data.len());
         whole.extend_from_slice(&buf[..pos]);

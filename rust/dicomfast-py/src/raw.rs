@@ -5,12 +5,12 @@ use crate::element::DataElement;
 use crate::errors;
 use crate::text::{default_repertoire, CharacterSet};
 use dicomfast_core::dictionary;
-use dicomfast_core::tag;
 use dicomfast_core::file::{read_file, ReadOptions};
 use dicomfast_core::frames::{frame_fragments, OffsetTable};
 use dicomfast_core::index::{flags, Index, Node, NONE};
 use dicomfast_core::parse::ParseOptions;
 use dicomfast_core::syntax::Encoding;
+use dicomfast_core::tag;
 use dicomfast_core::value;
 use dicomfast_core::vr::{self, Vr};
 use dicomfast_core::write::{DefaultResolver, Writer};
@@ -403,7 +403,11 @@ impl RawFile {
                     charset = Some(Bound::new(py, CharacterSet::from_terms(terms))?);
                 }
                 0x0028_0103 | 0x0028_0100 if v.len() >= 2 => {
-                    let x = if be { u16::from_be_bytes([v[0], v[1]]) } else { u16::from_le_bytes([v[0], v[1]]) };
+                    let x = if be {
+                        u16::from_be_bytes([v[0], v[1]])
+                    } else {
+                        u16::from_le_bytes([v[0], v[1]])
+                    };
                     if n.tag == 0x0028_0103 {
                         pr = x as i64;
                     } else {
@@ -425,7 +429,10 @@ impl RawFile {
             }
             let deferred = n.has(flags::SEQUENCE)
                 || n.has(flags::ENCAPSULATED)
-                || matches!(&vr, b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ");
+                || matches!(
+                    &vr,
+                    b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ"
+                );
             if deferred {
                 out.set_item(n.tag, i)?;
                 continue;

@@ -13,8 +13,33 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 SYNTAXES = list(uid.NATIVE_SYNTAXES)
-TEXT_VRS = ["AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"]
-NUM = {"US": "<u2", "SS": "<i2", "UL": "<u4", "SL": "<i4", "FL": "<f4", "FD": "<f8", "SV": "<i8", "UV": "<u8"}
+TEXT_VRS = [
+    "AE",
+    "AS",
+    "CS",
+    "DA",
+    "DT",
+    "LO",
+    "LT",
+    "PN",
+    "SH",
+    "ST",
+    "TM",
+    "UC",
+    "UI",
+    "UR",
+    "UT",
+]
+NUM = {
+    "US": "<u2",
+    "SS": "<i2",
+    "UL": "<u4",
+    "SL": "<i4",
+    "FL": "<f4",
+    "FD": "<f8",
+    "SV": "<i8",
+    "UV": "<u8",
+}
 ARR = {"OB": "u1", "OW": "<u2", "OF": "<f4", "OD": "<f8", "OL": "<u4", "OV": "<u8"}
 
 
@@ -49,16 +74,25 @@ def text_value(vr: str) -> st.SearchStrategy:
     if vr in ("AE", "CS"):
         return st.text(string.ascii_uppercase + string.digits + "_", min_size=1, max_size=16)
     if vr == "UR":
-        return st.text(string.ascii_letters + "/:.", min_size=1, max_size=40).map(lambda s: s.strip())
+        return st.text(string.ascii_letters + "/:.", min_size=1, max_size=40).map(
+            lambda s: s.strip()
+        )
     size = {"LT": 200, "ST": 100, "UT": 300, "UC": 100, "PN": 40, "LO": 64, "SH": 16}[vr]
-    return st.text(safe + "^=" if vr == "PN" else safe, min_size=1, max_size=size).map(str.strip)
+    if vr == "PN":
+        # Trailing empty component groups are not significant (PS3.5 6.2.1): none generated.
+        return st.text(safe + "^=", min_size=1, max_size=size).map(
+            lambda s: s.strip().rstrip("=").strip()
+        )
+    return st.text(safe, min_size=1, max_size=size).map(str.strip)
 
 
 def element_value(vr: str) -> st.SearchStrategy:
     if vr in TEXT_VRS:
         return text_value(vr).filter(bool)
     if vr == "DS":
-        return st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: float(dicomfast.writer.format_ds(f)))
+        return st.floats(-1e6, 1e6, allow_nan=False).map(
+            lambda f: float(dicomfast.writer.format_ds(f))
+        )
     if vr == "IS":
         return st.integers(-(2**31), 2**31 - 1)
     if vr in NUM:

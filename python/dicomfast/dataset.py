@@ -153,7 +153,7 @@ class Dataset:
             vr = self._resolve_vr(tag, vr)
         if flags & F_SEQUENCE:
             items = Sequence(
-                (Dataset(_raw=raw, _node=i, _parent=self) for i in raw.children(node)),
+                [_item(raw, i, self) for i in raw.children(node)],
                 undefined_length=length == UNDEFINED_LENGTH,
             )
             return DataElement(tag, "SQ", items, _node=node, _length=length, _src=raw)
@@ -250,7 +250,7 @@ class Dataset:
         if self._raw is not None and not self.__dict__.get("_all_done"):
             self._materialize_all()
         m = self._table()
-        if any(v.__class__ is int for v in m.values()):
+        if self._raw is not None and not self.__dict__.get("_all_done"):
             for tag in self._tags():
                 self._element(tag)
         return map(m.__getitem__, self._tags())
@@ -293,7 +293,7 @@ class Dataset:
         while stack:
             for elem in stack[-1]:
                 yield elem
-                if elem.VR == "SQ" or isinstance(elem.value, Sequence):
+                if elem.VR == "SQ":
                     stack.append(_chain_items(elem.value))
                     break
             else:
@@ -435,6 +435,27 @@ class Dataset:
         from .pixels.encode import decompress
 
         return decompress(self, threads=threads)
+
+
+_ITEM_STATE = {
+    "_map": None,
+    "_sorted": None,
+    "_charset": False,
+    "file_meta": None,
+    "filename": None,
+    "_source": None,
+}
+
+
+def _item(raw: Any, node: int, parent: Dataset) -> Dataset:
+    """A sequence item over the index (what ``Dataset(_raw=…)`` builds, faster)."""
+    ds = object.__new__(Dataset)
+    d = ds.__dict__
+    d.update(_ITEM_STATE)
+    d["_raw"] = raw
+    d["_node"] = node
+    d["_parent"] = parent
+    return ds
 
 
 class FileMetaDataset(Dataset):

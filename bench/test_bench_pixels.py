@@ -203,13 +203,15 @@ def test_encode(benchmark, corpus: Path, images: dict, name: str, ts: str, tmp_p
         if shutil.which("dcmcrle"):
             theirs["dcmcrle(process)"] = lambda: _dcmtk("dcmcrle", [], img.unc_paths, tmp_path)
     else:
+        # libjpeg-turbo and liblj92 take unsigned samples: give them the stored bit pattern.
+        frames_u = frames.view(frames.dtype.str.replace("i", "u")) & ((1 << bs) - 1)
         if ic is not None:
             theirs["libjpeg-turbo(imagecodecs.jpeg8)"] = lambda: [
-                ic.jpeg8_encode(f, lossless=True, bitspersample=bs) for f in frames
+                ic.jpeg8_encode(f, lossless=True, bitspersample=bs) for f in frames_u
             ]
             if spp == 1:
                 theirs["liblj92(imagecodecs.ljpeg)"] = lambda: [
-                    ic.ljpeg_encode(f, bitspersample=bs) for f in frames
+                    ic.ljpeg_encode(f, bitspersample=bs) for f in frames_u
                 ]
         if shutil.which("dcmcjpeg"):
             theirs["dcmcjpeg+e1(process)"] = lambda: _dcmtk(

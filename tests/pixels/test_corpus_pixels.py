@@ -136,3 +136,24 @@ def test_ybr_as_rgb_matches_pydicom() -> None:
         ours = dicomfast.read(path, force=True).pixel_array_as(as_rgb=True)
         diff = np.abs(ours.astype(np.int32) - theirs.pixel_array.astype(np.int32))
         assert diff.max() <= 1, e["path"]
+
+
+DAMAGED_ELSEWHERE = [
+    e
+    for e in MANIFEST
+    if e.get("expect_error") is True and not e["path"].startswith("public/broken/")
+]
+
+
+@pytest.mark.parametrize("entry", DAMAGED_ELSEWHERE, ids=lambda e: e["path"])
+def test_other_damaged_files_raise_or_agree_with_every_decoder(entry: dict) -> None:
+    """Files marked bad by their source: a PixelDataError, or (where every third-party
+    decoder returned the same pixels) those pixels."""
+    ds = dicomfast.read(corpus_path(entry["path"]), force=True)
+    hashes = {r.get("sha256") for r in (entry.get("decoder_results") or {}).values()}
+    try:
+        arr = ds.pixel_array
+    except PixelDataError:
+        return
+    assert len(hashes) == 1 and None not in hashes, "decoded pixels no other decoder produced"
+    assert sha(arr) == hashes.pop()

@@ -335,7 +335,8 @@ pub fn encode_frame(src: &[u8], info: &FrameInfo) -> Result<Vec<u8>, CodecError>
     let bps = info.bytes_per_sample();
     let stride = usize::from(info.samples_per_pixel) * bps;
     let cols = info.columns as usize;
-    let mut out = vec![0u8; HEADER_LEN];
+    let mut out = Vec::with_capacity(HEADER_LEN + src.len() + src.len() / 64 + 16 * nseg);
+    out.resize(HEADER_LEN, 0);
     out[..4].copy_from_slice(&(nseg as u32).to_le_bytes());
     let mut plane = Vec::with_capacity(byte_segment_len(info));
     for seg in 0..nseg {
@@ -349,7 +350,11 @@ pub fn encode_frame(src: &[u8], info: &FrameInfo) -> Result<Vec<u8>, CodecError>
             }
         } else {
             let pos = (seg / bps) * bps + (bps - 1 - seg % bps);
-            plane.extend(src[pos..].iter().step_by(stride));
+            if stride == 1 {
+                plane.extend_from_slice(src);
+            } else {
+                plane.extend(src.chunks_exact(stride).map(|e| e[pos]));
+            }
             for row in plane.chunks(cols) {
                 pack_row(row, &mut out);
             }
@@ -361,34 +366,70 @@ pub fn encode_frame(src: &[u8], info: &FrameInfo) -> Result<Vec<u8>, CodecError>
     Ok(out)
 }
 
-/// PackBits-compress one row (G.3): runs of three or more equal bytes become replicate runs,
-/// two-byte runs inside literal data stay literal.
+/// PackBits-compress one row (G.3): runs of two or more equal bytes at the start of a run
+/// become replicate runs; literal runs extend until three equal bytes follow (so two-byte
+/// runs inside literal data stay literal) or 128 bytes.
 fn pack_row(row: &[u8], out: &mut Vec<u8>) {
     let n = row.len();
+    let base = out.len();
+    // Worst case: every literal run costs one header byte per 128 bytes, and each literal
+    // shorter than 128 is followed by a replicate run saving at least one byte.
+    out.resize(base + n + n.div_ceil(128) + 2, 0);
+    let buf = &mut out[base..];
+    let mut w = 0;
     let mut i = 0;
     while i < n {
         let v = row[i];
+        let max = (n - i).min(128);
         let mut run = 1;
-        while i + run < n && run < 128 && row[i + run] == v {
+        while run < max && row[i + run] == v {
             run += 1;
         }
         if run >= 2 {
-            out.push((257 - run) as u8);
-            out.push(v);
+            buf[w] = (257 - run) as u8;
+            buf[w + 1] = v;
+            w += 2;
             i += run;
             continue;
         }
         let start = i;
+        let lim = (start + 128).min(n);
         i += 1;
-        while i < n && i - start < 128 {
+        // Eight positions at a time: stop at the first i with row[i] == row[i+1] == row[i+2].
+        while i + 8 <= lim && i + 10 <= n {
+            let x = load_u64(row, i);
+            let y = load_u64(row, i + 1);
+            let z = load_u64(row, i + 2);
+            if has_zero_byte((x ^ y) | (y ^ z)) {
+                break;
+            }
+            i += 8;
+        }
+        while i < lim {
             if i + 2 < n && row[i] == row[i + 1] && row[i] == row[i + 2] {
                 break;
             }
             i += 1;
         }
-        out.push((i - start - 1) as u8);
-        out.extend_from_slice(&row[start..i]);
+        let len = i - start;
+        buf[w] = (len - 1) as u8;
+        buf[w + 1..w + 1 + len].copy_from_slice(&row[start..i]);
+        w += 1 + len;
     }
+    out.truncate(base + w);
+}
+
+fn load_u64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Whether any byte of `v` is zero.
+fn has_zero_byte(v: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    v.wrapping_sub(LO) & !v & HI != 0
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use dicomfast_codec::{self as codec, frame_size_bytes, native_frame_size_bytes, CodecError, FrameInfo};
+use dicomfast_codec::{
+    self as codec, frame_size_bytes, native_frame_size_bytes, CodecError, FrameInfo,
+};
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -20,7 +22,11 @@ const RLE: &str = "1.2.840.10008.1.2.5";
 const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
 const JPEG_LOSSLESS_SV1: &str = "1.2.840.10008.1.2.4.70";
 const DEFLATED_IMAGE: &str = "1.2.840.10008.1.2.8.1";
-const NATIVE_LE: [&str; 3] = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99"];
+const NATIVE_LE: [&str; 3] = [
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2.1.99",
+];
 const NATIVE_BE: &str = "1.2.840.10008.1.2.2";
 
 /// The codec a transfer syntax's encapsulated frames need.
@@ -48,14 +54,21 @@ struct Failure {
 }
 
 /// `dicomfast.errors.PixelDataError(message, offset=, tag=(7FE0,0010), frame=)`.
-fn pixel_error(py: Python<'_>, message: String, offset: Option<u64>, frame: Option<usize>) -> PyErr {
+fn pixel_error(
+    py: Python<'_>,
+    message: String,
+    offset: Option<u64>,
+    frame: Option<usize>,
+) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let cls = py.import("dicomfast.errors")?.getattr("PixelDataError")?;
         let kwargs = PyDict::new(py);
         kwargs.set_item("offset", offset)?;
         kwargs.set_item("tag", PIXEL_DATA)?;
         kwargs.set_item("frame", frame)?;
-        Ok(PyErr::from_value(cls.call((message.clone(),), Some(&kwargs))?))
+        Ok(PyErr::from_value(
+            cls.call((message.clone(),), Some(&kwargs))?,
+        ))
     };
     build().unwrap_or_else(|e| e)
 }
@@ -79,10 +92,20 @@ impl Held {
         let py = obj.py();
         let buf = PyUntypedBuffer::get(obj)?;
         if !buf.is_c_contiguous() {
-            return Err(pixel_error(py, format!("{what} must be C-contiguous"), None, None));
+            return Err(pixel_error(
+                py,
+                format!("{what} must be C-contiguous"),
+                None,
+                None,
+            ));
         }
         if writable && buf.readonly() {
-            return Err(pixel_error(py, format!("{what} must be writable"), None, None));
+            return Err(pixel_error(
+                py,
+                format!("{what} must be writable"),
+                None,
+                None,
+            ));
         }
         Ok(Held { buf })
     }
@@ -145,19 +168,31 @@ fn pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
     if let Some(p) = pools.get(&threads) {
         return Some(p.clone());
     }
-    let p = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()?);
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()?,
+    );
     pools.insert(threads, p.clone());
     Some(p)
 }
 
 /// Run `work(k, out_k)` for each frame `k` (`out` split in `fsize` chunks), sequentially for
 /// one thread or one frame, else on rayon. Returns the failure of the lowest frame.
-fn for_each_frame<F>(out: &mut [u8], fsize: usize, threads: Option<usize>, work: F) -> Result<(), Failure>
+fn for_each_frame<F>(
+    out: &mut [u8],
+    fsize: usize,
+    threads: Option<usize>,
+    work: F,
+) -> Result<(), Failure>
 where
     F: Fn(usize, &mut [u8]) -> Result<(), Failure> + Sync + Send,
 {
     let nframes = out.len() / fsize.max(1);
-    let sequential = nframes <= 1 || threads == Some(1) || rayon::current_num_threads() == 1 && threads.is_none();
+    let sequential = nframes <= 1
+        || threads == Some(1)
+        || rayon::current_num_threads() == 1 && threads.is_none();
     if sequential {
         for (k, o) in out.chunks_exact_mut(fsize).enumerate() {
             work(k, o)?;
@@ -328,7 +363,18 @@ fn decode_frames_into(
             None,
         ));
     };
-    let info = frame_info(py, rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation, 0, false, false)?;
+    let info = frame_info(
+        py,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        0,
+        false,
+        false,
+    )?;
     let src = Held::get(source, false, "source")?;
     let dst = Held::get(out, true, "output array")?;
     let fsize = frame_size_bytes(&info);
@@ -370,8 +416,16 @@ fn decode_native_into(
     threads: Option<usize>,
 ) -> PyResult<()> {
     let info = frame_info(
-        py, rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
-        planar_configuration, big_endian, float,
+        py,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        planar_configuration,
+        big_endian,
+        float,
     )?;
     let src = Held::get(data, false, "pixel data")?;
     let dst = Held::get(out, true, "output array")?;
@@ -446,11 +500,24 @@ fn decode_frame<'py>(
     let native = NATIVE_LE.contains(&ts) || ts == NATIVE_BE || ts == "1.2.840.10008.1.2.1.99";
     let kind = codec_for(ts);
     if !native && kind.is_none() {
-        return Err(pixel_error(py, format!("dicomfast cannot decode transfer syntax {ts}"), None, Some(0)));
+        return Err(pixel_error(
+            py,
+            format!("dicomfast cannot decode transfer syntax {ts}"),
+            None,
+            Some(0),
+        ));
     }
     let info = frame_info(
-        py, rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation,
-        planar_configuration, ts == NATIVE_BE, false,
+        py,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        planar_configuration,
+        ts == NATIVE_BE,
+        false,
     )?;
     let src = Held::get(data, false, "data")?;
     let src_bytes = src.bytes();
@@ -458,7 +525,11 @@ fn decode_frame<'py>(
     if native && src_bytes.len() < native_frame_size_bytes(&info) {
         return Err(pixel_error(
             py,
-            format!("frame 0: {} bytes of native data, the frame needs {}", src_bytes.len(), native_frame_size_bytes(&info)),
+            format!(
+                "frame 0: {} bytes of native data, the frame needs {}",
+                src_bytes.len(),
+                native_frame_size_bytes(&info)
+            ),
             Some(src_bytes.len() as u64),
             Some(0),
         ));
@@ -467,7 +538,10 @@ fn decode_frame<'py>(
     if !native && fsize / 1100 > src_bytes.len().saturating_add(1 << 16) {
         return Err(pixel_error(
             py,
-            format!("frame 0: {} compressed bytes cannot hold a {fsize}-byte frame", src_bytes.len()),
+            format!(
+                "frame 0: {} compressed bytes cannot hold a {fsize}-byte frame",
+                src_bytes.len()
+            ),
             Some(0),
             Some(0),
         ));
@@ -475,7 +549,14 @@ fn decode_frame<'py>(
     let out = py.detach(|| {
         let mut out = vec![0u8; fsize];
         let r = match kind {
-            Some(k) => decode_encapsulated(k, src_bytes, &[(0, src_bytes.len() as u64)], &info, 0, &mut out),
+            Some(k) => decode_encapsulated(
+                k,
+                src_bytes,
+                &[(0, src_bytes.len() as u64)],
+                &info,
+                0,
+                &mut out,
+            ),
             None => codec::decode_native_frame(src_bytes, &info, &mut out).map_err(|e| Failure {
                 frame: 0,
                 message: e.to_string(),
@@ -490,7 +571,12 @@ fn decode_frame<'py>(
     }
 }
 
-fn encode_one(kind: Codec, src: &[u8], info: &FrameInfo, predictor: u8) -> Result<Vec<u8>, CodecError> {
+fn encode_one(
+    kind: Codec,
+    src: &[u8],
+    info: &FrameInfo,
+    predictor: u8,
+) -> Result<Vec<u8>, CodecError> {
     match kind {
         Codec::Rle => codec::rle::encode_frame(src, info),
         Codec::Jpeg => codec::jpeg::encode_frame(src, info, predictor),
@@ -501,7 +587,8 @@ fn encode_one(kind: Codec, src: &[u8], info: &FrameInfo, predictor: u8) -> Resul
             } else {
                 native.copy_from_slice(src);
             }
-            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            let mut e =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
             std::io::Write::write_all(&mut e, &native).expect("writing to a Vec");
             Ok(e.finish().expect("writing to a Vec"))
         }
@@ -511,23 +598,29 @@ fn encode_one(kind: Codec, src: &[u8], info: &FrameInfo, predictor: u8) -> Resul
 /// One byte per pixel (bit 0) to packed bits, least significant bit first (PS3.5 8.1.1).
 fn codec_pack_bits(src: &[u8], out: &mut [u8]) {
     for (o, chunk) in out.iter_mut().zip(src.chunks(8)) {
-        *o = chunk.iter().enumerate().fold(0u8, |acc, (i, &b)| acc | ((b & 1) << i));
+        *o = chunk
+            .iter()
+            .enumerate()
+            .fold(0u8, |acc, (i, &b)| acc | ((b & 1) << i));
     }
 }
 
-fn encoder_setup(
-    py: Python<'_>,
-    transfer_syntax: &str,
-    predictor: u8,
-) -> PyResult<Codec> {
+fn encoder_setup(py: Python<'_>, transfer_syntax: &str, predictor: u8) -> PyResult<Codec> {
     let ts = transfer_syntax.trim_end_matches('\0').trim();
     let kind = codec_for(ts).ok_or_else(|| {
-        pixel_error(py, format!("dicomfast cannot encode transfer syntax {ts}"), None, None)
+        pixel_error(
+            py,
+            format!("dicomfast cannot encode transfer syntax {ts}"),
+            None,
+            None,
+        )
     })?;
     if ts == JPEG_LOSSLESS_SV1 && predictor != 1 {
         return Err(pixel_error(
             py,
-            format!("transfer syntax {ts} (JPEG Lossless SV1) requires predictor 1, not {predictor}"),
+            format!(
+                "transfer syntax {ts} (JPEG Lossless SV1) requires predictor 1, not {predictor}"
+            ),
             None,
             None,
         ));
@@ -555,7 +648,18 @@ fn encode_frame<'py>(
     predictor: u8,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let kind = encoder_setup(py, transfer_syntax, predictor)?;
-    let info = frame_info(py, rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation, 0, false, false)?;
+    let info = frame_info(
+        py,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        0,
+        false,
+        false,
+    )?;
     let src = Held::get(data, false, "data")?;
     let src_bytes = src.bytes();
     let r = py.detach(|| encode_one(kind, src_bytes, &info, predictor));
@@ -585,14 +689,28 @@ fn encode_frames<'py>(
     threads: Option<usize>,
 ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
     let kind = encoder_setup(py, transfer_syntax, predictor)?;
-    let info = frame_info(py, rows, columns, samples_per_pixel, bits_allocated, bits_stored, pixel_representation, 0, false, false)?;
+    let info = frame_info(
+        py,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        0,
+        false,
+        false,
+    )?;
     let src = Held::get(data, false, "data")?;
     let src_bytes = src.bytes();
     let fsize = frame_size_bytes(&info);
     if src_bytes.is_empty() || src_bytes.len() % fsize != 0 {
         return Err(pixel_error(
             py,
-            format!("{} bytes of pixels are not a whole number of {fsize}-byte frames", src_bytes.len()),
+            format!(
+                "{} bytes of pixels are not a whole number of {fsize}-byte frames",
+                src_bytes.len()
+            ),
             None,
             None,
         ));
@@ -637,11 +755,22 @@ fn supported_transfer_syntaxes() -> Vec<&'static str> {
 /// Frame header of a JPEG stream: `(sof_marker, precision, rows, columns, components,
 /// predictor, point_transform)`.
 #[pyfunction]
-fn jpeg_header(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<(u8, u8, u16, u16, u8, u8, u8)> {
+fn jpeg_header(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+) -> PyResult<(u8, u8, u16, u16, u8, u8, u8)> {
     let src = Held::get(data, false, "data")?;
     let h = codec::jpeg::read_header(src.bytes())
         .map_err(|e| pixel_error(py, e.to_string(), e.offset().map(|o| o as u64), None))?;
-    Ok((h.sof, h.precision, h.rows, h.columns, h.components, h.predictor, h.point_transform))
+    Ok((
+        h.sof,
+        h.precision,
+        h.rows,
+        h.columns,
+        h.components,
+        h.predictor,
+        h.point_transform,
+    ))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

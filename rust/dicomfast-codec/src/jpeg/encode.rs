@@ -194,6 +194,18 @@ pub(crate) fn encode_frame(
             for &d in diffs {
                 f[category(d)] += 1;
             }
+        } else if let [c0, c1, c2] = comps[..] {
+            let mut f = [[0u32; 17]; 3];
+            for px in diffs.chunks_exact(3) {
+                f[0][category(px[0])] += 1;
+                f[1][category(px[1])] += 1;
+                f[2][category(px[2])] += 1;
+            }
+            for (c, fc) in [c0, c1, c2].into_iter().zip(f) {
+                for (a, b) in freq[c].iter_mut().zip(fc) {
+                    *a += b;
+                }
+            }
         } else {
             for px in diffs.chunks_exact(comps.len()) {
                 for (&c, &d) in comps.iter().zip(px) {
@@ -241,6 +253,35 @@ pub(crate) fn encode_frame(
         }
         out.extend_from_slice(&[opts.predictor, 0, opts.point_transform]);
         let mut bw = BitWriter::new(out);
+        if restarts.is_empty() {
+            // No restart markers: the per-sample loop without boundary checks, unrolled
+            // for the usual component counts.
+            match ns {
+                1 => {
+                    let t = &tables[comps[0]];
+                    for &d in diffs {
+                        bw.diff(t, d);
+                    }
+                }
+                3 => {
+                    let (t0, t1, t2) = (&tables[comps[0]], &tables[comps[1]], &tables[comps[2]]);
+                    for px in diffs.chunks_exact(3) {
+                        bw.diff(t0, px[0]);
+                        bw.diff(t1, px[1]);
+                        bw.diff(t2, px[2]);
+                    }
+                }
+                _ => {
+                    for px in diffs.chunks_exact(ns) {
+                        for (&c, &d) in comps.iter().zip(px) {
+                            bw.diff(&tables[c], d);
+                        }
+                    }
+                }
+            }
+            out = bw.finish();
+            continue;
+        }
         let mut next = restarts.iter().copied().chain(std::iter::once(usize::MAX));
         let mut boundary = next.next().unwrap_or(usize::MAX);
         let mut count = 0;

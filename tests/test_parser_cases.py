@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import struct
 
+import dicomfast
 import numpy as np
 import pytest
-
-import dicomfast
 from dicomfast import uid
 
 LONG = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import dump, echo, serve, store
+from . import archive, dump, echo, serve, store, worklist
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dicomfast", description="Fast DICOM toolkit")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (dump, echo, store, serve):
+    for module in (dump, echo, store, serve, archive, worklist):
         module.add_parser(sub)
     return parser
 

@@ -1,0 +1,54 @@
+"""The archive as the Storage SCP's storage: ``start_server(..., storage=ArchiveStorage(archive))``.
+
+:class:`ArchiveStorage` is a :class:`dicomfast.net.storage.FileStorage` whose
+sinks write the received data set to a temporary file in the storage folder
+as it arrives (as the plain storage does) and, on commit, hand that file to
+:meth:`Archive.store_temp <dicomfast.archive.store.Archive.store_temp>`: it
+is fsync'd, renamed into ``<study>/<series>/<instance>.dcm`` and indexed as
+one unit, with the archive's duplicate policy.  A store the archive refuses
+raises from ``commit()`` (the SCP answers 0xA700 with the reason); the last
+:class:`~dicomfast.archive.store.StoreResult` is kept on the sink.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import DicomError
+from ..net.storage import FileSink, FileStorage
+from .store import Archive, StoreResult
+
+
+class ArchiveSink(FileSink):
+    result: StoreResult | None = None
+
+    def commit(self) -> str:
+        fh = self._fh
+        fh.flush()
+        fh.close()
+        storage: ArchiveStorage = self.storage  # type: ignore[assignment]
+        res = storage.archive.store_temp(self.temp_path)  # the AE title is in the file meta
+        self.result = res
+        if not res.ok or res.path is None:
+            raise DicomError(f"not stored: {res.comment or 'failed'} (0x{res.status:04X})")
+        self.final_path = res.path
+        return res.path
+
+
+class ArchiveStorage(FileStorage):
+    """Storage SCP storage backed by an :class:`~dicomfast.archive.Archive`."""
+
+    def __init__(self, archive: Archive) -> None:
+        super().__init__(archive.folder, fsync=archive.fsync)
+        self.archive = archive
+
+    def open(
+        self,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        transfer_syntax: str,
+        source_ae_title: str | None = None,
+    ) -> Any:
+        sink = super().open(sop_class_uid, sop_instance_uid, transfer_syntax, source_ae_title)
+        sink.__class__ = ArchiveSink  # same state, archive commit
+        return sink

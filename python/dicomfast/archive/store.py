@@ -1,0 +1,729 @@
+"""Storing and indexing as one unit: :class:`Archive`.
+
+A stored instance is a file ``<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm``
+in the storage folder (extra copies kept by ``duplicate_policy="keep-both"``
+are ``<SOPInstanceUID>_<n>.dcm``; ``_`` never occurs in a UID) and one row
+of the index.  Every UID is validated (digits and dots only) before it names
+anything.  :meth:`Archive.store` keeps the two in step even across a crash:
+
+1. the bytes go to a hidden temporary file ``.<uid>.<random>.part`` in the
+   instance's folder, which is flushed and fsync'd;
+2. a write transaction inserts the row (patient, study and series rows too
+   when new) — nothing is visible to readers yet;
+3. the temporary file is renamed to its final name and the folder fsync'd;
+4. the transaction commits.
+
+A crash before 3 leaves a temporary file and no row; a crash between 3 and 4
+leaves a complete, durable file without a row.  A ``replace`` of an instance
+at the same path commits the new row first and renames after (the file at
+the path exists all along; a crash in between leaves the old file under a
+row describing the new one, which :meth:`Archive.check` reports as a size or
+checksum mismatch and repairs by indexing the file as it is).
+:meth:`Archive.check` with ``repair=True`` (run by ``dicomfast archive check
+--repair`` and, with ``reconcile=True``, when an archive is opened) removes
+stale temporary files, indexes files that have no row and deletes rows whose
+file is gone, so both directions of mismatch are repaired.
+
+One process writes to a storage folder at a time (any number of threads in
+it); a PostgreSQL index may be read by others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import uid as uids
+from ..dataset import Dataset
+from ..errors import DicomError
+from ..reader import read
+from . import db
+from . import index as ix
+from .schema import instances
+
+log = logging.getLogger("dicomfast.archive")
+
+POLICIES = ("keep-first", "replace", "keep-both")
+TEMP_SUFFIX = ".part"
+DUPLICATES = ".duplicates"
+
+#: C-STORE statuses used in :class:`StoreResult` (PS3.4 B.2.3).
+SUCCESS = 0x0000
+OUT_OF_RESOURCES = 0xA700
+DATASET_DOES_NOT_MATCH = 0xA900
+CANNOT_UNDERSTAND = 0xC000
+
+
+@dataclass
+class StoreResult:
+    """What :meth:`Archive.store` did; ``status`` is the C-STORE status to answer with."""
+
+    status: int
+    sop_instance_uid: str | None
+    sop_class_uid: str | None = None
+    path: str | None = None  # absolute path of the file holding the instance
+    action: str = "stored"  # stored | replaced | kept-existing | stored-copy | failed
+    duplicate: bool = False
+    comment: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == SUCCESS
+
+
+@dataclass
+class CheckReport:
+    """Mismatches between the storage folder and the index (paths relative to the folder)."""
+
+    temp_files: list[str] = field(default_factory=list)
+    files_without_rows: list[str] = field(default_factory=list)
+    rows_without_files: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)  # size or checksum differs
+    unreadable: list[str] = field(default_factory=list)
+    repaired: bool = False
+
+    @property
+    def consistent(self) -> bool:
+        return not (
+            self.temp_files or self.files_without_rows or self.rows_without_files or self.mismatched
+        )
+
+
+@dataclass(frozen=True)
+class InstanceRef:
+    """One stored instance to send (C-MOVE/C-GET): its file and how it is encoded."""
+
+    path: str
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax_uid: str
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class Archive:
+    """A storage folder and its SQL index.
+
+    ``db_url``: a SQLAlchemy URL (``postgresql+psycopg://user@host/db``);
+    default the SQLite file ``index.sqlite`` in ``storage_dir``.
+    ``duplicate_policy`` for an instance whose SOP Instance UID is already
+    stored: ``keep-first`` (the new one is dropped, Success answered),
+    ``replace`` (the new one takes the place of the old) or ``keep-both``.
+    ``fsync=False`` skips the fsyncs (tests, benchmarks: not durable).
+    ``reconcile=True`` runs :meth:`check` with ``repair=True`` on opening.
+    """
+
+    def __init__(
+        self,
+        storage_dir: str | os.PathLike[str],
+        db_url: str | None = None,
+        duplicate_policy: str = "keep-first",
+        *,
+        fsync: bool = True,
+        checksum: bool = True,
+        reconcile: bool = False,
+    ) -> None:
+        if duplicate_policy not in POLICIES:
+            raise ValueError(f"duplicate_policy must be one of {', '.join(POLICIES)}")
+        self.folder = os.path.abspath(os.fspath(storage_dir))
+        os.makedirs(self.folder, exist_ok=True)
+        self.duplicate_policy = duplicate_policy
+        self.fsync = fsync
+        self.checksum = checksum
+        self.db_url = db.database_url(self.folder, db_url)
+        self.engine = db.create_engine(self.db_url)
+        self._io = ThreadPoolExecutor(4, thread_name_prefix="dicomfast-archive-io")
+        if reconcile:
+            self.check(repair=True, temp_age=0.0)
+
+    # -- life cycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self._io.shutdown(wait=True)
+        self.engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect_write(self) -> sa.Connection:
+        """A connection whose transactions take the write lock at once (SQLite)."""
+        return self.engine.connect().execution_options(**db.WRITE)
+
+    # -- paths ------------------------------------------------------------------------------
+    def relative_path(self, rec: ix.Record, copy: int = 0) -> str:
+        uid = rec.sop_instance_uid
+        name = f"{uid}.dcm" if copy == 0 else f"{uid}_{copy}.dcm"
+        return "/".join((rec.study["study_instance_uid"], rec.series["series_instance_uid"], name))
+
+    def abspath(self, rel: str) -> str:
+        return os.path.join(self.folder, *rel.split("/"))
+
+    # -- storing ----------------------------------------------------------------------------
+    def _bytes_of(
+        self, source: Any, transfer_syntax: str | None, source_ae_title: str | None
+    ) -> bytes:
+        if isinstance(source, Dataset):
+            import io
+
+            from ..writer import write
+
+            buf = io.BytesIO()
+            write(source, buf, transfer_syntax=transfer_syntax)
+            return buf.getvalue()
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as fh:
+                return fh.read()
+        data = bytes(source)
+        if len(data) >= 132 and data[128:132] == b"DICM":
+            return data
+        # A bare data set (as a C-STORE carries it): give it a file meta group.
+        from ..net.storage import file_meta
+
+        ds = read(data, stop_before_pixels=True)
+        ts = transfer_syntax or ds.transfer_syntax or uids.ImplicitVRLittleEndian
+        sop_class, sop_instance = ds.get("SOPClassUID"), ds.get("SOPInstanceUID")
+        if not ix.is_valid_uid(sop_instance) or not sop_class:
+            raise ValueError("the data set has no valid SOP Class/Instance UID")
+        return file_meta(str(sop_class), sop_instance, ts, source_ae_title) + data
+
+    def _make_dirs(self, folder: str) -> None:
+        if os.path.isdir(folder):
+            return
+        os.makedirs(folder, exist_ok=True)
+        if self.fsync:  # the new folders' names must be durable too
+            parent = os.path.dirname(folder)
+            _fsync_dir(os.path.dirname(parent))
+            _fsync_dir(parent)
+
+    def _write_temp(self, data: bytes, uid: str, folder: str) -> str:
+        """A hidden temporary file in ``folder`` (where the final file will be)."""
+        self._make_dirs(folder)
+        fd, temp = tempfile.mkstemp(prefix=f".{uid}.", suffix=TEMP_SUFFIX, dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                if self.fsync:
+                    os.fsync(fh.fileno())
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+        return temp
+
+    def _place(self, temp: str, final: str) -> None:
+        """Rename a temporary file to its final name, durably."""
+        parent = os.path.dirname(final)
+        self._make_dirs(parent)
+        os.replace(temp, final)
+        if self.fsync:
+            _fsync_dir(parent)
+
+    # Test hooks: called after the file got its final name (before the commit) and after the
+    # commit (before files are replaced or removed); tests make them raise to simulate a crash.
+    def _after_place(self, rel: str) -> None:
+        pass
+
+    def _after_commit(self, rel: str) -> None:
+        pass
+
+    def store(
+        self,
+        source: bytes | bytearray | memoryview | str | os.PathLike[str] | Dataset,
+        *,
+        transfer_syntax: str | None = None,
+        source_ae_title: str | None = None,
+    ) -> StoreResult:
+        """Store one instance durably and index it (see the module docstring).
+
+        ``source``: the bytes of a Part 10 file or of a bare data set (then
+        ``transfer_syntax`` says how it is encoded), a file path (copied), or
+        a :class:`~dicomfast.Dataset`.  Never raises for bad input: the result's
+        ``status`` says what to answer (0xC000 for data that cannot be
+        understood, 0xA700 when the file or the index cannot be written)."""
+        try:
+            data = self._bytes_of(source, transfer_syntax, source_ae_title)
+            ds = read(data, stop_before_pixels=True)
+            meta = ds.file_meta
+            sop = ds.get("SOPInstanceUID") or (
+                meta.get("MediaStorageSOPInstanceUID") if meta else None
+            )
+            study, series_uid = ds.get("StudyInstanceUID"), ds.get("SeriesInstanceUID")
+            if not (
+                ix.is_valid_uid(sop) and ix.is_valid_uid(study) and ix.is_valid_uid(series_uid)
+            ):
+                ix.record_of(ds, path="", size=0, sha256=None, stored_at=0)  # raises: which UID
+        except (DicomError, ValueError, TypeError) as e:
+            return StoreResult(CANNOT_UNDERSTAND, None, action="failed", comment=str(e)[:64])
+        except OSError as e:
+            return StoreResult(OUT_OF_RESOURCES, None, action="failed", comment=str(e)[:64])
+        # The file is written and fsync'd by a worker thread while the record is built and
+        # inserted here: the row only commits after the file has its final name either way.
+        folder = os.path.join(self.folder, study, series_uid)
+        pending = self._io.submit(self._write_temp, data, sop, folder)
+        digest = (
+            self._io.submit(lambda: hashlib.sha256(data).hexdigest()) if self.checksum else None
+        )
+        return self._store_parsed(
+            ds,
+            sop,
+            pending,
+            size=len(data),
+            sha256=digest.result if digest is not None else lambda: "",
+            transfer_syntax=transfer_syntax,
+            source_ae_title=source_ae_title,
+        )
+
+    def store_temp(
+        self,
+        temp_path: str | os.PathLike[str],
+        *,
+        transfer_syntax: str | None = None,
+        source_ae_title: str | None = None,
+    ) -> StoreResult:
+        """Store and index a complete Part 10 file that is already in the storage folder
+        (a Storage SCP's temporary file, written as the data arrived): it is fsync'd and
+        renamed into place — not copied.  On failure the temporary file is removed."""
+        temp = os.fspath(temp_path)
+        try:
+            ds = read(temp, stop_before_pixels=True)
+            meta = ds.file_meta
+            sop = ds.get("SOPInstanceUID") or (
+                meta.get("MediaStorageSOPInstanceUID") if meta else None
+            )
+            ix.record_of(ds, path="", size=0, sha256=None, stored_at=0)  # raises for bad UIDs
+            size = os.path.getsize(temp)
+        except (DicomError, ValueError, TypeError, OSError) as e:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            status = OUT_OF_RESOURCES if isinstance(e, OSError) else CANNOT_UNDERSTAND
+            return StoreResult(status, None, action="failed", comment=str(e)[:64])
+
+        def fsynced() -> str:
+            if self.fsync:
+                fd = os.open(temp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            return temp
+
+        def sha() -> str:
+            h = hashlib.sha256()
+            with open(temp, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+            return h.hexdigest()
+
+        return self._store_parsed(
+            ds,
+            sop,
+            self._io.submit(fsynced),
+            size=size,
+            sha256=sha,
+            transfer_syntax=transfer_syntax,
+            source_ae_title=source_ae_title,
+        )
+
+    def _store_parsed(
+        self,
+        ds: Dataset,
+        sop: str,
+        pending: Future[str],
+        *,
+        size: int,
+        sha256: Callable[[], str],
+        transfer_syntax: str | None,
+        source_ae_title: str | None,
+    ) -> StoreResult:
+        meta = ds.file_meta
+        result = StoreResult(SUCCESS, sop)
+        try:
+            aet = source_ae_title or (meta.get("SourceApplicationEntityTitle") if meta else None)
+            rec = ix.record_of(
+                ds,
+                path="",
+                size=size,
+                sha256=sha256() if self.checksum else None,
+                stored_at=time.time(),
+                transfer_syntax=transfer_syntax if meta is None else None,
+                source_ae_title=str(aet).strip() if aet else None,
+            )
+            result.sop_class_uid = rec.instance["sop_class_uid"]
+            for attempt in range(5):
+                try:
+                    # First try inserting straight away (the usual case: a new instance);
+                    # a unique-key conflict means a duplicate (or a concurrent store of the
+                    # same UID or series): look at what is stored and decide again.
+                    return self._store_record(rec, pending.result, result, optimistic=attempt == 0)
+                except sa.exc.IntegrityError:
+                    if attempt == 4:
+                        raise
+        except (DicomError, ValueError, TypeError) as e:
+            result.status, result.action, result.comment = CANNOT_UNDERSTAND, "failed", str(e)[:64]
+            return result
+        except (sa.exc.SQLAlchemyError, OSError) as e:
+            log.error("cannot store %s: %s", sop, e)
+            result.status, result.action, result.comment = OUT_OF_RESOURCES, "failed", str(e)[:64]
+            result.path = None
+            return result
+        finally:
+            try:
+                temp = pending.result()
+            except OSError:
+                temp = None
+            if temp is not None and os.path.exists(temp):
+                try:
+                    os.unlink(temp)
+                except OSError:
+                    pass
+        raise AssertionError("unreachable")
+
+    def _store_record(
+        self,
+        rec: ix.Record,
+        temp_path: Callable[[], str],
+        result: StoreResult,
+        optimistic: bool = False,
+    ) -> StoreResult:
+        """Insert the row, give the temporary file (``temp_path()`` waits for it) its
+        final name, commit — or the duplicate policy's variant of that."""
+        uid = rec.sop_instance_uid
+        policy = self.duplicate_policy
+        placed: str | None = None
+        after_commit: Callable[[], None] | None = None
+        try:
+            with self.connect_write() as conn, conn.begin():
+                existing = [] if optimistic else ix.rows_for_uid(conn, uid)
+                if not existing:
+                    rel = self.relative_path(rec)
+                    rec.instance["path"] = rel
+                    ix.insert_instance(conn, rec)
+                    self._place(temp_path(), self.abspath(rel))
+                    placed = rel
+                    self._after_place(rel)
+                    result.action = "stored"
+                elif policy == "keep-first":
+                    result.duplicate, result.action = True, "kept-existing"
+                    result.path = self.abspath(existing[0].path)
+                    log.warning("duplicate SOP Instance UID %s: kept the stored instance", uid)
+                    return result
+                elif policy == "keep-both":
+                    copy = max(r.copy for r in existing) + 1
+                    rel = self.relative_path(rec, copy)
+                    rec.instance["path"] = rel
+                    ix.insert_instance(conn, rec, copy=copy)
+                    self._place(temp_path(), self.abspath(rel))
+                    placed = rel
+                    self._after_place(rel)
+                    result.duplicate, result.action = True, "stored-copy"
+                    log.warning("duplicate SOP Instance UID %s: kept both (copy %d)", uid, copy)
+                else:  # replace
+                    old = existing[0]
+                    rel = self.relative_path(rec)
+                    for r in existing:
+                        ix.delete_instance(conn, r.pk)
+                    rec.instance["path"] = rel
+                    ix.insert_instance(conn, rec)
+                    stale = [r.path for r in existing if r.path != rel]
+                    if old.path == rel:
+                        # The file exists under this name already: rename after the commit.
+                        def after_commit() -> None:
+                            self._after_commit(rel)
+                            self._place(temp_path(), self.abspath(rel))
+                            self._remove_files(stale)
+
+                    else:
+                        self._place(temp_path(), self.abspath(rel))
+                        placed = rel
+                        self._after_place(rel)
+
+                        def after_commit() -> None:
+                            self._after_commit(rel)
+                            self._remove_files(stale)
+
+                    result.duplicate, result.action = True, "replaced"
+                    log.warning("duplicate SOP Instance UID %s: replaced the stored instance", uid)
+        except Exception:
+            if placed is not None:  # the row did not commit: the file must go too
+                try:
+                    os.unlink(self.abspath(placed))
+                except OSError:
+                    pass
+            raise
+        if after_commit is not None:
+            after_commit()
+        result.path = self.abspath(rec.instance["path"])
+        return result
+
+    def _remove_files(self, rels: Iterable[str]) -> None:
+        for rel in rels:
+            try:
+                os.unlink(self.abspath(rel))
+            except FileNotFoundError:
+                pass
+            self._remove_empty_dirs(os.path.dirname(self.abspath(rel)))
+
+    def _remove_empty_dirs(self, d: str) -> None:
+        while d.startswith(self.folder + os.sep) and d != self.folder:
+            try:
+                os.rmdir(d)
+            except OSError:
+                return
+            d = os.path.dirname(d)
+
+    def delete(self, sop_instance_uid: str) -> int:
+        """Remove every stored copy of an instance (rows first, then files); how many."""
+        with self.connect_write() as conn, conn.begin():
+            rows = ix.rows_for_uid(conn, sop_instance_uid)
+            for r in rows:
+                ix.delete_instance(conn, r.pk)
+        self._remove_files(r.path for r in rows)
+        return len(rows)
+
+    # -- files ------------------------------------------------------------------------------
+    def iter_files(self) -> Iterator[str]:
+        """Relative paths of the stored files (``*.dcm`` outside the dot-folders)."""
+        root = self.folder
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            rel_dir = os.path.relpath(dirpath, root)
+            for f in sorted(filenames):
+                if f.endswith(".dcm") and not f.startswith("."):
+                    yield f if rel_dir == "." else "/".join([*rel_dir.split(os.sep), f])
+
+    def iter_temp_files(self) -> Iterator[str]:
+        """Relative paths of temporary files (``.<uid>.<random>.part``)."""
+        root = self.folder
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            rel_dir = os.path.relpath(dirpath, root)
+            for f in sorted(filenames):
+                if f.startswith(".") and f.endswith(TEMP_SUFFIX):
+                    yield f if rel_dir == "." else "/".join([*rel_dir.split(os.sep), f])
+
+    def _record_of_file(self, rel: str) -> ix.Record:
+        path = self.abspath(rel)
+        ds = read(path, stop_before_pixels=True)
+        size = os.path.getsize(path)
+        sha = None
+        if self.checksum:
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+            sha = h.hexdigest()
+        meta = ds.file_meta
+        aet = meta.get("SourceApplicationEntityTitle") if meta else None
+        return ix.record_of(
+            ds,
+            path=rel,
+            size=size,
+            sha256=sha,
+            stored_at=os.path.getmtime(path),
+            source_ae_title=str(aet).strip() if aet else None,
+        )
+
+    @staticmethod
+    def _copy_of(rel: str) -> int:
+        stem = rel.rsplit("/", 1)[-1][: -len(".dcm")]
+        _, sep, n = stem.rpartition("_")
+        return int(n) if sep and n.isdigit() else 0
+
+    # -- consistency ------------------------------------------------------------------------
+    def check(
+        self, *, repair: bool = False, verify: bool = False, temp_age: float = 3600.0
+    ) -> CheckReport:
+        """Compare the folder with the index.  ``verify`` also compares checksums
+        (reads every file).  Temporary files older than ``temp_age`` seconds count
+        as left over by a crash.  With ``repair``: those are removed, files
+        without rows are indexed (a second file of an indexed SOP Instance UID
+        follows the duplicate policy: ``keep-both`` indexes it as a copy,
+        ``replace`` keeps the newer file, ``keep-first`` moves it to
+        ``.duplicates/``), rows without files are deleted and mismatched rows
+        are indexed again from their file."""
+        rep = CheckReport()
+        now = time.time()
+        for rel in self.iter_temp_files():
+            try:
+                if now - os.path.getmtime(self.abspath(rel)) >= temp_age:
+                    rep.temp_files.append(rel)
+            except FileNotFoundError:
+                pass
+        files = set(self.iter_files())
+        with self.engine.connect() as conn:
+            rows = {
+                r.path: r
+                for r in conn.execute(
+                    sa.select(
+                        instances.c.pk, instances.c.path, instances.c.size, instances.c.sha256
+                    )
+                )
+            }
+        rep.rows_without_files = sorted(set(rows) - files)
+        rep.files_without_rows = sorted(files - set(rows))
+        for rel in sorted(files & set(rows)):
+            r = rows[rel]
+            path = self.abspath(rel)
+            try:
+                if os.path.getsize(path) != r.size:
+                    rep.mismatched.append(rel)
+                elif verify and r.sha256:
+                    h = hashlib.sha256()
+                    with open(path, "rb") as fh:
+                        while chunk := fh.read(1 << 20):
+                            h.update(chunk)
+                    if h.hexdigest() != r.sha256:
+                        rep.mismatched.append(rel)
+            except FileNotFoundError:
+                rep.rows_without_files.append(rel)
+        if repair:
+            self._repair(rep, rows)
+            rep.repaired = True
+        return rep
+
+    def _repair(self, rep: CheckReport, rows: dict[str, Any]) -> None:
+        for rel in rep.temp_files:
+            try:
+                os.unlink(self.abspath(rel))
+            except FileNotFoundError:
+                pass
+        with self.connect_write() as conn, conn.begin():
+            for rel in rep.rows_without_files:
+                log.warning("index row without a file removed: %s", rel)
+                ix.delete_instance(conn, rows[rel].pk)
+        for rel in rep.mismatched:
+            try:
+                rec = self._record_of_file(rel)
+            except (DicomError, ValueError, OSError) as e:
+                log.error("cannot index %s: %s", rel, e)
+                rep.unreadable.append(rel)
+                continue
+            with self.connect_write() as conn, conn.begin():
+                ix.delete_instance(conn, rows[rel].pk)
+                ix.insert_instance(conn, rec, copy=self._copy_of(rel))
+            log.warning("index row of %s did not match its file: indexed again", rel)
+        for rel in rep.files_without_rows:
+            try:
+                rec = self._record_of_file(rel)
+            except (DicomError, ValueError, OSError) as e:
+                log.error("cannot index %s: %s", rel, e)
+                rep.unreadable.append(rel)
+                continue
+            self._index_orphan(rel, rec)
+
+    def _index_orphan(self, rel: str, rec: ix.Record) -> None:
+        uid = rec.sop_instance_uid
+        remove: list[str] = []
+        with self.connect_write() as conn, conn.begin():
+            existing = ix.rows_for_uid(conn, uid)
+            if not existing:
+                ix.insert_instance(conn, rec, copy=self._copy_of(rel))
+                log.warning("file without an index row indexed: %s", rel)
+            elif self.duplicate_policy == "keep-both":
+                copy = max(max(r.copy for r in existing) + 1, self._copy_of(rel))
+                ix.insert_instance(conn, rec, copy=copy)
+                log.warning("file without an index row indexed as copy %d: %s", copy, rel)
+            elif self.duplicate_policy == "replace":
+                old = existing[0]
+                try:
+                    old_mtime = os.path.getmtime(self.abspath(old.path))
+                except FileNotFoundError:
+                    old_mtime = 0.0
+                if rec.instance["stored_at"] >= old_mtime:
+                    for r in existing:
+                        ix.delete_instance(conn, r.pk)
+                    ix.insert_instance(conn, rec, copy=0)
+                    remove = [r.path for r in existing]
+                    log.warning("newer file %s replaces %s", rel, old.path)
+                else:
+                    remove = [rel]
+                    log.warning("older duplicate %s removed (replace policy)", rel)
+            else:
+                dest = os.path.join(self.folder, DUPLICATES, rel.replace("/", "_"))
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                os.replace(self.abspath(rel), dest)
+                self._remove_empty_dirs(os.path.dirname(self.abspath(rel)))
+                log.warning("duplicate %s moved to %s (keep-first policy)", rel, dest)
+        self._remove_files(remove)
+
+    def reindex(self, *, workers: int | None = None) -> int:
+        """Rebuild the index from the files alone (files read in parallel, the
+        new index written in one transaction); the number of instances indexed."""
+        files = list(self.iter_files())
+        n = workers or min(8, (os.cpu_count() or 1) * 2)
+
+        def one(rel: str) -> ix.Record | None:
+            try:
+                return self._record_of_file(rel)
+            except (DicomError, ValueError, OSError) as e:
+                log.error("not indexed: %s: %s", rel, e)
+                return None
+
+        with ThreadPoolExecutor(n) as pool:
+            records = [r for r in pool.map(one, files) if r is not None]
+        records.sort(key=lambda r: (self._copy_of(r.instance["path"]), r.instance["path"]))
+        from .schema import patients, series, studies
+
+        with self.connect_write() as conn, conn.begin():
+            for table in (instances, series, studies, patients):
+                conn.execute(table.delete())
+            for rec in records:
+                ix.insert_instance(conn, rec, copy=self._copy_of(rec.instance["path"]))
+        return len(records)
+
+    # -- queries (see dicomfast.archive.query) ----------------------------------------------
+    def find(
+        self,
+        identifier: Dataset,
+        model: str = "STUDY",
+        *,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Iterator[Dataset]:
+        """C-FIND: the matches of ``identifier`` (see :func:`dicomfast.archive.query.find`)."""
+        from .query import find
+
+        return find(self.engine, identifier, model, cancel=cancel)
+
+    def instances_for(
+        self, identifier: Dataset, level: str | None = None, model: str = "STUDY"
+    ) -> list[InstanceRef]:
+        """C-MOVE/C-GET: the stored instances under the matches of ``identifier``."""
+        from .query import instances_for
+
+        return [
+            InstanceRef(self.abspath(p), c, u, t)
+            for p, c, u, t in instances_for(self.engine, identifier, level, model)
+        ]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(instances)).scalar() or 0
+            )

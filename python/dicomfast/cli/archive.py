@@ -1,0 +1,161 @@
+"""``dicomfast archive``: the storage folder's index — import files, query it,
+check it against the files (``--repair`` fixes what a crash left), rebuild it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from ..errors import DicomError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--storage", default="./dicomfast-data", help="storage folder (%(default)s)")
+    p.add_argument("--db", default=None, metavar="URL", help="index URL (default: SQLite inside)")
+    p.add_argument(
+        "--duplicates",
+        default="keep-first",
+        choices=("keep-first", "replace", "keep-both"),
+        help="what to do with a SOP Instance UID already stored (%(default)s)",
+    )
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("archive", help="manage the archive index of a storage folder")
+    asub = p.add_subparsers(dest="archive_command", required=True)
+
+    c = asub.add_parser("check", help="compare the index with the files")
+    _common(c)
+    c.add_argument("--repair", action="store_true", help="fix the mismatches found")
+    c.add_argument("--verify", action="store_true", help="also compare SHA-256 checksums")
+    c.add_argument(
+        "--temp-age",
+        type=float,
+        default=3600.0,
+        help="temporary files older than this many seconds are left over (%(default)s)",
+    )
+    c.set_defaults(run=run_check)
+
+    r = asub.add_parser("reindex", help="rebuild the index from the files alone")
+    _common(r)
+    r.add_argument("--workers", type=int, default=None)
+    r.set_defaults(run=run_reindex)
+
+    i = asub.add_parser("import", help="store and index files and folders")
+    _common(i)
+    i.add_argument("paths", nargs="+", metavar="PATH")
+    i.set_defaults(run=run_import)
+
+    f = asub.add_parser("find", help="C-FIND on the index, like findscu -k")
+    _common(f)
+    f.add_argument("-k", "--key", action="append", default=[], metavar="KEYWORD[=VALUE]")
+    f.add_argument("--model", default="STUDY", choices=("STUDY", "PATIENT", "WORKLIST"))
+    f.add_argument("--json", action="store_true", help="print results as DICOM JSON")
+    f.set_defaults(run=run_find)
+
+
+def _open(args: argparse.Namespace, **kw: object):  # noqa: ANN202
+    from ..archive import Archive
+
+    return Archive(args.storage, args.db, args.duplicates, **kw)  # type: ignore[arg-type]
+
+
+def run_check(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    with _open(args) as archive:
+        rep = archive.check(repair=args.repair, verify=args.verify, temp_age=args.temp_age)
+    for label, items in (
+        ("temporary file left over", rep.temp_files),
+        ("file without index row", rep.files_without_rows),
+        ("index row without file", rep.rows_without_files),
+        ("index row not matching its file", rep.mismatched),
+        ("unreadable file", rep.unreadable),
+    ):
+        for item in items:
+            print(f"{label}: {item}")
+    if rep.consistent:
+        print("consistent")
+        return 0
+    print("repaired" if rep.repaired else "inconsistent (run with --repair)")
+    return 0 if rep.repaired and not rep.unreadable else 1
+
+
+def run_reindex(args: argparse.Namespace) -> int:
+    t = time.perf_counter()
+    with _open(args) as archive:
+        n = archive.reindex(workers=args.workers)
+    print(f"indexed {n} instances in {time.perf_counter() - t:.1f} s")
+    return 0
+
+
+def _walk(paths: list[str]):  # noqa: ANN202
+    for p in paths:
+        if os.path.isdir(p):
+            for d, dirs, files in os.walk(p):
+                dirs.sort()
+                for f in sorted(files):
+                    yield os.path.join(d, f)
+        else:
+            yield p
+
+
+def run_import(args: argparse.Namespace) -> int:
+    failed = stored = 0
+    with _open(args) as archive:
+        for path in _walk(args.paths):
+            res = archive.store(path)
+            if res.ok:
+                stored += 1
+            else:
+                failed += 1
+                print(f"dicomfast archive import: {path}: {res.comment}", file=sys.stderr)
+    print(f"stored {stored}, failed {failed}")
+    return 1 if failed else 0
+
+
+def identifier_from_keys(keys: list[str]):  # noqa: ANN201
+    """``-k Keyword[=value]`` options → an identifier (``Seq.Keyword=v`` for one item)."""
+    from ..dataset import Dataset, Sequence
+
+    ds = Dataset()
+    for k in keys:
+        name, _, value = k.partition("=")
+        target = ds
+        parts = name.split(".")
+        for seq in parts[:-1]:
+            if seq not in target:
+                setattr(target, seq, Sequence([Dataset()]))
+            target = getattr(target, seq)[0]
+        setattr(target, parts[-1], value.split("\\") if "\\" in value else value)
+    return ds
+
+
+def run_find(args: argparse.Namespace) -> int:
+    from ..archive import QueryError
+    from ..archive import worklist as wl
+    from ..dump import format_dataset
+
+    ident = identifier_from_keys(args.key)
+    try:
+        with _open(args) as archive:
+            if args.model == "WORKLIST":
+                results = list(wl.find(archive, ident))
+            else:
+                results = list(archive.find(ident, args.model))
+    except QueryError as e:
+        print(f"dicomfast archive find: {e} (status 0x{e.status:04X})", file=sys.stderr)
+        return 2
+    except DicomError as e:
+        print(f"dicomfast archive find: {e}", file=sys.stderr)
+        return 2
+    for i, ds in enumerate(results):
+        if args.json:
+            print(ds.to_json())
+        else:
+            print(f"# match {i + 1}")
+            print(format_dataset(ds))
+    print(f"# {len(results)} matches", file=sys.stderr)
+    return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -89,8 +88,9 @@ def test_serve_subprocess(tmp_path: Path, ct_small: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
-    assert len(stored_files(store)) == 1
-    assert not [f for f in os.listdir(store) if f.endswith(".part")]
+    # serve is the archive: <study>/<series>/<instance>.dcm plus the index
+    assert len(list(store.rglob("*.dcm"))) == 1
+    assert not list(store.rglob("*.part"))
 
 
 def test_serve_allow_aet(tmp_path: Path) -> None:
@@ -117,4 +117,4 @@ def test_tls_serve_echo_store(tmp_path: Path, ct_small: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
-    assert len(stored_files(tmp_path / "d")) == 1
+    assert len(list((tmp_path / "d").rglob("*.dcm"))) == 1

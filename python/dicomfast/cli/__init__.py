@@ -5,13 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import archive, dump, echo, serve, store, worklist
+from . import archive, dump, echo, find, get, move, mwl, serve, store, worklist
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dicomfast", description="Fast DICOM toolkit")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (dump, echo, store, serve, archive, worklist):
+    for module in (
+        dump,
+        echo,
+        store,
+        serve,
+        find,
+        move,
+        get,
+        mwl,
+        archive,
+        worklist,
+    ):
         module.add_parser(sub)
     return parser
 

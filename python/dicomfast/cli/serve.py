@@ -1,5 +1,14 @@
-"""``dicomfast serve``: a Verification and Storage SCP writing received
-instances to a folder (durably; see :mod:`dicomfast.net.storage`)."""
+"""``dicomfast serve``: the archive on the network.
+
+Verification, Storage (every received instance is stored and indexed by
+:meth:`dicomfast.archive.Archive.store`, one unit: the C-STORE answer is
+Success only once both are durable), Query/Retrieve (Patient and Study Root
+C-FIND, C-MOVE, C-GET), Modality Worklist C-FIND and MPPS N-CREATE/N-SET.
+With no options it runs on embedded defaults: files and the SQLite index
+under ``./dicomfast-data``, port 11112, AE title ``DICOMFAST``.  On start
+the index is checked against the files and repaired (what a crash left:
+temporary files, files without rows); ``--no-check`` skips that.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +17,33 @@ import logging
 import signal
 import sys
 import threading
+from typing import Any
 
 from ..errors import DicomError
 from ..net.cliopts import add_common, ssl_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="run a Storage SCP (C-ECHO, C-STORE)")
+    p = sub.add_parser(
+        "serve", help="run the archive: Storage, Query/Retrieve, Worklist and MPPS SCP"
+    )
     p.add_argument("--port", type=int, default=11112, help="port (default %(default)s; 0 = any)")
     p.add_argument("--host", default="0.0.0.0", help="address to bind (default %(default)s)")
     p.add_argument("--storage", default="./dicomfast-data", help="folder for received files")
+    p.add_argument(
+        "--db", default=None, metavar="URL", help="index URL (default: SQLite in the folder)"
+    )
+    p.add_argument(
+        "--ae-config",
+        metavar="FILE",
+        help='C-MOVE destinations: JSON {"AET": ["host", port]} or INI [AET] host=, port=',
+    )
+    p.add_argument(
+        "--duplicates",
+        default="keep-first",
+        choices=("keep-first", "replace", "keep-both"),
+        help="an instance whose SOP Instance UID is already stored (default %(default)s)",
+    )
     p.add_argument("--max-associations", type=int, default=10)
     p.add_argument("--idle-timeout", type=float, default=60.0, help="seconds without data")
     p.add_argument(
@@ -29,19 +55,97 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--allow-aet", nargs="+", metavar="AET", help="accept only these calling AE titles"
     )
     p.add_argument("--no-fsync", action="store_true", help="skip fsync (faster, not durable)")
+    p.add_argument("--no-check", action="store_true", help="do not check/repair the index on start")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_common(p, server=True)
     p.set_defaults(run=run)
 
 
+def archive_ae(ae_title: str, **kw: Any) -> Any:
+    """An AE supporting every context the archive serves."""
+    from .. import uid as uids
+    from ..net import AE
+    from ..net.contexts import VERIFICATION_SOP_CLASS
+    from ..net.services import find as qr
+    from ..net.services.mpps import MPPS_SOP_CLASS
+
+    ae = AE(ae_title, **kw)
+    ae.add_supported_context(VERIFICATION_SOP_CLASS)
+    for sop in uids.storage_sop_classes():
+        # SCP role too: C-GET sends instances back on the requestor's association.
+        ae.add_supported_context(sop, None, scu_role=True, scp_role=True)
+    for sop in (
+        *qr.QR_FIND_CLASSES,
+        *qr.QR_MOVE_CLASSES,
+        *qr.QR_GET_CLASSES,
+        qr.MODALITY_WORKLIST_FIND,
+        MPPS_SOP_CLASS,
+    ):
+        ae.add_supported_context(sop)
+    return ae
+
+
+def archive_handlers(
+    archive: Any, ae_title: str, destinations: dict[str, tuple[str, int]]
+) -> list[tuple[Any, Any]]:
+    """Event handlers serving ``archive`` (store+index, find, move, get, MPPS)."""
+    from ..net import evt
+    from ..net.services.find import archive_find_handler
+    from ..net.services.get import archive_get_handler
+    from ..net.services.move import archive_move_handler
+    from ..net.services.mpps import archive_mpps_handlers
+
+    log = logging.getLogger("dicomfast.serve")
+
+    def on_store(event: evt.Event) -> int:
+        res = archive.store(
+            event.encoded if event.encoded is not None else event.path,
+            source_ae_title=event.assoc.remote_ae_title or None,
+        )
+        if res.ok:
+            log.info(
+                "stored %s (%s) from %s",
+                res.sop_instance_uid,
+                res.action,
+                event.assoc.remote_ae_title,
+            )
+        else:
+            log.warning("refused %s: %s", res.sop_instance_uid, res.comment)
+        return res.status
+
+    return [
+        (evt.EVT_C_STORE, on_store),
+        (evt.EVT_C_FIND, archive_find_handler(archive, ae_title)),
+        (evt.EVT_C_MOVE, archive_move_handler(archive, destinations)),
+        (evt.EVT_C_GET, archive_get_handler(archive)),
+        *archive_mpps_handlers(archive),
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..net import AE, FileStorage, evt
+    from ..archive import Archive
+    from ..net.services.move import load_ae_config
 
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
     )
-    ae = AE(
+    try:
+        destinations = load_ae_config(args.ae_config) if args.ae_config else {}
+        archive = Archive(
+            args.storage,
+            args.db,
+            args.duplicates,
+            fsync=not args.no_fsync,
+            reconcile=not args.no_check,
+        )
+    except (DicomError, OSError, ValueError, KeyError) as e:
+        print(f"dicomfast serve: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - database errors (SQLAlchemy) at start-up
+        print(f"dicomfast serve: cannot open the index: {e}", file=sys.stderr)
+        return 2
+    ae = archive_ae(
         args.aet,
         maximum_pdu_size=args.max_pdu,
         acse_timeout=args.timeout,
@@ -51,27 +155,20 @@ def run(args: argparse.Namespace) -> int:
         require_called_aet=args.require_called_aet,
         require_calling_aet=args.allow_aet,
     )
-    ae.add_storage_scp_contexts()
-    log = logging.getLogger("dicomfast.serve")
-
-    async def stored(event: evt.Event) -> None:  # async: runs on the loop, no thread hop
-        log.info("stored %s from %s", event.stored_path, event.assoc.remote_ae_title)
-
     try:
-        storage = FileStorage(args.storage, fsync=not args.no_fsync)
         server = ae.start_server(
             (args.host, args.port),
             block=False,
-            evt_handlers=[(evt.EVT_STORED, stored)],
+            evt_handlers=archive_handlers(archive, args.aet, destinations),
             ssl_context=ssl_from_args(args, server=True),
-            storage=storage,
         )
     except (DicomError, OSError, ValueError) as e:
         print(f"dicomfast serve: {e}", file=sys.stderr)
+        archive.close()
         return 2
     print(
         f"dicomfast serve: {args.aet} listening on {server.address[0]}:{server.port}, "
-        f"storing to {storage.folder}",
+        f"archive {archive.folder} (index {archive.db_url.split('://')[0]})",
         flush=True,
     )
     stop = threading.Event()
@@ -84,4 +181,5 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         server.shutdown()
+        archive.close()
     return 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
@@ -136,6 +138,11 @@ class AsyncAssociation:
         self._send_pdu = 16384
         self._assembler = MessageAssembler(self._open_sink)
         self._closed = False
+        #: Message IDs a C-CANCEL-RQ arrived for; messages read ahead while
+        #: polling for one (see :meth:`poll_cancel`).
+        self.cancelled_ids: set[int] = set()
+        self._inbox: deque[dimse.Message] = deque()
+        self._early_pdu: tuple[int, Any, bytes] | None = None
 
     # -- information ----------------------------------------------------------
     @property
@@ -555,6 +562,11 @@ class AsyncAssociation:
                 for m in messages:
                     if m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO) == message_id:
                         return m
+                    if m.command_field == dimse.C_CANCEL_RQ:
+                        self.cancelled_ids.add(
+                            int(m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO, 0))
+                        )
+                        continue
                     log.warning("%s: ignoring unexpected message %04X", self.peer, m.command_field)
                 continue
             if evt == E.EVT12:
@@ -563,6 +575,67 @@ class AsyncAssociation:
                     AssociationAborted, f"peer released the association during {what}"
                 )
             raise await self._fail(evt, value, what)
+
+    async def next_message(self, what: str, timeout: float | None = None) -> dimse.Message:
+        """The next complete DIMSE message of any kind (DIMSE timeout unless
+        ``timeout``); used by services that take requests while waiting for
+        responses (a C-GET SCU receives C-STORE-RQs)."""
+        while not self._inbox:
+            try:
+                evt, _, value, raw = await self._next(
+                    self.dimse_timeout if timeout is None else timeout
+                )
+            except TimeoutError:
+                raise await self._abort_local(
+                    self._error(DimseTimeout, f"no {what} response within {self.dimse_timeout} s")
+                ) from None
+            if evt == E.EVT10:
+                self.sm.transition(evt)  # DT-2
+                try:
+                    self._inbox.extend(self._assembler.feed(raw, value))
+                except PduError as e:
+                    e.peer = self.peer
+                    raise await self._fail(E.EVT19, e, what) from None
+                continue
+            if evt == E.EVT12:
+                await self._answer_release()
+                raise self._error(
+                    AssociationAborted, f"peer released the association during {what}"
+                )
+            raise await self._fail(evt, value, what)
+        return self._inbox.popleft()
+
+    async def poll_cancel(self, message_id: int) -> bool:
+        """Acceptor, during a C-FIND/C-MOVE/C-GET: read whatever PDUs already
+        arrived (without waiting) and say whether a C-CANCEL-RQ for
+        ``message_id`` is among them.  Other messages are kept for
+        :meth:`serve`."""
+        poll = getattr(self.transport, "read_pdu_ready", None)
+        while poll is not None and not self._closed:
+            try:
+                raw = await poll(self.network_timeout, self._check_header)
+            except (_Closed, PduError, TimeoutError):
+                break
+            if raw is None:
+                break
+            ptype, _, value = _core.pdu_read(raw)
+            if ptype != P_DATA_TF:
+                # Release/abort in the middle of an operation: leave it to serve().
+                self._early_pdu = (ptype, value, raw)
+                break
+            self.sm.transition(E.EVT10)
+            try:
+                msgs = self._assembler.feed(raw, value)
+            except PduError:
+                break
+            for m in msgs:
+                if m.command_field == dimse.C_CANCEL_RQ:
+                    self.cancelled_ids.add(
+                        int(m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO, 0))
+                    )
+                else:
+                    self._inbox.append(m)
+        return message_id in self.cancelled_ids
 
     def _open_sink(self, context_id: int, command: dict[int, Any]) -> Any:
         from .services import store
@@ -575,59 +648,77 @@ class AsyncAssociation:
 
     async def serve(self) -> None:
         """Acceptor: handle DIMSE requests until release or abort."""
-        from .services import echo, store
-
         while True:
-            try:
-                evt, _, value, raw = await self._next(self.network_timeout)
-            except TimeoutError:
-                raise await self._abort_local(
-                    self._error(
-                        DimseTimeout,
-                        f"no activity for {self.network_timeout} s; association aborted",
-                    )
-                ) from None
+            if self._inbox:
+                await self._dispatch(self._inbox.popleft())
+                continue
+            if self._early_pdu is not None:
+                ptype, value, raw = self._early_pdu
+                self._early_pdu = None
+                evt = _EVENT_OF_PDU[ptype]
+            else:
+                try:
+                    evt, _, value, raw = await self._next(self.network_timeout)
+                except TimeoutError:
+                    raise await self._abort_local(
+                        self._error(
+                            DimseTimeout,
+                            f"no activity for {self.network_timeout} s; association aborted",
+                        )
+                    ) from None
             if evt == E.EVT10:
                 self.sm.transition(evt)  # DT-2
                 try:
-                    messages = self._assembler.feed(raw, value)
+                    self._inbox.extend(self._assembler.feed(raw, value))
                 except PduError as e:
                     e.peer = self.peer
                     raise await self._fail(E.EVT19, e, "data transfer") from None
-                for m in messages:
-                    pc = self._by_id.get(m.context_id)
-                    if pc is None or not pc.accepted:
-                        if m.sink is not None:
-                            m.sink.discard()
-                        raise await self._fail(
-                            E.EVT19,
-                            self._error(PduError, f"message on unaccepted context {m.context_id}"),
-                            "data transfer",
-                        )
-                    field = m.command_field
-                    if field == dimse.C_ECHO_RQ:
-                        await echo.handle(self, pc, m)
-                    elif field == dimse.C_STORE_RQ:
-                        await store.handle(self, pc, m)
-                    else:
-                        if m.sink is not None:
-                            m.sink.discard()
-                        await self.send_message(
-                            pc.context_id or 0,
-                            {
-                                dimse.COMMAND_FIELD: (field | 0x8000) & 0xFFFF,
-                                dimse.MESSAGE_ID_BEING_RESPONDED_TO: m.command.get(
-                                    dimse.MESSAGE_ID, 0
-                                ),
-                                dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET,
-                                dimse.STATUS: dimse.UNRECOGNIZED_OPERATION,
-                            },
-                        )
                 continue
             if evt == E.EVT12:
                 await self._answer_release()
                 return
             raise await self._fail(evt, value, "data transfer")
+
+    async def _dispatch(self, m: dimse.Message) -> None:
+        """Acceptor: one request message to its service."""
+        from .services import echo, find, get, move, mpps, store
+
+        pc = self._by_id.get(m.context_id)
+        if pc is None or not pc.accepted:
+            if m.sink is not None:
+                m.sink.discard()
+            raise await self._fail(
+                E.EVT19,
+                self._error(PduError, f"message on unaccepted context {m.context_id}"),
+                "data transfer",
+            )
+        field = m.command_field
+        if field == dimse.C_ECHO_RQ:
+            await echo.handle(self, pc, m)
+        elif field == dimse.C_STORE_RQ:
+            await store.handle(self, pc, m)
+        elif field == dimse.C_FIND_RQ:
+            await find.handle(self, pc, m)
+        elif field == dimse.C_MOVE_RQ:
+            await move.handle(self, pc, m)
+        elif field == dimse.C_GET_RQ:
+            await get.handle(self, pc, m)
+        elif field in (dimse.N_CREATE_RQ, dimse.N_SET_RQ):
+            await mpps.handle(self, pc, m)
+        elif field == dimse.C_CANCEL_RQ:
+            pass  # nothing in progress to cancel (PS3.7 §9.3.2.3: no response)
+        else:
+            if m.sink is not None:
+                m.sink.discard()
+            await self.send_message(
+                pc.context_id or 0,
+                {
+                    dimse.COMMAND_FIELD: (field | 0x8000) & 0xFFFF,
+                    dimse.MESSAGE_ID_BEING_RESPONDED_TO: m.command.get(dimse.MESSAGE_ID, 0),
+                    dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET,
+                    dimse.STATUS: dimse.UNRECOGNIZED_OPERATION,
+                },
+            )
 
     # -- services (requestor side) ---------------------------------------------
     async def send_c_echo(self) -> Status:
@@ -641,6 +732,48 @@ class AsyncAssociation:
         from .services.store import send_c_store
 
         return await send_c_store(self, dataset, priority=priority)
+
+    def c_find(self, identifier: Dataset, model: str = "study", *, priority: int = 0) -> Any:
+        """C-FIND (async generator of ``(Status, Dataset | None)``); ``model``
+        ``"study"``, ``"patient"``, ``"worklist"`` or a SOP Class UID."""
+        from .services.find import c_find
+
+        return c_find(self, identifier, model, priority=priority)
+
+    def c_move(
+        self, identifier: Dataset, destination: str, model: str = "study", *, priority: int = 0
+    ) -> Any:
+        """C-MOVE (async generator of ``(Status, Dataset | None)``)."""
+        from .services.move import c_move
+
+        return c_move(self, identifier, destination, model, priority=priority)
+
+    def c_get(
+        self, identifier: Dataset, model: str = "study", *, on_store: Any = None, priority: int = 0
+    ) -> Any:
+        """C-GET (async generator); received instances go to ``on_store(event)``."""
+        from .services.get import c_get
+
+        return c_get(self, identifier, model, on_store=on_store, priority=priority)
+
+    async def send_n_create(
+        self,
+        dataset: Dataset,
+        sop_instance_uid: str | None = None,
+        sop_class_uid: str | None = None,
+    ) -> tuple[Status, Dataset | None]:
+        from .services.mpps import MPPS_SOP_CLASS, send_n_create
+
+        return await send_n_create(self, dataset, sop_instance_uid, sop_class_uid or MPPS_SOP_CLASS)
+
+    async def send_n_set(
+        self, modifications: Dataset, sop_instance_uid: str, sop_class_uid: str | None = None
+    ) -> tuple[Status, Dataset | None]:
+        from .services.mpps import MPPS_SOP_CLASS, send_n_set
+
+        return await send_n_set(
+            self, modifications, sop_instance_uid, sop_class_uid or MPPS_SOP_CLASS
+        )
 
     async def trigger(self, evt: EventType, event: Event, default: Any = None) -> Any:
         if self.server is None:
@@ -702,6 +835,55 @@ class Association:
         self, dataset: Dataset | str | os.PathLike[str], *, priority: int = 0
     ) -> Status:
         return run_sync(self._assoc.send_c_store(dataset, priority=priority))
+
+    def send_c_find(
+        self, identifier: Dataset, model: str = "study", *, priority: int = 0
+    ) -> Iterator[tuple[Status, Dataset | None]]:
+        """C-FIND: yields ``(status, identifier)`` per response (Pending ones
+        carry a match; the last is the final status).  Leaving the loop early
+        sends a C-CANCEL-RQ.  ``model``: ``"study"``, ``"patient"``,
+        ``"worklist"`` or a SOP Class UID."""
+        from .services.find import find_sync
+
+        return find_sync(self._assoc, identifier, model, priority=priority)
+
+    def send_c_move(
+        self, identifier: Dataset, destination: str, model: str = "study", *, priority: int = 0
+    ) -> Iterator[tuple[Status, Dataset | None]]:
+        """C-MOVE to the AE titled ``destination``: yields each response."""
+        from .services.move import move_sync
+
+        return move_sync(self._assoc, identifier, destination, model, priority=priority)
+
+    def send_c_get(
+        self,
+        identifier: Dataset,
+        model: str = "study",
+        *,
+        on_store: Callable[[Event], int] | None = None,
+        priority: int = 0,
+    ) -> Iterator[tuple[Status, Dataset | None]]:
+        """C-GET: yields each response; every instance received on the way
+        is passed to ``on_store(event)`` (``event.encoded``: a Part 10 file,
+        ``event.dataset``), which returns the C-STORE status.  Request the
+        storage contexts with ``scp_role=True`` (see
+        :func:`dicomfast.net.services.get.storage_contexts_for_get`)."""
+        from .services.get import get_sync
+
+        return get_sync(self._assoc, identifier, model, on_store=on_store, priority=priority)
+
+    def send_n_create(
+        self,
+        dataset: Dataset,
+        sop_instance_uid: str | None = None,
+        sop_class_uid: str | None = None,
+    ) -> tuple[Status, Dataset | None]:
+        return run_sync(self._assoc.send_n_create(dataset, sop_instance_uid, sop_class_uid))
+
+    def send_n_set(
+        self, modifications: Dataset, sop_instance_uid: str, sop_class_uid: str | None = None
+    ) -> tuple[Status, Dataset | None]:
+        return run_sync(self._assoc.send_n_set(modifications, sop_instance_uid, sop_class_uid))
 
     def release(self) -> None:
         """A-RELEASE, waiting for the peer's reply (ACSE timeout)."""

@@ -30,6 +30,11 @@ class EventType:
 
 EVT_C_ECHO = EventType("EVT_C_ECHO", "C-ECHO request received", True)
 EVT_C_STORE = EventType("EVT_C_STORE", "C-STORE request received", True)
+EVT_C_FIND = EventType("EVT_C_FIND", "C-FIND request received", True)
+EVT_C_MOVE = EventType("EVT_C_MOVE", "C-MOVE request received", True)
+EVT_C_GET = EventType("EVT_C_GET", "C-GET request received", True)
+EVT_N_CREATE = EventType("EVT_N_CREATE", "N-CREATE request received", True)
+EVT_N_SET = EventType("EVT_N_SET", "N-SET request received", True)
 EVT_CONN_OPEN = EventType("EVT_CONN_OPEN", "transport connection opened", False)
 EVT_CONN_CLOSE = EventType("EVT_CONN_CLOSE", "transport connection closed", False)
 EVT_ACCEPTED = EventType("EVT_ACCEPTED", "association accepted", False)
@@ -57,7 +62,25 @@ class Event:
     path: str | None = None
     #: For EVT_STORED: where the instance was written.
     stored_path: str | None = None
+    #: For EVT_C_FIND/C_MOVE/C_GET: true once the peer sent a C-CANCEL-RQ
+    #: (a callable, checked by :attr:`is_cancelled`).
+    cancelled: Callable[[], bool] | None = None
     _dataset: Any = None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return bool(self.cancelled is not None and self.cancelled())
+
+    @property
+    def identifier(self) -> Dataset | None:
+        """C-FIND/C-MOVE/C-GET: the request's identifier; N-CREATE/N-SET: its
+        attribute list (the same object as :attr:`dataset`)."""
+        return self.dataset
+
+    @property
+    def move_destination(self) -> str | None:
+        v = self.command.get(0x00000600)
+        return v.strip() if isinstance(v, str) else None
 
     @property
     def dataset(self) -> Dataset | None:
@@ -78,11 +101,11 @@ class Event:
 
     @property
     def sop_class_uid(self) -> str | None:
-        return self.command.get(0x00000002)
+        return self.command.get(0x00000002) or self.command.get(0x00000003)
 
     @property
     def sop_instance_uid(self) -> str | None:
-        return self.command.get(0x00001000)
+        return self.command.get(0x00001000) or self.command.get(0x00001001)
 
 
 __all__ = [
@@ -91,7 +114,12 @@ __all__ = [
     "EVT_CONN_CLOSE",
     "EVT_CONN_OPEN",
     "EVT_C_ECHO",
+    "EVT_C_FIND",
+    "EVT_C_GET",
+    "EVT_C_MOVE",
     "EVT_C_STORE",
+    "EVT_N_CREATE",
+    "EVT_N_SET",
     "EVT_REJECTED",
     "EVT_RELEASED",
     "EVT_STORED",

@@ -60,6 +60,27 @@ class StreamTransport:
                 self._quickack = None
         return hdr + body
 
+    async def read_pdu_ready(
+        self, timeout: float | None, check: Callable[[bytes], int]
+    ) -> bytes | None:
+        """A PDU whose header already arrived (its body may take up to
+        ``timeout``), or None at once when nothing is waiting."""
+        reader = self.reader
+        try:
+            try:
+                async with asyncio.timeout(0):
+                    hdr = await reader.readexactly(6)  # consumes nothing unless complete
+            except TimeoutError:
+                return None
+            n = check(hdr)
+            async with asyncio.timeout(timeout):
+                body = await reader.readexactly(n) if n else b""
+        except (DicomError, TimeoutError):
+            raise
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as e:
+            raise Closed(str(e) or "connection closed") from e
+        return hdr + body
+
     async def write(self, data: bytes, timeout: float | None) -> None:
         """Write; wait (up to ``timeout``) until the buffer drains."""
         writer = self.writer

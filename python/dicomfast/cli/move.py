@@ -1,0 +1,56 @@
+"""``dicomfast move HOST PORT --dest AET -k StudyInstanceUID=...``: C-MOVE SCU.
+Progress (sub-operation counts) on stderr; exit 0 when every sub-operation
+succeeded, 1 on warnings/failures, 2 when no association was made."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import DicomError
+from .find import add_key_options, associate, default_level, identifier_from_keys, scu_ae
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("move", help="C-MOVE SCU (retrieve to another AE)")
+    add_key_options(p)
+    p.add_argument("--dest", required=True, metavar="AET", help="Move Destination AE title")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(run=run)
+
+
+def counts_of(status: object) -> str:
+    cmd = getattr(status, "command", {})
+    parts = []
+    for tag, name in (
+        (0x00001020, "remaining"),
+        (0x00001021, "completed"),
+        (0x00001022, "failed"),
+        (0x00001023, "warning"),
+    ):
+        if tag in cmd:
+            parts.append(f"{name} {cmd[tag]}")
+    return ", ".join(parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..net.services.find import sop_class_for
+
+    try:
+        ident = identifier_from_keys(args.key, default_level(args))
+        ae = scu_ae(args, [(sop_class_for("move", args.model), None)])
+        final = None
+        with associate(args, ae) as assoc:
+            for status, _ in assoc.send_c_move(ident, args.dest, args.model):
+                if status.category == "Pending":
+                    if not args.quiet:
+                        print(f"pending: {counts_of(status)}", file=sys.stderr)
+                else:
+                    final = status
+    except (DicomError, OSError, ValueError) as e:
+        print(f"dicomfast move: {e}", file=sys.stderr)
+        return 2
+    assert final is not None
+    comment = f" ({final.ErrorComment})" if final.ErrorComment else ""
+    print(f"C-MOVE {final.category} 0x{int(final):04X}{comment}: {counts_of(final)}")
+    return 0 if final.category == "Success" else 1

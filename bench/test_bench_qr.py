@@ -91,7 +91,8 @@ def test_cfind_latency_vs_dcmqrscp(benchmark, tmp_path: Path) -> None:  # noqa: 
             assert r.returncode == 0, r.stderr
         q = ident(
             "STUDY",
-            PatientName="SMITH^ANNA1*",
+            # a wildcard that matches a few patients at either index size
+            PatientName="SMITH^ANNA*" if benchmark.disabled else "SMITH^ANNA1*",
             StudyDate="20240101-20241231",
             StudyInstanceUID="",
             PatientID="",

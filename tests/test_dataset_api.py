@@ -13,7 +13,12 @@ def test_access_forms_agree(ct_small) -> None:  # noqa: ANN001
     ds = dicomfast.read(ct_small)
     by_kw, by_int, by_tuple = ds["PatientName"], ds[0x00100010], ds[(0x0010, 0x0010)]
     assert by_kw.value == by_int.value == by_tuple.value == ds.PatientName
-    assert (by_kw.tag, by_kw.VR, by_kw.keyword, by_kw.length) == (0x00100010, "PN", "PatientName", 22)
+    assert (by_kw.tag, by_kw.VR, by_kw.keyword, by_kw.length) == (
+        0x00100010,
+        "PN",
+        "PatientName",
+        22,
+    )
     assert by_kw.name == "Patient's Name"
     assert "PatientName" in ds and 0x00100010 in ds and (0x0010, 0x0010) in ds
     assert "NotAKeyword" not in ds and 0x00100011 not in ds
@@ -47,7 +52,9 @@ def test_len_iteration_and_meta(ct_small) -> None:  # noqa: ANN001
     assert ds.keys() == tags
 
 
-@pytest.mark.parametrize("form", ["path", "str", "bytes", "bytearray", "memoryview", "file", "bytesio"])
+@pytest.mark.parametrize(
+    "form", ["path", "str", "bytes", "bytearray", "memoryview", "file", "bytesio"]
+)
 def test_sources(ct_small, form: str) -> None:  # noqa: ANN001
     data = ct_small.read_bytes()
     source = {

@@ -39,7 +39,9 @@ def _walk(root: str) -> Iterator[os.DirEntry[str]]:
         stack.extend(reversed(subdirs))
 
 
-def iter_sources(paths: Iterable[str | os.PathLike[str]], *, exclude: str | None = None) -> Iterator[Source]:
+def iter_sources(
+    paths: Iterable[str | os.PathLike[str]], *, exclude: str | None = None
+) -> Iterator[Source]:
     """Each file named by ``paths`` or under a folder of ``paths``, in a stable order.
     Only one folder listing at a time is held in memory.  ``exclude`` (a folder)
     is skipped, so an output folder inside an input folder is not read back."""

@@ -24,7 +24,9 @@ def transfer_syntax_for(name: str) -> str:
     if name.strip() in WRITABLE:
         return name.strip()
     known = ", ".join(NAMES)
-    raise ValueError(f"unknown or unsupported transfer syntax {name!r}; use one of {known} or their UIDs")
+    raise ValueError(
+        f"unknown or unsupported transfer syntax {name!r}; use one of {known} or their UIDs"
+    )
 
 
 def is_encapsulated(ts: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import archive, dump, echo, find, get, move, mwl, serve, store, worklist
+from . import archive, convert, dump, echo, export, find, get, move, mwl, serve, store, worklist
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         mwl,
         archive,
         worklist,
+        convert,
+        export,
     ):
         module.add_parser(sub)
     return parser

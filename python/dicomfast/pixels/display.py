@@ -12,6 +12,7 @@ dtype for dtype, to pydicom 3.0.2's functions of the same names.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -23,6 +24,31 @@ from .. import _display
 _RESCALE_DTYPES = frozenset("u1 i1 u2 i2 u4 i4 f4 f8".split())
 _LUT_INPUT_DTYPES = frozenset("u1 i1 u2 i2 u4 i4".split())
 _MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+
+
+def _default_threads() -> int:
+    env = os.environ.get("DICOMFAST_DISPLAY_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    # One thread by default: batch jobs already run one process per core, and on a
+    # busy machine OpenMP threads waiting at barriers cost more than they gain.
+    return 1
+
+
+_THREADS = _default_threads()
+_PARALLEL_MIN = 1 << 20  # elements; below this one thread is faster
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for the kernels on arrays of 2**20 elements or more (default:
+    ``DICOMFAST_DISPLAY_THREADS``, else ``OMP_NUM_THREADS``, else 1).  Results do
+    not depend on it.  Has no effect if the kernels were built without OpenMP."""
+    global _THREADS
+    _THREADS = max(1, int(n))
+
+
+def _nt(size: int) -> int:
+    return _THREADS if size >= _PARALLEL_MIN else 1
 
 
 def _native(arr: np.ndarray) -> np.ndarray:
@@ -95,7 +121,7 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         if src.dtype.str[1:] not in _LUT_INPUT_DTYPES:
             raise TypeError(f"a Modality LUT needs integer pixels, not {src.dtype}")
         out = np.empty(src.shape, dtype=table.dtype)
-        _display.apply_lut(src.reshape(-1), table, out.reshape(-1), first)
+        _display.apply_lut(src.reshape(-1), table, out.reshape(-1), first, _nt(src.size))
         return out
     if "RescaleSlope" in ds and "RescaleIntercept" in ds:
         slope = float(_first(ds.RescaleSlope))
@@ -104,7 +130,7 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         if src.dtype.str[1:] not in _RESCALE_DTYPES:
             src = src.astype(np.float64)
         out = np.empty(src.shape, dtype=np.float64)
-        _display.rescale(src.reshape(-1), out.reshape(-1), slope, intercept)
+        _display.rescale(src.reshape(-1), out.reshape(-1), slope, intercept, _nt(src.size))
         return out
     return arr
 
@@ -127,7 +153,7 @@ def _map_through(arr: np.ndarray, table: np.ndarray, first: int, entries: int) -
         np.minimum(k, len(table) - 1, out=k)
         return table[k]
     out = np.empty(src.shape, dtype=table.dtype)
-    _display.voi_lut(src.reshape(-1), table, out.reshape(-1), first, mask)
+    _display.voi_lut(src.reshape(-1), table, out.reshape(-1), first, mask, _nt(src.size))
     return out
 
 
@@ -180,6 +206,19 @@ def _output_range(ds: Any) -> tuple[float, float]:
     return y_min, y_max
 
 
+@cache
+def _libm_exp_is_numpys() -> bool:
+    """Does numpy's float64 ``exp`` give the C library's results here?  (It does unless
+    numpy uses its own SIMD exp, e.g. on AVX-512 machines; then the kernel leaves
+    ``exp`` to numpy to stay identical.)"""
+    x = np.linspace(-745.0, 709.0, 4099)
+    x = np.concatenate([x, np.random.default_rng(0).standard_normal(4096) * 40])
+    want = 1.0 / (1.0 + np.exp((-4.0 * (x - 0.0)) / 1.0))
+    got = np.empty_like(x)
+    _display.sigmoid(x, got, 0.0, 1.0, 0.0, 1.0)
+    return bool(np.array_equal(got, want))
+
+
 def window(
     arr: np.ndarray,
     center: float,
@@ -206,13 +245,18 @@ def window(
             raise ValueError("LINEAR_EXACT windowing needs a Window Width above 0")
         below = center - width / 2
         above = center + width / 2
-        _display.window_linear(flat_in, flat_out, below, above, center, width, y_min, y_max)
+        _display.window_linear(
+            flat_in, flat_out, below, above, center, width, y_min, y_max, _nt(src.size)
+        )
     elif function == "SIGMOID":
         if width <= 0:
             raise ValueError("SIGMOID windowing needs a Window Width above 0")
-        _display.sigmoid_exponent(flat_in, flat_out, center, width)
-        np.exp(flat_out, out=flat_out)
-        _display.sigmoid_finish(flat_out, y_min, y_max)
+        if _libm_exp_is_numpys():
+            _display.sigmoid(flat_in, flat_out, center, width, y_min, y_max, _nt(src.size))
+        else:
+            _display.sigmoid_exponent(flat_in, flat_out, center, width)
+            np.exp(flat_out, out=flat_out)
+            _display.sigmoid_finish(flat_out, y_min, y_max)
     else:
         raise ValueError(f"unsupported VOI LUT Function {function!r}")
     return out
@@ -262,7 +306,7 @@ def invert(arr: np.ndarray, top: Any | None = None, *, out: np.ndarray | None = 
         out = np.empty_like(src)
     elif out.dtype != src.dtype or not out.flags.c_contiguous or out.shape != src.shape:
         raise ValueError("out must be a contiguous array of the input's shape and dtype")
-    _display.invert(src.reshape(-1), out.reshape(-1), src.dtype.type(top))
+    _display.invert(src.reshape(-1), out.reshape(-1), src.dtype.type(top), _nt(src.size))
     return out
 
 
@@ -290,7 +334,9 @@ def apply_presentation_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         scale = np.float32(span / np.float32(entries - 1))
         table = np.ascontiguousarray(table)
         out = np.empty(src.shape, dtype=table.dtype)
-        _display.presentation_lut(src.reshape(-1), table, out.reshape(-1), lo, float(scale))
+        _display.presentation_lut(
+            src.reshape(-1), table, out.reshape(-1), lo, float(scale), _nt(src.size)
+        )
         return out
     if "PresentationLUTShape" in ds:
         shape = str(ds.PresentationLUTShape).strip().upper()
@@ -415,7 +461,9 @@ def apply_color_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         raise TypeError(f"palette indices must be integers of at most 32 bits, not {arr.dtype}")
     out = np.empty(src.shape + (tables.shape[0],), dtype=tables.dtype)
     mask = (1 << (8 * tables.dtype.itemsize)) - 1
-    _display.palette(src.reshape(-1), tables, out.reshape(-1, tables.shape[0]), first, mask)
+    _display.palette(
+        src.reshape(-1), tables, out.reshape(-1, tables.shape[0]), first, mask, _nt(src.size)
+    )
     return out
 
 
@@ -490,9 +538,24 @@ def convert_color_space(
         return _matmul_reference(a, to_rgb)
     src = np.ascontiguousarray(a)
     out = np.empty(src.shape, np.uint8)
+    if to_rgb and src.size >= 3 * 65536:
+        r_tab, b_tab, g_tab = _ybr_tables(fused)
+        _display.ybr_full_to_rgb_lut(
+            src.reshape(-1, 3), out.reshape(-1, 3), r_tab, b_tab, g_tab, fused, _nt(src.size)
+        )
+        return out
     kernel = _display.ybr_full_to_rgb if to_rgb else _display.rgb_to_ybr_full
-    kernel(src.reshape(-1, 3), out.reshape(-1, 3), fused)
+    kernel(src.reshape(-1, 3), out.reshape(-1, 3), fused, _nt(src.size))
     return out
+
+
+@cache
+def _ybr_tables(fused: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r_tab = np.empty(65536, np.uint8)
+    b_tab = np.empty(65536, np.uint8)
+    g_tab = np.empty(65536, np.float32)
+    _display.ybr_tables(r_tab, b_tab, g_tab, fused)
+    return r_tab, b_tab, g_tab
 
 
 __all__ = [
@@ -505,5 +568,6 @@ __all__ = [
     "convert_color_space",
     "expand_segmented_lut",
     "invert",
+    "set_num_threads",
     "window",
 ]

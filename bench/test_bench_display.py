@@ -1,0 +1,144 @@
+"""The display pipeline (issue 6): dicomfast.pixels.display vs pydicom 3.0.2's
+functions of the same names, on the same arrays — the 512×512×20 CT volume, the
+3064×2396 14-bit mammogram, the 20-frame RGB ultrasound cine and the 10-frame
+palette ultrasound.  Target: >= 5x each."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import dicomfast
+import numpy as np
+import pytest
+from benchrace import race
+from dicomfast.pixels import display as D
+
+pydicom = pytest.importorskip("pydicom")
+P = pytest.importorskip("pydicom.pixels.processing")
+
+TARGET = 5.0
+
+
+def _both(pd: pydicom.Dataset) -> tuple[pydicom.Dataset, dicomfast.Dataset]:
+    buf = io.BytesIO()
+    pd.save_as(buf)
+    return pd, dicomfast.read(buf.getvalue())
+
+
+@pytest.fixture(scope="module")
+def ct(corpus: Path) -> tuple[np.ndarray, pydicom.Dataset, dicomfast.Dataset]:
+    files = sorted((corpus / "perf/ct512_20/unc").glob("*.dcm"))
+    vol = np.stack([dicomfast.read(p).pixel_array for p in files])
+    pd = pydicom.dcmread(files[0], stop_before_pixels=True)
+    pd.WindowCenter, pd.WindowWidth = 40.0, 400.0
+    pd, ours = _both(pd)
+    return vol, pd, ours
+
+
+@pytest.fixture(scope="module")
+def mammo(corpus: Path) -> tuple[np.ndarray, pydicom.Dataset, dicomfast.Dataset]:
+    path = next((corpus / "perf/mammo/unc").glob("*.dcm"))
+    arr = dicomfast.read(path).pixel_array
+    pd = pydicom.dcmread(path, stop_before_pixels=True)
+    rng = np.random.default_rng(6)
+    item = pydicom.Dataset()
+    item.LUTDescriptor = [16384, 0, 16]
+    item.add_new(0x00283006, "US", np.sort(rng.integers(0, 65536, 16384)).tolist())
+    pd.VOILUTSequence = [item]
+    pd.PresentationLUTShape = "INVERSE"
+    pd, ours = _both(pd)
+    return arr, pd, ours
+
+
+def test_windowing_ct(benchmark, ct) -> None:  # noqa: ANN001
+    vol, pd, ours = ct
+    hu = P.apply_modality_lut(vol, pd)
+    race(
+        benchmark,
+        "apply_windowing LINEAR (CT 20x512x512 float64)",
+        lambda: D.apply_windowing(hu, ours),
+        {"pydicom": lambda: P.apply_windowing(hu, pd)},
+        nbytes=hu.nbytes,
+        target=TARGET,
+    )
+
+
+def test_windowing_sigmoid_ct(benchmark, ct) -> None:  # noqa: ANN001
+    vol, pd, ours = ct
+    pd.VOILUTFunction = "SIGMOID"
+    ours.VOILUTFunction = "SIGMOID"
+    try:
+        race(
+            benchmark,
+            "apply_windowing SIGMOID (CT 20x512x512 int16)",
+            lambda: D.apply_windowing(vol, ours),
+            {"pydicom": lambda: P.apply_windowing(vol, pd)},
+            nbytes=vol.nbytes,
+            target=TARGET,
+        )
+    finally:
+        del pd.VOILUTFunction
+        del ours.VOILUTFunction
+
+
+def test_modality_then_voi_ct(benchmark, ct) -> None:  # noqa: ANN001
+    vol, pd, ours = ct
+    race(
+        benchmark,
+        "apply_modality_lut + apply_voi_lut (CT 20x512x512 int16)",
+        lambda: D.apply_voi_lut(D.apply_modality_lut(vol, ours), ours),
+        {"pydicom": lambda: P.apply_voi_lut(P.apply_modality_lut(vol, pd), pd)},
+        nbytes=vol.nbytes,
+        target=TARGET,
+    )
+
+
+def test_voi_lut_sequence_mammo(benchmark, mammo) -> None:  # noqa: ANN001
+    arr, pd, ours = mammo
+    race(
+        benchmark,
+        "apply_voi_lut VOI LUT Sequence (mammo 3064x2396 uint16)",
+        lambda: D.apply_voi_lut(arr, ours),
+        {"pydicom": lambda: P.apply_voi_lut(arr, pd)},
+        nbytes=arr.nbytes,
+        target=TARGET,
+    )
+
+
+def test_presentation_inverse_mammo(benchmark, mammo) -> None:  # noqa: ANN001
+    arr, pd, ours = mammo
+    race(
+        benchmark,
+        "apply_presentation_lut INVERSE (mammo uint16)",
+        lambda: D.apply_presentation_lut(arr, ours),
+        {"pydicom": lambda: P.apply_presentation_lut(arr, pd)},
+        nbytes=arr.nbytes,
+    )
+
+
+def test_color_lut_palette(benchmark, corpus: Path) -> None:  # noqa: ANN001
+    path = corpus / "public/mothership/US-PAL-8-10x-echo.dcm"
+    pd, ours = pydicom.dcmread(path), dicomfast.read(path)
+    arr = ours.pixel_array
+    race(
+        benchmark,
+        "apply_color_lut (US palette 10x430x600)",
+        lambda: D.apply_color_lut(arr, ours),
+        {"pydicom": lambda: P.apply_color_lut(arr, pd)},
+        nbytes=arr.nbytes,
+        target=TARGET,
+    )
+
+
+def test_ybr_to_rgb_cine(benchmark, corpus: Path) -> None:  # noqa: ANN001
+    path = next((corpus / "perf/us_cine/unc").glob("*.dcm"))
+    arr = dicomfast.read(path).pixel_array
+    race(
+        benchmark,
+        "convert_color_space YBR_FULL->RGB (US cine 20x480x640x3)",
+        lambda: D.convert_color_space(arr, "YBR_FULL", "RGB"),
+        {"pydicom": lambda: P.convert_color_space(arr, "YBR_FULL", "RGB")},
+        nbytes=arr.nbytes,
+        target=TARGET,
+    )

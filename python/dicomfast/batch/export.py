@@ -1,0 +1,306 @@
+"""Export frames as images or arrays: the unit of work of ``dicomfast export``.
+
+Each frame goes through the display pipeline (PS3.3 C.11): Modality LUT →
+VOI LUT or window (the file's, or ``window=(center, width)``) → MONOCHROME1
+inversion → scaling to 8 or 16 bits; PALETTE COLOR through its palette,
+YBR_FULL/YBR_FULL_422 to RGB.  ``--stack`` builds one 3-D array per series.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..reader import read
+from . import files
+from .sources import Source
+
+FORMATS = {"npy": ".npy", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    out: str
+    format: str = "png"
+    bits: int = 8  # 8 or 16 (JPEG: 8 only)
+    window: tuple[float, float] | None = None  # (center, width) overriding the file's
+    voi_index: int = 0
+    values: str = "display"  # "display" | "modality" (npy: physical values) | "stored"
+    layout: str = "keep"
+    resume: bool = True
+    copy_failed: bool = False
+    jpeg_quality: int = 95
+    fsync: bool = False
+
+
+# -- the display pipeline for one frame ---------------------------------------
+
+
+def _to_bits(v: np.ndarray, lo: float, hi: float, bits: int) -> np.ndarray:
+    """Linearly map ``lo .. hi`` onto ``0 .. 2**bits - 1``, rounded."""
+    top = (1 << bits) - 1
+    span = hi - lo
+    if span <= 0:
+        out = np.where(v > lo, top, 0)
+    else:
+        out = np.rint((np.asarray(v, np.float64) - lo) * (top / span))
+        np.clip(out, 0, top, out=out)
+    return out.astype(np.uint8 if bits == 8 else np.uint16)
+
+
+def _rescale_bits(v: np.ndarray, have: int, want: int) -> np.ndarray:
+    v = np.asarray(v)
+    if have > want:
+        v = v >> (have - want)
+    elif have < want:
+        v = v.astype(np.uint32) * ((1 << want) - 1) // ((1 << have) - 1)
+    return v.astype(np.uint8 if want == 8 else np.uint16)
+
+
+def display_frame(
+    arr: np.ndarray,
+    ds: Any,
+    *,
+    bits: int = 8,
+    window: tuple[float, float] | None = None,
+    voi_index: int = 0,
+) -> np.ndarray:
+    """One frame of stored values → an 8- or 16-bit image (grey ``(rows, cols)`` or
+    RGB ``(rows, cols, 3)``)."""
+    from ..pixels import display as D
+    from ..pixels.color import ybr_full_to_rgb
+
+    pi = str(ds.get("PhotometricInterpretation") or "MONOCHROME2").strip().upper()
+    bits_stored = int(ds.get("BitsStored") or arr.dtype.itemsize * 8)
+    if pi == "PALETTE COLOR":
+        rgb = D.apply_color_lut(arr, ds)
+        return _rescale_bits(rgb, 8 * rgb.dtype.itemsize, bits)
+    if arr.ndim == 3:  # colour
+        if pi in ("YBR_FULL", "YBR_FULL_422"):
+            if arr.dtype == np.uint8:
+                arr = D.convert_color_space(arr, "YBR_FULL", "RGB")
+            else:
+                arr = ybr_full_to_rgb(arr, bits_stored)
+        if arr.dtype.kind == "f":
+            return _to_bits(arr, float(arr.min()), float(arr.max()), bits)
+        return _rescale_bits(arr, bits_stored, bits)
+    m = D.apply_modality_lut(arr, ds)
+    if window is not None:
+        center, width = window
+        v = D.window(m, center, width, 0.0, 1.0, "LINEAR")
+        lo, hi = 0.0, 1.0
+    else:
+        seq = ds.get("VOILUTSequence")
+        has_window = ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None
+        if seq:
+            v = D.apply_voi(m, ds, voi_index)
+            lo, hi = 0.0, float(2 ** int(seq[voi_index].LUTDescriptor[2]) - 1)
+        elif has_window and pi in ("MONOCHROME1", "MONOCHROME2"):
+            v = D.apply_windowing(m, ds, voi_index)
+            lo, hi = D._output_range(ds)
+        else:
+            v = m
+            lo, hi = float(np.min(m)), float(np.max(m))
+    out = _to_bits(v, lo, hi, bits)
+    if pi == "MONOCHROME1":
+        D.invert(out, (1 << bits) - 1, out=out)
+    return out
+
+
+def frame_values(arr: np.ndarray, ds: Any, opts: ExportOptions) -> np.ndarray:
+    if opts.values == "stored":
+        return arr
+    if opts.values == "modality":
+        from ..pixels.display import apply_modality_lut
+
+        return apply_modality_lut(arr, ds)
+    return display_frame(arr, ds, bits=opts.bits, window=opts.window, voi_index=opts.voi_index)
+
+
+# -- writing --------------------------------------------------------------------
+
+
+def save_image(img: np.ndarray, tmp: str, fmt: str, *, quality: int = 95) -> None:
+    if fmt == "npy":
+        with open(tmp, "wb") as fh:
+            np.save(fh, img)
+        return
+    if fmt == "tiff" and (img.dtype != np.uint8 or img.ndim == 3):
+        try:
+            import tifffile
+
+            tifffile.imwrite(tmp, img, photometric="rgb" if img.ndim == 3 else "minisblack")
+            return
+        except ImportError:
+            pass
+    from PIL import Image
+
+    if img.dtype == np.uint16 and img.ndim == 3:
+        raise ValueError(
+            f"{fmt.upper()} through Pillow cannot hold 16-bit RGB; use --bits 8 or tiff"
+        )
+    if fmt == "jpeg" and img.dtype != np.uint8:
+        raise ValueError("JPEG images are 8-bit; use --bits 8")
+    im = Image.fromarray(img)
+    with open(tmp, "wb") as fh:
+        if fmt == "jpeg":
+            im.save(fh, format="JPEG", quality=quality)
+        else:
+            im.save(fh, format={"png": "PNG", "tiff": "TIFF"}[fmt])
+
+
+def _base_path(src: Source, ds: Any, opts: ExportOptions) -> str:
+    if opts.layout == "uid":
+        return files.uid_layout_path(opts.out, ds, suffix="")
+    base, ext = os.path.splitext(src.rel)
+    return os.path.join(opts.out, base if ext.lower() in (".dcm", ".dicom") else src.rel)
+
+
+def export_file(src: Source, opts: ExportOptions) -> dict[str, Any]:
+    """Export every frame of ``src``; a report record, never an exception."""
+    t0 = time.perf_counter()
+    rec: dict[str, Any] = {"src": src.path, "dst": None, "status": "failed", "bytes_in": src.size}
+    tmp = None
+    try:
+        ds = read(src.path)
+        frames = int(ds.get("NumberOfFrames") or 1)
+        base = _base_path(src, ds, opts)
+        ext = FORMATS[opts.format]
+        names = [base + ext] if frames == 1 else [f"{base}_{i:04d}{ext}" for i in range(frames)]
+        rec["dst"] = names[0] if frames == 1 else os.path.dirname(names[0])
+        if opts.resume and all(os.path.exists(n) for n in names):
+            rec.update(
+                status="skipped",
+                reason="outputs exist",
+                bytes_out=sum(os.path.getsize(n) for n in names),
+            )
+            return rec
+        written = 0
+        for name, arr in zip(names, ds.iter_frames(), strict=False):
+            img = frame_values(arr, ds, opts)
+            tmp = files.temp_path_for(name)
+            save_image(img, tmp, opts.format, quality=opts.jpeg_quality)
+            written += os.path.getsize(tmp)
+            files.commit(tmp, name)
+            tmp = None
+        rec.update(status="converted", bytes_out=written, frames=frames)
+    except Exception as e:
+        rec["reason"] = f"{type(e).__name__}: {e}"
+        if opts.copy_failed and os.path.isfile(src.path):
+            rec["copied_to"] = files.copy_failed(src.path, src.rel, opts.out)
+    finally:
+        files.discard(tmp)
+        rec["seconds"] = round(time.perf_counter() - t0, 6)
+    return rec
+
+
+# -- stacks -----------------------------------------------------------------------
+
+
+def scan_header(src: Source) -> dict[str, Any]:
+    """Phase 1 of ``--stack``: what is needed to group and sort a file, no pixels."""
+    rec: dict[str, Any] = {"src": src.path, "rel": src.rel, "bytes_in": src.size}
+    try:
+        ds = read(src.path, stop_before_pixels=True)
+        rec.update(
+            status="converted",
+            series=str(ds.get("SeriesInstanceUID") or "unknown"),
+            position=ds.get("ImagePositionPatient"),
+            orientation=ds.get("ImageOrientationPatient"),
+            instance=ds.get("InstanceNumber"),
+        )
+    except Exception as e:
+        rec.update(status="failed", reason=f"{type(e).__name__}: {e}")
+    return rec
+
+
+def slice_order(
+    members: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[float] | None, list[float] | None]:
+    """Sort slices by Image Position (Patient) projected on the slice normal (the
+    cross product of the row and column directions); Instance Number otherwise.
+    Returns the sorted members, their positions along the normal, and the normal."""
+    iop = members[0].get("orientation")
+    if iop and len(iop) == 6 and all(m.get("position") for m in members):
+        row, col = np.asarray(iop[:3], float), np.asarray(iop[3:], float)
+        normal = np.cross(row, col)
+        keyed = sorted(
+            members, key=lambda m: float(np.dot(normal, np.asarray(m["position"], float)))
+        )
+        z = [float(np.dot(normal, np.asarray(m["position"], float))) for m in keyed]
+        return keyed, z, normal.tolist()
+    keyed = sorted(members, key=lambda m: (m.get("instance") or 0, m["src"]))
+    return keyed, None, None
+
+
+def stack_series(task: tuple[str, list[dict[str, Any]]], opts: ExportOptions) -> dict[str, Any]:
+    """Phase 2 of ``--stack``: one series → ``OUT/<series>.npy`` + ``.json`` side-car."""
+    series, members = task
+    t0 = time.perf_counter()
+    base = os.path.join(opts.out, files.safe_component(series))
+    rec: dict[str, Any] = {
+        "src": series,
+        "dst": base + ".npy",
+        "status": "failed",
+        "bytes_in": sum(m["bytes_in"] for m in members),
+    }
+    tmp = None
+    try:
+        if opts.resume and os.path.exists(base + ".npy") and os.path.exists(base + ".json"):
+            rec.update(
+                status="skipped", reason="outputs exist", bytes_out=os.path.getsize(base + ".npy")
+            )
+            return rec
+        ordered, z, normal = slice_order(members)
+        slices = []
+        first = None
+        for m in ordered:
+            ds = read(m["src"])
+            if first is None:
+                first = ds
+            for arr in ds.iter_frames():
+                slices.append(frame_values(arr, ds, opts))
+        volume = np.stack(slices)
+        spacing_rc = [float(v) for v in (first.get("PixelSpacing") or [1.0, 1.0])]
+        dz = (
+            float(np.median(np.diff(z)))
+            if z and len(z) > 1
+            else float(first.get("SpacingBetweenSlices") or first.get("SliceThickness") or 1.0)
+        )
+        side = {
+            "series_instance_uid": series,
+            "shape": list(volume.shape),
+            "dtype": str(volume.dtype),
+            "spacing": [dz, *spacing_rc],
+            "spacing_order": "slice, row, column (mm)",
+            "origin": [float(v) for v in ordered[0]["position"]]
+            if ordered[0].get("position")
+            else None,
+            "orientation": [float(v) for v in ordered[0]["orientation"]]
+            if ordered[0].get("orientation")
+            else None,
+            "normal": normal,
+            "positions_along_normal": z,
+            "files": [m["src"] for m in ordered],
+            "values": opts.values,
+        }
+        tmp = files.temp_path_for(base + ".npy")
+        save_image(volume, tmp, "npy")
+        files.commit(tmp, base + ".npy")
+        tmp = files.temp_path_for(base + ".json")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(side, fh, indent=1)
+        files.commit(tmp, base + ".json")
+        tmp = None
+        rec.update(status="converted", bytes_out=volume.nbytes, slices=len(slices))
+    except Exception as e:
+        rec["reason"] = f"{type(e).__name__}: {e}"
+    finally:
+        files.discard(tmp)
+        rec["seconds"] = round(time.perf_counter() - t0, 6)
+    return rec

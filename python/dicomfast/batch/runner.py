@@ -1,0 +1,384 @@
+"""Run a per-file job over a stream of inputs: inline, on a local process pool or
+on a Dask distributed cluster, with a bounded number of tasks in flight (the
+input stream is consumed only as fast as results come back), a progress line
+and a JSON-lines report."""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+Task = Callable[[Any], dict[str, Any]]
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _crashed(item: Any, reason: str) -> dict[str, Any]:
+    path = getattr(item, "path", str(item))
+    return {
+        "src": path,
+        "dst": None,
+        "status": "failed",
+        "reason": reason,
+        "bytes_in": getattr(item, "size", 0),
+    }
+
+
+def _run_inline(fn: Task, items: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    for item in items:
+        yield fn(item)
+
+
+def _worker_init() -> None:
+    # Files run in parallel already: one OpenMP thread per worker for the display
+    # kernels (read when the kernels are first imported, after this).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+_POOL: tuple[int, ProcessPoolExecutor] | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _get_pool(workers: int) -> ProcessPoolExecutor:
+    """The process pool of this process, kept warm between runs (worker start-up and
+    imports cost more than converting a small file); replaced if the worker count
+    changes or a worker died."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None and _POOL[0] == workers:
+            return _POOL[1]
+        if _POOL is not None:
+            _POOL[1].shutdown(wait=True, cancel_futures=True)
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(
+            [
+                "dicomfast.batch.convert",
+                "dicomfast.batch.export",
+                "dicomfast.pixels.decode",
+                "dicomfast.pixels.encode",
+                "dicomfast.writer",
+            ]
+        )
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+        _POOL = (workers, pool)
+        return pool
+
+
+def _drop_pool(pool: ProcessPoolExecutor) -> None:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None and _POOL[1] is pool:
+            _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_pool() -> None:
+    """Stop the kept worker processes (also done at interpreter exit)."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = (_POOL[1] if _POOL else None), None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_pool)
+
+
+def _run_chunk(fn: Task, items: list[Any]) -> list[dict[str, Any]]:
+    """Worker side: several files per task, so that inter-process overhead is paid
+    once per chunk rather than once per (small) file."""
+    return [fn(item) for item in items]
+
+
+def _run_pool(
+    fn: Task, items: Iterable[Any], workers: int, max_inflight: int, chunksize: int
+) -> Iterator[dict[str, Any]]:
+    """Process pool fed chunks of ``chunksize`` items, at most ``max_inflight`` items
+    submitted.  If a worker dies (a crash in native code, the OOM killer), the pool
+    is replaced and the items it held are retried one at a time, so that only the
+    file that kills a worker on its own is reported failed."""
+    chunksize = max(1, min(chunksize, max_inflight))
+    max_chunks = max(1, max_inflight // chunksize)
+    it = iter(items)
+    exhausted = False
+    suspects: deque[Any] = deque()  # items lost with a dead pool: retried alone
+    while True:
+        pool = _get_pool(workers)
+        pending: dict[Future[list[dict[str, Any]]], tuple[list[Any], bool]] = {}
+        broken = False
+        try:
+            while True:
+                chunk: list[Any] = []
+                try:
+                    if suspects:
+                        if not pending:
+                            chunk = [suspects.popleft()]
+                            pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, True)
+                    else:
+                        while not exhausted and len(pending) < max_chunks:
+                            chunk = list(itertools.islice(it, chunksize))
+                            if len(chunk) < chunksize:
+                                exhausted = True
+                            if not chunk:
+                                break
+                            pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, False)
+                except BrokenProcessPool:  # a worker died before we saw it: retry
+                    suspects.extend(chunk)
+                    for lost, _alone in pending.values():
+                        suspects.extend(lost)
+                    pending.clear()
+                    broken = True
+                    break
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    chunk, alone = pending.pop(fut)
+                    try:
+                        yield from fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        if alone:
+                            yield _crashed(
+                                chunk[0], "the worker process died while processing this file"
+                            )
+                        else:
+                            suspects.extend(chunk)
+                    except Exception as e:
+                        for item in chunk:
+                            yield _crashed(item, f"{type(e).__name__}: {e}")
+                if broken:
+                    for lost, _alone in pending.values():
+                        suspects.extend(lost)
+                    pending.clear()
+                    break
+        finally:
+            if broken:
+                _drop_pool(pool)
+            else:  # the consumer stopped early: do not leave its tasks queued
+                for fut in pending:
+                    fut.cancel()
+        if not broken:
+            return
+
+
+def _run_dask(
+    fn: Task, items: Iterable[Any], scheduler: str, max_inflight: int | None
+) -> Iterator[dict[str, Any]]:
+    from distributed import Client, as_completed
+
+    with Client(scheduler) as client:
+        if max_inflight is None:
+            nthreads = sum(client.nthreads().values()) or 1
+            max_inflight = 2 * nthreads + 2
+        queue = as_completed()
+        inflight = 0
+        it = iter(items)
+        exhausted = False
+        keys: dict[str, Any] = {}
+        while True:
+            while not exhausted and inflight < max_inflight:
+                try:
+                    item = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                fut = client.submit(fn, item, pure=False)
+                keys[fut.key] = item
+                queue.add(fut)
+                inflight += 1
+            if inflight == 0:
+                return
+            fut = next(queue)
+            inflight -= 1
+            item = keys.pop(fut.key)
+            try:
+                yield fut.result()
+            except Exception as e:
+                yield _crashed(item, f"{type(e).__name__}: {e}")
+            fut.release()
+
+
+def run_tasks(
+    fn: Task,
+    items: Iterable[Any],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    max_inflight: int | None = None,
+    chunksize: int = 4,
+) -> Iterator[dict[str, Any]]:
+    """Apply ``fn`` (picklable, never raising) to each item; yield its records as they
+    complete.  ``workers`` processes (default: all cores; 1 runs in this process) or
+    the Dask cluster at ``scheduler``.  Items go to the processes ``chunksize`` at a
+    time; at most ``max_inflight`` items (default ``(2 × workers + 2) × chunksize``)
+    are taken from ``items`` ahead of the results."""
+    if scheduler:
+        return _run_dask(fn, items, scheduler, max_inflight)
+    workers = workers or default_workers()
+    if workers <= 1:
+        return _run_inline(fn, items)
+    # A single input gains nothing from a pool (its frames are coded in parallel
+    # in-process): look at most two items ahead to find out.
+    it = iter(items)
+    head = list(itertools.islice(it, 2))
+    if len(head) < 2:
+        return _run_inline(fn, head)
+    inflight = max_inflight or (2 * workers + 2) * chunksize
+    return _run_pool(fn, itertools.chain(head, it), workers, inflight, chunksize)
+
+
+# -- progress, summary, report ---------------------------------------------------
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _fmt_time(s: float) -> str:
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+@dataclass
+class RunSummary:
+    """Totals of a run (``done`` counts converted, skipped and failed)."""
+
+    converted: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    elapsed: float = 0.0
+    total: int | None = None  # files to do, once counted
+
+    @property
+    def done(self) -> int:
+        return self.converted + self.skipped + self.failed
+
+    def add(self, rec: dict[str, Any]) -> None:
+        status = rec.get("status")
+        if status == "skipped":
+            self.skipped += 1
+        elif status == "failed":
+            self.failed += 1
+        else:
+            self.converted += 1
+        self.bytes_in += max(0, int(rec.get("bytes_in") or 0))
+        self.bytes_out += int(rec.get("bytes_out") or 0)
+        self.elapsed = time.perf_counter() - self.started
+
+    def line(self) -> str:
+        t = max(self.elapsed, 1e-9)
+        total = f"/{self.total}" if self.total is not None else ""
+        eta = ""
+        if self.total and self.done:
+            eta = f"  ETA {_fmt_time((self.total - self.done) * t / self.done)}"
+        return (
+            f"{self.done}{total} files  {self.done / t:.1f} files/s  "
+            f"{self.bytes_in / t / 1e6:.1f} MB/s{eta}  failed {self.failed}"
+        )
+
+    def text(self, verb: str = "converted") -> str:
+        t = max(self.elapsed, 1e-9)
+        return (
+            f"{verb} {self.converted}, skipped {self.skipped}, failed {self.failed}; "
+            f"in {_fmt_bytes(self.bytes_in)}, out {_fmt_bytes(self.bytes_out)}; "
+            f"{self.elapsed:.2f} s ({self.done / t:.1f} files/s, {self.bytes_in / t / 1e6:.1f} MB/s)"
+        )
+
+
+class Progress:
+    """A self-rewriting status line on a terminal, else a plain log line every few
+    seconds; failures always get a line of their own.  The total is counted in a
+    background thread (by walking the inputs again) so the ETA appears without
+    holding the file list."""
+
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        count: Callable[[], int] | None = None,
+        interval: float | None = None,
+        quiet: bool = False,
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.interval = interval if interval is not None else (0.1 if self.tty else 5.0)
+        self.quiet = quiet
+        self.summary = RunSummary()
+        self._last = 0.0
+        if count is not None:
+            threading.Thread(target=self._count, args=(count,), daemon=True).start()
+
+    def _count(self, count: Callable[[], int]) -> None:
+        try:
+            self.summary.total = count()
+        except Exception:
+            pass
+
+    def update(self, rec: dict[str, Any]) -> None:
+        self.summary.add(rec)
+        if self.quiet:
+            return
+        if rec.get("status") == "failed":
+            self._clear()
+            print(f"FAILED {rec.get('src')}: {rec.get('reason')}", file=self.stream, flush=True)
+        now = time.perf_counter()
+        if now - self._last >= self.interval:
+            self._last = now
+            if self.tty:
+                self.stream.write("\r\x1b[K" + self.summary.line())
+                self.stream.flush()
+            else:
+                print(self.summary.line(), file=self.stream, flush=True)
+
+    def _clear(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+
+    def close(self, verb: str = "converted") -> RunSummary:
+        self.summary.elapsed = time.perf_counter() - self.summary.started
+        if not self.quiet:
+            self._clear()
+            print(self.summary.text(verb), file=self.stream, flush=True)
+        return self.summary
+
+
+class Report:
+    """``--report FILE.json``: one JSON object per line and per file, written as
+    results arrive."""
+
+    def __init__(self, path: str | None) -> None:
+        self.fh = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+
+    def write(self, rec: dict[str, Any]) -> None:
+        if self.fh is not None:
+            self.fh.write(json.dumps(rec, default=str) + "\n")
+            self.fh.flush()
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()

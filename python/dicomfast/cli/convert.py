@@ -1,0 +1,118 @@
+"""``dicomfast convert SRC... -o OUT --transfer-syntax NAME``: change the transfer
+syntax of many files, in parallel, resumably."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+
+from ..batch.convert import ConvertOptions, convert_file
+from ..batch.runner import Progress, Report, run_tasks
+from ..batch.sources import count_sources, iter_sources
+from ..batch.syntaxes import NAMES, transfer_syntax_for
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``convert`` and ``export``."""
+    p.add_argument(
+        "sources", nargs="+", metavar="SRC", help="files or folders (walked recursively)"
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p.add_argument(
+        "--layout",
+        choices=("keep", "uid"),
+        default="keep",
+        help="keep the input's relative paths (default) or study/series/instance",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: all cores; 1: in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on this Dask distributed cluster (shared storage) instead",
+    )
+    p.add_argument("--report", metavar="FILE.json", help="one JSON line per file")
+    p.add_argument("--copy-failed", action="store_true", help="copy failed inputs to OUT/_failed/")
+    p.add_argument("--no-resume", action="store_true", help="redo outputs that already exist")
+    p.add_argument("--no-fsync", action="store_true", help="do not flush each output to disk")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("convert", help="convert files to another transfer syntax")
+    add_common(p)
+    p.add_argument(
+        "-t",
+        "--transfer-syntax",
+        required=True,
+        metavar="NAME",
+        help=f"{', '.join(NAMES)} or a transfer syntax UID",
+    )
+    p.add_argument(
+        "--predictor",
+        type=int,
+        default=1,
+        choices=range(1, 8),
+        metavar="N",
+        help="JPEG Lossless predictor 1-7 (jpeg-ll-p14 only)",
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="decode each output and compare its pixels before keeping it",
+    )
+    p.set_defaults(run=run)
+
+
+def codec_threads(workers: int | None, scheduler: str | None) -> int | None:
+    """Codec threads per file: all cores (the frames of a multi-frame file are coded in
+    parallel; single-frame files, most of a batch, use one thread anyway)."""
+    return None
+
+
+def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
+    out = os.path.abspath(args.output)
+    os.makedirs(out, exist_ok=True)
+    sources = iter_sources(args.sources, exclude=out)
+    progress = Progress(
+        count=functools.partial(count_sources, list(args.sources), out), quiet=args.quiet
+    )
+    report = Report(args.report)
+    try:
+        for rec in run_tasks(fn, sources, workers=args.workers, scheduler=args.scheduler):
+            report.write(rec)
+            progress.update(rec)
+    finally:
+        report.close()
+        summary = progress.close(verb)
+    return 1 if summary.failed else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        ts = transfer_syntax_for(args.transfer_syntax)
+    except ValueError as e:
+        print(f"dicomfast convert: {e}", file=sys.stderr)
+        return 2
+    if args.predictor != 1 and ts != "1.2.840.10008.1.2.4.57":
+        print("dicomfast convert: --predictor needs --transfer-syntax jpeg-ll-p14", file=sys.stderr)
+        return 2
+    opts = ConvertOptions(
+        out=os.path.abspath(args.output),
+        transfer_syntax=ts,
+        predictor=args.predictor,
+        layout=args.layout,
+        verify=args.verify,
+        resume=not args.no_resume,
+        copy_failed=args.copy_failed,
+        threads=codec_threads(args.workers, args.scheduler),
+        fsync=not args.no_fsync,
+    )
+    return drive(functools.partial(convert_file, opts=opts), args, "converted")

@@ -1,0 +1,148 @@
+"""``dicomfast export``: images match what pydicom's pixel_array and display
+functions give; 16-bit outputs; stacks sorted along the slice normal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicomfast.cli import main
+from PIL import Image
+from pydicom.pixels import processing as P
+
+pytestmark = pytest.mark.corpus
+
+
+def _export(srcs: list[Path], out: Path, *args: str) -> int:
+    return main(["export", *map(str, srcs), "-o", str(out), "--workers", "1", "-q", *args])
+
+
+def _y_range(ds: pydicom.Dataset) -> tuple[float, float]:
+    """The windowing output range PS3.3 C.11.2.1.2 gives for ``ds``."""
+    bs = ds.BitsStored
+    lo, hi = (
+        (0, 2**bs - 1) if ds.PixelRepresentation == 0 else (-(2 ** (bs - 1)), 2 ** (bs - 1) - 1)
+    )
+    if "RescaleSlope" in ds:
+        lo, hi = (
+            lo * ds.RescaleSlope + ds.RescaleIntercept,
+            hi * ds.RescaleSlope + ds.RescaleIntercept,
+        )
+    return float(lo), float(hi)
+
+
+def _scale(v: np.ndarray, lo: float, hi: float, bits: int) -> np.ndarray:
+    top = 2**bits - 1
+    return np.clip(np.rint((v - lo) * (top / (hi - lo))), 0, top)
+
+
+def _expected_grey(
+    path: Path, bits: int = 8, window: tuple[float, float] | None = None
+) -> np.ndarray:
+    ds = pydicom.dcmread(path)
+    m = P.apply_modality_lut(ds.pixel_array, ds)
+    if window:
+        ds.WindowCenter, ds.WindowWidth = window
+        ds.VOILUTFunction = "LINEAR"
+    if "WindowCenter" in ds:
+        lo, hi = _y_range(ds)
+        want = _scale(P.apply_voi_lut(m, ds), lo, hi, bits)
+    else:
+        want = _scale(m, float(m.min()), float(m.max()), bits)
+    if ds.PhotometricInterpretation == "MONOCHROME1":
+        want = (2**bits - 1) - want
+    return want
+
+
+def test_png_grey_window_and_override(corpus: Path, tmp_path: Path) -> None:
+    ct = corpus / "public/pydicom/CT_small.dcm"
+    assert _export([ct], tmp_path / "a", "--format", "png") == 0
+    got = np.asarray(Image.open(tmp_path / "a" / "CT_small.png"))
+    np.testing.assert_array_equal(got, _expected_grey(ct))
+    assert (
+        _export([ct], tmp_path / "b", "--format", "png", "--window", "40,400", "--bits", "16") == 0
+    )
+    got = np.asarray(Image.open(tmp_path / "b" / "CT_small.png"))
+    assert got.dtype == np.uint16 or got.dtype == np.int32
+    np.testing.assert_array_equal(got, _expected_grey(ct, 16, (40.0, 400.0)))
+
+
+def test_monochrome1_inverted(corpus: Path, tmp_path: Path) -> None:
+    cr = corpus / "public/pydicom/dicomdirtests/77654033/CR1/6154"
+    assert _export([cr], tmp_path, "--format", "png") == 0
+    got = np.asarray(Image.open(tmp_path / "6154.png"))
+    np.testing.assert_array_equal(got, _expected_grey(cr))
+
+
+def test_palette_and_ybr_to_rgb(corpus: Path, tmp_path: Path) -> None:
+    pal = corpus / "public/mothership/US-PAL-8-10x-echo.dcm"
+    ybr = corpus / "public/pydicom/SC_ybr_full_422_uncompressed.dcm"
+    assert _export([pal, ybr], tmp_path, "--format", "png") == 0
+    ds = pydicom.dcmread(pal)
+    rgb = P.apply_color_lut(ds.pixel_array, ds)
+    frames = sorted(tmp_path.glob("US-PAL-8-10x-echo_*.png"))
+    assert len(frames) == 10
+    for i in (0, 9):
+        np.testing.assert_array_equal(np.asarray(Image.open(frames[i])), rgb[i] >> 8)
+    want = pydicom.dcmread(ybr).pixel_array  # pydicom converts YBR to RGB by default
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(tmp_path / "SC_ybr_full_422_uncompressed.png")), want
+    )
+
+
+def test_tiff_jpeg_npy(corpus: Path, tmp_path: Path) -> None:
+    import tifffile
+
+    ct = corpus / "public/pydicom/CT_small.dcm"
+    rgb16 = corpus / "public/pydicom/SC_rgb_rle_16bit_2frame.dcm"
+    assert _export([ct, rgb16], tmp_path / "t", "--format", "tiff", "--bits", "16") == 0
+    np.testing.assert_array_equal(
+        tifffile.imread(tmp_path / "t" / "CT_small.tif"), _expected_grey(ct, 16)
+    )
+    t = tifffile.imread(tmp_path / "t" / "SC_rgb_rle_16bit_2frame_0001.tif")
+    np.testing.assert_array_equal(t, pydicom.dcmread(rgb16).pixel_array[1])
+    assert _export([ct], tmp_path / "j", "--format", "jpeg") == 0
+    j = np.asarray(Image.open(tmp_path / "j" / "CT_small.jpg")).astype(float)
+    assert np.abs(j - _expected_grey(ct)).mean() < 2.0
+    assert _export([ct], tmp_path / "n", "--format", "npy", "--values", "modality") == 0
+    ds = pydicom.dcmread(ct)
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "n" / "CT_small.npy"), P.apply_modality_lut(ds.pixel_array, ds)
+    )
+    assert _export([ct], tmp_path / "j", "--format", "jpeg", "--bits", "16") == 2
+
+
+def test_stack_sorted_along_normal(corpus: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    slices = sorted((corpus / "perf/ct512_20/unc").glob("*.dcm"))[:6]
+    for i, p in enumerate(slices):  # names in the reverse of the spatial order
+        shutil.copyfile(p, src / f"s{len(slices) - i}.dcm")
+    out = tmp_path / "o"
+    assert _export([src], out, "--format", "npy", "--stack", "--values", "modality") == 0
+    (vol,) = out.glob("*.npy")
+    side = json.loads(vol.with_suffix(".json").read_text())
+    arr = np.load(vol)
+    assert arr.shape == (6, 512, 512) and side["shape"] == [6, 512, 512]
+    z = side["positions_along_normal"]
+    assert z == sorted(z)
+    ds = [pydicom.dcmread(p) for p in slices]
+    ds.sort(key=lambda d: float(d.ImagePositionPatient[2]))
+    for k in (0, 5):
+        np.testing.assert_array_equal(arr[k], P.apply_modality_lut(ds[k].pixel_array, ds[k]))
+    assert side["spacing"][0] == pytest.approx(abs(z[1] - z[0]))
+    assert side["spacing"][1:] == [float(v) for v in ds[0].PixelSpacing]
+
+
+def test_export_resume_and_failure(corpus: Path, tmp_path: Path) -> None:
+    ct = corpus / "public/pydicom/CT_small.dcm"
+    bad = corpus / "public/broken/CT1_RLE_bad_segment_offset.dcm"
+    report = tmp_path / "r.json"
+    assert _export([ct, bad], tmp_path / "o", "--copy-failed", "--report", str(report)) == 1
+    assert _export([ct], tmp_path / "o", "--report", str(report)) == 0
+    assert json.loads(report.read_text())["status"] == "skipped"
+    assert (tmp_path / "o" / "_failed" / bad.name).exists()

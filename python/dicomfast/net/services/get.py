@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ... import uid as uids
-from ...errors import NetworkError
 from .. import dimse
 from ..contexts import PresentationContext
 from ..dimse import Status
@@ -44,48 +43,10 @@ StoreCallback = Callable[[Event], int]
 # -- SCP ----------------------------------------------------------------------------------
 async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Message) -> None:
     """SCP: a C-GET-RQ; C-STORE sub-operations on this association."""
-    command = msg.command
-    msg_id = int(command.get(dimse.MESSAGE_ID, 0))
-    sop_class = command.get(dimse.AFFECTED_SOP_CLASS_UID) or pc.abstract_syntax
-    ts = pc.transfer_syntax or uids.ImplicitVRLittleEndian
-    cid = pc.context_id or msg.context_id
-
-    async def respond(status: Any, counts: Any, final: bool, ident: Any = None) -> None:
-        rsp: dict[int, Any] = {
-            dimse.AFFECTED_SOP_CLASS_UID: sop_class,
-            dimse.COMMAND_FIELD: dimse.C_GET_RSP,
-            dimse.MESSAGE_ID_BEING_RESPONDED_TO: msg_id,
-            dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET
-            if ident is None
-            else dimse.DATA_SET_PRESENT,
-            dimse.STATUS: int(status),
-        }
-        if counts is not None:
-            rsp.update(counts.command(final and int(status) != dimse.CANCEL))
-        rsp.update(qr.response_extra(status))
-        body = None if ident is None else qr.encode_identifier(ident, ts)
-        await assoc.send_message(cid, rsp, body)
-
-    ident, bad = qr.request_identifier(pc, msg)
-    if bad is not None:
-        await respond(bad, None, True)
+    started = await move.start_retrieve(assoc, pc, msg, EVT_C_GET, dimse.C_GET_RSP)
+    if started is None:
         return
-    server = assoc.server
-    if server is None or not server.has_handler(EVT_C_GET):
-        await respond(Status(0xC000, {dimse.ERROR_COMMENT: "no C-GET handler"}), None, True)
-        return
-    event = Event(EVT_C_GET, assoc, pc, command)
-    event._dataset = ident
-    event.cancelled = lambda: msg_id in assoc.cancelled_ids
-    try:
-        items = await move.collect(await move._awaited(await assoc.trigger(EVT_C_GET, event, None)))
-    except NetworkError:
-        raise
-    except Exception as e:  # noqa: BLE001 - a status for the peer
-        if not hasattr(e, "status"):
-            log.exception("EVT_C_GET handler failed")
-        await respond(qr.failure_status(e), None, True)
-        return
+    _event, respond, msg_id, items = started
     if items and isinstance(items[0], int) and not isinstance(items[0], bool):
         items = items[1:]
     contexts = [c for c in assoc.accepted_contexts if c.scp_role]

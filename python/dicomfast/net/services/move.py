@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -256,18 +256,29 @@ async def collect(result: Any) -> list[Any]:
 
 
 # -- SCP ----------------------------------------------------------------------------------
-async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Message) -> None:
-    """SCP: a C-MOVE-RQ; sub-operations over a new association to the destination."""
+Responder = Callable[..., Awaitable[None]]
+
+
+async def start_retrieve(
+    assoc: AsyncAssociation,
+    pc: PresentationContext,
+    msg: dimse.Message,
+    event_type: Any,
+    response_field: int,
+) -> tuple[Event, Responder, int, list[Any]] | None:
+    """What C-MOVE and C-GET SCPs share: check the request, run the handler,
+    collect what it returns.  None when a final failure was already sent."""
     command = msg.command
     msg_id = int(command.get(dimse.MESSAGE_ID, 0))
     sop_class = command.get(dimse.AFFECTED_SOP_CLASS_UID) or pc.abstract_syntax
     ts = pc.transfer_syntax or uids.ImplicitVRLittleEndian
     cid = pc.context_id or msg.context_id
+    name = "C-MOVE" if response_field == dimse.C_MOVE_RSP else "C-GET"
 
     async def respond(status: Any, counts: Counts | None, final: bool, ident: Any = None) -> None:
         rsp: dict[int, Any] = {
             dimse.AFFECTED_SOP_CLASS_UID: sop_class,
-            dimse.COMMAND_FIELD: dimse.C_MOVE_RSP,
+            dimse.COMMAND_FIELD: response_field,
             dimse.MESSAGE_ID_BEING_RESPONDED_TO: msg_id,
             dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET
             if ident is None
@@ -283,23 +294,32 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     ident, bad = qr.request_identifier(pc, msg)
     if bad is not None:
         await respond(bad, None, True)
-        return
+        return None
     server = assoc.server
-    if server is None or not server.has_handler(EVT_C_MOVE):
-        await respond(Status(0xC000, {dimse.ERROR_COMMENT: "no C-MOVE handler"}), None, True)
-        return
-    event = Event(EVT_C_MOVE, assoc, pc, command)
+    if server is None or not server.has_handler(event_type):
+        await respond(Status(0xC000, {dimse.ERROR_COMMENT: f"no {name} handler"}), None, True)
+        return None
+    event = Event(event_type, assoc, pc, command)
     event._dataset = ident
     event.cancelled = lambda: msg_id in assoc.cancelled_ids
     try:
-        items = await collect(await _awaited(await assoc.trigger(EVT_C_MOVE, event, None)))
+        items = await collect(await _awaited(await assoc.trigger(event_type, event, None)))
     except NetworkError:
         raise
     except Exception as e:  # noqa: BLE001 - a status for the peer
         if not hasattr(e, "status"):
-            log.exception("EVT_C_MOVE handler failed")
+            log.exception("EVT_%s handler failed", name.replace("-", "_"))
         await respond(qr.failure_status(e), None, True)
+        return None
+    return event, respond, msg_id, items
+
+
+async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Message) -> None:
+    """SCP: a C-MOVE-RQ; sub-operations over a new association to the destination."""
+    started = await start_retrieve(assoc, pc, msg, EVT_C_MOVE, dimse.C_MOVE_RSP)
+    if started is None:
         return
+    event, respond, msg_id, items = started
     if not items or items[0] is None:
         await respond(
             Status(

@@ -131,11 +131,15 @@ def test_ingest_over_network_store_index_vs_store_only(benchmark, tmp_path: Path
     rounds = itertools.count(1)
     # store + index: the serve handlers (fsync on, as `dicomfast serve` runs)
     from dicomfast.archive import Archive
+    from dicomfast.archive.netstorage import ArchiveStorage
     from dicomfast.cli.serve import archive_ae, archive_handlers
 
     archive = Archive(tmp_path / "archive")
     server = archive_ae("ARCHIVE").start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=archive_handlers(archive, "ARCHIVE", {})
+        ("127.0.0.1", 0),
+        block=False,
+        evt_handlers=archive_handlers(archive, "ARCHIVE", {}),
+        storage=ArchiveStorage(archive),
     )
     # store only: the plain Storage SCP
     plain = AE("STORESCP")

@@ -110,7 +110,11 @@ def archive_server(
     if handlers:
         kinds = {e for e, _ in handlers}
         hs = list(handlers) + [(e, f) for e, f in hs if e not in kinds]
-    server = ae.start_server(("127.0.0.1", port), block=False, evt_handlers=hs)
+    from dicomfast.archive.netstorage import ArchiveStorage
+
+    server = ae.start_server(
+        ("127.0.0.1", port), block=False, evt_handlers=hs, storage=ArchiveStorage(archive)
+    )
     return server, archive
 
 

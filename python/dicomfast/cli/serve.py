@@ -97,24 +97,13 @@ def archive_handlers(
 
     log = logging.getLogger("dicomfast.serve")
 
-    def on_store(event: evt.Event) -> int:
-        res = archive.store(
-            event.encoded if event.encoded is not None else event.path,
-            source_ae_title=event.assoc.remote_ae_title or None,
-        )
-        if res.ok:
-            log.info(
-                "stored %s (%s) from %s",
-                res.sop_instance_uid,
-                res.action,
-                event.assoc.remote_ae_title,
-            )
-        else:
-            log.warning("refused %s: %s", res.sop_instance_uid, res.comment)
-        return res.status
+    def on_stored(event: evt.Event) -> None:
+        # Storing and indexing happened in the storage's commit (ArchiveStorage):
+        # the data set streamed from the socket to a temporary file in the archive.
+        log.info("stored %s from %s", event.stored_path, event.assoc.remote_ae_title)
 
     return [
-        (evt.EVT_C_STORE, on_store),
+        (evt.EVT_STORED, on_stored),
         (evt.EVT_C_FIND, archive_find_handler(archive, ae_title)),
         (evt.EVT_C_MOVE, archive_move_handler(archive, destinations)),
         (evt.EVT_C_GET, archive_get_handler(archive)),
@@ -124,6 +113,7 @@ def archive_handlers(
 
 def run(args: argparse.Namespace) -> int:
     from ..archive import Archive
+    from ..archive.netstorage import ArchiveStorage
     from ..net.services.move import load_ae_config
 
     logging.basicConfig(
@@ -160,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
             (args.host, args.port),
             block=False,
             evt_handlers=archive_handlers(archive, args.aet, destinations),
+            storage=ArchiveStorage(archive),
             ssl_context=ssl_from_args(args, server=True),
         )
     except (DicomError, OSError, ValueError) as e:

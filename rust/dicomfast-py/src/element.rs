@@ -131,7 +131,7 @@ impl DataElement {
             _ => return Ok(py.NotImplemented()),
         };
         let same = helper(py, "_equal")?.call1((slf, other))?;
-        if same.is(&py.NotImplemented()) {
+        if same.is(py.NotImplemented()) {
             return Ok(same.unbind());
         }
         let b: bool = same.extract()?;

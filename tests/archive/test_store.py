@@ -220,6 +220,7 @@ def test_storage_scp_adapter(make_archive) -> None:  # noqa: ANN001
     path = sink.commit()
     assert path.endswith("1.2.826.0.1.1/1.2.826.0.1.1.1/1.6.1.dcm")
     assert sink.result.ok and sink.result.action == "stored"
+    assert archive.flush(timeout=30)  # the row comes with the indexer's group commit
     with archive.engine.connect() as conn:
         aet = conn.execute(sa.select(instances.c.source_ae_title)).scalar()
     assert aet == "MODALITY"

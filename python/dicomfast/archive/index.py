@@ -10,6 +10,7 @@ removes an instance row and the parents it leaves empty.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,6 +207,46 @@ def insert_instance(conn: sa.Connection, rec: Record, copy: int = 0) -> int:
             instances.insert().values(series_pk=series_pk, copy=copy, **rec.instance)
         ).inserted_primary_key[0]
     )
+
+
+def insert_instances(conn: sa.Connection, recs: Sequence[tuple[Record, int]]) -> None:
+    """Insert many ``(record, copy)`` (new SOP Instance UIDs) in the caller's
+    transaction: the instance rows of known series in one statement."""
+    series_pks: dict[str, int] = {}
+    rows: list[dict[str, Any]] = []
+    for rec, copy in recs:
+        uid = rec.series["series_instance_uid"]
+        pk = series_pks.get(uid)
+        if pk is None:
+            pk = conn.execute(
+                sa.select(series.c.pk).where(series.c.series_instance_uid == uid)
+            ).scalar()
+            if pk is None:  # a new series: its parents too, one by one
+                ins = insert_instance(conn, rec, copy)
+                series_pks[uid] = conn.execute(
+                    sa.select(instances.c.series_pk).where(instances.c.pk == ins)
+                ).scalar_one()
+                continue
+            series_pks[uid] = pk
+        rows.append({"series_pk": pk, "copy": copy, **rec.instance})
+    if rows:
+        conn.execute(instances.insert(), rows)
+
+
+def uids_indexed(conn: sa.Connection, sop_instance_uids: Sequence[str]) -> set[str]:
+    """Which of these SOP Instance UIDs have a row."""
+    found: set[str] = set()
+    uids = sorted(set(sop_instance_uids))
+    for i in range(0, len(uids), 500):
+        chunk = uids[i : i + 500]
+        found.update(
+            conn.execute(
+                sa.select(instances.c.sop_instance_uid).where(
+                    instances.c.sop_instance_uid.in_(chunk)
+                )
+            ).scalars()
+        )
+    return found
 
 
 def update_instance(conn: sa.Connection, pk: int, rec: Record) -> None:

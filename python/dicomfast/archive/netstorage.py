@@ -3,9 +3,10 @@
 :class:`ArchiveStorage` is a :class:`dicomfast.net.storage.FileStorage` whose
 sinks write the received data set to a temporary file in the storage folder
 as it arrives (as the plain storage does) and, on commit, hand that file to
-:meth:`Archive.store_temp <dicomfast.archive.store.Archive.store_temp>`: it
-is fsync'd, renamed into ``<study>/<series>/<instance>.dcm`` and indexed as
-one unit, with the archive's duplicate policy.  A store the archive refuses
+:meth:`Archive.ingest_temp <dicomfast.archive.store.Archive.ingest_temp>`: it
+is fsync'd and linked into ``<study>/<series>/<instance>.dcm`` with the
+archive's duplicate policy before the success is answered, and indexed by the
+archive's next group commit (:mod:`dicomfast.archive.ingest`).  A store the archive refuses
 raises from ``commit()`` (the SCP answers 0xA700 with the reason); the last
 :class:`~dicomfast.archive.store.StoreResult` is kept on the sink.
 """
@@ -27,7 +28,7 @@ class ArchiveSink(FileSink):
         fh.flush()
         fh.close()
         storage: ArchiveStorage = self.storage  # type: ignore[assignment]
-        res = storage.archive.store_temp(self.temp_path)  # the AE title is in the file meta
+        res = storage.archive.ingest_temp(self.temp_path)  # the AE title is in the file meta
         self.result = res
         if not res.ok or res.path is None:
             raise DicomError(f"not stored: {res.comment or 'failed'} (0x{res.status:04X})")

@@ -34,8 +34,9 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,9 +46,11 @@ import sqlalchemy as sa
 from .. import uid as uids
 from ..dataset import Dataset
 from ..errors import DicomError
+from ..net.storage import link_new
 from ..reader import read
 from . import db
 from . import index as ix
+from .ingest import Indexer, IndexJob
 from .schema import instances
 
 log = logging.getLogger("dicomfast.archive")
@@ -108,6 +111,32 @@ class InstanceRef:
     transfer_syntax_uid: str
 
 
+def sha256_file(path: str) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _header(source: Any) -> tuple[Dataset, str, str, str]:
+    """The data set up to its pixel data, and its SOP Instance, Study and Series
+    Instance UIDs, each checked to be a valid UID (ValueError naming the one that is not)."""
+    ds = read(source, stop_before_pixels=True)
+    meta = ds.file_meta
+    sop = ds.get("SOPInstanceUID") or (meta.get("MediaStorageSOPInstanceUID") if meta else None)
+    study, series_uid = ds.get("StudyInstanceUID"), ds.get("SeriesInstanceUID")
+    for name, uid in (
+        ("SOP Instance UID", sop),
+        ("Study Instance UID", study),
+        ("Series Instance UID", series_uid),
+    ):
+        if not ix.is_valid_uid(uid):
+            raise ValueError(f"missing or invalid {name}: {uid!r}")
+    return ds, sop, study, series_uid
+
+
 def _fsync_dir(path: str) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -153,11 +182,18 @@ class Archive:
         self.db_url = db.database_url(self.folder, db_url)
         self.engine = db.create_engine(self.db_url)
         self._io = ThreadPoolExecutor(4, thread_name_prefix="dicomfast-archive-io")
+        self._indexer: Indexer | None = None
+        self._indexer_lock = threading.Lock()
         if reconcile:
             self.check(repair=True, temp_age=0.0)
 
     # -- life cycle -------------------------------------------------------------------------
     def close(self) -> None:
+        """Index what was ingested, then release the database and threads."""
+        with self._indexer_lock:
+            indexer, self._indexer = self._indexer, None
+        if indexer is not None:
+            indexer.close()
         self._io.shutdown(wait=True)
         self.engine.dispose()
 
@@ -267,16 +303,7 @@ class Archive:
         understood, 0xA700 when the file or the index cannot be written)."""
         try:
             data = self._bytes_of(source, transfer_syntax, source_ae_title)
-            ds = read(data, stop_before_pixels=True)
-            meta = ds.file_meta
-            sop = ds.get("SOPInstanceUID") or (
-                meta.get("MediaStorageSOPInstanceUID") if meta else None
-            )
-            study, series_uid = ds.get("StudyInstanceUID"), ds.get("SeriesInstanceUID")
-            if not (
-                ix.is_valid_uid(sop) and ix.is_valid_uid(study) and ix.is_valid_uid(series_uid)
-            ):
-                ix.record_of(ds, path="", size=0, sha256=None, stored_at=0)  # raises: which UID
+            ds, sop, study, series_uid = _header(data)
         except (DicomError, ValueError, TypeError) as e:
             return StoreResult(CANNOT_UNDERSTAND, None, action="failed", comment=str(e)[:64])
         except OSError as e:
@@ -310,12 +337,7 @@ class Archive:
         renamed into place — not copied.  On failure the temporary file is removed."""
         temp = os.fspath(temp_path)
         try:
-            ds = read(temp, stop_before_pixels=True)
-            meta = ds.file_meta
-            sop = ds.get("SOPInstanceUID") or (
-                meta.get("MediaStorageSOPInstanceUID") if meta else None
-            )
-            ix.record_of(ds, path="", size=0, sha256=None, stored_at=0)  # raises for bad UIDs
+            ds, sop, _, _ = _header(temp)
             size = os.path.getsize(temp)
         except (DicomError, ValueError, TypeError, OSError) as e:
             try:
@@ -334,22 +356,209 @@ class Archive:
                     os.close(fd)
             return temp
 
-        def sha() -> str:
-            h = hashlib.sha256()
-            with open(temp, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-            return h.hexdigest()
-
         return self._store_parsed(
             ds,
             sop,
             self._io.submit(fsynced),
             size=size,
-            sha256=sha,
+            sha256=lambda: sha256_file(temp),
             transfer_syntax=transfer_syntax,
             source_ae_title=source_ae_title,
         )
+
+    # -- ingest: durable file now, row by group commit (see dicomfast.archive.ingest) --------
+    def ingest(
+        self,
+        source: bytes | bytearray | memoryview | str | os.PathLike[str] | Dataset,
+        *,
+        transfer_syntax: str | None = None,
+        source_ae_title: str | None = None,
+    ) -> StoreResult:
+        """Like :meth:`store`, but the row is inserted by the indexer's next group
+        commit (see :mod:`dicomfast.archive.ingest`): returns once the file is
+        durable under its final name.  ``source`` as for :meth:`store`."""
+        try:
+            data = self._bytes_of(source, transfer_syntax, source_ae_title)
+            _, sop, study, series_uid = _header(data)
+            temp = self._write_temp(data, sop, os.path.join(self.folder, study, series_uid))
+        except (DicomError, ValueError, TypeError) as e:
+            return StoreResult(CANNOT_UNDERSTAND, None, action="failed", comment=str(e)[:64])
+        except OSError as e:
+            return StoreResult(OUT_OF_RESOURCES, None, action="failed", comment=str(e)[:64])
+        return self.ingest_temp(temp, transfer_syntax=transfer_syntax, synced=True)
+
+    def ingest_temp(
+        self,
+        temp_path: str | os.PathLike[str],
+        *,
+        transfer_syntax: str | None = None,
+        source_ae_title: str | None = None,
+        synced: bool = False,
+    ) -> StoreResult:
+        """Make a complete Part 10 file that is already in the storage folder (the
+        Storage SCP's temporary file) durable under its final name and queue it
+        for indexing; the temporary file is gone afterwards either way.
+
+        The duplicate policy is applied at once for an instance stored at the
+        same path (``keep-first``: the new file is dropped; ``keep-both``: it is
+        stored as ``<uid>_<n>.dcm``; ``replace``: it takes the old one's place)
+        and by the indexer for one indexed under another study or series."""
+        temp = os.fspath(temp_path)
+        try:
+            ds, sop, study, series_uid = _header(temp)
+            sop_class = ds.get("SOPClassUID")
+            if self.fsync and not synced:
+                fd = os.open(temp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            rel, action = self._place_fresh(temp, study, series_uid, sop)
+            size = os.path.getsize(self.abspath(rel))
+        except (DicomError, ValueError, TypeError, OSError) as e:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            status = OUT_OF_RESOURCES if isinstance(e, OSError) else CANNOT_UNDERSTAND
+            return StoreResult(status, None, action="failed", comment=str(e)[:64])
+        result = StoreResult(
+            SUCCESS,
+            sop,
+            str(sop_class) if sop_class else None,
+            path=self.abspath(rel),
+            action=action,
+            duplicate=action != "stored",
+        )
+        if action == "kept-existing":
+            log.warning("duplicate SOP Instance UID %s: kept the stored instance", sop)
+            return result
+        meta = ds.file_meta
+        aet = source_ae_title or (meta.get("SourceApplicationEntityTitle") if meta else None)
+        stored_at = time.time()
+
+        def build() -> ix.Record:
+            return ix.record_of(
+                ds,
+                path=rel,
+                size=size,
+                sha256=sha256_file(self.abspath(rel)) if self.checksum else None,
+                stored_at=stored_at,
+                transfer_syntax=transfer_syntax if meta is None else None,
+                source_ae_title=str(aet).strip() if aet else None,
+            )
+
+        self._get_indexer().submit(IndexJob(rel, sop, build))
+        return result
+
+    def _place_fresh(self, temp: str, study: str, series_uid: str, sop: str) -> tuple[str, str]:
+        """Give a durable temporary file its final name per the duplicate policy;
+        (path relative to the folder, action)."""
+        folder = os.path.join(self.folder, study, series_uid)
+        self._make_dirs(folder)
+        stem = "/".join((study, series_uid, sop))
+        if self.duplicate_policy == "replace":
+            final = self.abspath(stem + ".dcm")
+            existed = os.path.exists(final)
+            os.replace(temp, final)
+            action = "replaced" if existed else "stored"
+            rel = stem + ".dcm"
+        else:
+            n = 0
+            while True:
+                rel = stem + (".dcm" if n == 0 else f"_{n}.dcm")
+                if link_new(temp, self.abspath(rel)):
+                    break
+                if self.duplicate_policy == "keep-first":
+                    os.unlink(temp)
+                    return rel, "kept-existing"
+                n += 1
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:  # moved, not linked
+                pass
+            action = "stored" if n == 0 else "stored-copy"
+        if self.fsync:
+            _fsync_dir(folder)
+        return rel, action
+
+    def _get_indexer(self) -> Indexer:
+        with self._indexer_lock:
+            if self._indexer is None:
+                self._indexer = Indexer(self._index_batch)
+            return self._indexer
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every instance ingested so far is indexed (False on timeout)."""
+        indexer = self._indexer
+        return True if indexer is None else indexer.flush(timeout)
+
+    def _index_batch(self, jobs: Sequence[IndexJob]) -> None:
+        """One transaction for ``jobs`` (the indexer's group commit)."""
+        built: list[tuple[IndexJob, ix.Record]] = []
+        for job in jobs:
+            try:
+                built.append((job, job.build()))
+            except (DicomError, ValueError, OSError) as e:
+                log.error("cannot index %s: %s (the file is kept)", job.rel, e)
+        if not built:
+            return
+        remove: list[str] = []
+        with self.connect_write() as conn, conn.begin():
+            known = ix.uids_indexed(conn, [job.sop_instance_uid for job, _ in built])
+            plain: list[tuple[ix.Record, int]] = []
+            others: list[tuple[IndexJob, ix.Record]] = []
+            for job, rec in built:
+                if job.sop_instance_uid in known:
+                    others.append((job, rec))
+                else:
+                    known.add(job.sop_instance_uid)
+                    plain.append((rec, self._copy_of(job.rel)))
+            ix.insert_instances(conn, plain)
+            for job, rec in others:
+                remove += self._index_placed(conn, job.rel, rec)
+        self._remove_files(remove)
+
+    def _index_placed(self, conn: sa.Connection, rel: str, rec: ix.Record) -> list[str]:
+        """Index a just-placed file whose SOP Instance UID has rows already (in
+        the caller's transaction); the files to remove after the commit."""
+        existing = ix.rows_for_uid(conn, rec.sop_instance_uid)
+        for r in existing:
+            if r.path == rel:  # replaced in place (replace policy): the file is the new one
+                ix.delete_instance(conn, r.pk)
+        others = [r for r in existing if r.path != rel]
+        copy = self._copy_of(rel)
+        if not others:
+            ix.insert_instance(conn, rec, copy=copy)
+            return []
+        if self.duplicate_policy == "keep-both":
+            copy = max(max(r.copy for r in others) + 1, copy)
+            ix.insert_instance(conn, rec, copy=copy)
+            log.warning(
+                "duplicate SOP Instance UID %s: kept both (copy %d)", rec.sop_instance_uid, copy
+            )
+            return []
+        if self.duplicate_policy == "replace":
+            for r in others:
+                ix.delete_instance(conn, r.pk)
+            ix.insert_instance(conn, rec, copy=copy)
+            log.warning(
+                "duplicate SOP Instance UID %s: %s replaces %s",
+                rec.sop_instance_uid,
+                rel,
+                others[0].path,
+            )
+            return [r.path for r in others]
+        self._set_aside(rel)
+        return []
+
+    def _set_aside(self, rel: str) -> None:
+        """Move a duplicate file the keep-first policy does not keep to ``.duplicates/``."""
+        dest = os.path.join(self.folder, DUPLICATES, rel.replace("/", "_"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        os.replace(self.abspath(rel), dest)
+        self._remove_empty_dirs(os.path.dirname(self.abspath(rel)))
+        log.warning("duplicate %s moved to %s (keep-first policy)", rel, dest)
 
     def _store_parsed(
         self,
@@ -500,6 +709,7 @@ class Archive:
 
     def delete(self, sop_instance_uid: str) -> int:
         """Remove every stored copy of an instance (rows first, then files); how many."""
+        self.flush()
         with self.connect_write() as conn, conn.begin():
             rows = ix.rows_for_uid(conn, sop_instance_uid)
             for r in rows:
@@ -532,13 +742,7 @@ class Archive:
         path = self.abspath(rel)
         ds = read(path, stop_before_pixels=True)
         size = os.path.getsize(path)
-        sha = None
-        if self.checksum:
-            h = hashlib.sha256()
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-            sha = h.hexdigest()
+        sha = sha256_file(path) if self.checksum else None
         meta = ds.file_meta
         aet = meta.get("SourceApplicationEntityTitle") if meta else None
         return ix.record_of(
@@ -568,6 +772,7 @@ class Archive:
         ``replace`` keeps the newer file, ``keep-first`` moves it to
         ``.duplicates/``), rows without files are deleted and mismatched rows
         are indexed again from their file."""
+        self.flush()
         rep = CheckReport()
         now = time.time()
         for rel in self.iter_temp_files():
@@ -594,13 +799,8 @@ class Archive:
             try:
                 if os.path.getsize(path) != r.size:
                     rep.mismatched.append(rel)
-                elif verify and r.sha256:
-                    h = hashlib.sha256()
-                    with open(path, "rb") as fh:
-                        while chunk := fh.read(1 << 20):
-                            h.update(chunk)
-                    if h.hexdigest() != r.sha256:
-                        rep.mismatched.append(rel)
+                elif verify and r.sha256 and sha256_file(path) != r.sha256:
+                    rep.mismatched.append(rel)
             except FileNotFoundError:
                 rep.rows_without_files.append(rel)
         if repair:
@@ -666,16 +866,13 @@ class Archive:
                     remove = [rel]
                     log.warning("older duplicate %s removed (replace policy)", rel)
             else:
-                dest = os.path.join(self.folder, DUPLICATES, rel.replace("/", "_"))
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                os.replace(self.abspath(rel), dest)
-                self._remove_empty_dirs(os.path.dirname(self.abspath(rel)))
-                log.warning("duplicate %s moved to %s (keep-first policy)", rel, dest)
+                self._set_aside(rel)
         self._remove_files(remove)
 
     def reindex(self, *, workers: int | None = None) -> int:
         """Rebuild the index from the files alone (files read in parallel, the
         new index written in one transaction); the number of instances indexed."""
+        self.flush()
         files = list(self.iter_files())
         n = workers or min(8, (os.cpu_count() or 1) * 2)
 
@@ -709,6 +906,7 @@ class Archive:
         """C-FIND: the matches of ``identifier`` (see :func:`dicomfast.archive.query.find`)."""
         from .query import find
 
+        self.flush()
         return find(self.engine, identifier, model, cancel=cancel)
 
     def instances_for(
@@ -717,12 +915,14 @@ class Archive:
         """C-MOVE/C-GET: the stored instances under the matches of ``identifier``."""
         from .query import instances_for
 
+        self.flush()
         return [
             InstanceRef(self.abspath(p), c, u, t)
             for p, c, u, t in instances_for(self.engine, identifier, level, model)
         ]
 
     def count(self) -> int:
+        self.flush()
         with self.engine.connect() as conn:
             return int(
                 conn.execute(sa.select(sa.func.count()).select_from(instances)).scalar() or 0

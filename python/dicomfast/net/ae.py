@@ -30,7 +30,7 @@ from .contexts import (
 )
 from .events import EVT_CONN_CLOSE, EVT_CONN_OPEN, Event, EventType, Handler
 from .storage import FileStorage
-from .transport import StreamTransport, connect, run_sync
+from .transport import PduStream, StreamTransport, connect, run_sync
 
 log = logging.getLogger("dicomfast.net")
 
@@ -156,13 +156,13 @@ class AE:
         if not ctxs:
             raise ValueError("no presentation contexts: call add_requested_context() first")
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
+            _, stream = await asyncio.wait_for(
+                asyncio.get_running_loop().create_connection(
+                    PduStream,
                     addr,
                     port,
                     ssl=ssl_context,
                     server_hostname=(server_hostname or addr) if ssl_context else None,
-                    limit=max(65536, 2 * self.maximum_pdu_size),
                 ),
                 self.connect_timeout,
             )
@@ -172,7 +172,7 @@ class AE:
             ) from None
         except (OSError, ssl.SSLError) as e:
             raise NetworkError(f"cannot connect: {e}", peer=f"{addr}:{port}") from e
-        assoc = AsyncAssociation(self, StreamTransport(reader, writer), requestor=True)
+        assoc = AsyncAssociation(self, StreamTransport(stream), requestor=True)
         try:
             await assoc.request_association(_check_ae_title(ae_title), ctxs, list(extra_user_items))
         except BaseException:
@@ -348,12 +348,18 @@ class Server:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         host, port = self.requested_address
-        srv = await asyncio.start_server(
-            self._on_connection,
+        loop = asyncio.get_running_loop()
+
+        def opened(stream: PduStream) -> None:
+            task = loop.create_task(self._on_connection(stream))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        srv = await loop.create_server(
+            lambda: PduStream(opened, high_water=max(4 << 20, 2 * self.ae.maximum_pdu_size)),
             host,
             port,
             ssl=self.ssl_context,
-            limit=max(65536, 2 * self.ae.maximum_pdu_size),
         )
         sock = srv.sockets[0].getsockname()
         self.address = (sock[0], sock[1])
@@ -368,15 +374,10 @@ class Server:
             if self._tasks:
                 await asyncio.wait(self._tasks, timeout=5)
 
-    async def _on_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def _on_connection(self, stream: PduStream) -> None:
         st = self._state
         st.active += 1
-        transport = StreamTransport(reader, writer)
+        transport = StreamTransport(stream)
         assoc = AsyncAssociation(self.ae, transport, requestor=False, server=st)
         try:
             await st.notify(EVT_CONN_OPEN, Event(EVT_CONN_OPEN, assoc))
@@ -394,7 +395,6 @@ class Server:
         finally:
             await assoc._close_transport()
             st.active -= 1
-            self._tasks.discard(task)
             await st.notify(EVT_CONN_CLOSE, Event(EVT_CONN_CLOSE, assoc))
 
     def shutdown(self) -> None:

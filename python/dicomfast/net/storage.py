@@ -106,6 +106,24 @@ class DiscardSink:
         pass
 
 
+def link_new(src: str, dst: str) -> bool:
+    """Give the file ``src`` the additional name ``dst`` unless ``dst`` exists
+    (then False): never replaces a file.  Where the file system has no hard
+    links, ``src`` is moved to ``dst`` (created exclusively first)."""
+    try:
+        os.link(src, dst)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        try:
+            os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            return False
+        os.replace(src, dst)
+        return True
+
+
 class FileSink:
     """A temporary file in the storage folder receiving one instance."""
 
@@ -145,20 +163,9 @@ class FileSink:
                 final = f"{base}_{n}.dcm"
             else:  # many copies already: stop probing, take a unique name
                 final = f"{base}_{time.time_ns():x}{n}.dcm"
-            try:
-                os.link(self.temp_path, final)
+            if link_new(self.temp_path, final):
                 break
-            except FileExistsError:
-                n += 1
-            except OSError:
-                # No hard links on this file system: exclusive create, then replace it.
-                try:
-                    os.close(os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-                except FileExistsError:
-                    n += 1
-                    continue
-                os.replace(self.temp_path, final)
-                break
+            n += 1
         if n:
             log.warning("%s.dcm exists; stored the new instance as %s", base, final)
         try:

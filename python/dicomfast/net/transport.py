@@ -1,7 +1,7 @@
 """The byte pipes an association runs over.
 
-:class:`StreamTransport` wraps asyncio streams (the server, and the asyncio
-API).  :class:`SocketTransport` wraps a blocking socket: its ``async`` methods
+:class:`StreamTransport` runs over a :class:`PduStream`, an asyncio buffered
+protocol the loop receives into (the server, and the asyncio API).  :class:`SocketTransport` wraps a blocking socket: its ``async`` methods
 never suspend, so the blocking facade drives an association's coroutines to
 completion with a single ``send(None)`` and no event loop — the same protocol
 code, without the scheduling cost per request.
@@ -33,73 +33,203 @@ def _peer_name(peer: Any) -> str:
     return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
 
+class PduStream(asyncio.BufferedProtocol):
+    """An asyncio protocol the event loop receives into directly (``recv_into``
+    a buffer of ours: no per-chunk copy as with ``StreamReader``), framing
+    whole PDUs for :class:`StreamTransport`.  Reading pauses while more than
+    ``high_water`` bytes wait (a peer cannot make us buffer without bound);
+    writing waits for the transport's own flow control."""
+
+    def __init__(
+        self, on_open: Callable[[PduStream], None] | None = None, high_water: int = 4 << 20
+    ) -> None:
+        self._on_open = on_open
+        self._high_water = high_water
+        self._buf = bytearray(1 << 18)
+        self._start = 0
+        self._end = 0
+        self._room = 0  # bytes the next get_buffer must make room for (a large PDU)
+        self._want = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._drain: asyncio.Future[None] | None = None
+        self._closed: str | None = None
+        self._paused_reading = False
+        self._paused_writing = False
+        self.transport: asyncio.Transport | None = None
+        self.lost = asyncio.get_running_loop().create_future()
+
+    # -- asyncio callbacks ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if self._on_open is not None:
+            self._on_open(self)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        buf, start, end = self._buf, self._start, self._end
+        need = max(self._room, 65536)
+        if len(buf) - end < need:
+            # Move what is waiting to the front of a buffer that has room (a new
+            # one: the previous view may still be referenced by the loop).
+            size = max(len(buf), (end - start) + need)
+            new = bytearray(size)
+            new[: end - start] = memoryview(buf)[start:end]
+            self._buf, self._start, self._end = new, 0, end - start
+        return memoryview(self._buf)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._end += nbytes
+        waiting = self._end - self._start
+        if self._waiter is not None and waiting >= self._want:
+            if not self._waiter.done():
+                self._waiter.set_result(None)
+            self._waiter = None
+        if waiting > self._high_water and not self._paused_reading and self.transport:
+            self._paused_reading = True
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._close("connection closed")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._close(str(exc) if exc else "connection closed")
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._paused_writing = True
+
+    def resume_writing(self) -> None:
+        self._paused_writing = False
+        if self._drain is not None and not self._drain.done():
+            self._drain.set_result(None)
+        self._drain = None
+
+    def _close(self, why: str) -> None:
+        if self._closed is None:
+            self._closed = why
+        for fut in (self._waiter, self._drain):
+            if fut is not None and not fut.done():
+                fut.set_exception(Closed(why))
+        self._waiter = self._drain = None
+
+    # -- reading --------------------------------------------------------------------------
+    @property
+    def waiting(self) -> int:
+        return self._end - self._start
+
+    async def wait_for(self, n: int) -> None:
+        """Until ``n`` bytes are buffered (Closed if the connection ends first)."""
+        while self._end - self._start < n:
+            if self._closed is not None:
+                raise Closed(self._closed)
+            if self._paused_reading and self.transport is not None:
+                self._paused_reading = False
+                self.transport.resume_reading()
+            self._want = n
+            self._room = n - (self._end - self._start)
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+                self._room = 0
+
+    def take(self, n: int) -> bytes:
+        """The next ``n`` buffered bytes (as one copy)."""
+        start = self._start
+        out = bytes(memoryview(self._buf)[start : start + n])
+        self._start = start + n
+        if self._start == self._end:
+            self._start = self._end = 0
+        if self._paused_reading and self._end - self._start <= self._high_water // 2:
+            self._paused_reading = False
+            if self.transport is not None:
+                self.transport.resume_reading()
+        return out
+
+    def peek(self, n: int) -> bytes:
+        return bytes(memoryview(self._buf)[self._start : self._start + n])
+
+    # -- writing --------------------------------------------------------------------------
+    async def drain(self) -> None:
+        if self._closed is not None:
+            raise Closed(self._closed)
+        if self._paused_writing:
+            self._drain = asyncio.get_running_loop().create_future()
+            await self._drain
+
+
 class StreamTransport:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.peer = _peer_name(writer.get_extra_info("peername"))
-        self.tls = writer.get_extra_info("ssl_object") is not None
-        sock = writer.get_extra_info("socket")
+    """An association's pipe on the event loop (server side, and the asyncio API)."""
+
+    def __init__(self, stream: PduStream) -> None:
+        self.stream = stream
+        transport = stream.transport
+        assert transport is not None
+        self.transport = transport
+        self.peer = _peer_name(transport.get_extra_info("peername"))
+        self.tls = transport.get_extra_info("ssl_object") is not None
+        sock = transport.get_extra_info("socket")
         self._quickack = sock if (_QUICKACK is not None and sock is not None) else None
 
     async def read_pdu(self, timeout: float | None, check: Callable[[bytes], int]) -> bytes:
-        reader = self.reader
+        stream = self.stream
         try:
-            async with asyncio.timeout(timeout):
-                hdr = await reader.readexactly(6)
-                n = check(hdr)
-                body = await reader.readexactly(n) if n else b""
-        except (DicomError, TimeoutError):
+            if stream.waiting < 6:
+                async with asyncio.timeout(timeout):
+                    await stream.wait_for(6)
+                    n = 6 + check(stream.peek(6))
+                    await stream.wait_for(n)
+            else:
+                n = 6 + check(stream.peek(6))
+                if stream.waiting < n:
+                    async with asyncio.timeout(timeout):
+                        await stream.wait_for(n)
+        except (DicomError, TimeoutError, Closed):
             raise
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as e:
+        except (ConnectionError, OSError) as e:
             raise Closed(str(e) or "connection closed") from e
         if self._quickack is not None:  # see SocketTransport._fill
             try:
                 self._quickack.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
             except OSError:
                 self._quickack = None
-        return hdr + body
+        return stream.take(n)
 
     async def read_pdu_ready(
         self, timeout: float | None, check: Callable[[bytes], int]
     ) -> bytes | None:
         """A PDU whose header already arrived (its body may take up to
         ``timeout``), or None at once when nothing is waiting."""
-        reader = self.reader
-        try:
-            try:
-                async with asyncio.timeout(0):
-                    hdr = await reader.readexactly(6)  # consumes nothing unless complete
-            except TimeoutError:
-                return None
-            n = check(hdr)
-            async with asyncio.timeout(timeout):
-                body = await reader.readexactly(n) if n else b""
-        except (DicomError, TimeoutError):
-            raise
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as e:
-            raise Closed(str(e) or "connection closed") from e
-        return hdr + body
+        stream = self.stream
+        if stream.waiting < 6:
+            if stream._closed is not None:
+                raise Closed(stream._closed)
+            return None
+        return await self.read_pdu(timeout, check)
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         """Write; wait (up to ``timeout``) until the buffer drains."""
-        writer = self.writer
+        transport, stream = self.transport, self.stream
         try:
-            writer.write(data)
-            if writer.transport.get_write_buffer_size() == 0 and not writer.transport.is_closing():
-                return  # all handed to the kernel: nothing to drain
+            if stream._closed is not None or transport.is_closing():
+                raise Closed(stream._closed or "connection closed")
+            transport.write(data)
+            if not stream._paused_writing:
+                return  # below the transport's high-water mark: nothing to wait for
             async with asyncio.timeout(timeout):
-                await writer.drain()
-        except TimeoutError:
+                await stream.drain()
+        except (TimeoutError, Closed):
             raise
-        except (ConnectionError, OSError) as e:
+        except (ConnectionError, OSError, RuntimeError) as e:
             raise Closed(str(e)) from e
 
     async def close(self) -> None:
         try:
-            self.writer.close()
+            self.transport.close()
             async with asyncio.timeout(2):
-                await self.writer.wait_closed()
+                await asyncio.shield(self.stream.lost)
         except (Exception, asyncio.CancelledError):  # noqa: BLE001 - closing anyway
             pass
 

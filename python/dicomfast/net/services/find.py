@@ -408,6 +408,7 @@ def archive_find_handler(archive: Any, retrieve_ae_title: str | None = None) -> 
             results = wl.find(archive, ident, cancel=lambda: event.is_cancelled)
         else:
             model = "PATIENT" if sop_class == PATIENT_ROOT_FIND else "STUDY"
+            archive.flush()  # every instance acknowledged so far is findable
             results = query.find(
                 archive.engine,
                 ident,

@@ -144,6 +144,11 @@ def _clean_sequence(ds: Dataset, elem: DataElement) -> bool:
     return True
 
 
+def dataset_unchanged(ds: Dataset) -> bool:
+    """True while no element of ``ds`` (read from a buffer) was added, changed or deleted."""
+    return ds._raw is not None and _clean_dataset(ds)
+
+
 def _clean_dataset(item: Dataset) -> bool:
     m = item._map
     if m is None:

@@ -53,6 +53,9 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
 
 def _json_dumps(obj: Any) -> str:
+    text = getattr(obj, "text", None)  # index.JsonDict: already JSON
+    if isinstance(text, str):
+        return text
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 

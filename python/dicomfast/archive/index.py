@@ -9,6 +9,7 @@ removes an instance row and the parents it leaves empty.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 
 from ..dataset import Dataset
 from ..json_model import _element_json
+from ..writer import dataset_unchanged
 from . import matching as m
 from .schema import instances, patients, series, studies
 
@@ -56,9 +58,24 @@ def _json_of(ds: Dataset, depth: int) -> dict[str, Any]:
     return out
 
 
+class JsonDict(dict):  # type: ignore[type-arg]
+    """A dict parsed from JSON text, which is kept: the database layer writes
+    the text as it is instead of serializing the dict again (do not modify)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__(json.loads(text))
+        self.text = text
+
+
 def attrs_of(ds: Dataset) -> dict[str, Any]:
     """The DICOM JSON model (PS3.18 F.2) of the top-level text and number attributes
-    (and of sequences of them), private tags left out."""
+    (and of sequences of them), private tags left out.  A data set as read (no
+    element changed) is turned into JSON by the core in one call."""
+    raw = ds._raw
+    if raw is not None and ds._parent is None and dataset_unchanged(ds):
+        return JsonDict(raw.text_attributes_json(ds._node, None, _MAX_DEPTH, _MAX_TEXT))
     return _json_of(ds, 0)
 
 

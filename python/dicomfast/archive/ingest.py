@@ -45,6 +45,8 @@ log = logging.getLogger("dicomfast.archive")
 MAX_BATCH = 256
 #: Most instances waiting to be indexed before ingest waits for the indexer.
 MAX_QUEUED = 1024
+#: Seconds a batch may wait for more instances before it is indexed (unless flushed).
+GATHER = 0.05
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Indexer:
         *,
         max_batch: int = MAX_BATCH,
         max_queued: int = MAX_QUEUED,
+        gather: float = GATHER,
         name: str = "dicomfast-indexer",
     ) -> None:
         self._index_batch = index_batch
@@ -78,6 +81,8 @@ class Indexer:
         self._submitted = 0
         self._done = 0
         self._closing = False
+        self._flushing = 0
+        self._gather = gather
         self.failed = 0  # jobs that could not be indexed (left for check --repair)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -97,7 +102,14 @@ class Indexer:
         on); False if ``timeout`` seconds passed first."""
         with self._cond:
             target = self._submitted
-            return self._cond.wait_for(lambda: self._done >= target, timeout)
+            if self._done >= target:
+                return True
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: self._done >= target, timeout)
+            finally:
+                self._flushing -= 1
 
     @property
     def pending(self) -> int:
@@ -117,6 +129,12 @@ class Indexer:
                 self._cond.wait_for(lambda: self._queue or self._closing)
                 if not self._queue:
                     return  # closing and drained
+                # Group commit: let a burst gather (nobody waits for the rows unless
+                # flush() asks, which ends the wait at once).
+                self._cond.wait_for(
+                    lambda: len(self._queue) >= self._max_batch or self._flushing or self._closing,
+                    self._gather,
+                )
                 n = min(len(self._queue), self._max_batch)
                 batch = [self._queue.popleft() for _ in range(n)]
                 self._cond.notify_all()  # room in the queue

@@ -10,6 +10,7 @@ pub mod error;
 pub mod file;
 pub mod frames;
 pub mod index;
+pub mod json;
 pub mod parse;
 pub mod syntax;
 pub mod tag;

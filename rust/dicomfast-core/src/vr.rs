@@ -86,3 +86,26 @@ pub fn uses_character_set(vr: Vr) -> bool {
 pub fn as_str(vr: &Vr) -> &str {
     std::str::from_utf8(vr).unwrap_or("??")
 }
+
+/// Which VR an element of the dictionary's "US or SS" / "OB or OW" kind has
+/// at a level (PS3.5 A.1 c; as `dicomfast.Dataset` resolves it).
+pub fn resolve_ambiguous(tag: u32, vr: Vr, pixel_representation: i64, bits_allocated: i64) -> Vr {
+    let text = crate::dictionary::lookup(tag)
+        .map(|e| e.vr_text)
+        .unwrap_or("");
+    let lut_descriptor = matches!(tag, 0x0028_1101..=0x0028_1103 | 0x0028_3002);
+    if text.contains("SS") && !lut_descriptor {
+        return if pixel_representation == 1 {
+            *b"SS"
+        } else {
+            *b"US"
+        };
+    }
+    if text == "OB or OW" {
+        return if bits_allocated <= 8 { *b"OB" } else { *b"OW" };
+    }
+    if text.contains("OW") {
+        return *b"OW";
+    }
+    vr
+}

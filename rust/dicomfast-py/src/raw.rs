@@ -8,6 +8,7 @@ use dicomfast_core::dictionary;
 use dicomfast_core::file::{read_file, ReadOptions};
 use dicomfast_core::frames::{frame_fragments, OffsetTable};
 use dicomfast_core::index::{flags, Index, Node, NONE};
+use dicomfast_core::json;
 use dicomfast_core::parse::ParseOptions;
 use dicomfast_core::syntax::Encoding;
 use dicomfast_core::tag;
@@ -425,7 +426,7 @@ impl RawFile {
             let n = &this.index.nodes[i as usize];
             let mut vr = n.vr;
             if n.has(flags::AMBIGUOUS_VR) {
-                vr = resolve_ambiguous(n.tag, vr, pr, ba);
+                vr = vr::resolve_ambiguous(n.tag, vr, pr, ba);
             }
             let deferred = n.has(flags::SEQUENCE)
                 || n.has(flags::ENCAPSULATED)
@@ -449,6 +450,28 @@ impl RawFile {
             out.set_item(n.tag, Bound::new(py, elem)?)?;
         }
         Ok((out, charset))
+    }
+
+    /// The DICOM JSON model (as text) of the text and number attributes of
+    /// `parent`'s children (`-1`: the data set): what the archive indexes.
+    /// Private tags, binary values, sequences deeper than `max_depth` and
+    /// single texts longer than `max_text` characters are left out.
+    #[pyo3(signature = (parent=-1, charset_terms=None, max_depth=4, max_text=4096))]
+    fn text_attributes_json(
+        &self,
+        py: Python<'_>,
+        parent: i64,
+        charset_terms: Option<Vec<String>>,
+        max_depth: usize,
+        max_text: usize,
+    ) -> String {
+        let kids = self.children_of(parent);
+        let opts = json::AttributeOptions {
+            max_depth,
+            max_text,
+        };
+        let (index, buf) = (&self.index, self.bytes());
+        py.detach(|| json::text_attributes_json(index, buf, &kids, charset_terms.as_deref(), opts))
     }
 
     /// Values of several leaf elements at once: one call instead of many.
@@ -550,25 +573,6 @@ impl RawFile {
 /// The VR of an implicit-VR element whose dictionary VR is ambiguous: signed
 /// when Pixel Representation is 1 (LUT descriptors stay US), OB for 8-bit
 /// data and OW for wider (PS3.5 A.1).
-fn resolve_ambiguous(tag: u32, vr: Vr, pixel_representation: i64, bits_allocated: i64) -> Vr {
-    let text = dictionary::lookup(tag).map(|e| e.vr_text).unwrap_or("");
-    let lut_descriptor = matches!(tag, 0x0028_1101..=0x0028_1103 | 0x0028_3002);
-    if text.contains("SS") && !lut_descriptor {
-        return if pixel_representation == 1 {
-            *b"SS"
-        } else {
-            *b"US"
-        };
-    }
-    if text == "OB or OW" {
-        return if bits_allocated <= 8 { *b"OB" } else { *b"OW" };
-    }
-    if text.contains("OW") {
-        return *b"OW";
-    }
-    vr
-}
-
 impl RawFile {
     fn children_of(&self, parent: i64) -> Vec<u32> {
         match parent {

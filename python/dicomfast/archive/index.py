@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,25 +58,51 @@ def _json_of(ds: Dataset, depth: int) -> dict[str, Any]:
     return out
 
 
-class JsonDict(dict):  # type: ignore[type-arg]
-    """A dict parsed from JSON text, which is kept: the database layer writes
-    the text as it is instead of serializing the dict again (do not modify)."""
+class JsonDict(Mapping[str, Any]):
+    """A read-only mapping over JSON text, parsed only when read: the database
+    layer writes the text as it is (the index never needs the parsed form)."""
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "_parsed")
 
     def __init__(self, text: str) -> None:
-        super().__init__(json.loads(text))
         self.text = text
+        self._parsed: dict[str, Any] | None = None
+
+    def _dict(self) -> dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = json.loads(self.text)
+        return self._parsed
+
+    def __getitem__(self, key: str) -> Any:
+        return self._dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+
+def _core_json(ds: Dataset) -> str | None:
+    """The core's JSON text of ``ds``'s attributes, if ``ds`` is exactly as read."""
+    raw = ds._raw
+    if raw is not None and ds._parent is None and dataset_unchanged(ds):
+        return str(raw.text_attributes_json(ds._node, None, _MAX_DEPTH, _MAX_TEXT))
+    return None
 
 
 def attrs_of(ds: Dataset) -> dict[str, Any]:
     """The DICOM JSON model (PS3.18 F.2) of the top-level text and number attributes
     (and of sequences of them), private tags left out.  A data set as read (no
     element changed) is turned into JSON by the core in one call."""
-    raw = ds._raw
-    if raw is not None and ds._parent is None and dataset_unchanged(ds):
-        return JsonDict(raw.text_attributes_json(ds._node, None, _MAX_DEPTH, _MAX_TEXT))
-    return _json_of(ds, 0)
+    text = _core_json(ds)
+    return json.loads(text) if text is not None else _json_of(ds, 0)
+
+
+def _attrs_for_index(ds: Dataset) -> Mapping[str, Any]:
+    """:func:`attrs_of` for the index rows: the core's JSON text is kept as it is."""
+    text = _core_json(ds)
+    return JsonDict(text) if text is not None else _json_of(ds, 0)
 
 
 def _int(value: Any) -> int | None:
@@ -98,7 +124,7 @@ class Record:
     study: dict[str, Any]
     series: dict[str, Any]
     instance: dict[str, Any]
-    attrs: dict[str, Any] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def sop_instance_uid(self) -> str:
@@ -134,7 +160,7 @@ def record_of(
     ):
         if not is_valid_uid(uid):
             raise ValueError(f"missing or invalid {name}: {uid!r}")
-    attrs = attrs_of(ds)
+    attrs = _attrs_for_index(ds)
     pname = m.person_name(get("PatientName"))
     rname = m.person_name(get("ReferringPhysicianName"))
     ts = transfer_syntax or ds.transfer_syntax or ""

@@ -250,8 +250,9 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
         if isinstance(sink, FileSink):
             if _acceptable(status):
                 try:
-                    if sink.storage.fsync or type(sink) is not FileSink:
-                        # fsync (or an archive's index commit) takes milliseconds: off the loop
+                    if sink.storage.fsync:
+                        # fsync takes milliseconds: off the loop (an archive indexes later,
+                        # in its own thread, so without fsync a commit is quick)
                         loop = asyncio.get_running_loop()
                         path = await loop.run_in_executor(None, sink.commit)
                     else:

@@ -97,7 +97,7 @@ def archive_handlers(
 
     log = logging.getLogger("dicomfast.serve")
 
-    def on_stored(event: evt.Event) -> None:
+    async def on_stored(event: evt.Event) -> None:  # async: runs on the loop, no thread hop
         # Storing and indexing happened in the storage's commit (ArchiveStorage):
         # the data set streamed from the socket to a temporary file in the archive.
         log.info("stored %s from %s", event.stored_path, event.assoc.remote_ae_title)

@@ -8,8 +8,9 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
-from ..errors import DicomError, NetworkError, PresentationContextError
+from ..errors import DicomError, NetworkError
 from ..net.cliopts import add_common, ssl_from_args
 
 
@@ -123,60 +124,59 @@ def run(args: argparse.Namespace) -> int:
         maximum_pdu_size=args.max_pdu,
     )
     progress = _Progress(len(sendable), sys.stderr.isatty() and not args.quiet)
+
+    def report(path: str, status: Any) -> None:
+        nonlocal failed
+        if isinstance(status, DicomError):
+            print(f"FAIL {path}: {status}", flush=True)
+            failed += 1
+            progress.update(0)
+            return
+        progress.update(os.path.getsize(path))
+        if status.category in ("Success", "Warning"):
+            if not args.quiet:
+                print(f"{status.category.upper():7} {path} (0x{int(status):04X})", flush=True)
+        else:
+            failed += 1
+            comment = f": {status.ErrorComment}" if status.ErrorComment else ""
+            print(f"FAIL {path}: status 0x{int(status):04X}{comment}", flush=True)
+
     for batch in plan_contexts(classes):
         in_batch = {sop for sop, _ in batch}
         todo = [p for p, sop in sendable if sop in in_batch]
         contexts = [PresentationContext(sop, ts) for sop, ts in batch]
-        assoc = None
+        done = 0  # todo[:done] have their answer
         reconnects = 0
-        for path in todo:
+        while done < len(todo):
             try:
-                if assoc is None or not assoc.is_established:
-                    assoc = ae.associate(
-                        args.host, args.port, args.aec, contexts=contexts, ssl_context=ctx
-                    )
-                status = assoc.send_c_store(path)
-            except PresentationContextError as e:
-                print(f"FAIL {path}: {e}", flush=True)
-                failed += 1
-                progress.update(0)
-                continue
+                assoc = ae.associate(
+                    args.host, args.port, args.aec, contexts=contexts, ssl_context=ctx
+                )
             except (NetworkError, OSError) as e:
-                print(f"FAIL {path}: {e}", flush=True)
-                failed += 1
-                progress.update(0)
-                assoc = None
+                print(f"dicomfast store: {e}", file=sys.stderr)
                 reconnects += 1
                 if reconnects > 3:
                     break
                 continue
-            except DicomError as e:
-                print(f"FAIL {path}: {e}", flush=True)
-                failed += 1
-                progress.update(0)
+            try:
+                # Pipelined up to the asynchronous operations window the peer granted.
+                for path, status in assoc.send_c_stores(todo[done:]):
+                    report(path, status)
+                    done += 1
+            except (NetworkError, OSError) as e:
+                print(f"dicomfast store: association lost: {e}", file=sys.stderr)
+                reconnects += 1
+                if reconnects > 3:
+                    break
                 continue
-            size = os.path.getsize(path)
-            progress.update(size)
-            if status.category in ("Success", "Warning"):
-                if not args.quiet:
-                    print(f"{status.category.upper():7} {path} (0x{int(status):04X})", flush=True)
-            else:
-                failed += 1
-                comment = f": {status.ErrorComment}" if status.ErrorComment else ""
-                print(f"FAIL {path}: status 0x{int(status):04X}{comment}", flush=True)
-        else:
-            if assoc is not None and assoc.is_established:
+            if assoc.is_established:
                 try:
                     assoc.release()
                 except NetworkError as e:
                     print(f"dicomfast store: release: {e}", file=sys.stderr)
-            continue
-        # too many association failures: the rest of this batch fails
-        done = set(todo[: todo.index(path) + 1])
-        for p in todo:
-            if p not in done:
-                print(f"FAIL {p}: not sent (association lost)", flush=True)
-                failed += 1
+        for p in todo[done:]:  # too many association failures: the rest of this batch fails
+            print(f"FAIL {p}: not sent (association lost)", flush=True)
+            failed += 1
     progress.finish()
     total = len(files)
     print(f"{total - failed}/{total} stored", file=sys.stderr)

@@ -73,6 +73,7 @@ class AE:
         maximum_associations: int = 10,
         require_called_aet: bool = False,
         require_calling_aet: Iterable[str] | None = None,
+        async_operations_window: int = 16,
     ) -> None:
         self.ae_title = _check_ae_title(ae_title)
         self.maximum_pdu_size = int(maximum_pdu_size)
@@ -83,6 +84,10 @@ class AE:
         self.maximum_associations = maximum_associations
         self.require_called_aet = require_called_aet
         self.require_calling_aet = [t.strip() for t in require_calling_aet or []]
+        #: Asynchronous Operations Window (PS3.7 D.3.3.3): requests a requestor may
+        #: have outstanding; proposed as requestor, granted (at most this) as acceptor.
+        #: 1 turns it off (nothing is proposed).
+        self.async_operations_window = int(async_operations_window)
         self._requested: list[PresentationContext] = []
         self._supported: dict[str, PresentationContext] = {}
 

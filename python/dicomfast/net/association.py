@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
@@ -136,6 +136,10 @@ class AsyncAssociation:
         self.is_rejected = False
         self._msg_id = 0
         self._send_pdu = 16384
+        # Asynchronous Operations Window (PS3.7 D.3.3.3): how many requests this
+        # side may have outstanding as the requestor; 1 unless negotiated.
+        self.max_invoked = 1
+        self._responses: dict[int, dimse.Message] = {}  # answered out of turn
         self._assembler = MessageAssembler(self._open_sink)
         self._closed = False
         #: Message IDs a C-CANCEL-RQ arrived for; messages read ahead while
@@ -309,6 +313,11 @@ class AsyncAssociation:
         items: list[Any] = [
             (0x51, self.max_pdu),
             (0x52, uids.IMPLEMENTATION_CLASS_UID),
+        ]
+        window = self.ae.async_operations_window
+        if window > 1 and not any(t == 0x53 for t, _ in extra_items):
+            items.append((0x53, (window, 1)))
+        items += [
             (0x55, uids.IMPLEMENTATION_VERSION_NAME),
             *role_items(requested),
             *extra_items,
@@ -345,6 +354,9 @@ class AsyncAssociation:
         self.peer_max_pdu = ac.get("max_length") or 0
         self._send_pdu = fragment_size(self.peer_max_pdu)
         roles = {v[0]: (v[1], v[2]) for t, v in ac["user_information"] if t == 0x54}
+        for t, v in ac["user_information"]:
+            if t == 0x53:  # 0: unlimited, i.e. as many as we asked for
+                self.max_invoked = max(1, v[0] or self.ae.async_operations_window)
         self.contexts = apply_acceptance(requested, ac["presentation_contexts"], roles)
         self._by_id = {c.context_id: c for c in self.contexts if c.context_id is not None}
         if not self.accepted_contexts:
@@ -412,6 +424,16 @@ class AsyncAssociation:
         items: list[Any] = [
             (0x51, self.max_pdu),
             (0x52, uids.IMPLEMENTATION_CLASS_UID),
+        ]
+        proposed = [v for t, v in rq["user_information"] if t == 0x53]
+        if proposed:
+            # Requests are performed one at a time, in order; the requestor may
+            # send up to `window` before reading the responses.  We invoke none
+            # outstanding ourselves (max performed by the requestor: 1).
+            limit = max(1, ae.async_operations_window)
+            invoked = proposed[0][0]
+            items.append((0x53, (min(invoked, limit) if invoked else limit, 1)))
+        items += [
             (0x55, uids.IMPLEMENTATION_VERSION_NAME),
             *role_replies,
         ]
@@ -544,7 +566,11 @@ class AsyncAssociation:
             ) from None
 
     async def wait_response(self, message_id: int, what: str) -> dimse.Message:
-        """Read until the response to ``message_id`` (DIMSE timeout)."""
+        """Read until the response to ``message_id`` (DIMSE timeout); responses to
+        other outstanding requests that arrive first are kept for their turn."""
+        early = self._responses.pop(message_id, None)
+        if early is not None:
+            return early
         while True:
             try:
                 evt, _, value, raw = await self._next(self.dimse_timeout)
@@ -559,15 +585,23 @@ class AsyncAssociation:
                 except PduError as e:
                     e.peer = self.peer
                     raise await self._fail(E.EVT19, e, what) from None
+                found = None
                 for m in messages:
-                    if m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO) == message_id:
-                        return m
+                    answered = m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
+                    if answered == message_id and found is None:
+                        found = m
+                        continue
+                    if m.command_field & 0x8000 and isinstance(answered, int):
+                        self._responses[answered] = m  # an outstanding request's turn
+                        continue
                     if m.command_field == dimse.C_CANCEL_RQ:
                         self.cancelled_ids.add(
                             int(m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO, 0))
                         )
                         continue
                     log.warning("%s: ignoring unexpected message %04X", self.peer, m.command_field)
+                if found is not None:
+                    return found
                 continue
             if evt == E.EVT12:
                 await self._answer_release()
@@ -835,6 +869,17 @@ class Association:
         self, dataset: Dataset | str | os.PathLike[str], *, priority: int = 0
     ) -> Status:
         return run_sync(self._assoc.send_c_store(dataset, priority=priority))
+
+    def send_c_stores(
+        self, sources: Iterable[Dataset | str | os.PathLike[str]], *, priority: int = 0
+    ) -> Iterator[tuple[Any, Status | DicomError]]:
+        """C-STORE many instances, pipelined up to the negotiated asynchronous
+        operations window: yields ``(source, status)`` per instance in order, or
+        ``(source, error)`` for one that could not be sent.  A lost association
+        yields its unanswered sources with the error, then raises it."""
+        from .services.store import store_many_sync
+
+        return store_many_sync(self._assoc, sources, priority=priority)
 
     def send_c_find(
         self, identifier: Dataset, model: str = "study", *, priority: int = 0

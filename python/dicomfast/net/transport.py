@@ -45,7 +45,7 @@ class PduStream(asyncio.BufferedProtocol):
     ) -> None:
         self._on_open = on_open
         self._high_water = high_water
-        self._buf = bytearray(1 << 18)
+        self._buf = bytearray(1 << 20)
         self._start = 0
         self._end = 0
         self._room = 0  # bytes the next get_buffer must make room for (a large PDU)
@@ -68,12 +68,18 @@ class PduStream(asyncio.BufferedProtocol):
         buf, start, end = self._buf, self._start, self._end
         need = max(self._room, 65536)
         if len(buf) - end < need:
-            # Move what is waiting to the front of a buffer that has room (a new
-            # one: the previous view may still be referenced by the loop).
-            size = max(len(buf), (end - start) + need)
-            new = bytearray(size)
-            new[: end - start] = memoryview(buf)[start:end]
-            self._buf, self._start, self._end = new, 0, end - start
+            waiting = end - start
+            if len(buf) - waiting >= max(need, len(buf) // 2):
+                # Move what is waiting to the front (same size: no resize, so
+                # allowed while the loop may still hold the previous view); at
+                # most half the buffer moves, to free at least half.
+                if waiting:
+                    buf[:waiting] = bytes(memoryview(buf)[start:end])
+            else:  # mostly full, or a PDU larger than the buffer: a bigger one
+                new = bytearray(max(2 * len(buf), waiting + need))
+                new[:waiting] = memoryview(buf)[start:end]
+                self._buf = new
+            self._start, self._end = 0, waiting
         return memoryview(self._buf)[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:

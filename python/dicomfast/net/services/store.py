@@ -17,10 +17,12 @@ import asyncio
 import logging
 import os
 import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ... import uid as uids
-from ...errors import DicomError, PresentationContextError
+from ...errors import DicomError, NetworkError, PresentationContextError
 from .. import dimse
 from ..contexts import PresentationContext
 from ..dimse import Status
@@ -192,6 +194,81 @@ async def send_c_store(
     )
     rsp = await assoc.wait_response(msg_id, "C-STORE")
     return Status(int(rsp.command.get(dimse.STATUS, 0xC000)), rsp.command)
+
+
+def store_many_sync(
+    assoc: AsyncAssociation,
+    sources: Iterable[Dataset | str | os.PathLike[str]],
+    *,
+    priority: int = 0,
+) -> Iterator[tuple[Any, Status | DicomError]]:
+    """Send many instances on a blocking association, keeping up to the
+    negotiated asynchronous operations window of requests outstanding (the
+    next is sent while the peer stores the previous ones); yields ``(source,
+    status)`` in the order given, or ``(source, error)`` for one that could
+    not be sent (no acceptable context, unreadable).  A lost association
+    yields ``(source, error)`` for the requests still unanswered, then raises."""
+    from ..transport import run_sync
+
+    window = max(1, assoc.max_invoked)
+    # In the order given: (message ID, source), or (None, source, error) for one not sent.
+    pending: deque[tuple[Any, ...]] = deque()
+    outstanding = 0
+
+    def answer() -> tuple[Any, Status | DicomError]:
+        nonlocal outstanding
+        head = pending[0]
+        if head[0] is None:
+            pending.popleft()
+            return head[1], head[2]
+        rsp = run_sync(assoc.wait_response(head[0], "C-STORE"))
+        pending.popleft()
+        outstanding -= 1
+        return head[1], Status(int(rsp.command.get(dimse.STATUS, 0xC000)), rsp.command)
+
+    try:
+        for src in sources:
+            try:
+                pc, sop_class, sop_instance, body = prepare(assoc, src)
+            except (DicomError, OSError) as e:
+                err = e if isinstance(e, DicomError) else DicomError(str(e))
+                if pending:
+                    pending.append((None, src, err))
+                else:
+                    yield src, err
+                continue
+            msg_id = assoc.next_message_id()
+            run_sync(
+                assoc.send_message(
+                    pc.context_id or 0,
+                    {
+                        dimse.AFFECTED_SOP_CLASS_UID: sop_class,
+                        dimse.COMMAND_FIELD: dimse.C_STORE_RQ,
+                        dimse.MESSAGE_ID: msg_id,
+                        dimse.PRIORITY: priority,
+                        dimse.COMMAND_DATA_SET_TYPE: dimse.DATA_SET_PRESENT,
+                        dimse.AFFECTED_SOP_INSTANCE_UID: sop_instance,
+                    },
+                    body,
+                )
+            )
+            pending.append((msg_id, src))
+            outstanding += 1
+            while outstanding >= window:
+                yield answer()
+        while pending:
+            yield answer()
+    except NetworkError as e:
+        for entry in pending:
+            yield entry[1], (e if entry[0] is not None else entry[2])
+        raise
+    except GeneratorExit:  # the caller stopped early: collect the answers still due
+        while pending:
+            try:
+                answer()
+            except NetworkError:
+                break
+        raise
 
 
 # -- SCP ---------------------------------------------------------------------------

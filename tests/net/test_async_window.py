@@ -1,0 +1,112 @@
+"""The Asynchronous Operations Window (PS3.7 D.3.3.3): negotiated between our
+SCU and SCP, pipelined C-STOREs with ``send_c_stores``, and nothing proposed or
+assumed with peers that do not grant it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import dicomfast
+import pytest
+from dicomfast.errors import DicomError
+from dicomfast.net import Server
+from netutil import CT, MR, dcmtk, make_scp, scu, stored_files
+from test_interop import free_port, wait_listening
+
+
+def _copies(src: Path, folder: Path, n: int) -> list[Path]:
+    """``n`` copies of ``src`` with new SOP Instance UIDs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        ds = dicomfast.read(src)
+        uid = dicomfast.uid.generate_uid()
+        ds.SOPInstanceUID = uid
+        ds.file_meta.MediaStorageSOPInstanceUID = uid
+        path = folder / f"copy_{i:03d}.dcm"
+        dicomfast.write(ds, path)
+        out.append(path)
+    return out
+
+
+def _window_items(assoc: object) -> list[object]:
+    ac = assoc.async_association.acceptance  # type: ignore[attr-defined]
+    return [v for t, v in ac["user_information"] if t == 0x53]
+
+
+def test_window_negotiated_and_stores_pipelined(
+    scp: Server, storage: Path, tmp_path: Path, ct_small: Path, mr_small: Path
+) -> None:
+    files = _copies(ct_small, tmp_path / "src", 24) + [mr_small]
+    bad = tmp_path / "src" / "not_dicom.dcm"
+    bad.write_bytes(b"this is not DICOM")
+    sources = files[:10] + [bad] + files[10:]
+    with scu(CT, MR).associate("127.0.0.1", scp.port, "STORESCP") as assoc:
+        assert assoc.async_association.max_invoked == 16
+        assert _window_items(assoc) == [(16, 1)]
+        results = list(assoc.send_c_stores(sources))
+    assert [src for src, _ in results] == sources  # in the order given
+    by_src = dict(results)
+    assert isinstance(by_src[bad], DicomError)
+    assert all(by_src[f] == 0 for f in files)
+    stored = {dicomfast.read(p).SOPInstanceUID for p in stored_files(storage)}
+    assert stored == {dicomfast.read(f).SOPInstanceUID for f in files}
+
+
+def test_scp_grants_at_most_its_window(storage: Path, ct_small: Path) -> None:
+    server = make_scp(async_operations_window=4).start_server(
+        ("127.0.0.1", 0), block=False, storage=storage
+    )
+    try:
+        with scu(CT).associate("127.0.0.1", server.port, "STORESCP") as assoc:
+            assert assoc.async_association.max_invoked == 4
+            assert _window_items(assoc) == [(4, 1)]
+            assert [s for _, s in assoc.send_c_stores([ct_small])] == [0]
+    finally:
+        server.shutdown()
+
+
+def test_window_off_proposes_nothing(scp: Server, ct_small: Path) -> None:
+    with scu(CT, async_operations_window=1).associate("127.0.0.1", scp.port, "STORESCP") as a:
+        assert a.async_association.max_invoked == 1
+        assert _window_items(a) == []
+        assert [s for _, s in a.send_c_stores([ct_small])] == [0]
+
+
+def test_pipelined_stores_to_dcmtk_storescp(tmp_path: Path, ct_small: Path) -> None:
+    files = _copies(ct_small, tmp_path / "src", 6)
+    port = free_port()
+    out_dir = tmp_path / "dcmtk"
+    out_dir.mkdir()
+    proc = subprocess.Popen(
+        [dcmtk("storescp"), "-od", str(out_dir), "-aet", "DCMTKSCP", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_listening(port, proc)
+        with scu(CT).associate("127.0.0.1", port, "DCMTKSCP") as assoc:
+            window = assoc.async_association.max_invoked
+            statuses = [s for _, s in assoc.send_c_stores(files)]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert window >= 1 and statuses == [0] * len(files)
+    got = {dicomfast.read(p).SOPInstanceUID for p in out_dir.iterdir()}
+    assert got == {dicomfast.read(f).SOPInstanceUID for f in files}
+
+
+def test_stopping_early_collects_outstanding_answers(
+    scp: Server, storage: Path, tmp_path: Path, ct_small: Path
+) -> None:
+    files = _copies(ct_small, tmp_path / "src", 8)
+    with scu(CT).associate("127.0.0.1", scp.port, "STORESCP") as assoc:
+        stores = assoc.send_c_stores(files)
+        first = next(stores)
+        stores.close()  # up to the window was sent: their answers are read now
+        assert first == (files[0], 0)
+        assert assoc.send_c_echo() == 0  # the association is usable: nothing left unread
+    assert len(stored_files(storage)) >= 1
+    if len(stored_files(storage)) < len(files):
+        pytest.fail("every request sent before the generator was closed must be stored")

@@ -1,8 +1,13 @@
 """Archive (issue 5): ingest throughput and C-FIND latency.
 
-(a) store + index (``Archive.store``: durable file and SQLite row, one unit)
-    against store only (the Storage SCP's ``FileStorage``: the same temp
-    file, fsync, rename, folder fsync) on the same files — target >= 0.8x
+(a) store + index against store only (the Storage SCP's ``FileStorage``: the
+    same temp file, fsync, rename, folder fsync) on the same files — target
+    >= 0.8x.  "Store + index" is the path ``dicomfast serve`` takes
+    (``Archive.ingest``: the file durable under its final name, the row by the
+    indexer's group commit), and every round ends with ``Archive.flush()`` so
+    that all its rows are committed inside the timed round.  The synchronous
+    ``Archive.store`` (file and row as one transaction per instance) is timed
+    too and reported beside it.
 (b) a study-level C-FIND (wildcard Patient's Name + Study Date range, the
     usual return keys) over 100,000 indexed instances in SQLite — target
     <= 50 ms.  The big index is built (bulk inserts) only when timing is on
@@ -56,6 +61,12 @@ def test_ingest_store_and_index_vs_store_only(benchmark, corpus, tmp_path) -> No
 
     def ours() -> None:
         for d in variants():
+            r = archive.ingest(d)
+            assert r.ok and r.action == "stored", r
+        assert archive.flush(60)
+
+    def synchronous() -> None:
+        for d in variants():
             r = archive.store(d)
             assert r.ok and r.action == "stored", r
 
@@ -81,19 +92,19 @@ def test_ingest_store_and_index_vs_store_only(benchmark, corpus, tmp_path) -> No
     if not benchmark.disabled:
         # fsync timings drift with what the disk did just before: alternate the two
         # round by round as well, and compare medians
-        ours_t, theirs_t = [], []
+        ours_t, theirs_t, sync_t = [], [], []
         for _ in range(10):
-            t = time.perf_counter()
-            ours()
-            ours_t.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            store_only()
-            theirs_t.append(time.perf_counter() - t)
-        a, b = statistics.median(ours_t), statistics.median(theirs_t)
+            for fn, times in ((ours, ours_t), (store_only, theirs_t), (synchronous, sync_t)):
+                t = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t)
+        a, b, c = (statistics.median(x) for x in (ours_t, theirs_t, sync_t))
+        n = len(datas)
         RESULTS.append(
-            f"archive ingest, rounds alternated: store+index {a / len(datas) * 1e3:.1f} ms/file, "
-            f"store only {b / len(datas) * 1e3:.1f} ms/file -> {b / a:.2f}x "
-            f"[target 0.8x: {'met' if b / a >= 0.8 else 'MISSED'}]"
+            f"archive ingest, rounds alternated: store+index {a / n * 1e3:.1f} ms/file, "
+            f"store only {b / n * 1e3:.1f} ms/file -> {b / a:.2f}x "
+            f"[target 0.8x: {'met' if b / a >= 0.8 else 'MISSED'}]; "
+            f"synchronous Archive.store {c / n * 1e3:.1f} ms/file -> {b / c:.2f}x"
         )
     archive.close()
 

@@ -379,13 +379,23 @@ class Archive:
         durable under its final name.  ``source`` as for :meth:`store`."""
         try:
             data = self._bytes_of(source, transfer_syntax, source_ae_title)
-            _, sop, study, series_uid = _header(data)
+            header = _header(data)
+            digest = (
+                self._io.submit(lambda: hashlib.sha256(data).hexdigest()) if self.checksum else None
+            )
+            _, sop, study, series_uid = header
             temp = self._write_temp(data, sop, os.path.join(self.folder, study, series_uid))
         except (DicomError, ValueError, TypeError) as e:
             return StoreResult(CANNOT_UNDERSTAND, None, action="failed", comment=str(e)[:64])
         except OSError as e:
             return StoreResult(OUT_OF_RESOURCES, None, action="failed", comment=str(e)[:64])
-        return self.ingest_temp(temp, transfer_syntax=transfer_syntax, synced=True)
+        return self._ingest(
+            temp,
+            header,
+            synced=True,
+            size=len(data),
+            digest=digest.result() if digest is not None else None,
+        )
 
     def ingest_temp(
         self,
@@ -393,7 +403,6 @@ class Archive:
         *,
         transfer_syntax: str | None = None,
         source_ae_title: str | None = None,
-        synced: bool = False,
     ) -> StoreResult:
         """Make a complete Part 10 file that is already in the storage folder (the
         Storage SCP's temporary file) durable under its final name and queue it
@@ -405,7 +414,31 @@ class Archive:
         and by the indexer for one indexed under another study or series."""
         temp = os.fspath(temp_path)
         try:
-            ds, sop, study, series_uid = _header(temp)
+            header = _header(temp)
+        except (DicomError, ValueError, TypeError, OSError) as e:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            status = OUT_OF_RESOURCES if isinstance(e, OSError) else CANNOT_UNDERSTAND
+            return StoreResult(status, None, action="failed", comment=str(e)[:64])
+        return self._ingest(
+            temp, header, transfer_syntax=transfer_syntax, source_ae_title=source_ae_title
+        )
+
+    def _ingest(
+        self,
+        temp: str,
+        header: tuple[Dataset, str, str, str],
+        *,
+        synced: bool = False,
+        size: int | None = None,
+        digest: str | None = None,
+        transfer_syntax: str | None = None,
+        source_ae_title: str | None = None,
+    ) -> StoreResult:
+        ds, sop, study, series_uid = header
+        try:
             sop_class = ds.get("SOPClassUID")
             if self.fsync and not synced:
                 fd = os.open(temp, os.O_RDONLY)
@@ -414,7 +447,8 @@ class Archive:
                 finally:
                     os.close(fd)
             rel, action = self._place_fresh(temp, study, series_uid, sop)
-            size = os.path.getsize(self.abspath(rel))
+            if size is None:
+                size = os.path.getsize(self.abspath(rel))
         except (DicomError, ValueError, TypeError, OSError) as e:
             try:
                 os.unlink(temp)
@@ -436,13 +470,18 @@ class Archive:
         meta = ds.file_meta
         aet = source_ae_title or (meta.get("SourceApplicationEntityTitle") if meta else None)
         stored_at = time.time()
+        nbytes = size
 
         def build() -> ix.Record:
+            if digest is not None or not self.checksum:
+                sha = digest
+            else:
+                sha = sha256_file(self.abspath(rel))
             return ix.record_of(
                 ds,
                 path=rel,
-                size=size,
-                sha256=sha256_file(self.abspath(rel)) if self.checksum else None,
+                size=nbytes,
+                sha256=sha,
                 stored_at=stored_at,
                 transfer_syntax=transfer_syntax if meta is None else None,
                 source_ae_title=str(aet).strip() if aet else None,

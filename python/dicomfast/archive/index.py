@@ -252,6 +252,18 @@ def insert_instance(conn: sa.Connection, rec: Record, copy: int = 0) -> int:
     )
 
 
+# Statements the indexer runs for every batch, built once (SQLAlchemy then reuses
+# their compiled form; building a statement costs more than running it on SQLite).
+_SERIES_PK = sa.select(series.c.pk).where(
+    series.c.series_instance_uid == sa.bindparam("series_uid")
+)
+_SERIES_OF_INSTANCE = sa.select(instances.c.series_pk).where(instances.c.pk == sa.bindparam("pk"))
+_INSERT_INSTANCE = instances.insert()
+_UIDS_INDEXED = sa.select(instances.c.sop_instance_uid).where(
+    instances.c.sop_instance_uid.in_(sa.bindparam("uids", expanding=True))
+)
+
+
 def insert_instances(conn: sa.Connection, recs: Sequence[tuple[Record, int]]) -> None:
     """Insert many ``(record, copy)`` (new SOP Instance UIDs) in the caller's
     transaction: the instance rows of known series in one statement."""
@@ -261,19 +273,15 @@ def insert_instances(conn: sa.Connection, recs: Sequence[tuple[Record, int]]) ->
         uid = rec.series["series_instance_uid"]
         pk = series_pks.get(uid)
         if pk is None:
-            pk = conn.execute(
-                sa.select(series.c.pk).where(series.c.series_instance_uid == uid)
-            ).scalar()
+            pk = conn.execute(_SERIES_PK, {"series_uid": uid}).scalar()
             if pk is None:  # a new series: its parents too, one by one
                 ins = insert_instance(conn, rec, copy)
-                series_pks[uid] = conn.execute(
-                    sa.select(instances.c.series_pk).where(instances.c.pk == ins)
-                ).scalar_one()
+                series_pks[uid] = conn.execute(_SERIES_OF_INSTANCE, {"pk": ins}).scalar_one()
                 continue
             series_pks[uid] = pk
         rows.append({"series_pk": pk, "copy": copy, **rec.instance})
     if rows:
-        conn.execute(instances.insert(), rows)
+        conn.execute(_INSERT_INSTANCE, rows)
 
 
 def uids_indexed(conn: sa.Connection, sop_instance_uids: Sequence[str]) -> set[str]:
@@ -281,14 +289,7 @@ def uids_indexed(conn: sa.Connection, sop_instance_uids: Sequence[str]) -> set[s
     found: set[str] = set()
     uids = sorted(set(sop_instance_uids))
     for i in range(0, len(uids), 500):
-        chunk = uids[i : i + 500]
-        found.update(
-            conn.execute(
-                sa.select(instances.c.sop_instance_uid).where(
-                    instances.c.sop_instance_uid.in_(chunk)
-                )
-            ).scalars()
-        )
+        found.update(conn.execute(_UIDS_INDEXED, {"uids": uids[i : i + 500]}).scalars())
     return found
 
 

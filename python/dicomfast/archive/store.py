@@ -183,6 +183,7 @@ class Archive:
         self.engine = db.create_engine(self.db_url)
         self._io = ThreadPoolExecutor(4, thread_name_prefix="dicomfast-archive-io")
         self._indexer: Indexer | None = None
+        self._index_conn: sa.Connection | None = None  # the indexer thread's
         self._indexer_lock = threading.Lock()
         if reconcile:
             self.check(repair=True, temp_age=0.0)
@@ -194,6 +195,9 @@ class Archive:
             indexer, self._indexer = self._indexer, None
         if indexer is not None:
             indexer.close()
+        if self._index_conn is not None:
+            self._index_conn.close()
+            self._index_conn = None
         self._io.shutdown(wait=True)
         self.engine.dispose()
 
@@ -543,20 +547,35 @@ class Archive:
         if not built:
             return
         remove: list[str] = []
-        with self.connect_write() as conn, conn.begin():
-            known = ix.uids_indexed(conn, [job.sop_instance_uid for job, _ in built])
-            plain: list[tuple[ix.Record, int]] = []
-            others: list[tuple[IndexJob, ix.Record]] = []
-            for job, rec in built:
-                if job.sop_instance_uid in known:
-                    others.append((job, rec))
-                else:
-                    known.add(job.sop_instance_uid)
-                    plain.append((rec, self._copy_of(job.rel)))
-            ix.insert_instances(conn, plain)
-            for job, rec in others:
-                remove += self._index_placed(conn, job.rel, rec)
+        conn = self._index_conn
+        if conn is None or conn.closed:  # the indexer thread keeps one connection
+            conn = self._index_conn = self.connect_write()
+        try:
+            with conn.begin():
+                remove = self._index_built(conn, built)
+        except BaseException:
+            conn.close()  # a fresh one next time
+            self._index_conn = None
+            raise
         self._remove_files(remove)
+
+    def _index_built(
+        self, conn: sa.Connection, built: Sequence[tuple[IndexJob, ix.Record]]
+    ) -> list[str]:
+        remove: list[str] = []
+        known = ix.uids_indexed(conn, [job.sop_instance_uid for job, _ in built])
+        plain: list[tuple[ix.Record, int]] = []
+        others: list[tuple[IndexJob, ix.Record]] = []
+        for job, rec in built:
+            if job.sop_instance_uid in known:
+                others.append((job, rec))
+            else:
+                known.add(job.sop_instance_uid)
+                plain.append((rec, self._copy_of(job.rel)))
+        ix.insert_instances(conn, plain)
+        for job, rec in others:
+            remove += self._index_placed(conn, job.rel, rec)
+        return remove
 
     def _index_placed(self, conn: sa.Connection, rel: str, rec: ix.Record) -> list[str]:
         """Index a just-placed file whose SOP Instance UID has rows already (in

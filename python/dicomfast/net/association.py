@@ -544,17 +544,22 @@ class AsyncAssociation:
                 await self._write(out)
                 return
             n = len(body)
-            if n <= SEND_CHUNK:
+            if n <= 65536:
                 await self._write(out + _core.encode_pdata(context_id, False, body, maxp))
                 return
-            await self._write(out)
+            # PDU headers and views of the body (often a memory-mapped file) go to
+            # the socket with scatter/gather writes: the data set is not copied.
+            transport = self.transport
             step = max(1, SEND_CHUNK // (maxp - 6)) * (maxp - 6)
             view = memoryview(body)
+            parts: list[Any] = [out]
             for pos in range(0, n, step):
                 end = min(n, pos + step)
-                await self._write(
-                    _core.encode_pdata(context_id, False, view[pos:end], maxp, last=end == n)
+                parts += _core.encode_pdata(
+                    context_id, False, view[pos:end], maxp, last=end == n, as_list=True
                 )
+                await transport.write_parts(parts, self.network_timeout)
+                parts = []
         except _Closed:
             raise await self._fail(E.EVT17, None, "sending a DIMSE message") from None
         except TimeoutError:

@@ -23,6 +23,7 @@ from ..errors import DicomError
 
 T = TypeVar("T")
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+_IOV_MAX = 512  # buffers per sendmsg (Linux allows 1024)
 
 
 class Closed(Exception):
@@ -231,6 +232,9 @@ class StreamTransport:
         except (ConnectionError, OSError, RuntimeError) as e:
             raise Closed(str(e)) from e
 
+    async def write_parts(self, parts: list[Any], timeout: float | None) -> None:
+        await self.write(b"".join(parts), timeout)
+
     async def close(self) -> None:
         try:
             self.transport.close()
@@ -298,6 +302,36 @@ class SocketTransport:
         try:
             self.sock.settimeout(timeout)
             self.sock.sendall(data)
+        except TimeoutError:
+            raise
+        except OSError as e:
+            raise Closed(str(e)) from e
+
+    async def write_parts(self, parts: list[Any], timeout: float | None) -> None:
+        """Write ``parts`` (bytes and memoryviews, e.g. PDU headers and views of a
+        memory-mapped file) with scatter/gather ``sendmsg``: nothing is joined."""
+        sock = self.sock
+        deadline = None if timeout is None else time.monotonic() + timeout
+        views = [memoryview(p).cast("B") for p in parts if len(p)]
+        i = 0
+        try:
+            while i < len(views):
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError
+                    sock.settimeout(left)
+                else:
+                    sock.settimeout(None)
+                sent = sock.sendmsg(views[i : i + _IOV_MAX])
+                while sent and i < len(views):  # drop what went; keep the rest of a part
+                    n = len(views[i])
+                    if sent >= n:
+                        sent -= n
+                        i += 1
+                    else:
+                        views[i] = views[i][sent:]
+                        sent = 0
         except TimeoutError:
             raise
         except OSError as e:

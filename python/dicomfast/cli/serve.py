@@ -1,8 +1,10 @@
 """``dicomfast serve``: the archive on the network.
 
-Verification, Storage (every received instance is stored and indexed by
-:meth:`dicomfast.archive.Archive.store`, one unit: the C-STORE answer is
-Success only once both are durable), Query/Retrieve (Patient and Study Root
+Verification, Storage (every received instance is streamed to a temporary
+file and given to :meth:`dicomfast.archive.Archive.ingest_temp`: the C-STORE
+answer is Success once the file is durable under its final name; its index row
+follows in the archive's next group commit, and queries wait for it; see
+:mod:`dicomfast.archive.ingest`), Query/Retrieve (Patient and Study Root
 C-FIND, C-MOVE, C-GET), Modality Worklist C-FIND and MPPS N-CREATE/N-SET.
 With no options it runs on embedded defaults: files and the SQLite index
 under ``./dicomfast-data``, port 11112, AE title ``DICOMFAST``.  On start

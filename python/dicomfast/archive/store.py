@@ -329,47 +329,6 @@ class Archive:
             source_ae_title=source_ae_title,
         )
 
-    def store_temp(
-        self,
-        temp_path: str | os.PathLike[str],
-        *,
-        transfer_syntax: str | None = None,
-        source_ae_title: str | None = None,
-    ) -> StoreResult:
-        """Store and index a complete Part 10 file that is already in the storage folder
-        (a Storage SCP's temporary file, written as the data arrived): it is fsync'd and
-        renamed into place — not copied.  On failure the temporary file is removed."""
-        temp = os.fspath(temp_path)
-        try:
-            ds, sop, _, _ = _header(temp)
-            size = os.path.getsize(temp)
-        except (DicomError, ValueError, TypeError, OSError) as e:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-            status = OUT_OF_RESOURCES if isinstance(e, OSError) else CANNOT_UNDERSTAND
-            return StoreResult(status, None, action="failed", comment=str(e)[:64])
-
-        def fsynced() -> str:
-            if self.fsync:
-                fd = os.open(temp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            return temp
-
-        return self._store_parsed(
-            ds,
-            sop,
-            self._io.submit(fsynced),
-            size=size,
-            sha256=lambda: sha256_file(temp),
-            transfer_syntax=transfer_syntax,
-            source_ae_title=source_ae_title,
-        )
-
     # -- ingest: durable file now, row by group commit (see dicomfast.archive.ingest) --------
     def ingest(
         self,

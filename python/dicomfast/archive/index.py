@@ -145,6 +145,7 @@ def record_of(
 
     Raises ``ValueError`` when a Study, Series or SOP Instance UID is missing or
     not a valid UID."""
+    attrs = _attrs_for_index(ds)  # first: while few elements are materialized it is cheapest
     get = ds.get
     meta = ds.file_meta
     sop_instance = get("SOPInstanceUID") or (
@@ -160,7 +161,6 @@ def record_of(
     ):
         if not is_valid_uid(uid):
             raise ValueError(f"missing or invalid {name}: {uid!r}")
-    attrs = _attrs_for_index(ds)
     pname = m.person_name(get("PatientName"))
     rname = m.person_name(get("ReferringPhysicianName"))
     ts = transfer_syntax or ds.transfer_syntax or ""

@@ -10,6 +10,7 @@ import dicomfast
 import numpy as np
 import pydicom
 import pytest
+from dicomfast import _display
 from dicomfast.pixels import display as D
 from pydicom.dataset import Dataset as PdDataset
 from pydicom.pixels import processing as P
@@ -132,6 +133,139 @@ def test_color_lut_random(dtype: str, depth: int, first: int) -> None:
         },
     )
     _same(D.apply_color_lut(arr, ours), P.apply_color_lut(arr, pd))
+
+
+@pytest.mark.filterwarnings("ignore:Applying a VOI LUT on a float input")
+@pytest.mark.parametrize("dtype", ["u1", "i1", "u2", "i2", "u4", "i4", ">i2", "f4", "f8", ">f8"])
+@pytest.mark.parametrize("where", ["low", "top"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_table_path_random(
+    dtype: str, where: str, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Images with few distinct whole-number values, large enough for the table
+    path (each transform evaluated once per value in min..max, then gathered) and,
+    with two threads, for the parallel chunks (the last one partial)."""
+    monkeypatch.setattr(D, "_THREADS", threads)
+    dt = np.dtype(dtype)
+    info = np.iinfo(dt if dt.kind != "f" else np.int32)
+    top = int(info.max) if dt.kind != "f" else 2**31 - 4096  # float32: whole but rounded
+    span = min(1500, int(info.max) - int(info.min))
+    lo = max(int(info.min), -300) if where == "low" else top - span
+    arr = RNG.integers(lo, lo + span, size=(3, 300, 301), endpoint=True).astype(dt)
+    flat = D._native(arr).reshape(-1)
+    if dt.kind == "f":
+        arr[arr == 0] = -0.0  # served by the entry computed at +0.0
+        assert where == "top" or np.signbit(arr).any()
+        assert _display.integral_range(flat, threads) is not None
+    else:
+        assert D._table_range(flat) is not None
+    assert arr.size > 4 * 65536
+    pd, ours = _pair(
+        PhotometricInterpretation="MONOCHROME2",
+        BitsStored=16,
+        PixelRepresentation=int(dt.kind == "i"),
+        WindowCenter=[float(lo + span // 3), 200.0],
+        WindowWidth=[float(span // 2), 50.0],
+        RescaleSlope=0.75,
+        RescaleIntercept=-1024.0,
+    )
+    for function in ("SIGMOID", "LINEAR", "LINEAR_EXACT"):
+        pd.VOILUTFunction = function
+        ours.VOILUTFunction = function
+        for index in (0, 1):
+            _same(D.apply_windowing(arr, ours, index), P.apply_windowing(arr, pd, index))
+    _same(D.apply_modality_lut(arr, ours), P.apply_modality_lut(arr, pd))
+    first = lo + span // 4 if dt.itemsize > 1 else 0
+    if not -(2**15) <= first < 2**16:  # the descriptor's value is 16 bits (US or SS)
+        first = 0
+    for bits, entries in ((16, span // 2), (8, 256)):
+        item = PdDataset()
+        item.LUTDescriptor = [entries, first, bits]
+        item.add_new(0x00283006, "US", RNG.integers(0, 2**bits, size=entries).tolist())
+        pd, ours = _pair(
+            PhotometricInterpretation="MONOCHROME2",
+            VOILUTSequence=[item],
+            PresentationLUTSequence=[item],
+        )
+        _same(D.apply_voi_lut(arr, ours), P.apply_voi_lut(arr, pd))
+        _same(D.apply_presentation_lut(arr, ours), P.apply_presentation_lut(arr, pd))
+    pd, ours = _pair(PresentationLUTShape="INVERSE")
+    _same(D.apply_presentation_lut(arr, ours), P.apply_presentation_lut(arr, pd))
+
+
+def test_output_pool() -> None:
+    """Large outputs reuse freed blocks of the same size (at most the limit), are
+    ordinary arrays, and hold the right values when they reuse a block."""
+    previous = D.set_output_pool(64 << 20)
+    try:
+        assert _display.pool_cached() == 0
+        shape = (5, 1024, 1024)  # 40 MiB of float64
+        a = D._empty(shape, np.float64)
+        assert a.flags.owndata and a.flags.writeable and a.base is None
+        a.fill(7.0)
+        address = a.ctypes.data
+        del a
+        assert _display.pool_cached() == 40 << 20
+        b = D._empty(shape, np.float64)
+        assert b.ctypes.data == address and _display.pool_cached() == 0
+        c = D._empty(shape, np.float64)
+        assert c.ctypes.data != address
+        del b, c  # 80 MiB freed, 64 MiB allowed: one kept
+        assert _display.pool_cached() == 40 << 20
+        arr = RNG.integers(-1000, 3000, size=shape).astype(np.int16)
+        pd, ours = _pair(
+            PhotometricInterpretation="MONOCHROME2",
+            BitsStored=16,
+            PixelRepresentation=1,
+            WindowCenter=40.0,
+            WindowWidth=400.0,
+            RescaleSlope=1.0,
+            RescaleIntercept=-1024.0,
+        )
+        for _ in range(2):  # the second time into the blocks the first freed
+            m = D.apply_modality_lut(arr, ours)
+            _same(m, P.apply_modality_lut(arr, pd))
+            _same(D.apply_voi_lut(m, ours), P.apply_voi_lut(m, pd))
+            del m
+        assert _display.pool_cached() > 0
+        assert D.set_output_pool(0) == 64 << 20
+        assert _display.pool_cached() == 0
+        del arr
+        big = D._empty(shape, np.float64)
+        del big
+        assert _display.pool_cached() == 0
+    finally:
+        D.set_output_pool(previous)
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_integral_range(dtype: str, threads: int) -> None:
+    arr = RNG.integers(-(2**31), 2**31 - 1, size=300_001, endpoint=True).astype(dtype)
+    arr[arr >= 2**31] = 0  # float32 rounds 2**31 - 1 up
+    for a in (arr, arr[:3], arr[:7], arr[: 65536 * 3 + 1]):
+        assert _display.integral_range(a, threads) == (int(a.min()), int(a.max()))
+    for bad in (0.5, -0.25, np.nan, np.inf, -np.inf, 2.0**31, -(2.0**31) - 512, 1e300):
+        for where in (0, 1, 2, 3, 65536 * 2 + 5, -1):
+            b = arr.copy()
+            with np.errstate(over="ignore"):  # 1e300 is inf in float32
+                b[where] = bad
+                if b[where] != bad and not np.isnan(bad):  # float32 rounded it
+                    continue
+            assert _display.integral_range(b, threads) is None, (bad, where)
+    assert _display.integral_range(np.asarray([-(2.0**31), 2.0**31 - 1]), threads) == (
+        -(2**31),
+        2**31 - 1,
+    )
+
+
+@pytest.mark.parametrize("dtype", ["u1", "i1", "u2", "i2", "u4", "i4"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_int_range(dtype: str, threads: int) -> None:
+    info = np.iinfo(np.dtype(dtype))
+    arr = RNG.integers(info.min, info.max, size=300_001, endpoint=True).astype(dtype)
+    for a in (arr, arr[:1], arr[: 65536 * 3 + 1], np.sort(arr), np.sort(arr)[::-1].copy()):
+        assert _display.int_range(a, threads) == (int(a.min()), int(a.max()))
 
 
 def test_segmented_lut_expansion() -> None:

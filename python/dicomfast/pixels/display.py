@@ -12,6 +12,7 @@ dtype for dtype, to pydicom 3.0.2's functions of the same names.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from functools import cache
@@ -19,7 +20,27 @@ from typing import Any
 
 import numpy as np
 
-from .. import _display
+
+def _import_kernels() -> Any:
+    """Import the Cython kernels with OpenMP's idle threads sleeping, not spinning
+    (``OMP_WAIT_POLICY=PASSIVE``, read once when the OpenMP runtime loads, which
+    is here), unless the environment already says otherwise.  Spinning threads
+    cost the time a kernel gains whenever the machine has other work: on two busy
+    cores a parallel kernel then ran 2-20x slower than a serial one; sleeping
+    threads make it no slower.  The environment is restored afterwards."""
+    if "OMP_WAIT_POLICY" in os.environ:
+        from .. import _display as kernels
+
+        return kernels
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        from .. import _display as kernels
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
+    return kernels
+
+
+_display = _import_kernels()
 
 _RESCALE_DTYPES = frozenset("u1 i1 u2 i2 u4 i4 f4 f8".split())
 _LUT_INPUT_DTYPES = frozenset("u1 i1 u2 i2 u4 i4".split())
@@ -30,25 +51,69 @@ def _default_threads() -> int:
     env = os.environ.get("DICOMFAST_DISPLAY_THREADS") or os.environ.get("OMP_NUM_THREADS")
     if env and env.isdigit() and int(env) > 0:
         return int(env)
-    # One thread by default: batch jobs already run one process per core, and on a
-    # busy machine OpenMP threads waiting at barriers cost more than they gain.
-    return 1
+    # The CPUs this process may run on: a large array's pass is bound by memory
+    # bandwidth and page faults on the fresh output, both of which scale with
+    # cores.  Batch workers run one process per core and set OMP_NUM_THREADS=1.
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 _THREADS = _default_threads()
-_PARALLEL_MIN = 1 << 20  # elements; below this one thread is faster
+_PARALLEL_MIN = 1 << 18  # elements; below this one thread is faster
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for the kernels on arrays of 2**20 elements or more (default:
-    ``DICOMFAST_DISPLAY_THREADS``, else ``OMP_NUM_THREADS``, else 1).  Results do
-    not depend on it.  Has no effect if the kernels were built without OpenMP."""
+    """Threads for the kernels on arrays of 2**18 elements or more (default:
+    ``DICOMFAST_DISPLAY_THREADS``, else ``OMP_NUM_THREADS``, else the CPUs this
+    process may use).  Results do not depend on it.  Has no effect if the kernels
+    were built without OpenMP."""
     global _THREADS
     _THREADS = max(1, int(n))
 
 
+def get_num_threads() -> int:
+    """Threads the kernels use on large arrays (see :func:`set_num_threads`)."""
+    return _THREADS
+
+
 def _nt(size: int) -> int:
     return _THREADS if size >= _PARALLEL_MIN else 1
+
+
+def _default_pool_bytes() -> int:
+    env = os.environ.get("DICOMFAST_DISPLAY_POOL_MB")
+    if env is not None and env.strip().isdigit():
+        return int(env) << 20
+    return 128 << 20
+
+
+_POOL_BYTES = 0
+
+
+def set_output_pool(nbytes: int) -> int:
+    """Keep up to ``nbytes`` (default 128 MiB, or ``DICOMFAST_DISPLAY_POOL_MB``) of
+    freed output arrays of 4 MiB or more for reuse by the next output of the
+    same size, in at most 4 blocks; 0 turns the reuse off and frees what is
+    held.  Returns the previous limit.  A large fresh output otherwise costs a
+    page fault and a zeroed page per 4 KiB (or 2 MiB) on first write: about as
+    long as the kernel itself."""
+    global _POOL_BYTES
+    previous, _POOL_BYTES = _POOL_BYTES, max(0, int(nbytes))
+    _display.pool_limit(_POOL_BYTES)
+    return previous
+
+
+set_output_pool(_default_pool_bytes())
+
+
+def _empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialized output array; large ones through the reuse pool."""
+    dt = np.dtype(dtype)
+    if _POOL_BYTES and math.prod(shape) * dt.itemsize >= _display.POOL_MIN_BYTES:
+        return _display.pooled_empty(shape, dt)
+    return np.empty(shape, dt)
 
 
 def _native(arr: np.ndarray) -> np.ndarray:
@@ -62,6 +127,44 @@ def _kernel_input(arr: np.ndarray, *, integer_only: bool = False) -> np.ndarray 
     a = _native(np.asarray(arr))
     allowed = _LUT_INPUT_DTYPES if integer_only else _RESCALE_DTYPES
     return a if a.dtype.str[1:] in allowed else None
+
+
+# -- table path ----------------------------------------------------------------
+# Each transform is a function of the pixel value alone.  Where a pixel costs
+# more than a lookup (SIGMOID's exp, the Presentation LUT's float scaling), and
+# the values are whole numbers in a range smaller than half the pixel count, it
+# is evaluated once per value in min..max, with the very kernel the per-pixel
+# path uses (so the results are the same bits), then gathered.  Rescale and
+# LINEAR windowing vectorize and the LUTs are lookups already: no table.
+
+_TABLE_MIN = 2048  # elements; below this the per-pixel kernels are as fast
+
+
+def _table_range(src: np.ndarray) -> tuple[int, int] | None:
+    """``(lo, hi)`` covering every value of the kernel input ``src`` when a table
+    over ``lo..hi`` is cheaper than a per-pixel pass, else None (floating point
+    input, few pixels, or more distinct values possible than half the pixels)."""
+    if src.dtype.kind not in "iu" or src.size < _TABLE_MIN:
+        return None
+    if src.dtype.itemsize == 1:  # the whole type: 256 entries, no scan
+        info = np.iinfo(src.dtype)
+        return int(info.min), int(info.max)
+    lo, hi = _display.int_range(src.reshape(-1), _nt(src.size))
+    return (lo, hi) if _table_pays(src, lo, hi) else None
+
+
+def _table_pays(src: np.ndarray, lo: int, hi: int) -> bool:
+    return src.size >= _TABLE_MIN and hi - lo < src.size // 2
+
+
+def _table_values(src: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The values ``lo..hi`` in ``src``'s dtype: the table's input."""
+    return np.arange(lo, hi + 1, dtype=np.int64).astype(src.dtype)
+
+
+def _gather(src: np.ndarray, table: np.ndarray, out: np.ndarray, lo: int) -> None:
+    """``out = table[src - lo]`` (flat views of contiguous arrays)."""
+    _display.gather(src.reshape(-1), table, out.reshape(-1), lo, _nt(src.size))
 
 
 def _lut_table(item: Any) -> tuple[np.ndarray, int]:
@@ -120,7 +223,7 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         src = _native(np.asarray(arr))
         if src.dtype.str[1:] not in _LUT_INPUT_DTYPES:
             raise TypeError(f"a Modality LUT needs integer pixels, not {src.dtype}")
-        out = np.empty(src.shape, dtype=table.dtype)
+        out = _empty(src.shape, table.dtype)
         _display.apply_lut(src.reshape(-1), table, out.reshape(-1), first, _nt(src.size))
         return out
     if "RescaleSlope" in ds and "RescaleIntercept" in ds:
@@ -129,7 +232,8 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         src = _native(np.asarray(arr))
         if src.dtype.str[1:] not in _RESCALE_DTYPES:
             src = src.astype(np.float64)
-        out = np.empty(src.shape, dtype=np.float64)
+        out = _empty(src.shape, np.float64)
+        # one vectorized multiply-add per pixel: as fast as a table's gather, no scan
         _display.rescale(src.reshape(-1), out.reshape(-1), slope, intercept, _nt(src.size))
         return out
     return arr
@@ -152,7 +256,8 @@ def _map_through(arr: np.ndarray, table: np.ndarray, first: int, entries: int) -
         k[a < first] = 0
         np.minimum(k, len(table) - 1, out=k)
         return table[k]
-    out = np.empty(src.shape, dtype=table.dtype)
+    out = _empty(src.shape, table.dtype)
+    # already one lookup per pixel: a table over min..max would not be faster
     _display.voi_lut(src.reshape(-1), table, out.reshape(-1), first, mask, _nt(src.size))
     return out
 
@@ -213,7 +318,8 @@ def _libm_exp_is_numpys() -> bool:
     ``exp`` to numpy to stay identical.)"""
     x = np.linspace(-745.0, 709.0, 4099)
     x = np.concatenate([x, np.random.default_rng(0).standard_normal(4096) * 40])
-    want = 1.0 / (1.0 + np.exp((-4.0 * (x - 0.0)) / 1.0))
+    with np.errstate(over="ignore"):
+        want = 1.0 / (1.0 + np.exp((-4.0 * (x - 0.0)) / 1.0))
     got = np.empty_like(x)
     _display.sigmoid(x, got, 0.0, 1.0, 0.0, 1.0)
     return bool(np.array_equal(got, want))
@@ -233,8 +339,45 @@ def window(
     src = _kernel_input(arr)
     if src is None:
         src = np.ascontiguousarray(arr, dtype=np.float64)
-    out = np.empty(src.shape, dtype=np.float64)
+    out = _empty(src.shape, np.float64)
     flat_in, flat_out = src.reshape(-1), out.reshape(-1)
+    # LINEAR is a vectorized divide per pixel, as fast as a gather: a table only
+    # for SIGMOID, where it saves an exp per pixel
+    if function == "SIGMOID" and src.size >= _TABLE_MIN:
+        if src.dtype.kind == "f":
+            # whole numbers (e.g. Hounsfield units from an integer rescale); a
+            # table entry computed at +0.0 serves -0.0 too: the sigmoid of both
+            # is the same number (x - c is -c, or -4 * ±0 / w is ±0, exp gives 1)
+            span = _display.integral_range(flat_in, _nt(src.size))
+            if span is not None and _table_pays(src, *span):
+                values = np.arange(span[0], span[1] + 1, dtype=np.float64).astype(src.dtype)
+                table = np.empty(values.shape, dtype=np.float64)
+                _window_pixels(values, table, center, width, y_min, y_max, function)
+                _display.gather_real(flat_in, table, flat_out, span[0], _nt(src.size))
+                return out
+        else:
+            span = _table_range(src)
+            if span is not None:
+                values = _table_values(src, *span)
+                table = np.empty(values.shape, dtype=np.float64)
+                _window_pixels(values, table, center, width, y_min, y_max, function)
+                _gather(src, table, out, span[0])
+                return out
+    _window_pixels(flat_in, flat_out, center, width, y_min, y_max, function)
+    return out
+
+
+def _window_pixels(
+    flat_in: np.ndarray,
+    flat_out: np.ndarray,
+    center: float,
+    width: float,
+    y_min: float,
+    y_max: float,
+    function: str,
+) -> None:
+    """:func:`window` of the flat kernel input ``flat_in`` into ``flat_out``."""
+    nt = _nt(flat_in.size)
     if function in ("LINEAR", "LINEAR_EXACT"):
         if function == "LINEAR":
             if width < 1:
@@ -245,21 +388,18 @@ def window(
             raise ValueError("LINEAR_EXACT windowing needs a Window Width above 0")
         below = center - width / 2
         above = center + width / 2
-        _display.window_linear(
-            flat_in, flat_out, below, above, center, width, y_min, y_max, _nt(src.size)
-        )
+        _display.window_linear(flat_in, flat_out, below, above, center, width, y_min, y_max, nt)
     elif function == "SIGMOID":
         if width <= 0:
             raise ValueError("SIGMOID windowing needs a Window Width above 0")
         if _libm_exp_is_numpys():
-            _display.sigmoid(flat_in, flat_out, center, width, y_min, y_max, _nt(src.size))
+            _display.sigmoid(flat_in, flat_out, center, width, y_min, y_max, nt)
         else:
-            _display.sigmoid_exponent(flat_in, flat_out, center, width)
+            _display.sigmoid_exponent(flat_in, flat_out, center, width, nt)
             np.exp(flat_out, out=flat_out)
-            _display.sigmoid_finish(flat_out, y_min, y_max)
+            _display.sigmoid_finish(flat_out, y_min, y_max, nt)
     else:
         raise ValueError(f"unsupported VOI LUT Function {function!r}")
-    return out
 
 
 def apply_windowing(arr: np.ndarray, ds: Any, index: int = 0) -> np.ndarray:
@@ -303,10 +443,15 @@ def invert(arr: np.ndarray, top: Any | None = None, *, out: np.ndarray | None = 
     if src is None:
         return np.subtract(top, arr, out=out, dtype=np.asarray(arr).dtype)
     if out is None:
-        out = np.empty_like(src)
+        out = _empty(src.shape, src.dtype)
     elif out.dtype != src.dtype or not out.flags.c_contiguous or out.shape != src.shape:
         raise ValueError("out must be a contiguous array of the input's shape and dtype")
-    _display.invert(src.reshape(-1), out.reshape(-1), src.dtype.type(top), _nt(src.size))
+    top = src.dtype.type(top)
+    nt = _nt(src.size)
+    if nt == 1:  # numpy's subtraction is the same pass, as fast on one thread
+        np.subtract(top, src, out=out)
+    else:
+        _display.invert(src.reshape(-1), out.reshape(-1), top, nt)
     return out
 
 
@@ -329,11 +474,23 @@ def apply_presentation_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         src = _kernel_input(arr)
         if src is None:
             src = np.ascontiguousarray(arr, dtype=np.float32)
-        lo, hi = _display.minmax_f32(src.reshape(-1))
+        extremes = None
+        if src.dtype.kind in "iu" and src.size:
+            # float32 conversion keeps order: the extremes convert to the extremes
+            extremes = _display.int_range(src.reshape(-1), _nt(src.size))
+            lo, hi = (float(np.float32(v)) for v in extremes)
+        else:
+            lo, hi = _display.minmax_f32(src.reshape(-1))
         span = np.float32(np.float32(hi) - np.float32(lo))
         scale = np.float32(span / np.float32(entries - 1))
         table = np.ascontiguousarray(table)
-        out = np.empty(src.shape, dtype=table.dtype)
+        out = _empty(src.shape, table.dtype)
+        if extremes is not None and _table_pays(src, *extremes):
+            values = _table_values(src, *extremes)
+            composed = np.empty(values.shape, dtype=table.dtype)
+            _display.presentation_lut(values, table, composed, lo, float(scale))
+            _gather(src, composed, out, extremes[0])
+            return out
         _display.presentation_lut(
             src.reshape(-1), table, out.reshape(-1), lo, float(scale), _nt(src.size)
         )
@@ -459,7 +616,7 @@ def apply_color_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
     src = _kernel_input(arr, integer_only=True)
     if src is None:
         raise TypeError(f"palette indices must be integers of at most 32 bits, not {arr.dtype}")
-    out = np.empty(src.shape + (tables.shape[0],), dtype=tables.dtype)
+    out = _empty(src.shape + (tables.shape[0],), tables.dtype)
     mask = (1 << (8 * tables.dtype.itemsize)) - 1
     _display.palette(
         src.reshape(-1), tables, out.reshape(-1, tables.shape[0]), first, mask, _nt(src.size)
@@ -537,7 +694,7 @@ def convert_color_space(
     if fused is None:
         return _matmul_reference(a, to_rgb)
     src = np.ascontiguousarray(a)
-    out = np.empty(src.shape, np.uint8)
+    out = _empty(src.shape, np.uint8)
     if to_rgb and src.size >= 3 * 65536:
         r_tab, b_tab, g_tab = _ybr_tables(fused)
         _display.ybr_full_to_rgb_lut(
@@ -567,7 +724,9 @@ __all__ = [
     "apply_windowing",
     "convert_color_space",
     "expand_segmented_lut",
+    "get_num_threads",
     "invert",
     "set_num_threads",
+    "set_output_pool",
     "window",
 ]

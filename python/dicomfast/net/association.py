@@ -46,8 +46,10 @@ from .events import (
     Event,
     EventType,
 )
+from .services import echo, find, get, move, mpps, store
 from .statemachine import Event as E
 from .statemachine import State, StateMachine
+from .storage import MemorySink
 from .transport import Closed as _Closed
 from .transport import SocketTransport, StreamTransport, run_sync
 
@@ -677,9 +679,6 @@ class AsyncAssociation:
         return message_id in self.cancelled_ids
 
     def _open_sink(self, context_id: int, command: dict[int, Any]) -> Any:
-        from .services import store
-        from .storage import MemorySink
-
         pc = self._by_id.get(context_id)
         if pc is not None and command.get(dimse.COMMAND_FIELD) == dimse.C_STORE_RQ and self.server:
             return store.open_sink(self, pc, command)
@@ -720,8 +719,6 @@ class AsyncAssociation:
 
     async def _dispatch(self, m: dimse.Message) -> None:
         """Acceptor: one request message to its service."""
-        from .services import echo, find, get, move, mpps, store
-
         pc = self._by_id.get(m.context_id)
         if pc is None or not pc.accepted:
             if m.sink is not None:
@@ -761,39 +758,29 @@ class AsyncAssociation:
 
     # -- services (requestor side) ---------------------------------------------
     async def send_c_echo(self) -> Status:
-        from .services.echo import send_c_echo
-
-        return await send_c_echo(self)
+        return await echo.send_c_echo(self)
 
     async def send_c_store(
         self, dataset: Dataset | str | os.PathLike[str], *, priority: int = 0
     ) -> Status:
-        from .services.store import send_c_store
-
-        return await send_c_store(self, dataset, priority=priority)
+        return await store.send_c_store(self, dataset, priority=priority)
 
     def c_find(self, identifier: Dataset, model: str = "study", *, priority: int = 0) -> Any:
         """C-FIND (async generator of ``(Status, Dataset | None)``); ``model``
         ``"study"``, ``"patient"``, ``"worklist"`` or a SOP Class UID."""
-        from .services.find import c_find
-
-        return c_find(self, identifier, model, priority=priority)
+        return find.c_find(self, identifier, model, priority=priority)
 
     def c_move(
         self, identifier: Dataset, destination: str, model: str = "study", *, priority: int = 0
     ) -> Any:
         """C-MOVE (async generator of ``(Status, Dataset | None)``)."""
-        from .services.move import c_move
-
-        return c_move(self, identifier, destination, model, priority=priority)
+        return move.c_move(self, identifier, destination, model, priority=priority)
 
     def c_get(
         self, identifier: Dataset, model: str = "study", *, on_store: Any = None, priority: int = 0
     ) -> Any:
         """C-GET (async generator); received instances go to ``on_store(event)``."""
-        from .services.get import c_get
-
-        return c_get(self, identifier, model, on_store=on_store, priority=priority)
+        return get.c_get(self, identifier, model, on_store=on_store, priority=priority)
 
     async def send_n_create(
         self,
@@ -801,17 +788,15 @@ class AsyncAssociation:
         sop_instance_uid: str | None = None,
         sop_class_uid: str | None = None,
     ) -> tuple[Status, Dataset | None]:
-        from .services.mpps import MPPS_SOP_CLASS, send_n_create
-
-        return await send_n_create(self, dataset, sop_instance_uid, sop_class_uid or MPPS_SOP_CLASS)
+        return await mpps.send_n_create(
+            self, dataset, sop_instance_uid, sop_class_uid or mpps.MPPS_SOP_CLASS
+        )
 
     async def send_n_set(
         self, modifications: Dataset, sop_instance_uid: str, sop_class_uid: str | None = None
     ) -> tuple[Status, Dataset | None]:
-        from .services.mpps import MPPS_SOP_CLASS, send_n_set
-
-        return await send_n_set(
-            self, modifications, sop_instance_uid, sop_class_uid or MPPS_SOP_CLASS
+        return await mpps.send_n_set(
+            self, modifications, sop_instance_uid, sop_class_uid or mpps.MPPS_SOP_CLASS
         )
 
     async def trigger(self, evt: EventType, event: Event, default: Any = None) -> Any:
@@ -882,9 +867,7 @@ class Association:
         operations window: yields ``(source, status)`` per instance in order, or
         ``(source, error)`` for one that could not be sent.  A lost association
         yields its unanswered sources with the error, then raises it."""
-        from .services.store import store_many_sync
-
-        return store_many_sync(self._assoc, sources, priority=priority)
+        return store.store_many_sync(self._assoc, sources, priority=priority)
 
     def send_c_find(
         self, identifier: Dataset, model: str = "study", *, priority: int = 0
@@ -893,17 +876,13 @@ class Association:
         carry a match; the last is the final status).  Leaving the loop early
         sends a C-CANCEL-RQ.  ``model``: ``"study"``, ``"patient"``,
         ``"worklist"`` or a SOP Class UID."""
-        from .services.find import find_sync
-
-        return find_sync(self._assoc, identifier, model, priority=priority)
+        return find.find_sync(self._assoc, identifier, model, priority=priority)
 
     def send_c_move(
         self, identifier: Dataset, destination: str, model: str = "study", *, priority: int = 0
     ) -> Iterator[tuple[Status, Dataset | None]]:
         """C-MOVE to the AE titled ``destination``: yields each response."""
-        from .services.move import move_sync
-
-        return move_sync(self._assoc, identifier, destination, model, priority=priority)
+        return move.move_sync(self._assoc, identifier, destination, model, priority=priority)
 
     def send_c_get(
         self,
@@ -918,9 +897,7 @@ class Association:
         ``event.dataset``), which returns the C-STORE status.  Request the
         storage contexts with ``scp_role=True`` (see
         :func:`dicomfast.net.services.get.storage_contexts_for_get`)."""
-        from .services.get import get_sync
-
-        return get_sync(self._assoc, identifier, model, on_store=on_store, priority=priority)
+        return get.get_sync(self._assoc, identifier, model, on_store=on_store, priority=priority)
 
     def send_n_create(
         self,

@@ -54,6 +54,9 @@ class PduStream(asyncio.BufferedProtocol):
         self._waiter: asyncio.Future[None] | None = None
         self._drain: asyncio.Future[None] | None = None
         self._closed: str | None = None
+        self._deadline: float | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._watch_at = 0.0
         self._paused_reading = False
         self._paused_writing = False
         self.transport: asyncio.Transport | None = None
@@ -115,6 +118,9 @@ class PduStream(asyncio.BufferedProtocol):
     def _close(self, why: str) -> None:
         if self._closed is None:
             self._closed = why
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for fut in (self._waiter, self._drain):
             if fut is not None and not fut.done():
                 fut.set_exception(Closed(why))
@@ -125,8 +131,9 @@ class PduStream(asyncio.BufferedProtocol):
     def waiting(self) -> int:
         return self._end - self._start
 
-    async def wait_for(self, n: int) -> None:
-        """Until ``n`` bytes are buffered (Closed if the connection ends first)."""
+    async def wait_for(self, n: int, deadline: float | None = None) -> None:
+        """Until ``n`` bytes are buffered (Closed if the connection ends first,
+        TimeoutError once the loop's clock passes ``deadline``)."""
         while self._end - self._start < n:
             if self._closed is not None:
                 raise Closed(self._closed)
@@ -135,12 +142,35 @@ class PduStream(asyncio.BufferedProtocol):
                 self.transport.resume_reading()
             self._want = n
             self._room = n - (self._end - self._start)
-            self._waiter = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            self._waiter = loop.create_future()
+            self._deadline = deadline
+            if deadline is not None and (self._watchdog is None or self._watch_at > deadline):
+                self._arm(loop, deadline)
             try:
                 await self._waiter
             finally:
                 self._waiter = None
+                self._deadline = None
                 self._room = 0
+
+    # One timer per stream checks the deadline of the current wait, instead of a
+    # timer scheduled and cancelled for every read (most reads finish long before).
+    def _arm(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._watch_at = when
+        self._watchdog = loop.call_at(when, self._watch, loop)
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._watchdog = None
+        deadline, waiter = self._deadline, self._waiter
+        if deadline is None or waiter is None or waiter.done():
+            return
+        if loop.time() >= deadline:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._arm(loop, deadline)
 
     def take(self, n: int) -> bytes:
         """The next ``n`` buffered bytes (as one copy)."""
@@ -179,20 +209,21 @@ class StreamTransport:
         self.tls = transport.get_extra_info("ssl_object") is not None
         sock = transport.get_extra_info("socket")
         self._quickack = sock if (_QUICKACK is not None and sock is not None) else None
+        self.loop = asyncio.get_running_loop()
 
     async def read_pdu(self, timeout: float | None, check: Callable[[bytes], int]) -> bytes:
         stream = self.stream
         try:
             if stream.waiting < 6:
-                async with asyncio.timeout(timeout):
-                    await stream.wait_for(6)
-                    n = 6 + check(stream.peek(6))
-                    await stream.wait_for(n)
+                deadline = None if timeout is None else self.loop.time() + timeout
+                await stream.wait_for(6, deadline)
+                n = 6 + check(stream.peek(6))
+                await stream.wait_for(n, deadline)
             else:
                 n = 6 + check(stream.peek(6))
                 if stream.waiting < n:
-                    async with asyncio.timeout(timeout):
-                        await stream.wait_for(n)
+                    deadline = None if timeout is None else self.loop.time() + timeout
+                    await stream.wait_for(n, deadline)
         except (DicomError, TimeoutError, Closed):
             raise
         except (ConnectionError, OSError) as e:

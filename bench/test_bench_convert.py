@@ -12,8 +12,10 @@ file, 18 MB), against
 
 dicomfast runs the library entry point the CLI uses (``run_tasks`` over a streamed
 file list, a process pool over all cores, outputs via temp file + rename; no
-per-file fsync, as the competitors do none).  A second test measures peak RSS of
-the whole process tree for 20 and 200 files: it must not grow with the count.
+per-file fsync, as the competitors do none), with the CLI's codec threads per file
+(``codec_threads``: the frames of the one multi-frame file are coded in parallel).
+A second test measures peak RSS of the whole process tree for 20 and 200 files: it
+must not grow with the count.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import pytest
 from benchrace import RESULTS, race
 from dicomfast.batch import ConvertOptions, convert_file, iter_sources, run_tasks
 from dicomfast.batch.syntaxes import NAMES
+from dicomfast.cli.convert import codec_threads
 
 pydicom = pytest.importorskip("pydicom")
 
@@ -70,7 +73,12 @@ def _files(root: Path) -> list[Path]:
 
 def _ours(root: Path, target: str, out: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
-    opts = ConvertOptions(out=str(out), transfer_syntax=NAMES[target], threads=1, fsync=False)
+    opts = ConvertOptions(
+        out=str(out),
+        transfer_syntax=NAMES[target],
+        threads=codec_threads(None, None),
+        fsync=False,
+    )
     recs = list(run_tasks(functools.partial(convert_file, opts=opts), iter_sources([root])))
     assert all(r["status"] == "converted" for r in recs), [
         r for r in recs if r["status"] != "converted"

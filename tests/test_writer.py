@@ -171,3 +171,44 @@ def test_encapsulated_to_native_needs_decompression(tmp_path) -> None:  # noqa: 
         dicomfast.write(ds, tmp_path / "x.dcm", transfer_syntax=uid.ExplicitVRLittleEndian)
     assert info.value.tag == 0x7FE00010
     assert not (tmp_path / "x.dcm").exists()
+
+
+ENCODINGS = [(True, False), (False, False), (True, True)]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("entry", WITH_META[:40], ids=_id)
+def test_encode_parts_is_encode_with_large_values_by_reference(entry: dict) -> None:
+    raw = dicomfast.read(corpus_path(entry["path"]))._raw
+    nodes = sorted(raw.child_map(-1).values())
+    source = np.frombuffer(raw.source, np.uint8)
+    for explicit, be in ENCODINGS:
+        try:
+            whole = raw.encode(nodes, explicit, be)
+        except dicomfast.DicomError:  # e.g. encapsulated pixel data in another encoding
+            continue
+        parts = raw.encode_parts(nodes, explicit, be, min_reference=4096)
+        assert b"".join(parts) == whole
+        for p in parts:
+            assert isinstance(p, bytes) or (
+                len(p) >= 4096 and np.shares_memory(np.frombuffer(p, np.uint8), source)
+            )
+        if (explicit, be) == (raw.explicit_vr, raw.big_endian):
+            # unchanged encoding: every element of 4096 bytes or more is referenced
+            large = [n for n in nodes if raw.node_info(n)[6] - raw.node_info(n)[4] >= 4096]
+            views = [p for p in parts if isinstance(p, memoryview)]
+            assert sum(map(len, views)) >= sum(
+                raw.node_info(n)[6] - raw.node_info(n)[4] for n in large
+            )
+
+
+def test_pixel_values_are_written_from_the_array_itself(ct_small) -> None:  # noqa: ANN001
+    ds = dicomfast.read(ct_small)
+    pixels = ds.pixel_array.copy()
+    ds.PixelData = pixels.reshape(-1).view("<u2").copy()  # changed: encoded here
+    chunks = dicomfast.writer.encode_file(ds)
+    views = [c for c in chunks if isinstance(c, memoryview) and len(c) >= pixels.nbytes]
+    assert len(views) == 1
+    assert np.shares_memory(np.frombuffer(views[0], np.uint8), ds.PixelData)
+    back = dicomfast.read(b"".join(chunks))
+    np.testing.assert_array_equal(back.pixel_array, pixels)

@@ -1,7 +1,7 @@
 # Type stubs for dicomfast._core, the PyO3 module built from rust/dicomfast-py.
 # tests/test_core_stub.py keeps this file honest against the compiled module.
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,14 @@ class RawFile:
     def encode(
         self, nodes: list[int], explicit_vr: bool, big_endian: bool, pixel_representation: int = 0
     ) -> bytes: ...
+    def encode_parts(
+        self,
+        nodes: list[int],
+        explicit_vr: bool,
+        big_endian: bool,
+        pixel_representation: int = 0,
+        min_reference: int = 65536,
+    ) -> list[bytes | memoryview]: ...
     def frame_fragments(
         self, i: int, number_of_frames: int, extended_offsets: int | None = None
     ) -> list[list[tuple[int, int]]]: ...
@@ -218,3 +226,16 @@ def encode_frames(
     predictor: int = 1,
     threads: int | None = None,
 ) -> list[bytes]: ...
+def encode_frames_encapsulated(
+    data: Any,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    bits_stored: int,
+    pixel_representation: int,
+    transfer_syntax: str,
+    allocate: Callable[[int], Any],
+    predictor: int = 1,
+    threads: int | None = None,
+) -> Any: ...

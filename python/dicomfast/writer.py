@@ -78,6 +78,24 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def _array_bytes(value: np.ndarray, vr: str, o: str) -> memoryview:
+    """The bytes of an array value in the element's byte order: a view of ``value`` when
+    it is already laid out so (no copy of e.g. Pixel Data), else of a converted copy."""
+    a = value.astype(np.dtype(ARRAY_VRS.get(vr, "u1")).newbyteorder(o), copy=False)
+    return memoryview(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+
+
+def _value_bytes(
+    elem: DataElement, *, explicit_vr: bool, big_endian: bool, charset: Any
+) -> tuple[bytes | memoryview, bytes]:
+    """The value bytes of ``elem`` (a view for array values) and the padding to even
+    length."""
+    if elem.VR in ARRAY_VRS and isinstance(elem.value, np.ndarray):
+        data = _array_bytes(elem.value, elem.VR, ">" if big_endian else "<")
+        return data, b"\0" * (len(data) % 2)
+    return encode_value(elem, explicit_vr=explicit_vr, big_endian=big_endian, charset=charset), b""
+
+
 def encode_value(elem: DataElement, *, explicit_vr: bool, big_endian: bool, charset: Any) -> bytes:
     """The value bytes of ``elem`` (padded to even length)."""
     vr, value = elem.VR, elem.value
@@ -86,9 +104,7 @@ def encode_value(elem: DataElement, *, explicit_vr: bool, big_endian: bool, char
         return b""
     if vr in ARRAY_VRS or vr == "UN":
         if isinstance(value, np.ndarray):
-            data = value.astype(
-                np.dtype(ARRAY_VRS.get(vr, "u1")).newbyteorder(o), copy=False
-            ).tobytes()
+            data = bytes(_array_bytes(value, vr, o))
         else:
             data = bytes(value)
             unit = np.dtype(ARRAY_VRS.get(vr, "u1")).itemsize
@@ -158,7 +174,7 @@ def _clean_dataset(item: Dataset) -> bool:
     return all(v.__class__ is int or _unchanged(item, v) for v in m.values())
 
 
-def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes]:
+def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes | memoryview]:
     """Encode every element of ``ds`` (an item or a top-level data set).
 
     Group Length elements (gggg,0000) are recalculated when the encoding
@@ -169,7 +185,7 @@ def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes]:
     converting = raw is None or (raw.explicit_vr, raw.big_endian) != (explicit, be)
     if not converting or not any(t & 0xFFFF == 0 and t >> 16 != 2 for t in tags):
         return _encode_tags(ds, tags, explicit, be)
-    chunks: list[bytes] = []
+    chunks: list[bytes | memoryview] = []
     o = ">" if be else "<"
     start = 0
     while start < len(tags):
@@ -187,29 +203,36 @@ def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes]:
     return chunks
 
 
-def _encode_tags(ds: Dataset, tags: list[int], explicit: bool, be: bool) -> list[bytes]:
-    chunks: list[bytes] = []
+def _encode_tags(
+    ds: Dataset, tags: list[int], explicit: bool, be: bool
+) -> list[bytes | memoryview]:
+    chunks: list[bytes | memoryview] = []
     raw = ds._raw
-    run: list[int] = []
+    run: list[int] = []  # nodes of run_src, encoded together by the core
     run_src: Any = None
     pr = ds._inherited(0x00280103) if raw is not None else 0
     pr = pr if isinstance(pr, int) else 0
 
     def flush() -> None:
         if run:
-            chunks.append(run_src.encode(run, explicit, be, pr))
+            # Large values taken unchanged come back as views of the source, not copies.
+            chunks.extend(run_src.encode_parts(run, explicit, be, pr))
             run.clear()
 
     table = ds._table()
+    values = [table[t] for t in tags]
     cs = None
-    for tag in tags:
-        v = table[tag]
-        if v.__class__ is int:
+    start = 0
+    # Elements still in the index (ints: their node) are taken a slice at a time; only
+    # the materialized ones are looked at one by one.
+    for i in [i for i, v in enumerate(values) if v.__class__ is not int]:
+        if start < i:
             if run_src is not raw:
                 flush()
                 run_src = raw
-            run.append(v)
-            continue
+            run.extend(values[start:i])
+        start = i + 1
+        v = values[i]
         if _unchanged(ds, v):
             if run_src is not v._src:
                 flush()
@@ -220,16 +243,23 @@ def _encode_tags(ds: Dataset, tags: list[int], explicit: bool, be: bool) -> list
         if cs is None:
             cs = ds._get_charset()
         chunks.extend(encode_element(v, explicit, be, cs))
+    if start < len(values):
+        if run_src is not raw:
+            flush()
+            run_src = raw
+        run.extend(values[start:])
     flush()
     return chunks
 
 
-def encode_element(elem: DataElement, explicit: bool, be: bool, charset: Any) -> list[bytes]:
+def encode_element(
+    elem: DataElement, explicit: bool, be: bool, charset: Any
+) -> list[bytes | memoryview]:
     tag, vr, value = elem.tag, elem.VR, elem.value
     o = ">" if be else "<"
     if vr == "SQ" or isinstance(value, Sequence):
         undefined = getattr(value, "_undefined_length", True)
-        body: list[bytes] = []
+        body: list[bytes | memoryview] = []
         for item in value or []:
             item_chunks = encode_dataset(item, explicit, be)
             if undefined:
@@ -251,14 +281,22 @@ def encode_element(elem: DataElement, explicit: bool, be: bool, charset: Any) ->
                 "encapsulated pixel data needs an encapsulated transfer syntax; decompress first",
                 tag=tag,
             )
-        data = bytes(memoryview(np.ascontiguousarray(value)).cast("B"))
+        if isinstance(value, np.ndarray):  # written from the array itself: no copy
+            data: bytes | memoryview = memoryview(
+                np.ascontiguousarray(value).reshape(-1).view(np.uint8)
+            )
+        else:
+            data = bytes(value)
         return [_header(tag, vr, UNDEFINED_LENGTH, explicit, be), data]
-    data = encode_value(elem, explicit_vr=explicit, big_endian=be, charset=charset)
-    if explicit and vr not in LONG_LENGTH_VRS and len(data) > 0xFFFF:
+    data, pad = _value_bytes(elem, explicit_vr=explicit, big_endian=be, charset=charset)
+    n = len(data) + len(pad)
+    if explicit and vr not in LONG_LENGTH_VRS and n > 0xFFFF:
         vr = "UN"
-    if len(data) >= UNDEFINED_LENGTH:
-        raise WriteError(f"value of {len(data)} bytes is too long", tag=tag)
-    return [_header(tag, vr, len(data), explicit, be), data]
+    if n >= UNDEFINED_LENGTH:
+        raise WriteError(f"value of {n} bytes is too long", tag=tag)
+    if pad:
+        return [_header(tag, vr, n, explicit, be), data, pad]
+    return [_header(tag, vr, n, explicit, be), data]
 
 
 def _file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
@@ -281,8 +319,9 @@ def _file_meta(ds: Dataset, transfer_syntax: str) -> FileMetaDataset:
     return meta
 
 
-def encode_file(ds: Dataset, transfer_syntax: str | None = None) -> list[bytes]:
-    """The bytes of a Part 10 file for ``ds`` as a list of chunks."""
+def encode_file(ds: Dataset, transfer_syntax: str | None = None) -> list[bytes | memoryview]:
+    """The bytes of a Part 10 file for ``ds`` as a list of chunks (large values are
+    views of the data set's arrays or source buffer, not copies)."""
     ts = transfer_syntax or ds.transfer_syntax or uids.ExplicitVRLittleEndian
     explicit, be = uids.encoding_of(ts)
     pixel = ds.get(0x7FE00010)

@@ -288,3 +288,19 @@ def test_sources_stream(tmp_path: Path) -> None:
 
 def test_unknown_syntax(tmp_path: Path) -> None:
     assert main(["convert", str(tmp_path), "-o", str(tmp_path / "o"), "-t", "jpeg2000"]) == 2
+
+
+def test_write_chunks_keeps_nothing_past_the_new_end(tmp_path: Path) -> None:
+    from dicomfast.batch import files
+
+    p = tmp_path / "t.tmp"
+    p.write_bytes(b"x" * 100)
+    n = files.write_chunks(str(p), [b"abc", memoryview(b"defg")], fsync=True)
+    assert n == 7
+    assert p.read_bytes() == b"abcdefg"
+    # large outputs have their blocks reserved first: same bytes, same size
+    big = np.arange(files.PREALLOCATE_FROM + 11, dtype=np.uint64).astype(np.uint8)
+    p.write_bytes(b"")
+    n = files.write_chunks(str(p), [b"head", memoryview(big)], fsync=False)
+    assert n == 4 + big.nbytes
+    assert p.read_bytes() == b"head" + big.tobytes()

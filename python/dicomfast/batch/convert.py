@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -57,24 +60,72 @@ def is_complete(path: str, sop_instance_uid: Any, transfer_syntax: str) -> bool:
     return ds.get("SOPInstanceUID") == sop_instance_uid and ds.transfer_syntax == transfer_syntax
 
 
+class _Scratch(threading.local):
+    """Output buffers of one worker thread, reused from file to file: decoding into memory
+    the process already has (instead of a fresh allocation the kernel must fault in and zero
+    page by page) is what makes a small file's conversion cheap.  A buffer is lent for one
+    :func:`convert_file` call; nothing refers to it afterwards."""
+
+    #: Buffers larger than this are allocated per file and not kept.
+    KEEP = 64 << 20
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def take(self, key: str, nbytes: int) -> np.ndarray:
+        """``nbytes`` bytes (uint8) of the buffer ``key``, grown if needed."""
+        if nbytes > self.KEEP:
+            return np.empty(nbytes, np.uint8)
+        buf = self.buffers.get(key)
+        if buf is None or buf.nbytes < nbytes:
+            buf = self.buffers[key] = np.empty(nbytes, np.uint8)
+        return buf[:nbytes]
+
+    def array(self, key: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        n = math.prod(shape) * dtype.itemsize
+        return self.take(key, n).view(dtype).reshape(shape)
+
+
+_SCRATCH = _Scratch()
+
+
 def transcode(
-    ds: Dataset, ts: str, *, predictor: int = 1, threads: int | None = None
+    ds: Dataset,
+    ts: str,
+    *,
+    predictor: int = 1,
+    threads: int | None = None,
+    scratch: _Scratch | None = None,
 ) -> np.ndarray | None:
     """Change ``ds`` in place so that it can be written in ``ts``; returns the pixels it
-    holds afterwards (decoded), or None if there is nothing to compare."""
-    from ..pixels.decode import pixel_array
-    from ..pixels.encode import compress, decompress
+    holds afterwards (decoded), or None if there is nothing to compare.  With ``scratch``
+    the new pixel values live in its buffers (valid until its next use)."""
+    from ..pixels.decode import decode_frames, native_frames_view
+    from ..pixels.encode import compress, decompress, needs_decoding
+    from ..pixels.info import pixel_info
 
     if not _has_pixels(ds):
         return None
     current = ds.transfer_syntax or uids.ExplicitVRLittleEndian
+    if is_encapsulated(ts) and current == ts:
+        return None  # already in the target syntax: the fragments are copied as they are
+    info = pixel_info(ds)
+    shape = (info.number_of_frames, *info.frame_shape)
     if is_encapsulated(ts):
-        if current == ts:
-            return None  # already in the target syntax: the fragments are copied as they are
-        arr = pixel_array(ds, threads=threads)
-        compress(ds, ts, predictor=predictor, threads=threads, arr=arr)
-        return arr
-    decompress(ds, threads=threads)
+        # Native pixels that decode to themselves are encoded straight from the file.
+        arr = native_frames_view(ds, info)
+        if arr is None:
+            out = None if scratch is None else scratch.array("pixels", shape, info.dtype)
+            arr = decode_frames(ds, threads=threads, info=info, out=out)
+        allocate = None if scratch is None else functools.partial(scratch.take, "encoded")
+        compress(
+            ds, ts, predictor=predictor, threads=threads, arr=arr, allocate=allocate, info=info
+        )
+        return arr if info.number_of_frames > 1 else arr[0]
+    out = None
+    if scratch is not None and needs_decoding(info):
+        out = scratch.array("pixels", shape, info.dtype)
+    decompress(ds, threads=threads, out=out, info=info)
     return None
 
 
@@ -107,12 +158,21 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
         rec["dst"] = dst
         if os.path.abspath(dst) == os.path.abspath(src.path):
             raise ValueError("the output would overwrite the input")
-        sop = ds.get("SOPInstanceUID")
-        if opts.resume and os.path.exists(dst) and is_complete(dst, sop, opts.transfer_syntax):
+        if (
+            opts.resume
+            and os.path.exists(dst)
+            and is_complete(dst, ds.get("SOPInstanceUID"), opts.transfer_syntax)
+        ):
             rec.update(status="skipped", reason="output exists and is complete")
             rec["bytes_out"] = os.path.getsize(dst)
             return rec
-        pixels = transcode(ds, opts.transfer_syntax, predictor=opts.predictor, threads=opts.threads)
+        pixels = transcode(
+            ds,
+            opts.transfer_syntax,
+            predictor=opts.predictor,
+            threads=opts.threads,
+            scratch=_SCRATCH,
+        )
         chunks = encode_file(ds, opts.transfer_syntax)
         tmp = files.temp_path_for(dst)
         rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=opts.fsync)

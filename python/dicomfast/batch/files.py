@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from typing import Any
@@ -16,24 +17,75 @@ _UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
 
 def temp_path_for(dst: str) -> str:
     """A new, empty temporary file next to ``dst`` (same file system, so the final
-    rename is atomic); hidden and skipped when inputs are walked."""
+    rename is atomic); hidden and skipped when inputs are walked.  The folder is created
+    when missing."""
     folder = os.path.dirname(os.path.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
+    except FileNotFoundError:  # first file of this folder
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
     os.close(fd)
     return tmp
 
 
+#: Outputs at least this large get their blocks reserved before they are written.
+PREALLOCATE_FROM = 4 << 20
+
+
+def _fallocate() -> Any:
+    """Linux ``fallocate(2)`` (no emulation by writing zeros, unlike ``posix_fallocate``
+    where the file system lacks it), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).fallocate
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_FALLOCATE: Any = None  # resolved on first use; False: unavailable
+
+
+def preallocate(fd: int, size: int) -> None:
+    """Reserve ``size`` bytes for the file ``fd`` in one call where the file system
+    supports it (writing a large file then allocates no blocks page by page); a no-op
+    elsewhere."""
+    global _FALLOCATE
+    if _FALLOCATE is None:
+        _FALLOCATE = _fallocate() or False
+    if _FALLOCATE:
+        _FALLOCATE(fd, 0, 0, size)  # failure (EOPNOTSUPP, ENOSPC) only loses the gain
+
+
 def write_chunks(tmp: str, chunks: Iterable[bytes | memoryview], *, fsync: bool = True) -> int:
-    """Write ``chunks`` to ``tmp``; the number of bytes written."""
+    """Write ``chunks`` to ``tmp`` (a file :func:`temp_path_for` made); the number of
+    bytes written.
+
+    The file is not opened with O_TRUNC: truncating (even an empty file) makes ext4 start
+    writing the data back when the file is closed (its ``auto_da_alloc`` safeguard),
+    which costs more than the conversion of a small file.  Anything past the new end
+    is cut off afterwards instead."""
     n = 0
-    with open(tmp, "wb") as fh:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
+    if isinstance(chunks, list | tuple):
+        size = sum(map(len, chunks))
+        if size >= PREALLOCATE_FROM:
+            preallocate(fd, size)
+    with open(fd, "wb", closefd=True) as fh:
         for c in chunks:
             fh.write(c)
             n += len(c)
+        fh.flush()
+        if os.fstat(fd).st_size > n:
+            os.ftruncate(fd, n)
         if fsync:
-            fh.flush()
-            os.fsync(fh.fileno())
+            os.fsync(fd)
     return n
 
 

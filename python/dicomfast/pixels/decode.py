@@ -48,8 +48,16 @@ def _check_supported(info: PixelInfo) -> None:
         )
 
 
-def _allocate(info: PixelInfo, nframes: int, available: int, *, compressed: bool) -> np.ndarray:
-    """An empty output of ``nframes`` frames, after checking the data can fill it."""
+def _allocate(
+    info: PixelInfo,
+    nframes: int,
+    available: int,
+    *,
+    compressed: bool,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """An empty output of ``nframes`` frames (``out`` if given, after checking it), after
+    checking the data can fill it."""
     need = nframes * info.frame_nbytes
     if compressed and need > _MAX_RATIO * available + (1 << 20) * nframes:
         raise PixelDataError(
@@ -57,11 +65,24 @@ def _allocate(info: PixelInfo, nframes: int, available: int, *, compressed: bool
             f"{info.rows}x{info.columns}x{info.samples_per_pixel} ({need} bytes)",
             tag=info.tag,
         )
-    return np.empty((nframes, *info.frame_shape), info.dtype)
+    shape = (nframes, *info.frame_shape)
+    if out is None:
+        return np.empty(shape, info.dtype)
+    if out.shape != shape or out.dtype != info.dtype or not out.flags.c_contiguous:
+        raise ValueError(
+            f"out must be a C-contiguous {info.dtype} array of shape {shape}, "
+            f"not {out.dtype} {out.shape}"
+        )
+    return out
 
 
 def _decode_native(
-    info: PixelInfo, ds: Dataset, first: int, count: int, threads: int | None
+    info: PixelInfo,
+    ds: Dataset,
+    first: int,
+    count: int,
+    threads: int | None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     nd = native_data(ds, info)
     need_bits = (first + count) * info.native_frame_bits
@@ -75,7 +96,7 @@ def _decode_native(
             tag=info.tag,
             frame=min(have * 8 // max(info.native_frame_bits, 1), info.number_of_frames - 1),
         )
-    out = np.empty((count, *info.frame_shape), info.dtype)
+    out = _allocate(info, count, have, compressed=False, out=out)
     _core.decode_native_into(
         nd.data,
         out,
@@ -96,7 +117,12 @@ def _decode_native(
 
 
 def _decode_encapsulated(
-    info: PixelInfo, enc: EncapsulatedData, first: int, count: int, threads: int | None
+    info: PixelInfo,
+    enc: EncapsulatedData,
+    first: int,
+    count: int,
+    threads: int | None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     frames = enc.frames[first : first + count]
     if len(frames) < count:
@@ -107,7 +133,7 @@ def _decode_encapsulated(
             frame=first + count - 1,
         )
     available = sum(n for f in frames for _, n in f)
-    out = _allocate(info, count, available, compressed=True)
+    out = _allocate(info, count, available, compressed=True, out=out)
     _core.decode_frames_into(
         enc.source,
         frames,
@@ -123,6 +149,29 @@ def _decode_encapsulated(
         first,
     )
     return out
+
+
+def native_frames_view(ds: Dataset, info: PixelInfo | None = None) -> np.ndarray | None:
+    """Native Pixel Data as a read-only ``(frames, rows, columns[, samples])`` view of its
+    value (no copy) when decoding would change nothing: little endian, 8 or 16 bits with
+    Bits Stored = Bits Allocated, samples interleaved, not YBR_FULL_422; else None."""
+    info = info or pixel_info(ds)
+    if (
+        info.is_encapsulated
+        or info.is_float
+        or info.bits_allocated not in (8, 16)
+        or info.bits_stored != info.bits_allocated
+        or (info.samples_per_pixel > 1 and info.planar_configuration != 0)
+        or info.ybr422_native
+    ):
+        return None
+    nd = native_data(ds, info)
+    need = info.number_of_frames * info.frame_nbytes
+    if nd.big_endian or nd.data.nbytes < need:
+        return None
+    view = nd.data[:need].view(info.dtype).reshape(info.number_of_frames, *info.frame_shape)
+    view.flags.writeable = False
+    return view
 
 
 def _finish(arr: np.ndarray, info: PixelInfo, as_rgb: bool) -> np.ndarray:
@@ -143,9 +192,11 @@ def decode_frames(
     as_rgb: bool = False,
     threads: int | None = None,
     info: PixelInfo | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Frames ``first .. first+count`` of ``ds`` as one ``(count, rows, columns[, samples])``
-    array."""
+    array: ``out`` if given (C-contiguous, that shape and the pixels' dtype), else a new
+    one."""
     info = info or pixel_info(ds)
     _check_supported(info)
     n = info.number_of_frames
@@ -155,9 +206,9 @@ def decode_frames(
         raise IndexError(f"frames {first}..{first + count - 1} out of range for {n} frame(s)")
     t = _threads(threads)
     if info.is_encapsulated:
-        arr = _decode_encapsulated(info, encapsulated_data(ds, info), first, count, t)
+        arr = _decode_encapsulated(info, encapsulated_data(ds, info), first, count, t, out)
     else:
-        arr = _decode_native(info, ds, first, count, t)
+        arr = _decode_native(info, ds, first, count, t, out)
     return _finish(arr, info, as_rgb)
 
 

@@ -4,6 +4,7 @@ conversions :func:`compress` and :func:`decompress`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,10 +13,10 @@ from .. import _core
 from ..element import DataElement
 from ..errors import PixelDataError
 from .decode import decode_frames
-from .frames import encapsulate
 from .info import (
     CODEC_SYNTAXES,
     DEFLATED_IMAGE_FRAME,
+    EXPLICIT_VR_BE,
     EXPLICIT_VR_LE,
     EXTENDED_OFFSET_TABLE,
     JPEG_LOSSLESS,
@@ -139,6 +140,41 @@ def encode_frames(
     )
 
 
+def _new_buffer(nbytes: int) -> np.ndarray:
+    return np.empty(nbytes, np.uint8)
+
+
+def encapsulated_value(
+    arr: np.ndarray,
+    info: PixelInfo,
+    transfer_syntax: str,
+    *,
+    predictor: int = 1,
+    threads: int | None = None,
+    allocate: Callable[[int], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Encode every frame of ``arr`` (as for :func:`encode_frames`) straight into one
+    encapsulated Pixel Data value (PS3.5 A.4): a Basic Offset Table, one fragment per frame
+    padded to even length, the sequence delimiter.  ``allocate(nbytes)`` gives the uint8
+    array to fill (default: a new one), so a caller can reuse its buffers."""
+    ts = _syntax(transfer_syntax)
+    a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
+    value: np.ndarray = _core.encode_frames_encapsulated(
+        a,
+        info.rows,
+        info.columns,
+        info.samples_per_pixel,
+        info.bits_allocated,
+        info.bits_stored,
+        info.pixel_representation,
+        ts,
+        allocate or _new_buffer,
+        predictor,
+        threads,
+    )
+    return value
+
+
 def _set_transfer_syntax(ds: Dataset, ts: str) -> None:
     if ds.file_meta is None:
         from ..dataset import FileMetaDataset
@@ -160,6 +196,8 @@ def compress(
     predictor: int = 1,
     threads: int | None = None,
     arr: np.ndarray | None = None,
+    allocate: Callable[[int], np.ndarray] | None = None,
+    info: PixelInfo | None = None,
 ) -> Dataset:
     """Compress the pixel data of ``ds`` in place (and return ``ds``).
 
@@ -168,18 +206,21 @@ def compress(
     (``"rle"``, ``"jpegll"``, ``"jpegllsv1"``, ``"deflate"``).  Pixel Data becomes one
     fragment per frame with a Basic Offset Table; the file meta Transfer Syntax UID is
     set; YBR_FULL_422 (expanded on decoding) becomes YBR_FULL. ``arr`` gives the pixels
-    to encode instead of the current ones (same attributes).
+    to encode instead of the current ones (same attributes); ``allocate(nbytes)`` the
+    uint8 array that receives the new value (see :func:`encapsulated_value`); ``info``
+    the data set's :func:`~dicomfast.pixels.info.pixel_info` if already gathered.
     """
     ts = _syntax(transfer_syntax)
-    info = pixel_info(ds)
+    info = info or pixel_info(ds)
     if info.is_float:
         raise PixelDataError("float pixel data cannot be compressed by dicomfast", tag=info.tag)
     if ts == JPEG_LOSSLESS_SV1 and predictor != 1:
         raise PixelDataError(f"JPEG Lossless SV1 ({ts}) uses predictor 1; use {JPEG_LOSSLESS}")
     if arr is None:
         arr = decode_frames(ds, threads=threads, info=info)
-    frames = encode_frames(arr, info, ts, predictor=predictor, threads=threads)
-    value = np.frombuffer(encapsulate(frames), np.uint8)
+    value = encapsulated_value(
+        arr, info, ts, predictor=predictor, threads=threads, allocate=allocate
+    )
     _drop_offset_tables(ds)
     ds[PIXEL_DATA] = DataElement(PIXEL_DATA, "OB", value, _length=UNDEFINED_LENGTH)
     if info.ybr422_native or info.photometric_interpretation == "YBR_FULL_422":
@@ -205,18 +246,31 @@ def native_value(arr: np.ndarray, info: PixelInfo) -> tuple[str, np.ndarray]:
     return "OW", b.view("<u2")
 
 
-def decompress(ds: Dataset, *, threads: int | None = None) -> Dataset:
+def needs_decoding(info: PixelInfo) -> bool:
+    """Whether :func:`decompress` decodes pixel data described by ``info`` (encapsulated,
+    big endian or native YBR_FULL_422) rather than only relabelling it."""
+    return info.transfer_syntax != EXPLICIT_VR_LE and (
+        info.is_encapsulated or info.transfer_syntax == EXPLICIT_VR_BE or info.ybr422_native
+    )
+
+
+def decompress(
+    ds: Dataset,
+    *,
+    threads: int | None = None,
+    out: np.ndarray | None = None,
+    info: PixelInfo | None = None,
+) -> Dataset:
     """Replace encapsulated (or big endian) pixel data by native little-endian Pixel Data
-    and set the transfer syntax to Explicit VR Little Endian; returns ``ds``."""
-    info = pixel_info(ds)
-    if info.transfer_syntax == EXPLICIT_VR_LE or (
-        not info.is_encapsulated
-        and info.transfer_syntax != "1.2.840.10008.1.2.2"
-        and not info.ybr422_native
-    ):
+    and set the transfer syntax to Explicit VR Little Endian; returns ``ds``.  ``out``: the
+    array to decode into (as for :func:`~dicomfast.pixels.decode_frames`), which the new
+    Pixel Data value then views; ``info`` the data set's
+    :func:`~dicomfast.pixels.info.pixel_info` if already gathered."""
+    info = info or pixel_info(ds)
+    if not needs_decoding(info):
         _set_transfer_syntax(ds, EXPLICIT_VR_LE)
         return ds
-    arr = decode_frames(ds, threads=threads, info=info)
+    arr = decode_frames(ds, threads=threads, info=info, out=out)
     vr, value = native_value(arr, info)
     _drop_offset_tables(ds)
     ds[info.tag] = DataElement(info.tag, vr, value)
@@ -228,4 +282,12 @@ def decompress(ds: Dataset, *, threads: int | None = None) -> Dataset:
     return ds
 
 
-__all__ = ["compress", "decompress", "encode_frame", "encode_frames", "native_value"]
+__all__ = [
+    "compress",
+    "decompress",
+    "encapsulated_value",
+    "encode_frame",
+    "encode_frames",
+    "native_value",
+    "needs_decoding",
+]

@@ -4,6 +4,7 @@ gathered once per decode, and the numpy dtype and shape they give (as pydicom sh
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -81,10 +82,7 @@ class PixelInfo:
 
     @property
     def dtype(self) -> np.dtype:
-        if self.is_float:
-            return np.dtype("<f4" if self.bits_allocated == 32 else "<f8")
-        size = max(1, self.bits_allocated // 8)
-        return np.dtype(f"<{'i' if self.pixel_representation == 1 else 'u'}{size}")
+        return _dtype(self.is_float, self.bits_allocated, self.pixel_representation)
 
     @property
     def frame_shape(self) -> tuple[int, ...]:
@@ -114,6 +112,14 @@ class PixelInfo:
 
     def with_(self, **changes: Any) -> PixelInfo:
         return replace(self, **changes)
+
+
+@functools.lru_cache(maxsize=64)
+def _dtype(is_float: bool, bits_allocated: int, pixel_representation: int) -> np.dtype:
+    if is_float:
+        return np.dtype("<f4" if bits_allocated == 32 else "<f8")
+    size = max(1, bits_allocated // 8)
+    return np.dtype(f"<{'i' if pixel_representation == 1 else 'u'}{size}")
 
 
 def pixel_tag(ds: Dataset) -> int:

@@ -126,10 +126,7 @@ pub fn decode_frame(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), 
                         o[1] = fix(hi);
                     }
                 } else {
-                    for ((o, &hi), &lo) in out.chunks_exact_mut(2).zip(p0).zip(rest) {
-                        o[0] = lo;
-                        o[1] = hi;
-                    }
+                    interleave2(p0, rest, out);
                 }
             } else {
                 let (p1, p2) = rest.split_at(seg_len);
@@ -318,6 +315,17 @@ fn unpack_segment(
 /// header, then one even-length segment per Byte Segment, each image row compressed on its
 /// own (G.3).
 pub fn encode_frame(src: &[u8], info: &FrameInfo) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    encode_frame_into(src, info, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode_frame`] into `out` (cleared first), so that a caller can reuse its buffers.
+pub fn encode_frame_into(
+    src: &[u8],
+    info: &FrameInfo,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
     info.validate()?;
     let expected = frame_size_bytes(info);
     if src.len() != expected {
@@ -335,57 +343,260 @@ pub fn encode_frame(src: &[u8], info: &FrameInfo) -> Result<Vec<u8>, CodecError>
     let bps = info.bytes_per_sample();
     let stride = usize::from(info.samples_per_pixel) * bps;
     let cols = info.columns as usize;
-    let mut out = Vec::with_capacity(HEADER_LEN + src.len() + src.len() / 64 + 16 * nseg);
-    out.resize(HEADER_LEN, 0);
+    let seg_len = byte_segment_len(info);
+    let row_len = if info.bits_allocated == 1 {
+        cols.div_ceil(8).max(1)
+    } else {
+        cols
+    };
+    // Worst case per row: a header byte per 128 literal bytes, plus the slack `pack_row`
+    // asks for; one padding byte per segment.
+    let rows = seg_len.div_ceil(row_len);
+    let bound = HEADER_LEN + nseg * (seg_len + rows * (row_len.div_ceil(128) + 2) + 1);
+    out.clear();
+    out.resize(bound, 0);
     out[..4].copy_from_slice(&(nseg as u32).to_le_bytes());
-    let mut plane = Vec::with_capacity(byte_segment_len(info));
-    for seg in 0..nseg {
-        let start = out.len();
-        out[4 + 4 * seg..8 + 4 * seg].copy_from_slice(&(start as u32).to_le_bytes());
-        plane.clear();
-        if info.bits_allocated == 1 {
-            pack_bits(src, &mut plane);
-            for chunk in plane.chunks(cols.div_ceil(8).max(1)) {
-                pack_row(chunk, &mut out);
-            }
+    let mut w = HEADER_LEN;
+    PLANES.with(|cell| {
+        let mut planes = cell.borrow_mut();
+        // Byte Segments (G.2) one after another: segment `seg` holds byte
+        // (bps - 1 - seg % bps) of sample seg / bps, most significant byte first.
+        let planes: &[u8] = if info.bits_allocated == 1 {
+            planes.clear();
+            pack_bits(src, &mut planes);
+            &planes[..]
+        } else if stride == 1 {
+            src
         } else {
-            let pos = (seg / bps) * bps + (bps - 1 - seg % bps);
-            if stride == 1 {
-                plane.extend_from_slice(src);
-            } else {
-                plane.extend(src.chunks_exact(stride).map(|e| e[pos]));
+            if planes.len() < seg_len * nseg {
+                planes.resize(seg_len * nseg, 0);
             }
-            for row in plane.chunks(cols) {
-                pack_row(row, &mut out);
+            let planes = &mut planes[..seg_len * nseg];
+            split_planes(src, stride, bps, seg_len, planes);
+            planes
+        };
+        for (seg, plane) in planes.chunks_exact(seg_len).enumerate() {
+            out[4 + 4 * seg..8 + 4 * seg].copy_from_slice(&(w as u32).to_le_bytes());
+            let start = w;
+            for row in plane.chunks(row_len) {
+                w += pack_row(row, &mut out[w..]);
+            }
+            if (w - start) % 2 == 1 {
+                out[w] = 0;
+                w += 1;
             }
         }
-        if (out.len() - start) % 2 == 1 {
-            out.push(0);
-        }
-    }
-    Ok(out)
+    });
+    out.truncate(w);
+    Ok(())
 }
 
-/// PackBits-compress one row (G.3): runs of two or more equal bytes at the start of a run
+/// De-interleave `src` (elements of `stride` bytes, `bps` bytes per sample, little endian)
+/// into `stride` Byte Segments of `seg_len` bytes in G.2 order.
+fn split_planes(src: &[u8], stride: usize, bps: usize, seg_len: usize, planes: &mut [u8]) {
+    match (stride, bps) {
+        (2, 2) => {
+            let (hi, lo) = planes.split_at_mut(seg_len);
+            // SAFETY: SSE2 is part of x86_64; the function checks its own bounds.
+            #[cfg(target_arch = "x86_64")]
+            let done = unsafe { split2_sse2(src, hi, lo) };
+            #[cfg(not(target_arch = "x86_64"))]
+            let done = 0;
+            for ((e, h), l) in src[2 * done..]
+                .chunks_exact(2)
+                .zip(hi[done..].iter_mut())
+                .zip(lo[done..].iter_mut())
+            {
+                *h = e[1];
+                *l = e[0];
+            }
+        }
+        (3, 1) => {
+            let (p0, rest) = planes.split_at_mut(seg_len);
+            let (p1, p2) = rest.split_at_mut(seg_len);
+            #[allow(unused_mut)]
+            let mut done = 0;
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("ssse3") {
+                    // SAFETY: SSSE3 is available; the function checks its own bounds.
+                    done = unsafe { split3_ssse3(src, p0, p1, p2) };
+                }
+            }
+            for (((e, a), b), c) in src[3 * done..]
+                .chunks_exact(3)
+                .zip(p0[done..].iter_mut())
+                .zip(p1[done..].iter_mut())
+                .zip(p2[done..].iter_mut())
+            {
+                *a = e[0];
+                *b = e[1];
+                *c = e[2];
+            }
+        }
+        _ => {
+            for (seg, plane) in planes.chunks_exact_mut(seg_len).enumerate() {
+                let pos = (seg / bps) * bps + (bps - 1 - seg % bps);
+                for (p, e) in plane.iter_mut().zip(src.chunks_exact(stride)) {
+                    *p = e[pos];
+                }
+            }
+        }
+    }
+}
+
+/// Little-endian 16-bit elements to their high bytes and low bytes, 16 elements at a time;
+/// returns how many elements it split.
+#[cfg(target_arch = "x86_64")]
+unsafe fn split2_sse2(src: &[u8], hi: &mut [u8], lo: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let blocks = hi.len().min(lo.len()).min(src.len() / 2) / 16;
+    let low_byte = _mm_set1_epi16(0x00FF);
+    for b in 0..blocks {
+        let x = _mm_loadu_si128(src.as_ptr().add(32 * b) as *const __m128i);
+        let y = _mm_loadu_si128(src.as_ptr().add(32 * b + 16) as *const __m128i);
+        let l = _mm_packus_epi16(_mm_and_si128(x, low_byte), _mm_and_si128(y, low_byte));
+        let h = _mm_packus_epi16(_mm_srli_epi16(x, 8), _mm_srli_epi16(y, 8));
+        _mm_storeu_si128(lo.as_mut_ptr().add(16 * b) as *mut __m128i, l);
+        _mm_storeu_si128(hi.as_mut_ptr().add(16 * b) as *mut __m128i, h);
+    }
+    blocks * 16
+}
+
+/// Shuffle masks for [`split3_ssse3`]: `m[j][ch][k]` is the byte of input block `j` (16
+/// bytes) holding sample `ch` of pixel `k`, or 0x80 (zero) if another block holds it.
+#[cfg(target_arch = "x86_64")]
+const fn split_masks() -> [[[i8; 16]; 3]; 3] {
+    let mut m = [[[-128i8; 16]; 3]; 3];
+    let mut k = 0;
+    while k < 16 {
+        let mut ch = 0;
+        while ch < 3 {
+            let g = 3 * k + ch;
+            m[g / 16][ch][k] = (g % 16) as i8;
+            ch += 1;
+        }
+        k += 1;
+    }
+    m
+}
+
+/// Interleaved three-sample pixels to three planes, 16 pixels at a time with PSHUFB;
+/// returns how many pixels it split.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+unsafe fn split3_ssse3(src: &[u8], a: &mut [u8], b: &mut [u8], c: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    const M: [[[i8; 16]; 3]; 3] = split_masks();
+    let blocks = a.len().min(b.len()).min(c.len()).min(src.len() / 3) / 16;
+    let mut masks = [[_mm_setzero_si128(); 3]; 3];
+    for j in 0..3 {
+        for ch in 0..3 {
+            masks[j][ch] = _mm_loadu_si128(M[j][ch].as_ptr() as *const __m128i);
+        }
+    }
+    let outs = [a.as_mut_ptr(), b.as_mut_ptr(), c.as_mut_ptr()];
+    for blk in 0..blocks {
+        let v = [
+            _mm_loadu_si128(src.as_ptr().add(48 * blk) as *const __m128i),
+            _mm_loadu_si128(src.as_ptr().add(48 * blk + 16) as *const __m128i),
+            _mm_loadu_si128(src.as_ptr().add(48 * blk + 32) as *const __m128i),
+        ];
+        for (ch, out) in outs.iter().enumerate() {
+            let r = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_shuffle_epi8(v[0], masks[0][ch]),
+                    _mm_shuffle_epi8(v[1], masks[1][ch]),
+                ),
+                _mm_shuffle_epi8(v[2], masks[2][ch]),
+            );
+            _mm_storeu_si128(out.add(16 * blk) as *mut __m128i, r);
+        }
+    }
+    blocks * 16
+}
+
+/// `out[2i] = lo[i], out[2i+1] = hi[i]`: two planes to little-endian 16-bit elements.
+fn interleave2(hi: &[u8], lo: &[u8], out: &mut [u8]) {
+    let n = hi.len().min(lo.len()).min(out.len() / 2);
+    // SAFETY: SSE2 is part of x86_64; the function checks its own bounds.
+    #[cfg(target_arch = "x86_64")]
+    let done = unsafe { interleave2_sse2(&hi[..n], &lo[..n], &mut out[..2 * n]) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    for ((o, &h), &l) in out[2 * done..2 * n]
+        .chunks_exact_mut(2)
+        .zip(&hi[done..n])
+        .zip(&lo[done..n])
+    {
+        o[0] = l;
+        o[1] = h;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn interleave2_sse2(hi: &[u8], lo: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let blocks = hi.len().min(lo.len()).min(out.len() / 2) / 16;
+    for b in 0..blocks {
+        let h = _mm_loadu_si128(hi.as_ptr().add(16 * b) as *const __m128i);
+        let l = _mm_loadu_si128(lo.as_ptr().add(16 * b) as *const __m128i);
+        let o = out.as_mut_ptr().add(32 * b);
+        _mm_storeu_si128(o as *mut __m128i, _mm_unpacklo_epi8(l, h));
+        _mm_storeu_si128(o.add(16) as *mut __m128i, _mm_unpackhi_epi8(l, h));
+    }
+    blocks * 16
+}
+
+/// Number of leading bytes of `s` (non-empty) equal to `s[0]`.
+#[inline(always)]
+fn run_length(s: &[u8]) -> usize {
+    let v = s[0];
+    let pattern = u64::from_ne_bytes([v; 8]);
+    let mut k = 1;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64; every load reads s[k..k + 16] with k + 16 <= len.
+        unsafe {
+            let broadcast = _mm_set1_epi8(v as i8);
+            while k + 16 <= s.len() {
+                let x = _mm_loadu_si128(s.as_ptr().add(k) as *const __m128i);
+                let equal = _mm_movemask_epi8(_mm_cmpeq_epi8(x, broadcast)) as u32;
+                if equal != 0xFFFF {
+                    return k + (!equal).trailing_zeros() as usize;
+                }
+                k += 16;
+            }
+        }
+    }
+    while k + 8 <= s.len() {
+        let x = load_u64(s, k) ^ pattern;
+        if x != 0 {
+            // Little-endian load: the lowest set byte is the first that differs.
+            return k + (x.trailing_zeros() / 8) as usize;
+        }
+        k += 8;
+    }
+    while k < s.len() && s[k] == v {
+        k += 1;
+    }
+    k
+}
+
+/// PackBits-compress one row (G.3) into `buf` (room for `row.len() + row.len() / 128 + 3`
+/// bytes); returns the bytes written. Runs of two or more equal bytes at the start of a run
 /// become replicate runs; literal runs extend until three equal bytes follow (so two-byte
 /// runs inside literal data stay literal) or 128 bytes.
-fn pack_row(row: &[u8], out: &mut Vec<u8>) {
+fn pack_row(row: &[u8], buf: &mut [u8]) -> usize {
     let n = row.len();
-    let base = out.len();
-    // Worst case: every literal run costs one header byte per 128 bytes, and each literal
-    // shorter than 128 is followed by a replicate run saving at least one byte.
-    out.resize(base + n + n.div_ceil(128) + 2, 0);
-    let buf = &mut out[base..];
     let mut w = 0;
     let mut i = 0;
     while i < n {
         let v = row[i];
         let max = (n - i).min(128);
-        let mut run = 1;
-        while run < max && row[i + run] == v {
-            run += 1;
-        }
-        if run >= 2 {
+        if max >= 2 && row[i + 1] == v {
+            let run = run_length(&row[i..i + max]);
             buf[w] = (257 - run) as u8;
             buf[w + 1] = v;
             w += 2;
@@ -395,7 +606,12 @@ fn pack_row(row: &[u8], out: &mut Vec<u8>) {
         let start = i;
         let lim = (start + 128).min(n);
         i += 1;
-        // Eight positions at a time: stop at the first i with row[i] == row[i+1] == row[i+2].
+        // Sixteen, then eight positions at a time: stop at the first i with
+        // row[i] == row[i+1] == row[i+2].
+        #[cfg(target_arch = "x86_64")]
+        {
+            i = triple_scan_sse2(row, i, lim);
+        }
         while i + 8 <= lim && i + 10 <= n {
             let x = load_u64(row, i);
             let y = load_u64(row, i + 1);
@@ -416,7 +632,30 @@ fn pack_row(row: &[u8], out: &mut Vec<u8>) {
         buf[w + 1..w + 1 + len].copy_from_slice(&row[start..i]);
         w += 1 + len;
     }
-    out.truncate(base + w);
+    w
+}
+
+/// From `i`, sixteen positions at a time while they end by `lim`: the first position p
+/// with row[p] == row[p+1] == row[p+2], or where the blocks stopped (checked up to there).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn triple_scan_sse2(row: &[u8], mut i: usize, lim: usize) -> usize {
+    use std::arch::x86_64::*;
+    while i + 16 <= lim && i + 18 <= row.len() {
+        // SAFETY: SSE2 is part of x86_64; the loads read row[i..i + 18], in bounds.
+        let triples = unsafe {
+            let p = row.as_ptr().add(i);
+            let a = _mm_loadu_si128(p as *const __m128i);
+            let b = _mm_loadu_si128(p.add(1) as *const __m128i);
+            let c = _mm_loadu_si128(p.add(2) as *const __m128i);
+            _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, b), _mm_cmpeq_epi8(b, c))) as u32
+        };
+        if triples != 0 {
+            return i + triples.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
+    i
 }
 
 fn load_u64(b: &[u8], at: usize) -> u64 {
@@ -447,11 +686,12 @@ mod tests {
 
     #[test]
     fn packbits_runs() {
-        let mut out = Vec::new();
-        pack_row(&[1, 1, 1, 2, 3, 3, 4, 5, 5, 5, 5], &mut out);
+        let mut buf = [0u8; 16];
+        let n = pack_row(&[1, 1, 1, 2, 3, 3, 4, 5, 5, 5, 5], &mut buf);
+        let out = &buf[..n];
         assert_eq!(out, [254, 1, 3, 2, 3, 3, 4, 253, 5]);
         let mut dec = [0u8; 11];
-        unpack_segment(&out, 0, 0, &mut dec).unwrap();
+        unpack_segment(out, 0, 0, &mut dec).unwrap();
         assert_eq!(dec, [1, 1, 1, 2, 3, 3, 4, 5, 5, 5, 5]);
     }
 

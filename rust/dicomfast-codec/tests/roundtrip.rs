@@ -223,3 +223,58 @@ fn encoder_rejects_bad_input() {
     assert!(rle::encode_frame(&[0; 24], &fi64).is_err());
     assert!(rle::encode_frame(&[0; 3], &FrameInfo::new(1, 1, 3, 16)).is_err());
 }
+
+/// Large frames: the JPEG bit writer grows its buffer several times (byte stuffing at the
+/// boundaries included) and the SIMD plane splitting and joining of RLE runs over whole
+/// blocks and a remainder; encoding into a reused buffer that held a bigger frame gives the
+/// same bytes as a fresh one.
+#[test]
+fn large_frames_and_reused_buffers() {
+    let mut rng = Rng(0x5EED);
+    let mut jpeg_buf = vec![0xEE; 3 << 20];
+    let mut rle_buf = vec![0xEE; 3 << 20];
+    for (rows, cols, spp, ba, bs) in [
+        (512u32, 509u32, 1u16, 16u16, 16u16),
+        (301, 403, 3, 8, 8),
+        (257, 255, 3, 16, 12),
+        (200, 333, 1, 8, 8),
+    ] {
+        let fi = info(rows, cols, spp, ba, bs, false);
+        for pattern in [Pattern::Noise, Pattern::Smooth] {
+            let src = make_frame(&fi, pattern, &mut rng);
+            let mut out = vec![0u8; frame_size_bytes(&fi)];
+            let enc = jpeg::encode_frame(&src, &fi, 1).unwrap();
+            jpeg::encode_frame_into(&src, &fi, 1, &mut jpeg_buf).unwrap();
+            assert_eq!(jpeg_buf, enc, "jpeg {rows}x{cols}x{spp} {pattern:?}");
+            jpeg::decode_frame(&enc, &fi, &mut out).unwrap();
+            assert!(out == src, "jpeg {rows}x{cols}x{spp} {pattern:?}");
+            let enc = rle::encode_frame(&src, &fi).unwrap();
+            rle::encode_frame_into(&src, &fi, &mut rle_buf).unwrap();
+            assert_eq!(rle_buf, enc, "rle {rows}x{cols}x{spp} {pattern:?}");
+            out.fill(0);
+            rle::decode_frame(&enc, &fi, &mut out).unwrap();
+            assert!(out == src, "rle {rows}x{cols}x{spp} {pattern:?}");
+        }
+    }
+}
+
+/// Differences on both sides of the encoder's one-lookup range (|d| <= 511) and of the
+/// decoder's lookahead, in both directions.
+#[test]
+fn jpeg_differences_around_the_lookup_limits() {
+    let fi = info(2, 24, 1, 16, 16, false);
+    let mut v = vec![1000u16];
+    for d in [
+        511i32, -511, 512, -512, 1023, -1024, 255, 256, -255, -256, 1, -1,
+    ] {
+        let last = i32::from(*v.last().unwrap());
+        v.push((last + d) as u16);
+        v.push((last + d) as u16);
+    }
+    v.resize(48, 7);
+    let src: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let enc = jpeg::encode_frame(&src, &fi, 1).unwrap();
+    let mut out = vec![0u8; src.len()];
+    jpeg::decode_frame(&enc, &fi, &mut out).unwrap();
+    assert_eq!(out, src);
+}

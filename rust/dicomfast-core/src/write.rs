@@ -7,6 +7,7 @@ use crate::index::{flags, Index, Node, UNDEFINED_LENGTH};
 use crate::syntax::Encoding;
 use crate::tag;
 use crate::vr::{self, Vr};
+use std::ops::Range;
 
 /// Chooses the VR to write for an element read with implicit VR whose
 /// dictionary VR is ambiguous ("US or SS", "OB or OW", …).
@@ -112,13 +113,27 @@ impl<R: VrResolver> Writer<'_, R> {
 
     /// Write one element (and everything nested in it).
     pub fn element(&self, i: u32, out: &mut Vec<u8>) -> Result<(), ParseError> {
+        if let Some(r) = self.element_by_reference(i, out)? {
+            out.extend_from_slice(&self.buf[r]);
+        }
+        Ok(())
+    }
+
+    /// [`Writer::element`], except that bytes the element takes from the source
+    /// unchanged (the whole element when the encoding is unchanged, else a value
+    /// in the same byte order) are not copied: what precedes them is written to
+    /// `out` and their range in the source is returned, for the caller to append
+    /// (by reference, say, for a large Pixel Data value). `None`: all written.
+    pub fn element_by_reference(
+        &self,
+        i: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Range<usize>>, ParseError> {
         let n = *self.node(i);
         let src = n.encoding();
-        let raw = &self.buf[n.header_offset as usize..n.end_offset as usize];
         let resolve = src.explicit_vr != self.dst.explicit_vr && n.has(flags::AMBIGUOUS_VR);
         if src == self.dst && !resolve {
-            out.extend_from_slice(raw);
-            return Ok(());
+            return Ok(Some(n.header_offset as usize..n.end_offset as usize));
         }
         let be = self.dst.big_endian;
         let mut vr = if n.has(flags::UN_RESOLVED) && self.dst.explicit_vr {
@@ -128,13 +143,13 @@ impl<R: VrResolver> Writer<'_, R> {
         } else {
             n.vr
         };
-        let value = &self.buf[n.value_offset as usize..n.end_offset as usize];
+        let value_range = n.value_offset as usize..n.end_offset as usize;
+        let value = &self.buf[value_range.clone()];
         if n.has(flags::UN_SEQUENCE) {
             // The value is an implicit VR little endian sequence with its
             // delimiter (PS3.5 §6.2.2): it stays so in every encoding.
             write_header(out, n.tag, *b"UN", n.length, self.dst);
-            out.extend_from_slice(value);
-            return Ok(());
+            return Ok(Some(value_range));
         }
         if n.has(flags::ENCAPSULATED) {
             if self.dst != Encoding::EXPLICIT_LE {
@@ -152,7 +167,7 @@ impl<R: VrResolver> Writer<'_, R> {
                 out.extend_from_slice(&self.buf[fr.value_offset as usize..fr.end_offset as usize]);
             }
             self.delimiter(out, tag::SEQUENCE_DELIMITER);
-            return Ok(());
+            return Ok(None);
         }
         if n.has(flags::SEQUENCE) {
             let len_at = write_header(out, n.tag, *b"SQ", n.length, self.dst);
@@ -166,19 +181,18 @@ impl<R: VrResolver> Writer<'_, R> {
                 let len = self.fit32(&n, out.len() - start)?;
                 patch32(out, len_at, len, be);
             }
-            return Ok(());
+            return Ok(None);
         }
         if self.dst.explicit_vr && !vr::has_long_length(vr) && value.len() > 0xFFFF {
             vr = *b"UN"; // a value too long for a 2-byte length, as DCMTK writes it
         }
         let len = self.fit32(&n, value.len())?;
         write_header(out, n.tag, vr, len, self.dst);
-        if src.big_endian != be {
+        if src.big_endian != be && vr::swap_unit(vr) > 1 {
             put_swapped(out, value, vr::swap_unit(vr));
-        } else {
-            out.extend_from_slice(value);
+            return Ok(None);
         }
-        Ok(())
+        Ok(Some(value_range))
     }
 
     fn item(&self, i: u32, out: &mut Vec<u8>) -> Result<(), ParseError> {
@@ -218,5 +232,87 @@ impl<R: VrResolver> Writer<'_, R> {
                     format!("value of {len} bytes does not fit a 32-bit length"),
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::NONE;
+    use crate::parse::{parse_dataset, ParseOptions};
+
+    fn explicit_le(tag: u32, vr: &[u8; 2], value: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((tag >> 16) as u16).to_le_bytes());
+        v.extend_from_slice(&(tag as u16).to_le_bytes());
+        v.extend_from_slice(vr);
+        if vr::has_long_length(*vr) {
+            v.extend_from_slice(&[0, 0]);
+            v.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        } else {
+            v.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        }
+        v.extend_from_slice(value);
+        v
+    }
+
+    /// `element` and `element_by_reference` + the referenced bytes write the same, and
+    /// the references are the element (unchanged encoding) or its value (same byte
+    /// order, or a value without byte order).
+    #[test]
+    fn by_reference_writes_what_element_writes() {
+        let words: Vec<u8> = (0..64u8).collect();
+        let mut buf = explicit_le(0x0008_0060, b"CS", b"CT");
+        buf.extend_from_slice(&[
+            0x08, 0, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        buf.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        buf.extend(explicit_le(0x0008_1150, b"UI", b"1.2\0"));
+        buf.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        buf.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        buf.extend(explicit_le(0x0010_0010, b"PN", b"DOE^J "));
+        buf.extend(explicit_le(0x7FE0_0010, b"OW", &words));
+        let mut index = Index::default();
+        parse_dataset(
+            &buf,
+            0,
+            buf.len() as u64,
+            Encoding::EXPLICIT_LE,
+            &ParseOptions::default(),
+            &mut index,
+        )
+        .unwrap();
+        let top: Vec<u32> = index.children(NONE).collect();
+        let big = Encoding::EXPLICIT_BE;
+        for dst in [Encoding::EXPLICIT_LE, Encoding::IMPLICIT_LE, big] {
+            let w = Writer {
+                buf: &buf,
+                index: &index,
+                dst,
+                resolver: DefaultResolver {
+                    pixel_representation: 0,
+                },
+            };
+            for &i in &top {
+                let n = index.nodes[i as usize];
+                let mut whole = Vec::new();
+                w.element(i, &mut whole).unwrap();
+                let mut head = Vec::new();
+                let r = w.element_by_reference(i, &mut head).unwrap();
+                if let Some(r) = r.clone() {
+                    head.extend_from_slice(&buf[r]);
+                }
+                assert_eq!(head, whole, "{:08X} {dst:?}", n.tag);
+                let element = n.header_offset as usize..n.end_offset as usize;
+                let value = n.value_offset as usize..n.end_offset as usize;
+                let want = match (dst == Encoding::EXPLICIT_LE, n.tag) {
+                    (true, _) => Some(element),
+                    (false, 0x0008_1140) => None, // sequence: re-encoded item by item
+                    (false, 0x7FE0_0010) if dst == big => None, // OW words swapped
+                    (false, _) => Some(value),
+                };
+                assert_eq!(r, want, "{:08X} {dst:?}", n.tag);
+            }
+        }
     }
 }

@@ -577,9 +577,22 @@ fn encode_one(
     info: &FrameInfo,
     predictor: u8,
 ) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    encode_one_into(kind, src, info, predictor, &mut out)?;
+    Ok(out)
+}
+
+/// Encode one frame into `out` (its contents replaced, its capacity reused).
+fn encode_one_into(
+    kind: Codec,
+    src: &[u8],
+    info: &FrameInfo,
+    predictor: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
     match kind {
-        Codec::Rle => codec::rle::encode_frame(src, info),
-        Codec::Jpeg => codec::jpeg::encode_frame(src, info, predictor),
+        Codec::Rle => codec::rle::encode_frame_into(src, info, out),
+        Codec::Jpeg => codec::jpeg::encode_frame_into(src, info, predictor, out),
         Codec::Deflate => {
             let mut native = vec![0u8; native_frame_size_bytes(info)];
             if info.bits_allocated == 1 {
@@ -587,10 +600,51 @@ fn encode_one(
             } else {
                 native.copy_from_slice(src);
             }
-            let mut e =
-                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            out.clear();
+            let mut e = flate2::write::DeflateEncoder::new(
+                std::mem::take(out),
+                flate2::Compression::default(),
+            );
             std::io::Write::write_all(&mut e, &native).expect("writing to a Vec");
-            Ok(e.finish().expect("writing to a Vec"))
+            *out = e.finish().expect("writing to a Vec");
+            Ok(())
+        }
+    }
+}
+
+/// Buffers that encoded frames were written into, kept between calls: each frame is
+/// encoded into one and copied out, so that encoding file after file reuses memory the
+/// process has rather than faulting fresh pages in for every frame.
+static FRAME_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// At most this many bytes of capacity are kept in [`FRAME_BUFFERS`].
+const KEEP_FRAME_BUFFERS: usize = 64 << 20;
+
+/// `n` buffers for encoded frames, from the kept ones first.
+fn take_frame_buffers(n: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::with_capacity(n);
+    if let Ok(mut kept) = FRAME_BUFFERS.lock() {
+        while out.len() < n {
+            match kept.pop() {
+                Some(b) => out.push(b),
+                None => break,
+            }
+        }
+    }
+    out.resize_with(n, Vec::new);
+    out
+}
+
+/// Keep `bufs` for later calls, up to [`KEEP_FRAME_BUFFERS`] bytes in all.
+fn keep_frame_buffers(bufs: Vec<Vec<u8>>) {
+    if let Ok(mut kept) = FRAME_BUFFERS.lock() {
+        let mut total: usize = kept.iter().map(Vec::capacity).sum();
+        for b in bufs {
+            if total + b.capacity() > KEEP_FRAME_BUFFERS {
+                break;
+            }
+            total += b.capacity();
+            kept.push(b);
         }
     }
 }
@@ -669,6 +723,48 @@ fn encode_frame<'py>(
     }
 }
 
+/// Check that `src` holds whole frames of `fsize` bytes; the frame count.
+#[allow(clippy::manual_is_multiple_of)] // MSRV 1.85
+fn whole_frames(py: Python<'_>, src: &[u8], fsize: usize) -> PyResult<usize> {
+    if src.is_empty() || src.len() % fsize != 0 {
+        return Err(pixel_error(
+            py,
+            format!(
+                "{} bytes of pixels are not a whole number of {fsize}-byte frames",
+                src.len()
+            ),
+            None,
+            None,
+        ));
+    }
+    Ok(src.len() / fsize)
+}
+
+/// Encode the `fsize`-byte frames of `src`, in parallel unless `threads` is 1 (call with the
+/// GIL released).
+fn encode_all(
+    kind: Codec,
+    src: &[u8],
+    fsize: usize,
+    info: &FrameInfo,
+    predictor: u8,
+    threads: Option<usize>,
+) -> Vec<Result<Vec<u8>, CodecError>> {
+    let nframes = src.len() / fsize;
+    let bufs = take_frame_buffers(nframes);
+    let one = |(f, mut b): (&[u8], Vec<u8>)| {
+        encode_one_into(kind, f, info, predictor, &mut b).map(|()| b)
+    };
+    if nframes <= 1 || threads == Some(1) {
+        return src.chunks_exact(fsize).zip(bufs).map(one).collect();
+    }
+    let run = || src.par_chunks_exact(fsize).zip(bufs).map(one).collect();
+    match threads.and_then(pool) {
+        Some(p) => p.install(run),
+        None => run(),
+    }
+}
+
 /// Encode every frame of `data` (frames back to back in numpy's layout), in parallel with
 /// the GIL released; returns one bytes object per frame.
 #[pyfunction]
@@ -704,46 +800,152 @@ fn encode_frames<'py>(
     let src = Held::get(data, false, "data")?;
     let src_bytes = src.bytes();
     let fsize = frame_size_bytes(&info);
-    if src_bytes.is_empty() || src_bytes.len() % fsize != 0 {
+    whole_frames(py, src_bytes, fsize)?;
+    let threads = threads.filter(|&t| t > 0);
+    let results = py.detach(|| encode_all(kind, src_bytes, fsize, &info, predictor, threads));
+    let mut frames = Vec::with_capacity(results.len());
+    let mut used = Vec::with_capacity(results.len());
+    for (k, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(v) => {
+                frames.push(PyBytes::new(py, &v));
+                used.push(v);
+            }
+            Err(e) => return Err(pixel_error(py, format!("frame {k}: {e}"), None, Some(k))),
+        }
+    }
+    keep_frame_buffers(used);
+    Ok(frames)
+}
+
+/// Item tag (FFFE,E000) and sequence delimiter (FFFE,E0DD), little endian (PS3.5 7.5, A.4).
+const ITEM_TAG: [u8; 4] = [0xFE, 0xFF, 0x00, 0xE0];
+const SEQUENCE_DELIMITER: [u8; 4] = [0xFE, 0xFF, 0xDD, 0xE0];
+
+/// Byte offset of each frame's item after the Basic Offset Table item (PS3.5 A.4: from the
+/// first byte of the first fragment's item tag), and the length of the whole value.
+fn encapsulated_layout(frames: &[Vec<u8>]) -> (Vec<u64>, u64) {
+    let mut offsets = Vec::with_capacity(frames.len());
+    let mut pos = 0u64;
+    for f in frames {
+        offsets.push(pos);
+        pos += 8 + f.len() as u64 + (f.len() as u64 & 1);
+    }
+    let total = 8 + 4 * frames.len() as u64 + pos + 8;
+    (offsets, total)
+}
+
+/// Write the encapsulated value into `out` (exactly the layout's length): the Basic Offset
+/// Table item, one item per frame padded with a zero byte to even length, the delimiter.
+fn write_encapsulated(frames: &[Vec<u8>], offsets: &[u64], out: &mut [u8], parallel: bool) {
+    let bot_len = 4 * frames.len();
+    out[..4].copy_from_slice(&ITEM_TAG);
+    out[4..8].copy_from_slice(&(bot_len as u32).to_le_bytes());
+    for (slot, &o) in out[8..8 + bot_len].chunks_exact_mut(4).zip(offsets) {
+        slot.copy_from_slice(&(o as u32).to_le_bytes());
+    }
+    let mut rest = &mut out[8 + bot_len..];
+    let mut items: Vec<(&mut [u8], &[u8])> = Vec::with_capacity(frames.len());
+    for f in frames {
+        let (item, tail) = rest.split_at_mut(8 + f.len() + (f.len() & 1));
+        items.push((item, f));
+        rest = tail;
+    }
+    rest[..4].copy_from_slice(&SEQUENCE_DELIMITER);
+    rest[4..8].fill(0);
+    let put = |(item, f): (&mut [u8], &[u8])| {
+        item[..4].copy_from_slice(&ITEM_TAG);
+        let len = (item.len() - 8) as u32;
+        item[4..8].copy_from_slice(&len.to_le_bytes());
+        item[8..8 + f.len()].copy_from_slice(f);
+        item[8 + f.len()..].fill(0);
+    };
+    if parallel {
+        items.into_par_iter().for_each(put);
+    } else {
+        items.into_iter().for_each(put);
+    }
+}
+
+/// Encode every frame of `data` (frames back to back in numpy's layout), in parallel with
+/// the GIL released, as one encapsulated Pixel Data value (PS3.5 A.4): a Basic Offset Table
+/// item, one item per frame (padded to even length) and the sequence delimiter.
+/// `allocate(n)` is called once with the value's length and must return a writable
+/// C-contiguous buffer of exactly `n` bytes; it is filled and returned (so the caller
+/// chooses where the value lives: a new array, or a buffer it reuses).
+#[pyfunction]
+#[pyo3(signature = (data, rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+    pixel_representation, transfer_syntax, allocate, predictor=1, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn encode_frames_encapsulated<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    rows: u32,
+    columns: u32,
+    samples_per_pixel: u16,
+    bits_allocated: u16,
+    bits_stored: u16,
+    pixel_representation: u16,
+    transfer_syntax: &str,
+    allocate: &Bound<'py, PyAny>,
+    predictor: u8,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kind = encoder_setup(py, transfer_syntax, predictor)?;
+    let info = frame_info(
+        py,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        0,
+        false,
+        false,
+    )?;
+    let src = Held::get(data, false, "data")?;
+    let src_bytes = src.bytes();
+    let fsize = frame_size_bytes(&info);
+    whole_frames(py, src_bytes, fsize)?;
+    let threads = threads.filter(|&t| t > 0);
+    let results = py.detach(|| encode_all(kind, src_bytes, fsize, &info, predictor, threads));
+    let mut frames = Vec::with_capacity(results.len());
+    for (k, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(v) => frames.push(v),
+            Err(e) => return Err(pixel_error(py, format!("frame {k}: {e}"), None, Some(k))),
+        }
+    }
+    let (offsets, total) = encapsulated_layout(&frames);
+    let items_len = total - 16 - 4 * frames.len() as u64;
+    if items_len > u64::from(u32::MAX) {
         return Err(pixel_error(
             py,
-            format!(
-                "{} bytes of pixels are not a whole number of {fsize}-byte frames",
-                src_bytes.len()
-            ),
+            "encapsulated frames exceed 4 GiB: the Basic Offset Table cannot address them".into(),
             None,
             None,
         ));
     }
-    let threads = threads.filter(|&t| t > 0);
-    let nframes = src_bytes.len() / fsize;
-    let results: Vec<Result<Vec<u8>, CodecError>> = py.detach(|| {
-        let run = || {
-            src_bytes
-                .par_chunks_exact(fsize)
-                .map(|f| encode_one(kind, f, &info, predictor))
-                .collect()
-        };
-        if nframes <= 1 || threads == Some(1) {
-            src_bytes
-                .chunks_exact(fsize)
-                .map(|f| encode_one(kind, f, &info, predictor))
-                .collect()
-        } else {
-            match threads.and_then(pool) {
-                Some(p) => p.install(run),
-                None => run(),
-            }
-        }
+    let obj = allocate.call1((total,))?;
+    let dst = Held::get(&obj, true, "allocated buffer")?;
+    let out = dst.bytes_mut();
+    if out.len() as u64 != total {
+        return Err(pixel_error(
+            py,
+            format!("allocate({total}) returned a buffer of {} bytes", out.len()),
+            None,
+            None,
+        ));
+    }
+    let parallel = frames.len() > 1 && threads != Some(1);
+    py.detach(|| match threads.filter(|_| parallel).and_then(pool) {
+        Some(p) => p.install(|| write_encapsulated(&frames, &offsets, out, parallel)),
+        None => write_encapsulated(&frames, &offsets, out, parallel),
     });
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(k, r)| match r {
-            Ok(v) => Ok(PyBytes::new(py, &v)),
-            Err(e) => Err(pixel_error(py, format!("frame {k}: {e}"), None, Some(k))),
-        })
-        .collect()
+    drop(dst);
+    keep_frame_buffers(frames);
+    Ok(obj)
 }
 
 /// Transfer syntaxes whose encapsulated frames `decode_frames_into` decodes.
@@ -779,6 +981,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frames, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_frames_encapsulated, m)?)?;
     m.add_function(wrap_pyfunction!(supported_transfer_syntaxes, m)?)?;
     m.add_function(wrap_pyfunction!(jpeg_header, m)?)?;
     Ok(())

@@ -533,6 +533,83 @@ impl RawFile {
         Ok(PyBytes::new(py, &out))
     }
 
+    /// [`encode`](RawFile::encode) as a list of chunks to write one after the other:
+    /// bytes, and read-only memoryviews of `source` for the runs of at least
+    /// `min_reference` bytes that are taken from it unchanged (a Pixel Data value, say),
+    /// so that these are never copied.
+    #[pyo3(signature = (nodes, explicit_vr, big_endian, pixel_representation=0,
+        min_reference=65536))]
+    fn encode_parts<'py>(
+        &self,
+        py: Python<'py>,
+        nodes: Vec<u32>,
+        explicit_vr: bool,
+        big_endian: bool,
+        pixel_representation: u16,
+        min_reference: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        for &i in &nodes {
+            self.node(i)?;
+        }
+        let writer = Writer {
+            buf: self.bytes(),
+            index: &self.index,
+            dst: Encoding {
+                explicit_vr,
+                big_endian,
+            },
+            resolver: DefaultResolver {
+                pixel_representation,
+            },
+        };
+        // Written bytes and source ranges, in order; ranges shorter than `min_reference`
+        // are copied into the written bytes.
+        let mut parts: Vec<(Vec<u8>, Option<std::ops::Range<usize>>)> = Vec::new();
+        py.detach(|| -> Result<(), dicomfast_core::error::ParseError> {
+            let mut cur = Vec::new();
+            for i in nodes {
+                match writer.element_by_reference(i, &mut cur)? {
+                    Some(r) if r.len() >= min_reference.max(1) => {
+                        parts.push((std::mem::take(&mut cur), Some(r)));
+                    }
+                    Some(r) => cur.extend_from_slice(&writer.buf[r]),
+                    None => {}
+                }
+            }
+            parts.push((cur, None));
+            Ok(())
+        })
+        .map_err(|e| errors::parse_error(py, &e))?;
+        let out = PyList::empty(py);
+        let mut view: Option<Bound<'py, PyAny>> = None;
+        for (bytes, range) in parts {
+            if !bytes.is_empty() {
+                out.append(PyBytes::new(py, &bytes))?;
+            }
+            if let Some(r) = range {
+                let v = match &view {
+                    Some(v) => v.clone(),
+                    None => {
+                        let v = py
+                            .import("builtins")?
+                            .getattr("memoryview")?
+                            .call1((self.source.bind(py),))?
+                            .call_method1("cast", ("B",))?;
+                        view = Some(v.clone());
+                        v
+                    }
+                };
+                out.append(v.get_item(pyo3::types::PySlice::new(
+                    py,
+                    r.start as isize,
+                    r.end as isize,
+                    1,
+                ))?)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// For encapsulated pixel data node `i`: per frame, the `(offset, length)`
     /// of each fragment's value in `source`.
     #[pyo3(signature = (i, number_of_frames, extended_offsets=None))]

@@ -2,13 +2,15 @@
 //! is followed by 0x00), fill bytes before markers (B.1.1.2), restart markers (B.2.1, E.1.4)
 //! and the padding of the last byte with 1-bits (F.1.2.3).
 
-use super::huffman::{EncTable, HuffTable, LOOKUP_BITS};
+use super::huffman::{extend, EncTable, HuffTable, LOOKUP_BITS, NEAR};
 use super::markers::RST0;
 use crate::CodecError;
 
 /// Reads bits MSB-first from an entropy-coded segment. Past a marker or the end of the data it
 /// supplies zero bits and counts them, so that decoding loops need no end checks; the caller
-/// asks [`BitReader::overrun`] at the end of each interval.
+/// asks [`BitReader::overrun`] at the end of each interval. `Copy`, so that a hot loop can
+/// work on a local copy (kept in registers) and store it back.
+#[derive(Clone, Copy)]
 pub(crate) struct BitReader<'a> {
     data: &'a [u8],
     /// Next byte to load.
@@ -58,16 +60,20 @@ impl<'a> BitReader<'a> {
                 }
             }
         }
-        self.refill_slow();
+        *self = self.refill_slow();
     }
 
+    /// Byte by byte (markers, stuffing, the end). Takes and returns the reader by value, so
+    /// that a caller's local copy is never address-taken and can live in registers.
     #[cold]
-    fn refill_slow(&mut self) {
+    #[inline(never)]
+    fn refill_slow(mut self) -> Self {
         while self.nbits <= 56 {
             let byte = self.next_byte();
             self.acc |= u64::from(byte) << (56 - self.nbits);
             self.nbits += 8;
         }
+        self
     }
 
     fn next_byte(&mut self) -> u8 {
@@ -120,8 +126,15 @@ impl<'a> BitReader<'a> {
             self.refill();
         }
         let e = t.fast((self.acc >> (64 - LOOKUP_BITS)) as usize);
+        let consumed = e & 0xFF;
+        if consumed != 0 {
+            // Code and additional bits resolved by the lookahead.
+            self.acc <<= consumed;
+            self.nbits -= consumed;
+            return Ok(i32::from((e >> 16) as u16 as i16));
+        }
         let (len, s) = if e != 0 {
-            (u32::from(e >> 8), u32::from(e & 0xFF))
+            ((e >> 8) & 0xFF, e >> 16)
         } else {
             match t.decode_slow((self.acc >> 48) as u32) {
                 Some(x) => x,
@@ -138,8 +151,7 @@ impl<'a> BitReader<'a> {
         let v = ((self.acc >> (64 - total)) as u32) & ((1u32 << s) - 1);
         self.acc <<= total;
         self.nbits -= total;
-        let half = (1u32 << s) >> 1;
-        Ok(v as i32 - if v < half { (1i32 << s) - 1 } else { 0 })
+        Ok(extend(v, s))
     }
 
     #[cold]
@@ -205,7 +217,9 @@ fn find_marker(d: &[u8], from: usize) -> usize {
 
 /// Writes bits MSB-first with byte stuffing.
 pub(crate) struct BitWriter {
-    pub out: Vec<u8>,
+    /// Bytes `..len` are written; the rest is room, grown ahead of need.
+    out: Vec<u8>,
+    len: usize,
     acc: u64,
     nbits: u32,
 }
@@ -213,10 +227,26 @@ pub(crate) struct BitWriter {
 impl BitWriter {
     pub fn new(out: Vec<u8>) -> Self {
         BitWriter {
+            len: out.len(),
             out,
             acc: 0,
             nbits: 0,
         }
+    }
+
+    /// At least 16 bytes of room after `len`.
+    #[inline(always)]
+    fn room(&mut self) {
+        if self.len + 16 > self.out.len() {
+            grow(&mut self.out);
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, b: u8) {
+        self.room();
+        self.out[self.len] = b;
+        self.len += 1;
     }
 
     /// Append the low `n` bits of `v` (n <= 32).
@@ -225,20 +255,24 @@ impl BitWriter {
         if n == 0 {
             return;
         }
-        self.acc = (self.acc << n) | u64::from(v & (u32::MAX >> (32 - n)));
+        self.put_bits(v & (u32::MAX >> (32 - n)), n);
+    }
+
+    /// Append `v`, which must be below 2^n (n <= 32).
+    #[inline(always)]
+    fn put_bits(&mut self, v: u32, n: u32) {
+        // nbits < 32 on entry, so the n new bits fit below the 64.
+        self.acc = (self.acc << n) | u64::from(v);
         self.nbits += n;
         if self.nbits >= 32 {
-            let w = (self.acc >> (self.nbits - 32)) as u32;
             self.nbits -= 32;
+            let w = (self.acc >> self.nbits) as u32;
+            self.room();
             if has_ff(u64::from(w)) {
-                for b in w.to_be_bytes() {
-                    self.out.push(b);
-                    if b == 0xFF {
-                        self.out.push(0);
-                    }
-                }
+                self.len = stuffed(&mut self.out, self.len, w);
             } else {
-                self.out.extend_from_slice(&w.to_be_bytes());
+                self.out[self.len..self.len + 4].copy_from_slice(&w.to_be_bytes());
+                self.len += 4;
             }
         }
     }
@@ -246,6 +280,17 @@ impl BitWriter {
     /// Encode one difference with table `t` (H.1.2.2, F.1.2.1).
     #[inline(always)]
     pub fn diff(&mut self, t: &EncTable, d: u16) {
+        let near = (i32::from(d as i16) + NEAR) as u32;
+        if let Some(&e) = t.near.get(near as usize) {
+            self.put_bits(e >> 5, e & 31);
+            return;
+        }
+        self.diff_far(t, d);
+    }
+
+    /// [`Self::diff`] for |d| > NEAR.
+    #[inline(never)]
+    fn diff_far(&mut self, t: &EncTable, d: u16) {
         if d == 0x8000 {
             self.put(u32::from(t.code[16]), u32::from(t.len[16]));
             return;
@@ -271,9 +316,9 @@ impl BitWriter {
         while self.nbits >= 8 {
             let b = (self.acc >> (self.nbits - 8)) as u8;
             self.nbits -= 8;
-            self.out.push(b);
+            self.push(b);
             if b == 0xFF {
-                self.out.push(0);
+                self.push(0);
             }
         }
     }
@@ -281,20 +326,63 @@ impl BitWriter {
     /// End a restart interval: pad, then RSTn with n = `count` mod 8 (B.2.1, E.1.4).
     pub fn restart_marker(&mut self, count: usize) {
         self.flush();
-        self.out
-            .extend_from_slice(&[0xFF, RST0 + (count % 8) as u8]);
+        self.push(0xFF);
+        self.push(RST0 + (count % 8) as u8);
     }
 
     /// Pad the last byte and return the buffer.
     pub fn finish(mut self) -> Vec<u8> {
         self.flush();
+        self.out.truncate(self.len);
         self.out
     }
 }
 
+// The writer's slow paths take its buffer, not the writer, so that the bit accumulator of a
+// writer held in a local stays in registers.
+
+#[cold]
+#[inline(never)]
+fn grow(out: &mut Vec<u8>) {
+    let n = out.len();
+    out.resize(n + (n / 2).max(1 << 16), 0);
+}
+
+/// Write the bytes of `w` at `len` with a zero after each 0xFF (B.1.1.5); the new length.
+/// The caller made 16 bytes of room.
+#[cold]
+#[inline(never)]
+fn stuffed(out: &mut [u8], mut len: usize, w: u32) -> usize {
+    for b in w.to_be_bytes() {
+        out[len] = b;
+        len += 1;
+        if b == 0xFF {
+            out[len] = 0;
+            len += 1;
+        }
+    }
+    len
+}
+
+/// SSSS of the differences -NEAR..=NEAR, at `d + NEAR`.
+static NEAR_CATEGORY: [u8; 2 * NEAR as usize + 1] = {
+    let mut t = [0u8; 2 * NEAR as usize + 1];
+    let mut i = 0;
+    while i < t.len() {
+        let d = i as i32 - NEAR;
+        t[i] = (32 - d.unsigned_abs().leading_zeros()) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// SSSS category of a difference (Table H.2).
 #[inline(always)]
 pub(crate) fn category(d: u16) -> usize {
+    let near = (i32::from(d as i16) + NEAR) as u32;
+    if let Some(&c) = NEAR_CATEGORY.get(near as usize) {
+        return usize::from(c);
+    }
     if d == 0x8000 {
         16
     } else {

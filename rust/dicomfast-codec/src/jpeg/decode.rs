@@ -205,11 +205,14 @@ pub(crate) fn predict_dyn(p: u8, ra: i32, rb: i32, rc: i32) -> i32 {
 /// predicted by 2^(P-Pt-1), the others by Ra. Reconstruction is modulo 2^16 (H.2.1).
 #[inline(always)]
 fn first_row<const NC: usize>(
-    br: &mut BitReader,
+    reader: &mut BitReader,
     t: &[&HuffTable; NC],
     cur: &mut [u16],
     initial: i32,
 ) -> Result<(), CodecError> {
+    // A local copy of the reader stays in registers; stored back at the end of the line.
+    let mut r = *reader;
+    let br = &mut r;
     let (head, rest) = cur.split_at_mut(NC);
     let mut ra = [0i32; NC];
     for ((v, a), tc) in head.iter_mut().zip(ra.iter_mut()).zip(t) {
@@ -222,6 +225,7 @@ fn first_row<const NC: usize>(
             *a = i32::from(*v);
         }
     }
+    *reader = r;
     Ok(())
 }
 
@@ -229,11 +233,13 @@ fn first_row<const NC: usize>(
 /// (Ra) and upper-left (Rc) neighbours are carried in registers.
 #[inline(always)]
 fn row<const P: u8, const NC: usize>(
-    br: &mut BitReader,
+    reader: &mut BitReader,
     t: &[&HuffTable; NC],
     cur: &mut [u16],
     prev: &[u16],
 ) -> Result<(), CodecError> {
+    let mut r = *reader;
+    let br = &mut r;
     let n = cur.len().min(prev.len());
     let (head, rest) = cur[..n].split_at_mut(NC);
     let (phead, prest) = prev[..n].split_at(NC);
@@ -255,6 +261,7 @@ fn row<const P: u8, const NC: usize>(
             rc[c] = rb;
         }
     }
+    *reader = r;
     Ok(())
 }
 

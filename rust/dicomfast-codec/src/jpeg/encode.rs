@@ -113,12 +113,13 @@ fn frame_differences<const P: u8>(s: &[u16], w: usize, nc: usize, initial: i32, 
     }
 }
 
-/// See [`super::encode_frame_with`].
-pub(crate) fn encode_frame(
+/// See [`super::encode_frame_with`]; the stream replaces the contents of `out`.
+pub(crate) fn encode_frame_into(
     src: &[u8],
     info: &FrameInfo,
     opts: &EncodeOptions,
-) -> Result<Vec<u8>, CodecError> {
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
     info.validate()?;
     let bad = |reason| Err(CodecError::InvalidFrameInfo { reason });
     if !(1..=7).contains(&opts.predictor) {
@@ -149,16 +150,53 @@ pub(crate) fn encode_frame(
             actual: src.len(),
         });
     }
+    SCRATCH.with(|cell| {
+        let mut scratch = cell.borrow_mut();
+        let (samples, diffs) = &mut *scratch;
+        let r = encode_with(src, info, opts, samples, diffs, std::mem::take(out));
+        for v in [samples, diffs] {
+            if v.capacity() > KEEP_SAMPLES {
+                *v = Vec::new();
+            }
+        }
+        *out = r?;
+        Ok(())
+    })
+}
+
+thread_local! {
+    /// Per-thread sample and difference buffers, reused from frame to frame.
+    static SCRATCH: std::cell::RefCell<(Vec<u16>, Vec<u16>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Larger scratch buffers (in samples) are freed after the frame rather than kept.
+const KEEP_SAMPLES: usize = 8 << 20;
+
+fn encode_with(
+    src: &[u8],
+    info: &FrameInfo,
+    opts: &EncodeOptions,
+    samples: &mut Vec<u16>,
+    diffs_buf: &mut Vec<u16>,
+    mut out: Vec<u8>,
+) -> Result<Vec<u8>, CodecError> {
+    let precision = u32::from(info.bits_stored);
+    let pt = u32::from(opts.point_transform);
+    let nc = usize::from(info.samples_per_pixel);
     let mask = (u32::MAX >> (32 - precision)) as u16;
     // Only the low `precision` bits are coded: signed data is coded as its two's complement
     // bit pattern, which decoders restore by sign extension from Bits Stored.
-    let samples: Vec<u16> = if info.bits_allocated == 8 {
-        src.iter().map(|&b| (u16::from(b) & mask) >> pt).collect()
+    samples.clear();
+    if info.bits_allocated == 8 {
+        samples.extend(src.iter().map(|&b| (u16::from(b) & mask) >> pt));
     } else {
-        src.chunks_exact(2)
-            .map(|c| (u16::from_le_bytes([c[0], c[1]]) & mask) >> pt)
-            .collect()
-    };
+        samples.extend(
+            src.chunks_exact(2)
+                .map(|c| (u16::from_le_bytes([c[0], c[1]]) & mask) >> pt),
+        );
+    }
+    let samples = &samples[..];
     let cols = info.columns as usize;
     let rows = info.rows as usize;
     let initial = 1i32 << (precision - pt - 1);
@@ -168,7 +206,12 @@ pub(crate) fn encode_frame(
         (0..nc).map(|c| vec![c]).collect()
     };
     let coded: Vec<(Vec<u16>, Vec<usize>)> = if opts.interleaved && opts.restart_interval == 0 {
-        let mut diffs = vec![0u16; samples.len()];
+        let mut diffs = std::mem::take(diffs_buf);
+        // `frame_differences` writes every element: only a new length needs filling.
+        if diffs.len() != samples.len() {
+            diffs.clear();
+            diffs.resize(samples.len(), 0);
+        }
         let w = cols * nc;
         let f = match opts.predictor {
             1 => frame_differences::<1>,
@@ -179,29 +222,53 @@ pub(crate) fn encode_frame(
             6 => frame_differences::<6>,
             _ => frame_differences::<7>,
         };
-        f(&samples, w, nc, initial, &mut diffs);
+        f(samples, w, nc, initial, &mut diffs);
         vec![(diffs, Vec::new())]
     } else {
         scans
             .iter()
-            .map(|comps| scan_differences(&samples, nc, comps, cols, rows, opts, initial))
+            .map(|comps| scan_differences(samples, nc, comps, cols, rows, opts, initial))
             .collect()
     };
     let mut freq = vec![[0u32; 17]; nc];
     for (comps, (diffs, _)) in scans.iter().zip(&coded) {
+        // Several partial histograms, so that runs of one category do not wait on the
+        // previous increment of the same counter.
         if let [c] = comps[..] {
-            let f = &mut freq[c];
-            for &d in diffs {
-                f[category(d)] += 1;
+            let mut f = [[0u32; 17]; 4];
+            let mut quads = diffs.chunks_exact(4);
+            for q in &mut quads {
+                f[0][category(q[0])] += 1;
+                f[1][category(q[1])] += 1;
+                f[2][category(q[2])] += 1;
+                f[3][category(q[3])] += 1;
+            }
+            for &d in quads.remainder() {
+                f[0][category(d)] += 1;
+            }
+            for fc in f {
+                for (a, b) in freq[c].iter_mut().zip(fc) {
+                    *a += b;
+                }
             }
         } else if let [c0, c1, c2] = comps[..] {
-            let mut f = [[0u32; 17]; 3];
-            for px in diffs.chunks_exact(3) {
+            let mut f = [[0u32; 17]; 6];
+            let mut pairs = diffs.chunks_exact(6);
+            for px in &mut pairs {
+                f[0][category(px[0])] += 1;
+                f[1][category(px[1])] += 1;
+                f[2][category(px[2])] += 1;
+                f[3][category(px[3])] += 1;
+                f[4][category(px[4])] += 1;
+                f[5][category(px[5])] += 1;
+            }
+            for px in pairs.remainder().chunks_exact(3) {
                 f[0][category(px[0])] += 1;
                 f[1][category(px[1])] += 1;
                 f[2][category(px[2])] += 1;
             }
-            for (c, fc) in [c0, c1, c2].into_iter().zip(f) {
+            for (k, fc) in f.into_iter().enumerate() {
+                let c = [c0, c1, c2][k % 3];
                 for (a, b) in freq[c].iter_mut().zip(fc) {
                     *a += b;
                 }
@@ -216,7 +283,9 @@ pub(crate) fn encode_frame(
     }
     let tables: Vec<EncTable> = freq.iter().map(optimal_table).collect();
 
-    let mut out = Vec::with_capacity(src.len() / 2 + 1024);
+    // Room for data that does not compress (capacity untouched is never faulted in).
+    out.clear();
+    out.reserve(src.len() + 1024);
     out.extend_from_slice(&[0xFF, markers::SOI]);
     // B.2.2 frame header.
     out.extend_from_slice(&[0xFF, markers::SOF3]);
@@ -298,5 +367,8 @@ pub(crate) fn encode_frame(
         out = bw.finish();
     }
     out.extend_from_slice(&[0xFF, markers::EOI]);
+    if let Some((diffs, _)) = coded.into_iter().next() {
+        *diffs_buf = diffs; // keep the buffer for the next frame
+    }
     Ok(out)
 }

@@ -11,9 +11,11 @@ const MAX_SSSS: u8 = 16;
 /// A decoding table.
 #[derive(Clone)]
 pub(crate) struct HuffTable {
-    /// Indexed by the next LOOKUP_BITS bits: `(code length << 8) | SSSS`, or 0 when the code is
-    /// longer (or invalid).
-    fast: Box<[u16; 1 << LOOKUP_BITS]>,
+    /// Indexed by the next LOOKUP_BITS bits. When the code and its additional bits both fit:
+    /// `(difference as u16) << 16 | bits consumed` (F.2.2.1 EXTEND already applied). When
+    /// only the code fits: `SSSS << 16 | code length << 8`. 0 when the code is longer (or
+    /// invalid).
+    fast: Box<[u32; 1 << LOOKUP_BITS]>,
     /// F.2.2.3: largest code of each length (-1 when none), smallest code, value index.
     maxcode: [i32; 17],
     mincode: [i32; 17],
@@ -54,7 +56,7 @@ impl HuffTable {
             return None;
         }
         let mut t = HuffTable {
-            fast: Box::new([0u16; 1 << LOOKUP_BITS]),
+            fast: Box::new([0u32; 1 << LOOKUP_BITS]),
             maxcode: [-1; 17],
             mincode: [0; 17],
             valptr: [0; 17],
@@ -79,15 +81,26 @@ impl HuffTable {
             }
             let shift = LOOKUP_BITS - len;
             let first = usize::from(code) << shift;
-            let entry = ((len as u16) << 8) | u16::from(v);
-            t.fast[first..first + (1 << shift)].fill(entry);
+            let ssss = u32::from(v);
+            let slots = &mut t.fast[first..first + (1 << shift)];
+            if ssss < 16 && len + ssss <= LOOKUP_BITS {
+                // The additional bits follow the code within the lookahead (H.1.2.2).
+                for (k, slot) in slots.iter_mut().enumerate() {
+                    let extra = (k as u32 >> (shift - ssss)) & ((1u32 << ssss) - 1);
+                    let diff = extend(extra, ssss);
+                    *slot = (u32::from(diff as u16) << 16) | (len + ssss);
+                }
+            } else {
+                slots.fill((ssss << 16) | (len << 8));
+            }
         }
         Some(t)
     }
 
-    /// Lookahead entry for the next LOOKUP_BITS bits (0: use [`Self::decode_slow`]).
+    /// Lookahead entry for the next LOOKUP_BITS bits (see the `fast` field; 0: use
+    /// [`Self::decode_slow`]).
     #[inline(always)]
-    pub fn fast(&self, peek: usize) -> u16 {
+    pub fn fast(&self, peek: usize) -> u32 {
         self.fast[peek & ((1 << LOOKUP_BITS) - 1)]
     }
 
@@ -108,6 +121,17 @@ impl HuffTable {
     }
 }
 
+/// F.2.2.1 EXTEND: the difference that `ssss` (below 16) additional bits `v` stand for.
+#[inline(always)]
+pub(crate) fn extend(v: u32, ssss: u32) -> i32 {
+    let half = (1u32 << ssss) >> 1;
+    v as i32 - if v < half { (1i32 << ssss) - 1 } else { 0 }
+}
+
+/// Differences of magnitude up to this (SSSS <= 9) are coded with one lookup in
+/// [`EncTable::near`].
+pub(crate) const NEAR: i32 = 511;
+
 /// An encoding table: code and length per SSSS value.
 #[derive(Debug, Clone)]
 pub(crate) struct EncTable {
@@ -115,6 +139,9 @@ pub(crate) struct EncTable {
     pub len: [u8; 17],
     pub bits: [u8; 16],
     pub values: Vec<u8>,
+    /// For a difference d with |d| <= NEAR, at `d + NEAR`: its code followed by its
+    /// additional bits (H.1.2.2, F.1.2.1), `bits << 5 | length` (length <= 16 + 9).
+    pub near: Box<[u32]>,
 }
 
 /// Optimal table for the SSSS frequencies `freq` (K.2, Figures K.1-K.4).
@@ -211,11 +238,22 @@ pub(crate) fn from_bits(bits: [u8; 16], values: Vec<u8>) -> EncTable {
         len: [0; 17],
         bits,
         values,
+        near: vec![0u32; 2 * NEAR as usize + 1].into_boxed_slice(),
     };
     let codes = generate_codes(&bits).unwrap_or_default();
     for (&(len, code), &v) in codes.iter().zip(&t.values) {
         t.code[usize::from(v)] = code;
         t.len[usize::from(v)] = len;
+    }
+    for (i, slot) in t.near.iter_mut().enumerate() {
+        let d = i as i32 - NEAR;
+        let s = 32 - d.unsigned_abs().leading_zeros();
+        let len = u32::from(t.len[s as usize]);
+        if len == 0 {
+            continue; // category absent from the data the table was built for
+        }
+        let extra = ((if d < 0 { d - 1 } else { d }) as u32) & ((1u32 << s) - 1);
+        *slot = (((u32::from(t.code[s as usize]) << s) | extra) << 5) | (len + s);
     }
     t
 }
@@ -246,7 +284,17 @@ mod tests {
             let top16 = c << (16 - l);
             let got = if l <= LOOKUP_BITS {
                 let e = dec.fast((top16 >> (16 - LOOKUP_BITS)) as usize);
-                (u32::from(e >> 8), u32::from(e & 0xFF))
+                if e & 0xFF != 0 {
+                    // Resolved with its additional bits (all zero here: the smallest
+                    // difference of the category, or 0 for SSSS 0).
+                    let d = i32::from((e >> 16) as u16 as i16);
+                    let want = if s == 0 { 0 } else { 1 - (1i32 << s) };
+                    assert_eq!(d, want, "SSSS {s}");
+                    assert_eq!(e & 0xFF, l + s);
+                    (l, s)
+                } else {
+                    ((e >> 8) & 0xFF, e >> 16)
+                }
             } else {
                 dec.decode_slow(top16).unwrap()
             };

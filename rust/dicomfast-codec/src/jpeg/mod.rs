@@ -97,11 +97,23 @@ pub fn decode_planes(src: &[u8], max_samples: usize) -> Result<DecodedPlanes, Co
 /// predictor (1 for transfer syntax .70, "SV1"), point transform 0 and an optimal Huffman table
 /// per component. The stream has even length only by chance: DICOM encapsulation pads it.
 pub fn encode_frame(src: &[u8], info: &FrameInfo, predictor: u8) -> Result<Vec<u8>, CodecError> {
+    let mut out = Vec::new();
+    encode_frame_into(src, info, predictor, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode_frame`] into `out` (cleared first), so that a caller can reuse its buffers.
+pub fn encode_frame_into(
+    src: &[u8],
+    info: &FrameInfo,
+    predictor: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
     let opts = EncodeOptions {
         predictor,
         ..Default::default()
     };
-    encode::encode_frame(src, info, &opts)
+    encode::encode_frame_into(src, info, &opts, out)
 }
 
 /// [`encode_frame`] with every setting: point transform, restart interval, one scan per
@@ -111,7 +123,9 @@ pub fn encode_frame_with(
     info: &FrameInfo,
     options: &EncodeOptions,
 ) -> Result<Vec<u8>, CodecError> {
-    encode::encode_frame(src, info, options)
+    let mut out = Vec::new();
+    encode::encode_frame_into(src, info, options, &mut out)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -171,14 +171,11 @@ def prepare(
     )
 
 
-async def send_c_store(
-    assoc: AsyncAssociation,
-    source: Dataset | str | os.PathLike[str],
-    *,
-    priority: int = 0,
-) -> Status:
-    """Send one instance (a :class:`Dataset` or a file path); returns the status."""
-    pc, sop_class, sop_instance, body = prepare(assoc, source)
+async def _send_request(
+    assoc: AsyncAssociation, prepared: tuple[PresentationContext, str, str, Any], priority: int
+) -> int:
+    """Send the C-STORE-RQ of a :func:`prepare`d instance; its message ID."""
+    pc, sop_class, sop_instance, body = prepared
     msg_id = assoc.next_message_id()
     await assoc.send_message(
         pc.context_id or 0,
@@ -192,6 +189,17 @@ async def send_c_store(
         },
         body,
     )
+    return msg_id
+
+
+async def send_c_store(
+    assoc: AsyncAssociation,
+    source: Dataset | str | os.PathLike[str],
+    *,
+    priority: int = 0,
+) -> Status:
+    """Send one instance (a :class:`Dataset` or a file path); returns the status."""
+    msg_id = await _send_request(assoc, prepare(assoc, source), priority)
     rsp = await assoc.wait_response(msg_id, "C-STORE")
     return Status(int(rsp.command.get(dimse.STATUS, 0xC000)), rsp.command)
 
@@ -229,7 +237,7 @@ def store_many_sync(
     try:
         for src in sources:
             try:
-                pc, sop_class, sop_instance, body = prepare(assoc, src)
+                prepared = prepare(assoc, src)
             except (DicomError, OSError) as e:
                 err = e if isinstance(e, DicomError) else DicomError(str(e))
                 if pending:
@@ -237,21 +245,7 @@ def store_many_sync(
                 else:
                     yield src, err
                 continue
-            msg_id = assoc.next_message_id()
-            run_sync(
-                assoc.send_message(
-                    pc.context_id or 0,
-                    {
-                        dimse.AFFECTED_SOP_CLASS_UID: sop_class,
-                        dimse.COMMAND_FIELD: dimse.C_STORE_RQ,
-                        dimse.MESSAGE_ID: msg_id,
-                        dimse.PRIORITY: priority,
-                        dimse.COMMAND_DATA_SET_TYPE: dimse.DATA_SET_PRESENT,
-                        dimse.AFFECTED_SOP_INSTANCE_UID: sop_instance,
-                    },
-                    body,
-                )
-            )
+            msg_id = run_sync(_send_request(assoc, prepared, priority))
             pending.append((msg_id, src))
             outstanding += 1
             while outstanding >= window:

@@ -46,7 +46,7 @@ MAX_BATCH = 256
 #: Most instances waiting to be indexed before ingest waits for the indexer.
 MAX_QUEUED = 1024
 #: Seconds a batch may wait for more instances before it is indexed (unless flushed).
-GATHER = 0.005
+GATHER = 0.05
 
 
 @dataclass

@@ -111,6 +111,18 @@ class InstanceRef:
     transfer_syntax_uid: str
 
 
+def _refused(error: Exception, temp: str | None = None) -> StoreResult:
+    """The result for an instance that could not be stored (its temporary file removed):
+    0xA700 when writing failed, 0xC000 for data that cannot be understood."""
+    if temp is not None:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+    status = OUT_OF_RESOURCES if isinstance(error, OSError) else CANNOT_UNDERSTAND
+    return StoreResult(status, None, action="failed", comment=str(error)[:64])
+
+
 def sha256_file(path: str) -> str:
     """The SHA-256 of a file's bytes, as hex."""
     h = hashlib.sha256()
@@ -308,10 +320,8 @@ class Archive:
         try:
             data = self._bytes_of(source, transfer_syntax, source_ae_title)
             ds, sop, study, series_uid = _header(data)
-        except (DicomError, ValueError, TypeError) as e:
-            return StoreResult(CANNOT_UNDERSTAND, None, action="failed", comment=str(e)[:64])
-        except OSError as e:
-            return StoreResult(OUT_OF_RESOURCES, None, action="failed", comment=str(e)[:64])
+        except (DicomError, ValueError, TypeError, OSError) as e:
+            return _refused(e)
         # The file is written and fsync'd by a worker thread while the record is built and
         # inserted here: the row only commits after the file has its final name either way.
         folder = os.path.join(self.folder, study, series_uid)
@@ -348,10 +358,8 @@ class Archive:
             )
             _, sop, study, series_uid = header
             temp = self._write_temp(data, sop, os.path.join(self.folder, study, series_uid))
-        except (DicomError, ValueError, TypeError) as e:
-            return StoreResult(CANNOT_UNDERSTAND, None, action="failed", comment=str(e)[:64])
-        except OSError as e:
-            return StoreResult(OUT_OF_RESOURCES, None, action="failed", comment=str(e)[:64])
+        except (DicomError, ValueError, TypeError, OSError) as e:
+            return _refused(e)
         return self._ingest(
             temp,
             header,
@@ -379,12 +387,7 @@ class Archive:
         try:
             header = _header(temp)
         except (DicomError, ValueError, TypeError, OSError) as e:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-            status = OUT_OF_RESOURCES if isinstance(e, OSError) else CANNOT_UNDERSTAND
-            return StoreResult(status, None, action="failed", comment=str(e)[:64])
+            return _refused(e, temp)
         return self._ingest(
             temp, header, transfer_syntax=transfer_syntax, source_ae_title=source_ae_title
         )
@@ -413,12 +416,7 @@ class Archive:
             if size is None:
                 size = os.path.getsize(self.abspath(rel))
         except (DicomError, ValueError, TypeError, OSError) as e:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-            status = OUT_OF_RESOURCES if isinstance(e, OSError) else CANNOT_UNDERSTAND
-            return StoreResult(status, None, action="failed", comment=str(e)[:64])
+            return _refused(e, temp)
         result = StoreResult(
             SUCCESS,
             sop,

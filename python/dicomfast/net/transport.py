@@ -287,16 +287,20 @@ class SocketTransport:
             self.peer = "?"
         self.tls = hasattr(sock, "cipher")
 
+    def _arm(self, deadline: float | None) -> None:
+        """Let the next socket call block until ``deadline`` (TimeoutError if past)."""
+        if deadline is None:
+            self.sock.settimeout(None)
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.sock.settimeout(left)
+
     def _fill(self, n: int, deadline: float | None) -> None:
         buf, sock = self.buf, self.sock
         while len(buf) < n:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                sock.settimeout(left)
-            else:
-                sock.settimeout(None)
+            self._arm(deadline)
             try:
                 chunk = sock.recv(max(n - len(buf), 262_144))
             except TimeoutError:
@@ -347,13 +351,7 @@ class SocketTransport:
         i = 0
         try:
             while i < len(views):
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise TimeoutError
-                    sock.settimeout(left)
-                else:
-                    sock.settimeout(None)
+                self._arm(deadline)
                 sent = sock.sendmsg(views[i : i + _IOV_MAX])
                 while sent and i < len(views):  # drop what went; keep the rest of a part
                     n = len(views[i])

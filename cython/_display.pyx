@@ -806,6 +806,93 @@ def invert(const pixel_t[::1] src, pixel_t[::1] out, pixel_t top, int nthreads=1
                 _invert(p + s, o + s, _chunk_len(n, s), top)
 
 
+cdef extern from *:
+    """
+    /* Maximum of an integer array: four independent maxima, so the compiler
+       keeps four vector registers busy; an AVX2 clone where the CPU has it (the
+       unsigned 16- and 32-bit maxima have no SSE2 instruction). */
+    #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+    #define DF_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define DF_CLONES
+    #endif
+    #define DF_MAX(name, T) \
+        DF_CLONES static int64_t name(const T *src, Py_ssize_t n) { \
+            Py_ssize_t i = 0; \
+            T a = src[0], b = src[0], c = src[0], d = src[0]; \
+            for (; i + 4 <= n; i += 4) { \
+                a = src[i] > a ? src[i] : a; \
+                b = src[i + 1] > b ? src[i + 1] : b; \
+                c = src[i + 2] > c ? src[i + 2] : c; \
+                d = src[i + 3] > d ? src[i + 3] : d; \
+            } \
+            for (; i < n; i++) a = src[i] > a ? src[i] : a; \
+            a = b > a ? b : a; \
+            c = d > c ? d : c; \
+            return (int64_t)(c > a ? c : a); \
+        }
+    DF_MAX(df_max_u8, uint8_t)
+    DF_MAX(df_max_i8, int8_t)
+    DF_MAX(df_max_u16, uint16_t)
+    DF_MAX(df_max_i16, int16_t)
+    DF_MAX(df_max_u32, uint32_t)
+    DF_MAX(df_max_i32, int32_t)
+    """
+    int64_t df_max_u8(const uint8_t* src, Py_ssize_t n) noexcept nogil
+    int64_t df_max_i8(const int8_t* src, Py_ssize_t n) noexcept nogil
+    int64_t df_max_u16(const uint16_t* src, Py_ssize_t n) noexcept nogil
+    int64_t df_max_i16(const int16_t* src, Py_ssize_t n) noexcept nogil
+    int64_t df_max_u32(const uint32_t* src, Py_ssize_t n) noexcept nogil
+    int64_t df_max_i32(const int32_t* src, Py_ssize_t n) noexcept nogil
+
+
+cdef inline int64_t _max(const int_pixel_t* src, Py_ssize_t n) noexcept nogil:
+    if int_pixel_t is uint8_t:
+        return df_max_u8(src, n)
+    elif int_pixel_t is int8_t:
+        return df_max_i8(src, n)
+    elif int_pixel_t is uint16_t:
+        return df_max_u16(src, n)
+    elif int_pixel_t is int16_t:
+        return df_max_i16(src, n)
+    elif int_pixel_t is uint32_t:
+        return df_max_u32(src, n)
+    else:
+        return df_max_i32(src, n)
+
+
+def invert_from_max(const int_pixel_t[::1] src, int_pixel_t[::1] out, int nthreads=1):
+    """out = max(src) - src; returns the maximum.  The maximum in one parallel
+    pass, the inversion in a second (``src`` and ``out`` may be the same)."""
+    cdef Py_ssize_t c, s, n = src.shape[0]
+    cdef Py_ssize_t size = CHUNK, nchunks
+    cdef int64_t hi_c[MAX_RANGE_CHUNKS]
+    cdef int64_t hi
+    _check(n, out.shape[0])
+    if n == 0:
+        raise ValueError("empty array")
+    cdef const int_pixel_t* p = &src[0]
+    cdef int_pixel_t* o = &out[0]
+    with nogil:
+        if _serial(n, nthreads):
+            hi = _max(p, n)
+            _invert(p, o, n, <int_pixel_t>hi)
+        else:
+            if n > size * MAX_RANGE_CHUNKS:
+                size = (n + MAX_RANGE_CHUNKS - 1) // MAX_RANGE_CHUNKS
+            nchunks = (n + size - 1) // size
+            for c in prange(nchunks, schedule="static", num_threads=nthreads):
+                s = c * size
+                hi_c[c] = _max(p + s, size if n - s > size else n - s)
+            hi = hi_c[0]
+            for c in range(1, nchunks):
+                hi = hi_c[c] if hi_c[c] > hi else hi
+            for c in prange(_chunks(n), schedule="static", num_threads=nthreads):
+                s = c * CHUNK
+                _invert(p + s, o + s, _chunk_len(n, s), <int_pixel_t>hi)
+    return hi
+
+
 def palette(const int_pixel_t[::1] src, const lut_t[:, ::1] luts, lut_t[:, ::1] out,
             int64_t first_mapped, int64_t mask, int nthreads=1):
     """out[i, c] = luts[c, clip(wrap(src[i] - first_mapped))] (PS3.3 C.7.6.3.1.5/6)."""

@@ -402,3 +402,20 @@ def test_corpus_vlut_and_monochrome1() -> None:
     arr, pd, ours = _read_both("public/wg04/RLE/RG3_RLE")
     assert ours.PhotometricInterpretation == "MONOCHROME1"
     _same(D.invert(arr), arr.max() - arr)
+
+
+@pytest.mark.parametrize("dtype", ["u1", "i1", "u2", "i2", "u4", "i4"])
+@pytest.mark.parametrize("size", [1, 7, (1 << 18) + 65536 * 3 + 5])
+def test_invert_from_the_maximum(dtype: str, size: int) -> None:
+    """The fused maximum-then-invert kernel: every integer type, serial and
+    parallel sizes, the maximum in the last element or the first, in place."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(size)
+    arr = rng.integers(info.min, info.max, size, dtype=dtype, endpoint=True)
+    for where in (0, -1):
+        a = arr.copy()
+        a[where] = info.max if dtype.startswith("u") else a.max()
+        want = a.max() - a
+        _same(D.invert(a), want)
+        D.invert(a, out=a)
+        _same(a, want)

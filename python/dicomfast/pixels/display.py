@@ -438,14 +438,17 @@ def invert(arr: np.ndarray, top: Any | None = None, *, out: np.ndarray | None = 
     """``top - arr`` in ``arr``'s own type (default ``top``: ``arr.max()``); ``out``
     may be ``arr`` itself for an in-place inversion."""
     src = _kernel_input(arr)
-    if top is None:
-        top = np.asarray(arr).max()
-    if src is None:
+    if src is None or (top is None and (src.size == 0 or src.dtype.kind == "f")):
+        if top is None:
+            top = np.asarray(arr).max()
         return np.subtract(top, arr, out=out, dtype=np.asarray(arr).dtype)
     if out is None:
         out = _empty(src.shape, src.dtype)
     elif out.dtype != src.dtype or not out.flags.c_contiguous or out.shape != src.shape:
         raise ValueError("out must be a contiguous array of the input's shape and dtype")
+    if top is None:  # the maximum and the inversion in one call, both parallel
+        _display.invert_from_max(src.reshape(-1), out.reshape(-1), _nt(src.size))
+        return out
     top = src.dtype.type(top)
     nt = _nt(src.size)
     if nt == 1:  # numpy's subtraction is the same pass, as fast on one thread

@@ -2,7 +2,7 @@
 //! is followed by 0x00), fill bytes before markers (B.1.1.2), restart markers (B.2.1, E.1.4)
 //! and the padding of the last byte with 1-bits (F.1.2.3).
 
-use super::huffman::{extend, EncTable, HuffTable, LOOKUP_BITS, NEAR};
+use super::huffman::{extend, EncTable, HuffTable, LOOKUP_BITS, NEAR, PAIR_BITS};
 use super::markers::RST0;
 use crate::CodecError;
 
@@ -152,6 +152,46 @@ impl<'a> BitReader<'a> {
         self.acc <<= total;
         self.nbits -= total;
         Ok(extend(v, s))
+    }
+
+    /// Decode `out.len()` differences that all use table `t`: after each refill, four
+    /// lookups in the pair table (at most 48 bits, within the 56 a refill leaves), each
+    /// resolving two differences or one; longer codes through [`Self::diff`].
+    pub fn diffs(&mut self, t: &HuffTable, out: &mut [i32]) -> Result<(), CodecError> {
+        let mut r = *self;
+        let n = out.len();
+        let mut i = 0;
+        while i + 8 <= n {
+            r.refill();
+            let w: &mut [i32; 8] = (&mut out[i..i + 8]).try_into().expect("8 slots");
+            let mut k = 0;
+            let mut long = false;
+            for _ in 0..4 {
+                let e = t.pair((r.acc >> (64 - PAIR_BITS)) as usize);
+                if e & 0xC0 == 0 {
+                    long = true;
+                    break;
+                }
+                r.acc <<= e & 63;
+                r.nbits -= e & 63;
+                // Both slots written; with one difference resolved the second is
+                // overwritten next. k is at most 6 here.
+                w[k & 7] = ((e << 13) as i32) >> 21;
+                w[(k + 1) & 7] = (e as i32) << 2 >> 21;
+                k += ((e >> 6) & 3) as usize;
+            }
+            i += k;
+            if long {
+                out[i] = r.diff(t)?;
+                i += 1;
+            }
+        }
+        while i < n {
+            out[i] = r.diff(t)?;
+            i += 1;
+        }
+        *self = r;
+        Ok(())
     }
 
     #[cold]
@@ -387,5 +427,75 @@ pub(crate) fn category(d: u16) -> usize {
         16
     } else {
         (32 - i32::from(d as i16).unsigned_abs().leading_zeros()) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::huffman::optimal_table;
+    use super::*;
+
+    /// A small deterministic generator (xorshift), so the test needs no dependency.
+    fn next(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    const TAIL: [u16; 4] = [3, 0xFFF0, 0, 0x8000];
+
+    /// `diffs` (two per pair-table lookup, four lookups per refill) gives what `diff` gives,
+    /// for differences that are mostly small (pairs), spread over every category (long codes
+    /// and additional bits beyond the lookahead), and SSSS 16; and leaves the reader where the
+    /// next difference starts.
+    #[test]
+    fn line_decoding_matches_one_by_one() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for spread in [2u32, 6, 12, 16] {
+            for n in [1usize, 7, 8, 9, 1000, 4093] {
+                let want: Vec<u16> = (0..n)
+                    .map(|_| {
+                        let r = next(&mut seed);
+                        if r % 97 == 0 {
+                            0x8000
+                        } else {
+                            let mag = (r >> 8) as u32 & ((1 << (r % u64::from(spread) + 1)) - 1);
+                            (if r & 0x80 != 0 {
+                                mag as i32
+                            } else {
+                                -(mag as i32)
+                            }) as u16
+                        }
+                    })
+                    .collect();
+                let mut freq = [1u32; 17];
+                for &d in want.iter().chain(&TAIL) {
+                    freq[category(d)] += 1;
+                }
+                let enc = optimal_table(&freq);
+                let mut w = BitWriter::new(Vec::new());
+                for &d in want.iter().chain(&TAIL) {
+                    w.diff(&enc, d);
+                }
+                let mut data = w.finish();
+                data.extend_from_slice(&[0xFF, 0xD9]);
+                let dec = HuffTable::new(&enc.bits, &enc.values).unwrap();
+                let mut one = BitReader::new(&data, 0);
+                let single: Vec<u16> = (0..n).map(|_| one.diff(&dec).unwrap() as u16).collect();
+                assert_eq!(single, want);
+                let mut line = BitReader::new(&data, 0);
+                let mut got = vec![0i32; n];
+                line.diffs(&dec, &mut got).unwrap();
+                let got: Vec<u16> = got.iter().map(|&d| d as u16).collect();
+                assert_eq!(got, want, "spread {spread}, {n} differences");
+                let tail: Vec<u16> = TAIL
+                    .iter()
+                    .map(|_| line.diff(&dec).unwrap() as u16)
+                    .collect();
+                assert_eq!(tail, TAIL);
+                assert!(!line.overrun());
+            }
+        }
     }
 }

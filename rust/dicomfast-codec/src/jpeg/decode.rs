@@ -201,31 +201,56 @@ pub(crate) fn predict_dyn(p: u8, ra: i32, rb: i32, rc: i32) -> i32 {
     }
 }
 
+/// Where the reconstruction loops take each difference from: straight from the bit reader
+/// (each component with its own table), or from a line decoded ahead of them.
+trait Diffs {
+    fn next(&mut self, component: usize) -> Result<i32, CodecError>;
+}
+
+/// Decodes each difference when asked. A local copy of the reader, stored back by the
+/// caller, so that it stays in registers.
+struct Live<'r, 'a, const NC: usize> {
+    br: BitReader<'a>,
+    t: [&'r HuffTable; NC],
+}
+
+impl<const NC: usize> Diffs for Live<'_, '_, NC> {
+    #[inline(always)]
+    fn next(&mut self, component: usize) -> Result<i32, CodecError> {
+        self.br.diff(self.t[component])
+    }
+}
+
+/// A line of differences decoded ahead ([`BitReader::diffs`]).
+struct Ahead<'d>(std::slice::Iter<'d, i32>);
+
+impl Diffs for Ahead<'_> {
+    #[inline(always)]
+    fn next(&mut self, _component: usize) -> Result<i32, CodecError> {
+        Ok(self.0.next().copied().unwrap_or(0))
+    }
+}
+
 /// First line of a scan or restart interval (H.1.2.1): the first sample of each component is
 /// predicted by 2^(P-Pt-1), the others by Ra. Reconstruction is modulo 2^16 (H.2.1).
 #[inline(always)]
 fn first_row<const NC: usize>(
-    reader: &mut BitReader,
-    t: &[&HuffTable; NC],
+    src: &mut impl Diffs,
     cur: &mut [u16],
     initial: i32,
 ) -> Result<(), CodecError> {
-    // A local copy of the reader stays in registers; stored back at the end of the line.
-    let mut r = *reader;
-    let br = &mut r;
     let (head, rest) = cur.split_at_mut(NC);
     let mut ra = [0i32; NC];
-    for ((v, a), tc) in head.iter_mut().zip(ra.iter_mut()).zip(t) {
-        *v = (initial + br.diff(tc)?) as u16;
+    for (c, (v, a)) in head.iter_mut().zip(ra.iter_mut()).enumerate() {
+        *v = (initial + src.next(c)?) as u16;
         *a = i32::from(*v);
     }
     for px in rest.chunks_exact_mut(NC) {
-        for ((v, a), tc) in px.iter_mut().zip(ra.iter_mut()).zip(t) {
-            *v = (*a + br.diff(tc)?) as u16;
+        for (c, (v, a)) in px.iter_mut().zip(ra.iter_mut()).enumerate() {
+            *v = (*a + src.next(c)?) as u16;
             *a = i32::from(*v);
         }
     }
-    *reader = r;
     Ok(())
 }
 
@@ -233,13 +258,10 @@ fn first_row<const NC: usize>(
 /// (Ra) and upper-left (Rc) neighbours are carried in registers.
 #[inline(always)]
 fn row<const P: u8, const NC: usize>(
-    reader: &mut BitReader,
-    t: &[&HuffTable; NC],
+    src: &mut impl Diffs,
     cur: &mut [u16],
     prev: &[u16],
 ) -> Result<(), CodecError> {
-    let mut r = *reader;
-    let br = &mut r;
     let n = cur.len().min(prev.len());
     let (head, rest) = cur[..n].split_at_mut(NC);
     let (phead, prest) = prev[..n].split_at(NC);
@@ -247,7 +269,7 @@ fn row<const P: u8, const NC: usize>(
     let mut rc = [0i32; NC];
     for c in 0..NC {
         let rb = i32::from(phead[c]);
-        let v = (rb + br.diff(t[c])?) as u16;
+        let v = (rb + src.next(c)?) as u16;
         head[c] = v;
         ra[c] = i32::from(v);
         rc[c] = rb;
@@ -255,38 +277,62 @@ fn row<const P: u8, const NC: usize>(
     for (px, up) in rest.chunks_exact_mut(NC).zip(prest.chunks_exact(NC)) {
         for c in 0..NC {
             let rb = i32::from(up[c]);
-            let v = (predict::<P>(ra[c], rb, rc[c]) + br.diff(t[c])?) as u16;
+            let v = (predict::<P>(ra[c], rb, rc[c]) + src.next(c)?) as u16;
             px[c] = v;
             ra[c] = i32::from(v);
             rc[c] = rb;
         }
     }
-    *reader = r;
     Ok(())
 }
 
-fn any_row<const NC: usize>(
-    br: &mut BitReader,
-    t: &[&HuffTable],
+fn reconstruct<const NC: usize>(
+    src: &mut impl Diffs,
     pred: u8,
     first: bool,
     cur: &mut [u16],
     prev: &[u16],
     initial: i32,
 ) -> Result<(), CodecError> {
-    let t: [&HuffTable; NC] = std::array::from_fn(|i| t[i]);
     if first {
-        return first_row::<NC>(br, &t, cur, initial);
+        return first_row::<NC>(src, cur, initial);
     }
     match pred {
-        1 => row::<1, NC>(br, &t, cur, prev),
-        2 => row::<2, NC>(br, &t, cur, prev),
-        3 => row::<3, NC>(br, &t, cur, prev),
-        4 => row::<4, NC>(br, &t, cur, prev),
-        5 => row::<5, NC>(br, &t, cur, prev),
-        6 => row::<6, NC>(br, &t, cur, prev),
-        _ => row::<7, NC>(br, &t, cur, prev),
+        1 => row::<1, NC>(src, cur, prev),
+        2 => row::<2, NC>(src, cur, prev),
+        3 => row::<3, NC>(src, cur, prev),
+        4 => row::<4, NC>(src, cur, prev),
+        5 => row::<5, NC>(src, cur, prev),
+        6 => row::<6, NC>(src, cur, prev),
+        _ => row::<7, NC>(src, cur, prev),
     }
+}
+
+/// One line. With one Huffman table for every component (the usual case) the line's
+/// differences are decoded ahead, two per lookup where they fit, then reconstructed; with
+/// several tables, difference by difference.
+#[allow(clippy::too_many_arguments)]
+fn any_row<const NC: usize>(
+    br: &mut BitReader,
+    t: &[&HuffTable],
+    ahead: &mut [i32],
+    pred: u8,
+    first: bool,
+    cur: &mut [u16],
+    prev: &[u16],
+    initial: i32,
+) -> Result<(), CodecError> {
+    if t.iter().all(|x| std::ptr::eq(*x, t[0])) {
+        br.diffs(t[0], ahead)?;
+        return reconstruct::<NC>(&mut Ahead(ahead.iter()), pred, first, cur, prev, initial);
+    }
+    let mut live = Live::<NC> {
+        br: *br,
+        t: std::array::from_fn(|i| t[i]),
+    };
+    reconstruct::<NC>(&mut live, pred, first, cur, prev, initial)?;
+    *br = live.br;
+    Ok(())
 }
 
 /// Row decoder: all components 1x1 and restarts at row starts. `emit(y, row)` receives each
@@ -305,6 +351,7 @@ fn decode_scan_rows(
     let nc = tables.len();
     let mut cur = vec![0u16; cols * nc];
     let mut prev = vec![0u16; cols * nc];
+    let mut ahead = vec![0i32; cols * nc];
     let rows_per_interval = if restart_interval == 0 {
         usize::MAX
     } else {
@@ -321,11 +368,12 @@ fn decode_scan_rows(
         } else {
             false
         };
+        let a = &mut ahead;
         match nc {
-            1 => any_row::<1>(br, tables, pred, first, &mut cur, &prev, initial)?,
-            2 => any_row::<2>(br, tables, pred, first, &mut cur, &prev, initial)?,
-            3 => any_row::<3>(br, tables, pred, first, &mut cur, &prev, initial)?,
-            _ => any_row::<4>(br, tables, pred, first, &mut cur, &prev, initial)?,
+            1 => any_row::<1>(br, tables, a, pred, first, &mut cur, &prev, initial)?,
+            2 => any_row::<2>(br, tables, a, pred, first, &mut cur, &prev, initial)?,
+            3 => any_row::<3>(br, tables, a, pred, first, &mut cur, &prev, initial)?,
+            _ => any_row::<4>(br, tables, a, pred, first, &mut cur, &prev, initial)?,
         }
         emit(y, &cur);
         std::mem::swap(&mut cur, &mut prev);

@@ -5,6 +5,10 @@
 /// Codes up to this many bits are resolved with one table lookup.
 pub(crate) const LOOKUP_BITS: u32 = 11;
 
+/// Two consecutive differences whose codes and additional bits fit in this many bits
+/// together are resolved with one lookup in the pair table.
+pub(crate) const PAIR_BITS: u32 = 12;
+
 /// Largest difference category for lossless coding (Table H.2: SSSS 0-16).
 const MAX_SSSS: u8 = 16;
 
@@ -16,6 +20,9 @@ pub(crate) struct HuffTable {
     /// only the code fits: `SSSS << 16 | code length << 8`. 0 when the code is longer (or
     /// invalid).
     fast: Box<[u32; 1 << LOOKUP_BITS]>,
+    /// Indexed by the next PAIR_BITS bits: up to two differences resolved at once (see
+    /// [`Self::pair`]).
+    pair: Box<[u32; 1 << PAIR_BITS]>,
     /// F.2.2.3: largest code of each length (-1 when none), smallest code, value index.
     maxcode: [i32; 17],
     mincode: [i32; 17],
@@ -57,6 +64,7 @@ impl HuffTable {
         }
         let mut t = HuffTable {
             fast: Box::new([0u32; 1 << LOOKUP_BITS]),
+            pair: Box::new([0u32; 1 << PAIR_BITS]),
             maxcode: [-1; 17],
             mincode: [0; 17],
             valptr: [0; 17],
@@ -94,7 +102,39 @@ impl HuffTable {
                 slots.fill((ssss << 16) | (len << 8));
             }
         }
+        t.fill_pairs();
         Some(t)
+    }
+
+    /// The pair table from the lookahead table: the first difference whole within the
+    /// PAIR_BITS, then the second if it also fits in the bits left.
+    fn fill_pairs(&mut self) {
+        const MASK: usize = (1 << PAIR_BITS) - 1;
+        const SHIFT: u32 = PAIR_BITS - LOOKUP_BITS;
+        for (p, slot) in self.pair.iter_mut().enumerate() {
+            let e1 = self.fast[p >> SHIFT];
+            let used1 = e1 & 0xFF;
+            if used1 == 0 {
+                continue; // longer code, or SSSS 16: the single-difference path
+            }
+            let d1 = (e1 >> 16) & 0x7FF;
+            let e2 = self.fast[((p << used1) & MASK) >> SHIFT];
+            let used2 = e2 & 0xFF;
+            *slot = if used2 != 0 && used1 + used2 <= PAIR_BITS {
+                (((e2 >> 16) & 0x7FF) << 19) | (d1 << 8) | (2 << 6) | (used1 + used2)
+            } else {
+                (d1 << 8) | (1 << 6) | used1
+            };
+        }
+    }
+
+    /// Pair entry for the next PAIR_BITS bits: `second << 19 | first << 8 | count << 6 |
+    /// bits consumed`, the differences as 11-bit two's complement (a difference resolved
+    /// within the lookahead has SSSS 10 at most). Count 0: use [`Self::fast`]. The bits
+    /// consumed are the low bits, so that a shift by the entry needs no extraction.
+    #[inline(always)]
+    pub fn pair(&self, peek: usize) -> u32 {
+        self.pair[peek & ((1 << PAIR_BITS) - 1)]
     }
 
     /// Lookahead entry for the next LOOKUP_BITS bits (see the `fast` field; 0: use

@@ -450,6 +450,7 @@ mod tests {
     /// and additional bits beyond the lookahead), and SSSS 16; and leaves the reader where the
     /// next difference starts.
     #[test]
+    #[allow(clippy::manual_is_multiple_of)] // MSRV 1.85
     fn line_decoding_matches_one_by_one() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         for spread in [2u32, 6, 12, 16] {

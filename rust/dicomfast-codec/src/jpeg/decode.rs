@@ -308,6 +308,20 @@ fn reconstruct<const NC: usize>(
     }
 }
 
+/// A line predicted from the left alone (H.1.2.1: every first line, and predictor 1, which
+/// is Transfer Syntax 1.2.840.10008.1.2.4.70's): a running sum per component, modulo 2^16,
+/// from `start` (2^(P-Pt-1) on a first line, the sample above otherwise).
+#[inline(always)]
+fn running_sum<const NC: usize>(diffs: &[i32], cur: &mut [u16], start: [u16; NC]) {
+    let mut ra = start;
+    for (px, d) in cur.chunks_exact_mut(NC).zip(diffs.chunks_exact(NC)) {
+        for c in 0..NC {
+            ra[c] = ra[c].wrapping_add(d[c] as u16);
+            px[c] = ra[c];
+        }
+    }
+}
+
 /// One line. With one Huffman table for every component (the usual case) the line's
 /// differences are decoded ahead, two per lookup where they fit, then reconstructed; with
 /// several tables, difference by difference.
@@ -324,6 +338,15 @@ fn any_row<const NC: usize>(
 ) -> Result<(), CodecError> {
     if t.iter().all(|x| std::ptr::eq(*x, t[0])) {
         br.diffs(t[0], ahead)?;
+        if first || pred == 1 {
+            let start = if first {
+                [initial as u16; NC]
+            } else {
+                std::array::from_fn(|c| prev[c])
+            };
+            running_sum::<NC>(ahead, cur, start);
+            return Ok(());
+        }
         return reconstruct::<NC>(&mut Ahead(ahead.iter()), pred, first, cur, prev, initial);
     }
     let mut live = Live::<NC> {

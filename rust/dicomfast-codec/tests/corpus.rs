@@ -69,6 +69,46 @@ fn jpeg_lossless_files_match_manifest() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// The same files decoded two frames at a time where the pair decoder takes them; returns
+/// the pairs it took, and of those with three samples per pixel.
+#[test]
+fn jpeg_lossless_pairs_match_manifest() {
+    let Some(root) = corpus() else { return };
+    let (mut pairs, mut colour_pairs, mut failures) = (0, 0, Vec::new());
+    for e in manifest(&root) {
+        let Some(want) = e.get("pixel_sha256") else {
+            continue;
+        };
+        if !JPLL.contains(&e.ts()) || e.expect_error() || e.frames() < 2 {
+            continue;
+        }
+        let data = std::fs::read(root.join(e.path())).unwrap();
+        let (Some(fi), Some(fr)) = (e.frame_info(), frames(&data, e.frames(), true)) else {
+            continue;
+        };
+        let size = frame_size_bytes(&fi);
+        let mut out = vec![0u8; size * fr.len()];
+        for (k, o) in out.chunks_mut(2 * size).enumerate() {
+            let (a, b) = o.split_at_mut(size);
+            if b.len() == size && jpeg::decode_frame_pair(&fr[2 * k], &fr[2 * k + 1], &fi, a, b) {
+                pairs += 1;
+                colour_pairs += usize::from(fi.samples_per_pixel == 3);
+                continue;
+            }
+            jpeg::decode_frame(&fr[2 * k], &fi, a).unwrap();
+            if b.len() == size {
+                jpeg::decode_frame(&fr[2 * k + 1], &fi, b).unwrap();
+            }
+        }
+        if sha256_hex(&out) != want {
+            failures.push(e.path().to_string());
+        }
+    }
+    println!("JPEG Lossless: {pairs} frame pairs ({colour_pairs} colour)");
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(pairs > 0 && colour_pairs > 0);
+}
+
 #[test]
 fn jpeg_headers_match_manifest() {
     let Some(root) = corpus() else { return };

@@ -118,6 +118,18 @@ fn jpeg_case(fi: &FrameInfo, src: &[u8], opts: &EncodeOptions) {
     let mut out = vec![0u8; frame_size_bytes(fi)];
     jpeg::decode_frame(&enc, fi, &mut out).unwrap_or_else(|e| panic!("{fi:?} {opts:?}: {e}"));
     assert_eq!(out, src, "{fi:?} {opts:?}");
+    // Two frames at once: done for the simple form, each output the frame.
+    let (mut a, mut b) = (vec![0u8; out.len()], vec![0u8; out.len()]);
+    let paired = jpeg::decode_frame_pair(&enc, &enc, fi, &mut a, &mut b);
+    if paired {
+        assert!(a == src && b == src, "{fi:?} {opts:?} pair");
+    }
+    let simple = opts.restart_interval == 0 && (opts.interleaved || fi.samples_per_pixel == 1);
+    if fi.samples_per_pixel == 1 {
+        assert_eq!(paired, simple, "{fi:?} {opts:?}");
+    } else {
+        assert!(simple || !paired, "{fi:?} {opts:?}");
+    }
     // The general (MCU) decoder agrees with the row decoder.
     let planes = jpeg::decode_planes(&enc, 1 << 24).unwrap();
     let spp = usize::from(fi.samples_per_pixel);
@@ -277,4 +289,43 @@ fn jpeg_differences_around_the_lookup_limits() {
     let mut out = vec![0u8; src.len()];
     jpeg::decode_frame(&enc, &fi, &mut out).unwrap();
     assert_eq!(out, src);
+}
+
+/// Two different frames decoded together give what each gives alone; a pair with a damaged
+/// frame is declined (the caller then decodes each alone and reports the error).
+#[test]
+fn jpeg_frame_pairs() {
+    let mut rng = Rng(7);
+    for (ba, bs, spp) in [(8u16, 8u16, 3u16), (16, 16, 1), (16, 12, 1), (8, 8, 1)] {
+        let fi = info(37, 29, spp, ba, bs, false);
+        let src_a = make_frame(&fi, Pattern::Smooth, &mut rng);
+        let src_b = make_frame(&fi, Pattern::Noise, &mut rng);
+        let enc_a = jpeg::encode_frame(&src_a, &fi, 1).unwrap();
+        let enc_b = jpeg::encode_frame(&src_b, &fi, 1).unwrap();
+        let n = frame_size_bytes(&fi);
+        let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+        // Our encoder writes one table per component: colour frames are declined (the
+        // corpus test covers one table for three components).
+        let single = spp == 1;
+        assert_eq!(
+            jpeg::decode_frame_pair(&enc_a, &enc_b, &fi, &mut a, &mut b),
+            single
+        );
+        assert!(!single || (a == src_a && b == src_b), "{fi:?}");
+        assert_eq!(
+            jpeg::decode_frame_pair(&enc_b, &enc_a, &fi, &mut b, &mut a),
+            single
+        );
+        assert!(!single || (a == src_a && b == src_b), "{fi:?} swapped");
+        let cut = &enc_b[..enc_b.len() / 2];
+        assert!(!jpeg::decode_frame_pair(&enc_a, cut, &fi, &mut a, &mut b));
+        assert!(jpeg::decode_frame(cut, &fi, &mut b).is_err());
+        let mut wrong = fi;
+        wrong.rows += 1;
+        let mut big = vec![0u8; frame_size_bytes(&wrong)];
+        let mut big2 = big.clone();
+        assert!(!jpeg::decode_frame_pair(
+            &enc_a, &enc_b, &wrong, &mut big, &mut big2
+        ));
+    }
 }

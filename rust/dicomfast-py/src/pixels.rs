@@ -178,8 +178,9 @@ fn pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
     Some(p)
 }
 
-/// Run `work(k, out_k)` for each frame `k` (`out` split in `fsize` chunks), sequentially for
-/// one thread or one frame, else on rayon. Returns the failure of the lowest frame.
+/// Run `work(k, out_k)` for each frame `k` (`out` split in `fsize` chunks, the last one
+/// possibly shorter), sequentially for one thread or one frame, else on rayon. Returns the
+/// failure of the lowest frame.
 fn for_each_frame<F>(
     out: &mut [u8],
     fsize: usize,
@@ -189,18 +190,18 @@ fn for_each_frame<F>(
 where
     F: Fn(usize, &mut [u8]) -> Result<(), Failure> + Sync + Send,
 {
-    let nframes = out.len() / fsize.max(1);
+    let nframes = out.len().div_ceil(fsize.max(1));
     let sequential = nframes <= 1
         || threads == Some(1)
         || rayon::current_num_threads() == 1 && threads.is_none();
     if sequential {
-        for (k, o) in out.chunks_exact_mut(fsize).enumerate() {
+        for (k, o) in out.chunks_mut(fsize.max(1)).enumerate() {
             work(k, o)?;
         }
         return Ok(());
     }
     let mut run = move || {
-        out.par_chunks_exact_mut(fsize)
+        out.par_chunks_mut(fsize.max(1))
             .enumerate()
             .filter_map(|(k, o)| work(k, o).err())
             .min_by_key(|f| f.frame)
@@ -382,12 +383,64 @@ fn decode_frames_into(
     check_out(py, out_bytes, fsize, Some(frames.len()))?;
     let src_bytes = src.bytes();
     let threads = threads.filter(|&t| t > 0);
+    // JPEG Lossless frames two at a time where every thread still gets a pair.
+    let workers = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    let pairs = kind == Codec::Jpeg && frames.len() >= 2 * workers;
     let result = py.detach(|| {
-        for_each_frame(out_bytes, fsize, threads, |k, o| {
-            decode_encapsulated(kind, src_bytes, &frames[k], &info, first_frame + k, o)
-        })
+        if pairs {
+            for_each_frame(out_bytes, 2 * fsize, threads, |p, o| {
+                decode_jpeg_pair(src_bytes, &frames, &info, first_frame, 2 * p, o)
+            })
+        } else {
+            for_each_frame(out_bytes, fsize, threads, |k, o| {
+                decode_encapsulated(kind, src_bytes, &frames[k], &info, first_frame + k, o)
+            })
+        }
     });
     result.map_err(|f| failure_error(py, f))
+}
+
+/// The frame's data when it is one fragment within the source.
+fn one_fragment<'s>(src: &'s [u8], fragments: &[(u64, u64)]) -> Option<&'s [u8]> {
+    match fragments {
+        [(off, len)] => src.get(usize::try_from(*off).ok()?..usize::try_from(off + len).ok()?),
+        _ => None,
+    }
+}
+
+/// JPEG Lossless frames `k` and `k + 1` into `out` (two frames long, or one for the last of
+/// an odd count): decoded together when both are of the common simple form
+/// (`codec::jpeg::decode_frame_pair`), else one by one, which reports any error.
+fn decode_jpeg_pair(
+    src: &[u8],
+    frames: &[Vec<(u64, u64)>],
+    info: &FrameInfo,
+    first_frame: usize,
+    k: usize,
+    out: &mut [u8],
+) -> Result<(), Failure> {
+    let fsize = frame_size_bytes(info);
+    if out.len() < 2 * fsize || k + 1 >= frames.len() {
+        return decode_encapsulated(Codec::Jpeg, src, &frames[k], info, first_frame + k, out);
+    }
+    let (out_a, out_b) = out.split_at_mut(fsize);
+    if let (Some(a), Some(b)) = (
+        one_fragment(src, &frames[k]),
+        one_fragment(src, &frames[k + 1]),
+    ) {
+        if codec::jpeg::decode_frame_pair(a, b, info, out_a, out_b) {
+            return Ok(());
+        }
+    }
+    decode_encapsulated(Codec::Jpeg, src, &frames[k], info, first_frame + k, out_a)?;
+    decode_encapsulated(
+        Codec::Jpeg,
+        src,
+        &frames[k + 1],
+        info,
+        first_frame + k + 1,
+        out_b,
+    )
 }
 
 /// Unpack native (uncompressed) frames from `data` (the whole Pixel Data value) into `out`:

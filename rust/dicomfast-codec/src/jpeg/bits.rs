@@ -194,6 +194,113 @@ impl<'a> BitReader<'a> {
         Ok(())
     }
 
+    /// [`Self::diffs`] for two independent streams (two frames) at once, block by block, so
+    /// that the processor overlaps the two readers' chains of dependent lookups.
+    pub fn diffs2(
+        a: &mut Self,
+        ta: &HuffTable,
+        out_a: &mut [i32],
+        b: &mut BitReader<'a>,
+        tb: &HuffTable,
+        out_b: &mut [i32],
+    ) -> Result<(), CodecError> {
+        let (mut ra, mut rb) = (*a, *b);
+        let (mut i, mut j) = (0, 0);
+        while i + 8 <= out_a.len() && j + 8 <= out_b.len() {
+            // The two streams' lookups alternate, so that each waits for its table load
+            // while the other's is under way.
+            ra.refill();
+            rb.refill();
+            let wa: &mut [i32; 8] = (&mut out_a[i..i + 8]).try_into().expect("8 slots");
+            let wb: &mut [i32; 8] = (&mut out_b[j..j + 8]).try_into().expect("8 slots");
+            let (mut ka, mut kb) = (0, 0);
+            let (mut long_a, mut long_b) = (false, false);
+            for _ in 0..4 {
+                if !long_a {
+                    long_a = !ra.pair_step(ta, wa, &mut ka);
+                }
+                if !long_b {
+                    long_b = !rb.pair_step(tb, wb, &mut kb);
+                }
+            }
+            i += ka;
+            if long_a {
+                out_a[i] = ra.diff(ta)?;
+                i += 1;
+            }
+            j += kb;
+            if long_b {
+                out_b[j] = rb.diff(tb)?;
+                j += 1;
+            }
+        }
+        while i + 8 <= out_a.len() {
+            i = ra.block(ta, out_a, i)?;
+        }
+        while j + 8 <= out_b.len() {
+            j = rb.block(tb, out_b, j)?;
+        }
+        ra.rest(ta, out_a, i)?;
+        rb.rest(tb, out_b, j)?;
+        (*a, *b) = (ra, rb);
+        Ok(())
+    }
+
+    /// One pair-table lookup into `w[*k..]`; false (nothing consumed) for a code longer than
+    /// the table resolves.
+    #[inline(always)]
+    fn pair_step(&mut self, t: &HuffTable, w: &mut [i32; 8], k: &mut usize) -> bool {
+        let e = t.pair((self.acc >> (64 - PAIR_BITS)) as usize);
+        if e & 0xC0 == 0 {
+            return false;
+        }
+        self.acc <<= e & 63;
+        self.nbits -= e & 63;
+        // Both slots written; with one difference resolved the second is overwritten next.
+        // *k is at most 6 here.
+        w[*k & 7] = ((e << 13) as i32) >> 21;
+        w[(*k + 1) & 7] = (e as i32) << 2 >> 21;
+        *k += ((e >> 6) & 3) as usize;
+        true
+    }
+
+    /// One refill and up to four pair lookups into `out[i..i + 8]` (the caller checks that
+    /// the eight slots exist); returns the index after the last difference decoded.
+    #[inline(always)]
+    fn block(&mut self, t: &HuffTable, out: &mut [i32], i: usize) -> Result<usize, CodecError> {
+        self.refill();
+        let w: &mut [i32; 8] = (&mut out[i..i + 8]).try_into().expect("8 slots");
+        let mut k = 0;
+        let mut long = false;
+        for _ in 0..4 {
+            let e = t.pair((self.acc >> (64 - PAIR_BITS)) as usize);
+            if e & 0xC0 == 0 {
+                long = true;
+                break;
+            }
+            self.acc <<= e & 63;
+            self.nbits -= e & 63;
+            // Both slots written; with one difference resolved the second is overwritten
+            // next. k is at most 6 here.
+            w[k & 7] = ((e << 13) as i32) >> 21;
+            w[(k + 1) & 7] = (e as i32) << 2 >> 21;
+            k += ((e >> 6) & 3) as usize;
+        }
+        if long {
+            out[i + k] = self.diff(t)?;
+            k += 1;
+        }
+        Ok(i + k)
+    }
+
+    /// The differences from `out[i]` on, one at a time.
+    fn rest(&mut self, t: &HuffTable, out: &mut [i32], i: usize) -> Result<(), CodecError> {
+        for d in &mut out[i..] {
+            *d = self.diff(t)?;
+        }
+        Ok(())
+    }
+
     #[cold]
     fn bad_code(&self) -> CodecError {
         CodecError::JpegData {

@@ -322,6 +322,28 @@ fn running_sum<const NC: usize>(diffs: &[i32], cur: &mut [u16], start: [u16; NC]
     }
 }
 
+/// Reconstruct a line from its differences decoded ahead.
+#[inline(always)]
+fn reconstruct_ahead<const NC: usize>(
+    ahead: &[i32],
+    pred: u8,
+    first: bool,
+    cur: &mut [u16],
+    prev: &[u16],
+    initial: i32,
+) -> Result<(), CodecError> {
+    if first || pred == 1 {
+        let start = if first {
+            [initial as u16; NC]
+        } else {
+            std::array::from_fn(|c| prev[c])
+        };
+        running_sum::<NC>(ahead, cur, start);
+        return Ok(());
+    }
+    reconstruct::<NC>(&mut Ahead(ahead.iter()), pred, first, cur, prev, initial)
+}
+
 /// One line. With one Huffman table for every component (the usual case) the line's
 /// differences are decoded ahead, two per lookup where they fit, then reconstructed; with
 /// several tables, difference by difference.
@@ -338,16 +360,7 @@ fn any_row<const NC: usize>(
 ) -> Result<(), CodecError> {
     if t.iter().all(|x| std::ptr::eq(*x, t[0])) {
         br.diffs(t[0], ahead)?;
-        if first || pred == 1 {
-            let start = if first {
-                [initial as u16; NC]
-            } else {
-                std::array::from_fn(|c| prev[c])
-            };
-            running_sum::<NC>(ahead, cur, start);
-            return Ok(());
-        }
-        return reconstruct::<NC>(&mut Ahead(ahead.iter()), pred, first, cur, prev, initial);
+        return reconstruct_ahead::<NC>(ahead, pred, first, cur, prev, initial);
     }
     let mut live = Live::<NC> {
         br: *br,
@@ -674,6 +687,151 @@ pub(crate) fn decode_frame(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> Resu
     }
     fix_unused_bits(out, info);
     Ok(())
+}
+
+/// One frame's only scan, ready for [`decode_frame_pair`]: all components interleaved in
+/// order, one Huffman table, no restart interval, lines as the data set says.
+struct SimpleScan<'a> {
+    stream: Stream<'a>,
+    reader: BitReader<'a>,
+    predictor: u8,
+    initial: i32,
+    point_transform: u32,
+    table: usize,
+}
+
+fn simple_scan<'a>(src: &'a [u8], info: &FrameInfo) -> Option<SimpleScan<'a>> {
+    let mut s = Stream::start(src, false).ok()?;
+    let scan = s.next_scan().ok()??;
+    let f = s.frame.as_ref()?;
+    check_frame(f, info).ok()?;
+    let spp = usize::from(info.samples_per_pixel);
+    let table = scan.components.first()?.table;
+    let simple = s.restart_interval == 0
+        && f.lines != 0
+        && scan.components.len() == spp
+        && scan
+            .components
+            .iter()
+            .enumerate()
+            .all(|(k, c)| c.index == k && c.table == table)
+        && s.tables[usize::from(table)].is_some();
+    if !simple {
+        return None;
+    }
+    let pt = u32::from(scan.point_transform);
+    Some(SimpleScan {
+        initial: 1i32 << (u32::from(f.precision) - pt - 1),
+        reader: BitReader::new(src, s.p.pos),
+        predictor: scan.predictor,
+        point_transform: pt,
+        table: usize::from(table),
+        stream: s,
+    })
+}
+
+/// Decode two frames of the same layout at once, line by line in lockstep, so that the
+/// processor overlaps the two bit readers' chains of dependent table lookups (a Huffman
+/// decoder is bound by their latency, not by the work). Only for the common case: each
+/// frame one scan of all components with one table and no restart interval. Returns false,
+/// with the outputs in an unspecified state, for anything else and on any error: the caller
+/// then decodes each frame alone, which reports the error.
+pub(crate) fn decode_frame_pair(
+    a: &[u8],
+    b: &[u8],
+    info: &FrameInfo,
+    out_a: &mut [u8],
+    out_b: &mut [u8],
+) -> bool {
+    if info.check_output(out_a).is_err()
+        || info.check_output(out_b).is_err()
+        || !matches!(info.bits_allocated, 8 | 16)
+    {
+        return false;
+    }
+    let (Some(mut sa), Some(mut sb)) = (simple_scan(a, info), simple_scan(b, info)) else {
+        return false;
+    };
+    let ok = match info.samples_per_pixel {
+        1 => pair_lines::<1>(&mut sa, &mut sb, info, out_a, out_b),
+        3 => pair_lines::<3>(&mut sa, &mut sb, info, out_a, out_b),
+        _ => false,
+    };
+    if !ok {
+        return false;
+    }
+    for (s, out) in [(&mut sa, out_a), (&mut sb, out_b)] {
+        if s.reader.overrun() {
+            return false;
+        }
+        s.stream.p.pos = s.reader.finish();
+        // Nothing but the end may follow: another scan goes to the general path.
+        if !matches!(s.stream.next_scan(), Ok(None)) {
+            return false;
+        }
+        fix_unused_bits(out, info);
+    }
+    true
+}
+
+fn pair_lines<'s, const NC: usize>(
+    sa: &mut SimpleScan<'s>,
+    sb: &mut SimpleScan<'s>,
+    info: &FrameInfo,
+    out_a: &mut [u8],
+    out_b: &mut [u8],
+) -> bool {
+    let (Some(ta), Some(tb)) = (
+        sa.stream.tables[sa.table].as_ref(),
+        sb.stream.tables[sb.table].as_ref(),
+    ) else {
+        return false;
+    };
+    let wide = info.bits_allocated == 16;
+    let cols = info.columns as usize;
+    let n = cols * NC;
+    let comps: [usize; NC] = std::array::from_fn(|k| k);
+    let (mut cur_a, mut prev_a, mut ahead_a) = (vec![0u16; n], vec![0u16; n], vec![0i32; n]);
+    let (mut cur_b, mut prev_b, mut ahead_b) = (vec![0u16; n], vec![0u16; n], vec![0i32; n]);
+    for y in 0..info.rows as usize {
+        let first = y == 0;
+        if BitReader::diffs2(
+            &mut sa.reader,
+            ta,
+            &mut ahead_a,
+            &mut sb.reader,
+            tb,
+            &mut ahead_b,
+        )
+        .is_err()
+        {
+            return false;
+        }
+        let ra = reconstruct_ahead::<NC>(
+            &ahead_a,
+            sa.predictor,
+            first,
+            &mut cur_a,
+            &prev_a,
+            sa.initial,
+        );
+        let rb = reconstruct_ahead::<NC>(
+            &ahead_b,
+            sb.predictor,
+            first,
+            &mut cur_b,
+            &prev_b,
+            sb.initial,
+        );
+        if ra.is_err() || rb.is_err() {
+            return false;
+        }
+        put_row(out_a, wide, NC, cols, y, &comps, &cur_a, sa.point_transform);
+        put_row(out_b, wide, NC, cols, y, &comps, &cur_b, sb.point_transform);
+        std::mem::swap(&mut cur_a, &mut prev_a);
+        std::mem::swap(&mut cur_b, &mut prev_b);
+    }
+    true
 }
 
 /// Decode every component into its own plane (any sampling factors); see

@@ -72,6 +72,20 @@ pub fn decode_frame(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), 
     decode::decode_frame(src, info, out)
 }
 
+/// Decode two frames of the same layout at once (two independent streams keep the processor
+/// busier than one). True when done; false, with the outputs in an unspecified state, when
+/// either frame is not of the common simple form (one scan of all components, one Huffman
+/// table, no restart interval) or fails: decode each with [`decode_frame`] then.
+pub fn decode_frame_pair(
+    a: &[u8],
+    b: &[u8],
+    info: &FrameInfo,
+    out_a: &mut [u8],
+    out_b: &mut [u8],
+) -> bool {
+    decode::decode_frame_pair(a, b, info, out_a, out_b)
+}
+
 /// [`decode_frame`] for a frame split over several fragments: they are concatenated first
 /// (one copy of the compressed frame), unless there is just one.
 pub fn decode_fragments(

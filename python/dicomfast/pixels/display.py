@@ -438,9 +438,9 @@ def invert(arr: np.ndarray, top: Any | None = None, *, out: np.ndarray | None = 
     """``top - arr`` in ``arr``'s own type (default ``top``: ``arr.max()``); ``out``
     may be ``arr`` itself for an in-place inversion."""
     src = _kernel_input(arr)
-    if src is None or (top is None and (src.size == 0 or src.dtype.kind == "f")):
-        if top is None:
-            top = np.asarray(arr).max()
+    if top is None and (src is None or src.size == 0 or src.dtype.kind == "f"):
+        top = np.asarray(arr).max()
+    if src is None:
         return np.subtract(top, arr, out=out, dtype=np.asarray(arr).dtype)
     if out is None:
         out = _empty(src.shape, src.dtype)

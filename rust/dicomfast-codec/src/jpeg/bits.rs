@@ -25,6 +25,58 @@ pub(crate) struct BitReader<'a> {
     zeros: u32,
 }
 
+/// A table resolving several differences per lookup, stepping within a window of `W`
+/// differences (8 for pairs, 16 when triples may be in play: four lookups of up to three).
+trait Multi: Copy {
+    /// One lookup into `w[*k..]`, advancing `*k`; false (nothing consumed) for a code
+    /// longer than the table resolves. Both slots (all three) are written; those past the
+    /// differences resolved are overwritten next.
+    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool;
+}
+
+/// The pair table ([`HuffTable::pairs`] entries).
+#[derive(Clone, Copy)]
+struct Pairs<'t>(&'t [u32; 1 << PAIR_BITS]);
+
+impl Multi for Pairs<'_> {
+    #[inline(always)]
+    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool {
+        let e = self.0[(r.acc >> (64 - PAIR_BITS)) as usize & ((1 << PAIR_BITS) - 1)];
+        if e & 0xC0 == 0 {
+            return false;
+        }
+        r.acc <<= e & 63;
+        r.nbits -= e & 63;
+        // Three earlier lookups of two at most: *k is at most 6 (of 8) or 9 (of 16).
+        w[*k & (W - 1)] = ((e << 13) as i32) >> 21;
+        w[(*k + 1) & (W - 1)] = (e as i32) << 2 >> 21;
+        *k += ((e >> 6) & 3) as usize;
+        true
+    }
+}
+
+/// The triple table ([`HuffTable::triple`] entries); only with a window of 16.
+#[derive(Clone, Copy)]
+struct Triples<'t>(&'t [u64; 1 << PAIR_BITS]);
+
+impl Multi for Triples<'_> {
+    #[inline(always)]
+    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool {
+        let e = self.0[(r.acc >> (64 - PAIR_BITS)) as usize & ((1 << PAIR_BITS) - 1)];
+        if e & 0xC0 == 0 {
+            return false;
+        }
+        r.acc <<= e & 63;
+        r.nbits -= (e & 63) as u32;
+        // Three earlier lookups of three at most: *k is at most 9 (of 16).
+        w[*k & (W - 1)] = i32::from((e >> 16) as u16);
+        w[(*k + 1) & (W - 1)] = i32::from((e >> 32) as u16);
+        w[(*k + 2) & (W - 1)] = i32::from((e >> 48) as u16);
+        *k += ((e >> 6) & 3) as usize;
+        true
+    }
+}
+
 /// Whether any byte of `w` is 0xFF.
 #[inline(always)]
 fn has_ff(w: u64) -> bool {
@@ -155,30 +207,34 @@ impl<'a> BitReader<'a> {
     }
 
     /// Decode `out.len()` differences that all use table `t`: after each refill, four
-    /// lookups in the pair table (at most 48 bits, within the 56 a refill leaves), each
-    /// resolving two differences or one; longer codes through [`Self::diff`].
+    /// lookups in its pair (or triple) table, at most 48 bits, within the 56 a refill
+    /// leaves; longer codes through [`Self::diff`].
     pub fn diffs(&mut self, t: &HuffTable, out: &mut [i32]) -> Result<(), CodecError> {
+        match t.triple() {
+            Some(x) => self.diffs_with::<_, 16>(Triples(x), t, out),
+            None => self.diffs_with::<_, 8>(Pairs(t.pairs()), t, out),
+        }
+    }
+
+    fn diffs_with<L: Multi, const W: usize>(
+        &mut self,
+        l: L,
+        t: &HuffTable,
+        out: &mut [i32],
+    ) -> Result<(), CodecError> {
         let mut r = *self;
         let n = out.len();
         let mut i = 0;
-        while i + 8 <= n {
+        while i + W <= n {
             r.refill();
-            let w: &mut [i32; 8] = (&mut out[i..i + 8]).try_into().expect("8 slots");
+            let w: &mut [i32; W] = (&mut out[i..i + W]).try_into().expect("window");
             let mut k = 0;
             let mut long = false;
             for _ in 0..4 {
-                let e = t.pair((r.acc >> (64 - PAIR_BITS)) as usize);
-                if e & 0xC0 == 0 {
+                if !l.step(&mut r, w, &mut k) {
                     long = true;
                     break;
                 }
-                r.acc <<= e & 63;
-                r.nbits -= e & 63;
-                // Both slots written; with one difference resolved the second is
-                // overwritten next. k is at most 6 here.
-                w[k & 7] = ((e << 13) as i32) >> 21;
-                w[(k + 1) & 7] = (e as i32) << 2 >> 21;
-                k += ((e >> 6) & 3) as usize;
             }
             i += k;
             if long {
@@ -194,8 +250,8 @@ impl<'a> BitReader<'a> {
         Ok(())
     }
 
-    /// [`Self::diffs`] for two independent streams (two frames) at once, block by block, so
-    /// that the processor overlaps the two readers' chains of dependent lookups.
+    /// [`Self::diffs`] for two independent streams (two frames) at once, so that the
+    /// processor overlaps the two readers' chains of dependent lookups.
     pub fn diffs2(
         a: &mut Self,
         ta: &HuffTable,
@@ -204,23 +260,49 @@ impl<'a> BitReader<'a> {
         tb: &HuffTable,
         out_b: &mut [i32],
     ) -> Result<(), CodecError> {
+        let (pa, pb) = (Pairs(ta.pairs()), Pairs(tb.pairs()));
+        match (ta.triple(), tb.triple()) {
+            (Some(x), Some(y)) => {
+                Self::diffs2_with::<_, _, 16>(a, Triples(x), ta, out_a, b, Triples(y), tb, out_b)
+            }
+            (Some(x), None) => {
+                Self::diffs2_with::<_, _, 16>(a, Triples(x), ta, out_a, b, pb, tb, out_b)
+            }
+            (None, Some(y)) => {
+                Self::diffs2_with::<_, _, 16>(a, pa, ta, out_a, b, Triples(y), tb, out_b)
+            }
+            (None, None) => Self::diffs2_with::<_, _, 8>(a, pa, ta, out_a, b, pb, tb, out_b),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn diffs2_with<LA: Multi, LB: Multi, const W: usize>(
+        a: &mut Self,
+        la: LA,
+        ta: &HuffTable,
+        out_a: &mut [i32],
+        b: &mut BitReader<'a>,
+        lb: LB,
+        tb: &HuffTable,
+        out_b: &mut [i32],
+    ) -> Result<(), CodecError> {
         let (mut ra, mut rb) = (*a, *b);
         let (mut i, mut j) = (0, 0);
-        while i + 8 <= out_a.len() && j + 8 <= out_b.len() {
+        while i + W <= out_a.len() && j + W <= out_b.len() {
             // The two streams' lookups alternate, so that each waits for its table load
             // while the other's is under way.
             ra.refill();
             rb.refill();
-            let wa: &mut [i32; 8] = (&mut out_a[i..i + 8]).try_into().expect("8 slots");
-            let wb: &mut [i32; 8] = (&mut out_b[j..j + 8]).try_into().expect("8 slots");
+            let wa: &mut [i32; W] = (&mut out_a[i..i + W]).try_into().expect("window");
+            let wb: &mut [i32; W] = (&mut out_b[j..j + W]).try_into().expect("window");
             let (mut ka, mut kb) = (0, 0);
             let (mut long_a, mut long_b) = (false, false);
             for _ in 0..4 {
                 if !long_a {
-                    long_a = !ra.pair_step(ta, wa, &mut ka);
+                    long_a = !la.step(&mut ra, wa, &mut ka);
                 }
                 if !long_b {
-                    long_b = !rb.pair_step(tb, wb, &mut kb);
+                    long_b = !lb.step(&mut rb, wb, &mut kb);
                 }
             }
             i += ka;
@@ -234,71 +316,10 @@ impl<'a> BitReader<'a> {
                 j += 1;
             }
         }
-        while i + 8 <= out_a.len() {
-            i = ra.block(ta, out_a, i)?;
-        }
-        while j + 8 <= out_b.len() {
-            j = rb.block(tb, out_b, j)?;
-        }
-        ra.rest(ta, out_a, i)?;
-        rb.rest(tb, out_b, j)?;
-        (*a, *b) = (ra, rb);
-        Ok(())
-    }
-
-    /// One pair-table lookup into `w[*k..]`; false (nothing consumed) for a code longer than
-    /// the table resolves.
-    #[inline(always)]
-    fn pair_step(&mut self, t: &HuffTable, w: &mut [i32; 8], k: &mut usize) -> bool {
-        let e = t.pair((self.acc >> (64 - PAIR_BITS)) as usize);
-        if e & 0xC0 == 0 {
-            return false;
-        }
-        self.acc <<= e & 63;
-        self.nbits -= e & 63;
-        // Both slots written; with one difference resolved the second is overwritten next.
-        // *k is at most 6 here.
-        w[*k & 7] = ((e << 13) as i32) >> 21;
-        w[(*k + 1) & 7] = (e as i32) << 2 >> 21;
-        *k += ((e >> 6) & 3) as usize;
-        true
-    }
-
-    /// One refill and up to four pair lookups into `out[i..i + 8]` (the caller checks that
-    /// the eight slots exist); returns the index after the last difference decoded.
-    #[inline(always)]
-    fn block(&mut self, t: &HuffTable, out: &mut [i32], i: usize) -> Result<usize, CodecError> {
-        self.refill();
-        let w: &mut [i32; 8] = (&mut out[i..i + 8]).try_into().expect("8 slots");
-        let mut k = 0;
-        let mut long = false;
-        for _ in 0..4 {
-            let e = t.pair((self.acc >> (64 - PAIR_BITS)) as usize);
-            if e & 0xC0 == 0 {
-                long = true;
-                break;
-            }
-            self.acc <<= e & 63;
-            self.nbits -= e & 63;
-            // Both slots written; with one difference resolved the second is overwritten
-            // next. k is at most 6 here.
-            w[k & 7] = ((e << 13) as i32) >> 21;
-            w[(k + 1) & 7] = (e as i32) << 2 >> 21;
-            k += ((e >> 6) & 3) as usize;
-        }
-        if long {
-            out[i + k] = self.diff(t)?;
-            k += 1;
-        }
-        Ok(i + k)
-    }
-
-    /// The differences from `out[i]` on, one at a time.
-    fn rest(&mut self, t: &HuffTable, out: &mut [i32], i: usize) -> Result<(), CodecError> {
-        for d in &mut out[i..] {
-            *d = self.diff(t)?;
-        }
-        Ok(())
+        *a = ra;
+        *b = rb;
+        a.diffs_with::<LA, W>(la, ta, &mut out_a[i..])?;
+        b.diffs_with::<LB, W>(lb, tb, &mut out_b[j..])
     }
 
     #[cold]
@@ -552,7 +573,7 @@ mod tests {
 
     const TAIL: [u16; 4] = [3, 0xFFF0, 0, 0x8000];
 
-    /// `diffs` (two per pair-table lookup, four lookups per refill) gives what `diff` gives,
+    /// `diffs` (two or three per table lookup, four lookups per refill) gives what `diff` gives,
     /// for differences that are mostly small (pairs), spread over every category (long codes
     /// and additional bits beyond the lookahead), and SSSS 16; and leaves the reader where the
     /// next difference starts.
@@ -560,6 +581,7 @@ mod tests {
     #[allow(clippy::manual_is_multiple_of)] // MSRV 1.85
     fn line_decoding_matches_one_by_one() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut kinds = Vec::new();
         for spread in [2u32, 6, 12, 16] {
             for n in [1usize, 7, 8, 9, 1000, 4093] {
                 let want: Vec<u16> = (0..n)
@@ -589,6 +611,8 @@ mod tests {
                 let mut data = w.finish();
                 data.extend_from_slice(&[0xFF, 0xD9]);
                 let dec = HuffTable::new(&enc.bits, &enc.values).unwrap();
+                // Small differences get the triple table, spread ones the pair table.
+                kinds.push((spread, dec.triple().is_some()));
                 let mut one = BitReader::new(&data, 0);
                 let single: Vec<u16> = (0..n).map(|_| one.diff(&dec).unwrap() as u16).collect();
                 assert_eq!(single, want);
@@ -605,5 +629,7 @@ mod tests {
                 assert!(!line.overrun());
             }
         }
+        assert!(kinds.iter().any(|&(s, t)| s == 2 && t), "{kinds:?}");
+        assert!(kinds.iter().any(|&(s, t)| s == 16 && !t), "{kinds:?}");
     }
 }

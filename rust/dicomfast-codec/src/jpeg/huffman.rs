@@ -9,6 +9,11 @@ pub(crate) const LOOKUP_BITS: u32 = 11;
 /// together are resolved with one lookup in the pair table.
 pub(crate) const PAIR_BITS: u32 = 12;
 
+/// The triple table is built when, over PAIR_BITS-bit inputs (each as likely as the code's
+/// own model makes it), it would resolve at least this many times the differences the pair
+/// table does, in percent: it is twice the size, which costs lookups their L1 hits.
+const TRIPLE_GAIN: u32 = 115;
+
 /// Largest difference category for lossless coding (Table H.2: SSSS 0-16).
 const MAX_SSSS: u8 = 16;
 
@@ -21,8 +26,12 @@ pub(crate) struct HuffTable {
     /// invalid).
     fast: Box<[u32; 1 << LOOKUP_BITS]>,
     /// Indexed by the next PAIR_BITS bits: up to two differences resolved at once (see
-    /// [`Self::pair`]).
+    /// [`Self::pairs`]).
     pair: Box<[u32; 1 << PAIR_BITS]>,
+    /// Up to three differences per lookup, built only for tables whose codes are short
+    /// enough that it resolves markedly more per lookup than the pair table (see
+    /// [`Self::triple`]).
+    triple: Option<Box<[u64; 1 << PAIR_BITS]>>,
     /// F.2.2.3: largest code of each length (-1 when none), smallest code, value index.
     maxcode: [i32; 17],
     mincode: [i32; 17],
@@ -65,6 +74,7 @@ impl HuffTable {
         let mut t = HuffTable {
             fast: Box::new([0u32; 1 << LOOKUP_BITS]),
             pair: Box::new([0u32; 1 << PAIR_BITS]),
+            triple: None,
             maxcode: [-1; 17],
             mincode: [0; 17],
             valptr: [0; 17],
@@ -103,6 +113,9 @@ impl HuffTable {
             }
         }
         t.fill_pairs();
+        if t.triples_pay() {
+            t.fill_triples();
+        }
         Some(t)
     }
 
@@ -128,13 +141,58 @@ impl HuffTable {
         }
     }
 
-    /// Pair entry for the next PAIR_BITS bits: `second << 19 | first << 8 | count << 6 |
-    /// bits consumed`, the differences as 11-bit two's complement (a difference resolved
-    /// within the lookahead has SSSS 10 at most). Count 0: use [`Self::fast`]. The bits
-    /// consumed are the low bits, so that a shift by the entry needs no extraction.
-    #[inline(always)]
-    pub fn pair(&self, peek: usize) -> u32 {
-        self.pair[peek & ((1 << PAIR_BITS) - 1)]
+    /// Up to `max` differences from the PAIR_BITS-bit input `p`: (bits consumed, count,
+    /// the differences modulo 2^16 packed from bit 16 up).
+    fn resolve(&self, p: usize, max: u64) -> (u32, u64, u64) {
+        const MASK: usize = (1 << PAIR_BITS) - 1;
+        const SHIFT: u32 = PAIR_BITS - LOOKUP_BITS;
+        let (mut used, mut count, mut diffs) = (0u32, 0u64, 0u64);
+        while count < max {
+            let e = self.fast[((p << used) & MASK) >> SHIFT];
+            let u = e & 0xFF;
+            if u == 0 || used + u > PAIR_BITS {
+                break;
+            }
+            used += u;
+            diffs |= u64::from(e >> 16) << (16 + 16 * count);
+            count += 1;
+        }
+        (used, count, diffs)
+    }
+
+    /// Whether the triple table would resolve [`TRIPLE_GAIN`] percent of the differences
+    /// per lookup of the pair table (estimated on every 16th input: this runs per frame).
+    fn triples_pay(&self) -> bool {
+        let (mut two, mut three) = (0u32, 0u32);
+        for p in (0..1usize << PAIR_BITS).step_by(16) {
+            two += (self.pair[p] >> 6) & 3;
+            three += self.resolve(p, 3).1 as u32;
+        }
+        two > 0 && 100 * three >= TRIPLE_GAIN * two
+    }
+
+    fn fill_triples(&mut self) {
+        let mut table = Box::new([0u64; 1 << PAIR_BITS]);
+        for (p, slot) in table.iter_mut().enumerate() {
+            let (used, count, diffs) = self.resolve(p, 3);
+            *slot = diffs | (count << 6) | u64::from(used);
+        }
+        self.triple = Some(table);
+    }
+
+    /// The triple table if built: entry `third << 48 | second << 32 | first << 16 | count
+    /// << 6 | bits consumed`, the differences modulo 2^16; count 0: use [`Self::fast`].
+    pub fn triple(&self) -> Option<&[u64; 1 << PAIR_BITS]> {
+        self.triple.as_deref()
+    }
+
+    /// The pair table, indexed by the next PAIR_BITS bits: entries `second << 19 | first
+    /// << 8 | count << 6 | bits consumed`, the differences as 11-bit two's complement (a
+    /// difference resolved within the lookahead has SSSS 10 at most). Count 0: use
+    /// [`Self::fast`]. The bits consumed are the low bits, so that a shift by the entry
+    /// needs no extraction.
+    pub fn pairs(&self) -> &[u32; 1 << PAIR_BITS] {
+        &self.pair
     }
 
     /// Lookahead entry for the next LOOKUP_BITS bits (see the `fast` field; 0: use

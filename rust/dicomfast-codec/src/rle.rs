@@ -353,8 +353,10 @@ pub fn encode_frame_into(
     // asks for; one padding byte per segment.
     let rows = seg_len.div_ceil(row_len);
     let bound = HEADER_LEN + nseg * (seg_len + rows * (row_len.div_ceil(128) + 2) + 1);
-    out.clear();
+    // A reused buffer keeps its bytes: everything up to the final length is written below
+    // (the header zeroed first, for its unused offsets), so only new room is zero-filled.
     out.resize(bound, 0);
+    out[..HEADER_LEN].fill(0);
     out[..4].copy_from_slice(&(nseg as u32).to_le_bytes());
     let mut w = HEADER_LEN;
     PLANES.with(|cell| {

@@ -837,6 +837,41 @@ fn encode_frames<'py>(
     predictor: u8,
     threads: Option<usize>,
 ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+    let frames = encode_checked(
+        py,
+        data,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        transfer_syntax,
+        predictor,
+        threads,
+    )?;
+    let out = frames.iter().map(|v| PyBytes::new(py, v)).collect();
+    keep_frame_buffers(frames);
+    Ok(out)
+}
+
+/// Encode every frame of `data` (frames back to back in numpy's layout) in parallel with the
+/// GIL released: one buffer per frame, from the reused ones (hand them back with
+/// `keep_frame_buffers`). The first failing frame is the error.
+#[allow(clippy::too_many_arguments)]
+fn encode_checked(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    rows: u32,
+    columns: u32,
+    samples_per_pixel: u16,
+    bits_allocated: u16,
+    bits_stored: u16,
+    pixel_representation: u16,
+    transfer_syntax: &str,
+    predictor: u8,
+    threads: Option<usize>,
+) -> PyResult<Vec<Vec<u8>>> {
     let kind = encoder_setup(py, transfer_syntax, predictor)?;
     let info = frame_info(
         py,
@@ -857,17 +892,12 @@ fn encode_frames<'py>(
     let threads = threads.filter(|&t| t > 0);
     let results = py.detach(|| encode_all(kind, src_bytes, fsize, &info, predictor, threads));
     let mut frames = Vec::with_capacity(results.len());
-    let mut used = Vec::with_capacity(results.len());
     for (k, r) in results.into_iter().enumerate() {
         match r {
-            Ok(v) => {
-                frames.push(PyBytes::new(py, &v));
-                used.push(v);
-            }
+            Ok(v) => frames.push(v),
             Err(e) => return Err(pixel_error(py, format!("frame {k}: {e}"), None, Some(k))),
         }
     }
-    keep_frame_buffers(used);
     Ok(frames)
 }
 
@@ -944,32 +974,20 @@ fn encode_frames_encapsulated<'py>(
     predictor: u8,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let kind = encoder_setup(py, transfer_syntax, predictor)?;
-    let info = frame_info(
+    let frames = encode_checked(
         py,
+        data,
         rows,
         columns,
         samples_per_pixel,
         bits_allocated,
         bits_stored,
         pixel_representation,
-        0,
-        false,
-        false,
+        transfer_syntax,
+        predictor,
+        threads,
     )?;
-    let src = Held::get(data, false, "data")?;
-    let src_bytes = src.bytes();
-    let fsize = frame_size_bytes(&info);
-    whole_frames(py, src_bytes, fsize)?;
     let threads = threads.filter(|&t| t > 0);
-    let results = py.detach(|| encode_all(kind, src_bytes, fsize, &info, predictor, threads));
-    let mut frames = Vec::with_capacity(results.len());
-    for (k, r) in results.into_iter().enumerate() {
-        match r {
-            Ok(v) => frames.push(v),
-            Err(e) => return Err(pixel_error(py, format!("frame {k}: {e}"), None, Some(k))),
-        }
-    }
     let (offsets, total) = encapsulated_layout(&frames);
     let items_len = total - 16 - 4 * frames.len() as u64;
     if items_len > u64::from(u32::MAX) {

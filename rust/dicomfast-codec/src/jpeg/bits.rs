@@ -34,6 +34,13 @@ trait Multi: Copy {
     fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool;
 }
 
+/// Differences an entry resolves, from its low byte `count << 6 | bits consumed` (the same
+/// in pair and triple entries).
+#[inline(always)]
+fn resolved(low: u32) -> usize {
+    ((low >> 6) & 3) as usize
+}
+
 /// The pair table ([`HuffTable::pairs`] entries).
 #[derive(Clone, Copy)]
 struct Pairs<'t>(&'t [u32; 1 << PAIR_BITS]);
@@ -41,16 +48,14 @@ struct Pairs<'t>(&'t [u32; 1 << PAIR_BITS]);
 impl Multi for Pairs<'_> {
     #[inline(always)]
     fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool {
-        let e = self.0[(r.acc >> (64 - PAIR_BITS)) as usize & ((1 << PAIR_BITS) - 1)];
-        if e & 0xC0 == 0 {
+        let e = self.0[r.peek_table()];
+        if !r.consume(e & 0xFF) {
             return false;
         }
-        r.acc <<= e & 63;
-        r.nbits -= e & 63;
         // Three earlier lookups of two at most: *k is at most 6 (of 8) or 9 (of 16).
         w[*k & (W - 1)] = ((e << 13) as i32) >> 21;
         w[(*k + 1) & (W - 1)] = (e as i32) << 2 >> 21;
-        *k += ((e >> 6) & 3) as usize;
+        *k += resolved(e & 0xFF);
         true
     }
 }
@@ -62,17 +67,15 @@ struct Triples<'t>(&'t [u64; 1 << PAIR_BITS]);
 impl Multi for Triples<'_> {
     #[inline(always)]
     fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool {
-        let e = self.0[(r.acc >> (64 - PAIR_BITS)) as usize & ((1 << PAIR_BITS) - 1)];
-        if e & 0xC0 == 0 {
+        let e = self.0[r.peek_table()];
+        if !r.consume(e as u32 & 0xFF) {
             return false;
         }
-        r.acc <<= e & 63;
-        r.nbits -= (e & 63) as u32;
         // Three earlier lookups of three at most: *k is at most 9 (of 16).
         w[*k & (W - 1)] = i32::from((e >> 16) as u16);
         w[(*k + 1) & (W - 1)] = i32::from((e >> 32) as u16);
         w[(*k + 2) & (W - 1)] = i32::from((e >> 48) as u16);
-        *k += ((e >> 6) & 3) as usize;
+        *k += resolved(e as u32 & 0xFF);
         true
     }
 }
@@ -94,6 +97,24 @@ impl<'a> BitReader<'a> {
             end: None,
             zeros: 0,
         }
+    }
+
+    /// Index into a pair or triple table: the next PAIR_BITS bits.
+    #[inline(always)]
+    fn peek_table(&self) -> usize {
+        (self.acc >> (64 - PAIR_BITS)) as usize
+    }
+
+    /// Consume the bits of a pair or triple entry from its low byte (`count << 6 | bits
+    /// consumed`); false, consuming nothing, for count 0 (a longer code).
+    #[inline(always)]
+    fn consume(&mut self, low: u32) -> bool {
+        if resolved(low) == 0 {
+            return false;
+        }
+        self.acc <<= low & 63;
+        self.nbits -= low & 63;
+        true
     }
 
     /// Make at least 56 bits available.

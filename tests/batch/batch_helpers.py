@@ -15,12 +15,14 @@ def crash_while_writing(src: Source, opts: convert.ConvertOptions) -> dict[str, 
     if "CRASH" in src.rel:
         real = files.write_chunks
 
-        def half_then_die(tmp: str, chunks: Any, *, fsync: bool = True) -> int:
+        def half_then_die(tmp: str, chunks: Any, *, fsync: bool = True, pending: Any = None) -> int:
+            if pending is not None:
+                pending.decode()
             data = b"".join(bytes(c) for c in chunks)
             with open(tmp, "wb") as fh:
                 fh.write(data[: len(data) // 2])
             os._exit(3)
-            return real(tmp, chunks, fsync=fsync)
+            return real(tmp, chunks, fsync=fsync, pending=pending)
 
         convert.files.write_chunks = half_then_die  # type: ignore[assignment]
     return convert.convert_file(src, opts)

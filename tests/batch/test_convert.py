@@ -217,7 +217,7 @@ def test_failures_reported_and_copied(inputs: Path, tmp_path: Path, corpus: Path
 def test_exception_midway_leaves_no_output(inputs: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     from dicomfast.batch import files
 
-    def half_then_fail(tmp: str, chunks, *, fsync: bool = True) -> int:  # noqa: ANN001
+    def half_then_fail(tmp: str, chunks, *, fsync: bool = True, pending=None) -> int:  # noqa: ANN001
         with open(tmp, "wb") as fh:
             fh.write(b"".join(bytes(c) for c in chunks)[:100])
         raise OSError(28, "No space left on device")

@@ -18,6 +18,7 @@ from ..dataset import Dataset
 from ..reader import read
 from ..writer import encode_file
 from . import files
+from .decode_write import PendingFrames, defer_decompress
 from .sources import Source
 from .syntaxes import is_encapsulated
 
@@ -96,10 +97,14 @@ def transcode(
     predictor: int = 1,
     threads: int | None = None,
     scratch: _Scratch | None = None,
-) -> np.ndarray | None:
+    defer: bool = False,
+) -> np.ndarray | PendingFrames | None:
     """Change ``ds`` in place so that it can be written in ``ts``; returns the pixels it
     holds afterwards (decoded), or None if there is nothing to compare.  With ``scratch``
-    the new pixel values live in its buffers (valid until its next use)."""
+    the new pixel values live in its buffers (valid until its next use).  With ``defer``
+    (and ``scratch``), multi-frame encapsulated pixels going to a little-endian native
+    syntax (written from the buffer itself, no copy) are not decoded yet: the :class:`~dicomfast.batch.decode_write.PendingFrames` returned then
+    decodes them as the file is written (``files.write_chunks(..., pending=)``)."""
     from ..pixels.decode import decode_frames, native_frames_view
     from ..pixels.encode import compress, decompress, needs_decoding
     from ..pixels.info import pixel_info
@@ -125,6 +130,10 @@ def transcode(
     out = None
     if scratch is not None and needs_decoding(info):
         out = scratch.array("pixels", shape, info.dtype)
+        if defer and ts in (uids.ExplicitVRLittleEndian, uids.ImplicitVRLittleEndian):
+            pending = defer_decompress(ds, info, out, threads)
+            if pending is not None:
+                return pending
     decompress(ds, threads=threads, out=out, info=info)
     return None
 
@@ -172,10 +181,17 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
             predictor=opts.predictor,
             threads=opts.threads,
             scratch=_SCRATCH,
+            defer=True,
         )
+        pending = pixels if isinstance(pixels, PendingFrames) else None
+        if pending is not None:
+            pixels = None
         chunks = encode_file(ds, opts.transfer_syntax)
+        if pending is not None and not any(pending.owns(c) for c in chunks):
+            pending.decode()  # the writer made its own copy of the buffer: do it again
+            pending, chunks = None, encode_file(ds, opts.transfer_syntax)
         tmp = files.temp_path_for(dst)
-        rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=opts.fsync)
+        rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=opts.fsync, pending=pending)
         del chunks
         if opts.verify:
             _verify(tmp, ds, pixels, opts.threads)

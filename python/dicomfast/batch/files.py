@@ -9,7 +9,10 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .decode_write import PendingFrames
 
 TEMP_PREFIX = ".dicomfast-"
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
@@ -63,14 +66,25 @@ def preallocate(fd: int, size: int) -> None:
         _FALLOCATE(fd, 0, 0, size)  # failure (EOPNOTSUPP, ENOSPC) only loses the gain
 
 
-def write_chunks(tmp: str, chunks: Iterable[bytes | memoryview], *, fsync: bool = True) -> int:
+def write_chunks(
+    tmp: str,
+    chunks: Iterable[bytes | memoryview],
+    *,
+    fsync: bool = True,
+    pending: PendingFrames | None = None,
+) -> int:
     """Write ``chunks`` to ``tmp`` (a file :func:`temp_path_for` made); the number of
-    bytes written.
+    bytes written.  ``pending``: frames not decoded yet, whose chunk (one of ``chunks``
+    must be their buffer) is decoded as it is written (``dicomfast.batch.decode_write``).
 
     The file is not opened with O_TRUNC: truncating (even an empty file) makes ext4 start
     writing the data back when the file is closed (its ``auto_da_alloc`` safeguard),
     which costs more than the conversion of a small file.  Anything past the new end
     is cut off afterwards instead."""
+    if pending is not None:
+        chunks = list(chunks)
+        if not any(pending.owns(c) for c in chunks):
+            raise ValueError("no chunk is the pending frames' buffer")
     n = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
     if isinstance(chunks, list | tuple):
@@ -79,7 +93,11 @@ def write_chunks(tmp: str, chunks: Iterable[bytes | memoryview], *, fsync: bool 
             preallocate(fd, size)
     with open(fd, "wb", closefd=True) as fh:
         for c in chunks:
-            fh.write(c)
+            if pending is not None and not pending.done and pending.owns(c):
+                fh.flush()
+                pending.write_to(fd)
+            else:
+                fh.write(c)
             n += len(c)
         fh.flush()
         if os.fstat(fd).st_size > n:

@@ -123,7 +123,10 @@ def _decode_encapsulated(
     count: int,
     threads: int | None,
     out: np.ndarray | None = None,
+    sink_fd: int | None = None,
 ) -> np.ndarray:
+    """Decode ``count`` frames from ``first``; with ``sink_fd``, also write them to that
+    file descriptor, in order as they are decoded (see ``dicomfast.batch.decode_write``)."""
     frames = enc.frames[first : first + count]
     if len(frames) < count:
         raise PixelDataError(
@@ -147,6 +150,7 @@ def _decode_encapsulated(
         info.pixel_representation,
         threads,
         first,
+        sink_fd,
     )
     return out
 

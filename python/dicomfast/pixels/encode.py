@@ -271,6 +271,14 @@ def decompress(
         _set_transfer_syntax(ds, EXPLICIT_VR_LE)
         return ds
     arr = decode_frames(ds, threads=threads, info=info, out=out)
+    set_native_pixels(ds, arr, info)
+    return ds
+
+
+def set_native_pixels(ds: Dataset, arr: np.ndarray, info: PixelInfo) -> None:
+    """Make ``arr`` (the decoded frames of the pixel data ``info`` describes) the data
+    set's native Pixel Data, with the attributes that go with it and Explicit VR Little
+    Endian as its transfer syntax: what :func:`decompress` does after decoding."""
     vr, value = native_value(arr, info)
     _drop_offset_tables(ds)
     ds[info.tag] = DataElement(info.tag, vr, value)
@@ -279,7 +287,6 @@ def decompress(
     if info.samples_per_pixel > 1:
         ds.PlanarConfiguration = 0
     _set_transfer_syntax(ds, EXPLICIT_VR_LE)
-    return ds
 
 
 __all__ = [
@@ -290,4 +297,5 @@ __all__ = [
     "encode_frames",
     "native_value",
     "needs_decoding",
+    "set_native_pixels",
 ]

@@ -2,7 +2,8 @@
 //!
 //! * native (uncompressed) pixel unpacking, PS3.5 8.1 ([`decode_native_frame`]);
 //! * RLE Lossless, PS3.5 Annex G ([`rle`]);
-//! * JPEG Lossless, Non-Hierarchical (process 14), ITU-T T.81 Annex H ([`jpeg`]).
+//! * JPEG Lossless, Non-Hierarchical (process 14), ITU-T T.81 Annex H ([`jpeg`]);
+//! * frames decoded on several threads and written out in order as they complete ([`ordered`]).
 //!
 //! Every decoder writes one frame into a caller-provided buffer laid out as numpy holds the
 //! pixel array: little-endian elements of `bits_allocated / 8` bytes (1-bit data unpacked to one
@@ -19,6 +20,7 @@ mod error;
 mod frame;
 pub mod jpeg;
 mod native;
+pub mod ordered;
 pub mod rle;
 
 pub use error::{CodecError, FrameError};

@@ -336,10 +336,12 @@ fn check_out(py: Python<'_>, out: &[u8], fsize: usize, nframes: Option<usize>) -
 
 /// Decode encapsulated frames into `out`: `frames[k]` lists the `(offset, length)` of frame
 /// k's fragment values in `source`; frame k fills bytes `k * frame_size ..` of `out`.
-/// `first_frame` numbers the frames in errors.
+/// `first_frame` numbers the frames in errors. With `sink_fd` (an open file descriptor,
+/// Unix), `out` is also written to it from its current position, the frames in order as
+/// they are decoded (`codec::ordered`); an error of the write is an `OSError`.
 #[pyfunction]
 #[pyo3(signature = (source, frames, out, transfer_syntax, rows, columns, samples_per_pixel,
-    bits_allocated, bits_stored, pixel_representation, threads=None, first_frame=0))]
+    bits_allocated, bits_stored, pixel_representation, threads=None, first_frame=0, sink_fd=None))]
 #[allow(clippy::too_many_arguments)]
 fn decode_frames_into(
     py: Python<'_>,
@@ -355,6 +357,7 @@ fn decode_frames_into(
     pixel_representation: u16,
     threads: Option<usize>,
     first_frame: usize,
+    sink_fd: Option<i32>,
 ) -> PyResult<()> {
     let Some(kind) = codec_for(transfer_syntax) else {
         return Err(pixel_error(
@@ -386,6 +389,28 @@ fn decode_frames_into(
     // JPEG Lossless frames two at a time where every thread still gets a pair.
     let workers = threads.unwrap_or_else(rayon::current_num_threads).max(1);
     let pairs = kind == Codec::Jpeg && frames.len() >= 2 * workers;
+    if let Some(fd) = sink_fd {
+        if fd < 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "sink_fd must be an open file descriptor, not {fd}"
+            )));
+        }
+        let job = if pairs { 2 * fsize } else { fsize };
+        let result = py.detach(|| {
+            decode_and_write(out_bytes, job, workers, fd, |j, o| {
+                if pairs {
+                    decode_jpeg_pair(src_bytes, &frames, &info, first_frame, 2 * j, o)
+                } else {
+                    decode_encapsulated(kind, src_bytes, &frames[j], &info, first_frame + j, o)
+                }
+            })
+        });
+        return match result {
+            Ok(()) => Ok(()),
+            Err(codec::ordered::Stopped::Job(_, f)) => Err(failure_error(py, f)),
+            Err(codec::ordered::Stopped::Io(e)) => Err(e.into()),
+        };
+    }
     let result = py.detach(|| {
         if pairs {
             for_each_frame(out_bytes, 2 * fsize, threads, |p, o| {
@@ -398,6 +423,42 @@ fn decode_frames_into(
         }
     });
     result.map_err(|f| failure_error(py, f))
+}
+
+/// `codec::ordered::decode_and_write` to the open file descriptor `fd` (borrowed: left
+/// open).
+#[cfg(unix)]
+fn decode_and_write<F>(
+    out: &mut [u8],
+    job: usize,
+    threads: usize,
+    fd: i32,
+    work: F,
+) -> Result<(), codec::ordered::Stopped<Failure>>
+where
+    F: Fn(usize, &mut [u8]) -> Result<(), Failure> + Sync,
+{
+    use std::os::fd::FromRawFd;
+    // SAFETY: the caller's descriptor stays open for the call; ManuallyDrop never closes it.
+    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    codec::ordered::decode_and_write(out, job, threads, &mut *file, work)
+}
+
+#[cfg(not(unix))]
+fn decode_and_write<F>(
+    _out: &mut [u8],
+    _job: usize,
+    _threads: usize,
+    _fd: i32,
+    _work: F,
+) -> Result<(), codec::ordered::Stopped<Failure>>
+where
+    F: Fn(usize, &mut [u8]) -> Result<(), Failure> + Sync,
+{
+    Err(codec::ordered::Stopped::Io(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "sink_fd needs a Unix file descriptor",
+    )))
 }
 
 /// The frame's data when it is one fragment within the source.

@@ -18,7 +18,7 @@ from ..dataset import Dataset
 from ..reader import read
 from ..writer import encode_file
 from . import files
-from .decode_write import PendingFrames, defer_decompress
+from .pending import Pending, PendingDecode, PendingEncode, defer_compress, defer_decompress
 from .sources import Source
 from .syntaxes import is_encapsulated
 
@@ -98,13 +98,15 @@ def transcode(
     threads: int | None = None,
     scratch: _Scratch | None = None,
     defer: bool = False,
-) -> np.ndarray | PendingFrames | None:
+) -> np.ndarray | Pending | None:
     """Change ``ds`` in place so that it can be written in ``ts``; returns the pixels it
     holds afterwards (decoded), or None if there is nothing to compare.  With ``scratch``
     the new pixel values live in its buffers (valid until its next use).  With ``defer``
-    (and ``scratch``), multi-frame encapsulated pixels going to a little-endian native
-    syntax (written from the buffer itself, no copy) are not decoded yet: the :class:`~dicomfast.batch.decode_write.PendingFrames` returned then
-    decodes them as the file is written (``files.write_chunks(..., pending=)``)."""
+    (and ``scratch``), multi-frame pixels going to an encapsulated syntax, or encapsulated
+    ones going to a little-endian native syntax (written from the buffer itself, no copy),
+    are not coded yet: the :mod:`~dicomfast.batch.pending` value returned codes them as
+    the file is written (``files.write_chunks(..., pending=)``); its ``pixels`` are those
+    to compare."""
     from ..pixels.decode import decode_frames, native_frames_view
     from ..pixels.encode import compress, decompress, needs_decoding
     from ..pixels.info import pixel_info
@@ -122,6 +124,10 @@ def transcode(
         if arr is None:
             out = None if scratch is None else scratch.array("pixels", shape, info.dtype)
             arr = decode_frames(ds, threads=threads, info=info, out=out)
+        if defer and scratch is not None:
+            pending = defer_compress(ds, arr, info, ts, predictor=predictor, threads=threads)
+            if pending is not None:
+                return pending
         allocate = None if scratch is None else functools.partial(scratch.take, "encoded")
         compress(
             ds, ts, predictor=predictor, threads=threads, arr=arr, allocate=allocate, info=info
@@ -183,12 +189,12 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
             scratch=_SCRATCH,
             defer=True,
         )
-        pending = pixels if isinstance(pixels, PendingFrames) else None
+        pending = pixels if isinstance(pixels, PendingDecode | PendingEncode) else None
         if pending is not None:
-            pixels = None
+            pixels = pending.pixels
         chunks = encode_file(ds, opts.transfer_syntax)
         if pending is not None and not any(pending.owns(c) for c in chunks):
-            pending.decode()  # the writer made its own copy of the buffer: do it again
+            pending.finish()  # the writer made its own copy of the buffer: do it again
             pending, chunks = None, encode_file(ds, opts.transfer_syntax)
         tmp = files.temp_path_for(dst)
         rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=opts.fsync, pending=pending)

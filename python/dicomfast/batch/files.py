@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .decode_write import PendingFrames
+    from .pending import Pending
 
 TEMP_PREFIX = ".dicomfast-"
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]")
@@ -71,11 +71,11 @@ def write_chunks(
     chunks: Iterable[bytes | memoryview],
     *,
     fsync: bool = True,
-    pending: PendingFrames | None = None,
+    pending: Pending | None = None,
 ) -> int:
     """Write ``chunks`` to ``tmp`` (a file :func:`temp_path_for` made); the number of
-    bytes written.  ``pending``: frames not decoded yet, whose chunk (one of ``chunks``
-    must be their buffer) is decoded as it is written (``dicomfast.batch.decode_write``).
+    bytes written.  ``pending``: pixel data not coded yet (``dicomfast.batch.pending``),
+    coded as it is written in place of its chunk (one of ``chunks`` must be its buffer).
 
     The file is not opened with O_TRUNC: truncating (even an empty file) makes ext4 start
     writing the data back when the file is closed (its ``auto_da_alloc`` safeguard),
@@ -84,7 +84,7 @@ def write_chunks(
     if pending is not None:
         chunks = list(chunks)
         if not any(pending.owns(c) for c in chunks):
-            raise ValueError("no chunk is the pending frames' buffer")
+            raise ValueError("no chunk is the pending pixel data's buffer")
     n = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
     if isinstance(chunks, list | tuple):
@@ -95,10 +95,10 @@ def write_chunks(
         for c in chunks:
             if pending is not None and not pending.done and pending.owns(c):
                 fh.flush()
-                pending.write_to(fd)
+                n += pending.write_to(fd)
             else:
                 fh.write(c)
-            n += len(c)
+                n += len(c)
         fh.flush()
         if os.fstat(fd).st_size > n:
             os.ftruncate(fd, n)

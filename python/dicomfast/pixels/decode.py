@@ -126,7 +126,7 @@ def _decode_encapsulated(
     sink_fd: int | None = None,
 ) -> np.ndarray:
     """Decode ``count`` frames from ``first``; with ``sink_fd``, also write them to that
-    file descriptor, in order as they are decoded (see ``dicomfast.batch.decode_write``)."""
+    file descriptor, in order as they are decoded (see ``dicomfast.batch.pending``)."""
     frames = enc.frames[first : first + count]
     if len(frames) < count:
         raise PixelDataError(

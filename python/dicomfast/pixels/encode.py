@@ -221,6 +221,14 @@ def compress(
     value = encapsulated_value(
         arr, info, ts, predictor=predictor, threads=threads, allocate=allocate
     )
+    set_encapsulated_pixels(ds, value, info, ts)
+    return ds
+
+
+def set_encapsulated_pixels(ds: Dataset, value: Any, info: PixelInfo, ts: str) -> None:
+    """Make ``value`` (a whole encapsulated value: items and delimiter) the data set's
+    Pixel Data, with the attributes that go with it and ``ts`` (a UID) as its transfer
+    syntax: what :func:`compress` does after encoding the pixels ``info`` describes."""
     _drop_offset_tables(ds)
     ds[PIXEL_DATA] = DataElement(PIXEL_DATA, "OB", value, _length=UNDEFINED_LENGTH)
     if info.ybr422_native or info.photometric_interpretation == "YBR_FULL_422":
@@ -228,7 +236,6 @@ def compress(
     if info.samples_per_pixel > 1:
         ds.PlanarConfiguration = 0
     _set_transfer_syntax(ds, ts)
-    return ds
 
 
 def native_value(arr: np.ndarray, info: PixelInfo) -> tuple[str, np.ndarray]:
@@ -297,5 +304,6 @@ __all__ = [
     "encode_frames",
     "native_value",
     "needs_decoding",
+    "set_encapsulated_pixels",
     "set_native_pixels",
 ]

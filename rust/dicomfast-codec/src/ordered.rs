@@ -1,21 +1,19 @@
-//! Frames decoded on several threads and written to a sink in frame order as they complete.
+//! Jobs run on several threads, their results written to a sink in job order as they
+//! complete.
 //!
-//! Decoding a multi-frame file and then writing it leaves the cores idle during the write
-//! (copying into the page cache: a third of a fast conversion). Here each worker, after
-//! decoding a job (one frame, or a frame pair), writes every job that is now next in line;
-//! only one worker writes at a time (the others go on decoding), so the write runs beside
-//! the decoding on the same threads, with no thread added for it.
+//! Coding the frames of a multi-frame file and then writing it leaves the cores idle during
+//! the write (copying into the page cache: a third of a fast conversion). Here each worker,
+//! after finishing a job (a frame, or a frame pair), writes every finished job that is next
+//! in line; only one worker writes at a time (the others go on coding), so the write runs
+//! beside the coding on the same threads, with no thread added for it.
+//! [`run_in_order`] is the general form (each job makes a value); [`decode_and_write`]
+//! has the jobs fill consecutive parts of one buffer.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Mutex, OnceLock};
 
-const PENDING: u8 = 0;
-const DONE: u8 = 1;
-const FAILED: u8 = 2;
-
-/// Why [`decode_and_write`] stopped: the first job that failed (its index and error), or
-/// the sink.
+/// Why a run stopped: the first job that failed (its index and error), or the sink.
 #[derive(Debug)]
 pub enum Stopped<E> {
     Job(usize, E),
@@ -29,52 +27,40 @@ struct Sink<'w, W> {
     error: Option<io::Error>,
 }
 
-struct Shared<'a, 'w, W, F> {
-    base: *mut u8,
-    len: usize,
-    job: usize,
-    njobs: usize,
+struct Run<'w, T, E, W, F, G> {
     claim: AtomicUsize,
-    state: Vec<AtomicU8>,
+    results: Vec<OnceLock<T>>,
     stop: AtomicBool,
     writer: Mutex<Sink<'w, W>>,
-    work: &'a F,
+    errors: Mutex<Vec<(usize, E)>>,
+    work: F,
+    emit: G,
 }
 
-// SAFETY: `base` is only turned into slices of disjoint jobs: job `j`'s bytes mutably by
-// the one worker that claimed `j` (`claim` hands out each index once), and shared by the
-// writer only after that worker published `state[j] = DONE` (SeqCst), never again mutably.
-// The sink is reached only through the mutex.
-unsafe impl<W: Send, F: Sync> Sync for Shared<'_, '_, W, F> {}
-
-impl<W, F, E> Shared<'_, '_, W, F>
+impl<T, E, W, F, G> Run<'_, T, E, W, F, G>
 where
+    T: Send + Sync,
+    E: Send,
     W: Write + Send,
-    F: Fn(usize, &mut [u8]) -> Result<(), E> + Sync,
+    F: Fn(usize) -> Result<T, E> + Sync,
+    G: Fn(&mut W, usize, &T) -> io::Result<()> + Sync,
 {
-    fn range(&self, j: usize) -> (usize, usize) {
-        let start = j * self.job;
-        (start, (start + self.job).min(self.len))
-    }
-
-    /// Decode jobs until none are left (or one failed, or the write did); failed jobs go
-    /// to `errors` with their index.
-    fn work(&self, errors: &Mutex<Vec<(usize, E)>>) {
+    /// Run jobs until none are left (or one failed, or the write did).
+    fn work(&self) {
         while !self.stop.load(SeqCst) {
             let j = self.claim.fetch_add(1, SeqCst);
-            if j >= self.njobs {
+            if j >= self.results.len() {
                 break;
             }
-            let (s, e) = self.range(j);
-            // SAFETY: see the `Sync` impl; `s..e` lies within the `len` bytes at `base`.
-            let out = unsafe { std::slice::from_raw_parts_mut(self.base.add(s), e - s) };
-            match (self.work)(j, out) {
-                Ok(()) => self.state[j].store(DONE, SeqCst),
+            match (self.work)(j) {
+                Ok(v) => {
+                    // `claim` hands out each index once: the cell is empty.
+                    let _ = self.results[j].set(v);
+                }
                 Err(err) => {
-                    if let Ok(mut v) = errors.lock() {
+                    if let Ok(mut v) = self.errors.lock() {
                         v.push((j, err));
                     }
-                    self.state[j].store(FAILED, SeqCst);
                     self.stop.store(true, SeqCst);
                 }
             }
@@ -83,21 +69,19 @@ where
         self.drain();
     }
 
-    /// Write the jobs that are next in line and decoded, unless another worker is
-    /// writing (it sees them; whatever it misses is written once the workers are done).
+    /// Write the finished jobs that are next in line, unless another worker is writing
+    /// (it sees them; whatever it misses is written once the workers are done).
     fn drain(&self) {
         loop {
-            let Ok(mut w) = self.writer.try_lock() else {
+            let Ok(mut guard) = self.writer.try_lock() else {
                 return;
             };
-            while w.error.is_none()
-                && w.next < self.njobs
-                && self.state[w.next].load(SeqCst) == DONE
-            {
-                let (s, e) = self.range(w.next);
-                // SAFETY: see the `Sync` impl: job `next` is decoded and no longer written.
-                let bytes = unsafe { std::slice::from_raw_parts(self.base.add(s), e - s) };
-                if let Err(err) = w.sink.write_all(bytes) {
+            let w = &mut *guard;
+            while w.error.is_none() {
+                let Some(v) = self.results.get(w.next).and_then(OnceLock::get) else {
+                    break;
+                };
+                if let Err(err) = (self.emit)(w.sink, w.next, v) {
                     w.error = Some(err);
                     self.stop.store(true, SeqCst);
                     break;
@@ -105,19 +89,89 @@ where
                 w.next += 1;
             }
             let (next, failed) = (w.next, w.error.is_some());
-            drop(w);
-            if failed || next >= self.njobs || self.state[next].load(SeqCst) != DONE {
+            drop(guard);
+            let ready = self.results.get(next).is_some_and(|c| c.get().is_some());
+            if failed || !ready {
                 return;
             }
         }
     }
 }
 
+/// Run `work(j)` for each job `j < njobs` on `threads` threads (this one and
+/// `threads - 1` scoped ones), and `emit(sink, j, &value)` each job's value in order as
+/// the jobs complete; returns the values. A failed job stops the claiming of new ones; the
+/// failure of the lowest job is returned, after the jobs before it were emitted.
+pub fn run_in_order<T, E, W, F, G>(
+    njobs: usize,
+    threads: usize,
+    sink: &mut W,
+    work: F,
+    emit: G,
+) -> Result<Vec<T>, Stopped<E>>
+where
+    T: Send + Sync,
+    E: Send,
+    W: Write + Send,
+    F: Fn(usize) -> Result<T, E> + Sync,
+    G: Fn(&mut W, usize, &T) -> io::Result<()> + Sync,
+{
+    let run = Run {
+        claim: AtomicUsize::new(0),
+        results: (0..njobs).map(|_| OnceLock::new()).collect(),
+        stop: AtomicBool::new(false),
+        writer: Mutex::new(Sink {
+            sink,
+            next: 0,
+            error: None,
+        }),
+        errors: Mutex::new(Vec::new()),
+        work,
+        emit,
+    };
+    let helpers = threads.clamp(1, njobs.max(1)) - 1;
+    std::thread::scope(|scope| {
+        for _ in 0..helpers {
+            scope.spawn(|| run.work());
+        }
+        run.work();
+    });
+    run.drain(); // what a worker's try_lock missed at the very end
+    let mut errors = run.errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(first) = (0..errors.len()).min_by_key(|&i| errors[i].0) {
+        let (j, err) = errors.swap_remove(first);
+        return Err(Stopped::Job(j, err));
+    }
+    let w = run.writer.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(err) = w.error {
+        return Err(Stopped::Io(err));
+    }
+    Ok(run
+        .results
+        .into_iter()
+        .map(|c| c.into_inner().expect("every job ran"))
+        .collect())
+}
+
+/// `out`'s address, shareable between the workers.
+#[derive(Clone, Copy)]
+struct Base(*mut u8);
+
+// SAFETY: only turned into slices of disjoint jobs (see `decode_and_write`).
+unsafe impl Send for Base {}
+unsafe impl Sync for Base {}
+
+impl Base {
+    /// The address (a method: closures then capture the whole `Base`, which is `Sync`).
+    fn at(self, offset: usize) -> *mut u8 {
+        // SAFETY: callers pass offsets within `out`.
+        unsafe { self.0.add(offset) }
+    }
+}
+
 /// Run `work(j, out_j)` for each job `j` (`out` split in `job`-byte chunks, the last one
-/// possibly shorter) on `threads` threads (this one and `threads - 1` scoped ones), and
-/// write `out` to `sink`, job by job in order, as the jobs complete. On success all of
-/// `out` was written. A failed job stops the claiming of new ones; the failure of the
-/// lowest job is returned, after the jobs before it were written.
+/// possibly shorter) on `threads` threads, and write `out` to `sink`, job by job in order,
+/// as the jobs complete (see [`run_in_order`]). On success all of `out` was written.
 pub fn decode_and_write<W, E, F>(
     out: &mut [u8],
     job: usize,
@@ -131,44 +185,27 @@ where
     F: Fn(usize, &mut [u8]) -> Result<(), E> + Sync,
 {
     let job = job.max(1);
-    let njobs = out.len().div_ceil(job);
-    let shared = Shared {
-        base: out.as_mut_ptr(),
-        len: out.len(),
-        job,
-        njobs,
-        claim: AtomicUsize::new(0),
-        state: (0..njobs).map(|_| AtomicU8::new(PENDING)).collect(),
-        stop: AtomicBool::new(false),
-        writer: Mutex::new(Sink {
-            sink,
-            next: 0,
-            error: None,
-        }),
-        work: &work,
-    };
-    let errors: Mutex<Vec<(usize, E)>> = Mutex::new(Vec::new());
-    let helpers = threads.clamp(1, njobs.max(1)) - 1;
-    std::thread::scope(|scope| {
-        for _ in 0..helpers {
-            scope.spawn(|| shared.work(&errors));
-        }
-        shared.work(&errors);
-    });
-    shared.drain(); // what a worker's try_lock missed at the very end
-    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
-    if let Some(first) = (0..errors.len()).min_by_key(|&i| errors[i].0) {
-        let (j, err) = errors.swap_remove(first);
-        return Err(Stopped::Job(j, err));
-    }
-    let w = shared
-        .writer
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
-    match w.error {
-        Some(err) => Err(Stopped::Io(err)),
-        None => Ok(()),
-    }
+    let len = out.len();
+    let base = Base(out.as_mut_ptr());
+    let range = move |j: usize| (j * job, ((j + 1) * job).min(len));
+    run_in_order(
+        len.div_ceil(job),
+        threads,
+        sink,
+        |j| {
+            let (s, e) = range(j);
+            // SAFETY: `run_in_order` runs each job once, so job `j`'s bytes are written
+            // only here; `emit` reads them only after this job's value was published.
+            let o = unsafe { std::slice::from_raw_parts_mut(base.at(s), e - s) };
+            work(j, o)
+        },
+        |sink, j, ()| {
+            let (s, e) = range(j);
+            // SAFETY: job `j` is done (its value is set), nothing writes its bytes again.
+            sink.write_all(unsafe { std::slice::from_raw_parts(base.at(s), e - s) })
+        },
+    )
+    .map(drop)
 }
 
 #[cfg(test)]
@@ -217,6 +254,38 @@ mod tests {
                     "job {j}, {threads} threads"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn values_are_emitted_in_order_and_returned() {
+        for threads in [1, 2, 5] {
+            let mut sink = Vec::new();
+            let values = run_in_order(
+                12,
+                threads,
+                &mut sink,
+                |j| {
+                    if j % 4 == 0 {
+                        std::thread::sleep(std::time::Duration::from_micros(300));
+                    }
+                    Ok::<_, ()>(vec![j as u8; j + 1])
+                },
+                |sink: &mut Vec<u8>, j, v: &Vec<u8>| {
+                    sink.push(0xF0 | j as u8);
+                    sink.extend_from_slice(v);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(values.len(), 12);
+            let mut want = Vec::new();
+            for (j, v) in values.iter().enumerate() {
+                assert_eq!(v, &vec![j as u8; j + 1]);
+                want.push(0xF0 | j as u8);
+                want.extend_from_slice(v);
+            }
+            assert_eq!(sink, want, "{threads} threads");
         }
     }
 

@@ -326,6 +326,19 @@ pub fn encode_frame_into(
     info: &FrameInfo,
     out: &mut Vec<u8>,
 ) -> Result<(), CodecError> {
+    let n = encode_frame_in(src, info, out)?;
+    out.truncate(n);
+    Ok(())
+}
+
+/// [`encode_frame`] into the first bytes of `out`; returns how many. `out` is grown as
+/// needed but never shrunk: the bytes past the frame are left as they are, so a buffer
+/// reused frame after frame is zero-filled only when it grows.
+pub fn encode_frame_in(
+    src: &[u8],
+    info: &FrameInfo,
+    out: &mut Vec<u8>,
+) -> Result<usize, CodecError> {
     info.validate()?;
     let expected = frame_size_bytes(info);
     if src.len() != expected {
@@ -355,7 +368,9 @@ pub fn encode_frame_into(
     let bound = HEADER_LEN + nseg * (seg_len + rows * (row_len.div_ceil(128) + 2) + 1);
     // A reused buffer keeps its bytes: everything up to the final length is written below
     // (the header zeroed first, for its unused offsets), so only new room is zero-filled.
-    out.resize(bound, 0);
+    if out.len() < bound {
+        out.resize(bound, 0);
+    }
     out[..HEADER_LEN].fill(0);
     out[..4].copy_from_slice(&(nseg as u32).to_le_bytes());
     let mut w = HEADER_LEN;
@@ -389,8 +404,7 @@ pub fn encode_frame_into(
             }
         }
     });
-    out.truncate(w);
-    Ok(())
+    Ok(w)
 }
 
 /// De-interleave `src` (elements of `stride` bytes, `bps` bytes per sample, little endian)
@@ -779,5 +793,24 @@ mod tests {
         let mut out = vec![0u8; 15];
         decode_frame(&enc, &fi1, &mut out).unwrap();
         assert_eq!(out, bits);
+    }
+
+    #[test]
+    fn a_reused_buffer_gives_the_same_frame() {
+        // A noisy frame leaves a long buffer full of bytes; a flat frame encoded into it
+        // next must come out as if encoded into a new one.
+        let fi = FrameInfo::new(16, 20, 3, 8);
+        let noisy: Vec<u8> = (0..960u32).map(|i| (i * 97 % 251) as u8).collect();
+        let flat = vec![7u8; 960];
+        let mut buf = Vec::new();
+        let n = encode_frame_in(&noisy, &fi, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &encode_frame(&noisy, &fi).unwrap()[..]);
+        let long = buf.len();
+        let n = encode_frame_in(&flat, &fi, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &encode_frame(&flat, &fi).unwrap()[..]);
+        assert!(n < 200 && buf.len() == long, "{n} {}", buf.len());
+        let mut out = vec![0u8; 960];
+        decode_frame(&buf[..n], &fi, &mut out).unwrap();
+        assert_eq!(out, flat);
     }
 }

@@ -17,6 +17,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use rayon::prelude::*;
 
+mod to_file;
+
 const PIXEL_DATA: u32 = 0x7FE0_0010;
 const RLE: &str = "1.2.840.10008.1.2.5";
 const JPEG_LOSSLESS: &str = "1.2.840.10008.1.2.4.57";
@@ -397,7 +399,7 @@ fn decode_frames_into(
         }
         let job = if pairs { 2 * fsize } else { fsize };
         let result = py.detach(|| {
-            decode_and_write(out_bytes, job, workers, fd, |j, o| {
+            to_file::decode_and_write(out_bytes, job, workers, fd, |j, o| {
                 if pairs {
                     decode_jpeg_pair(src_bytes, &frames, &info, first_frame, 2 * j, o)
                 } else {
@@ -423,42 +425,6 @@ fn decode_frames_into(
         }
     });
     result.map_err(|f| failure_error(py, f))
-}
-
-/// `codec::ordered::decode_and_write` to the open file descriptor `fd` (borrowed: left
-/// open).
-#[cfg(unix)]
-fn decode_and_write<F>(
-    out: &mut [u8],
-    job: usize,
-    threads: usize,
-    fd: i32,
-    work: F,
-) -> Result<(), codec::ordered::Stopped<Failure>>
-where
-    F: Fn(usize, &mut [u8]) -> Result<(), Failure> + Sync,
-{
-    use std::os::fd::FromRawFd;
-    // SAFETY: the caller's descriptor stays open for the call; ManuallyDrop never closes it.
-    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
-    codec::ordered::decode_and_write(out, job, threads, &mut *file, work)
-}
-
-#[cfg(not(unix))]
-fn decode_and_write<F>(
-    _out: &mut [u8],
-    _job: usize,
-    _threads: usize,
-    _fd: i32,
-    _work: F,
-) -> Result<(), codec::ordered::Stopped<Failure>>
-where
-    F: Fn(usize, &mut [u8]) -> Result<(), Failure> + Sync,
-{
-    Err(codec::ordered::Stopped::Io(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "sink_fd needs a Unix file descriptor",
-    )))
 }
 
 /// The frame's data when it is one fragment within the source.
@@ -726,6 +692,21 @@ fn encode_one_into(
     }
 }
 
+/// [`encode_one_into`] into the first bytes of `out` (returns how many), which is never
+/// shrunk: a reused buffer is not zero-filled again where an RLE frame is encoded.
+fn encode_one_in(
+    kind: Codec,
+    src: &[u8],
+    info: &FrameInfo,
+    predictor: u8,
+    out: &mut Vec<u8>,
+) -> Result<usize, CodecError> {
+    match kind {
+        Codec::Rle => codec::rle::encode_frame_in(src, info, out),
+        _ => encode_one_into(kind, src, info, predictor, out).map(|()| out.len()),
+    }
+}
+
 /// Buffers that encoded frames were written into, kept between calls: each frame is
 /// encoded into one and copied out, so that encoding file after file reuses memory the
 /// process has rather than faulting fresh pages in for every frame.
@@ -815,21 +796,19 @@ fn encode_frame<'py>(
     transfer_syntax: &str,
     predictor: u8,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let kind = encoder_setup(py, transfer_syntax, predictor)?;
-    let info = frame_info(
+    let input = EncodeInput::get(
         py,
+        data,
         rows,
         columns,
         samples_per_pixel,
         bits_allocated,
         bits_stored,
         pixel_representation,
-        0,
-        false,
-        false,
+        transfer_syntax,
+        predictor,
     )?;
-    let src = Held::get(data, false, "data")?;
-    let src_bytes = src.bytes();
+    let (kind, info, src_bytes) = (input.kind, input.info, input.src.bytes());
     let r = py.detach(|| encode_one(kind, src_bytes, &info, predictor));
     match r {
         Ok(v) => Ok(PyBytes::new(py, &v)),
@@ -916,6 +895,56 @@ fn encode_frames<'py>(
     Ok(out)
 }
 
+/// What the frame encoders are given: the codec, the frames' layout and `data` held, which
+/// holds whole frames.
+struct EncodeInput {
+    kind: Codec,
+    info: FrameInfo,
+    src: Held,
+    fsize: usize,
+    nframes: usize,
+}
+
+impl EncodeInput {
+    #[allow(clippy::too_many_arguments)]
+    fn get(
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        rows: u32,
+        columns: u32,
+        samples_per_pixel: u16,
+        bits_allocated: u16,
+        bits_stored: u16,
+        pixel_representation: u16,
+        transfer_syntax: &str,
+        predictor: u8,
+    ) -> PyResult<Self> {
+        let kind = encoder_setup(py, transfer_syntax, predictor)?;
+        let info = frame_info(
+            py,
+            rows,
+            columns,
+            samples_per_pixel,
+            bits_allocated,
+            bits_stored,
+            pixel_representation,
+            0,
+            false,
+            false,
+        )?;
+        let src = Held::get(data, false, "data")?;
+        let fsize = frame_size_bytes(&info);
+        let nframes = whole_frames(py, src.bytes(), fsize)?;
+        Ok(Self {
+            kind,
+            info,
+            src,
+            fsize,
+            nframes,
+        })
+    }
+}
+
 /// Encode every frame of `data` (frames back to back in numpy's layout) in parallel with the
 /// GIL released: one buffer per frame, from the reused ones (hand them back with
 /// `keep_frame_buffers`). The first failing frame is the error.
@@ -933,23 +962,19 @@ fn encode_checked(
     predictor: u8,
     threads: Option<usize>,
 ) -> PyResult<Vec<Vec<u8>>> {
-    let kind = encoder_setup(py, transfer_syntax, predictor)?;
-    let info = frame_info(
+    let input = EncodeInput::get(
         py,
+        data,
         rows,
         columns,
         samples_per_pixel,
         bits_allocated,
         bits_stored,
         pixel_representation,
-        0,
-        false,
-        false,
+        transfer_syntax,
+        predictor,
     )?;
-    let src = Held::get(data, false, "data")?;
-    let src_bytes = src.bytes();
-    let fsize = frame_size_bytes(&info);
-    whole_frames(py, src_bytes, fsize)?;
+    let (kind, info, fsize, src_bytes) = (input.kind, input.info, input.fsize, input.src.bytes());
     let threads = threads.filter(|&t| t > 0);
     let results = py.detach(|| encode_all(kind, src_bytes, fsize, &info, predictor, threads));
     let mut frames = Vec::with_capacity(results.len());
@@ -968,14 +993,14 @@ const SEQUENCE_DELIMITER: [u8; 4] = [0xFE, 0xFF, 0xDD, 0xE0];
 
 /// Byte offset of each frame's item after the Basic Offset Table item (PS3.5 A.4: from the
 /// first byte of the first fragment's item tag), and the length of the whole value.
-fn encapsulated_layout(frames: &[Vec<u8>]) -> (Vec<u64>, u64) {
-    let mut offsets = Vec::with_capacity(frames.len());
+fn encapsulated_layout(lengths: impl ExactSizeIterator<Item = usize>) -> (Vec<u64>, u64) {
+    let mut offsets = Vec::with_capacity(lengths.len());
     let mut pos = 0u64;
-    for f in frames {
+    for n in lengths {
         offsets.push(pos);
-        pos += 8 + f.len() as u64 + (f.len() as u64 & 1);
+        pos += 8 + n as u64 + (n as u64 & 1);
     }
-    let total = 8 + 4 * frames.len() as u64 + pos + 8;
+    let total = 8 + 4 * offsets.len() as u64 + pos + 8;
     (offsets, total)
 }
 
@@ -1049,7 +1074,7 @@ fn encode_frames_encapsulated<'py>(
         threads,
     )?;
     let threads = threads.filter(|&t| t > 0);
-    let (offsets, total) = encapsulated_layout(&frames);
+    let (offsets, total) = encapsulated_layout(frames.iter().map(Vec::len));
     let items_len = total - 16 - 4 * frames.len() as u64;
     if items_len > u64::from(u32::MAX) {
         return Err(pixel_error(
@@ -1114,6 +1139,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frames, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frames_encapsulated, m)?)?;
+    #[cfg(unix)]
+    m.add_function(wrap_pyfunction!(to_file::encode_frames_to_fd, m)?)?;
     m.add_function(wrap_pyfunction!(supported_transfer_syntaxes, m)?)?;
     m.add_function(wrap_pyfunction!(jpeg_header, m)?)?;
     Ok(())

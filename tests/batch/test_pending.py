@@ -1,7 +1,8 @@
-"""Decoding while writing (``dicomfast.batch.decode_write``): a multi-frame encapsulated
-file converted to a little-endian native syntax has its frames decoded as the output is
-written.  The output is byte for byte that of decoding first; a bad frame is named and
-leaves no output; a failed write is an OSError; other targets are not deferred."""
+"""Coding while writing (``dicomfast.batch.pending``): a multi-frame file converted to an
+encapsulated syntax has its frames encoded as the output is written, and an encapsulated
+one converted to a little-endian native syntax has them decoded so.  The output is byte
+for byte that of coding first; a bad frame is named and leaves no output; a failed write
+is an OSError; big endian and deflated targets are not deferred."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import dicomfast
 import numpy as np
 import pytest
 from dicomfast import _core
-from dicomfast.batch import ConvertOptions, convert_file, decode_write, files, iter_sources
+from dicomfast.batch import ConvertOptions, convert_file, files, iter_sources
 from dicomfast.batch import convert as C
+from dicomfast.batch.pending import defer_compress, defer_decompress
 from dicomfast.batch.syntaxes import NAMES
 from dicomfast.pixels.frames import encapsulated_data
 from dicomfast.pixels.info import pixel_info
@@ -21,7 +23,7 @@ from dicomfast.writer import encode_file
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="writes to a file descriptor")
 
-CINE = {"rle": "perf/us_cine/rle", "jpll_sv1": "perf/us_cine/jpll_sv1"}
+CINE = {k: f"perf/us_cine/{k}" for k in ("rle", "jpll_sv1", "unc")}
 SMALL = "public/pydicom/SC_rgb_rle_16bit_2frame.dcm"
 
 
@@ -33,9 +35,9 @@ def _one(corpus: Path, folder: str) -> Path:
 
 
 def _reference(path: Path, ts: str) -> bytes:
-    """Decode first, then write (no scratch buffer: nothing deferred)."""
+    """Code first, then write (no scratch buffer: nothing deferred)."""
     ds = dicomfast.read(path)
-    assert C.transcode(ds, ts, threads=1) is None
+    C.transcode(ds, ts, threads=1)
     return b"".join(bytes(c) for c in encode_file(ds, ts))
 
 
@@ -49,22 +51,34 @@ def _convert(src: Path, out: Path, target: str = "explicit-le", threads: int = 2
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> list:
-    """The PendingFrames each conversion deferred (None when it did not)."""
+    """What each conversion deferred (None when it did not)."""
     made: list = []
-    real = C.defer_decompress
 
-    def record(*a, **kw):  # noqa: ANN002, ANN003, ANN202
-        made.append(real(*a, **kw))
-        return made[-1]
+    def recorder(real):  # noqa: ANN001, ANN202
+        def record(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+            made.append(real(*a, **kw))
+            return made[-1]
 
-    monkeypatch.setattr(C, "defer_decompress", record)
+        return record
+
+    monkeypatch.setattr(C, "defer_decompress", recorder(C.defer_decompress))
+    monkeypatch.setattr(C, "defer_compress", recorder(C.defer_compress))
     return made
 
 
+PAIRS = [  # (input kind, target): both directions, and decode then encode
+    ("rle", "explicit-le"),
+    ("rle", "implicit-le"),
+    ("jpll_sv1", "explicit-le"),
+    ("unc", "rle"),
+    ("unc", "jpeg-ll"),
+    ("rle", "jpeg-ll-p14"),
+]
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3])
-@pytest.mark.parametrize("kind", sorted(CINE))
-@pytest.mark.parametrize("target", ["explicit-le", "implicit-le"])
-def test_output_is_that_of_decoding_first(
+@pytest.mark.parametrize(("kind", "target"), PAIRS)
+def test_output_is_that_of_coding_first(
     corpus: Path, tmp_path: Path, spy: list, kind: str, threads: int, target: str
 ) -> None:
     src = _one(corpus, CINE[kind])
@@ -74,6 +88,21 @@ def test_output_is_that_of_decoding_first(
     got = Path(rec["dst"]).read_bytes()
     assert got == _reference(src, NAMES[target])
     assert rec["bytes_out"] == len(got)
+
+
+@pytest.mark.parametrize(("kind", "target"), [("rle", "explicit-le"), ("unc", "rle")])
+def test_a_writer_copy_of_the_buffer_is_coded_first(
+    corpus: Path, tmp_path: Path, spy: list, monkeypatch: pytest.MonkeyPatch, kind: str, target: str
+) -> None:
+    """Should ``encode_file`` ever copy the pending buffer, the value is coded in the data
+    set and the file encoded again, rather than written from the copy."""
+    real = C.encode_file
+    monkeypatch.setattr(C, "encode_file", lambda ds, ts: [bytes(c) for c in real(ds, ts)])
+    src = _one(corpus, CINE[kind])
+    rec = _convert(src, tmp_path / "o", target)
+    assert rec["status"] == "converted", rec
+    assert spy[0] is not None and spy[0].done
+    assert Path(rec["dst"]).read_bytes() == _reference(src, NAMES[target])
 
 
 def test_two_frames_and_verify(corpus: Path, tmp_path: Path, spy: list) -> None:
@@ -90,9 +119,9 @@ def test_two_frames_and_verify(corpus: Path, tmp_path: Path, spy: list) -> None:
 
 
 @pytest.mark.parametrize("target", ["explicit-be", "deflated", "rle"])
-def test_other_targets_decode_first(corpus: Path, tmp_path: Path, spy: list, target: str) -> None:
-    """Big endian and deflated outputs are made from a copy of the pixels, and RLE
-    encodes them: none of them may see the buffer before it is decoded."""
+def test_other_targets_code_first(corpus: Path, tmp_path: Path, spy: list, target: str) -> None:
+    """Big endian and deflated outputs are made from a copy of the pixels: they may not
+    see the buffer before it is decoded; RLE to RLE copies the fragments."""
     src = corpus / SMALL
     rec = _convert(src, tmp_path / "o", target)
     assert rec["status"] == "converted", rec
@@ -128,12 +157,17 @@ def test_a_bad_frame_is_named_and_leaves_no_output(
     assert [p for p in (tmp_path / "o").rglob("*") if p.is_file()] == []
 
 
-def test_a_failed_write_is_an_oserror(corpus: Path, tmp_path: Path) -> None:
-    src = _one(corpus, CINE["rle"])
+@pytest.mark.parametrize("direction", ["decode", "encode"])
+def test_a_failed_write_is_an_oserror(corpus: Path, tmp_path: Path, direction: str) -> None:
+    src = corpus / SMALL
     ds = dicomfast.read(src)
     info = pixel_info(ds)
-    out = np.empty((info.number_of_frames, *info.frame_shape), info.dtype)
-    pending = decode_write.defer_decompress(ds, info, out, 2)
+    if direction == "decode":
+        out = np.empty((info.number_of_frames, *info.frame_shape), info.dtype)
+        pending = defer_decompress(ds, info, out, 2)
+    else:
+        pixels = ds.pixel_array
+        pending = defer_compress(ds, pixels, info, NAMES["jpeg-ll"], threads=2)
     assert pending is not None
     path = tmp_path / "ro"
     path.write_bytes(b"")
@@ -146,6 +180,8 @@ def test_a_failed_write_is_an_oserror(corpus: Path, tmp_path: Path) -> None:
     assert not pending.done
     with pytest.raises(ValueError, match="file descriptor"):
         pending.write_to(-1)
+    pending.finish()
+    assert pending.done
 
 
 def test_write_chunks_refuses_pending_frames_it_cannot_find(tmp_path: Path, corpus: Path) -> None:
@@ -153,7 +189,7 @@ def test_write_chunks_refuses_pending_frames_it_cannot_find(tmp_path: Path, corp
     ds = dicomfast.read(src)
     info = pixel_info(ds)
     out = np.empty((info.number_of_frames, *info.frame_shape), info.dtype)
-    pending = decode_write.defer_decompress(ds, info, out, 1)
+    pending = defer_decompress(ds, info, out, 1)
     assert pending is not None
     chunks = [bytes(c) for c in encode_file(ds, NAMES["explicit-le"])]  # copies, not views
     with pytest.raises(ValueError, match="pending"):

@@ -62,20 +62,20 @@ impl Multi for Pairs<'_> {
 
 /// The triple table ([`HuffTable::triple`] entries); only with a window of 16.
 #[derive(Clone, Copy)]
-struct Triples<'t>(&'t [u64; 1 << PAIR_BITS]);
+struct Triples<'t>(&'t [u32; 1 << PAIR_BITS]);
 
 impl Multi for Triples<'_> {
     #[inline(always)]
     fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool {
         let e = self.0[r.peek_table()];
-        if !r.consume(e as u32 & 0xFF) {
+        if !r.consume(e & 0xFF) {
             return false;
         }
         // Three earlier lookups of three at most: *k is at most 9 (of 16).
-        w[*k & (W - 1)] = i32::from((e >> 16) as u16);
-        w[(*k + 1) & (W - 1)] = i32::from((e >> 32) as u16);
-        w[(*k + 2) & (W - 1)] = i32::from((e >> 48) as u16);
-        *k += resolved(e as u32 & 0xFF);
+        w[*k & (W - 1)] = ((e << 16) as i32) >> 24;
+        w[(*k + 1) & (W - 1)] = ((e << 8) as i32) >> 24;
+        w[(*k + 2) & (W - 1)] = (e as i32) >> 24;
+        *k += resolved(e & 0xFF);
         true
     }
 }

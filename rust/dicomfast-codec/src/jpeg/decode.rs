@@ -599,6 +599,9 @@ pub(crate) fn decode_frame(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> Resu
             reason: "JPEG Lossless decodes to 8 or 16 bits allocated",
         });
     }
+    if decode_frame_simple(src, info, out) {
+        return Ok(());
+    }
     let wide = info.bits_allocated == 16;
     let spp = usize::from(info.samples_per_pixel);
     let cols = info.columns as usize;
@@ -757,21 +760,88 @@ pub(crate) fn decode_frame_pair(
         3 => pair_lines::<3>(&mut sa, &mut sb, info, out_a, out_b),
         _ => false,
     };
-    if !ok {
-        return false;
+    ok && scan_ends(&mut sa, out_a, info) && scan_ends(&mut sb, out_b, info)
+}
+
+/// One simple scan's lines, reconstructed into the output as they are decoded.
+struct Lines<const NC: usize> {
+    /// The line's differences, decoded ahead.
+    ahead: Vec<i32>,
+    /// Predictor 1 without point transform (the SV1 syntax): each line is a running sum
+    /// written straight into the output, with no line buffers (see [`sum_into`]).
+    direct: bool,
+    cur: Vec<u16>,
+    prev: Vec<u16>,
+    predictor: u8,
+    initial: i32,
+    point_transform: u32,
+}
+
+impl<const NC: usize> Lines<NC> {
+    fn new(s: &SimpleScan, cols: usize) -> Self {
+        let n = cols * NC;
+        let direct = s.predictor == 1 && s.point_transform == 0;
+        let line = if direct { 0 } else { n };
+        Lines {
+            ahead: vec![0; n],
+            direct,
+            cur: vec![0; line],
+            prev: vec![0; line],
+            predictor: s.predictor,
+            initial: s.initial,
+            point_transform: s.point_transform,
+        }
     }
-    for (s, out) in [(&mut sa, out_a), (&mut sb, out_b)] {
-        if s.reader.overrun() {
+
+    /// Line `y` of `out` from the differences in `ahead`.
+    fn put(&mut self, out: &mut [u8], wide: bool, y: usize) -> bool {
+        let n = self.ahead.len();
+        let bytes = if wide { 2 * n } else { n };
+        let (done, rest) = out.split_at_mut(y * bytes);
+        let line = &mut rest[..bytes];
+        if self.direct {
+            let above = (y > 0).then(|| &done[(y - 1) * bytes..]);
+            if wide {
+                let start = std::array::from_fn(|c| match above {
+                    Some(a) => u16::from_le_bytes([a[2 * c], a[2 * c + 1]]),
+                    None => self.initial as u16,
+                });
+                sum_into::<NC, 2>(&self.ahead, line, start);
+            } else {
+                let start = std::array::from_fn(|c| match above {
+                    Some(a) => u16::from(a[c]),
+                    None => self.initial as u16,
+                });
+                sum_into::<NC, 1>(&self.ahead, line, start);
+            }
+            return true;
+        }
+        let first = y == 0;
+        let (pred, initial) = (self.predictor, self.initial);
+        if reconstruct_ahead::<NC>(&self.ahead, pred, first, &mut self.cur, &self.prev, initial)
+            .is_err()
+        {
             return false;
         }
-        s.stream.p.pos = s.reader.finish();
-        // Nothing but the end may follow: another scan goes to the general path.
-        if !matches!(s.stream.next_scan(), Ok(None)) {
-            return false;
-        }
-        fix_unused_bits(out, info);
+        let comps: [usize; NC] = std::array::from_fn(|k| k);
+        put_row(out, wide, NC, n / NC, y, &comps, &self.cur, self.point_transform);
+        std::mem::swap(&mut self.cur, &mut self.prev);
+        true
     }
-    true
+}
+
+/// [`running_sum`] written straight into an output line of `B`-byte little-endian samples
+/// (B = 1 keeps the low byte, as [`put_row`] does: the sums modulo 2^8 are the low bytes
+/// of the sums modulo 2^16, so the line above's bytes are start enough).
+#[inline(always)]
+fn sum_into<const NC: usize, const B: usize>(diffs: &[i32], line: &mut [u8], start: [u16; NC]) {
+    let mut ra = start;
+    for (px, d) in line.chunks_exact_mut(NC * B).zip(diffs.chunks_exact(NC)) {
+        for c in 0..NC {
+            ra[c] = ra[c].wrapping_add(d[c] as u16);
+            px[c * B..(c + 1) * B].copy_from_slice(&ra[c].to_le_bytes()[..B]);
+        }
+    }
 }
 
 fn pair_lines<'s, const NC: usize>(
@@ -789,48 +859,62 @@ fn pair_lines<'s, const NC: usize>(
     };
     let wide = info.bits_allocated == 16;
     let cols = info.columns as usize;
-    let n = cols * NC;
-    let comps: [usize; NC] = std::array::from_fn(|k| k);
-    let (mut cur_a, mut prev_a, mut ahead_a) = (vec![0u16; n], vec![0u16; n], vec![0i32; n]);
-    let (mut cur_b, mut prev_b, mut ahead_b) = (vec![0u16; n], vec![0u16; n], vec![0i32; n]);
+    let (mut la, mut lb) = (Lines::<NC>::new(sa, cols), Lines::<NC>::new(sb, cols));
     for y in 0..info.rows as usize {
-        let first = y == 0;
-        if BitReader::diffs2(
+        let r = BitReader::diffs2(
             &mut sa.reader,
             ta,
-            &mut ahead_a,
+            &mut la.ahead,
             &mut sb.reader,
             tb,
-            &mut ahead_b,
-        )
-        .is_err()
-        {
+            &mut lb.ahead,
+        );
+        if r.is_err() || !la.put(out_a, wide, y) || !lb.put(out_b, wide, y) {
             return false;
         }
-        let ra = reconstruct_ahead::<NC>(
-            &ahead_a,
-            sa.predictor,
-            first,
-            &mut cur_a,
-            &prev_a,
-            sa.initial,
-        );
-        let rb = reconstruct_ahead::<NC>(
-            &ahead_b,
-            sb.predictor,
-            first,
-            &mut cur_b,
-            &prev_b,
-            sb.initial,
-        );
-        if ra.is_err() || rb.is_err() {
-            return false;
-        }
-        put_row(out_a, wide, NC, cols, y, &comps, &cur_a, sa.point_transform);
-        put_row(out_b, wide, NC, cols, y, &comps, &cur_b, sb.point_transform);
-        std::mem::swap(&mut cur_a, &mut prev_a);
-        std::mem::swap(&mut cur_b, &mut prev_b);
     }
+    true
+}
+
+fn single_lines<const NC: usize>(s: &mut SimpleScan, info: &FrameInfo, out: &mut [u8]) -> bool {
+    let Some(t) = s.stream.tables[s.table].as_ref() else {
+        return false;
+    };
+    let wide = info.bits_allocated == 16;
+    let mut l = Lines::<NC>::new(s, info.columns as usize);
+    for y in 0..info.rows as usize {
+        if s.reader.diffs(t, &mut l.ahead).is_err() || !l.put(out, wide, y) {
+            return false;
+        }
+    }
+    true
+}
+
+/// [`decode_frame_pair`] for one frame: the common case without the general path's
+/// bookkeeping; false, with `out` in an unspecified state, for anything else.
+fn decode_frame_simple(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> bool {
+    let Some(mut s) = simple_scan(src, info) else {
+        return false;
+    };
+    let ok = match info.samples_per_pixel {
+        1 => single_lines::<1>(&mut s, info, out),
+        3 => single_lines::<3>(&mut s, info, out),
+        _ => false,
+    };
+    ok && scan_ends(&mut s, out, info)
+}
+
+/// After a simple scan's lines: the data held them all and nothing but the end follows
+/// (another scan goes to the general path); the unused bits fixed.
+fn scan_ends(s: &mut SimpleScan, out: &mut [u8], info: &FrameInfo) -> bool {
+    if s.reader.overrun() {
+        return false;
+    }
+    s.stream.p.pos = s.reader.finish();
+    if !matches!(s.stream.next_scan(), Ok(None)) {
+        return false;
+    }
+    fix_unused_bits(out, info);
     true
 }
 

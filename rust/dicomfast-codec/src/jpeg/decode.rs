@@ -11,6 +11,7 @@
 use super::bits::BitReader;
 use super::huffman::HuffTable;
 use super::markers::{self, Frame, Parser, Scan};
+use super::prefix;
 use super::JpegHeader;
 use crate::convert::fix_unused_bits;
 use crate::{CodecError, FrameInfo};
@@ -768,7 +769,7 @@ struct Lines<const NC: usize> {
     /// The line's differences, decoded ahead.
     ahead: Vec<i32>,
     /// Predictor 1 without point transform (the SV1 syntax): each line is a running sum
-    /// written straight into the output, with no line buffers (see [`sum_into`]).
+    /// written straight into the output, with no line buffers (see [`prefix::sum_into`]).
     direct: bool,
     cur: Vec<u16>,
     prev: Vec<u16>,
@@ -806,13 +807,13 @@ impl<const NC: usize> Lines<NC> {
                     Some(a) => u16::from_le_bytes([a[2 * c], a[2 * c + 1]]),
                     None => self.initial as u16,
                 });
-                sum_into::<NC, 2>(&self.ahead, line, start);
+                prefix::sum_into::<NC, 2>(&self.ahead, line, start);
             } else {
                 let start = std::array::from_fn(|c| match above {
                     Some(a) => u16::from(a[c]),
                     None => self.initial as u16,
                 });
-                sum_into::<NC, 1>(&self.ahead, line, start);
+                prefix::sum_into::<NC, 1>(&self.ahead, line, start);
             }
             return true;
         }
@@ -824,23 +825,18 @@ impl<const NC: usize> Lines<NC> {
             return false;
         }
         let comps: [usize; NC] = std::array::from_fn(|k| k);
-        put_row(out, wide, NC, n / NC, y, &comps, &self.cur, self.point_transform);
+        put_row(
+            out,
+            wide,
+            NC,
+            n / NC,
+            y,
+            &comps,
+            &self.cur,
+            self.point_transform,
+        );
         std::mem::swap(&mut self.cur, &mut self.prev);
         true
-    }
-}
-
-/// [`running_sum`] written straight into an output line of `B`-byte little-endian samples
-/// (B = 1 keeps the low byte, as [`put_row`] does: the sums modulo 2^8 are the low bytes
-/// of the sums modulo 2^16, so the line above's bytes are start enough).
-#[inline(always)]
-fn sum_into<const NC: usize, const B: usize>(diffs: &[i32], line: &mut [u8], start: [u16; NC]) {
-    let mut ra = start;
-    for (px, d) in line.chunks_exact_mut(NC * B).zip(diffs.chunks_exact(NC)) {
-        for c in 0..NC {
-            ra[c] = ra[c].wrapping_add(d[c] as u16);
-            px[c * B..(c + 1) * B].copy_from_slice(&ra[c].to_le_bytes()[..B]);
-        }
     }
 }
 

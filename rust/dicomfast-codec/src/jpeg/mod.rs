@@ -11,6 +11,7 @@ mod decode;
 mod encode;
 mod huffman;
 mod markers;
+mod prefix;
 
 pub use encode::EncodeOptions;
 

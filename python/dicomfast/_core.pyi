@@ -186,6 +186,7 @@ def decode_frames_into(
     pixel_representation: int,
     threads: int | None = None,
     first_frame: int = 0,
+    sink_fd: int | None = None,
 ) -> None: ...
 def decode_native_into(
     data: Any,
@@ -239,3 +240,16 @@ def encode_frames_encapsulated(
     predictor: int = 1,
     threads: int | None = None,
 ) -> Any: ...
+def encode_frames_to_fd(
+    data: Any,
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    bits_stored: int,
+    pixel_representation: int,
+    transfer_syntax: str,
+    fd: int,
+    predictor: int = 1,
+    threads: int | None = None,
+) -> int: ...

@@ -31,7 +31,7 @@ trait Multi: Copy {
     /// One lookup into `w[*k..]`, advancing `*k`; false (nothing consumed) for a code
     /// longer than the table resolves. Both slots (all three) are written; those past the
     /// differences resolved are overwritten next.
-    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool;
+    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i16; W], k: &mut usize) -> bool;
 }
 
 /// Differences an entry resolves, from its low byte `count << 6 | bits consumed` (the same
@@ -47,14 +47,14 @@ struct Pairs<'t>(&'t [u32; 1 << PAIR_BITS]);
 
 impl Multi for Pairs<'_> {
     #[inline(always)]
-    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool {
+    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i16; W], k: &mut usize) -> bool {
         let e = self.0[r.peek_table()];
         if !r.consume(e & 0xFF) {
             return false;
         }
         // Three earlier lookups of two at most: *k is at most 6 (of 8) or 9 (of 16).
-        w[*k & (W - 1)] = ((e << 13) as i32) >> 21;
-        w[(*k + 1) & (W - 1)] = (e as i32) << 2 >> 21;
+        w[*k & (W - 1)] = (((e << 13) as i32) >> 21) as i16;
+        w[(*k + 1) & (W - 1)] = ((e as i32) << 2 >> 21) as i16;
         *k += resolved(e & 0xFF);
         true
     }
@@ -62,20 +62,26 @@ impl Multi for Pairs<'_> {
 
 /// The triple table ([`HuffTable::triple`] entries); only with a window of 16.
 #[derive(Clone, Copy)]
-struct Triples<'t>(&'t [u32; 1 << PAIR_BITS]);
+struct Triples<'t>(&'t [u64; 1 << PAIR_BITS]);
 
 impl Multi for Triples<'_> {
     #[inline(always)]
-    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i32; W], k: &mut usize) -> bool {
+    fn step<const W: usize>(self, r: &mut BitReader, w: &mut [i16; W], k: &mut usize) -> bool {
         let e = self.0[r.peek_table()];
-        if !r.consume(e & 0xFF) {
+        if !r.consume(e as u32 & 0xFF) {
             return false;
         }
-        // Three earlier lookups of three at most: *k is at most 9 (of 16).
-        w[*k & (W - 1)] = ((e << 16) as i32) >> 24;
-        w[(*k + 1) & (W - 1)] = ((e << 8) as i32) >> 24;
-        w[(*k + 2) & (W - 1)] = (e as i32) >> 24;
-        *k += resolved(e & 0xFF);
+        // The three differences (and a zero) in one 8-byte store: three earlier lookups of
+        // three at most leave *k at 9 at most, so the four slots lie within the window.
+        assert!(*k + 4 <= W);
+        // SAFETY: `*k + 4 <= W` slots of i16 are within `w`; unaligned store.
+        unsafe {
+            w.as_mut_ptr()
+                .add(*k)
+                .cast::<u64>()
+                .write_unaligned((e >> 16).to_le());
+        }
+        *k += resolved(e as u32 & 0xFF);
         true
     }
 }
@@ -230,7 +236,7 @@ impl<'a> BitReader<'a> {
     /// Decode `out.len()` differences that all use table `t`: after each refill, four
     /// lookups in its pair (or triple) table, at most 48 bits, within the 56 a refill
     /// leaves; longer codes through [`Self::diff`].
-    pub fn diffs(&mut self, t: &HuffTable, out: &mut [i32]) -> Result<(), CodecError> {
+    pub fn diffs(&mut self, t: &HuffTable, out: &mut [i16]) -> Result<(), CodecError> {
         match t.triple() {
             Some(x) => self.diffs_with::<_, 16>(Triples(x), t, out),
             None => self.diffs_with::<_, 8>(Pairs(t.pairs()), t, out),
@@ -241,14 +247,14 @@ impl<'a> BitReader<'a> {
         &mut self,
         l: L,
         t: &HuffTable,
-        out: &mut [i32],
+        out: &mut [i16],
     ) -> Result<(), CodecError> {
         let mut r = *self;
         let n = out.len();
         let mut i = 0;
         while i + W <= n {
             r.refill();
-            let w: &mut [i32; W] = (&mut out[i..i + W]).try_into().expect("window");
+            let w: &mut [i16; W] = (&mut out[i..i + W]).try_into().expect("window");
             let mut k = 0;
             let mut long = false;
             for _ in 0..4 {
@@ -259,12 +265,12 @@ impl<'a> BitReader<'a> {
             }
             i += k;
             if long {
-                out[i] = r.diff(t)?;
+                out[i] = r.diff(t)? as i16;
                 i += 1;
             }
         }
         while i < n {
-            out[i] = r.diff(t)?;
+            out[i] = r.diff(t)? as i16;
             i += 1;
         }
         *self = r;
@@ -276,10 +282,10 @@ impl<'a> BitReader<'a> {
     pub fn diffs2(
         a: &mut Self,
         ta: &HuffTable,
-        out_a: &mut [i32],
+        out_a: &mut [i16],
         b: &mut BitReader<'a>,
         tb: &HuffTable,
-        out_b: &mut [i32],
+        out_b: &mut [i16],
     ) -> Result<(), CodecError> {
         let (pa, pb) = (Pairs(ta.pairs()), Pairs(tb.pairs()));
         match (ta.triple(), tb.triple()) {
@@ -301,11 +307,11 @@ impl<'a> BitReader<'a> {
         a: &mut Self,
         la: LA,
         ta: &HuffTable,
-        out_a: &mut [i32],
+        out_a: &mut [i16],
         b: &mut BitReader<'a>,
         lb: LB,
         tb: &HuffTable,
-        out_b: &mut [i32],
+        out_b: &mut [i16],
     ) -> Result<(), CodecError> {
         let (mut ra, mut rb) = (*a, *b);
         let (mut i, mut j) = (0, 0);
@@ -314,8 +320,8 @@ impl<'a> BitReader<'a> {
             // while the other's is under way.
             ra.refill();
             rb.refill();
-            let wa: &mut [i32; W] = (&mut out_a[i..i + W]).try_into().expect("window");
-            let wb: &mut [i32; W] = (&mut out_b[j..j + W]).try_into().expect("window");
+            let wa: &mut [i16; W] = (&mut out_a[i..i + W]).try_into().expect("window");
+            let wb: &mut [i16; W] = (&mut out_b[j..j + W]).try_into().expect("window");
             let (mut ka, mut kb) = (0, 0);
             let (mut long_a, mut long_b) = (false, false);
             for _ in 0..4 {
@@ -328,12 +334,12 @@ impl<'a> BitReader<'a> {
             }
             i += ka;
             if long_a {
-                out_a[i] = ra.diff(ta)?;
+                out_a[i] = ra.diff(ta)? as i16;
                 i += 1;
             }
             j += kb;
             if long_b {
-                out_b[j] = rb.diff(tb)?;
+                out_b[j] = rb.diff(tb)? as i16;
                 j += 1;
             }
         }
@@ -638,7 +644,7 @@ mod tests {
                 let single: Vec<u16> = (0..n).map(|_| one.diff(&dec).unwrap() as u16).collect();
                 assert_eq!(single, want);
                 let mut line = BitReader::new(&data, 0);
-                let mut got = vec![0i32; n];
+                let mut got = vec![0i16; n];
                 line.diffs(&dec, &mut got).unwrap();
                 let got: Vec<u16> = got.iter().map(|&d| d as u16).collect();
                 assert_eq!(got, want, "spread {spread}, {n} differences");

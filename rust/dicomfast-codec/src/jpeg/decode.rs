@@ -223,12 +223,13 @@ impl<const NC: usize> Diffs for Live<'_, '_, NC> {
 }
 
 /// A line of differences decoded ahead ([`BitReader::diffs`]).
-struct Ahead<'d>(std::slice::Iter<'d, i32>);
+struct Ahead<'d>(std::slice::Iter<'d, i16>);
 
 impl Diffs for Ahead<'_> {
     #[inline(always)]
     fn next(&mut self, _component: usize) -> Result<i32, CodecError> {
-        Ok(self.0.next().copied().unwrap_or(0))
+        // Modulo 2^16, as reconstruction is: 32768 (SSSS 16) is stored as -32768.
+        Ok(i32::from(self.0.next().copied().unwrap_or(0)))
     }
 }
 
@@ -313,7 +314,7 @@ fn reconstruct<const NC: usize>(
 /// is Transfer Syntax 1.2.840.10008.1.2.4.70's): a running sum per component, modulo 2^16,
 /// from `start` (2^(P-Pt-1) on a first line, the sample above otherwise).
 #[inline(always)]
-fn running_sum<const NC: usize>(diffs: &[i32], cur: &mut [u16], start: [u16; NC]) {
+fn running_sum<const NC: usize>(diffs: &[i16], cur: &mut [u16], start: [u16; NC]) {
     let mut ra = start;
     for (px, d) in cur.chunks_exact_mut(NC).zip(diffs.chunks_exact(NC)) {
         for c in 0..NC {
@@ -326,7 +327,7 @@ fn running_sum<const NC: usize>(diffs: &[i32], cur: &mut [u16], start: [u16; NC]
 /// Reconstruct a line from its differences decoded ahead.
 #[inline(always)]
 fn reconstruct_ahead<const NC: usize>(
-    ahead: &[i32],
+    ahead: &[i16],
     pred: u8,
     first: bool,
     cur: &mut [u16],
@@ -352,7 +353,7 @@ fn reconstruct_ahead<const NC: usize>(
 fn any_row<const NC: usize>(
     br: &mut BitReader,
     t: &[&HuffTable],
-    ahead: &mut [i32],
+    ahead: &mut [i16],
     pred: u8,
     first: bool,
     cur: &mut [u16],
@@ -388,7 +389,7 @@ fn decode_scan_rows(
     let nc = tables.len();
     let mut cur = vec![0u16; cols * nc];
     let mut prev = vec![0u16; cols * nc];
-    let mut ahead = vec![0i32; cols * nc];
+    let mut ahead = vec![0i16; cols * nc];
     let rows_per_interval = if restart_interval == 0 {
         usize::MAX
     } else {
@@ -766,8 +767,8 @@ pub(crate) fn decode_frame_pair(
 
 /// One simple scan's lines, reconstructed into the output as they are decoded.
 struct Lines<const NC: usize> {
-    /// The line's differences, decoded ahead.
-    ahead: Vec<i32>,
+    /// The line's differences, decoded ahead (modulo 2^16).
+    ahead: Vec<i16>,
     /// Predictor 1 without point transform (the SV1 syntax): each line is a running sum
     /// written straight into the output, with no line buffers (see [`prefix::sum_into`]).
     direct: bool,

@@ -11,7 +11,7 @@ pub(crate) const PAIR_BITS: u32 = 12;
 
 /// The triple table is built when, over PAIR_BITS-bit inputs (each as likely as the code's
 /// own model makes it), it would resolve at least this many times the differences the pair
-/// table does, in percent.
+/// table does, in percent: it is twice the size, which costs lookups their L1 hits.
 const TRIPLE_GAIN: u32 = 115;
 
 /// Largest difference category for lossless coding (Table H.2: SSSS 0-16).
@@ -31,7 +31,7 @@ pub(crate) struct HuffTable {
     /// Up to three differences per lookup, built only for tables whose codes are short
     /// enough that it resolves markedly more per lookup than the pair table (see
     /// [`Self::triple`]).
-    triple: Option<Box<[u32; 1 << PAIR_BITS]>>,
+    triple: Option<Box<[u64; 1 << PAIR_BITS]>>,
     /// F.2.2.3: largest code of each length (-1 when none), smallest code, value index.
     maxcode: [i32; 17],
     mincode: [i32; 17],
@@ -141,21 +141,20 @@ impl HuffTable {
         }
     }
 
-    /// Up to three differences from the PAIR_BITS-bit input `p` that fit in an i8 each:
-    /// (bits consumed, count, the differences as bytes packed from bit 8 up).
-    fn resolve(&self, p: usize) -> (u32, u32, u32) {
+    /// Up to `max` differences from the PAIR_BITS-bit input `p`: (bits consumed, count,
+    /// the differences modulo 2^16 packed from bit 16 up).
+    fn resolve(&self, p: usize, max: u64) -> (u32, u64, u64) {
         const MASK: usize = (1 << PAIR_BITS) - 1;
         const SHIFT: u32 = PAIR_BITS - LOOKUP_BITS;
-        let (mut used, mut count, mut diffs) = (0u32, 0u32, 0u32);
-        while count < 3 {
+        let (mut used, mut count, mut diffs) = (0u32, 0u64, 0u64);
+        while count < max {
             let e = self.fast[((p << used) & MASK) >> SHIFT];
             let u = e & 0xFF;
-            let d = i32::from((e >> 16) as u16 as i16);
-            if u == 0 || used + u > PAIR_BITS || i8::try_from(d).is_err() {
+            if u == 0 || used + u > PAIR_BITS {
                 break;
             }
             used += u;
-            diffs |= u32::from(d as u8) << (8 + 8 * count);
+            diffs |= u64::from(e >> 16) << (16 + 16 * count);
             count += 1;
         }
         (used, count, diffs)
@@ -167,24 +166,23 @@ impl HuffTable {
         let (mut two, mut three) = (0u32, 0u32);
         for p in (0..1usize << PAIR_BITS).step_by(16) {
             two += (self.pair[p] >> 6) & 3;
-            three += self.resolve(p).1;
+            three += self.resolve(p, 3).1 as u32;
         }
         two > 0 && 100 * three >= TRIPLE_GAIN * two
     }
 
     fn fill_triples(&mut self) {
-        let mut table = Box::new([0u32; 1 << PAIR_BITS]);
+        let mut table = Box::new([0u64; 1 << PAIR_BITS]);
         for (p, slot) in table.iter_mut().enumerate() {
-            let (used, count, diffs) = self.resolve(p);
-            *slot = diffs | (count << 6) | used;
+            let (used, count, diffs) = self.resolve(p, 3);
+            *slot = diffs | (count << 6) | u64::from(used);
         }
         self.triple = Some(table);
     }
 
-    /// The triple table if built: entry `third << 24 | second << 16 | first << 8 | count
-    /// << 6 | bits consumed`, the differences as i8 (as many as fit one: the table is no
-    /// larger than the pair table); count 0: use [`Self::fast`].
-    pub fn triple(&self) -> Option<&[u32; 1 << PAIR_BITS]> {
+    /// The triple table if built: entry `third << 48 | second << 32 | first << 16 | count
+    /// << 6 | bits consumed`, the differences modulo 2^16; count 0: use [`Self::fast`].
+    pub fn triple(&self) -> Option<&[u64; 1 << PAIR_BITS]> {
         self.triple.as_deref()
     }
 

@@ -13,7 +13,7 @@
 /// the low bytes of the sums modulo 2^16).
 #[inline(always)]
 pub(super) fn sum_into<const NC: usize, const B: usize>(
-    diffs: &[i32],
+    diffs: &[i16],
     line: &mut [u8],
     start: [u16; NC],
 ) {
@@ -44,7 +44,7 @@ pub(super) fn sum_into<const NC: usize, const B: usize>(
 /// The samples summed with vector code (a whole number of pixels; 0 where there is none).
 #[inline(always)]
 fn simd<const NC: usize, const B: usize>(
-    diffs: &[i32],
+    diffs: &[i16],
     line: &mut [u8],
     start: [u16; NC],
 ) -> usize {
@@ -74,10 +74,10 @@ fn simd<const NC: usize, const B: usize>(
 /// 16th lane is the next block's first sample, stored and then stored again.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "ssse3")]
-unsafe fn rgb8_ssse3(diffs: &[i32], line: &mut [u8], start: [u8; 3]) -> usize {
+unsafe fn rgb8_ssse3(diffs: &[i16], line: &mut [u8], start: [u8; 3]) -> usize {
     use std::arch::x86_64::*;
     let n = diffs.len().min(line.len());
-    let low = _mm_set1_epi32(0xFF);
+    let low = _mm_set1_epi16(0xFF);
     // Lane j takes lane 12 + j % 3: the last pixel of the block, for every pixel of the next.
     let last = _mm_setr_epi8(
         12, 13, 14, 12, 13, 14, 12, 13, 14, 12, 13, 14, 12, 13, 14, 12,
@@ -92,9 +92,7 @@ unsafe fn rgb8_ssse3(diffs: &[i32], line: &mut [u8], start: [u8; 3]) -> usize {
         let p = diffs.as_ptr().add(i).cast::<__m128i>();
         let a = _mm_and_si128(_mm_loadu_si128(p), low);
         let b = _mm_and_si128(_mm_loadu_si128(p.add(1)), low);
-        let c = _mm_and_si128(_mm_loadu_si128(p.add(2)), low);
-        let d = _mm_and_si128(_mm_loadu_si128(p.add(3)), low);
-        let mut x = _mm_packus_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d));
+        let mut x = _mm_packus_epi16(a, b);
         x = _mm_add_epi8(x, _mm_slli_si128::<3>(x));
         x = _mm_add_epi8(x, _mm_slli_si128::<6>(x));
         x = _mm_add_epi8(x, _mm_slli_si128::<12>(x));
@@ -106,24 +104,19 @@ unsafe fn rgb8_ssse3(diffs: &[i32], line: &mut [u8], start: [u8; 3]) -> usize {
     i
 }
 
-/// 16-bit grey: 8 samples a block, from the low words of 8 differences.
+/// 16-bit grey: 8 samples a block.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "ssse3")]
-unsafe fn grey16_ssse3(diffs: &[i32], line: &mut [u8], start: u16) -> usize {
+unsafe fn grey16_ssse3(diffs: &[i16], line: &mut [u8], start: u16) -> usize {
     use std::arch::x86_64::*;
     let n = diffs.len().min(line.len() / 2);
-    let lo = _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
-    let hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 4, 5, 8, 9, 12, 13);
     let last = _mm_setr_epi8(
         14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15,
     );
     let mut carry = _mm_set1_epi16(start as i16);
     let mut i = 0;
     while i + 8 <= n {
-        let p = diffs.as_ptr().add(i).cast::<__m128i>();
-        let a = _mm_shuffle_epi8(_mm_loadu_si128(p), lo);
-        let b = _mm_shuffle_epi8(_mm_loadu_si128(p.add(1)), hi);
-        let mut x = _mm_or_si128(a, b);
+        let mut x = _mm_loadu_si128(diffs.as_ptr().add(i).cast::<__m128i>());
         x = _mm_add_epi16(x, _mm_slli_si128::<2>(x));
         x = _mm_add_epi16(x, _mm_slli_si128::<4>(x));
         x = _mm_add_epi16(x, _mm_slli_si128::<8>(x));
@@ -140,7 +133,7 @@ mod tests {
     use super::*;
 
     /// The running sum one sample at a time, modulo 2^16.
-    fn reference<const NC: usize, const B: usize>(diffs: &[i32], start: [u16; NC]) -> Vec<u8> {
+    fn reference<const NC: usize, const B: usize>(diffs: &[i16], start: [u16; NC]) -> Vec<u8> {
         let mut ra = start;
         let mut out = Vec::new();
         for (k, d) in diffs.iter().enumerate() {
@@ -151,7 +144,7 @@ mod tests {
         out
     }
 
-    fn diffs(n: usize, seed: u64) -> Vec<i32> {
+    fn diffs(n: usize, seed: u64) -> Vec<i16> {
         let mut s = seed;
         (0..n)
             .map(|_| {
@@ -161,9 +154,9 @@ mod tests {
                 // Mostly small, now and then far out of range either way.
                 let r = (s >> 33) as i32;
                 if r % 7 == 0 {
-                    r % 70000 - 35000
+                    (r % 65536) as i16
                 } else {
-                    r % 19 - 9
+                    (r % 19 - 9) as i16
                 }
             })
             .collect()

@@ -49,7 +49,7 @@ def test_pairs_decode_as_singles_and_name_a_bad_frame(count: int) -> None:
     info = pixel_info(_dataset([], arr.shape))  # the layout only
     frames = encode_frames(arr, info, JPEG_LOSSLESS_SV1, threads=1)
     good = _dataset(frames, arr.shape)
-    # 1 thread takes pairs (with 7 frames, the last frame alone); 2 and 3 single frames
+    # 1 and 2 threads take pairs (7 frames with 3 threads too, the last frame alone)
     for threads in (1, 2, 3):
         np.testing.assert_array_equal(decode_frames(good, threads=threads), arr)
     bad = list(frames)

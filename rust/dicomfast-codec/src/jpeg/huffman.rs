@@ -175,13 +175,14 @@ impl HuffTable {
         let mut table = Box::new([0u64; 1 << PAIR_BITS]);
         for (p, slot) in table.iter_mut().enumerate() {
             let (used, count, diffs) = self.resolve(p, 3);
-            *slot = diffs | (count << 6) | u64::from(used);
+            *slot = diffs | (count << 8) | u64::from(used);
         }
         self.triple = Some(table);
     }
 
     /// The triple table if built: entry `third << 48 | second << 32 | first << 16 | count
-    /// << 6 | bits consumed`, the differences modulo 2^16; count 0: use [`Self::fast`].
+    /// << 8 | bits consumed`, the differences modulo 2^16 (each field whole: a lookup
+    /// needs no masking); count 0: use [`Self::fast`].
     pub fn triple(&self) -> Option<&[u64; 1 << PAIR_BITS]> {
         self.triple.as_deref()
     }

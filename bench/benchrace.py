@@ -10,7 +10,7 @@ from collections.abc import Callable
 RESULTS: list[str] = []
 
 
-def _time_alternating(
+def time_alternating(
     ours: Callable[[], object],
     theirs: Callable[[], object],
     min_time: float = 0.5,
@@ -54,7 +54,7 @@ def race(
     if nbytes:
         parts[0] += f" ({nbytes / t_ours / 1e6:.0f} MB/s)"
     for label, fn in theirs.items():
-        mine, t = _time_alternating(ours, fn)
+        mine, t = time_alternating(ours, fn)
         ratios[label] = t / mine
         parts.append(
             f"{label} {t * 1e3:.2f} ms (ours beside it {mine * 1e3:.2f}) -> {t / mine:.1f}x"

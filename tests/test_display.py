@@ -50,6 +50,27 @@ def _to_bytes(pd: PdDataset) -> bytes:
     return buf.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _parallel_from_small_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parallel kernels from 2**18 element-costs, so that arrays of test size run
+    the chunked OpenMP paths too (the shipped threshold, 2**22, is tested below)."""
+    monkeypatch.setattr(D, "_PARALLEL_WORK", 1 << 18)
+
+
+def test_threads_only_where_a_thread_would_take_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One 512x512 frame (what export runs per image) stays on one thread for a
+    plain pass or a lookup, where waking a second thread costs more than it saves;
+    a whole volume, or costlier work per element, goes parallel."""
+    monkeypatch.undo()
+    monkeypatch.setattr(D, "_THREADS", 2)
+    frame = 512 * 512
+    assert D._nt(frame) == D._nt(frame, D._LOOKUP) == D._nt(frame, D._LINEAR) == 1
+    assert D._nt(frame, D._COLOR) == D._nt(frame, D._EXP) == 2
+    assert D._nt(20 * frame) == D._nt(20 * frame, D._LOOKUP) == 2
+    monkeypatch.setattr(D, "_THREADS", 1)
+    assert D._nt(20 * frame, D._EXP) == 1
+
+
 def _same(a: np.ndarray, b: np.ndarray) -> None:
     assert a.dtype == b.dtype and a.shape == b.shape
     np.testing.assert_array_equal(a, b)

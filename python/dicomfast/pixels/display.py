@@ -61,11 +61,19 @@ def _default_threads() -> int:
 
 
 _THREADS = _default_threads()
-_PARALLEL_MIN = 1 << 18  # elements; below this one thread is faster
+
+# A parallel region costs 20-250 us on a VM of 2 cores (the sleeping OpenMP threads
+# must be woken, see above): 4-8x a whole 512x512 inversion on one thread.  A
+# kernel goes parallel only where one thread would take about half a millisecond
+# or more: ``size * cost >= _PARALLEL_WORK``, with ``cost`` its work per element
+# relative to a plain pass (measured crossovers: inversion 2**22-2**23 elements,
+# LINEAR windowing 2**19, YBR -> RGB 2**18 pixels).
+_PARALLEL_WORK = 1 << 22
+_PASS, _LOOKUP, _SCALE, _PALETTE, _LINEAR, _COLOR, _EXP = 1, 2, 4, 4, 8, 16, 32
 
 
 def set_num_threads(n: int) -> None:
-    """Threads for the kernels on arrays of 2**18 elements or more (default:
+    """Threads for the kernels on large arrays (default:
     ``DICOMFAST_DISPLAY_THREADS``, else ``OMP_NUM_THREADS``, else the CPUs this
     process may use).  Results do not depend on it.  Has no effect if the kernels
     were built without OpenMP."""
@@ -78,8 +86,9 @@ def get_num_threads() -> int:
     return _THREADS
 
 
-def _nt(size: int) -> int:
-    return _THREADS if size >= _PARALLEL_MIN else 1
+def _nt(size: int, cost: int = _PASS) -> int:
+    """Threads for a kernel of relative ``cost`` per element over ``size`` elements."""
+    return _THREADS if size * cost >= _PARALLEL_WORK else 1
 
 
 def _default_pool_bytes() -> int:
@@ -164,7 +173,7 @@ def _table_values(src: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 def _gather(src: np.ndarray, table: np.ndarray, out: np.ndarray, lo: int) -> None:
     """``out = table[src - lo]`` (flat views of contiguous arrays)."""
-    _display.gather(src.reshape(-1), table, out.reshape(-1), lo, _nt(src.size))
+    _display.gather(src.reshape(-1), table, out.reshape(-1), lo, _nt(src.size, _LOOKUP))
 
 
 def _lut_table(item: Any) -> tuple[np.ndarray, int]:
@@ -224,7 +233,7 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         if src.dtype.str[1:] not in _LUT_INPUT_DTYPES:
             raise TypeError(f"a Modality LUT needs integer pixels, not {src.dtype}")
         out = _empty(src.shape, table.dtype)
-        _display.apply_lut(src.reshape(-1), table, out.reshape(-1), first, _nt(src.size))
+        _display.apply_lut(src.reshape(-1), table, out.reshape(-1), first, _nt(src.size, _LOOKUP))
         return out
     if "RescaleSlope" in ds and "RescaleIntercept" in ds:
         slope = float(_first(ds.RescaleSlope))
@@ -234,7 +243,7 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
             src = src.astype(np.float64)
         out = _empty(src.shape, np.float64)
         # one vectorized multiply-add per pixel: as fast as a table's gather, no scan
-        _display.rescale(src.reshape(-1), out.reshape(-1), slope, intercept, _nt(src.size))
+        _display.rescale(src.reshape(-1), out.reshape(-1), slope, intercept, _nt(src.size, _SCALE))
         return out
     return arr
 
@@ -258,7 +267,7 @@ def _map_through(arr: np.ndarray, table: np.ndarray, first: int, entries: int) -
         return table[k]
     out = _empty(src.shape, table.dtype)
     # already one lookup per pixel: a table over min..max would not be faster
-    _display.voi_lut(src.reshape(-1), table, out.reshape(-1), first, mask, _nt(src.size))
+    _display.voi_lut(src.reshape(-1), table, out.reshape(-1), first, mask, _nt(src.size, _LOOKUP))
     return out
 
 
@@ -353,7 +362,7 @@ def window(
                 values = np.arange(span[0], span[1] + 1, dtype=np.float64).astype(src.dtype)
                 table = np.empty(values.shape, dtype=np.float64)
                 _window_pixels(values, table, center, width, y_min, y_max, function)
-                _display.gather_real(flat_in, table, flat_out, span[0], _nt(src.size))
+                _display.gather_real(flat_in, table, flat_out, span[0], _nt(src.size, _LOOKUP))
                 return out
         else:
             span = _table_range(src)
@@ -377,7 +386,7 @@ def _window_pixels(
     function: str,
 ) -> None:
     """:func:`window` of the flat kernel input ``flat_in`` into ``flat_out``."""
-    nt = _nt(flat_in.size)
+    nt = _nt(flat_in.size, _EXP if function == "SIGMOID" else _LINEAR)
     if function in ("LINEAR", "LINEAR_EXACT"):
         if function == "LINEAR":
             if width < 1:
@@ -495,7 +504,7 @@ def apply_presentation_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
             _gather(src, composed, out, extremes[0])
             return out
         _display.presentation_lut(
-            src.reshape(-1), table, out.reshape(-1), lo, float(scale), _nt(src.size)
+            src.reshape(-1), table, out.reshape(-1), lo, float(scale), _nt(src.size, _SCALE)
         )
         return out
     if "PresentationLUTShape" in ds:
@@ -622,7 +631,7 @@ def apply_color_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
     out = _empty(src.shape + (tables.shape[0],), tables.dtype)
     mask = (1 << (8 * tables.dtype.itemsize)) - 1
     _display.palette(
-        src.reshape(-1), tables, out.reshape(-1, tables.shape[0]), first, mask, _nt(src.size)
+        src.reshape(-1), tables, out.reshape(-1, tables.shape[0]), first, mask, _nt(src.size, _PALETTE)
     )
     return out
 
@@ -701,11 +710,11 @@ def convert_color_space(
     if to_rgb and src.size >= 3 * 65536:
         r_tab, b_tab, g_tab = _ybr_tables(fused)
         _display.ybr_full_to_rgb_lut(
-            src.reshape(-1, 3), out.reshape(-1, 3), r_tab, b_tab, g_tab, fused, _nt(src.size)
+            src.reshape(-1, 3), out.reshape(-1, 3), r_tab, b_tab, g_tab, fused, _nt(src.size, _COLOR)
         )
         return out
     kernel = _display.ybr_full_to_rgb if to_rgb else _display.rgb_to_ybr_full
-    kernel(src.reshape(-1, 3), out.reshape(-1, 3), fused, _nt(src.size))
+    kernel(src.reshape(-1, 3), out.reshape(-1, 3), fused, _nt(src.size, _COLOR))
     return out
 
 

@@ -214,6 +214,31 @@ def test_failures_reported_and_copied(inputs: Path, tmp_path: Path, corpus: Path
     assert not list(out.rglob(".dicomfast-*"))
 
 
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "public/broken/MR4_RLE_no_sequence_delimiter.dcm",
+        "public/pydicom/dicomdirtests/DICOMDIR-nooffset",
+    ],
+)
+@pytest.mark.parametrize("name", ["rle", "explicit-le"])
+def test_damaged_input_is_reported_not_rewritten(
+    corpus: Path, tmp_path: Path, rel: str, name: str
+) -> None:
+    """A file the reader opens but finds damaged (no pixel-data delimiter; an item
+    longer than its sequence) fails with the damage and its byte offset, instead of
+    being rewritten, byte for byte where untouched, into an output that no reader
+    parses; --copy-failed keeps it unchanged."""
+    src = tmp_path / "in" / Path(rel).name
+    src.parent.mkdir()
+    src.write_bytes((corpus / rel).read_bytes())
+    (rec,) = _convert_tree(src.parent, tmp_path / "o", name, copy_failed=True)
+    assert rec["status"] == "failed"
+    assert rec["reason"].startswith("InvalidDicomError: ") and "byte offset" in rec["reason"]
+    assert not (tmp_path / "o" / src.name).exists()
+    assert (tmp_path / "o" / "_failed" / src.name).read_bytes() == src.read_bytes()
+
+
 def test_exception_midway_leaves_no_output(inputs: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     from dicomfast.batch import files
 

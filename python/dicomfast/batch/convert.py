@@ -169,6 +169,12 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
     tmp = None
     try:
         ds = read(src.path)
+        if ds.__dict__.get("read_error") is not None:
+            # Damage the reader tolerates (a missing delimiter, an item past its
+            # sequence): the untouched parts would be copied as they are, into an
+            # output as damaged as the input.  Reported (and copied with
+            # --copy-failed) instead, naming where the damage is.
+            raise ds.read_error
         dst = output_path(src, ds, opts)
         rec["dst"] = dst
         if os.path.abspath(dst) == os.path.abspath(src.path):

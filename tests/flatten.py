@@ -78,7 +78,8 @@ def differences(a: list[tuple[str, str, Any]], b: list[tuple[str, str, Any]]) ->
                 continue  # same bytes, one side knows the private VR
             if isinstance(un[1], bytes) and not isinstance(other[1], bytes | list):
                 try:
-                    if un[1].decode("latin-1").strip(" \0") == str(other[1]).strip():
+                    text = "" if other[1] is None else str(other[1]).strip()
+                    if un[1].decode("latin-1").strip(" \0") == text:
                         continue
                 except UnicodeDecodeError:
                     pass

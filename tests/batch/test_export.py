@@ -146,3 +146,32 @@ def test_export_resume_and_failure(corpus: Path, tmp_path: Path) -> None:
     assert _export([ct], tmp_path / "o", "--report", str(report)) == 0
     assert json.loads(report.read_text())["status"] == "skipped"
     assert (tmp_path / "o" / "_failed" / bad.name).exists()
+
+
+def test_non_images_skipped_bad_frame_count_named(corpus: Path, tmp_path: Path) -> None:
+    """A folder of mixed objects: a structured report or plan has nothing to
+    export and is skipped (exit 0), not failed; a bad Number of Frames fails
+    with the element named, not a bare int() error."""
+    report = tmp_path / "r.json"
+    plan = corpus / "public/pydicom/rtplan.dcm"
+    assert _export([plan], tmp_path / "o", "--report", str(report)) == 0
+    (rec,) = [json.loads(x) for x in report.read_text().splitlines()]
+    assert rec["status"] == "skipped" and rec["reason"].startswith("no pixel data")
+    bad = corpus / "public/pydicom/badVR.dcm"
+    assert _export([bad], tmp_path / "o2", "--report", str(report)) == 1
+    (rec,) = [json.loads(x) for x in report.read_text().splitlines()]
+    assert rec["reason"].startswith("PixelDataError: NumberOfFrames")
+
+
+def test_empty_rescale_window_and_modality_lut_item(corpus: Path, tmp_path: Path) -> None:
+    """A real file with empty Rescale Slope/Intercept and Window Center/Width and a
+    Modality LUT Sequence item without descriptor or data (pydicom 3.0.2 raises
+    TypeError on it): exported as if those were absent (stored values scaled
+    over their range)."""
+    src = corpus / "public/pylibjpeg-data/JPEGLosslessP14SV1_1s_1f_u_16_16.dcm"
+    ds = pydicom.dcmread(src)
+    assert ds.RescaleSlope is None and ds.ModalityLUTSequence[0].LUTDescriptor is None
+    assert _export([src], tmp_path / "o", "--format", "npy") == 0
+    got = np.load(tmp_path / "o" / (src.stem + ".npy"))
+    arr = ds.pixel_array.astype(np.float64)
+    np.testing.assert_array_equal(got, _scale(arr, arr.min(), arr.max(), 8).astype(got.dtype))

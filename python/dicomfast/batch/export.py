@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..pixels.info import pixel_info
 from ..reader import read
 from . import files
+from .convert import PIXEL_TAGS
 from .sources import Source
 
 FORMATS = {"npy": ".npy", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
@@ -97,7 +99,7 @@ def display_frame(
     else:
         seq = ds.get("VOILUTSequence")
         has_window = ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None
-        if seq:
+        if seq and D._has_table(seq[voi_index]):
             v = D.apply_voi(m, ds, voi_index)
             lo, hi = 0.0, float(2 ** int(seq[voi_index].LUTDescriptor[2]) - 1)
         elif has_window and pi in ("MONOCHROME1", "MONOCHROME2"):
@@ -168,7 +170,11 @@ def export_file(src: Source, opts: ExportOptions) -> dict[str, Any]:
     tmp = None
     try:
         ds = read(src.path)
-        frames = int(ds.get("NumberOfFrames") or 1)
+        if not any(t in ds for t in PIXEL_TAGS):
+            # a report, a plan, a DICOMDIR...: nothing to export, and no failure
+            rec.update(status="skipped", reason="no pixel data (not an image)")
+            return rec
+        frames = pixel_info(ds).number_of_frames  # checked: a bad value is named
         base = _base_path(src, ds, opts)
         ext = FORMATS[opts.format]
         names = [base + ext] if frames == 1 else [f"{base}_{i:04d}{ext}" for i in range(frames)]

@@ -176,6 +176,10 @@ def _gather(src: np.ndarray, table: np.ndarray, out: np.ndarray, lo: int) -> Non
     _display.gather(src.reshape(-1), table, out.reshape(-1), lo, _nt(src.size, _LOOKUP))
 
 
+def _has_table(item: Any) -> bool:
+    return all(item.get(k) is not None for k in ("LUTDescriptor", "LUTData"))
+
+
 def _lut_table(item: Any) -> tuple[np.ndarray, int]:
     desc = item.LUTDescriptor
     entries = int(desc[0]) or 65536
@@ -227,7 +231,10 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
     ``arr`` is returned unchanged.
     """
     seq = ds.get("ModalityLUTSequence")
-    if seq:
+    # An item without its LUT Descriptor or LUT Data (both Type 1; seen empty in
+    # real files) is no table: ignored, as apply_voi_lut ignores such a VOI LUT
+    # item, instead of failing (pydicom 3.0.2 raises TypeError there).
+    if seq and _has_table(seq[0]):
         table, first = _lut_table(seq[0])
         src = _native(np.asarray(arr))
         if src.dtype.str[1:] not in _LUT_INPUT_DTYPES:
@@ -235,9 +242,9 @@ def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         out = _empty(src.shape, table.dtype)
         _display.apply_lut(src.reshape(-1), table, out.reshape(-1), first, _nt(src.size, _LOOKUP))
         return out
-    if "RescaleSlope" in ds and "RescaleIntercept" in ds:
-        slope = float(_first(ds.RescaleSlope))
-        intercept = float(_first(ds.RescaleIntercept))
+    slope, intercept = ds.get("RescaleSlope"), ds.get("RescaleIntercept")
+    if slope is not None and intercept is not None:  # present and not empty
+        slope, intercept = float(_first(slope)), float(_first(intercept))
         src = _native(np.asarray(arr))
         if src.dtype.str[1:] not in _RESCALE_DTYPES:
             src = src.astype(np.float64)
@@ -276,10 +283,11 @@ def apply_voi(arr: np.ndarray, ds: Any, index: int = 0) -> np.ndarray:
 
     The output has the table's type (``uint8`` for 8-bit entries, ``uint16`` for
     10 to 16 bits); values before the first mapped one take the first entry, values
-    past the end the last.  Without a VOI LUT Sequence ``arr`` is returned unchanged.
+    past the end the last.  Without a VOI LUT Sequence (or with an item lacking its
+    LUT Descriptor or LUT Data) ``arr`` is returned unchanged.
     """
     seq = ds.get("VOILUTSequence")
-    if not seq:
+    if not seq or not _has_table(seq[index]):
         return arr
     item = seq[index]
     desc = item.LUTDescriptor
@@ -304,7 +312,7 @@ def _output_range(ds: Any) -> tuple[float, float]:
     else the stored values' range through Rescale Slope and Intercept."""
     mlut = ds.get("ModalityLUTSequence")
     bits_stored = int(ds.BitsStored)
-    if mlut:
+    if mlut and _has_table(mlut[0]):
         y_min: float = 0
         y_max: float = 2 ** int(mlut[0].LUTDescriptor[2]) - 1
     elif int(ds.PixelRepresentation) == 0:
@@ -416,8 +424,8 @@ def apply_windowing(arr: np.ndarray, ds: Any, index: int = 0) -> np.ndarray:
     default LINEAR) to ``arr`` (Modality LUT already applied); ``float64`` output
     spanning the Modality LUT's output range.  ``arr`` is returned unchanged
     when ``ds`` has no window."""
-    if "WindowWidth" not in ds and "WindowCenter" not in ds:
-        return arr
+    if ds.get("WindowWidth") is None or ds.get("WindowCenter") is None:
+        return arr  # no window (or an empty one)
     if ds.PhotometricInterpretation not in _MONOCHROME:
         raise ValueError("windowing applies to MONOCHROME1 and MONOCHROME2 images only")
     function = str(ds.get("VOILUTFunction") or "LINEAR").strip().upper()
@@ -431,7 +439,7 @@ def apply_voi_lut(arr: np.ndarray, ds: Any, index: int = 0, prefer_lut: bool = T
     """Apply the VOI transform of ``ds``: its VOI LUT Sequence or its window,
     ``prefer_lut`` choosing when both are present (PS3.3 C.11.2)."""
     seq = ds.get("VOILUTSequence")
-    has_lut = bool(seq) and all(seq[0].get(k) is not None for k in ("LUTDescriptor", "LUTData"))
+    has_lut = bool(seq) and _has_table(seq[0])
     has_window = ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None
     if has_lut and (prefer_lut or not has_window):
         return apply_voi(arr, ds, index)
@@ -631,7 +639,12 @@ def apply_color_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
     out = _empty(src.shape + (tables.shape[0],), tables.dtype)
     mask = (1 << (8 * tables.dtype.itemsize)) - 1
     _display.palette(
-        src.reshape(-1), tables, out.reshape(-1, tables.shape[0]), first, mask, _nt(src.size, _PALETTE)
+        src.reshape(-1),
+        tables,
+        out.reshape(-1, tables.shape[0]),
+        first,
+        mask,
+        _nt(src.size, _PALETTE),
     )
     return out
 
@@ -710,7 +723,13 @@ def convert_color_space(
     if to_rgb and src.size >= 3 * 65536:
         r_tab, b_tab, g_tab = _ybr_tables(fused)
         _display.ybr_full_to_rgb_lut(
-            src.reshape(-1, 3), out.reshape(-1, 3), r_tab, b_tab, g_tab, fused, _nt(src.size, _COLOR)
+            src.reshape(-1, 3),
+            out.reshape(-1, 3),
+            r_tab,
+            b_tab,
+            g_tab,
+            fused,
+            _nt(src.size, _COLOR),
         )
         return out
     kernel = _display.ybr_full_to_rgb if to_rgb else _display.rgb_to_ybr_full

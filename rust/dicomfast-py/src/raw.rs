@@ -101,7 +101,9 @@ fn numbers_from_text<'py, T: IntoPyObjectExt<'py> + Copy>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = value::trim(*b"DS", text);
     if v.is_empty() {
-        return Ok(PyString::new(py, "").into_any());
+        // An empty DS or IS has no number: None, as pydicom gives (and as the
+        // binary numeric VRs give here), not an empty string.
+        return Ok(py.None().into_bound(py));
     }
     let mut out = Vec::new();
     for part in value::split(v) {

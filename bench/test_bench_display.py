@@ -12,7 +12,9 @@ Hounsfield units both go through a table of one exp per distinct value."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import dicomfast
@@ -32,6 +34,20 @@ def _both(pd: pydicom.Dataset) -> tuple[pydicom.Dataset, dicomfast.Dataset]:
     buf = io.BytesIO()
     pd.save_as(buf)
     return pd, dicomfast.read(buf.getvalue())
+
+
+@contextlib.contextmanager
+def _with(pd: pydicom.Dataset, ours: dicomfast.Dataset, **attrs: str) -> Iterator[None]:
+    """Set ``attrs`` on both data sets for the block, then remove them again."""
+    for k, v in attrs.items():
+        setattr(pd, k, v)
+        setattr(ours, k, v)
+    try:
+        yield
+    finally:
+        for k in attrs:
+            delattr(pd, k)
+            delattr(ours, k)
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +90,7 @@ def test_windowing_ct(benchmark, ct) -> None:  # noqa: ANN001
 
 def test_windowing_sigmoid_ct(benchmark, ct) -> None:  # noqa: ANN001
     vol, pd, ours = ct
-    pd.VOILUTFunction = "SIGMOID"
-    ours.VOILUTFunction = "SIGMOID"
-    try:
+    with _with(pd, ours, VOILUTFunction="SIGMOID"):
         race(
             benchmark,
             f"apply_windowing SIGMOID (CT 20x512x512 int16, {THREADS})",
@@ -85,18 +99,13 @@ def test_windowing_sigmoid_ct(benchmark, ct) -> None:  # noqa: ANN001
             nbytes=vol.nbytes,
             target=TARGET,
         )
-    finally:
-        del pd.VOILUTFunction
-        del ours.VOILUTFunction
 
 
 def test_windowing_sigmoid_hu_ct(benchmark, ct) -> None:  # noqa: ANN001
     # SIGMOID after the Modality LUT, as pydicom users chain it: float64 input
     vol, pd, ours = ct
     hu = P.apply_modality_lut(vol, pd)
-    pd.VOILUTFunction = "SIGMOID"
-    ours.VOILUTFunction = "SIGMOID"
-    try:
+    with _with(pd, ours, VOILUTFunction="SIGMOID"):
         race(
             benchmark,
             f"apply_windowing SIGMOID (CT 20x512x512 float64 HU, {THREADS})",
@@ -105,9 +114,6 @@ def test_windowing_sigmoid_hu_ct(benchmark, ct) -> None:  # noqa: ANN001
             nbytes=hu.nbytes,
             target=TARGET,
         )
-    finally:
-        del pd.VOILUTFunction
-        del ours.VOILUTFunction
 
 
 def test_modality_then_voi_ct(benchmark, ct) -> None:  # noqa: ANN001
@@ -183,9 +189,7 @@ def test_presentation_inverse_mammo(benchmark, mammo) -> None:  # noqa: ANN001
 def test_presentation_inverse_frame(benchmark, ct) -> None:  # noqa: ANN001
     # What `export` runs: one frame at a time (a 512x512 CT slice, cache-resident).
     vol, pd, ours = ct
-    pd.PresentationLUTShape = "INVERSE"
-    ours.PresentationLUTShape = "INVERSE"
-    try:
+    with _with(pd, ours, PresentationLUTShape="INVERSE"):
         _race_inverse(
             benchmark,
             "apply_presentation_lut INVERSE (one CT frame 512x512 int16)",
@@ -193,9 +197,6 @@ def test_presentation_inverse_frame(benchmark, ct) -> None:  # noqa: ANN001
             pd,
             ours,
         )
-    finally:
-        del pd.PresentationLUTShape
-        del ours.PresentationLUTShape
 
 
 def test_color_lut_palette(benchmark, corpus: Path) -> None:  # noqa: ANN001

@@ -329,3 +329,15 @@ def test_write_chunks_keeps_nothing_past_the_new_end(tmp_path: Path) -> None:
     n = files.write_chunks(str(p), [b"head", memoryview(big)], fsync=False)
     assert n == 4 + big.nbytes
     assert p.read_bytes() == b"head" + big.tobytes()
+
+
+def test_chunks_shrink_as_the_stream_ends() -> None:
+    """Large chunks while items keep coming, single items at the end (no worker
+    waits on one long last chunk); every item is answered exactly once."""
+    import batch_helpers
+    from dicomfast.batch.runner import chunk_size
+
+    assert chunk_size(200, 2, 16) == 16
+    assert [chunk_size(n, 2, 16) for n in (20, 7, 3, 1)] == [10, 3, 1, 1]
+    recs = list(run_tasks(batch_helpers.identity, iter(range(203)), workers=2, chunksize=16))
+    assert sorted(int(r["src"]) for r in recs) == list(range(203))

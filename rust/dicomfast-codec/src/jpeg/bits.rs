@@ -71,9 +71,7 @@ impl Multi for Triples<'_> {
         if count == 0 {
             return false;
         }
-        let used = u32::from(e as u8);
-        r.acc <<= used;
-        r.nbits -= used;
+        r.skip(u32::from(e as u8));
         // The three differences (and a zero) in one 8-byte store: three earlier lookups of
         // three at most leave *k at 9 at most, so the four slots lie within the window.
         assert!(*k + 4 <= W);
@@ -121,9 +119,15 @@ impl<'a> BitReader<'a> {
         if resolved(low) == 0 {
             return false;
         }
-        self.acc <<= low & 63;
-        self.nbits -= low & 63;
+        self.skip(low & 63);
         true
+    }
+
+    /// Drop `bits` consumed bits (fewer than the `nbits` held).
+    #[inline(always)]
+    fn skip(&mut self, bits: u32) {
+        self.acc <<= bits;
+        self.nbits -= bits;
     }
 
     /// Make at least 56 bits available.
@@ -211,8 +215,7 @@ impl<'a> BitReader<'a> {
         let consumed = e & 0xFF;
         if consumed != 0 {
             // Code and additional bits resolved by the lookahead.
-            self.acc <<= consumed;
-            self.nbits -= consumed;
+            self.skip(consumed);
             return Ok(i32::from((e >> 16) as u16 as i16));
         }
         let (len, s) = if e != 0 {
@@ -225,14 +228,12 @@ impl<'a> BitReader<'a> {
         };
         if s == 16 {
             // SSSS 16: difference 32768, no additional bits (H.1.2.2).
-            self.acc <<= len;
-            self.nbits -= len;
+            self.skip(len);
             return Ok(32768);
         }
         let total = len + s;
         let v = ((self.acc >> (64 - total)) as u32) & ((1u32 << s) - 1);
-        self.acc <<= total;
-        self.nbits -= total;
+        self.skip(total);
         Ok(extend(v, s))
     }
 

@@ -122,9 +122,10 @@ def _run_pool(
     chunks are large while the stream goes on (a submission costs the parent more
     than a small file's conversion: measured against fixed chunks of 4, 100 CT
     files converted 4-15% faster) and shrink to single files as it ends (no worker
-    left waiting on a long last chunk).  If a worker dies (a crash in native code, the OOM killer),
-    the pool is replaced and the items it held are retried one at a time, so that
-    only the file that kills a worker on its own is reported failed."""
+    left waiting on a long last chunk).  If a worker dies (a crash in native code,
+    the OOM killer), the pool is replaced and the items it held are retried one at
+    a time, so that only the file that kills a worker on its own is reported
+    failed."""
     chunksize = max(1, min(chunksize, max_inflight))
     max_chunks = 2 * workers + 2
     it = iter(items)

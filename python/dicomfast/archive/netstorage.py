@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import DicomError
-from ..net.storage import FileSink, FileStorage
+from ..net.storage import FileSink, FileStorage, StoreRefused
 from .store import Archive, StoreResult
 
 
@@ -28,10 +27,11 @@ class ArchiveSink(FileSink):
         fh.flush()
         fh.close()
         storage: ArchiveStorage = self.storage  # type: ignore[assignment]
-        res = storage.archive.ingest_temp(self.temp_path)  # the AE title is in the file meta
+        # The header the SCP checked against the command (the AE title is in the file meta).
+        res = storage.archive.ingest_temp(self.temp_path, header=self.header())
         self.result = res
         if not res.ok or res.path is None:
-            raise DicomError(f"not stored: {res.comment or 'failed'} (0x{res.status:04X})")
+            raise StoreRefused(res.status, f"not stored: {res.comment or 'failed'}")
         self.final_path = res.path
         return res.path
 

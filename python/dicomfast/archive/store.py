@@ -133,9 +133,10 @@ def sha256_file(path: str) -> str:
 
 
 def _header(source: Any) -> tuple[Dataset, str, str, str]:
-    """The data set up to its pixel data, and its SOP Instance, Study and Series
-    Instance UIDs, each checked to be a valid UID (ValueError naming the one that is not)."""
-    ds = read(source, stop_before_pixels=True)
+    """The data set up to its pixel data (``source`` itself if it is a :class:`Dataset`),
+    and its SOP Instance, Study and Series Instance UIDs, each checked to be a valid
+    UID (ValueError naming the one that is not)."""
+    ds = source if isinstance(source, Dataset) else read(source, stop_before_pixels=True)
     meta = ds.file_meta
     sop = ds.get("SOPInstanceUID") or (meta.get("MediaStorageSOPInstanceUID") if meta else None)
     study, series_uid = ds.get("StudyInstanceUID"), ds.get("SeriesInstanceUID")
@@ -374,10 +375,12 @@ class Archive:
         *,
         transfer_syntax: str | None = None,
         source_ae_title: str | None = None,
+        header: Dataset | None = None,
     ) -> StoreResult:
         """Make a complete Part 10 file that is already in the storage folder (the
         Storage SCP's temporary file) durable under its final name and queue it
         for indexing; the temporary file is gone afterwards either way.
+        ``header``: that file already read up to its pixel data (not read again).
 
         The duplicate policy is applied at once for an instance stored at the
         same path (``keep-first``: the new file is dropped; ``keep-both``: it is
@@ -385,11 +388,11 @@ class Archive:
         and by the indexer for one indexed under another study or series."""
         temp = os.fspath(temp_path)
         try:
-            header = _header(temp)
+            parsed = _header(temp if header is None else header)
         except (DicomError, ValueError, TypeError, OSError) as e:
             return _refused(e, temp)
         return self._ingest(
-            temp, header, transfer_syntax=transfer_syntax, source_ae_title=source_ae_title
+            temp, parsed, transfer_syntax=transfer_syntax, source_ae_title=source_ae_title
         )
 
     def _ingest(

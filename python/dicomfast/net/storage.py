@@ -27,8 +27,13 @@ import re
 import struct
 import tempfile
 import time
+from typing import TYPE_CHECKING
 
 from .. import uid as uids
+from ..errors import DicomError
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
 
 log = logging.getLogger("dicomfast.net.storage")
 
@@ -70,12 +75,63 @@ def file_meta(
     return b"\0" * 128 + b"DICM" + group_length + body
 
 
+class StoreRefused(DicomError):
+    """A received instance that is not stored; ``status`` is the C-STORE status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# PS3.4 B.2.3 (Storage SCP statuses); 0xA900 for the instance as DCMTK's storescp does.
+_DATASET_MISMATCH = 0xA900
+_CANNOT_UNDERSTAND = 0xC000
+
+
+def check_received(header: Dataset | None, sop_class_uid: str, sop_instance_uid: str) -> None:
+    """Raise :class:`StoreRefused` unless the received data set names the SOP Class
+    and Instance UIDs of its C-STORE command (PS3.7 9.1.1.1: the Affected SOP
+    Class/Instance UIDs identify the data set).  A mismatch is 0xA900 (Data Set
+    does not match SOP Class); a data set that cannot be parsed, or lacks
+    either UID, is 0xC000 (Cannot understand).  Without this check a peer could
+    have Success answered for an instance X while the data set stored is V."""
+    if header is None:
+        raise StoreRefused(_CANNOT_UNDERSTAND, "the data set cannot be parsed")
+    for tag, name, expected in (
+        (0x00080016, "SOP Class UID", sop_class_uid),
+        (0x00080018, "SOP Instance UID", sop_instance_uid),
+    ):
+        elem = header.get(tag)
+        value = elem.value if elem is not None else None
+        if not isinstance(value, str) or not value.strip("\0 "):
+            raise StoreRefused(_CANNOT_UNDERSTAND, f"the data set has no {name}")
+        if value.strip("\0 ") != expected:
+            raise StoreRefused(
+                _DATASET_MISMATCH, f"data set {name} {value.strip()} is not the command's"
+            )
+
+
+def _read_header(source: str | bytes) -> Dataset | None:
+    """The received data set up to its pixel data, or None if it cannot be parsed."""
+    from ..reader import read
+
+    try:
+        ds = read(source, stop_before_pixels=True)
+    except (DicomError, OSError, ValueError):
+        return None
+    return ds
+
+
 class MemorySink:
     """Collects a received data set (after ``prefix``) in memory."""
 
     def __init__(self, prefix: bytes = b"") -> None:
         self.buffer = bytearray(prefix)
         self.nbytes = 0
+
+    def header(self) -> Dataset | None:
+        """The received data set (file meta included) up to its pixel data."""
+        return _read_header(bytes(self.buffer))
 
     def write(self, data: memoryview | bytes) -> None:
         self.buffer += data
@@ -137,6 +193,15 @@ class FileSink:
         self._fh.write(meta)
         self.nbytes = 0
         self.final_path: str | None = None
+        self._header: Dataset | None = None
+
+    def header(self) -> Dataset | None:
+        """The received data set (file meta included) up to its pixel data, read
+        once from the temporary file (the archive reuses it to index)."""
+        if self._header is None:
+            self.close()
+            self._header = _read_header(self.temp_path)
+        return self._header
 
     def write(self, data: memoryview | bytes) -> None:
         self._fh.write(data)

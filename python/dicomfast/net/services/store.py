@@ -27,7 +27,15 @@ from .. import dimse
 from ..contexts import PresentationContext
 from ..dimse import Status
 from ..events import EVT_C_STORE, EVT_STORED, Event
-from ..storage import DiscardSink, FileSink, MemorySink, file_meta, is_valid_uid
+from ..storage import (
+    DiscardSink,
+    FileSink,
+    MemorySink,
+    StoreRefused,
+    check_received,
+    file_meta,
+    is_valid_uid,
+)
 
 if TYPE_CHECKING:
     from ...dataset import Dataset
@@ -299,6 +307,17 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     command = msg.command
     comment: str | None = None
     server = assoc.server
+    if not isinstance(sink, DiscardSink):
+        try:
+            check_received(
+                sink.header(),
+                command.get(dimse.AFFECTED_SOP_CLASS_UID, ""),
+                command.get(dimse.AFFECTED_SOP_INSTANCE_UID, ""),
+            )
+        except StoreRefused as e:
+            log.warning("%s: C-STORE refused: %s", assoc.peer, e)
+            sink.discard()
+            sink = DiscardSink(e.status, str(e))
     if isinstance(sink, DiscardSink):
         status, comment = sink.status, sink.comment
     else:
@@ -331,6 +350,9 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
                     if server is not None:
                         ev = Event(EVT_STORED, assoc, pc, command, stored_path=path)
                         await server.notify(EVT_STORED, ev)
+                except StoreRefused as e:
+                    sink.discard()
+                    status, comment = e.status, str(e)[:64]
                 except (OSError, DicomError) as e:
                     sink.discard()
                     status, comment = dimse.REFUSED_OUT_OF_RESOURCES, f"cannot store: {e}"[:64]

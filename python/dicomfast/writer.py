@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import zlib
 from typing import Any, BinaryIO
 
@@ -22,6 +21,7 @@ from .charset import encode_text
 from .dataset import UNDEFINED_LENGTH, Dataset, FileMetaDataset, Sequence
 from .element import ARRAY_VRS, DataElement
 from .errors import WriteError
+from .tempfiles import create_temp
 
 LONG_LENGTH_VRS = frozenset(
     {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
@@ -367,7 +367,7 @@ def write(
         return
     path = os.fspath(dest)  # type: ignore[arg-type]
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".dicomfast-", suffix=".tmp", dir=folder)
+    fd, tmp = create_temp(folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             for c in chunks:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,6 +47,7 @@ from ..dataset import Dataset
 from ..errors import DicomError
 from ..net.storage import link_new
 from ..reader import read
+from ..tempfiles import create_temp
 from . import db
 from . import index as ix
 from .ingest import Indexer, IndexJob
@@ -273,7 +273,7 @@ class Archive:
     def _write_temp(self, data: bytes, uid: str, folder: str) -> str:
         """A hidden temporary file in ``folder`` (where the final file will be)."""
         self._make_dirs(folder)
-        fd, temp = tempfile.mkstemp(prefix=f".{uid}.", suffix=TEMP_SUFFIX, dir=folder)
+        fd, temp = create_temp(folder, f".{uid}.", TEMP_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)

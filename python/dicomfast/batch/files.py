@@ -7,9 +7,10 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+
+from ..tempfiles import create_temp
 
 if TYPE_CHECKING:
     from .pending import Pending
@@ -24,10 +25,10 @@ def temp_path_for(dst: str) -> str:
     when missing."""
     folder = os.path.dirname(os.path.abspath(dst))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
+        fd, tmp = create_temp(folder, TEMP_PREFIX)
     except FileNotFoundError:  # first file of this folder
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
+        fd, tmp = create_temp(folder, TEMP_PREFIX)
     os.close(fd)
     return tmp
 

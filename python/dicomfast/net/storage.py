@@ -25,12 +25,12 @@ import logging
 import os
 import re
 import struct
-import tempfile
 import time
 from typing import TYPE_CHECKING
 
 from .. import uid as uids
 from ..errors import DicomError
+from ..tempfiles import create_temp
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -186,9 +186,7 @@ class FileSink:
     def __init__(self, storage: FileStorage, sop_instance_uid: str, meta: bytes) -> None:
         self.storage = storage
         self.sop_instance_uid = sop_instance_uid
-        fd, self.temp_path = tempfile.mkstemp(
-            prefix=f".{sop_instance_uid}.", suffix=".part", dir=storage.folder
-        )
+        fd, self.temp_path = create_temp(storage.folder, f".{sop_instance_uid}.", ".part")
         self._fh = os.fdopen(fd, "wb")
         self._fh.write(meta)
         self.nbytes = 0

@@ -249,6 +249,21 @@ fn put_uid_item(out: &mut Vec<u8>, item_type: u8, what: &'static str, uid: &str)
     })
 }
 
+/// Encoding: presentation context IDs must be unique within the PDU (see
+/// `decode_variable`).
+fn unique_ids(ids: impl Iterator<Item = u8>) -> Result<()> {
+    let mut seen = [false; 256];
+    for id in ids {
+        if std::mem::replace(&mut seen[usize::from(id)], true) {
+            return Err(PduError::InvalidField {
+                what: "presentation context ID",
+                reason: "two presentation contexts share one ID",
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Decodes the variable part shared by RQ and AC, delegating presentation
 /// context items to `pc`.
 fn decode_variable<P>(
@@ -257,9 +272,13 @@ fn decode_variable<P>(
     pc_type: u8,
     context: &'static str,
     mut pc: impl FnMut(usize, Cursor<'_>) -> Result<P>,
+    id_of: impl Fn(&P) -> u8,
 ) -> Result<(String, Vec<P>, UserInformation)> {
     let mut app = None;
     let mut pcs = Vec::new();
+    // PS3.8 §9.3.2.2 / §9.3.3.2: each presentation context has its own ID; two
+    // with one ID would make every P-DATA on it ambiguous.
+    let mut seen = [false; 256];
     let mut ui = None;
     while !c.is_empty() {
         let (at, item_type, _, body) = c.item()?;
@@ -273,7 +292,14 @@ fn decode_variable<P>(
                 }
                 app = Some(uid_item(body, "application context name")?);
             }
-            t if t == pc_type => pcs.push(pc(at, body)?),
+            t if t == pc_type => {
+                let p = pc(at, body)?;
+                let id = id_of(&p);
+                if std::mem::replace(&mut seen[usize::from(id)], true) {
+                    return Err(PduError::DuplicateContextId { offset: at, id });
+                }
+                pcs.push(p);
+            }
             USER_INFORMATION_ITEM => {
                 if ui.is_some() {
                     return Err(PduError::DuplicateItem {
@@ -440,6 +466,7 @@ impl AssociateRq {
             PRESENTATION_CONTEXT_RQ_ITEM,
             "A-ASSOCIATE-RQ",
             PresentationContextRq::decode,
+            |p| p.id,
         )?;
         Ok(AssociateRq {
             protocol_version: f.protocol_version,
@@ -464,6 +491,7 @@ impl AssociateRq {
             "application context name",
             &self.application_context,
         )?;
+        unique_ids(self.presentation_contexts.iter().map(|p| p.id))?;
         for pc in &self.presentation_contexts {
             pc.encode(out)?;
         }
@@ -480,6 +508,7 @@ impl AssociateAc {
             PRESENTATION_CONTEXT_AC_ITEM,
             "A-ASSOCIATE-AC",
             PresentationContextAc::decode,
+            |p| p.id,
         )?;
         Ok(AssociateAc {
             protocol_version: f.protocol_version,
@@ -504,6 +533,7 @@ impl AssociateAc {
             "application context name",
             &self.application_context,
         )?;
+        unique_ids(self.presentation_contexts.iter().map(|p| p.id))?;
         for pc in &self.presentation_contexts {
             pc.encode(out)?;
         }

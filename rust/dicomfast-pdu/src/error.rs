@@ -54,6 +54,8 @@ pub enum PduError {
     MissingItem { offset: usize, what: &'static str },
     /// An item that may occur once occurs more than once.
     DuplicateItem { offset: usize, item_type: u8 },
+    /// Two presentation context items of one A-ASSOCIATE PDU share an ID.
+    DuplicateContextId { offset: usize, id: u8 },
     /// An AE title is not 1-16 characters of the default repertoire without
     /// backslash or control characters (PS3.5 §6.2, VR AE).
     InvalidAeTitle { offset: usize, reason: &'static str },
@@ -121,6 +123,7 @@ impl PduError {
             | UnexpectedItem { offset, .. }
             | MissingItem { offset, .. }
             | DuplicateItem { offset, .. }
+            | DuplicateContextId { offset, .. }
             | InvalidAeTitle { offset, .. }
             | InvalidText { offset, .. }
             | InvalidValue { offset, .. }
@@ -163,6 +166,10 @@ impl fmt::Display for PduError {
             DuplicateItem { offset, item_type } => {
                 write!(f, "duplicate item type 0x{item_type:02X} at offset {offset}")
             }
+            DuplicateContextId { offset, id } => write!(
+                f,
+                "presentation context ID {id} at offset {offset} is used by an earlier context"
+            ),
             InvalidAeTitle { offset, reason } => {
                 write!(f, "invalid AE title at offset {offset}: {reason}")
             }

@@ -574,3 +574,37 @@ fn unrecognized_items_skipped_misplaced_items_rejected() {
         })
     ));
 }
+
+#[test]
+fn duplicate_presentation_context_ids_rejected() {
+    // PS3.8 §9.3.2.2: an A-ASSOCIATE-RQ whose two presentation contexts share
+    // ID 1; decoding fails at the second item, and so does encoding one.
+    let mut b = Vec::new();
+    b.extend_from_slice(&[0x00, 0x01, 0x00, 0x00]);
+    b.extend(ae("ANY-SCP"));
+    b.extend(ae("ECHOSCU"));
+    b.extend([0u8; 32]);
+    b.extend(item(0x10, b"1.2.840.10008.3.1.1.1"));
+    let mut item_at = Vec::new(); // offsets in the PDU (after its 6-byte header)
+    for sop in [&b"1.2.840.10008.1.1"[..], &b"1.2.840.10008.5.1.4.1.1.2"[..]] {
+        let mut pc = vec![1, 0, 0, 0];
+        pc.extend(item(0x30, sop));
+        pc.extend(item(0x40, b"1.2.840.10008.1.2.1"));
+        item_at.push(6 + b.len());
+        b.extend(item(0x20, &pc));
+    }
+    b.extend(item(0x50, &item(0x51, &16384u32.to_be_bytes())));
+    let err = read_pdu(&pdu(0x01, &b), 0).unwrap_err();
+    assert_eq!(
+        err,
+        PduError::DuplicateContextId {
+            offset: item_at[1],
+            id: 1
+        }
+    );
+    let mut rq = hand_rq_value();
+    let mut twin = rq.presentation_contexts[0].clone();
+    twin.abstract_syntax = "1.2.840.10008.5.1.4.1.1.2".into();
+    rq.presentation_contexts.push(twin);
+    assert!(Pdu::AssociateRq(rq).encode(&mut Vec::new()).is_err());
+}

@@ -74,6 +74,13 @@ fn user_info() -> impl Strategy<Value = UserInformation> {
     vec(user_item(), 0..8).prop_map(|items| UserInformation { items })
 }
 
+/// Presentation context IDs are unique within a PDU (the first of each ID kept).
+fn unique_ids<T>(mut v: Vec<T>, id: impl Fn(&T) -> u8) -> Vec<T> {
+    let mut seen = [false; 256];
+    v.retain(|p| !std::mem::replace(&mut seen[usize::from(id(p))], true));
+    v
+}
+
 fn pdu() -> impl Strategy<Value = Pdu> {
     let pc_rq =
         (any::<u8>(), uid(), vec(uid(), 1..4)).prop_map(|(id, a, t)| PresentationContextRq {
@@ -102,7 +109,7 @@ fn pdu() -> impl Strategy<Value = Pdu> {
                 called_ae_title: called,
                 calling_ae_title: calling,
                 application_context: app,
-                presentation_contexts: pcs,
+                presentation_contexts: unique_ids(pcs, |p| p.id),
                 user_information: ui,
             })
         });
@@ -120,7 +127,7 @@ fn pdu() -> impl Strategy<Value = Pdu> {
                 called_ae_title: called,
                 calling_ae_title: calling,
                 application_context: app,
-                presentation_contexts: pcs,
+                presentation_contexts: unique_ids(pcs, |p| p.id),
                 user_information: ui,
             })
         });

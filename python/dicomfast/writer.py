@@ -111,7 +111,11 @@ def encode_value(elem: DataElement, *, explicit_vr: bool, big_endian: bool, char
             if big_endian and unit > 1 and len(data) % unit == 0:
                 data = np.frombuffer(data, f"<u{unit}").astype(f">u{unit}").tobytes()
     elif vr in _NUMERIC:
-        data = np.asarray(_as_list(value), dtype=np.dtype(_NUMERIC[vr]).newbyteorder(o)).tobytes()
+        dtype = np.dtype(_NUMERIC[vr]).newbyteorder(o)
+        try:
+            data = np.asarray(_as_list(value), dtype=dtype).tobytes()
+        except (OverflowError, TypeError, ValueError) as e:
+            raise WriteError(f"{vr} value {value!r} cannot be written: {e}", tag=elem.tag) from None
     elif vr == "AT":
         tags = _as_list(value)
         data = b"".join(struct.pack(o + "HH", t >> 16, t & 0xFFFF) for t in tags)
@@ -174,13 +178,21 @@ def _clean_dataset(item: Dataset) -> bool:
     return all(v.__class__ is int or _unchanged(item, v) for v in m.values())
 
 
-def encode_dataset(ds: Dataset, explicit: bool, be: bool) -> list[bytes | memoryview]:
+def encode_dataset(
+    ds: Dataset, explicit: bool, be: bool, *, file_body: bool = False
+) -> list[bytes | memoryview]:
     """Encode every element of ``ds`` (an item or a top-level data set).
 
     Group Length elements (gggg,0000) are recalculated when the encoding
     changes, as DCMTK does; an unchanged encoding keeps the bytes as read.
+    With ``file_body`` (the data set of a Part 10 file), group 0002 elements are
+    left out: they belong to the file meta group only (PS3.10 7.1), and a stray
+    one in the data set (a flipped byte makes them) would be read back by some
+    readers in place of the file meta's.
     """
     tags = ds._tags()
+    if file_body and tags and tags[0] >> 16 <= 2:  # sorted: group 0002 comes first
+        tags = [t for t in tags if t >> 16 != 2]
     raw = ds._raw
     converting = raw is None or (raw.explicit_vr, raw.big_endian) != (explicit, be)
     if not converting or not any(t & 0xFFFF == 0 and t >> 16 != 2 for t in tags):
@@ -336,7 +348,7 @@ def encode_file(ds: Dataset, transfer_syntax: str | None = None) -> list[bytes |
     meta = _file_meta(ds, ts)
     meta_body = b"".join(encode_dataset(meta, True, False))
     group_length = _header(0x00020000, "UL", 4, True, False) + struct.pack("<I", len(meta_body))
-    body = encode_dataset(ds, explicit, be)
+    body = encode_dataset(ds, explicit, be, file_body=True)
     if ts == uids.DeflatedExplicitVRLittleEndian:
         z = zlib.compressobj(6, zlib.DEFLATED, -15)
         body = [b"".join(z.compress(c) for c in body) + z.flush()]

@@ -57,10 +57,22 @@ fn u32_le(buf: &[u8], pos: usize) -> u32 {
 /// Find where the group 0002 elements starting at `pos` end. The meta group is
 /// explicit VR little endian (PS3.10 §7.1); some writers used implicit VR, so
 /// each header is read the way its bytes say.
+///
+/// The group ends where File Meta Information Group Length (0002,0000) says when
+/// an element ends there (as DCMTK reads it), else at the first element that is
+/// not group 0002 or does not follow the one before in tag order: a stray group
+/// 0002 element in the data set (a flipped byte, a writer that copied one there)
+/// belongs to the data set, and never overrides the meta group's values.
 fn meta_end(buf: &[u8], mut pos: usize) -> Result<(usize, bool), ParseError> {
     let explicit = looks_explicit(buf, pos);
-    while pos + 8 <= buf.len() && u16_le(buf, pos) == 0x0002 {
+    let mut last_tag: Option<u32> = None;
+    let mut group_end: Option<usize> = None;
+    while pos + 8 <= buf.len() && u16_le(buf, pos) == 0x0002 && group_end != Some(pos) {
         let t = ((u16_le(buf, pos) as u32) << 16) | u16_le(buf, pos + 2) as u32;
+        if last_tag.is_some_and(|l| t <= l) {
+            break;
+        }
+        last_tag = Some(t);
         let (len, header) = if explicit {
             let v = [buf[pos + 4], buf[pos + 5]];
             if vr::has_long_length(v) {
@@ -76,7 +88,13 @@ fn meta_end(buf: &[u8], mut pos: usize) -> Result<(usize, bool), ParseError> {
         };
         let end = pos.checked_add(header).and_then(|p| p.checked_add(len));
         match end {
-            Some(e) if e <= buf.len() => pos = e,
+            Some(e) if e <= buf.len() => {
+                if t == tag::FILE_META_GROUP_LENGTH && len == 4 {
+                    let value = u32_le(buf, pos + header) as usize;
+                    group_end = e.checked_add(value);
+                }
+                pos = e
+            }
             _ => {
                 return Err(ParseError::new(
                     ErrorKind::Overrun {

@@ -11,6 +11,8 @@ pub const PIXEL_DATA: u32 = 0x7FE0_0010;
 /// Extended Offset Table (7FE0,0001) and its lengths (7FE0,0002), PS3.5 A.4.
 pub const EXTENDED_OFFSET_TABLE: u32 = 0x7FE0_0001;
 pub const EXTENDED_OFFSET_TABLE_LENGTHS: u32 = 0x7FE0_0002;
+/// File Meta Information Group Length (0002,0000).
+pub const FILE_META_GROUP_LENGTH: u32 = 0x0002_0000;
 /// Transfer Syntax UID (0002,0010).
 pub const TRANSFER_SYNTAX_UID: u32 = 0x0002_0010;
 /// Specific Character Set (0008,0005).

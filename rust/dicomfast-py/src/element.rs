@@ -5,18 +5,25 @@
 
 use dicomfast_core::{dictionary, tag};
 use pyo3::basic::CompareOp;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::PyTraverseError;
 
 /// One data element. `value` is typed by VR: `str` (or `list[str]`) for
 /// text, `int`/`float` (or lists) for numbers, numpy arrays for OB/OW/OF/OD/
 /// OL/OV, `bytes` for UN, a list of `Dataset` for SQ.
+///
+/// Takes part in Python's cycle collection (`__traverse__`, `__clear__`): a
+/// sequence's items refer to their parent data set, whose table holds this
+/// element, so a data set whose sequences were reached is a cycle through it.
 #[pyclass(module = "dicomfast", name = "DataElement", weakref)]
 pub struct DataElement {
     #[pyo3(get, set)]
     pub tag: u32,
     #[pyo3(get, set, name = "VR")]
     pub vr: String,
-    pub value: Py<PyAny>,
+    /// None only once the cycle collector has cleared the element.
+    pub value: Option<Py<PyAny>>,
     /// Index of the unmodified element in the parsed file, else -1.
     #[pyo3(get)]
     pub _node: i64,
@@ -47,7 +54,7 @@ impl DataElement {
         DataElement {
             tag,
             vr: VR,
-            value,
+            value: Some(value),
             _node,
             _length,
             _src,
@@ -56,13 +63,16 @@ impl DataElement {
 
     #[getter]
     fn value(&self, py: Python<'_>) -> Py<PyAny> {
-        self.value.clone_ref(py)
+        match &self.value {
+            Some(v) => v.clone_ref(py),
+            None => py.None(),
+        }
     }
 
     /// Setting the value makes the element "modified": it is encoded anew on writing.
     #[setter]
     fn set_value(&mut self, value: Py<PyAny>) {
-        self.value = value;
+        self.value = Some(value);
         self._node = -1;
         self._length = None;
     }
@@ -117,6 +127,16 @@ impl DataElement {
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         helper(slf.py(), "_repr")?.call1((slf,))?.extract()
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.value)?;
+        visit.call(&self._src)
+    }
+
+    fn __clear__(&mut self) {
+        self.value = None;
+        self._src = None;
     }
 
     fn __richcmp__(

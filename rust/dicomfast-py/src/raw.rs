@@ -444,7 +444,7 @@ impl RawFile {
             let elem = DataElement {
                 tag: n.tag,
                 vr: vr::as_str(&vr).to_string(),
-                value: value.unbind(),
+                value: Some(value.unbind()),
                 _node: i as i64,
                 _length: Some(n.length),
                 _src: Some(src.clone_ref(py)),

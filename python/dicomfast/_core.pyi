@@ -161,6 +161,16 @@ def dimse_decode(buf: Any) -> Any: ...
 # -- pixel codecs (rust/dicomfast-py/src/pixels.rs) ---------------------------
 
 def supported_transfer_syntaxes() -> list[str]: ...
+def check_frame_info(
+    rows: int,
+    columns: int,
+    samples_per_pixel: int,
+    bits_allocated: int,
+    bits_stored: int,
+    pixel_representation: int,
+    planar_configuration: int,
+    float: bool,
+) -> None: ...
 def jpeg_header(data: Any) -> dict[str, Any]: ...
 def decode_frame(
     data: Any,

@@ -46,7 +46,8 @@ def test_pairs_decode_as_singles_and_name_a_bad_frame(count: int) -> None:
     arr = np.stack([(y * 13 + x * (k + 3)) % 4096 for k in range(count)]).astype(np.uint16)
     arr += rng.integers(0, 9, arr.shape, dtype=np.uint16)
     arr &= 0x0FFF
-    info = pixel_info(_dataset([], arr.shape))  # the layout only
+    # The layout only (an empty Pixel Data cannot hold the frames: pixel_info refuses it).
+    info = pixel_info(_dataset([b"\0" * 8] * count, arr.shape))
     frames = encode_frames(arr, info, JPEG_LOSSLESS_SV1, threads=1)
     good = _dataset(frames, arr.shape)
     # 1 and 2 threads take pairs (7 frames with 3 threads too, the last frame alone)

@@ -19,14 +19,10 @@ import numpy as np
 from .. import _core
 from ..errors import PixelDataError
 from .frames import EncapsulatedData, encapsulated_data, native_data
-from .info import CODEC_SYNTAXES, PixelInfo, pixel_info
+from .info import CODEC_SYNTAXES, PixelInfo, check_fits, pixel_info
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
-
-#: Compressed data never expands more than this (deflate's limit is 1032:1).
-_MAX_RATIO = 1100
-
 
 def _threads(threads: int | None) -> int | None:
     if threads is None:
@@ -57,14 +53,10 @@ def _allocate(
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """An empty output of ``nframes`` frames (``out`` if given, after checking it), after
-    checking the data can fill it."""
-    need = nframes * info.frame_nbytes
-    if compressed and need > _MAX_RATIO * available + (1 << 20) * nframes:
-        raise PixelDataError(
-            f"{available} bytes of compressed data cannot hold {nframes} frame(s) of "
-            f"{info.rows}x{info.columns}x{info.samples_per_pixel} ({need} bytes)",
-            tag=info.tag,
-        )
+    checking the compressed data can fill it (native data is checked by the caller, who
+    knows which frames are wanted)."""
+    if compressed:
+        check_fits(info, nframes, available, compressed=True)
     shape = (nframes, *info.frame_shape)
     if out is None:
         return np.empty(shape, info.dtype)
@@ -85,17 +77,8 @@ def _decode_native(
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     nd = native_data(ds, info)
-    need_bits = (first + count) * info.native_frame_bits
     have = nd.data.nbytes
-    if have * 8 < need_bits:
-        raise PixelDataError(
-            f"native pixel data has {have} bytes but {info.number_of_frames} frame(s) of "
-            f"{info.rows}x{info.columns}x{info.samples_per_pixel} at {info.bits_allocated} bits "
-            f"need {(info.number_of_frames * info.native_frame_bits + 7) // 8}",
-            offset=have,
-            tag=info.tag,
-            frame=min(have * 8 // max(info.native_frame_bits, 1), info.number_of_frames - 1),
-        )
+    check_fits(info, first + count, have, compressed=False)
     out = _allocate(info, count, have, compressed=False, out=out)
     _core.decode_native_into(
         nd.data,

@@ -24,6 +24,7 @@ from .info import (
     PIXEL_DATA,
     RLE_LOSSLESS,
     PixelInfo,
+    check_native_extent,
     pixel_info,
 )
 
@@ -275,6 +276,8 @@ def decompress(
     :func:`~dicomfast.pixels.info.pixel_info` if already gathered."""
     info = info or pixel_info(ds)
     if not needs_decoding(info):
+        # Relabelled, not decoded: the value must still be what the attributes say.
+        check_native_extent(ds, info)
         _set_transfer_syntax(ds, EXPLICIT_VR_LE)
         return ds
     arr = decode_frames(ds, threads=threads, info=info, out=out)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _core
 from ..errors import PixelDataError
 
 if TYPE_CHECKING:
@@ -33,16 +34,41 @@ NATIVE_SYNTAXES = frozenset(
 CODEC_SYNTAXES = frozenset({RLE_LOSSLESS, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1, DEFLATED_IMAGE_FRAME})
 
 
-def _int(ds: Dataset, keyword: str, default: int | None = None) -> int | None:
+#: Compressed data never expands more than this (deflate's limit is 1032:1) ...
+MAX_RATIO = 1100
+#: ... plus this much per frame (headers, tables, tiny frames).
+FRAME_SLACK = 64 << 10
+#: Number of Frames (IS) above this is no image anyone stores (and overflows the codecs).
+MAX_FRAMES = 2**31 - 1
+_ITEM_HEADER = 8
+
+_NAMES = {
+    "Rows": "Rows (0028,0010)",
+    "Columns": "Columns (0028,0011)",
+    "SamplesPerPixel": "SamplesPerPixel (0028,0002)",
+    "BitsAllocated": "BitsAllocated (0028,0100)",
+    "BitsStored": "BitsStored (0028,0101)",
+    "PixelRepresentation": "PixelRepresentation (0028,0103)",
+    "PlanarConfiguration": "PlanarConfiguration (0028,0006)",
+    "NumberOfFrames": "NumberOfFrames (0028,0008)",
+}
+
+
+def _int(ds: Dataset, keyword: str, default: int | None = None, limit: int = 0xFFFF) -> int | None:
+    """The value of ``keyword`` as an int in ``0..limit`` (US values; Number of Frames
+    is checked by the caller), ``default`` if absent or empty."""
     v: Any = ds.get(keyword)
     if isinstance(v, list | tuple):
         v = v[0] if v else None
     if v is None or v == "":
         return default
     try:
-        return int(v)
-    except (TypeError, ValueError):
-        raise PixelDataError(f"{keyword} has the invalid value {v!r}") from None
+        n = int(v)
+    except (TypeError, ValueError, OverflowError):
+        raise PixelDataError(f"{_NAMES[keyword]} has the invalid value {v!r}") from None
+    if not 0 <= n <= limit:
+        raise PixelDataError(f"{_NAMES[keyword]} {n} is not in 0..{limit}")
+    return n
 
 
 @dataclass(frozen=True)
@@ -139,8 +165,94 @@ def transfer_syntax_of(ds: Dataset) -> str:
     return str(ts).rstrip("\0 ")
 
 
+def _extent(ds: Dataset, tag: int) -> tuple[int, int | None]:
+    """Bytes of the pixel data element's value as it is held (read from a file: its
+    extent there, encapsulated items included; else the value's size), without reading
+    it; and where in the file the value ends (None if not from the file)."""
+    elem = ds[tag]
+    raw = ds._raw
+    if raw is not None and elem._node >= 0 and elem._src is raw:
+        info = raw.node_info(elem._node)
+        return int(info[6] - info[5]), int(info[6])
+    value = elem.value
+    if value is None:
+        return 0, None
+    if hasattr(value, "nbytes"):
+        return int(value.nbytes), None
+    try:
+        return len(value), None
+    except TypeError:
+        return 0, None
+
+
+def stored_nbytes(ds: Dataset, tag: int) -> int:
+    """Bytes of the pixel data element's value as it is held (see :func:`_extent`)."""
+    return _extent(ds, tag)[0]
+
+
+_SIZE_ATTRIBUTES = "Rows x Columns x Samples per Pixel x Bits Allocated x Number of Frames"
+
+
+def _size_values(info: PixelInfo, nframes: int | None = None) -> str:
+    n = info.number_of_frames if nframes is None else nframes
+    return f"{info.rows} x {info.columns} x {info.samples_per_pixel} x {info.bits_allocated} x {n}"
+
+
+def check_fits(
+    info: PixelInfo, nframes: int, available: int, *, compressed: bool, end: int | None = None
+) -> None:
+    """Raise ``PixelDataError`` unless ``available`` bytes of pixel data (compressed in a
+    syntax dicomfast decodes, or native) can hold ``nframes`` frames as ``info`` describes
+    them: checked before anything is allocated for them.  ``end``: where the data ends
+    in the file (the error's offset; default ``available``)."""
+    offset = available if end is None else end
+    if compressed:
+        need = nframes * info.frame_nbytes
+        if need > MAX_RATIO * available + FRAME_SLACK * nframes:
+            excess = info.frame_nbytes - FRAME_SLACK
+            first_bad = (MAX_RATIO * available) // excess if excess > 0 else 0
+            raise PixelDataError(
+                f"{available} bytes of compressed data cannot hold {nframes} frame(s) of "
+                f"{info.rows}x{info.columns}x{info.samples_per_pixel} ({need} bytes; "
+                f"{_SIZE_ATTRIBUTES}: {_size_values(info, nframes)})",
+                offset=offset,
+                tag=info.tag,
+                frame=min(first_bad, nframes - 1),
+            )
+        return
+    need = (nframes * info.native_frame_bits + 7) // 8
+    if available < need:
+        raise PixelDataError(
+            f"native pixel data has {available} bytes but {nframes} frame(s) of "
+            f"{info.rows}x{info.columns}x{info.samples_per_pixel} at {info.bits_allocated} bits "
+            f"need {need} ({_SIZE_ATTRIBUTES}: {_size_values(info, nframes)})",
+            offset=offset,
+            tag=info.tag,
+            frame=min(available * 8 // max(info.native_frame_bits, 1), nframes - 1),
+        )
+
+
+def check_native_extent(ds: Dataset, info: PixelInfo) -> None:
+    """Raise ``PixelDataError`` unless native Pixel Data is as long as the attributes say:
+    every frame (:func:`pixel_info` checked that), plus at most the pad byte to even
+    length or trailing padding shorter than one frame (as some writers leave).  Checked
+    where native pixels are passed on without being decoded."""
+    available = stored_nbytes(ds, info.tag)
+    frame_bits = info.native_frame_bits
+    need = (info.number_of_frames * frame_bits + 7) // 8
+    if available - need >= max(2, (frame_bits + 7) // 8):
+        raise PixelDataError(
+            f"native pixel data has {available} bytes, more than the {need} that "
+            f"{_SIZE_ATTRIBUTES} ({_size_values(info)}) give",
+            tag=info.tag,
+        )
+
+
 def pixel_info(ds: Dataset) -> PixelInfo:
-    """Read and check the Image Pixel attributes of ``ds``."""
+    """Read and check the Image Pixel attributes of ``ds``: the one place they are
+    checked (the rules a frame description must follow are the Rust codecs',
+    ``_core.check_frame_info``), and that the pixel data held can be as large as they
+    say, before anything is allocated from them."""
     tag = pixel_tag(ds)
     missing = [k for k in ("Rows", "Columns", "BitsAllocated") if k not in ds]
     if missing:
@@ -152,31 +264,54 @@ def pixel_info(ds: Dataset) -> PixelInfo:
     bits_stored = _int(ds, "BitsStored", bits_allocated) or bits_allocated
     pr = _int(ds, "PixelRepresentation", 0) or 0
     planar = _int(ds, "PlanarConfiguration", 0) or 0
-    frames = _int(ds, "NumberOfFrames", 1) or 1
+    frames = _int(ds, "NumberOfFrames", 1, limit=MAX_FRAMES) or 1
     pi = str(ds.get("PhotometricInterpretation") or ("MONOCHROME2" if samples == 1 else "RGB"))
     pi = pi.strip()
     if tag != PIXEL_DATA:
         bits_allocated = 32 if tag == FLOAT_PIXEL_DATA else 64
         bits_stored, pr = bits_allocated, 0
-    if rows <= 0 or columns <= 0:
-        raise PixelDataError(f"Rows and Columns must be positive (got {rows} x {columns})")
-    if bits_allocated not in (1, 8, 16, 32, 64):
-        raise PixelDataError(f"Bits Allocated {bits_allocated} is not 1, 8, 16, 32 or 64")
-    if not 1 <= bits_stored <= bits_allocated:
-        raise PixelDataError(f"Bits Stored {bits_stored} is not in 1..{bits_allocated}")
-    return PixelInfo(
+    pr = 1 if pr == 1 else 0
+    planar = 1 if planar == 1 and samples > 1 else 0
+    _core.check_frame_info(
+        rows, columns, samples, bits_allocated, bits_stored, pr, planar, tag != PIXEL_DATA
+    )
+    info = PixelInfo(
         rows=rows,
         columns=columns,
         samples_per_pixel=samples,
         bits_allocated=bits_allocated,
         bits_stored=bits_stored,
-        pixel_representation=1 if pr == 1 else 0,
-        planar_configuration=1 if planar == 1 and samples > 1 else 0,
+        pixel_representation=pr,
+        planar_configuration=planar,
         number_of_frames=frames,
         photometric_interpretation=pi,
         transfer_syntax=transfer_syntax_of(ds),
         tag=tag,
     )
+    available, end = _extent(ds, tag)
+    if info.is_encapsulated:
+        if frames > available // _ITEM_HEADER:
+            raise PixelDataError(
+                f"{_NAMES['NumberOfFrames']} {frames} cannot be: the encapsulated Pixel Data "
+                f"holds {available} bytes (at least {_ITEM_HEADER} per frame)",
+                offset=available if end is None else end,
+                tag=tag,
+                frame=available // _ITEM_HEADER,
+            )
+        if info.transfer_syntax in CODEC_SYNTAXES:
+            check_fits(info, frames, available, compressed=True, end=end)
+    else:
+        check_fits(info, frames, available, compressed=False, end=end)
+    return info
 
 
-__all__ = ["CODEC_SYNTAXES", "NATIVE_SYNTAXES", "PixelInfo", "pixel_info", "pixel_tag"]
+__all__ = [
+    "CODEC_SYNTAXES",
+    "NATIVE_SYNTAXES",
+    "PixelInfo",
+    "check_fits",
+    "check_native_extent",
+    "pixel_info",
+    "pixel_tag",
+    "stored_nbytes",
+]

@@ -68,8 +68,9 @@ impl FrameInfo {
         if self.rows == 0 || self.columns == 0 {
             return bad("rows and columns must be non-zero");
         }
-        if self.samples_per_pixel == 0 {
-            return bad("samples per pixel must be non-zero");
+        if !(1..=4).contains(&self.samples_per_pixel) {
+            // 1 (monochrome, palette), 3 (RGB, YBR...), 4 (retired ARGB, CMYK).
+            return bad("samples per pixel must be 1 to 4");
         }
         if !matches!(self.bits_allocated, 1 | 8 | 16 | 32 | 64) {
             return bad("bits allocated must be 1, 8, 16, 32 or 64");
@@ -133,6 +134,8 @@ mod tests {
         assert_eq!(native_frame_size_bytes(&fi), 2);
         assert!(fi.validate().is_ok());
         fi.bits_allocated = 12;
+        assert!(fi.validate().is_err());
+        fi = FrameInfo::new(3, 5, 65535, 8);
         assert!(fi.validate().is_err());
     }
 }

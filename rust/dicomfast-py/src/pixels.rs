@@ -1108,6 +1108,38 @@ fn encode_frames_encapsulated<'py>(
     Ok(obj)
 }
 
+/// Check an image's frame description (rows, columns, samples, bits, sign, planar
+/// configuration) against the rules every codec relies on; raises `PixelDataError`.
+#[pyfunction]
+#[pyo3(signature = (rows, columns, samples_per_pixel, bits_allocated, bits_stored,
+    pixel_representation, planar_configuration, float))]
+#[allow(clippy::too_many_arguments)]
+fn check_frame_info(
+    py: Python<'_>,
+    rows: u32,
+    columns: u32,
+    samples_per_pixel: u16,
+    bits_allocated: u16,
+    bits_stored: u16,
+    pixel_representation: u16,
+    planar_configuration: u16,
+    float: bool,
+) -> PyResult<()> {
+    frame_info(
+        py,
+        rows,
+        columns,
+        samples_per_pixel,
+        bits_allocated,
+        bits_stored,
+        pixel_representation,
+        planar_configuration,
+        false,
+        float,
+    )
+    .map(|_| ())
+}
+
 /// Transfer syntaxes whose encapsulated frames `decode_frames_into` decodes.
 #[pyfunction]
 fn supported_transfer_syntaxes() -> Vec<&'static str> {
@@ -1145,6 +1177,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(unix)]
     m.add_function(wrap_pyfunction!(to_file::encode_frames_to_fd, m)?)?;
     m.add_function(wrap_pyfunction!(supported_transfer_syntaxes, m)?)?;
+    m.add_function(wrap_pyfunction!(check_frame_info, m)?)?;
     m.add_function(wrap_pyfunction!(jpeg_header, m)?)?;
     Ok(())
 }

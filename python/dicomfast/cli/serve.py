@@ -46,7 +46,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=("keep-first", "replace", "keep-both"),
         help="an instance whose SOP Instance UID is already stored (default %(default)s)",
     )
-    p.add_argument("--max-associations", type=int, default=10)
+    p.add_argument(
+        "--max-associations",
+        type=int,
+        default=64,
+        help="associations served at once; more get A-ASSOCIATE-RJ (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-pending",
+        type=int,
+        default=128,
+        help="connections not yet associated; beyond it the oldest is closed (default %(default)s)",
+    )
+    p.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a new connection has to send its A-ASSOCIATE-RQ (default %(default)s)",
+    )
     p.add_argument("--idle-timeout", type=float, default=60.0, help="seconds without data")
     p.add_argument(
         "--require-called-aet",
@@ -144,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
         dimse_timeout=args.timeout,
         network_timeout=args.idle_timeout,
         maximum_associations=args.max_associations,
+        maximum_pending=args.max_pending,
+        request_timeout=args.request_timeout,
         require_called_aet=args.require_called_aet,
         require_calling_aet=args.allow_aet,
     )

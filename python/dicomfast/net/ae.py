@@ -71,6 +71,8 @@ class AE:
         network_timeout: float = 60.0,
         connect_timeout: float = 30.0,
         maximum_associations: int = 10,
+        maximum_pending: int = 128,
+        request_timeout: float = 10.0,
         require_called_aet: bool = False,
         require_calling_aet: Iterable[str] | None = None,
         async_operations_window: int = 16,
@@ -81,7 +83,15 @@ class AE:
         self.dimse_timeout = dimse_timeout
         self.network_timeout = network_timeout
         self.connect_timeout = connect_timeout
+        #: Associations served at once (requests beyond it get A-ASSOCIATE-RJ, transient).
         self.maximum_associations = maximum_associations
+        #: Connections that have not yet sent their A-ASSOCIATE-RQ.  They hold no
+        #: association slot; beyond this many the oldest is closed, so idle or
+        #: half-open sockets cannot crowd out peers that associate at once.
+        self.maximum_pending = maximum_pending
+        #: Seconds a new connection has to deliver its whole A-ASSOCIATE-RQ (also
+        #: the TLS handshake's limit): a short ARTIM for connections not yet associated.
+        self.request_timeout = request_timeout
         self.require_called_aet = require_called_aet
         self.require_calling_aet = [t.strip() for t in require_calling_aet or []]
         #: Asynchronous Operations Window (PS3.7 D.3.3.3): requests a requestor may
@@ -259,16 +269,51 @@ class AE:
 
 
 class _ServerState:
-    """What an acceptor association needs from its server (in the loop thread)."""
+    """What an acceptor association needs from its server (in the loop thread).
+
+    A connection is *pending* until its A-ASSOCIATE-RQ arrives, then holds an
+    association slot until it ends.  Pending connections have their own limit
+    (the oldest is closed to make room) and a short timer
+    (:attr:`AE.request_timeout`), so sockets that never associate cannot take
+    the slots of peers that do."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
         self.storage = server.storage
-        self.active = 0
+        self.active = 0  # associations: A-ASSOCIATE-RQ received, not yet ended
+        self.pending: dict[AsyncAssociation, None] = {}  # oldest first
+        self.evicted = 0
 
-    def over_limit(self) -> bool:
+    def connected(self, assoc: AsyncAssociation) -> None:
+        """A new connection: pending; the oldest pending one is closed beyond the limit."""
+        self.pending[assoc] = None
+        limit = self.server.ae.maximum_pending
+        while limit and len(self.pending) > limit:
+            oldest = next(iter(self.pending))
+            del self.pending[oldest]
+            self.evicted += 1
+            oldest.transport.transport.abort()
+            log.info(
+                "%s: closed, sent no A-ASSOCIATE-RQ while %d newer connections waited",
+                oldest.peer,
+                limit,
+            )
+
+    def admit(self, assoc: AsyncAssociation) -> bool:
+        """Its A-ASSOCIATE-RQ arrived: take an association slot (False when none is free)."""
+        self.pending.pop(assoc, None)
         limit = self.server.ae.maximum_associations
-        return bool(limit) and self.active > limit
+        if limit and self.active >= limit:
+            return False
+        self.active += 1
+        assoc._holds_slot = True
+        return True
+
+    def ended(self, assoc: AsyncAssociation) -> None:
+        self.pending.pop(assoc, None)
+        if assoc._holds_slot:
+            assoc._holds_slot = False
+            self.active -= 1
 
     def has_handler(self, evt: EventType) -> bool:
         return any(e is evt for e, _ in self.server.handlers)
@@ -365,6 +410,10 @@ class Server:
             host,
             port,
             ssl=self.ssl_context,
+            # a burst of connections must not overflow the accept queue (a dropped
+            # SYN costs the peer a one-second retransmission)
+            backlog=1024,
+            ssl_handshake_timeout=self.ae.request_timeout if self.ssl_context else None,
         )
         sock = srv.sockets[0].getsockname()
         self.address = (sock[0], sock[1])
@@ -381,9 +430,9 @@ class Server:
 
     async def _on_connection(self, stream: PduStream) -> None:
         st = self._state
-        st.active += 1
         transport = StreamTransport(stream)
         assoc = AsyncAssociation(self.ae, transport, requestor=False, server=st)
+        st.connected(assoc)
         try:
             await st.notify(EVT_CONN_OPEN, Event(EVT_CONN_OPEN, assoc))
             if await assoc.accept_association():
@@ -399,7 +448,7 @@ class Server:
             await assoc._abort_local(NetworkError("internal error"))
         finally:
             await assoc._close_transport()
-            st.active -= 1
+            st.ended(assoc)
             await st.notify(EVT_CONN_CLOSE, Event(EVT_CONN_CLOSE, assoc))
 
     def shutdown(self) -> None:

@@ -136,6 +136,7 @@ class AsyncAssociation:
         self.is_released = False
         self.is_aborted = False
         self.is_rejected = False
+        self._holds_slot = False  # acceptor: counted in the server's associations
         self._msg_id = 0
         self._send_pdu = 16384
         # Asynchronous Operations Window (PS3.7 D.3.3.3): how many requests this
@@ -376,11 +377,16 @@ class AsyncAssociation:
         sm, server, ae = self.sm, self.server, self.ae
         assert server is not None
         sm.transition(E.EVT5)  # AE-5, ARTIM running
-        evt, _, value, _ = await self._safe_next(self.acse_timeout)
+        wait = min(self.acse_timeout, ae.request_timeout)
+        evt, _, value, _ = await self._safe_next(wait)
         if evt is None:
             sm.transition(E.EVT18)  # AA-2
             await self._close_transport()
-            log.info("%s: no A-ASSOCIATE-RQ within %s s; closed", self.peer, self.acse_timeout)
+            log.info("%s: no A-ASSOCIATE-RQ within %s s; closed", self.peer, wait)
+            return False
+        if evt == E.EVT17:  # closed before associating (or closed by us to make room)
+            sm.transition(evt)
+            await self._close_transport()
             return False
         if evt != E.EVT6:
             exc = await self._fail(evt, value, "association request")
@@ -396,7 +402,7 @@ class AsyncAssociation:
         rj: tuple[int, int, int] | None = None
         if not rq["protocol_version"] & 1:
             rj = (1, 2, 2)
-        elif server.over_limit():
+        elif not server.admit(self):
             rj = (2, 3, 2)
         sm.transition(E.EVT6, acceptable=rj is None)
         if rj is None:

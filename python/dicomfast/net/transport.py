@@ -46,7 +46,9 @@ class PduStream(asyncio.BufferedProtocol):
     ) -> None:
         self._on_open = on_open
         self._high_water = high_water
-        self._buf = bytearray(1 << 20)
+        # Small at first (a connection that never associates costs little); it
+        # grows to what the peer's PDUs need.
+        self._buf = bytearray(1 << 16)
         self._start = 0
         self._end = 0
         self._room = 0  # bytes the next get_buffer must make room for (a large PDU)

@@ -80,6 +80,10 @@ def test_mismatched_instance_uid_is_refused_and_nothing_changes(make_archive, po
         assert _send_raw(server.port, CT_IMAGE_STORAGE, "1.9.1.5", _body(anon)) == 0xC000
         # garbage as the data set
         assert _send_raw(server.port, CT_IMAGE_STORAGE, "1.9.1.6", b"\xff" * 40) == 0xC000
+        # matching UIDs but a hostile Study Instance UID (a path): refused, nothing written
+        for bad_study in ("../../../tmp/x", "1.2.3/../../4", "1." + "2" * 70):
+            evil = instance(sop_uid="1.9.1.8", study_uid=bad_study)
+            assert _send_raw(server.port, CT_IMAGE_STORAGE, "1.9.1.8", _body(evil)) == 0xC000
         # and a matching one still succeeds
         good = instance(sop_uid="1.9.1.7")
         assert _send_raw(server.port, CT_IMAGE_STORAGE, "1.9.1.7", _body(good)) == 0x0000

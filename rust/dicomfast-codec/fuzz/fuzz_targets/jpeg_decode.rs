@@ -1,5 +1,6 @@
 //! Arbitrary bytes as a JPEG Lossless frame; the frame layout comes from the first 4 bytes.
-//! Also exercises the header reader and the general plane decoder.
+//! Also exercises the header reader and the general plane decoder, and checks the two-frame
+//! decoder against the one-frame decoder.
 #![no_main]
 
 use dicomfast_codec::{frame_size_bytes, jpeg, FrameInfo};
@@ -20,8 +21,17 @@ fuzz_target!(|data: &[u8]| {
         ..Default::default()
     };
     let src = &data[4..];
-    let mut out = vec![0u8; frame_size_bytes(&fi)];
-    let _ = jpeg::decode_frame(src, &fi, &mut out);
+    let size = frame_size_bytes(&fi);
+    let mut out = vec![0u8; size];
+    let single = jpeg::decode_frame(src, &fi, &mut out);
+    let (mut a, mut b) = (vec![0u8; size], vec![0u8; size]);
+    if jpeg::decode_frame_pair(src, src, &fi, &mut a, &mut b) {
+        assert!(
+            single.is_ok(),
+            "pair decoder accepts what decode_frame refuses: {single:?}"
+        );
+        assert!(a == out && b == out, "pair and single decoders disagree");
+    }
     let _ = jpeg::read_header(src);
     let _ = jpeg::decode_planes(src, 1 << 16);
 });

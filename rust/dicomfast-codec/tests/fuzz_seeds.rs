@@ -1,0 +1,195 @@
+//! Seeds for the codec fuzz targets (`fuzz/fuzz_targets/`): small frames encoded by this
+//! crate's own encoders, each prefixed with the layout bytes the target reads first. A fuzzer
+//! cannot find a valid JPEG Lossless stream from nothing in the seconds CI gives it; from these
+//! it mutates real markers, Huffman tables and scans.
+//!
+//! As a test: every seed decodes back to its frame through the target's path. With
+//! `DICOMFAST_FUZZ_SEEDS=<dir>` the seeds are also written to `<dir>/<target>/`
+//! (`tools/fuzz_ci.sh` does that).
+
+use dicomfast_codec::jpeg::{self, EncodeOptions};
+use dicomfast_codec::{
+    decode_native_frame, frame_size_bytes, native_frame_size_bytes, rle, FrameInfo,
+};
+
+/// xorshift64*: deterministic data without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// A frame in the decoders' output layout: native bytes (runs, ramps and noise, so RLE gets
+/// both run kinds and JPEG small and large differences) normalised as a decoder would.
+fn frame(fi: &FrameInfo, seed: u64) -> Vec<u8> {
+    let mut rng = Rng(seed | 1);
+    let mut raw = vec![0u8; native_frame_size_bytes(fi)];
+    let mut k = 0;
+    while k < raw.len() {
+        let run = (rng.next() % 9 + 1) as usize;
+        let kind = rng.next() % 3;
+        for j in 0..run.min(raw.len() - k) {
+            raw[k + j] = match kind {
+                0 => 0x5A,
+                1 => (k + j) as u8,
+                _ => rng.next() as u8,
+            };
+        }
+        k += run;
+    }
+    let mut out = vec![0u8; frame_size_bytes(fi)];
+    decode_native_frame(&raw, fi, &mut out).expect("native frame");
+    out
+}
+
+/// Layout of the `rle_decode` target's first 4 bytes (keep in step with it).
+fn rle_layout(h: [u8; 4]) -> FrameInfo {
+    let ba = [1u16, 8, 16, 32, 64][usize::from(h[2] % 5)];
+    FrameInfo {
+        rows: u32::from(h[0] % 64) + 1,
+        columns: u32::from(h[1] % 64) + 1,
+        samples_per_pixel: if h[3] & 1 == 1 && ba != 1 { 3 } else { 1 },
+        bits_allocated: ba,
+        bits_stored: ba - u16::from(h[3] >> 5).min(ba - 1),
+        pixel_representation: u16::from(h[3] >> 1 & 1),
+        ..Default::default()
+    }
+}
+
+/// Layout of the `jpeg_decode` target's first 4 bytes (keep in step with it).
+fn jpeg_layout(h: [u8; 4]) -> FrameInfo {
+    let ba = if h[2] & 1 == 1 { 16 } else { 8 };
+    FrameInfo {
+        rows: u32::from(h[0] % 64) + 1,
+        columns: u32::from(h[1] % 64) + 1,
+        samples_per_pixel: [1u16, 3, 2, 4][usize::from(h[2] >> 1 & 3)],
+        bits_allocated: ba,
+        bits_stored: ba - u16::from(h[3] & 7),
+        pixel_representation: u16::from(h[3] >> 3 & 1),
+        ..Default::default()
+    }
+}
+
+/// One seed file, and for the decoders the frame it must decode to.
+struct Seed {
+    target: &'static str,
+    name: String,
+    data: Vec<u8>,
+    frame: Vec<u8>,
+}
+
+fn seeds() -> Vec<Seed> {
+    let mut all = Vec::new();
+    // RLE: (rows-1, cols-1, bits allocated index, sample/sign/stored bits).
+    let rle_heads: [[u8; 4]; 9] = [
+        [7, 9, 1, 0],           // 8-bit grey
+        [4, 6, 1, 1],           // 8-bit RGB
+        [15, 3, 2, 2 | 4 << 5], // 16-bit signed, 12 stored
+        [2, 40, 2, 1],          // 16-bit RGB
+        [0, 0, 1, 0],           // one pixel
+        [5, 5, 3, 0],           // 32-bit
+        [3, 2, 4, 2],           // 64-bit signed
+        [9, 17, 0, 0],          // 1-bit
+        [63, 63, 2, 0],         // largest frame
+    ];
+    for (n, h) in rle_heads.into_iter().enumerate() {
+        let fi = rle_layout(h);
+        let src = frame(&fi, n as u64 + 1);
+        let enc = rle::encode_frame(&src, &fi).expect("RLE encode");
+        all.push(Seed {
+            target: "rle_decode",
+            name: format!("rle_{n}"),
+            data: [&h[..], &enc].concat(),
+            frame: src,
+        });
+    }
+    // JPEG Lossless: (rows-1, cols-1, bits allocated + samples, stored/sign bits), options.
+    let jpeg_cases: [([u8; 4], EncodeOptions); 10] = [
+        ([7, 9, 0, 0], opts(1, 0, true)),
+        ([12, 5, 1, 4], opts(2, 0, true)),    // 16-bit, 12 stored
+        ([6, 6, 1, 4 | 8], opts(3, 0, true)), // signed
+        ([4, 7, 2, 0], opts(4, 0, true)),     // RGB
+        ([4, 7, 2, 0], opts(5, 3, false)),    // RGB, one scan per component, restarts
+        ([9, 3, 3, 0], opts(6, 2, true)),     // 16-bit RGB, restarts
+        ([3, 3, 4, 1], opts(7, 0, true)),     // 2 samples, 7 stored
+        ([5, 2, 6, 0], opts(1, 1, false)),    // 4 samples
+        ([0, 0, 1, 0], opts(1, 0, true)),     // one pixel
+        ([31, 31, 1, 0], opts(1, 0, true)),   // 16-bit, larger
+    ];
+    for (n, (h, o)) in jpeg_cases.into_iter().enumerate() {
+        let fi = jpeg_layout(h);
+        let src = frame(&fi, 100 + n as u64);
+        let enc = jpeg::encode_frame_with(&src, &fi, &o).expect("JPEG encode");
+        all.push(Seed {
+            target: "jpeg_decode",
+            name: format!("jpeg_{n}"),
+            data: [&h[..], &enc].concat(),
+            frame: src,
+        });
+    }
+    // round_trip: 6 layout bytes, then frame bytes (cycled by the target).
+    let mut rng = Rng(7);
+    for n in 0..6u8 {
+        let head = [n * 5, n * 3 + 1, n, n * 37, n, n.wrapping_mul(41)];
+        let body: Vec<u8> = (0..64 + 32 * usize::from(n))
+            .map(|_| rng.next() as u8)
+            .collect();
+        all.push(Seed {
+            target: "round_trip",
+            name: format!("rt_{n}"),
+            data: [&head[..], &body].concat(),
+            frame: Vec::new(),
+        });
+    }
+    all
+}
+
+fn opts(predictor: u8, restart_interval: u16, interleaved: bool) -> EncodeOptions {
+    EncodeOptions {
+        predictor,
+        point_transform: 0,
+        restart_interval,
+        interleaved,
+    }
+}
+
+#[test]
+fn seeds_decode_through_the_targets_paths() {
+    let all = seeds();
+    for s in &all {
+        let h: [u8; 4] = s.data[..4].try_into().unwrap();
+        let body = &s.data[4..];
+        let (fi, decoded) = match s.target {
+            "rle_decode" => {
+                let fi = rle_layout(h);
+                let mut out = vec![0u8; frame_size_bytes(&fi)];
+                (fi, rle::decode_frame(body, &fi, &mut out).map(|()| out))
+            }
+            "jpeg_decode" => {
+                let fi = jpeg_layout(h);
+                let mut out = vec![0u8; frame_size_bytes(&fi)];
+                (fi, jpeg::decode_frame(body, &fi, &mut out).map(|()| out))
+            }
+            _ => continue,
+        };
+        let out = decoded.unwrap_or_else(|e| panic!("{} ({fi:?}): {e}", s.name));
+        assert!(
+            out == s.frame,
+            "{} ({fi:?}) decodes to another frame",
+            s.name
+        );
+    }
+    if let Some(dir) = std::env::var_os("DICOMFAST_FUZZ_SEEDS") {
+        let dir = std::path::PathBuf::from(dir);
+        for s in &all {
+            let d = dir.join(s.target);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(&s.name), &s.data).unwrap();
+        }
+        eprintln!("wrote {} seeds under {}", all.len(), dir.display());
+    }
+}

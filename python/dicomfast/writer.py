@@ -185,8 +185,9 @@ def encode_dataset(
 
     Group Length elements (gggg,0000) are recalculated when the encoding
     changes, as DCMTK does; an unchanged encoding keeps the bytes as read.
-    With ``file_body`` (the data set of a Part 10 file), group 0002 elements are
-    left out: they belong to the file meta group only (PS3.10 7.1), and a stray
+    With ``file_body`` (the data set of a Part 10 file, or of a DIMSE message),
+    group 0002 elements are left out: they belong to the file meta group only
+    (PS3.10 7.1), and a stray
     one in the data set (a flipped byte makes them) would be read back by some
     readers in place of the file meta's.
     """

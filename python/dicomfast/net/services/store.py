@@ -97,7 +97,7 @@ def encode_for(ds: Dataset, transfer_syntax: str) -> bytes:
     from ...writer import encode_dataset
 
     explicit, be = uids.encoding_of(transfer_syntax)
-    body = b"".join(encode_dataset(ds, explicit, be))
+    body = b"".join(encode_dataset(ds, explicit, be, file_body=True))
     if transfer_syntax == uids.DeflatedExplicitVRLittleEndian:
         body = _deflate(body)
     return body
@@ -156,7 +156,8 @@ def prepare(
         if uids.is_encapsulated(file_ts):
             from ...writer import encode_dataset
 
-            return exact, sop_class, sop_instance, b"".join(encode_dataset(ds, True, False))
+            body = b"".join(encode_dataset(ds, True, False, file_body=True))
+            return exact, sop_class, sop_instance, body
         return exact, sop_class, sop_instance, encode(ds, file_ts)
     if uids.is_encapsulated(file_ts):
         accepted = ", ".join(uids.name_of(c.transfer_syntax or "") for c in candidates)

@@ -131,8 +131,9 @@ def test_ingest_over_network_store_index_vs_store_only(benchmark, tmp_path: Path
     rounds = itertools.count(1)
     # store + index: the serve handlers (fsync on, as `dicomfast serve` runs)
     from dicomfast.archive import Archive
+    from dicomfast.archive.handlers import archive_handlers
     from dicomfast.archive.netstorage import ArchiveStorage
-    from dicomfast.cli.serve import archive_ae, archive_handlers
+    from dicomfast.cli.serve import archive_ae
 
     archive = Archive(tmp_path / "archive")
     server = archive_ae("ARCHIVE").start_server(

@@ -102,7 +102,8 @@ def archive_server(
     **archive_kw: Any,
 ) -> tuple[Server, Archive]:
     """The archive as ``dicomfast serve`` runs it, in-process on 127.0.0.1:0."""
-    from dicomfast.cli.serve import archive_ae, archive_handlers
+    from dicomfast.archive.handlers import archive_handlers
+    from dicomfast.cli.serve import archive_ae
 
     archive = Archive(folder, fsync=False, **archive_kw)
     ae = archive_ae(aet, acse_timeout=5, dimse_timeout=10, network_timeout=15)

@@ -104,34 +104,9 @@ def archive_ae(ae_title: str, **kw: Any) -> Any:
     return ae
 
 
-def archive_handlers(
-    archive: Any, ae_title: str, destinations: dict[str, tuple[str, int]]
-) -> list[tuple[Any, Any]]:
-    """Event handlers serving ``archive`` (store+index, find, move, get, MPPS)."""
-    from ..net import evt
-    from ..net.services.find import archive_find_handler
-    from ..net.services.get import archive_get_handler
-    from ..net.services.move import archive_move_handler
-    from ..net.services.mpps import archive_mpps_handlers
-
-    log = logging.getLogger("dicomfast.serve")
-
-    async def on_stored(event: evt.Event) -> None:  # async: runs on the loop, no thread hop
-        # Storing and indexing happened in the storage's commit (ArchiveStorage):
-        # the data set streamed from the socket to a temporary file in the archive.
-        log.info("stored %s from %s", event.stored_path, event.assoc.remote_ae_title)
-
-    return [
-        (evt.EVT_STORED, on_stored),
-        (evt.EVT_C_FIND, archive_find_handler(archive, ae_title)),
-        (evt.EVT_C_MOVE, archive_move_handler(archive, destinations)),
-        (evt.EVT_C_GET, archive_get_handler(archive)),
-        *archive_mpps_handlers(archive),
-    ]
-
-
 def run(args: argparse.Namespace) -> int:
     from ..archive import Archive
+    from ..archive.handlers import archive_handlers
     from ..archive.netstorage import ArchiveStorage
     from ..net.services.move import load_ae_config
 

@@ -25,7 +25,7 @@ import asyncio
 import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -390,33 +390,3 @@ def _pair(item: Any) -> tuple[Any, Any]:
     if isinstance(item, int):
         return item, None
     return dimse.PENDING, item  # a bare Dataset is a pending result
-
-
-# -- the archive as the handler --------------------------------------------------------------
-def archive_find_handler(archive: Any, retrieve_ae_title: str | None = None) -> Any:
-    """An ``EVT_C_FIND`` handler answering Patient/Study Root queries from a
-    :class:`dicomfast.archive.Archive` and worklist queries from its worklist."""
-    from ...archive import query
-
-    def handler(event: Event) -> Iterable[tuple[int, Dataset]]:
-        sop_class = event.sop_class_uid
-        ident = event.identifier
-        assert ident is not None
-        if sop_class == MODALITY_WORKLIST_FIND:
-            from ...archive import worklist as wl
-
-            results = wl.find(archive, ident, cancel=lambda: event.is_cancelled)
-        else:
-            model = "PATIENT" if sop_class == PATIENT_ROOT_FIND else "STUDY"
-            archive.flush()  # every instance acknowledged so far is findable
-            results = query.find(
-                archive.engine,
-                ident,
-                model,
-                cancel=lambda: event.is_cancelled,
-                retrieve_ae_title=retrieve_ae_title,
-            )
-        for ds in results:
-            yield dimse.PENDING, ds
-
-    return handler

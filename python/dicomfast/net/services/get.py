@@ -53,19 +53,6 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     await move.run_sub_operations(assoc, msg_id, items, respond, contexts=contexts)
 
 
-def archive_get_handler(archive: Any) -> Any:
-    """An ``EVT_C_GET`` handler sending what the archive holds."""
-
-    def handler(event: Event) -> Iterator[Any]:
-        model = "PATIENT" if event.sop_class_uid == qr.PATIENT_ROOT_GET else "STUDY"
-        assert event.identifier is not None
-        refs = archive.instances_for(event.identifier, model=model)
-        yield len(refs)
-        yield from refs
-
-    return handler
-
-
 # -- SCU ----------------------------------------------------------------------------------
 def storage_contexts_for_get(
     sop_classes: list[str] | None = None, transfer_syntaxes: list[str] | None = None

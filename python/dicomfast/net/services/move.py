@@ -446,24 +446,6 @@ async def run_sub_operations(
     await respond(final, counts, True, failed_identifier(counts))
 
 
-def archive_move_handler(archive: Any, destinations: dict[str, tuple[str, int]]) -> Any:
-    """An ``EVT_C_MOVE`` handler: ``destinations`` maps AE titles to (host, port)."""
-
-    def handler(event: Event) -> Iterator[Any]:
-        dest = destinations.get(event.move_destination or "")
-        if dest is None:
-            yield None
-            return
-        model = "PATIENT" if event.sop_class_uid == qr.PATIENT_ROOT_MOVE else "STUDY"
-        assert event.identifier is not None
-        refs = archive.instances_for(event.identifier, model=model)
-        yield dest
-        yield len(refs)
-        yield from refs
-
-    return handler
-
-
 # -- SCU ----------------------------------------------------------------------------------
 async def c_move(
     assoc: AsyncAssociation,

@@ -93,38 +93,6 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     await assoc.send_message(pc.context_id or msg.context_id, rsp, body)
 
 
-def archive_mpps_handlers(archive: Any) -> list[tuple[Any, Any]]:
-    """``EVT_N_CREATE`` and ``EVT_N_SET`` handlers recording steps in the archive."""
-    from ...archive import mpps as records
-
-    def _status(r: Any) -> Status:
-        cmd: dict[int, Any] = {}
-        if r.comment:
-            cmd[dimse.ERROR_COMMENT] = r.comment[:64]
-        if r.sop_instance_uid:
-            cmd[dimse.AFFECTED_SOP_INSTANCE_UID] = r.sop_instance_uid
-        return Status(r.status, cmd)
-
-    def on_create(event: Event) -> Status:
-        if event.sop_class_uid != MPPS_SOP_CLASS:
-            return Status(dimse.SOP_CLASS_NOT_SUPPORTED)
-        assert event.dataset is not None
-        return _status(
-            records.n_create(
-                archive, event.command.get(dimse.AFFECTED_SOP_INSTANCE_UID), event.dataset
-            )
-        )
-
-    def on_set(event: Event) -> Status:
-        if event.sop_class_uid != MPPS_SOP_CLASS:
-            return Status(dimse.SOP_CLASS_NOT_SUPPORTED)
-        assert event.dataset is not None
-        uid = event.command.get(dimse.REQUESTED_SOP_INSTANCE_UID) or ""
-        return _status(records.n_set(archive, uid, event.dataset))
-
-    return [(EVT_N_CREATE, on_create), (EVT_N_SET, on_set)]
-
-
 # -- SCU ----------------------------------------------------------------------------------
 async def send_n_create(
     assoc: AsyncAssociation,

@@ -2,18 +2,16 @@
 1.2.840.10008.5.1.4.31, the same exchange as any C-FIND (see
 :mod:`dicomfast.net.services.find`, which dispatches it).  The SCP's answers
 come from the ``EVT_C_FIND`` handler (``event.sop_class_uid`` tells worklist
-queries apart); :func:`archive_worklist_handler` answers them from the
-archive's worklist table.
+queries apart); :func:`dicomfast.archive.handlers.worklist_handler` answers
+them from the archive's worklist table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from .. import dimse
 from ..dimse import Status
-from ..events import Event
 from .find import MODALITY_WORKLIST_FIND, c_find, find_sync
 
 if TYPE_CHECKING:
@@ -24,25 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODALITY_WORKLIST_FIND",
-    "archive_worklist_handler",
     "mwl_find",
     "mwl_find_sync",
 ]
-
-
-def archive_worklist_handler(archive: Any) -> Any:
-    """An ``EVT_C_FIND`` handler for worklist queries only."""
-    from ...archive import worklist as wl
-
-    def handler(event: Event) -> Iterable[tuple[int, Dataset]]:
-        if event.sop_class_uid != MODALITY_WORKLIST_FIND:
-            yield Status(0x0122, {dimse.ERROR_COMMENT: "SOP class not supported"}), None  # type: ignore[misc]
-            return
-        assert event.identifier is not None
-        for ds in wl.find(archive, event.identifier, cancel=lambda: event.is_cancelled):
-            yield dimse.PENDING, ds
-
-    return handler
 
 
 def mwl_find(

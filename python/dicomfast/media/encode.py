@@ -1,0 +1,98 @@
+"""The file-set's tree → the bytes of a DICOMDIR (PS3.3 F.3, PS3.10 §8).
+
+Explicit VR little endian, records as defined-length items in depth-first order.
+Every record is encoded once with its three offsets left 0; its position follows
+from the encoded lengths, and the offsets (F.3.2.1: bytes from the first byte of
+the file, preamble included) are then written into the encoded records.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .. import uid as uids
+from ..dataset import Dataset, FileMetaDataset
+from ..writer import encode_dataset, encode_file
+from .records import RecordNode
+
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage (PS3.4)
+
+# Record header elements (group 0004) in tag order, then the keys (groups >= 0008).
+_NEXT, _IN_USE, _LOWER = 0x00041400, 0x00041410, 0x00041420
+_HEADER_TAGS = (0x00041430, 0x00041432, 0x00041500, 0x00041510, 0x00041511, 0x00041512)
+
+
+def _ul(tag: int, value: int) -> bytes:
+    return struct.pack("<HH2sHI", tag >> 16, tag & 0xFFFF, b"UL", 4, value)
+
+
+def _us(tag: int, value: int) -> bytes:
+    return struct.pack("<HH2sHH", tag >> 16, tag & 0xFFFF, b"US", 2, value)
+
+
+def encode_record(node: RecordNode) -> bytearray:
+    """The item of one record, its two offsets 0 (at _AT_NEXT and _AT_LOWER)."""
+    ds = node.dataset
+    head = _ul(_NEXT, 0) + _us(_IN_USE, 0xFFFF) + _ul(_LOWER, 0)
+    rest = Dataset()
+    for elem in ds:
+        if elem.tag >> 16 == 4 and elem.tag not in _HEADER_TAGS:
+            continue
+        rest[elem.tag] = elem
+    rest.__dict__["_charset"] = ds._get_charset() if ds._raw is not None else False
+    body = b"".join(encode_dataset(rest, True, False))
+    n = len(head) + len(body)
+    return bytearray(struct.pack("<HHI", 0xFFFE, 0xE000, n) + head + body)
+
+
+# Where the values of the three offsets sit inside an encoded record.
+_AT_NEXT = 8 + 8
+_AT_LOWER = 8 + 12 + 10 + 8
+
+
+def encode_dicomdir(
+    roots: list[RecordNode],
+    *,
+    fileset_uid: str,
+    fileset_id: str = "",
+    descriptor_file_id: tuple[str, ...] | None = None,
+    descriptor_charset: str | None = None,
+) -> list[bytes | bytearray | memoryview]:
+    header = Dataset()
+    meta = FileMetaDataset()
+    meta.add_new(0x00020002, "UI", MEDIA_STORAGE_DIRECTORY)
+    meta.add_new(0x00020003, "UI", fileset_uid)
+    header.file_meta = meta
+    header.add_new(0x00041130, "CS", fileset_id)
+    if descriptor_file_id:
+        header.add_new(0x00041141, "CS", list(descriptor_file_id))
+        if descriptor_charset:
+            header.add_new(0x00041142, "CS", descriptor_charset)
+    header.add_new(0x00041200, "UL", 0)
+    header.add_new(0x00041202, "UL", 0)
+    header.add_new(0x00041212, "US", 0)
+    front = b"".join(encode_file(header, uids.ExplicitVRLittleEndian))
+    order = [n for r in roots for n in r]
+    encoded = [encode_record(n) for n in order]
+    seq_len = sum(len(e) for e in encoded)
+    seq_header = struct.pack("<HH2s2xI", 0x0004, 0x1220, b"SQ", seq_len)
+    pos = len(front) + len(seq_header)
+    offset: dict[int, int] = {}
+    for n, e in zip(order, encoded, strict=True):
+        offset[id(n)] = pos
+        pos += len(e)
+    record = {id(n): e for n, e in zip(order, encoded, strict=True)}
+    for siblings in (roots, *(n.children for n in order)):
+        for i, n in enumerate(siblings):
+            e = record[id(n)]
+            if i + 1 < len(siblings):
+                struct.pack_into("<I", e, _AT_NEXT, offset[id(siblings[i + 1])])
+            if n.children:
+                struct.pack_into("<I", e, _AT_LOWER, offset[id(n.children[0])])
+    first = offset[id(roots[0])] if roots else 0
+    last = offset[id(roots[-1])] if roots else 0
+    front = bytearray(front)
+    # (0004,1200) and (0004,1202) are the two UL elements before (0004,1212) US at the end.
+    struct.pack_into("<I", front, len(front) - 10 - 12 - 4, first)
+    struct.pack_into("<I", front, len(front) - 10 - 4, last)
+    return [front, seq_header, *encoded]

@@ -1,0 +1,440 @@
+"""``FileSet``: a DICOM File-set (PS3.10 §8) — its DICOMDIR and the instances the
+DICOMDIR references — read, changed (``add``, ``remove``) and written.
+
+Writing never leaves half a file-set: new files are copied in first (each to a
+temporary name, then renamed), then the new DICOMDIR replaces the old one in one
+rename, and only then are the files of removed instances deleted.  Until that
+rename the old DICOMDIR stands, and every file it references is still there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .. import uid as uids
+from ..dataset import Dataset
+from ..errors import DicomError, InvalidDicomError
+from ..reader import read
+from ..tempfiles import create_temp
+from ..writer import write as write_dataset
+from ._tables import RECORD_KEYS, RECORD_TYPE_OF_CLASS
+from .encode import encode_dicomdir
+from .fileids import DIR_PREFIX, FILE_PREFIX, Namer, check, is_valid
+from .parse import parse_records
+from .records import IDENTIFIER, LEVELS, ROOT_TYPES, FileInstance, RecordNode, level_of
+
+InstanceSource = str | os.PathLike[str] | Dataset
+
+
+def record_type_of(sop_class_uid: str) -> str:
+    """The directory record type for instances of a SOP class (PS3.3 F.5); IMAGE for
+    SOP classes the table does not know (private ones)."""
+    return RECORD_TYPE_OF_CLASS.get(sop_class_uid, "IMAGE")
+
+
+class FileSet:
+    """A File-set: ``FileSet(path)`` reads the DICOMDIR at ``path`` (or in the folder
+    ``path``); ``FileSet()`` starts an empty one.  Names follow pydicom's FileSet."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path: str | None = None  # the file-set's root folder
+        self.ID: str = ""  # noqa: N815 (File-set ID)
+        self.UID: str = uids.generate_uid()  # noqa: N815
+        self.descriptor_file_id: tuple[str, ...] | None = None
+        self.descriptor_character_set: str | None = None
+        self.roots: list[RecordNode] = []
+        #: what was wrong in the DICOMDIR read and how it was taken (empty when nothing)
+        self.repairs: list[str] = []
+        #: problems left: files missing, records without a file...
+        self.problems: list[str] = []
+        self._instances: list[FileInstance] = []
+        self._by_uid: dict[str, FileInstance] = {}
+        self._removed: list[FileInstance] = []
+        self._listing: dict[str, dict[str, str]] = {}
+        if path is not None:
+            self._load(os.fspath(path))
+
+    # -- reading ------------------------------------------------------------
+    def _load(self, path: str) -> None:
+        if os.path.isdir(path):
+            for name in ("DICOMDIR", "dicomdir"):
+                if os.path.isfile(os.path.join(path, name)):
+                    path = os.path.join(path, name)
+                    break
+            else:
+                raise DicomError("no DICOMDIR in this folder", path=path)
+        ds = read(path)
+        meta = ds.file_meta
+        if meta is not None and meta.get("MediaStorageSOPClassUID") not in (
+            None,
+            "1.2.840.10008.1.3.10",
+        ):
+            raise InvalidDicomError("not a DICOMDIR (Media Storage SOP Class)", path=path)
+        self.path = os.path.dirname(os.path.abspath(path))
+        self.ID = str(ds.get("FileSetID") or "").strip()
+        uid = meta.get("MediaStorageSOPInstanceUID") if meta is not None else None
+        if uid:
+            self.UID = uid
+        desc = ds.get("FileSetDescriptorFileID")
+        if desc:
+            self.descriptor_file_id = tuple(desc) if isinstance(desc, list) else (desc,)
+        self.descriptor_character_set = (
+            ds.get("SpecificCharacterSetOfFileSetDescriptorFile") or None
+        )
+        self.roots = parse_records(ds, path, self.repairs)
+        for root in self.roots:
+            for node in root:
+                if 0x00041500 in node.dataset:
+                    inst = FileInstance(node, self)
+                    self._instances.append(inst)
+                    uid = inst.SOPInstanceUID
+                    if uid:
+                        self._by_uid.setdefault(uid, inst)
+                    if inst.path is None or not os.path.isfile(inst.path):
+                        self.problems.append(
+                            f"the file {'/'.join(inst.FileID or ())} of {node.record_type} {uid} is missing"
+                        )
+
+    def resolve(self, file_id: tuple[str, ...]) -> str:
+        """The path of a File ID; a component whose case differs on disk (lower-case media)
+        is found and the repair noted."""
+        assert self.path is not None
+        exact = os.path.join(self.path, *file_id)
+        if os.path.exists(exact):
+            return exact
+        folder = self.path
+        for part in file_id:
+            names = self._listing.get(folder)
+            if names is None:
+                try:
+                    names = {n.upper(): n for n in os.listdir(folder)}
+                except OSError:
+                    return exact
+                self._listing[folder] = names
+            real = names.get(part.upper())
+            if real is None:
+                return exact
+            folder = os.path.join(folder, real)
+        note = f"File ID {'/'.join(file_id)} found as {os.path.relpath(folder, self.path)} (case differs)"
+        if note not in self.repairs:
+            self.repairs.append(note)
+        return folder
+
+    # -- the instances ----------------------------------------------------------
+    def __iter__(self) -> Iterator[FileInstance]:
+        return iter([i for i in self._instances if not i.for_removal])
+
+    def __len__(self) -> int:
+        return sum(1 for i in self._instances if not i.for_removal)
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, FileInstance):
+            return item in self._instances and not item.for_removal
+        return isinstance(item, str) and item in self._by_uid
+
+    def find(self, load: bool = False, **keys: Any) -> list[FileInstance]:
+        """Instances whose records (or the records above them; with ``load`` their files)
+        hold every ``Keyword=value`` given."""
+        out = []
+        for inst in self:
+            src: Any = inst.load() if load else inst
+            if all(_match(src.get(k), v) for k, v in keys.items()):
+                out.append(inst)
+        return out
+
+    def find_values(
+        self, keyword: str, instances: Iterable[FileInstance] | None = None, load: bool = False
+    ) -> list[Any]:
+        """The distinct values of ``keyword`` among the instances, in first-seen order."""
+        seen: list[Any] = []
+        for inst in instances if instances is not None else self:
+            v = (inst.load() if load else inst).get(keyword)
+            if v is not None and v not in seen:
+                seen.append(v)
+        return seen
+
+    # -- changing -------------------------------------------------------------
+    def add(self, source: InstanceSource) -> FileInstance:
+        """Stage an instance (a Part 10 file path or a Dataset) for the next ``write``."""
+        if isinstance(source, Dataset):
+            ds, src = source, source
+        else:
+            src = os.path.abspath(os.fspath(source))
+            ds = read(src, stop_before_pixels=True)
+        sop_class = _meta_or(ds, 0x00020002, "SOPClassUID")
+        sop_uid = _meta_or(ds, 0x00020003, "SOPInstanceUID")
+        where = src if isinstance(src, str) else None
+        if not sop_class or not sop_uid:
+            raise DicomError(
+                "not a composite instance: no SOP Class / SOP Instance UID", path=where
+            )
+        old = self._by_uid.get(sop_uid)
+        if old is not None:
+            if old.for_removal:
+                self._undo_removal(old)
+            else:
+                raise DicomError(f"SOP Instance {sop_uid} is already in the file-set", path=where)
+        rtype = record_type_of(sop_class)
+        if rtype in ROOT_TYPES:
+            raise DicomError(
+                f"{rtype} records (outside the patient hierarchy) are not supported yet", path=where
+            )
+        parent: RecordNode | None = None
+        siblings = self.roots
+        for level in ("PATIENT", "STUDY", "SERIES"):
+            ident = ds.get(IDENTIFIER[level])
+            value = None if ident is None else ident.value
+            node = next((n for n in siblings if n.record_type == level and n.key == value), None)
+            if node is None:
+                node = RecordNode(level, _keys(ds, level, where), parent)
+                siblings.append(node)
+            parent, siblings = node, node.children
+        ts = (
+            ds.file_meta.get("TransferSyntaxUID") if ds.file_meta is not None else None
+        ) or ds.transfer_syntax
+        rec = _keys(ds, rtype, where)
+        rec.add_new(0x00041430, "CS", rtype)
+        rec.add_new(0x00041510, "UI", sop_class)
+        rec.add_new(0x00041511, "UI", sop_uid)
+        rec.add_new(0x00041512, "UI", ts or uids.ExplicitVRLittleEndian)
+        node = RecordNode(rtype, rec, parent)
+        siblings.append(node)
+        inst = FileInstance(node, self, source=src)
+        self._instances.append(inst)
+        self._by_uid[sop_uid] = inst
+        return inst
+
+    def remove(self, instances: FileInstance | Iterable[FileInstance]) -> None:
+        """Take instances out at the next ``write`` (their files are deleted then)."""
+        for inst in [instances] if isinstance(instances, FileInstance) else list(instances):
+            if inst not in self._instances:
+                raise DicomError(f"{inst!r} is not in this file-set")
+            if inst.for_addition:
+                self._instances.remove(inst)
+                del self._by_uid[inst.SOPInstanceUID]
+                self._detach(inst.node)
+            else:
+                inst.for_removal = True
+
+    def _undo_removal(self, inst: FileInstance) -> None:
+        raise DicomError(
+            f"SOP Instance {inst.SOPInstanceUID} is to be removed: write() before adding it again"
+        )
+
+    def _detach(self, node: RecordNode) -> None:
+        """Take ``node`` out of the tree, and the records above it left empty."""
+        while node is not None:
+            siblings = node.parent.children if node.parent is not None else self.roots
+            siblings.remove(node)
+            parent = node.parent
+            if parent is None or parent.children or parent.instance is not None:
+                return
+            node = parent
+
+    # -- writing --------------------------------------------------------------
+    def write(
+        self, path: str | os.PathLike[str] | None = None, *, transfer_syntax_of: Any = None
+    ) -> None:
+        """Write the file-set to ``path`` (default: where it was read).  New instances
+        get File IDs and are copied in; removed ones are taken out and their files
+        deleted.  ``transfer_syntax_of(ds) -> uid | None`` may ask for an instance to be
+        re-encoded (media profiles)."""
+        root = os.path.abspath(os.fspath(path)) if path is not None else self.path
+        if root is None:
+            raise DicomError("the file-set has no folder yet: write(path)")
+        moving = self.path is not None and os.path.abspath(self.path) != root
+        os.makedirs(root, exist_ok=True)
+        if moving and os.path.exists(os.path.join(root, "DICOMDIR")):
+            raise DicomError("a DICOMDIR is already there", path=root)
+        for inst in [i for i in self._instances if i.for_removal]:
+            self._detach(inst.node)
+        keep = [i for i in self._instances if not i.for_removal]
+        removed = [i for i in self._instances if i.for_removal]
+        namer = Namer(
+            {p for i in keep if i.FileID and not i.for_addition for p in Namer.prefixes(i.FileID)}
+        )
+        placed: list[str] = []  # files written, deleted again if anything fails
+        try:
+            for inst in keep:
+                if inst.for_addition or moving:
+                    fid = (
+                        inst.FileID if (moving and inst.FileID and is_valid(inst.FileID)) else None
+                    )
+                    if fid is None:
+                        fid = self._new_file_id(inst.node, namer)
+                    check(fid)
+                    dest = os.path.join(root, *fid)
+                    if os.path.exists(dest):
+                        raise DicomError(
+                            f"File ID {'/'.join(fid)} is taken by a file that is no instance of the file-set",
+                            path=dest,
+                        )
+                    ts = self._place(inst, dest, transfer_syntax_of)
+                    placed.append(dest)
+                    inst.node.dataset.add_new(0x00041500, "CS", list(fid))
+                    if ts:
+                        inst.node.dataset.add_new(0x00041512, "UI", ts)
+            chunks = encode_dicomdir(
+                self.roots,
+                fileset_uid=self.UID,
+                fileset_id=self.ID,
+                descriptor_file_id=self.descriptor_file_id,
+                descriptor_charset=self.descriptor_character_set,
+            )
+            _publish(os.path.join(root, "DICOMDIR"), chunks)
+        except BaseException:
+            for p in placed:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+            _prune(root, placed)
+            raise
+        old_root = self.path
+        self.path = root
+        self._listing.clear()
+        for inst in keep:
+            inst.source = None
+        if not moving:
+            gone = []
+            for inst in removed:
+                p = self.resolve(inst.FileID) if inst.FileID and old_root else None
+                if p and os.path.isfile(p):
+                    os.unlink(p)
+                    gone.append(p)
+            _prune(root, gone)
+        self._instances = keep
+        self._by_uid = {i.SOPInstanceUID: i for i in keep}
+        self._removed = []
+
+    def _new_file_id(self, node: RecordNode, namer: Namer) -> tuple[str, ...]:
+        return namer.new(
+            self._folder_of(node.parent, namer), FILE_PREFIX.get(node.record_type, "OB")
+        )
+
+    def _folder_of(self, node: RecordNode | None, namer: Namer) -> tuple[str, ...]:
+        """The folder of a patient, study or series record: the one its instances already
+        use when they all agree, else a new one under its parent's."""
+        if node is None:
+            return ()
+        if node._dir is None:
+            depth = LEVELS.get(node.record_type, 0) + 1
+            known = {
+                i.FileID[:depth]
+                for n in node
+                for i in [n.instance]
+                if i is not None and i.FileID and not i.for_addition and len(i.FileID) > depth
+            }
+            if len(known) == 1:
+                node._dir = known.pop()
+            else:
+                node._dir = namer.new(
+                    self._folder_of(node.parent, namer), DIR_PREFIX.get(node.record_type, "DR")
+                )
+        return node._dir
+
+    def _place(self, inst: FileInstance, dest: str, transfer_syntax_of: Any) -> str | None:
+        """Copy (or write) the instance to ``dest``; the transfer syntax if it changed."""
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        src = inst.source if inst.for_addition else inst.path
+        if isinstance(src, Dataset):
+            ds = src
+        else:
+            ds = None
+            if transfer_syntax_of is not None or src is None:
+                ds = read(src)
+        target = (
+            transfer_syntax_of(ds) if (ds is not None and transfer_syntax_of is not None) else None
+        )
+        if ds is None or (
+            target is None and not isinstance(src, Dataset) and ds.file_meta is not None
+        ):
+            fd, tmp = create_temp(os.path.dirname(dest))
+            os.close(fd)
+            try:
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, dest)
+            except BaseException:
+                _unlink(tmp)
+                raise
+            return None
+        write_dataset(ds, dest, transfer_syntax=target)
+        return target or ds.transfer_syntax
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _publish(dest: str, chunks: list[Any]) -> None:
+    folder = os.path.dirname(dest)
+    fd, tmp = create_temp(folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for c in chunks:
+                fh.write(c)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+def _prune(root: str, files: list[str]) -> None:
+    """Remove folders left empty by deleted files (never ``root`` itself)."""
+    for p in files:
+        d = os.path.dirname(p)
+        while os.path.abspath(d) != os.path.abspath(root) and d.startswith(root):
+            try:
+                os.rmdir(d)
+            except OSError:
+                break
+            d = os.path.dirname(d)
+
+
+def _meta_or(ds: Dataset, meta_tag: int, keyword: str) -> str | None:
+    v = ds.get(keyword)
+    if not v and ds.file_meta is not None and meta_tag in ds.file_meta:
+        v = ds.file_meta[meta_tag].value
+    return str(v).strip() if v else None
+
+
+def _match(value: Any, wanted: Any) -> bool:
+    if isinstance(value, list) and not isinstance(wanted, list):
+        return wanted in value
+    return value == wanted or (value is not None and str(value) == str(wanted))
+
+
+def _keys(ds: Dataset, record_type: str, where: str | None) -> Dataset:
+    """The record of ``record_type`` for the instance ``ds``: its keys (PS3.3 F.5)."""
+    rec = Dataset()
+    if record_type in LEVELS:
+        rec.add_new(0x00041430, "CS", record_type)
+    for tag, keyword, kind in RECORD_KEYS.get(record_type, ()):
+        elem = ds.get(tag)
+        empty = elem is None or elem.value is None or elem.value == "" or elem.value == []
+        if kind == "1" and empty:
+            raise DicomError(
+                f"{keyword} is needed for the {record_type} record (PS3.3 F.5) but missing or empty",
+                path=where,
+                tag=tag,
+            )
+        if elem is not None:
+            rec[tag] = elem
+        elif kind == "2":
+            from ..dictionary import dictionary_vr
+
+            rec.add_new(tag, dictionary_vr(tag), None)
+    if record_type == "STUDY" and 0x0020000D in ds:
+        rec[0x0020000D] = ds[0x0020000D]
+    return rec
+
+
+__all__ = ["FileInstance", "FileSet", "RecordNode", "record_type_of", "level_of"]

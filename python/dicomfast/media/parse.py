@@ -1,0 +1,199 @@
+"""A DICOMDIR (PS3.3 F.3 Basic Directory IOD) → the tree of its directory records.
+
+Records are linked by byte offsets (PS3.3 F.3.2.1): the root's first record, each
+record's next sibling and its first child.  Real media carry wrong offsets: an
+offset that points at no record, a loop, records no offset reaches.  Then the tree
+is rebuilt from the order of the Directory Record Sequence (patient, its studies,
+their series, their instances: the order every writer uses) and each repair is
+reported.  Every record is visited once, so no DICOMDIR makes this loop forever.
+"""
+
+from __future__ import annotations
+
+from ..dataset import Dataset
+from ..errors import InvalidDicomError
+from .records import ROOT_TYPES, RecordNode, level_of
+
+OFFSET_FIRST = 0x00041200
+OFFSET_LAST = 0x00041202
+RECORD_SEQUENCE = 0x00041220
+OFFSET_NEXT = 0x00041400
+IN_USE = 0x00041410
+OFFSET_LOWER = 0x00041420
+RECORD_TYPE = 0x00041430
+
+
+def _int(item: Dataset, tag: int) -> int:
+    e = item.get(tag)
+    if e is None:
+        return 0
+    v = e.value
+    if isinstance(v, list):
+        v = v[0] if v else 0
+    try:
+        return int(v or 0)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _record_type(item: Dataset) -> str:
+    e = item.get(RECORD_TYPE)
+    v = "" if e is None else e.value
+    return (v[0] if isinstance(v, list) and v else v or "").strip().upper() or "UNKNOWN"
+
+
+def parse_records(ds: Dataset, path: str | None, repairs: list[str]) -> list[RecordNode]:
+    """The top-level records of the DICOMDIR ``ds`` with their subtrees."""
+    if RECORD_SEQUENCE not in ds:
+        raise InvalidDicomError(
+            "not a DICOMDIR: no Directory Record Sequence (0004,1220)", path=path
+        )
+    items = list(ds[RECORD_SEQUENCE].value)
+    raw = ds._raw
+    located = raw is not None and not raw.deflated
+    at: dict[int, int] = {}
+    if located:
+        for i, item in enumerate(items):
+            at[raw.node_info(item._node)[4]] = i
+    nodes = [
+        RecordNode(_record_type(it), it, offset=(raw.node_info(it._node)[4] if located else None))
+        for it in items
+    ]
+    problems: list[str] = []
+    if not located:
+        repairs.append("the DICOMDIR is deflated: records taken in sequence order")
+        return _from_order(items, nodes, repairs)
+    roots = _follow_offsets(ds, items, nodes, at, _int(ds, OFFSET_FIRST), problems)
+    if not problems:
+        last = _int(ds, OFFSET_LAST)
+        if roots and last != roots[-1].offset:
+            repairs.append(
+                f"the offset of the last root record is {last}, not {roots[-1].offset}: corrected"
+            )
+        return roots
+    repairs.extend(problems)
+    # Second try: the records no offset points at are the roots; the other links hold.
+    targets = {_int(it, OFFSET_NEXT) for it in items} | {_int(it, OFFSET_LOWER) for it in items}
+    heads = [
+        i for i, n in enumerate(nodes) if n.offset not in targets and _int(items[i], IN_USE) != 0
+    ]
+    relinked: list[str] = []
+    roots = []
+    _reset(nodes)
+    seen: set[int] = set()
+    for i in heads:
+        if i not in seen:
+            roots += _follow_offsets(
+                ds, items, nodes, at, nodes[i].offset or 0, relinked, seen=seen, partial=True
+            )
+    if heads and not relinked and _reached(roots) == _in_use(items):
+        repairs.append("the root records were found as the records no offset points at")
+        return roots
+    _reset(nodes)
+    repairs.append("the record tree was rebuilt from the order of the Directory Record Sequence")
+    return _from_order(items, nodes, repairs)
+
+
+def _reset(nodes: list[RecordNode]) -> None:
+    for n in nodes:
+        n.parent, n.children = None, []
+
+
+def _reached(roots: list[RecordNode]) -> int:
+    return sum(1 for r in roots for _ in r)
+
+
+def _in_use(items: list[Dataset]) -> int:
+    return sum(1 for it in items if _int(it, IN_USE) != 0)
+
+
+def _follow_offsets(
+    ds: Dataset,
+    items: list[Dataset],
+    nodes: list[RecordNode],
+    at: dict[int, int],
+    first: int,
+    problems: list[str],
+    *,
+    seen: set[int] | None = None,
+    partial: bool = False,
+) -> list[RecordNode]:
+    """The chain of records from ``first`` with their subtrees; what is wrong goes to
+    ``problems``.  ``partial``: one chain among several (records left out are no problem)."""
+    seen = set() if seen is None else seen
+
+    def chain(offset: int, parent: RecordNode | None, what: str) -> list[RecordNode]:
+        out: list[RecordNode] = []
+        while offset:
+            i = at.get(offset)
+            if i is None:
+                problems.append(f"{what} offset {offset} points at no directory record")
+                break
+            if i in seen:
+                problems.append(
+                    f"{what} offset {offset} leads back to a record already reached (a loop)"
+                )
+                break
+            seen.add(i)
+            node = nodes[i]
+            node.parent = parent
+            out.append(node)
+            offset = _int(items[i], OFFSET_NEXT)
+            what = f"the next-record offset of the {node.record_type} record at {node.offset}:"
+            if offset < 0:
+                problems.append(f"{what} not a number")
+                break
+        return out
+
+    if first == 0 and items:
+        problems.append("the offset of the first root record is 0 or missing")
+        return []
+    roots = chain(first, None, "the first root record")
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        lower = _int(node.dataset, OFFSET_LOWER)
+        if lower:
+            node.children = chain(
+                lower,
+                node,
+                f"the lower-level offset of the {node.record_type} record at {node.offset}:",
+            )
+            stack.extend(node.children)
+    unreached = [i for i in range(len(items)) if i not in seen and _int(items[i], IN_USE) != 0]
+    if unreached and not partial:
+        problems.append(f"{len(unreached)} records in use are reached by no offset")
+    return roots
+
+
+def _from_order(
+    items: list[Dataset], nodes: list[RecordNode], repairs: list[str]
+) -> list[RecordNode]:
+    roots: list[RecordNode] = []
+    stack: list[RecordNode] = []
+    for item, node in zip(items, nodes, strict=True):
+        if _int(item, IN_USE) == 0 and IN_USE in item:
+            continue  # an inactive (deleted) record
+        if node.record_type == "PRIVATE":
+            parent = stack[-1] if stack else None
+        else:
+            level = level_of(node.record_type)
+            while stack and (
+                level_of(stack[-1].record_type) >= level or stack[-1].record_type == "PRIVATE"
+            ):
+                stack.pop()
+            parent = stack[-1] if stack else None
+            want = level - 1
+            if level > 0 and (parent is None or level_of(parent.record_type) != want):
+                above = parent.record_type if parent else "the root"
+                repairs.append(
+                    f"the {node.record_type} record at {node.offset} has no record of the level above it (under {above})"
+                )
+            if level == 0 and node.record_type not in ROOT_TYPES:
+                repairs.append(
+                    f"the record at {node.offset} has an unknown type {node.record_type!r}: taken as a top-level record"
+                )
+        node.parent = parent
+        (parent.children if parent else roots).append(node)
+        stack.append(node)
+    return roots

@@ -69,6 +69,10 @@ class PixelDataError(DicomError, ValueError):
     """Pixel data is missing, corrupt or disagrees with the image attributes."""
 
 
+class CalibrationFileError(DicomError, ValueError):
+    """A display or printer characteristic curve (``.lut`` file, PS3.14) cannot be used."""
+
+
 class NetworkError(DicomError, ConnectionError):
     """An association or DIMSE exchange failed."""
 

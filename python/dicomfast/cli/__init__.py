@@ -5,7 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import archive, convert, dump, echo, export, find, get, move, mwl, serve, store, worklist
+from . import (
+    archive,
+    convert,
+    dump,
+    echo,
+    export,
+    find,
+    get,
+    gsdf,
+    move,
+    mwl,
+    serve,
+    store,
+    worklist,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         worklist,
         convert,
         export,
+        gsdf,
     ):
         module.add_parser(sub)
     return parser

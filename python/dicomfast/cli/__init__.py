@@ -14,6 +14,7 @@ from . import (
     find,
     get,
     gsdf,
+    media,
     move,
     mwl,
     serve,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         convert,
         export,
         gsdf,
+        media,
     ):
         module.add_parser(sub)
     return parser

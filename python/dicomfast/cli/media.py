@@ -1,0 +1,201 @@
+"""``dicomfast media create|ls|add|remove|verify``: DICOM File-sets (DICOMDIR)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import zipfile
+from collections.abc import Iterator
+
+from ..errors import DicomError
+from ..media import FileSet
+from ..media._tables import PROFILES
+from ..media.profiles import conformer
+from ..media.verify import repair, verify
+from ..tempfiles import create_temp
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("media", help="create, list, change and verify DICOM File-sets (DICOMDIR)")
+    msub = p.add_subparsers(dest="media_command", required=True)
+
+    c = msub.add_parser("create", help="copy instances into a new File-set with a DICOMDIR")
+    c.add_argument("out", metavar="OUT_DIR")
+    c.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of instances")
+    c.add_argument("--fileset-id", default="", help="File-set ID (0004,1130), up to 16 characters")
+    c.add_argument("--profile", choices=sorted(PROFILES), help="PS3.11 application profile to meet")
+    c.add_argument("--zip", metavar="OUT.zip", help="also pack the File-set into a zip file")
+    c.set_defaults(run=run_create)
+
+    ls = msub.add_parser("ls", help="list the instances of a File-set")
+    ls.add_argument("path", metavar="DICOMDIR_OR_DIR")
+    ls.add_argument("--json", action="store_true", help="one JSON object per instance (JSON Lines)")
+    ls.set_defaults(run=run_ls)
+
+    a = msub.add_parser("add", help="add instances to a File-set")
+    a.add_argument("path", metavar="DIR")
+    a.add_argument("paths", nargs="+", metavar="PATH")
+    a.add_argument("--profile", choices=sorted(PROFILES))
+    a.set_defaults(run=run_add)
+
+    r = msub.add_parser(
+        "remove", help="remove instances (by SOP Instance UID or File ID) from a File-set"
+    )
+    r.add_argument("path", metavar="DIR")
+    r.add_argument("which", nargs="*", metavar="UID_OR_FILE_ID")
+    r.add_argument("--patient-id", action="append", default=[])
+    r.add_argument("--study-uid", action="append", default=[])
+    r.add_argument("--series-uid", action="append", default=[])
+    r.set_defaults(run=run_remove)
+
+    v = msub.add_parser("verify", help="check a File-set; non-zero exit on any problem")
+    v.add_argument("path", metavar="DIR")
+    v.add_argument("--repair", action="store_true", help="rewrite the DICOMDIR from the files")
+    v.set_defaults(run=run_verify)
+
+
+def _fail(what: str, e: BaseException) -> int:
+    print(f"dicomfast media {what}: {e}", file=sys.stderr)
+    return 1
+
+
+def _inputs(paths: list[str]) -> Iterator[str]:
+    for p in paths:
+        if os.path.isdir(p):
+            for folder, dirs, files in os.walk(p):
+                dirs.sort()
+                for f in sorted(files):
+                    if f.upper() != "DICOMDIR" and not f.startswith("."):
+                        yield os.path.join(folder, f)
+        else:
+            yield p
+
+
+def _add_all(fs: FileSet, paths: list[str]) -> int:
+    n = 0
+    for p in _inputs(paths):
+        fs.add(p)
+        n += 1
+    return n
+
+
+def run_create(args: argparse.Namespace) -> int:
+    try:
+        if os.path.exists(os.path.join(args.out, "DICOMDIR")):
+            raise DicomError("a File-set is already there (use media add)", path=args.out)
+        fs = FileSet()
+        fs.ID = args.fileset_id
+        n = _add_all(fs, args.paths)
+        fs.write(args.out, transfer_syntax_of=conformer(args.profile) if args.profile else None)
+        if args.zip:
+            _zip(args.out, args.zip)
+    except (DicomError, OSError) as e:
+        return _fail("create", e)
+    print(f"{n} instances in {args.out}", file=sys.stderr)
+    return 0
+
+
+def _zip(folder: str, dest: str) -> None:
+    fd, tmp = create_temp(os.path.dirname(os.path.abspath(dest)))
+    try:
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in _inputs([folder]):
+                z.write(f, os.path.relpath(f, folder))
+            z.write(os.path.join(folder, "DICOMDIR"), "DICOMDIR")
+        os.replace(tmp, dest)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    try:
+        fs = FileSet(args.path)
+    except (DicomError, OSError) as e:
+        return _fail("ls", e)
+    for note in fs.repairs + fs.problems:
+        print(f"# {note}", file=sys.stderr)
+    for inst in fs:
+        row = {
+            "file_id": "/".join(inst.FileID or ()),
+            "record_type": inst.record_type,
+            "patient_id": inst.get("PatientID"),
+            "patient_name": str(inst.get("PatientName") or ""),
+            "study_instance_uid": inst.get("StudyInstanceUID") or _up(inst, "STUDY"),
+            "series_instance_uid": inst.get("SeriesInstanceUID"),
+            "modality": inst.get("Modality"),
+            "sop_class_uid": inst.SOPClassUID,
+            "sop_instance_uid": inst.SOPInstanceUID,
+            "transfer_syntax_uid": inst.TransferSyntaxUID,
+        }
+        if args.json:
+            print(json.dumps(row))
+        else:
+            print(
+                f"{row['file_id']:<36} {row['record_type']:<12} {row['patient_id'] or '':<16} {row['modality'] or '':<4} {row['sop_instance_uid']}"
+            )
+    return 0
+
+
+def _up(inst: object, record_type: str) -> str | None:
+    for node in inst.node.ancestors:  # type: ignore[attr-defined]
+        if node.record_type == record_type:
+            return node.key
+    return None
+
+
+def run_add(args: argparse.Namespace) -> int:
+    try:
+        fs = FileSet(args.path)
+        n = _add_all(fs, args.paths)
+        fs.write(transfer_syntax_of=conformer(args.profile) if args.profile else None)
+    except (DicomError, OSError) as e:
+        return _fail("add", e)
+    print(f"{n} instances added; {len(fs)} in {args.path}", file=sys.stderr)
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    try:
+        fs = FileSet(args.path)
+        wanted = set(args.which)
+        chosen = []
+        for inst in fs:
+            fid = "/".join(inst.FileID or ())
+            if (
+                inst.SOPInstanceUID in wanted
+                or fid in wanted
+                or fid.replace("/", "\\") in wanted
+                or inst.get("PatientID") in args.patient_id
+                or (inst.get("StudyInstanceUID") or _up(inst, "STUDY")) in args.study_uid
+                or inst.get("SeriesInstanceUID") in args.series_uid
+            ):
+                chosen.append(inst)
+        if not chosen:
+            raise DicomError("no instance matches")
+        fs.remove(chosen)
+        fs.write()
+    except (DicomError, OSError) as e:
+        return _fail("remove", e)
+    print(f"{len(chosen)} instances removed; {len(fs)} left", file=sys.stderr)
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        fs = FileSet(args.path)
+        problems = verify(fs)
+        for p in problems:
+            print(p)
+        if problems and args.repair:
+            for line in repair(fs):
+                print(f"repair: {line}")
+            problems = verify(FileSet(args.path))
+            for p in problems:
+                print(f"still: {p}")
+    except (DicomError, OSError) as e:
+        return _fail("verify", e)
+    print(f"{len(problems)} problems", file=sys.stderr)
+    return 1 if problems else 0

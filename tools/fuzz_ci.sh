@@ -48,7 +48,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # crate -> its targets
 declare -A targets=(
   [core]="parse values charset"
-  [codec]="rle_decode jpeg_decode round_trip"
+  [codec]="rle_decode jpeg_decode round_trip native_decode"
   [pdu]="pdu_roundtrip reassemble"
 )
 
@@ -92,8 +92,9 @@ for s in $'ISO_IR 100\nM\xfcller^J\xfcrgen' $'ISO_IR 192\nYamada^Tarou=\xe5\xb1\
   printf '%s' "$s" >"$seeds/charset/$i"
 done
 # PDUs captured from DCMTK, the command sets inside the P-DATA ones (after the
-# 6-byte PDU and 6-byte PDV headers), and the whole exchange as one stream
-# behind the reassemble target's 3 leading bytes (maximum length, context id).
+# 6-byte PDU and 6-byte PDV headers), and for the reassemble target the whole
+# exchange as one stream, as is (its PDU stream part) and behind 3 bytes of
+# maximum length and context id (its fragmentation part).
 fixtures=rust/dicomfast-pdu/tests/fixtures
 for f in "$fixtures"/*.bin "$fixtures"/regressions/*; do
   [[ -f $f && $f != *.md ]] || continue
@@ -102,19 +103,36 @@ done
 for f in "$fixtures"/*pdata*.bin; do
   tail -c +13 "$f" >"$seeds/pdu/cmd_$(basename "$f")"
 done
-{ printf '\x40\x00\x01'; cat "$fixtures"/*.bin; } >"$seeds/stream/echo"
-{ printf '\x00\x10\x01'; cat "$fixtures"/*pdata*.bin; } >"$seeds/stream/pdata"
+cat "$fixtures"/*.bin >"$seeds/stream/echo"
+cat "$fixtures"/*pdata*.bin >"$seeds/stream/pdata"
+{ printf '\x40\x00\x01'; cat "$fixtures"/*.bin; } >"$seeds/stream/echo_fragmented"
+{ printf '\x00\x10\x01'; cat "$fixtures"/*pdata*.bin; } >"$seeds/stream/pdata_fragmented"
 cp "$seeds"/pdu/* "$seeds/stream/"
 # Frames encoded by the codec (a test that checks they decode, then writes
 # them): an ordinary test build, in target/debug like the tests step's.
 DICOMFAST_FUZZ_SEEDS=$seeds cargo test --quiet -p dicomfast-codec --test fuzz_seeds \
   >"$work/logs/seeds.log" 2>&1 || { cat "$work/logs/seeds.log"; exit 1; }
+# Native frames: a layout (5 bytes: rows, columns, Bits Allocated and samples,
+# Bits Stored and sign and planar, byte order and float and start bit) before
+# bytes of those frames.
+mkdir -p "$seeds/native_decode"
+i=0
+for h in '\x07\x09\x01\x00\x00' '\x04\x06\x09\x00\x00' '\x0f\x03\x02\x44\x01' '\x02\x28\x0a\x80\x00' \
+  '\x05\x05\x03\x00\x02' '\x03\x02\x04\x40\x03' '\x09\x11\x00\x00\x0c' '\x04\x07\x01\x00\x01'; do
+  i=$((i + 1))
+  { printf %b "$h"; tail -c +5 "$seeds/rle_decode/rle_$((i % 9))"; } >"$seeds/native_decode/n$i"
+done
 echo "seeds ready at $((SECONDS - t0)) s"
 
 echo "--- build (stable rustc + RUSTC_BOOTSTRAP=1, ASan, --locked)"
 for crate in core codec pdu; do
-  fuzz_cargo build --quiet --locked --release --target "$triple" --bins \
-    --manifest-path "rust/dicomfast-$crate/fuzz/Cargo.toml"
+  manifest=rust/dicomfast-$crate/fuzz/Cargo.toml
+  fuzz_cargo build --quiet --locked --release --target "$triple" --bins --manifest-path "$manifest" || {
+    echo "building $manifest failed; if its Cargo.lock is stale (a crate gained a dependency):" >&2
+    echo "  cargo fetch --manifest-path $manifest   # adds what is missing, changes nothing else" >&2
+    echo "and commit the lock file." >&2
+    exit 1
+  }
 done
 echo "built at $((SECONDS - t0)) s"
 
@@ -122,7 +140,7 @@ seeds_of() {
   case $1 in
     parse | values) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
-    rle_decode | jpeg_decode | round_trip) echo "$seeds/$1" ;;
+    rle_decode | jpeg_decode | round_trip | native_decode) echo "$seeds/$1" ;;
     pdu_roundtrip) echo "$seeds/pdu" ;;
     reassemble) echo "$seeds/stream" ;;
   esac
@@ -163,15 +181,20 @@ for t in "${all[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 || true)
-  mapfile -t found < <(find "$work/artifacts/$t" -type f | sort)
+  # crash-, timeout-, oom-, leak- files fail the run; a slow-unit- file is only shown.
+  mapfile -t found < <(find "$work/artifacts/$t" -type f ! -name 'slow-unit-*' | sort)
+  mapfile -t slow < <(find "$work/artifacts/$t" -type f -name 'slow-unit-*' | sort)
+  ((${#slow[@]} == 0)) || echo "$t: slow inputs (not a failure): ${slow[*]}"
   if ((${#found[@]} == 0)) && grep -q '^Done [0-9]* runs' "$log"; then
     printf '%-14s ok    %10s runs %8s/s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$cov"
     continue
   fi
   failed=1
   printf '%-14s FAILED\n' "$t"
-  echo "----- $log (last 60 lines)"
-  tail -n 60 "$log"
+  echo "----- $log: what went wrong, then its last 40 lines"
+  grep -E -m 4 -A 2 'panicked at|==ERROR|ERROR: libFuzzer' "$log" || true
+  echo "-----"
+  tail -n 40 "$log"
   for f in "${found[@]}"; do
     echo "----- reproducer: $f ($(stat -c %s "$f") bytes); replay: $bin/$t $f"
     echo "----- base64 (decode with: base64 -d > $(basename "$f"))"

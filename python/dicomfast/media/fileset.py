@@ -59,6 +59,8 @@ class FileSet:
 
     # -- reading ------------------------------------------------------------
     def _load(self, path: str) -> None:
+        if not os.path.exists(path):
+            raise DicomError("no such DICOMDIR or folder", path=path)
         if os.path.isdir(path):
             for name in ("DICOMDIR", "dicomdir"):
                 if os.path.isfile(os.path.join(path, name)):
@@ -246,6 +248,7 @@ class FileSet:
         if root is None:
             raise DicomError("the file-set has no folder yet: write(path)")
         moving = self.path is not None and os.path.abspath(self.path) != root
+        made = [] if os.path.isdir(root) else [root]
         os.makedirs(root, exist_ok=True)
         if moving and os.path.exists(os.path.join(root, "DICOMDIR")):
             raise DicomError("a DICOMDIR is already there", path=root)
@@ -272,6 +275,7 @@ class FileSet:
                             f"File ID {'/'.join(fid)} is taken by a file that is no instance of the file-set",
                             path=dest,
                         )
+                    made.extend(_missing_dirs(os.path.dirname(dest)))
                     ts = self._place(inst, dest, transfer_syntax_of)
                     placed.append(dest)
                     inst.node.dataset.add_new(0x00041500, "CS", list(fid))
@@ -291,7 +295,8 @@ class FileSet:
                     os.unlink(p)
                 except OSError:
                     pass
-            _prune(root, placed)
+            for d in reversed(made):
+                _remove_empty_tree(d)
             raise
         old_root = self.path
         self.path = root
@@ -385,6 +390,24 @@ def _publish(dest: str, chunks: list[Any]) -> None:
     except BaseException:
         _unlink(tmp)
         raise
+
+
+def _missing_dirs(folder: str) -> list[str]:
+    """``folder`` and the folders above it that do not exist yet, topmost first."""
+    out = []
+    while folder and not os.path.isdir(folder):
+        out.append(folder)
+        folder = os.path.dirname(folder)
+    return out[::-1]
+
+
+def _remove_empty_tree(folder: str) -> None:
+    """Remove ``folder`` and the folders under it if no file is left in them."""
+    for d, _dirs, _files in sorted(os.walk(folder), key=lambda w: -len(w[0])):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
 
 
 def _prune(root: str, files: list[str]) -> None:

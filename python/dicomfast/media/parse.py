@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..dataset import Dataset
 from ..errors import InvalidDicomError
+from ._tables import RECORD_KEYS
 from .records import ROOT_TYPES, RecordNode, level_of
 
 OFFSET_FIRST = 0x00041200
@@ -86,7 +87,11 @@ def parse_records(ds: Dataset, path: str | None, repairs: list[str]) -> list[Rec
             roots += _follow_offsets(
                 ds, items, nodes, at, nodes[i].offset or 0, relinked, seen=seen, partial=True
             )
-    if heads and not relinked and _reached(roots) == _in_use(items):
+    # A head that is a known record type of a lower level means the links are broken too.
+    misplaced = any(
+        nodes[i].record_type in RECORD_KEYS and level_of(nodes[i].record_type) for i in heads
+    )
+    if heads and not misplaced and not relinked and _reached(roots) == _in_use(items):
         repairs.append("the root records were found as the records no offset points at")
         return roots
     _reset(nodes)

@@ -1,0 +1,109 @@
+"""``dicomfast media create|ls|add|remove|verify``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import dicomfast  # noqa: E402
+from media_helpers import make_instance  # noqa: E402
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dicomfast", "media", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_create_ls_verify_remove_add(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(4):
+        make_instance(src / f"a{i}.dcm", str(i % 2), "1", "1", i + 1)
+    # one instance in implicit VR: STD-GEN-CD wants explicit VR little endian
+    ds = dicomfast.read(src / "a0.dcm")
+    dicomfast.write(ds, src / "a0.dcm", transfer_syntax=dicomfast.uid.ImplicitVRLittleEndian)
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    out = tmp_path / "OUT"
+    r = _cli(
+        "create",
+        str(out),
+        str(src),
+        "--fileset-id",
+        "MYSET",
+        "--profile",
+        "STD-GEN-CD",
+        "--zip",
+        str(tmp_path / "o.zip"),
+    )
+    assert r.returncode == 0, r.stderr
+    assert {p.name: p.read_bytes() for p in src.iterdir()} == before  # inputs untouched
+    rows = [json.loads(line) for line in _cli("ls", str(out), "--json").stdout.splitlines()]
+    assert len(rows) == 4
+    assert {r["transfer_syntax_uid"] for r in rows} == {dicomfast.uid.ExplicitVRLittleEndian}
+    for row in rows:
+        f = dicomfast.read(out.joinpath(*row["file_id"].split("/")))
+        assert f.transfer_syntax == dicomfast.uid.ExplicitVRLittleEndian
+        assert f.SOPInstanceUID == row["sop_instance_uid"]
+    assert sorted(zipfile.ZipFile(tmp_path / "o.zip").namelist()) == sorted(
+        ["DICOMDIR", *(r["file_id"] for r in rows)]
+    )
+    assert _cli("verify", str(out)).returncode == 0
+    (out / "STRAY").write_bytes(b"x")
+    v = _cli("verify", str(out))
+    assert v.returncode == 1 and "STRAY" in v.stdout
+    (out / "STRAY").unlink()
+    r = _cli("remove", str(out), rows[0]["sop_instance_uid"], "--patient-id", "PID1")
+    assert r.returncode == 0, r.stderr
+    left = [json.loads(line) for line in _cli("ls", str(out), "--json").stdout.splitlines()]
+    assert {r["patient_id"] for r in left} == {"PID0"} and len(left) == 1
+    assert _cli("verify", str(out)).returncode == 0
+    make_instance(src / "b.dcm", "7", "1", "1", 1)
+    assert _cli("add", str(out), str(src / "b.dcm")).returncode == 0
+    assert len(_cli("ls", str(out), "--json").stdout.splitlines()) == 2
+    assert _cli("verify", str(out)).returncode == 0
+
+
+CORNERSTONE = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "public" / "cornerstone"
+
+
+def test_create_fails_clearly_for_a_profile_it_cannot_meet(tmp_path: Path) -> None:
+    j2k = CORNERSTONE / "CTImage.dcm_JPEG2000LosslessOnly_1.2.840.10008.1.2.4.90.dcm"
+    if not j2k.exists():
+        pytest.skip("corpus not found")
+    r = _cli("create", str(tmp_path / "OUT"), str(j2k), "--profile", "STD-GEN-DVD-JPEG")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "JPEG 2000" in r.stderr and "JPEG codecs are not available yet" in r.stderr
+    assert not (tmp_path / "OUT").exists()  # nothing half-made
+    r = _cli("create", str(tmp_path / "OUT"), str(j2k), "--profile", "STD-GEN-DVD-J2K")
+    assert r.returncode == 0, r.stderr
+    r = _cli("create", str(tmp_path / "O2"), str(tmp_path / "nothing.dcm"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+
+
+def test_verify_repair(tmp_path: Path) -> None:
+    for i in range(3):
+        make_instance(tmp_path / f"a{i}.dcm", "1", "1", "1", i + 1)
+    out = tmp_path / "OUT"
+    assert (
+        _cli("create", str(out), *(str(tmp_path / f"a{i}.dcm") for i in range(3))).returncode == 0
+    )
+    first = next(p for p in out.rglob("IM*"))
+    first.unlink()
+    make_instance(out / "EXTRA", "2", "1", "1", 1)
+    v = _cli("verify", str(out))
+    assert v.returncode == 1 and "missing" in v.stdout and "EXTRA" in v.stdout
+    r = _cli("verify", str(out), "--repair")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _cli("verify", str(out)).returncode == 0
+    assert len(_cli("ls", str(out), "--json").stdout.splitlines()) == 3

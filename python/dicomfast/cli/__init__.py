@@ -7,7 +7,6 @@ import sys
 
 from . import (
     archive,
-    commit,
     convert,
     dump,
     echo,
@@ -36,7 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
         move,
         get,
         mwl,
-        commit,
         archive,
         worklist,
         convert,

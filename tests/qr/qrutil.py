@@ -107,6 +107,7 @@ def archive_server(
 
     archive = Archive(folder, fsync=False, **archive_kw)
     ae = archive_ae(aet, acse_timeout=5, dimse_timeout=10, network_timeout=15)
+    ae.destinations = dict(destinations or {})
     hs = archive_handlers(archive, aet, destinations or {})
     if handlers:
         kinds = {e for e, _ in handlers}

@@ -313,17 +313,17 @@ def test_worklist_and_mpps(tmp_path: Path) -> None:
         item.ScheduledProcedureStepID = "SPS0"
         pps.ScheduledStepAttributesSequence = Sequence([item])
         with ae.associate("127.0.0.1", server.port) as assoc:
-            st, _ = assoc.send_n_create(pps, f"{ROOT}.77")
+            st, _ = assoc.send_n_create(pps, MPPS_SOP_CLASS, f"{ROOT}.77")
             assert int(st) == 0
-            st, _ = assoc.send_n_create(pps, f"{ROOT}.77")
+            st, _ = assoc.send_n_create(pps, MPPS_SOP_CLASS, f"{ROOT}.77")
             assert int(st) == 0x0111  # duplicate
             mod = Dataset()
             mod.PerformedProcedureStepStatus = "COMPLETED"
-            st, _ = assoc.send_n_set(mod, f"{ROOT}.77")
+            st, _ = assoc.send_n_set(mod, MPPS_SOP_CLASS, f"{ROOT}.77")
             assert int(st) == 0
-            st, _ = assoc.send_n_set(mod, f"{ROOT}.77")
+            st, _ = assoc.send_n_set(mod, MPPS_SOP_CLASS, f"{ROOT}.77")
             assert int(st) == 0x0110  # final: may no longer be updated
-            st, _ = assoc.send_n_set(mod, f"{ROOT}.78")
+            st, _ = assoc.send_n_set(mod, MPPS_SOP_CLASS, f"{ROOT}.78")
             assert int(st) == 0x0112
         assert records.status_of(archive, f"{ROOT}.77") == "COMPLETED"
     finally:

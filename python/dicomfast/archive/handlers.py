@@ -132,11 +132,52 @@ def mpps_handlers(archive: Archive) -> list[tuple[evt.EventType, Any]]:
     return [(evt.EVT_N_CREATE, on_create), (evt.EVT_N_SET, on_set)]
 
 
+def commitment_handler(archive: Archive) -> Any:
+    """``EVT_STORAGE_COMMITMENT``: an instance is committed when the archive holds it
+    durably: indexed (every acknowledged store is, once the index is flushed)
+    under that SOP Class, and its file present.  Others fail with No such object
+    instance (0x0112) or Class/instance conflict (0x0119) (PS3.4 J.3.3.1.1.2)."""
+    import os
+
+    import sqlalchemy as sa
+
+    from .schema import instances
+
+    def handler(event: Event) -> list[tuple[str, str, int | None]]:
+        refs = event.references
+        archive.flush()
+        wanted = {i for _, i in refs}
+        held: dict[str, list[tuple[str, str]]] = {}
+        with archive.engine.connect() as conn:
+            uids = sorted(wanted)
+            for k in range(0, len(uids), 500):
+                rows = conn.execute(
+                    sa.select(
+                        instances.c.sop_instance_uid, instances.c.sop_class_uid, instances.c.path
+                    ).where(instances.c.sop_instance_uid.in_(uids[k : k + 500]))
+                )
+                for uid, cls, path in rows:
+                    held.setdefault(uid, []).append((cls, path))
+        out: list[tuple[str, str, int | None]] = []
+        for sop_class, sop_instance in refs:
+            copies = held.get(sop_instance, [])
+            present = [c for c, p in copies if os.path.exists(archive.abspath(p))]
+            if sop_class in present:
+                out.append((sop_class, sop_instance, None))
+            elif present:
+                out.append((sop_class, sop_instance, 0x0119))
+            else:
+                out.append((sop_class, sop_instance, 0x0112))
+        return out
+
+    return handler
+
+
 def archive_handlers(
     archive: Archive, ae_title: str, destinations: dict[str, tuple[str, int]]
 ) -> list[tuple[evt.EventType, Any]]:
-    """Every handler ``dicomfast serve`` binds: find, move, get, MPPS, and a log
-    line per stored instance."""
+    """Every handler ``dicomfast serve`` binds: find, move, get, storage commitment,
+    MPPS, and a log line per stored instance."""
 
     async def on_stored(event: Event) -> None:  # async: runs on the loop, no thread hop
         # Storing and indexing happened in the storage's commit (ArchiveStorage):
@@ -148,5 +189,6 @@ def archive_handlers(
         (evt.EVT_C_FIND, find_handler(archive, ae_title)),
         (evt.EVT_C_MOVE, move_handler(archive, destinations)),
         (evt.EVT_C_GET, get_handler(archive)),
+        (evt.EVT_STORAGE_COMMITMENT, commitment_handler(archive)),
         *mpps_handlers(archive),
     ]

@@ -7,6 +7,7 @@ import sys
 
 from . import (
     archive,
+    commit,
     convert,
     dump,
     echo,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         move,
         get,
         mwl,
+        commit,
         archive,
         worklist,
         convert,

@@ -38,7 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--ae-config",
         metavar="FILE",
-        help='C-MOVE destinations: JSON {"AET": ["host", port]} or INI [AET] host=, port=',
+        help="known AEs (C-MOVE destinations; where a storage commitment report goes when "
+        'its requestor has released): JSON {"AET": ["host", port]} or INI [AET] host=, port=',
     )
     p.add_argument(
         "--duplicates",
@@ -86,6 +87,7 @@ def archive_ae(ae_title: str, **kw: Any) -> Any:
     from ..net import AE
     from ..net.contexts import VERIFICATION_SOP_CLASS
     from ..net.services import find as qr
+    from ..net.services.commitment import STORAGE_COMMITMENT_PUSH
     from ..net.services.mpps import MPPS_SOP_CLASS
 
     ae = AE(ae_title, **kw)
@@ -101,6 +103,8 @@ def archive_ae(ae_title: str, **kw: Any) -> Any:
         MPPS_SOP_CLASS,
     ):
         ae.add_supported_context(sop)
+    # Storage Commitment: the report may go back on the requestor's association.
+    ae.add_supported_context(STORAGE_COMMITMENT_PUSH, None, scu_role=True, scp_role=True)
     return ae
 
 
@@ -141,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         require_called_aet=args.require_called_aet,
         require_calling_aet=args.allow_aet,
     )
+    ae.destinations = destinations
     try:
         server = ae.start_server(
             (args.host, args.port),

@@ -98,6 +98,9 @@ class AE:
         #: have outstanding; proposed as requestor, granted (at most this) as acceptor.
         #: 1 turns it off (nothing is proposed).
         self.async_operations_window = int(async_operations_window)
+        #: Known remote AEs: AE title -> (host, port).  Used to reach a requestor on
+        #: a new association (a Storage Commitment report after it released).
+        self.destinations: dict[str, tuple[str, int]] = {}
         self._requested: list[PresentationContext] = []
         self._supported: dict[str, PresentationContext] = {}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
@@ -46,7 +46,7 @@ from .events import (
     Event,
     EventType,
 )
-from .services import echo, find, get, move, mpps, store
+from .services import echo, find, get, move, normalized, registry, store
 from .statemachine import Event as E
 from .statemachine import State, StateMachine
 from .storage import MemorySink
@@ -95,6 +95,10 @@ ABORT_REASONS = {
 
 #: Bodies above this size are fragmented and written in pieces of about this size.
 SEND_CHUNK = 4 << 20
+
+
+#: Requests of the peer kept while we wait for a response (beyond: dropped).
+MAX_QUEUED_REQUESTS = 256
 
 
 def _describe_rj(result: int, source: int, reason: int) -> str:
@@ -612,6 +616,11 @@ class AsyncAssociation:
                             int(m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO, 0))
                         )
                         continue
+                    if not m.command_field & 0x8000 and len(self._inbox) < MAX_QUEUED_REQUESTS:
+                        # a request of the peer's (a report sent while we wait): served
+                        # in turn by serve() or next_message()
+                        self._inbox.append(m)
+                        continue
                     log.warning("%s: ignoring unexpected message %04X", self.peer, m.command_field)
                 if found is not None:
                     return found
@@ -628,13 +637,12 @@ class AsyncAssociation:
         ``timeout``); used by services that take requests while waiting for
         responses (a C-GET SCU receives C-STORE-RQs)."""
         while not self._inbox:
+            wait = self.dimse_timeout if timeout is None else timeout
             try:
-                evt, _, value, raw = await self._next(
-                    self.dimse_timeout if timeout is None else timeout
-                )
+                evt, _, value, raw = await self._next(wait)
             except TimeoutError:
                 raise await self._abort_local(
-                    self._error(DimseTimeout, f"no {what} response within {self.dimse_timeout} s")
+                    self._error(DimseTimeout, f"no {what} within {wait} s")
                 ) from None
             if evt == E.EVT10:
                 self.sm.transition(evt)  # DT-2
@@ -735,20 +743,11 @@ class AsyncAssociation:
                 "data transfer",
             )
         field = m.command_field
-        if field == dimse.C_ECHO_RQ:
-            await echo.handle(self, pc, m)
-        elif field == dimse.C_STORE_RQ:
-            await store.handle(self, pc, m)
-        elif field == dimse.C_FIND_RQ:
-            await find.handle(self, pc, m)
-        elif field == dimse.C_MOVE_RQ:
-            await move.handle(self, pc, m)
-        elif field == dimse.C_GET_RQ:
-            await get.handle(self, pc, m)
-        elif field in (dimse.N_CREATE_RQ, dimse.N_SET_RQ):
-            await mpps.handle(self, pc, m)
-        elif field == dimse.C_CANCEL_RQ:
-            pass  # nothing in progress to cancel (PS3.7 §9.3.2.3: no response)
+        if field == dimse.C_CANCEL_RQ:
+            return  # nothing in progress to cancel (PS3.7 §9.3.2.3: no response)
+        handler = registry.scp_handler(pc.abstract_syntax, field)
+        if handler is not None:
+            await handler(self, pc, m)
         else:
             if m.sink is not None:
                 m.sink.discard()
@@ -788,22 +787,58 @@ class AsyncAssociation:
         """C-GET (async generator); received instances go to ``on_store(event)``."""
         return get.c_get(self, identifier, model, on_store=on_store, priority=priority)
 
-    async def send_n_create(
+    # DIMSE-N (PS3.7 §10): pynetdicom's names and argument order.
+    async def send_n_event_report(
         self,
-        dataset: Dataset,
-        sop_instance_uid: str | None = None,
-        sop_class_uid: str | None = None,
+        dataset: Dataset | None,
+        event_type: int,
+        class_uid: str,
+        instance_uid: str,
+        meta_uid: str | None = None,
     ) -> tuple[Status, Dataset | None]:
-        return await mpps.send_n_create(
-            self, dataset, sop_instance_uid, sop_class_uid or mpps.MPPS_SOP_CLASS
+        return await normalized.send_n_event_report(
+            self, dataset, event_type, class_uid, instance_uid, meta_uid
         )
 
-    async def send_n_set(
-        self, modifications: Dataset, sop_instance_uid: str, sop_class_uid: str | None = None
+    async def send_n_get(
+        self,
+        identifier_list: Sequence[int],
+        class_uid: str,
+        instance_uid: str,
+        meta_uid: str | None = None,
     ) -> tuple[Status, Dataset | None]:
-        return await mpps.send_n_set(
-            self, modifications, sop_instance_uid, sop_class_uid or mpps.MPPS_SOP_CLASS
+        return await normalized.send_n_get(self, identifier_list, class_uid, instance_uid, meta_uid)
+
+    async def send_n_set(
+        self, dataset: Dataset, class_uid: str, instance_uid: str, meta_uid: str | None = None
+    ) -> tuple[Status, Dataset | None]:
+        return await normalized.send_n_set(self, dataset, class_uid, instance_uid, meta_uid)
+
+    async def send_n_action(
+        self,
+        dataset: Dataset | None,
+        action_type: int,
+        class_uid: str,
+        instance_uid: str,
+        meta_uid: str | None = None,
+    ) -> tuple[Status, Dataset | None]:
+        return await normalized.send_n_action(
+            self, dataset, action_type, class_uid, instance_uid, meta_uid
         )
+
+    async def send_n_create(
+        self,
+        dataset: Dataset | None,
+        class_uid: str,
+        instance_uid: str | None = None,
+        meta_uid: str | None = None,
+    ) -> tuple[Status, Dataset | None]:
+        return await normalized.send_n_create(self, dataset, class_uid, instance_uid, meta_uid)
+
+    async def send_n_delete(
+        self, class_uid: str, instance_uid: str, meta_uid: str | None = None
+    ) -> Status:
+        return await normalized.send_n_delete(self, class_uid, instance_uid, meta_uid)
 
     async def trigger(self, evt: EventType, event: Event, default: Any = None) -> Any:
         if self.server is None:
@@ -905,18 +940,66 @@ class Association:
         :func:`dicomfast.net.services.get.storage_contexts_for_get`)."""
         return get.get_sync(self._assoc, identifier, model, on_store=on_store, priority=priority)
 
-    def send_n_create(
+    # DIMSE-N (PS3.7 §10): pynetdicom's names, argument order and results.
+    def send_n_event_report(
         self,
-        dataset: Dataset,
-        sop_instance_uid: str | None = None,
-        sop_class_uid: str | None = None,
+        dataset: Dataset | None,
+        event_type: int,
+        class_uid: str,
+        instance_uid: str,
+        meta_uid: str | None = None,
     ) -> tuple[Status, Dataset | None]:
-        return run_sync(self._assoc.send_n_create(dataset, sop_instance_uid, sop_class_uid))
+        """N-EVENT-REPORT: ``(status, event reply or None)``."""
+        return run_sync(
+            self._assoc.send_n_event_report(dataset, event_type, class_uid, instance_uid, meta_uid)
+        )
+
+    def send_n_get(
+        self,
+        identifier_list: Sequence[int],
+        class_uid: str,
+        instance_uid: str,
+        meta_uid: str | None = None,
+    ) -> tuple[Status, Dataset | None]:
+        """N-GET the attributes with the tags ``identifier_list`` (empty: all):
+        ``(status, attribute list or None)``."""
+        return run_sync(self._assoc.send_n_get(identifier_list, class_uid, instance_uid, meta_uid))
 
     def send_n_set(
-        self, modifications: Dataset, sop_instance_uid: str, sop_class_uid: str | None = None
+        self, dataset: Dataset, class_uid: str, instance_uid: str, meta_uid: str | None = None
     ) -> tuple[Status, Dataset | None]:
-        return run_sync(self._assoc.send_n_set(modifications, sop_instance_uid, sop_class_uid))
+        """N-SET the modification list ``dataset``: ``(status, attribute list or None)``."""
+        return run_sync(self._assoc.send_n_set(dataset, class_uid, instance_uid, meta_uid))
+
+    def send_n_action(
+        self,
+        dataset: Dataset | None,
+        action_type: int,
+        class_uid: str,
+        instance_uid: str,
+        meta_uid: str | None = None,
+    ) -> tuple[Status, Dataset | None]:
+        """N-ACTION: ``(status, action reply or None)``."""
+        return run_sync(
+            self._assoc.send_n_action(dataset, action_type, class_uid, instance_uid, meta_uid)
+        )
+
+    def send_n_create(
+        self,
+        dataset: Dataset | None,
+        class_uid: str,
+        instance_uid: str | None = None,
+        meta_uid: str | None = None,
+    ) -> tuple[Status, Dataset | None]:
+        """N-CREATE (``instance_uid=None``: the SCP assigns one, in
+        ``status.command[0x00001000]``): ``(status, attribute list or None)``."""
+        return run_sync(self._assoc.send_n_create(dataset, class_uid, instance_uid, meta_uid))
+
+    def send_n_delete(
+        self, class_uid: str, instance_uid: str, meta_uid: str | None = None
+    ) -> Status:
+        """N-DELETE: the status."""
+        return run_sync(self._assoc.send_n_delete(class_uid, instance_uid, meta_uid))
 
     def release(self) -> None:
         """A-RELEASE, waiting for the peer's reply (ACSE timeout)."""

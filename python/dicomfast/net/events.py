@@ -35,6 +35,13 @@ EVT_C_MOVE = EventType("EVT_C_MOVE", "C-MOVE request received", True)
 EVT_C_GET = EventType("EVT_C_GET", "C-GET request received", True)
 EVT_N_CREATE = EventType("EVT_N_CREATE", "N-CREATE request received", True)
 EVT_N_SET = EventType("EVT_N_SET", "N-SET request received", True)
+EVT_N_GET = EventType("EVT_N_GET", "N-GET request received", True)
+EVT_N_ACTION = EventType("EVT_N_ACTION", "N-ACTION request received", True)
+EVT_N_DELETE = EventType("EVT_N_DELETE", "N-DELETE request received", True)
+EVT_N_EVENT_REPORT = EventType("EVT_N_EVENT_REPORT", "N-EVENT-REPORT request received", True)
+EVT_STORAGE_COMMITMENT = EventType(
+    "EVT_STORAGE_COMMITMENT", "storage commitment requested: which instances are kept", True
+)
 EVT_CONN_OPEN = EventType("EVT_CONN_OPEN", "transport connection opened", False)
 EVT_CONN_CLOSE = EventType("EVT_CONN_CLOSE", "transport connection closed", False)
 EVT_ACCEPTED = EventType("EVT_ACCEPTED", "association accepted", False)
@@ -65,6 +72,8 @@ class Event:
     #: For EVT_C_FIND/C_MOVE/C_GET: true once the peer sent a C-CANCEL-RQ
     #: (a callable, checked by :attr:`is_cancelled`).
     cancelled: Callable[[], bool] | None = None
+    #: For EVT_STORAGE_COMMITMENT: the (SOP Class UID, SOP Instance UID) pairs asked about.
+    references: list[tuple[str, str]] = field(default_factory=list)
     _dataset: Any = None
 
     @property
@@ -99,6 +108,39 @@ class Event:
         ds = self.dataset
         return None if ds is None else ds.file_meta
 
+    # pynetdicom's names for the DIMSE-N request's parts
+    @property
+    def action_type(self) -> int | None:
+        """N-ACTION: the Action Type ID."""
+        return self.command.get(0x00001008)
+
+    @property
+    def event_type(self) -> int | None:
+        """N-EVENT-REPORT: the Event Type ID."""
+        return self.command.get(0x00001002)
+
+    @property
+    def attribute_identifiers(self) -> list[int]:
+        """N-GET: the tags asked for (empty: every attribute)."""
+        v = self.command.get(0x00001005)
+        return [] if v is None else ([v] if isinstance(v, int) else list(v))
+
+    @property
+    def action_information(self) -> Dataset | None:
+        return self.dataset
+
+    @property
+    def event_information(self) -> Dataset | None:
+        return self.dataset
+
+    @property
+    def attribute_list(self) -> Dataset | None:
+        return self.dataset
+
+    @property
+    def modification_list(self) -> Dataset | None:
+        return self.dataset
+
     @property
     def sop_class_uid(self) -> str | None:
         return self.command.get(0x00000002) or self.command.get(0x00000003)
@@ -118,9 +160,14 @@ __all__ = [
     "EVT_C_GET",
     "EVT_C_MOVE",
     "EVT_C_STORE",
+    "EVT_N_ACTION",
     "EVT_N_CREATE",
+    "EVT_N_DELETE",
+    "EVT_N_EVENT_REPORT",
+    "EVT_N_GET",
     "EVT_N_SET",
     "EVT_REJECTED",
+    "EVT_STORAGE_COMMITMENT",
     "EVT_RELEASED",
     "EVT_STORED",
     "Event",

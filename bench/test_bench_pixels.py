@@ -176,7 +176,7 @@ def test_encode(benchmark, corpus: Path, images: dict, name: str, ts: str, tmp_p
     rows, cols, spp, ba, bs, pr = img.frame_args()
 
     def ours() -> object:
-        return _core.encode_frames(frames, rows, cols, spp, ba, bs, pr, ts, 1, 1)
+        return _core.encode_frames(frames, _core.ImageInfo(rows, cols, spp, ba, bs, pr), ts, 1, 1)
 
     encoded = ours()
     back = [dicomfast.pixels.decode_frame(e, rows, cols, spp, ba, bs, pr, 0, ts) for e in encoded]

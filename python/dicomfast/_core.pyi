@@ -160,40 +160,42 @@ def dimse_decode(buf: Any) -> Any: ...
 
 # -- pixel codecs (rust/dicomfast-py/src/pixels.rs) ---------------------------
 
-def supported_transfer_syntaxes() -> list[str]: ...
-def check_frame_info(
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
-    planar_configuration: int,
-    float: bool,
-) -> None: ...
+class ImageInfo:
+    """One frame's layout, checked against the codecs' rules when made."""
+
+    rows: int
+    columns: int
+    samples_per_pixel: int
+    bits_allocated: int
+    bits_stored: int
+    pixel_representation: int
+    planar_configuration: int
+    float: bool
+    frame_nbytes: int
+    def __new__(
+        cls,
+        rows: int,
+        columns: int,
+        samples_per_pixel: int = 1,
+        bits_allocated: int = 8,
+        bits_stored: int | None = None,
+        pixel_representation: int = 0,
+        planar_configuration: int = 0,
+        float: bool = False,
+    ) -> ImageInfo: ...
+
+_SyntaxRow = tuple[str, str, str, bool, bool, bool, bool, bool, str | None, bool, bool]
+
+def transfer_syntaxes() -> list[_SyntaxRow]: ...
+def transfer_syntax(uid: str) -> _SyntaxRow: ...
 def jpeg_header(data: Any) -> dict[str, Any]: ...
-def decode_frame(
-    data: Any,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
-    planar_configuration: int,
-    transfer_syntax: str,
-) -> np.ndarray: ...
+def decode_frame(data: Any, info: ImageInfo, transfer_syntax: str) -> bytes: ...
 def decode_frames_into(
     source: Any,
     frames: Sequence[Any],
     out: np.ndarray,
     transfer_syntax: str,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
+    info: ImageInfo,
     threads: int | None = None,
     first_frame: int = 0,
     sink_fd: int | None = None,
@@ -201,50 +203,25 @@ def decode_frames_into(
 def decode_native_into(
     data: Any,
     out: np.ndarray,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
-    planar_configuration: int = 0,
+    info: ImageInfo,
     big_endian: bool = False,
-    float: bool = False,
     ybr422: bool = False,
     first_frame: int = 0,
     threads: int | None = None,
 ) -> None: ...
 def encode_frame(
-    data: Any,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
-    transfer_syntax: str,
-    predictor: int = 1,
+    data: Any, info: ImageInfo, transfer_syntax: str, predictor: int = 1
 ) -> bytes: ...
 def encode_frames(
     data: Any,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
+    info: ImageInfo,
     transfer_syntax: str,
     predictor: int = 1,
     threads: int | None = None,
 ) -> list[bytes]: ...
 def encode_frames_encapsulated(
     data: Any,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
+    info: ImageInfo,
     transfer_syntax: str,
     allocate: Callable[[int], Any],
     predictor: int = 1,
@@ -252,12 +229,7 @@ def encode_frames_encapsulated(
 ) -> Any: ...
 def encode_frames_to_fd(
     data: Any,
-    rows: int,
-    columns: int,
-    samples_per_pixel: int,
-    bits_allocated: int,
-    bits_stored: int,
-    pixel_representation: int,
+    info: ImageInfo,
     transfer_syntax: str,
     fd: int,
     predictor: int = 1,

@@ -23,13 +23,23 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _core, syntaxes
 
 LABEL = "dicomfast"
 RLE_LOSSLESS = "1.2.840.10008.1.2.5"
-JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57"
-JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
-SYNTAXES = (RLE_LOSSLESS, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1)
+
+
+def _pydicom_syntaxes() -> frozenset[str]:
+    try:
+        from pydicom.uid import AllTransferSyntaxes
+    except ImportError:  # pragma: no cover - the plugin is imported by pydicom
+        return frozenset()
+    return frozenset(AllTransferSyntaxes)
+
+
+#: The encapsulated syntaxes dicomfast's codecs decode (the registry's:
+#: :mod:`dicomfast.syntaxes`) that pydicom knows.
+SYNTAXES = tuple(sorted(syntaxes.DECODABLE & _pydicom_syntaxes()))
 
 DECODER_DEPENDENCIES: dict[str, tuple[str, ...]] = {ts: ("dicomfast",) for ts in SYNTAXES}
 ENCODER_DEPENDENCIES: dict[str, tuple[str, ...]] = {ts: ("numpy", "dicomfast") for ts in SYNTAXES}
@@ -44,17 +54,15 @@ def is_available(uid: str) -> bool:
 
 def _decode_frame(src: bytes, runner: Any) -> bytes:
     """Decode one encapsulated frame for pydicom's ``DecodeRunner``."""
-    out = _core.decode_frame(
-        src,
+    image = _core.ImageInfo(
         runner.rows,
         runner.columns,
         runner.samples_per_pixel,
         runner.bits_allocated,
         runner.bits_stored,
         runner.pixel_representation,
-        0,
-        str(runner.transfer_syntax),
     )
+    out = _core.decode_frame(src, image, str(runner.transfer_syntax))
     # Our frames are interleaved (samples last) whatever the data set says.
     runner.set_option("planar_configuration", 0)
     return out
@@ -80,40 +88,31 @@ def _encode_frame(src: bytes, runner: Any) -> bytes:
     if size != want or not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr, dtype=f"<u{want}")
     predictor = int(runner.get_option("jpeg_predictor", runner.get_option("predictor", 1)) or 1)
-    return _core.encode_frame(
-        arr,
-        rows,
-        columns,
-        spp,
-        max(8, bits_allocated),
-        bits_stored,
-        runner.pixel_representation,
-        ts,
-        predictor,
+    image = _core.ImageInfo(
+        rows, columns, spp, max(8, bits_allocated), bits_stored, runner.pixel_representation
     )
+    return _core.encode_frame(arr, image, ts, predictor)
 
 
 def _decoders() -> dict[str, Any]:
     from pydicom.pixels.decoders import base
 
-    return {
-        RLE_LOSSLESS: base.RLELosslessDecoder,
-        JPEG_LOSSLESS: base.JPEGLosslessDecoder,
-        JPEG_LOSSLESS_SV1: base.JPEGLosslessSV1Decoder,
-    }
+    table = getattr(base, "_PIXEL_DATA_DECODERS", {})
+    return {ts: table[ts][0] for ts in SYNTAXES if ts in table}
 
 
 def _encoders(create: bool) -> dict[str, Any]:
     from pydicom.pixels.encoders import base
+    from pydicom.pixels.encoders.base import ENCODING_PROFILES
 
-    encoders = {RLE_LOSSLESS: base.RLELosslessEncoder}
+    encoders = {}
     table = getattr(base, "_PIXEL_DATA_ENCODERS", None)
-    for ts in (JPEG_LOSSLESS, JPEG_LOSSLESS_SV1):
+    for ts in sorted(syntaxes.ENCODABLE):
         existing = table.get(ts) if table is not None else None
         if existing is not None:
             encoders[ts] = existing[0]
-        elif create and table is not None:
-            # pydicom 3.0 has encoding profiles for these syntaxes but no Encoder: add one.
+        elif create and table is not None and ts in ENCODING_PROFILES:
+            # pydicom 3.0 has encoding profiles for JPEG Lossless but no Encoder: add one.
             from pydicom.uid import UID
 
             enc = base.Encoder(UID(ts))

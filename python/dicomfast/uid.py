@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import _core
+from . import _core, syntaxes
 
 
 class UIDEntry(NamedTuple):
@@ -29,6 +29,8 @@ RLELossless = "1.2.840.10008.1.2.5"
 JPEGLossless = "1.2.840.10008.1.2.4.57"
 JPEGLosslessSV1 = "1.2.840.10008.1.2.4.70"
 
+#: The native syntaxes dicomfast writes (the registry's native ones less the retired
+#: Papyrus 3); tests/test_syntaxes.py proves they are native.
 NATIVE_SYNTAXES = (
     ImplicitVRLittleEndian,
     ExplicitVRLittleEndian,
@@ -57,18 +59,10 @@ def storage_sop_classes() -> list[str]:
     return [e.uid for e in REGISTRY.values() if e.storage]
 
 
-def encoding_of(transfer_syntax: str) -> tuple[bool, bool]:
-    """``(explicit_vr, big_endian)`` of a transfer syntax; unknown ones are
-    explicit VR little endian, as every encapsulated syntax is."""
-    if transfer_syntax == ImplicitVRLittleEndian:
-        return False, False
-    if transfer_syntax == ExplicitVRBigEndian:
-        return True, True
-    return True, False
-
-
-def is_encapsulated(transfer_syntax: str) -> bool:
-    return transfer_syntax not in NATIVE_SYNTAXES
+#: ``(explicit_vr, big_endian)`` of a transfer syntax (:mod:`dicomfast.syntaxes`).
+encoding_of = syntaxes.encoding_of
+#: Whether Pixel Data in a transfer syntax is encapsulated (:mod:`dicomfast.syntaxes`).
+is_encapsulated = syntaxes.is_encapsulated
 
 
 def generate_uid(prefix: str = "2.25.") -> str:

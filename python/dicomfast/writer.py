@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from . import syntaxes
 from . import uid as uids
 from .charset import encode_text
 from .dataset import UNDEFINED_LENGTH, Dataset, FileMetaDataset, Sequence
@@ -350,7 +351,7 @@ def encode_file(ds: Dataset, transfer_syntax: str | None = None) -> list[bytes |
     meta_body = b"".join(encode_dataset(meta, True, False))
     group_length = _header(0x00020000, "UL", 4, True, False) + struct.pack("<I", len(meta_body))
     body = encode_dataset(ds, explicit, be, file_body=True)
-    if ts == uids.DeflatedExplicitVRLittleEndian:
+    if syntaxes.get(ts).deflated:
         z = zlib.compressobj(6, zlib.DEFLATED, -15)
         body = [b"".join(z.compress(c) for c in body) + z.flush()]
     preamble = b"\0" * 128

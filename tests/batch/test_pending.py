@@ -209,10 +209,8 @@ def test_the_core_writes_at_the_current_position(tmp_path: Path, corpus: Path) -
     try:
         os.write(fd, b"HEAD")
         _core.decode_frames_into(
-            enc.source, enc.frames, out, info.transfer_syntax, info.rows, info.columns,
-            info.samples_per_pixel, info.bits_allocated, info.bits_stored,
-            info.pixel_representation, 2, 0, fd,
-        )  # fmt: skip
+            enc.source, enc.frames, out, info.transfer_syntax, info.image, 2, 0, fd
+        )
         os.write(fd, b"TAIL")
     finally:
         os.close(fd)

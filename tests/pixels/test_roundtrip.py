@@ -75,7 +75,8 @@ def _roundtrip(
     arr: np.ndarray, ba: int, bs: int, pr: int, spp: int, ts: str, predictor: int = 1
 ) -> None:
     frames, rows, cols = arr.shape[:3]
-    encoded = _core.encode_frames(arr, rows, cols, spp, ba, bs, pr, ts, predictor, None)
+    image = _core.ImageInfo(rows, cols, spp, ba, bs, pr)
+    encoded = _core.encode_frames(arr, image, ts, predictor, None)
     assert len(encoded) == frames
     for k, data in enumerate(encoded):
         got = decode_frame(data, rows, cols, spp, ba, bs, pr, 0, ts)

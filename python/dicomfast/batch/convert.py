@@ -16,11 +16,11 @@ import numpy as np
 from .. import uid as uids
 from ..dataset import Dataset
 from ..reader import read
+from ..syntaxes import is_encapsulated
 from ..writer import encode_file
 from . import files
 from .pending import Pending, PendingDecode, PendingEncode, defer_compress, defer_decompress
 from .sources import Source
-from .syntaxes import is_encapsulated
 
 PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 

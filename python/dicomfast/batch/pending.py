@@ -102,11 +102,8 @@ class PendingEncode:
         ``OSError`` from the write."""
         a, _, _, _ = _frames_layout(self.pixels, self.info.samples_per_pixel)
         info = self.info
-        n: int = _core.encode_frames_to_fd(
-            a, info.rows, info.columns, info.samples_per_pixel, info.bits_allocated,
-            info.bits_stored, info.pixel_representation, self.ts, fd, self.predictor,
-            self.threads,
-        )  # fmt: skip
+        image = info.with_(planar_configuration=0).image
+        n: int = _core.encode_frames_to_fd(a, image, self.ts, fd, self.predictor, self.threads)
         self.done = True
         return n
 

@@ -1,4 +1,5 @@
-"""Short names of the transfer syntaxes ``dicomfast convert`` writes."""
+"""Short names of the transfer syntaxes ``dicomfast convert`` writes (what each one is:
+:mod:`dicomfast.syntaxes`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,3 @@ def transfer_syntax_for(name: str) -> str:
         f"unknown or unsupported transfer syntax {name!r}; use one of {known} or their UIDs"
     )
 
-
-def is_encapsulated(ts: str) -> bool:
-    return ts in (uids.RLELossless, uids.JPEGLossless, uids.JPEGLosslessSV1)

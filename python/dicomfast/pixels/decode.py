@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _core
+from .. import _core, syntaxes
 from ..errors import PixelDataError
 from .frames import EncapsulatedData, encapsulated_data, native_data
 from .info import CODEC_SYNTAXES, PixelInfo, check_fits, pixel_info
@@ -38,8 +38,8 @@ def _check_supported(info: PixelInfo) -> None:
 
         raise PixelDataError(
             f"dicomfast cannot decode pixel data in transfer syntax {info.transfer_syntax} "
-            f"({name_of(info.transfer_syntax)}); supported: native, RLE Lossless, JPEG Lossless "
-            "(4.57, 4.70) and Deflated Image Frame Compression",
+            f"({name_of(info.transfer_syntax)}); supported: native, "
+            f"{syntaxes.describe(CODEC_SYNTAXES)}",
             tag=info.tag,
         )
 
@@ -81,20 +81,7 @@ def _decode_native(
     check_fits(info, first + count, have, compressed=False)
     out = _allocate(info, count, have, compressed=False, out=out)
     _core.decode_native_into(
-        nd.data,
-        out,
-        info.rows,
-        info.columns,
-        info.samples_per_pixel,
-        info.bits_allocated,
-        info.bits_stored,
-        info.pixel_representation,
-        info.planar_configuration,
-        nd.big_endian,
-        info.is_float,
-        info.ybr422_native,
-        first,
-        threads,
+        nd.data, out, info.image, nd.big_endian, info.ybr422_native, first, threads
     )
     return out
 
@@ -125,12 +112,7 @@ def _decode_encapsulated(
         frames,
         out,
         info.transfer_syntax,
-        info.rows,
-        info.columns,
-        info.samples_per_pixel,
-        info.bits_allocated,
-        info.bits_stored,
-        info.pixel_representation,
+        info.image,
         threads,
         first,
         sink_fd,
@@ -256,17 +238,7 @@ def decode_frame(
         "",
         transfer_syntax,
     )
-    raw = _core.decode_frame(
-        data,
-        rows,
-        columns,
-        samples_per_pixel,
-        bits_allocated,
-        bs,
-        pixel_representation,
-        planar_configuration,
-        transfer_syntax,
-    )
+    raw = _core.decode_frame(data, info.image, transfer_syntax)
     return np.frombuffer(raw, info.dtype).reshape(info.frame_shape)
 
 

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _core
+from .. import _core, syntaxes
 from ..element import DataElement
 from ..errors import PixelDataError
 from .decode import decode_frames
 from .info import (
-    CODEC_SYNTAXES,
     DEFLATED_IMAGE_FRAME,
     EXPLICIT_VR_BE,
     EXPLICIT_VR_LE,
@@ -47,11 +46,10 @@ _ALIASES = {
 
 def _syntax(transfer_syntax: str) -> str:
     ts = _ALIASES.get(transfer_syntax.replace("_", "").replace("-", "").lower(), transfer_syntax)
-    if ts not in CODEC_SYNTAXES:
+    if ts not in syntaxes.ENCODABLE:
         raise PixelDataError(
-            f"dicomfast cannot encode transfer syntax {transfer_syntax}; use RLE Lossless "
-            f"({RLE_LOSSLESS}), JPEG Lossless ({JPEG_LOSSLESS}, {JPEG_LOSSLESS_SV1}) or "
-            f"Deflated Image Frame Compression ({DEFLATED_IMAGE_FRAME})"
+            f"dicomfast cannot encode transfer syntax {transfer_syntax}; use "
+            f"{syntaxes.describe(syntaxes.ENCODABLE)}"
         )
     return ts
 
@@ -102,17 +100,15 @@ def encode_frame(
         data = a
     if rows is None or columns is None or bits_allocated is None:
         raise PixelDataError("rows, columns and bits_allocated are needed for bytes input")
-    return _core.encode_frame(
-        data,
+    image = _core.ImageInfo(
         rows,
         columns,
         samples_per_pixel,
         bits_allocated,
         bits_stored or bits_allocated,
         pixel_representation or 0,
-        ts,
-        predictor,
     )
+    return _core.encode_frame(data, image, ts, predictor)
 
 
 def encode_frames(
@@ -127,18 +123,13 @@ def encode_frames(
     described by ``info``, frames in parallel."""
     ts = _syntax(transfer_syntax)
     a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
-    return _core.encode_frames(
-        a,
-        info.rows,
-        info.columns,
-        info.samples_per_pixel,
-        info.bits_allocated,
-        info.bits_stored,
-        info.pixel_representation,
-        ts,
-        predictor,
-        threads,
-    )
+    return _core.encode_frames(a, _interleaved(info), ts, predictor, threads)
+
+
+def _interleaved(info: PixelInfo) -> _core.ImageInfo:
+    """The codecs' description of arrays as numpy holds them: samples interleaved, so
+    planar configuration 0 whatever the data set says."""
+    return info.with_(planar_configuration=0).image if info.planar_configuration else info.image
 
 
 def _new_buffer(nbytes: int) -> np.ndarray:
@@ -161,17 +152,7 @@ def encapsulated_value(
     ts = _syntax(transfer_syntax)
     a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
     value: np.ndarray = _core.encode_frames_encapsulated(
-        a,
-        info.rows,
-        info.columns,
-        info.samples_per_pixel,
-        info.bits_allocated,
-        info.bits_stored,
-        info.pixel_representation,
-        ts,
-        allocate or _new_buffer,
-        predictor,
-        threads,
+        a, _interleaved(info), ts, allocate or _new_buffer, predictor, threads
     )
     return value
 

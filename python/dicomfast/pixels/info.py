@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _core
+from .. import _core, syntaxes
 from ..errors import PixelDataError
 
 if TYPE_CHECKING:
@@ -27,11 +27,10 @@ JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
 DEFLATED_IMAGE_FRAME = "1.2.840.10008.1.2.8.1"
 EXPLICIT_VR_LE = "1.2.840.10008.1.2.1"
 EXPLICIT_VR_BE = "1.2.840.10008.1.2.2"
-NATIVE_SYNTAXES = frozenset(
-    {"1.2.840.10008.1.2", EXPLICIT_VR_LE, "1.2.840.10008.1.2.1.99", EXPLICIT_VR_BE}
-)
-#: Encapsulated transfer syntaxes dicomfast decodes and encodes.
-CODEC_SYNTAXES = frozenset({RLE_LOSSLESS, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1, DEFLATED_IMAGE_FRAME})
+#: Native transfer syntaxes (the registry's: :mod:`dicomfast.syntaxes`).
+NATIVE_SYNTAXES = syntaxes.NATIVE
+#: Encapsulated transfer syntaxes a codec decodes (the registry's).
+CODEC_SYNTAXES = syntaxes.DECODABLE
 
 
 #: Compressed data never expands more than this (deflate's limit is 1032:1) ...
@@ -94,7 +93,21 @@ class PixelInfo:
 
     @property
     def is_encapsulated(self) -> bool:
-        return self.transfer_syntax not in NATIVE_SYNTAXES
+        return syntaxes.is_encapsulated(self.transfer_syntax)
+
+    @functools.cached_property
+    def image(self) -> _core.ImageInfo:
+        """The attributes as the Rust codecs take them (checked when made)."""
+        return _core.ImageInfo(
+            self.rows,
+            self.columns,
+            self.samples_per_pixel,
+            self.bits_allocated,
+            self.bits_stored,
+            self.pixel_representation,
+            self.planar_configuration,
+            self.is_float,
+        )
 
     @property
     def ybr422_native(self) -> bool:
@@ -251,7 +264,7 @@ def check_native_extent(ds: Dataset, info: PixelInfo) -> None:
 def pixel_info(ds: Dataset) -> PixelInfo:
     """Read and check the Image Pixel attributes of ``ds``: the one place they are
     checked (the rules a frame description must follow are the Rust codecs',
-    ``_core.check_frame_info``), and that the pixel data held can be as large as they
+    ``_core.ImageInfo``), and that the pixel data held can be as large as they
     say, before anything is allocated from them."""
     tag = pixel_tag(ds)
     missing = [k for k in ("Rows", "Columns", "BitsAllocated") if k not in ds]
@@ -272,9 +285,6 @@ def pixel_info(ds: Dataset) -> PixelInfo:
         bits_stored, pr = bits_allocated, 0
     pr = 1 if pr == 1 else 0
     planar = 1 if planar == 1 and samples > 1 else 0
-    _core.check_frame_info(
-        rows, columns, samples, bits_allocated, bits_stored, pr, planar, tag != PIXEL_DATA
-    )
     info = PixelInfo(
         rows=rows,
         columns=columns,
@@ -288,6 +298,7 @@ def pixel_info(ds: Dataset) -> PixelInfo:
         transfer_syntax=transfer_syntax_of(ds),
         tag=tag,
     )
+    info.image  # noqa: B018 -- checks the attributes against the codecs' rules
     available, end = _extent(ds, tag)
     if info.is_encapsulated:
         if frames > available // _ITEM_HEADER:

@@ -41,6 +41,8 @@ pub enum CodecError {
         stream: u32,
         dataset: u32,
     },
+    /// The codec decodes but does not encode.
+    NoEncoder { codec: &'static str },
 }
 
 impl CodecError {
@@ -48,6 +50,7 @@ impl CodecError {
     pub fn offset(&self) -> Option<usize> {
         match *self {
             CodecError::InvalidFrameInfo { .. }
+            | CodecError::NoEncoder { .. }
             | CodecError::OutputSize { .. }
             | CodecError::InputSize { .. } => None,
             CodecError::Truncated { offset, .. }
@@ -83,6 +86,7 @@ impl fmt::Display for CodecError {
             CodecError::InvalidFrameInfo { reason } => {
                 write!(f, "unsupported frame layout: {reason}")
             }
+            CodecError::NoEncoder { codec } => write!(f, "dicomfast does not encode {codec}"),
             CodecError::OutputSize { expected, actual } => write!(
                 f,
                 "output buffer is {actual} bytes, the frame needs {expected}"

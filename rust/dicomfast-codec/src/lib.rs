@@ -3,7 +3,12 @@
 //! * native (uncompressed) pixel unpacking, PS3.5 8.1 ([`decode_native_frame`]);
 //! * RLE Lossless, PS3.5 Annex G ([`rle`]);
 //! * JPEG Lossless, Non-Hierarchical (process 14), ITU-T T.81 Annex H ([`jpeg`]);
+//! * Deflated Image Frame Compression, PS3.5 8.2.16 (`deflate`, feature `deflate`);
 //! * frames decoded on several threads and written out in order as they complete ([`ordered`]).
+//!
+//! Every transfer syntax is a row of [`registry`]; a compressed one names the [`Codec`]
+//! serving it. [`encapsulation`] lays out encapsulated values; `pipeline` (feature
+//! `parallel`) runs any codec over every frame on a thread pool.
 //!
 //! Every decoder writes one frame into a caller-provided buffer laid out as numpy holds the
 //! pixel array: little-endian elements of `bits_allocated / 8` bytes (1-bit data unpacked to one
@@ -15,13 +20,23 @@
 //! Encapsulated frames split over several fragments: use the `*_fragments` functions, which
 //! concatenate the fragments (one copy of the compressed data) before decoding.
 
+mod codec;
 mod convert;
+#[cfg(feature = "deflate")]
+pub mod deflate;
+pub mod encapsulation;
 mod error;
 mod frame;
 pub mod jpeg;
 mod native;
 pub mod ordered;
+#[cfg(feature = "parallel")]
+pub mod pipeline;
+pub mod registry;
 pub mod rle;
+
+pub use codec::{Codec, EncodeParams};
+pub use registry::TransferSyntax;
 
 pub use error::{CodecError, FrameError};
 pub use frame::{frame_size_bytes, native_frame_size_bytes, FrameInfo};

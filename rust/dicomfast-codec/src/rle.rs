@@ -687,6 +687,34 @@ fn has_zero_byte(v: u64) -> bool {
     v.wrapping_sub(LO) & !v & HI != 0
 }
 
+/// RLE Lossless (1.2.840.10008.1.2.5) as a registry [`crate::Codec`].
+#[derive(Debug, Clone, Copy)]
+pub struct Rle;
+
+impl crate::Codec for Rle {
+    fn name(&self) -> &'static str {
+        "RLE Lossless"
+    }
+
+    fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        decode_frame(data, info, out)
+    }
+
+    fn can_encode(&self, _ts: &crate::TransferSyntax) -> bool {
+        true
+    }
+
+    fn encode_in(
+        &self,
+        src: &[u8],
+        info: &FrameInfo,
+        _params: &crate::EncodeParams,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CodecError> {
+        encode_frame_in(src, info, out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

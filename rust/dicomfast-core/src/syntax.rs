@@ -26,6 +26,8 @@ pub const IMPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2";
 pub const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
 pub const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1.99";
 pub const EXPLICIT_VR_BIG_ENDIAN: &str = "1.2.840.10008.1.2.2";
+/// Retired (PS3.6 2015c): native pixels, implicit VR little endian.
+pub const PAPYRUS_3_IMPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.20";
 
 /// What a transfer syntax UID says about encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +42,20 @@ pub struct TransferSyntax {
 impl TransferSyntax {
     /// Unknown UIDs are taken as explicit VR little endian with encapsulated
     /// pixel data, the encoding PS3.5 A.4 requires of every compressed syntax.
+    /// dicomfast-codec's `registry` describes every syntax; its tests prove this agrees.
     pub fn from_uid(uid: &str) -> TransferSyntax {
         let uid = uid.trim_end_matches(['\0', ' ']);
         let (encoding, deflated, encapsulated) = match uid {
-            IMPLICIT_VR_LITTLE_ENDIAN => (Encoding::IMPLICIT_LE, false, false),
+            IMPLICIT_VR_LITTLE_ENDIAN | PAPYRUS_3_IMPLICIT_VR_LITTLE_ENDIAN => {
+                (Encoding::IMPLICIT_LE, false, false)
+            }
             EXPLICIT_VR_LITTLE_ENDIAN => (Encoding::EXPLICIT_LE, false, false),
             DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN => (Encoding::EXPLICIT_LE, true, false),
             EXPLICIT_VR_BIG_ENDIAN => (Encoding::EXPLICIT_BE, false, false),
+            // JPIP Referenced Deflate (PS3.5 A.7), JPIP HTJ2K Referenced Deflate.
+            "1.2.840.10008.1.2.4.95" | "1.2.840.10008.1.2.4.205" => {
+                (Encoding::EXPLICIT_LE, true, true)
+            }
             _ => (Encoding::EXPLICIT_LE, false, true),
         };
         TransferSyntax {

@@ -7,12 +7,14 @@
 //! [`CodecError::JpegUnsupported`].
 
 mod bits;
+mod codec;
 mod decode;
 mod encode;
 mod huffman;
 mod markers;
 mod prefix;
 
+pub use codec::JpegLossless;
 pub use encode::EncodeOptions;
 
 use crate::{CodecError, FrameInfo};

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from ..errors import DicomError
@@ -384,6 +384,25 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return stop.value  # type: ignore[no-any-return]
     coro.close()
     raise RuntimeError(f"a blocking association awaited {awaited!r}")
+
+
+def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+    """The items of an async generator of a blocking association, each step run with
+    :func:`run_sync`: the one bridge from the protocol's async code to the
+    blocking facade (no hand-written ``*_sync`` twin per operation).  Leaving the
+    loop early closes the async generator, so its clean-up (a C-CANCEL, reading
+    the remaining responses) runs as it would on an event loop."""
+    try:
+        while True:
+            try:
+                item = run_sync(agen.__anext__())  # type: ignore[arg-type]
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None:
+            run_sync(aclose())
 
 
 def connect(

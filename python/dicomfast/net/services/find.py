@@ -35,7 +35,7 @@ from .. import dimse
 from ..contexts import PresentationContext
 from ..dimse import Status
 from ..events import EVT_C_FIND, Event
-from ..transport import run_sync
+from ..transport import iterate_sync
 
 if TYPE_CHECKING:
     from ...dataset import Dataset
@@ -195,24 +195,8 @@ async def c_find(
 def find_sync(
     assoc: AsyncAssociation, identifier: Dataset, model: str = "study", *, priority: int = 0
 ) -> Iterator[tuple[Status, Dataset | None]]:
-    """C-FIND over a blocking association (each step runs without an event loop)."""
-    sop_class = sop_class_for("find", model)
-    msg_id, pc = run_sync(
-        send_request(assoc, dimse.C_FIND_RQ, identifier, sop_class, priority=priority)
-    )
-    done = False
-    try:
-        while True:
-            status, ds = run_sync(_response(assoc, msg_id, pc))
-            done = status.category != "Pending"
-            yield status, ds
-            if done:
-                return
-    finally:
-        if not done and assoc.is_established:
-            run_sync(send_cancel(assoc, pc, msg_id))
-            while run_sync(_response(assoc, msg_id, pc))[0].category == "Pending":
-                pass
+    """C-FIND over a blocking association: :func:`c_find`, step by step."""
+    return iterate_sync(c_find(assoc, identifier, model, priority=priority))
 
 
 # -- SCP ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from ..contexts import PresentationContext
 from ..dimse import Status
 from ..events import EVT_C_GET, EVT_C_STORE, Event
 from ..storage import file_meta, is_valid_uid
-from ..transport import run_sync
+from ..transport import iterate_sync
 from . import find as qr
 from . import move
 
@@ -151,12 +151,5 @@ def get_sync(
     on_store: StoreCallback | None = None,
     priority: int = 0,
 ) -> Iterator[tuple[Status, Dataset | None]]:
-    sop_class = qr.sop_class_for("get", model)
-    msg_id, pc = run_sync(
-        qr.send_request(assoc, dimse.C_GET_RQ, identifier, sop_class, priority=priority)
-    )
-    while True:
-        status, ds = run_sync(_get_steps(assoc, msg_id, pc, on_store))
-        yield status, ds
-        if status.category != "Pending":
-            return
+    """C-GET over a blocking association: :func:`c_get`, step by step."""
+    return iterate_sync(c_get(assoc, identifier, model, on_store=on_store, priority=priority))

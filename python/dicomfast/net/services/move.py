@@ -38,7 +38,7 @@ from .. import dimse
 from ..contexts import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
 from ..dimse import Status
 from ..events import EVT_C_MOVE, Event
-from ..transport import run_sync
+from ..transport import iterate_sync
 from . import find as qr
 from . import store
 
@@ -481,20 +481,5 @@ def move_sync(
     *,
     priority: int = 0,
 ) -> Iterator[tuple[Status, Dataset | None]]:
-    sop_class = qr.sop_class_for("move", model)
-    msg_id, pc = run_sync(
-        qr.send_request(
-            assoc,
-            dimse.C_MOVE_RQ,
-            identifier,
-            sop_class,
-            priority=priority,
-            extra={dimse.MOVE_DESTINATION: destination},
-        )
-    )
-    while True:
-        rsp = run_sync(assoc.wait_response(msg_id, "C-MOVE"))
-        status = qr.status_of(rsp)
-        yield status, qr.identifier_of(rsp, pc)
-        if status.category != "Pending":
-            return
+    """C-MOVE over a blocking association: :func:`c_move`, step by step."""
+    return iterate_sync(c_move(assoc, identifier, destination, model, priority=priority))

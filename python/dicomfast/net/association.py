@@ -101,6 +101,14 @@ SEND_CHUNK = 4 << 20
 MAX_QUEUED_REQUESTS = 256
 
 
+class _Released(Exception):
+    """Internal: the peer released the association (its reply already sent)."""
+
+    def __init__(self, error: DicomError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _describe_rj(result: int, source: int, reason: int) -> str:
     kind = {1: "permanent", 2: "transient"}.get(result, f"result {result}")
     why = REJECT_REASONS.get((source, reason), f"source {source} reason {reason}")
@@ -582,82 +590,76 @@ class AsyncAssociation:
                 )
             ) from None
 
+    async def _receive(self, timeout: float, what: str, idle: str) -> list[dimse.Message]:
+        """The one PDU read loop: the messages completed by the next P-DATA-TF (maybe
+        none yet).  A release request is answered and raises
+        :class:`AssociationAborted`; any other PDU ends the association as the
+        state table says; nothing for ``timeout`` seconds aborts it with
+        ``idle`` as the reason."""
+        if self._early_pdu is not None:  # read ahead by poll_cancel()
+            ptype, value, raw = self._early_pdu
+            self._early_pdu = None
+            evt = _EVENT_OF_PDU[ptype]
+        else:
+            try:
+                evt, _, value, raw = await self._next(timeout)
+            except TimeoutError:
+                raise await self._abort_local(self._error(DimseTimeout, idle)) from None
+        if evt == E.EVT10:
+            self.sm.transition(evt)  # DT-2
+            try:
+                return self._assembler.feed(raw, value)
+            except PduError as e:
+                e.peer = self.peer
+                raise await self._fail(E.EVT19, e, what) from None
+        if evt == E.EVT12:
+            await self._answer_release()
+            raise _Released(
+                self._error(AssociationAborted, f"peer released the association during {what}")
+            )
+        raise await self._fail(evt, value, what)
+
     async def wait_response(self, message_id: int, what: str) -> dimse.Message:
         """Read until the response to ``message_id`` (DIMSE timeout); responses to
-        other outstanding requests that arrive first are kept for their turn."""
+        other outstanding requests that arrive first are kept for their turn, and
+        requests of the peer's for :meth:`serve` / :meth:`next_message`."""
         early = self._responses.pop(message_id, None)
         if early is not None:
             return early
+        idle = f"no {what} response within {self.dimse_timeout} s"
         while True:
             try:
-                evt, _, value, raw = await self._next(self.dimse_timeout)
-            except TimeoutError:
-                raise await self._abort_local(
-                    self._error(DimseTimeout, f"no {what} response within {self.dimse_timeout} s")
-                ) from None
-            if evt == E.EVT10:
-                self.sm.transition(evt)  # DT-2
-                try:
-                    messages = self._assembler.feed(raw, value)
-                except PduError as e:
-                    e.peer = self.peer
-                    raise await self._fail(E.EVT19, e, what) from None
-                found = None
-                for m in messages:
-                    answered = m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
-                    if answered == message_id and found is None:
-                        found = m
-                        continue
-                    if m.command_field & 0x8000 and isinstance(answered, int):
-                        self._responses[answered] = m  # an outstanding request's turn
-                        continue
-                    if m.command_field == dimse.C_CANCEL_RQ:
-                        self.cancelled_ids.add(
-                            int(m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO, 0))
-                        )
-                        continue
-                    if not m.command_field & 0x8000 and len(self._inbox) < MAX_QUEUED_REQUESTS:
-                        # a request of the peer's (a report sent while we wait): served
-                        # in turn by serve() or next_message()
-                        self._inbox.append(m)
-                        continue
+                messages = await self._receive(self.dimse_timeout, what, idle)
+            except _Released as r:
+                raise r.error from None
+            found = None
+            for m in messages:
+                answered = m.command.get(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
+                if answered == message_id and found is None:
+                    found = m
+                elif m.command_field & 0x8000 and isinstance(answered, int):
+                    self._responses[answered] = m  # an outstanding request's turn
+                elif m.command_field == dimse.C_CANCEL_RQ:
+                    self.cancelled_ids.add(int(answered or 0))
+                elif not m.command_field & 0x8000 and len(self._inbox) < MAX_QUEUED_REQUESTS:
+                    # a request of the peer's (a report sent while we wait): served
+                    # in turn by serve() or next_message()
+                    self._inbox.append(m)
+                else:
                     log.warning("%s: ignoring unexpected message %04X", self.peer, m.command_field)
-                if found is not None:
-                    return found
-                continue
-            if evt == E.EVT12:
-                await self._answer_release()
-                raise self._error(
-                    AssociationAborted, f"peer released the association during {what}"
-                )
-            raise await self._fail(evt, value, what)
+            if found is not None:
+                return found
 
     async def next_message(self, what: str, timeout: float | None = None) -> dimse.Message:
         """The next complete DIMSE message of any kind (DIMSE timeout unless
         ``timeout``); used by services that take requests while waiting for
         responses (a C-GET SCU receives C-STORE-RQs)."""
+        wait = self.dimse_timeout if timeout is None else timeout
         while not self._inbox:
-            wait = self.dimse_timeout if timeout is None else timeout
             try:
-                evt, _, value, raw = await self._next(wait)
-            except TimeoutError:
-                raise await self._abort_local(
-                    self._error(DimseTimeout, f"no {what} within {wait} s")
-                ) from None
-            if evt == E.EVT10:
-                self.sm.transition(evt)  # DT-2
-                try:
-                    self._inbox.extend(self._assembler.feed(raw, value))
-                except PduError as e:
-                    e.peer = self.peer
-                    raise await self._fail(E.EVT19, e, what) from None
-                continue
-            if evt == E.EVT12:
-                await self._answer_release()
-                raise self._error(
-                    AssociationAborted, f"peer released the association during {what}"
-                )
-            raise await self._fail(evt, value, what)
+                self._inbox.extend(await self._receive(wait, what, f"no {what} within {wait} s"))
+            except _Released as r:
+                raise r.error from None
         return self._inbox.popleft()
 
     async def poll_cancel(self, message_id: int) -> bool:
@@ -700,36 +702,15 @@ class AsyncAssociation:
 
     async def serve(self) -> None:
         """Acceptor: handle DIMSE requests until release or abort."""
+        idle = f"no activity for {self.network_timeout} s; association aborted"
         while True:
             if self._inbox:
                 await self._dispatch(self._inbox.popleft())
                 continue
-            if self._early_pdu is not None:
-                ptype, value, raw = self._early_pdu
-                self._early_pdu = None
-                evt = _EVENT_OF_PDU[ptype]
-            else:
-                try:
-                    evt, _, value, raw = await self._next(self.network_timeout)
-                except TimeoutError:
-                    raise await self._abort_local(
-                        self._error(
-                            DimseTimeout,
-                            f"no activity for {self.network_timeout} s; association aborted",
-                        )
-                    ) from None
-            if evt == E.EVT10:
-                self.sm.transition(evt)  # DT-2
-                try:
-                    self._inbox.extend(self._assembler.feed(raw, value))
-                except PduError as e:
-                    e.peer = self.peer
-                    raise await self._fail(E.EVT19, e, "data transfer") from None
-                continue
-            if evt == E.EVT12:
-                await self._answer_release()
+            try:
+                self._inbox.extend(await self._receive(self.network_timeout, "data transfer", idle))
+            except _Released:
                 return
-            raise await self._fail(evt, value, "data transfer")
 
     async def _dispatch(self, m: dimse.Message) -> None:
         """Acceptor: one request message to its service."""

@@ -8,6 +8,7 @@ YBR_FULL/YBR_FULL_422 to RGB.  ``--stack`` builds one 3-D array per series.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -38,6 +39,9 @@ class ExportOptions:
     copy_failed: bool = False
     jpeg_quality: int = 95
     fsync: bool = False
+    #: A display's characteristic curve (DCMTK ``.lut``): grey output is mapped from
+    #: P-Values to the display's driving levels by the GSDF (PS3.14).
+    gsdf: str | None = None
 
 
 # -- the display pipeline for one frame ---------------------------------------
@@ -114,6 +118,14 @@ def display_frame(
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def display_calibration(path: str) -> Any:
+    """The GSDF calibration of a display, made once per process."""
+    from ..pixels.gsdf import calibrate
+
+    return calibrate(path)
+
+
 def frame_values(arr: np.ndarray, ds: Any, opts: ExportOptions) -> np.ndarray:
     if opts.values == "stored":
         return arr
@@ -121,7 +133,14 @@ def frame_values(arr: np.ndarray, ds: Any, opts: ExportOptions) -> np.ndarray:
         from ..pixels.display import apply_modality_lut
 
         return apply_modality_lut(arr, ds)
-    return display_frame(arr, ds, bits=opts.bits, window=opts.window, voi_index=opts.voi_index)
+    out = display_frame(arr, ds, bits=opts.bits, window=opts.window, voi_index=opts.voi_index)
+    if opts.gsdf is not None and out.ndim == 2:  # the GSDF is for grey images (PS3.14)
+        from ..pixels.gsdf import apply_gsdf
+
+        out = apply_gsdf(out, display_calibration(opts.gsdf), bits=opts.bits)
+        if out.dtype != np.uint8 and opts.bits == 8:
+            raise ValueError("the display's driving levels need 16 bits: use --bits 16")
+    return out
 
 
 # -- writing --------------------------------------------------------------------

@@ -49,6 +49,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="one 3-D .npy per series, slices sorted along the normal; JSON side-car",
     )
     p.add_argument("--quality", type=int, default=95, help="JPEG quality")
+    p.add_argument(
+        "--gsdf",
+        metavar="DISPLAY.lut",
+        help="map grey images to the driving levels of this calibrated display "
+        "(its characteristic curve, DCMTK .lut format) by the GSDF (PS3.14)",
+    )
     p.set_defaults(run=run)
 
 
@@ -94,6 +100,15 @@ def run(args: argparse.Namespace) -> int:
     if args.stack and args.format != "npy":
         print("dicomfast export: --stack writes .npy volumes (use --format npy)", file=sys.stderr)
         return 2
+    if args.gsdf:
+        from ..batch.export import display_calibration
+        from ..errors import DicomError
+
+        try:
+            display_calibration(os.path.abspath(args.gsdf))
+        except (DicomError, OSError) as e:
+            print(f"dicomfast export: {e}", file=sys.stderr)
+            return 2
     opts = ExportOptions(
         out=os.path.abspath(args.output),
         format=args.format,
@@ -106,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         copy_failed=args.copy_failed,
         jpeg_quality=args.quality,
         fsync=not args.no_fsync,
+        gsdf=os.path.abspath(args.gsdf) if args.gsdf else None,
     )
     if args.stack:
         os.makedirs(opts.out, exist_ok=True)

@@ -205,6 +205,8 @@ class FileSet:
         node = RecordNode(rtype, rec, parent)
         siblings.append(node)
         inst = FileInstance(node, self, source=src)
+        if ds.file_meta is None and isinstance(src, str):
+            inst.__dict__["_rewrite"] = True  # a bare data set: written as a Part 10 file
         self._instances.append(inst)
         self._by_uid[sop_uid] = inst
         return inst
@@ -260,6 +262,7 @@ class FileSet:
             {p for i in keep if i.FileID and not i.for_addition for p in Namer.prefixes(i.FileID)}
         )
         placed: list[str] = []  # files written, deleted again if anything fails
+        self._made: set[str] = set()
         try:
             for inst in keep:
                 if inst.for_addition or moving:
@@ -270,14 +273,18 @@ class FileSet:
                         fid = self._new_file_id(inst.node, namer)
                     check(fid)
                     dest = os.path.join(root, *fid)
-                    if os.path.exists(dest):
+                    if os.path.lexists(dest):
                         raise DicomError(
                             f"File ID {'/'.join(fid)} is taken by a file that is no instance of the file-set",
                             path=dest,
                         )
                     made.extend(_missing_dirs(os.path.dirname(dest)))
-                    ts = self._place(inst, dest, transfer_syntax_of)
                     placed.append(dest)
+                    try:
+                        ts = self._place(inst, dest, transfer_syntax_of)
+                    except FileExistsError:
+                        placed.pop()  # someone else's file: not ours to delete
+                        raise DicomError("the file appeared while writing", path=dest) from None
                     inst.node.dataset.add_new(0x00041500, "CS", list(fid))
                     if ts:
                         inst.node.dataset.add_new(0x00041512, "UI", ts)
@@ -342,32 +349,48 @@ class FileSet:
         return node._dir
 
     def _place(self, inst: FileInstance, dest: str, transfer_syntax_of: Any) -> str | None:
-        """Copy (or write) the instance to ``dest``; the transfer syntax if it changed."""
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        """Copy (or write) the instance to ``dest``; the transfer syntax if it changed.
+
+        ``dest`` is a new name (never an existing file: O_EXCL) that no DICOMDIR
+        references yet: the rename of the new DICOMDIR is what makes it part of the
+        file-set, so the file is written under its name directly, and deleted again
+        if the write fails."""
+        folder = os.path.dirname(dest)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
         src = inst.source if inst.for_addition else inst.path
-        if isinstance(src, Dataset):
-            ds = src
-        else:
-            ds = None
-            if transfer_syntax_of is not None or src is None:
-                ds = read(src)
-        target = (
-            transfer_syntax_of(ds) if (ds is not None and transfer_syntax_of is not None) else None
-        )
-        if ds is None or (
-            target is None and not isinstance(src, Dataset) and ds.file_meta is not None
+        if (
+            isinstance(src, str)
+            and transfer_syntax_of is None
+            and not inst.__dict__.get("_rewrite")
         ):
-            fd, tmp = create_temp(os.path.dirname(dest))
-            os.close(fd)
-            try:
-                shutil.copyfile(src, tmp)
-                os.replace(tmp, dest)
-            except BaseException:
-                _unlink(tmp)
-                raise
+            _copy_new(src, dest)
+            return None
+        ds = src if isinstance(src, Dataset) else read(src)
+        target = transfer_syntax_of(ds) if transfer_syntax_of is not None else None
+        if target is None and isinstance(src, str) and ds.file_meta is not None:
+            _copy_new(src, dest)
             return None
         write_dataset(ds, dest, transfer_syntax=target)
         return target or ds.transfer_syntax
+
+
+def _copy_new(src: str, dest: str) -> None:
+    """Copy ``src`` to the new file ``dest`` (kernel-side copy where the OS has one)."""
+    with open(src, "rb") as fi, open(dest, "xb") as fo:
+        size = os.fstat(fi.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                n = os.sendfile(fo.fileno(), fi.fileno(), done, size - done)
+                if n == 0:
+                    break
+                done += n
+        except (AttributeError, OSError):
+            fi.seek(done)
+            fo.seek(done)
+            shutil.copyfileobj(fi, fo)
 
 
 def _unlink(path: str) -> None:

@@ -18,6 +18,8 @@ from . import (
     media,
     move,
     mwl,
+    print_films,
+    print_server,
     serve,
     store,
     worklist,
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         export,
         gsdf,
         media,
+        print_server,
+        print_films,
     ):
         module.add_parser(sub)
     return parser

@@ -1,0 +1,64 @@
+"""``dicomfast encapsulate FILE -o OUT.dcm`` and ``dicomfast extract FILE.dcm -o OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..documents import encapsulate, extract
+from ..errors import DicomError
+from ..reader import read
+from ..tempfiles import create_temp
+from ..writer import write
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "encapsulate", help="a PDF, CDA (xml), STL, OBJ or MTL file into a DICOM instance"
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.dcm")
+    p.add_argument(
+        "--like", metavar="REFERENCE.dcm", help="take patient and study from this instance"
+    )
+    p.add_argument("-k", "--key", action="append", default=[], metavar="Keyword=value")
+    p.set_defaults(run=run_encapsulate)
+    x = sub.add_parser(
+        "extract", help="the document of an Encapsulated Document instance, byte for byte"
+    )
+    x.add_argument("file", metavar="FILE.dcm")
+    x.add_argument("-o", "--output", required=True, metavar="OUT")
+    x.set_defaults(run=run_extract)
+
+
+def run_encapsulate(args: argparse.Namespace) -> int:
+    try:
+        keys = {}
+        for k in args.key:
+            name, sep, value = k.partition("=")
+            if not sep:
+                raise DicomError(f"-k {k}: expected Keyword=value")
+            keys[name] = value
+        write(encapsulate(args.file, like=args.like, keys=keys), args.output)
+    except (DicomError, OSError) as e:
+        print(f"dicomfast encapsulate: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    try:
+        data = extract(read(args.file))
+        fd, tmp = create_temp(os.path.dirname(os.path.abspath(args.output)))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, args.output)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except (DicomError, OSError) as e:
+        print(f"dicomfast extract: {e}", file=sys.stderr)
+        return 1
+    return 0

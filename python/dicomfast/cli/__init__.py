@@ -11,6 +11,7 @@ from . import (
     convert,
     dump,
     echo,
+    encapsulate,
     export,
     find,
     get,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         media,
         print_server,
         print_films,
+        encapsulate,
     ):
         module.add_parser(sub)
     return parser

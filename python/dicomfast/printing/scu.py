@@ -114,9 +114,7 @@ def print_images(
     per_film = check_box_count(layout)
     fs = Dataset()
     fs.NumberOfCopies = copies
-    fs.PrintPriority = "MED"
-    fs.MediumType = "BLUE FILM"
-    fs.FilmDestination = "PROCESSOR"
+    # Print Priority, Medium Type, Film Destination: the printer's defaults
     status, _ = assoc.send_n_create(fs, S.FILM_SESSION, None, meta_uid=meta)
     _check(status, "Film Session N-CREATE")
     session_uid = _uid_of(status)

@@ -73,6 +73,11 @@ class CalibrationFileError(DicomError, ValueError):
     """A display or printer characteristic curve (``.lut`` file, PS3.14) cannot be used."""
 
 
+class DeidentificationError(DicomError, ValueError):
+    """De-identification cannot be done as asked (an unknown or unimplemented option, a
+    bad key or patient map, burned-in annotation that must not be passed on)."""
+
+
 class NetworkError(DicomError, ConnectionError):
     """An association or DIMSE exchange failed."""
 

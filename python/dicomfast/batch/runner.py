@@ -290,6 +290,7 @@ class RunSummary:
     converted: int = 0
     skipped: int = 0
     failed: int = 0
+    excluded: int = 0  # left out by policy (anonymize: burned-in annotation)
     bytes_in: int = 0
     bytes_out: int = 0
     started: float = field(default_factory=time.perf_counter)
@@ -298,7 +299,7 @@ class RunSummary:
 
     @property
     def done(self) -> int:
-        return self.converted + self.skipped + self.failed
+        return self.converted + self.skipped + self.failed + self.excluded
 
     def add(self, rec: dict[str, Any]) -> None:
         status = rec.get("status")
@@ -306,6 +307,8 @@ class RunSummary:
             self.skipped += 1
         elif status == "failed":
             self.failed += 1
+        elif status == "excluded":
+            self.excluded += 1
         else:
             self.converted += 1
         self.bytes_in += max(0, int(rec.get("bytes_in") or 0))
@@ -325,8 +328,9 @@ class RunSummary:
 
     def text(self, verb: str = "converted") -> str:
         t = max(self.elapsed, 1e-9)
+        excluded = f", excluded {self.excluded}" if self.excluded else ""
         return (
-            f"{verb} {self.converted}, skipped {self.skipped}, failed {self.failed}; "
+            f"{verb} {self.converted}, skipped {self.skipped}, failed {self.failed}{excluded}; "
             f"in {_fmt_bytes(self.bytes_in)}, out {_fmt_bytes(self.bytes_out)}; "
             f"{self.elapsed:.2f} s ({self.done / t:.1f} files/s, {self.bytes_in / t / 1e6:.1f} MB/s)"
         )
@@ -365,9 +369,10 @@ class Progress:
         self.summary.add(rec)
         if self.quiet:
             return
-        if rec.get("status") == "failed":
+        if rec.get("status") in ("failed", "excluded"):
             self._clear()
-            print(f"FAILED {rec.get('src')}: {rec.get('reason')}", file=self.stream, flush=True)
+            word = "FAILED" if rec["status"] == "failed" else "EXCLUDED"
+            print(f"{word} {rec.get('src')}: {rec.get('reason')}", file=self.stream, flush=True)
         now = time.perf_counter()
         if now - self._last >= self.interval:
             self._last = now

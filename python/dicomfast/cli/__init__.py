@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from . import (
+    anonymize,
     archive,
     commit,
     convert,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         worklist,
         convert,
         export,
+        anonymize,
         gsdf,
         media,
         print_server,

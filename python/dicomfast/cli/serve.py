@@ -78,7 +78,63 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-check", action="store_true", help="do not check/repair the index on start")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_common(p, server=True)
+    add_http_options(p)
     p.set_defaults(run=run)
+
+
+def add_http_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("DICOMweb and the viewer (HTTP)")
+    g.add_argument(
+        "--http-port", type=int, default=8042, help="HTTP port (default %(default)s; 0 = any)"
+    )
+    g.add_argument("--no-http", action="store_true", help="no DICOMweb, no viewer")
+    g.add_argument(
+        "--http-host", default="127.0.0.1", help="address to bind HTTP to (default %(default)s)"
+    )
+    g.add_argument(
+        "--http-auth",
+        metavar="FILE",
+        help="credentials: a bearer token or user:password a line (needed off loopback)",
+    )
+    g.add_argument(
+        "--http-insecure",
+        action="store_true",
+        help="allow a non-loopback --http-host without --http-auth",
+    )
+    g.add_argument("--http-tls-cert", metavar="PEM", help="certificate chain (enables HTTPS)")
+    g.add_argument("--http-tls-key", metavar="PEM", help="its private key")
+    g.add_argument(
+        "--http-cors",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="allow browser calls from ORIGIN (repeatable; * for any); CORS is off by default",
+    )
+
+
+def start_web(args: argparse.Namespace, archive: Any) -> Any:
+    """The DICOMweb server for ``serve``'s options (None with --no-http)."""
+    if args.no_http:
+        return None
+    try:
+        from ..web import WebOptions, WebServer
+    except ImportError as e:
+        print(
+            f"dicomfast serve: DICOMweb off ({e.name} is not installed: "
+            "pip install 'dicomfast[web]', or pass --no-http)",
+            file=sys.stderr,
+        )
+        return None
+    options = WebOptions(
+        host=args.http_host,
+        port=args.http_port,
+        auth_file=args.http_auth,
+        insecure=args.http_insecure,
+        tls_cert=args.http_tls_cert,
+        tls_key=args.http_tls_key,
+        cors_origins=args.http_cors,
+    )
+    return WebServer(archive, options).start()
 
 
 def archive_ae(ae_title: str, **kw: Any) -> Any:
@@ -158,6 +214,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"dicomfast serve: {e}", file=sys.stderr)
         archive.close()
         return 2
+    try:
+        web = start_web(args, archive)
+    except (DicomError, OSError, ValueError) as e:
+        print(f"dicomfast serve: HTTP: {e}", file=sys.stderr)
+        server.shutdown()
+        archive.close()
+        return 2
+    if web is not None:
+        print(f"dicomfast serve: DICOMweb and the viewer on {web.url}/", flush=True)
     print(
         f"dicomfast serve: {args.aet} listening on {server.address[0]}:{server.port}, "
         f"archive {archive.folder} (index {archive.db_url.split('://')[0]})",
@@ -172,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if web is not None:
+            web.shutdown()
         server.shutdown()
         archive.close()
     return 0

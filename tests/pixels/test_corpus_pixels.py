@@ -6,6 +6,7 @@ broken files raise PixelDataError naming the frame and the byte offset."""
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import dicomfast
 import numpy as np
@@ -45,6 +46,18 @@ TWINS = {
 }
 
 
+def _agreeing_hashes(entry: dict) -> set[str]:
+    """The reference hash, and for a lossy syntax also what the manifest's other conformant
+    decoders (DCMTK, GDCM, ...) gave: two conformant JPEG/JPEG 2000 decoders may differ by
+    one in the last bit of rounding (the manifest notes every such difference, max|diff| 1)."""
+    hashes = {entry["pixel_sha256"]}
+    if dicomfast.syntaxes.get(entry["transfer_syntax"] or "1.2.840.10008.1.2").lossy:
+        for result in (entry.get("decoder_results") or {}).values():
+            if result.get("sha256") and result.get("shape") == entry["pixel_shape"]:
+                hashes.add(result["sha256"])
+    return hashes
+
+
 @pytest.mark.parametrize("entry", OURS, ids=lambda e: e["path"])
 def test_decodes_to_reference_hash(entry: dict) -> None:
     ds = _read(entry)
@@ -53,7 +66,7 @@ def test_decodes_to_reference_hash(entry: dict) -> None:
     assert arr.dtype.str.replace(">", "<") == entry["pixel_dtype"].replace(">", "<").replace(
         "|", "<"
     ) or (arr.dtype.itemsize == 1 and entry["pixel_dtype"][1:] == arr.dtype.str[1:])
-    assert sha(arr) == entry["pixel_sha256"]
+    assert sha(arr) in _agreeing_hashes(entry)
 
 
 @pytest.mark.parametrize("rel", sorted(TWINS), ids=str)
@@ -120,22 +133,34 @@ def test_tolerable_missing_delimiter_decodes() -> None:
 
 
 def test_ybr_as_rgb_matches_pydicom() -> None:
+    """``as_rgb`` as pydicom 3 gives it: YBR_FULL(_422) converted, and a JPEG stream's own
+    colour markers heeded (an RGB header on a JFIF stream is YCbCr; RGB component IDs are
+    RGB). Lossy frames may differ by one in each of Y, Cb and Cr before the conversion (see
+    the hash test), which B = Y + 1.772 Cb' makes at most 1 + 1.772 -> 3."""
     pydicom = pytest.importorskip("pydicom")
     candidates = [
         e
         for e in OURS
-        if (e.get("photometric_interpretation") or "").startswith("YBR_FULL")
+        if (e.get("samples_per_pixel") == 3)
         and e["transfer_syntax"] in CODEC_SYNTAXES | NATIVE_SYNTAXES
+        and (
+            (e.get("photometric_interpretation") or "").startswith("YBR_FULL")
+            or e["transfer_syntax"] == "1.2.840.10008.1.2.4.50"
+        )
     ]
     if not candidates:
         pytest.skip("no YBR file we decode")
-    for e in candidates[:4]:
+    for e in candidates:
         path = corpus_path(e["path"])
         theirs = pydicom.dcmread(path, force=True)
         theirs.pixel_array_options(as_rgb=True)
         ours = dicomfast.read(path, force=True).pixel_array_as(as_rgb=True)
-        diff = np.abs(ours.astype(np.int32) - theirs.pixel_array.astype(np.int32))
-        assert diff.max() <= 1, e["path"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = theirs.pixel_array.astype(np.int32)
+        diff = np.abs(ours.astype(np.int32) - ref)
+        lossy = dicomfast.syntaxes.get(e["transfer_syntax"]).lossy
+        assert diff.max() <= (3 if lossy else 1), e["path"]
 
 
 DAMAGED_ELSEWHERE = [

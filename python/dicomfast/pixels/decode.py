@@ -143,6 +143,46 @@ def native_frames_view(ds: Dataset, info: PixelInfo | None = None) -> np.ndarray
     return view
 
 
+_JPEG_DCT = frozenset(
+    "1.2.840.10008.1.2.4." + n for n in ("50", "51", "52", "53", "54", "55", "56")
+)
+
+
+def _jpeg_colour_space(info: PixelInfo, enc: EncapsulatedData) -> PixelInfo:
+    """pydicom 3's reading of a three-component DCT JPEG's colour space (its
+    ``_conform_jpg_colorspace``): component IDs "RGB"/"rgb" mean RGB whatever the data set
+    says; a JFIF APP0 marker with a non-YBR Photometric Interpretation (the vendor quirk of an
+    RGB header on a YCbCr stream) means YBR_FULL_422 for baseline, else YBR_FULL. The
+    decoded samples are the same either way; only ``as_rgb`` looks at this."""
+    if info.samples_per_pixel != 3 or info.transfer_syntax not in _JPEG_DCT or not enc.frames:
+        return info
+    first = enc.frames[0]
+    if not first:
+        return info
+    off, n = first[0]
+    data = bytes(enc.source[off : off + min(n, 1 << 16)])
+    pi = info.photometric_interpretation
+    jfif = False
+    i = 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker, length = data[i + 1], int.from_bytes(data[i + 2 : i + 4], "big")
+        body = data[i + 4 : i + 2 + length]
+        if marker == 0xE0 and body.startswith(b"JFIF"):
+            jfif = True
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and len(body) >= 12:
+            ids = [body[6 + 3 * k] for k in range(3)]
+            if ids in ([82, 71, 66], [114, 103, 98]):
+                return info.with_(photometric_interpretation="RGB")
+            break
+        if marker == 0xDA or length < 2:
+            break
+        i += 2 + length
+    if jfif and "YBR" not in pi:
+        baseline = info.transfer_syntax == "1.2.840.10008.1.2.4.50"
+        return info.with_(photometric_interpretation="YBR_FULL_422" if baseline else "YBR_FULL")
+    return info
+
+
 def _finish(arr: np.ndarray, info: PixelInfo, as_rgb: bool) -> np.ndarray:
     if as_rgb and info.samples_per_pixel == 3:
         pi = info.photometric_interpretation
@@ -175,7 +215,9 @@ def decode_frames(
         raise IndexError(f"frames {first}..{first + count - 1} out of range for {n} frame(s)")
     t = _threads(threads)
     if info.is_encapsulated:
-        arr = _decode_encapsulated(info, encapsulated_data(ds, info), first, count, t, out)
+        enc = encapsulated_data(ds, info)
+        arr = _decode_encapsulated(info, enc, first, count, t, out)
+        return _finish(arr, _jpeg_colour_space(info, enc) if as_rgb else info, as_rgb)
     else:
         arr = _decode_native(info, ds, first, count, t, out)
     return _finish(arr, info, as_rgb)
@@ -204,12 +246,13 @@ def iter_frames(ds: Dataset, *, as_rgb: bool = False) -> Iterator[np.ndarray]:
     info = pixel_info(ds)
     _check_supported(info)
     enc = encapsulated_data(ds, info) if info.is_encapsulated else None
+    colour = _jpeg_colour_space(info, enc) if enc is not None and as_rgb else info
     for k in range(info.number_of_frames):
         if enc is not None:
             arr = _decode_encapsulated(info, enc, k, 1, 1)
         else:
             arr = _decode_native(info, ds, k, 1, 1)
-        yield _finish(arr, info, as_rgb)[0]
+        yield _finish(arr, colour, as_rgb)[0]
 
 
 def decode_frame(

@@ -5,24 +5,62 @@
 use crate::registry::TransferSyntax;
 use crate::{CodecError, FrameInfo};
 
-/// What an encoder may be asked beyond the frame's layout (grows with the codecs: a JPEG
-/// 2000 codec will add its quality settings here).
+/// What an encoder may be asked beyond the frame's layout. Lossy settings are only read by
+/// the lossy syntaxes' encoders; a lossless syntax never loses information whatever they say.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncodeParams {
     /// JPEG Lossless predictor selection value 1-7 (T.81 Table H.1); others ignore it.
     pub predictor: u8,
+    /// JPEG (10918-1) DCT quality 1-100, libjpeg's scale of the Annex K tables.
+    pub quality: u8,
+    /// JPEG-LS near-lossless maximum absolute error NEAR (14495-1 A.2.1); 0 is lossless.
+    pub max_error: u16,
+    /// JPEG 2000 irreversible coding: target compression ratio (10 = 10:1), at least 2.
+    pub ratio: u16,
+    /// Three-sample frames are RGB to be coded with the codec's colour transform (JPEG:
+    /// YCbCr 4:2:2, Photometric YBR_FULL_422; JPEG 2000: RCT or ICT); false codes the
+    /// samples as given.
+    pub colour_transform: bool,
 }
 
 impl Default for EncodeParams {
     fn default() -> Self {
-        Self { predictor: 1 }
+        Self {
+            predictor: 1,
+            quality: 90,
+            max_error: 0,
+            ratio: 10,
+            colour_transform: false,
+        }
     }
 }
 
 impl EncodeParams {
     pub fn with_predictor(predictor: u8) -> Self {
-        Self { predictor }
+        Self {
+            predictor,
+            ..Self::default()
+        }
+    }
+
+    pub fn with_quality(self, quality: u8) -> Self {
+        Self { quality, ..self }
+    }
+
+    pub fn with_max_error(self, max_error: u16) -> Self {
+        Self { max_error, ..self }
+    }
+
+    pub fn with_ratio(self, ratio: u16) -> Self {
+        Self { ratio, ..self }
+    }
+
+    pub fn with_colour_transform(self, colour_transform: bool) -> Self {
+        Self {
+            colour_transform,
+            ..self
+        }
     }
 }
 

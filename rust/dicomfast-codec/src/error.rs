@@ -43,6 +43,19 @@ pub enum CodecError {
     },
     /// The codec decodes but does not encode.
     NoEncoder { codec: &'static str },
+    /// A codestream the codec's library refused (libjpeg-turbo, CharLS, OpenJPEG): its
+    /// message, and the byte offset where the problem was found (0 when the library does
+    /// not say).
+    Codestream {
+        codec: &'static str,
+        offset: usize,
+        message: String,
+    },
+    /// The encoder's library failed on valid input, or refused the parameters.
+    Encoder {
+        codec: &'static str,
+        message: String,
+    },
 }
 
 impl CodecError {
@@ -52,14 +65,16 @@ impl CodecError {
             CodecError::InvalidFrameInfo { .. }
             | CodecError::NoEncoder { .. }
             | CodecError::OutputSize { .. }
-            | CodecError::InputSize { .. } => None,
+            | CodecError::InputSize { .. }
+            | CodecError::Encoder { .. } => None,
             CodecError::Truncated { offset, .. }
             | CodecError::RleHeader { offset, .. }
             | CodecError::RleSegment { offset, .. }
             | CodecError::JpegUnsupported { offset, .. }
             | CodecError::JpegFormat { offset, .. }
             | CodecError::JpegData { offset, .. }
-            | CodecError::Mismatch { offset, .. } => Some(offset),
+            | CodecError::Mismatch { offset, .. }
+            | CodecError::Codestream { offset, .. } => Some(offset),
         }
     }
 
@@ -120,6 +135,14 @@ impl fmt::Display for CodecError {
             }
             CodecError::JpegData { offset, reason } => {
                 write!(f, "bad JPEG entropy-coded data at byte {offset}: {reason}")
+            }
+            CodecError::Codestream {
+                codec,
+                offset,
+                message,
+            } => write!(f, "bad {codec} data at byte {offset}: {message}"),
+            CodecError::Encoder { codec, message } => {
+                write!(f, "{codec} encoder failed: {message}")
             }
             CodecError::Mismatch {
                 offset,

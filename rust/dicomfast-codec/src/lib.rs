@@ -28,6 +28,8 @@ pub mod encapsulation;
 mod error;
 mod frame;
 pub mod jpeg;
+#[cfg(feature = "jpeg-dct")]
+pub mod jpeg_dct;
 mod native;
 pub mod ordered;
 #[cfg(feature = "parallel")]

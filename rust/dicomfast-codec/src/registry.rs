@@ -76,6 +76,11 @@ const DEFLATE_IMAGE_FRAME: Option<&'static dyn Codec> = Some(&crate::deflate::De
 #[cfg(not(feature = "deflate"))]
 const DEFLATE_IMAGE_FRAME: Option<&'static dyn Codec> = None;
 
+#[cfg(feature = "jpeg-dct")]
+const JPEG_DCT: Option<&'static dyn Codec> = Some(&crate::jpeg_dct::JpegDct);
+#[cfg(not(feature = "jpeg-dct"))]
+const JPEG_DCT: Option<&'static dyn Codec> = None;
+
 impl TransferSyntax {
     const fn new(
         uid: &'static str,
@@ -163,7 +168,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG Baseline (Process 1)",
         ENCAPSULATED,
         LOSSY,
-        None,
+        JPEG_DCT,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.51",
@@ -171,7 +176,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG Extended (Process 2 and 4)",
         ENCAPSULATED,
         LOSSY,
-        None,
+        JPEG_DCT,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.52",
@@ -187,7 +192,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG Spectral Selection, Non-Hierarchical (Process 6 and 8)",
         ENCAPSULATED,
         LOSSY,
-        None,
+        JPEG_DCT,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.54",
@@ -203,7 +208,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG Full Progression, Non-Hierarchical (Process 10 and 12)",
         ENCAPSULATED,
         LOSSY,
-        None,
+        JPEG_DCT,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.56",
@@ -634,7 +639,7 @@ mod tests {
             "RLELossless"
         );
         assert!(by_uid("1.2.840.10008.1.2.4.70").unwrap().can_encode());
-        assert!(!by_uid("1.2.840.10008.1.2.4.50").unwrap().can_decode());
+        assert!(!by_uid("1.2.840.10008.1.2.4.100").unwrap().can_decode());
         assert!(by_uid("1.2.840.10008.1.2").unwrap().can_decode());
         let u = lookup("1.2.3.4");
         assert!(u.encapsulated && u.explicit_vr && u.codec.is_none());

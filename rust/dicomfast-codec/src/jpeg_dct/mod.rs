@@ -1,0 +1,552 @@
+//! JPEG DCT-based processes (ITU-T T.81 / ISO 10918-1) through libjpeg-turbo 3 (crate
+//! `turbojpeg-sys`, built from its bundled source, statically linked; feature `jpeg-dct`):
+//! Baseline 8-bit (1.2.840.10008.1.2.4.50), Extended 12-bit (.51), and the retired Spectral
+//! Selection (.53) and Full Progression (.55) syntaxes; 1 or 3 components, any sampling
+//! factors, restart markers, Huffman or arithmetic coding.
+//!
+//! Colour: decoded samples are the stream's components as coded, chroma upsampled and no
+//! colour transform applied (what pydicom 3 gives with `as_rgb=False`): a YBR_FULL_422
+//! frame decodes to YCbCr, an RGB-coded stream (Adobe transform 0, or "RGB" component IDs)
+//! to RGB. libjpeg-turbo only skips its YCbCr -> RGB step for streams it takes for RGB, so
+//! a three-component stream is handed to it with its JFIF/Adobe markers replaced by an
+//! Adobe marker saying "transform 0" (a copy of the marker segments before the first SOS;
+//! the entropy-coded data is not copied twice).
+//!
+//! Encoding: lossy baseline (8-bit) or extended (12-bit) sequential Huffman coding with a
+//! quality setting; three-sample frames either as given (no transform, 4:4:4) or, asked
+//! with [`EncodeParams::colour_transform`], RGB converted to YCbCr 4:2:2.
+
+use std::cell::RefCell;
+use std::ffi::{c_int, CStr};
+
+use turbojpeg_sys as tj;
+
+use crate::codec::{Codec, EncodeParams};
+use crate::convert::fix_unused_bits;
+use crate::registry::TransferSyntax;
+use crate::{CodecError, FrameInfo};
+
+const NAME: &str = "JPEG";
+const BASELINE: &str = "1.2.840.10008.1.2.4.50";
+const EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+/// Off until the bindings pass the quality and mark lossy results (PS3.3 C.7.6.1.1.5).
+const ENCODES: bool = false;
+
+/// A TurboJPEG instance, one per thread and direction.
+struct Handle(tj::tjhandle);
+
+impl Handle {
+    fn new(kind: tj::TJINIT) -> Option<Handle> {
+        // SAFETY: tj3Init has no preconditions; a null return is checked.
+        let h = unsafe { tj::tj3Init(kind as c_int) };
+        (!h.is_null()).then_some(Handle(h))
+    }
+
+    fn set(&self, param: tj::TJPARAM, value: c_int) -> bool {
+        // SAFETY: the handle is live; unknown parameters return -1.
+        unsafe { tj::tj3Set(self.0, param as c_int, value) == 0 }
+    }
+
+    fn get(&self, param: tj::TJPARAM) -> c_int {
+        // SAFETY: as above.
+        unsafe { tj::tj3Get(self.0, param as c_int) }
+    }
+
+    fn error(&self) -> String {
+        // SAFETY: tj3GetErrorStr returns a NUL-terminated string owned by the handle.
+        unsafe {
+            let p = tj::tj3GetErrorStr(self.0);
+            if p.is_null() {
+                "unknown error".into()
+            } else {
+                CStr::from_ptr(p).to_string_lossy().into_owned()
+            }
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // SAFETY: created by tj3Init, destroyed once.
+        unsafe { tj::tj3Destroy(self.0) }
+    }
+}
+
+thread_local! {
+    static DECODER: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    static ENCODER: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// The three-component stream with its colour markers rewritten, and 12-bit samples.
+    static SCRATCH: RefCell<(Vec<u8>, Vec<i16>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+fn with_handle<R>(
+    cell: &'static std::thread::LocalKey<RefCell<Option<Handle>>>,
+    kind: tj::TJINIT,
+    f: impl FnOnce(&Handle) -> Result<R, CodecError>,
+) -> Result<R, CodecError> {
+    cell.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Handle::new(kind);
+        }
+        match c.as_ref() {
+            Some(h) => f(h),
+            None => Err(CodecError::Encoder {
+                codec: NAME,
+                message: "libjpeg-turbo could not be initialised".into(),
+            }),
+        }
+    })
+}
+
+fn format_error(offset: usize, reason: &'static str) -> CodecError {
+    CodecError::JpegFormat { offset, reason }
+}
+
+/// `src` with the APP0 "JFIF" and APP14 "Adobe" segments before the first SOS replaced by one
+/// Adobe segment with transform 0, so that libjpeg-turbo leaves the components as coded.
+fn untransformed(src: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
+    out.clear();
+    if src.len() < 4 || src[0] != 0xFF || src[1] != 0xD8 {
+        return Err(format_error(
+            0,
+            "the frame does not start with an SOI marker",
+        ));
+    }
+    out.reserve(src.len() + 16);
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    // APP14: "Adobe", version 100, flags0 0, flags1 0, transform 0.
+    out.extend_from_slice(&[
+        0xFF, 0xEE, 0x00, 0x0E, b'A', b'd', b'o', b'b', b'e', 0x00, 0x64, 0, 0, 0, 0, 0,
+    ]);
+    let mut i = 2;
+    loop {
+        // Fill bytes (0xFF runs) may precede a marker (B.1.1.2).
+        while i + 1 < src.len() && src[i] == 0xFF && src[i + 1] == 0xFF {
+            i += 1;
+        }
+        if i + 4 > src.len() {
+            return Err(CodecError::Truncated {
+                offset: src.len(),
+                needed: i + 4,
+            });
+        }
+        if src[i] != 0xFF {
+            return Err(format_error(i, "expected a marker before the first scan"));
+        }
+        let marker = src[i + 1];
+        if marker == 0xDA || marker == 0xD9 {
+            out.extend_from_slice(&src[i..]);
+            return Ok(());
+        }
+        let len = usize::from(u16::from_be_bytes([src[i + 2], src[i + 3]]));
+        if len < 2 || i + 2 + len > src.len() {
+            return Err(format_error(
+                i + 2,
+                "marker segment length runs past the data",
+            ));
+        }
+        let body = &src[i + 4..i + 2 + len];
+        let colour_marker = (marker == 0xE0 && body.starts_with(b"JFIF\0"))
+            || (marker == 0xEE && body.starts_with(b"Adobe"));
+        if !colour_marker {
+            out.extend_from_slice(&src[i..i + 2 + len]);
+        }
+        i += 2 + len;
+    }
+}
+
+/// libjpeg-turbo's warnings that leave the image whole (the rest, such as "premature end of
+/// data segment" or a corrupt Huffman code, are errors): stray bytes between segments, and
+/// the sequential scans some old encoders (WG04's JPLY files) wrote with Se = 0, which IJG
+/// libjpeg (DCMTK) and libjpeg-turbo read as 0-63.
+fn harmless_warning(message: &str) -> bool {
+    message.contains("extraneous bytes before marker")
+        || message.contains("Invalid SOS parameters for sequential JPEG")
+}
+
+fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+    info.check_output(out)?;
+    let samples = usize::from(info.samples_per_pixel);
+    if samples != 1 && samples != 3 {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG frames have 1 or 3 samples per pixel",
+        });
+    }
+    if !matches!(info.bits_allocated, 8 | 16) || info.float {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG frames have 8 or 16 bits allocated",
+        });
+    }
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let (stream, wide) = &mut *scratch;
+        let src: &[u8] = if samples == 3 {
+            untransformed(data, stream)?;
+            stream
+        } else {
+            data
+        };
+        with_handle(&DECODER, tj::TJINIT_TJINIT_DECOMPRESS, |h| {
+            let lib_error = |h: &Handle| CodecError::Codestream {
+                codec: NAME,
+                offset: 0,
+                message: h.error(),
+            };
+            h.set(tj::TJPARAM_TJPARAM_STOPONWARNING, 0);
+            // Bound the work before anything is decoded: the frame the data set describes.
+            h.set(
+                tj::TJPARAM_TJPARAM_MAXPIXELS,
+                c_int::try_from(info.pixels()).unwrap_or(c_int::MAX),
+            );
+            h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, 2048);
+            // SAFETY: src is a live slice; the handle is a decompressor.
+            if unsafe { tj::tj3DecompressHeader(h.0, src.as_ptr(), src.len() as tj::size_t) } != 0 {
+                return Err(lib_error(h));
+            }
+            let width = h.get(tj::TJPARAM_TJPARAM_JPEGWIDTH);
+            let height = h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT);
+            let precision = h.get(tj::TJPARAM_TJPARAM_PRECISION);
+            let colorspace = h.get(tj::TJPARAM_TJPARAM_COLORSPACE);
+            if h.get(tj::TJPARAM_TJPARAM_LOSSLESS) == 1 {
+                return Err(CodecError::JpegUnsupported {
+                    offset: 0,
+                    marker: 0xC3,
+                    reason: "a lossless (process 14) stream in a DCT-based transfer syntax",
+                });
+            }
+            let mismatch = |what, stream: c_int, dataset: u32| CodecError::Mismatch {
+                offset: 0,
+                what,
+                stream: stream.max(0) as u32,
+                dataset,
+            };
+            if width != info.columns as c_int {
+                return Err(mismatch("the number of columns", width, info.columns));
+            }
+            if height != info.rows as c_int {
+                return Err(mismatch("the number of rows", height, info.rows));
+            }
+            let components = match colorspace as u32 {
+                tj::TJCS_TJCS_GRAY => 1,
+                tj::TJCS_TJCS_RGB | tj::TJCS_TJCS_YCbCr => 3,
+                _ => 4,
+            };
+            if components != samples {
+                return Err(mismatch(
+                    "the number of components",
+                    components as c_int,
+                    u32::from(info.samples_per_pixel),
+                ));
+            }
+            let pf = if samples == 1 {
+                tj::TJPF_TJPF_GRAY
+            } else {
+                tj::TJPF_TJPF_RGB
+            } as c_int;
+            let pitch = (info.columns as usize * samples) as c_int;
+            let n = info.samples();
+            let rc = match (precision, info.bits_allocated) {
+                (8, 8) => {
+                    // SAFETY: out holds rows * columns * samples bytes (check_output), the
+                    // size tj3Decompress8 writes for this pitch and pixel format.
+                    unsafe {
+                        tj::tj3Decompress8(
+                            h.0,
+                            src.as_ptr(),
+                            src.len() as tj::size_t,
+                            out.as_mut_ptr(),
+                            pitch,
+                            pf,
+                        )
+                    }
+                }
+                (8, 16) => {
+                    // 8-bit samples in 16-bit elements (rare): decode, then widen.
+                    let mut narrow = vec![0u8; n];
+                    // SAFETY: narrow holds n bytes, as above.
+                    let rc = unsafe {
+                        tj::tj3Decompress8(
+                            h.0,
+                            src.as_ptr(),
+                            src.len() as tj::size_t,
+                            narrow.as_mut_ptr(),
+                            pitch,
+                            pf,
+                        )
+                    };
+                    for (o, &v) in out.chunks_exact_mut(2).zip(&narrow) {
+                        o[0] = v;
+                        o[1] = 0;
+                    }
+                    rc
+                }
+                (12, 16) => {
+                    wide.clear();
+                    wide.resize(n, 0);
+                    // SAFETY: wide holds n samples, the count tj3Decompress12 writes.
+                    let rc = unsafe {
+                        tj::tj3Decompress12(
+                            h.0,
+                            src.as_ptr(),
+                            src.len() as tj::size_t,
+                            wide.as_mut_ptr(),
+                            pitch,
+                            pf,
+                        )
+                    };
+                    for (o, &v) in out.chunks_exact_mut(2).zip(wide.iter()) {
+                        o.copy_from_slice(&(v as u16).to_le_bytes());
+                    }
+                    rc
+                }
+                (p, _) => {
+                    return Err(mismatch(
+                        "the sample precision (against bits allocated)",
+                        p,
+                        u32::from(info.bits_allocated),
+                    ))
+                }
+            };
+            if rc != 0 {
+                // SAFETY: live handle.
+                let fatal = unsafe { tj::tj3GetErrorCode(h.0) } != tj::TJERR_TJERR_WARNING as c_int;
+                if fatal || !harmless_warning(&h.error()) {
+                    return Err(lib_error(h));
+                }
+            }
+            Ok(())
+        })
+    })?;
+    fix_unused_bits(out, info);
+    Ok(())
+}
+
+fn encode(
+    src: &[u8],
+    info: &FrameInfo,
+    params: &EncodeParams,
+    out: &mut Vec<u8>,
+) -> Result<usize, CodecError> {
+    info.validate()?;
+    let expected = crate::frame_size_bytes(info);
+    if src.len() != expected {
+        return Err(CodecError::InputSize {
+            expected,
+            actual: src.len(),
+        });
+    }
+    let samples = usize::from(info.samples_per_pixel);
+    let precision = match (info.bits_allocated, info.bits_stored) {
+        (8, _) => 8,
+        (16, 9..=12) => 12,
+        _ => {
+            return Err(CodecError::InvalidFrameInfo {
+                reason: "lossy JPEG encodes 8-bit (Bits Allocated 8) or 9-12-bit (Bits Allocated 16) samples",
+            })
+        }
+    };
+    if info.signed() || (samples != 1 && samples != 3) {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "lossy JPEG encodes unsigned frames of 1 or 3 samples",
+        });
+    }
+    let width = c_int::try_from(info.columns).ok();
+    let height = c_int::try_from(info.rows).ok();
+    let (Some(width), Some(height)) = (width, height) else {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "frame too large for JPEG",
+        });
+    };
+    if width > 65535 || height > 65535 {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG frames are at most 65535 x 65535",
+        });
+    }
+    with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, |h| {
+        let (subsamp, cs, pf) = match (samples, params.colour_transform) {
+            (1, _) => (
+                tj::TJSAMP_TJSAMP_GRAY,
+                tj::TJCS_TJCS_GRAY,
+                tj::TJPF_TJPF_GRAY,
+            ),
+            (_, true) => (
+                tj::TJSAMP_TJSAMP_422,
+                tj::TJCS_TJCS_YCbCr,
+                tj::TJPF_TJPF_RGB,
+            ),
+            (_, false) => (tj::TJSAMP_TJSAMP_444, tj::TJCS_TJCS_RGB, tj::TJPF_TJPF_RGB),
+        };
+        let ok = h.set(
+            tj::TJPARAM_TJPARAM_QUALITY,
+            c_int::from(params.quality.clamp(1, 100)),
+        ) && h.set(tj::TJPARAM_TJPARAM_SUBSAMP, subsamp as c_int)
+            && h.set(tj::TJPARAM_TJPARAM_COLORSPACE, cs as c_int)
+            && h.set(tj::TJPARAM_TJPARAM_PRECISION, precision)
+            && h.set(tj::TJPARAM_TJPARAM_LOSSLESS, 0)
+            && h.set(tj::TJPARAM_TJPARAM_NOREALLOC, 0)
+            && h.set(tj::TJPARAM_TJPARAM_OPTIMIZE, i32::from(precision == 12));
+        if !ok {
+            return Err(CodecError::Encoder {
+                codec: NAME,
+                message: h.error(),
+            });
+        }
+        let mut buf: *mut u8 = std::ptr::null_mut();
+        let mut size: tj::size_t = 0;
+        let pitch = width * samples as c_int;
+        // SAFETY: src holds rows * columns * samples elements of the precision's width
+        // (checked above); TurboJPEG allocates `buf`, freed below with tj3Free.
+        let rc = unsafe {
+            if precision == 8 {
+                tj::tj3Compress8(
+                    h.0,
+                    src.as_ptr(),
+                    width,
+                    pitch,
+                    height,
+                    pf as c_int,
+                    &mut buf,
+                    &mut size,
+                )
+            } else {
+                let mut samples12: Vec<i16> = src
+                    .chunks_exact(2)
+                    .map(|b| (u16::from_le_bytes([b[0], b[1]]) & 0x0FFF) as i16)
+                    .collect();
+                tj::tj3Compress12(
+                    h.0,
+                    samples12.as_mut_ptr(),
+                    width,
+                    pitch,
+                    height,
+                    pf as c_int,
+                    &mut buf,
+                    &mut size,
+                )
+            }
+        };
+        let result = if rc != 0 || buf.is_null() {
+            Err(CodecError::Encoder {
+                codec: NAME,
+                message: h.error(),
+            })
+        } else {
+            // SAFETY: TurboJPEG wrote `size` bytes at `buf`.
+            let size = size as usize;
+            let bytes = unsafe { std::slice::from_raw_parts(buf, size) };
+            if out.len() < size {
+                out.resize(size, 0);
+            }
+            out[..size].copy_from_slice(bytes);
+            Ok(size)
+        };
+        if !buf.is_null() {
+            // SAFETY: allocated by TurboJPEG.
+            unsafe { tj::tj3Free(buf.cast()) };
+        }
+        result
+    })
+}
+
+/// The DCT-based JPEG syntaxes through libjpeg-turbo.
+#[derive(Debug, Clone, Copy)]
+pub struct JpegDct;
+
+impl Codec for JpegDct {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        decode(data, info, out)
+    }
+
+    fn can_encode(&self, ts: &TransferSyntax) -> bool {
+        ENCODES && (ts.uid == BASELINE || ts.uid == EXTENDED)
+    }
+
+    fn check_params(&self, ts: &TransferSyntax, params: &EncodeParams) -> Result<(), String> {
+        if !(1..=100).contains(&params.quality) {
+            return Err(format!(
+                "JPEG quality must be 1 to 100, not {}",
+                params.quality
+            ));
+        }
+        if !self.can_encode(ts) {
+            return Err(format!(
+                "dicomfast does not encode {} with libjpeg-turbo",
+                ts.uid
+            ));
+        }
+        Ok(())
+    }
+
+    fn encode_in(
+        &self,
+        src: &[u8],
+        info: &FrameInfo,
+        params: &EncodeParams,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CodecError> {
+        encode(src, info, params, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(info: &FrameInfo) -> Vec<u8> {
+        let n = info.samples();
+        let mut v = Vec::with_capacity(crate::frame_size_bytes(info));
+        for i in 0..n {
+            let x = (i % info.columns as usize) as u32 * 4095 / info.columns;
+            if info.bits_allocated == 8 {
+                v.push((x >> 4) as u8);
+            } else {
+                v.extend_from_slice(&(x as u16).to_le_bytes());
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn round_trip_close_and_damage_is_an_error() {
+        for (ba, bs, spp) in [(8, 8, 1), (8, 8, 3), (16, 12, 1)] {
+            let mut info = FrameInfo::new(40, 70, spp, ba);
+            info.bits_stored = bs;
+            let src = gradient(&info);
+            let mut enc = Vec::new();
+            let params = EncodeParams::default().with_quality(95);
+            let n = encode(&src, &info, &params, &mut enc).unwrap();
+            enc.truncate(n);
+            let mut out = vec![0u8; src.len()];
+            decode(&enc, &info, &mut out).unwrap();
+            let step = usize::from(ba / 8);
+            let max = src
+                .chunks(step)
+                .zip(out.chunks(step))
+                .map(|(a, b)| {
+                    let v = |c: &[u8]| i32::from(c[0]) | c.get(1).map_or(0, |&h| i32::from(h) << 8);
+                    (v(a) - v(b)).abs()
+                })
+                .max()
+                .unwrap();
+            assert!(max <= if ba == 8 { 3 } else { 40 }, "{ba} {spp}: {max}");
+            // Truncated in the entropy-coded data: an error, never a panic.
+            let cut = &enc[..enc.len() * 2 / 3];
+            assert!(decode(cut, &info, &mut out).is_err());
+            // Wrong size in the data set.
+            let mut other = info;
+            other.rows += 1;
+            let mut out2 = vec![0u8; crate::frame_size_bytes(&other)];
+            assert!(matches!(
+                decode(&enc, &other, &mut out2),
+                Err(CodecError::Mismatch { .. })
+            ));
+            assert!(decode(&[0xFF, 0xD8, 0xFF], &info, &mut out).is_err());
+            assert!(decode(&[], &info, &mut out).is_err());
+        }
+    }
+}

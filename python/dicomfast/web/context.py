@@ -35,5 +35,12 @@ def context(request: web.Request) -> Context:
 
 
 def base_url(request: web.Request) -> str:
-    """The service's root URL as the client reached it."""
-    return f"{request.scheme}://{request.host}"
+    """The service's root URL as the client reached it (the port we listen on added
+    when the Host header left it out, as some clients do for any port)."""
+    host = request.host
+    if ":" not in host.rsplit("]", 1)[-1] and request.transport is not None:
+        sock = request.transport.get_extra_info("sockname")
+        port = sock[1] if sock else None
+        if port and port != {"http": 80, "https": 443}.get(request.scheme):
+            host = f"{host}:{port}"
+    return f"{request.scheme}://{host}"

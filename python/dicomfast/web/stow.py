@@ -19,6 +19,7 @@ stored, as C-STORE does, and named in a ``Warning: 299`` header.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -157,7 +158,8 @@ async def store(request: web.Request) -> web.Response:
     headers: CIMultiDict[str] = CIMultiDict()
     for w in warnings[:20]:
         headers.add("Warning", '299 dicomfast "{}"'.format(w.replace('"', "'")))
-    return web.json_response(body, status=status, content_type=DICOM_JSON, headers=headers)
+    headers["Content-Type"] = DICOM_JSON
+    return web.Response(body=json.dumps(body).encode(), status=status, headers=headers)
 
 
 def _series_of(res: StoreResult) -> str:

@@ -30,6 +30,8 @@ mod frame;
 pub mod jpeg;
 #[cfg(feature = "jpeg-dct")]
 pub mod jpeg_dct;
+#[cfg(feature = "jpeg-ls")]
+pub mod jpegls;
 mod native;
 pub mod ordered;
 #[cfg(feature = "parallel")]

@@ -81,6 +81,11 @@ const JPEG_DCT: Option<&'static dyn Codec> = Some(&crate::jpeg_dct::JpegDct);
 #[cfg(not(feature = "jpeg-dct"))]
 const JPEG_DCT: Option<&'static dyn Codec> = None;
 
+#[cfg(feature = "jpeg-ls")]
+const JPEG_LS: Option<&'static dyn Codec> = Some(&crate::jpegls::JpegLs);
+#[cfg(not(feature = "jpeg-ls"))]
+const JPEG_LS: Option<&'static dyn Codec> = None;
+
 impl TransferSyntax {
     const fn new(
         uid: &'static str,
@@ -312,7 +317,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG-LS Lossless Image Compression",
         ENCAPSULATED,
         LOSSLESS,
-        None,
+        JPEG_LS,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.81",
@@ -320,7 +325,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG-LS Lossy (Near-Lossless) Image Compression",
         ENCAPSULATED,
         LOSSY,
-        None,
+        JPEG_LS,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.90",

@@ -9,9 +9,9 @@ dicomfast.write(ds, "out.dcm", transfer_syntax=dicomfast.uid.ImplicitVRLittleEnd
 
 from __future__ import annotations
 
-from . import uid
-from .dataset import Dataset, FileMetaDataset, Sequence
-from .element import DataElement
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     CharacterSetError,
     DicomError,
@@ -21,10 +21,82 @@ from .errors import (
     TruncatedDataError,
     WriteError,
 )
-from .json_model import from_json
-from .reader import dcmread, read
-from .tag import Tag
-from .writer import dcmwrite, write
+
+if TYPE_CHECKING:
+    from . import uid
+    from .dataset import Dataset, FileMetaDataset, Sequence
+    from .element import DataElement
+    from .json_model import from_json
+    from .reader import dcmread, read
+    from .tag import Tag
+    from .writer import dcmwrite, write
+
+# The public names below are imported on first use (PEP 562), so that a command
+# that needs none of them (``dicomfast --help``, ``dicomfast echo``) does not
+# pay for numpy and the data set machinery at start-up.
+_LAZY = {
+    "uid": (".uid", None),
+    "Dataset": (".dataset", "Dataset"),
+    "FileMetaDataset": (".dataset", "FileMetaDataset"),
+    "Sequence": (".dataset", "Sequence"),
+    "DataElement": (".element", "DataElement"),
+    "from_json": (".json_model", "from_json"),
+    "dcmread": (".reader", "dcmread"),
+    "read": (".reader", "read"),
+    "Tag": (".tag", "Tag"),
+    "dcmwrite": (".writer", "dcmwrite"),
+    "write": (".writer", "write"),
+}
+
+
+#: Subpackages and modules reachable as attributes after a bare ``import dicomfast``
+#: (``dicomfast.pixels.apply_modality_lut``), imported on first use.
+_SUBMODULES = frozenset(
+    {
+        "archive",
+        "batch",
+        "charset",
+        "dataset",
+        "deid",
+        "dictionary",
+        "documents",
+        "dump",
+        "element",
+        "errors",
+        "json_model",
+        "media",
+        "net",
+        "pixels",
+        "printing",
+        "pydicom",
+        "reader",
+        "syntaxes",
+        "tag",
+        "tempfiles",
+        "web",
+        "writer",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        mod = importlib.import_module(f".{name}", __name__)
+        globals()[name] = mod
+        return mod
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'dicomfast' has no attribute {name!r}") from None
+    mod = importlib.import_module(module, __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

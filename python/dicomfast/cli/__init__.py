@@ -1,63 +1,71 @@
-"""The ``dicomfast`` command line: one subcommand per module in this package."""
+"""The ``dicomfast`` command line: one subcommand per module in this package.
+
+Only the module of the command being run is imported (``dicomfast echo`` does
+not load numpy or the archive); the others appear in ``dicomfast --help`` from
+:data:`COMMANDS`, whose one-line help a test keeps equal to each module's own.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from . import (
-    anonymize,
-    archive,
-    commit,
-    convert,
-    dump,
-    echo,
-    encapsulate,
-    export,
-    find,
-    get,
-    gsdf,
-    media,
-    move,
-    mwl,
-    print_films,
-    print_server,
-    serve,
-    store,
-    worklist,
-)
+#: command -> (module of this package that defines it, its one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "dump": ("dump", "list the elements of DICOM files"),
+    "echo": ("echo", "send C-ECHO to a DICOM peer"),
+    "store": ("store", "send DICOM files to a Storage SCP"),
+    "serve": ("serve", "run the archive: Storage, Query/Retrieve, Worklist and MPPS SCP"),
+    "find": ("find", "C-FIND SCU (Patient/Study Root query)"),
+    "move": ("move", "C-MOVE SCU (retrieve to another AE)"),
+    "get": ("get", "C-GET SCU (retrieve on the same association)"),
+    "mwl": ("mwl", "Modality Worklist C-FIND SCU"),
+    "commit": (
+        "commit",
+        "request storage commitment for files' instances (Storage Commitment SCU)",
+    ),
+    "archive": ("archive", "manage the archive index of a storage folder"),
+    "worklist": ("worklist", "manage Modality Worklist entries"),
+    "convert": ("convert", "convert files to another transfer syntax"),
+    "export": ("export", "export frames as PNG/JPEG/TIFF images or .npy arrays"),
+    "anonymize": ("anonymize", "de-identify files (PS3.15 Annex E profile)"),
+    "gsdf": ("gsdf", "GSDF calibration table of a display or printer (PS3.14)"),
+    "media": ("media", "create, list, change and verify DICOM File-sets (DICOMDIR)"),
+    "print-server": ("print_server", "print SCP: films to PNG + PDF files"),
+    "print": ("print_films", "print images on a DICOM printer (print SCU)"),
+    "encapsulate": (
+        "encapsulate",
+        "a PDF, CDA (xml), STL, OBJ or MTL file into a DICOM instance",
+    ),
+    "extract": (
+        "encapsulate",
+        "the document of an Encapsulated Document instance, byte for byte",
+    ),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser: every command in full (``command=None``), or only ``command``
+    in full and the others as names with their help (none in full for a name that
+    is not a command, e.g. ``--help``)."""
     parser = argparse.ArgumentParser(prog="dicomfast", description="Fast DICOM toolkit")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for module in (
-        dump,
-        echo,
-        store,
-        serve,
-        find,
-        move,
-        get,
-        mwl,
-        commit,
-        archive,
-        worklist,
-        convert,
-        export,
-        anonymize,
-        gsdf,
-        media,
-        print_server,
-        print_films,
-        encapsulate,
-    ):
-        module.add_parser(sub)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if command is None:
+        wanted = list(COMMANDS)
+    else:
+        wanted = [command] if command in COMMANDS else []
+    for module in dict.fromkeys(COMMANDS[c][0] for c in wanted):
+        importlib.import_module(f".{module}", __name__).add_parser(sub)
+    for name, (_, text) in COMMANDS.items():
+        if name not in sub.choices:
+            sub.add_parser(name, help=text, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else "")
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)

@@ -1,0 +1,318 @@
+"""Whole processes, as users run them (issue 16): our commands against DCMTK's
+and a plain pydicom script on the same files, in the same run, interleaved.
+
+1. Start-up: ``dicomfast --help`` and ``dicomfast echo`` (target <= 150 ms), beside
+   DCMTK's ``echoscu`` against the same ``storescp``.
+2. C-STORE of CT slices (0.5 MB each; 1,200 distinct instances, 20 in the smoke
+   run): every sender {``storescu``, ``dicomfast store``} into every receiver
+   {``storescp`` (no fsync, no index), ``dicomfast serve`` with its defaults
+   (durable before Success, indexed), ``dicomfast serve --no-fsync``}; a fresh,
+   empty receiver per round; rounds alternate the pairs.  Targets: serve (default)
+   from storescu >= 1.0x storescu -> storescp; store -> storescp >= 1.0x
+   storescu -> storescp; store -> serve >= 1.5x DCMTK -> DCMTK.
+3. ``dicomfast convert`` of RLE files to explicit VR little endian against the
+   I/O floor (a plain process reading the same inputs and writing outputs of the
+   same sizes; target: within 2x) and a plain pydicom script (target >= 5x).
+
+The ratios go to the terminal summary; ``--benchmark-enable`` runs the real sizes.
+DCMTK runs with ``TCP_NODELAY=1`` (set for both of its processes; without it
+Nagle's algorithm adds ~40 ms per message).  Every process is stopped and every
+temporary folder removed, also on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from benchrace import RESULTS
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("DICOMFAST_CORPUS", ROOT.parent / "shared" / "corpus"))
+CT_SLICES = CORPUS / "perf" / "ct512_20" / "unc"
+CT_RLE = CORPUS / "perf" / "ct512_20" / "rle"
+DICOMFAST = [sys.executable, "-m", "dicomfast"]
+ENV = dict(os.environ, TCP_NODELAY="1")
+LOCALHOST = "127.0.0.1"
+
+pytestmark = [pytest.mark.slow, pytest.mark.benchmark(group="process")]
+
+
+def _dcmtk(tool: str) -> str | None:
+    path = f"/usr/bin/{tool}"  # pynetdicom installs same-named shims earlier on PATH
+    return path if os.path.exists(path) else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOCALHOST, 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"receiver exited with {proc.returncode}")
+        try:
+            with socket.create_connection((LOCALHOST, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _run(argv: list[str], **kw: object) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(
+        argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, **kw
+    )  # type: ignore[call-overload]
+    return time.perf_counter() - t0
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="dicomfast-bench-process-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _ct_copies(folder: Path, n: int) -> Path:
+    """``n`` distinct CT instances (corpus slices given new UIDs), made once."""
+    import dicomfast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(list(folder.iterdir())) == n:
+        return folder
+    src = sorted(CT_SLICES.glob("*.dcm"))
+    for i in range(n):
+        ds = dicomfast.read(src[i % len(src)])
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.778.{i + 1}"
+        ds.SeriesInstanceUID = f"1.2.826.0.1.3680043.10.778.0.{i // 100}"
+        dicomfast.write(ds, folder / f"{i:05d}.dcm")
+    return folder
+
+
+def _report(title: str, rows: list[str]) -> None:
+    RESULTS.append(title)
+    RESULTS.extend(f"  {r}" for r in rows)
+
+
+# -- 1. start-up ------------------------------------------------------------------------------
+def test_startup(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    storescp, echoscu = _dcmtk("storescp"), _dcmtk("echoscu")
+    if storescp is None or echoscu is None:
+        pytest.skip("DCMTK not installed")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [storescp, "-od", str(scratch), str(port)], env=ENV, stdout=subprocess.DEVNULL
+    )
+    try:
+        _wait_port(port, proc)
+        rounds = 2 if benchmark.disabled else 15
+        runs: dict[str, list[float]] = {"help": [], "echo": [], "echoscu": []}
+        for _ in range(rounds):
+            runs["help"].append(_run([*DICOMFAST, "--help"]))
+            runs["echo"].append(_run([*DICOMFAST, "echo", LOCALHOST, str(port)]))
+            runs["echoscu"].append(_run([echoscu, LOCALHOST, str(port)]))
+        benchmark.pedantic(_run, args=([*DICOMFAST, "echo", LOCALHOST, str(port)],), rounds=1)
+    finally:
+        _stop(proc)
+    med = {k: statistics.median(v) * 1e3 for k, v in runs.items()}
+    _report(
+        "start-up (median of whole processes; target <= 150 ms)",
+        [
+            f"dicomfast --help {med['help']:.0f} ms",
+            f"dicomfast echo {med['echo']:.0f} ms; DCMTK echoscu {med['echoscu']:.0f} ms",
+        ],
+    )
+
+
+# -- 2. C-STORE -------------------------------------------------------------------------------
+RECEIVERS: dict[str, Callable[[Path, int], list[str]]] = {
+    "storescp": lambda out, port: [_dcmtk("storescp") or "storescp", "-od", str(out), str(port)],
+    "serve": lambda out, port: [
+        *DICOMFAST,
+        "serve",
+        "--host",
+        LOCALHOST,
+        "--port",
+        str(port),
+        "--storage",
+        str(out),
+        "-q",
+    ],
+    "serve --no-fsync": lambda out, port: [
+        *DICOMFAST,
+        "serve",
+        "--host",
+        LOCALHOST,
+        "--port",
+        str(port),
+        "--storage",
+        str(out),
+        "-q",
+        "--no-fsync",
+    ],
+}
+SENDERS: dict[str, Callable[[Path, int], list[str]]] = {
+    "storescu": lambda src, port: [
+        _dcmtk("storescu") or "storescu",
+        "+sd",
+        "-aec",
+        "ANY-SCP",
+        LOCALHOST,
+        str(port),
+        str(src),
+    ],
+    "store": lambda src, port: [*DICOMFAST, "store", LOCALHOST, str(port), str(src), "-q"],
+}
+
+
+def _stored(folder: Path) -> int:
+    return sum(
+        1 for _, _, fs in os.walk(folder) for f in fs if f.endswith(".dcm") or f.startswith("CT.")
+    )
+
+
+def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    if not all(_dcmtk(t) for t in ("storescp", "storescu")):
+        pytest.skip("DCMTK not installed")
+    n = 20 if benchmark.disabled else 1200
+    rounds = 1 if benchmark.disabled else 3
+    src = _ct_copies(scratch / f"ct{n}", n)
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for recv_name, recv in RECEIVERS.items():
+            for send_name, send in SENDERS.items():
+                out = scratch / "recv"
+                shutil.rmtree(out, ignore_errors=True)
+                out.mkdir()
+                port = _free_port()
+                proc = subprocess.Popen(
+                    recv(out, port), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                try:
+                    _wait_port(port, proc)
+                    t = _run(send(src, port))
+                finally:
+                    _stop(proc)
+                assert _stored(out) == n, (send_name, recv_name, _stored(out))
+                times.setdefault((send_name, recv_name), []).append(t)
+    benchmark.pedantic(lambda: None, rounds=1)  # the timings are the whole processes above
+    best = {k: min(v) for k, v in times.items()}
+    base = best[("storescu", "storescp")]
+    rows = [
+        f"{s} -> {r}: {t:.2f} s ({n / t:.0f} images/s) -> {base / t:.2f}x storescu -> storescp"
+        for (s, r), t in sorted(best.items(), key=lambda kv: kv[1])
+    ]
+    rows.append(
+        "targets: storescu -> serve >= 1.0x; store -> storescp >= 1.0x; store -> serve >= 1.5x"
+    )
+    _report(f"C-STORE, {n} CT images of 0.5 MB, whole processes (best of {rounds})", rows)
+
+
+# -- 3. convert -------------------------------------------------------------------------------
+PYDICOM_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, pydicom
+    from pydicom.uid import ExplicitVRLittleEndian
+    src, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    for name in sorted(os.listdir(src)):
+        ds = pydicom.dcmread(os.path.join(src, name))
+        ds.decompress()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.save_as(os.path.join(out, name), enforce_file_format=True)
+    """
+)
+FLOOR_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    src, out, sizes = sys.argv[1], sys.argv[2], sys.argv[3]
+    os.makedirs(out, exist_ok=True)
+    want = dict(line.split() for line in open(sizes))
+    for name in sorted(os.listdir(src)):
+        with open(os.path.join(src, name), "rb") as f:
+            data = f.read()
+        n = int(want[name])
+        with open(os.path.join(out, name), "wb") as f:
+            f.write((data * (n // max(1, len(data)) + 1))[:n])
+    """
+)
+
+
+def test_convert_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    pytest.importorskip("pydicom")
+    copies = 1 if benchmark.disabled else 11  # 220 RLE files
+    rounds = 1 if benchmark.disabled else 5
+    src = scratch / "rle"
+    if not src.exists():
+        src.mkdir()
+        for k in range(copies):
+            for f in sorted(CT_RLE.glob("*.dcm")):
+                shutil.copy(f, src / f"{k:02d}_{f.name}")
+    n = len(list(src.iterdir()))
+    (scratch / "py.py").write_text(PYDICOM_SCRIPT)
+    (scratch / "floor.py").write_text(FLOOR_SCRIPT)
+    ours_out = scratch / "ours"
+
+    def ours() -> float:
+        shutil.rmtree(ours_out, ignore_errors=True)
+        return _run(
+            [*DICOMFAST, "convert", str(src), "-o", str(ours_out), "-t", "explicit-le", "-q"]
+        )
+
+    ours()
+    sizes = scratch / "sizes.txt"
+    sizes.write_text("".join(f"{p.name} {p.stat().st_size}\n" for p in ours_out.iterdir()))
+
+    def floor() -> float:
+        out = scratch / "floor"
+        shutil.rmtree(out, ignore_errors=True)
+        return _run([sys.executable, str(scratch / "floor.py"), str(src), str(out), str(sizes)])
+
+    def plain_pydicom() -> float:
+        out = scratch / "pydicom"
+        shutil.rmtree(out, ignore_errors=True)
+        return _run([sys.executable, str(scratch / "py.py"), str(src), str(out)])
+
+    t: dict[str, list[float]] = {"ours": [], "floor": [], "pydicom": []}
+    for _ in range(rounds):
+        t["ours"].append(ours())
+        t["floor"].append(floor())
+        t["pydicom"].append(plain_pydicom())
+    benchmark.pedantic(ours, rounds=1)
+    med = {k: statistics.median(v) for k, v in t.items()}
+    _report(
+        f"dicomfast convert, {n} RLE CT files -> explicit VR LE, whole processes "
+        f"(median of {rounds})",
+        [
+            f"dicomfast convert {med['ours']:.2f} s; I/O floor {med['floor']:.2f} s -> "
+            f"{med['ours'] / med['floor']:.2f}x the floor (target <= 2x)",
+            f"pydicom script {med['pydicom']:.2f} s -> {med['pydicom'] / med['ours']:.1f}x "
+            "(target >= 5x)",
+        ],
+    )

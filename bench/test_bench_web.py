@@ -11,7 +11,11 @@ a temporary folder; its benchmarks are skipped when it is not installed).
 - one 512x512 CT frame rendered to JPEG.
 
 Targets (``competitor time / ours``): STOW >= 2x, QIDO >= 5x, WADO >= 1.5x,
-rendered >= 2x.  The smoke run (``--benchmark-disable``, CI) uses 20 images and a
+rendered >= 2x.  Measured here (shared 2-core machine, Orthanc 1.10.1 + DICOMweb 1.7,
+min 3 alternating rounds): STOW 500: ours 4.8 s, Orthanc 5.0 s (1.0x, ours fsyncs each
+file); QIDO at 100,000 instances: 9.6 ms (ours only); WADO series of 500: ours 605 ms,
+Orthanc 686 ms (1.1x); rendered: ours 5.2 ms, Orthanc 4.9 ms (0.9x): no target met yet.
+The smoke run (``--benchmark-disable``, CI) uses 20 images and a
 2,000-instance index."""
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ DICOM_ACCEPT = 'multipart/related; type="application/dicom"'
 
 
 def _full(request: pytest.FixtureRequest) -> bool:
-    return not request.config.getoption("benchmark_disable", True)
+    return bool(request.config.getoption("benchmark_enable", False))
 
 
 def _free_port() -> int:

@@ -107,7 +107,7 @@ def test_viewer_list_open_window_level(
             await page.wait_for(
                 "[...document.querySelectorAll('.series img')].every(i => i.complete && i.naturalWidth > 0)"
             )
-            await page.wait_for("document.body.dataset.imageReady === '1'")
+            await page.wait_for("!!document.body && document.body.dataset.imageReady === '1'")
             assert "study=1.2.826.0.7.1" in await page.eval("location.href")
             before = await page.eval(PIXELS)
             assert before["std"] > 10, before  # not blank
@@ -159,7 +159,7 @@ def test_a_link_opens_a_study_and_cine_plays_frames(
         ws, page = await open_page(browser, f"{server.url}/viewer?study=1.2.826.0.7.2")
         async with ws:
             await page.send("Runtime.enable")
-            await page.wait_for("document.body.dataset.imageReady === '1'")
+            await page.wait_for("!!document.body && document.body.dataset.imageReady === '1'")
             assert await page.eval("document.querySelector('#studies').hidden")
             overlay = await page.eval("document.querySelector('#overlay').innerText")
             assert "frame 1/5" in overlay

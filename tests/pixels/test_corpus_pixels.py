@@ -170,6 +170,13 @@ DAMAGED_ELSEWHERE = [
 ]
 
 
+WHOLE_FRAMES_TWINS = {
+    "public/pydicom-data/emri_small_jpeg_2k_lossless_too_short.dcm": (
+        "public/pylibjpeg-data/emri_small_jpeg_2k_lossless.dcm"
+    ),
+}
+
+
 @pytest.mark.parametrize("entry", DAMAGED_ELSEWHERE, ids=lambda e: e["path"])
 def test_other_damaged_files_raise_or_agree_with_every_decoder(entry: dict) -> None:
     """Files marked bad by their source: a PixelDataError, or (where every third-party
@@ -179,6 +186,12 @@ def test_other_damaged_files_raise_or_agree_with_every_decoder(entry: dict) -> N
     try:
         arr = ds.pixel_array
     except PixelDataError:
+        return
+    twin = WHOLE_FRAMES_TWINS.get(entry["path"])
+    if twin in BY_PATH:
+        # Every frame is there (each codestream ends with EOC); only the sequence
+        # delimiter is missing, which no third-party reader got past.
+        assert sha(arr) == BY_PATH[twin]["pixel_sha256"]
         return
     assert len(hashes) == 1 and None not in hashes, "decoded pixels no other decoder produced"
     assert sha(arr) == hashes.pop()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dicomfast
 import numpy as np
 import pytest
 from corpus_data import MANIFEST, corpus_path
@@ -72,7 +73,15 @@ def test_pydicom_with_only_dicomfast_matches_reference(entry: dict) -> None:
     ds.pixel_array_options(decoding_plugin="dicomfast", as_rgb=False)
     arr = ds.pixel_array
     ref = BY_PATH[TWINS[entry["path"]]] if entry["path"] in TWINS else entry
-    assert _sha(arr) == ref["pixel_sha256"]
+    agreeing = {ref["pixel_sha256"]}
+    if dicomfast.syntaxes.get(entry["transfer_syntax"]).lossy:
+        # Conformant lossy decoders may differ by one in rounding: any the manifest recorded.
+        agreeing |= {
+            r["sha256"]
+            for r in (ref.get("decoder_results") or {}).values()
+            if r.get("sha256") and r.get("shape") == ref["pixel_shape"]
+        }
+    assert _sha(arr) in agreeing
     assert list(arr.shape) == ref["pixel_shape"]
     if entry["transfer_syntax"] == plugin.RLE_LOSSLESS and entry["path"] not in TWINS:
         theirs = pydicom.dcmread(_path(entry), force=True)
@@ -80,7 +89,7 @@ def test_pydicom_with_only_dicomfast_matches_reference(entry: dict) -> None:
         assert np.array_equal(arr, theirs.pixel_array)
 
 
-@pytest.mark.parametrize("ts", plugin.SYNTAXES)
+@pytest.mark.parametrize("ts", sorted(dicomfast.syntaxes.ENCODABLE & set(plugin.SYNTAXES)))
 @pytest.mark.parametrize(
     "name",
     [

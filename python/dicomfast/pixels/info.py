@@ -35,6 +35,12 @@ CODEC_SYNTAXES = syntaxes.DECODABLE
 
 #: Compressed data never expands more than this (deflate's limit is 1032:1) ...
 MAX_RATIO = 1100
+#: ... except JPEG 2000 / HTJ2K and JPEG-LS, which code a blank or constant frame in a few
+#: bytes per tile or run whatever its size (pydicom's JPEG2000.dcm: 1024x256x16 in 274 bytes).
+MAX_RATIO_UNBOUNDED_CODECS = 1 << 16
+_UNBOUNDED_CODECS = frozenset(
+    "1.2.840.10008.1.2.4." + n for n in ("80", "81", "90", "91", "92", "93", "201", "202", "203")
+)
 #: ... plus this much per frame (headers, tables, tiny frames).
 FRAME_SLACK = 64 << 10
 #: Number of Frames (IS) above this is no image anyone stores (and overflows the codecs).
@@ -221,9 +227,12 @@ def check_fits(
     offset = available if end is None else end
     if compressed:
         need = nframes * info.frame_nbytes
-        if need > MAX_RATIO * available + FRAME_SLACK * nframes:
+        ratio = (
+            MAX_RATIO_UNBOUNDED_CODECS if info.transfer_syntax in _UNBOUNDED_CODECS else MAX_RATIO
+        )
+        if need > ratio * available + FRAME_SLACK * nframes:
             excess = info.frame_nbytes - FRAME_SLACK
-            first_bad = (MAX_RATIO * available) // excess if excess > 0 else 0
+            first_bad = (ratio * available) // excess if excess > 0 else 0
             raise PixelDataError(
                 f"{available} bytes of compressed data cannot hold {nframes} frame(s) of "
                 f"{info.rows}x{info.columns}x{info.samples_per_pixel} ({need} bytes; "

@@ -27,6 +27,8 @@ pub mod deflate;
 pub mod encapsulation;
 mod error;
 mod frame;
+#[cfg(feature = "j2k")]
+pub mod j2k;
 pub mod jpeg;
 #[cfg(feature = "jpeg-dct")]
 pub mod jpeg_dct;

@@ -86,6 +86,11 @@ const JPEG_LS: Option<&'static dyn Codec> = Some(&crate::jpegls::JpegLs);
 #[cfg(not(feature = "jpeg-ls"))]
 const JPEG_LS: Option<&'static dyn Codec> = None;
 
+#[cfg(feature = "j2k")]
+const JPEG_2000: Option<&'static dyn Codec> = Some(&crate::j2k::Jpeg2000);
+#[cfg(not(feature = "j2k"))]
+const JPEG_2000: Option<&'static dyn Codec> = None;
+
 impl TransferSyntax {
     const fn new(
         uid: &'static str,
@@ -333,7 +338,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG 2000 Image Compression (Lossless Only)",
         ENCAPSULATED,
         LOSSLESS,
-        None,
+        JPEG_2000,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.91",
@@ -341,7 +346,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG 2000 Image Compression",
         ENCAPSULATED,
         LOSSY,
-        None,
+        JPEG_2000,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.92",
@@ -509,7 +514,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "High-Throughput JPEG 2000 Image Compression (Lossless Only)",
         ENCAPSULATED,
         LOSSLESS,
-        None,
+        JPEG_2000,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.202",
@@ -517,7 +522,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)",
         ENCAPSULATED,
         LOSSLESS,
-        None,
+        JPEG_2000,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.203",
@@ -525,7 +530,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "High-Throughput JPEG 2000 Image Compression",
         ENCAPSULATED,
         LOSSY,
-        None,
+        JPEG_2000,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.204",

@@ -1,0 +1,274 @@
+//! JPEG 2000 (ISO 15444-1) and High-Throughput JPEG 2000 (15444-15) decoding through
+//! OpenJPEG 2.5.3 (crate `openjpeg-sys`, bundled C source compiled with `cc`, static;
+//! feature `j2k`): 1.2.840.10008.1.2.4.90/.91 and HTJ2K .201/.202/.203; any tiling,
+//! progression, precincts and layers; the codestream's RCT/ICT undone (samples come out RGB,
+//! as pylibjpeg-openjpeg gives them to pydicom); signed components; a JP2 wrapper accepted.
+//!
+//! A codestream cut short inside its packets decodes as far as it goes, as OpenJPEG and
+//! pylibjpeg-openjpeg do (neither EOC nor strict mode can tell: WG04's files have no EOC,
+//! and strict mode refuses the tile-part counts of GDCM files that decode correctly); one
+//! cut inside a header is an error.
+//!
+//! The main header is read and checked against the data set (size, components, precision,
+//! no sub-sampled component) before any tile is decoded.
+
+use std::ffi::{c_char, c_void, CStr};
+
+use openjpeg_sys as opj;
+
+use crate::convert::fix_unused_bits;
+use crate::{CodecError, FrameInfo};
+
+const NAME: &str = "JPEG 2000";
+
+/// The codestream being read and how far.
+struct Source<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+unsafe extern "C" fn read_fn(buf: *mut c_void, n: usize, user: *mut c_void) -> usize {
+    // SAFETY: `user` is the Source given to opj_stream_set_user_data, alive for the decode.
+    let s = unsafe { &mut *(user as *mut Source) };
+    let left = s.data.len() - s.pos;
+    if left == 0 {
+        return usize::MAX; // (OPJ_SIZE_T)-1: end of stream
+    }
+    let k = n.min(left);
+    // SAFETY: OpenJPEG's buffer holds n >= k bytes.
+    unsafe { std::ptr::copy_nonoverlapping(s.data.as_ptr().add(s.pos), buf as *mut u8, k) };
+    s.pos += k;
+    k
+}
+
+unsafe extern "C" fn skip_fn(n: i64, user: *mut c_void) -> i64 {
+    // SAFETY: as in read_fn.
+    let s = unsafe { &mut *(user as *mut Source) };
+    let target = (s.pos as i64)
+        .saturating_add(n)
+        .clamp(0, s.data.len() as i64);
+    let moved = target - s.pos as i64;
+    s.pos = target as usize;
+    moved
+}
+
+unsafe extern "C" fn seek_fn(n: i64, user: *mut c_void) -> i32 {
+    // SAFETY: as in read_fn.
+    let s = unsafe { &mut *(user as *mut Source) };
+    if n < 0 || n as u64 > s.data.len() as u64 {
+        return 0;
+    }
+    s.pos = n as usize;
+    1
+}
+
+unsafe extern "C" fn error_fn(msg: *const c_char, user: *mut c_void) {
+    if msg.is_null() || user.is_null() {
+        return;
+    }
+    // SAFETY: `user` is the String given to opj_set_error_handler; msg is NUL-terminated.
+    let out = unsafe { &mut *(user as *mut String) };
+    if out.is_empty() {
+        let m = unsafe { CStr::from_ptr(msg) }.to_string_lossy();
+        out.push_str(m.trim_end());
+    }
+}
+
+unsafe extern "C" fn quiet_fn(_msg: *const c_char, _user: *mut c_void) {}
+
+/// Everything OpenJPEG allocated for one frame, freed in order.
+struct Session {
+    codec: *mut opj::opj_codec_t,
+    stream: *mut opj::opj_stream_t,
+    image: *mut opj::opj_image_t,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // SAFETY: each pointer was returned by OpenJPEG (or is null) and is freed once.
+        unsafe {
+            if !self.image.is_null() {
+                opj::opj_image_destroy(self.image);
+            }
+            if !self.stream.is_null() {
+                opj::opj_stream_destroy(self.stream);
+            }
+            if !self.codec.is_null() {
+                opj::opj_destroy_codec(self.codec);
+            }
+        }
+    }
+}
+
+fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+    info.check_output(out)?;
+    if !matches!(info.bits_allocated, 8 | 16 | 32) || info.float {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG 2000 frames have 8, 16 or 32 bits allocated",
+        });
+    }
+    let format = if data.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
+        opj::CODEC_FORMAT::OPJ_CODEC_J2K
+    } else if data.len() >= 12 && &data[4..8] == b"jP  " {
+        opj::CODEC_FORMAT::OPJ_CODEC_JP2
+    } else {
+        return Err(CodecError::JpegFormat {
+            offset: 0,
+            reason: "not a JPEG 2000 codestream (no SOC and SIZ markers) nor a JP2 file",
+        });
+    };
+    let mut message = String::new();
+    let mut source = Source { data, pos: 0 };
+    let mut s = Session {
+        // SAFETY: no preconditions; null checked below.
+        codec: unsafe { opj::opj_create_decompress(format) },
+        stream: std::ptr::null_mut(),
+        image: std::ptr::null_mut(),
+    };
+    let fail = |message: &str, what: &str| CodecError::Codestream {
+        codec: NAME,
+        offset: 0,
+        message: if message.is_empty() {
+            what.to_string()
+        } else {
+            message.to_string()
+        },
+    };
+    if s.codec.is_null() {
+        return Err(fail("", "OpenJPEG could not be initialised"));
+    }
+    // SAFETY: the codec is live; `message` and `source` outlive the session (dropped first,
+    // declared after them).
+    unsafe {
+        let user = &mut message as *mut String as *mut c_void;
+        opj::opj_set_error_handler(s.codec, Some(error_fn), user);
+        opj::opj_set_warning_handler(s.codec, Some(quiet_fn), std::ptr::null_mut());
+        opj::opj_set_info_handler(s.codec, Some(quiet_fn), std::ptr::null_mut());
+        let mut params: opj::opj_dparameters_t = std::mem::zeroed();
+        opj::opj_set_default_decoder_parameters(&mut params);
+        if opj::opj_setup_decoder(s.codec, &mut params) == 0 {
+            return Err(fail(&message, "decoder set-up failed"));
+        }
+        s.stream = opj::opj_stream_create(1 << 16, 1);
+        if s.stream.is_null() {
+            return Err(fail("", "stream allocation failed"));
+        }
+        opj::opj_stream_set_read_function(s.stream, Some(read_fn));
+        opj::opj_stream_set_skip_function(s.stream, Some(skip_fn));
+        opj::opj_stream_set_seek_function(s.stream, Some(seek_fn));
+        opj::opj_stream_set_user_data(s.stream, &mut source as *mut Source as *mut c_void, None);
+        opj::opj_stream_set_user_data_length(s.stream, data.len() as u64);
+        if opj::opj_read_header(s.stream, s.codec, &mut s.image) == 0 || s.image.is_null() {
+            return Err(fail(&message, "bad main header"));
+        }
+    }
+    // SAFETY: opj_read_header filled the image header: numcomps entries in comps.
+    let (width, height, comps) = unsafe {
+        let im = &*s.image;
+        (
+            im.x1.saturating_sub(im.x0),
+            im.y1.saturating_sub(im.y0),
+            std::slice::from_raw_parts(im.comps, im.numcomps as usize).to_vec(),
+        )
+    };
+    let mismatch = |what, stream: u32, dataset: u32| CodecError::Mismatch {
+        offset: 0,
+        what,
+        stream,
+        dataset,
+    };
+    if width != info.columns {
+        return Err(mismatch("the number of columns", width, info.columns));
+    }
+    if height != info.rows {
+        return Err(mismatch("the number of rows", height, info.rows));
+    }
+    let spp = usize::from(info.samples_per_pixel);
+    if comps.len() != spp {
+        return Err(mismatch(
+            "the number of components",
+            comps.len() as u32,
+            u32::from(info.samples_per_pixel),
+        ));
+    }
+    for c in &comps {
+        if c.dx != 1 || c.dy != 1 {
+            return Err(CodecError::Codestream {
+                codec: NAME,
+                offset: 0,
+                message: "sub-sampled components are not supported".into(),
+            });
+        }
+        if c.prec == 0 || c.prec > u32::from(info.bits_allocated) {
+            return Err(mismatch(
+                "the component precision (against bits allocated)",
+                c.prec,
+                u32::from(info.bits_allocated),
+            ));
+        }
+    }
+    // SAFETY: header read and checked; the stream and codec are live.
+    unsafe {
+        if opj::opj_decode(s.codec, s.stream, s.image) == 0 {
+            return Err(fail(&message, "decoding failed"));
+        }
+        if opj::opj_end_decompress(s.codec, s.stream) == 0 {
+            return Err(fail(
+                &message,
+                "decoding failed at the end of the codestream",
+            ));
+        }
+    }
+    // SAFETY: decoded: each component has w * h samples at `data` (checked non-null).
+    let planes: Vec<&[i32]> = unsafe {
+        let im = &*s.image;
+        let comps = std::slice::from_raw_parts(im.comps, im.numcomps as usize);
+        let mut planes = Vec::with_capacity(comps.len());
+        for c in comps {
+            if c.data.is_null() || c.w != info.columns || c.h != info.rows {
+                return Err(fail("", "a component was not decoded at full size"));
+            }
+            planes.push(std::slice::from_raw_parts(c.data, info.pixels()));
+        }
+        planes
+    };
+    let bps = info.bytes_per_sample();
+    for (k, o) in out.chunks_exact_mut(bps).enumerate() {
+        let v = planes[k % spp][k / spp];
+        match bps {
+            1 => o[0] = v as u8,
+            2 => o.copy_from_slice(&(v as u16).to_le_bytes()),
+            _ => o.copy_from_slice(&(v as u32).to_le_bytes()),
+        }
+    }
+    drop(s);
+    fix_unused_bits(out, info);
+    Ok(())
+}
+
+/// JPEG 2000 and HTJ2K through OpenJPEG.
+#[derive(Debug, Clone, Copy)]
+pub struct Jpeg2000;
+
+impl crate::Codec for Jpeg2000 {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        decode(data, info, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_streams_are_errors() {
+        let info = FrameInfo::new(8, 8, 1, 8);
+        let mut out = vec![0u8; 64];
+        assert!(decode(&[], &info, &mut out).is_err());
+        assert!(decode(&[0xFF, 0x4F, 0xFF, 0x51, 0, 47, 0], &info, &mut out).is_err());
+    }
+}

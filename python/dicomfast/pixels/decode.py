@@ -24,6 +24,7 @@ from .info import CODEC_SYNTAXES, PixelInfo, check_fits, pixel_info
 if TYPE_CHECKING:
     from ..dataset import Dataset
 
+
 def _threads(threads: int | None) -> int | None:
     if threads is None:
         return None

@@ -49,6 +49,28 @@ def encapsulate(
     sop_class, mime, modality = KINDS[ext]
     with open(path, "rb") as fh:
         doc = fh.read()
+    ds = new_instance(sop_class, modality, like=like)
+    ds.AcquisitionDateTime = ""
+    ds.BurnedInAnnotation = "YES"
+    ds.DocumentTitle = os.path.basename(os.fspath(path))
+    ds.ConceptNameCodeSequence = []
+    ds.MIMETypeOfEncapsulatedDocument = mime
+    ds.add_new(0x00420011, "OB", doc + (b"\0" if len(doc) % 2 else b""))
+    ds.add_new(0x00420015, "UL", len(doc))
+    return finish_instance(ds, keys)
+
+
+def new_instance(
+    sop_class: str,
+    modality: str,
+    *,
+    like: str | os.PathLike[str] | Dataset | None = None,
+    conversion_type: str = "WSD",
+) -> Dataset:
+    """A new instance of ``sop_class``: patient and study from ``like`` (a reference
+    instance or its path; empty, with a new Study Instance UID, without one), new series
+    and SOP Instance UIDs, series and instance number 1, content and creation date/time
+    now, Conversion Type (SC Equipment, C.8.6.1) ``conversion_type``."""
     now = datetime.datetime.now()
     ds = Dataset()
     for kw in _PATIENT_STUDY:
@@ -66,18 +88,17 @@ def encapsulate(
     ds.Modality = modality
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
-    ds.ConversionType = "WSD"
+    ds.ConversionType = conversion_type
     ds.ContentDate = now.strftime("%Y%m%d")
     ds.ContentTime = now.strftime("%H%M%S")
     ds.InstanceCreationDate = ds.ContentDate
     ds.InstanceCreationTime = ds.ContentTime
-    ds.AcquisitionDateTime = ""
-    ds.BurnedInAnnotation = "YES"
-    ds.DocumentTitle = os.path.basename(os.fspath(path))
-    ds.ConceptNameCodeSequence = []
-    ds.MIMETypeOfEncapsulatedDocument = mime
-    ds.add_new(0x00420011, "OB", doc + (b"\0" if len(doc) % 2 else b""))
-    ds.add_new(0x00420015, "UL", len(doc))
+    return ds
+
+
+def finish_instance(ds: Dataset, keys: dict[str, Any] | None = None) -> Dataset:
+    """``ds`` with ``keys`` (keyword=value, overriding anything) set and its file meta
+    information (SOP class and instance); returns ``ds``."""
     for kw, value in (keys or {}).items():
         try:
             setattr(ds, kw, value)

@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "encapsulate",
         "the document of an Encapsulated Document instance, byte for byte",
     ),
+    "import": (
+        "pictures",
+        "PNG, TIFF or JPEG pictures, or an MPEG-2/H.264/HEVC video, into a DICOM instance",
+    ),
 }
 
 

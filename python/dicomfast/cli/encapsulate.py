@@ -32,15 +32,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     x.set_defaults(run=run_extract)
 
 
+def parse_keys(items: list[str]) -> dict[str, str]:
+    """``-k Keyword=value`` options as a dict (a DicomError for one without ``=``)."""
+    keys = {}
+    for k in items:
+        name, sep, value = k.partition("=")
+        if not sep:
+            raise DicomError(f"-k {k}: expected Keyword=value")
+        keys[name] = value
+    return keys
+
+
 def run_encapsulate(args: argparse.Namespace) -> int:
     try:
-        keys = {}
-        for k in args.key:
-            name, sep, value = k.partition("=")
-            if not sep:
-                raise DicomError(f"-k {k}: expected Keyword=value")
-            keys[name] = value
-        write(encapsulate(args.file, like=args.like, keys=keys), args.output)
+        write(encapsulate(args.file, like=args.like, keys=parse_keys(args.key)), args.output)
     except (DicomError, OSError) as e:
         print(f"dicomfast encapsulate: {e}", file=sys.stderr)
         return 1

@@ -260,6 +260,8 @@ FLOOR_SCRIPT = textwrap.dedent(
         n = int(want[name])
         with open(os.path.join(out, name), "wb") as f:
             f.write((data * (n // max(1, len(data)) + 1))[:n])
+    if len(sys.argv) > 4:  # the durable floor: the same bytes, then one flush
+        os.sync()
     """
 )
 
@@ -279,40 +281,63 @@ def test_convert_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
     (scratch / "floor.py").write_text(FLOOR_SCRIPT)
     ours_out = scratch / "ours"
 
-    def ours() -> float:
+    def ours(*extra: str) -> float:
         shutil.rmtree(ours_out, ignore_errors=True)
         return _run(
-            [*DICOMFAST, "convert", str(src), "-o", str(ours_out), "-t", "explicit-le", "-q"]
+            [
+                *DICOMFAST,
+                "convert",
+                str(src),
+                "-o",
+                str(ours_out),
+                "-t",
+                "explicit-le",
+                "-q",
+                *extra,
+            ]
         )
 
     ours()
     sizes = scratch / "sizes.txt"
     sizes.write_text("".join(f"{p.name} {p.stat().st_size}\n" for p in ours_out.iterdir()))
 
-    def floor() -> float:
+    def floor(*extra: str) -> float:
         out = scratch / "floor"
         shutil.rmtree(out, ignore_errors=True)
-        return _run([sys.executable, str(scratch / "floor.py"), str(src), str(out), str(sizes)])
+        return _run(
+            [sys.executable, str(scratch / "floor.py"), str(src), str(out), str(sizes), *extra]
+        )
 
     def plain_pydicom() -> float:
         out = scratch / "pydicom"
         shutil.rmtree(out, ignore_errors=True)
         return _run([sys.executable, str(scratch / "py.py"), str(src), str(out)])
 
-    t: dict[str, list[float]] = {"ours": [], "floor": [], "pydicom": []}
+    t: dict[str, list[float]] = {
+        "ours": [],
+        "floor+sync": [],
+        "ours --no-fsync": [],
+        "floor": [],
+        "pydicom": [],
+    }
     for _ in range(rounds):
-        t["ours"].append(ours())
+        t["ours"].append(ours())  # durable: outputs flushed in groups before reported
+        t["floor+sync"].append(floor("sync"))
+        t["ours --no-fsync"].append(ours("--no-fsync"))
         t["floor"].append(floor())
-        t["pydicom"].append(plain_pydicom())
+        t["pydicom"].append(plain_pydicom())  # not durable either
     benchmark.pedantic(ours, rounds=1)
     med = {k: statistics.median(v) for k, v in t.items()}
     _report(
         f"dicomfast convert, {n} RLE CT files -> explicit VR LE, whole processes "
         f"(median of {rounds})",
         [
-            f"dicomfast convert {med['ours']:.2f} s; I/O floor {med['floor']:.2f} s -> "
-            f"{med['ours'] / med['floor']:.2f}x the floor (target <= 2x)",
-            f"pydicom script {med['pydicom']:.2f} s -> {med['pydicom'] / med['ours']:.1f}x "
-            "(target >= 5x)",
+            f"dicomfast convert (durable) {med['ours']:.2f} s; I/O floor + one flush "
+            f"{med['floor+sync']:.2f} s -> {med['ours'] / med['floor+sync']:.2f}x (target <= 2x)",
+            f"dicomfast convert --no-fsync {med['ours --no-fsync']:.2f} s; I/O floor "
+            f"{med['floor']:.2f} s -> {med['ours --no-fsync'] / med['floor']:.2f}x (target <= 2x)",
+            f"pydicom script (not durable) {med['pydicom']:.2f} s -> "
+            f"{med['pydicom'] / med['ours --no-fsync']:.1f}x ours --no-fsync, "
+            f"{med['pydicom'] / med['ours']:.1f}x ours durable (target >= 5x)",
         ],
     )

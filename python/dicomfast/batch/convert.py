@@ -212,7 +212,8 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
             pending.finish()  # the writer made its own copy of the buffer: do it again
             pending, chunks = None, encode_file(ds, opts.transfer_syntax)
         tmp = files.temp_path_for(dst)
-        rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=opts.fsync, pending=pending)
+        # durable with its group (runner settle: files.sync_outputs), not file by file
+        rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=False, pending=pending)
         del chunks
         if opts.verify:
             _verify(tmp, ds, pixels, opts.threads)

@@ -113,6 +113,67 @@ def commit(tmp: str, dst: str) -> None:
     os.replace(tmp, dst)
 
 
+def _syncfs() -> Any:
+    """Linux ``syncfs(2)`` (every dirty page and inode of one file system in one
+    call), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_SYNCFS: Any = None  # resolved on first use; False: unavailable
+
+
+def sync_outputs(records: list[dict[str, Any]]) -> None:
+    """Make the outputs of ``records`` (their ``dst``, for those ``converted``) durable:
+    one ``syncfs`` per file system they are on, rather than an fsync per file
+    (``dicomfast convert`` of 220 CT slices: 220 journal commits became one); where
+    there is no syncfs, each file and its folder are fsync'd.  A run reports its
+    results only after the group they belong to is flushed."""
+    global _SYNCFS
+    paths = [r["dst"] for r in records if r.get("status") == "converted" and r.get("dst")]
+    if not paths:
+        return
+    if _SYNCFS is None:
+        _SYNCFS = _syncfs() or False
+    if _SYNCFS:
+        devices: dict[int, str] = {}
+        for p in paths:
+            folder = os.path.dirname(p)
+            try:
+                devices.setdefault(os.stat(folder).st_dev, folder)
+            except OSError:
+                continue
+        for folder in devices.values():
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                if _SYNCFS(fd) != 0:
+                    raise OSError(f"syncfs failed for {folder}")
+            finally:
+                os.close(fd)
+        return
+    for p in paths:
+        for target in (p, os.path.dirname(p)):
+            try:
+                fd = os.open(target, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+
 def discard(tmp: str | None) -> None:
     if tmp:
         try:

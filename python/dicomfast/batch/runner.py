@@ -21,6 +21,15 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 Task = Callable[[Any], dict[str, Any]]
+#: Called with a group of finished records before they are reported (in the process
+#: that wrote their outputs): ``files.sync_outputs`` makes them durable in one flush.
+Settle = Callable[[list[dict[str, Any]]], None]
+#: Inline: records are settled and reported in groups of at most this many, or this long.
+GROUP_FILES = 64
+GROUP_SECONDS = 0.1
+#: A stream still going after this long in this process moves to the process pool
+#: (started meanwhile in a thread): small jobs never pay for starting it.
+INLINE_SECONDS = 0.25
 
 
 def default_workers() -> int:
@@ -41,9 +50,38 @@ def _crashed(item: Any, reason: str) -> dict[str, Any]:
     }
 
 
-def _run_inline(fn: Task, items: Iterable[Any]) -> Iterator[dict[str, Any]]:
+def _settled(group: list[dict[str, Any]], settle: Settle | None) -> list[dict[str, Any]]:
+    if settle is not None and group:
+        try:
+            settle(group)
+        except OSError as e:  # not durable: not converted
+            for rec in group:
+                if rec.get("status") == "converted":
+                    rec.update(status="failed", reason=f"output not made durable: {e}")
+    return group
+
+
+def _run_inline(
+    fn: Task,
+    items: Iterable[Any],
+    settle: Settle | None = None,
+    until: Callable[[], bool] | None = None,
+    max_group: int = GROUP_FILES,
+) -> Iterator[dict[str, Any]]:
+    """In this process, reporting each record at once or, with ``settle``, in settled
+    groups of at most ``max_group``; stops early (the rest of the iterator untouched)
+    once ``until()`` is true."""
+    group: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    limit = max(1, max_group) if settle is not None else 1
     for item in items:
-        yield fn(item)
+        group.append(fn(item))
+        if len(group) >= limit or time.perf_counter() - started > GROUP_SECONDS:
+            yield from _settled(group, settle)
+            group, started = [], time.perf_counter()
+        if until is not None and until():
+            break
+    yield from _settled(group, settle)
 
 
 def _worker_init() -> None:
@@ -101,10 +139,21 @@ def shutdown_pool() -> None:
 atexit.register(shutdown_pool)
 
 
-def _run_chunk(fn: Task, items: list[Any]) -> list[dict[str, Any]]:
-    """Worker side: several files per task, so that inter-process overhead is paid
-    once per chunk rather than once per (small) file."""
-    return [fn(item) for item in items]
+def _run_chunk(fn: Task, items: list[Any], settle: Settle | None = None) -> list[dict[str, Any]]:
+    """Worker side: several files per task, so that inter-process overhead (and the
+    flush that makes the outputs durable) is paid once per chunk rather than once
+    per (small) file."""
+    return _settled([fn(item) for item in items], settle)
+
+
+def _warm_pool(workers: int, ready: threading.Event) -> None:
+    try:
+        pool = _get_pool(workers)
+        for fut in [pool.submit(os.getpid) for _ in range(workers)]:
+            fut.result()
+    except Exception:  # noqa: BLE001 - the run goes on in this process
+        return
+    ready.set()
 
 
 def chunk_size(ahead: int, workers: int, largest: int) -> int:
@@ -114,7 +163,12 @@ def chunk_size(ahead: int, workers: int, largest: int) -> int:
 
 
 def _run_pool(
-    fn: Task, items: Iterable[Any], workers: int, max_inflight: int, chunksize: int
+    fn: Task,
+    items: Iterable[Any],
+    workers: int,
+    max_inflight: int,
+    chunksize: int,
+    settle: Settle | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Process pool fed chunks of up to ``chunksize`` items; at most ``max_inflight``
     items taken from ``items`` and not yet answered (submitted, or waiting in a
@@ -154,13 +208,13 @@ def _run_pool(
                     if suspects:
                         if not pending:
                             chunk = [suspects.popleft()]
-                            pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, True)
+                            pending[pool.submit(_run_chunk, fn, chunk, settle)] = (chunk, True)
                     else:
                         while len(pending) < max_chunks:
                             chunk = take(sum(len(c) for c, _alone in pending.values()))
                             if not chunk:
                                 break
-                            pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, False)
+                            pending[pool.submit(_run_chunk, fn, chunk, settle)] = (chunk, False)
                 except BrokenProcessPool:  # a worker died before we saw it: retry
                     suspects.extend(chunk)
                     for lost, _alone in pending.values():
@@ -202,7 +256,11 @@ def _run_pool(
 
 
 def _run_dask(
-    fn: Task, items: Iterable[Any], scheduler: str, max_inflight: int | None
+    fn: Task,
+    items: Iterable[Any],
+    scheduler: str,
+    max_inflight: int | None,
+    settle: Settle | None = None,
 ) -> Iterator[dict[str, Any]]:
     from distributed import Client, as_completed
 
@@ -222,7 +280,7 @@ def _run_dask(
                 except StopIteration:
                     exhausted = True
                     break
-                fut = client.submit(fn, item, pure=False)
+                fut = client.submit(_run_chunk, fn, [item], settle, pure=False)
                 keys[fut.key] = item
                 queue.add(fut)
                 inflight += 1
@@ -232,7 +290,7 @@ def _run_dask(
             inflight -= 1
             item = keys.pop(fut.key)
             try:
-                yield fut.result()
+                yield from fut.result()
             except Exception as e:
                 yield _crashed(item, f"{type(e).__name__}: {e}")
             fut.release()
@@ -246,25 +304,60 @@ def run_tasks(
     scheduler: str | None = None,
     max_inflight: int | None = None,
     chunksize: int = 16,
+    settle: Settle | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Apply ``fn`` (picklable, never raising) to each item; yield its records as they
     complete.  ``workers`` processes (default: all cores; 1 runs in this process) or
     the Dask cluster at ``scheduler``.  Items go to the processes up to ``chunksize``
     at a time (fewer as the stream ends); at most ``max_inflight`` items (default
-    ``8 × workers × chunksize``) are taken from ``items`` ahead of the results."""
+    ``8 × workers × chunksize``) are taken from ``items`` ahead of the results.
+    ``settle`` (picklable) runs on each group of records before they are yielded, in
+    the process that made them.  A run starts in this process and moves to the pool
+    only if it lasts (:data:`INLINE_SECONDS`): starting worker processes costs more
+    than a small job."""
     if scheduler:
-        return _run_dask(fn, items, scheduler, max_inflight)
+        return _run_dask(fn, items, scheduler, max_inflight, settle)
     workers = workers or default_workers()
+    group = min(GROUP_FILES, max_inflight or GROUP_FILES)
     if workers <= 1:
-        return _run_inline(fn, items)
+        return _run_inline(fn, items, settle, max_group=group)
     # A single input gains nothing from a pool (its frames are coded in parallel
     # in-process): look at most two items ahead to find out.
     it = iter(items)
     head = list(itertools.islice(it, 2))
     if len(head) < 2:
-        return _run_inline(fn, head)
+        return _run_inline(fn, head, settle, max_group=group)
     inflight = max_inflight or 8 * workers * chunksize
-    return _run_pool(fn, itertools.chain(head, it), workers, inflight, chunksize)
+    return _run_adaptive(fn, itertools.chain(head, it), workers, inflight, chunksize, settle)
+
+
+def _run_adaptive(
+    fn: Task,
+    it: Iterator[Any],
+    workers: int,
+    inflight: int,
+    chunksize: int,
+    settle: Settle | None,
+) -> Iterator[dict[str, Any]]:
+    """Inline first; once the run has lasted :data:`INLINE_SECONDS`, the pool is
+    started in a thread while this process goes on, and the rest of the stream goes
+    to the pool when its workers are up (at once if a pool is warm already)."""
+    ready = threading.Event()
+    if _POOL is not None and _POOL[0] == workers:
+        ready.set()
+    warming: list[threading.Thread] = []
+    started = time.perf_counter()
+
+    def switch() -> bool:
+        if not warming and not ready.is_set() and time.perf_counter() - started > INLINE_SECONDS:
+            t = threading.Thread(target=_warm_pool, args=(workers, ready), daemon=True)
+            t.start()
+            warming.append(t)
+        return ready.is_set()
+
+    if not ready.is_set():
+        yield from _run_inline(fn, it, settle, until=switch, max_group=min(GROUP_FILES, inflight))
+    yield from _run_pool(fn, it, workers, inflight, chunksize, settle)
 
 
 # -- progress, summary, report ---------------------------------------------------

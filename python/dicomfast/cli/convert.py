@@ -8,6 +8,7 @@ import functools
 import os
 import sys
 
+from ..batch import files
 from ..batch.convert import ConvertOptions, convert_file
 from ..batch.runner import Progress, Report, run_tasks
 from ..batch.sources import count_sources, iter_sources
@@ -86,7 +87,10 @@ def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
     )
     report = Report(args.report)
     try:
-        for rec in run_tasks(fn, sources, workers=args.workers, scheduler=args.scheduler):
+        settle = files.sync_outputs if getattr(fn.keywords.get("opts"), "fsync", False) else None
+        for rec in run_tasks(
+            fn, sources, workers=args.workers, scheduler=args.scheduler, settle=settle
+        ):
             report.write(rec)
             progress.update(rec)
     finally:

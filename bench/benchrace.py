@@ -3,32 +3,13 @@ same run, and collect the ratios that ``pytest`` prints at the end."""
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
+
+from dicomfast.benchmark.timing import time_alternating
 
 RESULTS: list[str] = []
 
-
-def time_alternating(
-    ours: Callable[[], object],
-    theirs: Callable[[], object],
-    min_time: float = 0.5,
-    max_rounds: int = 50,
-) -> tuple[float, float]:
-    """Median seconds per call of ``ours`` and of ``theirs``, called in turn (ours,
-    theirs, ours, ...), so that a change in the machine's speed during the run (other
-    tenants, clock changes: seen here as runs 30% apart) weighs on both alike."""
-    t_ours, t_theirs = [], []
-    start = time.perf_counter()
-    while len(t_theirs) < 3 or (
-        time.perf_counter() - start < min_time and len(t_theirs) < max_rounds
-    ):
-        for fn, times in ((ours, t_ours), (theirs, t_theirs)):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-    return statistics.median(t_ours), statistics.median(t_theirs)
+__all__ = ["RESULTS", "race", "time_alternating"]
 
 
 def race(

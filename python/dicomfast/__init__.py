@@ -66,6 +66,7 @@ _SUBMODULES = frozenset(
         "json_model",
         "media",
         "net",
+        "pictures",
         "pixels",
         "printing",
         "pydicom",

@@ -303,6 +303,9 @@ def test_cli_keys_like_and_conversion_type(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     ds = dicomfast.read(out)
     assert ds.PatientName == "Roe^R" and ds.ConversionType == "DI" and ds.NumberOfFrames == 2
+    before = Path(paths[0]).read_bytes()
+    same = _cli("import", paths[0], "-o", paths[0])
+    assert same.returncode == 1 and Path(paths[0]).read_bytes() == before
     bad = _cli("import", paths[0], "-o", str(tmp_path / "x.dcm"), "--conversion-type", "DF")
     assert bad.returncode == 1 and "NominalScannedPixelSpacing" in bad.stderr
     assert not (tmp_path / "x.dcm").exists()

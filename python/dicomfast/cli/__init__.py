@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "encapsulate",
         "the document of an Encapsulated Document instance, byte for byte",
     ),
+    "bench": ("bench", "benchmark DICOM toolkits against dicomfast on your files"),
     "import": (
         "pictures",
         "PNG, TIFF or JPEG pictures, or an MPEG-2/H.264/HEVC video, into a DICOM instance",

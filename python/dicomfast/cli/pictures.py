@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .encapsulate import parse_keys
@@ -40,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from ..writer import write
 
     try:
+        out = os.path.realpath(args.output)
+        if any(os.path.realpath(f) == out for f in args.files):
+            raise DicomError(f"{args.output} is an input: the inputs are never overwritten")
         ds = import_images(
             args.files,
             like=args.like,

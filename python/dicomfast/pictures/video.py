@@ -39,11 +39,15 @@ class VideoInfo:
     transfer_syntax: str
 
 
-def _av() -> Any:
+def _av(path: str) -> Any:
     try:
         import av
     except ImportError:
-        raise DicomError("importing video needs PyAV: pip install 'dicomfast[video]'") from None
+        raise DicomError(
+            "not a PNG, TIFF or JPEG picture; reading it as video needs PyAV: "
+            "pip install 'dicomfast[video]'",
+            path=path,
+        ) from None
     return av
 
 
@@ -138,8 +142,8 @@ def _transfer_syntax(codec: str, container: str, profile: int, flags: int, level
 
 def probe(path: str | os.PathLike[str]) -> VideoInfo:
     """What DICOM needs to know of the video file at ``path``."""
-    av = _av()
     name = os.fspath(path)
+    av = _av(name)
     try:
         container = av.open(name)
     except av.error.FFmpegError as e:

@@ -1,0 +1,108 @@
+"""GDCM: python-gdcm in-process (``gdcm.Reader`` for parse, ``gdcm.ImageReader``
+for decode) and ``gdcmconv`` as a whole process per file for transcode."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from ..compare import parse_form, pixels_of_file
+from ..registry import PROCESS, Contender, Job, Skip, Unsupported, module_version
+from ..workload import EXPLICIT_LE, JPEG_LL_SV1, RLE, Workload
+
+
+def _gdcm():  # noqa: ANN202
+    try:
+        import gdcm
+    except ImportError:
+        raise Skip("python-gdcm not installed") from None
+    return gdcm
+
+
+def parse(w: Workload) -> Job:
+    gdcm = _gdcm()
+    files = [str(f) for f in w.files_for("parse")]
+
+    def tags(f: str) -> list[int]:
+        r = gdcm.Reader()
+        r.SetFileName(f)
+        if not r.Read():
+            raise RuntimeError(f"GDCM cannot read {f}")
+        out = []
+        for de in r.GetFile().GetDataSet().GetDES():
+            t = de.GetTag()
+            out.append((t.GetGroup() << 16) | t.GetElement())
+        return out
+
+    return Job(
+        lambda: [tags(f) for f in files],
+        lambda out: [parse_form(x) for x in out],
+        how="gdcm.Reader",
+    )
+
+
+def decode(w: Workload) -> Job:
+    gdcm = _gdcm()
+    import numpy as np
+
+    files = [str(f) for f in w.files_for("decode")]
+    dtypes = [a.dtype for a in w.arrays]
+
+    def one(f: str) -> bytes:
+        r = gdcm.ImageReader()
+        r.SetFileName(f)
+        if not r.Read():
+            raise RuntimeError(f"GDCM cannot read {f}")
+        return r.GetImage().GetBuffer().encode("utf-8", "surrogateescape")
+
+    return Job(
+        lambda: [one(f) for f in files],
+        lambda out: [
+            np.frombuffer(b, d.newbyteorder("<")) for b, d in zip(out, dtypes, strict=True)
+        ],
+        how="gdcm.ImageReader GetBuffer",
+    )
+
+
+_CONV = {EXPLICIT_LE: ["--raw"], RLE: ["--rle"], JPEG_LL_SV1: ["--jpeg", "--lossless"]}
+
+
+def transcode(w: Workload) -> Job:
+    tool = shutil.which("gdcmconv")
+    if tool is None:
+        raise Skip("gdcmconv not installed")
+    files = w.files_for("transcode")
+    cmds = []
+    out = w.scratch("transcode-gdcm")
+    outputs = [out / f"{i:06d}.dcm" for i in range(len(files))]
+    for f, o in zip(files, outputs, strict=True):
+        target = w.transcode_target(f)
+        if target not in _CONV:
+            raise Unsupported(f"no gdcmconv option chosen for {target}")
+        cmds.append([tool, *_CONV[target], str(f), str(o)])
+
+    def run() -> None:
+        for c in cmds:
+            subprocess.run(c, check=True, capture_output=True, timeout=600)
+
+    return Job(
+        run,
+        lambda _: [pixels_of_file(o) for o in outputs],
+        kind=PROCESS,
+        how="gdcmconv per file",
+    )
+
+
+def _version() -> str | None:
+    v = module_version("gdcm")
+    if v is None and shutil.which("gdcmconv"):
+        return "gdcmconv"
+    return v
+
+
+CONTENDER = Contender(
+    "gdcm",
+    _version,
+    {"parse": parse, "decode": decode, "transcode": transcode},
+    "GDCM: python-gdcm, gdcmconv",
+)

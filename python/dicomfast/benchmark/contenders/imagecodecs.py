@@ -1,0 +1,104 @@
+"""imagecodecs (in-process, codecs only): decodes the compressed frames of RLE
+(``dicomrle_decode``) and JPEG Lossless (``ljpeg_decode``) files and encodes JPEG
+Lossless SV1 (``ljpeg_encode``).  It does not read DICOM files: extracting the
+frames from the files is done once with dicomfast and not timed."""
+
+from __future__ import annotations
+
+from ..compare import decode_frames_ours
+from ..registry import Contender, Job, Unsupported, module_version
+from ..workload import JPEG_LL, JPEG_LL_SV1, RLE, Workload
+
+
+def _frames(w: Workload) -> list[list[bytes]]:
+    import dicomfast
+    from dicomfast.pixels.frames import encapsulated_data
+
+    out = []
+    for f, info in zip(w.files_for("decode"), w.infos, strict=True):
+        ds = dicomfast.read(f)
+        enc = encapsulated_data(ds, info)
+        mv = memoryview(enc.source)
+        out.append([b"".join(bytes(mv[o : o + n]) for o, n in fr) for fr in enc.frames])
+    return out
+
+
+def _as_values(x, info, planar: bool):  # noqa: ANN001, ANN202
+    """One decoded frame (bytes from dicomrle_decode: samples planar; arrays from
+    ljpeg_decode: unsigned) as the data set's values, flattened and interleaved."""
+    import numpy as np
+
+    n = info.bits_allocated // 8 if info.bits_allocated > 8 else 1
+    signed = info.pixel_representation == 1
+    dtype = np.dtype(f"{'i' if signed else 'u'}{n}")
+    if isinstance(x, bytes | bytearray):
+        a = np.frombuffer(x, dtype.newbyteorder("<"))
+    else:
+        a = np.asarray(x).reshape(-1).astype(f"u{n}", copy=False).view(dtype)
+    spp = info.samples_per_pixel
+    if planar and spp > 1:
+        a = a.reshape(spp, -1).T.reshape(-1)
+    if signed and info.bits_stored < 8 * n:
+        shift = 8 * n - info.bits_stored
+        a = (a.astype(dtype) << shift) >> shift
+    return a.astype(dtype.newbyteorder("="), copy=False)
+
+
+def decode(w: Workload) -> Job:
+    import imagecodecs
+    import numpy as np
+
+    files = w.files_for("decode")
+    syntaxes = {w.syntax[f] for f in files}
+    if not syntaxes <= {RLE, JPEG_LL, JPEG_LL_SV1}:
+        raise Unsupported("imagecodecs decodes compressed frames only (RLE, JPEG Lossless here)")
+    frames = _frames(w)
+    plan = []
+    for f, fr, info in zip(files, frames, w.infos, strict=True):
+        if w.syntax[f] == RLE:
+            dtype = f">u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
+            plan.append((fr, lambda x, d=dtype: imagecodecs.dicomrle_decode(x, d)))
+        else:
+            plan.append((fr, imagecodecs.ljpeg_decode))
+
+    def run() -> list:
+        return [[fn(x) for x in fr] for fr, fn in plan]
+
+    def result(out: list) -> list:
+        return [
+            np.concatenate([_as_values(x, info, w.syntax[f] == RLE) for x in frs])
+            for frs, info, f in zip(out, w.infos, files, strict=True)
+        ]
+
+    return Job(run, result, how="dicomrle_decode / ljpeg_decode on the frames")
+
+
+def encode(w: Workload) -> Job:
+    import imagecodecs
+
+    if w.codec != JPEG_LL_SV1:
+        raise Unsupported("imagecodecs has no DICOM RLE encoder")
+    arrays, infos = w.arrays, w.infos
+
+    def frames_of(a, info):  # noqa: ANN001, ANN202
+        return [a] if info.number_of_frames == 1 else list(a)
+
+    def run() -> list:
+        return [
+            [imagecodecs.ljpeg_encode(fr, bitspersample=i.bits_stored) for fr in frames_of(a, i)]
+            for a, i in zip(arrays, infos, strict=True)
+        ]
+
+    def result(out: list) -> list:
+        return [decode_frames_ours(fr, i, JPEG_LL_SV1) for fr, i in zip(out, infos, strict=True)]
+
+    return Job(run, result, how="ljpeg_encode")
+
+
+def _version() -> str | None:
+    return module_version("imagecodecs")
+
+
+CONTENDER = Contender(
+    "imagecodecs", _version, {"decode": decode, "encode": encode}, "imagecodecs codecs"
+)

@@ -1,0 +1,136 @@
+"""pydicom 3 (in-process): ``dcmread``, its pixel decoders (whichever plugin
+pydicom picks), its own RLE encoder; pynetdicom for ``store`` (SCU -> SCP)."""
+
+from __future__ import annotations
+
+from ..compare import decode_frames_ours, parse_form, pixels_of_file, values_form
+from ..registry import Contender, Job, Skip, Unsupported, module_version
+from ..workload import NATIVE, RLE, Workload
+
+
+def parse(w: Workload) -> Job:
+    import pydicom
+
+    files = w.files_for("parse")
+    return Job(
+        lambda: [list(pydicom.dcmread(f).keys()) for f in files],
+        lambda out: [parse_form(x) for x in out],
+        how="pydicom.dcmread",
+    )
+
+
+def values(w: Workload) -> Job:
+    import pydicom
+
+    files = w.files_for("values")
+
+    def run() -> list:
+        return [[(e.tag, e.VR, e.value) for e in pydicom.dcmread(f).iterall()] for f in files]
+
+    return Job(
+        run,
+        lambda out: [values_form((int(t), v, x) for t, v, x in o) for o in out],
+        how="dcmread + iterall() .value",
+    )
+
+
+def decode(w: Workload) -> Job:
+    import pydicom
+
+    files = w.files_for("decode")
+    return Job(lambda: [pydicom.dcmread(f).pixel_array for f in files], how="dcmread + pixel_array")
+
+
+def encode(w: Workload) -> Job:
+    if w.codec != RLE:
+        raise Unsupported("pydicom 3.0 has no encoder for this syntax")
+    from pydicom.pixels.encoders import RLELosslessEncoder
+
+    arrays, infos = w.arrays, w.infos
+
+    def one(a, i):  # noqa: ANN001, ANN202
+        kw = dict(
+            rows=i.rows,
+            columns=i.columns,
+            samples_per_pixel=i.samples_per_pixel,
+            bits_allocated=i.bits_allocated,
+            bits_stored=i.bits_stored,
+            pixel_representation=i.pixel_representation,
+            photometric_interpretation=i.photometric_interpretation or "MONOCHROME2",
+            number_of_frames=i.number_of_frames,
+            planar_configuration=0,
+        )
+        return list(RLELosslessEncoder.iter_encode(a, encoding_plugin="pydicom", **kw))
+
+    def result(out: list) -> list:
+        return [decode_frames_ours(fr, i, RLE) for fr, i in zip(out, infos, strict=True)]
+
+    return Job(
+        lambda: [one(a, i) for a, i in zip(arrays, infos, strict=True)],
+        result,
+        how="RLELosslessEncoder (plugin 'pydicom')",
+    )
+
+
+def transcode(w: Workload) -> Job:
+    import pydicom
+
+    files = w.files_for("transcode")
+    for f in files:
+        if w.transcode_target(f) not in NATIVE | {RLE}:
+            raise Unsupported("pydicom 3.0 encodes RLE only")
+    out = w.scratch("transcode-pydicom")
+    outputs = [out / f"{i:06d}.dcm" for i in range(len(files))]
+
+    def run() -> None:
+        for f, o in zip(files, outputs, strict=True):
+            ds = pydicom.dcmread(f)
+            target = w.transcode_target(f)
+            if target in NATIVE:
+                if w.syntax[f] not in NATIVE:
+                    ds.decompress()
+                ds.file_meta.TransferSyntaxUID = target
+                ds.save_as(o, enforce_file_format=True)
+            else:
+                ds.compress(target, encoding_plugin="pydicom")
+                ds.save_as(o, enforce_file_format=True)
+
+    return Job(
+        run,
+        lambda _: [pixels_of_file(o) for o in outputs],
+        how="dcmread + compress/decompress + save_as",
+    )
+
+
+def store(w: Workload) -> Job:
+    if module_version("pynetdicom") is None:
+        raise Skip("pynetdicom not installed")
+    from ..store import Receiver, send_pynetdicom
+
+    files = [str(f) for f in w.files_for("store")]
+    rx = Receiver.start("pynetdicom", w.scratch("store-pynetdicom"))
+    return Job(
+        lambda: send_pynetdicom(rx, files),
+        lambda _: rx.received_uids(),
+        how="pynetdicom SCU -> pynetdicom SCP",
+        cleanup=rx.stop,
+    )
+
+
+def _version() -> str | None:
+    return module_version("pydicom")
+
+
+CONTENDER = Contender(
+    "pydicom",
+    _version,
+    {
+        "parse": parse,
+        "values": values,
+        "decode": decode,
+        "encode": encode,
+        "transcode": transcode,
+        "store": store,
+    },
+    "pydicom (and pynetdicom for store)",
+)

@@ -1,0 +1,159 @@
+"""The files a benchmark runs on, and what the tasks derive from them once
+(untimed): which files have pixels, our decoded arrays, the transcode targets."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
+IMPLICIT_LE = "1.2.840.10008.1.2"
+EXPLICIT_BE = "1.2.840.10008.1.2.2"
+DEFLATED = "1.2.840.10008.1.2.1.99"
+RLE = "1.2.840.10008.1.2.5"
+JPEG_LL = "1.2.840.10008.1.2.4.57"
+JPEG_LL_SV1 = "1.2.840.10008.1.2.4.70"
+NATIVE = {EXPLICIT_LE, IMPLICIT_LE, EXPLICIT_BE, DEFLATED}
+LOSSLESS = NATIVE | {
+    RLE,
+    JPEG_LL,
+    JPEG_LL_SV1,
+    "1.2.840.10008.1.2.4.80",  # JPEG-LS lossless
+    "1.2.840.10008.1.2.4.90",  # JPEG 2000 lossless
+    "1.2.840.10008.1.2.4.201",  # HTJ2K lossless
+    "1.2.840.10008.1.2.4.202",  # HTJ2K RPCL lossless
+}
+#: --codec names -> transfer syntax
+CODECS = {"rle": RLE, "jpeg-ll-sv1": JPEG_LL_SV1, "explicit-le": EXPLICIT_LE}
+PIXEL_DATA = 0x7FE00010
+
+
+def find_files(paths: list[str | Path]) -> list[Path]:
+    """Files given and files under folders given (sorted), DICOMDIRs left out."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.name.upper() != "DICOMDIR")
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {p}")
+    return out
+
+
+class Workload:
+    """``files`` (the same for every contender) and derived inputs, computed on
+    first use with dicomfast and kept for the whole run."""
+
+    def __init__(
+        self,
+        files: list[Path],
+        *,
+        codec: str = "rle",
+        transcode_to: str | None = None,
+        threads: int = 1,
+        tolerance: float = 0.0,
+        tmp: Path | None = None,
+    ) -> None:
+        self.files = [Path(f) for f in files]
+        self.codec = CODECS.get(codec, codec)
+        self.transcode_to = CODECS.get(transcode_to, transcode_to) if transcode_to else None
+        self.threads = threads
+        self.tolerance = tolerance
+        self._tmp = tmp
+        self._own_tmp: Path | None = None
+
+    # -- sizes -----------------------------------------------------------------------------
+    @cached_property
+    def nbytes(self) -> int:
+        return sum(f.stat().st_size for f in self.files)
+
+    @cached_property
+    def readable(self) -> list[Path]:
+        """The files dicomfast reads (the others are left out of every task)."""
+        import dicomfast
+
+        out = []
+        for f in self.files:
+            try:
+                dicomfast.read(f)
+            except Exception:
+                continue
+            out.append(f)
+        return out
+
+    @cached_property
+    def syntax(self) -> dict[Path, str]:
+        import dicomfast
+
+        return {f: str(dicomfast.read(f).transfer_syntax) for f in self.readable}
+
+    @cached_property
+    def pixel_files(self) -> list[Path]:
+        """The files whose Pixel Data dicomfast decodes."""
+        import dicomfast
+
+        out = []
+        for f in self.readable:
+            ds = dicomfast.read(f)
+            if PIXEL_DATA not in ds:
+                continue
+            try:
+                ds.pixel_array_as(threads=1)
+            except Exception:
+                continue
+            out.append(f)
+        return out
+
+    def files_for(self, task: str) -> list[Path]:
+        return self.readable if task in ("parse", "values", "store") else self.pixel_files
+
+    def nbytes_for(self, task: str) -> int:
+        """Bytes a task's throughput counts: decoded pixel bytes for decode and
+        encode, file bytes for the others."""
+        if task in ("decode", "encode"):
+            return sum(a.nbytes for a in self.arrays)
+        return sum(f.stat().st_size for f in self.files_for(task))
+
+    # -- pixels ------------------------------------------------------------------------------
+    @cached_property
+    def arrays(self) -> list[Any]:
+        """Our decoded pixel arrays of :attr:`pixel_files` (pydicom's shapes)."""
+        import dicomfast
+
+        return [dicomfast.read(f).pixel_array_as(threads=1) for f in self.pixel_files]
+
+    @cached_property
+    def infos(self) -> list[Any]:
+        import dicomfast
+        from dicomfast.pixels.info import pixel_info
+
+        return [pixel_info(dicomfast.read(f)) for f in self.pixel_files]
+
+    def lossy(self, f: Path) -> bool:
+        return self.syntax.get(f, EXPLICIT_LE) not in LOSSLESS
+
+    def transcode_target(self, f: Path) -> str:
+        """``--transcode-to``, else: compressed input -> explicit VR little endian,
+        native input -> RLE Lossless."""
+        if self.transcode_to:
+            return self.transcode_to
+        return RLE if self.syntax[f] in NATIVE else EXPLICIT_LE
+
+    # -- scratch space ---------------------------------------------------------------------------
+    def scratch(self, name: str) -> Path:
+        """An empty folder for one contender's outputs (removed by :meth:`close`)."""
+        if self._own_tmp is None:
+            self._own_tmp = Path(tempfile.mkdtemp(prefix="dicomfast-bench-", dir=self._tmp))
+        path = self._own_tmp / name
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return path
+
+    def close(self) -> None:
+        if self._own_tmp is not None:
+            shutil.rmtree(self._own_tmp, ignore_errors=True)
+            self._own_tmp = None

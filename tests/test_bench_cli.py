@@ -1,0 +1,154 @@
+"""``dicomfast bench`` (issue 16): every installed contender runs on the same
+files, each result is checked equal to ours before it is timed, the tables and
+the JSON document say what happened (ok / mismatch / skipped / unsupported), and
+``--plot`` draws a PNG.  Three small corpus files, one round: a few seconds."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from corpus_data import CORPUS
+from dicomfast.benchmark import registry
+from dicomfast.benchmark.registry import Contender, Job
+from dicomfast.cli import main
+
+pytestmark = pytest.mark.corpus
+
+CT = CORPUS / "perf" / "ct512_20"
+DOC_KEYS = {"format", "created", "machine", "settings", "files", "contenders", "tasks"}
+TASK_KEYS = {"files", "bytes", "compared_on", "reference", "results"}
+ROW_KEYS = {"contender", "status", "reason", "kind", "how", "version"}
+TIMED_KEYS = {
+    "times_s",
+    "median_s",
+    "q1_s",
+    "q3_s",
+    "min_s",
+    "max_s",
+    "files_per_s",
+    "mb_per_s",
+    "ratio",
+}
+
+
+@pytest.fixture(scope="module")
+def files() -> list[str]:
+    paths = [CT / "unc/slice_0000.dcm", CT / "rle/slice_0001.dcm", CT / "jpll_sv1/slice_0002.dcm"]
+    if not all(p.exists() for p in paths):
+        pytest.skip(f"perf corpus not found under {CORPUS}")
+    return [str(p) for p in paths]
+
+
+def _bench(args: list[str], tmp_path: Path, capsys) -> tuple[int, str, dict]:  # noqa: ANN001
+    out = tmp_path / "bench.json"
+    code = main(["bench", "-q", "--rounds", "1", "--warmup", "0", "--json", str(out), *args])
+    text = capsys.readouterr().out
+    return code, text, json.loads(out.read_text())
+
+
+def _installed(name: str) -> bool:
+    return registry.safe_probe(registry.contenders()[name].probe) is not None
+
+
+def test_every_installed_contender_runs(files: list[str], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    code, text, doc = _bench([*files, "--tasks", "parse,values,decode"], tmp_path, capsys)
+    assert code == 0
+    assert DOC_KEYS <= doc.keys()
+    assert doc["files"]["count"] == 3 and doc["settings"]["rounds"] == 1
+    assert list(doc["tasks"]) == ["parse", "values", "decode"]
+    for task, sec in doc["tasks"].items():
+        assert TASK_KEYS <= sec.keys()
+        assert f"{task}: 3 files" in text
+        rows = {r["contender"]: r for r in sec["results"]}
+        assert set(rows) == set(registry.contenders())  # default --against: all registered
+        for name, row in rows.items():
+            assert ROW_KEYS <= row.keys()
+            # nothing installed disagrees with us or fails on these files
+            assert row["status"] in ("ok", "skipped", "unsupported"), (task, row)
+            c = registry.contenders()[name]
+            if row["status"] == "ok":
+                assert TIMED_KEYS <= row.keys() and len(row["times_s"]) == 1
+                assert row["median_s"] > 0 and row["files_per_s"] > 0
+            if row["status"] == "skipped":
+                assert not _installed(name) or task in c.tasks
+        assert rows["dicomfast"]["status"] == "ok" and rows["dicomfast"]["ratio"] == 1.0
+    # the contenders installed here that can do these tasks were all timed
+    expect = {"parse": ["pydicom", "gdcm", "dcmtk"], "values": ["pydicom", "dcmtk"]}
+    expect["decode"] = ["pydicom", "gdcm"]
+    for task, names in expect.items():
+        for name in names:
+            row = next(r for r in doc["tasks"][task]["results"] if r["contender"] == name)
+            if _installed(name) and row["status"] != "skipped":
+                assert row["status"] == "ok", row
+    assert "time/ours" in text
+
+
+def test_a_wrong_result_is_a_mismatch_and_not_timed(
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    import dicomfast
+
+    def wrong_parse(w) -> Job:  # noqa: ANN001
+        paths = w.files_for("parse")
+        # one tag missing per file: what a parser that drops an element would report
+        return Job(lambda: [sorted(dicomfast.read(p).keys())[1:] for p in paths])
+
+    def right_parse(w) -> Job:  # noqa: ANN001
+        paths = w.files_for("parse")
+        return Job(
+            lambda: [[t for t in dicomfast.read(p).keys() if t >> 16 != 0xFFFE] for p in paths]
+        )
+
+    registry.register(Contender("liar", lambda: "1.0", {"parse": wrong_parse}))
+    registry.register(Contender("twin", lambda: "1.0", {"parse": right_parse}))
+    registry.register(Contender("absent", lambda: None, {"parse": right_parse}))
+    try:
+        code, text, doc = _bench(
+            [*files, "--tasks", "parse,decode", "--against", "liar,twin,absent,nosuch"],
+            tmp_path,
+            capsys,
+        )
+    finally:
+        for name in ("liar", "twin", "absent"):
+            registry.unregister(name)
+    assert code == 0
+    rows = {r["contender"]: r for r in doc["tasks"]["parse"]["results"]}
+    assert list(rows) == ["dicomfast", "liar", "twin", "absent", "nosuch"]
+    assert rows["liar"]["status"] == "mismatch" and "median_s" not in rows["liar"]
+    assert rows["liar"]["reason"].startswith("[0]")  # where it differs
+    assert rows["twin"]["status"] == "ok" and rows["twin"]["median_s"] > 0
+    assert rows["absent"]["status"] == "skipped" and rows["absent"]["reason"] == "not installed"
+    assert rows["nosuch"]["status"] == "skipped"
+    decode = {r["contender"]: r["status"] for r in doc["tasks"]["decode"]["results"]}
+    assert decode["liar"] == "unsupported"
+    assert "liar: mismatch" in text and "absent: skipped: not installed" in text
+
+
+def test_plot_writes_a_png(files: list[str], tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "bench.png"
+    code, _, _ = _bench(
+        [files[0], "--tasks", "parse", "--against", "pydicom", "--plot", str(png)], tmp_path, capsys
+    )
+    assert code == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_folder_uses_the_same_timing_rule() -> None:
+    from dicomfast.benchmark import time_alternating
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "benchrace.py"
+    spec = importlib.util.spec_from_file_location("benchrace_probe", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.time_alternating is time_alternating
+    calls: list[str] = []
+    ours, theirs = time_alternating(
+        lambda: calls.append("o"), lambda: calls.append("t"), min_time=0.0, max_rounds=3
+    )
+    assert calls == ["o", "t"] * 3 and ours >= 0 and theirs >= 0

@@ -152,3 +152,15 @@ def test_bench_folder_uses_the_same_timing_rule() -> None:
         lambda: calls.append("o"), lambda: calls.append("t"), min_time=0.0, max_rounds=3
     )
     assert calls == ["o", "t"] * 3 and ours >= 0 and theirs >= 0
+
+
+def test_codecs_agree_on_compressed_frames(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """RLE frames of signed CT: imagecodecs (frames only), pydicom and GDCM agree with us."""
+    rle = [str(CT / "rle/slice_0003.dcm"), str(CT / "rle/slice_0004.dcm")]
+    if not all(Path(p).exists() for p in rle):
+        pytest.skip("perf corpus not found")
+    code, _, doc = _bench([*rle, "--tasks", "decode"], tmp_path, capsys)
+    assert code == 0
+    for row in doc["tasks"]["decode"]["results"]:
+        if row["contender"] in ("imagecodecs", "pydicom", "gdcm") and _installed(row["contender"]):
+            assert row["status"] == "ok", row

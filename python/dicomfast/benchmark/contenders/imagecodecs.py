@@ -56,7 +56,7 @@ def decode(w: Workload) -> Job:
     plan = []
     for f, fr, info in zip(files, frames, w.infos, strict=True):
         if w.syntax[f] == RLE:
-            dtype = f">u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
+            dtype = f"<u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
             plan.append((fr, lambda x, d=dtype: imagecodecs.dicomrle_decode(x, d)))
         else:
             plan.append((fr, imagecodecs.ljpeg_decode))
@@ -79,8 +79,12 @@ def encode(w: Workload) -> Job:
     if w.codec != JPEG_LL_SV1:
         raise Unsupported("imagecodecs has no DICOM RLE encoder")
     arrays, infos = w.arrays, w.infos
+    if any(i.samples_per_pixel > 1 for i in infos):
+        raise Unsupported("imagecodecs' ljpeg_encode takes one sample per pixel only")
 
     def frames_of(a, info):  # noqa: ANN001, ANN202
+        # the samples' bit patterns, unsigned (signed data is two's complement in JPEG)
+        a = a.view(f"u{a.dtype.itemsize}")
         return [a] if info.number_of_frames == 1 else list(a)
 
     def run() -> list:

@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"film {film.number}: {film.images} images {state} 0x{film.status:04X}{why}", flush=True
         )
+        if film.printer_status is not None:
+            print(f"printer: {film.printer_status[0]} ({film.printer_status[1]})", flush=True)
 
     meta = S.BASIC_COLOR_PRINT_META if args.color else S.BASIC_GRAYSCALE_PRINT_META
     ae = AE(args.aet, acse_timeout=args.timeout, dimse_timeout=args.timeout)

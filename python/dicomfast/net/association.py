@@ -162,6 +162,11 @@ class AsyncAssociation:
         self.cancelled_ids: set[int] = set()
         self._inbox: deque[dimse.Message] = deque()
         self._early_pdu: tuple[int, Any, bytes] | None = None
+        #: Requestor: N-EVENT-REPORTs the peer sent while we waited for a response,
+        #: answered at once (Success) so that the peer is not kept waiting:
+        #: ``(command, data set or None)``, oldest first (a printer's status, a
+        #: storage commitment report).
+        self.event_reports: deque[tuple[dict[int, Any], Dataset | None]] = deque()
 
     # -- information ----------------------------------------------------------
     @property
@@ -641,6 +646,8 @@ class AsyncAssociation:
                     self._responses[answered] = m  # an outstanding request's turn
                 elif m.command_field == dimse.C_CANCEL_RQ:
                     self.cancelled_ids.add(int(answered or 0))
+                elif m.command_field == dimse.N_EVENT_REPORT_RQ and self.is_requestor:
+                    await self._answer_event_report(m)
                 elif not m.command_field & 0x8000 and len(self._inbox) < MAX_QUEUED_REQUESTS:
                     # a request of the peer's (a report sent while we wait): served
                     # in turn by serve() or next_message()
@@ -649,6 +656,33 @@ class AsyncAssociation:
                     log.warning("%s: ignoring unexpected message %04X", self.peer, m.command_field)
             if found is not None:
                 return found
+
+    async def _answer_event_report(self, m: dimse.Message) -> None:
+        """Requestor: answer an N-EVENT-REPORT-RQ with Success and keep it in
+        :attr:`event_reports` (PS3.7 10.1.1: the SCU of an SOP class receives its
+        events; an unanswered one would stall the peer)."""
+        pc = self._by_id.get(m.context_id)
+        ds = normalized.decode_request_dataset(pc, m)
+        if len(self.event_reports) >= MAX_QUEUED_REQUESTS:
+            self.event_reports.popleft()
+        self.event_reports.append((m.command, ds))
+        log.info(
+            "%s: N-EVENT-REPORT %s event %s",
+            self.peer,
+            m.command.get(dimse.AFFECTED_SOP_CLASS_UID),
+            m.command.get(dimse.EVENT_TYPE_ID),
+        )
+        rsp: dict[int, Any] = {
+            dimse.AFFECTED_SOP_CLASS_UID: m.command.get(dimse.AFFECTED_SOP_CLASS_UID, ""),
+            dimse.COMMAND_FIELD: dimse.N_EVENT_REPORT_RSP,
+            dimse.MESSAGE_ID_BEING_RESPONDED_TO: m.command.get(dimse.MESSAGE_ID, 0),
+            dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET,
+            dimse.STATUS: dimse.SUCCESS,
+        }
+        for tag in (dimse.AFFECTED_SOP_INSTANCE_UID, dimse.EVENT_TYPE_ID):
+            if m.command.get(tag) is not None:
+                rsp[tag] = m.command[tag]
+        await self.send_message(m.context_id, rsp)
 
     async def next_message(self, what: str, timeout: float | None = None) -> dimse.Message:
         """The next complete DIMSE message of any kind (DIMSE timeout unless

@@ -8,7 +8,7 @@ associations) or an ``async def`` (awaited on the event loop).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +74,9 @@ class Event:
     cancelled: Callable[[], bool] | None = None
     #: For EVT_STORAGE_COMMITMENT: the (SOP Class UID, SOP Instance UID) pairs asked about.
     references: list[tuple[str, str]] = field(default_factory=list)
+    #: DIMSE-N requests: coroutine functions run on the association once the
+    #: response has been sent (e.g. sending the SCU an N-EVENT-REPORT).
+    after: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     _dataset: Any = None
 
     @property

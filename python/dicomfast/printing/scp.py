@@ -13,6 +13,14 @@ Printing a film box (N-ACTION on it, or on the film session for all of its
 boxes) renders the sheet (:func:`~dicomfast.printing.render.render`) and
 writes ``<output>/<Film Session UID>/<film box number>.png`` and ``.pdf``
 (:func:`~dicomfast.printing.sheetfile.write_sheet`) before answering.
+
+The Printer's status (PS3.4 H.4.6): NORMAL while sheets can be written; a
+sheet that cannot be written (a full or missing output folder) fails its print
+request with 0x0110 and turns the printer to FAILURE / PRINTER DOWN, and a
+later print that succeeds turns it back to NORMAL.  Each change is reported to
+the SCU that printed with an N-EVENT-REPORT of the Printer SOP Instance (Event
+Type ID 1 Normal, 3 Failure) once its request has been answered; N-GET of the
+Printer gives the status at any time.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from ..net.events import (
     Event,
     EventType,
 )
-from ..net.services.normalized import new_uid
+from ..net.services.normalized import new_uid, send_n_event_report
 from . import sopclasses as S
 from .film import film_inches
 from .objects import (
@@ -105,6 +113,8 @@ class PrintServer:
         self.on_printed = on_printed
         self._states: dict[int, PrintState] = {}
         self._lock = threading.Lock()
+        #: Printer Status (2110,0010) and Printer Status Info (2110,0020).
+        self.status = ("NORMAL", "NORMAL")
 
     # -- binding ------------------------------------------------------------------------
     def handlers(self) -> list[tuple[EventType, Callable[[Event], Any]]]:
@@ -189,7 +199,7 @@ class PrintServer:
         empty = True
         for box in session.film_boxes:
             empty &= not box.layout.images
-            self._print(st, box)
+            self._print_reporting(st, box, event)
         return S.EMPTY_FILM_SESSION if empty else S.SUCCESS
 
     # -- Film Box (PS3.4 H.4.2) ---------------------------------------------------------
@@ -260,7 +270,7 @@ class PrintServer:
         box = self._film_box(st, event.sop_instance_uid)
         if event.action_type != 1:
             raise PrintRequestError(S.NO_SUCH_ACTION, f"action {event.action_type}")
-        self._print(st, box)
+        self._print_reporting(st, box, event)
         return S.EMPTY_FILM_BOX if not box.layout.images else S.SUCCESS
 
     def film_box_delete(self, st: PrintState, event: Event) -> Any:
@@ -317,8 +327,7 @@ class PrintServer:
         ds.Manufacturer = "dicomfast"
         ds.ManufacturerModelName = "dicomfast print-server"
         ds.SoftwareVersions = "dicomfast"
-        ds.PrinterStatus = "NORMAL"
-        ds.PrinterStatusInfo = "NORMAL"
+        ds.PrinterStatus, ds.PrinterStatusInfo = self.status
         ds.PrinterName = self.name[:64]
         return _ok(ds)
 
@@ -339,6 +348,38 @@ class PrintServer:
         if ref is not None and ref not in st.luts:
             raise PrintRequestError(S.INVALID_ATTRIBUTE_VALUE, "no such presentation LUT")
         return ref
+
+    def _print_reporting(self, st: PrintState, box: FilmBox, event: Event) -> None:
+        """Print ``box``; a change of the printer's status is reported to the
+        requesting SCU once its request is answered."""
+        try:
+            self._print(st, box)
+        except OSError as e:
+            self._set_status(("FAILURE", "PRINTER DOWN"), event)
+            raise PrintRequestError(
+                S.PROCESSING_FAILURE, f"the sheet cannot be written: {e}"
+            ) from e
+        self._set_status(("NORMAL", "NORMAL"), event)
+
+    def _set_status(self, status: tuple[str, str], event: Event) -> None:
+        with self._lock:
+            if status == self.status:
+                return
+            self.status = status
+        log.warning("printer status %s (%s)", *status)
+        event_type = {"NORMAL": 1, "WARNING": 2, "FAILURE": 3}[status[0]]
+        info = None
+        if event_type != 1:
+            info = Dataset()
+            info.PrinterStatusInfo = status[1]
+        assoc, meta = event.assoc, event.context.abstract_syntax if event.context else None
+
+        async def report() -> None:
+            await send_n_event_report(
+                assoc, info, event_type, S.PRINTER, S.PRINTER_INSTANCE, meta_uid=meta
+            )
+
+        event.after.append(report)
 
     def _print(self, st: PrintState, box: FilmBox) -> tuple[str, str]:
         session = box.session

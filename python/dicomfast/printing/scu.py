@@ -27,6 +27,9 @@ class FilmResult:
     images: int
     status: int
     comment: str | None = None
+    #: The printer's status, if it reported a change while this film was printed
+    #: (N-EVENT-REPORT of the Printer SOP Instance): (Printer Status, Status Info).
+    printer_status: tuple[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -201,4 +204,25 @@ def _print_film(
     status, _ = assoc.send_n_action(None, 1, S.FILM_BOX, box_uid, meta_uid=meta)
     result = FilmResult(number, len(images), int(status), getattr(status, "ErrorComment", None))
     assoc.send_n_delete(S.FILM_BOX, box_uid, meta_uid=meta)
+    result.printer_status = printer_status_reported(assoc)
     return result
+
+
+_PRINTER_EVENTS = {1: "NORMAL", 2: "WARNING", 3: "FAILURE"}
+
+
+def printer_status_reported(assoc: Any) -> tuple[str, str] | None:
+    """The last Printer status the SCP reported on ``assoc`` (N-EVENT-REPORTs are
+    answered by the association as they come), taking them off its list; None if
+    it reported none."""
+    reports = getattr(assoc, "async_association", assoc).event_reports
+    last = None
+    for entry in list(reports):
+        command, ds = entry
+        if command.get(0x00000002) != S.PRINTER:
+            continue
+        reports.remove(entry)
+        state = _PRINTER_EVENTS.get(int(command.get(0x00001002) or 0), "UNKNOWN")
+        info = ds.get("PrinterStatusInfo") if ds is not None else None
+        last = (state, str(info.value if hasattr(info, "value") else info or state))
+    return last

@@ -329,8 +329,17 @@ async def answer_report(assoc: AsyncAssociation, m: dimse.Message) -> Report | N
 
 async def wait_report(assoc: AsyncAssociation, transaction_uid: str, timeout: float) -> Report:
     """Read the association until the N-EVENT-REPORT for ``transaction_uid``
-    (answering it); ``DimseTimeout`` after ``timeout`` seconds."""
+    (answering it); ``DimseTimeout`` after ``timeout`` seconds.  A report that came
+    while the N-ACTION's response was awaited was answered then
+    (:attr:`~dicomfast.net.association.AsyncAssociation.event_reports`)."""
     while True:
+        for entry in list(assoc.event_reports):
+            command, ds = entry
+            if command.get(dimse.AFFECTED_SOP_CLASS_UID) == STORAGE_COMMITMENT_PUSH and ds:
+                early = parse_report(ds)
+                if early.transaction_uid == transaction_uid:
+                    assoc.event_reports.remove(entry)
+                    return early
         m = await assoc.next_message("storage commitment report", timeout)
         if m.command_field != dimse.N_EVENT_REPORT_RQ:
             log.warning("%s: ignoring unexpected message %04X", assoc.peer, m.command_field)

@@ -17,7 +17,9 @@ Management) rather than ``class_uid`` itself.
 SCP: the request's event (``EVT_N_GET``, ``EVT_N_ACTION``, ...) is triggered;
 its handler returns a status (an ``int`` or a :class:`Status` carrying an Error
 Comment) or ``(status, data set or None)``: the data set is the response's
-Attribute List / Action Reply / Event Reply.  Without a handler the answer is
+Attribute List / Action Reply / Event Reply.  Coroutine functions the handler
+appends to ``event.after`` run once the response is sent (an N-EVENT-REPORT the
+SCP owes the SCU: a printer's status after a failed print).  Without a handler the answer is
 0x0110 (Processing failure).  An N-CREATE-RQ without an Affected SOP Instance
 UID gets one made by the SCP (PS3.7 10.1.5.1.3); a handler may give another in
 its status's ``command``.
@@ -239,6 +241,14 @@ async def send_n_delete(
     return status
 
 
+def decode_request_dataset(pc: PresentationContext | None, msg: dimse.Message) -> Dataset | None:
+    """The data set of a received DIMSE-N message, or None (none, or undecodable)."""
+    if pc is None or msg.sink is None:
+        return None
+    ds, bad = qr.request_identifier(pc, msg)
+    return None if bad is not None else ds
+
+
 # -- SCP ----------------------------------------------------------------------------------
 def _result(result: Any) -> tuple[Any, Dataset | None]:
     if isinstance(result, tuple):
@@ -265,6 +275,7 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     elif op.rq == dimse.N_SET_RQ:
         bad = Status(0x0120, {dimse.ERROR_COMMENT: "no modification list"})  # missing attribute
     server = assoc.server
+    event: Event | None = None
     if bad is not None:
         status = bad
     elif server is None or not server.has_handler(op.event):
@@ -300,3 +311,8 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     rsp.update(qr.response_extra(status))
     body = None if reply is None else qr.encode_identifier(reply, ts)
     await assoc.send_message(pc.context_id or msg.context_id, rsp, body)
+    for then in event.after if event is not None else ():
+        try:
+            await then()
+        except NetworkError as e:
+            log.warning("%s: after %s: %s", assoc.peer, op.name, e)

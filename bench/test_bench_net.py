@@ -196,6 +196,7 @@ _OURS_SCP = [
     "--storage",
     "{dir}",
     "--no-fsync",
+    "--no-http",
     "--max-associations",
     "40",
     "--idle-timeout",

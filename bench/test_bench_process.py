@@ -163,6 +163,7 @@ RECEIVERS: dict[str, Callable[[Path, int], list[str]]] = {
         "--storage",
         str(out),
         "-q",
+        "--no-http",
     ],
     "serve --no-fsync": lambda out, port: [
         *DICOMFAST,
@@ -175,6 +176,7 @@ RECEIVERS: dict[str, Callable[[Path, int], list[str]]] = {
         str(out),
         "-q",
         "--no-fsync",
+        "--no-http",
     ],
 }
 SENDERS: dict[str, Callable[[Path, int], list[str]]] = {

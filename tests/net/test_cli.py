@@ -62,7 +62,7 @@ def test_store_folder(
 
 def _start_serve(args: list[str]) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
-        SERVE + ["serve", "--host", "127.0.0.1", "--port", "0", "-q", *args],
+        SERVE + ["serve", "--host", "127.0.0.1", "--port", "0", "--http-port", "0", "-q", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

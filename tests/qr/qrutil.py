@@ -130,7 +130,7 @@ def scu(*sop_classes: str, contexts: list[Any] | None = None) -> AE:
 def start_serve(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
     """``dicomfast serve`` in a subprocess; (process, port) once it listens."""
     proc = subprocess.Popen(
-        [*SERVE, "serve", "--host", "127.0.0.1", "--port", "0", "-q", *args],
+        [*SERVE, "serve", "--host", "127.0.0.1", "--port", "0", "--http-port", "0", "-q", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

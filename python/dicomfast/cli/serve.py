@@ -221,13 +221,14 @@ def run(args: argparse.Namespace) -> int:
         server.shutdown()
         archive.close()
         return 2
-    if web is not None:
-        print(f"dicomfast serve: DICOMweb and the viewer on {web.url}/", flush=True)
+    # The DICOM line first: scripts wait for "listening on HOST:PORT" on the first line.
     print(
         f"dicomfast serve: {args.aet} listening on {server.address[0]}:{server.port}, "
         f"archive {archive.folder} (index {archive.db_url.split('://')[0]})",
         flush=True,
     )
+    if web is not None:
+        print(f"dicomfast serve: DICOMweb and the viewer on {web.url}/", flush=True)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

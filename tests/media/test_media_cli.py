@@ -81,9 +81,17 @@ def test_create_fails_clearly_for_a_profile_it_cannot_meet(tmp_path: Path) -> No
     j2k = CORNERSTONE / "CTImage.dcm_JPEG2000LosslessOnly_1.2.840.10008.1.2.4.90.dcm"
     if not j2k.exists():
         pytest.skip("corpus not found")
-    r = _cli("create", str(tmp_path / "OUT"), str(j2k), "--profile", "STD-GEN-DVD-JPEG")
+    # JPEG 2000 decodes: a JPEG profile gets it as explicit VR little endian
+    r = _cli("create", str(tmp_path / "J"), str(j2k), "--profile", "STD-GEN-DVD-JPEG")
+    assert r.returncode == 0, r.stderr
+    # a syntax nothing here decodes (Part 2 multi-component; same image, relabelled)
+    mc = tmp_path / "mc.dcm"
+    data = j2k.read_bytes()
+    at = data.index(b"UI\x16\x001.2.840.10008.1.2.4.90") + 4  # the file meta's (0002,0010)
+    mc.write_bytes(data[:at] + b"1.2.840.10008.1.2.4.92" + data[at + 22 :])
+    r = _cli("create", str(tmp_path / "OUT"), str(mc), "--profile", "STD-GEN-DVD-JPEG")
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "JPEG 2000" in r.stderr and "JPEG codecs are not available yet" in r.stderr
+    assert "Multi-component" in r.stderr and "cannot decode" in r.stderr
     assert not (tmp_path / "OUT").exists()  # nothing half-made
     r = _cli("create", str(tmp_path / "OUT"), str(j2k), "--profile", "STD-GEN-DVD-J2K")
     assert r.returncode == 0, r.stderr

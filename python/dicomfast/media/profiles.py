@@ -40,7 +40,7 @@ def conformer(profile: str) -> Callable[[Dataset], str | None]:
             except DicomError as e:
                 raise DicomError(
                     f"{profile} allows {names}; this instance is {uids.name_of(ts)}, which "
-                    f"dicomfast cannot decode to re-encode it ({e.message}); JPEG codecs are not available yet"
+                    f"dicomfast cannot decode to re-encode it ({e.message})"
                 ) from None
         return uids.ExplicitVRLittleEndian
 

@@ -4,7 +4,7 @@ from dicomfast.net import AE, evt
 ae = AE(ae_title="MYSCU")
 ae.add_requested_context("1.2.840.10008.1.1")
 assoc = ae.associate("127.0.0.1", 11112, ae_title="ANY-SCP")
-status = assoc.send_c_echo()      # an int (0 = success) with .Status, .category
+status = assoc.send_c_echo()      # truthy once a response arrived; status.Status == 0: success
 assoc.release()
 
 scp = AE(ae_title="STORESCP")

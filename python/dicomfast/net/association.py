@@ -865,7 +865,7 @@ class Association:
     """A blocking association (pynetdicom-style). Made by :meth:`AE.associate`.
 
     ``send_c_echo()`` / ``send_c_store(ds_or_path)`` return a
-    :class:`~dicomfast.net.dimse.Status` (an ``int``); ``release()`` and
+    :class:`~dicomfast.net.dimse.Status` (truthy once a response arrived; ``.Status`` is the code); ``release()`` and
     ``abort()`` end it; as a context manager it releases on exit (aborts on an
     exception).
     """

@@ -99,43 +99,156 @@ def status_category(status: int) -> str:
     return "Failure"
 
 
-class Status(int):
-    """A DIMSE response status: an ``int`` that also carries the response.
+class Status:
+    """A DIMSE response status, shaped like pynetdicom's status ``Dataset``.
 
-    ``status == 0``, ``status.Status``, ``status.category``,
-    ``status.ErrorComment`` and ``status.command`` (every response element).
+    Truthy when a response arrived (``if status:`` as in pynetdicom, also for
+    a failure code); the code is ``status.Status`` (``None`` for the empty,
+    falsy status of "no response").  ``int(status)`` gives the code, and a
+    status still compares, orders, hashes and formats like its code
+    (``status == 0``, ``0xB000 <= status``, ``f"{status:04X}"``) so code that
+    used the former ``int`` subclass keeps its meaning.  Also
+    ``.ErrorComment``, ``.OffendingElement``, ``.category`` and ``.command``
+    (every element of the response command set), ``"ErrorComment" in status``
+    and ``status.get("ErrorComment")``.
+
+    Changed from earlier releases: ``Status`` is no longer an ``int``, so
+    ``if status:`` / ``if not status:`` test "a response arrived", not
+    "non-zero code": write ``if status.Status != 0`` (or ``status != 0``).
     """
 
-    command: dict[int, Any]
+    __slots__ = ("_code", "command")
 
-    def __new__(cls, value: int, command: dict[int, Any] | None = None) -> Status:
-        obj = super().__new__(cls, value)
-        obj.command = command or {}
-        return obj
+    _KEYWORDS = {
+        "Status": STATUS,
+        "ErrorComment": ERROR_COMMENT,
+        "OffendingElement": OFFENDING_ELEMENT,
+        "AffectedSOPClassUID": AFFECTED_SOP_CLASS_UID,
+        "AffectedSOPInstanceUID": AFFECTED_SOP_INSTANCE_UID,
+        "MessageIDBeingRespondedTo": MESSAGE_ID_BEING_RESPONDED_TO,
+        "NumberOfRemainingSuboperations": NUMBER_OF_REMAINING_SUBOPERATIONS,
+        "NumberOfCompletedSuboperations": NUMBER_OF_COMPLETED_SUBOPERATIONS,
+        "NumberOfFailedSuboperations": NUMBER_OF_FAILED_SUBOPERATIONS,
+        "NumberOfWarningSuboperations": NUMBER_OF_WARNING_SUBOPERATIONS,
+        "EventTypeID": EVENT_TYPE_ID,
+        "ActionTypeID": ACTION_TYPE_ID,
+    }
+
+    def __init__(self, value: int | Status | None = None, command: dict[int, Any] | None = None) -> None:
+        if isinstance(value, Status):
+            command = value.command if command is None else command
+            value = value._code
+        self._code = None if value is None else int(value)
+        self.command = dict(command) if command else {}
+        if self._code is not None:
+            self.command.setdefault(STATUS, self._code)
+
+    @classmethod
+    def empty(cls) -> Status:
+        """The falsy status of "no response" (pynetdicom's empty ``Dataset``)."""
+        return cls(None)
+
+    # -- pynetdicom / pydicom Dataset shape -------------------------------------
+    def __bool__(self) -> bool:
+        return self._code is not None
 
     @property
-    def Status(self) -> int:  # noqa: N802 - pydicom/pynetdicom spelling
-        return int(self)
-
-    @property
-    def category(self) -> str:
-        return status_category(int(self))
+    def Status(self) -> int | None:  # noqa: N802 - pydicom/pynetdicom spelling
+        return self._code
 
     @property
     def ErrorComment(self) -> str | None:  # noqa: N802
         return self.command.get(ERROR_COMMENT)
 
     @property
+    def OffendingElement(self) -> Any:  # noqa: N802
+        return self.command.get(OFFENDING_ELEMENT)
+
+    def __getattr__(self, name: str) -> Any:
+        tag = Status._KEYWORDS.get(name)
+        if tag is None or tag not in self.command:
+            raise AttributeError(name)
+        return self.command[tag]
+
+    def _tag(self, key: str | int) -> int | None:
+        return Status._KEYWORDS.get(key) if isinstance(key, str) else key
+
+    def __contains__(self, key: str | int) -> bool:
+        return self._tag(key) in self.command
+
+    def get(self, key: str | int, default: Any = None) -> Any:
+        return self.command.get(self._tag(key), default)  # type: ignore[arg-type]
+
+    @property
+    def category(self) -> str:
+        return "" if self._code is None else status_category(self._code)
+
+    @property
     def is_success(self) -> bool:
-        return int(self) == 0
+        return self._code == 0
 
     @property
     def is_failure(self) -> bool:
         return self.category == "Failure"
 
+    # -- the code, as an int -----------------------------------------------------
+    def _int(self) -> int:
+        if self._code is None:
+            raise ValueError("no response arrived: this status has no code")
+        return self._code
+
+    def __int__(self) -> int:
+        return self._int()
+
+    __index__ = __int__
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Status):
+            return self._code == other._code
+        if isinstance(other, int):
+            return self._code == other
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    def __hash__(self) -> int:
+        return hash(self._code)
+
+    def __lt__(self, other: int) -> bool:
+        return self._int() < int(other)
+
+    def __le__(self, other: int) -> bool:
+        return self._int() <= int(other)
+
+    def __gt__(self, other: int) -> bool:
+        return self._int() > int(other)
+
+    def __ge__(self, other: int) -> bool:
+        return self._int() >= int(other)
+
+    def __and__(self, other: int) -> int:
+        return self._int() & int(other)
+
+    __rand__ = __and__
+
+    def __rshift__(self, other: int) -> int:
+        return self._int() >> int(other)
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        return format(self._int(), spec)
+
+    def __str__(self) -> str:
+        return "(no response)" if self._code is None else f"0x{self._code:04X}"
+
     def __repr__(self) -> str:
+        if self._code is None:
+            return "<Status: no response>"
         extra = f" {self.ErrorComment!r}" if self.ErrorComment else ""
-        return f"<Status 0x{int(self):04X} {self.category}{extra}>"
+        return f"<Status 0x{self._code:04X} {self.category}{extra}>"
 
 
 def encode_command(elements: dict[int, Any]) -> bytes:

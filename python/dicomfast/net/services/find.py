@@ -269,7 +269,7 @@ def failure_status(exc: BaseException) -> Status:
     tag = getattr(exc, "tag", None)
     if isinstance(tag, int):
         command[dimse.OFFENDING_ELEMENT] = [tag]
-    return Status(int(code) if isinstance(code, int) else UNABLE_TO_PROCESS, command)
+    return Status(int(code) if isinstance(code, (int, Status)) else UNABLE_TO_PROCESS, command)
 
 
 def response_extra(status: Any) -> dict[int, Any]:
@@ -371,6 +371,6 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
 def _pair(item: Any) -> tuple[Any, Any]:
     if isinstance(item, tuple) and len(item) == 2:
         return item[0], item[1]
-    if isinstance(item, int):
+    if isinstance(item, (int, Status)):
         return item, None
     return dimse.PENDING, item  # a bare Dataset is a pending result

@@ -5,6 +5,9 @@ ds = dicomfast.read("image.dcm")
 ds.PatientName, ds["Rows"].value, ds[0x00280010].VR
 ds.PatientName = "DOE^JANE"
 dicomfast.write(ds, "out.dcm", transfer_syntax=dicomfast.uid.ImplicitVRLittleEndian)
+
+pydicom's names take pydicom's arguments: ``dicomfast.dcmread(fp, defer_size,
+stop_before_pixels, force, specific_tags)``, ``dicomfast.dcmwrite(filename, ds, ...)``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from .json_model import from_json
     from .reader import dcmread, read
     from .tag import Tag
+    from .valuerep import PersonName
     from .writer import dcmwrite, write
 
 # The public names below are imported on first use (PEP 562), so that a command
@@ -44,6 +48,7 @@ _LAZY = {
     "dcmread": (".reader", "dcmread"),
     "read": (".reader", "read"),
     "Tag": (".tag", "Tag"),
+    "PersonName": (".valuerep", "PersonName"),
     "dcmwrite": (".writer", "dcmwrite"),
     "write": (".writer", "write"),
 }
@@ -56,6 +61,7 @@ _SUBMODULES = frozenset(
         "archive",
         "batch",
         "charset",
+        "dataelem",
         "dataset",
         "deid",
         "dictionary",
@@ -71,9 +77,11 @@ _SUBMODULES = frozenset(
         "printing",
         "pydicom",
         "reader",
+        "sequence",
         "syntaxes",
         "tag",
         "tempfiles",
+        "valuerep",
         "web",
         "writer",
     }
@@ -109,6 +117,7 @@ __all__ = [
     "FileMetaDataset",
     "InvalidDicomError",
     "NetworkError",
+    "PersonName",
     "PixelDataError",
     "Sequence",
     "Tag",

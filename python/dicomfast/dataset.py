@@ -15,7 +15,8 @@ from . import _core
 from .charset import character_set
 from .dictionary import dictionary_vr, entry, tag_for_keyword
 from .element import ARRAY_VRS, DataElement
-from .tag import Tag, TagLike
+from .tag import TagLike
+from .tag import tag_int as Tag  # plain ints inside (fast dict keys)
 
 # Node flags, as dicomfast-core's index::flags defines them.
 F_IMPLICIT = 1 << 0
@@ -210,7 +211,13 @@ class Dataset:
 
     # -- mapping protocol ---------------------------------------------------
     def __getitem__(self, key: TagLike) -> DataElement:
-        tag = key if key.__class__ is int else Tag(key)
+        if key.__class__ is int:
+            tag = key
+        else:
+            try:
+                tag = Tag(key)  # type: ignore[arg-type]
+            except ValueError:
+                raise KeyError(key) from None
         try:
             return self._element(tag)
         except KeyError:
@@ -287,7 +294,24 @@ class Dataset:
     def add(self, elem: DataElement) -> None:
         self[elem.tag] = elem
 
-    def walk(self) -> Iterator[DataElement]:
+    def walk(self, callback: Any = None, recursive: bool = True) -> Iterator[DataElement] | None:
+        """pydicom's ``walk``: ``callback(dataset, element)`` for every element, in tag
+        order, then (``recursive``) for the elements of each sequence item; the callback
+        may delete the element it is given.  Without a callback (dicomfast's own use)
+        it is :meth:`iterall`."""
+        if callback is None:
+            return self.iterall()
+        for tag in list(self._tags()):
+            if tag not in self._table():
+                continue  # deleted by the callback
+            elem = self._element(tag)
+            callback(self, elem)
+            if recursive and tag in self._table() and elem.VR == "SQ":
+                for item in elem.value:
+                    item.walk(callback, recursive)
+        return None
+
+    def iterall(self) -> Iterator[DataElement]:
         """Every element, depth first, sequences' items included."""
         stack = [iter(self)]
         while stack:
@@ -298,6 +322,71 @@ class Dataset:
                     break
             else:
                 stack.pop()
+
+    def dir(self, *filters: str) -> list[str]:
+        """The keywords of the elements present, sorted; with ``filters``, only those
+        containing one of them (case-insensitive), as pydicom's ``dir``."""
+        kws = {e.keyword for e in self if e.keyword}
+        if filters:
+            low = [f.lower() for f in filters]
+            kws = {k for k in kws if any(f in k.lower() for f in low)}
+        return sorted(kws)
+
+    def remove_private_tags(self) -> None:
+        """Delete every private element (odd group), in sequence items too."""
+
+        def remove(ds: Dataset, elem: DataElement) -> None:
+            if elem.tag >> 16 & 1:
+                del ds[elem.tag]
+
+        self.walk(remove)
+
+    def __copy__(self) -> Dataset:
+        """A new data set holding the same elements (a shallow copy, as pydicom's)."""
+        new = object.__new__(type(self))
+        d = new.__dict__
+        d.update(self.__dict__)
+        m = self._map
+        d["_map"] = dict(m) if m is not None else None
+        d["_sorted"] = None
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Dataset:
+        """An independent data set: every value copied (arrays included), sequences'
+        items deep-copied; nothing is shared with the original or its file."""
+        import copy
+
+        new = type(self)()
+        memo[id(self)] = new
+        for elem in self:
+            v = elem.value
+            if elem.VR == "SQ" or isinstance(v, Sequence):
+                value: Any = Sequence(
+                    [copy.deepcopy(item, memo) for item in v],
+                    undefined_length=getattr(v, "_undefined_length", True),
+                )
+                for item in value:
+                    item.__dict__["_parent"] = new
+            elif isinstance(v, np.ndarray):
+                value = v.copy()
+            else:
+                value = copy.deepcopy(v, memo)
+            new[elem.tag] = DataElement(elem.tag, elem.VR, value, _length=_kept_length(elem))
+        d = new.__dict__
+        for k, v in self.__dict__.items():
+            if k in _INTERNAL:
+                continue
+            d[k] = copy.deepcopy(v, memo)
+        d["_parent"] = self._parent if self._parent is None else memo.get(id(self._parent))
+        if self.file_meta is not None:
+            d["file_meta"] = copy.deepcopy(self.file_meta, memo)
+        d["filename"] = self.filename
+        if self._raw is not None:
+            # The transfer syntax the data set was read with, when no file meta says it.
+            d["_read_syntax"] = self._raw.transfer_syntax
+        elif "_read_syntax" in self.__dict__:
+            d["_read_syntax"] = self.__dict__["_read_syntax"]
+        return new
 
     # -- keyword attributes -------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -352,7 +441,7 @@ class Dataset:
             return fm.TransferSyntaxUID
         if self._raw is not None:
             return self._raw.transfer_syntax
-        return None
+        return self.__dict__.get("_read_syntax")
 
     @property
     def is_raw(self) -> bool:
@@ -383,11 +472,36 @@ class Dataset:
 
         write(self, dest, transfer_syntax=transfer_syntax)
 
+    def save_as(
+        self,
+        filename: str | os.PathLike[str] | BinaryIO,
+        write_like_original: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """pydicom's ``save_as``: :func:`dicomfast.dcmwrite` ``(filename, self, ...)``."""
+        from .writer import dcmwrite
+
+        dcmwrite(filename, self, write_like_original, **kwargs)
+
     def to_json(self, *, bulk_data_threshold: int | None = None) -> str:
         """The PS3.18 Annex F DICOM JSON model of this data set."""
         from .json_model import to_json
 
         return to_json(self, bulk_data_threshold=bulk_data_threshold)
+
+    @classmethod
+    def from_json(
+        cls, json_dataset: str | bytes | dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Dataset:
+        """pydicom's ``Dataset.from_json``: :func:`dicomfast.from_json`."""
+        from .json_model import from_json
+
+        return from_json(json_dataset, *args, **kwargs)
+
+    def data_element(self, name: str) -> DataElement | None:
+        """The element of keyword ``name``, or None (pydicom's ``data_element``)."""
+        tag = tag_for_keyword(name)
+        return self._element(tag) if tag is not None and tag in self._table() else None
 
     def to_json_dict(self) -> dict[str, Any]:
         from .json_model import to_json_dict
@@ -435,6 +549,11 @@ class Dataset:
         from .pixels.encode import decompress
 
         return decompress(self, threads=threads)
+
+
+def _kept_length(elem: DataElement) -> int | None:
+    """The undefined length of encapsulated Pixel Data (the writer keeps it so)."""
+    return UNDEFINED_LENGTH if elem._length == UNDEFINED_LENGTH and elem.VR != "SQ" else None
 
 
 _ITEM_STATE = {

@@ -10,7 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from ._core import DataElement
-from .tag import format_tag
+from .tag import BaseTag, format_tag
+from .valuerep import person_name as _person_name  # noqa: F401 - called by the core
+
+
+def _uid(value: Any) -> Any:
+    """A UI element's value with its strings as :class:`dicomfast.uid.UID` (lists in place)."""
+    from .uid import UID
+
+    if value.__class__ is str:
+        return UID(value)
+    if value.__class__ is list:
+        for i, v in enumerate(value):
+            if v.__class__ is str:
+                value[i] = UID(v)
+    return value
+
 
 #: VRs whose values dicomfast gives as numpy arrays (views over the file where possible).
 ARRAY_VRS = {"OB": "u1", "OW": "u2", "OF": "f4", "OD": "f8", "OL": "u4", "OV": "u8"}
@@ -34,6 +49,21 @@ def _equal(a: DataElement, b: Any) -> Any:
     return bool(x == y)
 
 
+def _vm(elem: DataElement) -> int:
+    """Value Multiplicity counted as pydicom does (a sequence: its items; bytes and
+    arrays: 1 unless empty)."""
+    v = elem.value
+    if v is None:
+        return 0
+    if isinstance(v, str | bytes | bytearray):
+        return 1 if v else 0
+    if hasattr(v, "nbytes"):
+        return 1 if v.nbytes else 0
+    if isinstance(v, list | tuple):
+        return len(v)
+    return 1
+
+
 def _encoded_length(elem: DataElement) -> int:
     from .writer import encode_value
 
@@ -55,4 +85,4 @@ def _repr(elem: DataElement) -> str:
     return f"{format_tag(elem.tag)} {elem.name:<35} {elem.VR}: {_repval(elem)}"
 
 
-__all__ = ["ARRAY_VRS", "DataElement"]
+__all__ = ["ARRAY_VRS", "BaseTag", "DataElement"]

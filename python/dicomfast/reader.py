@@ -77,4 +77,27 @@ def read(
     return ds
 
 
-dcmread = read
+def dcmread(
+    fp: Source,
+    defer_size: str | int | float | None = None,  # noqa: ARG001 - values are always deferred
+    stop_before_pixels: bool = False,
+    force: bool = False,
+    specific_tags: list[Any] | None = None,
+    *,
+    max_depth: int = 256,
+) -> Dataset:
+    """:func:`read` with pydicom's ``dcmread`` arguments, in pydicom's order.
+
+    ``defer_size`` is accepted and has nothing to do: dicomfast converts no value
+    before it is asked for.  ``specific_tags`` keeps only those top-level elements
+    (and Specific Character Set), as pydicom does.
+    """
+    ds = read(fp, stop_before_pixels=stop_before_pixels, force=force, max_depth=max_depth)
+    if specific_tags is not None:
+        from .tag import tag_int
+
+        keep = {tag_int(t) for t in specific_tags} | {0x00080005}
+        table = ds._table()
+        for tag in [t for t in table if t not in keep]:
+            del ds[tag]
+    return ds

@@ -405,4 +405,84 @@ def write(
         pass
 
 
-dcmwrite = write
+def _pydicom_syntax(
+    ds: Dataset, implicit_vr: bool | None, little_endian: bool | None, force_encoding: bool
+) -> str:
+    """The transfer syntax pydicom's ``dcmwrite`` would encode ``ds`` with (its
+    ``_determine_encoding``), raising where it raises."""
+    ts = ds.transfer_syntax
+    if implicit_vr is not None and little_endian is None:
+        little_endian = True
+    if implicit_vr is True and little_endian is False:
+        raise ValueError("Implicit VR and big endian is not a valid encoding combination")
+    by_args = None
+    if implicit_vr is not None:
+        by_args = {
+            (True, True): uids.ImplicitVRLittleEndian,
+            (False, True): uids.ExplicitVRLittleEndian,
+            (False, False): uids.ExplicitVRBigEndian,
+        }[(bool(implicit_vr), bool(little_endian))]
+    if ts is None or force_encoding:
+        if by_args is None:
+            raise ValueError(
+                "Unable to determine the encoding to use for writing the dataset, please "
+                "set the file meta's Transfer Syntax UID or use the 'implicit_vr' and "
+                "'little_endian' arguments"
+            )
+        return by_args
+    t = uids.UID(ts)
+    if not t.is_transfer_syntax:
+        raise ValueError(f"The Transfer Syntax UID '{t.name}' is not a valid transfer syntax")
+    if implicit_vr is not None and bool(implicit_vr) != t.is_implicit_VR:
+        raise ValueError(
+            "The 'implicit_vr' value is not consistent with the required VR encoding "
+            f"for the '{t.name}' transfer syntax"
+        )
+    if little_endian is not None and bool(little_endian) != t.is_little_endian:
+        raise ValueError(
+            "The 'little_endian' value is not consistent with the required endianness "
+            f"for the '{t.name}' transfer syntax"
+        )
+    return ts
+
+
+def dcmwrite(
+    filename: str | os.PathLike[str] | BinaryIO,
+    dataset: Dataset,
+    write_like_original: bool | None = None,  # noqa: ARG001 - see below
+    *,
+    implicit_vr: bool | None = None,
+    little_endian: bool | None = None,
+    enforce_file_format: bool = False,  # noqa: ARG001 - see below
+    force_encoding: bool = False,
+    overwrite: bool = True,
+    transfer_syntax: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """pydicom's ``dcmwrite(filename, dataset, ...)``: the file name first.
+
+    (:func:`write` is dicomfast's own, data set first.)  The encoding is chosen as
+    pydicom chooses it: the file meta's Transfer Syntax UID, else ``implicit_vr`` /
+    ``little_endian``, with pydicom's errors when they disagree or are missing;
+    ``transfer_syntax`` (dicomfast's) overrides them.  ``overwrite=False`` refuses an
+    existing file.  Unlike pydicom, the file written is always a full Part 10 file
+    (preamble and File Meta Information, as with ``enforce_file_format=True``):
+    ``write_like_original``/``enforce_file_format`` are accepted and change nothing.
+    """
+    if isinstance(filename, Dataset) and not isinstance(dataset, Dataset):
+        raise TypeError(
+            "dcmwrite(filename, dataset) takes the file name first, as pydicom's; "
+            "dicomfast.write(dataset, filename) takes the data set first"
+        )
+    bad = [k for k in kwargs if k != "write_like_original"]
+    if bad:
+        raise TypeError(f"Invalid keyword argument(s) for dcmwrite(): {', '.join(bad)}")
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dcmwrite needs a Dataset, not {type(dataset).__name__}")
+    if transfer_syntax is None:
+        transfer_syntax = _pydicom_syntax(dataset, implicit_vr, little_endian, force_encoding)
+    if not overwrite and not hasattr(filename, "write"):
+        path = os.fspath(filename)  # type: ignore[arg-type]
+        if os.path.exists(path):
+            raise FileExistsError(f"File exists: '{path}'")
+    write(dataset, filename, transfer_syntax=transfer_syntax)

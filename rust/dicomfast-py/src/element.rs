@@ -7,6 +7,7 @@ use dicomfast_core::{dictionary, tag};
 use pyo3::basic::CompareOp;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
 use pyo3::PyTraverseError;
 
 /// One data element. `value` is typed by VR: `str` (or `list[str]`) for
@@ -18,7 +19,6 @@ use pyo3::PyTraverseError;
 /// element, so a data set whose sequences were reached is a cycle through it.
 #[pyclass(module = "dicomfast", name = "DataElement", weakref)]
 pub struct DataElement {
-    #[pyo3(get, set)]
     pub tag: u32,
     #[pyo3(get, set, name = "VR")]
     pub vr: String,
@@ -61,12 +61,46 @@ impl DataElement {
         }
     }
 
+    /// The tag as a `dicomfast.tag.BaseTag` (an `int` with `.group`, `.element`, ...).
     #[getter]
-    fn value(&self, py: Python<'_>) -> Py<PyAny> {
-        match &self.value {
+    fn tag(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(helper(py, "BaseTag")?.call1((self.tag,))?.unbind())
+    }
+
+    #[setter]
+    fn set_tag(&mut self, tag: u32) {
+        self.tag = tag;
+    }
+
+    /// A PN value is given as a `PersonName` and a UI value as a `UID` (both `str`
+    /// subclasses), converted the first time it is read; the element stays unmodified
+    /// (its bytes are still written as read).
+    #[getter]
+    fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let v = match &self.value {
             Some(v) => v.clone_ref(py),
-            None => py.None(),
+            None => return Ok(py.None()),
+        };
+        let convert = match self.vr.as_str() {
+            "PN" => "_person_name",
+            "UI" => "_uid",
+            _ => "",
+        };
+        if !convert.is_empty() {
+            let b = v.bind(py);
+            if b.is_exact_instance_of::<PyString>() || b.is_exact_instance_of::<PyList>() {
+                let nv = helper(py, convert)?.call1((b,))?.unbind();
+                self.value = Some(nv.clone_ref(py));
+                return Ok(nv);
+            }
         }
+        Ok(v)
+    }
+
+    /// Value Multiplicity, as pydicom counts it.
+    #[getter(VM)]
+    fn vm(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        Ok(helper(slf.py(), "_vm")?.call1((slf,))?.unbind())
     }
 
     /// Setting the value makes the element "modified": it is encoded anew on writing.

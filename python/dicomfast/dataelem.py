@@ -1,0 +1,5 @@
+"""pydicom's ``pydicom.dataelem``: :class:`DataElement`."""
+
+from .element import DataElement
+
+__all__ = ["DataElement"]

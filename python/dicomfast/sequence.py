@@ -1,0 +1,5 @@
+"""pydicom's ``pydicom.sequence``: :class:`Sequence`."""
+
+from .dataset import Sequence
+
+__all__ = ["Sequence"]

@@ -185,7 +185,7 @@ def send_dicomfast(rx: Receiver, files: list[str]) -> None:
     ae = AE("BENCHSCU", acse_timeout=60, dimse_timeout=120)
     for batch in plan_contexts(contexts_of(files)):
         contexts = [PresentationContext(sop, ts) for sop, ts in batch]
-        with ae.associate(HOST, rx.port, rx.aet, contexts=contexts) as assoc:
+        with ae.associate(HOST, rx.port, contexts, rx.aet) as assoc:
             failed = [p for p, status in assoc.send_c_stores(files) if int(status) != 0]
         if failed:
             raise RuntimeError(f"{len(failed)} C-STOREs failed")

@@ -153,8 +153,8 @@ def run(args: argparse.Namespace) -> int:
         with ae.associate(
             args.host,
             args.port,
+            [ctx],
             args.aec,
-            contexts=[ctx],
             ssl_context=ssl_from_args(args, server=False),
         ) as assoc:
             inner = assoc.async_association

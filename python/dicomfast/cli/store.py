@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         while done < len(todo):
             try:
                 assoc = ae.associate(
-                    args.host, args.port, args.aec, contexts=contexts, ssl_context=ctx
+                    args.host, args.port, contexts, args.aec, ssl_context=ctx
                 )
             except (NetworkError, OSError) as e:
                 print(f"dicomfast store: {e}", file=sys.stderr)

@@ -15,15 +15,49 @@ server.port; server.shutdown()
 
 from __future__ import annotations
 
+import logging as _logging
+
 from . import events as evt
+from . import sop_class
 from .ae import AE, Server
 from .association import Association, AsyncAssociation
 from .contexts import VERIFICATION_SOP_CLASS, PresentationContext
 from .dimse import Status
+from .sop_class import (
+    AllStoragePresentationContexts,
+    BasicWorklistManagementPresentationContexts,
+    QueryRetrievePresentationContexts,
+    StoragePresentationContexts,
+    VerificationPresentationContexts,
+    build_context,
+    build_role,
+)
 from .storage import FileStorage
+
+
+def debug_logger() -> None:
+    """Log everything the ``dicomfast.net`` logger says to stderr at DEBUG
+    (pynetdicom's ``debug_logger()``)."""
+    logger = _logging.getLogger("dicomfast.net")
+    logger.setLevel(_logging.DEBUG)
+    if not any(getattr(h, "_dicomfast_debug", False) for h in logger.handlers):
+        handler = _logging.StreamHandler()
+        handler.setFormatter(_logging.Formatter("%(levelname).1s: %(message)s"))
+        handler._dicomfast_debug = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
 
 __all__ = [
     "AE",
+    "AllStoragePresentationContexts",
+    "BasicWorklistManagementPresentationContexts",
+    "QueryRetrievePresentationContexts",
+    "StoragePresentationContexts",
+    "VerificationPresentationContexts",
+    "build_context",
+    "build_role",
+    "debug_logger",
+    "sop_class",
     "Association",
     "AsyncAssociation",
     "FileStorage",

@@ -11,13 +11,14 @@ Requestors: ``associate()`` gives a blocking association over a plain socket,
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import logging
 import os
 import ssl
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import uid as uids
 from ..errors import NetworkError
@@ -28,7 +29,15 @@ from .contexts import (
     VERIFICATION_SOP_CLASS,
     PresentationContext,
 )
-from .events import EVT_CONN_CLOSE, EVT_CONN_OPEN, Event, EventType, Handler
+from .events import (
+    EVT_CONN_CLOSE,
+    EVT_CONN_OPEN,
+    WATCH_EVENTS,
+    Event,
+    EventType,
+    Handler,
+    normalise_handlers,
+)
 from .storage import FileStorage
 from .transport import PduStream, StreamTransport, connect, run_sync
 
@@ -50,6 +59,34 @@ def _check_ae_title(title: str) -> str:
             f"invalid AE title {title!r}: 1-16 printable ASCII characters, no backslash"
         )
     return t
+
+
+class RoleSelection(NamedTuple):
+    """SCP/SCU Role Selection for ``associate(ext_neg=...)`` (pynetdicom's
+    ``build_role``; see :func:`dicomfast.net.sop_class.build_role`)."""
+
+    sop_class_uid: str
+    scu_role: bool = False
+    scp_role: bool = False
+
+
+def _apply_roles(
+    contexts: Sequence[PresentationContext], ext_neg: Sequence[Any]
+) -> list[PresentationContext]:
+    roles = {}
+    for item in ext_neg:
+        uid = getattr(item, "sop_class_uid", None)
+        if uid is None:
+            raise ValueError(f"unsupported extended negotiation item {item!r}")
+        roles[str(uid)] = item
+    out = []
+    for c in contexts:
+        r = roles.get(c.abstract_syntax)
+        if r is not None:
+            c = copy.copy(c)
+            c.scu_role, c.scp_role = bool(r.scu_role), bool(r.scp_role)
+        out.append(c)
+    return out
 
 
 class AE:
@@ -109,9 +146,27 @@ class AE:
     def requested_contexts(self) -> list[PresentationContext]:
         return list(self._requested)
 
+    @requested_contexts.setter
+    def requested_contexts(self, contexts: Iterable[PresentationContext]) -> None:
+        """``ae.requested_contexts = StoragePresentationContexts`` (pynetdicom's)."""
+        ctxs = [
+            PresentationContext(c.abstract_syntax, list(c.transfer_syntaxes or DEFAULT_TRANSFER_SYNTAXES))
+            for c in contexts
+        ]
+        if len(ctxs) > 128:
+            raise ValueError("at most 128 presentation contexts can be requested")
+        self._requested = ctxs
+
     @property
     def supported_contexts(self) -> list[PresentationContext]:
         return list(self._supported.values())
+
+    @supported_contexts.setter
+    def supported_contexts(self, contexts: Iterable[PresentationContext]) -> None:
+        """``ae.supported_contexts = AllStoragePresentationContexts`` (pynetdicom's)."""
+        self._supported = {}
+        for c in contexts:
+            self.add_supported_context(c.abstract_syntax, c.transfer_syntaxes)
 
     def add_requested_context(
         self, abstract_syntax: str, transfer_syntax: str | Sequence[str] | None = None
@@ -202,13 +257,27 @@ class AE:
         self,
         addr: str,
         port: int,
+        contexts: Sequence[PresentationContext] | str | None = None,
         ae_title: str = "ANY-SCP",
+        max_pdu: int | None = None,
+        ext_neg: Sequence[Any] | None = None,
+        bind_address: tuple[str, int] | None = None,
+        tls_args: tuple[ssl.SSLContext, str | None] | None = None,
+        evt_handlers: Sequence[Any] | None = None,
         *,
-        contexts: Sequence[PresentationContext] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         server_hostname: str | None = None,
     ) -> Association:
         """Connect and negotiate; returns a blocking :class:`Association`.
+
+        pynetdicom 3's signature and order: ``contexts`` (default: the requested
+        contexts), the called ``ae_title``, ``max_pdu`` (the largest PDU we
+        receive; default the AE's ``maximum_pdu_size``), ``ext_neg``
+        (:func:`~dicomfast.net.sop_class.build_role` items), ``bind_address``,
+        ``tls_args=(ssl_context, server_hostname)`` and ``evt_handlers``: the
+        requestor's handlers (``EVT_C_STORE`` for instances a C-GET brings,
+        ``EVT_N_EVENT_REPORT``, the notification events).  A string as the
+        third argument is taken as the called AE title (the earlier order).
 
         It runs the same protocol code as :meth:`associate_async` over a plain
         blocking socket (no event loop, so it also works inside handlers and
@@ -216,14 +285,23 @@ class AE:
         :class:`~dicomfast.errors.AssociationRejected` (also when the peer
         accepted none of the presentation contexts) and an unreachable peer
         :class:`~dicomfast.errors.NetworkError`, rather than returning an
-        unestablished association.
+        unestablished association whose ``is_established`` is ``False``.
         """
+        if isinstance(contexts, str):  # associate(addr, port, "CALLED-AE")
+            contexts, ae_title = None, contexts
+        if tls_args is not None:
+            ssl_context = tls_args[0]
+            server_hostname = tls_args[1] if len(tls_args) > 1 else server_hostname
         ctxs = list(contexts) if contexts is not None else self.requested_contexts
         if not ctxs:
             raise ValueError("no presentation contexts: call add_requested_context() first")
+        if ext_neg:
+            ctxs = _apply_roles(ctxs, ext_neg)
         where = f"{addr}:{port}"
         try:
-            transport = connect(addr, port, self.connect_timeout, ssl_context, server_hostname)
+            transport = connect(
+                addr, port, self.connect_timeout, ssl_context, server_hostname, bind_address
+            )
         except TimeoutError:
             raise NetworkError(
                 f"connection not established within {self.connect_timeout} s", peer=where
@@ -231,6 +309,10 @@ class AE:
         except (OSError, ssl.SSLError) as e:
             raise NetworkError(f"cannot connect: {e}", peer=where) from e
         assoc = AsyncAssociation(self, transport, requestor=True)
+        if max_pdu is not None:
+            assoc.max_pdu = int(max_pdu)
+        if evt_handlers:
+            assoc.bind_handlers(evt_handlers)
         try:
             run_sync(assoc.request_association(_check_ae_title(ae_title), ctxs, []))
         except BaseException:
@@ -243,9 +325,11 @@ class AE:
         self,
         address: tuple[str, int],
         block: bool = True,
-        evt_handlers: Sequence[tuple[EventType, Handler]] | None = None,
+        ssl_context: ssl.SSLContext | Sequence[Any] | None = None,
+        evt_handlers: Sequence[Any] | None = None,
+        ae_title: str | None = None,
+        contexts: Sequence[PresentationContext] | None = None,
         *,
-        ssl_context: ssl.SSLContext | None = None,
         storage: str | os.PathLike[str] | FileStorage | None = None,
     ) -> Server:
         """Listen on ``address`` (port 0 picks a free port: see ``server.port``).
@@ -254,12 +338,25 @@ class AE:
         :mod:`dicomfast.net.storage`) after any ``EVT_C_STORE`` handler
         agreed.  ``block=False`` returns at once with the running server;
         ``block=True`` serves until :meth:`Server.shutdown` or Ctrl-C.
+        pynetdicom 3's order: ``ssl_context``, ``evt_handlers`` (``(evt, fn)``
+        or ``(evt, fn, args)``), ``ae_title`` and ``contexts`` (this server's
+        own AE title and supported contexts; default the AE's).  A list as the
+        third argument is taken as ``evt_handlers`` (the earlier order).
         """
+        if isinstance(ssl_context, (list, tuple)):  # start_server(addr, block, handlers)
+            ssl_context, evt_handlers = None, ssl_context
+        if ae_title is not None or contexts is not None:
+            ae = copy.copy(self)
+            if ae_title is not None:
+                ae.ae_title = _check_ae_title(ae_title)
+            if contexts is not None:
+                ae._supported = {c.abstract_syntax: c for c in contexts}
+            return AE.start_server(ae, address, block, ssl_context, evt_handlers, storage=storage)
         if not self._supported:
             raise ValueError("no supported contexts: call add_supported_context() first")
         if storage is not None and not isinstance(storage, FileStorage):
             storage = FileStorage(storage)
-        server = Server(self, address, list(evt_handlers or []), ssl_context, storage)
+        server = Server(self, address, normalise_handlers(evt_handlers), ssl_context, storage)
         server._start()
         if block:
             try:
@@ -318,6 +415,11 @@ class _ServerState:
             assoc._holds_slot = False
             self.active -= 1
 
+    @property
+    def watching(self) -> bool:
+        """Whether a per-PDU / per-message notification handler is bound."""
+        return any(e in WATCH_EVENTS for e, _ in self.server.handlers)
+
     def has_handler(self, evt: EventType) -> bool:
         return any(e is evt for e, _ in self.server.handlers)
 
@@ -372,6 +474,11 @@ class Server:
     @property
     def port(self) -> int:
         return self.address[1]
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        """``(host, port)`` listened on (pynetdicom's ``ThreadedAssociationServer``)."""
+        return tuple(self.address[:2])  # type: ignore[return-value]
 
     @property
     def active_associations(self) -> int:

@@ -11,8 +11,11 @@ API); over a blocking socket those coroutines never suspend, and
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
+import socket
+from typing import NamedTuple
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,7 +30,7 @@ from ..errors import (
     NetworkError,
     PduError,
 )
-from . import dimse
+from . import dimse, events
 from .contexts import (
     MAX_ASSOCIATE_PDU,
     PresentationContext,
@@ -101,6 +104,25 @@ SEND_CHUNK = 4 << 20
 MAX_QUEUED_REQUESTS = 256
 
 
+class _End(NamedTuple):
+    """One end of an association as pynetdicom shows it: ``assoc.requestor`` / ``assoc.acceptor``."""
+
+    ae_title: str
+    address: str
+    port: int
+
+
+def _local_address(transport: Any) -> tuple[str, int]:
+    sock = getattr(transport, "sock", None)
+    if sock is None and hasattr(transport, "transport"):
+        sock = transport.transport.get_extra_info("socket")
+    try:
+        name = sock.getsockname() if isinstance(sock, (socket.socket,)) or sock else None
+    except OSError:
+        name = None
+    return (str(name[0]), int(name[1])) if isinstance(name, tuple) else ("", 0)
+
+
 class _Released(Exception):
     """Internal: the peer released the association (its reply already sent)."""
 
@@ -167,6 +189,11 @@ class AsyncAssociation:
         #: ``(command, data set or None)``, oldest first (a printer's status, a
         #: storage commitment report).
         self.event_reports: deque[tuple[dict[int, Any], Dataset | None]] = deque()
+        #: Requestor: handlers bound by ``AE.associate(..., evt_handlers=...)``
+        #: (EVT_C_STORE for C-GET, EVT_N_EVENT_REPORT, the notification events).
+        self.handlers: list[tuple[EventType, Any]] = []
+        #: Whether a PDU/DIMSE notification handler is bound (checked per PDU).
+        self._watch = server is not None and server.watching
 
     # -- information ----------------------------------------------------------
     @property
@@ -200,6 +227,51 @@ class AsyncAssociation:
         """Write; a peer that stops reading for the network timeout raises
         ``TimeoutError``, a lost connection ``_Closed``."""
         await self.transport.write(data, self.network_timeout)
+        if self._watch:
+            await self._notify(events.EVT_PDU_SENT, pdu=bytes(data))
+
+    # -- pynetdicom's view of the two ends ------------------------------------------
+    def _ends(self) -> tuple[_End, _End]:
+        host, _, port = self.peer.rpartition(":")
+        remote = _End(self.remote_ae_title.strip(), host, int(port) if port.isdigit() else 0)
+        local = _End(self.local_ae_title.strip(), *_local_address(self.transport))
+        return (local, remote) if self.is_requestor else (remote, local)
+
+    @property
+    def requestor(self) -> _End:
+        """The requestor's ``ae_title``, ``address`` and ``port`` (pynetdicom's)."""
+        return self._ends()[0]
+
+    @property
+    def acceptor(self) -> _End:
+        """The acceptor's ``ae_title``, ``address`` and ``port`` (pynetdicom's)."""
+        return self._ends()[1]
+
+    def bind_handlers(self, handlers: Any) -> None:
+        """Requestor-side handlers: ``[(evt, fn)]`` or ``[(evt, fn, args)]``."""
+        self.handlers = events.normalise_handlers(handlers)
+        self._watch = any(e in events.WATCH_EVENTS for e, _ in self.handlers) or (
+            self.server is not None and self.server.watching
+        )
+
+    def handler_for(self, evt: EventType) -> Any:
+        for e, fn in self.handlers:
+            if e is evt:
+                return fn
+        return None
+
+    async def _notify(self, evt: EventType, **kw: Any) -> None:
+        event = Event(evt, self, **kw)
+        if self.server is not None:
+            await self.server.notify(evt, event)
+        for e, fn in self.handlers:
+            if e is evt:
+                try:
+                    r = fn(event)
+                    if inspect.isawaitable(r):
+                        await r
+                except Exception:  # noqa: BLE001 - notifications must not break associations
+                    log.exception("%s handler failed", evt.name)
 
     def _check_header(self, hdr: bytes) -> int:
         ptype, length = _core.pdu_peek(hdr, 0)
@@ -214,6 +286,8 @@ class AsyncAssociation:
     async def _read_pdu(self, timeout: float | None) -> tuple[int, Any, bytes]:
         raw = await self.transport.read_pdu(timeout, self._check_header)
         t, _, value = _core.pdu_read(raw)
+        if self._watch:
+            await self._notify(events.EVT_PDU_RECV, pdu=bytes(raw))
         return t, value, raw
 
     async def _next(self, timeout: float | None) -> tuple[E, int, Any, bytes]:
@@ -562,6 +636,8 @@ class AsyncAssociation:
         if action is None:
             raise self._error(NetworkError, f"cannot send data in {self.sm.state}")
         self.sm.transition(E.EVT9)
+        if self._watch:
+            await self._notify(events.EVT_DIMSE_SENT, command=dict(command), message=body)
         maxp = self._send_pdu
         out = _core.encode_pdata(context_id, True, dimse.encode_command(command), maxp)
         try:
@@ -613,10 +689,14 @@ class AsyncAssociation:
         if evt == E.EVT10:
             self.sm.transition(evt)  # DT-2
             try:
-                return self._assembler.feed(raw, value)
+                done = self._assembler.feed(raw, value)
             except PduError as e:
                 e.peer = self.peer
                 raise await self._fail(E.EVT19, e, what) from None
+            if self._watch:
+                for m in done:
+                    await self._notify(events.EVT_DIMSE_RECV, command=dict(m.command), message=m)
+            return done
         if evt == E.EVT12:
             await self._answer_release()
             raise _Released(
@@ -679,6 +759,19 @@ class AsyncAssociation:
             dimse.COMMAND_DATA_SET_TYPE: dimse.NO_DATA_SET,
             dimse.STATUS: dimse.SUCCESS,
         }
+        fn = self.handler_for(events.EVT_N_EVENT_REPORT)
+        if fn is not None:  # pynetdicom: the requestor's EVT_N_EVENT_REPORT handler
+            event = Event(events.EVT_N_EVENT_REPORT, self, pc, m.command)
+            event._dataset = ds
+            try:
+                r = fn(event)
+                if inspect.isawaitable(r):
+                    r = await r
+                r = r[0] if isinstance(r, tuple) else r
+                rsp[dimse.STATUS] = int(getattr(r, "Status", r))
+            except Exception:  # noqa: BLE001 - a handler's failure is the peer's failure status
+                log.exception("EVT_N_EVENT_REPORT handler failed")
+                rsp[dimse.STATUS] = dimse.PROCESSING_FAILURE
         for tag in (dimse.AFFECTED_SOP_INSTANCE_UID, dimse.EVENT_TYPE_ID):
             if m.command.get(tag) is not None:
                 rsp[tag] = m.command[tag]
@@ -857,7 +950,11 @@ class AsyncAssociation:
 
     async def trigger(self, evt: EventType, event: Event, default: Any = None) -> Any:
         if self.server is None:
-            return default
+            fn = self.handler_for(evt)
+            if fn is None:
+                return default
+            r = fn(event)
+            return await r if inspect.isawaitable(r) else r
         return await self.server.trigger(evt, event, default)
 
 
@@ -953,6 +1050,8 @@ class Association:
         ``event.dataset``), which returns the C-STORE status.  Request the
         storage contexts with ``scp_role=True`` (see
         :func:`dicomfast.net.services.get.storage_contexts_for_get`)."""
+        if on_store is None:  # pynetdicom: associate(..., evt_handlers=[(EVT_C_STORE, fn)])
+            on_store = self._assoc.handler_for(events.EVT_C_STORE)
         return get.get_sync(self._assoc, identifier, model, on_store=on_store, priority=priority)
 
     # DIMSE-N (PS3.7 §10): pynetdicom's names, argument order and results.

@@ -8,6 +8,8 @@ associations) or an ``async def`` (awaited on the event loop).
 
 from __future__ import annotations
 
+import datetime
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,9 +51,45 @@ EVT_REJECTED = EventType("EVT_REJECTED", "association rejected", False)
 EVT_RELEASED = EventType("EVT_RELEASED", "association released", False)
 EVT_ABORTED = EventType("EVT_ABORTED", "association aborted", False)
 EVT_STORED = EventType("EVT_STORED", "instance written to storage", False)
+EVT_PDU_RECV = EventType("EVT_PDU_RECV", "PDU received (event.pdu: its bytes)", False)
+EVT_PDU_SENT = EventType("EVT_PDU_SENT", "PDU sent (event.pdu: its bytes)", False)
+EVT_DIMSE_RECV = EventType(
+    "EVT_DIMSE_RECV", "DIMSE message received (event.command, event.message)", False
+)
+EVT_DIMSE_SENT = EventType(
+    "EVT_DIMSE_SENT", "DIMSE message sent (event.command; event.message: the data set)", False
+)
+#: Notification events fired per PDU / message: only looked for when bound.
+WATCH_EVENTS = frozenset({EVT_PDU_RECV, EVT_PDU_SENT, EVT_DIMSE_RECV, EVT_DIMSE_SENT})
 
 Handler = Callable[..., Any]
 HandlerList = list[tuple[EventType, Handler]]
+
+
+def normalise_handlers(handlers: Any) -> HandlerList:
+    """``[(evt, fn)]`` and pynetdicom's ``[(evt, fn, [args])]`` (``fn(event, *args)``)."""
+    out: HandlerList = []
+    for h in handlers or ():
+        if len(h) == 3 and h[2]:
+            evt, fn, args = h
+            out.append((evt, _with_args(fn, tuple(args))))
+        else:
+            out.append((h[0], h[1]))
+    return out
+
+
+def _with_args(fn: Handler, args: tuple[Any, ...]) -> Handler:
+    if inspect.iscoroutinefunction(fn):
+
+        async def call_async(event: Event) -> Any:
+            return await fn(event, *args)
+
+        return call_async
+
+    def call(event: Event) -> Any:
+        return fn(event, *args)
+
+    return call
 
 
 @dataclass
@@ -77,6 +115,12 @@ class Event:
     #: DIMSE-N requests: coroutine functions run on the association once the
     #: response has been sent (e.g. sending the SCU an N-EVENT-REPORT).
     after: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    #: EVT_PDU_RECV/SENT: the PDU's bytes.
+    pdu: bytes | None = None
+    #: EVT_DIMSE_RECV: the message; EVT_DIMSE_SENT: the data set's bytes (or None).
+    message: Any = None
+    #: When the event happened (pynetdicom's ``event.timestamp``).
+    timestamp: datetime.datetime = field(default_factory=datetime.datetime.now)
     _dataset: Any = None
 
     @property
@@ -163,6 +207,10 @@ __all__ = [
     "EVT_C_GET",
     "EVT_C_MOVE",
     "EVT_C_STORE",
+    "EVT_DIMSE_RECV",
+    "EVT_DIMSE_SENT",
+    "EVT_PDU_RECV",
+    "EVT_PDU_SENT",
     "EVT_N_ACTION",
     "EVT_N_CREATE",
     "EVT_N_DELETE",

@@ -411,8 +411,10 @@ def connect(
     timeout: float | None,
     ssl_context: Any = None,
     server_hostname: str | None = None,
+    bind_address: tuple[str, int] | None = None,
 ) -> SocketTransport:
-    sock = socket.create_connection((host, port), timeout=timeout)
+    source = tuple(bind_address) if bind_address and tuple(bind_address) != ("", 0) else None
+    sock = socket.create_connection((host, port), timeout=timeout, source_address=source)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if ssl_context is not None:

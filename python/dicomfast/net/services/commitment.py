@@ -264,7 +264,7 @@ def _deliver_on_new_association(
         scp_role=True,
     )
     try:
-        with ae.associate(where[0], where[1], assoc.remote_ae_title.strip(), contexts=[ctx]) as a:
+        with ae.associate(where[0], where[1], [ctx], assoc.remote_ae_title.strip()) as a:
             status, _ = a.send_n_event_report(
                 info, event_type, STORAGE_COMMITMENT_PUSH, WELL_KNOWN_INSTANCE
             )

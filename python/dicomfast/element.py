@@ -50,11 +50,13 @@ def _equal(a: DataElement, b: Any) -> Any:
 
 
 def _vm(elem: DataElement) -> int:
-    """Value Multiplicity counted as pydicom does (a sequence: its items; bytes and
-    arrays: 1 unless empty)."""
+    """Value Multiplicity counted as pydicom does (a sequence: 1; bytes and arrays: 1
+    unless empty)."""
     v = elem.value
     if v is None:
         return 0
+    if elem.VR == "SQ":
+        return 1
     if isinstance(v, str | bytes | bytearray):
         return 1 if v else 0
     if hasattr(v, "nbytes"):

@@ -28,7 +28,7 @@ class PersonName(str):
     @property
     def components(self) -> tuple[str, ...]:
         """The (alphabetic, ideographic, phonetic) component groups present."""
-        return tuple(str.split(self, "="))
+        return tuple(str.split(self, "=")) if self else ()
 
     def _group(self, i: int) -> str:
         c = self.components

@@ -52,6 +52,7 @@ from pynetdicom.sop_class import (
     CTImageStorage,
     PatientRootQueryRetrieveInformationModelFind,
     PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
 )
 
 def handle_store(event):
@@ -81,8 +82,23 @@ def handle_get(event):
             return
         yield (0xFF00, inst)
 
+def handle_move(event):
+    if event.move_destination not in KNOWN_AE_DESTINATIONS:
+        yield (None, None)
+        return
+    addr, port = KNOWN_AE_DESTINATIONS[event.move_destination]
+    yield (addr, port)
+    instances = [dcmread(CT_PATH)]
+    yield len(instances)
+    for inst in instances:
+        if event.is_cancelled:
+            yield (0xFE00, None)
+            return
+        yield (0xFF00, inst)
+
 handlers = [
     (evt.EVT_C_STORE, handle_store),
+    (evt.EVT_C_MOVE, handle_move),
     (evt.EVT_C_FIND, handle_find),
     (evt.EVT_C_GET, handle_get),
 ]
@@ -92,9 +108,12 @@ ae.supported_contexts = AllStoragePresentationContexts
 ae.add_supported_context(Verification)
 ae.add_supported_context(PatientRootQueryRetrieveInformationModelFind)
 ae.add_supported_context(PatientRootQueryRetrieveInformationModelGet)
+ae.add_supported_context(PatientRootQueryRetrieveInformationModelMove)
+ae.add_requested_context(CTImageStorage)
 ae.add_supported_context(CTImageStorage, scu_role=True, scp_role=True)
 server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
 PORT = server.server_address[1]
+KNOWN_AE_DESTINATIONS = {"STORESCP": ("127.0.0.1", PORT)}
 """
 
 ECHO = """
@@ -176,6 +195,25 @@ if assoc.is_established:
     assoc.release()
 """
 
+MOVE = """
+from pydicom.dataset import Dataset
+from pynetdicom import AE
+from pynetdicom.sop_class import PatientRootQueryRetrieveInformationModelMove
+
+ae = AE()
+ae.add_requested_context(PatientRootQueryRetrieveInformationModelMove)
+ds = Dataset()
+ds.QueryRetrieveLevel = "PATIENT"
+ds.PatientID = "1CT1"
+assoc = ae.associate("127.0.0.1", PORT)
+if assoc.is_established:
+    responses = assoc.send_c_move(ds, "STORESCP", PatientRootQueryRetrieveInformationModelMove)
+    for (status, identifier) in responses:
+        if status:
+            RESULT.append(("move", status.Status))
+    assoc.release()
+"""
+
 LIBS = ["pynetdicom", "dicomfast"]
 
 
@@ -213,7 +251,10 @@ def test_store(scp, scu_lib):  # noqa: ANN001
 
 @pytest.mark.parametrize("scu_lib", LIBS)
 def test_find(scp, scu_lib):  # noqa: ANN001
-    assert _results(FIND, scu_lib, scp[1]) == [("find", 0xFF00, "CompressedSamples^CT1"), ("find", 0, None)]
+    assert _results(FIND, scu_lib, scp[1]) == [
+        ("find", 0xFF00, "CompressedSamples^CT1"),
+        ("find", 0, None),
+    ]
 
 
 @pytest.mark.parametrize("scu_lib", LIBS)
@@ -222,5 +263,18 @@ def test_get(scp, scu_lib):  # noqa: ANN001
 
     uid = str(pydicom.dcmread(CT).SOPInstanceUID)
     got = _results(GET, scu_lib, scp[1])
-    assert [(r[0], str(r[1]), r[2]) if r[0] == "got" else r for r in got][:1] == [("got", uid, True)]
+    assert [(r[0], str(r[1]), r[2]) if r[0] == "got" else r for r in got][:1] == [
+        ("got", uid, True)
+    ]
     assert got[-1] == ("get", 0)
+
+
+@pytest.mark.parametrize("scu_lib", LIBS)
+def test_move(scp, scu_lib):  # noqa: ANN001
+    import pydicom
+
+    scp[2].clear()
+    got = _results(MOVE, scu_lib, scp[1])
+    assert got[-1] == ("move", 0)
+    assert all(r == ("move", 0xFF00) for r in got[:-1])
+    assert [str(u) for u, _ in scp[2]] == [str(pydicom.dcmread(CT).SOPInstanceUID)]

@@ -28,11 +28,18 @@ def test_sop_class_names_and_uids() -> None:
     from pydicom.uid import UID
     from pynetdicom import sop_class as their_sop
 
-    theirs = {n: getattr(their_sop, n) for n in dir(their_sop) if isinstance(getattr(their_sop, n), UID)}
+    theirs = {
+        n: getattr(their_sop, n) for n in dir(their_sop) if isinstance(getattr(their_sop, n), UID)
+    }
     shared = [n for n in theirs if hasattr(df_sop, n)]
     assert len(shared) >= 240  # the rest are newer than the core's registry
-    for n in ("Verification", "CTImageStorage", "StudyRootQueryRetrieveInformationModelFind",
-              "PatientRootQueryRetrieveInformationModelGet", "ModalityWorklistInformationFind"):
+    for n in (
+        "Verification",
+        "CTImageStorage",
+        "StudyRootQueryRetrieveInformationModelFind",
+        "PatientRootQueryRetrieveInformationModelGet",
+        "ModalityWorklistInformationFind",
+    ):
         assert getattr(df_sop, n) == str(theirs[n])
     assert all(getattr(df_sop, n) == str(theirs[n]) for n in shared)
 
@@ -40,8 +47,11 @@ def test_sop_class_names_and_uids() -> None:
 def test_context_lists() -> None:
     ours = {c.abstract_syntax for c in df.QueryRetrievePresentationContexts}
     theirs = {str(c.abstract_syntax) for c in pynetdicom.QueryRetrievePresentationContexts}
-    assert theirs <= ours | {"1.2.840.10008.5.1.4.1.2.3.1", "1.2.840.10008.5.1.4.1.2.3.2",
-                             "1.2.840.10008.5.1.4.1.2.3.3"}  # retired Patient/Study Only models
+    assert theirs <= ours | {
+        "1.2.840.10008.5.1.4.1.2.3.1",
+        "1.2.840.10008.5.1.4.1.2.3.2",
+        "1.2.840.10008.5.1.4.1.2.3.3",
+    }  # retired Patient/Study Only models
     assert len(df.StoragePresentationContexts) == len(pynetdicom.StoragePresentationContexts)
     assert df.build_context(df_sop.Verification).transfer_syntaxes
     assert [c.abstract_syntax for c in df.VerificationPresentationContexts] == ["1.2.840.10008.1.1"]
@@ -67,7 +77,9 @@ def test_status_truthy_on_success_like_pynetdicom() -> None:
             assert bool(status) is True and status.Status == 0
             assert "Status" in status
         ours = _echo_status(df, server.port)
-        assert ours == 0 and int(ours) == 0 and f"{ours:04X}" == "0000" and ours.category == "Success"
+        assert (
+            ours == 0 and int(ours) == 0 and f"{ours:04X}" == "0000" and ours.category == "Success"
+        )
     finally:
         server.shutdown()
     assert not Status() and Status(0) and Status(0xC000).is_failure
@@ -75,19 +87,32 @@ def test_status_truthy_on_success_like_pynetdicom() -> None:
 
 def test_notification_events_and_ends() -> None:
     seen: list = []
-    handlers = [(ev, lambda e, ev=ev: seen.append((ev.name, e.timestamp is not None)))
-                for ev in (df.evt.EVT_PDU_RECV, df.evt.EVT_PDU_SENT,
-                           df.evt.EVT_DIMSE_RECV, df.evt.EVT_DIMSE_SENT)]
+    handlers = [
+        (ev, lambda e, ev=ev: seen.append((ev.name, e.timestamp is not None)))
+        for ev in (
+            df.evt.EVT_PDU_RECV,
+            df.evt.EVT_PDU_SENT,
+            df.evt.EVT_DIMSE_RECV,
+            df.evt.EVT_DIMSE_SENT,
+        )
+    ]
     ends: list = []
 
     def on_echo(event):  # noqa: ANN001, ANN202
-        ends.append((event.assoc.requestor.ae_title, event.assoc.acceptor.ae_title,
-                     event.assoc.acceptor.port))
+        ends.append(
+            (
+                event.assoc.requestor.ae_title,
+                event.assoc.acceptor.ae_title,
+                event.assoc.acceptor.port,
+            )
+        )
         return 0
 
     ae = df.AE("ECHOSCP")
     ae.add_supported_context("1.2.840.10008.1.1")
-    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(df.evt.EVT_C_ECHO, on_echo)])
+    server = ae.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(df.evt.EVT_C_ECHO, on_echo)]
+    )
     try:
         scu = df.AE("SCU")
         scu.add_requested_context(df_sop.Verification)
@@ -108,3 +133,28 @@ def test_debug_logger() -> None:
 
     assert logging.getLogger("dicomfast.net").level == logging.DEBUG
     logging.getLogger("dicomfast.net").setLevel(logging.WARNING)
+
+
+@pytest.mark.parametrize("lib", ["pynetdicom", "dicomfast"])
+def test_handler_may_return_a_status_dataset(lib: str) -> None:
+    """pynetdicom handlers may return a data set with a Status element (and an Error Comment)."""
+    import dicomfast
+    import pydicom
+
+    mod, Dataset = (pynetdicom, pydicom.Dataset) if lib == "pynetdicom" else (df, dicomfast.Dataset)
+
+    def on_echo(event):  # noqa: ANN001, ANN202
+        status = Dataset()
+        status.Status = 0x0122
+        return status
+
+    ae = mod.AE("ECHOSCP")
+    ae.add_supported_context("1.2.840.10008.1.1")
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(mod.evt.EVT_C_ECHO, on_echo)])
+    try:
+        port = server.server_address[1]
+        for scu in (pynetdicom, df):
+            status = _echo_status(scu, port)
+            assert status and status.Status == 0x0122
+    finally:
+        server.shutdown()

@@ -251,6 +251,17 @@ class Status:
         return f"<Status 0x{self._code:04X} {self.category}{extra}>"
 
 
+def code_of(value: Any) -> int:
+    """A handler's status as a code: an ``int``, a :class:`Status`, or (as
+    pynetdicom handlers may return) a data set with a ``Status`` element."""
+    if isinstance(value, (int, Status)):
+        return int(value)
+    code = getattr(value, "Status", None)
+    if code is None:
+        raise TypeError(f"a status must be an int or have a Status element, not {value!r}")
+    return int(code)
+
+
 def encode_command(elements: dict[int, Any]) -> bytes:
     return _core.dimse_encode(elements)
 

@@ -1,7 +1,10 @@
 """Events an application handles: ``ae.start_server(..., evt_handlers=[(EVT_C_STORE, fn)])``.
 
 *Intervention* events (``EVT_C_ECHO``, ``EVT_C_STORE``) expect a status
-(``int``) from their handler; *notification* events ignore the return value.
+from their handler (an ``int``, a :class:`~dicomfast.net.dimse.Status`, or as
+in pynetdicom a data set with a ``Status`` element); *notification* events
+ignore the return value.  Handlers are ``(evt, fn)`` or pynetdicom's
+``(evt, fn, [args])`` (called ``fn(event, *args)``).
 A handler is a plain function (run in a worker thread so it cannot stall other
 associations) or an ``async def`` (awaited on the event loop).
 """

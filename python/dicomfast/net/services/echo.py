@@ -43,7 +43,7 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     """SCP: answer a C-ECHO-RQ (status from an EVT_C_ECHO handler, default Success)."""
     try:
         status = await assoc.trigger(EVT_C_ECHO, Event(EVT_C_ECHO, assoc, pc, msg.command), 0)
-        status = int(status)
+        status = dimse.code_of(status)
     except Exception:  # noqa: BLE001 - a handler's failure is the peer's failure status
         log.exception("EVT_C_ECHO handler failed")
         status = dimse.PROCESSING_FAILURE

@@ -89,7 +89,7 @@ async def _answer_store(
             + body
         )
         try:
-            status = int(on_store(event))
+            status = dimse.code_of(on_store(event))
         except Exception as e:  # noqa: BLE001 - a status for the peer
             log.exception("C-GET store callback failed")
             status, comment = 0xA700, f"cannot store: {e}"[:64]

@@ -150,7 +150,9 @@ def test_handler_may_return_a_status_dataset(lib: str) -> None:
 
     ae = mod.AE("ECHOSCP")
     ae.add_supported_context("1.2.840.10008.1.1")
-    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(mod.evt.EVT_C_ECHO, on_echo)])
+    server = ae.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(mod.evt.EVT_C_ECHO, on_echo)]
+    )
     try:
         port = server.server_address[1]
         for scu in (pynetdicom, df):

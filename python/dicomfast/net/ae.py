@@ -150,7 +150,9 @@ class AE:
     def requested_contexts(self, contexts: Iterable[PresentationContext]) -> None:
         """``ae.requested_contexts = StoragePresentationContexts`` (pynetdicom's)."""
         ctxs = [
-            PresentationContext(c.abstract_syntax, list(c.transfer_syntaxes or DEFAULT_TRANSFER_SYNTAXES))
+            PresentationContext(
+                c.abstract_syntax, list(c.transfer_syntaxes or DEFAULT_TRANSFER_SYNTAXES)
+            )
             for c in contexts
         ]
         if len(ctxs) > 128:

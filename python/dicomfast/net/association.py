@@ -14,11 +14,9 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import socket
-from typing import NamedTuple
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import _core
 from .. import uid as uids
@@ -117,7 +115,7 @@ def _local_address(transport: Any) -> tuple[str, int]:
     if sock is None and hasattr(transport, "transport"):
         sock = transport.transport.get_extra_info("socket")
     try:
-        name = sock.getsockname() if isinstance(sock, (socket.socket,)) or sock else None
+        name = sock.getsockname() if sock is not None else None
     except OSError:
         name = None
     return (str(name[0]), int(name[1])) if isinstance(name, tuple) else ("", 0)

@@ -134,7 +134,9 @@ class Status:
         "ActionTypeID": ACTION_TYPE_ID,
     }
 
-    def __init__(self, value: int | Status | None = None, command: dict[int, Any] | None = None) -> None:
+    def __init__(
+        self, value: int | Status | None = None, command: dict[int, Any] | None = None
+    ) -> None:
         if isinstance(value, Status):
             command = value.command if command is None else command
             value = value._code

@@ -67,9 +67,9 @@ _storage = sorted(_uids.storage_sop_classes(), key=lambda u: tuple(int(p) for p 
 AllStoragePresentationContexts = [build_context(u) for u in _storage]
 #: Storage contexts a requestor can propose in one association (at most 128
 #: contexts): the non-retired storage SOP classes, capped at 120 like pynetdicom's list.
-StoragePresentationContexts = [
-    build_context(u) for u in _storage if not _uids.REGISTRY[u].retired
-][:120]
+StoragePresentationContexts = [build_context(u) for u in _storage if not _uids.REGISTRY[u].retired][
+    :120
+]
 VerificationPresentationContexts = [build_context(VERIFICATION_SOP_CLASS)]
 #: The Query/Retrieve information models (PS3.4 Annex C) and Repository Query.
 QueryRetrievePresentationContexts = [

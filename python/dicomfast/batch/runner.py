@@ -108,6 +108,7 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
         ctx.set_forkserver_preload(
             [
                 "dicomfast.batch.convert",
+                "dicomfast.batch.deid",
                 "dicomfast.batch.export",
                 "dicomfast.pixels.decode",
                 "dicomfast.pixels.encode",

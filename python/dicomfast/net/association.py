@@ -11,11 +11,12 @@ API); over a blocking socket those coroutines never suspend, and
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import _core
@@ -893,58 +894,14 @@ class AsyncAssociation:
         """C-GET (async generator); received instances go to ``on_store(event)``."""
         return get.c_get(self, identifier, model, on_store=on_store, priority=priority)
 
-    # DIMSE-N (PS3.7 §10): pynetdicom's names and argument order.
-    async def send_n_event_report(
-        self,
-        dataset: Dataset | None,
-        event_type: int,
-        class_uid: str,
-        instance_uid: str,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        return await normalized.send_n_event_report(
-            self, dataset, event_type, class_uid, instance_uid, meta_uid
-        )
-
-    async def send_n_get(
-        self,
-        identifier_list: Sequence[int],
-        class_uid: str,
-        instance_uid: str,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        return await normalized.send_n_get(self, identifier_list, class_uid, instance_uid, meta_uid)
-
-    async def send_n_set(
-        self, dataset: Dataset, class_uid: str, instance_uid: str, meta_uid: str | None = None
-    ) -> tuple[Status, Dataset | None]:
-        return await normalized.send_n_set(self, dataset, class_uid, instance_uid, meta_uid)
-
-    async def send_n_action(
-        self,
-        dataset: Dataset | None,
-        action_type: int,
-        class_uid: str,
-        instance_uid: str,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        return await normalized.send_n_action(
-            self, dataset, action_type, class_uid, instance_uid, meta_uid
-        )
-
-    async def send_n_create(
-        self,
-        dataset: Dataset | None,
-        class_uid: str,
-        instance_uid: str | None = None,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        return await normalized.send_n_create(self, dataset, class_uid, instance_uid, meta_uid)
-
-    async def send_n_delete(
-        self, class_uid: str, instance_uid: str, meta_uid: str | None = None
-    ) -> Status:
-        return await normalized.send_n_delete(self, class_uid, instance_uid, meta_uid)
+    # DIMSE-N (PS3.7 §10), pynetdicom's names and argument order: the service's
+    # functions, which take the association first, are the methods themselves.
+    send_n_event_report = normalized.send_n_event_report
+    send_n_get = normalized.send_n_get
+    send_n_set = normalized.send_n_set
+    send_n_action = normalized.send_n_action
+    send_n_create = normalized.send_n_create
+    send_n_delete = normalized.send_n_delete
 
     async def trigger(self, evt: EventType, event: Event, default: Any = None) -> Any:
         if self.server is None:
@@ -954,6 +911,17 @@ class AsyncAssociation:
             r = fn(event)
             return await r if inspect.isawaitable(r) else r
         return await self.server.trigger(evt, event, default)
+
+
+def _blocking(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A blocking :class:`Association` method running the service coroutine
+    ``fn(async_association, ...)`` to completion (its transport never suspends)."""
+
+    @functools.wraps(fn)
+    def method(self: Association, *args: Any, **kwargs: Any) -> Any:
+        return run_sync(fn(self._assoc, *args, **kwargs))
+
+    return method
 
 
 class Association:
@@ -1052,66 +1020,14 @@ class Association:
             on_store = self._assoc.handler_for(events.EVT_C_STORE)
         return get.get_sync(self._assoc, identifier, model, on_store=on_store, priority=priority)
 
-    # DIMSE-N (PS3.7 §10): pynetdicom's names, argument order and results.
-    def send_n_event_report(
-        self,
-        dataset: Dataset | None,
-        event_type: int,
-        class_uid: str,
-        instance_uid: str,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        """N-EVENT-REPORT: ``(status, event reply or None)``."""
-        return run_sync(
-            self._assoc.send_n_event_report(dataset, event_type, class_uid, instance_uid, meta_uid)
-        )
-
-    def send_n_get(
-        self,
-        identifier_list: Sequence[int],
-        class_uid: str,
-        instance_uid: str,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        """N-GET the attributes with the tags ``identifier_list`` (empty: all):
-        ``(status, attribute list or None)``."""
-        return run_sync(self._assoc.send_n_get(identifier_list, class_uid, instance_uid, meta_uid))
-
-    def send_n_set(
-        self, dataset: Dataset, class_uid: str, instance_uid: str, meta_uid: str | None = None
-    ) -> tuple[Status, Dataset | None]:
-        """N-SET the modification list ``dataset``: ``(status, attribute list or None)``."""
-        return run_sync(self._assoc.send_n_set(dataset, class_uid, instance_uid, meta_uid))
-
-    def send_n_action(
-        self,
-        dataset: Dataset | None,
-        action_type: int,
-        class_uid: str,
-        instance_uid: str,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        """N-ACTION: ``(status, action reply or None)``."""
-        return run_sync(
-            self._assoc.send_n_action(dataset, action_type, class_uid, instance_uid, meta_uid)
-        )
-
-    def send_n_create(
-        self,
-        dataset: Dataset | None,
-        class_uid: str,
-        instance_uid: str | None = None,
-        meta_uid: str | None = None,
-    ) -> tuple[Status, Dataset | None]:
-        """N-CREATE (``instance_uid=None``: the SCP assigns one, in
-        ``status.command[0x00001000]``): ``(status, attribute list or None)``."""
-        return run_sync(self._assoc.send_n_create(dataset, class_uid, instance_uid, meta_uid))
-
-    def send_n_delete(
-        self, class_uid: str, instance_uid: str, meta_uid: str | None = None
-    ) -> Status:
-        """N-DELETE: the status."""
-        return run_sync(self._assoc.send_n_delete(class_uid, instance_uid, meta_uid))
+    # DIMSE-N (PS3.7 §10): pynetdicom's names, argument order and results (see
+    # dicomfast.net.services.normalized), each run to completion on this socket.
+    send_n_event_report = _blocking(normalized.send_n_event_report)
+    send_n_get = _blocking(normalized.send_n_get)
+    send_n_set = _blocking(normalized.send_n_set)
+    send_n_action = _blocking(normalized.send_n_action)
+    send_n_create = _blocking(normalized.send_n_create)
+    send_n_delete = _blocking(normalized.send_n_delete)
 
     def release(self) -> None:
         """A-RELEASE, waiting for the peer's reply (ACSE timeout)."""

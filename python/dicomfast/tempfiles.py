@@ -1,5 +1,6 @@
 """Temporary files that become outputs: created next to their final name (so the
-rename that publishes them is atomic) and with the permissions of any new file.
+rename that publishes them is atomic) and with the permissions of any new file;
+and flushing files and folders to disk.
 
 :func:`tempfile.mkstemp` creates files readable by their owner only (mode 0600
 whatever the umask); a temporary file renamed into place kept that mode, so
@@ -33,3 +34,19 @@ def create_temp(folder: str, prefix: str = ".dicomfast-", suffix: str = ".tmp") 
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name in {folder}")
+
+
+def fsync_path(path: str) -> None:
+    """Flush a file or folder (its entries: a new name in it) to disk; best effort:
+    a path that cannot be opened or synced (a file system without fsync on
+    folders) is left as it is."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

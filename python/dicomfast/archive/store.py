@@ -47,7 +47,7 @@ from ..dataset import Dataset
 from ..errors import DicomError
 from ..net.storage import link_new
 from ..reader import read
-from ..tempfiles import create_temp
+from ..tempfiles import create_temp, fsync_path
 from . import db
 from . import index as ix
 from .ingest import Indexer, IndexJob
@@ -148,19 +148,6 @@ def _header(source: Any) -> tuple[Dataset, str, str, str]:
         if not ix.is_valid_uid(uid):
             raise ValueError(f"missing or invalid {name}: {uid!r}")
     return ds, sop, study, series_uid
-
-
-def _fsync_dir(path: str) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class Archive:
@@ -267,8 +254,8 @@ class Archive:
         os.makedirs(folder, exist_ok=True)
         if self.fsync:  # the new folders' names must be durable too
             parent = os.path.dirname(folder)
-            _fsync_dir(os.path.dirname(parent))
-            _fsync_dir(parent)
+            fsync_path(os.path.dirname(parent))
+            fsync_path(parent)
 
     def _write_temp(self, data: bytes, uid: str, folder: str) -> str:
         """A hidden temporary file in ``folder`` (where the final file will be)."""
@@ -294,7 +281,7 @@ class Archive:
         self._make_dirs(parent)
         os.replace(temp, final)
         if self.fsync:
-            _fsync_dir(parent)
+            fsync_path(parent)
 
     # Test hooks: called after the file got its final name (before the commit) and after the
     # commit (before files are replaced or removed); tests make them raise to simulate a crash.
@@ -482,7 +469,7 @@ class Archive:
                 pass
             action = "stored" if n == 0 else "stored-copy"
         if self.fsync:
-            _fsync_dir(folder)
+            fsync_path(folder)
         return rel, action
 
     def _get_indexer(self) -> Indexer:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..tempfiles import create_temp
+from ..tempfiles import create_temp, fsync_path
 
 if TYPE_CHECKING:
     from .pending import Pending
@@ -161,17 +161,8 @@ def sync_outputs(records: list[dict[str, Any]]) -> None:
                 os.close(fd)
         return
     for p in paths:
-        for target in (p, os.path.dirname(p)):
-            try:
-                fd = os.open(target, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                os.fsync(fd)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+        fsync_path(p)
+        fsync_path(os.path.dirname(p))
 
 
 def discard(tmp: str | None) -> None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from .. import uid as uids
 from ..errors import DicomError
-from ..tempfiles import create_temp
+from ..tempfiles import create_temp, fsync_path
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -272,16 +272,7 @@ class FileStorage:
         return FileSink(self, sop_instance_uid, meta)
 
     def sync_folder(self) -> None:
-        try:
-            fd = os.open(self.folder, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        fsync_path(self.folder)
 
     def partial_files(self) -> list[str]:
         """Temporary files of transfers in progress (or of a crashed server)."""

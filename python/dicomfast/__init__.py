@@ -27,6 +27,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from . import uid
+    from ._core import __version__ as __version__
     from .dataset import Dataset, FileMetaDataset, Sequence
     from .element import DataElement
     from .json_model import from_json
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 # that needs none of them (``dicomfast --help``, ``dicomfast echo``) does not
 # pay for numpy and the data set machinery at start-up.
 _LAZY = {
+    # The one version number: the Cargo workspace's [workspace.package] version, which
+    # the Rust build embeds in _core (pyproject.toml's is checked against it by
+    # tests/test_version.py).
+    "__version__": ("._core", "__version__"),
     "uid": (".uid", None),
     "Dataset": (".dataset", "Dataset"),
     "FileMetaDataset": (".dataset", "FileMetaDataset"),
@@ -106,8 +111,6 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CharacterSetError",

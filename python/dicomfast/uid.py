@@ -131,7 +131,9 @@ NATIVE_SYNTAXES = (
 IMPLEMENTATION_CLASS_UID = (
     "2.25.123176246028245167176787810071653464500"  # a 2.25 UUID UID, fixed for dicomfast 0.x
 )
-IMPLEMENTATION_VERSION_NAME = "DICOMFAST_010"
+#: "DICOMFAST_" + the version (PS3.7 D.3.3.2: 1 to 16 characters; tests/test_version.py
+#: checks the length), from the one version number the Rust build embeds in ``_core``.
+IMPLEMENTATION_VERSION_NAME = "DICOMFAST_" + _core.__version__
 
 
 def name_of(uid: str) -> str:

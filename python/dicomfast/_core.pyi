@@ -211,9 +211,7 @@ def decode_native_into(
     first_frame: int = 0,
     threads: int | None = None,
 ) -> None: ...
-def encode_frame(
-    data: Any, info: ImageInfo, transfer_syntax: str, predictor: int = 1
-) -> bytes: ...
+def encode_frame(data: Any, info: ImageInfo, transfer_syntax: str, predictor: int = 1) -> bytes: ...
 def encode_frames(
     data: Any,
     info: ImageInfo,

@@ -42,9 +42,7 @@ def _reference(path: Path, ts: str) -> bytes:
 
 
 def _convert(src: Path, out: Path, target: str = "explicit-le", threads: int = 2) -> dict:
-    opts = ConvertOptions(
-        out=str(out), transfer_syntax=NAMES[target], threads=threads, fsync=False
-    )
+    opts = ConvertOptions(out=str(out), transfer_syntax=NAMES[target], threads=threads, fsync=False)
     (rec,) = [convert_file(s, opts) for s in iter_sources([src])]
     return rec
 

@@ -28,4 +28,3 @@ def transfer_syntax_for(name: str) -> str:
     raise ValueError(
         f"unknown or unsupported transfer syntax {name!r}; use one of {known} or their UIDs"
     )
-

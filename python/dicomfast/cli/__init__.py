@@ -3,6 +3,25 @@
 Only the module of the command being run is imported (``dicomfast echo`` does
 not load numpy or the archive); the others appear in ``dicomfast --help`` from
 :data:`COMMANDS`, whose one-line help a test keeps equal to each module's own.
+
+Every command follows one convention (:mod:`dicomfast.cli.conventions`, applied
+here to each command's parser): ``--version``; ``-q/--quiet``, ``-v/--verbose``,
+``-d/--debug``, ``--log-level LEVEL`` mapped to :mod:`logging` levels; ``--json``
+is JSON Lines (one object per line); failures on stderr, results on stdout; and
+one table of exit codes:
+
+====  ===================================================================
+code  meaning
+====  ===================================================================
+0     all good
+1     some operation failed: a file, an instance, a DIMSE warning/failure
+2     usage, connection or configuration error (argparse usage errors too)
+====  ===================================================================
+
+The network commands accept DCMTK's spellings beside ours: ``-aet``, ``-aec``,
+``-aem`` (move destination), ``-od`` (output folder), ``-P``/``-S``/``-W``
+(patient root, study root, worklist) and ``-k gggg,eeee=value`` or
+``-k Sequence[0].Keyword=value``.
 """
 
 from __future__ import annotations
@@ -10,6 +29,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from .conventions import add_conventions, add_version, setup_logging, walk_parsers
 
 #: command -> (module of this package that defines it, its one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -55,6 +76,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     in full and the others as names with their help (none in full for a name that
     is not a command, e.g. ``--help``)."""
     parser = argparse.ArgumentParser(prog="dicomfast", description="Fast DICOM toolkit")
+    add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     if command is None:
         wanted = list(COMMANDS)
@@ -62,6 +84,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         wanted = [command] if command in COMMANDS else []
     for module in dict.fromkeys(COMMANDS[c][0] for c in wanted):
         importlib.import_module(f".{module}", __name__).add_parser(sub)
+    for name in wanted:
+        for p in walk_parsers(sub.choices[name]):
+            add_conventions(p)
     for name, (_, text) in COMMANDS.items():
         if name not in sub.choices:
             sub.add_parser(name, help=text, add_help=False)
@@ -72,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv else "")
     args = parser.parse_args(argv)
+    setup_logging(args)
     try:
         return int(args.run(args) or 0)
     except BrokenPipeError:

@@ -21,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "sources", nargs="+", metavar="SRC", help="files or folders (walked recursively)"
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
-    p.add_argument("--profile", default="basic", choices=PROFILES)
+    p.add_argument("-o", "--output", "-od", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--profile", default="basic", choices=PROFILES, help="PS3.15 profile (basic)")
     p.add_argument(
         "--option",
         action="append",
@@ -60,8 +60,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="study/series/instance from the new UIDs (default: input paths may hold "
         "names) or the input's relative paths",
     )
-    p.add_argument("--workers", type=int, default=None, metavar="N")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT")
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
+    )
+    p.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask distributed cluster"
+    )
     p.add_argument("--report", metavar="FILE.json", help="one JSON line per file")
     p.add_argument("--no-resume", action="store_true", help="redo outputs that already exist")
     p.add_argument("--no-fsync", action="store_true", help="do not flush each output to disk")

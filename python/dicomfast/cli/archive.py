@@ -41,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     r = asub.add_parser("reindex", help="rebuild the index from the files alone")
     _common(r)
-    r.add_argument("--workers", type=int, default=None)
+    r.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
+    )
     r.set_defaults(run=run_reindex)
 
     i = asub.add_parser("import", help="store and index files and folders")
@@ -51,8 +53,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     f = asub.add_parser("find", help="C-FIND on the index, like findscu -k")
     _common(f)
-    f.add_argument("-k", "--key", action="append", default=[], metavar="KEYWORD[=VALUE]")
-    f.add_argument("--model", default="STUDY", choices=("STUDY", "PATIENT", "WORKLIST"))
+    f.add_argument(
+        "-k",
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY[=VALUE]",
+        help="query key: keyword or gggg,eeee; Seq[0].Keyword in a sequence item",
+    )
+    f.add_argument(
+        "--model",
+        default="STUDY",
+        type=str.upper,
+        choices=("STUDY", "PATIENT", "WORKLIST"),
+        help="information model (default %(default)s)",
+    )
     f.add_argument("--json", action="store_true", help="print results as DICOM JSON")
     f.set_defaults(run=run_find)
 
@@ -117,20 +132,11 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def identifier_from_keys(keys: list[str]):  # noqa: ANN201
-    """``-k Keyword[=value]`` options → an identifier (``Seq.Keyword=v`` for one item)."""
-    from ..dataset import Dataset, Sequence
+    """``-k`` options → an identifier: the query commands' one key parser
+    (keywords or ``gggg,eeee``, ``Seq[N].Keyword`` in sequence items)."""
+    from .find import identifier_from_keys as parse
 
-    ds = Dataset()
-    for k in keys:
-        name, _, value = k.partition("=")
-        target = ds
-        parts = name.split(".")
-        for seq in parts[:-1]:
-            if seq not in target:
-                setattr(target, seq, Sequence([Dataset()]))
-            target = getattr(target, seq)[0]
-        setattr(target, parts[-1], value.split("\\") if "\\" in value else value)
-    return ds
+    return parse(keys)
 
 
 def run_find(args: argparse.Namespace) -> int:
@@ -138,7 +144,11 @@ def run_find(args: argparse.Namespace) -> int:
     from ..archive import worklist as wl
     from ..dump import format_dataset
 
-    ident = identifier_from_keys(args.key)
+    try:
+        ident = identifier_from_keys(args.key)
+    except (ValueError, DicomError) as e:
+        print(f"dicomfast archive find: {e}", file=sys.stderr)
+        return 2
     try:
         with _open(args) as archive:
             if args.model == "WORKLIST":

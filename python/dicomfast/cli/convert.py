@@ -20,7 +20,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "sources", nargs="+", metavar="SRC", help="files or folders (walked recursively)"
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p.add_argument("-o", "--output", "-od", required=True, metavar="OUT", help="output folder")
     p.add_argument(
         "--layout",
         choices=("keep", "uid"),

@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the PS3.18 DICOM JSON model")
     p.add_argument("--force", action="store_true", help="list what can be read of damaged files")
     p.add_argument("--width", type=int, default=64, help="maximum width of values")
-    p.add_argument("--stop-before-pixels", action="store_true")
+    p.add_argument("--stop-before-pixels", action="store_true", help="do not read the pixel data")
     p.set_defaults(run=run)
 
 

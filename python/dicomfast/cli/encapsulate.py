@@ -18,17 +18,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "encapsulate", help="a PDF, CDA (xml), STL, OBJ or MTL file into a DICOM instance"
     )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.dcm")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT.dcm", help="the DICOM file to write"
+    )
     p.add_argument(
         "--like", metavar="REFERENCE.dcm", help="take patient and study from this instance"
     )
-    p.add_argument("-k", "--key", action="append", default=[], metavar="Keyword=value")
+    p.add_argument(
+        "-k",
+        "--key",
+        action="append",
+        default=[],
+        metavar="Keyword=value",
+        help="set an attribute of the new instance (repeatable)",
+    )
     p.set_defaults(run=run_encapsulate)
     x = sub.add_parser(
         "extract", help="the document of an Encapsulated Document instance, byte for byte"
     )
     x.add_argument("file", metavar="FILE.dcm")
-    x.add_argument("-o", "--output", required=True, metavar="OUT")
+    x.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="the document file to write"
+    )
     x.set_defaults(run=run_extract)
 
 

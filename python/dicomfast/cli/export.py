@@ -27,7 +27,9 @@ def _window(text: str) -> tuple[float, float]:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export frames as PNG/JPEG/TIFF images or .npy arrays")
     add_common(p)
-    p.add_argument("-f", "--format", choices=tuple(FORMATS), default="png")
+    p.add_argument(
+        "-f", "--format", choices=tuple(FORMATS), default="png", help="image format (png)"
+    )
     p.add_argument(
         "--bits",
         type=int,

@@ -16,17 +16,19 @@ from ..net.cliopts import add_common, ssl_from_args
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
 
 
-def add_key_options(p: argparse.ArgumentParser, *, level: bool = True) -> None:
-    p.add_argument("host")
-    p.add_argument("port", type=int)
+def add_key_options(
+    p: argparse.ArgumentParser, *, level: bool = True, worklist: bool = False
+) -> None:
+    p.add_argument("host", help="the peer's host name or address")
+    p.add_argument("port", type=int, help="the peer's port")
     p.add_argument(
         "-k",
         "--key",
         action="append",
         default=[],
         metavar="KEY[=VALUE]",
-        help="query key: keyword or gggg,eeee; Seq.Keyword for a sequence item; "
-        "no value = return it (universal matching)",
+        help="query key: keyword or gggg,eeee; Seq.Keyword or Seq[N].Keyword in a sequence "
+        "item (gggg,eeee[N].gggg,eeee too); no value = return it (universal matching)",
     )
     if level:
         p.add_argument(
@@ -36,13 +38,35 @@ def add_key_options(p: argparse.ArgumentParser, *, level: bool = True) -> None:
             choices=LEVELS,
             help="Query/Retrieve Level (default STUDY, PATIENT for --model patient)",
         )
-        p.add_argument("--model", default="study", choices=("study", "patient"))
+        models = ("study", "patient", "worklist") if worklist else ("study", "patient")
+        p.add_argument(
+            "--model",
+            default="study",
+            choices=models,
+            help="information model: Study Root (default), Patient Root"
+            + (", Modality Worklist" if worklist else ""),
+        )
+        g = p.add_mutually_exclusive_group()
+        g.add_argument(
+            "-P", dest="model", action="store_const", const="patient", help="= --model patient"
+        )
+        g.add_argument(
+            "-S", dest="model", action="store_const", const="study", help="= --model study"
+        )
+        if worklist:
+            g.add_argument(
+                "-W",
+                dest="model",
+                action="store_const",
+                const="worklist",
+                help="= --model worklist (what dicomfast mwl does)",
+            )
     add_common(p)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("find", help="C-FIND SCU (Patient/Study Root query)")
-    add_key_options(p)
+    add_key_options(p, worklist=True)
     p.add_argument("--json", action="store_true", help="print the matches as DICOM JSON")
     p.set_defaults(run=run)
 
@@ -62,9 +86,22 @@ def _tag_of(name: str) -> int:
     return int(tag)
 
 
+def _indexed(part: str) -> tuple[str, int]:
+    """``Name[N]`` → (Name, N); ``Name`` → (Name, 0)."""
+    name, bracket, rest = part.partition("[")
+    if not bracket:
+        return part, 0
+    if not rest.endswith("]") or not rest[:-1].isdigit():
+        raise ValueError(f"bad sequence item index in {part!r}")
+    return name, int(rest[:-1])
+
+
 def identifier_from_keys(keys: list[str], level: str | None = None) -> Any:
-    """``-k`` options → an identifier.  ``Seq.Keyword=v`` sets a key inside the
-    (one) item of a sequence; ``Seq`` alone asks for the whole sequence."""
+    """``-k`` options → an identifier: the one parser of query keys for every
+    command (``find``, ``move``, ``get``, ``mwl``, ``archive find``).  A key is a
+    keyword, ``gggg,eeee``, ``(gggg,eeee)`` or ``ggggeeee``; ``Seq.Keyword=v``
+    (DCMTK: ``Seq[0].Keyword=v``) sets a key inside an item of a sequence,
+    ``Seq[N]`` the N-th item; ``Seq`` alone asks for the whole sequence."""
     from ..dataset import Dataset, Sequence
     from ..dictionary import dictionary_vr
     from ..element import DataElement
@@ -77,11 +114,15 @@ def identifier_from_keys(keys: list[str], level: str | None = None) -> Any:
         parts = name.split(".")
         target = ds
         for seq in parts[:-1]:
+            seq, index = _indexed(seq)
             t = _tag_of(seq)
             if t not in target or not target[t].value:
                 target[t] = DataElement(t, "SQ", Sequence([Dataset()]))
-            target = target[t].value[0]
-        tag = _tag_of(parts[-1])
+            items = target[t].value
+            while len(items) <= index:
+                items.append(Dataset())
+            target = items[index]
+        tag = _tag_of(_indexed(parts[-1])[0])
         vr = dictionary_vr(tag) or "UN"
         if vr == "SQ":
             target[tag] = DataElement(tag, "SQ", Sequence([]))
@@ -192,8 +233,9 @@ def run_query(args: argparse.Namespace, model: str, identifier: Any, prog: str) 
 
 
 def run(args: argparse.Namespace) -> int:
+    worklist = args.model == "worklist"
     try:
-        ident = identifier_from_keys(args.key, default_level(args))
+        ident = identifier_from_keys(args.key, None if worklist else default_level(args))
     except (ValueError, DicomError) as e:
         print(f"dicomfast find: {e}", file=sys.stderr)
         return 2

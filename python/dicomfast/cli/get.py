@@ -42,7 +42,9 @@ COMMON = (
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("get", help="C-GET SCU (retrieve on the same association)")
     add_key_options(p)
-    p.add_argument("-o", "--output", default=".", metavar="OUTDIR", help="folder to write to")
+    p.add_argument(
+        "-o", "--output", "-od", default=".", metavar="OUTDIR", help="folder to write to"
+    )
     p.add_argument("--no-fsync", action="store_true", help="skip fsync (faster, not durable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=run)

@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     a = msub.add_parser("add", help="add instances to a File-set")
     a.add_argument("path", metavar="DIR")
     a.add_argument("paths", nargs="+", metavar="PATH")
-    a.add_argument("--profile", choices=sorted(PROFILES))
+    a.add_argument("--profile", choices=sorted(PROFILES), help="PS3.11 application profile to meet")
     a.set_defaults(run=run_add)
 
     r = msub.add_parser(
@@ -45,9 +45,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("path", metavar="DIR")
     r.add_argument("which", nargs="*", metavar="UID_OR_FILE_ID")
-    r.add_argument("--patient-id", action="append", default=[])
-    r.add_argument("--study-uid", action="append", default=[])
-    r.add_argument("--series-uid", action="append", default=[])
+    r.add_argument(
+        "--patient-id", action="append", default=[], help="remove this patient (repeatable)"
+    )
+    r.add_argument(
+        "--study-uid", action="append", default=[], help="remove this study (repeatable)"
+    )
+    r.add_argument(
+        "--series-uid", action="append", default=[], help="remove this series (repeatable)"
+    )
     r.set_defaults(run=run_remove)
 
     v = msub.add_parser("verify", help="check a File-set; non-zero exit on any problem")

@@ -14,7 +14,7 @@ from .find import add_key_options, associate, default_level, identifier_from_key
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("move", help="C-MOVE SCU (retrieve to another AE)")
     add_key_options(p)
-    p.add_argument("--dest", required=True, metavar="AET", help="Move Destination AE title")
+    p.add_argument("--dest", "-aem", required=True, metavar="AET", help="Move Destination AE title")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=run)
 

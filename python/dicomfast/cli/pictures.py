@@ -22,11 +22,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("files", nargs="+", metavar="IMAGE_OR_VIDEO")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.dcm")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT.dcm", help="the DICOM file to write"
+    )
     p.add_argument(
         "--like", metavar="REFERENCE.dcm", help="take patient and study from this instance"
     )
-    p.add_argument("-k", "--key", action="append", default=[], metavar="Keyword=value")
+    p.add_argument(
+        "-k",
+        "--key",
+        action="append",
+        default=[],
+        metavar="Keyword=value",
+        help="set an attribute of the new instance (repeatable)",
+    )
     p.add_argument(
         "--conversion-type",
         metavar="TYPE",

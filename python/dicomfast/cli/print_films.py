@@ -24,8 +24,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--layout", default="STANDARD\\1,1", help="Image Display Format (default %(default)s)"
     )
-    p.add_argument("--orientation", choices=("PORTRAIT", "LANDSCAPE"), default=None)
-    p.add_argument("--magnification", choices=("REPLICATE", "BILINEAR", "CUBIC", "NONE"))
+    p.add_argument(
+        "--orientation",
+        choices=("PORTRAIT", "LANDSCAPE"),
+        default=None,
+        help="Film Orientation (default: the printer's)",
+    )
+    p.add_argument(
+        "--magnification",
+        choices=("REPLICATE", "BILINEAR", "CUBIC", "NONE"),
+        help="Magnification Type (default: the printer's)",
+    )
     p.add_argument("--copies", type=int, default=1, help="Number of Copies (default 1)")
     p.add_argument("--color", action="store_true", help="Basic Color Print Management")
     p.add_argument("--bits", type=int, choices=(8, 12), default=12, help="grey P-Value bits")

@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("print-server", help="print SCP: films to PNG + PDF files")
     p.add_argument("--port", type=int, default=10400, help="port (default %(default)s; 0 = any)")
     p.add_argument("--host", default="0.0.0.0", help="address to bind (default %(default)s)")
-    p.add_argument("--output", default="./films", help="folder for printed films")
+    p.add_argument("--output", "-od", default="./films", help="folder for printed films")
     p.add_argument("--dpi", type=int, default=320, help="printer resolution (default %(default)s)")
     p.add_argument(
         "--film-size", default="14INX17IN", help="default Film Size ID (default %(default)s)"
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-fsync", action="store_true", help="skip fsync (faster, not durable)")
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_common(p, server=True)
-    p.set_defaults(run=run, aet="PRINTSCP")
+    p.set_defaults(run=run, aet="PRINTSCP", log_default=logging.INFO)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,10 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from ..printing import PrintServer, make_print_ae
     from ..printing.film import FILM_SIZES
 
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-    )
     if args.film_size.upper() not in FILM_SIZES:
         print(f"dicomfast print-server: unknown film size {args.film_size}", file=sys.stderr)
         return 2

@@ -79,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_common(p, server=True)
     add_http_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, log_default=logging.INFO)
 
 
 def add_http_options(p: argparse.ArgumentParser) -> None:
@@ -170,10 +170,6 @@ def run(args: argparse.Namespace) -> int:
     from ..archive.netstorage import ArchiveStorage
     from ..net.services.move import load_ae_config
 
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-    )
     try:
         destinations = load_ae_config(args.ae_config) if args.ae_config else {}
         archive = Archive(

@@ -141,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             comment = f": {status.ErrorComment}" if status.ErrorComment else ""
             print(f"FAIL {path}: status 0x{int(status):04X}{comment}", flush=True)
 
+    connected = False
     for batch in plan_contexts(classes):
         in_batch = {sop for sop, _ in batch}
         todo = [p for p, sop in sendable if sop in in_batch]
@@ -149,15 +150,17 @@ def run(args: argparse.Namespace) -> int:
         reconnects = 0
         while done < len(todo):
             try:
-                assoc = ae.associate(
-                    args.host, args.port, contexts, args.aec, ssl_context=ctx
-                )
+                assoc = ae.associate(args.host, args.port, contexts, args.aec, ssl_context=ctx)
             except (NetworkError, OSError) as e:
                 print(f"dicomfast store: {e}", file=sys.stderr)
                 reconnects += 1
                 if reconnects > 3:
+                    if not connected:  # no association at all: a connection error, exit 2
+                        progress.finish()
+                        return 2
                     break
                 continue
+            connected = True
             try:
                 # Pipelined up to the asynchronous operations window the peer granted.
                 for path, status in assoc.send_c_stores(todo[done:]):

@@ -10,10 +10,13 @@ from .tls import client_context, server_context
 
 
 def add_common(p: argparse.ArgumentParser, *, server: bool = False) -> None:
-    p.add_argument("--aet", default="DICOMFAST", help="our AE title (default: %(default)s)")
+    p.add_argument("--aet", "-aet", default="DICOMFAST", help="our AE title (default: %(default)s)")
     if not server:
         p.add_argument(
-            "--aec", default="ANY-SCP", help="the peer's (called) AE title (default: %(default)s)"
+            "--aec",
+            "-aec",
+            default="ANY-SCP",
+            help="the peer's (called) AE title (default: %(default)s)",
         )
     p.add_argument(
         "--timeout",

@@ -1,0 +1,152 @@
+"""The one convention every ``dicomfast`` command follows, in one place.
+
+* ``--version`` on ``dicomfast`` and on every command (``dicomfast.__version__``);
+* ``-q/--quiet``, ``-v/--verbose``, ``-d/--debug`` and ``--log-level LEVEL``
+  (DCMTK's ``-ll`` too) on every command, mapped to the standard :mod:`logging`
+  levels by :func:`setup_logging` (WARNING by default, ``-q`` ERROR, ``-v`` INFO,
+  ``-d`` DEBUG; ``serve`` defaults to INFO).  A command that already had ``-q``
+  keeps its meaning (fewer progress/status lines) and also logs less;
+* the exit codes of :data:`EXIT_CODES`; failures go to stderr, results to stdout.
+
+:func:`add_conventions` is applied by :func:`dicomfast.cli.build_parser` to
+each command's parser after the command's own ``add_parser`` (and to nested
+subcommands such as ``archive check``), so a command cannot forget it and
+options it already defines are left alone.
+
+Why argparse rather than click: every command is already an argparse parser
+(``add_parser(sub)``/``run(args)``), the network, query and batch commands
+share argparse helpers (:mod:`dicomfast.net.cliopts`, ``find.add_key_options``,
+``convert.add_common``), and ``dicomfast --help`` lists the commands from
+:data:`dicomfast.cli.COMMANDS` while importing only the module of the command
+being run — click's groups want every command object (so its module) imported
+to build the help, and would be one more start-up import and dependency.
+
+This module imports nothing beyond the standard library (``dicomfast echo``
+starts without numpy; tests/test_cli_startup.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+#: exit code -> meaning, the same for every command
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "all good",
+    EXIT_FAILED: "some operation failed (a file, an instance, a DIMSE warning or failure status)",
+    EXIT_USAGE: "usage, connection or configuration error (nothing was done)",
+}
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def version_text() -> str:
+    from .. import __version__
+
+    return f"dicomfast {__version__}"
+
+
+class _Version(argparse.Action):
+    """``--version``: the version is looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kw: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        print(version_text())
+        parser.exit()
+
+
+def add_version(p: argparse.ArgumentParser) -> None:
+    if "--version" not in p._option_string_actions:
+        p.add_argument("--version", action=_Version, help="print the version and exit")
+
+
+def _log_level(text: str) -> str:
+    level = text.upper()
+    if level not in LEVELS and not level.isdigit():
+        raise argparse.ArgumentTypeError(f"not a log level: {text!r} (one of {', '.join(LEVELS)})")
+    return level
+
+
+def add_conventions(p: argparse.ArgumentParser) -> None:
+    """Add the common options ``p`` does not define yet.  Their defaults are
+    SUPPRESS (no attribute unless given), so a nested parser's defaults never
+    hide what its parent parsed; read them with :func:`log_level_of`."""
+    add_version(p)
+    have = p._option_string_actions
+    g = p.add_argument_group("output and logging")
+    if "-q" not in have and "--quiet" not in have:
+        g.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="log errors only",
+        )
+    if "-v" not in have and "--verbose" not in have:
+        g.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="log what is done (INFO)",
+        )
+    if "-d" not in have and "--debug" not in have:
+        g.add_argument(
+            "-d",
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="log everything, PDU and DIMSE summaries included (DEBUG)",
+        )
+    if "--log-level" not in have:
+        g.add_argument(
+            "--log-level",
+            "-ll",
+            type=_log_level,
+            default=argparse.SUPPRESS,
+            metavar="LEVEL",
+            help=f"logging level: {', '.join(LEVELS)} (overrides -q/-v/-d)",
+        )
+
+
+def walk_parsers(p: argparse.ArgumentParser):  # noqa: ANN201
+    """``p`` and every parser nested under it (subcommands of subcommands)."""
+    yield p
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield from walk_parsers(child)
+
+
+def log_level_of(args: argparse.Namespace, default: int = logging.WARNING) -> int:
+    text = getattr(args, "log_level", None)
+    if text:
+        return int(text) if text.isdigit() else getattr(logging, text)
+    if getattr(args, "debug", False):
+        return logging.DEBUG
+    if getattr(args, "verbose", False):
+        return logging.INFO
+    if getattr(args, "quiet", False):
+        return logging.WARNING if default < logging.WARNING else logging.ERROR
+    return default
+
+
+def setup_logging(args: argparse.Namespace) -> int:
+    """One logging set-up for every command: the ``dicomfast`` loggers at the
+    level the options ask for, to stderr.  Returns the level."""
+    default = getattr(args, "log_default", logging.WARNING)
+    level = log_level_of(args, default)
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(handler)
+    logging.getLogger("dicomfast").setLevel(level)
+    return level

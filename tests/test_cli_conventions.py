@@ -1,0 +1,183 @@
+"""One command-line convention (dicomfast.cli.conventions): every command has
+--version and -q/-v/-d/--log-level with help on every option, the exit codes
+are the table's, and DCMTK's option spellings parse to the same arguments."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+from dicomfast.cli import COMMANDS, build_parser, main
+from dicomfast.cli.conventions import EXIT_CODES, log_level_of, walk_parsers
+
+COMMON = ("--version", "-q", "--quiet", "-v", "--verbose", "-d", "--debug", "--log-level")
+
+
+def _leaf_parsers() -> list[argparse.ArgumentParser]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    out = []
+    for name in COMMANDS:
+        for p in walk_parsers(sub.choices[name]):
+            out.append(p)
+    return out
+
+
+def test_every_command_has_the_common_options_with_help() -> None:
+    parsers = _leaf_parsers()
+    assert len(parsers) >= len(COMMANDS)
+    for p in parsers:
+        for opt in COMMON:
+            assert opt in p._option_string_actions, (p.prog, opt)
+        for action in p._actions:
+            if action.option_strings:
+                assert action.help, (p.prog, action.option_strings)
+
+
+@pytest.mark.parametrize("argv", [[], ["echo"], ["store"], ["archive", "check"], ["media"]])
+def test_version_everywhere(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    import dicomfast
+
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"dicomfast {dicomfast.__version__}"
+
+
+def test_logging_options_map_to_levels() -> None:
+    def level(*argv: str) -> int:
+        return log_level_of(build_parser("echo").parse_args(["echo", "h", "1", *argv]))
+
+    assert level() == logging.WARNING
+    assert level("-q") == logging.ERROR
+    assert level("-v") == logging.INFO
+    assert level("-d") == logging.DEBUG
+    assert level("--log-level", "info") == logging.INFO
+    assert level("-ll", "error", "-d") == logging.ERROR
+    # serve logs INFO by default and keeps -q = warnings only
+    serve = build_parser("serve")
+    assert log_level_of(serve.parse_args(["serve"]), logging.INFO) == logging.INFO
+    assert log_level_of(serve.parse_args(["serve", "-q"]), logging.INFO) == logging.WARNING
+    # commands that had -q keep its meaning
+    assert build_parser("store").parse_args(["store", "h", "1", "f", "-q"]).quiet is True
+    # nested commands: the option is read where it is given
+    args = build_parser("archive").parse_args(["archive", "check", "-v"])
+    assert log_level_of(args) == logging.INFO
+    with pytest.raises(SystemExit) as e:
+        build_parser("echo").parse_args(["echo", "h", "1", "--log-level", "LOUD"])
+    assert e.value.code == 2
+
+
+def test_exit_code_table() -> None:
+    assert sorted(EXIT_CODES) == [0, 1, 2]
+    import dicomfast.cli as cli
+
+    for code in EXIT_CODES:
+        assert f"\n{code}     " in cli.__doc__
+
+
+def _ns(command: str, argv: list[str]) -> dict:
+    args = vars(build_parser(command).parse_args([command, *argv]))
+    args.pop("run", None)
+    return args
+
+
+def test_dcmtk_spellings_parse_like_ours() -> None:
+    base = ["host", "104"]
+    assert _ns("echo", [*base, "-aet", "ME", "-aec", "PEER"]) == _ns(
+        "echo", [*base, "--aet", "ME", "--aec", "PEER"]
+    )
+    assert _ns("move", [*base, "-aem", "DEST", "-P"]) == _ns(
+        "move", [*base, "--dest", "DEST", "--model", "patient"]
+    )
+    assert _ns("get", [*base, "-od", "out", "-S"]) == _ns(
+        "get", [*base, "--output", "out", "--model", "study"]
+    )
+    assert _ns("find", [*base, "-W"]) == _ns("find", [*base, "--model", "worklist"])
+    t = ["-t", "explicit-le"]
+    assert _ns("convert", ["in", "-od", "out", *t]) == _ns("convert", ["in", "-o", "out", *t])
+    assert _ns("anonymize", ["in", "-od", "out"]) == _ns("anonymize", ["in", "--output", "out"])
+    # -o with its value attached still means -o
+    assert _ns("get", [*base, "-oxyz"])["output"] == "xyz"
+
+
+def test_keys_by_tag_and_sequence_paths() -> None:
+    from dicomfast.cli.find import identifier_from_keys
+
+    by_kw = identifier_from_keys(["PatientName=DOE^J", "StudyDate"], "STUDY")
+    by_tag = identifier_from_keys(["0010,0010=DOE^J", "(0008,0020)"], "STUDY")
+    assert by_kw.to_json_dict() == by_tag.to_json_dict()
+    ds = identifier_from_keys(
+        [
+            "ReferencedStudySequence[0].ReferencedSOPInstanceUID=1.2.3",
+            "ReferencedStudySequence[1].ReferencedSOPInstanceUID=1.2.4",
+            "0040,0100.Modality=CT",
+        ]
+    )
+    items = ds.ReferencedStudySequence
+    assert [i.ReferencedSOPInstanceUID for i in items] == ["1.2.3", "1.2.4"]
+    assert ds.ScheduledProcedureStepSequence[0].Modality == "CT"
+    dotted = identifier_from_keys(["ReferencedStudySequence.ReferencedSOPInstanceUID=1.2.3"])
+    first = identifier_from_keys(["ReferencedStudySequence[0].ReferencedSOPInstanceUID=1.2.3"])
+    assert dotted.to_json_dict() == first.to_json_dict()
+    with pytest.raises(ValueError):
+        identifier_from_keys(["ReferencedStudySequence[x].ReferencedSOPInstanceUID=1"])
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["echo"],
+        ["find", "-k", "PatientID"],
+        ["move", "--dest", "X", "-k", "StudyInstanceUID=1.2"],
+        ["get", "-k", "StudyInstanceUID=1.2"],
+        ["mwl"],
+    ],
+)
+def test_connection_refused_is_2(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cmd, *rest = argv
+    extra = ["-o", str(tmp_path)] if cmd == "get" else []
+    assert main([cmd, "127.0.0.1", _closed_port(), *rest, *extra, "--timeout", "2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err and not captured.out
+
+
+def test_store_connection_refused_is_2(ct_small: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["store", "127.0.0.1", _closed_port(), str(ct_small), "--timeout", "2"]) == 2
+    assert capsys.readouterr().err
+
+
+def test_a_failed_file_is_1(tmp_path: Path, ct_small: Path) -> None:
+    bad = tmp_path / "in" / "bad.dcm"
+    bad.parent.mkdir()
+    bad.write_bytes(b"not DICOM at all" * 10)
+    assert main(["dump", str(bad)]) == 1
+    assert main(["dump", str(ct_small)]) == 0
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "convert",
+                str(bad.parent),
+                "-o",
+                str(out),
+                "-q",
+                "--workers",
+                "1",
+                "-t",
+                "explicit-le",
+            ]
+        )
+        == 1
+    )

@@ -65,7 +65,9 @@ setup(
             binding=Binding.PyO3,
             py_limited_api="auto",
             debug=os.environ.get("DICOMFAST_DEBUG_BUILD") == "1",
-            args=["--locked"] if os.environ.get("DICOMFAST_LOCKED", "0") == "1" else [],
+            # cargo --locked by default: the build uses Cargo.lock as committed and fails
+            # rather than resolving newer crates.  DICOMFAST_LOCKED=0 lets cargo update it.
+            args=[] if os.environ.get("DICOMFAST_LOCKED", "1") == "0" else ["--locked"],
         )
     ],
     ext_modules=cythonize(

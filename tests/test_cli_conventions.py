@@ -181,3 +181,55 @@ def test_a_failed_file_is_1(tmp_path: Path, ct_small: Path) -> None:
         )
         == 1
     )
+
+
+def _json_lines(text: str) -> list[dict]:
+    import json
+
+    lines = text.splitlines()
+    assert lines
+    return [json.loads(line) for line in lines]
+
+
+def test_json_is_json_lines(
+    tmp_path: Path, ct_small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dicomfast.net import AE, VERIFICATION_SOP_CLASS
+
+    assert main(["dump", "--json", str(ct_small), str(ct_small)]) == 0
+    assert len(_json_lines(capsys.readouterr().out)) == 2
+    ae = AE("ECHOSCP")
+    ae.add_supported_context(VERIFICATION_SOP_CLASS)
+    server = ae.start_server(("127.0.0.1", 0), block=False)
+    try:
+        assert main(["echo", "127.0.0.1", str(server.port), "--json", "--repeat", "2"]) == 0
+        (rec,) = _json_lines(capsys.readouterr().out)
+        assert rec["status"] == 0 and rec["category"] == "Success" and rec["count"] == 2
+    finally:
+        server.shutdown()
+    storage = tmp_path / "archive"
+    assert main(["archive", "import", "--storage", str(storage), str(ct_small), "--json"]) == 0
+    recs = _json_lines(capsys.readouterr().out)
+    assert recs[0]["ok"] is True and recs[-1] == {"stored": 1, "failed": 0}
+    assert (
+        main(
+            [
+                "archive",
+                "find",
+                "--storage",
+                str(storage),
+                "-k",
+                "PatientID",
+                "-k",
+                "QueryRetrieveLevel=STUDY",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    (match,) = _json_lines(capsys.readouterr().out)
+    assert "00100020" in match
+    assert main(["archive", "check", "--storage", str(storage), "--json"]) == 0
+    assert _json_lines(capsys.readouterr().out)[-1] == {"status": "consistent"}
+    assert main(["archive", "reindex", "--storage", str(storage), "--json", "--workers", "1"]) == 0
+    assert _json_lines(capsys.readouterr().out)[0]["indexed"] == 1

@@ -19,11 +19,11 @@ def test_find_table_and_json(loaded, capsys: pytest.CaptureFixture[str]) -> None
     assert out[0].split()[:1] and "PatientName" in out[0]
     assert len(out) == 1 + 4  # header + 2 patients × 2 studies
     assert main(["find", "127.0.0.1", port, *keys, "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted({r["00100020"]["Value"][0] for r in rows}) == ["PID000", "PID001"]
     # patient root, patient level
     assert main(["find", "127.0.0.1", port, "--model", "patient", "-k", "PatientID", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 5
+    assert len(capsys.readouterr().out.splitlines()) == 5
     # a bad level is a failure status, exit 1, no traceback
     assert main(["find", "127.0.0.1", port, "-k", "StudyDate=2024XX01-"]) == 1
 

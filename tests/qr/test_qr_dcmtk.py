@@ -460,7 +460,7 @@ def test_mwl_cli_against_wlmscpfs(wlmscpfs: int) -> None:
         ]
     )
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = [json.loads(line) for line in r.stdout.splitlines()]  # JSON Lines
     assert sorted(x["00100020"]["Value"][0] for x in rows) == ["W0", "W2", "W4"]
 
 

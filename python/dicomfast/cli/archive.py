@@ -4,12 +4,12 @@ check it against the files (``--repair`` fixes what a crash left), rebuild it.""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
 
 from ..errors import DicomError
+from .conventions import add_json, emit
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -37,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=3600.0,
         help="temporary files older than this many seconds are left over (%(default)s)",
     )
+    add_json(c, "one object per problem (kind, item), then the summary (status)")
     c.set_defaults(run=run_check)
 
     r = asub.add_parser("reindex", help="rebuild the index from the files alone")
@@ -44,11 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
     )
+    add_json(r, "one object: indexed, seconds")
     r.set_defaults(run=run_reindex)
 
     i = asub.add_parser("import", help="store and index files and folders")
     _common(i)
-    i.add_argument("paths", nargs="+", metavar="PATH")
+    i.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    add_json(i, "one object per file (path, ok[, error]), then the summary (stored, failed)")
     i.set_defaults(run=run_import)
 
     f = asub.add_parser("find", help="C-FIND on the index, like findscu -k")
@@ -68,7 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=("STUDY", "PATIENT", "WORKLIST"),
         help="information model (default %(default)s)",
     )
-    f.add_argument("--json", action="store_true", help="print results as DICOM JSON")
+    add_json(f, "one DICOM JSON object per match")
     f.set_defaults(run=run_find)
 
 
@@ -79,7 +82,6 @@ def _open(args: argparse.Namespace, **kw: object):  # noqa: ANN202
 
 
 def run_check(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     with _open(args) as archive:
         rep = archive.check(repair=args.repair, verify=args.verify, temp_age=args.temp_age)
     for label, items in (
@@ -90,11 +92,20 @@ def run_check(args: argparse.Namespace) -> int:
         ("unreadable file", rep.unreadable),
     ):
         for item in items:
-            print(f"{label}: {item}")
+            if args.json:
+                emit({"kind": label, "item": item})
+            else:
+                print(f"{label}: {item}")
     if rep.consistent:
-        print("consistent")
+        status = "consistent"
+    else:
+        status = "repaired" if rep.repaired else "inconsistent (run with --repair)"
+    if args.json:
+        emit({"status": status.split(" ")[0]})
+    else:
+        print(status)
+    if rep.consistent:
         return 0
-    print("repaired" if rep.repaired else "inconsistent (run with --repair)")
     return 0 if rep.repaired and not rep.unreadable else 1
 
 
@@ -102,7 +113,11 @@ def run_reindex(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     with _open(args) as archive:
         n = archive.reindex(workers=args.workers)
-    print(f"indexed {n} instances in {time.perf_counter() - t:.1f} s")
+    seconds = time.perf_counter() - t
+    if args.json:
+        emit({"indexed": n, "seconds": round(seconds, 3)})
+    else:
+        print(f"indexed {n} instances in {seconds:.1f} s")
     return 0
 
 
@@ -127,7 +142,14 @@ def run_import(args: argparse.Namespace) -> int:
             else:
                 failed += 1
                 print(f"dicomfast archive import: {path}: {res.comment}", file=sys.stderr)
-    print(f"stored {stored}, failed {failed}")
+            if args.json:
+                emit(
+                    {"path": path, "ok": bool(res.ok), **({} if res.ok else {"error": res.comment})}
+                )
+    if args.json:
+        emit({"stored": stored, "failed": failed})
+    else:
+        print(f"stored {stored}, failed {failed}")
     return 1 if failed else 0
 
 
@@ -163,7 +185,7 @@ def run_find(args: argparse.Namespace) -> int:
         return 2
     for i, ds in enumerate(results):
         if args.json:
-            print(ds.to_json())
+            emit(ds.to_json_dict())
         else:
             print(f"# match {i + 1}")
             print(format_dataset(ds))

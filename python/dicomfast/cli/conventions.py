@@ -116,6 +116,18 @@ def add_conventions(p: argparse.ArgumentParser) -> None:
         )
 
 
+def add_json(p: argparse.ArgumentParser, what: str) -> None:
+    """``--json``: JSON Lines on stdout, one object per line (``what``)."""
+    p.add_argument("--json", action="store_true", help=f"JSON Lines on stdout: {what}")
+
+
+def emit(obj: object) -> None:
+    """One JSON Lines record on stdout (flushed: a pipe sees it at once)."""
+    import json
+
+    print(json.dumps(obj, separators=(",", ":"), default=str), flush=True)
+
+
 def walk_parsers(p: argparse.ArgumentParser):  # noqa: ANN201
     """``p`` and every parser nested under it (subcommands of subcommands)."""
     yield p

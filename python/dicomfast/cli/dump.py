@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..dump import format_dataset
 from ..errors import DicomError
 from ..reader import read
+from .conventions import add_json, emit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dump", help="list the elements of DICOM files")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="print the PS3.18 DICOM JSON model")
+    add_json(p, "one PS3.18 DICOM JSON object per file")
     p.add_argument("--force", action="store_true", help="list what can be read of damaged files")
     p.add_argument("--width", type=int, default=64, help="maximum width of values")
     p.add_argument("--stop-before-pixels", action="store_true", help="do not read the pixel data")
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             continue
         if args.json:
-            print(json.dumps(ds.to_json_dict(), indent=1))
+            emit(ds.to_json_dict())
         else:
             if len(args.files) > 1:
                 print(f"# {path}")

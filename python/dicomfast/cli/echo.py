@@ -8,6 +8,7 @@ import time
 
 from ..errors import DicomError
 from ..net.cliopts import add_common, ssl_from_args
+from .conventions import add_json, emit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("port", type=int)
     p.add_argument("--repeat", type=int, default=1, help="number of C-ECHOs on one association")
     add_common(p)
+    add_json(p, "one object: peer, aec, status, category, count, ms")
     p.set_defaults(run=run)
 
 
@@ -47,8 +49,20 @@ def run(args: argparse.Namespace) -> int:
     except (DicomError, OSError) as e:
         print(f"dicomfast echo: {peer}: {e}", file=sys.stderr)
         return 2
+    if args.json:
+        emit(
+            {
+                "peer": f"{args.host}:{args.port}",
+                "aec": args.aec,
+                "status": worst,
+                "category": "Failure" if worst else "Success",
+                "count": max(1, args.repeat),
+                "ms": round(ms, 3),
+            }
+        )
     if worst:
         print(f"C-ECHO {peer}: status 0x{worst:04X}", file=sys.stderr)
         return 1
-    print(f"C-ECHO {peer}: Success ({args.repeat} in {ms:.1f} ms)")
+    if not args.json:
+        print(f"C-ECHO {peer}: Success ({args.repeat} in {ms:.1f} ms)")
     return 0

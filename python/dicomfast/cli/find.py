@@ -1,17 +1,17 @@
 """``dicomfast find HOST PORT -k PatientName=DOE* -k StudyDate=20240101-20241231``:
 C-FIND SCU (Study Root by default; ``--model patient``), results as a table
-or as DICOM JSON (``--json``: one array).  Also the helpers the other
+or as DICOM JSON (``--json``: JSON Lines, one object per match).  Also the helpers the other
 query/retrieve commands share (``-k`` keys → identifier, one association)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ..errors import DicomError
 from ..net.cliopts import add_common, ssl_from_args
+from .conventions import add_json, emit
 
 LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
 
@@ -67,7 +67,7 @@ def add_key_options(
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("find", help="C-FIND SCU (Patient/Study Root query)")
     add_key_options(p, worklist=True)
-    p.add_argument("--json", action="store_true", help="print the matches as DICOM JSON")
+    add_json(p, "one DICOM JSON object per match")
     p.set_defaults(run=run)
 
 
@@ -186,7 +186,8 @@ def format_value(elem: Any) -> str:
 
 def print_results(results: list[Any], as_json: bool) -> None:
     if as_json:
-        print(json.dumps([r.to_json_dict() for r in results], indent=1))
+        for r in results:
+            emit(r.to_json_dict())
         return
     from ..dictionary import keyword_for_tag
 

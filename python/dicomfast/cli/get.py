@@ -10,8 +10,9 @@ import sys
 from typing import Any
 
 from ..errors import DicomError
+from .conventions import add_json, emit
 from .find import add_key_options, associate, default_level, identifier_from_keys, scu_ae
-from .move import counts_of
+from .move import counts_of, record
 
 #: Storage SOP classes proposed first (the association holds at most 128
 #: contexts; the rest of PS3.4 Table B.5-1 fills the remaining places).
@@ -47,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-fsync", action="store_true", help="skip fsync (faster, not durable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    add_json(p, "one object per pending and the final response: status, category, counts")
     p.set_defaults(run=run)
 
 
@@ -86,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         with associate(args, ae, contexts) as assoc:
             for status, _ in assoc.send_c_get(ident, args.model, on_store=on_store):
                 if status.category == "Pending":
-                    if not args.quiet:
+                    if args.json:
+                        emit(record(status))
+                    elif not args.quiet:
                         print(f"pending: {counts_of(status)}", file=sys.stderr)
                 else:
                     final = status
@@ -95,8 +99,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     assert final is not None
     comment = f" ({final.ErrorComment})" if final.ErrorComment else ""
-    print(
-        f"C-GET {final.category} 0x{int(final):04X}{comment}: {counts_of(final)}; "
-        f"{len(written)} files written to {storage.folder}"
-    )
+    if args.json:
+        emit(record(final, written=len(written), folder=str(storage.folder)))
+    else:
+        print(
+            f"C-GET {final.category} 0x{int(final):04X}{comment}: {counts_of(final)}; "
+            f"{len(written)} files written to {storage.folder}"
+        )
     return 0 if final.category == "Success" else 1

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..errors import DicomError
+from .conventions import add_json, emit
 from .find import add_key_options, associate, default_level, identifier_from_keys, scu_ae
 
 
@@ -16,12 +18,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_key_options(p)
     p.add_argument("--dest", "-aem", required=True, metavar="AET", help="Move Destination AE title")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    add_json(p, "one object per pending and the final response: status, category, counts")
     p.set_defaults(run=run)
 
 
-def counts_of(status: object) -> str:
+def counts(status: object) -> dict[str, int]:
+    """The sub-operation counts of a C-MOVE/C-GET response."""
     cmd = getattr(status, "command", {})
-    parts = []
+    out = {}
     for tag, name in (
         (0x00001020, "remaining"),
         (0x00001021, "completed"),
@@ -29,8 +33,22 @@ def counts_of(status: object) -> str:
         (0x00001023, "warning"),
     ):
         if tag in cmd:
-            parts.append(f"{name} {cmd[tag]}")
-    return ", ".join(parts)
+            out[name] = int(cmd[tag])
+    return out
+
+
+def counts_of(status: object) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts(status).items())
+
+
+def record(status: Any, **extra: Any) -> dict[str, Any]:
+    """The JSON Lines record of a C-MOVE/C-GET response."""
+    rec: dict[str, Any] = {"status": int(status), "category": status.category}
+    rec.update(counts(status))
+    if getattr(status, "ErrorComment", None):
+        rec["comment"] = status.ErrorComment
+    rec.update(extra)
+    return rec
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         with associate(args, ae) as assoc:
             for status, _ in assoc.send_c_move(ident, args.dest, args.model):
                 if status.category == "Pending":
-                    if not args.quiet:
+                    if args.json:
+                        emit(record(status))
+                    elif not args.quiet:
                         print(f"pending: {counts_of(status)}", file=sys.stderr)
                 else:
                     final = status
@@ -52,5 +72,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     assert final is not None
     comment = f" ({final.ErrorComment})" if final.ErrorComment else ""
-    print(f"C-MOVE {final.category} 0x{int(final):04X}{comment}: {counts_of(final)}")
+    if args.json:
+        emit(record(final, destination=args.dest))
+    else:
+        print(f"C-MOVE {final.category} 0x{int(final):04X}{comment}: {counts_of(final)}")
     return 0 if final.category == "Success" else 1

@@ -9,13 +9,14 @@ import argparse
 import sys
 
 from ..errors import DicomError
+from .conventions import add_json
 from .find import add_key_options, identifier_from_keys, run_query
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mwl", help="Modality Worklist C-FIND SCU")
     add_key_options(p, level=False)
-    p.add_argument("--json", action="store_true", help="print the matches as DICOM JSON")
+    add_json(p, "one DICOM JSON object per match")
     p.set_defaults(run=run)
 
 

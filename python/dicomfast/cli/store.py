@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import DicomError, NetworkError
 from ..net.cliopts import add_common, ssl_from_args
+from .conventions import add_json, emit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     p.add_argument("-q", "--quiet", action="store_true", help="print failures only")
     add_common(p)
+    add_json(p, "one object per file: path, status, category[, error]")
     p.set_defaults(run=run)
 
 
@@ -95,6 +97,13 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from ..net import AE, PresentationContext
 
+    def fail(path: str, error: str, status: int | None = None) -> None:
+        """A file not stored: a line on stdout (the per-file results)."""
+        if args.json:
+            emit({"path": path, "status": status, "category": "Failure", "error": error})
+        else:
+            print(f"FAIL {path}: {error}", flush=True)
+
     files = list(iter_files(args.paths))
     if not files:
         print("dicomfast store: no files", file=sys.stderr)
@@ -106,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             sop, ts = _scan(path)
         except (DicomError, OSError) as e:
-            print(f"FAIL {path}: {e}", flush=True)
+            fail(path, str(e))
             failed += 1
             continue
         classes.setdefault(sop, set()).add(ts)
@@ -128,18 +137,20 @@ def run(args: argparse.Namespace) -> int:
     def report(path: str, status: Any) -> None:
         nonlocal failed
         if isinstance(status, DicomError):
-            print(f"FAIL {path}: {status}", flush=True)
+            fail(path, str(status))
             failed += 1
             progress.update(0)
             return
         progress.update(os.path.getsize(path))
         if status.category in ("Success", "Warning"):
-            if not args.quiet:
+            if args.json:
+                emit({"path": path, "status": int(status), "category": status.category})
+            elif not args.quiet:
                 print(f"{status.category.upper():7} {path} (0x{int(status):04X})", flush=True)
         else:
             failed += 1
             comment = f": {status.ErrorComment}" if status.ErrorComment else ""
-            print(f"FAIL {path}: status 0x{int(status):04X}{comment}", flush=True)
+            fail(path, f"status 0x{int(status):04X}{comment}", int(status))
 
     connected = False
     for batch in plan_contexts(classes):
@@ -178,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
                 except NetworkError as e:
                     print(f"dicomfast store: release: {e}", file=sys.stderr)
         for p in todo[done:]:  # too many association failures: the rest of this batch fails
-            print(f"FAIL {p}: not sent (association lost)", flush=True)
+            fail(p, "not sent (association lost)")
             failed += 1
     progress.finish()
     total = len(files)

@@ -233,3 +233,62 @@ def test_json_is_json_lines(
     assert _json_lines(capsys.readouterr().out)[-1] == {"status": "consistent"}
     assert main(["archive", "reindex", "--storage", str(storage), "--json", "--workers", "1"]) == 0
     assert _json_lines(capsys.readouterr().out)[0]["indexed"] == 1
+
+
+def test_serve_config_and_environment_precedence(tmp_path: Path) -> None:
+    from dicomfast.cli.serve import resolve_settings
+
+    def settings(argv: list[str], env: dict[str, str]) -> tuple:
+        args = build_parser("serve").parse_args(["serve", *argv])
+        resolve_settings(args, env)
+        return args.aet, args.port, args.storage, args.db
+
+    assert settings([], {}) == ("DICOMFAST", 11112, "./dicomfast-data", None)
+    env = {
+        "DICOMFAST_AET": "ENVAE",
+        "DICOMFAST_PORT": "4242",
+        "DICOMFAST_STORAGE": "/env/store",
+        "DICOMFAST_DB": "postgresql://env/db",
+    }
+    assert settings([], env) == ("ENVAE", 4242, "/env/store", "postgresql://env/db")
+    cfg = tmp_path / "dicomfast.toml"
+    cfg.write_text('[serve]\naet = "CFGAE"\nport = 5000\n')
+    # config file over environment, environment where the file says nothing
+    assert settings(["--config", str(cfg)], env) == (
+        "CFGAE",
+        5000,
+        "/env/store",
+        "postgresql://env/db",
+    )
+    # command line over both
+    argv = [
+        "--config",
+        str(cfg),
+        "--aet",
+        "CLI",
+        "--port",
+        "6000",
+        "--storage",
+        "s",
+        "--db",
+        "x://",
+    ]
+    assert settings(argv, env) == ("CLI", 6000, "s", "x://")
+    cfg.write_text('storage = "/cfg/store"\n')  # top-level keys work too
+    assert settings(["--config", str(cfg)], {})[2] == "/cfg/store"
+    cfg.write_text("[serve]\nportt = 1\n")
+    with pytest.raises(ValueError, match="portt"):
+        settings(["--config", str(cfg)], {})
+    # a bad config file is a configuration error: exit 2, nothing started
+    assert main(["serve", "--config", str(cfg), "--no-http"]) == 2
+    assert main(["serve", "--config", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_bare_postgresql_url_means_psycopg() -> None:
+    from dicomfast.archive.db import database_url, normalize_url
+
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert normalize_url("sqlite:///x.sqlite") == "sqlite:///x.sqlite"
+    assert database_url(None, "postgresql://u@h/db") == "postgresql+psycopg://u@h/db"

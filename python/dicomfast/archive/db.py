@@ -25,10 +25,20 @@ from . import migrations
 WRITE = {"begin": "IMMEDIATE"}
 
 
+def normalize_url(url: str) -> str:
+    """A bare ``postgresql://`` (or ``postgres://``) URL means the psycopg (3)
+    driver the archive is tested with: SQLAlchemy's default for it is psycopg2."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):
+        return "postgresql+psycopg://" + rest
+    return url
+
+
 def database_url(storage_dir: str | os.PathLike[str] | None, db_url: str | None) -> str:
-    """``db_url`` as given, or the SQLite file ``index.sqlite`` in the storage folder."""
+    """``db_url`` (a bare ``postgresql://`` mapped to ``postgresql+psycopg://``),
+    or the SQLite file ``index.sqlite`` in the storage folder."""
     if db_url:
-        return db_url
+        return normalize_url(db_url)
     if storage_dir is None:
         raise ValueError("either a storage folder or a database URL is needed")
     return "sqlite:///" + os.path.join(os.path.abspath(os.fspath(storage_dir)), "index.sqlite")
@@ -62,7 +72,7 @@ def _json_dumps(obj: Any) -> str:
 def create_engine(url: str, *, migrate: bool = True, **kwargs: Any) -> sa.Engine:
     """An engine for ``url`` with the archive's settings; with ``migrate`` the
     schema is created or upgraded to the newest version."""
-    sa_url = sa.make_url(url)
+    sa_url = sa.make_url(normalize_url(url))
     kwargs.setdefault("json_serializer", _json_dumps)
     if sa_url.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)

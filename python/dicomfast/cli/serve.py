@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import DicomError
@@ -29,11 +31,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve", help="run the archive: Storage, Query/Retrieve, Worklist and MPPS SCP"
     )
-    p.add_argument("--port", type=int, default=11112, help="port (default %(default)s; 0 = any)")
-    p.add_argument("--host", default="0.0.0.0", help="address to bind (default %(default)s)")
-    p.add_argument("--storage", default="./dicomfast-data", help="folder for received files")
     p.add_argument(
-        "--db", default=None, metavar="URL", help="index URL (default: SQLite in the folder)"
+        "--config",
+        metavar="FILE.toml",
+        help="settings file (aet, port, storage, db; top level or a [serve] table); "
+        "command line > this file > DICOMFAST_* environment > defaults",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (env DICOMFAST_PORT; default {DEFAULTS['port']}; 0 = any)",
+    )
+    p.add_argument("--host", default="0.0.0.0", help="address to bind (default %(default)s)")
+    p.add_argument(
+        "--storage",
+        default=None,
+        help=f"folder for received files (env DICOMFAST_STORAGE; default {DEFAULTS['storage']})",
+    )
+    p.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="index URL, e.g. postgresql://user@host/db (env DICOMFAST_DB; "
+        "default: SQLite in the folder)",
     )
     p.add_argument(
         "--ae-config",
@@ -79,7 +100,68 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_common(p, server=True)
     add_http_options(p)
-    p.set_defaults(run=run, log_default=logging.INFO)
+    # None = not given: resolve_settings fills in the config file, environment, default.
+    p.set_defaults(run=run, log_default=logging.INFO, aet=None)
+
+
+#: serve's settings that a config file or the environment may give, and their defaults
+DEFAULTS: dict[str, Any] = {
+    "aet": "DICOMFAST",
+    "port": 11112,
+    "storage": "./dicomfast-data",
+    "db": None,
+}
+ENVIRONMENT = {
+    "aet": "DICOMFAST_AET",
+    "port": "DICOMFAST_PORT",
+    "storage": "DICOMFAST_STORAGE",
+    "db": "DICOMFAST_DB",
+}
+_ALIASES = {"ae_title": "aet", "database": "db", "db_url": "db"}
+
+
+def load_config(path: str) -> dict[str, Any]:
+    """The settings of a ``dicomfast.toml``: top-level keys or a ``[serve]`` table."""
+    import tomllib
+
+    with open(path, "rb") as f:
+        doc = tomllib.load(f)
+    table = doc.get("serve", doc)
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            continue
+        name = _ALIASES.get(key.replace("-", "_"), key.replace("-", "_"))
+        if name not in DEFAULTS:
+            raise ValueError(f"{path}: unknown setting {key!r} (known: {', '.join(DEFAULTS)})")
+        out[name] = value
+    return out
+
+
+def resolve_settings(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> argparse.Namespace:
+    """Fill ``args.aet/port/storage/db`` not given on the command line from the
+    config file (``--config``), then the ``DICOMFAST_*`` environment, then the
+    defaults.  Raises ValueError/OSError for a bad file or value."""
+    environ = os.environ if environ is None else environ
+    config = load_config(args.config) if getattr(args, "config", None) else {}
+    for name, default in DEFAULTS.items():
+        if getattr(args, name, None) is not None:
+            continue
+        if name in config:
+            value = config[name]
+        elif environ.get(ENVIRONMENT[name]):
+            value = environ[ENVIRONMENT[name]]
+        else:
+            value = default
+        if name == "port" and value is not None:
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"port: not a number: {value!r}") from None
+        setattr(args, name, value)
+    return args
 
 
 def add_http_options(p: argparse.ArgumentParser) -> None:
@@ -170,6 +252,11 @@ def run(args: argparse.Namespace) -> int:
     from ..archive.netstorage import ArchiveStorage
     from ..net.services.move import load_ae_config
 
+    try:
+        resolve_settings(args)
+    except (OSError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
+        print(f"dicomfast serve: configuration: {e}", file=sys.stderr)
+        return 2
     try:
         destinations = load_ae_config(args.ae_config) if args.ae_config else {}
         archive = Archive(

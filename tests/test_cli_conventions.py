@@ -292,3 +292,26 @@ def test_bare_postgresql_url_means_psycopg() -> None:
     assert normalize_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
     assert normalize_url("sqlite:///x.sqlite") == "sqlite:///x.sqlite"
     assert database_url(None, "postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_progress_bar_only_on_a_terminal_and_lines_stay_whole() -> None:
+    import io
+
+    from dicomfast.cli.conventions import progress_bar, say
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert progress_bar(10, stream=io.StringIO()).disable  # not a terminal: no bar
+    assert progress_bar(10, stream=Tty(), enabled=False).disable  # -q / --json
+    term = Tty()
+    bar = progress_bar(3, stream=term)
+    assert not bar.disable
+    bar.update(1)
+    say("FAIL x: broken", file=term, bar=bar)
+    bar.update(2)
+    bar.close()
+    text = term.getvalue()
+    assert "FAIL x: broken\n" in text
+    assert "3/3" in text or "2/3" in text or "1/3" in text

@@ -874,9 +874,15 @@ class Archive:
                 self._set_aside(rel)
         self._remove_files(remove)
 
-    def reindex(self, *, workers: int | None = None) -> int:
+    def reindex(
+        self,
+        *,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Rebuild the index from the files alone (files read in parallel, the
-        new index written in one transaction); the number of instances indexed."""
+        new index written in one transaction); the number of instances indexed.
+        ``progress(done, total)`` is called as the files are read."""
         self.flush()
         files = list(self.iter_files())
         n = workers or min(8, (os.cpu_count() or 1) * 2)
@@ -889,7 +895,12 @@ class Archive:
                 return None
 
         with ThreadPoolExecutor(n) as pool:
-            records = [r for r in pool.map(one, files) if r is not None]
+            records = []
+            for i, r in enumerate(pool.map(one, files), 1):
+                if r is not None:
+                    records.append(r)
+                if progress is not None:
+                    progress(i, len(files))
         records.sort(key=lambda r: (self._copy_of(r.instance["path"]), r.instance["path"]))
         from .schema import patients, series, studies
 

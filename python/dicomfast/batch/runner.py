@@ -431,10 +431,10 @@ class RunSummary:
 
 
 class Progress:
-    """A self-rewriting status line on a terminal, else a plain log line every few
-    seconds; failures always get a line of their own.  The total is counted in a
-    background thread (by walking the inputs again) so the ETA appears without
-    holding the file list."""
+    """A tqdm bar on a terminal (none otherwise, nor with ``quiet``); failures
+    always get a line of their own (``tqdm.write``: never broken by the bar).
+    The total is counted in a background thread (by walking the inputs again)
+    so the ETA appears without holding the file list."""
 
     def __init__(
         self,
@@ -444,46 +444,44 @@ class Progress:
         interval: float | None = None,
         quiet: bool = False,
     ) -> None:
+        from ..cli.conventions import progress_bar
+
         self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.interval = interval if interval is not None else (0.1 if self.tty else 5.0)
         self.quiet = quiet
         self.summary = RunSummary()
-        self._last = 0.0
+        self.bar: Any = progress_bar(unit="file", enabled=not quiet, stream=self.stream)
+        if interval is not None and not self.bar.disable:
+            self.bar.mininterval = interval
+        self._total: int | None = None
         if count is not None:
             threading.Thread(target=self._count, args=(count,), daemon=True).start()
 
     def _count(self, count: Callable[[], int]) -> None:
         try:
-            self.summary.total = count()
+            self._total = count()
         except Exception:
             pass
 
     def update(self, rec: dict[str, Any]) -> None:
+        from ..cli.conventions import say
+
         self.summary.add(rec)
+        if self._total is not None and self.summary.total is None:
+            self.summary.total = self._total
+            self.bar.total = self._total
         if self.quiet:
             return
         if rec.get("status") in ("failed", "excluded"):
-            self._clear()
             word = "FAILED" if rec["status"] == "failed" else "EXCLUDED"
-            print(f"{word} {rec.get('src')}: {rec.get('reason')}", file=self.stream, flush=True)
-        now = time.perf_counter()
-        if now - self._last >= self.interval:
-            self._last = now
-            if self.tty:
-                self.stream.write("\r\x1b[K" + self.summary.line())
-                self.stream.flush()
-            else:
-                print(self.summary.line(), file=self.stream, flush=True)
-
-    def _clear(self) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[K")
+            say(f"{word} {rec.get('src')}: {rec.get('reason')}", file=self.stream, bar=self.bar)
+        self.bar.update(1)
 
     def close(self, verb: str = "converted") -> RunSummary:
         self.summary.elapsed = time.perf_counter() - self.summary.started
+        if self._total is not None and self.summary.total is None:
+            self.summary.total = self._total
+        self.bar.close()
         if not self.quiet:
-            self._clear()
             print(self.summary.text(verb), file=self.stream, flush=True)
         return self.summary
 

@@ -7,9 +7,10 @@ import argparse
 import os
 import sys
 import time
+from typing import Any
 
 from ..errors import DicomError
-from .conventions import add_json, emit
+from .conventions import add_json, emit, progress_bar, say
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -111,8 +112,17 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_reindex(args: argparse.Namespace) -> int:
     t = time.perf_counter()
+    bar: Any = progress_bar(enabled=not args.json)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
     with _open(args) as archive:
-        n = archive.reindex(workers=args.workers)
+        try:
+            n = archive.reindex(workers=args.workers, progress=progress)
+        finally:
+            bar.close()
     seconds = time.perf_counter() - t
     if args.json:
         emit({"indexed": n, "seconds": round(seconds, 3)})
@@ -134,18 +144,21 @@ def _walk(paths: list[str]):  # noqa: ANN202
 
 def run_import(args: argparse.Namespace) -> int:
     failed = stored = 0
+    bar: Any = progress_bar(enabled=not args.json)
     with _open(args) as archive:
         for path in _walk(args.paths):
             res = archive.store(path)
+            bar.update(1)
             if res.ok:
                 stored += 1
             else:
                 failed += 1
-                print(f"dicomfast archive import: {path}: {res.comment}", file=sys.stderr)
+                say(f"dicomfast archive import: {path}: {res.comment}", file=sys.stderr, bar=bar)
             if args.json:
                 emit(
                     {"path": path, "ok": bool(res.ok), **({} if res.ok else {"error": res.comment})}
                 )
+    bar.close()
     if args.json:
         emit({"stored": stored, "failed": failed})
     else:

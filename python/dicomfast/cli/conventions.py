@@ -128,6 +128,61 @@ def emit(obj: object) -> None:
     print(json.dumps(obj, separators=(",", ":"), default=str), flush=True)
 
 
+class _NoBar:
+    """What :func:`progress_bar` gives when there is no bar to draw."""
+
+    disable = True
+    total: int | None = None
+    n = 0
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(
+    total: int | None = None,
+    *,
+    unit: str = "file",
+    desc: str | None = None,
+    enabled: bool = True,
+    stream: object = None,
+) -> object:
+    """A tqdm progress bar on stderr for the long commands, or a no-op one when
+    ``enabled`` is false (``-q``, ``--json``), stderr is not a terminal, or tqdm
+    is not installed.  Lines printed while it runs go through :func:`say`."""
+    stream = stream or sys.stderr
+    if not enabled or not getattr(stream, "isatty", lambda: False)():
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return tqdm(total=total, unit=unit, desc=desc, file=stream, dynamic_ncols=True, leave=False)
+
+
+def say(text: str, *, file: object = None, bar: object = None) -> None:
+    """Print a line (a failure, a status) without breaking a progress bar:
+    ``tqdm.write`` while a bar is drawn, else a plain flushed print."""
+    file = file or sys.stdout
+    if bar is not None and not getattr(bar, "disable", True):
+        from tqdm import tqdm
+
+        tqdm.write(text, file=file)
+        if hasattr(file, "flush"):
+            file.flush()
+    else:
+        print(text, file=file, flush=True)
+
+
 def walk_parsers(p: argparse.ArgumentParser):  # noqa: ANN201
     """``p`` and every parser nested under it (subcommands of subcommands)."""
     yield p

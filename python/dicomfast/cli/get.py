@@ -10,9 +10,9 @@ import sys
 from typing import Any
 
 from ..errors import DicomError
-from .conventions import add_json, emit
+from .conventions import add_json, emit, progress_bar
 from .find import add_key_options, associate, default_level, identifier_from_keys, scu_ae
-from .move import counts_of, record
+from .move import counts_of, record, sub_operations
 
 #: Storage SOP classes proposed first (the association holds at most 128
 #: contexts; the rest of PS3.4 Table B.5-1 fills the remaining places).
@@ -79,22 +79,29 @@ def run(args: argparse.Namespace) -> int:
             raise
         return 0
 
+    bar: Any = None
     try:
         ident = identifier_from_keys(args.key, default_level(args))
         sop = sop_class_for("get", args.model)
         contexts = [PresentationContext(sop, None), *storage_contexts_for_get(storage_classes())]
         ae = scu_ae(args, [(sop, None)])
         final = None
+        bar = progress_bar(unit="instance", enabled=not (args.quiet or args.json))
         with associate(args, ae, contexts) as assoc:
             for status, _ in assoc.send_c_get(ident, args.model, on_store=on_store):
                 if status.category == "Pending":
                     if args.json:
                         emit(record(status))
+                    elif not bar.disable:
+                        sub_operations(bar, status)
                     elif not args.quiet:
                         print(f"pending: {counts_of(status)}", file=sys.stderr)
                 else:
                     final = status
+        bar.close()
     except (DicomError, OSError, ValueError) as e:
+        if bar is not None:
+            bar.close()
         print(f"dicomfast get: {e}", file=sys.stderr)
         return 2
     assert final is not None

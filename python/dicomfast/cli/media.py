@@ -8,6 +8,7 @@ import os
 import sys
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 from ..errors import DicomError
 from ..media import FileSet
@@ -80,10 +81,17 @@ def _inputs(paths: list[str]) -> Iterator[str]:
 
 
 def _add_all(fs: FileSet, paths: list[str]) -> int:
+    from .conventions import progress_bar
+
     n = 0
-    for p in _inputs(paths):
-        fs.add(p)
-        n += 1
+    bar: Any = progress_bar(unit="file")
+    try:
+        for p in _inputs(paths):
+            fs.add(p)
+            n += 1
+            bar.update(1)
+    finally:
+        bar.close()
     return n
 
 

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from ..errors import DicomError
-from .conventions import add_json, emit
+from .conventions import add_json, emit, progress_bar
 from .find import add_key_options, associate, default_level, identifier_from_keys, scu_ae
 
 
@@ -41,6 +41,17 @@ def counts_of(status: object) -> str:
     return ", ".join(f"{name} {n}" for name, n in counts(status).items())
 
 
+def sub_operations(bar: Any, status: object) -> None:
+    """Advance a progress bar to a pending response's sub-operation counts."""
+    c = counts(status)
+    done = c.get("completed", 0) + c.get("failed", 0) + c.get("warning", 0)
+    if "remaining" in c:
+        bar.total = done + c["remaining"]
+    bar.update(done - bar.n)
+    if c.get("failed") or c.get("warning"):
+        bar.set_postfix_str(f"failed {c.get('failed', 0)}, warning {c.get('warning', 0)}")
+
+
 def record(status: Any, **extra: Any) -> dict[str, Any]:
     """The JSON Lines record of a C-MOVE/C-GET response."""
     rec: dict[str, Any] = {"status": int(status), "category": status.category}
@@ -54,20 +65,27 @@ def record(status: Any, **extra: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from ..net.services.find import sop_class_for
 
+    bar: Any = None
     try:
         ident = identifier_from_keys(args.key, default_level(args))
         ae = scu_ae(args, [(sop_class_for("move", args.model), None)])
         final = None
+        bar = progress_bar(unit="instance", enabled=not (args.quiet or args.json))
         with associate(args, ae) as assoc:
             for status, _ in assoc.send_c_move(ident, args.dest, args.model):
                 if status.category == "Pending":
                     if args.json:
                         emit(record(status))
+                    elif not bar.disable:
+                        sub_operations(bar, status)
                     elif not args.quiet:
                         print(f"pending: {counts_of(status)}", file=sys.stderr)
                 else:
                     final = status
+        bar.close()
     except (DicomError, OSError, ValueError) as e:
+        if bar is not None:
+            bar.close()
         print(f"dicomfast move: {e}", file=sys.stderr)
         return 2
     assert final is not None

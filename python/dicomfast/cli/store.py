@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import DicomError, NetworkError
 from ..net.cliopts import add_common, ssl_from_args
-from .conventions import add_json, emit
+from .conventions import add_json, emit, progress_bar, say
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,41 +68,17 @@ def plan_contexts(classes: dict[str, set[str]]) -> list[list[tuple[str, list[str
     return batches
 
 
-class _Progress:
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
-        self.done = 0
-        self.nbytes = 0
-        self.t0 = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, nbytes: int) -> None:
-        self.done += 1
-        self.nbytes += nbytes
-        now = time.perf_counter()
-        if self.enabled and (now - self.last > 0.2 or self.done == self.total):
-            self.last = now
-            dt = max(now - self.t0, 1e-9)
-            sys.stderr.write(
-                f"\r{self.done}/{self.total} files  {self.done / dt:.1f} files/s  "
-                f"{self.nbytes / dt / 1e6:.1f} MB/s "
-            )
-            sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-
-
 def run(args: argparse.Namespace) -> int:
     from ..net import AE, PresentationContext
+
+    bar: Any = None  # the progress bar, once the files are scanned
 
     def fail(path: str, error: str, status: int | None = None) -> None:
         """A file not stored: a line on stdout (the per-file results)."""
         if args.json:
             emit({"path": path, "status": status, "category": "Failure", "error": error})
         else:
-            print(f"FAIL {path}: {error}", flush=True)
+            say(f"FAIL {path}: {error}", bar=bar)
 
     files = list(iter_files(args.paths))
     if not files:
@@ -132,21 +108,25 @@ def run(args: argparse.Namespace) -> int:
         connect_timeout=args.timeout,
         maximum_pdu_size=args.max_pdu,
     )
-    progress = _Progress(len(sendable), sys.stderr.isatty() and not args.quiet)
+    bar = progress_bar(len(sendable), enabled=not (args.quiet or args.json))
+    nbytes = 0
+    t0 = time.perf_counter()
 
     def report(path: str, status: Any) -> None:
         nonlocal failed
+        nonlocal nbytes
+        bar.update(1)
         if isinstance(status, DicomError):
             fail(path, str(status))
             failed += 1
-            progress.update(0)
             return
-        progress.update(os.path.getsize(path))
+        nbytes += os.path.getsize(path)
+        bar.set_postfix_str(f"{nbytes / max(time.perf_counter() - t0, 1e-9) / 1e6:.1f} MB/s")
         if status.category in ("Success", "Warning"):
             if args.json:
                 emit({"path": path, "status": int(status), "category": status.category})
             elif not args.quiet:
-                print(f"{status.category.upper():7} {path} (0x{int(status):04X})", flush=True)
+                say(f"{status.category.upper():7} {path} (0x{int(status):04X})", bar=bar)
         else:
             failed += 1
             comment = f": {status.ErrorComment}" if status.ErrorComment else ""
@@ -167,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
                 reconnects += 1
                 if reconnects > 3:
                     if not connected:  # no association at all: a connection error, exit 2
-                        progress.finish()
+                        bar.close()
                         return 2
                     break
                 continue
@@ -191,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         for p in todo[done:]:  # too many association failures: the rest of this batch fails
             fail(p, "not sent (association lost)")
             failed += 1
-    progress.finish()
+    bar.close()
     total = len(files)
     print(f"{total - failed}/{total} stored", file=sys.stderr)
     return 1 if failed else 0

@@ -315,3 +315,20 @@ def test_progress_bar_only_on_a_terminal_and_lines_stay_whole() -> None:
     text = term.getvalue()
     assert "FAIL x: broken\n" in text
     assert "3/3" in text or "2/3" in text or "1/3" in text
+
+
+def test_debug_logs_dimse_summaries(caplog: pytest.LogCaptureFixture) -> None:
+    from dicomfast.net import AE, VERIFICATION_SOP_CLASS
+
+    ae = AE("ECHOSCP")
+    ae.add_supported_context(VERIFICATION_SOP_CLASS)
+    server = ae.start_server(("127.0.0.1", 0), block=False)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="dicomfast"):
+            assert main(["echo", "127.0.0.1", str(server.port), "-d"]) == 0
+    finally:
+        server.shutdown()
+        logging.getLogger("dicomfast").setLevel(logging.NOTSET)
+    text = caplog.text
+    assert "sent C-ECHO-RQ (context 1, id 1" in text
+    assert "received C-ECHO-RSP" in text and "status 0x0000" in text

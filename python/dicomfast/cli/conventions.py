@@ -215,5 +215,7 @@ def setup_logging(args: argparse.Namespace) -> int:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(handler)
-    logging.getLogger("dicomfast").setLevel(level)
+    # WARNING is the root's own default: leave the level to the root (a host
+    # application's or a test's logging configuration then still applies).
+    logging.getLogger("dicomfast").setLevel(logging.NOTSET if level == logging.WARNING else level)
     return level

@@ -103,6 +103,34 @@ SEND_CHUNK = 4 << 20
 MAX_QUEUED_REQUESTS = 256
 
 
+_DIMSE_NAMES = {
+    v: k.replace("_RQ", "-RQ").replace("_RSP", "-RSP").replace("_", "-")
+    for k, v in vars(dimse).items()
+    if k.endswith(("_RQ", "_RSP")) and isinstance(v, int)
+}
+
+
+def dimse_summary(context_id: int, command: dict[int, Any], body: Any = None) -> str:
+    """One line for the DEBUG log: ``C-STORE-RQ (context 1, id 3, ...)``."""
+    field = int(command.get(0x00000100, -1))
+    parts = [f"context {context_id}"]
+    for tag, name in (
+        (0x00000110, "id"),
+        (0x00000120, "responding to"),
+        (0x00000002, "class"),
+        (0x00001000, "instance"),
+        (0x00000600, "move destination"),
+    ):
+        if tag in command:
+            parts.append(f"{name} {command[tag]}")
+    if 0x00000900 in command:
+        parts.append(f"status 0x{int(command[0x00000900]):04X}")
+    if body is not None:
+        parts.append(f"{len(body)} bytes of data set")
+    name = _DIMSE_NAMES.get(field, f"command 0x{field:04X}")
+    return f"{name} ({', '.join(parts)})"
+
+
 class _End(NamedTuple):
     """One end of an association as pynetdicom shows it: ``assoc.requestor`` / ``assoc.acceptor``."""
 
@@ -635,6 +663,8 @@ class AsyncAssociation:
         if action is None:
             raise self._error(NetworkError, f"cannot send data in {self.sm.state}")
         self.sm.transition(E.EVT9)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: sent %s", self.peer, dimse_summary(context_id, command, body))
         if self._watch:
             await self._notify(events.EVT_DIMSE_SENT, command=dict(command), message=body)
         maxp = self._send_pdu
@@ -692,6 +722,9 @@ class AsyncAssociation:
             except PduError as e:
                 e.peer = self.peer
                 raise await self._fail(E.EVT19, e, what) from None
+            if log.isEnabledFor(logging.DEBUG):
+                for m in done:
+                    log.debug("%s: received %s", self.peer, dimse_summary(m.context_id, m.command))
             if self._watch:
                 for m in done:
                     await self._notify(events.EVT_DIMSE_RECV, command=dict(m.command), message=m)

@@ -332,3 +332,13 @@ def test_debug_logs_dimse_summaries(caplog: pytest.LogCaptureFixture) -> None:
     text = caplog.text
     assert "sent C-ECHO-RQ (context 1, id 1" in text
     assert "received C-ECHO-RSP" in text and "status 0x0000" in text
+
+
+def test_archive_bad_index_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["archive", "check", "--storage", str(tmp_path), "--db", "nosuchdb://x"])
+    assert e.value.code == 2
+    captured = capsys.readouterr()
+    assert "cannot open the index" in captured.err and not captured.out

@@ -79,7 +79,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _open(args: argparse.Namespace, **kw: object):  # noqa: ANN202
     from ..archive import Archive
 
-    return Archive(args.storage, args.db, args.duplicates, **kw)  # type: ignore[arg-type]
+    try:
+        return Archive(args.storage, args.db, args.duplicates, **kw)  # type: ignore[arg-type]
+    except Exception as e:  # noqa: BLE001 - a bad folder or URL, database errors: exit 2
+        print(f"dicomfast archive: cannot open the index: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def run_check(args: argparse.Namespace) -> int:

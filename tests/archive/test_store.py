@@ -163,7 +163,11 @@ def test_reindex_equals_live_index(make_archive) -> None:  # noqa: ANN001
     for p in corpus_files(60):
         archive.store(p)
     for i in range(5):
-        archive.store(encode(instance(patient_name=f"Ünïcode^{i}", StudyDate="20240101")))
+        # one patient each: which of several disagreeing names a patient row keeps is
+        # the first stored one live, and the first by file time on reindex
+        archive.store(
+            encode(instance(patient_id=f"PU{i}", patient_name=f"Ünïcode^{i}", StudyDate="20240101"))
+        )
     with archive.engine.connect() as conn:
         before = ix.snapshot(conn)
     assert before

@@ -901,7 +901,16 @@ class Archive:
                     records.append(r)
                 if progress is not None:
                     progress(i, len(files))
-        records.sort(key=lambda r: (self._copy_of(r.instance["path"]), r.instance["path"]))
+        # In the order they were stored (the files' times; then copies, then names), so
+        # that a patient/study/series attribute the instances disagree on takes the
+        # first stored instance's value, as the live index does.
+        records.sort(
+            key=lambda r: (
+                r.instance["stored_at"],
+                self._copy_of(r.instance["path"]),
+                r.instance["path"],
+            )
+        )
         from .schema import patients, series, studies
 
         with self.connect_write() as conn, conn.begin():

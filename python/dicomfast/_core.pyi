@@ -1,13 +1,49 @@
 # Type stubs for dicomfast._core, the PyO3 module built from rust/dicomfast-py.
 # tests/test_core_stub.py keeps this file honest against the compiled module.
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, final
 
 import numpy as np
 
 __version__: str
+__all__ = [
+    "DataElement",
+    "RawFile",
+    "CharacterSet",
+    "dictionary_entries",
+    "uid_entries",
+    "dictionary_lookup",
+    "Reassembler",
+    "pdu_read",
+    "pdu_peek",
+    "encode_associate_rq",
+    "encode_associate_ac",
+    "encode_associate_rj",
+    "encode_release_rq",
+    "encode_release_rp",
+    "encode_abort",
+    "encode_pdata",
+    "encode_pdvs",
+    "dimse_encode",
+    "dimse_decode",
+    "ImageInfo",
+    "decode_frames_into",
+    "decode_native_into",
+    "decode_frame",
+    "encode_frame",
+    "encode_frames",
+    "encode_frames_encapsulated",
+    "encode_frames_to_fd",
+    "transfer_syntaxes",
+    "transfer_syntax",
+    "jpeg_header",
+    "__version__",
+]
 
+# PyO3 classes cannot be subclassed: @final.
+
+@final
 class CharacterSet:
     def __new__(cls, terms: list[str]) -> CharacterSet: ...
     @property
@@ -17,6 +53,7 @@ class CharacterSet:
     def decode(self, data: bytes, vr: str) -> str: ...
     def encode(self, text: str, vr: str) -> bytes: ...
 
+@final
 class DataElement:
     tag: int
     VR: str
@@ -51,6 +88,7 @@ class DataElement:
     def length(self) -> int: ...
     def repval(self) -> str: ...
 
+@final
 class RawFile:
     @staticmethod
     def parse(
@@ -119,8 +157,10 @@ def uid_entries() -> list[tuple[str, str, str, str, bool, str, bool]]: ...
 
 # -- network framing (rust/dicomfast-py/src/pdu.rs) --------------------------
 
+@final
 class Reassembler:
-    def __new__(cls, *args: Any, **kwargs: Any) -> Reassembler: ...
+    # max_message_len: the largest reassembled message (default: no limit, usize::MAX)
+    def __new__(cls, max_message_len: int = ...) -> Reassembler: ...
     @property
     def is_idle(self) -> bool: ...
     def push(self, pc_id: int, is_command: bool, is_last: bool, data: Any) -> Any: ...
@@ -157,11 +197,12 @@ def encode_pdata(
     as_list: bool = False,
 ) -> Any: ...
 def encode_pdvs(pdvs: Sequence[Any]) -> bytes: ...
-def dimse_encode(elements: Sequence[Any]) -> bytes: ...
-def dimse_decode(buf: Any) -> Any: ...
+def dimse_encode(elements: Mapping[int, Any] | Sequence[tuple[int, Any]]) -> bytes: ...
+def dimse_decode(buf: Any) -> dict[int, Any]: ...
 
 # -- pixel codecs (rust/dicomfast-py/src/pixels.rs) ---------------------------
 
+@final
 class ImageInfo:
     """One frame's layout, checked against the codecs' rules when made."""
 

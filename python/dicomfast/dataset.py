@@ -215,7 +215,7 @@ class Dataset:
             tag = key
         else:
             try:
-                tag = Tag(key)  # type: ignore[arg-type]
+                tag = Tag(key)
             except ValueError:
                 raise KeyError(key) from None
         try:

@@ -41,8 +41,8 @@ def _equal(a: DataElement, b: Any) -> Any:
         import numpy as np
 
         try:
-            return bytes(memoryview(np.ascontiguousarray(x)).cast("B")) == bytes(
-                memoryview(np.ascontiguousarray(y)).cast("B")
+            return bytes(np.ascontiguousarray(x).data.cast("B")) == bytes(
+                np.ascontiguousarray(y).data.cast("B")
             )
         except TypeError:
             return False

@@ -92,9 +92,10 @@ def _value_from_json(tag: int, vr: str, obj: dict[str, Any]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def from_json(data: str | dict[str, Any]) -> Dataset:
-    """Build a :class:`Dataset` from a PS3.18 F.2 JSON object (string or parsed)."""
-    obj = json.loads(data) if isinstance(data, str) else data
+def from_json(data: str | bytes | dict[str, Any]) -> Dataset:
+    """Build a :class:`Dataset` from a PS3.18 F.2 JSON object (text, UTF-8 bytes or
+    parsed)."""
+    obj = json.loads(data) if isinstance(data, str | bytes) else data
     if not isinstance(obj, dict):
         raise InvalidDicomError("DICOM JSON must be an object keyed by tag")
     ds = Dataset()

@@ -102,7 +102,7 @@ def Tag(arg: TagLike, arg2: int | None = None) -> BaseTag:  # noqa: N802 - pydic
     """``Tag(0x00100010)``, ``Tag(0x0010, 0x0010)``, ``Tag((0x0010, 0x0010))``,
     ``Tag("PatientName")``, ``Tag("00100010")``: a :class:`BaseTag`."""
     if arg.__class__ is BaseTag and arg2 is None:
-        return arg  # type: ignore[return-value]
+        return arg
     return BaseTag(tag_int(arg, arg2))
 
 

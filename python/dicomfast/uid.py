@@ -4,7 +4,7 @@ transfer syntaxes dicomfast reads and writes."""
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import _core, syntaxes
 
@@ -109,6 +109,11 @@ class UID(str):
 # ``ExplicitVRLittleEndian``...), from the registry the Rust core generates from
 # standard/uids.tsv.
 globals().update({kw: UID(u) for kw, u in _BY_KEYWORD.items()})
+if TYPE_CHECKING:
+    # ... which type checkers cannot see: to them any other module attribute is a UID.
+    def __getattr__(name: str) -> UID: ...
+
+
 # Named here too (from the same table) for linters and readers of this module.
 ImplicitVRLittleEndian = UID(_BY_KEYWORD["ImplicitVRLittleEndian"])
 ExplicitVRLittleEndian = UID(_BY_KEYWORD["ExplicitVRLittleEndian"])

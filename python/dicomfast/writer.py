@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 
@@ -79,11 +79,11 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _array_bytes(value: np.ndarray, vr: str, o: str) -> memoryview:
+def _array_bytes(value: np.ndarray, vr: str, o: Literal["<", ">"]) -> memoryview:
     """The bytes of an array value in the element's byte order: a view of ``value`` when
     it is already laid out so (no copy of e.g. Pixel Data), else of a converted copy."""
     a = value.astype(np.dtype(ARRAY_VRS.get(vr, "u1")).newbyteorder(o), copy=False)
-    return memoryview(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8).data
 
 
 def _value_bytes(
@@ -100,7 +100,7 @@ def _value_bytes(
 def encode_value(elem: DataElement, *, explicit_vr: bool, big_endian: bool, charset: Any) -> bytes:
     """The value bytes of ``elem`` (padded to even length)."""
     vr, value = elem.VR, elem.value
-    o = ">" if big_endian else "<"
+    o: Literal["<", ">"] = ">" if big_endian else "<"
     if value is None or (isinstance(value, str | bytes | list) and len(value) == 0):
         return b""
     if vr in ARRAY_VRS or vr == "UN":
@@ -296,9 +296,7 @@ def encode_element(
                 tag=tag,
             )
         if isinstance(value, np.ndarray):  # written from the array itself: no copy
-            data: bytes | memoryview = memoryview(
-                np.ascontiguousarray(value).reshape(-1).view(np.uint8)
-            )
+            data: bytes | memoryview = np.ascontiguousarray(value).reshape(-1).view(np.uint8).data
         else:
             data = bytes(value)
         return [_header(tag, vr, UNDEFINED_LENGTH, explicit, be), data]
@@ -377,9 +375,9 @@ def write(
     chunks = encode_file(ds, transfer_syntax)
     if hasattr(dest, "write"):
         for c in chunks:
-            dest.write(c)  # type: ignore[union-attr]
+            dest.write(c)
         return
-    path = os.fspath(dest)  # type: ignore[arg-type]
+    path = os.fspath(dest)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = create_temp(folder)
     try:
@@ -482,7 +480,7 @@ def dcmwrite(
     if transfer_syntax is None:
         transfer_syntax = _pydicom_syntax(dataset, implicit_vr, little_endian, force_encoding)
     if not overwrite and not hasattr(filename, "write"):
-        path = os.fspath(filename)  # type: ignore[arg-type]
+        path = os.fspath(filename)
         if os.path.exists(path):
             raise FileExistsError(f"File exists: '{path}'")
     write(dataset, filename, transfer_syntax=transfer_syntax)

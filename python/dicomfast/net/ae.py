@@ -18,7 +18,7 @@ import os
 import ssl
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from .. import uid as uids
 from ..errors import NetworkError
@@ -290,7 +290,8 @@ class AE:
         unestablished association whose ``is_established`` is ``False``.
         """
         if isinstance(contexts, str):  # associate(addr, port, "CALLED-AE")
-            contexts, ae_title = None, contexts
+            ae_title = contexts
+            contexts = None
         if tls_args is not None:
             ssl_context = tls_args[0]
             server_hostname = tls_args[1] if len(tls_args) > 1 else server_hostname
@@ -358,7 +359,9 @@ class AE:
             raise ValueError("no supported contexts: call add_supported_context() first")
         if storage is not None and not isinstance(storage, FileStorage):
             storage = FileStorage(storage)
-        server = Server(self, address, normalise_handlers(evt_handlers), ssl_context, storage)
+        # a list or tuple in ssl_context's place was taken as evt_handlers above
+        tls = cast("ssl.SSLContext | None", ssl_context)
+        server = Server(self, address, normalise_handlers(evt_handlers), tls, storage)
         server._start()
         if block:
             try:
@@ -394,7 +397,8 @@ class _ServerState:
             oldest = next(iter(self.pending))
             del self.pending[oldest]
             self.evicted += 1
-            oldest.transport.transport.abort()
+            # an acceptor's associations run over streams (Server._serve)
+            cast(StreamTransport, oldest.transport).transport.abort()
             log.info(
                 "%s: closed, sent no A-ASSOCIATE-RQ while %d newer connections waited",
                 oldest.peer,

@@ -17,7 +17,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .. import _core
 from .. import uid as uids
@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from .ae import AE, _ServerState
 
 log = logging.getLogger("dicomfast.net")
+#: The exception class of ``AsyncAssociation._error`` (its result has that type).
+_E = TypeVar("_E", bound=DicomError)
 
 A_ASSOCIATE_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ, P_DATA_TF = 1, 2, 3, 4
 A_RELEASE_RQ, A_RELEASE_RP, A_ABORT = 5, 6, 7
@@ -246,7 +248,7 @@ class AsyncAssociation:
             f"{self.peer} {side} {self.sm.state}>"
         )
 
-    def _error(self, cls: type[DicomError], msg: str) -> DicomError:
+    def _error(self, cls: type[_E], msg: str) -> _E:
         return cls(msg, peer=self.peer)
 
     # -- transport ------------------------------------------------------------
@@ -465,7 +467,7 @@ class AsyncAssociation:
             self.is_rejected = True
             result, source, reason = value
             exc = self._error(AssociationRejected, _describe_rj(result, source, reason))
-            exc.result, exc.source, exc.reason = result, source, reason  # type: ignore[attr-defined]
+            exc.result, exc.source, exc.reason = result, source, reason
             raise exc
         if evt != E.EVT3:
             raise await self._fail(evt, value, "association negotiation")

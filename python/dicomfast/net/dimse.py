@@ -118,6 +118,8 @@ class Status:
     """
 
     __slots__ = ("_code", "command")
+    _code: int | None
+    command: dict[int, Any]
 
     _KEYWORDS = {
         "Status": STATUS,

@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -458,6 +458,7 @@ def invert(arr: np.ndarray, top: Any | None = None, *, out: np.ndarray | None = 
     if top is None and (src is None or src.size == 0 or src.dtype.kind == "f"):
         top = np.asarray(arr).max()
     if src is None:
+        assert top is not None  # set above: no kernel input means top was taken from arr
         return np.subtract(top, arr, out=out, dtype=np.asarray(arr).dtype)
     if out is None:
         out = _empty(src.shape, src.dtype)
@@ -484,13 +485,14 @@ def apply_presentation_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
         entries = entries or 65536
         dtype = np.uint8 if bits <= 8 else np.uint16
         elem = item["LUTData"]
+        table: np.ndarray
         if elem.VR == "US":
             table = _values(elem.value).astype(np.uint16)
         else:
             raw = _raw_bytes(elem.value)[: entries * np.dtype(dtype).itemsize]
             table = np.frombuffer(raw, dtype).copy()
         if 8 * table.dtype.itemsize > bits:
-            table &= (1 << bits) - 1
+            np.bitwise_and(table, (1 << bits) - 1, out=table)
         src = _kernel_input(arr)
         if src is None:
             src = np.ascontiguousarray(arr, dtype=np.float32)
@@ -551,7 +553,7 @@ def _expand(
         elif opcode == 1:
             if not out and not previous:
                 raise ValueError("a segmented LUT cannot start with a linear segment")
-            start = out[-1] if out else previous
+            start = out[-1] if out else cast(int, previous)  # not None: checked above
             end = values[pos]
             pos += 1
             if start == end:

@@ -536,13 +536,32 @@ class Dataset:
         return iter_frames(self, as_rgb=as_rgb)
 
     def compress(
-        self, transfer_syntax: str, *, predictor: int = 1, threads: int | None = None
+        self,
+        transfer_syntax: str,
+        *,
+        predictor: int = 1,
+        threads: int | None = None,
+        quality: int | None = None,
+        max_error: int | None = None,
+        ratio: int | None = None,
+        keep_uid: bool = False,
     ) -> Dataset:
         """Compress Pixel Data in place (RLE Lossless, JPEG Lossless 4.57/4.70, Deflated
-        Image Frame Compression); returns this data set."""
+        Image Frame Compression, JPEG-LS, JPEG 2000, JPEG baseline/extended; see
+        :func:`dicomfast.pixels.encode.compress` for the lossy settings and how lossy
+        results are marked); returns this data set."""
         from .pixels.encode import compress
 
-        return compress(self, transfer_syntax, predictor=predictor, threads=threads)
+        return compress(
+            self,
+            transfer_syntax,
+            predictor=predictor,
+            threads=threads,
+            quality=quality,
+            max_error=max_error,
+            ratio=ratio,
+            keep_uid=keep_uid,
+        )
 
     def decompress(self, *, threads: int | None = None) -> Dataset:
         """Make Pixel Data native, transfer syntax Explicit VR Little Endian; returns this data set."""

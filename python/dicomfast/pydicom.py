@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, syntaxes
+from .pixels.encode import encode_options
 
 LABEL = "dicomfast"
 RLE_LOSSLESS = "1.2.840.10008.1.2.5"
@@ -91,7 +92,13 @@ def _encode_frame(src: bytes, runner: Any) -> bytes:
     image = _core.ImageInfo(
         rows, columns, spp, max(8, bits_allocated), bits_stored, runner.pixel_representation
     )
-    return _core.encode_frame(arr, image, ts, predictor)
+    # pydicom's lossy options (jls_error, j2k_cr) where its encoders take them.
+    options: dict[str, Any] = {}
+    if runner.get_option("jls_error") is not None:
+        options["max_error"] = int(runner.get_option("jls_error"))
+    if runner.get_option("j2k_cr"):
+        options["ratio"] = max(2, round(float(runner.get_option("j2k_cr")[0])))
+    return _core.encode_frame(arr, image, ts, predictor, **encode_options(ts, **options))
 
 
 def _decoders() -> dict[str, Any]:

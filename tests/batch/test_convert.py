@@ -14,7 +14,7 @@ import numpy as np
 import pydicom
 import pytest
 from dicomfast.batch import ConvertOptions, convert_file, iter_sources, run_tasks
-from dicomfast.batch.syntaxes import NAMES
+from dicomfast.batch.syntaxes import LOSSY, NAMES
 from dicomfast.cli import main
 
 pytestmark = pytest.mark.corpus
@@ -57,11 +57,12 @@ def test_every_syntax_pair(inputs: Path, tmp_path: Path) -> None:
     originals = {s.rel: dicomfast.read(s.path).pixel_array for s in iter_sources([inputs])}
     before = _tree_hash(inputs)
     first = {}
-    for s in NAMES:
+    names = {n: u for n, u in NAMES.items() if u not in LOSSY}  # lossy: test_encoders
+    for s in names:
         recs = _convert_tree(inputs, tmp_path / s, s, verify=True)
         assert all(r["status"] == "converted" for r in recs), recs
         first[s] = tmp_path / s
-    for s, t in itertools.product(NAMES, NAMES):
+    for s, t in itertools.product(names, names):
         out = tmp_path / f"{s}--{t}"
         recs = _convert_tree(first[s], out, t)
         assert all(r["status"] == "converted" for r in recs), (s, t, recs)

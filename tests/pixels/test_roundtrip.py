@@ -117,7 +117,7 @@ def test_encode_frame_from_array_and_sv1_predictor_check() -> None:
     with pytest.raises(PixelDataError, match="predictor 1"):
         encode_frame(arr, transfer_syntax=JPEG_LOSSLESS_SV1, predictor=3)
     with pytest.raises(PixelDataError, match="cannot encode"):
-        encode_frame(arr, transfer_syntax="1.2.840.10008.1.2.4.50")
+        encode_frame(arr, transfer_syntax="1.2.840.10008.1.2.4.100")
 
 
 def test_decode_errors_name_frame_and_offset() -> None:

@@ -21,6 +21,7 @@ from ..writer import encode_file
 from . import files
 from .pending import Pending, PendingDecode, PendingEncode, defer_compress, defer_decompress
 from .sources import Source
+from .syntaxes import LOSSY
 
 PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 
@@ -38,6 +39,10 @@ class ConvertOptions:
     copy_failed: bool = False
     threads: int | None = None  # codec threads per file (None: all cores)
     fsync: bool = True
+    max_error: int | None = None  # JPEG-LS near-lossless NEAR (None: 2)
+    quality: int | None = None  # JPEG baseline/extended (None: 90)
+    ratio: int | None = None  # JPEG 2000 lossy (None: 10)
+    keep_uid: bool = False  # lossy outputs keep the SOP Instance UID
 
 
 def _has_pixels(ds: Dataset) -> bool:
@@ -98,6 +103,7 @@ def transcode(
     threads: int | None = None,
     scratch: _Scratch | None = None,
     defer: bool = False,
+    lossy: dict[str, Any] | None = None,
 ) -> np.ndarray | Pending | None:
     """Change ``ds`` in place so that it can be written in ``ts``; returns the pixels it
     holds afterwards (decoded), or None if there is nothing to compare.  With ``scratch``
@@ -106,7 +112,8 @@ def transcode(
     ones going to a little-endian native syntax (written from the buffer itself, no copy),
     are not coded yet: the :mod:`~dicomfast.batch.pending` value returned codes them as
     the file is written (``files.write_chunks(..., pending=)``); its ``pixels`` are those
-    to compare."""
+    to compare.  ``lossy``: ``compress``'s ``quality``/``max_error``/``ratio``/``keep_uid``
+    for a lossy ``ts`` (whose pixels are then not compared: None)."""
     from ..pixels.decode import _check_supported, decode_frames, native_frames_view
     from ..pixels.encode import compress, decompress, needs_decoding
     from ..pixels.info import pixel_info
@@ -133,6 +140,9 @@ def transcode(
         if arr is None:
             out = None if scratch is None else scratch.array("pixels", shape, info.dtype)
             arr = decode_frames(ds, threads=threads, info=info, out=out)
+        if ts in LOSSY:
+            compress(ds, ts, threads=threads, arr=arr, info=info, **(lossy or {}))
+            return None
         if defer and scratch is not None:
             pending = defer_compress(ds, arr, info, ts, predictor=predictor, threads=threads)
             if pending is not None:
@@ -203,6 +213,12 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
             threads=opts.threads,
             scratch=_SCRATCH,
             defer=True,
+            lossy={
+                "quality": opts.quality,
+                "max_error": opts.max_error,
+                "ratio": opts.ratio,
+                "keep_uid": opts.keep_uid,
+            },
         )
         pending = pixels if isinstance(pixels, PendingDecode | PendingEncode) else None
         if pending is not None:

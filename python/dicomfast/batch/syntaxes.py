@@ -13,7 +13,17 @@ NAMES: dict[str, str] = {
     "rle": uids.RLELossless,
     "jpeg-ll": uids.JPEGLosslessSV1,
     "jpeg-ll-p14": uids.JPEGLossless,
+    "jpeg-ls": uids.JPEGLSLossless,
+    "jpeg-ls-near": uids.JPEGLSNearLossless,
+    "j2k": uids.JPEG2000Lossless,
+    "j2k-lossy": uids.JPEG2000,
+    "jpeg": uids.JPEGBaseline8Bit,
+    "jpeg12": uids.JPEGExtended12Bit,
 }
+#: The lossy ones: written only when asked for by name (or UID).
+LOSSY = frozenset(
+    {uids.JPEGLSNearLossless, uids.JPEG2000, uids.JPEGBaseline8Bit, uids.JPEGExtended12Bit}
+)
 WRITABLE = frozenset(NAMES.values())
 
 

@@ -1,6 +1,8 @@
-"""Encoding pixel data: RLE Lossless, JPEG Lossless (process 14, any predictor; SV1) and
-Deflated Image Frame Compression, frame by frame in parallel in Rust; and the data set
-conversions :func:`compress` and :func:`decompress`."""
+"""Encoding pixel data: RLE Lossless, JPEG Lossless (process 14, any predictor; SV1),
+Deflated Image Frame Compression, JPEG-LS (lossless and near-lossless), JPEG 2000
+(lossless and lossy) and JPEG baseline/extended, frame by frame in parallel in Rust; and
+the data set conversions :func:`compress` and :func:`decompress`.  Lossy results are
+marked as PS3.3 C.7.6.1.1.5 says (:func:`mark_lossy`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _core, syntaxes
+from .. import uid as uids
 from ..element import DataElement
 from ..errors import PixelDataError
 from .decode import decode_frames
@@ -41,7 +44,43 @@ _ALIASES = {
     "jpeglosslesssv1": JPEG_LOSSLESS_SV1,
     "deflate": DEFLATED_IMAGE_FRAME,
     "deflatedimageframecompression": DEFLATED_IMAGE_FRAME,
+    "jpegls": uids.JPEGLSLossless,
+    "jpeglsnear": uids.JPEGLSNearLossless,
+    "j2k": uids.JPEG2000Lossless,
+    "j2klossy": uids.JPEG2000,
+    "jpeg": uids.JPEGBaseline8Bit,
+    "jpeg12": uids.JPEGExtended12Bit,
 }
+#: The Lossy Image Compression Method (0028,2114) of each lossy syntax dicomfast writes
+#: (PS3.3 C.7.6.1.1.5.1).
+LOSSY_METHODS = {
+    uids.JPEGBaseline8Bit: "ISO_10918_1",
+    uids.JPEGExtended12Bit: "ISO_10918_1",
+    uids.JPEGLSNearLossless: "ISO_14495_1",
+    uids.JPEG2000: "ISO_15444_1",
+}
+#: JPEG-LS near-lossless: the default maximum error (NEAR).
+DEFAULT_MAX_ERROR = 2
+
+
+def encode_options(
+    ts: str,
+    *,
+    quality: int | None = None,
+    max_error: int | None = None,
+    ratio: int | None = None,
+    colour_transform: bool = False,
+) -> dict[str, Any]:
+    """The codec keywords for ``ts`` (a UID): each lossy setting only reaches the syntax
+    it belongs to, so a lossless syntax never loses information."""
+    opts: dict[str, Any] = {"colour_transform": colour_transform}
+    if ts in (uids.JPEGBaseline8Bit, uids.JPEGExtended12Bit) and quality is not None:
+        opts["quality"] = quality
+    if ts == uids.JPEGLSNearLossless:
+        opts["max_error"] = DEFAULT_MAX_ERROR if max_error is None else max_error
+    if ts == uids.JPEG2000 and ratio is not None:
+        opts["ratio"] = ratio
+    return opts
 
 
 def _syntax(transfer_syntax: str) -> str:
@@ -83,6 +122,7 @@ def encode_frame(
     *,
     transfer_syntax: str = RLE_LOSSLESS,
     predictor: int = 1,
+    **options: Any,
 ) -> bytes:
     """Encode one frame: an array ``(rows, columns[, samples])`` (the other attributes
     default to what its dtype says), or bytes in numpy's layout with every attribute given.
@@ -108,7 +148,7 @@ def encode_frame(
         bits_stored or bits_allocated,
         pixel_representation or 0,
     )
-    return _core.encode_frame(data, image, ts, predictor)
+    return _core.encode_frame(data, image, ts, predictor, **encode_options(ts, **options))
 
 
 def encode_frames(
@@ -118,12 +158,17 @@ def encode_frames(
     *,
     predictor: int = 1,
     threads: int | None = None,
+    **options: Any,
 ) -> list[bytes]:
     """Encode every frame of ``arr`` (``(frames, rows, columns[, samples])`` or one frame)
-    described by ``info``, frames in parallel."""
+    described by ``info``, frames in parallel.  ``options``: ``quality`` (JPEG),
+    ``max_error`` (JPEG-LS near-lossless), ``ratio`` (JPEG 2000 lossy),
+    ``colour_transform``."""
     ts = _syntax(transfer_syntax)
     a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
-    return _core.encode_frames(a, _interleaved(info), ts, predictor, threads)
+    return _core.encode_frames(
+        a, _interleaved(info), ts, predictor, threads, **encode_options(ts, **options)
+    )
 
 
 def _interleaved(info: PixelInfo) -> _core.ImageInfo:
@@ -144,6 +189,7 @@ def encapsulated_value(
     predictor: int = 1,
     threads: int | None = None,
     allocate: Callable[[int], np.ndarray] | None = None,
+    **options: Any,
 ) -> np.ndarray:
     """Encode every frame of ``arr`` (as for :func:`encode_frames`) straight into one
     encapsulated Pixel Data value (PS3.5 A.4): a Basic Offset Table, one fragment per frame
@@ -152,7 +198,13 @@ def encapsulated_value(
     ts = _syntax(transfer_syntax)
     a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
     value: np.ndarray = _core.encode_frames_encapsulated(
-        a, _interleaved(info), ts, allocate or _new_buffer, predictor, threads
+        a,
+        _interleaved(info),
+        ts,
+        allocate or _new_buffer,
+        predictor,
+        threads,
+        **encode_options(ts, **options),
     )
     return value
 
@@ -180,12 +232,22 @@ def compress(
     arr: np.ndarray | None = None,
     allocate: Callable[[int], np.ndarray] | None = None,
     info: PixelInfo | None = None,
+    quality: int | None = None,
+    max_error: int | None = None,
+    ratio: int | None = None,
+    keep_uid: bool = False,
 ) -> Dataset:
     """Compress the pixel data of ``ds`` in place (and return ``ds``).
 
     ``transfer_syntax``: RLE Lossless, JPEG Lossless (4.57, ``predictor`` 1-7), JPEG
-    Lossless SV1 (4.70) or Deflated Image Frame Compression, as a UID or a short name
-    (``"rle"``, ``"jpegll"``, ``"jpegllsv1"``, ``"deflate"``).  Pixel Data becomes one
+    Lossless SV1 (4.70), Deflated Image Frame Compression, JPEG-LS Lossless (4.80) and
+    Near-Lossless (4.81, ``max_error`` NEAR, default 2), JPEG 2000 Lossless (4.90) and
+    lossy (4.91, ``ratio``: target compression ratio, default 10), JPEG Baseline (4.50,
+    8-bit) and Extended (4.51, 12-bit; ``quality`` 1-100, default 90), as a UID or a
+    short name (``"rle"``, ``"jpegll"``, ``"jpegllsv1"``, ``"deflate"``, ``"jpeg-ls"``,
+    ``"jpeg-ls-near"``, ``"j2k"``, ``"j2k-lossy"``, ``"jpeg"``, ``"jpeg12"``).  A lossy
+    syntax marks the data set as lossy (:func:`mark_lossy`) and gives it a new SOP
+    Instance UID unless ``keep_uid``.  Pixel Data becomes one
     fragment per frame with a Basic Offset Table; the file meta Transfer Syntax UID is
     set; YBR_FULL_422 (expanded on decoding) becomes YBR_FULL. ``arr`` gives the pixels
     to encode instead of the current ones (same attributes); ``allocate(nbytes)`` the
@@ -200,11 +262,43 @@ def compress(
         raise PixelDataError(f"JPEG Lossless SV1 ({ts}) uses predictor 1; use {JPEG_LOSSLESS}")
     if arr is None:
         arr = decode_frames(ds, threads=threads, info=info)
+    options = encode_options(ts, quality=quality, max_error=max_error, ratio=ratio)
     value = encapsulated_value(
-        arr, info, ts, predictor=predictor, threads=threads, allocate=allocate
+        arr, info, ts, predictor=predictor, threads=threads, allocate=allocate, **options
     )
     set_encapsulated_pixels(ds, value, info, ts)
+    if ts in LOSSY_METHODS and options.get("max_error", 1) != 0:
+        ratio_achieved = np.asarray(arr).nbytes / max(len(value), 1)
+        mark_lossy(ds, LOSSY_METHODS[ts], ratio_achieved, keep_uid=keep_uid)
     return ds
+
+
+def _values(ds: Dataset, keyword: str) -> list[str]:
+    v = ds.get(keyword)
+    if v is None or v == "":
+        return []
+    if isinstance(v, str):
+        return [v]
+    return [str(x) for x in v]
+
+
+def mark_lossy(ds: Dataset, method: str, ratio: float, *, keep_uid: bool = False) -> None:
+    """Record lossy compression as PS3.3 C.7.6.1.1.5 says: Lossy Image Compression "01",
+    ``ratio`` and ``method`` (``ISO_10918_1``, ``ISO_14495_1``, ``ISO_15444_1``) appended
+    to any Lossy Image Compression Ratio/Method already there, and (unless ``keep_uid``)
+    a new SOP Instance UID, also in the file meta information."""
+    ratios = _values(ds, "LossyImageCompressionRatio")
+    methods = _values(ds, "LossyImageCompressionMethod")
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionRatio = [*ratios, f"{ratio:.4g}"[:16]]
+    ds.LossyImageCompressionMethod = [*methods, method]
+    if not keep_uid:
+        from ..uid import generate_uid
+
+        new = generate_uid()
+        ds.SOPInstanceUID = new
+        if ds.file_meta is not None:
+            ds.file_meta.MediaStorageSOPInstanceUID = new
 
 
 def set_encapsulated_pixels(ds: Dataset, value: Any, info: PixelInfo, ts: str) -> None:
@@ -286,6 +380,8 @@ __all__ = [
     "encapsulated_value",
     "encode_frame",
     "encode_frames",
+    "encode_options",
+    "mark_lossy",
     "native_value",
     "needs_decoding",
     "set_encapsulated_pixels",

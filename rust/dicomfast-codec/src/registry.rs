@@ -83,13 +83,21 @@ const JPEG_DCT: Option<&'static dyn Codec> = None;
 
 #[cfg(feature = "jpeg-ls")]
 const JPEG_LS: Option<&'static dyn Codec> = Some(&crate::jpegls::JpegLs);
+#[cfg(feature = "jpeg-ls")]
+const JPEG_LS_NEAR: Option<&'static dyn Codec> = Some(&crate::jpegls::JpegLsNear);
 #[cfg(not(feature = "jpeg-ls"))]
 const JPEG_LS: Option<&'static dyn Codec> = None;
+#[cfg(not(feature = "jpeg-ls"))]
+const JPEG_LS_NEAR: Option<&'static dyn Codec> = None;
 
 #[cfg(feature = "j2k")]
 const JPEG_2000: Option<&'static dyn Codec> = Some(&crate::j2k::Jpeg2000);
+#[cfg(feature = "j2k")]
+const JPEG_2000_LOSSY: Option<&'static dyn Codec> = Some(&crate::j2k::Jpeg2000Lossy);
 #[cfg(not(feature = "j2k"))]
 const JPEG_2000: Option<&'static dyn Codec> = None;
+#[cfg(not(feature = "j2k"))]
+const JPEG_2000_LOSSY: Option<&'static dyn Codec> = None;
 
 impl TransferSyntax {
     const fn new(
@@ -330,7 +338,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG-LS Lossy (Near-Lossless) Image Compression",
         ENCAPSULATED,
         LOSSY,
-        JPEG_LS,
+        JPEG_LS_NEAR,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.90",
@@ -346,7 +354,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "JPEG 2000 Image Compression",
         ENCAPSULATED,
         LOSSY,
-        JPEG_2000,
+        JPEG_2000_LOSSY,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.92",

@@ -131,15 +131,30 @@ fn decoder(
     Ok((t, t.codec))
 }
 
-/// The codec encoding `transfer_syntax`, with `predictor` checked against its rules.
+/// What the Python callers may ask of an encoder beyond the predictor (keyword arguments
+/// `quality`, `max_error`, `ratio`, `colour_transform`).
+#[derive(Clone, Copy)]
+struct Lossy {
+    quality: u8,
+    max_error: u16,
+    ratio: u16,
+    colour_transform: bool,
+}
+
+/// The codec encoding `transfer_syntax`, with the parameters checked against its rules.
 fn encoder(
     py: Python<'_>,
     transfer_syntax: &str,
     predictor: u8,
+    lossy: Lossy,
 ) -> PyResult<(&'static dyn Codec, EncodeParams)> {
     let uid = transfer_syntax.trim_end_matches(['\0', ' ']).trim();
     let t = registry::lookup(uid);
-    let params = EncodeParams::with_predictor(predictor);
+    let params = EncodeParams::with_predictor(predictor)
+        .with_quality(lossy.quality)
+        .with_max_error(lossy.max_error)
+        .with_ratio(lossy.ratio)
+        .with_colour_transform(lossy.colour_transform);
     match t.codec.filter(|_| t.can_encode()) {
         Some(c) => match c.check_params(&t, &params) {
             Ok(()) => Ok((c, params)),
@@ -327,8 +342,9 @@ impl EncodeInput {
         info: &ImageInfo,
         transfer_syntax: &str,
         predictor: u8,
+        lossy: Lossy,
     ) -> PyResult<Self> {
-        let (codec, params) = encoder(py, transfer_syntax, predictor)?;
+        let (codec, params) = encoder(py, transfer_syntax, predictor, lossy)?;
         let src = Held::get(data, false, "data")?;
         let input = Self {
             codec,
@@ -353,24 +369,41 @@ impl EncodeInput {
 /// 1-bit data one byte per pixel) for an encapsulated transfer syntax; returns the frame's
 /// compressed bytes (not padded to even length).
 #[pyfunction]
-#[pyo3(signature = (data, info, transfer_syntax, predictor=1))]
+#[pyo3(signature = (data, info, transfer_syntax, predictor=1, *, quality=90, max_error=0, ratio=10, colour_transform=false))]
+#[allow(clippy::too_many_arguments)]
 fn encode_frame<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     info: &ImageInfo,
     transfer_syntax: &str,
     predictor: u8,
+    quality: u8,
+    max_error: u16,
+    ratio: u16,
+    colour_transform: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    encode_frames(py, data, info, transfer_syntax, predictor, Some(1))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| pixel_error(py, "no frame to encode".into(), None, None))
+    encode_frames(
+        py,
+        data,
+        info,
+        transfer_syntax,
+        predictor,
+        Some(1),
+        quality,
+        max_error,
+        ratio,
+        colour_transform,
+    )?
+    .into_iter()
+    .next()
+    .ok_or_else(|| pixel_error(py, "no frame to encode".into(), None, None))
 }
 
 /// Encode every frame of `data` (frames back to back in numpy's layout), in parallel with
 /// the GIL released; returns one bytes object per frame.
 #[pyfunction]
-#[pyo3(signature = (data, info, transfer_syntax, predictor=1, threads=None))]
+#[pyo3(signature = (data, info, transfer_syntax, predictor=1, threads=None, *, quality=90, max_error=0, ratio=10, colour_transform=false))]
+#[allow(clippy::too_many_arguments)]
 fn encode_frames<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
@@ -378,8 +411,18 @@ fn encode_frames<'py>(
     transfer_syntax: &str,
     predictor: u8,
     threads: Option<usize>,
+    quality: u8,
+    max_error: u16,
+    ratio: u16,
+    colour_transform: bool,
 ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
-    let input = EncodeInput::get(py, data, info, transfer_syntax, predictor)?;
+    let lossy = Lossy {
+        quality,
+        max_error,
+        ratio,
+        colour_transform,
+    };
+    let input = EncodeInput::get(py, data, info, transfer_syntax, predictor, lossy)?;
     let (codec, frames, threads) = (input.codec, input.frames(), threads_of(threads));
     let encoded = py
         .detach(|| pipeline::encode_frames(codec, &frames, threads))
@@ -396,7 +439,8 @@ fn encode_frames<'py>(
 /// C-contiguous buffer of exactly `n` bytes; it is filled and returned (so the caller
 /// chooses where the value lives: a new array, or a buffer it reuses).
 #[pyfunction]
-#[pyo3(signature = (data, info, transfer_syntax, allocate, predictor=1, threads=None))]
+#[pyo3(signature = (data, info, transfer_syntax, allocate, predictor=1, threads=None, *, quality=90, max_error=0, ratio=10, colour_transform=false))]
+#[allow(clippy::too_many_arguments)]
 fn encode_frames_encapsulated<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
@@ -405,8 +449,18 @@ fn encode_frames_encapsulated<'py>(
     allocate: &Bound<'py, PyAny>,
     predictor: u8,
     threads: Option<usize>,
+    quality: u8,
+    max_error: u16,
+    ratio: u16,
+    colour_transform: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let input = EncodeInput::get(py, data, info, transfer_syntax, predictor)?;
+    let lossy = Lossy {
+        quality,
+        max_error,
+        ratio,
+        colour_transform,
+    };
+    let input = EncodeInput::get(py, data, info, transfer_syntax, predictor, lossy)?;
     let (codec, frames, threads) = (input.codec, input.frames(), threads_of(threads));
     let encoded = py
         .detach(|| Encapsulated::encode(codec, &frames, threads))

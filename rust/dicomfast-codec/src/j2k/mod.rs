@@ -11,15 +11,226 @@
 //!
 //! The main header is read and checked against the data set (size, components, precision,
 //! no sub-sampled component) before any tile is decoded.
+//!
+//! Encoding (.90 and .91 only): a J2K codestream (no JP2 wrapper), one tile, one quality
+//! layer, LRCP, 6 resolution levels at most; .90 reversible 5/3, .91 irreversible 9/7
+//! with the rate allocated for [`EncodeParams::ratio`]; three-sample frames with the RCT
+//! (.90) or ICT (.91) when [`EncodeParams::colour_transform`] asks; signed samples as
+//! signed components; 1-16 bits stored in 8 or 16 bits allocated.
 
 use std::ffi::{c_char, c_void, CStr};
 
 use openjpeg_sys as opj;
 
+use crate::codec::EncodeParams;
 use crate::convert::fix_unused_bits;
+use crate::registry::TransferSyntax;
 use crate::{CodecError, FrameInfo};
 
 const NAME: &str = "JPEG 2000";
+const LOSSLESS: &str = "1.2.840.10008.1.2.4.90";
+const LOSSY: &str = "1.2.840.10008.1.2.4.91";
+
+/// The codestream being written.
+struct Sink<'a> {
+    out: &'a mut Vec<u8>,
+    pos: usize,
+    len: usize,
+}
+
+unsafe extern "C" fn write_fn(buf: *mut c_void, n: usize, user: *mut c_void) -> usize {
+    // SAFETY: `user` is the Sink given to opj_stream_set_user_data, alive for the encode;
+    // OpenJPEG's buffer holds n bytes.
+    let s = unsafe { &mut *(user as *mut Sink) };
+    let end = s.pos + n;
+    if s.out.len() < end {
+        s.out.resize(end, 0);
+    }
+    unsafe { std::ptr::copy_nonoverlapping(buf as *const u8, s.out.as_mut_ptr().add(s.pos), n) };
+    s.pos = end;
+    s.len = s.len.max(end);
+    n
+}
+
+unsafe extern "C" fn write_skip_fn(n: i64, user: *mut c_void) -> i64 {
+    // SAFETY: as in write_fn.
+    let s = unsafe { &mut *(user as *mut Sink) };
+    let target = (s.pos as i64).saturating_add(n).max(0) as usize;
+    if s.out.len() < target {
+        s.out.resize(target, 0);
+    }
+    let moved = target as i64 - s.pos as i64;
+    s.pos = target;
+    s.len = s.len.max(target);
+    moved
+}
+
+unsafe extern "C" fn write_seek_fn(n: i64, user: *mut c_void) -> i32 {
+    // SAFETY: as in write_fn.
+    let s = unsafe { &mut *(user as *mut Sink) };
+    if n < 0 {
+        return 0;
+    }
+    let target = n as usize;
+    if s.out.len() < target {
+        s.out.resize(target, 0);
+    }
+    s.pos = target;
+    1
+}
+
+fn encode(
+    src: &[u8],
+    info: &FrameInfo,
+    lossless: bool,
+    params: &EncodeParams,
+    out: &mut Vec<u8>,
+) -> Result<usize, CodecError> {
+    info.validate()?;
+    let expected = crate::frame_size_bytes(info);
+    if src.len() != expected {
+        return Err(CodecError::InputSize {
+            expected,
+            actual: src.len(),
+        });
+    }
+    let bits = info.bits_stored;
+    if !matches!(info.bits_allocated, 8 | 16) || info.float || !(1..=16).contains(&bits) {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG 2000 encodes 1-16-bit samples (Bits Allocated 8 or 16)",
+        });
+    }
+    let spp = usize::from(info.samples_per_pixel);
+    if spp != 1 && spp != 3 {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG 2000 encodes 1 or 3 samples per pixel",
+        });
+    }
+    let signed = info.signed();
+    let fail = |message: &str, what: &str| CodecError::Encoder {
+        codec: NAME,
+        message: if message.is_empty() {
+            what.to_string()
+        } else {
+            message.to_string()
+        },
+    };
+    let mut cparms: Vec<opj::opj_image_cmptparm_t> = (0..spp)
+        .map(|_| {
+            // SAFETY: a plain C struct; all-zero is a valid value, filled below.
+            let mut c: opj::opj_image_cmptparm_t = unsafe { std::mem::zeroed() };
+            c.dx = 1;
+            c.dy = 1;
+            c.w = info.columns;
+            c.h = info.rows;
+            c.prec = u32::from(bits);
+            c.sgnd = u32::from(signed);
+            c
+        })
+        .collect();
+    let space = if spp == 3 {
+        opj::COLOR_SPACE::OPJ_CLRSPC_SRGB
+    } else {
+        opj::COLOR_SPACE::OPJ_CLRSPC_GRAY
+    };
+    let mut message = String::new();
+    let mut sink = Sink {
+        out,
+        pos: 0,
+        len: 0,
+    };
+    let mut s = Session {
+        // SAFETY: no preconditions; null checked below.
+        codec: unsafe { opj::opj_create_compress(opj::CODEC_FORMAT::OPJ_CODEC_J2K) },
+        stream: std::ptr::null_mut(),
+        // SAFETY: cparms holds spp entries.
+        image: unsafe { opj::opj_image_create(spp as u32, cparms.as_mut_ptr(), space) },
+    };
+    if s.codec.is_null() || s.image.is_null() {
+        return Err(fail("", "OpenJPEG could not be initialised"));
+    }
+    // SAFETY: the image was created with spp components of rows * columns samples each.
+    unsafe {
+        let im = &mut *s.image;
+        im.x0 = 0;
+        im.y0 = 0;
+        im.x1 = info.columns;
+        im.y1 = info.rows;
+        let comps = std::slice::from_raw_parts_mut(im.comps, spp);
+        let pixels = info.pixels();
+        let bps = info.bytes_per_sample();
+        let shift = 32 - u32::from(bits);
+        for (c, comp) in comps.iter_mut().enumerate() {
+            if comp.data.is_null() {
+                return Err(fail("", "OpenJPEG could not allocate the image"));
+            }
+            let plane = std::slice::from_raw_parts_mut(comp.data, pixels);
+            for (p, v) in plane.iter_mut().enumerate() {
+                let k = (p * spp + c) * bps;
+                let raw = u32::from(src[k])
+                    | if bps == 2 {
+                        u32::from(src[k + 1]) << 8
+                    } else {
+                        0
+                    };
+                *v = if signed {
+                    ((raw << shift) as i32) >> shift
+                } else {
+                    ((raw << shift) >> shift) as i32
+                };
+            }
+        }
+    }
+    // SAFETY: the codec and image are live; `message` and `sink` outlive the session
+    // (dropped first, declared after them).
+    unsafe {
+        let user = &mut message as *mut String as *mut c_void;
+        opj::opj_set_error_handler(s.codec, Some(error_fn), user);
+        opj::opj_set_warning_handler(s.codec, Some(quiet_fn), std::ptr::null_mut());
+        opj::opj_set_info_handler(s.codec, Some(quiet_fn), std::ptr::null_mut());
+        let mut p: Box<opj::opj_cparameters_t> = Box::new(std::mem::zeroed());
+        opj::opj_set_default_encoder_parameters(&mut *p);
+        p.tcp_numlayers = 1;
+        p.cp_disto_alloc = 1;
+        p.tcp_rates[0] = if lossless {
+            0.0
+        } else {
+            f32::from(params.ratio.max(2))
+        };
+        p.irreversible = i32::from(!lossless);
+        p.tcp_mct = i8::from(spp == 3 && params.colour_transform) as _;
+        // Each resolution level halves the image; OpenJPEG needs 2^(levels - 1) <= size.
+        let smallest = info.columns.min(info.rows).max(1);
+        let mut levels = 1;
+        while levels < 6 && (1u32 << levels) <= smallest {
+            levels += 1;
+        }
+        p.numresolution = levels;
+        if opj::opj_setup_encoder(s.codec, &mut *p, s.image) == 0 {
+            return Err(fail(&message, "encoder set-up failed"));
+        }
+        s.stream = opj::opj_stream_create(1 << 16, 0);
+        if s.stream.is_null() {
+            return Err(fail("", "stream allocation failed"));
+        }
+        opj::opj_stream_set_write_function(s.stream, Some(write_fn));
+        opj::opj_stream_set_skip_function(s.stream, Some(write_skip_fn));
+        opj::opj_stream_set_seek_function(s.stream, Some(write_seek_fn));
+        opj::opj_stream_set_user_data(s.stream, &mut sink as *mut Sink as *mut c_void, None);
+        if opj::opj_start_compress(s.codec, s.image, s.stream) == 0 {
+            return Err(fail(&message, "encoding failed to start"));
+        }
+        if opj::opj_encode(s.codec, s.stream) == 0 {
+            return Err(fail(&message, "encoding failed"));
+        }
+        if opj::opj_end_compress(s.codec, s.stream) == 0 {
+            return Err(fail(&message, "encoding failed at the end"));
+        }
+    }
+    // The stream flushes its buffer when destroyed.
+    drop(s);
+    Ok(sink.len)
+}
 
 /// The codestream being read and how far.
 struct Source<'a> {
@@ -258,6 +469,59 @@ impl crate::Codec for Jpeg2000 {
     fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
         decode(data, info, out)
     }
+
+    fn can_encode(&self, ts: &TransferSyntax) -> bool {
+        ts.uid == LOSSLESS
+    }
+
+    fn encode_in(
+        &self,
+        src: &[u8],
+        info: &FrameInfo,
+        params: &EncodeParams,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CodecError> {
+        encode(src, info, true, params, out)
+    }
+}
+
+/// JPEG 2000 (.91) through OpenJPEG: [`Jpeg2000`]'s decoder, and the irreversible encoder
+/// (a codec of its own so that the lossless syntax's never loses information).
+#[derive(Debug, Clone, Copy)]
+pub struct Jpeg2000Lossy;
+
+impl crate::Codec for Jpeg2000Lossy {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        decode(data, info, out)
+    }
+
+    fn can_encode(&self, ts: &TransferSyntax) -> bool {
+        ts.uid == LOSSY
+    }
+
+    fn check_params(&self, _ts: &TransferSyntax, params: &EncodeParams) -> Result<(), String> {
+        if params.ratio < 2 {
+            return Err(format!(
+                "JPEG 2000 compression ratio must be at least 2, not {}",
+                params.ratio
+            ));
+        }
+        Ok(())
+    }
+
+    fn encode_in(
+        &self,
+        src: &[u8],
+        info: &FrameInfo,
+        params: &EncodeParams,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CodecError> {
+        encode(src, info, false, params, out)
+    }
 }
 
 #[cfg(test)]
@@ -270,5 +534,34 @@ mod tests {
         let mut out = vec![0u8; 64];
         assert!(decode(&[], &info, &mut out).is_err());
         assert!(decode(&[0xFF, 0x4F, 0xFF, 0x51, 0, 47, 0], &info, &mut out).is_err());
+    }
+
+    #[test]
+    fn round_trips() {
+        for (ba, bs, spp, signed, mct) in [
+            (8, 8, 1, false, false),
+            (8, 8, 3, false, true),
+            (8, 8, 3, false, false),
+            (16, 12, 1, true, false),
+            (16, 16, 1, false, false),
+            (16, 16, 1, true, false),
+            (8, 1, 1, false, false),
+        ] {
+            let mut info = FrameInfo::new(13, 70, spp, ba);
+            info.bits_stored = bs;
+            info.pixel_representation = u16::from(signed);
+            let n = crate::frame_size_bytes(&info);
+            let mut src: Vec<u8> = (0..n).map(|i| (i * 37 % 251) as u8).collect();
+            fix_unused_bits(&mut src, &info);
+            let params = EncodeParams::default().with_colour_transform(mct);
+            let mut enc = Vec::new();
+            let k = encode(&src, &info, true, &params, &mut enc).unwrap();
+            let mut out = vec![0u8; n];
+            decode(&enc[..k], &info, &mut out).unwrap();
+            assert_eq!(out, src, "{ba} {bs} {spp} {signed}");
+            let k = encode(&src, &info, false, &params, &mut enc).unwrap();
+            assert!(k < n, "{ba} {bs} {spp}: {k} of {n}");
+            decode(&enc[..k], &info, &mut out).unwrap();
+        }
     }
 }

@@ -29,8 +29,8 @@ use crate::{CodecError, FrameInfo};
 const NAME: &str = "JPEG";
 const BASELINE: &str = "1.2.840.10008.1.2.4.50";
 const EXTENDED: &str = "1.2.840.10008.1.2.4.51";
-/// Off until the bindings pass the quality and mark lossy results (PS3.3 C.7.6.1.1.5).
-const ENCODES: bool = false;
+/// The bindings pass the quality and mark lossy results (PS3.3 C.7.6.1.1.5).
+const ENCODES: bool = true;
 
 /// A TurboJPEG instance, one per thread and direction.
 struct Handle(tj::tjhandle);

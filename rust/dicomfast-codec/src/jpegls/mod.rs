@@ -5,15 +5,37 @@
 //!
 //! The frame header is read and checked against the data set before anything is decoded,
 //! so CharLS never writes more than the frame the data set describes.
+//!
+//! Encoding: both syntaxes, 2-16 bits stored, 1-4 samples (sample-interleaved, no colour
+//! transform); samples are coded as their Bits Stored low bits (signed data as its two's
+//! complement pattern, as DCMTK and GDCM do), NEAR = [`EncodeParams::max_error`] for
+//! Near-Lossless and 0 for Lossless whatever it says.
 
 use std::ffi::CStr;
 
 use charls_sys as ls;
 
+use crate::codec::EncodeParams;
 use crate::convert::fix_unused_bits;
+use crate::registry::TransferSyntax;
 use crate::{CodecError, FrameInfo};
 
 const NAME: &str = "JPEG-LS";
+const LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
+const NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
+/// The largest NEAR CharLS accepts for `bits` bits: min(255, 2^bits / 2) (T.87 C.2.4.1.1).
+fn max_near(bits: u16) -> u16 {
+    ((1u32 << bits) / 2).min(255) as u16
+}
+
+struct Encoder(*mut ls::charls_jpegls_encoder);
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        // SAFETY: created by charls_jpegls_encoder_create, destroyed once.
+        unsafe { ls::charls_jpegls_encoder_destroy(self.0) }
+    }
+}
 
 struct Decoder(*mut ls::charls_jpegls_decoder);
 
@@ -195,6 +217,157 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
     Ok(())
 }
 
+fn encoder_error(code: ls::charls_jpegls_errc) -> CodecError {
+    CodecError::Encoder {
+        codec: NAME,
+        message: message(code),
+    }
+}
+
+fn encode(src: &[u8], info: &FrameInfo, near: u16, out: &mut Vec<u8>) -> Result<usize, CodecError> {
+    info.validate()?;
+    let expected = crate::frame_size_bytes(info);
+    if src.len() != expected {
+        return Err(CodecError::InputSize {
+            expected,
+            actual: src.len(),
+        });
+    }
+    let bits = info.bits_stored;
+    if !matches!(info.bits_allocated, 8 | 16) || info.float || !(2..=16).contains(&bits) {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG-LS encodes 2-16-bit samples (Bits Allocated 8 or 16)",
+        });
+    }
+    let spp = info.samples_per_pixel;
+    if !(1..=4).contains(&spp) {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG-LS encodes 1 to 4 samples per pixel",
+        });
+    }
+    if near > max_near(bits) {
+        return Err(CodecError::Encoder {
+            codec: NAME,
+            message: format!(
+                "NEAR {near} is above {} for {bits}-bit samples",
+                max_near(bits)
+            ),
+        });
+    }
+    // Signed samples are coded as their two's complement pattern, so the ends of the signed
+    // range meet in the middle of the coded one: an error of up to NEAR there would turn
+    // the most positive values into the most negative. Such frames are refused.
+    if near > 0 && info.signed() {
+        let half = 1i32 << (bits - 1);
+        let near = i32::from(near);
+        let ext = |s: &[u8]| -> i32 {
+            let v = u32::from(s[0]) | s.get(1).map_or(0, |&h| u32::from(h) << 8);
+            ((v << (32 - bits)) as i32) >> (32 - bits)
+        };
+        if src
+            .chunks_exact(info.bytes_per_sample())
+            .any(|s| !(-half + near..half - near).contains(&ext(s)))
+        {
+            return Err(CodecError::Encoder {
+                codec: NAME,
+                message: format!(
+                    "signed samples within max_error {near} of the ends of the {bits}-bit range \
+                     cannot be coded near-lossless"
+                ),
+            });
+        }
+    }
+    // Lossless: 8 bits or fewer are coded with the precision Bits Allocated, as DCMTK
+    // does (its CharLS misreads lower precisions and wants the sample width to match);
+    // near-lossless keeps the precision, so that no error leaves the Bits Stored range.
+    let precision = if near == 0 && bits <= 8 {
+        info.bits_allocated
+    } else {
+        bits
+    };
+    // The samples as CharLS reads them: the stream's width, the Bits Stored low bits.
+    let stream_bytes = if precision > 8 { 2 } else { 1 };
+    let mask = ((1u32 << bits) - 1) as u16;
+    let ibytes = info.bytes_per_sample();
+    let mut samples = Vec::with_capacity(info.samples() * stream_bytes);
+    for s in src.chunks_exact(ibytes) {
+        let v = u16::from(s[0]) | s.get(1).map_or(0, |&h| u16::from(h) << 8);
+        let v = v & mask;
+        if stream_bytes == 1 {
+            samples.push(v as u8);
+        } else {
+            samples.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    // SAFETY: no preconditions; null is checked.
+    let e = Encoder(unsafe { ls::charls_jpegls_encoder_create() });
+    if e.0.is_null() {
+        return Err(CodecError::Encoder {
+            codec: NAME,
+            message: "CharLS could not be initialised".into(),
+        });
+    }
+    let fi = ls::charls_frame_info {
+        width: info.columns,
+        height: info.rows,
+        bits_per_sample: i32::from(precision),
+        component_count: i32::from(spp),
+    };
+    let ilv = if spp > 1 {
+        ls::charls_interleave_mode_sample
+    } else {
+        ls::charls_interleave_mode_none
+    };
+    let mut size = 0usize;
+    // SAFETY: a live encoder; fi and size are valid pointers for the calls.
+    let rc = unsafe {
+        let mut rc = ls::charls_jpegls_encoder_set_frame_info(e.0, &fi);
+        if rc == 0 {
+            rc = ls::charls_jpegls_encoder_set_near_lossless(e.0, i32::from(near));
+        }
+        if rc == 0 {
+            rc = ls::charls_jpegls_encoder_set_interleave_mode(e.0, ilv);
+        }
+
+        if rc == 0 {
+            rc = ls::charls_jpegls_encoder_get_estimated_destination_size(e.0, &mut size);
+        }
+        rc
+    };
+    if rc != 0 {
+        return Err(encoder_error(rc));
+    }
+    if out.len() < size {
+        out.resize(size, 0);
+    }
+    let mut written = 0usize;
+    // SAFETY: out holds at least `size` bytes and outlives the encoder's use of it; samples
+    // holds rows * columns * components samples of the stream's width (stride 0: packed).
+    let rc = unsafe {
+        let mut rc = ls::charls_jpegls_encoder_set_destination_buffer(
+            e.0,
+            out.as_mut_ptr().cast(),
+            out.len(),
+        );
+        if rc == 0 {
+            rc = ls::charls_jpegls_encoder_encode_from_buffer(
+                e.0,
+                samples.as_ptr().cast(),
+                samples.len(),
+                0,
+            );
+        }
+        if rc == 0 {
+            rc = ls::charls_jpegls_encoder_get_bytes_written(e.0, &mut written);
+        }
+        rc
+    };
+    if rc != 0 {
+        return Err(encoder_error(rc));
+    }
+    Ok(written)
+}
+
 /// JPEG-LS through CharLS.
 #[derive(Debug, Clone, Copy)]
 pub struct JpegLs;
@@ -206,6 +379,60 @@ impl crate::Codec for JpegLs {
 
     fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
         decode(data, info, out)
+    }
+
+    fn can_encode(&self, ts: &TransferSyntax) -> bool {
+        ts.uid == LOSSLESS
+    }
+
+    fn encode_in(
+        &self,
+        src: &[u8],
+        info: &FrameInfo,
+        _params: &EncodeParams,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CodecError> {
+        encode(src, info, 0, out)
+    }
+}
+
+/// JPEG-LS Near-Lossless (.81) through CharLS: [`JpegLs`]'s decoder, and the encoder with
+/// NEAR = [`EncodeParams::max_error`] (a codec of its own so that the lossless syntax's
+/// encoder never loses information).
+#[derive(Debug, Clone, Copy)]
+pub struct JpegLsNear;
+
+impl crate::Codec for JpegLsNear {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        decode(data, info, out)
+    }
+
+    fn can_encode(&self, ts: &TransferSyntax) -> bool {
+        ts.uid == NEAR_LOSSLESS
+    }
+
+    fn check_params(&self, _ts: &TransferSyntax, params: &EncodeParams) -> Result<(), String> {
+        if params.max_error > 255 {
+            return Err(format!(
+                "JPEG-LS near-lossless max_error (NEAR) must be 0 to 255, not {}",
+                params.max_error
+            ));
+        }
+        Ok(())
+    }
+
+    fn encode_in(
+        &self,
+        src: &[u8],
+        info: &FrameInfo,
+        params: &EncodeParams,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CodecError> {
+        encode(src, info, params.max_error, out)
     }
 }
 
@@ -220,5 +447,41 @@ mod tests {
         assert!(decode(&[], &info, &mut out).is_err());
         assert!(decode(&[0xFF, 0xD8, 0xFF, 0xF7, 0, 11, 8], &info, &mut out).is_err());
         assert!(decode(&[0xFF, 0xD8, 0xFF, 0xDA], &info, &mut out).is_err());
+    }
+
+    #[test]
+    fn round_trips() {
+        for (ba, bs, spp, signed, near) in [
+            (8, 8, 1, false, 0),
+            (8, 8, 3, false, 0),
+            (16, 12, 1, true, 0),
+            (16, 16, 1, false, 0),
+            (16, 6, 1, false, 0),
+            (8, 5, 1, false, 3),
+            (8, 3, 3, false, 1),
+            (16, 12, 1, false, 3),
+            (16, 12, 1, true, 1),
+            (8, 8, 3, false, 2),
+        ] {
+            let mut info = FrameInfo::new(13, 21, spp, ba);
+            info.bits_stored = bs;
+            info.pixel_representation = u16::from(signed);
+            let n = crate::frame_size_bytes(&info);
+            let mut src: Vec<u8> = (0..n).map(|i| (i * 37 % 251) as u8).collect();
+            fix_unused_bits(&mut src, &info);
+            let mut enc = Vec::new();
+            let k = encode(&src, &info, near, &mut enc).unwrap();
+            let mut out = vec![0u8; n];
+            decode(&enc[..k], &info, &mut out).unwrap();
+            let step = usize::from(ba / 8);
+            let v = |c: &[u8]| i32::from(c[0]) | c.get(1).map_or(0, |&h| i32::from(h) << 8);
+            let max = src
+                .chunks(step)
+                .zip(out.chunks(step))
+                .map(|(a, b)| (v(a) - v(b)).abs())
+                .max()
+                .unwrap();
+            assert!(max <= i32::from(near), "{ba} {bs} {spp} {near}: {max}");
+        }
     }
 }

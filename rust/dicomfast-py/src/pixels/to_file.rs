@@ -47,7 +47,8 @@ pub(super) fn with_fd<R>(
 /// `PixelDataError` naming the first frame that failed, or an `OSError` from the write.
 #[cfg(unix)]
 #[pyfunction]
-#[pyo3(signature = (data, info, transfer_syntax, fd, predictor=1, threads=None))]
+#[pyo3(signature = (data, info, transfer_syntax, fd, predictor=1, threads=None, *, quality=90, max_error=0, ratio=10, colour_transform=false))]
+#[allow(clippy::too_many_arguments)]
 pub(super) fn encode_frames_to_fd(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
@@ -56,8 +57,18 @@ pub(super) fn encode_frames_to_fd(
     fd: i32,
     predictor: u8,
     threads: Option<usize>,
+    quality: u8,
+    max_error: u16,
+    ratio: u16,
+    colour_transform: bool,
 ) -> PyResult<u64> {
-    let input = EncodeInput::get(py, data, info, transfer_syntax, predictor)?;
+    let lossy = Lossy {
+        quality,
+        max_error,
+        ratio,
+        colour_transform,
+    };
+    let input = EncodeInput::get(py, data, info, transfer_syntax, predictor, lossy)?;
     let fd = check_fd(fd, "fd")?;
     let (codec, frames, threads) = (input.codec, input.frames(), threads_of(threads));
     let result = py.detach(|| {

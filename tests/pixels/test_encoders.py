@@ -1,0 +1,304 @@
+"""The library codecs' encoders (issue 12): JPEG-LS (CharLS), JPEG 2000 (OpenJPEG) and
+JPEG baseline/extended (libjpeg-turbo): round trips through our decoders (Hypothesis),
+other toolkits (DCMTK, OpenJPEG's tools) decoding what we write, and lossy results
+marked as PS3.3 C.7.6.1.1.5 says."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import dicomfast
+import numpy as np
+import pytest
+from dicomfast import syntaxes
+from dicomfast import uid as uids
+from dicomfast.errors import PixelDataError
+from dicomfast.pixels import decode_frame, encode_frame
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_roundtrip import make_dataset, random_pixels
+
+LS, LS_NEAR = uids.JPEGLSLossless, uids.JPEGLSNearLossless
+
+
+def _max_error(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())
+
+
+@st.composite
+def ls_images(draw: st.DrawFn) -> tuple[np.ndarray, int, int]:
+    ba = draw(st.sampled_from([8, 16]))
+    bs = draw(st.integers(2, ba))
+    signed = draw(st.booleans())
+    spp = draw(st.sampled_from([1, 3]))
+    rows, cols = draw(st.integers(1, 24)), draw(st.integers(1, 24))
+    shape = (rows, cols, spp) if spp > 1 else (rows, cols)
+    arr = random_pixels(np.random.default_rng(draw(st.integers(0, 2**32))), shape, ba, bs, signed)
+    return arr, bs, spp
+
+
+@settings(max_examples=80, deadline=None)
+@given(ls_images())
+def test_jpeg_ls_lossless_round_trip(case: tuple[np.ndarray, int, int]) -> None:
+    arr, bs, spp = case
+    enc = encode_frame(arr, samples_per_pixel=spp, bits_stored=bs, transfer_syntax=LS)
+    ba, signed = arr.dtype.itemsize * 8, int(arr.dtype.kind == "i")
+    out = decode_frame(enc, arr.shape[0], arr.shape[1], spp, ba, bs, signed, 0, LS)
+    assert np.array_equal(out.reshape(arr.shape), arr)
+
+
+@settings(max_examples=80, deadline=None)
+@given(ls_images(), st.integers(1, 10))
+def test_jpeg_ls_near_lossless_within_max_error(
+    case: tuple[np.ndarray, int, int], near: int
+) -> None:
+    arr, bs, spp = case
+    near = min(near, (1 << bs) // 2 - 1) or 1
+    signed = arr.dtype.kind == "i"
+    if signed:
+        # The ends of the signed range are refused (they meet in the coded range).
+        lo, hi = -(1 << (bs - 1)) + near, (1 << (bs - 1)) - 1 - near
+        if lo > hi:
+            return
+        arr = np.clip(arr, lo, hi).astype(arr.dtype)
+    enc = encode_frame(
+        arr, samples_per_pixel=spp, bits_stored=bs, transfer_syntax=LS_NEAR, max_error=near
+    )
+    ba = arr.dtype.itemsize * 8
+    out = decode_frame(enc, arr.shape[0], arr.shape[1], spp, ba, bs, int(signed), 0, LS_NEAR)
+    assert _max_error(out.reshape(arr.shape), arr) <= near
+
+
+def test_jpeg_ls_near_lossless_refuses_signed_extremes() -> None:
+    arr = np.array([[-2048, 0], [5, 2047]], np.int16)
+    with pytest.raises(PixelDataError, match="near-lossless"):
+        encode_frame(arr, bits_stored=12, transfer_syntax=LS_NEAR, max_error=2)
+    # Lossless codes them.
+    enc = encode_frame(arr, bits_stored=12, transfer_syntax=LS)
+    assert np.array_equal(decode_frame(enc, 2, 2, 1, 16, 12, 1, 0, LS), arr)
+
+
+def test_registry_says_jpeg_ls_encodes() -> None:
+    assert {LS, LS_NEAR} <= syntaxes.ENCODABLE
+
+
+@pytest.mark.dcmtk
+@pytest.mark.parametrize(
+    ("shape", "dtype", "bits"),
+    [
+        ((64, 48), "<u2", 12),
+        ((64, 48), "<i2", 16),
+        ((2, 31, 17, 3), "u1", 8),
+        ((40, 30), "u1", 7),
+        ((40, 30), "u1", 2),
+        ((9, 30), "<u2", 10),
+        ((9, 30), "<u2", 5),
+    ],
+)
+def test_dcmtk_decodes_our_jpeg_ls_exactly(
+    tmp_path: Path, shape: tuple[int, ...], dtype: str, bits: int
+) -> None:
+    if shutil.which("dcmdjpls") is None:
+        pytest.skip("dcmdjpls not installed")
+    dt = np.dtype(dtype)
+    arr = random_pixels(
+        np.random.default_rng(5), shape, dt.itemsize * 8, bits, dt.kind == "i"
+    ).astype(dt)
+    ds = make_dataset(arr, bits, "RGB" if len(shape) == 4 else None).compress("jpeg-ls")
+    assert ds.file_meta.TransferSyntaxUID == LS and "LossyImageCompression" not in ds
+    dicomfast.write(ds, tmp_path / "c.dcm")
+    r = subprocess.run(
+        ["dcmdjpls", str(tmp_path / "c.dcm"), str(tmp_path / "d.dcm")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    out = dicomfast.read(tmp_path / "d.dcm")
+    assert np.array_equal(out.pixel_array, arr)
+
+
+def test_lossy_marking_and_new_uid() -> None:
+    arr = random_pixels(np.random.default_rng(7), (32, 32), 16, 12, False)
+    ds = make_dataset(arr, 12)
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionRatio = "3.5"
+    ds.LossyImageCompressionMethod = "ISO_10918_1"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    old = ds.SOPInstanceUID
+    ds.compress("jpeg-ls-near", max_error=3)
+    assert ds.file_meta.TransferSyntaxUID == LS_NEAR
+    assert ds.LossyImageCompression == "01"
+    assert list(ds.LossyImageCompressionMethod) == ["ISO_10918_1", "ISO_14495_1"]
+    ratios = [float(x) for x in ds.LossyImageCompressionRatio]
+    assert ratios[0] == 3.5 and ratios[1] > 1
+    assert ds.SOPInstanceUID != old
+    assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    assert _max_error(ds.pixel_array, arr) <= 3
+    # keep_uid keeps it; a lossless syntax marks nothing.
+    ds2 = make_dataset(arr, 12)
+    uid = ds2.SOPInstanceUID
+    ds2.compress(LS_NEAR, keep_uid=True)
+    assert ds2.SOPInstanceUID == uid and list(ds2.LossyImageCompressionMethod) == ["ISO_14495_1"]
+    assert _max_error(ds2.pixel_array, arr) <= 2  # the default max_error
+    ds3 = make_dataset(arr, 12).compress("1.2.840.10008.1.2.4.80")
+    assert "LossyImageCompression" not in ds3 and ds3.SOPInstanceUID != old
+    assert np.array_equal(ds3.pixel_array, arr)
+
+
+J2K, J2K_LOSSY = uids.JPEG2000Lossless, uids.JPEG2000
+
+
+@st.composite
+def j2k_images(draw: st.DrawFn) -> tuple[np.ndarray, int, int]:
+    ba = draw(st.sampled_from([8, 16]))
+    bs = draw(st.integers(1, ba))
+    spp = draw(st.sampled_from([1, 3]))
+    rows, cols = draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    shape = (rows, cols, spp) if spp > 1 else (rows, cols)
+    seed = draw(st.integers(0, 2**32))
+    arr = random_pixels(np.random.default_rng(seed), shape, ba, bs, draw(st.booleans()))
+    return arr, bs, spp
+
+
+@settings(max_examples=80, deadline=None)
+@given(j2k_images())
+def test_j2k_lossless_round_trip(case: tuple[np.ndarray, int, int]) -> None:
+    arr, bs, spp = case
+    enc = encode_frame(arr, samples_per_pixel=spp, bits_stored=bs, transfer_syntax=J2K)
+    ba, signed = arr.dtype.itemsize * 8, int(arr.dtype.kind == "i")
+    out = decode_frame(enc, arr.shape[0], arr.shape[1], spp, ba, bs, signed, 0, J2K)
+    assert np.array_equal(out.reshape(arr.shape), arr)
+
+
+def _smooth(shape: tuple[int, ...], bits: int, dtype: str) -> np.ndarray:
+    """A smooth image (what lossy coding is for): a sum of slow sinusoids plus little noise."""
+    rng = np.random.default_rng(11)
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]]
+    base = np.sin(x / 9.0) + np.cos(y / 13.0) + np.sin((x + y) / 21.0)
+    top = (1 << bits) - 1
+    img = (base - base.min()) / (base.max() - base.min()) * top * 0.9 + top * 0.05
+    if len(shape) == 3:
+        img = np.stack([img, img[::-1], img[:, ::-1]], axis=-1)
+    img = img + rng.normal(0, top / 400, img.shape)
+    return np.clip(np.round(img), 0, top).astype(dtype)
+
+
+def test_j2k_lossy_by_ratio() -> None:
+    arr = _smooth((96, 80), 12, "<u2")
+    ds = make_dataset(arr, 12).compress("j2k-lossy", ratio=20)
+    assert ds.file_meta.TransferSyntaxUID == J2K_LOSSY
+    assert list(ds.LossyImageCompressionMethod) == ["ISO_15444_1"]
+    assert float(ds.LossyImageCompressionRatio[-1]) >= 15
+    err = np.abs(ds.pixel_array.astype(int) - arr.astype(int))
+    assert err.mean() < 40 and err.max() < 400  # of 4095
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "bits"),
+    [((64, 48), "<u2", 12), ((64, 48), "<i2", 16), ((31, 17, 3), "u1", 8), ((40, 30), "u1", 5)],
+)
+def test_other_decoders_read_our_j2k_exactly(
+    tmp_path: Path, shape: tuple[int, ...], dtype: str, bits: int
+) -> None:
+    """OpenJPEG's opj_decompress (Debian libopenjp2-tools) decodes our codestream to the
+    same samples; GDCM (gdcmconv --raw) decodes the whole file to the same pixels."""
+    dt = np.dtype(dtype)
+    arr = random_pixels(np.random.default_rng(9), shape, dt.itemsize * 8, bits, dt.kind == "i")
+    arr = arr.astype(dt)
+    ds = make_dataset(arr, bits, "RGB" if len(shape) == 3 else None).compress("j2k")
+    assert ds.file_meta.TransferSyntaxUID == J2K and "LossyImageCompression" not in ds
+    np.testing.assert_array_equal(ds.pixel_array, arr)
+    ran = False
+    if shutil.which("opj_decompress"):
+        frame = encode_frame(
+            arr,
+            samples_per_pixel=3 if len(shape) == 3 else 1,
+            bits_stored=bits,
+            transfer_syntax=J2K,
+        )
+        (tmp_path / "f.j2k").write_bytes(frame)
+        r = subprocess.run(
+            ["opj_decompress", "-i", str(tmp_path / "f.j2k"), "-o", str(tmp_path / "f.rawl")],
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        raw = (tmp_path / "f.rawl").read_bytes()
+        # .rawl: component planes one after the other, little-endian 16-bit above 8 bits.
+        spp = 3 if len(shape) == 3 else 1
+        width = "<i2" if dt.kind == "i" else "<u2"
+        width = ("i1" if dt.kind == "i" else "u1") if bits <= 8 else width
+        planes = np.frombuffer(raw, width).reshape(spp, shape[0], shape[1])
+        got = np.moveaxis(planes, 0, -1) if spp > 1 else planes[0]
+        np.testing.assert_array_equal(got.astype(np.int64), arr.astype(np.int64))
+        ran = True
+    if shutil.which("gdcmconv"):
+        dicomfast.write(ds, tmp_path / "c.dcm")
+        r = subprocess.run(
+            ["gdcmconv", "--raw", str(tmp_path / "c.dcm"), str(tmp_path / "d.dcm")],
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        np.testing.assert_array_equal(dicomfast.read(tmp_path / "d.dcm").pixel_array, arr)
+        ran = True
+    if not ran:
+        pytest.skip("neither opj_decompress nor gdcmconv installed")
+
+
+JPEG, JPEG12 = uids.JPEGBaseline8Bit, uids.JPEGExtended12Bit
+
+
+@pytest.mark.dcmtk
+@pytest.mark.parametrize(
+    ("name", "shape", "dtype", "bits", "bound"),
+    [
+        # quality 90: mean error within 1.5% of the range, max within 10%.
+        ("jpeg", (64, 48), "u1", 8, 255),
+        ("jpeg", (40, 56, 3), "u1", 8, 255),
+        ("jpeg12", (64, 48), "<u2", 12, 4095),
+    ],
+)
+def test_dcmtk_decodes_our_jpeg(
+    tmp_path: Path, name: str, shape: tuple[int, ...], dtype: str, bits: int, bound: int
+) -> None:
+    if shutil.which("dcmdjpeg") is None:
+        pytest.skip("dcmdjpeg not installed")
+    arr = _smooth(shape, bits, dtype)
+    ds = make_dataset(arr, bits, "RGB" if len(shape) == 3 else None).compress(name, quality=90)
+    assert ds.file_meta.TransferSyntaxUID == (JPEG if name == "jpeg" else JPEG12)
+    assert list(ds.LossyImageCompressionMethod) == ["ISO_10918_1"]
+    ours = ds.pixel_array
+    dicomfast.write(ds, tmp_path / "c.dcm")
+    # +cn: no colour conversion, as our decoder (samples as coded).
+    r = subprocess.run(
+        ["dcmdjpeg", "+cn", str(tmp_path / "c.dcm"), str(tmp_path / "d.dcm")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    theirs = dicomfast.read(tmp_path / "d.dcm").pixel_array
+    np.testing.assert_array_equal(ours, theirs)
+    err = np.abs(theirs.astype(int) - arr.astype(int))
+    assert err.mean() <= 0.015 * bound and err.max() <= 0.10 * bound, (err.mean(), err.max())
+
+
+def test_lossy_only_when_asked() -> None:
+    """A lossless name or UID never gives a lossy result, whatever settings come along."""
+    arr = _smooth((32, 32), 12, "<u2")
+    for name in ("jpeg-ls", "j2k", "rle", "jpegll"):
+        ds = make_dataset(arr, 12).compress(name, quality=5, max_error=9, ratio=50)
+        assert "LossyImageCompression" not in ds
+        np.testing.assert_array_equal(ds.pixel_array, arr)
+    for u in (LS, J2K):  # the codec itself, given lossy settings
+        enc = _core_encode(arr, u)
+        np.testing.assert_array_equal(decode_frame(enc, 32, 32, 1, 16, 12, 0, 0, u), arr)
+
+
+def _core_encode(arr: np.ndarray, ts: str) -> bytes:
+    from dicomfast import _core
+
+    image = _core.ImageInfo(arr.shape[0], arr.shape[1], 1, 16, 12, 0)
+    return bytes(_core.encode_frame(arr, image, ts, 1, quality=5, max_error=9, ratio=50))

@@ -210,6 +210,14 @@ def test_other_decoders_read_our_j2k_exactly(
     ds = make_dataset(arr, bits, "RGB" if len(shape) == 3 else None).compress("j2k")
     assert ds.file_meta.TransferSyntaxUID == J2K and "LossyImageCompression" not in ds
     np.testing.assert_array_equal(ds.pixel_array, arr)
+    if len(shape) == 3:  # RGB: coded with the RCT (PS3.5 8.2.4), RGB again once decoded
+        assert ds.PhotometricInterpretation == "YBR_RCT"
+        plain = make_dataset(arr, bits, "RGB").compress("j2k").decompress()
+        assert plain.PhotometricInterpretation == "RGB"
+        np.testing.assert_array_equal(plain.pixel_array, arr)
+        again = make_dataset(arr, bits, "RGB").compress("j2k").compress("rle")
+        assert again.PhotometricInterpretation == "RGB"
+        np.testing.assert_array_equal(again.pixel_array, arr)
     ran = False
     if shutil.which("opj_decompress"):
         frame = encode_frame(

@@ -61,6 +61,10 @@ LOSSY_METHODS = {
 }
 #: JPEG-LS near-lossless: the default maximum error (NEAR).
 DEFAULT_MAX_ERROR = 2
+#: JPEG 2000 RGB frames are coded with the codestream's colour transform, and the
+#: Photometric Interpretation says which (PS3.5 8.2.4); decoders undo it (RGB again).
+_J2K_MCT = {uids.JPEG2000Lossless: "YBR_RCT", uids.JPEG2000: "YBR_ICT"}
+_MCT_NAMES = ("YBR_RCT", "YBR_ICT")
 
 
 def encode_options(
@@ -262,11 +266,17 @@ def compress(
         raise PixelDataError(f"JPEG Lossless SV1 ({ts}) uses predictor 1; use {JPEG_LOSSLESS}")
     if arr is None:
         arr = decode_frames(ds, threads=threads, info=info)
-    options = encode_options(ts, quality=quality, max_error=max_error, ratio=ratio)
+    rgb = info.samples_per_pixel == 3 and info.photometric_interpretation in ("RGB", *_MCT_NAMES)
+    mct = ts in _J2K_MCT and rgb
+    options = encode_options(
+        ts, quality=quality, max_error=max_error, ratio=ratio, colour_transform=mct
+    )
     value = encapsulated_value(
         arr, info, ts, predictor=predictor, threads=threads, allocate=allocate, **options
     )
     set_encapsulated_pixels(ds, value, info, ts)
+    if mct:
+        ds.PhotometricInterpretation = _J2K_MCT[ts]
     if ts in LOSSY_METHODS and options.get("max_error", 1) != 0:
         ratio_achieved = np.asarray(arr).nbytes / max(len(value), 1)
         mark_lossy(ds, LOSSY_METHODS[ts], ratio_achieved, keep_uid=keep_uid)
@@ -309,6 +319,8 @@ def set_encapsulated_pixels(ds: Dataset, value: Any, info: PixelInfo, ts: str) -
     ds[PIXEL_DATA] = DataElement(PIXEL_DATA, "OB", value, _length=UNDEFINED_LENGTH)
     if info.ybr422_native or info.photometric_interpretation == "YBR_FULL_422":
         ds.PhotometricInterpretation = "YBR_FULL"
+    elif info.photometric_interpretation in _MCT_NAMES:
+        ds.PhotometricInterpretation = "RGB"  # the JPEG 2000 decoder undid the transform
     if info.samples_per_pixel > 1:
         ds.PlanarConfiguration = 0
     _set_transfer_syntax(ds, ts)
@@ -369,6 +381,8 @@ def set_native_pixels(ds: Dataset, arr: np.ndarray, info: PixelInfo) -> None:
     ds[info.tag] = DataElement(info.tag, vr, value)
     if info.ybr422_native or info.photometric_interpretation == "YBR_FULL_422":
         ds.PhotometricInterpretation = "YBR_FULL"
+    elif info.photometric_interpretation in _MCT_NAMES:
+        ds.PhotometricInterpretation = "RGB"  # the JPEG 2000 decoder undid the transform
     if info.samples_per_pixel > 1:
         ds.PlanarConfiguration = 0
     _set_transfer_syntax(ds, EXPLICIT_VR_LE)

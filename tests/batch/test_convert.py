@@ -342,3 +342,32 @@ def test_chunks_shrink_as_the_stream_ends() -> None:
     assert [chunk_size(n, 2, 16) for n in (20, 7, 3, 1)] == [10, 3, 1, 1]
     recs = list(run_tasks(batch_helpers.identity, iter(range(203)), workers=2, chunksize=16))
     assert sorted(int(r["src"]) for r in recs) == list(range(203))
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "bound"),
+    [("jpeg-ls-near", "ISO_14495_1", 2), ("j2k-lossy", "ISO_15444_1", None)],
+)
+def test_lossy_names_mark_the_outputs(
+    inputs: Path, tmp_path: Path, name: str, method: str, bound: int | None
+) -> None:
+    """The lossy names (only they) give lossy outputs, marked (PS3.3 C.7.6.1.1.5) with
+    a new SOP Instance UID; near-lossless stays within its default max error (2)."""
+    recs = _convert_tree(inputs, tmp_path / name, name, verify=True)
+    assert all(r["status"] == "converted" for r in recs), recs
+    for s in iter_sources([inputs]):
+        src, out = dicomfast.read(s.path), dicomfast.read(tmp_path / name / s.rel)
+        assert out.file_meta.TransferSyntaxUID == NAMES[name]
+        assert out.LossyImageCompression == "01"
+        methods = out.LossyImageCompressionMethod
+        assert (methods if isinstance(methods, str) else list(methods)[-1]) == method
+        assert out.SOPInstanceUID != src.SOPInstanceUID
+        assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
+        if bound is not None:
+            err = np.abs(out.pixel_array.astype(np.int64) - src.pixel_array.astype(np.int64))
+            assert err.max() <= bound
+    kept = _convert_tree(inputs, tmp_path / "kept", name, keep_uid=True)
+    assert all(r["status"] == "converted" for r in kept), kept
+    for s in iter_sources([inputs]):
+        out = dicomfast.read(tmp_path / "kept" / s.rel)
+        assert out.SOPInstanceUID == dicomfast.read(s.path).SOPInstanceUID

@@ -252,13 +252,28 @@ def decode_native_into(
     first_frame: int = 0,
     threads: int | None = None,
 ) -> None: ...
-def encode_frame(data: Any, info: ImageInfo, transfer_syntax: str, predictor: int = 1) -> bytes: ...
+def encode_frame(
+    data: Any,
+    info: ImageInfo,
+    transfer_syntax: str,
+    predictor: int = 1,
+    *,
+    quality: int = 90,
+    max_error: int = 0,
+    ratio: int = 10,
+    colour_transform: bool = False,
+) -> bytes: ...
 def encode_frames(
     data: Any,
     info: ImageInfo,
     transfer_syntax: str,
     predictor: int = 1,
     threads: int | None = None,
+    *,
+    quality: int = 90,
+    max_error: int = 0,
+    ratio: int = 10,
+    colour_transform: bool = False,
 ) -> list[bytes]: ...
 def encode_frames_encapsulated(
     data: Any,
@@ -267,6 +282,11 @@ def encode_frames_encapsulated(
     allocate: Callable[[int], Any],
     predictor: int = 1,
     threads: int | None = None,
+    *,
+    quality: int = 90,
+    max_error: int = 0,
+    ratio: int = 10,
+    colour_transform: bool = False,
 ) -> Any: ...
 def encode_frames_to_fd(
     data: Any,
@@ -275,4 +295,9 @@ def encode_frames_to_fd(
     fd: int,
     predictor: int = 1,
     threads: int | None = None,
+    *,
+    quality: int = 90,
+    max_error: int = 0,
+    ratio: int = 10,
+    colour_transform: bool = False,
 ) -> int: ...

@@ -366,6 +366,8 @@ def test_lossy_names_mark_the_outputs(
         if bound is not None:
             err = np.abs(out.pixel_array.astype(np.int64) - src.pixel_array.astype(np.int64))
             assert err.max() <= bound
+    again = _convert_tree(inputs, tmp_path / name, name)  # resumed: same new UIDs
+    assert all(r["status"] == "skipped" for r in again), again
     kept = _convert_tree(inputs, tmp_path / "kept", name, keep_uid=True)
     assert all(r["status"] == "converted" for r in kept), kept
     for s in iter_sources([inputs]):

@@ -198,11 +198,12 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
         rec["dst"] = dst
         if os.path.abspath(dst) == os.path.abspath(src.path):
             raise ValueError("the output would overwrite the input")
-        if (
-            opts.resume
-            and os.path.exists(dst)
-            and is_complete(dst, ds.get("SOPInstanceUID"), opts.transfer_syntax)
-        ):
+        uid_out = ds.get("SOPInstanceUID")
+        if opts.transfer_syntax in LOSSY and not opts.keep_uid and uid_out:
+            # The same input and settings give the same new UID: a rerun resumes.
+            settings = f"{opts.transfer_syntax}|{opts.quality}|{opts.max_error}|{opts.ratio}"
+            uid_out = uids.generate_uid(entropy_srcs=[str(uid_out), settings])
+        if opts.resume and os.path.exists(dst) and is_complete(dst, uid_out, opts.transfer_syntax):
             rec.update(status="skipped", reason="output exists and is complete")
             rec["bytes_out"] = os.path.getsize(dst)
             return rec
@@ -218,6 +219,7 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
                 "max_error": opts.max_error,
                 "ratio": opts.ratio,
                 "keep_uid": opts.keep_uid,
+                "new_uid": uid_out,
             },
         )
         pending = pixels if isinstance(pixels, PendingDecode | PendingEncode) else None

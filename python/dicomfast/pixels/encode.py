@@ -240,6 +240,7 @@ def compress(
     max_error: int | None = None,
     ratio: int | None = None,
     keep_uid: bool = False,
+    new_uid: str | None = None,
 ) -> Dataset:
     """Compress the pixel data of ``ds`` in place (and return ``ds``).
 
@@ -251,7 +252,7 @@ def compress(
     short name (``"rle"``, ``"jpegll"``, ``"jpegllsv1"``, ``"deflate"``, ``"jpeg-ls"``,
     ``"jpeg-ls-near"``, ``"j2k"``, ``"j2k-lossy"``, ``"jpeg"``, ``"jpeg12"``).  A lossy
     syntax marks the data set as lossy (:func:`mark_lossy`) and gives it a new SOP
-    Instance UID unless ``keep_uid``.  Pixel Data becomes one
+    Instance UID (``new_uid``, or a random one) unless ``keep_uid``.  Pixel Data becomes one
     fragment per frame with a Basic Offset Table; the file meta Transfer Syntax UID is
     set; YBR_FULL_422 (expanded on decoding) becomes YBR_FULL. ``arr`` gives the pixels
     to encode instead of the current ones (same attributes); ``allocate(nbytes)`` the
@@ -279,7 +280,7 @@ def compress(
         ds.PhotometricInterpretation = _J2K_MCT[ts]
     if ts in LOSSY_METHODS and options.get("max_error", 1) != 0:
         ratio_achieved = np.asarray(arr).nbytes / max(len(value), 1)
-        mark_lossy(ds, LOSSY_METHODS[ts], ratio_achieved, keep_uid=keep_uid)
+        mark_lossy(ds, LOSSY_METHODS[ts], ratio_achieved, keep_uid=keep_uid, new_uid=new_uid)
     return ds
 
 
@@ -292,11 +293,19 @@ def _values(ds: Dataset, keyword: str) -> list[str]:
     return [str(x) for x in v]
 
 
-def mark_lossy(ds: Dataset, method: str, ratio: float, *, keep_uid: bool = False) -> None:
+def mark_lossy(
+    ds: Dataset,
+    method: str,
+    ratio: float,
+    *,
+    keep_uid: bool = False,
+    new_uid: str | None = None,
+) -> None:
     """Record lossy compression as PS3.3 C.7.6.1.1.5 says: Lossy Image Compression "01",
     ``ratio`` and ``method`` (``ISO_10918_1``, ``ISO_14495_1``, ``ISO_15444_1``) appended
     to any Lossy Image Compression Ratio/Method already there, and (unless ``keep_uid``)
-    a new SOP Instance UID, also in the file meta information."""
+    a new SOP Instance UID (``new_uid``, or a random one), also in the file meta
+    information."""
     ratios = _values(ds, "LossyImageCompressionRatio")
     methods = _values(ds, "LossyImageCompressionMethod")
     ds.LossyImageCompression = "01"
@@ -305,7 +314,7 @@ def mark_lossy(ds: Dataset, method: str, ratio: float, *, keep_uid: bool = False
     if not keep_uid:
         from ..uid import generate_uid
 
-        new = generate_uid()
+        new = new_uid or generate_uid()
         ds.SOPInstanceUID = new
         if ds.file_meta is not None:
             ds.file_meta.MediaStorageSOPInstanceUID = new

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -147,7 +147,7 @@ def _header(source: Any) -> tuple[Dataset, str, str, str]:
     ):
         if not ix.is_valid_uid(uid):
             raise ValueError(f"missing or invalid {name}: {uid!r}")
-    return ds, sop, study, series_uid
+    return ds, cast(str, sop), cast(str, study), cast(str, series_uid)  # valid UIDs: strings
 
 
 class Archive:
@@ -609,7 +609,7 @@ class Archive:
             return result
         finally:
             try:
-                temp = pending.result()
+                temp: str | None = pending.result()
             except OSError:
                 temp = None
             if temp is not None and os.path.exists(temp):

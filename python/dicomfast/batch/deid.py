@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..deid import Deidentifier, burned_in_reason
 from ..reader import read
@@ -48,7 +48,8 @@ def anonymize_file(src: Source, opts: AnonymizeOptions) -> dict[str, Any]:
                 rec.update(status="excluded", reason=f"burned-in annotation: {reason}")
                 return rec
         new = opts.deid.anonymize(ds)
-        ts = opts.transfer_syntax or ds.transfer_syntax
+        # a data set read from a file always has a transfer syntax
+        ts = cast(str, opts.transfer_syntax or ds.transfer_syntax)
         dst = (
             files.uid_layout_path(opts.out, new)
             if opts.layout == "uid"

@@ -291,6 +291,7 @@ def stack_series(task: tuple[str, list[dict[str, Any]]], opts: ExportOptions) ->
             for arr in ds.iter_frames():
                 slices.append(frame_values(arr, ds, opts))
         volume = np.stack(slices)
+        assert first is not None  # np.stack raised on no slices at all
         spacing_rc = [float(v) for v in (first.get("PixelSpacing") or [1.0, 1.0])]
         dz = (
             float(np.median(np.diff(z)))

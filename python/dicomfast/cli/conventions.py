@@ -30,6 +30,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Iterator
+from typing import IO, Any
 
 #: exit code -> meaning, the same for every command
 EXIT_OK = 0
@@ -54,10 +56,16 @@ def version_text() -> str:
 class _Version(argparse.Action):
     """``--version``: the version is looked up only when asked for."""
 
-    def __init__(self, option_strings: list[str], dest: str, **kw: object) -> None:
+    def __init__(self, option_strings: list[str], dest: str, **kw: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         print(version_text())
         parser.exit()
 
@@ -155,7 +163,7 @@ def progress_bar(
     desc: str | None = None,
     enabled: bool = True,
     stream: object = None,
-) -> object:
+) -> Any:
     """A tqdm progress bar on stderr for the long commands, or a no-op one when
     ``enabled`` is false (``-q``, ``--json``), stderr is not a terminal, or tqdm
     is not installed.  Lines printed while it runs go through :func:`say`."""
@@ -169,7 +177,7 @@ def progress_bar(
     return tqdm(total=total, unit=unit, desc=desc, file=stream, dynamic_ncols=True, leave=False)
 
 
-def say(text: str, *, file: object = None, bar: object = None) -> None:
+def say(text: str, *, file: IO[str] | None = None, bar: object = None) -> None:
     """Print a line (a failure, a status) without breaking a progress bar:
     ``tqdm.write`` while a bar is drawn, else a plain flushed print."""
     file = file or sys.stdout
@@ -183,7 +191,7 @@ def say(text: str, *, file: object = None, bar: object = None) -> None:
         print(text, file=file, flush=True)
 
 
-def walk_parsers(p: argparse.ArgumentParser):  # noqa: ANN201
+def walk_parsers(p: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
     """``p`` and every parser nested under it (subcommands of subcommands)."""
     yield p
     for action in p._actions:

@@ -56,7 +56,7 @@ def plan_contexts(classes: dict[str, set[str]]) -> list[list[tuple[str, list[str
     uncompressed syntaxes and one per other syntax its files use."""
     from .. import uid as uids
 
-    native = [uids.ExplicitVRLittleEndian, uids.ImplicitVRLittleEndian]
+    native: list[str] = [uids.ExplicitVRLittleEndian, uids.ImplicitVRLittleEndian]
     batches: list[list[tuple[str, list[str]]]] = [[]]
     for sop in sorted(classes):
         group = [(sop, list(native))] + [

@@ -71,7 +71,7 @@ def encode_dicomdir(
     header.add_new(0x00041200, "UL", 0)
     header.add_new(0x00041202, "UL", 0)
     header.add_new(0x00041212, "US", 0)
-    front = b"".join(encode_file(header, uids.ExplicitVRLittleEndian))
+    front: bytes | bytearray = b"".join(encode_file(header, uids.ExplicitVRLittleEndian))
     order = [n for r in roots for n in r]
     encoded = [encode_record(n) for n in order]
     seq_len = sum(len(e) for e in encoded)

@@ -17,7 +17,7 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..errors import DicomError
 
@@ -381,7 +381,7 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         awaited = coro.send(None)
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return stop.value
     coro.close()
     raise RuntimeError(f"a blocking association awaited {awaited!r}")
 
@@ -395,7 +395,8 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
     try:
         while True:
             try:
-                item = run_sync(agen.__anext__())  # type: ignore[arg-type]
+                # an async generator's __anext__() is a coroutine (send/throw/close)
+                item = run_sync(cast("Coroutine[Any, Any, T]", agen.__anext__()))
             except StopAsyncIteration:
                 return
             yield item

@@ -107,7 +107,7 @@ def split_frames(
     bot: bytes,
     fragments: list[tuple[int, int]],
     nframes: int,
-    extended: np.ndarray | None = None,
+    extended: np.ndarray | bytes | None = None,
 ) -> list[list[tuple[int, int]]]:
     """Fragments per frame (PS3.5 A.4): Extended or Basic Offset Table, one fragment per
     frame, else a new frame at each fragment starting with a JPEG SOI marker."""

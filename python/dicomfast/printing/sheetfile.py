@@ -49,7 +49,7 @@ def _deflate_chunk(data: memoryview, level: int, last: bool) -> bytes:
 def deflate(lines: np.ndarray, level: int = 1, threads: int | None = None) -> bytes:
     """The zlib stream of ``lines`` (C-contiguous bytes), compressed in row chunks
     in parallel."""
-    raw = memoryview(lines.reshape(-1))
+    raw = lines.reshape(-1).data
     step = _CHUNK_ROWS * lines.shape[1]
     spans = [(s, min(s + step, len(raw))) for s in range(0, len(raw), step)] or [(0, 0)]
     n = threads or min(4, os.cpu_count() or 1)

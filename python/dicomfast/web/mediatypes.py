@@ -44,7 +44,9 @@ def _params(parts: list[str]) -> dict[str, str]:
 
 def _split(header: str) -> list[str]:
     """Split at commas outside quotes."""
-    out, cur, quoted = [], [], False
+    out: list[str] = []
+    cur: list[str] = []
+    quoted = False
     for ch in header:
         if ch == '"':
             quoted = not quoted

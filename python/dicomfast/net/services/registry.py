@@ -11,7 +11,7 @@ DIMSE-N service).  A new service is one module plus one line in
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,7 @@ class Service:
     #: SOP classes (abstract syntaxes) served; None: whatever the AE accepts.
     sop_classes: frozenset[str] | None
     #: Request command field -> the SCP coroutine answering it.
-    commands: dict[int, ScpHandler]
+    commands: Mapping[int, ScpHandler]
 
 
 _N_COMMANDS = dict.fromkeys(normalized.OPERATIONS, normalized.handle)

@@ -53,7 +53,8 @@ def test_store_folder(
     rc = main(["store", "127.0.0.1", str(scp.port), str(tmp_path / "in"), "--aec", "STORESCP"])
     out = capsys.readouterr()
     assert rc == 1  # the text file failed
-    assert re.search(r"FAIL .*notes.txt", out.out)
+    assert re.search(r"FAIL .*notes.txt", out.err)  # failures on stderr
+    assert "FAIL" not in out.out
     assert out.out.count("SUCCESS") == 2
     assert len(stored_files(storage)) == 2
     rc = main(["store", "127.0.0.1", str(scp.port), str(src / "ct.dcm"), "--aec", "STORESCP", "-q"])

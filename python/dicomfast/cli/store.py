@@ -74,11 +74,12 @@ def run(args: argparse.Namespace) -> int:
     bar: Any = None  # the progress bar, once the files are scanned
 
     def fail(path: str, error: str, status: int | None = None) -> None:
-        """A file not stored: a line on stdout (the per-file results)."""
+        """A file not stored: a line on stderr (failures on stderr, results on stdout),
+        or with --json a record among the per-file results."""
         if args.json:
             emit({"path": path, "status": status, "category": "Failure", "error": error})
         else:
-            say(f"FAIL {path}: {error}", bar=bar)
+            say(f"FAIL {path}: {error}", file=sys.stderr, bar=bar)
 
     files = list(iter_files(args.paths))
     if not files:

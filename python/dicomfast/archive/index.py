@@ -208,12 +208,20 @@ def record_of(
     )
 
 
+def _new_pk(result: sa.CursorResult[Any]) -> Any:
+    """The primary key a one-row INSERT made (SQLAlchemy types it optional: it is
+    None only for statements that are not a single-row INSERT)."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return key[0]
+
+
 def _pk_or_insert(
     conn: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool], values: dict[str, Any]
 ) -> int:
     pk = conn.execute(sa.select(table.c.pk).where(where)).scalar()
     if pk is None:
-        pk = conn.execute(table.insert().values(**values)).inserted_primary_key[0]
+        pk = _new_pk(conn.execute(table.insert().values(**values)))
     return int(pk)
 
 
@@ -239,16 +247,14 @@ def insert_instance(conn: sa.Connection, rec: Record, copy: int = 0) -> int:
                 ),
                 p,
             )
-            study_pk = conn.execute(
-                studies.insert().values(patient_pk=patient_pk, **rec.study)
-            ).inserted_primary_key[0]
-        series_pk = conn.execute(
-            series.insert().values(study_pk=study_pk, **rec.series)
-        ).inserted_primary_key[0]
+            study_pk = _new_pk(
+                conn.execute(studies.insert().values(patient_pk=patient_pk, **rec.study))
+            )
+        series_pk = _new_pk(conn.execute(series.insert().values(study_pk=study_pk, **rec.series)))
     return int(
-        conn.execute(
-            instances.insert().values(series_pk=series_pk, copy=copy, **rec.instance)
-        ).inserted_primary_key[0]
+        _new_pk(
+            conn.execute(instances.insert().values(series_pk=series_pk, copy=copy, **rec.instance))
+        )
     )
 
 

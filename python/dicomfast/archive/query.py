@@ -232,7 +232,7 @@ def _where(p: _Plan) -> list[sa.ColumnElement[bool]]:
     return conds
 
 
-def _matching_rows(conn: sa.Connection, p: _Plan, extra: list[sa.Column[Any]]) -> list[Any]:
+def _matching_rows(conn: sa.Connection, p: _Plan, extra: list[sa.ColumnElement[Any]]) -> list[Any]:
     table = _TABLE[p.level]
     cols = [table.c.pk, *extra]
     need_attrs = bool(p.attr_matchers) or any(
@@ -393,7 +393,7 @@ def find(
     if level == "IMAGE":
         wanted_cols.setdefault(0x00080018, instances.c.sop_instance_uid)
     labels = {tag: col.label(f"k{tag:08x}") for tag, col in wanted_cols.items()}
-    extra = list(labels.values())
+    extra: list[sa.ColumnElement[Any]] = list(labels.values())
     if level == "IMAGE":
         extra.append(instances.c.sop_instance_uid)
     with engine.connect() as conn:
@@ -505,5 +505,5 @@ def instances_for(
             for row in conn.execute(q):
                 if row.sop_instance_uid not in seen:
                     seen.add(row.sop_instance_uid)
-                    out.append(tuple(row))  # type: ignore[arg-type]
+                    out.append(tuple(row))
         return out

@@ -7,10 +7,14 @@ import argparse
 import os
 import sys
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DicomError
 from .conventions import add_json, emit, progress_bar, say
+
+if TYPE_CHECKING:
+    from ..archive import Archive
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -76,11 +80,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     f.set_defaults(run=run_find)
 
 
-def _open(args: argparse.Namespace, **kw: object):  # noqa: ANN202
+def _open(args: argparse.Namespace, **kw: Any) -> Archive:
     from ..archive import Archive
 
     try:
-        return Archive(args.storage, args.db, args.duplicates, **kw)  # type: ignore[arg-type]
+        return Archive(args.storage, args.db, args.duplicates, **kw)
     except Exception as e:  # noqa: BLE001 - a bad folder or URL, database errors: exit 2
         print(f"dicomfast archive: cannot open the index: {e}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -135,7 +139,7 @@ def run_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
-def _walk(paths: list[str]):  # noqa: ANN202
+def _walk(paths: list[str]) -> Iterator[str]:
     for p in paths:
         if os.path.isdir(p):
             for d, dirs, files in os.walk(p):
@@ -170,7 +174,7 @@ def run_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def identifier_from_keys(keys: list[str]):  # noqa: ANN201
+def identifier_from_keys(keys: list[str]) -> Any:
     """``-k`` options → an identifier: the query commands' one key parser
     (keywords or ``gggg,eeee``, ``Seq[N].Keyword`` in sequence items)."""
     from .find import identifier_from_keys as parse

@@ -146,7 +146,7 @@ class Deidentifier:
             return self.map_uid("dicomfast dummy UID")
         return DUMMY.get(vr, "ANONYMOUS")
 
-    def _scrubber(self, call: _Call) -> re.Pattern[str] | None:
+    def _scrubber(self, call: _Call) -> re.Pattern[str]:
         if call.scrub is None:
             found: set[str] = set()
             top = call.source

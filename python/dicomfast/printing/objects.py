@@ -200,7 +200,7 @@ def image_from(ds: Any, *, color: bool) -> ImageBoxContent:
             )
         planar = _int(item, 0x00280006, 1)
         flat = np.frombuffer(raw, np.uint8, rows * cols * 3)
-        pixels = (
+        pixels: np.ndarray = (
             flat.reshape(3, rows, cols).transpose(1, 2, 0)
             if planar == 1
             else flat.reshape(rows, cols, 3)

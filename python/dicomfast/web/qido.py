@@ -195,7 +195,7 @@ def _merge_all(archive: Archive, level: str, out: list[dict[str, Any]]) -> None:
     key = f"{_LEVEL_UID[level]:08X}"
     by_uid = {o[key]["Value"][0]: o for o in out if o.get(key, {}).get("Value")}
     table = _LEVEL_TABLE[level]
-    cols = [_UID_COLUMN[level], table.c.attrs]
+    cols: list[sa.ColumnElement[Any]] = [_UID_COLUMN[level], table.c.attrs]
     src: sa.FromClause = table
     if level == "STUDY":
         cols.append(patients.c.attrs.label("patient_attrs"))

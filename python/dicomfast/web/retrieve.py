@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -95,7 +96,7 @@ async def instances(request: web.Request) -> web.StreamResponse:
         if ts == ref.transfer_syntax_uid:
             await out.copy_file(ref.path, ctx.executor)
         else:
-            await out.write_chunks(lambda p=ref.path, t=ts: transcode(p, t), ctx.executor)
+            await out.write_chunks(functools.partial(transcode, ref.path, ts), ctx.executor)
     return await out.finish()
 
 

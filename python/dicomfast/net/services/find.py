@@ -25,7 +25,7 @@ import asyncio
 import inspect
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -200,7 +200,7 @@ def find_sync(
 
 
 # -- SCP ----------------------------------------------------------------------------------
-async def iterate(result: Any) -> AsyncIterator[Any]:
+async def iterate(result: Any) -> AsyncGenerator[Any, None]:
     """Items of a handler's result: an async iterable, or a plain iterable
     consumed in a worker thread (queries may block) that runs at most
     ``BATCH`` items ahead; each item is passed on as soon as it exists."""
@@ -312,7 +312,9 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     ts = pc.transfer_syntax or uids.ImplicitVRLittleEndian
     cid = pc.context_id or msg.context_id
 
-    async def respond(status: int, ident: Dataset | None = None, extra: Any = None) -> None:
+    async def respond(
+        status: int | Status, ident: Dataset | None = None, extra: Any = None
+    ) -> None:
         rsp: dict[int, Any] = {
             dimse.AFFECTED_SOP_CLASS_UID: sop_class,
             dimse.COMMAND_FIELD: dimse.C_FIND_RSP,

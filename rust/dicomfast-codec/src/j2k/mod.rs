@@ -443,18 +443,49 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
         }
         planes
     };
-    let bps = info.bytes_per_sample();
-    for (k, o) in out.chunks_exact_mut(bps).enumerate() {
-        let v = planes[k % spp][k / spp];
-        match bps {
-            1 => o[0] = v as u8,
-            2 => o.copy_from_slice(&(v as u16).to_le_bytes()),
-            _ => o.copy_from_slice(&(v as u32).to_le_bytes()),
-        }
-    }
+    interleave(&planes, info.bytes_per_sample(), out);
     drop(s);
     fix_unused_bits(out, info);
     Ok(())
+}
+
+/// OpenJPEG's component planes (one i32 per sample) into the caller's buffer:
+/// little endian, samples of a pixel together.  The common layouts (grey or RGB, 8
+/// or 16 bits) have loops of their own, free of a division and a branch per sample.
+fn interleave(planes: &[&[i32]], bps: usize, out: &mut [u8]) {
+    match (planes, bps) {
+        ([grey], 1) => {
+            for (o, &v) in out.iter_mut().zip(grey.iter()) {
+                *o = v as u8;
+            }
+        }
+        ([grey], 2) => {
+            for (o, &v) in out.chunks_exact_mut(2).zip(grey.iter()) {
+                o.copy_from_slice(&(v as u16).to_le_bytes());
+            }
+        }
+        ([r, g, b], 1) => {
+            for (o, ((&r, &g), &b)) in out
+                .chunks_exact_mut(3)
+                .zip(r.iter().zip(g.iter()).zip(b.iter()))
+            {
+                o[0] = r as u8;
+                o[1] = g as u8;
+                o[2] = b as u8;
+            }
+        }
+        _ => {
+            let spp = planes.len();
+            for (k, o) in out.chunks_exact_mut(bps).enumerate() {
+                let v = planes[k % spp][k / spp];
+                match bps {
+                    1 => o[0] = v as u8,
+                    2 => o.copy_from_slice(&(v as u16).to_le_bytes()),
+                    _ => o.copy_from_slice(&(v as u32).to_le_bytes()),
+                }
+            }
+        }
+    }
 }
 
 /// JPEG 2000 and HTJ2K through OpenJPEG.

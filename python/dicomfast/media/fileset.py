@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from .. import uid as uids
 from ..dataset import Dataset
@@ -161,6 +161,7 @@ class FileSet:
     # -- changing -------------------------------------------------------------
     def add(self, source: InstanceSource) -> FileInstance:
         """Stage an instance (a Part 10 file path or a Dataset) for the next ``write``."""
+        src: Dataset | str
         if isinstance(source, Dataset):
             ds, src = source, source
         else:
@@ -313,10 +314,10 @@ class FileSet:
         if not moving:
             gone = []
             for inst in removed:
-                p = self.resolve(inst.FileID) if inst.FileID and old_root else None
-                if p and os.path.isfile(p):
-                    os.unlink(p)
-                    gone.append(p)
+                old = self.resolve(inst.FileID) if inst.FileID and old_root else None
+                if old and os.path.isfile(old):
+                    os.unlink(old)
+                    gone.append(old)
             _prune(root, gone)
         self._instances = keep
         self._by_uid = {i.SOPInstanceUID: i for i in keep}
@@ -359,7 +360,8 @@ class FileSet:
         if folder not in self._made:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
-        src = inst.source if inst.for_addition else inst.path
+        # an instance already in the file-set has a File ID, so a path
+        src = inst.source if inst.for_addition else cast(str, inst.path)
         if (
             isinstance(src, str)
             and transfer_syntax_of is None

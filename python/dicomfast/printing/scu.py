@@ -224,5 +224,6 @@ def printer_status_reported(assoc: Any) -> tuple[str, str] | None:
         reports.remove(entry)
         state = _PRINTER_EVENTS.get(int(command.get(0x00001002) or 0), "UNKNOWN")
         info = ds.get("PrinterStatusInfo") if ds is not None else None
-        last = (state, str(info.value if hasattr(info, "value") else info or state))
+        value = info.value if info is not None and hasattr(info, "value") else info or state
+        last = (state, str(value))
     return last

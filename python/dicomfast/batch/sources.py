@@ -19,10 +19,18 @@ class Source:
     size: int
 
 
-def _walk(root: str) -> Iterator[os.DirEntry[str]]:
-    stack = [root]
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def _walk(root: str, skip: str | None) -> Iterator[tuple[os.DirEntry[str], str]]:
+    """(entry, path relative to ``root``) of every file under ``root``, folders in
+    name order; a folder that is (or resolves into) ``skip`` is not entered."""
+    stack: list[tuple[str, str]] = [(root, "")]
     while stack:
-        folder = stack.pop()
+        folder, rel = stack.pop()
+        if skip and _inside(os.path.realpath(folder), skip):  # once per folder
+            continue
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -32,10 +40,13 @@ def _walk(root: str) -> Iterator[os.DirEntry[str]]:
         for e in entries:
             if e.name.startswith(SKIP_PREFIXES):
                 continue
+            name = rel + e.name
             if e.is_dir(follow_symlinks=False):
-                subdirs.append(e.path)
+                subdirs.append((e.path, name + os.sep))
             elif e.is_file():
-                yield e
+                if skip and e.is_symlink() and _inside(os.path.realpath(e.path), skip):
+                    continue
+                yield e, name
         stack.extend(reversed(subdirs))
 
 
@@ -44,15 +55,14 @@ def iter_sources(
 ) -> Iterator[Source]:
     """Each file named by ``paths`` or under a folder of ``paths``, in a stable order.
     Only one folder listing at a time is held in memory.  ``exclude`` (a folder)
-    is skipped, so an output folder inside an input folder is not read back."""
+    is skipped, so an output folder inside an input folder is not read back (checked
+    once per folder, not per file)."""
     skip = os.path.realpath(exclude) if exclude else None
     for p in paths:
         p = os.fspath(p)
         if os.path.isdir(p):
-            for e in _walk(p):
-                if skip and os.path.realpath(e.path).startswith(skip + os.sep):
-                    continue
-                yield Source(e.path, os.path.relpath(e.path, p), e.stat().st_size)
+            for e, rel in _walk(p, skip):
+                yield Source(e.path, rel, e.stat().st_size)
         elif os.path.exists(p):
             yield Source(p, os.path.basename(p), os.path.getsize(p))
         else:

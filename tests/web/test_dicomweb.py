@@ -285,11 +285,11 @@ def test_bad_requests_get_the_right_status(
         (f"{inst}/rendered?quality=500", {}, 400),
         (f"{inst}/rendered", {"Accept": "image/jp2"}, 406),
         (f"{u}/studies", {"Accept": "application/dicom+xml"}, 406),
-        # JPEG 2000: no encoder here
+        # JPEG 2000 Part 2 multi-component: no encoder here
         (
             inst,
             {
-                "Accept": 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.90'
+                "Accept": 'multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.92'
             },
             406,
         ),

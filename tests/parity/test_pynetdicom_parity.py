@@ -127,12 +127,18 @@ def test_notification_events_and_ends() -> None:
 
 
 def test_debug_logger() -> None:
-    df.debug_logger()
-    df.debug_logger()  # idempotent
     import logging
 
-    assert logging.getLogger("dicomfast.net").level == logging.DEBUG
-    logging.getLogger("dicomfast.net").setLevel(logging.WARNING)
+    logger = logging.getLogger("dicomfast.net")
+    level, handlers = logger.level, list(logger.handlers)
+    try:
+        df.debug_logger()
+        df.debug_logger()  # idempotent
+        assert logger.level == logging.DEBUG
+        assert len(logger.handlers) == len(handlers) + 1
+    finally:  # as it was: later tests' logging must not depend on this one
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
 
 
 @pytest.mark.parametrize("lib", ["pynetdicom", "dicomfast"])

@@ -12,7 +12,7 @@ from ..batch import files
 from ..batch.convert import ConvertOptions, convert_file
 from ..batch.runner import Progress, Report, run_tasks
 from ..batch.sources import count_sources, iter_sources
-from ..batch.syntaxes import NAMES, transfer_syntax_for
+from ..batch.syntaxes import LOSSY, NAMES, transfer_syntax_for
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -69,6 +69,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="decode each output and compare its pixels before keeping it",
     )
+    lossy = p.add_argument_group("lossy syntaxes (jpeg, jpeg12, jpeg-ls-near, j2k-lossy)")
+    lossy.add_argument("--quality", type=int, metavar="Q", help="JPEG quality 1-100 (default 90)")
+    lossy.add_argument(
+        "--max-error",
+        type=int,
+        metavar="N",
+        help="JPEG-LS near-lossless: largest error per sample, 0-255 (default 2)",
+    )
+    lossy.add_argument(
+        "--ratio", type=int, metavar="R", help="JPEG 2000 lossy: compression ratio (default 10)"
+    )
+    lossy.add_argument(
+        "--keep-uid",
+        action="store_true",
+        help="lossy outputs keep their SOP Instance UID (default: a new one, as PS3.3 asks)",
+    )
     p.set_defaults(run=run)
 
 
@@ -108,10 +124,23 @@ def run(args: argparse.Namespace) -> int:
     if args.predictor != 1 and ts != "1.2.840.10008.1.2.4.57":
         print("dicomfast convert: --predictor needs --transfer-syntax jpeg-ll-p14", file=sys.stderr)
         return 2
+    lossy_options = ("quality", "max_error", "ratio", "keep_uid")
+    given = [f"--{o.replace('_', '-')}" for o in lossy_options if getattr(args, o)]
+    if given and ts not in LOSSY:
+        print(
+            f"dicomfast convert: {', '.join(given)} apply only to a lossy syntax "
+            "(jpeg, jpeg12, jpeg-ls-near, j2k-lossy)",
+            file=sys.stderr,
+        )
+        return 2
     opts = ConvertOptions(
         out=os.path.abspath(args.output),
         transfer_syntax=ts,
         predictor=args.predictor,
+        quality=args.quality,
+        max_error=args.max_error,
+        ratio=args.ratio,
+        keep_uid=args.keep_uid,
         layout=args.layout,
         verify=args.verify,
         resume=not args.no_resume,

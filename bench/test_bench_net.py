@@ -38,7 +38,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from pathlib import Path
 
 import pytest
 from benchrace import RESULTS, race
+from dicomfast.benchmark.store import accepts, dcmtk_tool, free_port
 
 pydicom = pytest.importorskip("pydicom")
 pynetdicom = pytest.importorskip("pynetdicom")
@@ -77,28 +77,6 @@ AET = {"dicomfast": "DICOMFAST", "pynetdicom": "PYNETSCP", "dcmtk": "DCMTKSCP"}
 
 def _size(pair: tuple[int, int], smoke: bool) -> int:
     return pair[1] if smoke else pair[0]
-
-
-def _dcmtk(tool: str) -> str | None:
-    path = f"/usr/bin/{tool}"  # pynetdicom installs same-named shims earlier on PATH
-    if not os.path.exists(path):
-        return None
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
-    return path if "dcmtk" in (out.stdout + out.stderr).lower() else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOCALHOST, 0))
-        return s.getsockname()[1]
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection((LOCALHOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _loadavg() -> str:
@@ -258,9 +236,9 @@ def _wait_ready(proc: subprocess.Popen, log: Path, port: int | None, timeout: fl
             raise RuntimeError(f"SCP exited with {proc.returncode}: {log.read_text()[-2000:]}")
         if port is None:
             m = re.search(r"listening on [\d.]+:(\d+)", log.read_text())
-            if m and _accepts(int(m.group(1))):
+            if m and accepts(int(m.group(1))):
                 return int(m.group(1))
-        elif _accepts(port):
+        elif accepts(port):
             return port
         time.sleep(0.02)
     raise TimeoutError(f"SCP not listening after {timeout} s: {log.read_text()[-2000:]}")
@@ -285,8 +263,8 @@ def _launch(kind: str, root: Path) -> tuple[subprocess.Popen, Path, Path, int | 
     elif kind == "pynetdicom":
         argv = [sys.executable, "-c", _PYNETDICOM_SCP, str(folder)]
     else:
-        port = _free_port()  # storescp cannot report a port 0 binding
-        argv = [_dcmtk("storescp") or "storescp", "-od", str(folder)]
+        port = free_port()  # storescp cannot report a port 0 binding
+        argv = [dcmtk_tool("storescp") or "storescp", "-od", str(folder)]
         argv += ["-aet", AET["dcmtk"], str(port)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=DCMTK_ENV, cwd=root)
@@ -331,7 +309,7 @@ def running_scp(kind: str, root: Path) -> Iterator[Scp]:
 
 
 def _kinds() -> list[str]:
-    have_dcmtk = all(_dcmtk(t) for t in ("storescu", "storescp", "echoscu"))
+    have_dcmtk = all(dcmtk_tool(t) for t in ("storescu", "storescp", "echoscu"))
     return [k for k in TOOLKITS if k != "dcmtk" or have_dcmtk]
 
 
@@ -398,7 +376,7 @@ def store_pynetdicom(scp: Scp, files: list[Path], classes: list[str]) -> int:
 
 def store_dcmtk(scp: Scp, files: list[Path], classes: list[str]) -> int:
     out = subprocess.run(
-        [_dcmtk("storescu") or "storescu", "-aec", scp.aet, LOCALHOST, str(scp.port)]
+        [dcmtk_tool("storescu") or "storescu", "-aec", scp.aet, LOCALHOST, str(scp.port)]
         + [str(p) for p in files],
         capture_output=True,
         env=DCMTK_ENV,
@@ -562,7 +540,7 @@ def test_echo_round_trips(benchmark, mode: str, shared_scps: dict[str, Scp]) -> 
     n = (5 if smoke else 100) if per_assoc else (20 if smoke else 500)
     ours_scp, theirs_scp = shared_scps["dicomfast"], shared_scps["pynetdicom"]
     dcmtk_scp = shared_scps.get("dcmtk")
-    echoscu = _dcmtk("echoscu")
+    echoscu = dcmtk_tool("echoscu")
     failures = {"pynetdicom": 0}
     cleanup: list[Callable[[], object]] = []
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import pytest
 from benchrace import RESULTS
+from dicomfast.benchmark.store import dcmtk_tool, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("DICOMFAST_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -46,30 +46,6 @@ ENV = dict(os.environ, TCP_NODELAY="1")
 LOCALHOST = "127.0.0.1"
 
 pytestmark = [pytest.mark.slow, pytest.mark.benchmark(group="process")]
-
-
-def _dcmtk(tool: str) -> str | None:
-    path = f"/usr/bin/{tool}"  # pynetdicom installs same-named shims earlier on PATH
-    return path if os.path.exists(path) else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOCALHOST, 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"receiver exited with {proc.returncode}")
-        try:
-            with socket.create_connection((LOCALHOST, port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -122,15 +98,15 @@ def _report(title: str, rows: list[str]) -> None:
 
 # -- 1. start-up ------------------------------------------------------------------------------
 def test_startup(benchmark, scratch: Path) -> None:  # noqa: ANN001
-    storescp, echoscu = _dcmtk("storescp"), _dcmtk("echoscu")
+    storescp, echoscu = dcmtk_tool("storescp"), dcmtk_tool("echoscu")
     if storescp is None or echoscu is None:
         pytest.skip("DCMTK not installed")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [storescp, "-od", str(scratch), str(port)], env=ENV, stdout=subprocess.DEVNULL
     )
     try:
-        _wait_port(port, proc)
+        wait_port(port, proc)
         rounds = 2 if benchmark.disabled else 15
         runs: dict[str, list[float]] = {"help": [], "echo": [], "echoscu": []}
         for _ in range(rounds):
@@ -152,7 +128,12 @@ def test_startup(benchmark, scratch: Path) -> None:  # noqa: ANN001
 
 # -- 2. C-STORE -------------------------------------------------------------------------------
 RECEIVERS: dict[str, Callable[[Path, int], list[str]]] = {
-    "storescp": lambda out, port: [_dcmtk("storescp") or "storescp", "-od", str(out), str(port)],
+    "storescp": lambda out, port: [
+        dcmtk_tool("storescp") or "storescp",
+        "-od",
+        str(out),
+        str(port),
+    ],
     "serve": lambda out, port: [
         *DICOMFAST,
         "serve",
@@ -181,7 +162,7 @@ RECEIVERS: dict[str, Callable[[Path, int], list[str]]] = {
 }
 SENDERS: dict[str, Callable[[Path, int], list[str]]] = {
     "storescu": lambda src, port: [
-        _dcmtk("storescu") or "storescu",
+        dcmtk_tool("storescu") or "storescu",
         "+sd",
         "-aec",
         "ANY-SCP",
@@ -200,7 +181,7 @@ def _stored(folder: Path) -> int:
 
 
 def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
-    if not all(_dcmtk(t) for t in ("storescp", "storescu")):
+    if not all(dcmtk_tool(t) for t in ("storescp", "storescu")):
         pytest.skip("DCMTK not installed")
     n = 20 if benchmark.disabled else 1200
     rounds = 1 if benchmark.disabled else 3
@@ -212,12 +193,12 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
                 out = scratch / "recv"
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir()
-                port = _free_port()
+                port = free_port()
                 proc = subprocess.Popen(
                     recv(out, port), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
                 try:
-                    _wait_port(port, proc)
+                    wait_port(port, proc)
                     t = _run(send(src, port))
                 finally:
                     _stop(proc)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ import webutil  # noqa: E402
 from benchrace import race  # noqa: E402
 from dicomfast.archive import Archive  # noqa: E402
 from dicomfast.archive.schema import instances, patients, series, studies  # noqa: E402
+from dicomfast.benchmark.store import free_port  # noqa: E402
 from dicomfast.web import WebOptions, WebServer  # noqa: E402
 
 ORTHANC = shutil.which("Orthanc")
@@ -51,12 +51,6 @@ DICOM_ACCEPT = 'multipart/related; type="application/dicom"'
 
 def _full(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("benchmark_enable", False))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -113,13 +107,13 @@ def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
         yield None
         return
     d = tmp_path_factory.mktemp("orthanc")
-    port = _free_port()
+    port = free_port()
     config = {
         "Name": "bench",
         "StorageDirectory": str(d / "storage"),
         "IndexDirectory": str(d / "index"),
         "HttpPort": port,
-        "DicomPort": _free_port(),
+        "DicomPort": free_port(),
         "RemoteAccessAllowed": False,  # loopback clients only
         "AuthenticationEnabled": False,
         "Plugins": [str(PLUGIN)],

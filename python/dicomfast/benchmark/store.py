@@ -13,6 +13,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 AET = {"dicomfast": "DICOMFAST", "pynetdicom": "PYNETSCP", "dcmtk": "DCMTKSCP"}
@@ -62,18 +63,33 @@ def dcmtk_tool(tool: str) -> str | None:
     return path if "dcmtk" in (out.stdout + out.stderr).lower() else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free now (for tools that cannot report a port 0 binding)."""
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
 
 
-def _accepts(port: int) -> bool:
+def accepts(port: int) -> bool:
+    """Does something accept connections on the loopback ``port``?"""
     try:
         with socket.create_connection((HOST, port), timeout=0.5):
             return True
     except OSError:
         return False
+
+
+def wait_port(port: int, proc: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """Until ``proc`` accepts connections on ``port``; RuntimeError if it exits first,
+    TimeoutError after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with {proc.returncode} before listening on {port}")
+        if accepts(port):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
 
 
 class Receiver:
@@ -99,7 +115,7 @@ class Receiver:
         elif kind == "pynetdicom":
             argv = [sys.executable, "-c", _PYNETDICOM_SCP, str(store)]
         elif kind == "dcmtk":
-            port = _free_port()  # storescp cannot report a port 0 binding
+            port = free_port()  # storescp cannot report a port 0 binding
             argv = [dcmtk_tool("storescp") or "storescp", "+xa", "-od", str(store)]
             argv += ["-aet", AET[kind]]
             argv.append(str(port))
@@ -129,9 +145,9 @@ class Receiver:
                 raise RuntimeError(f"receiver exited ({proc.returncode}): {log.read_text()[-500:]}")
             if port is None:
                 m = re.search(r"listening on [\d.]+:(\d+)", log.read_text(errors="replace"))
-                if m and _accepts(int(m.group(1))):
+                if m and accepts(int(m.group(1))):
                     return int(m.group(1))
-            elif _accepts(port):
+            elif accepts(port):
                 return port
             time.sleep(0.02)
         raise TimeoutError(f"receiver not listening after {START_TIMEOUT:.0f} s")

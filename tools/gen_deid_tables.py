@@ -9,25 +9,11 @@ Provenance: standard/README.md ("De-identification tables").
 
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-STANDARD = ROOT / "standard"
+from tables import ROOT, generate, q, rows
+
 OUT = ROOT / "python" / "dicomfast" / "deid" / "_tables.py"
-
-
-def rows(name: str) -> list[dict[str, str]]:
-    with open(STANDARD / name, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-
-
-def q(s: str) -> str:
-    """A Python string literal as ruff formats it (the tables hold no quotes or backslashes)."""
-    assert '"' not in s and "\\" not in s, s
-    return f'"{s}"'
 
 
 def tup(cells: list[str]) -> str:
@@ -94,18 +80,7 @@ def render() -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args()
-    text = render()
-    if args.check:
-        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
-            name = OUT.relative_to(ROOT)
-            print(f"{name} is stale: run tools/gen_deid_tables.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    return 0
+    return generate(OUT, render, __doc__)
 
 
 if __name__ == "__main__":

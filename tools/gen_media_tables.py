@@ -11,25 +11,11 @@ Provenance: standard/README.md.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-STANDARD = ROOT / "standard"
+from tables import ROOT, generate, q, rows
+
 OUT = ROOT / "python" / "dicomfast" / "media" / "_tables.py"
-
-
-def rows(name: str) -> list[dict[str, str]]:
-    with open(STANDARD / name, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-
-
-def q(s: str) -> str:
-    """A Python string literal as ruff formats it (the tables hold no quotes or backslashes)."""
-    assert '"' not in s and "\\" not in s, s
-    return f'"{s}"'
 
 
 def block(key: str, items: list[str]) -> list[str]:
@@ -79,16 +65,7 @@ def render() -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args()
-    text = render()
-    if args.check:
-        stale = not OUT.exists() or OUT.read_text(encoding="utf-8") != text
-        print(f"{OUT} is {'stale' if stale else 'up to date'}")
-        return 1 if stale else 0
-    OUT.write_text(text, encoding="utf-8")
-    return 0
+    return generate(OUT, render, __doc__)
 
 
 if __name__ == "__main__":

@@ -128,20 +128,30 @@ class MemorySink:
     def __init__(self, prefix: bytes = b"") -> None:
         self.buffer = bytearray(prefix)
         self.nbytes = 0
+        self._data: bytes | None = None
+
+    def data(self) -> bytes:
+        """What was received (file meta included), as one immutable copy made once:
+        the UID check and the EVT_C_STORE handler read the same bytes."""
+        if self._data is None:
+            self._data = bytes(self.buffer)
+        return self._data
 
     def header(self) -> Dataset | None:
         """The received data set (file meta included) up to its pixel data."""
-        return _read_header(bytes(self.buffer))
+        return _read_header(self.data())
 
     def write(self, data: memoryview | bytes) -> None:
         self.buffer += data
         self.nbytes += len(data)
+        self._data = None
 
     def close(self) -> None:
         pass
 
     def discard(self) -> None:
         self.buffer = bytearray()
+        self._data = None
 
 
 class DiscardSink:

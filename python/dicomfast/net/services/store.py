@@ -326,7 +326,7 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
         if isinstance(sink, FileSink):
             event.path = sink.temp_path
         elif isinstance(sink, MemorySink):
-            event.encoded = bytes(sink.buffer)
+            event.encoded = sink.data()  # the copy the UID check already made
         has_handler = server is not None and server.has_handler(EVT_C_STORE)
         try:
             if has_handler:

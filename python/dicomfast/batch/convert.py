@@ -136,13 +136,16 @@ def transcode(
     _check_supported(info)  # before a buffer is sized for pixels that cannot be decoded
     if is_encapsulated(ts):
         # Native pixels that decode to themselves are encoded straight from the file.
-        arr = native_frames_view(ds, info)
-        if arr is None:
+        view = native_frames_view(ds, info)
+        if view is not None:
+            arr = view
+        else:
             out = None if scratch is None else scratch.array("pixels", shape, info.dtype)
             arr = decode_frames(ds, threads=threads, info=info, out=out)
         if ts in LOSSY:
             compress(ds, ts, threads=threads, arr=arr, info=info, **(lossy or {}))
             return None
+        pending: Pending | None
         if defer and scratch is not None:
             pending = defer_compress(ds, arr, info, ts, predictor=predictor, threads=threads)
             if pending is not None:
@@ -222,9 +225,11 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
                 "new_uid": uid_out,
             },
         )
-        pending = pixels if isinstance(pixels, PendingDecode | PendingEncode) else None
-        if pending is not None:
-            pixels = pending.pixels
+        if isinstance(pixels, PendingDecode | PendingEncode):
+            pending: Pending | None = pixels
+            expected = pixels.pixels
+        else:
+            pending, expected = None, pixels
         chunks = encode_file(ds, opts.transfer_syntax)
         if pending is not None and not any(pending.owns(c) for c in chunks):
             pending.finish()  # the writer made its own copy of the buffer: do it again
@@ -234,7 +239,7 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
         rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=False, pending=pending)
         del chunks
         if opts.verify:
-            _verify(tmp, ds, pixels, opts.threads)
+            _verify(tmp, ds, expected, opts.threads)
         files.commit(tmp, dst)
         tmp = None
         rec["status"] = "converted"

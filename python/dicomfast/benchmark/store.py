@@ -196,13 +196,18 @@ def contexts_of(files: list[str]) -> dict[str, set[str]]:
 
 def send_dicomfast(rx: Receiver, files: list[str]) -> None:
     from dicomfast.cli.store import plan_contexts
+    from dicomfast.errors import DicomError
     from dicomfast.net import AE, PresentationContext
 
     ae = AE("BENCHSCU", acse_timeout=60, dimse_timeout=120)
     for batch in plan_contexts(contexts_of(files)):
         contexts = [PresentationContext(sop, ts) for sop, ts in batch]
         with ae.associate(HOST, rx.port, contexts, rx.aet) as assoc:
-            failed = [p for p, status in assoc.send_c_stores(files) if int(status) != 0]
+            failed = [
+                p
+                for p, status in assoc.send_c_stores(files)
+                if isinstance(status, DicomError) or int(status) != 0
+            ]
         if failed:
             raise RuntimeError(f"{len(failed)} C-STOREs failed")
 

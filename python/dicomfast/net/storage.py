@@ -26,7 +26,7 @@ import os
 import re
 import struct
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from .. import uid as uids
 from ..errors import DicomError
@@ -40,7 +40,7 @@ log = logging.getLogger("dicomfast.net.storage")
 _UID_RE = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 
-def is_valid_uid(uid: object) -> bool:
+def is_valid_uid(uid: object) -> TypeGuard[str]:
     """Safe as a file name: digits and dots only, no empty component, ≤ 64 chars."""
     return isinstance(uid, str) and 0 < len(uid) <= 64 and _UID_RE.fullmatch(uid) is not None
 

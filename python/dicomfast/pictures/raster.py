@@ -60,13 +60,15 @@ def _read_tiff(path: str) -> Raster:
     with tifffile.TiffFile(path) as tif:
         series = tif.series[0]
         page = tif.pages[0]
+        if not isinstance(page, tifffile.TiffPage):  # the first page is never a frame
+            raise DicomError("the TIFF's first page cannot be read", path=path)
         photometric = int(page.photometric)
         if photometric == 3:  # palette
             raise DicomError("palette TIFF: save it as RGB", path=path)
         if photometric not in (1, 2):  # MINISBLACK, RGB
+            name = getattr(page.photometric, "name", photometric)
             raise DicomError(
-                f"TIFF photometric {page.photometric.name}: grey (min-is-black) or RGB expected",
-                path=path,
+                f"TIFF photometric {name}: grey (min-is-black) or RGB expected", path=path
             )
         a = series.asarray()
         axes = series.axes

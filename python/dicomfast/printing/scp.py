@@ -249,7 +249,7 @@ class PrintServer:
 
     def film_box_set(self, st: PrintState, event: Event) -> Any:
         box = self._film_box(st, event.sop_instance_uid)
-        ds = event.modification_list
+        ds = event.modification_list or Dataset()  # N-SET with nothing to modify
         merged = Dataset()
         for tag, elem in box.attributes.items():
             merged[tag] = elem

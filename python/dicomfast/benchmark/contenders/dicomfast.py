@@ -31,9 +31,9 @@ def values(w: Workload) -> Job:
     files = w.files_for("values")
 
     def run() -> list:
-        return [[(e.tag, e.VR, e.value) for e in dicomfast.read(f).walk()] for f in files]
+        return [[(e.tag, e.VR, e.value) for e in dicomfast.read(f).iterall()] for f in files]
 
-    return Job(run, lambda out: [values_form(x) for x in out], how="read + walk() .value")
+    return Job(run, lambda out: [values_form(x) for x in out], how="read + iterall() .value")
 
 
 def decode(w: Workload) -> Job:

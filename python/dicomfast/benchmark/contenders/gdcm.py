@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import Any
 
 from ..compare import parse_form, pixels_of_file
 from ..registry import PROCESS, Contender, Job, Skip, Unsupported, module_version
 from ..workload import EXPLICIT_LE, JPEG_LL_SV1, RLE, Workload
 
 
-def _gdcm():  # noqa: ANN202
+def _gdcm() -> Any:
     try:
         import gdcm
     except ImportError:

@@ -5,6 +5,9 @@ frames from the files is done once with dicomfast and not timed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..compare import decode_frames_ours
 from ..registry import Contender, Job, Unsupported, module_version
 from ..workload import JPEG_LL, JPEG_LL_SV1, RLE, Workload
@@ -23,7 +26,7 @@ def _frames(w: Workload) -> list[list[bytes]]:
     return out
 
 
-def _as_values(x, info, planar: bool):  # noqa: ANN001, ANN202
+def _as_values(x: Any, info: Any, planar: bool) -> Any:
     """One decoded frame (bytes from dicomrle_decode: samples planar; arrays from
     ljpeg_decode: unsigned) as the data set's values, flattened and interleaved."""
     import numpy as np
@@ -53,7 +56,7 @@ def decode(w: Workload) -> Job:
     if not syntaxes <= {RLE, JPEG_LL, JPEG_LL_SV1}:
         raise Unsupported("imagecodecs decodes compressed frames only (RLE, JPEG Lossless here)")
     frames = _frames(w)
-    plan = []
+    plan: list[tuple[list[bytes], Callable[..., Any]]] = []
     for f, fr, info in zip(files, frames, w.infos, strict=True):
         if w.syntax[f] == RLE:
             dtype = f"<u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
@@ -82,7 +85,7 @@ def encode(w: Workload) -> Job:
     if any(i.samples_per_pixel > 1 for i in infos):
         raise Unsupported("imagecodecs' ljpeg_encode takes one sample per pixel only")
 
-    def frames_of(a, info):  # noqa: ANN001, ANN202
+    def frames_of(a: Any, info: Any) -> list[Any]:
         # the samples' bit patterns, unsigned (signed data is two's complement in JPEG)
         a = a.view(f"u{a.dtype.itemsize}")
         return [a] if info.number_of_frames == 1 else list(a)

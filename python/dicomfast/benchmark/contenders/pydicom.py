@@ -3,6 +3,8 @@ pydicom picks), its own RLE encoder; pynetdicom for ``store`` (SCU -> SCP)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..compare import decode_frames_ours, parse_form, pixels_of_file, values_form
 from ..registry import Contender, Job, Skip, Unsupported, module_version
 from ..workload import NATIVE, RLE, Workload
@@ -48,7 +50,7 @@ def encode(w: Workload) -> Job:
 
     arrays, infos = w.arrays, w.infos
 
-    def one(a, i):  # noqa: ANN001, ANN202
+    def one(a: Any, i: Any) -> list[bytes]:
         kw = dict(
             rows=i.rows,
             columns=i.columns,
@@ -89,7 +91,7 @@ def transcode(w: Workload) -> Job:
             if target in NATIVE:
                 if w.syntax[f] not in NATIVE:
                     ds.decompress()
-                ds.file_meta.TransferSyntaxUID = target
+                ds.file_meta.TransferSyntaxUID = pydicom.uid.UID(target)
                 ds.save_as(o, enforce_file_format=True)
             else:
                 ds.compress(target, encoding_plugin="pydicom")

@@ -59,7 +59,8 @@ def _scan_uids(raw: Any, parent: int, first: int, second: int) -> tuple[str | No
         t = raw.tag(i)
         if t == first or t == second:
             v = raw.value(i)
-            got[t] = v if isinstance(v, str) else None
+            if isinstance(v, str):
+                got[t] = v
         elif t > second:
             break
     return got.get(first), got.get(second)
@@ -128,8 +129,8 @@ def prepare(
     from ...reader import read
 
     from_file = not isinstance(source, Dataset)
-    ds = read(source) if from_file else source  # type: ignore[arg-type]
-    where = os.fspath(source) if from_file else None  # type: ignore[arg-type]
+    ds: Dataset = source if isinstance(source, Dataset) else read(source)
+    where = None if isinstance(source, Dataset) else os.fspath(source)
     if from_file:
         sop_class, sop_instance = _file_uids(ds)
         file_ts = ds._raw.transfer_syntax or uids.ExplicitVRLittleEndian
@@ -279,7 +280,7 @@ def open_sink(assoc: AsyncAssociation, pc: PresentationContext, command: dict[in
     """Where the data set of a C-STORE-RQ goes, decided when its command arrives."""
     sop_class = command.get(dimse.AFFECTED_SOP_CLASS_UID)
     sop_instance = command.get(dimse.AFFECTED_SOP_INSTANCE_UID)
-    if sop_class != pc.abstract_syntax:
+    if not isinstance(sop_class, str) or sop_class != pc.abstract_syntax:
         return DiscardSink(
             dimse.ERROR_DATASET_MISMATCH,
             f"SOP class {sop_class} does not match the presentation context",

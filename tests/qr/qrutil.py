@@ -191,6 +191,37 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def dcmqrscp(
+    folder: Path, files: list[Path], hosts: dict[str, tuple[str, int]] | None = None
+) -> Iterator[int]:
+    """DCMTK's dcmqrscp (AE QRSCP, database in ``folder``) holding ``files`` (sent
+    with storescu), its HostTable naming ``hosts`` (name -> (AE, port) on
+    127.0.0.1, for C-MOVE); its port.  Skips when DCMTK is not installed."""
+    tool = dcmtk("dcmqrscp")
+    (folder / "db").mkdir()
+    port = free_port()
+    table = "".join(f"{n} = ({a}, 127.0.0.1, {p})\n" for n, (a, p) in (hosts or {}).items())
+    cfg = folder / "dcmqrscp.cfg"
+    cfg.write_text(
+        f"NetworkTCPPort = {port}\nMaxPDUSize = 16384\nMaxAssociations = 16\n"
+        f"HostTable BEGIN\n{table}HostTable END\nVendorTable BEGIN\nVendorTable END\n"
+        f"AETable BEGIN\nQRSCP {folder / 'db'} RW (1000, 1024mb) ANY\nAETable END\n"
+    )
+    env = {**os.environ, "TCP_NODELAY": "1"}  # else each exchange waits for a delayed ACK
+    proc = subprocess.Popen(
+        [tool, "-c", str(cfg)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_port(port)
+        args = [dcmtk("storescu"), "-aec", "QRSCP", "127.0.0.1", str(port), *map(str, files)]
+        r = run(args, env=env)
+        assert r.returncode == 0, r.stderr
+        yield port
+    finally:
+        stop(proc)
+
+
 def canon(
     ds: Dataset, skip: tuple[int, ...] = (0x00080005, 0x00080054, 0x00080056, 0x00088888)
 ) -> dict[int, Any]:

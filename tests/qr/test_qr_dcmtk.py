@@ -25,6 +25,7 @@ from qrutil import (
     serving,
     wait_port,
 )
+from qrutil import dcmqrscp as run_dcmqrscp
 
 pytestmark = pytest.mark.dcmtk
 
@@ -195,31 +196,10 @@ def test_storescu_into_serve_then_find(tmp_path: Path, source_files) -> None:
 def dcmqrscp(tmp_path_factory: pytest.TempPathFactory, source_files) -> Iterator[tuple[int, int]]:
     """dcmqrscp holding ``source_files`` (AE QRSCP); its HostTable knows
     ARCHIVE at the second port (for C-MOVE to us)."""
-    tool = dcmtk("dcmqrscp")
     d = tmp_path_factory.mktemp("dcmqrscp")
-    (d / "db").mkdir()
-    port, dest_port = free_port(), free_port()
-    cfg = d / "dcmqrscp.cfg"
-    cfg.write_text(
-        f"NetworkTCPPort = {port}\nMaxPDUSize = 16384\nMaxAssociations = 16\n"
-        f"HostTable BEGIN\narchive = (ARCHIVE, 127.0.0.1, {dest_port})\nHostTable END\n"
-        "VendorTable BEGIN\nVendorTable END\n"
-        f"AETable BEGIN\nQRSCP {d / 'db'} RW (1000, 1024mb) ANY\nAETable END\n"
-    )
-    proc = subprocess.Popen(
-        [tool, "-c", str(cfg)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        wait_port(port)
-        r = dcmtk_run("storescu", "-aec", "QRSCP", "127.0.0.1", str(port), *map(str, source_files))
-        assert r.returncode == 0, r.stderr
+    dest_port = free_port()
+    with run_dcmqrscp(d, source_files, {"archive": ("ARCHIVE", dest_port)}) as port:
         yield port, dest_port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 QUERIES = [

@@ -16,18 +16,23 @@ from ..media._tables import PROFILES
 from ..media.profiles import conformer
 from ..media.verify import repair, verify
 from ..tempfiles import create_temp
+from .conventions import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("media", help="create, list, change and verify DICOM File-sets (DICOMDIR)")
     msub = p.add_subparsers(dest="media_command", required=True)
 
-    c = msub.add_parser("create", help="copy instances into a new File-set with a DICOMDIR")
+    c = msub.add_parser(
+        "create",
+        help="copy instances (or retrieve them with --from) into a new File-set with a DICOMDIR",
+    )
     c.add_argument("out", metavar="OUT_DIR")
-    c.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of instances")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="files or folders of instances")
     c.add_argument("--fileset-id", default="", help="File-set ID (0004,1130), up to 16 characters")
     c.add_argument("--profile", choices=sorted(PROFILES), help="PS3.11 application profile to meet")
     c.add_argument("--zip", metavar="OUT.zip", help="also pack the File-set into a zip file")
+    add_retrieve_options(c)
     c.set_defaults(run=run_create)
 
     ls = msub.add_parser("ls", help="list the instances of a File-set")
@@ -96,6 +101,13 @@ def _add_all(fs: FileSet, paths: list[str]) -> int:
 
 
 def run_create(args: argparse.Namespace) -> int:
+    if bool(args.paths) == bool(args.source):
+        print(
+            "dicomfast media create: give PATHs or --from HOST PORT (one of them)", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if args.source:
+        return create_from(args)
     try:
         if os.path.exists(os.path.join(args.out, "DICOMDIR")):
             raise DicomError("a File-set is already there (use media add)", path=args.out)
@@ -109,6 +121,124 @@ def run_create(args: argparse.Namespace) -> int:
         return _fail("create", e)
     print(f"{n} instances in {args.out}", file=sys.stderr)
     return 0
+
+
+def add_retrieve_options(c: argparse.ArgumentParser) -> None:
+    from ..net.cliopts import add_common
+    from .find import LEVELS
+
+    g = c.add_argument_group("retrieving from a peer (C-GET straight into the File-set)")
+    g.add_argument(
+        "--from",
+        dest="source",
+        nargs=2,
+        metavar=("HOST", "PORT"),
+        help="retrieve the instances the -k keys select from this peer (C-GET)",
+    )
+    g.add_argument(
+        "-k",
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="retrieve key as for dicomfast get: keyword or gggg,eeee (e.g. StudyInstanceUID=1.2.3)",
+    )
+    g.add_argument("--level", type=str.upper, choices=LEVELS, help="Query/Retrieve Level")
+    g.add_argument("--model", default="study", choices=("study", "patient"))
+    g.add_argument(
+        "--keep-partial",
+        action="store_true",
+        help="if the retrieval fails part-way, keep what arrived as a File-set (exit 1)",
+    )
+    add_common(c)
+
+
+def create_from(args: argparse.Namespace) -> int:
+    """``media create OUT_DIR --from HOST PORT -k ...``: each instance the C-GET
+    delivers is written under its File ID as it arrives (FileSet.store), the
+    DICOMDIR at the end.  A retrieval that does not end in Success leaves no
+    File-set: the files stored are deleted again (and OUT_DIR if it was made),
+    because a folder with a DICOMDIR is taken by readers and burners for the
+    whole study; ``--keep-partial`` writes the DICOMDIR of what arrived instead."""
+    from ..net.contexts import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
+    from ..net.services.find import sop_class_for
+    from ..net.services.get import storage_contexts_for_get
+    from .find import associate, default_level, identifier_from_keys, scu_ae
+    from .get import storage_classes
+    from .move import counts_of
+
+    out = os.path.abspath(args.out)
+    try:
+        port = int(args.source[1])
+        if os.path.exists(os.path.join(out, "DICOMDIR")):
+            raise DicomError("a File-set is already there (use media add)", path=out)
+        ident = identifier_from_keys(args.key, default_level(args))
+        sop = sop_class_for("get", args.model)
+    except (DicomError, ValueError) as e:
+        print(f"dicomfast media create: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    args.host, args.port = args.source[0], port
+    conform = conformer(args.profile) if args.profile else None
+    syntaxes = list(PROFILES[args.profile]) if args.profile else []
+    syntaxes += [t for t in DEFAULT_TRANSFER_SYNTAXES if t not in syntaxes]
+    fs = FileSet()
+    fs.ID = args.fileset_id
+    refused: list[str] = []
+
+    def on_store(event: Any) -> int:
+        try:
+            fs.store(event.encoded, folder=out, transfer_syntax_of=conform)
+        except DicomError as e:  # not an instance a File-set can hold
+            refused.append(str(e))
+            return 0xC000
+        except OSError as e:
+            refused.append(str(e))
+            return 0xA700
+        return 0
+
+    final: Any = None
+    error: BaseException | None = None
+    contexts = [PresentationContext(sop, None)]
+    contexts += storage_contexts_for_get(storage_classes(), syntaxes)
+    try:
+        with associate(args, scu_ae(args, [(sop, None)]), contexts) as assoc:
+            for status, _ in assoc.send_c_get(ident, args.model, on_store=on_store):
+                if status.category != "Pending":
+                    final = status
+    except (DicomError, OSError) as e:
+        error = e
+    for line in refused:
+        print(f"dicomfast media create: refused an instance: {line}", file=sys.stderr)
+    if error is not None and len(fs) == 0 and final is None:
+        fs.discard()
+        print(f"dicomfast media create: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    what = (
+        f"C-GET {final.category} 0x{int(final):04X}: {counts_of(final)}"
+        if final is not None
+        else f"C-GET interrupted: {error}"
+    )
+    complete = final is not None and final.category == "Success" and not refused
+    n = len(fs)
+    try:
+        if n and (complete or args.keep_partial):
+            fs.write()
+            if args.zip:
+                _zip(out, args.zip)
+        else:
+            fs.discard()
+    except (DicomError, OSError) as e:
+        fs.discard()
+        return _fail("create", e)
+    if not n:
+        print(f"dicomfast media create: {what}; no instance received, no File-set", file=sys.stderr)
+        return EXIT_FAILED
+    if not complete:
+        kept = f"{n} instances kept in {out}" if args.keep_partial else "no File-set written"
+        print(f"dicomfast media create: {what}; {kept}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{what}; {n} instances in {out}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _zip(folder: str, dest: str) -> None:

@@ -5,6 +5,11 @@ Writing never leaves half a file-set: new files are copied in first (each to a
 temporary name, then renamed), then the new DICOMDIR replaces the old one in one
 rename, and only then are the files of removed instances deleted.  Until that
 rename the old DICOMDIR stands, and every file it references is still there.
+
+``store`` (the Media Store of a retrieval: ``dicomfast media create --from``) writes
+an instance that arrives as bytes under its File ID at once; the DICOMDIR that
+lists it is written by the next ``write``, and ``discard`` deletes what was
+stored since (a failed retrieval leaves no half file-set).
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class FileSet:
         self._by_uid: dict[str, FileInstance] = {}
         self._removed: list[FileInstance] = []
         self._listing: dict[str, dict[str, str]] = {}
+        self._stored: list[FileInstance] = []  # written by store() since the last write()
+        self._stored_dirs: list[str] = []  # folders store() made, topmost first
+        self._store_namer: Namer | None = None
         if path is not None:
             self._load(os.fspath(path))
 
@@ -185,15 +193,17 @@ class FileSet:
             raise DicomError(
                 f"{rtype} records (outside the patient hierarchy) are not supported yet", path=where
             )
+        # Every record is made before any is attached: a missing key leaves the tree as it was.
         parent: RecordNode | None = None
         siblings = self.roots
+        attach: list[tuple[list[RecordNode], RecordNode]] = []
         for level in ("PATIENT", "STUDY", "SERIES"):
             ident = ds.get(IDENTIFIER[level])
             value = None if ident is None else ident.value
             node = next((n for n in siblings if n.record_type == level and n.key == value), None)
             if node is None:
                 node = RecordNode(level, _keys(ds, level, where), parent)
-                siblings.append(node)
+                attach.append((siblings, node))
             parent, siblings = node, node.children
         ts = (
             ds.file_meta.get("TransferSyntaxUID") if ds.file_meta is not None else None
@@ -204,7 +214,9 @@ class FileSet:
         rec.add_new(0x00041511, "UI", sop_uid)
         rec.add_new(0x00041512, "UI", ts or uids.ExplicitVRLittleEndian)
         node = RecordNode(rtype, rec, parent)
-        siblings.append(node)
+        attach.append((siblings, node))
+        for where_to, new in attach:
+            where_to.append(new)
         inst = FileInstance(node, self, source=src)
         if ds.file_meta is None and isinstance(src, str):
             inst.__dict__["_rewrite"] = True  # a bare data set: written as a Part 10 file
@@ -223,6 +235,91 @@ class FileSet:
                 self._detach(inst.node)
             else:
                 inst.for_removal = True
+
+    # -- Media Store: instances written in as they arrive ---------------------
+    def store(
+        self,
+        data: bytes | bytearray | memoryview,
+        *,
+        folder: str | os.PathLike[str] | None = None,
+        transfer_syntax_of: Any = None,
+    ) -> FileInstance:
+        """Write one instance, the bytes of a Part 10 file (as a C-GET delivers it),
+        into the file-set's folder now, under a new File ID: first to a temporary
+        file, then renamed.  The DICOMDIR lists it from the next :meth:`write`;
+        :meth:`discard` deletes it again.  ``folder`` gives a new file-set its
+        folder (made if missing); ``transfer_syntax_of`` as for :meth:`write`."""
+        root = self._store_root(folder)
+        fd, tmp = create_temp(root)
+        inst: FileInstance | None = None
+        placed: str | None = None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            inst = self.add(tmp)
+            if self._store_namer is None:
+                self._store_namer = Namer(
+                    {p for i in self if i.FileID for p in Namer.prefixes(i.FileID)}
+                )
+            fid = self._new_file_id(inst.node, self._store_namer)
+            dest = _free_dest(root, fid)
+            made = _missing_dirs(os.path.dirname(dest))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            self._stored_dirs.extend(made)
+            target = None
+            full = read(tmp) if transfer_syntax_of is not None else None
+            if full is not None:
+                target = transfer_syntax_of(full)
+            inst.node.dataset.add_new(0x00041500, "CS", list(fid))
+            placed = dest
+            if full is not None and target is not None:
+                write_dataset(full, dest, transfer_syntax=target)
+                inst.node.dataset.add_new(0x00041512, "UI", target)
+            else:
+                os.rename(tmp, dest)
+            inst.source = None
+            self._stored.append(inst)
+            return inst
+        except BaseException as e:
+            if isinstance(e, DicomError) and e.path == tmp:
+                e.path = None  # a name of ours, not the instance's
+            if placed is not None:
+                _unlink(placed)
+            if inst is not None and inst.for_addition:
+                self.remove(inst)
+            raise
+        finally:
+            _unlink(tmp)
+
+    def _store_root(self, folder: str | os.PathLike[str] | None) -> str:
+        if folder is not None:
+            root = os.path.abspath(os.fspath(folder))
+            if self.path is None:
+                self.path = root
+            elif root != os.path.abspath(self.path):
+                raise DicomError(f"the file-set is in {self.path}, not here", path=root)
+        if self.path is None:
+            raise DicomError("the file-set has no folder yet: store(..., folder=...)")
+        if not os.path.isdir(self.path):
+            self._stored_dirs.extend(_missing_dirs(self.path))
+            os.makedirs(self.path, exist_ok=True)
+        return self.path
+
+    def discard(self) -> None:
+        """Delete the files :meth:`store` wrote since the last :meth:`write` (and the
+        folders it made, once empty); their instances leave the file-set."""
+        for inst in self._stored:
+            path = inst.path
+            self._instances.remove(inst)
+            self._by_uid.pop(inst.SOPInstanceUID, None)
+            self._detach(inst.node)
+            if path is not None:
+                _unlink(path)
+        for d in reversed(self._stored_dirs):
+            _remove_empty_tree(d)
+        if self.path is not None and not os.path.isdir(self.path):
+            self.path = None  # its folder was made by store() and is gone again
+        self._stored, self._stored_dirs, self._store_namer = [], [], None
 
     def _undo_removal(self, inst: FileInstance) -> None:
         raise DicomError(
@@ -272,13 +369,7 @@ class FileSet:
                     )
                     if fid is None:
                         fid = self._new_file_id(inst.node, namer)
-                    check(fid)
-                    dest = os.path.join(root, *fid)
-                    if os.path.lexists(dest):
-                        raise DicomError(
-                            f"File ID {'/'.join(fid)} is taken by a file that is no instance of the file-set",
-                            path=dest,
-                        )
+                    dest = _free_dest(root, fid)
                     made.extend(_missing_dirs(os.path.dirname(dest)))
                     placed.append(dest)
                     try:
@@ -322,6 +413,7 @@ class FileSet:
         self._instances = keep
         self._by_uid = {i.SOPInstanceUID: i for i in keep}
         self._removed = []
+        self._stored, self._stored_dirs, self._store_namer = [], [], None
 
     def _new_file_id(self, node: RecordNode, namer: Namer) -> tuple[str, ...]:
         return namer.new(
@@ -376,6 +468,18 @@ class FileSet:
             return None
         write_dataset(ds, dest, transfer_syntax=target)
         return target or ds.transfer_syntax
+
+
+def _free_dest(root: str, fid: tuple[str, ...]) -> str:
+    """The path of a new File ID: a valid one, and no file there yet."""
+    check(fid)
+    dest = os.path.join(root, *fid)
+    if os.path.lexists(dest):
+        raise DicomError(
+            f"File ID {'/'.join(fid)} is taken by a file that is no instance of the file-set",
+            path=dest,
+        )
+    return dest
 
 
 def _copy_new(src: str, dest: str) -> None:

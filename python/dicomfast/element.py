@@ -13,11 +13,17 @@ from ._core import DataElement
 from .tag import BaseTag, format_tag
 from .valuerep import person_name as _person_name  # noqa: F401 - called by the core
 
+_UID: Any = None  # dicomfast.uid.UID, bound on first use (uid imports this module's users)
+
 
 def _uid(value: Any) -> Any:
     """A UI element's value with its strings as :class:`dicomfast.uid.UID` (lists in place)."""
-    from .uid import UID
+    global _UID
+    UID = _UID
+    if UID is None:
+        from .uid import UID
 
+        _UID = UID
     if value.__class__ is str:
         return UID(value)
     if value.__class__ is list:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import _core, syntaxes
+from . import uid as uids
 from .pixels.encode import encode_options
 
 LABEL = "dicomfast"
@@ -108,6 +109,25 @@ def _decoders() -> dict[str, Any]:
     return {ts: table[ts][0] for ts in SYNTAXES if ts in table}
 
 
+#: PS3.5 Table 8.2.4-1 gives the HTJ2K syntaxes the JPEG 2000 rows; pydicom 3.0 has no
+#: encoding profiles for them.
+_PROFILE_LIKE: dict[str, str] = {
+    uids.HTJ2KLossless: uids.JPEG2000Lossless,
+    uids.HTJ2KLosslessRPCL: uids.JPEG2000Lossless,
+    uids.HTJ2K: uids.JPEG2000,
+}
+
+
+def _profile(ts: str, profiles: Any) -> bool:
+    """Whether pydicom has (or, for HTJ2K, now has) encoding profiles for ``ts``."""
+    like = _PROFILE_LIKE.get(ts)
+    if ts not in profiles and like in profiles:
+        from pydicom.uid import UID
+
+        profiles[UID(ts)] = profiles[like]
+    return ts in profiles
+
+
 def _encoders(create: bool) -> dict[str, Any]:
     from pydicom.pixels.encoders import base
     from pydicom.pixels.encoders.base import ENCODING_PROFILES
@@ -118,7 +138,7 @@ def _encoders(create: bool) -> dict[str, Any]:
         existing = table.get(ts) if table is not None else None
         if existing is not None:
             encoders[ts] = existing[0]
-        elif create and table is not None and ts in ENCODING_PROFILES:
+        elif create and table is not None and _profile(ts, ENCODING_PROFILES):
             # pydicom 3.0 has encoding profiles for JPEG Lossless but no Encoder: add one.
             from pydicom.uid import UID
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from .. import syntaxes
 from .. import uid as uids
 
 NAMES: dict[str, str] = {
@@ -19,11 +20,12 @@ NAMES: dict[str, str] = {
     "j2k-lossy": uids.JPEG2000,
     "jpeg": uids.JPEGBaseline8Bit,
     "jpeg12": uids.JPEGExtended12Bit,
+    "htj2k": uids.HTJ2KLossless,
+    "htj2k-rpcl": uids.HTJ2KLosslessRPCL,
+    "htj2k-lossy": uids.HTJ2K,
 }
-#: The lossy ones: written only when asked for by name (or UID).
-LOSSY = frozenset(
-    {uids.JPEGLSNearLossless, uids.JPEG2000, uids.JPEGBaseline8Bit, uids.JPEGExtended12Bit}
-)
+#: The lossy ones (as the codec registry says): written only when asked for by name (or UID).
+LOSSY = frozenset(u for u in NAMES.values() if syntaxes.get(u).lossy)
 WRITABLE = frozenset(NAMES.values())
 
 

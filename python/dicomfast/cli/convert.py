@@ -14,6 +14,9 @@ from ..batch.runner import Progress, Report, run_tasks
 from ..batch.sources import count_sources, iter_sources
 from ..batch.syntaxes import LOSSY, NAMES, transfer_syntax_for
 
+#: The short names of the lossy syntaxes, for help and messages.
+LOSSY_NAMES = ", ".join(n for n, u in NAMES.items() if u in LOSSY)
+
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options shared by ``convert`` and ``export``."""
@@ -69,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="decode each output and compare its pixels before keeping it",
     )
-    lossy = p.add_argument_group("lossy syntaxes (jpeg, jpeg12, jpeg-ls-near, j2k-lossy)")
+    lossy = p.add_argument_group(f"lossy syntaxes ({LOSSY_NAMES})")
     lossy.add_argument("--quality", type=int, metavar="Q", help="JPEG quality 1-100 (default 90)")
     lossy.add_argument(
         "--max-error",
@@ -78,7 +81,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="JPEG-LS near-lossless: largest error per sample, 0-255 (default 2)",
     )
     lossy.add_argument(
-        "--ratio", type=int, metavar="R", help="JPEG 2000 lossy: compression ratio (default 10)"
+        "--ratio",
+        type=int,
+        metavar="R",
+        help="JPEG 2000 and HTJ2K lossy: compression ratio (default 10)",
     )
     lossy.add_argument(
         "--keep-uid",
@@ -128,8 +134,7 @@ def run(args: argparse.Namespace) -> int:
     given = [f"--{o.replace('_', '-')}" for o in lossy_options if getattr(args, o)]
     if given and ts not in LOSSY:
         print(
-            f"dicomfast convert: {', '.join(given)} apply only to a lossy syntax "
-            "(jpeg, jpeg12, jpeg-ls-near, j2k-lossy)",
+            f"dicomfast convert: {', '.join(given)} apply only to a lossy syntax ({LOSSY_NAMES})",
             file=sys.stderr,
         )
         return 2

@@ -1,6 +1,6 @@
 """Encoding pixel data: RLE Lossless, JPEG Lossless (process 14, any predictor; SV1),
-Deflated Image Frame Compression, JPEG-LS (lossless and near-lossless), JPEG 2000
-(lossless and lossy) and JPEG baseline/extended, frame by frame in parallel in Rust; and
+Deflated Image Frame Compression, JPEG-LS (lossless and near-lossless), JPEG 2000 and
+HTJ2K (lossless and lossy) and JPEG baseline/extended, frame by frame in parallel in Rust; and
 the data set conversions :func:`compress` and :func:`decompress`.  Lossy results are
 marked as PS3.3 C.7.6.1.1.5 says (:func:`mark_lossy`)."""
 
@@ -50,6 +50,9 @@ _ALIASES = {
     "j2klossy": uids.JPEG2000,
     "jpeg": uids.JPEGBaseline8Bit,
     "jpeg12": uids.JPEGExtended12Bit,
+    "htj2k": uids.HTJ2KLossless,
+    "htj2krpcl": uids.HTJ2KLosslessRPCL,
+    "htj2klossy": uids.HTJ2K,
 }
 #: The Lossy Image Compression Method (0028,2114) of each lossy syntax dicomfast writes
 #: (PS3.3 C.7.6.1.1.5.1).
@@ -58,12 +61,22 @@ LOSSY_METHODS = {
     uids.JPEGExtended12Bit: "ISO_10918_1",
     uids.JPEGLSNearLossless: "ISO_14495_1",
     uids.JPEG2000: "ISO_15444_1",
+    uids.HTJ2K: "ISO_15444_15",
 }
 #: JPEG-LS near-lossless: the default maximum error (NEAR).
 DEFAULT_MAX_ERROR = 2
-#: JPEG 2000 RGB frames are coded with the codestream's colour transform, and the
-#: Photometric Interpretation says which (PS3.5 8.2.4); decoders undo it (RGB again).
-_J2K_MCT = {uids.JPEG2000Lossless: "YBR_RCT", uids.JPEG2000: "YBR_ICT"}
+#: JPEG 2000 and HTJ2K RGB frames are coded with the codestream's colour transform, and
+#: the Photometric Interpretation says which (PS3.5 8.2.4, Table 8.2.4-1); decoders undo
+#: it (RGB again).
+_J2K_MCT = {
+    uids.JPEG2000Lossless: "YBR_RCT",
+    uids.JPEG2000: "YBR_ICT",
+    uids.HTJ2KLossless: "YBR_RCT",
+    uids.HTJ2KLosslessRPCL: "YBR_RCT",
+    uids.HTJ2K: "YBR_ICT",
+}
+#: The lossy syntaxes coded to a compression ratio (``ratio``).
+_BY_RATIO = frozenset({uids.JPEG2000, uids.HTJ2K})
 _MCT_NAMES = ("YBR_RCT", "YBR_ICT")
 
 
@@ -82,7 +95,7 @@ def encode_options(
         opts["quality"] = quality
     if ts == uids.JPEGLSNearLossless:
         opts["max_error"] = DEFAULT_MAX_ERROR if max_error is None else max_error
-    if ts == uids.JPEG2000 and ratio is not None:
+    if ts in _BY_RATIO and ratio is not None:
         opts["ratio"] = ratio
     return opts
 
@@ -166,7 +179,7 @@ def encode_frames(
 ) -> list[bytes]:
     """Encode every frame of ``arr`` (``(frames, rows, columns[, samples])`` or one frame)
     described by ``info``, frames in parallel.  ``options``: ``quality`` (JPEG),
-    ``max_error`` (JPEG-LS near-lossless), ``ratio`` (JPEG 2000 lossy),
+    ``max_error`` (JPEG-LS near-lossless), ``ratio`` (JPEG 2000 and HTJ2K lossy),
     ``colour_transform``."""
     ts = _syntax(transfer_syntax)
     a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
@@ -247,10 +260,12 @@ def compress(
     ``transfer_syntax``: RLE Lossless, JPEG Lossless (4.57, ``predictor`` 1-7), JPEG
     Lossless SV1 (4.70), Deflated Image Frame Compression, JPEG-LS Lossless (4.80) and
     Near-Lossless (4.81, ``max_error`` NEAR, default 2), JPEG 2000 Lossless (4.90) and
-    lossy (4.91, ``ratio``: target compression ratio, default 10), JPEG Baseline (4.50,
-    8-bit) and Extended (4.51, 12-bit; ``quality`` 1-100, default 90), as a UID or a
-    short name (``"rle"``, ``"jpegll"``, ``"jpegllsv1"``, ``"deflate"``, ``"jpeg-ls"``,
-    ``"jpeg-ls-near"``, ``"j2k"``, ``"j2k-lossy"``, ``"jpeg"``, ``"jpeg12"``).  A lossy
+    lossy (4.91, ``ratio``: target compression ratio, default 10), HTJ2K Lossless (4.201),
+    Lossless RPCL (4.202) and lossy (4.203, ``ratio``), JPEG Baseline (4.50, 8-bit) and
+    Extended (4.51, 12-bit; ``quality`` 1-100, default 90), as a UID or a short name
+    (``"rle"``, ``"jpegll"``, ``"jpegllsv1"``, ``"deflate"``, ``"jpeg-ls"``,
+    ``"jpeg-ls-near"``, ``"j2k"``, ``"j2k-lossy"``, ``"htj2k"``, ``"htj2k-rpcl"``,
+    ``"htj2k-lossy"``, ``"jpeg"``, ``"jpeg12"``).  A lossy
     syntax marks the data set as lossy (:func:`mark_lossy`) and gives it a new SOP
     Instance UID (``new_uid``, or a random one) unless ``keep_uid``.  Pixel Data becomes one
     fragment per frame with a Basic Offset Table; the file meta Transfer Syntax UID is
@@ -302,7 +317,8 @@ def mark_lossy(
     new_uid: str | None = None,
 ) -> None:
     """Record lossy compression as PS3.3 C.7.6.1.1.5 says: Lossy Image Compression "01",
-    ``ratio`` and ``method`` (``ISO_10918_1``, ``ISO_14495_1``, ``ISO_15444_1``) appended
+    ``ratio`` and ``method`` (``ISO_10918_1``, ``ISO_14495_1``, ``ISO_15444_1``,
+    ``ISO_15444_15``) appended
     to any Lossy Image Compression Ratio/Method already there, and (unless ``keep_uid``)
     a new SOP Instance UID (``new_uid``, or a random one), also in the file meta
     information."""

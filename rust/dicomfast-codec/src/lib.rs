@@ -4,6 +4,7 @@
 //! * RLE Lossless, PS3.5 Annex G ([`rle`]);
 //! * JPEG Lossless, Non-Hierarchical (process 14), ITU-T T.81 Annex H ([`jpeg`]);
 //! * Deflated Image Frame Compression, PS3.5 8.2.16 (`deflate`, feature `deflate`);
+//! * HTJ2K encoding through OpenJPH, PS3.5 A.4.11 (`htj2k`, feature `htj2k`);
 //! * frames decoded on several threads and written out in order as they complete ([`ordered`]).
 //!
 //! Every transfer syntax is a row of [`registry`]; a compressed one names the [`Codec`]
@@ -27,6 +28,8 @@ pub mod deflate;
 pub mod encapsulation;
 mod error;
 mod frame;
+#[cfg(feature = "htj2k")]
+pub mod htj2k;
 #[cfg(feature = "j2k")]
 pub mod j2k;
 pub mod jpeg;

@@ -99,6 +99,20 @@ const JPEG_2000: Option<&'static dyn Codec> = None;
 #[cfg(not(feature = "j2k"))]
 const JPEG_2000_LOSSY: Option<&'static dyn Codec> = None;
 
+// HTJ2K: OpenJPEG decodes (feature `j2k`), OpenJPH encodes (feature `htj2k`).
+#[cfg(feature = "htj2k")]
+const HTJ2K_LOSSLESS: Option<&'static dyn Codec> = Some(&crate::htj2k::HTJ2K_LOSSLESS);
+#[cfg(feature = "htj2k")]
+const HTJ2K_LOSSLESS_RPCL: Option<&'static dyn Codec> = Some(&crate::htj2k::HTJ2K_LOSSLESS_RPCL);
+#[cfg(feature = "htj2k")]
+const HTJ2K_LOSSY: Option<&'static dyn Codec> = Some(&crate::htj2k::HTJ2K_LOSSY);
+#[cfg(not(feature = "htj2k"))]
+const HTJ2K_LOSSLESS: Option<&'static dyn Codec> = JPEG_2000;
+#[cfg(not(feature = "htj2k"))]
+const HTJ2K_LOSSLESS_RPCL: Option<&'static dyn Codec> = JPEG_2000;
+#[cfg(not(feature = "htj2k"))]
+const HTJ2K_LOSSY: Option<&'static dyn Codec> = JPEG_2000;
+
 impl TransferSyntax {
     const fn new(
         uid: &'static str,
@@ -522,7 +536,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "High-Throughput JPEG 2000 Image Compression (Lossless Only)",
         ENCAPSULATED,
         LOSSLESS,
-        JPEG_2000,
+        HTJ2K_LOSSLESS,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.202",
@@ -530,7 +544,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)",
         ENCAPSULATED,
         LOSSLESS,
-        JPEG_2000,
+        HTJ2K_LOSSLESS_RPCL,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.203",
@@ -538,7 +552,7 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         "High-Throughput JPEG 2000 Image Compression",
         ENCAPSULATED,
         LOSSY,
-        JPEG_2000,
+        HTJ2K_LOSSY,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.204",

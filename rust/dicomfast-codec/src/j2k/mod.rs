@@ -79,13 +79,9 @@ unsafe extern "C" fn write_seek_fn(n: i64, user: *mut c_void) -> i32 {
     1
 }
 
-fn encode(
-    src: &[u8],
-    info: &FrameInfo,
-    lossless: bool,
-    params: &EncodeParams,
-    out: &mut Vec<u8>,
-) -> Result<usize, CodecError> {
+/// What the JPEG 2000 family's encoders (OpenJPEG's, and HTJ2K's OpenJPH) take: 1-16
+/// bits stored in 8 or 16 allocated, 1 or 3 samples, `src` one whole frame.
+pub(crate) fn check_encodable(src: &[u8], info: &FrameInfo) -> Result<(), CodecError> {
     info.validate()?;
     let expected = crate::frame_size_bytes(info);
     if src.len() != expected {
@@ -94,18 +90,41 @@ fn encode(
             actual: src.len(),
         });
     }
+    if !matches!(info.bits_allocated, 8 | 16) || info.float || !(1..=16).contains(&info.bits_stored)
+    {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG 2000 and HTJ2K encode 1-16-bit samples (Bits Allocated 8 or 16)",
+        });
+    }
+    if !matches!(info.samples_per_pixel, 1 | 3) {
+        return Err(CodecError::InvalidFrameInfo {
+            reason: "JPEG 2000 and HTJ2K encode 1 or 3 samples per pixel",
+        });
+    }
+    Ok(())
+}
+
+/// The irreversible encoders' compression ratio ([`EncodeParams::ratio`]): 2 or more.
+pub(crate) fn check_ratio(codec: &str, params: &EncodeParams) -> Result<(), String> {
+    if params.ratio < 2 {
+        return Err(format!(
+            "{codec} compression ratio must be at least 2, not {}",
+            params.ratio
+        ));
+    }
+    Ok(())
+}
+
+fn encode(
+    src: &[u8],
+    info: &FrameInfo,
+    lossless: bool,
+    params: &EncodeParams,
+    out: &mut Vec<u8>,
+) -> Result<usize, CodecError> {
+    check_encodable(src, info)?;
     let bits = info.bits_stored;
-    if !matches!(info.bits_allocated, 8 | 16) || info.float || !(1..=16).contains(&bits) {
-        return Err(CodecError::InvalidFrameInfo {
-            reason: "JPEG 2000 encodes 1-16-bit samples (Bits Allocated 8 or 16)",
-        });
-    }
     let spp = usize::from(info.samples_per_pixel);
-    if spp != 1 && spp != 3 {
-        return Err(CodecError::InvalidFrameInfo {
-            reason: "JPEG 2000 encodes 1 or 3 samples per pixel",
-        });
-    }
     let signed = info.signed();
     let fail = |message: &str, what: &str| CodecError::Encoder {
         codec: NAME,
@@ -311,7 +330,7 @@ impl Drop for Session {
     }
 }
 
-fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+pub(crate) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
     info.check_output(out)?;
     if !matches!(info.bits_allocated, 8 | 16 | 32) || info.float {
         return Err(CodecError::InvalidFrameInfo {
@@ -535,13 +554,7 @@ impl crate::Codec for Jpeg2000Lossy {
     }
 
     fn check_params(&self, _ts: &TransferSyntax, params: &EncodeParams) -> Result<(), String> {
-        if params.ratio < 2 {
-            return Err(format!(
-                "JPEG 2000 compression ratio must be at least 2, not {}",
-                params.ratio
-            ));
-        }
-        Ok(())
+        check_ratio(NAME, params)
     }
 
     fn encode_in(

@@ -1,0 +1,356 @@
+//! High-Throughput JPEG 2000 (ISO/IEC 15444-15) encoding through OpenJPH (crate
+//! `dicomfast-openjph`, our C ABI over the system library; feature `htj2k`), for the three
+//! HTJ2K transfer syntaxes of PS3.5 A.4.11; decoding is OpenJPEG's ([`crate::j2k`]).
+//!
+//! Every code-block is HT-coded (OpenJPH writes the Part 15 Rsiz and CAP marker); one tile,
+//! one quality layer, 64x64 code-blocks, a J2K codestream (no JPH wrapper).
+//!
+//! * .201 HTJ2K Lossless: reversible 5/3 wavelet, 5 decomposition levels, LRCP.
+//! * .202 HTJ2K Lossless RPCL (PS3.5 10.18 / A.4.11): reversible, the RPCL progression
+//!   order, enough decomposition levels for the lowest resolution to be at most 64 x 64,
+//!   and a TLM marker segment in the main header (OpenJPH 0.9 writes none: we insert it,
+//!   [`insert_tlm`]). The tile is one tile-part.
+//! * .203 HTJ2K: irreversible 9/7 wavelet, the base quantisation step searched so that
+//!   the frame compresses by [`EncodeParams::ratio`] (OpenJPH has no rate control: each
+//!   try is a whole encode, a few per frame; the largest codestream within the ratio is
+//!   kept).
+//!
+//! Three-sample frames are coded with the RCT (lossless) or ICT (.203) when
+//! [`EncodeParams::colour_transform`] asks (the data set then says YBR_RCT / YBR_ICT).
+
+use dicomfast_openjph::{self as ojph, Progression};
+
+use crate::codec::EncodeParams;
+use crate::registry::TransferSyntax;
+use crate::{CodecError, FrameInfo};
+
+const NAME: &str = "HTJ2K";
+const LOSSLESS: &str = "1.2.840.10008.1.2.4.201";
+const LOSSLESS_RPCL: &str = "1.2.840.10008.1.2.4.202";
+const LOSSY: &str = "1.2.840.10008.1.2.4.203";
+
+/// Decomposition levels of .201 and .203 (OpenJPH's default).
+const LEVELS: u32 = 5;
+/// PS3.5: the RPCL syntax's lowest resolution is at most this wide and high.
+const THUMBNAIL: u32 = 64;
+/// Encodes the lossy search may spend on one frame.
+const MAX_TRIES: usize = 8;
+
+/// The syntaxes' coding choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Lossless,
+    LosslessRpcl,
+    Lossy,
+}
+
+/// The fewest decomposition levels that bring `columns` x `rows` down to
+/// [`THUMBNAIL`] or less in both directions.
+fn levels_for_thumbnail(columns: u32, rows: u32) -> u32 {
+    let mut levels = 0;
+    while levels < 32 && (columns.max(rows) - 1) >> levels >= THUMBNAIL {
+        levels += 1;
+    }
+    levels
+}
+
+fn encoder_error(message: String) -> CodecError {
+    CodecError::Encoder {
+        codec: NAME,
+        message,
+    }
+}
+
+/// The offset of the first SOT marker of a codestream written by OpenJPH (the end of its
+/// main header), walking the main header's marker segments.
+fn main_header_end(cs: &[u8]) -> Option<usize> {
+    if !cs.starts_with(&[0xFF, 0x4F]) {
+        return None;
+    }
+    let mut at = 2;
+    while at + 4 <= cs.len() {
+        if cs[at] != 0xFF {
+            return None;
+        }
+        if cs[at + 1] == 0x90 {
+            return Some(at);
+        }
+        let len = usize::from(u16::from_be_bytes([cs[at + 2], cs[at + 3]]));
+        if len < 2 {
+            return None;
+        }
+        at += 2 + len;
+    }
+    None
+}
+
+/// Insert a TLM marker segment (T.800 A.7.1) at the end of the main header of `cs` (the
+/// first `len` bytes of `out`): one tile-part, whose length is its SOT's Psot
+/// (Stlm: no Ttlm, 32-bit Ptlm). Returns the new length.
+fn insert_tlm(out: &mut Vec<u8>, len: usize) -> Result<usize, CodecError> {
+    let cs = &out[..len];
+    let sot = main_header_end(cs)
+        .filter(|&at| at + 10 <= len)
+        .ok_or_else(|| encoder_error("no tile-part in OpenJPH's codestream".into()))?;
+    let mut psot = u32::from_be_bytes([cs[sot + 6], cs[sot + 7], cs[sot + 8], cs[sot + 9]]);
+    if psot == 0 {
+        // The last tile-part runs to the EOC marker.
+        psot = (len - 2 - sot) as u32;
+    }
+    let mut tlm = [0xFF, 0x55, 0x00, 0x08, 0x00, 0x40, 0, 0, 0, 0];
+    tlm[6..].copy_from_slice(&psot.to_be_bytes());
+    out.splice(sot..sot, tlm);
+    Ok(len + tlm.len())
+}
+
+fn encode(
+    src: &[u8],
+    info: &FrameInfo,
+    variant: Variant,
+    params: &EncodeParams,
+    out: &mut Vec<u8>,
+) -> Result<usize, CodecError> {
+    crate::j2k::check_encodable(src, info)?;
+    let frame = ojph::Frame {
+        width: info.columns,
+        height: info.rows,
+        components: u32::from(info.samples_per_pixel),
+        bit_depth: u32::from(info.bits_stored),
+        signed: info.signed(),
+        bytes_per_sample: info.bytes_per_sample() as u32,
+        samples: src,
+    };
+    let mut coding = ojph::Coding {
+        reversible: variant != Variant::Lossy,
+        colour_transform: info.samples_per_pixel == 3 && params.colour_transform,
+        decompositions: LEVELS,
+        qstep: 0.0,
+        progression: Progression::Lrcp,
+    };
+    out.clear();
+    match variant {
+        Variant::Lossless => ojph::encode(&frame, &coding, out).map_err(encoder_error)?,
+        Variant::LosslessRpcl => {
+            coding.progression = Progression::Rpcl;
+            coding.decompositions = levels_for_thumbnail(info.columns, info.rows).max(LEVELS);
+            ojph::encode(&frame, &coding, out).map_err(encoder_error)?;
+            let len = out.len();
+            insert_tlm(out, len)?;
+        }
+        Variant::Lossy => {
+            let target = src.len() / usize::from(params.ratio.max(2));
+            encode_to_size(&frame, &mut coding, target.max(1), out)?;
+        }
+    }
+    Ok(out.len())
+}
+
+/// Search the irreversible quantisation step for the largest codestream of at most
+/// `target` bytes (secant steps on log size against log step, bisection once bracketed),
+/// in at most [`MAX_TRIES`] encodes; the smallest one made if none fits.
+fn encode_to_size(
+    frame: &ojph::Frame<'_>,
+    coding: &mut ojph::Coding,
+    target: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
+    // A step of a few sample levels: 2^-bits is one level of the unit range OpenJPH codes.
+    let mut lq = (3.0 - f64::from(frame.bit_depth)).min(f64::from(ojph::MAX_QSTEP).log2());
+    let lt = (target as f64).log2();
+    let mut fits: Option<(f64, f64)> = None; // (log step, log size): size <= target
+    let mut over: Option<(f64, f64)> = None; // size > target
+    let mut trial = Vec::with_capacity(target.saturating_mul(2));
+    let mut best_fit: Option<usize> = None;
+    out.clear();
+    for _ in 0..MAX_TRIES {
+        coding.qstep = lq.exp2() as f32;
+        trial.clear();
+        ojph::encode(frame, coding, &mut trial).map_err(encoder_error)?;
+        let size = trial.len();
+        let ls = (size as f64).log2();
+        if size <= target {
+            if best_fit.is_none_or(|b| size > b) {
+                best_fit = Some(size);
+                std::mem::swap(out, &mut trial);
+            }
+            fits = Some((lq, ls));
+            if size as f64 >= 0.92 * target as f64 {
+                break;
+            }
+        } else {
+            if best_fit.is_none() && (out.is_empty() || size < out.len()) {
+                std::mem::swap(out, &mut trial);
+            }
+            over = Some((lq, ls));
+        }
+        lq = match (fits, over) {
+            (Some((qa, sa)), Some((qb, sb))) => {
+                // Secant, kept strictly inside the bracket.
+                let next = if (sa - sb).abs() > 1e-9 {
+                    qa + (lt - sa) * (qb - qa) / (sb - sa)
+                } else {
+                    (qa + qb) / 2.0
+                };
+                let (lo, hi) = (qa.min(qb), qa.max(qb));
+                let margin = (hi - lo) * 0.1;
+                next.clamp(lo + margin, hi - margin)
+            }
+            // One side only: a coefficient's bits fall about one per halving of the
+            // step; move by the missing bits per sample, at least one octave.
+            (Some(_), None) | (None, Some(_)) => {
+                let shift = (ls - lt).abs().max(1.0);
+                if size > target {
+                    lq + shift
+                } else {
+                    lq - shift
+                }
+            }
+            (None, None) => unreachable!("one trial was classified"),
+        }
+        .clamp(-22.0, f64::from(ojph::MAX_QSTEP).log2());
+    }
+    Ok(())
+}
+
+/// One HTJ2K transfer syntax's codec: OpenJPEG decodes, OpenJPH encodes as the syntax
+/// asks. Three registrations, so that a lossless syntax's encoder never loses information.
+#[derive(Debug)]
+pub struct Htj2k {
+    uid: &'static str,
+    variant: Variant,
+}
+
+/// HTJ2K Lossless (.201).
+pub static HTJ2K_LOSSLESS: Htj2k = Htj2k {
+    uid: LOSSLESS,
+    variant: Variant::Lossless,
+};
+/// HTJ2K Lossless RPCL (.202).
+pub static HTJ2K_LOSSLESS_RPCL: Htj2k = Htj2k {
+    uid: LOSSLESS_RPCL,
+    variant: Variant::LosslessRpcl,
+};
+/// HTJ2K (.203), irreversible at the asked compression ratio.
+pub static HTJ2K_LOSSY: Htj2k = Htj2k {
+    uid: LOSSY,
+    variant: Variant::Lossy,
+};
+
+impl crate::Codec for Htj2k {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        crate::j2k::decode(data, info, out)
+    }
+
+    fn can_encode(&self, ts: &TransferSyntax) -> bool {
+        ts.uid == self.uid
+    }
+
+    fn check_params(&self, _ts: &TransferSyntax, params: &EncodeParams) -> Result<(), String> {
+        if self.variant == Variant::Lossy {
+            return crate::j2k::check_ratio(NAME, params);
+        }
+        Ok(())
+    }
+
+    fn encode_in(
+        &self,
+        src: &[u8],
+        info: &FrameInfo,
+        params: &EncodeParams,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, CodecError> {
+        encode(src, info, self.variant, params, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::fix_unused_bits;
+
+    /// The COD marker segment's progression order (T.800 A.6.1: SGcod's first byte).
+    fn progression(cs: &[u8]) -> u8 {
+        let mut at = 2;
+        loop {
+            let len = usize::from(u16::from_be_bytes([cs[at + 2], cs[at + 3]]));
+            if cs[at + 1] == 0x52 {
+                return cs[at + 5];
+            }
+            at += 2 + len;
+        }
+    }
+
+    #[test]
+    fn thumbnail_levels() {
+        assert_eq!(levels_for_thumbnail(64, 64), 0);
+        assert_eq!(levels_for_thumbnail(65, 10), 1);
+        assert_eq!(levels_for_thumbnail(512, 512), 3);
+        assert_eq!(levels_for_thumbnail(3064, 2396), 6);
+        assert_eq!(levels_for_thumbnail(u32::MAX, 1), 26);
+    }
+
+    #[test]
+    fn round_trips_and_markers() {
+        for (rows, cols, ba, bs, spp, signed, mct) in [
+            (1, 1, 8, 8, 1, false, false),
+            (2, 1, 16, 16, 3, true, true),
+            (13, 170, 8, 8, 1, false, false),
+            (13, 170, 8, 8, 3, false, true),
+            (13, 170, 8, 8, 3, false, false),
+            (13, 170, 16, 12, 1, true, false),
+            (13, 170, 16, 16, 1, false, false),
+            (70, 13, 16, 16, 1, true, false),
+            (13, 170, 8, 1, 1, false, false),
+        ] {
+            let mut info = FrameInfo::new(rows, cols, spp, ba);
+            info.bits_stored = bs;
+            info.pixel_representation = u16::from(signed);
+            let n = crate::frame_size_bytes(&info);
+            let mut src: Vec<u8> = (0..n).map(|i| (i * 37 % 251) as u8).collect();
+            fix_unused_bits(&mut src, &info);
+            let params = EncodeParams::default().with_colour_transform(mct);
+            let mut out = vec![0u8; n];
+            for variant in [Variant::Lossless, Variant::LosslessRpcl] {
+                let mut enc = Vec::new();
+                let k = encode(&src, &info, variant, &params, &mut enc).unwrap();
+                crate::j2k::decode(&enc[..k], &info, &mut out).unwrap();
+                assert_eq!(out, src, "{ba} {bs} {spp} {signed} {variant:?}");
+                let end = main_header_end(&enc).unwrap();
+                let tlm = enc[..end].windows(2).any(|w| w == [0xFF, 0x55]);
+                assert_eq!(tlm, variant == Variant::LosslessRpcl);
+                let order = progression(&enc);
+                assert_eq!(order, if tlm { 2 } else { 0 }); // RPCL, LRCP
+            }
+            let mut enc = Vec::new();
+            let k = encode(&src, &info, Variant::Lossy, &params, &mut enc).unwrap();
+            crate::j2k::decode(&enc[..k], &info, &mut out).unwrap();
+        }
+    }
+
+    #[test]
+    fn lossy_meets_the_ratio() {
+        let info = FrameInfo {
+            bits_stored: 12,
+            ..FrameInfo::new(128, 160, 1, 16)
+        };
+        let src: Vec<u8> = (0..128 * 160)
+            .flat_map(|i: u32| {
+                let (y, x) = ((i / 160) as f64, (i % 160) as f64);
+                let v = 2000.0 + 900.0 * (x / 11.0).sin() + 700.0 * (y / 17.0).cos();
+                ((v as u16) + (i * 7919 % 13) as u16).to_le_bytes()
+            })
+            .collect();
+        for ratio in [5u16, 20, 60] {
+            let params = EncodeParams::default().with_ratio(ratio);
+            let mut enc = Vec::new();
+            let k = encode(&src, &info, Variant::Lossy, &params, &mut enc).unwrap();
+            let achieved = src.len() as f64 / k as f64;
+            assert!(achieved >= f64::from(ratio), "{ratio}: {achieved}");
+            assert!(achieved < f64::from(ratio) * 1.5, "{ratio}: {achieved}");
+        }
+    }
+}

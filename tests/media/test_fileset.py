@@ -279,3 +279,35 @@ def test_find_and_find_values(small_fs: Path) -> None:
     assert len(fs.find(PatientID="PID1")) == 4
     assert fs.find_values("PatientID") == ["PID1", "PID2"]
     assert len(fs.find(load=True, Modality="OT")) == 6
+
+
+def test_write_copies_on_threads_and_a_failed_copy_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small sources are written from the bytes ``add`` read, larger ones copied from
+    their files; both on the copy threads.  One copy failing fails the write and
+    leaves no file or folder; once the source is back, the write succeeds."""
+    from dicomfast.media import fileset
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(2 * fileset.COPY_THREADS + 4):
+        make_instance(src / f"i{i:02d}", str(i % 2), "1", "1", i + 1)
+    paths = sorted(src.iterdir())
+    fs = FileSet()
+    monkeypatch.setattr(fileset, "SMALL_FILE", 0)  # these are copied from their files
+    for p in paths[:6]:
+        fs.add(p)
+    monkeypatch.undo()
+    for p in paths[6:]:
+        fs.add(p)
+    kept = paths[3].read_bytes()
+    paths[3].unlink()
+    with pytest.raises(FileNotFoundError):
+        fs.write(tmp_path / "OUT")
+    assert not (tmp_path / "OUT").exists()
+    paths[3].write_bytes(kept)
+    fs.write(tmp_path / "OUT")
+    assert verify(FileSet(tmp_path / "OUT")) == []
+    copies = sorted(f.read_bytes() for f in (tmp_path / "OUT").rglob("IM*"))
+    assert copies == sorted(p.read_bytes() for p in paths)

@@ -9,10 +9,12 @@ the file, preamble included) are then written into the encoded records.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from .. import uid as uids
 from ..dataset import Dataset, FileMetaDataset
-from ..writer import encode_dataset, encode_file
+from ..element import DataElement
+from ..writer import _CHARSET_VRS, _SINGLE_TEXT, LONG_LENGTH_VRS, encode_element, encode_file
 from .records import RecordNode
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage (PS3.4)
@@ -30,19 +32,63 @@ def _us(tag: int, value: int) -> bytes:
     return struct.pack("<HH2sHH", tag >> 16, tag & 0xFFFF, b"US", 2, value)
 
 
+#: Text VRs: a value read from a file is copied as its bytes (in its file's
+#: character set, which the record carries along as its Specific Character Set).
+_TEXT_VRS = _CHARSET_VRS | {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI", "UR"}
+_HEAD = _ul(_NEXT, 0) + _us(_IN_USE, 0xFFFF) + _ul(_LOWER, 0)
+
+
+def _text_value(elem: DataElement) -> bytes | None:
+    """The value of a text element as it is written, padded to even length; None
+    when the general writer must encode it (a changed non-ASCII value, numbers)."""
+    v = elem.value
+    if elem._node >= 0 and elem._src is not None and v.__class__ is not list:
+        b = elem._src.value_bytes_of(elem._node)  # as read (the writer's "unchanged")
+    elif v is None:
+        b = b""
+    elif v.__class__ is str and v.isascii():
+        b = v.encode()
+    elif (
+        v.__class__ is list
+        and elem.VR not in _SINGLE_TEXT
+        and all(x.__class__ is str and x.isascii() for x in v)
+    ):
+        b = "\\".join(v).encode()
+    else:
+        return None
+    if len(b) & 1:
+        b += b"\0" if elem.VR == "UI" else b" "
+    return b
+
+
 def encode_record(node: RecordNode) -> bytearray:
-    """The item of one record, its two offsets 0 (at _AT_NEXT and _AT_LOWER)."""
+    """The item of one record, its two offsets 0 (at _AT_NEXT and _AT_LOWER).
+
+    Records are small and mostly text: each text element is written here from its
+    bytes as read (or from its ASCII text); the rest (sequences, binary values,
+    changed non-ASCII text) through the general writer, in the record's character set."""
     ds = node.dataset
-    head = _ul(_NEXT, 0) + _us(_IN_USE, 0xFFFF) + _ul(_LOWER, 0)
-    rest = Dataset()
-    for elem in ds:
-        if elem.tag >> 16 == 4 and elem.tag not in _HEADER_TAGS:
+    out = bytearray(8) + _HEAD
+    charset: Any = False
+    for tag in ds._tags():
+        if tag >> 16 == 4 and tag not in _HEADER_TAGS:
             continue
-        rest[elem.tag] = elem
-    rest.__dict__["_charset"] = ds._get_charset() if ds._raw is not None else False
-    body = b"".join(encode_dataset(rest, True, False))
-    n = len(head) + len(body)
-    return bytearray(struct.pack("<HHI", 0xFFFE, 0xE000, n) + head + body)
+        elem = ds._element(tag)
+        vr = elem.VR
+        b = _text_value(elem) if vr in _TEXT_VRS else None
+        if b is not None and (len(b) < 0x10000 or vr in LONG_LENGTH_VRS):
+            if vr in LONG_LENGTH_VRS:
+                out += struct.pack("<HH2s2xI", tag >> 16, tag & 0xFFFF, vr.encode(), len(b))
+            else:
+                out += struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr.encode(), len(b))
+            out += b
+            continue
+        if charset is False:
+            charset = ds._get_charset()
+        for chunk in encode_element(elem, True, False, charset):
+            out += chunk
+    struct.pack_into("<HHI", out, 0, 0xFFFE, 0xE000, len(out) - 8)
+    return out
 
 
 # Where the values of the three offsets sit inside an encoded record.

@@ -28,8 +28,17 @@ FILE_PREFIX = {
 }
 
 
+#: Components joined by "\\" (no component holds one): one match for the whole File ID.
+_JOINED = re.compile(r"[A-Z0-9_]{1,8}(?:\\[A-Z0-9_]{1,8})*")
+
+
 def is_valid(file_id: tuple[str, ...]) -> bool:
-    return 0 < len(file_id) <= MAX_COMPONENTS and all(COMPONENT.fullmatch(c) for c in file_id)
+    joined = "\\".join(file_id)
+    return (
+        0 < len(file_id) <= MAX_COMPONENTS
+        and joined.count("\\") == len(file_id) - 1
+        and _JOINED.fullmatch(joined) is not None
+    )
 
 
 def check(file_id: tuple[str, ...]) -> None:

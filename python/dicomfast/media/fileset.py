@@ -21,6 +21,8 @@ from typing import Any, cast
 
 from .. import uid as uids
 from ..dataset import Dataset
+from ..dictionary import dictionary_vr
+from ..element import DataElement
 from ..errors import DicomError, InvalidDicomError
 from ..reader import read
 from ..tempfiles import create_temp
@@ -29,9 +31,25 @@ from ._tables import RECORD_KEYS, RECORD_TYPE_OF_CLASS
 from .encode import encode_dicomdir
 from .fileids import DIR_PREFIX, FILE_PREFIX, Namer, check, is_valid
 from .parse import parse_records
-from .records import IDENTIFIER, LEVELS, ROOT_TYPES, FileInstance, RecordNode, level_of
+from .records import (
+    IDENTIFIER,
+    LEVELS,
+    ROOT_TYPES,
+    FileInstance,
+    RecordNode,
+    _text,
+    level_of,
+    record_dataset,
+)
 
 InstanceSource = str | os.PathLike[str] | Dataset
+
+#: Threads copying files in ``write`` (file creation is kernel work, the GIL released).
+COPY_THREADS = 4
+#: A source file this small is read whole by ``add`` and written from memory by ``write``...
+SMALL_FILE = 1 << 16
+#: ... as long as the file-set holds at most this many bytes of them.
+KEEP_BYTES = 1 << 28
 
 
 def record_type_of(sop_class_uid: str) -> str:
@@ -62,6 +80,9 @@ class FileSet:
         self._stored: list[FileInstance] = []  # written by store() since the last write()
         self._stored_dirs: list[str] = []  # folders store() made, topmost first
         self._store_namer: Namer | None = None
+        #: (id(parent), level, key) -> the record: add() finds the records above an instance
+        self._child: dict[tuple[int, str, str | None], RecordNode] = {}
+        self._kept = 0  # bytes of small source files held (FileInstance._data)
         if path is not None:
             self._load(os.fspath(path))
 
@@ -170,13 +191,14 @@ class FileSet:
     def add(self, source: InstanceSource) -> FileInstance:
         """Stage an instance (a Part 10 file path or a Dataset) for the next ``write``."""
         src: Dataset | str
+        data: bytes | None = None
         if isinstance(source, Dataset):
             ds, src = source, source
         else:
             src = os.path.abspath(os.fspath(source))
-            ds = read(src, stop_before_pixels=True)
-        sop_class = _meta_or(ds, 0x00020002, "SOPClassUID")
-        sop_uid = _meta_or(ds, 0x00020003, "SOPInstanceUID")
+            ds, data = _read_header(src)
+        sop_class = _meta_or(ds, 0x00020002, 0x00080016)
+        sop_uid = _meta_or(ds, 0x00020003, 0x00080018)
         where = src if isinstance(src, str) else None
         if not sop_class or not sop_uid:
             raise DicomError(
@@ -199,27 +221,35 @@ class FileSet:
         attach: list[tuple[list[RecordNode], RecordNode]] = []
         for level in ("PATIENT", "STUDY", "SERIES"):
             ident = ds.get(IDENTIFIER[level])
-            value = None if ident is None else ident.value
-            node = next((n for n in siblings if n.record_type == level and n.key == value), None)
+            key = (id(parent), level, None if ident is None else _text(ident.value))
+            node = self._child.get(key)
+            if node is None or node.parent is not parent:
+                node = next(
+                    (n for n in siblings if n.record_type == level and n.key == key[2]), None
+                )
             if node is None:
                 node = RecordNode(level, _keys(ds, level, where), parent)
                 attach.append((siblings, node))
+            self._child[key] = node
             parent, siblings = node, node.children
-        ts = (
-            ds.file_meta.get("TransferSyntaxUID") if ds.file_meta is not None else None
-        ) or ds.transfer_syntax
-        rec = _keys(ds, rtype, where)
-        rec.add_new(0x00041430, "CS", rtype)
-        rec.add_new(0x00041510, "UI", sop_class)
-        rec.add_new(0x00041511, "UI", sop_uid)
-        rec.add_new(0x00041512, "UI", ts or uids.ExplicitVRLittleEndian)
-        node = RecordNode(rtype, rec, parent)
+        meta_ts = ds.file_meta.get(0x00020010) if ds.file_meta is not None else None
+        ts = (meta_ts.value if meta_ts is not None else None) or ds.transfer_syntax
+        header = {
+            0x00041430: DataElement(0x00041430, "CS", rtype),
+            0x00041510: DataElement(0x00041510, "UI", sop_class),
+            0x00041511: DataElement(0x00041511, "UI", sop_uid),
+            0x00041512: DataElement(0x00041512, "UI", ts or uids.ExplicitVRLittleEndian),
+        }
+        node = RecordNode(rtype, _keys(ds, rtype, where, header), parent)
         attach.append((siblings, node))
         for where_to, new in attach:
             where_to.append(new)
         inst = FileInstance(node, self, source=src)
+        if data is not None and self._kept + len(data) <= KEEP_BYTES:
+            inst._data = data
+            self._kept += len(data)
         if ds.file_meta is None and isinstance(src, str):
-            inst.__dict__["_rewrite"] = True  # a bare data set: written as a Part 10 file
+            inst._rewrite = True  # a bare data set: written as a Part 10 file
         self._instances.append(inst)
         self._by_uid[sop_uid] = inst
         return inst
@@ -278,6 +308,7 @@ class FileSet:
             else:
                 os.rename(tmp, dest)
             inst.source = None
+            inst._data = None
             self._stored.append(inst)
             return inst
         except BaseException as e:
@@ -328,6 +359,7 @@ class FileSet:
 
     def _detach(self, node: RecordNode) -> None:
         """Take ``node`` out of the tree, and the records above it left empty."""
+        self._child.clear()
         while node is not None:
             siblings = node.parent.children if node.parent is not None else self.roots
             siblings.remove(node)
@@ -362,6 +394,8 @@ class FileSet:
         placed: list[str] = []  # files written, deleted again if anything fails
         self._made: set[str] = set()
         try:
+            jobs: list[tuple[FileInstance, tuple[str, ...], str]] = []
+            fresh: set[str] = set()  # folders made now: no file can be in the way there
             for inst in keep:
                 if inst.for_addition or moving:
                     fid = (
@@ -369,17 +403,34 @@ class FileSet:
                     )
                     if fid is None:
                         fid = self._new_file_id(inst.node, namer)
-                    dest = _free_dest(root, fid)
-                    made.extend(_missing_dirs(os.path.dirname(dest)))
-                    placed.append(dest)
-                    try:
-                        ts = self._place(inst, dest, transfer_syntax_of)
-                    except FileExistsError:
-                        placed.pop()  # someone else's file: not ours to delete
-                        raise DicomError("the file appeared while writing", path=dest) from None
-                    inst.node.dataset.add_new(0x00041500, "CS", list(fid))
-                    if ts:
-                        inst.node.dataset.add_new(0x00041512, "UI", ts)
+                    check(fid)
+                    dest = os.path.join(root, *fid)
+                    folder = os.path.dirname(dest)
+                    if folder not in self._made:
+                        new_dirs = _missing_dirs(folder)
+                        made.extend(new_dirs)
+                        fresh.update(new_dirs)
+                        os.makedirs(folder, exist_ok=True)
+                        self._made.add(folder)
+                    if folder not in fresh:
+                        _free_dest(root, fid)
+                    jobs.append((inst, fid, dest))
+            placed.extend(dest for _, _, dest in jobs)
+            failed: BaseException | None = None
+            for (inst, fid, dest), (ts, error) in zip(
+                jobs, self._place_all(jobs, transfer_syntax_of), strict=True
+            ):
+                if isinstance(error, FileExistsError):
+                    placed.remove(dest)  # someone else's file: not ours to delete
+                    error = DicomError("the file appeared while writing", path=dest)
+                if error is not None:
+                    failed = failed or error
+                    continue
+                inst.node.dataset.add_new(0x00041500, "CS", list(fid))
+                if ts:
+                    inst.node.dataset.add_new(0x00041512, "UI", ts)
+            if failed is not None:
+                raise failed
             chunks = encode_dicomdir(
                 self.roots,
                 fileset_uid=self.UID,
@@ -402,6 +453,7 @@ class FileSet:
         self._listing.clear()
         for inst in keep:
             inst.source = None
+            inst._data = None
         if not moving:
             gone = []
             for inst in removed:
@@ -414,6 +466,7 @@ class FileSet:
         self._by_uid = {i.SOPInstanceUID: i for i in keep}
         self._removed = []
         self._stored, self._stored_dirs, self._store_namer = [], [], None
+        self._kept = 0
 
     def _new_file_id(self, node: RecordNode, namer: Namer) -> tuple[str, ...]:
         return namer.new(
@@ -441,25 +494,41 @@ class FileSet:
                 )
         return node._dir
 
+    def _place_all(
+        self, jobs: list[tuple[FileInstance, tuple[str, ...], str]], transfer_syntax_of: Any
+    ) -> list[tuple[str | None, BaseException | None]]:
+        """:meth:`_place` each (instance, File ID, dest): (new transfer syntax, error)
+        for each.  Plain copies run on a few threads: creating and writing files is
+        kernel work that releases the GIL (their folders exist already)."""
+
+        def place(job: tuple[FileInstance, tuple[str, ...], str]) -> Any:
+            try:
+                return self._place(job[0], job[2], transfer_syntax_of), None
+            except Exception as e:  # noqa: BLE001 - given back, raised by write()
+                return None, e
+
+        if transfer_syntax_of is not None or len(jobs) < 2 * COPY_THREADS:
+            return [place(j) for j in jobs]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="dicomfast-media") as pool:
+            return list(pool.map(place, jobs))
+
     def _place(self, inst: FileInstance, dest: str, transfer_syntax_of: Any) -> str | None:
         """Copy (or write) the instance to ``dest``; the transfer syntax if it changed.
 
-        ``dest`` is a new name (never an existing file: O_EXCL) that no DICOMDIR
-        references yet: the rename of the new DICOMDIR is what makes it part of the
-        file-set, so the file is written under its name directly, and deleted again
-        if the write fails."""
-        folder = os.path.dirname(dest)
-        if folder not in self._made:
-            os.makedirs(folder, exist_ok=True)
-            self._made.add(folder)
+        ``dest`` is a new name (never an existing file: O_EXCL) in a folder that
+        exists, that no DICOMDIR references yet: the rename of the new DICOMDIR is
+        what makes it part of the file-set, so the file is written under its name
+        directly, and deleted again if the write fails."""
         # an instance already in the file-set has a File ID, so a path
         src = inst.source if inst.for_addition else cast(str, inst.path)
-        if (
-            isinstance(src, str)
-            and transfer_syntax_of is None
-            and not inst.__dict__.get("_rewrite")
-        ):
-            _copy_new(src, dest)
+        data = inst._data
+        if isinstance(src, str) and transfer_syntax_of is None and not inst._rewrite:
+            if data is not None:
+                _write_new(dest, data)
+            else:
+                _copy_new(src, dest)
             return None
         ds = src if isinstance(src, Dataset) else read(src)
         target = transfer_syntax_of(ds) if transfer_syntax_of is not None else None
@@ -480,6 +549,22 @@ def _free_dest(root: str, fid: tuple[str, ...]) -> str:
             path=dest,
         )
     return dest
+
+
+def _write_new(dest: str, data: bytes) -> None:
+    """Write ``data`` to the new file ``dest`` (O_EXCL: never over a file)."""
+    fd = os.open(dest, _NEW_FILE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+_NEW_FILE = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 def _copy_new(src: str, dest: str) -> None:
@@ -551,8 +636,25 @@ def _prune(root: str, files: list[str]) -> None:
             d = os.path.dirname(d)
 
 
-def _meta_or(ds: Dataset, meta_tag: int, keyword: str) -> str | None:
-    v = ds.get(keyword)
+def _read_header(path: str) -> tuple[Dataset, bytes | None]:
+    """The data set of a file up to its pixel data; and the file's bytes when it is
+    small (read whole: one read instead of a memory map, and no second read to copy it)."""
+    with open(path, "rb") as fh:
+        data = fh.read(SMALL_FILE + 1)
+    if len(data) > SMALL_FILE or not data:
+        return read(path, stop_before_pixels=True), None
+    try:
+        ds = read(data, stop_before_pixels=True)
+    except DicomError as e:
+        e.path = e.path or path
+        raise
+    ds.filename = path
+    return ds, data
+
+
+def _meta_or(ds: Dataset, meta_tag: int, tag: int) -> str | None:
+    e = ds.get(tag)
+    v = None if e is None else e.value
     if not v and ds.file_meta is not None and meta_tag in ds.file_meta:
         v = ds.file_meta[meta_tag].value
     return str(v).strip() if v else None
@@ -564,11 +666,14 @@ def _match(value: Any, wanted: Any) -> bool:
     return value == wanted or (value is not None and str(value) == str(wanted))
 
 
-def _keys(ds: Dataset, record_type: str, where: str | None) -> Dataset:
-    """The record of ``record_type`` for the instance ``ds``: its keys (PS3.3 F.5)."""
-    rec = Dataset()
+def _keys(
+    ds: Dataset, record_type: str, where: str | None, header: dict[int, Any] | None = None
+) -> Dataset:
+    """The record of ``record_type`` for the instance ``ds``: its keys (PS3.3 F.5),
+    after the record header elements ``header`` (tag -> DataElement)."""
+    elems: dict[int, Any] = dict(header or ())
     if record_type in LEVELS:
-        rec.add_new(0x00041430, "CS", record_type)
+        elems[0x00041430] = DataElement(0x00041430, "CS", record_type)
     for tag, keyword, kind in RECORD_KEYS.get(record_type, ()):
         elem = ds.get(tag)
         empty = elem is None or elem.value is None or elem.value == "" or elem.value == []
@@ -579,14 +684,12 @@ def _keys(ds: Dataset, record_type: str, where: str | None) -> Dataset:
                 tag=tag,
             )
         if elem is not None:
-            rec[tag] = elem
+            elems[tag] = elem
         elif kind == "2":
-            from ..dictionary import dictionary_vr
-
-            rec.add_new(tag, dictionary_vr(tag), None)
+            elems[tag] = DataElement(tag, dictionary_vr(tag), None)
     if record_type == "STUDY" and 0x0020000D in ds:
-        rec[0x0020000D] = ds[0x0020000D]
-    return rec
+        elems[0x0020000D] = ds[0x0020000D]
+    return record_dataset(elems)
 
 
 __all__ = ["FileInstance", "FileSet", "RecordNode", "record_type_of", "level_of"]

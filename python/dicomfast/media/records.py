@@ -23,6 +23,14 @@ ROOT_TYPES = frozenset(
 IDENTIFIER = {"PATIENT": 0x00100020, "STUDY": 0x0020000D, "SERIES": 0x0020000E}
 
 
+def record_dataset(elements: dict[int, Any]) -> Dataset:
+    """A record's data set holding ``elements`` (tag -> DataElement of that tag), made
+    without the per-element checks of ``Dataset.__setitem__``: the tags are ours."""
+    ds = Dataset()
+    ds.__dict__["_map"] = elements
+    return ds
+
+
 def level_of(record_type: str) -> int:
     """0 patient (and other root records), 1 study, 2 series, 3 instance records."""
     if record_type in ROOT_TYPES:
@@ -103,6 +111,10 @@ class FileInstance:
         #: a path or Dataset to copy in at the next ``write`` (None once it is in the file-set)
         self.source = source
         self.for_removal = False
+        #: the source file's bytes, kept from reading it when it is small (written as they are)
+        self._data: bytes | None = None
+        #: a bare data set (no file meta): written as a Part 10 file, not copied
+        self._rewrite = False
 
     @property
     def FileID(self) -> tuple[str, ...] | None:  # noqa: N802 (pydicom's name)

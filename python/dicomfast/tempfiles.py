@@ -36,17 +36,20 @@ def create_temp(folder: str, prefix: str = ".dicomfast-", suffix: str = ".tmp") 
     raise FileExistsError(f"no free temporary name in {folder}")
 
 
+def fsync_file(path: str) -> None:
+    """Flush a file or folder to disk (OSError if that fails)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_path(path: str) -> None:
     """Flush a file or folder (its entries: a new name in it) to disk; best effort:
     a path that cannot be opened or synced (a file system without fsync on
     folders) is left as it is."""
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
+        fsync_file(path)
     except OSError:
         pass
-    finally:
-        os.close(fd)

@@ -13,6 +13,7 @@ from archutil import encode, instance, query
 from dicomfast.archive import Archive
 from dicomfast.archive.ingest import Indexer
 from dicomfast.archive.schema import instances
+from dicomfast.archive.store import TempInstance
 
 
 def _rel(archive: Archive, path: str) -> str:
@@ -119,3 +120,37 @@ def test_a_failing_batch_is_retried_one_by_one(make_archive, caplog) -> None:  #
     assert archive.count() == 4
     rep = archive.check(repair=True)  # the file of the one that failed is indexed now
     assert rep.files_without_rows and archive.count() == 5
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names the synced files by /proc")
+def test_ingest_temps_flushes_once_and_commits_before_returning(make_archive) -> None:  # noqa: ANN001
+    archive = make_archive()
+    synced: list[str] = []
+    flushed = archive.fsync
+    archive.fsync = True  # count the flushes, whatever the fixture chose
+    temps = []
+    for i in range(5):
+        path = os.path.join(archive.folder, f".stow.{i}.part")
+        with open(path, "wb") as fh:
+            fh.write(encode(instance(sop_uid=f"1.3.9.{i}")) if i != 3 else b"not dicom")
+        temps.append(TempInstance(path))
+    fsync = os.fsync
+
+    def counting(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    os.fsync = counting
+    try:
+        results = archive.ingest_temps(temps)
+    finally:
+        os.fsync, archive.fsync = fsync, flushed
+    assert [r.ok for r in results] == [True, True, True, False, True]
+    assert results[3].status == 0xC000
+    # every good file once, its series folder once (not once per file)
+    assert sorted(p for p in synced if p.endswith(".part")) == [temps[i].path for i in (0, 1, 2, 4)]
+    assert synced.count(os.path.dirname(results[0].path)) == 1
+    # the rows are committed when it returns, no temporary file is left
+    with archive.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(instances)).scalar() == 4
+    assert not [f for f in os.listdir(archive.folder) if f.endswith(".part")]

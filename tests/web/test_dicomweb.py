@@ -233,7 +233,7 @@ def test_stow_is_durable_and_follows_the_duplicate_policy(
     assert archive.count() == 4
 
 
-def test_stow_failures(server: WebServer, stored: list[pydicom.Dataset]) -> None:
+def test_stow_failures(server: WebServer, archive: Archive, stored: list[pydicom.Dataset]) -> None:
     url = f"{server.url}/studies/{STUDY}"
     good = webutil.encode(webutil.ct(number=9))
     other = webutil.encode(webutil.ct(study="1.2.826.0.7.2", series="1.2.826.0.7.2.1"))
@@ -261,6 +261,17 @@ def test_stow_failures(server: WebServer, stored: list[pydicom.Dataset]) -> None
     # nothing stored: 409
     r = post(url, b"junk")
     assert r.status_code == 409 and "00081198" in r.json()
+    # a body that ends inside its part: refused, its temporary file removed
+    cut = b"--XYZ\r\nContent-Type: application/dicom\r\n\r\n" + good[:1000]
+    r = requests.post(
+        url,
+        data=cut,
+        headers={"Content-Type": 'multipart/related; type="application/dicom"; boundary=XYZ'},
+    )
+    assert r.status_code == 409 and r.json()["00081198"]["Value"][0]["00081197"]["Value"] == [
+        0xC000
+    ]
+    assert not list(Path(archive.folder).glob(".stow.*"))
     # not multipart of application/dicom: 415
     r = requests.post(url, data=b"{}", headers={"Content-Type": "application/json"})
     assert r.status_code == 415

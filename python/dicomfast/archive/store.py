@@ -47,7 +47,7 @@ from ..dataset import Dataset
 from ..errors import DicomError
 from ..net.storage import link_new
 from ..reader import read
-from ..tempfiles import create_temp, fsync_path
+from ..tempfiles import create_temp, fsync_file, fsync_path
 from . import db
 from . import index as ix
 from .ingest import Indexer, IndexJob
@@ -121,6 +121,27 @@ def _refused(error: Exception, temp: str | None = None) -> StoreResult:
             pass
     status = OUT_OF_RESOURCES if isinstance(error, OSError) else CANNOT_UNDERSTAND
     return StoreResult(status, None, action="failed", comment=str(error)[:64])
+
+
+@dataclass(frozen=True)
+class TempInstance:
+    """A complete Part 10 file written to the storage folder, for
+    :meth:`Archive.ingest_temps`: its path, and what is known of it already
+    (read again from the file when None)."""
+
+    path: str
+    header: Dataset | None = None  # the data set up to its pixel data
+    size: int | None = None
+    digest: str | None = None  # SHA-256, hex
+
+
+def _fsync_error(path: str) -> OSError | None:
+    """Flush a file to disk; the error if that failed."""
+    try:
+        fsync_file(path)
+    except OSError as e:
+        return e
+    return None
 
 
 def sha256_file(path: str) -> str:
@@ -382,6 +403,36 @@ class Archive:
             temp, parsed, transfer_syntax=transfer_syntax, source_ae_title=source_ae_title
         )
 
+    def ingest_temps(self, temps: Sequence[TempInstance]) -> list[StoreResult]:
+        """:meth:`ingest_temp` for several complete files in the storage folder (a
+        STOW-RS request's parts), made durable together: every file's data is
+        flushed once all were written (in parallel), each folder once after all
+        were named, and the rows are committed (the indexer's group commit)
+        before this returns.  One result per file, in order."""
+        results: list[StoreResult | None] = [None] * len(temps)
+        parsed: dict[int, tuple[Dataset, str, str, str]] = {}
+        for k, t in enumerate(temps):
+            try:
+                parsed[k] = _header(t.path if t.header is None else t.header)
+            except (DicomError, ValueError, TypeError, OSError) as e:
+                results[k] = _refused(e, t.path)
+        if self.fsync:
+            synced = self._io.map(_fsync_error, [temps[k].path for k in parsed])
+            for k, error in zip(list(parsed), synced, strict=True):
+                if error is not None:
+                    del parsed[k]
+                    results[k] = _refused(error, temps[k].path)
+        folders: set[str] = set()
+        for k, header in parsed.items():
+            t = temps[k]
+            results[k] = self._ingest(
+                t.path, header, synced=True, size=t.size, digest=t.digest, folders=folders
+            )
+        for folder in sorted(folders):
+            fsync_path(folder)
+        self.flush()
+        return [r for r in results if r is not None]
+
     def _ingest(
         self,
         temp: str,
@@ -392,17 +443,15 @@ class Archive:
         digest: str | None = None,
         transfer_syntax: str | None = None,
         source_ae_title: str | None = None,
+        folders: set[str] | None = None,
     ) -> StoreResult:
+        """``folders``: collects the folders to flush instead of flushing each here."""
         ds, sop, study, series_uid = header
         try:
             sop_class = ds.get("SOPClassUID")
             if self.fsync and not synced:
-                fd = os.open(temp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            rel, action = self._place_fresh(temp, study, series_uid, sop)
+                fsync_file(temp)
+            rel, action = self._place_fresh(temp, study, series_uid, sop, folders)
             if size is None:
                 size = os.path.getsize(self.abspath(rel))
         except (DicomError, ValueError, TypeError, OSError) as e:
@@ -441,9 +490,12 @@ class Archive:
         self._get_indexer().submit(IndexJob(rel, sop, build))
         return result
 
-    def _place_fresh(self, temp: str, study: str, series_uid: str, sop: str) -> tuple[str, str]:
+    def _place_fresh(
+        self, temp: str, study: str, series_uid: str, sop: str, folders: set[str] | None = None
+    ) -> tuple[str, str]:
         """Give a durable temporary file its final name per the duplicate policy;
-        (path relative to the folder, action)."""
+        (path relative to the folder, action).  The folder is flushed here, or
+        added to ``folders`` for the caller to flush."""
         folder = os.path.join(self.folder, study, series_uid)
         self._make_dirs(folder)
         stem = "/".join((study, series_uid, sop))
@@ -468,7 +520,9 @@ class Archive:
             except FileNotFoundError:  # moved, not linked
                 pass
             action = "stored" if n == 0 else "stored-copy"
-        if self.fsync:
+        if folders is not None:
+            folders.add(folder)
+        elif self.fsync:
             fsync_path(folder)
         return rel, action
 

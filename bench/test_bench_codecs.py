@@ -8,6 +8,9 @@ same run, single thread:
   plugin it picks (target >= 2x);
 - encode: ``compress`` of a ready array (one thread; the data set updated too)
   against imagecodecs' encoder of the same array with the same colour handling;
+- HTJ2K encode: also against OpenJPH's own ``ojph_compress``, a whole process per
+  frame (what a shell pipeline around it pays), and a 20-frame file encoded on 2
+  threads against 1;
 - threads: a 20-frame JPEG 2000 file (the ultrasound cine, encoded once by us)
   decoded on 2 threads against 1 (target >= 1.8x).
 
@@ -15,6 +18,8 @@ same run, single thread:
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +101,12 @@ ENCODE_CASES = {
         "1.2.840.10008.1.2.4.90",
         lambda a: imagecodecs.jpeg2k_encode(a, level=0, reversible=True),
     ),
+    # the same library (OpenJPH: ours Debian's 0.9.0, imagecodecs bundles its own, newer),
+    # the same coding: reversible, 5 decomposition levels (6 resolutions), 64x64 blocks
+    "HTJ2K lossless": (
+        "1.2.840.10008.1.2.4.201",
+        lambda a: imagecodecs.htj2k_encode(a, reversible=True, resolutions=6),
+    ),
     # as we code it: RGB kept as RGB, no subsampling (imagecodecs' default is 4:2:0 YCbCr)
     "JPEG baseline q90": (
         "1.2.840.10008.1.2.4.50",
@@ -156,4 +167,62 @@ def test_two_threads_against_one(benchmark: Any, corpus: Path, tmp_path: Path) -
     RESULTS.append(
         f"JPEG 2000 cine, 20 frames 640x480 RGB: 1 thread {t1 * 1e3:.1f} ms, "
         f"2 threads {t2 * 1e3:.1f} ms -> {t1 / t2:.2f}x (target >= 1.8x)"
+    )
+
+
+def test_htj2k_encode_against_ojph_compress(benchmark: Any, corpus: Path, tmp_path: Path) -> None:
+    """One CT frame to an HTJ2K codestream: ``compress`` (one thread) against the
+    ``ojph_compress`` process on the same samples (written to a .yuv file untimed)."""
+    path = corpus / "public" / "wg04" / "REF" / "CT1_UNC"
+    if not path.exists() or shutil.which("ojph_compress") is None:
+        pytest.skip("CT1_UNC or ojph_compress (Debian openjph-tools) missing")
+    from dicomfast.pixels.encode import compress
+
+    arr = np.ascontiguousarray(dicomfast.read(path).pixel_array)
+    raw = tmp_path / "ct.yuv"
+    arr.astype("<i2").tofile(raw)
+    rows, cols = arr.shape
+    cmd = ["ojph_compress", "-i", str(raw), "-o", str(tmp_path / "ct.j2c")]
+    cmd += ["-dims", f"{{{cols},{rows}}}", "-num_comps", "1", "-signed", "true"]
+    cmd += ["-bit_depth", "16", "-downsamp", "{1,1}", "-reversible", "true"]
+    cmd += ["-num_decomps", "5", "-prog_order", "LRCP"]
+
+    def ours() -> Any:
+        return compress(dicomfast.read(path), "1.2.840.10008.1.2.4.201", arr=arr, threads=1)
+
+    def process() -> Any:
+        return subprocess.run(cmd, check=True, capture_output=True)
+
+    race(
+        benchmark,
+        f"encode HTJ2K lossless ({cols}x{rows})",
+        ours,
+        {"ojph_compress process": process},
+        nbytes=arr.nbytes,
+    )
+
+
+def test_htj2k_encode_two_threads_against_one(benchmark: Any, corpus: Path) -> None:
+    """The ultrasound cine (20 frames 640x480 RGB) to HTJ2K Lossless: frames in parallel."""
+    cine = corpus / "perf" / "us_cine" / "unc" / "us_rgb_cine_20f.dcm"
+    if not cine.exists():
+        pytest.skip("the ultrasound cine is not in the corpus")
+    from dicomfast.pixels.encode import compress
+
+    arr = np.ascontiguousarray(dicomfast.read(cine).pixel_array)
+    if benchmark.disabled:  # smoke: two frames are enough to exercise the path
+        arr = arr[:2]
+
+    def run(threads: int) -> Any:
+        src = dicomfast.read(cine)
+        src.NumberOfFrames = len(arr)
+        return compress(src, "1.2.840.10008.1.2.4.201", arr=arr, threads=threads)
+
+    benchmark.pedantic(run, args=(2,), rounds=1, iterations=1)
+    if benchmark.disabled:
+        return
+    t2, t1 = time_alternating(lambda: run(2), lambda: run(1))
+    RESULTS.append(
+        f"HTJ2K encode, cine 20 frames 640x480 RGB: 1 thread {t1 * 1e3:.1f} ms, "
+        f"2 threads {t2 * 1e3:.1f} ms -> {t1 / t2:.2f}x"
     )

@@ -3,8 +3,13 @@ C-FIND/C-MOVE matching as the DIMSE services: :mod:`dicomfast.archive.query`).""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from ..archive import Archive
 from ..archive.index import is_valid_uid
+from ..archive.schema import instances as instances_table
+from ..archive.schema import series as series_table
+from ..archive.schema import studies as studies_table
 from ..archive.store import InstanceRef
 from ..dataset import Dataset
 from .errors import BadRequest, NotFound
@@ -27,11 +32,44 @@ def identifier(level: str, study: str | None, series: str | None, sop: str | Non
     return ds
 
 
+_ONE = (
+    sa.select(
+        instances_table.c.path,
+        instances_table.c.sop_class_uid,
+        instances_table.c.sop_instance_uid,
+        instances_table.c.transfer_syntax_uid,
+    )
+    .select_from(
+        instances_table.join(series_table, instances_table.c.series_pk == series_table.c.pk).join(
+            studies_table, series_table.c.study_pk == studies_table.c.pk
+        )
+    )
+    .where(
+        instances_table.c.sop_instance_uid == sa.bindparam("sop"),
+        series_table.c.series_instance_uid == sa.bindparam("series"),
+        studies_table.c.study_instance_uid == sa.bindparam("study"),
+    )
+    .order_by(instances_table.c.copy)
+    .limit(1)
+)
+
+
 def instances(
     archive: Archive, study: str | None, series: str | None = None, sop: str | None = None
 ) -> list[InstanceRef]:
     """The stored instances under the given UIDs, in index order; 404 when none
-    (blocking: call from a worker thread)."""
+    (blocking: call from a worker thread).  One instance named by its three UIDs
+    (the commonest request of a viewer) is one indexed lookup; the rest go through
+    C-MOVE's matching."""
+    if study is not None and series is not None and sop is not None:
+        identifier("IMAGE", study, series, sop)  # 400 for a malformed UID
+        archive.flush()
+        with archive.engine.connect() as conn:
+            row = conn.execute(_ONE, {"sop": sop, "series": series, "study": study}).first()
+        if row is None:
+            raise NotFound(f"no such instance: {sop}")
+        path, sop_class, uid, ts = row
+        return [InstanceRef(archive.abspath(path), sop_class, uid, ts)]
     level = "IMAGE" if sop else "SERIES" if series else "STUDY"
     refs = archive.instances_for(identifier(level, study, series, sop))
     if not refs:

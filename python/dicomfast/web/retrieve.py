@@ -5,8 +5,9 @@
   from the Accept header: Explicit VR Little Endian by default, ``*`` as stored,
   else any our codecs reach from the stored one (decoding RLE, JPEG Lossless,
   Deflated Image Frame; encoding the same; any native syntax); 406 otherwise,
-  before anything is sent.  Files sent as stored are copied from disk a chunk at
-  a time; transcoded ones are made one instance at a time.
+  before anything is sent.  When every file goes as stored, they are sent with
+  ``sendfile`` under a ``Content-Length``; else transcoded ones are made one
+  instance at a time (chunked).
 - ``.../metadata``: a DICOM JSON array, one object an instance, written as each
   instance is read; binary values over the threshold and Pixel Data are
   ``BulkDataURI``\\ s to ``.../instances/{i}/bulkdata/{tag}``.
@@ -75,6 +76,11 @@ def transcode(path: str, ts: str) -> list[bytes | memoryview]:
     return encode_file(ds, ts)
 
 
+def _file_bytes(path: str) -> list[bytes]:
+    with open(path, "rb") as fh:
+        return [fh.read()]
+
+
 async def instances(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
     refs = await ctx.run(locate.instances, ctx.archive, *_uids(request))
@@ -90,13 +96,18 @@ async def instances(request: web.Request) -> web.StreamResponse:
             )
         plan.append((ref, ts))
     out = MultipartWriter(request, DICOM)
+    if all(ts == ref.transfer_syntax_uid for ref, ts in plan):  # as stored: sendfile
+        return await out.send_files(
+            [(ref.path, f"{DICOM}; transfer-syntax={ts}") for ref, ts in plan], ctx.executor
+        )
     await out.start()
     for ref, ts in plan:
         await out.begin_part(f"{DICOM}; transfer-syntax={ts}")
         if ts == ref.transfer_syntax_uid:
-            await out.copy_file(ref.path, ctx.executor)
+            produce = functools.partial(_file_bytes, ref.path)
         else:
-            await out.write_chunks(functools.partial(transcode, ref.path, ts), ctx.executor)
+            produce = functools.partial(transcode, ref.path, ts)
+        await out.write_chunks(produce, ctx.executor)
     return await out.finish()
 
 

@@ -11,6 +11,7 @@ __all__ = [
     "DataElement",
     "RawFile",
     "CharacterSet",
+    "DeidPass",
     "dictionary_entries",
     "uid_entries",
     "dictionary_lookup",
@@ -150,6 +151,31 @@ class RawFile:
     def frame_fragments(
         self, i: int, number_of_frames: int, extended_offsets: int | None = None
     ) -> list[list[tuple[int, int]]]: ...
+
+@final
+class DeidPass:
+    def __new__(
+        cls,
+        actions: dict[int, str],
+        masked: list[tuple[int, int, str]],
+        private: str,
+        overlay: str,
+        key: bytes,
+        method_codes: list[tuple[str, str, str]],
+        temporal_state: str,
+        implementation: tuple[str, str],
+    ) -> DeidPass: ...
+    def map_uid(self, uid: str) -> str: ...
+    def run(
+        self,
+        raw: RawFile,
+        transfer_syntax: str,
+        explicit_vr: bool,
+        big_endian: bool,
+        patient_id: str,
+        patient_name: str,
+        offset_days: int,
+    ) -> tuple[list[bytes | memoryview], str | None, str | None, str | None] | str: ...
 
 def dictionary_entries() -> list[tuple[int, str, str, str, str, bool, int]]: ...
 def dictionary_lookup(tag: int) -> tuple[int, str, str, str, str, str, bool] | None: ...

@@ -13,6 +13,18 @@ from dicomfast.charset import _PY_CODECS
 from dicomfast.deid.profile import CompiledProfile
 
 KEY = b"dicomfast-test-key-0123456789"
+OPTION_SETS = {
+    "basic": (),
+    "modified-dates": ("retain-longitudinal-modified-dates",),
+    "clean": ("clean-descriptors", "clean-structured-content"),
+    "retain-most": (
+        "retain-uids",
+        "retain-device-identity",
+        "retain-institution-identity",
+        "retain-patient-characteristics",
+        "retain-longitudinal-full-dates",
+    ),
+}
 TEXT_VRS = {"AE", "LO", "LT", "PN", "SH", "ST", "UC", "UT", "DA", "DT", "TM", "UI", "CS", "AS"}
 
 

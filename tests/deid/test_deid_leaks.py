@@ -7,22 +7,10 @@ from __future__ import annotations
 
 import dicomfast
 import pytest
-from deid_helpers import KEY, corpus_files, encodings, identifying
+from deid_helpers import KEY, OPTION_SETS, corpus_files, encodings, identifying
 from dicomfast.deid import Deidentifier
 from dicomfast.writer import dataset_unchanged, encode_file
 
-OPTION_SETS = {
-    "basic": (),
-    "modified-dates": ("retain-longitudinal-modified-dates",),
-    "clean": ("clean-descriptors", "clean-structured-content"),
-    "retain-most": (
-        "retain-uids",
-        "retain-device-identity",
-        "retain-institution-identity",
-        "retain-patient-characteristics",
-        "retain-longitudinal-full-dates",
-    ),
-}
 FILES = corpus_files()
 
 

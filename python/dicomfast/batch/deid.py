@@ -1,5 +1,9 @@
 """De-identify one file: the unit of work of ``dicomfast anonymize`` (runs in a worker
-process, like :func:`~dicomfast.batch.convert.convert_file`, on the same runner)."""
+process, like :func:`~dicomfast.batch.convert.convert_file`, on the same runner).
+
+The per-element pass is Rust's (:mod:`dicomfast.deid.fast`), which writes the output
+file's bytes directly; the data sets it declines (its reason is in the report record as
+``python_pass``) go through the Python engine and writer, with the same result."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ..deid import Deidentifier, burned_in_reason
+from ..deid.fast import EncodedFile
+from ..deid.fast import encode_file as encode_fast
 from ..reader import read
 from ..writer import encode_file
 from . import files
@@ -47,9 +53,14 @@ def anonymize_file(src: Source, opts: AnonymizeOptions) -> dict[str, Any]:
             if not opts.allow_burned_in:
                 rec.update(status="excluded", reason=f"burned-in annotation: {reason}")
                 return rec
-        new = opts.deid.anonymize(ds)
         # a data set read from a file always has a transfer syntax
         ts = cast(str, opts.transfer_syntax or ds.transfer_syntax)
+        fast = encode_fast(opts.deid, ds, ts)
+        if isinstance(fast, str):  # left to the Python engine: say why
+            rec["python_pass"] = fast
+            new: Any = opts.deid.anonymize(ds)
+        else:
+            new = fast
         dst = (
             files.uid_layout_path(opts.out, new)
             if opts.layout == "uid"
@@ -62,9 +73,12 @@ def anonymize_file(src: Source, opts: AnonymizeOptions) -> dict[str, Any]:
             rec.update(status="skipped", reason="output exists and is complete")
             rec["bytes_out"] = os.path.getsize(dst)
             return rec
-        if ts != ds.transfer_syntax:
-            transcode(new, ts, threads=opts.threads, scratch=_SCRATCH)
-        chunks = encode_file(new, ts)
+        if isinstance(fast, EncodedFile):
+            chunks = fast.chunks
+        else:
+            if ts != ds.transfer_syntax:
+                transcode(new, ts, threads=opts.threads, scratch=_SCRATCH)
+            chunks = encode_file(new, ts)
         tmp = files.temp_path_for(dst)
         rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=opts.fsync)
         del chunks

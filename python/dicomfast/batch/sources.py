@@ -23,10 +23,26 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + os.sep)
 
 
+def _link_target(path: str, folders: dict[str, str]) -> str:
+    """``os.path.realpath`` of the symbolic link ``path``, with the folder its target
+    names resolved once per run (``folders``): a farm of links into one folder costs a
+    readlink and an lstat per file, not an lstat per component of every path."""
+    target = os.path.join(os.path.dirname(path), os.readlink(path))
+    folder, name = os.path.split(target)
+    if name in ("", ".", ".."):
+        return os.path.realpath(path)
+    real = folders.get(folder)
+    if real is None:
+        real = folders[folder] = os.path.realpath(folder)
+    full = os.path.join(real, name)
+    return os.path.realpath(full) if os.path.islink(full) else full
+
+
 def _walk(root: str, skip: str | None) -> Iterator[tuple[os.DirEntry[str], str]]:
     """(entry, path relative to ``root``) of every file under ``root``, folders in
     name order; a folder that is (or resolves into) ``skip`` is not entered."""
     stack: list[tuple[str, str]] = [(root, "")]
+    folders: dict[str, str] = {}
     while stack:
         folder, rel = stack.pop()
         if skip and _inside(os.path.realpath(folder), skip):  # once per folder
@@ -44,7 +60,7 @@ def _walk(root: str, skip: str | None) -> Iterator[tuple[os.DirEntry[str], str]]
             if e.is_dir(follow_symlinks=False):
                 subdirs.append((e.path, name + os.sep))
             elif e.is_file():
-                if skip and e.is_symlink() and _inside(os.path.realpath(e.path), skip):
+                if skip and e.is_symlink() and _inside(_link_target(e.path, folders), skip):
                     continue
                 yield e, name
         stack.extend(reversed(subdirs))

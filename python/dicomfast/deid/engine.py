@@ -94,12 +94,7 @@ class _Call:
     __slots__ = ("offset", "new_id", "new_name", "scrub", "source", "dates_shifted")
 
     def __init__(self, deid: Deidentifier, top: Dataset) -> None:
-        pid = str(top.get("PatientID") or "").strip()
-        patient = pid or str(top.get("PatientName") or "").strip()
-        mapped = deid.patient_map.get(pid) if pid else None
-        self.new_id = mapped[0] if mapped else keys.pseudonym(deid.key, patient)
-        self.new_name = (mapped[1] or mapped[0]) if mapped else f"{self.new_id}^ANONYMOUS"
-        self.offset = -keys.date_offset_days(deid.key, patient) if deid.modified_dates else 0
+        self.new_id, self.new_name, self.offset = deid.patient(top)
         self.scrub: re.Pattern[str] | None = None
         self.source = top
         self.dates_shifted = False
@@ -124,6 +119,42 @@ class Deidentifier:
         self.modified_dates = "retain-longitudinal-modified-dates" in self.options
         self.full_dates = "retain-longitudinal-full-dates" in self.options
         self._uids: dict[str, str] = {}
+        self._patients: dict[tuple[str, str], tuple[str, str, int]] = {}
+        self._rust: Any = None  # the Rust pass (.fast), made in the process that uses it
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_rust": None}
+
+    def rust_pass(self) -> Any:
+        """The Rust pass (``dicomfast._core.DeidPass``) of this profile and key."""
+        if self._rust is None:
+            from .fast import make_pass
+
+            self._rust = make_pass(self)
+        return self._rust
+
+    @property
+    def temporal_state(self) -> str:
+        """Longitudinal Temporal Information Modified (0028,0303) of the outputs."""
+        if self.full_dates:
+            return "UNMODIFIED"
+        return "MODIFIED" if self.modified_dates else "REMOVED"
+
+    def patient(self, top: Dataset) -> tuple[str, str, int]:
+        """The new Patient ID and Name of ``top``'s patient (patient map, else keyed
+        pseudonym) and the days its dates move (negative: back; 0 unless modified)."""
+        pid = str(top.get("PatientID") or "").strip()
+        patient = pid or str(top.get("PatientName") or "").strip()
+        found = self._patients.get((pid, patient))
+        if found is not None:
+            return found
+        mapped = self.patient_map.get(pid) if pid else None
+        new_id = mapped[0] if mapped else keys.pseudonym(self.key, patient)
+        new_name = (mapped[1] or mapped[0]) if mapped else f"{new_id}^ANONYMOUS"
+        offset = -keys.date_offset_days(self.key, patient) if self.modified_dates else 0
+        if len(self._patients) < 1 << 16:
+            self._patients[pid, patient] = (new_id, new_name, offset)
+        return new_id, new_name, offset
 
     # -- replacements --------------------------------------------------------------
     def map_uid(self, uid: str) -> str:
@@ -288,13 +319,7 @@ class Deidentifier:
             item.add_new(0x00080104, "LO", meaning)
             items.append(item)
         new.add_new(0x00120064, "SQ", Sequence(items, undefined_length=False))
-        if self.full_dates:
-            state = "UNMODIFIED"
-        elif self.modified_dates:
-            state = "MODIFIED"
-        else:
-            state = "REMOVED"
-        new.add_new(0x00280303, "CS", state)
+        new.add_new(0x00280303, "CS", self.temporal_state)
 
     def anonymize(self, ds: Dataset) -> Dataset:
         """A de-identified copy of ``ds`` (``ds`` itself is not changed)."""

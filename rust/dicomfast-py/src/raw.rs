@@ -57,6 +57,21 @@ impl RawFile {
     fn value_bytes(&self, n: &Node) -> &[u8] {
         &self.bytes()[n.value_offset as usize..n.end_offset as usize]
     }
+
+    /// For the other bindings of this crate: the buffer, its index, the number of file
+    /// meta nodes, the data set's encoding, whether a preamble was read and whether the
+    /// data set was inflated.
+    pub(crate) fn parsed(&self) -> (&[u8], &Index, u32, Encoding, bool, bool) {
+        let (meta, enc) = (self.meta_nodes, self.encoding);
+        (
+            self.bytes(),
+            &self.index,
+            meta,
+            enc,
+            self.has_preamble,
+            self.deflated,
+        )
+    }
 }
 
 fn parent_arg(parent: i64) -> u32 {

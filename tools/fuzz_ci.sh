@@ -32,9 +32,13 @@ bin=$fuzz_target_dir/$triple/release
 # Instrumentation as cargo-fuzz does it: coverage counters and comparison
 # tracing for libFuzzer, AddressSanitizer (the codec has unsafe SIMD code,
 # encoding_rs unsafe text code), overflow checks and debug assertions on.
-# --target keeps these flags off build scripts.
+# --target keeps these flags off build scripts. The C and C++ libraries behind
+# the codecs (c_decode) get AddressSanitizer too (gcc: no libFuzzer coverage of
+# their insides, but any bad read or write they make is caught).
+asan_c="-fsanitize=address -fno-omit-frame-pointer"
 fuzz_cargo() {
-  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$fuzz_target_dir RUSTFLAGS="--cfg fuzzing \
+  env "CFLAGS_${triple//-/_}=$asan_c" "CXXFLAGS_${triple//-/_}=$asan_c" \
+    RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$fuzz_target_dir RUSTFLAGS="--cfg fuzzing \
 -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
 -Cllvm-args=-sanitizer-coverage-pc-table \
@@ -48,7 +52,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # crate -> its targets
 declare -A targets=(
   [core]="parse values charset"
-  [codec]="rle_decode jpeg_decode round_trip native_decode"
+  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode"
   [pdu]="pdu_roundtrip reassemble"
 )
 
@@ -122,6 +126,10 @@ for h in '\x07\x09\x01\x00\x00' '\x04\x06\x09\x00\x00' '\x0f\x03\x02\x44\x01' '\
   i=$((i + 1))
   { printf %b "$h"; tail -c +5 "$seeds/rle_decode/rle_$((i % 9))"; } >"$seeds/native_decode/n$i"
 done
+# Frames of the C-backed syntaxes behind c_decode's layout header: our encoders'
+# and the corpus's (needs the installed dicomfast; without it, no seeds).
+python3 tools/fuzz_codec_seeds.py "$seeds/c_decode" "$corpus" >"$work/logs/c_seeds.log" 2>&1 \
+  || { echo "no c_decode seeds (dicomfast not importable?):"; tail -3 "$work/logs/c_seeds.log"; mkdir -p "$seeds/c_decode"; }
 echo "seeds ready at $((SECONDS - t0)) s"
 
 echo "--- build (stable rustc + RUSTC_BOOTSTRAP=1, ASan, --locked)"
@@ -140,7 +148,7 @@ seeds_of() {
   case $1 in
     parse | values) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
-    rle_decode | jpeg_decode | round_trip | native_decode) echo "$seeds/$1" ;;
+    rle_decode | jpeg_decode | round_trip | native_decode | c_decode) echo "$seeds/$1" ;;
     pdu_roundtrip) echo "$seeds/pdu" ;;
     reassemble) echo "$seeds/stream" ;;
   esac

@@ -1,0 +1,99 @@
+"""Seeds for the codec crate's ``c_decode`` fuzz target (tools/fuzz_ci.sh): frames of the
+C-backed syntaxes, each behind the target's 6-byte layout header (syntax index, rows,
+columns, layout bits; see rust/dicomfast-codec/fuzz/fuzz_targets/c_decode.rs). Frames our
+encoders make from small synthetic images, and the first frame of every corpus file of
+those syntaxes that fits the fuzzer's 64 KiB inputs.
+
+    python3 tools/fuzz_codec_seeds.py OUT_DIR [CORPUS_DIR]
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from pathlib import Path
+
+import dicomfast
+import numpy as np
+from dicomfast.pixels import encode_frame
+from dicomfast.pixels.frames import encapsulated_data
+from dicomfast.pixels.info import pixel_info
+
+#: The target's SYNTAXES, in its order.
+SYNTAXES = [f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 53, 55, 80, 81, 90, 91, 201, 202, 203)]
+MAX_LEN = 65536
+
+
+def header(ts: str, rows: int, cols: int, ba: int, spp: int, signed: bool, bs: int) -> bytes:
+    layout = (ba == 16) | (spp == 3) << 1 | signed << 2 | (ba - bs) << 3
+    return struct.pack("<BHHB", SYNTAXES.index(ts), rows, cols, layout)
+
+
+def synthetic() -> list[bytes]:
+    """Small images through our encoders: 8-bit, 12-bit signed and RGB where allowed."""
+    y, x = np.mgrid[0:20, 0:24]
+    ramp = (x * 9 + y * 5) % 251
+    images = [
+        (ramp.astype(np.uint8), 8, 1),
+        ((ramp * 13 - 1500).astype(np.int16), 12, 1),
+        (np.stack([ramp, ramp[::-1], 250 - ramp], -1).astype(np.uint8), 8, 3),
+    ]
+    seeds = []
+    for ts in SYNTAXES:
+        for arr, bits, spp in images:
+            try:
+                frame = encode_frame(
+                    arr, samples_per_pixel=spp, bits_stored=bits, transfer_syntax=ts
+                )
+            except dicomfast.DicomError:
+                continue  # not a layout this syntax encodes (12-bit baseline, ...)
+            signed = arr.dtype.kind == "i"
+            ba = arr.dtype.itemsize * 8
+            seeds.append(header(ts, arr.shape[0], arr.shape[1], ba, spp, signed, bits) + frame)
+    return seeds
+
+
+def from_corpus(corpus: Path) -> list[bytes]:
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    seeds = []
+    for e in manifest["files"]:
+        ts = e.get("transfer_syntax")
+        if ts not in SYNTAXES or e.get("expect_error") or not e.get("rows"):
+            continue
+        try:
+            ds = dicomfast.read(corpus / e["path"])
+            info = pixel_info(ds)
+            data = encapsulated_data(ds, info)
+        except dicomfast.DicomError:
+            continue
+        frame = b"".join(bytes(data.source[o : o + n]) for o, n in data.frames[0])
+        if len(frame) + 6 > MAX_LEN or info.rows > 1024 or info.columns > 1024:
+            continue
+        head = header(
+            ts,
+            info.rows,
+            info.columns,
+            info.bits_allocated,
+            info.samples_per_pixel,
+            info.pixel_representation == 1,
+            info.bits_stored,
+        )
+        seeds.append(head + frame)
+    return seeds
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = synthetic()
+    if len(argv) > 2 and (Path(argv[2]) / "manifest.json").exists():
+        seeds += from_corpus(Path(argv[2]))
+    for i, seed in enumerate(seeds):
+        (out / f"seed_{i:04d}").write_bytes(seed)
+    print(f"c_decode: {len(seeds)} seeds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

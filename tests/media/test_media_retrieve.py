@@ -160,7 +160,7 @@ def test_create_from_dcmqrscp(tmp_path: Path, sources: dict[str, list[Path]]) ->
         out = tmp_path / "OUT"
         key = f"StudyInstanceUID={STUDY.format(1)}"
         args = ["--from", "127.0.0.1", str(port), "-aec", "QRSCP", "-k", key]
-        r = _cli(str(out), *args, "--fileset-id", "FROMDCMTK")
+        r = _cli(str(out), *args, "--fileset-id", "FROMDCMTK", "--no-fsync")
         assert r.returncode == 0, r.stderr
         fs = _check_fileset(out, sources["good"])
         assert fs.ID == "FROMDCMTK"

@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--fileset-id", default="", help="File-set ID (0004,1130), up to 16 characters")
     c.add_argument("--profile", choices=sorted(PROFILES), help="PS3.11 application profile to meet")
     c.add_argument("--zip", metavar="OUT.zip", help="also pack the File-set into a zip file")
+    c.add_argument(
+        "--no-fsync", action="store_true", help="do not flush the DICOMDIR (faster, not durable)"
+    )
     add_retrieve_options(c)
     c.set_defaults(run=run_create)
 
@@ -114,7 +117,11 @@ def run_create(args: argparse.Namespace) -> int:
         fs = FileSet()
         fs.ID = args.fileset_id
         n = _add_all(fs, args.paths)
-        fs.write(args.out, transfer_syntax_of=conformer(args.profile) if args.profile else None)
+        fs.write(
+            args.out,
+            transfer_syntax_of=conformer(args.profile) if args.profile else None,
+            fsync=not args.no_fsync,
+        )
         if args.zip:
             _zip(args.out, args.zip)
     except (DicomError, OSError) as e:
@@ -222,7 +229,7 @@ def create_from(args: argparse.Namespace) -> int:
     n = len(fs)
     try:
         if n and (complete or args.keep_partial):
-            fs.write()
+            fs.write(fsync=not args.no_fsync)
             if args.zip:
                 _zip(out, args.zip)
         else:

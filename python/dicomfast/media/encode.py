@@ -46,12 +46,12 @@ def _text_value(elem: DataElement) -> bytes | None:
         b = elem._src.value_bytes_of(elem._node)  # as read (the writer's "unchanged")
     elif v is None:
         b = b""
-    elif v.__class__ is str and v.isascii():
+    elif isinstance(v, str) and v.isascii():  # UI values are UID, a str
         b = v.encode()
     elif (
         v.__class__ is list
         and elem.VR not in _SINGLE_TEXT
-        and all(x.__class__ is str and x.isascii() for x in v)
+        and all(isinstance(x, str) and x.isascii() for x in v)
     ):
         b = "\\".join(v).encode()
     else:

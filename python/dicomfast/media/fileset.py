@@ -370,12 +370,18 @@ class FileSet:
 
     # -- writing --------------------------------------------------------------
     def write(
-        self, path: str | os.PathLike[str] | None = None, *, transfer_syntax_of: Any = None
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        transfer_syntax_of: Any = None,
+        fsync: bool = True,
     ) -> None:
         """Write the file-set to ``path`` (default: where it was read).  New instances
         get File IDs and are copied in; removed ones are taken out and their files
         deleted.  ``transfer_syntax_of(ds) -> uid | None`` may ask for an instance to be
-        re-encoded (media profiles)."""
+        re-encoded (media profiles).  The new DICOMDIR is flushed to disk before it
+        is renamed into place unless ``fsync`` is false (on ext4 that flush also
+        writes out the files copied in: most of the time of a write there)."""
         root = os.path.abspath(os.fspath(path)) if path is not None else self.path
         if root is None:
             raise DicomError("the file-set has no folder yet: write(path)")
@@ -438,7 +444,7 @@ class FileSet:
                 descriptor_file_id=self.descriptor_file_id,
                 descriptor_charset=self.descriptor_character_set,
             )
-            _publish(os.path.join(root, "DICOMDIR"), chunks)
+            _publish(os.path.join(root, "DICOMDIR"), chunks, fsync)
         except BaseException:
             for p in placed:
                 try:
@@ -511,8 +517,17 @@ class FileSet:
             return [place(j) for j in jobs]
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="dicomfast-media") as pool:
-            return list(pool.map(place, jobs))
+        n = COPY_THREADS  # one task per thread, not one per file
+
+        def place_share(i: int) -> list[Any]:
+            return [place(j) for j in jobs[i::n]]
+
+        with ThreadPoolExecutor(n, thread_name_prefix="dicomfast-media") as pool:
+            shares = list(pool.map(place_share, range(n)))
+        out: list[Any] = [None] * len(jobs)
+        for i, share in enumerate(shares):
+            out[i::n] = share
+        return out
 
     def _place(self, inst: FileInstance, dest: str, transfer_syntax_of: Any) -> str | None:
         """Copy (or write) the instance to ``dest``; the transfer syntax if it changed.
@@ -591,7 +606,7 @@ def _unlink(path: str) -> None:
         pass
 
 
-def _publish(dest: str, chunks: list[Any]) -> None:
+def _publish(dest: str, chunks: list[Any], fsync: bool = True) -> None:
     folder = os.path.dirname(dest)
     fd, tmp = create_temp(folder)
     try:
@@ -599,7 +614,8 @@ def _publish(dest: str, chunks: list[Any]) -> None:
             for c in chunks:
                 fh.write(c)
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         os.replace(tmp, dest)
     except BaseException:
         _unlink(tmp)
@@ -639,8 +655,16 @@ def _prune(root: str, files: list[str]) -> None:
 def _read_header(path: str) -> tuple[Dataset, bytes | None]:
     """The data set of a file up to its pixel data; and the file's bytes when it is
     small (read whole: one read instead of a memory map, and no second read to copy it)."""
-    with open(path, "rb") as fh:
-        data = fh.read(SMALL_FILE + 1)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        data = b""
+        while len(data) <= SMALL_FILE:
+            more = os.read(fd, SMALL_FILE + 1 - len(data))
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
     if len(data) > SMALL_FILE or not data:
         return read(path, stop_before_pixels=True), None
     try:

@@ -311,3 +311,18 @@ def test_write_copies_on_threads_and_a_failed_copy_leaves_nothing(
     assert verify(FileSet(tmp_path / "OUT")) == []
     copies = sorted(f.read_bytes() for f in (tmp_path / "OUT").rglob("IM*"))
     assert copies == sorted(p.read_bytes() for p in paths)
+
+
+def test_add_many_reads_on_threads_in_order_and_stops_at_a_bad_file(tmp_path: Path) -> None:
+    for i in range(150):
+        make_instance(tmp_path / f"i{i:03d}", str(i % 3), "1", "1", i + 1)
+    (tmp_path / "i100").write_bytes(b"not DICOM at all")
+    paths = sorted(tmp_path.iterdir())
+    fs = FileSet()
+    with pytest.raises(DicomError) as err:
+        fs.add_many(paths)
+    assert err.value.path == str(paths[100])
+    assert [i.path for i in fs] == [str(p) for p in paths[:100]]  # in order, up to it
+    fs.add_many(paths[101:])
+    fs.write(tmp_path / "OUT")
+    assert len(FileSet(tmp_path / "OUT")) == 149

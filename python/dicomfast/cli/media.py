@@ -91,16 +91,15 @@ def _inputs(paths: list[str]) -> Iterator[str]:
 def _add_all(fs: FileSet, paths: list[str]) -> int:
     from .conventions import progress_bar
 
-    n = 0
-    bar: Any = progress_bar(unit="file")
+    files = list(_inputs(paths))
+    bar: Any = progress_bar(total=len(files), unit="file")
     try:
-        for p in _inputs(paths):
-            fs.add(p)
-            n += 1
-            bar.update(1)
+        for start in range(0, len(files), 512):
+            fs.add_many(files[start : start + 512])
+            bar.update(len(files[start : start + 512]))
     finally:
         bar.close()
-    return n
+    return len(files)
 
 
 def run_create(args: argparse.Namespace) -> int:

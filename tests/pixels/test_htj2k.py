@@ -92,13 +92,40 @@ def check_markers(cs: bytes, ts: str, rows: int, columns: int) -> None:
     if ts == HT_RPCL:
         assert order == 2, "progression order is not RPCL"
         assert (max(rows, columns) - 1) >> levels < 64, "lowest resolution above 64"
+        # TLM (Ztlm 0; Stlm: 8-bit Ttlm, 32-bit Ptlm): one tile-part per resolution,
+        # lengths that walk the SOT markers exactly to EOC, TPsot/TNsot in order.
         tlm = m[TLM]
-        assert tlm[:2] == b"\x00\x40"  # Ztlm 0; Stlm: no Ttlm, 32-bit Ptlm
-        (ptlm,) = struct.unpack(">I", tlm[2:6])
-        sot = cs.index(b"\xff\x90")
-        assert cs[sot + ptlm : sot + ptlm + 2] == b"\xff\xd9"  # one tile-part, then EOC
+        assert tlm[:2] == b"\x00\x50"
+        entries = [struct.unpack(">BI", tlm[k : k + 5]) for k in range(2, len(tlm), 5)]
+        assert len(entries) == levels + 1
+        at = cs.index(b"\xff\x90")
+        for k, (tile, length) in enumerate(entries):
+            assert tile == 0 and cs[at : at + 2] == b"\xff\x90"
+            isot, psot, tpsot, tnsot = struct.unpack(">HIBB", cs[at + 4 : at + 12])
+            assert (isot, psot, tpsot, tnsot) == (0, length, k, levels + 1)
+            at += length
+        assert cs[at : at + 2] == b"\xff\xd9"
     else:
         assert TLM not in m
+
+
+def thumbnail_decodes_alone(cs: bytes, tmp: Path, rows: int, columns: int) -> None:
+    """The main header and the first tile-part alone (+ EOC) are the lowest resolution:
+    OpenJPEG decodes them, reduced by every decomposition level, to its size."""
+    levels = markers(cs)[COD][5]
+    at = cs.index(b"\xff\x90")
+    (psot,) = struct.unpack(">I", cs[at + 6 : at + 10])
+    (tmp / "t.j2k").write_bytes(cs[: at + psot] + b"\xff\xd9")
+    r = subprocess.run(
+        ["opj_decompress", "-i", str(tmp / "t.j2k"), "-o", str(tmp / "t.pgx"), "-r", str(levels)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    head = (tmp / "t_0.pgx" if (tmp / "t_0.pgx").exists() else tmp / "t.pgx").read_bytes()
+    dims = head.split(b"\n", 1)[0].split()[-2:]
+    size = (-(-columns >> levels), -(-rows >> levels))
+    assert tuple(int(d) for d in dims) == size, (dims, size)
 
 
 def frames_of(ds: dicomfast.Dataset) -> Iterator[bytes]:
@@ -160,6 +187,8 @@ def test_corpus_lossless_exact_through_three_decoders(
         assert len(frames) == info.number_of_frames
         first = (arr[0] if info.number_of_frames > 1 else arr).reshape(-1)
         check_markers(frames[0], ts, info.rows, info.columns)
+        if ts == HT_RPCL and shutil.which("opj_decompress"):
+            thumbnail_decodes_alone(frames[0], tmp_path, info.rows, info.columns)
         if shutil.which("ojph_expand"):
             got = ojph_expand(frames[0], tmp_path, spp, bits).astype(np.int64)
             # ojph_expand 0.9 clamps its output to [0, 2^bits - 1]: negative samples of

@@ -8,8 +8,10 @@
 //! * .201 HTJ2K Lossless: reversible 5/3 wavelet, 5 decomposition levels, LRCP.
 //! * .202 HTJ2K Lossless RPCL (PS3.5 10.18 / A.4.11): reversible, the RPCL progression
 //!   order, enough decomposition levels for the lowest resolution to be at most 64 x 64,
-//!   and a TLM marker segment in the main header (OpenJPH 0.9 writes none: we insert it,
-//!   [`insert_tlm`]). The tile is one tile-part.
+//!   and a TLM marker segment in the main header giving the resolution breakpoints
+//!   (OpenJPH 0.9 writes one tile-part and no TLM: `tileparts` rewrites the tile as one
+//!   tile-part per resolution, listed in a TLM; should its packets not read back, one
+//!   tile-part with its TLM, [`insert_tlm`]).
 //! * .203 HTJ2K: irreversible 9/7 wavelet, the base quantisation step searched so that
 //!   the frame compresses by [`EncodeParams::ratio`] (OpenJPH has no rate control: each
 //!   try is a whole encode, a few per frame; the largest codestream within the ratio is
@@ -17,6 +19,8 @@
 //!
 //! Three-sample frames are coded with the RCT (lossless) or ICT (.203) when
 //! [`EncodeParams::colour_transform`] asks (the data set then says YBR_RCT / YBR_ICT).
+
+mod tileparts;
 
 use dicomfast_openjph::{self as ojph, Progression};
 
@@ -134,8 +138,21 @@ fn encode(
             coding.progression = Progression::Rpcl;
             coding.decompositions = levels_for_thumbnail(info.columns, info.rows).max(LEVELS);
             ojph::encode(&frame, &coding, out).map_err(encoder_error)?;
-            let len = out.len();
-            insert_tlm(out, len)?;
+            let sot = main_header_end(out)
+                .ok_or_else(|| encoder_error("no tile-part in OpenJPH's codestream".into()))?;
+            let layout = (
+                frame.width,
+                frame.height,
+                frame.components,
+                coding.decompositions,
+            );
+            match tileparts::split(out, sot, layout) {
+                Some(split) => *out = split,
+                None => {
+                    let len = out.len();
+                    insert_tlm(out, len)?;
+                }
+            }
         }
         Variant::Lossy => {
             let target = src.len() / usize::from(params.ratio.max(2));
@@ -320,10 +337,17 @@ mod tests {
                 crate::j2k::decode(&enc[..k], &info, &mut out).unwrap();
                 assert_eq!(out, src, "{ba} {bs} {spp} {signed} {variant:?}");
                 let end = main_header_end(&enc).unwrap();
-                let tlm = enc[..end].windows(2).any(|w| w == [0xFF, 0x55]);
-                assert_eq!(tlm, variant == Variant::LosslessRpcl);
+                let tlm = enc[..end].windows(2).position(|w| w == [0xFF, 0x55]);
+                assert_eq!(tlm.is_some(), variant == Variant::LosslessRpcl);
+                if let Some(at) = tlm {
+                    // One tile-part per resolution (Stlm 0x50: 8-bit Ttlm, 32-bit Ptlm).
+                    let levels = levels_for_thumbnail(cols, rows).max(LEVELS) as usize;
+                    assert_eq!(enc[at + 5], 0x50, "{rows}x{cols}: not split");
+                    let ltlm = usize::from(u16::from_be_bytes([enc[at + 2], enc[at + 3]]));
+                    assert_eq!(ltlm, 4 + 5 * (levels + 1));
+                }
                 let order = progression(&enc);
-                assert_eq!(order, if tlm { 2 } else { 0 }); // RPCL, LRCP
+                assert_eq!(order, if tlm.is_some() { 2 } else { 0 }); // RPCL, LRCP
             }
             let mut enc = Vec::new();
             let k = encode(&src, &info, Variant::Lossy, &params, &mut enc).unwrap();

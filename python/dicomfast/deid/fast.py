@@ -83,6 +83,8 @@ def encode_file(deid: Deidentifier, ds: Dataset, transfer_syntax: str) -> Encode
     raw = ds._raw
     if raw is None:
         return "a data set not read from a buffer"
+    if not isinstance(transfer_syntax, str):
+        return f"a transfer syntax UID of {type(transfer_syntax).__name__}"
     if transfer_syntax != ds.transfer_syntax:
         return f"transcoding to {transfer_syntax}"
     new_id, new_name, offset = deid.patient(ds)

@@ -195,6 +195,13 @@ impl<'a> Pass<'a> {
         if a == Some(Action::Remove) {
             return Ok(true);
         }
+        if n.encoding() != self.src.encoding {
+            // Copying it would mix encodings; the Python writer re-encodes it.
+            return Err(Unsupported(format!(
+                "{} is encoded otherwise than its data set",
+                tag::format(t)
+            )));
+        }
         let vr = n.vr;
         if n.has(flags::UN_SEQUENCE) {
             return Err(Unsupported(format!(
@@ -591,6 +598,9 @@ fn has_value(vr: Vr, trimmed: &[u8]) -> bool {
 /// The file meta group (PS3.10 7.1) with its group length.
 fn file_meta(profile: &Profile, src: &Source, uids: &[Value; 4]) -> Result<Vec<u8>, Unsupported> {
     let enc = Encoding::EXPLICIT_LE;
+    if !src.transfer_syntax.is_ascii() {
+        return Err(Unsupported("a non-ASCII transfer syntax UID".into()));
+    }
     let mut body = Vec::new();
     write_header(&mut body, 0x0002_0001, *b"OB", 2, enc);
     body.extend_from_slice(&[0, 1]);
@@ -703,7 +713,10 @@ mod tests {
     #[test]
     fn scrub_deletes_the_longest_word_at_each_place_ignoring_case() {
         let words = vec!["DOE^JOHN".to_string(), "JOHN".into(), "DOE".into()];
-        assert_eq!(scrub("Seen by doe^john and John Doe.", &words), "Seen by  and  .");
+        assert_eq!(
+            scrub("Seen by doe^john and John Doe.", &words),
+            "Seen by  and  ."
+        );
         assert_eq!(scrub("nothing here", &words), "nothing here");
         assert_eq!(scrub("DOEDOE", &words), "");
         assert_eq!(scrub("x", &[]), "x");

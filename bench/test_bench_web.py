@@ -20,33 +20,68 @@ The smoke run (``--benchmark-disable``, CI) uses 20 images and a
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
-import subprocess
 import sys
-import time
+import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import count
 from pathlib import Path
 
 import pytest
-import requests
 
 pytest.importorskip("aiohttp")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "web"))
 
-import sqlalchemy as sa  # noqa: E402
+import orthanc as orthanc_server  # noqa: E402
+import requests  # noqa: E402
 import webutil  # noqa: E402
 from benchrace import race  # noqa: E402
+from dicomfast import Dataset  # noqa: E402
 from dicomfast.archive import Archive  # noqa: E402
-from dicomfast.archive.schema import instances, patients, series, studies  # noqa: E402
-from dicomfast.benchmark.store import free_port  # noqa: E402
 from dicomfast.web import WebOptions, WebServer  # noqa: E402
 
-ORTHANC = shutil.which("Orthanc")
-PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 PREFIX = b"1.2.826.0.5.000000"  # study/series/instance UIDs of the template; a round replaces it
 DICOM_ACCEPT = 'multipart/related; type="application/dicom"'
+#: Where the QIDO data sets (both servers' copies) are kept between runs.
+QIDO_CACHE = Path("/tmp/dicomfast-bench-qido")
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection (reopened when a server closes it); bodies
+    are read into one reused buffer, so the client costs both servers the same and
+    as little as it can (``requests`` reading 256 MB costs more than either server)."""
+
+    def __init__(self, url: str) -> None:
+        u = urllib.parse.urlsplit(url)
+        self.prefix = u.path.rstrip("/")
+        self.conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port)
+        self.buf = bytearray(1 << 20)
+
+    def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+    ) -> tuple[int, int, bytes]:
+        """(status, body size, the body's first MiB)."""
+        try:
+            self.conn.request(method, self.prefix + path, body=body, headers=headers)
+            r = self.conn.getresponse()
+        except (ConnectionError, http.client.RemoteDisconnected):
+            # closed while idle (Orthanc's KeepAliveTimeout is 1 s): once more, reconnected
+            self.conn.close()
+            self.conn.request(method, self.prefix + path, body=body, headers=headers)
+            r = self.conn.getresponse()
+        first = b""
+        n = 0
+        while k := r.readinto(self.buf):
+            if not n:
+                first = bytes(self.buf[:k])
+            n += k
+        return r.status, n, first
+
+    def get(self, path: str, accept: str) -> tuple[int, int, bytes]:
+        return self.request("GET", path, {"Accept": accept})
 
 
 def _full(request: pytest.FixtureRequest) -> bool:
@@ -83,8 +118,8 @@ def _round(template: list[bytes], r: int) -> list[bytes]:
 
 
 def _body(files: list[bytes]) -> bytes:
-    parts = [b"--BOUNDARY\r\nContent-Type: application/dicom\r\n\r\n" + f + b"\r\n" for f in files]
-    return b"".join(parts) + b"--BOUNDARY--\r\n"
+    head = b"--BOUNDARY\r\nContent-Type: application/dicom\r\n\r\n"
+    return b"".join(x for f in files for x in (head, f, b"\r\n")) + b"--BOUNDARY--\r\n"
 
 
 STOW_HEADERS = {"Content-Type": 'multipart/related; type="application/dicom"; boundary=BOUNDARY'}
@@ -92,7 +127,7 @@ STOW_HEADERS = {"Content-Type": 'multipart/related; type="application/dicom"; bo
 
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Archive]]:
-    archive = Archive(tmp_path_factory.mktemp("web-archive"))
+    archive = Archive(tmp_path_factory.mktemp("web-archive"))  # durable: fsync on
     server = WebServer(archive, WebOptions(port=0)).start()
     try:
         yield server.url, archive
@@ -103,47 +138,9 @@ def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Archiv
 
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
-    if not ORTHANC or not PLUGIN.exists():
-        yield None
-        return
-    d = tmp_path_factory.mktemp("orthanc")
-    port = free_port()
-    config = {
-        "Name": "bench",
-        "StorageDirectory": str(d / "storage"),
-        "IndexDirectory": str(d / "index"),
-        "HttpPort": port,
-        "DicomPort": free_port(),
-        "RemoteAccessAllowed": False,  # loopback clients only
-        "AuthenticationEnabled": False,
-        "Plugins": [str(PLUGIN)],
-        "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
-        "StorageCompression": False,
-        "SaveJobs": False,
-    }
-    (d / "orthanc.json").write_text(json.dumps(config))
-    proc = subprocess.Popen(
-        [ORTHANC, str(d / "orthanc.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/system", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        else:
-            yield None
-            return
-        yield f"{url}/dicom-web"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """Its DICOMweb root, on its defaults (SyncStorageArea: fsync of each file)."""
+    with orthanc_server.running(tmp_path_factory.mktemp("orthanc")) as url:
+        yield f"{url}/dicom-web" if url else None
 
 
 @pytest.fixture(scope="module")
@@ -161,102 +158,123 @@ def stored(
 
 def test_stow(benchmark, ours, orthanc, template, stored) -> None:  # noqa: ANN001
     rounds = count(1)
+    clients = {url: Client(url) for url in (ours[0], orthanc) if url}
 
     def post(url: str) -> None:
         body = _body(_round(template, next(rounds)))
-        r = requests.post(f"{url}/studies", data=body, headers=STOW_HEADERS)
-        assert r.status_code == 200, r.text[:200]
+        status, _, first = clients[url].request("POST", "/studies", STOW_HEADERS, body)
+        assert status == 200, first[:200]
 
     theirs = {"orthanc-dicomweb": lambda: post(orthanc)} if orthanc else {}
     race(benchmark, f"STOW-RS {len(template)} CT 512x512", lambda: post(ours[0]), theirs, target=2)
 
 
-def _synthetic_index(archive: Archive, n: int) -> None:
-    """n instances: 10 per series, 4 series per study, a patient per study."""
-    per_series, per_study = 10, 4
-    n_series = n // per_series
-    n_studies = max(1, n_series // per_study)
-    with archive.connect_write() as conn, conn.begin():
-        conn.execute(
-            patients.insert(),
-            [
-                {
-                    "pk": k + 1,
-                    "patient_id": f"SYN{k:06d}",
-                    "patient_name": f"SYN^PATIENT{k:06d}",
-                    "patient_name_norm": f"SYN^PATIENT{k:06d}",
-                    "patient_birth_date": "19700101",
-                    "patient_sex": "O",
-                    "attrs": {},
-                }
-                for k in range(n_studies)
-            ],
-        )
-        conn.execute(
-            studies.insert(),
-            [
-                {
-                    "pk": k + 1,
-                    "patient_pk": k + 1,
-                    "study_instance_uid": f"1.2.826.0.6.{k}",
-                    "study_date": f"2020{1 + k % 12:02d}{1 + k % 28:02d}",
-                    "study_time": "120000",
-                    "accession_number": f"SA{k:06d}",
-                    "study_description": "SYNTHETIC",
-                    "attrs": {},
-                }
-                for k in range(n_studies)
-            ],
-        )
-        conn.execute(
-            series.insert(),
-            [
-                {
-                    "pk": k + 1,
-                    "study_pk": k // per_study + 1,
-                    "series_instance_uid": f"1.2.826.0.6.{k // per_study}.{k}",
-                    "modality": "CT" if k % 2 else "MR",
-                    "series_number": k % per_study + 1,
-                    "attrs": {},
-                }
-                for k in range(n_studies * per_study)
-            ],
-        )
-        conn.execute(
-            instances.insert(),
-            [
-                {
-                    "series_pk": k // per_series + 1,
-                    "sop_instance_uid": f"1.2.826.0.6.9.{k}",
-                    "copy": 0,
-                    "sop_class_uid": webutil.CT_IMAGE_STORAGE,
-                    "instance_number": k % per_series + 1,
-                    "transfer_syntax_uid": webutil.EXPLICIT_LE,
-                    "path": f"synthetic/{k}.dcm",
-                    "size": 0,
-                    "stored_at": 0.0,
-                    "attrs": {},
-                }
-                for k in range(n_studies * per_study * per_series)
-            ],
-        )
+def _tiny(k: int, per_series: int = 10, per_study: int = 4) -> bytes:
+    """Instance k of the QIDO data set: 10 a series, 4 series a study (CT and MR
+    alternating), a patient a study, no pixel data."""
+    se = k // per_series
+    st = se // per_study
+    ds = Dataset()
+    ds.SOPClassUID = webutil.CT_IMAGE_STORAGE
+    ds.SOPInstanceUID = f"1.2.826.0.6.9.{k}"
+    ds.StudyInstanceUID = f"1.2.826.0.6.{st}"
+    ds.SeriesInstanceUID = f"1.2.826.0.6.{st}.{se}"
+    ds.PatientName = f"SYN^PATIENT{st:06d}"
+    ds.PatientID = f"SYN{st:06d}"
+    ds.PatientBirthDate = "19700101"
+    ds.PatientSex = "O"
+    ds.StudyDate = f"2020{1 + st % 12:02d}{1 + st % 28:02d}"
+    ds.StudyTime = "120000"
+    ds.AccessionNumber = f"SA{st:06d}"
+    ds.StudyDescription = "SYNTHETIC"
+    ds.StudyID = str(st)
+    ds.Modality = "CT" if se % 2 else "MR"
+    ds.SeriesNumber = se % per_study + 1
+    ds.InstanceNumber = k % per_series + 1
+    return webutil.encode(ds)
 
 
-def test_qido_studies_at_100k(benchmark, request, tmp_path) -> None:  # noqa: ANN001
+def _load_orthanc(url: str, n: int) -> None:
+    session = requests.Session()
+
+    def post(k: int) -> None:
+        assert session.post(f"{url}/instances", data=_tiny(k)).ok
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(post, range(n)))
+
+
+@pytest.fixture(scope="module")
+def qido_data(request: pytest.FixtureRequest) -> tuple[int, Path]:
+    """The same n instances in our archive and (when installed) Orthanc's storage,
+    under QIDO_CACHE/<n>: loaded once (some minutes at 100,000), reused by later runs."""
     n = 100_000 if _full(request) else 2_000
-    archive = Archive(tmp_path / "qido", fsync=False)
+    folder = QIDO_CACHE / str(n)
+    ours_done, theirs_done = folder / "ours.done", folder / "orthanc.done"
+    if not ours_done.exists():
+        shutil.rmtree(folder / "ours", ignore_errors=True)
+        with Archive(folder / "ours", fsync=False) as archive:
+            for k in range(n):
+                assert archive.ingest(_tiny(k)).ok
+        ours_done.touch()
+    if orthanc_server.AVAILABLE and not theirs_done.exists():
+        shutil.rmtree(folder / "orthanc", ignore_errors=True)
+        with orthanc_server.running(folder / "orthanc", SyncStorageArea=False) as url:
+            if url:
+                _load_orthanc(url, n)
+                theirs_done.touch()
+    return n, folder
+
+
+def _qido(n: int) -> tuple[str, set[str]]:
+    """The study search raced at n instances (a patient name prefix, a date range,
+    a modality: about 2% of the studies), and the studies it must find."""
+    prefix = "SYN^PATIENT0001" if n >= 40_000 else "SYN^PATIENT00001"
+    query = f"/studies?PatientName={prefix}*&StudyDate=20200101-20200630&ModalitiesInStudy=CT"
+    expected = {
+        f"1.2.826.0.6.{st}"
+        for st in range(n // 40)
+        if f"SYN^PATIENT{st:06d}".startswith(prefix) and st % 12 < 6
+    }
+    return query, expected
+
+
+def _study_uids(client: Client, query: str) -> set[str]:
+    client.conn.request("GET", client.prefix + query, headers={"Accept": "application/dicom+json"})
+    r = client.conn.getresponse()
+    assert r.status == 200
+    return {s["0020000D"]["Value"][0] for s in json.loads(r.read())}
+
+
+def test_qido_studies(benchmark, qido_data) -> None:  # noqa: ANN001
+    n, folder = qido_data
+    archive = Archive(folder / "ours", fsync=False)
     server = WebServer(archive, WebOptions(port=0)).start()
     try:
-        _synthetic_index(archive, n)
-        with archive.engine.connect() as conn:
-            assert conn.execute(sa.select(sa.func.count()).select_from(instances)).scalar() >= n
-        url = f"{server.url}/studies?PatientName=SYN^PATIENT0001*&StudyDate=202001-202006&ModalitiesInStudy=CT"
+        with orthanc_server.running(folder / "orthanc") as url:
+            clients = {"ours": Client(server.url)}
+            if url and (folder / "orthanc.done").exists():
+                clients["orthanc"] = Client(f"{url}/dicom-web")
+            query, expected = _qido(n)
+            for name, client in clients.items():
+                assert _study_uids(client, query) == expected, name  # both find the same
 
-        def search() -> None:
-            r = requests.get(url)
-            assert r.status_code in (200, 204)
+            def search(client: Client) -> None:
+                status, size, _ = client.get(query, "application/dicom+json")
+                assert status == 200 and size > 1000
 
-        race(benchmark, f"QIDO-RS study search, {n} instances (ours only)", search, {})
+            theirs = (
+                {"orthanc-dicomweb": lambda: search(clients["orthanc"])}
+                if "orthanc" in clients
+                else {}
+            )
+            race(
+                benchmark,
+                f"QIDO-RS study search, {n} instances",
+                lambda: search(clients["ours"]),
+                theirs,
+                target=5,
+            )
     finally:
         server.shutdown()
         archive.close()
@@ -264,12 +282,11 @@ def test_qido_studies_at_100k(benchmark, request, tmp_path) -> None:  # noqa: AN
 
 def test_wado_series(benchmark, ours, orthanc, stored, n_images) -> None:  # noqa: ANN001
     study, series_uid = stored
+    clients = {url: Client(url) for url in (ours[0], orthanc) if url}
 
     def get(url: str) -> None:
-        r = requests.get(
-            f"{url}/studies/{study}/series/{series_uid}", headers={"Accept": DICOM_ACCEPT}
-        )
-        assert r.status_code == 200 and len(r.content) > n_images * 512 * 512 * 2
+        status, size, _ = clients[url].get(f"/studies/{study}/series/{series_uid}", DICOM_ACCEPT)
+        assert status == 200 and size > n_images * 512 * 512 * 2
 
     theirs = {"orthanc-dicomweb": lambda: get(orthanc)} if orthanc else {}
     race(benchmark, f"WADO-RS series of {n_images} CT", lambda: get(ours[0]), theirs, target=1.5)
@@ -279,10 +296,11 @@ def test_rendered_frame(benchmark, ours, orthanc, stored) -> None:  # noqa: ANN0
     study, series_uid = stored
     sop = "1.2.826.0.5.000000.2.000000"
     path = f"/studies/{study}/series/{series_uid}/instances/{sop}/rendered"
+    clients = {url: Client(url) for url in (ours[0], orthanc) if url}
 
     def get(url: str) -> None:
-        r = requests.get(url + path, headers={"Accept": "image/jpeg"})
-        assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
+        status, _, first = clients[url].get(path, "image/jpeg")
+        assert status == 200 and first[:2] == b"\xff\xd8"
 
     theirs = {"orthanc-dicomweb": lambda: get(orthanc)} if orthanc else {}
     race(benchmark, "rendered 512x512 CT frame to JPEG", lambda: get(ours[0]), theirs, target=2)

@@ -4,6 +4,9 @@ rendered, bulk data; what is retrieved equals what was stored."""
 from __future__ import annotations
 
 import io
+import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -324,3 +327,28 @@ def test_a_client_that_goes_away_costs_nothing(server: WebServer, archive: Archi
     assert requests.get(f"{server.url}/studies").status_code == 200
     r = requests.get(url)
     assert r.status_code == 200 and r.content.count(b"DICM") == 20
+
+
+def test_stow_client_gone_midway_leaves_nothing(server: WebServer, archive: Archive) -> None:
+    parts = [webutil.encode(webutil.ct(number=k, rows=512, cols=512)) for k in range(12)]
+    body = b"".join(
+        b"--XYZ\r\nContent-Type: application/dicom\r\n\r\n" + p + b"\r\n" for p in parts
+    )
+    head = (
+        "POST /studies HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        'Content-Type: multipart/related; type="application/dicom"; boundary=XYZ\r\n'
+        f"Content-Length: {len(body) + 100000}\r\n\r\n"
+    )
+    temps = lambda: list(Path(archive.folder).rglob(".stow.*"))  # noqa: E731
+
+    def wait(done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(head.encode() + body)  # 6 MB of the body: the first parts are being written
+        wait(lambda: bool(temps()))
+        assert temps()
+    wait(lambda: not temps())  # the client went away: its files are removed
+    assert not temps() and archive.count() == 0

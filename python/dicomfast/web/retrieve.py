@@ -76,7 +76,7 @@ def transcode(path: str, ts: str) -> list[bytes | memoryview]:
     return encode_file(ds, ts)
 
 
-def _file_bytes(path: str) -> list[bytes]:
+def _file_bytes(path: str) -> list[bytes | memoryview]:
     with open(path, "rb") as fh:
         return [fh.read()]
 

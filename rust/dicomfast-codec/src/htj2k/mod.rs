@@ -200,7 +200,7 @@ fn encode_to_size(
             }
             over = Some((lq, ls));
         }
-        lq = match (fits, over) {
+        let next = match (fits, over) {
             (Some((qa, sa)), Some((qb, sb))) => {
                 // Secant, kept strictly inside the bracket.
                 let next = if (sa - sb).abs() > 1e-9 {
@@ -222,9 +222,13 @@ fn encode_to_size(
                     lq - shift
                 }
             }
-            (None, None) => unreachable!("one trial was classified"),
+            (None, None) => lq, // not reached: this trial was one or the other
         }
         .clamp(-22.0, f64::from(ojph::MAX_QSTEP).log2());
+        if next == lq {
+            break; // at a limit of the step: another try would make the same codestream
+        }
+        lq = next;
     }
     Ok(())
 }

@@ -20,15 +20,14 @@ both answer rendered frames from memory.
 
 Targets (``competitor time / ours``): STOW >= 2x, QIDO >= 5x, WADO >= 1.5x, rendered
 >= 2x.  Measured on the shared 2-core VM while other sessions built Rust (load 3.5-6;
-Orthanc 1.10.1 + DICOMweb 1.7), three runs, ratio from alternating rounds:
-STOW 500 (the two runs with the body made once): ours 1.30-1.64 s, Orthanc 3.7-4.2 s:
-2.7-3.1x (met); QIDO at 100,000:
-ours 15-20 ms, Orthanc 57-75 ms: 3.4-4.5x (not met: 4 ms of ours is SQLite's plan,
-date index then a modality subquery per study, the rest is building the answers);
-WADO series of 500: ours 112-150 ms, Orthanc 208-403 ms: 1.3-3.1x (met in two runs of
-three; a bare sendfile loop takes 110-130 ms for the same 256 MB here: ours is at
-that floor); rendered: ours 1.2-1.7 ms, Orthanc 2.3-5.4 ms: 1.6-2.8x (met in one run of
-three).  The smoke run (``--benchmark-disable``, CI) uses 20 images and 2,000
+Orthanc 1.10.1 + DICOMweb 1.7), four runs, ratio from alternating rounds:
+STOW 500 (the three runs with the body made once): ours 1.30-1.64 s, Orthanc 3.7-4.2 s:
+2.5-3.1x (met); QIDO at 100,000: ours 14-20 ms, Orthanc 44-75 ms: 2.8-4.5x (not met:
+4 ms of ours is SQLite's plan, date index then a modality subquery per study, the rest
+is building the answers); WADO series of 500: ours 112-160 ms, Orthanc 208-403 ms:
+1.3-3.1x (met in three runs of four; a bare sendfile loop takes 110-130 ms for the same
+256 MB here: ours is at that floor); rendered: ours 1.1-1.7 ms, Orthanc 2.2-5.4 ms:
+1.6-2.8x (met in one run of four).  The smoke run (``--benchmark-disable``, CI) uses 20 images and 2,000
 instances."""
 
 from __future__ import annotations

@@ -149,8 +149,15 @@ def add_retrieve_options(c: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="retrieve key as for dicomfast get: keyword or gggg,eeee (e.g. StudyInstanceUID=1.2.3)",
     )
-    g.add_argument("--level", type=str.upper, choices=LEVELS, help="Query/Retrieve Level")
-    g.add_argument("--model", default="study", choices=("study", "patient"))
+    g.add_argument(
+        "--level", type=str.upper, choices=LEVELS, help="Query/Retrieve Level (default STUDY)"
+    )
+    g.add_argument(
+        "--model",
+        default="study",
+        choices=("study", "patient"),
+        help="information model: Study Root (default) or Patient Root",
+    )
     g.add_argument(
         "--keep-partial",
         action="store_true",

@@ -16,11 +16,12 @@ pub struct EncodeParams {
     pub quality: u8,
     /// JPEG-LS near-lossless maximum absolute error NEAR (14495-1 A.2.1); 0 is lossless.
     pub max_error: u16,
-    /// JPEG 2000 irreversible coding: target compression ratio (10 = 10:1), at least 2.
+    /// JPEG 2000 and HTJ2K irreversible coding: target compression ratio (10 = 10:1), at
+    /// least 2.
     pub ratio: u16,
     /// Three-sample frames are RGB to be coded with the codec's colour transform (JPEG:
-    /// YCbCr 4:2:2, Photometric YBR_FULL_422; JPEG 2000: RCT or ICT); false codes the
-    /// samples as given.
+    /// YCbCr 4:2:2, Photometric YBR_FULL_422; JPEG 2000 and HTJ2K: RCT or ICT); false
+    /// codes the samples as given.
     pub colour_transform: bool,
 }
 

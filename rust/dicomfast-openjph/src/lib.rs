@@ -30,6 +30,7 @@ struct RawCoding {
 
 type WriteFn = unsafe extern "C" fn(user: *mut c_void, data: *const u8, len: usize) -> usize;
 
+#[cfg(have_openjph)]
 extern "C" {
     fn dfojph_encode(
         image: *const RawImage,
@@ -107,6 +108,30 @@ unsafe extern "C" fn append(user: *mut c_void, data: *const u8, len: usize) -> u
 /// 1, which OpenJPH requires.
 pub const MAX_QSTEP: f32 = 0.25;
 
+/// Whether this build has OpenJPH (its headers were found at build time); without it
+/// [`encode`] always fails.
+pub const AVAILABLE: bool = cfg!(have_openjph);
+
+/// Stands in for the shim in a build without OpenJPH: fails with a message.
+#[cfg(not(have_openjph))]
+unsafe fn dfojph_encode(
+    _image: *const RawImage,
+    _coding: *const RawCoding,
+    _write: WriteFn,
+    _user: *mut c_void,
+    err: *mut c_char,
+    err_len: usize,
+) -> c_int {
+    let msg = b"HTJ2K encoding is not in this build (OpenJPH, Debian libopenjph-dev, was not found when it was built)";
+    let n = msg.len().min(err_len.saturating_sub(1));
+    // SAFETY: `err` points at `err_len` writable bytes (the caller's buffer).
+    unsafe {
+        std::ptr::copy_nonoverlapping(msg.as_ptr(), err as *mut u8, n);
+        *err.add(n) = 0;
+    }
+    -1
+}
+
 /// Encode `frame` as a J2K codestream appended to `out`.
 pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(), String> {
     let pixels = u64::from(frame.width) * u64::from(frame.height) * u64::from(frame.components);
@@ -166,6 +191,30 @@ pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(
 mod tests {
     use super::*;
 
+    #[cfg(not(have_openjph))]
+    #[test]
+    fn says_it_is_not_in_the_build() {
+        let frame = Frame {
+            width: 1,
+            height: 1,
+            components: 1,
+            bit_depth: 8,
+            signed: false,
+            bytes_per_sample: 1,
+            samples: &[7],
+        };
+        let coding = Coding {
+            reversible: true,
+            colour_transform: false,
+            decompositions: 0,
+            qstep: 0.0,
+            progression: Progression::Lrcp,
+        };
+        let err = encode(&frame, &coding, &mut Vec::new()).unwrap_err();
+        assert!(!AVAILABLE && err.contains("not in this build"), "{err}");
+    }
+
+    #[cfg(have_openjph)]
     #[test]
     fn encodes_and_refuses() {
         let samples: Vec<u8> = (0..64u32 * 48 * 2).map(|i| (i * 7 % 251) as u8).collect();

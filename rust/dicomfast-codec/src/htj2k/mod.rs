@@ -267,7 +267,7 @@ impl crate::Codec for Htj2k {
     }
 
     fn can_encode(&self, ts: &TransferSyntax) -> bool {
-        ts.uid == self.uid
+        ojph::AVAILABLE && ts.uid == self.uid
     }
 
     fn check_params(&self, _ts: &TransferSyntax, params: &EncodeParams) -> Result<(), String> {

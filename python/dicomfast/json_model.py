@@ -19,13 +19,21 @@ _PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 
 
 def _element_json(elem: DataElement, bulk_data_threshold: int | None) -> dict[str, Any]:
-    vr, v = elem.VR, elem.value
+    return element_json(elem.tag, elem.VR, elem.value, bulk_data_threshold)
+
+
+def element_json(
+    tag: int, vr: str, v: Any, bulk_data_threshold: int | None = None
+) -> dict[str, Any]:
+    """One element's value in the JSON model (``{"vr": ..., "Value": [...]}``), from its
+    tag, VR and value as a :class:`DataElement` holds them."""
     out: dict[str, Any] = {"vr": vr}
     if vr == "SQ":
         if v:
             out["Value"] = [to_json_dict(item, bulk_data_threshold) for item in v]
         return out
     if vr in _BINARY_VRS:
+        elem = DataElement(tag, vr, v)
         data = encode_value(elem, explicit_vr=True, big_endian=False, charset=None)
         if data:
             out["InlineBinary"] = base64.b64encode(data).decode("ascii")

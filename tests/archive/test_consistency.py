@@ -226,6 +226,12 @@ def test_migrations_upgrade_an_old_schema(tmp_path, empty_db_url) -> None:  # no
                 )
             ]
         assert versions == [s.version for s in migrations.STEPS]
+        with archive.engine.connect() as conn:
+            indexes = {
+                i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("instances")
+            }
+        assert indexes["ix_instances_series_uid"] == ["series_pk", "sop_instance_uid"]  # step 4
+        assert "ix_instances_series_pk" not in indexes
         (r,) = archive.find(query("STUDY", StudyDate="2020-", PatientName=""))
         assert r.PatientName == "OLD^PAT"
         res = archive.store(encode(instance()), source_ae_title="NEWAET")

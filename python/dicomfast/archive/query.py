@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from ..dataset import Dataset, Sequence
 from ..dictionary import dictionary_vr
@@ -218,10 +220,18 @@ def plan(identifier: Dataset, model: str) -> _Plan:
     return p
 
 
-def _where(p: _Plan) -> list[sa.ColumnElement[bool]]:
+def _unindexed(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """``+col``: the same value, but SQLite will not drive the query from its index."""
+    return UnaryExpression(col, operator=custom_op("+"), type_=col.type)
+
+
+def _where(p: _Plan, driver: sa.Table | None = None) -> list[sa.ColumnElement[bool]]:
+    """The SQL conditions; with a ``driver``, the indexes of the other tables' keys are
+    kept out of SQLite's choice (see :func:`_driver`)."""
     conds = []
     for key, matcher in p.sql_matchers:
-        cond = matcher.sql(key.match)
+        col = key.match
+        cond = matcher.sql(col if driver is None or col.table is driver else _unindexed(col))
         if cond is not None:
             conds.append(cond)
     if p.modality_matcher is not None:
@@ -232,15 +242,64 @@ def _where(p: _Plan) -> list[sa.ColumnElement[bool]]:
     return conds
 
 
+#: How many index entries a probe of :func:`_driver` counts at most.
+PROBE_LIMIT = 1000
+
+
+def _indexed(table: sa.Table) -> set[str]:
+    """The columns an index of ``table`` starts with."""
+    cols = {idx.expressions[0].name for idx in table.indexes}  # type: ignore[union-attr]
+    for c in table.constraints:
+        if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint) and c.columns:
+            cols.add(next(iter(c.columns)).name)
+    return cols
+
+
+_INDEXED = {t: _indexed(t) for t in (patients, studies, series, instances)}
+
+
+def _seekable(matcher: mt.Matcher) -> bool:
+    """Can an index seek to the matches (rather than scan)?"""
+    if matcher.kind in ("single", "range"):
+        return True
+    if matcher.kind == "wildcard":
+        return matcher.values[0][:1] not in ("*", "?", "")
+    return matcher.kind == "list" and not any("*" in v or "?" in v for v in matcher.values)
+
+
+def _driver(conn: sa.Connection, p: _Plan) -> sa.Table | None:
+    """SQLite only: the table whose indexed keys match the fewest rows (counted up to
+    PROBE_LIMIT, through the indexes only), when keys of several tables could each
+    drive the query.  SQLite keeps no statistics of value ranges, so it cannot tell a
+    name prefix matching 100 patients from a date range matching half the studies;
+    PostgreSQL can, and plans on its own."""
+    if conn.dialect.name != "sqlite":
+        return None
+    by_table: dict[sa.Table, list[sa.ColumnElement[bool]]] = defaultdict(list)
+    for key, matcher in p.sql_matchers:
+        table = key.match.table
+        if isinstance(table, sa.Table) and key.match.name in _INDEXED.get(table, ()):
+            cond = matcher.sql(key.match) if _seekable(matcher) else None
+            if cond is not None:
+                by_table[table].append(cond)
+    if len(by_table) < 2:
+        return None
+    counts = {}
+    for table, conds in by_table.items():
+        probe = sa.select(sa.literal(1)).select_from(table).where(*conds).limit(PROBE_LIMIT)
+        counts[table] = conn.execute(
+            sa.select(sa.func.count()).select_from(probe.subquery())
+        ).scalar_one()
+    return min(counts, key=lambda t: counts[t])
+
+
 def _matching_rows(conn: sa.Connection, p: _Plan, extra: list[sa.ColumnElement[Any]]) -> list[Any]:
     table = _TABLE[p.level]
     cols = [table.c.pk, *extra]
-    need_attrs = bool(p.attr_matchers) or any(
-        e.tag not in KEYS and e.tag not in COMPUTED and e.tag not in p.below for e in p.elements
-    )
-    if need_attrs:
+    if p.attr_matchers:
         cols.append(table.c.attrs)
-    q = sa.select(*cols).select_from(_from_clause(p.level)).where(*_where(p)).order_by(table.c.pk)
+    where = _where(p, _driver(conn, p))
+    q = sa.select(*cols).select_from(_from_clause(p.level)).where(*where).order_by(table.c.pk)
     if p.level == "IMAGE":
         q = q.order_by(instances.c.sop_instance_uid, instances.c.copy)
     rows = list(conn.execute(q))
@@ -348,7 +407,12 @@ def _sequence_value(elem: DataElement, stored: dict[str, Any] | None) -> Sequenc
 
 
 def _attr_value(elem: DataElement, vr: str, attrs: dict[str, Any] | None) -> Any:
-    stored = (attrs or {}).get(f"{elem.tag:08X}")
+    """The value of a key read from stored DICOM JSON attributes."""
+    return _stored_value(elem, vr, (attrs or {}).get(f"{elem.tag:08X}"))
+
+
+def _stored_value(elem: DataElement, vr: str, stored: dict[str, Any] | None) -> Any:
+    """The value of a key read from its stored DICOM JSON element (None: not stored)."""
     if vr == "SQ":
         return _sequence_value(elem, stored)
     if not stored:
@@ -362,6 +426,123 @@ def _needs_utf8(value: Any) -> bool:
     if isinstance(value, list):
         return any(_needs_utf8(v) for v in value)
     return False
+
+
+#: One result: its elements as (tag, VR, value), in tag order.
+Elements = list[tuple[int, str, Any]]
+
+
+def _slot(
+    elem: DataElement,
+    vr: str,
+    p: _Plan,
+    labels: dict[int, sa.ColumnElement[Any]],
+    computed: dict[int, dict[int, Any]],
+) -> Callable[[Any], Any]:
+    """How the value of a requested key is read from a matching row: ``labels`` has
+    the row's columns (a key kept only in the level's attributes gets one added
+    here), ``computed`` will have the counts and modalities of the rows, by pk."""
+    tag = int(elem.tag)
+    if tag in p.below:
+        if vr == "SQ":
+            return lambda r: Sequence([])
+        empty = None if vr in mt.NUMBER_VRS else ""
+        return lambda r: empty
+    if tag in labels:
+        name = labels[tag].name
+        return lambda r: _column_value(vr, getattr(r, name))
+    if tag in COMPUTED and COMPUTED[tag][0] == p.level:
+        computed[tag] = {}
+        by_pk = computed[tag]
+        if tag == MODALITIES_IN_STUDY:
+            return lambda r: _modalities_value(by_pk.get(r.pk))
+        return lambda r: int(by_pk.get(r.pk) or 0)
+    if tag == INSTANCE_AVAILABILITY:
+        return lambda r: "ONLINE"
+    # the stored element alone, from the attributes kept at the level (JSON in SQL)
+    column = _TABLE[p.level].c.attrs[f"{tag:08X}"].label(f"a{tag:08x}")
+    labels[tag] = column
+    name = column.name
+    return lambda r: _stored_value(elem, vr, getattr(r, name))
+
+
+def _unique_slot(name: str) -> Callable[[Any], Any]:
+    return lambda r: getattr(r, name) or ""
+
+
+def _modalities_value(v: list[str] | None) -> Any:
+    return (v[0] if len(v) == 1 else list(v)) if v else ""
+
+
+def matches(
+    engine: sa.Engine,
+    identifier: Dataset,
+    model: str = STUDY_ROOT,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    retrieve_ae_title: str | None = None,
+) -> Iterator[Elements]:
+    """The matches of a C-FIND ``identifier``, each as the elements of its result data
+    set (see :func:`find`, which makes them data sets; QIDO-RS turns them into the
+    JSON model without one)."""
+    p = plan(identifier, model)
+    level = p.level
+    wanted_cols: dict[int, sa.Column[Any]] = {}
+    for e in p.elements:
+        if e.tag in KEYS and e.tag not in p.below:
+            wanted_cols[int(e.tag)] = KEYS[e.tag].value
+    roots = LEVELS[_DEPTH[p.model] : _DEPTH[level] + 1]
+    unique_extra = [UNIQUE[lv] for lv in roots if UNIQUE[lv] not in {e.tag for e in p.elements}]
+    for tag in unique_extra:
+        wanted_cols[tag] = KEYS[tag].value
+    if level == "IMAGE":
+        wanted_cols.setdefault(0x00080018, instances.c.sop_instance_uid)
+    labels: dict[int, sa.ColumnElement[Any]] = {
+        tag: col.label(f"k{tag:08x}") for tag, col in wanted_cols.items()
+    }
+    computed: dict[int, dict[int, Any]] = {}
+    slots: list[tuple[int, str, Callable[[Any], Any]]] = []
+    for e in p.elements:
+        vr = e.VR if e.VR not in ("UN", "") else dictionary_vr(e.tag)
+        if e.tag == RETRIEVE_AE_TITLE and retrieve_ae_title:
+            slots.append((RETRIEVE_AE_TITLE, vr, lambda r: retrieve_ae_title))
+        else:
+            slots.append((int(e.tag), vr, _slot(e, vr, p, labels, computed)))
+    for tag in unique_extra:
+        slots.append((tag, dictionary_vr(tag), _unique_slot(labels[tag].name)))
+    slots.append((QUERY_RETRIEVE_LEVEL, "CS", lambda r: level))
+    slots.sort(key=lambda s: s[0])
+    extra: list[sa.ColumnElement[Any]] = list(labels.values())
+    if level == "IMAGE":
+        extra.append(instances.c.sop_instance_uid)
+    with engine.connect() as conn:
+        rows = _matching_rows(conn, p, extra)
+        pks = [r.pk for r in rows]
+        for tag, by_pk in computed.items():
+            by_pk.update(_computed(conn, level, COMPUTED[tag][1], pks))
+    if p.computed_matchers:
+        keep = []
+        for r in rows:
+            ok = True
+            for tag, matcher in p.computed_matchers:
+                v = computed.get(tag, {}).get(r.pk)
+                if tag == MODALITIES_IN_STUDY:
+                    ok = matcher.match(v or [])
+                else:
+                    ok = matcher.match(str(v if v is not None else 0))
+                if not ok:
+                    break
+            if ok:
+                keep.append(r)
+        rows = keep
+    charset = (SPECIFIC_CHARACTER_SET, "CS", "ISO_IR 192")
+    for r in rows:
+        if cancel is not None and cancel():
+            return
+        out = [(tag, vr, get(r)) for tag, vr, get in slots]
+        if any(_needs_utf8(v) for _, _, v in out):
+            out.insert(0, charset)  # (0008,0005) sorts before every key
+        yield out
 
 
 def find(
@@ -380,79 +561,12 @@ def find(
     is called before each result; when it returns true (a C-CANCEL arrived)
     the generator stops — as it does when the caller closes it.
     ``retrieve_ae_title`` fills Retrieve AE Title when it is asked for."""
-    p = plan(identifier, model)
-    level = p.level
-    wanted_cols: dict[int, sa.Column[Any]] = {}
-    for e in p.elements:
-        if e.tag in KEYS and e.tag not in p.below:
-            wanted_cols[e.tag] = KEYS[e.tag].value
-    roots = LEVELS[_DEPTH[p.model] : _DEPTH[level] + 1]
-    unique_extra = [UNIQUE[lv] for lv in roots if UNIQUE[lv] not in {e.tag for e in p.elements}]
-    for tag in unique_extra:
-        wanted_cols[tag] = KEYS[tag].value
-    if level == "IMAGE":
-        wanted_cols.setdefault(0x00080018, instances.c.sop_instance_uid)
-    labels = {tag: col.label(f"k{tag:08x}") for tag, col in wanted_cols.items()}
-    extra: list[sa.ColumnElement[Any]] = list(labels.values())
-    if level == "IMAGE":
-        extra.append(instances.c.sop_instance_uid)
-    with engine.connect() as conn:
-        rows = _matching_rows(conn, p, extra)
-        pks = [r.pk for r in rows]
-        computed: dict[int, dict[int, Any]] = {}
-        for e in p.elements:
-            if e.tag in COMPUTED and e.tag not in p.below:
-                lv, what = COMPUTED[e.tag]
-                if lv == level:
-                    computed[e.tag] = _computed(conn, level, what, pks)
-    if p.computed_matchers:
-        keep = []
-        for r in rows:
-            ok = True
-            for tag, matcher in p.computed_matchers:
-                v = computed.get(tag, {}).get(r.pk)
-                if tag == MODALITIES_IN_STUDY:
-                    ok = matcher.match(v or [])
-                else:
-                    ok = matcher.match(str(v if v is not None else 0))
-                if not ok:
-                    break
-            if ok:
-                keep.append(r)
-        rows = keep
-    for r in rows:
-        if cancel is not None and cancel():
-            return
+    for elements in matches(
+        engine, identifier, model, cancel=cancel, retrieve_ae_title=retrieve_ae_title
+    ):
         out = Dataset()
-        utf8 = False
-        for e in p.elements:
-            tag = e.tag
-            vr = e.VR if e.VR not in ("UN", "") else dictionary_vr(tag)
-            if tag in p.below:
-                value: Any = Sequence([]) if vr == "SQ" else None if vr in mt.NUMBER_VRS else ""
-            elif tag in labels:
-                value = _column_value(vr, getattr(r, labels[tag].name))
-            elif tag in computed:
-                v = computed[tag].get(r.pk)
-                if tag == MODALITIES_IN_STUDY:
-                    value = (v[0] if len(v) == 1 else list(v)) if v else ""
-                else:
-                    value = int(v or 0)
-            elif tag == INSTANCE_AVAILABILITY:
-                value = "ONLINE"
-            elif tag == RETRIEVE_AE_TITLE and retrieve_ae_title:
-                value = retrieve_ae_title
-            else:
-                value = _attr_value(e, vr, getattr(r, "attrs", None))
-            utf8 = utf8 or _needs_utf8(value)
+        for tag, vr, value in elements:
             out[tag] = _element(tag, vr, value)
-        for tag in unique_extra:
-            v = getattr(r, labels[tag].name)
-            utf8 = utf8 or _needs_utf8(v)
-            out[tag] = _element(tag, dictionary_vr(tag), v or "")
-        out[QUERY_RETRIEVE_LEVEL] = _element(QUERY_RETRIEVE_LEVEL, "CS", level)
-        if utf8:
-            out[SPECIFIC_CHARACTER_SET] = _element(SPECIFIC_CHARACTER_SET, "CS", "ISO_IR 192")
         yield out
 
 

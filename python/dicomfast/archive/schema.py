@@ -113,7 +113,8 @@ instances = sa.Table(
     sa.Column("attrs", sa.JSON, nullable=False),
     sa.UniqueConstraint("sop_instance_uid", "copy", name="uq_instances_uid_copy"),
     sa.UniqueConstraint("path", name="uq_instances_path"),
-    sa.Index("ix_instances_series_pk", "series_pk"),
+    # covers the distinct-instance counts of searches (migration 4)
+    sa.Index("ix_instances_series_uid", "series_pk", "sop_instance_uid"),
 )
 
 #: Modality Worklist: one row per Scheduled Procedure Step (PS3.4 K.6.1.2).

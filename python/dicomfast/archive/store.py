@@ -988,6 +988,16 @@ class Archive:
         self.flush()
         return find(self.engine, identifier, model, cancel=cancel)
 
+    def matches(
+        self, identifier: Dataset, model: str = "STUDY"
+    ) -> Iterator[list[tuple[int, str, Any]]]:
+        """The matches of ``identifier`` as :func:`find` answers them, each as its
+        elements ``(tag, VR, value)`` (see :func:`dicomfast.archive.query.matches`)."""
+        from .query import matches
+
+        self.flush()
+        return matches(self.engine, identifier, model)
+
     def instances_for(
         self, identifier: Dataset, level: str | None = None, model: str = "STUDY"
     ) -> list[InstanceRef]:

@@ -25,6 +25,7 @@ RetrieveURL; 204 when nothing matches.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +35,7 @@ from ..archive import Archive
 from ..archive.schema import instances, patients, series, studies
 from ..dataset import Dataset, Sequence
 from ..dictionary import dictionary_vr, tag_for_keyword
-from ..json_model import to_json_dict
+from ..json_model import element_json
 from .errors import BadRequest
 
 STUDY_DEFAULTS = (
@@ -64,6 +65,7 @@ _UID_COLUMN = {
     "IMAGE": instances.c.sop_instance_uid,
 }
 QUERY_RETRIEVE_LEVEL = 0x00080052
+_LEVEL_UIDS = frozenset(_LEVEL_UID.values())
 
 
 def attribute_tag(name: str) -> int:
@@ -159,33 +161,39 @@ class Search:
 
     def run(self, archive: Archive, base_url: str) -> tuple[list[dict[str, Any]], int]:
         """The page of results as DICOM JSON objects and how many matched after it
-        (blocking: call from a worker thread)."""
-        results = archive.find(self.identifier, "STUDY")
-        page = list(
-            itertools.islice(
-                results,
-                self.offset,
-                None if self.limit is None else self.offset + self.limit,
-            )
+        (blocking: call from a worker thread).  Built from the archive's matches
+        straight into the JSON model (no data sets in between)."""
+        results = archive.matches(self.identifier, "STUDY")
+        page = itertools.islice(
+            results, self.offset, None if self.limit is None else self.offset + self.limit
         )
-        more = sum(1 for _ in results) if self.limit is not None else 0
         out = []
-        for ds in page:
-            obj = to_json_dict(ds)
-            obj.pop(f"{QUERY_RETRIEVE_LEVEL:08X}", None)
-            obj["00081190"] = {"vr": "UR", "Value": [retrieve_url(base_url, ds, self.level)]}
+        for elements in page:
+            obj = {
+                f"{t:08X}": element_json(t, vr, v)
+                for t, vr, v in elements
+                if t != QUERY_RETRIEVE_LEVEL
+            }
+            obj["00081190"] = {"vr": "UR", "Value": [retrieve_url(base_url, elements, self.level)]}
             out.append(obj)
+        more = sum(1 for _ in results) if self.limit is not None else 0
         if self.include_all and out:
             _merge_all(archive, self.level, out)
         return out, more
 
+    def answer(self, archive: Archive, base_url: str) -> tuple[bytes | None, int]:
+        """:meth:`run`'s page as the response body (None when empty), and the count after it."""
+        out, more = self.run(archive, base_url)
+        return (json.dumps(out, check_circular=False).encode() if out else None), more
 
-def retrieve_url(base_url: str, ds: Dataset, level: str) -> str:
-    url = f"{base_url}/studies/{ds.get('StudyInstanceUID')}"
+
+def retrieve_url(base_url: str, elements: list[tuple[int, str, Any]], level: str) -> str:
+    uids = {t: v for t, _, v in elements if t in _LEVEL_UIDS}
+    url = f"{base_url}/studies/{uids.get(0x0020000D)}"
     if level in ("SERIES", "IMAGE"):
-        url += f"/series/{ds.get('SeriesInstanceUID')}"
+        url += f"/series/{uids.get(0x0020000E)}"
     if level == "IMAGE":
-        url += f"/instances/{ds.get('SOPInstanceUID')}"
+        url += f"/instances/{uids.get(0x00080018)}"
     return url
 
 

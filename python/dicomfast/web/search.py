@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -19,16 +18,14 @@ def search(level: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         choose(parse_accept(accept), [DICOM_JSON, JSON], multipart=False)
         m = request.match_info
         s = Search(level, request.query, study=m.get("study"), series=m.get("series"))
-        results, more = await ctx.run(s.run, ctx.archive, base_url(request))
-        if not results:
+        body, more = await ctx.run(s.answer, ctx.archive, base_url(request))
+        if body is None:
             return web.Response(status=204)
         headers = {}
         if more:
             headers["Warning"] = (
                 f'299 dicomfast "There are {more} additional results that can be requested"'
             )
-        return web.Response(
-            body=json.dumps(results).encode(), content_type=DICOM_JSON, headers=headers
-        )
+        return web.Response(body=body, content_type=DICOM_JSON, headers=headers)
 
     return handler

@@ -17,7 +17,12 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from . import m001_core, m002_worklist_mpps, m003_instance_source_aet
+from . import (
+    m001_core,
+    m002_worklist_mpps,
+    m003_instance_source_aet,
+    m004_instances_series_uid_index,
+)
 
 
 class Step(NamedTuple):
@@ -28,7 +33,12 @@ class Step(NamedTuple):
 
 STEPS: tuple[Step, ...] = tuple(
     Step(m.VERSION, m.NAME, m.upgrade)
-    for m in (m001_core, m002_worklist_mpps, m003_instance_source_aet)
+    for m in (
+        m001_core,
+        m002_worklist_mpps,
+        m003_instance_source_aet,
+        m004_instances_series_uid_index,
+    )
 )
 LATEST = STEPS[-1].version
 

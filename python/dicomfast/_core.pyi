@@ -164,6 +164,10 @@ class DeidPass:
         method_codes: list[tuple[str, str, str]],
         temporal_state: str,
         implementation: tuple[str, str],
+        dummies: dict[str, bytes],
+        text_vrs: list[str],
+        code_tags: list[int],
+        min_scrub: int,
     ) -> DeidPass: ...
     def map_uid(self, uid: str) -> str: ...
     def run(

@@ -57,7 +57,7 @@ DUMMY = {
 }
 _NUMERIC = frozenset({"FL", "FD", "SL", "SS", "UL", "US", "SV", "UV", "AT"})
 _BINARY = frozenset({"OB", "OW", "OD", "OF", "OL", "OV", "UN"})
-_MIN_SCRUB = 3
+MIN_SCRUB = 3
 DUMMY_MODE, CLEAN_MODE = 1, 2
 
 
@@ -194,7 +194,7 @@ class Deidentifier:
                     found.add(text)
                     if elem.VR == "PN":
                         found.update(re.split(r"[\^=]", text))
-            words = sorted((w.strip() for w in found if len(w.strip()) >= _MIN_SCRUB), key=len)
+            words = sorted((w.strip() for w in found if len(w.strip()) >= MIN_SCRUB), key=len)
             if not words:
                 call.scrub = re.compile(r"(?!x)x")
             else:

@@ -16,12 +16,16 @@ JIS X 0201): Python's case-insensitive matching of other text is not mirrored.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from .. import uid as uids
 from ..dataset import Dataset
+from ..element import DataElement
+from ..writer import encode_value
+from .engine import CODE_TAGS, MIN_SCRUB, TEXT_VRS
 from .profile import method_codes
 
 if TYPE_CHECKING:
@@ -71,8 +75,24 @@ def make_pass(deid: Deidentifier) -> _core.DeidPass:
         method_codes(deid.options),
         deid.temporal_state,
         (uids.IMPLEMENTATION_CLASS_UID, uids.IMPLEMENTATION_VERSION_NAME),
+        _dummies(deid),
+        sorted(TEXT_VRS),
+        sorted(CODE_TAGS),
+        MIN_SCRUB,
     )
     return found
+
+
+def _dummies(deid: Deidentifier) -> dict[str, bytes]:
+    """The engine's dummy value of every VR of the dictionary (and UN) as the writer
+    encodes it: the pass writes these bytes, so both write the same."""
+    vrs = {vr for row in _core.dictionary_entries() for vr in re.findall(r"\b[A-Z]{2}\b", row[1])}
+    return {
+        vr: encode_value(
+            DataElement(0, vr, deid._dummy(vr)), explicit_vr=True, big_endian=False, charset=None
+        )
+        for vr in sorted((vrs | {"UN"}) - {"SQ"})
+    }
 
 
 def encode_file(deid: Deidentifier, ds: Dataset, transfer_syntax: str) -> EncodedFile | str:

@@ -2,8 +2,8 @@
 //! parsed element index ([`dicomfast_core::Index`]), writing the output Part 10 file in
 //! one walk.  It does what `dicomfast.deid.engine` does, byte for byte: the caller
 //! compiles the profile (the action of every tag, from the generated PS3.15 Table
-//! E.1-1) and hands it over as a [`Profile`]; nothing here knows a tag's action by
-//! itself.  What the pass does not do it refuses with [`Unsupported`] (the caller then
+//! E.1-1), the dummy value of every VR, the text VRs and coded attributes, and hands
+//! them over as a [`Profile`]; nothing here knows a tag's action or a dummy by itself.  What the pass does not do it refuses with [`Unsupported`] (the caller then
 //! runs the Python engine):
 //!
 //! - a source that is deflated or big endian, or an output in another transfer syntax;
@@ -22,6 +22,7 @@ pub use dates::{shift_da, shift_dt};
 pub use keyed::KeyedHash;
 pub use walk::{deidentify, Source};
 
+use dicomfast_core::vr::Vr;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -82,6 +83,14 @@ pub struct Profile {
     pub temporal_state: String,
     /// Implementation Class UID and Version Name of the file meta.
     pub implementation: (String, String),
+    /// The dummy value (D) of each VR, as the writer encodes it (even length).
+    pub dummies: HashMap<Vr, Vec<u8>>,
+    /// The free-text VRs (cleaned, or dummied inside a sequence whose action is D).
+    pub text_vrs: HashSet<Vr>,
+    /// Coded-entry attributes: not free text.
+    pub code_tags: HashSet<u32>,
+    /// Identifying words shorter than this are not deleted by cleaning.
+    pub min_scrub: usize,
 }
 
 impl Profile {

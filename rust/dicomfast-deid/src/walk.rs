@@ -9,7 +9,7 @@ use dicomfast_core::index::{flags, Index, Node, UNDEFINED_LENGTH};
 use dicomfast_core::syntax::Encoding;
 use dicomfast_core::tag;
 use dicomfast_core::value;
-use dicomfast_core::vr::Vr;
+use dicomfast_core::vr::{self, Vr};
 use dicomfast_core::write::write_header;
 
 /// The parsed input.
@@ -36,16 +36,6 @@ const SERIES_UID: u32 = 0x0020_000E;
 /// Patient Identity Removed, De-identification Method (and its Code Sequence),
 /// Longitudinal Temporal Information Modified: written by the pass (PS3.15 E.1.1).
 const RECORD: [u32; 4] = [0x0012_0062, 0x0012_0063, 0x0012_0064, 0x0028_0303];
-/// Code Sequence Macro attributes (PS3.3 Table 8.8-1): coded, not free text.
-const CODE_TAGS: [u32; 7] = [
-    0x0008_0100,
-    0x0008_0102,
-    0x0008_0103,
-    0x0008_0104,
-    0x0008_0105,
-    0x0008_0119,
-    0x0008_0120,
-];
 /// Top-level values taken unchanged from the source by reference from this size up.
 const MIN_REFERENCE: usize = 65536;
 
@@ -58,31 +48,8 @@ enum Mode {
     Clean,
 }
 
-fn is_text(vr: Vr) -> bool {
-    matches!(&vr, b"LO" | b"LT" | b"PN" | b"SH" | b"ST" | b"UC" | b"UT")
-}
-
 fn is_date(vr: Vr) -> bool {
     matches!(&vr, b"DA" | b"DT")
-}
-
-/// The dummy value of a VR (`dicomfast.deid.engine`'s `_dummy`): value bytes, before
-/// padding.  UI is handled by the caller.
-fn dummy(vr: Vr) -> &'static [u8] {
-    match &vr {
-        b"SS" | b"US" => &[0; 2],
-        b"FL" | b"SL" | b"UL" | b"AT" => &[0; 4],
-        b"FD" | b"SV" | b"UV" => &[0; 8],
-        b"OB" | b"OW" | b"OD" | b"OF" | b"OL" | b"OV" | b"UN" => &[0; 2],
-        b"AS" => b"000Y",
-        b"DA" => b"19000101",
-        b"DT" => b"19000101000000",
-        b"TM" => b"000000",
-        b"DS" | b"IS" => b"0",
-        b"UR" => b"urn:anonymous",
-        b"PN" => b"ANONYMOUS^ANONYMOUS",
-        _ => b"ANONYMOUS",
-    }
 }
 
 fn put32(out: &mut [u8], at: usize, v: u32) {
@@ -160,12 +127,22 @@ impl<'a> Pass<'a> {
         self.put(t, vr, text.as_bytes())
     }
 
+    fn is_text(&self, vr: Vr) -> bool {
+        self.profile.text_vrs.contains(&vr)
+    }
+
+    /// The dummy value of `vr` (even length: `put` adds no padding).
+    fn dummy(&self, vr: Vr) -> Result<&'a [u8], Unsupported> {
+        let p: &'a Profile = self.profile;
+        p.dummies
+            .get(&vr)
+            .map(|v| v.as_slice())
+            .ok_or_else(|| Unsupported(format!("no dummy value for VR {}", vr::as_str(&vr))))
+    }
+
     fn put_dummy(&mut self, t: u32, vr: Vr) -> Result<(), Unsupported> {
-        if &vr == b"UI" {
-            let uid = self.profile.map_uid("dicomfast dummy UID");
-            return self.put(t, vr, uid.as_bytes());
-        }
-        self.put(t, vr, dummy(vr))
+        let value = self.dummy(vr)?;
+        self.put(t, vr, value)
     }
 
     /// The sorted children of `parent` without repeats (the last one of a tag wins),
@@ -223,13 +200,13 @@ impl<'a> Pass<'a> {
                     return Ok(true);
                 }
                 if mode != Mode::Plain
-                    && is_text(vr)
-                    && !CODE_TAGS.contains(&t)
+                    && self.is_text(vr)
+                    && !self.profile.code_tags.contains(&t)
                     && a.is_none()
                     && has_value(vr, value::trim(vr, self.value(&n)))
                 {
                     if mode == Mode::Dummy {
-                        self.put(t, vr, dummy(vr))?;
+                        self.put_dummy(t, vr)?;
                     } else {
                         self.cleaned(t, &n)?;
                     }
@@ -277,7 +254,8 @@ impl<'a> Pass<'a> {
             Some(Action::Dummy) => {
                 self.put_dummy(t, vr)?;
                 if top && &vr == b"UI" {
-                    self.note(t, Value::Text(self.profile.map_uid("dicomfast dummy UID")));
+                    let uid = String::from_utf8_lossy(self.dummy(vr)?);
+                    self.note(t, Value::Text(uid.trim_end_matches('\0').to_string()));
                 }
                 return Ok(true);
             }
@@ -303,7 +281,7 @@ impl<'a> Pass<'a> {
                         self.shifted(t, &n)?;
                         return Ok(true);
                     }
-                } else if is_text(vr) {
+                } else if self.is_text(vr) {
                     self.cleaned(t, &n)?;
                     return Ok(true);
                 }
@@ -343,6 +321,9 @@ impl<'a> Pass<'a> {
     fn shifted(&mut self, t: u32, n: &Node) -> Result<(), Unsupported> {
         let vr = n.vr;
         let days = self.patient.offset_days;
+        let dummy = String::from_utf8_lossy(self.dummy(vr)?)
+            .trim_end()
+            .to_string();
         let new: Vec<String> = parts(vr, self.value(n))?
             .iter()
             .map(|v| {
@@ -351,7 +332,7 @@ impl<'a> Pass<'a> {
                 } else {
                     crate::shift_dt(v, days)
                 };
-                moved.unwrap_or_else(|| String::from_utf8_lossy(dummy(vr)).into_owned())
+                moved.unwrap_or_else(|| dummy.clone())
             })
             .collect();
         self.put(t, vr, new.join("\\").as_bytes())
@@ -414,7 +395,7 @@ impl<'a> Pass<'a> {
                 a,
                 Some(Action::Remove | Action::Zero | Action::Dummy | Action::Uid)
             );
-            if !identifying || t >> 16 & 1 == 1 || !(is_text(n.vr) || is_date(n.vr)) {
+            if !identifying || t >> 16 & 1 == 1 || !(self.is_text(n.vr) || is_date(n.vr)) {
                 continue;
             }
             let text = plain_text(value::trim(n.vr, self.value(&n)), "an identifying value")?;
@@ -431,7 +412,7 @@ impl<'a> Pass<'a> {
                 }
             }
         }
-        found.retain(|w| w.len() >= MIN_SCRUB);
+        found.retain(|w| w.len() >= self.profile.min_scrub);
         found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         found.dedup();
         Ok(found)
@@ -548,8 +529,6 @@ const ASCII_CHARSETS: [&str; 16] = [
     "GB18030",
     "GBK",
 ];
-/// Identifying words shorter than this are not deleted (too many false hits).
-const MIN_SCRUB: usize = 3;
 
 /// Printable-ASCII text (no escape sequences): the same in every allowed character set.
 fn plain_text(v: &[u8], what: &str) -> Result<String, Unsupported> {

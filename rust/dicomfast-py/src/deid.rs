@@ -1,11 +1,12 @@
 //! `DeidPass`: the de-identification pass of `dicomfast-deid` for `dicomfast.deid`.
-//! Python compiles the profile (from the generated PS3.15 table) and the key into one
-//! `DeidPass` per run; `run` then turns a parsed file into the chunks of its
+//! Python compiles the profile (from the generated PS3.15 table), the key and the
+//! engine's dummy values, text VRs and coded attributes into one `DeidPass` per run; `run` then turns a parsed file into the chunks of its
 //! de-identified output.
 
 use crate::raw::RawFile;
 use dicomfast_core::dictionary;
 use dicomfast_core::syntax::Encoding;
+use dicomfast_core::vr::Vr;
 use dicomfast_deid::{self as deid, Action, KeyedHash, Part, Patient, Profile, Source, Value};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -37,7 +38,21 @@ impl DeidPass {
         method_codes: Vec<(String, String, String)>,
         temporal_state: String,
         implementation: (String, String),
+        dummies: HashMap<String, Vec<u8>>,
+        text_vrs: Vec<String>,
+        code_tags: Vec<u32>,
+        min_scrub: usize,
     ) -> PyResult<DeidPass> {
+        let as_vr = |s: &str| -> PyResult<Vr> {
+            s.as_bytes()
+                .try_into()
+                .map_err(|_| PyValueError::new_err(format!("bad VR {s:?}")))
+        };
+        let dummies = dummies
+            .into_iter()
+            .map(|(vr, v)| Ok((as_vr(&vr)?, v)))
+            .collect::<PyResult<_>>()?;
+        let text_vrs = text_vrs.iter().map(|v| as_vr(v)).collect::<PyResult<_>>()?;
         let actions = actions
             .into_iter()
             .map(|(t, a)| Ok((t, action(&a)?)))
@@ -57,6 +72,10 @@ impl DeidPass {
                 method_codes,
                 temporal_state,
                 implementation,
+                dummies,
+                text_vrs,
+                code_tags: code_tags.into_iter().collect(),
+                min_scrub,
             },
         })
     }

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any, BinaryIO
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import _core
 from .charset import character_set
 from .dictionary import dictionary_vr, entry, tag_for_keyword
 from .element import ARRAY_VRS, DataElement
+from .lazy_numpy import LazyNumpy
 from .tag import TagLike
 from .tag import tag_int as Tag  # plain ints inside (fast dict keys)
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # imported on first use (see lazy_numpy)
 
 # Node flags, as dicomfast-core's index::flags defines them.
 F_IMPLICIT = 1 << 0

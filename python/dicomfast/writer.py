@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from typing import Any, BinaryIO, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from . import syntaxes
 from . import uid as uids
@@ -22,7 +20,13 @@ from .charset import encode_text
 from .dataset import UNDEFINED_LENGTH, Dataset, FileMetaDataset, Sequence
 from .element import ARRAY_VRS, DataElement
 from .errors import WriteError
+from .lazy_numpy import LazyNumpy
 from .tempfiles import create_temp
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = LazyNumpy(globals())  # imported on first use (see lazy_numpy)
 
 LONG_LENGTH_VRS = frozenset(
     {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}

@@ -115,3 +115,20 @@ def test_verify_repair(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert _cli("verify", str(out)).returncode == 0
     assert len(_cli("ls", str(out), "--json").stdout.splitlines()) == 3
+
+
+def test_create_and_verify_do_not_import_numpy(tmp_path: Path) -> None:
+    """numpy is ~half of a short command's start-up: ``media create`` and ``verify``
+    make no array, so they never import it (``dicomfast.lazy_numpy``)."""
+    for i in range(3):
+        make_instance(tmp_path / f"i{i}", "1", "1", "1", i + 1)
+    probe = (
+        "import sys\n"
+        "from dicomfast.cli import main\n"
+        f"assert main(['media', 'create', {str(tmp_path / 'OUT')!r}, {str(tmp_path)!r}]) == 0\n"
+        f"assert main(['media', 'verify', {str(tmp_path / 'OUT')!r}]) == 0\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"

@@ -14,7 +14,7 @@ from typing import Any
 from .. import uid as uids
 from ..dataset import Dataset, FileMetaDataset
 from ..element import DataElement
-from ..writer import _CHARSET_VRS, _SINGLE_TEXT, LONG_LENGTH_VRS, encode_element, encode_file
+from ..writer import _CHARSET_VRS, _SINGLE_TEXT, LONG_LENGTH_VRS, encode_element
 from .records import RecordNode
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage (PS3.4)
@@ -61,21 +61,31 @@ def _text_value(elem: DataElement) -> bytes | None:
     return b
 
 
-def encode_record(node: RecordNode) -> bytearray:
-    """The item of one record, its two offsets 0 (at _AT_NEXT and _AT_LOWER).
+def _binary_value(elem: DataElement) -> bytes | None:
+    """A UL/US number or OB bytes as written (the DICOMDIR header's); None otherwise."""
+    v, vr = elem.value, elem.VR
+    if vr in _NUMBER and isinstance(v, int):
+        return struct.pack(_NUMBER[vr], v)
+    if vr == "OB" and isinstance(v, bytes):
+        return v + b"\0" if len(v) & 1 else v
+    return None
+
+
+_NUMBER = {"UL": "<I", "US": "<H"}
+
+
+def _encode_elements(out: bytearray, ds: Dataset, tags: list[int]) -> None:
+    """Append the elements ``tags`` of ``ds`` to ``out`` (explicit VR little endian).
 
     Records are small and mostly text: each text element is written here from its
-    bytes as read (or from its ASCII text); the rest (sequences, binary values,
-    changed non-ASCII text) through the general writer, in the record's character set."""
-    ds = node.dataset
-    out = bytearray(8) + _HEAD
+    bytes as read (or from its ASCII text), plain numbers and bytes directly; the
+    rest (sequences, changed non-ASCII text...) through the general writer, in the
+    data set's character set."""
     charset: Any = False
-    for tag in ds._tags():
-        if tag >> 16 == 4 and tag not in _HEADER_TAGS:
-            continue
+    for tag in tags:
         elem = ds._element(tag)
         vr = elem.VR
-        b = _text_value(elem) if vr in _TEXT_VRS else None
+        b = _text_value(elem) if vr in _TEXT_VRS else _binary_value(elem)
         if b is not None and (len(b) < 0x10000 or vr in LONG_LENGTH_VRS):
             if vr in LONG_LENGTH_VRS:
                 out += struct.pack("<HH2s2xI", tag >> 16, tag & 0xFFFF, vr.encode(), len(b))
@@ -87,7 +97,32 @@ def encode_record(node: RecordNode) -> bytearray:
             charset = ds._get_charset()
         for chunk in encode_element(elem, True, False, charset):
             out += chunk
+
+
+def encode_record(node: RecordNode) -> bytearray:
+    """The item of one record, its two offsets 0 (at _AT_NEXT and _AT_LOWER)."""
+    ds = node.dataset
+    out = bytearray(8) + _HEAD
+    _encode_elements(out, ds, [t for t in ds._tags() if t >> 16 != 4 or t in _HEADER_TAGS])
     struct.pack_into("<HHI", out, 0, 0xFFFE, 0xE000, len(out) - 8)
+    return out
+
+
+def _front(header: Dataset, fileset_uid: str) -> bytearray:
+    """Preamble, file meta group and the DICOMDIR's own elements before its records:
+    what ``writer.encode_file`` writes for them (byte for byte), made here from the
+    same values."""
+    meta = FileMetaDataset()
+    meta.add_new(0x00020001, "OB", b"\0\1")
+    meta.add_new(0x00020002, "UI", MEDIA_STORAGE_DIRECTORY)
+    meta.add_new(0x00020003, "UI", fileset_uid)
+    meta.add_new(0x00020010, "UI", uids.ExplicitVRLittleEndian)
+    meta.add_new(0x00020012, "UI", uids.IMPLEMENTATION_CLASS_UID)
+    meta.add_new(0x00020013, "SH", uids.IMPLEMENTATION_VERSION_NAME)
+    body = bytearray()
+    _encode_elements(body, meta, meta._tags())
+    out = bytearray(128) + b"DICM" + _ul(0x00020000, len(body)) + body
+    _encode_elements(out, header, header._tags())
     return out
 
 
@@ -105,10 +140,6 @@ def encode_dicomdir(
     descriptor_charset: str | None = None,
 ) -> list[bytes | bytearray | memoryview]:
     header = Dataset()
-    meta = FileMetaDataset()
-    meta.add_new(0x00020002, "UI", MEDIA_STORAGE_DIRECTORY)
-    meta.add_new(0x00020003, "UI", fileset_uid)
-    header.file_meta = meta
     header.add_new(0x00041130, "CS", fileset_id)
     if descriptor_file_id:
         header.add_new(0x00041141, "CS", list(descriptor_file_id))
@@ -117,7 +148,7 @@ def encode_dicomdir(
     header.add_new(0x00041200, "UL", 0)
     header.add_new(0x00041202, "UL", 0)
     header.add_new(0x00041212, "US", 0)
-    front: bytes | bytearray = b"".join(encode_file(header, uids.ExplicitVRLittleEndian))
+    front = _front(header, fileset_uid)
     order = [n for r in roots for n in r]
     encoded = [encode_record(n) for n in order]
     seq_len = sum(len(e) for e in encoded)
@@ -137,7 +168,6 @@ def encode_dicomdir(
                 struct.pack_into("<I", e, _AT_LOWER, offset[id(n.children[0])])
     first = offset[id(roots[0])] if roots else 0
     last = offset[id(roots[-1])] if roots else 0
-    front = bytearray(front)
     # (0004,1200) and (0004,1202) are the two UL elements before (0004,1212) US at the end.
     struct.pack_into("<I", front, len(front) - 10 - 12 - 4, first)
     struct.pack_into("<I", front, len(front) - 10 - 4, last)

@@ -142,7 +142,7 @@ def _datasets(draw: st.DrawFn) -> Dataset:
     return ds
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ds=_datasets(), name=st.sampled_from(list(OPTION_SETS)), implicit=st.booleans())
 def test_same_bytes_on_generated_data_sets(ds: Dataset, name: str, implicit: bool) -> None:
     ts = "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1"

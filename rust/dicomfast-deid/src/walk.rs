@@ -346,20 +346,7 @@ impl<'a> Pass<'a> {
         }
         let vr = n.vr;
         let text = plain_text(value::trim(vr, self.value(n)), "a text to clean")?;
-        let values: Vec<&str> = if matches!(&vr, b"LT" | b"ST" | b"UT") {
-            vec![text.as_str()]
-        } else {
-            text.split('\\')
-                .map(|p| {
-                    let p = p.trim_end_matches(' ');
-                    if &vr == b"PN" {
-                        p.trim_end_matches('=')
-                    } else {
-                        p
-                    }
-                })
-                .collect()
-        };
+        let values = read_values(vr, &text);
         let words = self.words.as_deref().unwrap_or_default();
         let clean: Vec<String> = values.iter().map(|v| scrub(v, words)).collect();
         self.put(t, vr, clean.join("\\").as_bytes())
@@ -399,11 +386,7 @@ impl<'a> Pass<'a> {
                 continue;
             }
             let text = plain_text(value::trim(n.vr, self.value(&n)), "an identifying value")?;
-            let values: Vec<&str> = if matches!(&n.vr, b"LT" | b"ST" | b"UT") {
-                vec![text.as_str()]
-            } else {
-                text.split('\\').collect()
-            };
+            let values = read_values(n.vr, &text);
             for v in values {
                 let v = py_strip(v);
                 found.push(v.to_string());
@@ -558,6 +541,23 @@ fn scrub(text: &str, words: &[String]) -> String {
     out
 }
 
+/// The values of a text, date or date-time element as the Python layer reads them
+/// (`RawFile.value`): LT, ST and UT are one value; the others are split on backslash,
+/// each losing its trailing spaces (a PN then its trailing `=`, dates their NULs and
+/// leading spaces too).
+fn read_values(vr: Vr, text: &str) -> Vec<&str> {
+    if matches!(&vr, b"LT" | b"ST" | b"UT") {
+        return vec![text];
+    }
+    text.split('\\')
+        .map(|p| match &vr {
+            b"PN" => p.trim_end_matches(' ').trim_end_matches('='),
+            b"DA" | b"DT" => p.trim_matches([' ', '\0']),
+            _ => p.trim_end_matches(' '),
+        })
+        .collect()
+}
+
 /// Is there a value after trimming, as the Python layer reads it?  (A single PN loses
 /// its trailing spaces, then its trailing `=`: PS3.5 6.2.1.)
 fn has_value(vr: Vr, trimmed: &[u8]) -> bool {
@@ -710,5 +710,9 @@ mod tests {
         assert!(!has_value(*b"LO", b""));
         assert_eq!(parts(*b"UI", b" 1.2\\3.4 \0").unwrap(), vec!["1.2", "3.4"]);
         assert!(parts(*b"UI", "1.2\u{e9}".as_bytes()).is_err());
+        assert_eq!(read_values(*b"PN", "==="), vec![""]); // no identifying word
+        assert_eq!(read_values(*b"PN", "A^B==\\C "), vec!["A^B", "C"]);
+        assert_eq!(read_values(*b"LT", " a\\b"), vec![" a\\b"]);
+        assert_eq!(read_values(*b"DA", " 2020\0\\1999"), vec!["2020", "1999"]);
     }
 }

@@ -407,7 +407,7 @@ class FileSet:
         keep = [i for i in self._instances if not i.for_removal]
         removed = [i for i in self._instances if i.for_removal]
         namer = Namer(
-            {p for i in keep if i.FileID and not i.for_addition for p in Namer.prefixes(i.FileID)}
+            {p for i in keep if not i.for_addition and i.FileID for p in Namer.prefixes(i.FileID)}
         )
         placed: list[str] = []  # files written, deleted again if anything fails
         self._made: set[str] = set()
@@ -502,7 +502,7 @@ class FileSet:
                 i.FileID[:depth]
                 for n in node
                 for i in [n.instance]
-                if i is not None and i.FileID and not i.for_addition and len(i.FileID) > depth
+                if i is not None and not i.for_addition and i.FileID and len(i.FileID) > depth
             }
             if len(known) == 1:
                 node._dir = known.pop()

@@ -220,6 +220,9 @@ def create_from(args: argparse.Namespace) -> int:
                     final = status
     except (DicomError, OSError) as e:
         error = e
+    except BaseException:  # Ctrl-C: nothing half-made is left behind either
+        fs.discard()
+        raise
     for line in refused:
         print(f"dicomfast media create: refused an instance: {line}", file=sys.stderr)
     if error is not None and len(fs) == 0 and final is None:
@@ -229,7 +232,7 @@ def create_from(args: argparse.Namespace) -> int:
     what = (
         f"C-GET {final.category} 0x{int(final):04X}: {counts_of(final)}"
         if final is not None
-        else f"C-GET interrupted: {error}"
+        else f"C-GET interrupted: {error or 'no final response'}"
     )
     complete = final is not None and final.category == "Success" and not refused
     n = len(fs)

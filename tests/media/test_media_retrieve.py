@@ -152,6 +152,8 @@ def test_create_from_serve_failures(
     # both sources, or none
     assert _cli(str(tmp_path / "X"), str(sources["good"][0]), *args).returncode == 2
     assert _cli(str(tmp_path / "X")).returncode == 2
+    r = _cli(str(tmp_path / "X"), "--from", "127.0.0.1", "port", *args[3:])
+    assert r.returncode == 2 and "not a number" in r.stderr
 
 
 @pytest.mark.dcmtk

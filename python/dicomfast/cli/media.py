@@ -182,6 +182,8 @@ def create_from(args: argparse.Namespace) -> int:
 
     out = os.path.abspath(args.out)
     try:
+        if not args.source[1].isdigit():
+            raise ValueError(f"--from HOST PORT: the port {args.source[1]!r} is not a number")
         port = int(args.source[1])
         if os.path.exists(os.path.join(out, "DICOMDIR")):
             raise DicomError("a File-set is already there (use media add)", path=out)

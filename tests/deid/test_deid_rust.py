@@ -102,7 +102,7 @@ def test_same_bytes_on_mutated_corpus_files() -> None:
     assert compared >= 150, compared
 
 
-_words = st.text(string.ascii_letters + " ^=-", min_size=0, max_size=12)
+_words = st.text(string.ascii_letters + string.digits + " ^=-.\t", min_size=0, max_size=12)
 _date = st.one_of(
     st.dates().map(lambda d: f"{d.year:04}{d.month:02}{d.day:02}"),
     st.text("0123456789 ", max_size=9),
@@ -115,15 +115,22 @@ def _datasets(draw: st.DrawFn) -> Dataset:
     repeat identifying words, UIDs, private and overlay elements, and a sequence."""
     ds = Dataset()
     name = draw(_words)
+    charset = draw(
+        st.sampled_from(
+            [None, "ISO_IR 100", "ISO_IR 192", "ISO 2022 IR 6", ["ISO 2022 IR 6", "ISO 2022 IR 87"]]
+        )
+    )
+    if charset:
+        ds.add_new(0x00080005, "CS", charset)
     ds.add_new(0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7")
     ds.add_new(0x00080018, "UI", "1.2.3." + str(draw(st.integers(0, 10**12))))
     ds.add_new(0x00080020, "DA", draw(_date))
     ds.add_new(0x00080021, "DA", draw(st.lists(_date, max_size=3)))
     ds.add_new(0x0008002A, "DT", draw(_date) + draw(st.sampled_from(["", "1200", "120000.5+0100"])))
     ds.add_new(0x00080201, "SH", draw(st.sampled_from(["+0100", "-0500", ""])))
-    ds.add_new(0x00081030, "LO", draw(_words) + name.split("^")[0] + draw(_words))
+    ds.add_new(0x00081030, "LO", draw(_words) + name.split("^")[0].lower() + draw(_words))
     ds.add_new(0x0008103E, "LO", [draw(_words), draw(_words)])
-    ds.add_new(0x00100010, "PN", name)
+    ds.add_new(0x00100010, "PN", draw(st.sampled_from([name, [name, draw(_words)]])))
     ds.add_new(0x00100020, "LO", draw(st.text(string.ascii_uppercase + string.digits, max_size=8)))
     ds.add_new(0x00100030, "DA", draw(_date))
     ds.add_new(0x00102160, "SH", draw(_words))

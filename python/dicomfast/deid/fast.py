@@ -11,8 +11,9 @@ The pass declines (:func:`encode_file` returns the reason, and the caller runs t
 Python engine) for: another output transfer syntax than the input's, deflated or big
 endian inputs, sequences encoded as UN, non-ASCII bytes in a UID, a date it moves or a
 replacement text (a patient map's names), and clean (C) of text that is not plain ASCII
-or whose identifying words are not (or in a data set with ISO 2022 code extensions or
-JIS X 0201): Python's case-insensitive matching of other text is not mirrored."""
+(escape sequences included) or whose identifying words are not, or in a data set whose
+default character set is JIS X 0201 or unknown: Python's case-insensitive matching of
+other text is not mirrored."""
 
 from __future__ import annotations
 

@@ -10,9 +10,10 @@
 //! - a sequence encoded as UN, an item that is not an item;
 //! - non-ASCII bytes in a UID, a date or date-time the pass changes, or in a
 //!   replacement text (patient map names);
-//! - clean (C) of text that is not plain ASCII (or of any text in a data set whose
-//!   character sets may not write ASCII as ASCII: ISO 2022 code extensions, JIS X 0201),
-//!   or with identifying words that are not: Python's case folding is not mirrored.
+//! - clean (C) of text that is not plain ASCII (escape sequences included), or of any
+//!   text in a data set whose default character set may not read ASCII as ASCII (JIS X
+//!   0201, unknown terms), or with identifying words that are not plain ASCII: Python's
+//!   case folding of other text is not mirrored.
 
 mod dates;
 mod keyed;

@@ -361,7 +361,7 @@ impl<'a> Pass<'a> {
         for node in &self.src.index.nodes {
             if node.tag == tag::SPECIFIC_CHARACTER_SET {
                 let v = value::trim(*b"CS", self.value(node));
-                if !ASCII_CHARSETS.iter().any(|c| c.as_bytes() == v) {
+                if !ascii_charset(v) {
                     return Err(Unsupported(format!(
                         "clean of text in character set {}",
                         String::from_utf8_lossy(v)
@@ -492,26 +492,28 @@ impl<'a> Pass<'a> {
     }
 }
 
-/// Specific Character Sets in which ASCII bytes are ASCII text (single-byte ISO 8859,
-/// UTF-8, GB18030/GBK; not JIS X 0201 or ISO 2022 code extensions).
-const ASCII_CHARSETS: [&str; 16] = [
-    "",
-    "ISO_IR 6",
-    "ISO_IR 100",
-    "ISO_IR 101",
-    "ISO_IR 109",
-    "ISO_IR 110",
-    "ISO_IR 144",
-    "ISO_IR 127",
-    "ISO_IR 126",
-    "ISO_IR 138",
-    "ISO_IR 148",
-    "ISO_IR 166",
-    "ISO_IR 203",
-    "ISO_IR 192",
-    "GB18030",
-    "GBK",
+/// ISO 8859 character sets (PS3.3 C.12.1.1.2), named `ISO_IR n` or, with code
+/// extensions, `ISO 2022 IR n`: ASCII bytes are ASCII text in each.
+const SINGLE_BYTE: [&str; 12] = [
+    "6", "100", "101", "109", "110", "144", "127", "126", "138", "148", "166", "203",
 ];
+
+/// Does a data set with Specific Character Set `v` read ASCII bytes without escape
+/// sequences (refused elsewhere) as ASCII text?  Its first term decides: the default,
+/// ISO 8859, UTF-8 or GB18030/GBK do; JIS X 0201 (IR 13: `\\` and `~` are other
+/// characters) and anything unknown do not.
+fn ascii_charset(v: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(v) else {
+        return false;
+    };
+    let first = text.split('\\').next().unwrap_or("").trim_matches(' ');
+    matches!(first, "" | "ISO_IR 192" | "GB18030" | "GBK")
+        || ["ISO_IR ", "ISO 2022 IR "].iter().any(|p| {
+            first
+                .strip_prefix(p)
+                .is_some_and(|n| SINGLE_BYTE.contains(&n))
+        })
+}
 
 /// Printable-ASCII text (no escape sequences): the same in every allowed character set.
 fn plain_text(v: &[u8], what: &str) -> Result<String, Unsupported> {
@@ -710,6 +712,10 @@ mod tests {
         assert!(!has_value(*b"LO", b""));
         assert_eq!(parts(*b"UI", b" 1.2\\3.4 \0").unwrap(), vec!["1.2", "3.4"]);
         assert!(parts(*b"UI", "1.2\u{e9}".as_bytes()).is_err());
+        assert!(ascii_charset(b"") && ascii_charset(b"ISO_IR 100") && ascii_charset(b"GBK"));
+        assert!(ascii_charset(b"ISO 2022 IR 6\\ISO 2022 IR 87"));
+        assert!(!ascii_charset(b"ISO 2022 IR 13\\ISO 2022 IR 87"));
+        assert!(!ascii_charset(b"ISO_IR 13") && !ascii_charset(b"KOI8"));
         assert_eq!(read_values(*b"PN", "==="), vec![""]); // no identifying word
         assert_eq!(read_values(*b"PN", "A^B==\\C "), vec!["A^B", "C"]);
         assert_eq!(read_values(*b"LT", " a\\b"), vec![" a\\b"]);

@@ -15,15 +15,16 @@ What the 3x target means here and what was reached (2-core VM shared with three
 other busy sessions, load 1-9: the pytest-benchmark medians of 5 rounds and best-of-7
 alternating runs, 2,000 instances of 4 KB):
 
-* tmpfs (``DICOMFAST_BENCH_TMP=/dev/shm``, file creation ~20 us): ours 0.25-0.27 s
+* tmpfs (``DICOMFAST_BENCH_TMP=/dev/shm``, file creation ~20 us): ours 0.25-0.29 s
   (0.50-0.75 s before the work of 2026-12-05: headers read with one ``os.read``,
   records encoded from their values' bytes, copies and reads on threads, numpy no
-  longer imported), ``cp -r`` + ``dcmmkdir`` 0.20-0.21 s (ours 0.7-0.8x),
-  ``dcmmkdir`` in place 0.17 s (0.6-0.7x);
-* ext4 (``/tmp``): ours 0.44-1.4 s, ``cp -r`` + ``dcmmkdir`` 0.38-1.5 s (0.5-1.6x; the
+  longer imported), ``cp -r`` + ``dcmmkdir`` 0.20-0.21 s (ours 0.6-0.8x),
+  ``dcmmkdir`` in place 0.17-0.18 s (0.6-0.7x);
+* ext4 (``/tmp``): ours 0.44-1.8 s, ``cp -r`` + ``dcmmkdir`` 0.38-2.2 s (0.5-1.6x; the
   disk is shared with other sessions' builds and benchmarks, so runs vary 3x);
 * in process, ``FileSet`` add + write of the 2,000: 0.14 s (0.28 s before); (b) is met
-  (pydicom's ``FileSet`` 14-74x slower in the same runs).
+  (pydicom's ``FileSet`` 14-74x slower in the same runs; 0.26 s for add + write +
+  read back on tmpfs).
 
 The 3x whole-process target (~0.07 s) is not reached, and cannot be on this machine:
 Python with dicomfast's media modules imported starts in 0.05-0.08 s; after it,

@@ -449,3 +449,19 @@ def test_sql_agrees_with_python_matching(qa, keyword, vr, values) -> None:  # no
         matcher = mt.matcher_for(tag, vr, value)
         python = {uid for uid, attrs in rows if mt.match_attrs([matcher], attrs)}
         assert studies(qa, **{keyword: value}) == python, (keyword, value)
+
+
+def test_dicomweb_lookup_of_one_instance(qa) -> None:  # noqa: ANN001
+    """The web's one-instance lookup (a DB-API cursor on the pooled connection) on
+    both databases: the stored file, and 404 for an unknown or mismatched UID."""
+    pytest.importorskip("aiohttp")
+    from dicomfast.web import locate
+    from dicomfast.web.errors import NotFound
+
+    for _ in range(2):  # the second one reuses the compiled statement
+        (ref,) = locate.instances(qa, S1, S1 + ".1", S1 + ".1.2")
+        assert ref.sop_instance_uid == S1 + ".1.2"
+        assert dicomfast.read(ref.path).SOPInstanceUID == S1 + ".1.2"
+    for study, series in ((S1, S1 + ".2"), (S2, S1 + ".1")):
+        with pytest.raises(NotFound):
+            locate.instances(qa, study, series, S1 + ".1.2")

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
+from collections.abc import Iterable
+from typing import Any
 
 _FLAGS = (
     os.O_RDWR
@@ -53,3 +56,62 @@ def fsync_path(path: str) -> None:
         fsync_file(path)
     except OSError:
         pass
+
+
+def linux_call(name: str, *argtypes: Any) -> Any:
+    """The Linux C library's function ``name`` (returning int) with ``argtypes``
+    (ctypes types), or None elsewhere or where the C library lacks it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = getattr(ctypes.CDLL(None, use_errno=True), name)
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = list(argtypes)
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def _syncfs() -> Any:
+    """Linux ``syncfs(2)``: every dirty page and inode of one file system in one call."""
+    import ctypes
+
+    return linux_call("syncfs", ctypes.c_int)
+
+
+_SYNCFS: Any = None  # resolved on first use; False: unavailable
+
+
+def sync_files(paths: Iterable[str]) -> None:
+    """Make the files ``paths`` and their names durable together: one ``syncfs`` per
+    file system they are on, rather than an fsync per file (``dicomfast convert`` of
+    220 CT slices: 220 journal commits became one); where there is no syncfs, each
+    file and its folder are fsync'd.  OSError if a file system cannot be flushed."""
+    global _SYNCFS
+    paths = list(paths)
+    if not paths:
+        return
+    if _SYNCFS is None:
+        _SYNCFS = _syncfs() or False
+    if _SYNCFS:
+        devices: dict[int, str] = {}
+        for p in paths:
+            folder = os.path.dirname(p) or "."
+            try:
+                devices.setdefault(os.stat(folder).st_dev, folder)
+            except OSError:
+                continue
+        for folder in devices.values():
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                if _SYNCFS(fd) != 0:
+                    raise OSError(f"syncfs failed for {folder}")
+            finally:
+                os.close(fd)
+        return
+    for p in paths:
+        fsync_path(p)
+    for folder in dict.fromkeys(os.path.dirname(p) for p in paths):
+        fsync_path(folder)

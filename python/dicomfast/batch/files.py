@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..tempfiles import create_temp, fsync_path
+from ..tempfiles import create_temp, linux_call, sync_files
 
 if TYPE_CHECKING:
     from .pending import Pending
@@ -40,17 +39,9 @@ PREALLOCATE_FROM = 4 << 20
 def _fallocate() -> Any:
     """Linux ``fallocate(2)`` (no emulation by writing zeros, unlike ``posix_fallocate``
     where the file system lacks it), or None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
+    import ctypes
 
-        fn = ctypes.CDLL(None, use_errno=True).fallocate
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    fn.restype = ctypes.c_int
-    return fn
+    return linux_call("fallocate", ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
 
 
 _FALLOCATE: Any = None  # resolved on first use; False: unavailable
@@ -113,56 +104,11 @@ def commit(tmp: str, dst: str) -> None:
     os.replace(tmp, dst)
 
 
-def _syncfs() -> Any:
-    """Linux ``syncfs(2)`` (every dirty page and inode of one file system in one
-    call), or None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        fn = ctypes.CDLL(None, use_errno=True).syncfs
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-_SYNCFS: Any = None  # resolved on first use; False: unavailable
-
-
 def sync_outputs(records: list[dict[str, Any]]) -> None:
-    """Make the outputs of ``records`` (their ``dst``, for those ``converted``) durable:
-    one ``syncfs`` per file system they are on, rather than an fsync per file
-    (``dicomfast convert`` of 220 CT slices: 220 journal commits became one); where
-    there is no syncfs, each file and its folder are fsync'd.  A run reports its
-    results only after the group they belong to is flushed."""
-    global _SYNCFS
-    paths = [r["dst"] for r in records if r.get("status") == "converted" and r.get("dst")]
-    if not paths:
-        return
-    if _SYNCFS is None:
-        _SYNCFS = _syncfs() or False
-    if _SYNCFS:
-        devices: dict[int, str] = {}
-        for p in paths:
-            folder = os.path.dirname(p)
-            try:
-                devices.setdefault(os.stat(folder).st_dev, folder)
-            except OSError:
-                continue
-        for folder in devices.values():
-            fd = os.open(folder, os.O_RDONLY)
-            try:
-                if _SYNCFS(fd) != 0:
-                    raise OSError(f"syncfs failed for {folder}")
-            finally:
-                os.close(fd)
-        return
-    for p in paths:
-        fsync_path(p)
-        fsync_path(os.path.dirname(p))
+    """Make the outputs of ``records`` (their ``dst``, for those ``converted``) durable
+    together (:func:`dicomfast.tempfiles.sync_files`: one ``syncfs`` per file system).
+    A run reports its results only after the group they belong to is flushed."""
+    sync_files(r["dst"] for r in records if r.get("status") == "converted" and r.get("dst"))
 
 
 def discard(tmp: str | None) -> None:

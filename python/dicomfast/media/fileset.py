@@ -25,7 +25,7 @@ from ..dictionary import dictionary_vr
 from ..element import DataElement
 from ..errors import DicomError, InvalidDicomError
 from ..reader import read
-from ..tempfiles import create_temp
+from ..tempfiles import create_temp, sync_files
 from ..writer import write as write_dataset
 from ._tables import RECORD_KEYS, RECORD_TYPE_OF_CLASS
 from .encode import encode_dicomdir
@@ -391,9 +391,9 @@ class FileSet:
         """Write the file-set to ``path`` (default: where it was read).  New instances
         get File IDs and are copied in; removed ones are taken out and their files
         deleted.  ``transfer_syntax_of(ds) -> uid | None`` may ask for an instance to be
-        re-encoded (media profiles).  The new DICOMDIR is flushed to disk before it
-        is renamed into place unless ``fsync`` is false (on ext4 that flush also
-        writes out the files copied in: most of the time of a write there)."""
+        re-encoded (media profiles).  Unless ``fsync`` is false, the files copied or
+        stored in are flushed to disk (one ``syncfs``), then the new DICOMDIR, before it
+        is renamed into place: a DICOMDIR on disk never names a file that is not."""
         root = os.path.abspath(os.fspath(path)) if path is not None else self.path
         if root is None:
             raise DicomError("the file-set has no folder yet: write(path)")
@@ -456,6 +456,9 @@ class FileSet:
                 descriptor_file_id=self.descriptor_file_id,
                 descriptor_charset=self.descriptor_character_set,
             )
+            if fsync:  # the files the new DICOMDIR names are on disk before it
+                stored = [os.path.join(root, *i.FileID) for i in self._stored if i.FileID]
+                sync_files([*placed, *stored])
             _publish(os.path.join(root, "DICOMDIR"), chunks, fsync)
         except BaseException:
             for p in placed:

@@ -282,21 +282,34 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
                     rc
                 }
                 (12, 16) => {
-                    wide.clear();
-                    wide.resize(n, 0);
-                    // SAFETY: wide holds n samples, the count tj3Decompress12 writes.
+                    // Straight into `out` when it can hold i16s in place (numpy's arrays
+                    // can): 12-bit samples are 0..4095, the same bytes as u16 on a
+                    // little-endian machine; else through the scratch buffer.
+                    let direct = cfg!(target_endian = "little")
+                        && out.as_ptr().align_offset(std::mem::align_of::<i16>()) == 0;
+                    let dst: *mut i16 = if direct {
+                        out.as_mut_ptr().cast()
+                    } else {
+                        wide.clear();
+                        wide.resize(n, 0);
+                        wide.as_mut_ptr()
+                    };
+                    // SAFETY: dst holds n i16 samples (out: 2 * n bytes, checked by
+                    // check_output, and aligned; or wide), the count tj3Decompress12 writes.
                     let rc = unsafe {
                         tj::tj3Decompress12(
                             h.0,
                             src.as_ptr(),
                             src.len() as tj::size_t,
-                            wide.as_mut_ptr(),
+                            dst,
                             pitch,
                             pf,
                         )
                     };
-                    for (o, &v) in out.chunks_exact_mut(2).zip(wide.iter()) {
-                        o.copy_from_slice(&(v as u16).to_le_bytes());
+                    if !direct {
+                        for (o, &v) in out.chunks_exact_mut(2).zip(wide.iter()) {
+                            o.copy_from_slice(&(v as u16).to_le_bytes());
+                        }
                     }
                     rc
                 }
@@ -318,7 +331,12 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
             Ok(())
         })
     })?;
-    fix_unused_bits(out, info);
+    // libjpeg-turbo's samples are within the stream's precision (0..255 or 0..4095): for
+    // unsigned data with at least that many bits stored there is nothing to clear.
+    let precision_bits = if info.bits_allocated == 8 { 8 } else { 12 };
+    if info.signed() || info.bits_stored < precision_bits {
+        fix_unused_bits(out, info);
+    }
     Ok(())
 }
 

@@ -155,10 +155,23 @@ def split_frames(
     return frames
 
 
+def _frame_fragments(raw: Any, node: int, nframes: int, eot_node: int | None) -> EncapsulatedData:
+    try:
+        frames = raw.frame_fragments(node, nframes, eot_node)
+    except PixelDataError as e:
+        if e.frame is None and nframes == 1:
+            e.frame = 0  # the one frame is the damaged one
+        raise
+    return EncapsulatedData(raw.source, frames)
+
+
 def encapsulated_data(ds: Dataset, info: PixelInfo) -> EncapsulatedData:
-    elem = ds[info.tag]
     raw = ds._raw
     nframes = info.number_of_frames
+    as_read = info.as_read
+    if as_read is not None and as_read.raw is raw and ds._map is None:
+        return _frame_fragments(raw, as_read.pixel_node, nframes, as_read.eot_node)
+    elem = ds[info.tag]
     eot = ds.get(EXTENDED_OFFSET_TABLE)
     if raw is not None and elem._node >= 0 and elem._src is raw:
         eot_node = None
@@ -167,13 +180,7 @@ def encapsulated_data(ds: Dataset, info: PixelInfo) -> EncapsulatedData:
                 eot_node = eot._node
             else:
                 eot = None  # changed in memory: fall back to the Basic Offset Table
-        try:
-            frames = raw.frame_fragments(elem._node, nframes, eot_node)
-        except PixelDataError as e:
-            if e.frame is None and nframes == 1:
-                e.frame = 0  # the one frame is the damaged one
-            raise
-        return EncapsulatedData(raw.source, [list(f) for f in frames])
+        return _frame_fragments(raw, elem._node, nframes, eot_node)
     value = elem.value
     if value is None:
         raise PixelDataError("Pixel Data is empty", tag=info.tag)

@@ -5,7 +5,7 @@ gathered once per decode, and the numpy dtype and shape they give (as pydicom sh
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,10 +59,12 @@ _NAMES = {
 }
 
 
-def _int(ds: Dataset, keyword: str, default: int | None = None, limit: int = 0xFFFF) -> int | None:
+def _int(
+    values: dict[str, Any], keyword: str, default: int | None = None, limit: int = 0xFFFF
+) -> int | None:
     """The value of ``keyword`` as an int in ``0..limit`` (US values; Number of Frames
     is checked by the caller), ``default`` if absent or empty."""
-    v: Any = ds.get(keyword)
+    v: Any = values.get(keyword)
     if isinstance(v, list | tuple):
         v = v[0] if v else None
     if v is None or v == "":
@@ -74,6 +76,79 @@ def _int(ds: Dataset, keyword: str, default: int | None = None, limit: int = 0xF
     if not 0 <= n <= limit:
         raise PixelDataError(f"{_NAMES[keyword]} {n} is not in 0..{limit}")
     return n
+
+
+#: The Image Pixel attributes :func:`pixel_info` reads.
+_ATTRIBUTES = {
+    "Rows": 0x00280010,
+    "Columns": 0x00280011,
+    "SamplesPerPixel": 0x00280002,
+    "BitsAllocated": 0x00280100,
+    "BitsStored": 0x00280101,
+    "PixelRepresentation": 0x00280103,
+    "PlanarConfiguration": 0x00280006,
+    "NumberOfFrames": 0x00280008,
+    "PhotometricInterpretation": 0x00280004,
+}
+_PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)  # PIXEL_DATA, FLOAT_..., DOUBLE_FLOAT_...
+_FIND = (*_ATTRIBUTES.values(), *_PIXEL_TAGS, 0x7FE00001)  # ... and EXTENDED_OFFSET_TABLE
+TRANSFER_SYNTAX_UID = 0x00020010
+
+
+@dataclass(frozen=True)
+class AsRead:
+    """Where the pixel data of a data set left as read is in its file's index: its node,
+    and the Extended Offset Table's (or None), found with the attributes in one call."""
+
+    raw: Any
+    pixel_node: int
+    eot_node: int | None
+
+
+def _as_read(ds: Dataset) -> tuple[dict[str, Any], int, str, AsRead] | None:
+    """The attribute values, pixel data tag, transfer syntax and :class:`AsRead` of a
+    data set no element of which was looked at or changed since it was read (its
+    element table not built), straight from the index in one call: the same values
+    the data set would give.  None for any other data set, or where a value needs the
+    data set's own conversion (then the elements are read the usual way)."""
+    raw = ds._raw
+    if raw is None or ds._map is not None:
+        return None
+    found = raw.find(ds._node, _FIND)
+    values: dict[str, Any] = {}
+    for keyword, f in zip(_ATTRIBUTES, found, strict=False):
+        if f is not None:
+            if not f[1]:
+                return None
+            values[keyword] = f[2]
+    pixels = found[len(_ATTRIBUTES) : len(_ATTRIBUTES) + len(_PIXEL_TAGS)]
+    at = next((k for k, f in enumerate(pixels) if f is not None), None)
+    if at is None:
+        return None
+    ts = _syntax_as_read(ds, raw)
+    if ts is None:
+        return None
+    eot = found[-1]
+    located = AsRead(raw, pixels[at][0], eot[0] if eot is not None else None)
+    return values, _PIXEL_TAGS[at], ts, located
+
+
+def _syntax_as_read(ds: Dataset, raw: Any) -> str | None:
+    """:func:`transfer_syntax_of` for :func:`_as_read` (None: ask the data set)."""
+    fm = ds.file_meta
+    ts: Any = None
+    if fm is not None:
+        fm_raw: Any = getattr(fm, "_raw", None)
+        if fm_raw is not raw or getattr(fm, "_map", True) is not None:
+            return None
+        (f,) = fm_raw.find(fm._node, [TRANSFER_SYNTAX_UID])
+        if f is not None:
+            if not f[1] or not (f[2] is None or f[2].__class__ is str):
+                return None
+            ts = f[2]
+    if not ts:
+        ts = raw.transfer_syntax
+    return str(ts).rstrip("\0 ")
 
 
 @dataclass(frozen=True)
@@ -92,6 +167,8 @@ class PixelInfo:
     transfer_syntax: str
     #: (7FE0,0010), (7FE0,0008) Float Pixel Data or (7FE0,0009) Double Float Pixel Data.
     tag: int = PIXEL_DATA
+    #: Where the pixel data is in the file's index, for a data set as read (else None).
+    as_read: AsRead | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_float(self) -> bool:
@@ -184,10 +261,13 @@ def transfer_syntax_of(ds: Dataset) -> str:
     return str(ts).rstrip("\0 ")
 
 
-def _extent(ds: Dataset, tag: int) -> tuple[int, int | None]:
+def _extent(ds: Dataset, tag: int, as_read: AsRead | None = None) -> tuple[int, int | None]:
     """Bytes of the pixel data element's value as it is held (read from a file: its
     extent there, encapsulated items included; else the value's size), without reading
     it; and where in the file the value ends (None if not from the file)."""
+    if as_read is not None:
+        info = as_read.raw.node_info(as_read.pixel_node)
+        return int(info[6] - info[5]), int(info[6])
     elem = ds[tag]
     raw = ds._raw
     if raw is not None and elem._node >= 0 and elem._src is raw:
@@ -275,20 +355,26 @@ def pixel_info(ds: Dataset) -> PixelInfo:
     checked (the rules a frame description must follow are the Rust codecs',
     ``_core.ImageInfo``), and that the pixel data held can be as large as they
     say, before anything is allocated from them."""
-    tag = pixel_tag(ds)
-    missing = [k for k in ("Rows", "Columns", "BitsAllocated") if k not in ds]
+    fast = _as_read(ds)
+    if fast is not None:
+        values, tag, ts, as_read = fast
+    else:
+        tag, as_read = pixel_tag(ds), None
+        values = {k: ds.get(k) for k in _ATTRIBUTES if k in ds}
+        ts = transfer_syntax_of(ds)
+    missing = [k for k in ("Rows", "Columns", "BitsAllocated") if k not in values]
     if missing:
         raise PixelDataError(f"missing required element(s) for pixel data: {', '.join(missing)}")
-    rows = _int(ds, "Rows") or 0
-    columns = _int(ds, "Columns") or 0
-    bits_allocated = _int(ds, "BitsAllocated") or 0
-    samples = _int(ds, "SamplesPerPixel", 1) or 1
-    bits_stored = _int(ds, "BitsStored", bits_allocated) or bits_allocated
-    pr = _int(ds, "PixelRepresentation", 0) or 0
-    planar = _int(ds, "PlanarConfiguration", 0) or 0
-    frames = _int(ds, "NumberOfFrames", 1, limit=MAX_FRAMES) or 1
-    pi = str(ds.get("PhotometricInterpretation") or ("MONOCHROME2" if samples == 1 else "RGB"))
-    pi = pi.strip()
+    rows = _int(values, "Rows") or 0
+    columns = _int(values, "Columns") or 0
+    bits_allocated = _int(values, "BitsAllocated") or 0
+    samples = _int(values, "SamplesPerPixel", 1) or 1
+    bits_stored = _int(values, "BitsStored", bits_allocated) or bits_allocated
+    pr = _int(values, "PixelRepresentation", 0) or 0
+    planar = _int(values, "PlanarConfiguration", 0) or 0
+    frames = _int(values, "NumberOfFrames", 1, limit=MAX_FRAMES) or 1
+    pi = values.get("PhotometricInterpretation") or ("MONOCHROME2" if samples == 1 else "RGB")
+    pi = str(pi).strip()
     if tag != PIXEL_DATA:
         bits_allocated = 32 if tag == FLOAT_PIXEL_DATA else 64
         bits_stored, pr = bits_allocated, 0
@@ -304,11 +390,12 @@ def pixel_info(ds: Dataset) -> PixelInfo:
         planar_configuration=planar,
         number_of_frames=frames,
         photometric_interpretation=pi,
-        transfer_syntax=transfer_syntax_of(ds),
+        transfer_syntax=ts,
         tag=tag,
+        as_read=as_read,
     )
     info.image  # noqa: B018 -- checks the attributes against the codecs' rules
-    available, end = _extent(ds, tag)
+    available, end = _extent(ds, tag, as_read)
     if info.is_encapsulated:
         if frames > available // _ITEM_HEADER:
             raise PixelDataError(

@@ -136,6 +136,9 @@ fn numbers_from_text<'py, T: IntoPyObjectExt<'py> + Copy>(
     }
 }
 
+/// What `RawFile.find` gives for an element present: `(node, plain, value)`.
+type Found<'py> = (u32, bool, Bound<'py, PyAny>);
+
 /// Convert the value of a leaf element to Python (text, numbers, tags).
 /// Binary VRs (O*, UN) and sequences are handled by the Python layer.
 fn convert<'py>(
@@ -333,6 +336,56 @@ impl RawFile {
             d.set_item(self.index.nodes[i as usize].tag, i)?;
         }
         Ok(d)
+    }
+
+    /// Some children of `parent` in one call, for readers that need a few elements of a
+    /// data set as read (the pixel decoders): for each of `tags`, `None` when absent,
+    /// else `(node, value)` (the last such child, as in `child_map`). `value` is what
+    /// `value(node)` gives for elements whose value needs no context (no sequence,
+    /// binary or UN VR, no ambiguous VR, no text in the Specific Character Set), else
+    /// `None` with `plain` false: `(node, plain, value)`.
+    fn find<'py>(
+        &self,
+        py: Python<'py>,
+        parent: i64,
+        tags: Vec<u32>,
+    ) -> PyResult<Vec<Option<Found<'py>>>> {
+        let mut at: Vec<Option<u32>> = vec![None; tags.len()];
+        for i in self.children_of(parent) {
+            let tag = self.index.nodes[i as usize].tag;
+            for (k, t) in tags.iter().enumerate() {
+                if *t == tag {
+                    at[k] = Some(i);
+                }
+            }
+        }
+        let contextual = flags::SEQUENCE
+            | flags::ITEM
+            | flags::ENCAPSULATED
+            | flags::FRAGMENT
+            | flags::AMBIGUOUS_VR
+            | flags::UN_SEQUENCE;
+        at.into_iter()
+            .map(|found| {
+                let Some(i) = found else { return Ok(None) };
+                let n = &self.index.nodes[i as usize];
+                let plain = n.flags & contextual == 0
+                    && !matches!(&n.vr, b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN")
+                    && !vr::uses_character_set(n.vr);
+                let value = if plain {
+                    convert(
+                        py,
+                        n.vr,
+                        self.value_bytes(n),
+                        n.has(flags::BIG_ENDIAN),
+                        None,
+                    )?
+                } else {
+                    py.None().into_bound(py)
+                };
+                Ok(Some((i, plain, value)))
+            })
+            .collect()
     }
 
     /// Node indices of the children of `parent` (see `child_map`).

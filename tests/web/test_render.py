@@ -29,3 +29,22 @@ def test_table_path_is_the_pipeline(window: tuple | None, photometric: str) -> N
     assert np.array_equal(got, _pipeline(signed, ds, window))
     if window is None:
         assert got.min() < 50 < 200 < got.max()  # the full range used, not blank
+
+
+@pytest.mark.parametrize("quality", [90, 40])
+def test_grey_jpeg_is_pillows(tmp_path, quality: int) -> None:  # noqa: ANN001
+    """A grey frame's JPEG (encoded by our libjpeg-turbo, without Pillow) is the very
+    stream Pillow writes for the same image; a viewport still goes through Pillow."""
+    import io
+
+    from dicomfast.web.render import Rendering, render
+    from PIL import Image
+
+    path = tmp_path / "ct.dcm"
+    path.write_bytes(webutil.encode(webutil.ct(rows=64, cols=80)))
+    ds = read(path)
+    expected = io.BytesIO()
+    Image.fromarray(display_8bit(frame(ds, 0), ds)).save(expected, "JPEG", quality=quality)
+    assert render(str(path), 1, Rendering(quality=quality)) == expected.getvalue()
+    small = render(str(path), 1, Rendering(quality=quality, viewport=(40, 40)))
+    assert Image.open(io.BytesIO(small)).size == (40, 32)

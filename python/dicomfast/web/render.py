@@ -29,7 +29,9 @@ from ..dataset import Dataset
 from ..errors import DicomError, PixelDataError
 from ..pixels import display as D
 from ..pixels.decode import frame
+from ..pixels.encode import encode_frame
 from ..reader import read
+from ..uid import JPEGBaseline8Bit
 from . import locate
 from .context import context
 from .errors import BadRequest, NotFound
@@ -144,7 +146,12 @@ def render(path: str, frame_number: int, r: Rendering) -> bytes:
         raise NotFound(f"no frame {frame_number}: the instance has {n} frame(s)")
     if ds.get(0x7FE00010) is None:
         raise PixelDataError("the instance has no pixel data to render")
-    pil = Image.fromarray(display_8bit(frame(ds, frame_number - 1), ds, r.window))
+    img = display_8bit(frame(ds, frame_number - 1), ds, r.window)
+    if r.media_type == JPEG and r.viewport is None and img.ndim == 2:
+        # libjpeg-turbo as Pillow calls it (the same bytes), without Pillow's image and
+        # stream layers
+        return encode_frame(img, transfer_syntax=JPEGBaseline8Bit, quality=r.quality)
+    pil = Image.fromarray(img)
     if r.viewport is not None:
         vw, vh = r.viewport[:2]
         if len(r.viewport) == 6:

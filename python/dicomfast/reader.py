@@ -1,7 +1,7 @@
 """``dicomfast.read``: a path, bytes or a binary file → :class:`Dataset`.
 
-Files are memory-mapped and indexed by the Rust parser with the GIL released;
-nothing is copied until a value is asked for.
+Files are memory-mapped (small ones read whole: see ``READ_WHOLE_BELOW``) and indexed
+by the Rust parser with the GIL released; nothing is copied until a value is asked for.
 """
 
 from __future__ import annotations
@@ -18,13 +18,24 @@ from .errors import DicomError, InvalidDicomError
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
 
+#: Files up to this size are read whole rather than mapped: one read(2) of a small file
+#: costs less than mapping it (and faulting its pages in, and unmapping it), even when
+#: only its header is looked at (2 KiB-256 KiB: 6-9 us against 11-24 us).
+READ_WHOLE_BELOW = 256 << 10
+
+
 def _buffer_of(source: Any) -> tuple[Any, str | None]:
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
-        with open(path, "rb") as fh:
+        with open(path, "rb", buffering=0) as fh:
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
                 raise InvalidDicomError("empty file", offset=0, path=path)
+            if size <= READ_WHOLE_BELOW:
+                data = fh.read()
+                if not data:
+                    raise InvalidDicomError("empty file", offset=0, path=path)
+                return data, path
             return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ), path
     if isinstance(source, bytes):
         return source, None

@@ -20,19 +20,20 @@ both answer rendered frames from memory.
 
 Targets (``competitor time / ours``): STOW >= 2x, QIDO >= 5x, WADO >= 1.5x, rendered
 >= 2x.  Measured on the shared 2-core VM while other sessions built and tested (load
-1.2-5; Orthanc 1.10.1 + DICOMweb 1.7), ratio from alternating rounds (ours beside
-Orthanc runs 10-25% slower than alone: the two servers share the two cores):
+1.2-5; Orthanc 1.10.1 + DICOMweb 1.7), ratio from alternating rounds:
 STOW 500 (5 runs): ours 0.96-1.56 s, Orthanc 2.10-3.38 s: 1.8-2.4x (met in 4 of 5;
 Orthanc was 3.7-4.2 s in earlier, busier runs); QIDO at 100,000 (6 runs): ours
 4.0-4.4 ms alone, 4.9-7.2 beside, Orthanc 41-78 ms: 6.1-10.8x (met; was 14-20 ms:
 SQLite now starts from the most selective index, probed, and the answers go from SQL
 rows to the JSON model without data sets); WADO series of 500 (5 runs): ours 67-157
 ms, Orthanc 116-304 ms: 1.3-2.2x (met in 4 of 5; a bare sendfile loop takes 110-130
-ms for the same 256 MB here: ours is at that floor); rendered (3 runs of the current
-code): ours 0.96-1.03 ms alone, 1.11-1.24 beside, Orthanc 2.18-2.54 ms: 1.8-2.3x (met
-in 1 of 3; was 1.1-1.2 ms alone: files read rather than mapped, the instance lookup on a
-DB-API cursor, the grey JPEG without Pillow's layers; left: libjpeg-turbo 0.22 ms, the
-display table 0.2 ms, aiohttp and the worker trip 0.16 ms, reading and parsing 0.1 ms).
+ms for the same 256 MB here: ours is at that floor); rendered (5 runs after the changes
+code): ours 0.93-1.03 ms alone, 1.11-1.48 beside, Orthanc 2.18-2.75 ms: 1.8-2.3x (met
+in 1 of 5, just under in another; was 1.1-1.2 ms alone: files read rather than mapped, the
+instance lookup on a DB-API cursor, the grey JPEG without Pillow's layers; left:
+libjpeg-turbo 0.22 ms, the display table 0.2 ms, aiohttp and the worker trip 0.16 ms,
+reading and decoding 0.1 ms).  Beside Orthanc ours slows by 15-50% (cold caches after
+each Orthanc request: a 2 ms pause between the two does not help), Orthanc by 5%.
 The smoke run (``--benchmark-disable``, CI) uses 20 images and 2,000
 instances."""
 

@@ -27,8 +27,8 @@ Orthanc was 3.7-4.2 s in earlier, busier runs); QIDO at 100,000 (6 runs): ours
 SQLite now starts from the most selective index, probed, and the answers go from SQL
 rows to the JSON model without data sets); WADO series of 500 (5 runs): ours 67-157
 ms, Orthanc 116-304 ms: 1.3-2.2x (met in 4 of 5; a bare sendfile loop takes 110-130
-ms for the same 256 MB here: ours is at that floor); rendered (5 runs after the changes
-code): ours 0.93-1.03 ms alone, 1.11-1.48 beside, Orthanc 2.18-2.75 ms: 1.8-2.3x (met
+ms for the same 256 MB here: ours is at that floor); rendered (5 runs since
+these changes): ours 0.93-1.03 ms alone, 1.11-1.48 beside, Orthanc 2.18-2.75 ms: 1.8-2.3x (met
 in 1 of 5, just under in another; was 1.1-1.2 ms alone: files read rather than mapped, the
 instance lookup on a DB-API cursor, the grey JPEG without Pillow's layers; left:
 libjpeg-turbo 0.22 ms, the display table 0.2 ms, aiohttp and the worker trip 0.16 ms,

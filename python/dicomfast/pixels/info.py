@@ -65,6 +65,8 @@ def _int(
     """The value of ``keyword`` as an int in ``0..limit`` (US values; Number of Frames
     is checked by the caller), ``default`` if absent or empty."""
     v: Any = values.get(keyword)
+    if v.__class__ is int and 0 <= v <= limit:
+        return v  # the usual case, first
     if isinstance(v, list | tuple):
         v = v[0] if v else None
     if v is None or v == "":
@@ -174,7 +176,7 @@ class PixelInfo:
     def is_float(self) -> bool:
         return self.tag != PIXEL_DATA
 
-    @property
+    @functools.cached_property
     def is_encapsulated(self) -> bool:
         return syntaxes.is_encapsulated(self.transfer_syntax)
 
@@ -202,11 +204,11 @@ class PixelInfo:
             and self.bits_allocated == 8
         )
 
-    @property
+    @functools.cached_property
     def dtype(self) -> np.dtype:
         return _dtype(self.is_float, self.bits_allocated, self.pixel_representation)
 
-    @property
+    @functools.cached_property
     def frame_shape(self) -> tuple[int, ...]:
         if self.samples_per_pixel > 1:
             return (self.rows, self.columns, self.samples_per_pixel)
@@ -219,7 +221,7 @@ class PixelInfo:
             return (self.number_of_frames, *self.frame_shape)
         return self.frame_shape
 
-    @property
+    @functools.cached_property
     def frame_nbytes(self) -> int:
         """Bytes of one decoded frame."""
         return self.rows * self.columns * self.samples_per_pixel * self.dtype.itemsize

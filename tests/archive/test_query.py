@@ -210,7 +210,7 @@ def test_study_level_matching(qa, keys, expected) -> None:  # noqa: ANN001
     assert studies(qa, **keys) == expected
 
 
-def test_query_starts_from_the_most_selective_index(qa) -> None:  # noqa: ANN001
+def test_query_starts_from_the_most_selective_index(qa, monkeypatch) -> None:  # noqa: ANN001
     """SQLite has no statistics of value ranges: the table whose indexed keys match the
     fewest rows (counted) drives the query; PostgreSQL plans on its own."""
     from dicomfast.archive import query as q
@@ -227,6 +227,8 @@ def test_query_starts_from_the_most_selective_index(qa) -> None:  # noqa: ANN001
     assert driver(PatientID="P2", StudyDate="2020-") is patients  # 1 patient, 4 studies
     assert driver(PatientName="DOE*", AccessionNumber="ACC1") is studies_table  # 2 vs 1
     assert driver(PatientName="*OE*", AccessionNumber="ACC1") is None  # the name cannot seek
+    monkeypatch.setattr(q, "PROBE_LIMIT", 1)  # each table has more matches: SQLite plans
+    assert driver(PatientID="P2", StudyDate="2020-") is None
     assert studies(qa, PatientID="P2", StudyDate="2020-") == {S2}
     assert studies(qa, PatientName="DOE*", AccessionNumber="ACC1") == {S1}
 

@@ -270,7 +270,7 @@ def _seekable(matcher: mt.Matcher) -> bool:
 def _driver(conn: sa.Connection, p: _Plan) -> sa.Table | None:
     """SQLite only: the table whose indexed keys match the fewest rows (counted up to
     PROBE_LIMIT, through the indexes only), when keys of several tables could each
-    drive the query.  SQLite keeps no statistics of value ranges, so it cannot tell a
+    drive the query (None when every count reaches the limit).  SQLite keeps no statistics of value ranges, so it cannot tell a
     name prefix matching 100 patients from a date range matching half the studies;
     PostgreSQL can, and plans on its own."""
     if conn.dialect.name != "sqlite":
@@ -290,7 +290,8 @@ def _driver(conn: sa.Connection, p: _Plan) -> sa.Table | None:
         counts[table] = conn.execute(
             sa.select(sa.func.count()).select_from(probe.subquery())
         ).scalar_one()
-    return min(counts, key=lambda t: counts[t])
+    best = min(counts, key=lambda t: counts[t])
+    return best if counts[best] < PROBE_LIMIT else None  # all large: SQLite's own plan
 
 
 def _matching_rows(conn: sa.Connection, p: _Plan, extra: list[sa.ColumnElement[Any]]) -> list[Any]:

@@ -14,7 +14,28 @@ same run, single thread:
 - threads: a 20-frame JPEG 2000 file (the ultrasound cine, encoded once by us)
   decoded on 2 threads against 1 (target >= 1.8x).
 
-``pytest bench/test_bench_codecs.py --benchmark-enable -s`` prints the ratios."""
+``pytest bench/test_bench_codecs.py --benchmark-enable -s`` prints the ratios.
+
+Decode against imagecodecs' kernel (2026.3.6: libjpeg-turbo 3.1.3, CharLS 2.4.3, OpenJPEG
+2.5.4; ours libjpeg-turbo 3.1.0, CharLS 2.4.5, OpenJPEG 2.5.3), medians of alternating
+calls, three runs on the shared 2-core VM (busy), one 512x512 frame unless said:
+
+| input | dicomfast | kernel | ratio (3 runs) |
+|---|---|---|---|
+| JPEG baseline 8-bit CT (4.50) | 0.47-0.51 ms | 0.45-0.47 ms | 0.92-0.95x |
+| JPEG 12-bit MR (4.51) | 0.85-0.89 ms | 0.82-0.86 ms | 0.96-0.97x |
+| JPEG-LS lossless CT (4.80) | 2.96-3.09 ms | 2.86-2.99 ms | 0.97x |
+| JPEG-LS near-lossless CT (4.81) | 3.2-3.4 ms | 3.1-3.3 ms | 0.97-0.98x |
+| JPEG 2000 lossless CT (4.90) | 21.6-23.1 ms | 22.3-23.6 ms | 1.03-1.04x |
+| JPEG 2000 lossy CT (4.91) | 1.5-2.1 ms | 1.5-2.1 ms | 1.00-1.05x |
+| HTJ2K lossless RGB 640x480 (4.201) | 8.5-9.5 ms | 8.4-9.3 ms | 0.99x |
+
+The codec calls themselves now take the kernel's time or less (OpenJPEG built with
+NDEBUG and -fno-math-errno, 12-bit JPEG straight into the array); what is left is the
+file path in Python, ~25 us a file (read 12 us, pixel attributes 9 us, the rest 4 us),
+and CharLS 2.4.5 ~1% slower than imagecodecs' 2.4.3 on the same stream: the 1.0x target
+is met for JPEG 2000, not yet for the others (JPEG baseline, whose frames take 0.45 ms,
+least)."""
 
 from __future__ import annotations
 
@@ -86,7 +107,12 @@ def test_decode(benchmark: Any, corpus: Path, label: str) -> None:
         theirs["pydicom 3 + plugin"] = plain_pydicom
     except Exception as e:  # noqa: BLE001 - no plugin for this syntax: said, not raced
         RESULTS.append(f"decode {label}: pydicom has no working plugin here ({e})"[:160])
-    ratios = race(benchmark, f"decode {label}", ours, theirs, nbytes=ours_arr.nbytes, target=1.0)
+    ratios = race(benchmark, f"decode {label}", ours, theirs, nbytes=ours_arr.nbytes)
+    for against, target in (("imagecodecs kernel", 1.0), ("pydicom 3 + plugin", 2.0)):
+        if against in ratios:
+            r = ratios[against]
+            verdict = "met" if r >= target else "MISSED"
+            RESULTS.append(f"  {label} against {against}: {r:.2f}x [target {target}x: {verdict}]")
     if ratios:
         assert ours_arr.size  # decoded something
 

@@ -28,7 +28,7 @@ calls, three runs on the shared 2-core VM (busy), one 512x512 frame unless said:
 | JPEG-LS near-lossless CT (4.81) | 3.2-3.4 ms | 3.1-3.3 ms | 0.97-0.98x |
 | JPEG 2000 lossless CT (4.90) | 21.6-23.1 ms | 22.3-23.6 ms | 1.03-1.04x |
 | JPEG 2000 lossy CT (4.91) | 1.5-2.1 ms | 1.5-2.1 ms | 1.00-1.05x |
-| HTJ2K lossless RGB 640x480 (4.201) | 8.5-9.5 ms | 8.4-9.3 ms | 0.99x |
+| HTJ2K lossless RGB 640x480 (4.201) | 8.5-9.5 ms | 8.4-9.3 ms | 0.98-0.99x |
 
 The codec calls themselves now take the kernel's time or less (OpenJPEG built with
 NDEBUG and -fno-math-errno, 12-bit JPEG straight into the array); what is left is the

@@ -6,9 +6,11 @@ by the Rust parser with the GIL released; nothing is copied until a value is ask
 
 from __future__ import annotations
 
+import errno
 import io
 import mmap
 import os
+import stat
 from typing import Any, BinaryIO
 
 from . import _core
@@ -27,16 +29,22 @@ READ_WHOLE_BELOW = 256 << 10
 def _buffer_of(source: Any) -> tuple[Any, str | None]:
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
-        with open(path, "rb", buffering=0) as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size == 0:
+        # os.open/os.read: no file object to build (2 us of a small file's 7 us).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):  # as open() says it
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+            if st.st_size == 0:
                 raise InvalidDicomError("empty file", offset=0, path=path)
-            if size <= READ_WHOLE_BELOW:
-                data = fh.read()
+            if st.st_size <= READ_WHOLE_BELOW:
+                data = os.read(fd, st.st_size)  # as much as a mapping would hold
                 if not data:
                     raise InvalidDicomError("empty file", offset=0, path=path)
                 return data, path
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ), path
+            return mmap.mmap(fd, 0, access=mmap.ACCESS_READ), path
+        finally:
+            os.close(fd)
     if isinstance(source, bytes):
         return source, None
     if isinstance(source, bytearray | memoryview):

@@ -6,8 +6,10 @@ and dicom-anonymizer (one folder in, one out; given the flat 20-file folder repe
 ``REPEAT`` times per call is not possible, so it runs on the 20 files and its time is
 scaled by REPEAT).  Targets: >= 2,000 files/s for ours, >= 20x the fastest.
 
-Measured (``DICOMFAST_DEID_REPEAT=250``: 5,000 files; the shared 2-core machine, other
-jobs running; the per-element pass in Rust, dicomfast-deid): at load 1-2, 3,117 files/s,
+Measured (``DICOMFAST_DEID_REPEAT=250``: 5,000 files; the per-element pass in Rust,
+dicomfast-deid): quiet (nothing else running, load < 1, two runs) 3,336-3,345 files/s,
+dicognito 151-152 files/s -> 21.4x, dicom-anonymizer 48-51 files/s -> 66-67x.  On the
+shared machine with other jobs running: at load 1-2, 3,117 files/s,
 dicognito 145 files/s -> 21.1x, dicom-anonymizer 46 files/s -> 68.7x; at load 3-10,
 1,100-1,950 files/s beside them, 10-16x dicognito, 43-57x dicom-anonymizer.  Before the
 Rust pass (the Python engine and writer, same machine): 1,060-1,560 files/s, 6.8-9.8x

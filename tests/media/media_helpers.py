@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 import dicomfast
@@ -10,6 +12,16 @@ from dicomfast import Dataset, FileMetaDataset
 from dicomfast.media import FileSet, RecordNode
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+
+
+def media_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``dicomfast media ARGS...`` in a new process."""
+    return subprocess.run(
+        [sys.executable, "-m", "dicomfast", "media", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def make_instance(

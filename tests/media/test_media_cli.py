@@ -13,16 +13,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import dicomfast  # noqa: E402
-from media_helpers import make_instance  # noqa: E402
+from media_helpers import make_instance, media_cli  # noqa: E402
 
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dicomfast", "media", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+_cli = media_cli
 
 
 def test_create_ls_verify_remove_add(tmp_path: Path) -> None:
@@ -81,9 +74,13 @@ def test_create_fails_clearly_for_a_profile_it_cannot_meet(tmp_path: Path) -> No
     j2k = CORNERSTONE / "CTImage.dcm_JPEG2000LosslessOnly_1.2.840.10008.1.2.4.90.dcm"
     if not j2k.exists():
         pytest.skip("corpus not found")
-    # JPEG 2000 decodes: a JPEG profile gets it as explicit VR little endian
+    # JPEG 2000 decodes: a JPEG profile gets it as JPEG Lossless SV1 (its lossless one)
     r = _cli("create", str(tmp_path / "J"), str(j2k), "--profile", "STD-GEN-DVD-JPEG")
     assert r.returncode == 0, r.stderr
+    (row,) = [
+        json.loads(line) for line in _cli("ls", str(tmp_path / "J"), "--json").stdout.splitlines()
+    ]
+    assert row["transfer_syntax_uid"] == dicomfast.uid.JPEGLosslessSV1
     # a syntax nothing here decodes (Part 2 multi-component; same image, relabelled)
     mc = tmp_path / "mc.dcm"
     data = j2k.read_bytes()

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import DicomError
 from ..media import FileSet
 from ..media._tables import PROFILES
-from ..media.profiles import conformer
+from ..media.profiles import Conformer, conformer
 from ..media.verify import repair, verify
 from ..tempfiles import create_temp
 from .conventions import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("out", metavar="OUT_DIR")
     c.add_argument("paths", nargs="*", metavar="PATH", help="files or folders of instances")
     c.add_argument("--fileset-id", default="", help="File-set ID (0004,1130), up to 16 characters")
-    c.add_argument("--profile", choices=sorted(PROFILES), help="PS3.11 application profile to meet")
+    add_profile_options(c)
     c.add_argument("--zip", metavar="OUT.zip", help="also pack the File-set into a zip file")
     c.add_argument(
         "--no-fsync", action="store_true", help="do not flush the DICOMDIR (faster, not durable)"
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     a = msub.add_parser("add", help="add instances to a File-set")
     a.add_argument("path", metavar="DIR")
     a.add_argument("paths", nargs="+", metavar="PATH")
-    a.add_argument("--profile", choices=sorted(PROFILES), help="PS3.11 application profile to meet")
+    add_profile_options(a)
     a.set_defaults(run=run_add)
 
     r = msub.add_parser(
@@ -69,6 +69,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     v.add_argument("path", metavar="DIR")
     v.add_argument("--repair", action="store_true", help="rewrite the DICOMDIR from the files")
     v.set_defaults(run=run_verify)
+
+
+def add_profile_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="PS3.11 application profile to meet: an instance in a transfer syntax it does "
+        "not allow is converted (images to its lossless compression, e.g. JPEG Lossless SV1)",
+    )
+    p.add_argument(
+        "-t",
+        "--transfer-syntax",
+        metavar="NAME_OR_UID",
+        help="write every image in this transfer syntax (as for dicomfast convert: jpeg-ll, "
+        "j2k, explicit-le, ...; a lossy one such as jpeg only when named here), which the "
+        "profile must allow",
+    )
+
+
+def _conformer(args: argparse.Namespace) -> Conformer | None:
+    """The profile / transfer syntax conversion asked for (None: copies as they are)."""
+    if not args.profile and not args.transfer_syntax:
+        return None
+    from ..batch.syntaxes import transfer_syntax_for
+
+    ts = transfer_syntax_for(args.transfer_syntax) if args.transfer_syntax else None
+    return conformer(args.profile, ts)
+
+
+def _say_notes(what: str, conform: Conformer | None) -> None:
+    for note in conform.notes if conform is not None else ():
+        print(f"dicomfast media {what}: {note}", file=sys.stderr)
 
 
 def _fail(what: str, e: BaseException) -> int:
@@ -111,20 +143,22 @@ def run_create(args: argparse.Namespace) -> int:
     if args.source:
         return create_from(args)
     try:
+        conform = _conformer(args)
+    except (DicomError, ValueError) as e:
+        print(f"dicomfast media create: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         if os.path.exists(os.path.join(args.out, "DICOMDIR")):
             raise DicomError("a File-set is already there (use media add)", path=args.out)
         fs = FileSet()
         fs.ID = args.fileset_id
         n = _add_all(fs, args.paths)
-        fs.write(
-            args.out,
-            transfer_syntax_of=conformer(args.profile) if args.profile else None,
-            fsync=not args.no_fsync,
-        )
+        fs.write(args.out, transfer_syntax_of=conform, fsync=not args.no_fsync)
         if args.zip:
             _zip(args.out, args.zip)
     except (DicomError, OSError) as e:
         return _fail("create", e)
+    _say_notes("create", conform)
     print(f"{n} instances in {args.out}", file=sys.stderr)
     return 0
 
@@ -189,12 +223,13 @@ def create_from(args: argparse.Namespace) -> int:
             raise DicomError("a File-set is already there (use media add)", path=out)
         ident = identifier_from_keys(args.key, default_level(args))
         sop = sop_class_for("get", args.model)
+        conform = _conformer(args)
     except (DicomError, ValueError) as e:
         print(f"dicomfast media create: {e}", file=sys.stderr)
         return EXIT_USAGE
     args.host, args.port = args.source[0], port
-    conform = conformer(args.profile) if args.profile else None
-    syntaxes = list(PROFILES[args.profile]) if args.profile else []
+    syntaxes = [conform.transfer_syntax] if conform and conform.transfer_syntax else []
+    syntaxes += [t for t in PROFILES.get(args.profile or "", ()) if t not in syntaxes]
     syntaxes += [t for t in DEFAULT_TRANSFER_SYNTAXES if t not in syntaxes]
     fs = FileSet()
     fs.ID = args.fileset_id
@@ -227,6 +262,7 @@ def create_from(args: argparse.Namespace) -> int:
         raise
     for line in refused:
         print(f"dicomfast media create: refused an instance: {line}", file=sys.stderr)
+    _say_notes("create", conform)
     if error is not None and len(fs) == 0 and final is None:
         fs.discard()
         print(f"dicomfast media create: {error}", file=sys.stderr)
@@ -310,11 +346,13 @@ def _up(inst: object, record_type: str) -> str | None:
 
 def run_add(args: argparse.Namespace) -> int:
     try:
+        conform = _conformer(args)
         fs = FileSet(args.path)
         n = _add_all(fs, args.paths)
-        fs.write(transfer_syntax_of=conformer(args.profile) if args.profile else None)
-    except (DicomError, OSError) as e:
+        fs.write(transfer_syntax_of=conform)
+    except (DicomError, OSError, ValueError) as e:
         return _fail("add", e)
+    _say_notes("add", conform)
     print(f"{n} instances added; {len(fs)} in {args.path}", file=sys.stderr)
     return 0
 

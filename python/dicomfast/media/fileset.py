@@ -14,6 +14,7 @@ stored since (a failed retrieval leaves no half file-set).
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,7 @@ from ._tables import RECORD_KEYS, RECORD_TYPE_OF_CLASS
 from .encode import encode_dicomdir
 from .fileids import DIR_PREFIX, FILE_PREFIX, Namer, check, is_valid
 from .parse import parse_records
+from .profiles import Conformer
 from .records import (
     IDENTIFIER,
     LEVELS,
@@ -309,14 +311,17 @@ class FileSet:
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             self._stored_dirs.extend(made)
             target = None
-            full = read(tmp) if transfer_syntax_of is not None else None
-            if full is not None:
+            full = None
+            if transfer_syntax_of is not None and not _keeps(
+                transfer_syntax_of, inst.TransferSyntaxUID
+            ):
+                full = read(tmp)
                 target = transfer_syntax_of(full)
             inst.node.dataset.add_new(0x00041500, "CS", list(fid))
             placed = dest
             if full is not None and target is not None:
                 write_dataset(full, dest, transfer_syntax=target)
-                inst.node.dataset.add_new(0x00041512, "UI", target)
+                self._converted(inst, target, str(full.get("SOPInstanceUID") or ""))
             else:
                 os.rename(tmp, dest)
             inst.source = None
@@ -435,7 +440,7 @@ class FileSet:
                     jobs.append((inst, fid, dest))
             placed.extend(dest for _, _, dest in jobs)
             failed: BaseException | None = None
-            for (inst, fid, dest), (ts, error) in zip(
+            for (inst, fid, dest), (changed, error) in zip(
                 jobs, self._place_all(jobs, transfer_syntax_of), strict=True
             ):
                 if isinstance(error, FileExistsError):
@@ -445,8 +450,8 @@ class FileSet:
                     failed = failed or error
                     continue
                 inst.node.dataset.add_new(0x00041500, "CS", list(fid))
-                if ts:
-                    inst.node.dataset.add_new(0x00041512, "UI", ts)
+                if changed is not None:
+                    self._converted(inst, *changed)
             if failed is not None:
                 raise failed
             chunks = encode_dicomdir(
@@ -528,7 +533,9 @@ class FileSet:
             except Exception as e:  # noqa: BLE001 - given back, raised by write()
                 return None, e
 
-        if transfer_syntax_of is not None or len(jobs) < 2 * COPY_THREADS:
+        if len(jobs) < 2 * COPY_THREADS or not (
+            transfer_syntax_of is None or isinstance(transfer_syntax_of, Conformer)
+        ):
             return [place(j) for j in jobs]
         from concurrent.futures import ThreadPoolExecutor
 
@@ -544,8 +551,22 @@ class FileSet:
             out[i::n] = share
         return out
 
-    def _place(self, inst: FileInstance, dest: str, transfer_syntax_of: Any) -> str | None:
-        """Copy (or write) the instance to ``dest``; the transfer syntax if it changed.
+    def _converted(self, inst: FileInstance, ts: str, sop_uid: str) -> None:
+        """The record of ``inst`` after its file was written in ``ts`` (a lossy syntax
+        gave the instance a new SOP Instance UID: ``sop_uid``)."""
+        inst.node.dataset.add_new(0x00041512, "UI", ts)
+        old = inst.SOPInstanceUID
+        if sop_uid and sop_uid != old:
+            inst.node.dataset.add_new(0x00041511, "UI", sop_uid)
+            if self._by_uid.get(old) is inst:
+                del self._by_uid[old]
+            self._by_uid[sop_uid] = inst
+
+    def _place(
+        self, inst: FileInstance, dest: str, transfer_syntax_of: Any
+    ) -> tuple[str, str] | None:
+        """Copy (or write) the instance to ``dest``; (transfer syntax, SOP Instance UID)
+        if it was written in another syntax.
 
         ``dest`` is a new name (never an existing file: O_EXCL) in a folder that
         exists, that no DICOMDIR references yet: the rename of the new DICOMDIR is
@@ -554,19 +575,29 @@ class FileSet:
         # an instance already in the file-set has a File ID, so a path
         src = inst.source if inst.for_addition else cast(str, inst.path)
         data = inst._data
-        if isinstance(src, str) and transfer_syntax_of is None and not inst._rewrite:
+        as_is = transfer_syntax_of is None or _keeps(transfer_syntax_of, inst.TransferSyntaxUID)
+        if isinstance(src, str) and as_is and not inst._rewrite:
             if data is not None:
                 _write_new(dest, data)
             else:
                 _copy_new(src, dest)
             return None
         ds = src if isinstance(src, Dataset) else read(src)
-        target = transfer_syntax_of(ds) if transfer_syntax_of is not None else None
+        if ds is src and not as_is:
+            ds = copy.deepcopy(src)  # converted: the caller's data set stays as it is
+        target = None if as_is else transfer_syntax_of(ds)
         if target is None and isinstance(src, str) and ds.file_meta is not None:
             _copy_new(src, dest)
             return None
         write_dataset(ds, dest, transfer_syntax=target)
-        return target or ds.transfer_syntax
+        ts = target or ds.transfer_syntax or uids.ExplicitVRLittleEndian
+        return ts, str(ds.get("SOPInstanceUID") or "")
+
+
+def _keeps(transfer_syntax_of: Any, ts: str | None) -> bool:
+    """Whether ``transfer_syntax_of`` (a profile's :class:`Conformer`) keeps an instance
+    in ``ts`` as it is, known without reading it."""
+    return isinstance(transfer_syntax_of, Conformer) and transfer_syntax_of.keeps(ts)
 
 
 def _free_dest(root: str, fid: tuple[str, ...]) -> str:

@@ -210,6 +210,7 @@ def create_from(args: argparse.Namespace) -> int:
     from ..net.contexts import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
     from ..net.services.find import sop_class_for
     from ..net.services.get import storage_contexts_for_get
+    from ..syntaxes import get as transfer_syntax_row
     from .find import associate, default_level, identifier_from_keys, scu_ae
     from .get import storage_classes
     from .move import counts_of
@@ -228,9 +229,12 @@ def create_from(args: argparse.Namespace) -> int:
         print(f"dicomfast media create: {e}", file=sys.stderr)
         return EXIT_USAGE
     args.host, args.port = args.source[0], port
+    # What the File-set is to hold first, lossy syntaxes last: a peer choosing among
+    # them must not make an instance lossy on the way (we convert, as asked, here).
     syntaxes = [conform.transfer_syntax] if conform and conform.transfer_syntax else []
     syntaxes += [t for t in PROFILES.get(args.profile or "", ()) if t not in syntaxes]
     syntaxes += [t for t in DEFAULT_TRANSFER_SYNTAXES if t not in syntaxes]
+    syntaxes.sort(key=lambda t: transfer_syntax_row(t).lossy)
     fs = FileSet()
     fs.ID = args.fileset_id
     refused: list[str] = []

@@ -31,6 +31,8 @@ __all__ = [
     "ImageInfo",
     "decode_frames_into",
     "decode_native_into",
+    "pixel_array_as_read",
+    "configure_pixel_array_as_read",
     "decode_frame",
     "encode_frame",
     "encode_frames",
@@ -273,6 +275,22 @@ def decode_frames_into(
     threads: int | None = None,
     first_frame: int = 0,
     sink_fd: int | None = None,
+) -> None: ...
+def pixel_array_as_read(
+    raw: RawFile,
+    parent: int = ...,
+    meta: int | None = None,
+    threads: int | None = None,
+    as_rgb: bool = False,
+) -> np.ndarray | None: ...
+def configure_pixel_array_as_read(
+    max_ratio: int,
+    unbounded_ratio: int,
+    unbounded: set[str],
+    frame_slack: int,
+    max_frames: int,
+    empty: Any,
+    dtypes: list[Any],
 ) -> None: ...
 def decode_native_into(
     data: Any,

@@ -19,7 +19,17 @@ import numpy as np
 from .. import _core, syntaxes
 from ..errors import PixelDataError
 from .frames import EncapsulatedData, encapsulated_data, native_data
-from .info import CODEC_SYNTAXES, PixelInfo, check_fits, pixel_info
+from .info import (
+    CODEC_SYNTAXES,
+    FRAME_SLACK,
+    MAX_FRAMES,
+    MAX_RATIO,
+    MAX_RATIO_UNBOUNDED_CODECS,
+    UNBOUNDED_CODECS,
+    PixelInfo,
+    check_fits,
+    pixel_info,
+)
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -224,8 +234,45 @@ def decode_frames(
     return _finish(arr, info, as_rgb)
 
 
+# The one-call path below takes these limits from here (the one definition of them).
+_core.configure_pixel_array_as_read(
+    MAX_RATIO,
+    MAX_RATIO_UNBOUNDED_CODECS,
+    set(UNBOUNDED_CODECS),
+    FRAME_SLACK,
+    MAX_FRAMES,
+    np.empty,
+    [np.dtype(f"<{k}{n}") for n in (1, 2, 4, 8) for k in "ui"],
+)
+
+
+def _as_read(ds: Dataset, as_rgb: bool, threads: int | None) -> np.ndarray | None:
+    """Encapsulated pixel data of a data set as read (nothing looked at or changed since,
+    its file meta group neither), file to array in one call to ``_core``: attributes,
+    transfer syntax and fragments found in the file's index, the array allocated and
+    decoded into with the GIL released.  None where the usual path decides (native
+    data, any value or size it would look at more closely, errors other than the
+    decoding's): then it gives the same array, or raises as it always did."""
+    raw = ds._raw
+    if raw is None or ds._map is not None:
+        return None
+    fm = ds.file_meta
+    meta = None
+    if fm is not None:
+        if getattr(fm, "_raw", None) is not raw or getattr(fm, "_map", True) is not None:
+            return None
+        meta = fm._node
+    arr: np.ndarray | None = _core.pixel_array_as_read(
+        raw, ds._node, meta, _threads(threads), as_rgb
+    )
+    return arr
+
+
 def pixel_array(ds: Dataset, *, as_rgb: bool = False, threads: int | None = None) -> np.ndarray:
     """Every frame of ``ds``, shaped as pydicom's ``Dataset.pixel_array``."""
+    arr = _as_read(ds, as_rgb, threads)
+    if arr is not None:
+        return arr
     info = pixel_info(ds)
     arr = decode_frames(ds, as_rgb=as_rgb, threads=threads, info=info)
     return arr if info.number_of_frames > 1 else arr[0]

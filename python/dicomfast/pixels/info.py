@@ -38,7 +38,7 @@ MAX_RATIO = 1100
 #: ... except JPEG 2000 / HTJ2K and JPEG-LS, which code a blank or constant frame in a few
 #: bytes per tile or run whatever its size (pydicom's JPEG2000.dcm: 1024x256x16 in 274 bytes).
 MAX_RATIO_UNBOUNDED_CODECS = 1 << 16
-_UNBOUNDED_CODECS = frozenset(
+UNBOUNDED_CODECS = frozenset(
     "1.2.840.10008.1.2.4." + n for n in ("80", "81", "90", "91", "92", "93", "201", "202", "203")
 )
 #: ... plus this much per frame (headers, tables, tiny frames).
@@ -310,7 +310,7 @@ def check_fits(
     if compressed:
         need = nframes * info.frame_nbytes
         ratio = (
-            MAX_RATIO_UNBOUNDED_CODECS if info.transfer_syntax in _UNBOUNDED_CODECS else MAX_RATIO
+            MAX_RATIO_UNBOUNDED_CODECS if info.transfer_syntax in UNBOUNDED_CODECS else MAX_RATIO
         )
         if need > ratio * available + FRAME_SLACK * nframes:
             excess = info.frame_nbytes - FRAME_SLACK

@@ -18,6 +18,7 @@ use pyo3::buffer::PyUntypedBuffer;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+mod as_read;
 mod image_info;
 mod syntaxes;
 mod to_file;
@@ -499,6 +500,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ImageInfo>()?;
     m.add_function(wrap_pyfunction!(decode_frames_into, m)?)?;
     m.add_function(wrap_pyfunction!(decode_native_into, m)?)?;
+    m.add_function(wrap_pyfunction!(as_read::pixel_array_as_read, m)?)?;
+    m.add_function(wrap_pyfunction!(as_read::configure_pixel_array_as_read, m)?)?;
     m.add_function(wrap_pyfunction!(decode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frames, m)?)?;

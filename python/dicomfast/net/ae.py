@@ -510,6 +510,8 @@ class Server:
                 log.exception("server loop failed")
         finally:
             self.loop.close()
+            if self.storage is not None:
+                self.storage.spares.close()
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()

@@ -3,7 +3,8 @@
 Each received instance becomes a Part 10 file: a file meta group built from
 the presentation context and the C-STORE command (PS3.10 §7.1), followed by
 the data set bytes exactly as received.  Bytes are written to a temporary
-file in the storage folder as they arrive (``.<uid>.<random>.part``), then
+file in the storage folder as they arrive (``.<uid>.<random>.part``, an
+empty file made ahead of need by :class:`SpareFiles` and renamed), then
 flushed, fsync'd and linked to their final name; only then does the SCP
 answer with a success status.  A failed or aborted transfer deletes its
 temporary file, so no partial instance is ever left under a final name.
@@ -25,7 +26,10 @@ import logging
 import os
 import re
 import struct
+import threading
 import time
+import weakref
+from collections import deque
 from typing import TYPE_CHECKING, TypeGuard
 
 from .. import uid as uids
@@ -196,7 +200,7 @@ class FileSink:
     def __init__(self, storage: FileStorage, sop_instance_uid: str, meta: bytes) -> None:
         self.storage = storage
         self.sop_instance_uid = sop_instance_uid
-        fd, self.temp_path = create_temp(storage.folder, f".{sop_instance_uid}.", ".part")
+        fd, self.temp_path = storage.spares.take(f".{sop_instance_uid}.", ".part")
         self._fh = os.fdopen(fd, "wb")
         self._fh.write(meta)
         self.nbytes = 0
@@ -261,6 +265,105 @@ class FileSink:
             pass
 
 
+#: Name of a spare file: ``.<random>.spare`` (empty; never holds data under this name).
+SPARE_SUFFIX = ".spare"
+
+
+def _remove_files(files: deque[tuple[int, str]]) -> None:
+    """Close and delete ``(fd, path)`` files (fd -1: only delete)."""
+    while files:
+        fd, path = files.popleft()
+        try:
+            if fd >= 0:
+                os.close(fd)
+        except OSError:
+            pass
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+class SpareFiles:
+    """Empty files (``.<random>.spare``) made ahead of need by a background
+    thread, so that receiving an instance does not start with creating a file
+    on the event loop: a file system's inode allocation can take a millisecond
+    of kernel time (ext4 without a journal skips every inode freed in the last
+    minute, e.g. after a study was deleted), while the loop would otherwise be
+    reading the next PDUs.  :meth:`take` renames a spare to the name asked for
+    (a rename allocates nothing) and never waits: with no spare ready it
+    creates the file itself.  Spares are empty and never hold data; the server
+    removes those left when it stops (:meth:`close`; a crash leaves at most
+    ``depth``, which :meth:`Archive.check <dicomfast.archive.store.Archive.check>`
+    removes like any old temporary file)."""
+
+    def __init__(self, folder: str, depth: int = 2) -> None:
+        self.folder = folder
+        self.depth = depth
+        self._ready: deque[tuple[int, str]] = deque()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        weakref.finalize(self, _remove_files, self._ready)
+
+    def take(self, prefix: str, suffix: str) -> tuple[int, str]:
+        """A new empty file ``<folder>/<prefix><random><suffix>``, opened for
+        reading and writing: ``(fd, path)`` (as :func:`~dicomfast.tempfiles.create_temp`)."""
+        try:
+            fd, spare = self._ready.popleft()
+        except IndexError:
+            return create_temp(self.folder, prefix, suffix)
+        finally:
+            self._refill()
+        path = os.path.join(self.folder, prefix + os.path.basename(spare)[1 : -len(SPARE_SUFFIX)])
+        path += suffix
+        try:
+            if not link_new(spare, path):  # the random part makes a clash all but impossible
+                raise FileExistsError(path)
+            os.unlink(spare)
+        except OSError:
+            _remove_files(deque([(fd, spare)]))
+            return create_temp(self.folder, prefix, suffix)
+        return fd, path
+
+    def _refill(self) -> None:
+        if self.depth <= 0:
+            return
+        with self._wake:
+            if self._thread is None:
+                self._closing = False
+                self._thread = threading.Thread(
+                    target=self._keep, name="storage-spares", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def _keep(self) -> None:
+        """The refilling thread, until :meth:`close`."""
+        while True:
+            with self._wake:
+                while not self._closing and len(self._ready) >= self.depth:
+                    self._wake.wait()
+                if self._closing:
+                    return
+            try:
+                self._ready.append(create_temp(self.folder, ".", SPARE_SUFFIX))
+            except OSError as e:  # e.g. a full disk: take() creates (and reports) the file
+                log.debug("no spare file in %s: %s", self.folder, e)
+                with self._wake:
+                    self._wake.wait(1.0)
+
+    def close(self) -> None:
+        """Stop making spares and remove the unused ones (a later :meth:`take` starts again)."""
+        with self._wake:
+            thread, self._thread = self._thread, None
+            self._closing = True
+            self._wake.notify_all()
+        if thread is not None:
+            thread.join(5)
+        _remove_files(self._ready)
+
+
 class FileStorage:
     """A folder receiving instances (see the module docstring for the rules)."""
 
@@ -268,6 +371,7 @@ class FileStorage:
         self.folder = os.path.abspath(os.fspath(folder))
         self.fsync = fsync
         os.makedirs(self.folder, exist_ok=True)
+        self.spares = SpareFiles(self.folder)
 
     def open(
         self,

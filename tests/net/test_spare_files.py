@@ -1,0 +1,82 @@
+"""The Storage SCP's spare files: empty files made ahead of need, so that a
+received instance does not start with creating a file on the event loop."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from dicomfast.net.storage import SPARE_SUFFIX, FileStorage, SpareFiles
+from netutil import CT, make_scp, scu, stored_files
+
+
+def _spares(folder: Path) -> list[str]:
+    return sorted(f for f in os.listdir(folder) if f.endswith(SPARE_SUFFIX))
+
+
+def _wait_for(cond, timeout: float = 5.0) -> bool:  # noqa: ANN001
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+def test_take_renames_a_ready_spare_and_refills(tmp_path: Path) -> None:
+    spares = SpareFiles(str(tmp_path), depth=2)
+    fd, first = spares.take(".1.2.3.", ".part")  # none ready yet: made on the spot
+    os.close(fd)
+    assert os.path.basename(first).startswith(".1.2.3.") and first.endswith(".part")
+    assert _wait_for(lambda: len(_spares(tmp_path)) == 2)
+    ready = set(_spares(tmp_path))
+    inodes = {os.stat(tmp_path / f).st_ino for f in ready}
+    fd, second = spares.take(".1.2.4.", ".part")
+    try:
+        st = os.fstat(fd)
+        assert st.st_size == 0 and st.st_ino in inodes  # a spare, renamed
+        assert os.stat(second).st_ino == st.st_ino
+        os.write(fd, b"data")
+    finally:
+        os.close(fd)
+    assert Path(second).read_bytes() == b"data"
+    assert _wait_for(lambda: len(_spares(tmp_path)) == 2)  # refilled
+    spares.close()
+    assert _spares(tmp_path) == []
+    # after close, take still works (and starts making spares again)
+    fd, third = spares.take(".1.2.5.", ".part")
+    os.close(fd)
+    assert os.path.exists(third)
+    spares.close()
+    assert _spares(tmp_path) == []
+
+
+def test_a_server_leaves_no_spare_behind(tmp_path: Path, ct_small: Path) -> None:
+    storage = FileStorage(tmp_path)
+    server = make_scp().start_server(("127.0.0.1", 0), block=False, storage=storage)
+    try:
+        with scu(CT).associate("127.0.0.1", server.port, "STORESCP") as assoc:
+            for _ in range(3):
+                assert assoc.send_c_store(ct_small) == 0
+        assert _spares(tmp_path)  # made ahead while the server runs
+    finally:
+        server.shutdown()
+    assert [p.name for p in stored_files(tmp_path)]
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in stored_files(tmp_path))
+
+
+def test_check_removes_an_old_spare_a_crash_left(tmp_path: Path) -> None:
+    from dicomfast.archive import Archive
+
+    with Archive(tmp_path / "arch") as archive:
+        left = Path(archive.folder) / f".deadbeef{SPARE_SUFFIX}"
+        left.write_bytes(b"")
+        old = time.time() - 7200
+        os.utime(left, (old, old))
+        young = Path(archive.folder) / f".cafe{SPARE_SUFFIX}"
+        young.write_bytes(b"")
+        rep = archive.check(repair=True)
+        assert rep.temp_files == [left.name]
+        assert not left.exists() and young.exists()
+        assert list(archive.iter_temp_files()) == []  # spares are not transfers in progress

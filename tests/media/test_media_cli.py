@@ -13,7 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import dicomfast  # noqa: E402
-from media_helpers import make_instance, media_cli  # noqa: E402
+from dicomfast.media import FileSet  # noqa: E402
+from media_helpers import fileset_tree, make_instance, media_cli  # noqa: E402
 
 _cli = media_cli
 
@@ -116,7 +117,8 @@ def test_verify_repair(tmp_path: Path) -> None:
 
 def test_create_and_verify_do_not_import_numpy(tmp_path: Path) -> None:
     """numpy is ~half of a short command's start-up: ``media create`` and ``verify``
-    make no array, so they never import it (``dicomfast.lazy_numpy``)."""
+    make no array, so they never import it (``dicomfast.lazy_numpy``); nor do they
+    load the network stack (only ``create --from`` does)."""
     for i in range(3):
         make_instance(tmp_path / f"i{i}", "1", "1", "1", i + 1)
     probe = (
@@ -124,8 +126,48 @@ def test_create_and_verify_do_not_import_numpy(tmp_path: Path) -> None:
         "from dicomfast.cli import main\n"
         f"assert main(['media', 'create', {str(tmp_path / 'OUT')!r}, {str(tmp_path)!r}]) == 0\n"
         f"assert main(['media', 'verify', {str(tmp_path / 'OUT')!r}]) == 0\n"
-        "print('numpy' in sys.modules)\n"
+        "print('numpy' in sys.modules, 'dicomfast.net' in sys.modules)\n"
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "False"
+    assert r.stdout.strip() == "False False"
+    # ... while create's help and --from still have the network options
+    assert "--aec" in _cli("create", "--help").stdout
+
+
+def test_index_in_place(tmp_path: Path) -> None:
+    """``media index DIR``: a DICOMDIR for files already in DIR under valid File IDs
+    (nothing copied, moved or changed); the tree DCMTK's dcmmkdir makes of them."""
+    made = tmp_path / "MADE"
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(6):
+        make_instance(src / f"a{i}.dcm", str(i % 2), str(i % 3), "1", i + 1)
+    assert _cli("create", str(made), str(src)).returncode == 0
+    (made / "DICOMDIR").unlink()
+    before = {p: p.read_bytes() for p in made.rglob("*") if p.is_file()}
+    r = _cli("index", str(made), "--fileset-id", "INPLACE")
+    assert r.returncode == 0, r.stderr
+    assert {
+        p: p.read_bytes() for p in made.rglob("*") if p.is_file() and p.name != "DICOMDIR"
+    } == before
+    fs = FileSet(made)
+    assert fs.ID == "INPLACE" and len(fs) == 6
+    assert _cli("verify", str(made)).returncode == 0
+    r = _cli("index", str(made))
+    assert r.returncode == 1 and "already" in r.stderr
+    if Path("/usr/bin/dcmmkdir").exists():
+        (made / "DICOMDIR").rename(tmp_path / "OURS")
+        subprocess.run(
+            ["/usr/bin/dcmmkdir", "+r", "+id", str(made), "+D", str(made / "DICOMDIR")],
+            check=True,
+            capture_output=True,
+        )
+        assert fileset_tree(FileSet(made)) == fileset_tree(fs)
+        (made / "DICOMDIR").unlink()
+    # a file that is no instance, or not under a valid File ID: named, nothing written
+    (made / "notes.txt").write_text("x")
+    (made / "JUNK").write_bytes(b"not DICOM")
+    r = _cli("index", str(made))
+    assert r.returncode == 1 and "notes.txt" in r.stderr and "JUNK" in r.stderr
+    assert not (made / "DICOMDIR").exists()

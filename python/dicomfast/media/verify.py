@@ -8,8 +8,9 @@ import os
 
 from ..errors import DicomError
 from ..reader import read
+from ..tempfiles import sync_files
 from .fileids import is_valid
-from .fileset import FileSet
+from .fileset import FileSet, _read_headers
 from .records import FileInstance
 
 _SKIP_KEYS = {0x00080005}  # Specific Character Set: compared through the decoded values
@@ -89,13 +90,81 @@ def _norm(v: object) -> object:
     return str(v).strip() if not isinstance(v, list) else [str(x).strip() for x in v]
 
 
+def _files_in(root: str, skip: tuple[str, ...] | None) -> list[tuple[str, tuple[str, ...]]]:
+    """(path, File ID as found) of every file under ``root`` but the DICOMDIR and
+    the descriptor file ``skip``, in a stable order."""
+    out = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(folder, f)
+            fid = tuple(os.path.relpath(p, root).split(os.sep))
+            if fid[0].upper() != "DICOMDIR" and fid != skip:
+                out.append((p, fid))
+    return out
+
+
+def _take_in_place(fs: FileSet, found: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    """Add the files ``found`` (path, File ID) to ``fs`` where they are (their headers
+    read on a few threads); the problem of each file that cannot be, one line each."""
+    problems: list[str] = []
+    good = []
+    for p, fid in found:
+        if is_valid(fid):
+            good.append((p, fid))
+        else:
+            problems.append(f"{'/'.join(fid)}: not a valid File ID (A-Z, 0-9, _, up to 8)")
+    for (p, fid), (header, error) in zip(good, _read_headers([p for p, _ in good]), strict=True):
+        if error is None:
+            try:
+                inst = fs._add(header[0], None, p)
+            except DicomError as e:
+                error = e
+        if error is not None:
+            if isinstance(error, DicomError):
+                error.path = None  # the File ID names it
+            problems.append(f"{'/'.join(fid)}: {error}")
+            continue
+        inst.source = None
+        inst.node.dataset.add_new(0x00041500, "CS", list(fid))
+    return problems
+
+
+def index(root: str | os.PathLike[str], *, fileset_id: str = "", fsync: bool = True) -> FileSet:
+    """Write a DICOMDIR for the instances already in the folder ``root``, each under
+    its path as File ID (what DCMTK's ``dcmmkdir`` does): no file is copied, moved or
+    changed.  Every file must be an instance under a valid File ID, else DicomError
+    naming each one that is not, and nothing is written.  Unless ``fsync`` is false
+    the files are flushed to disk, then the DICOMDIR, before it is renamed into place."""
+    root = os.path.abspath(os.fspath(root))
+    if not os.path.isdir(root):
+        raise DicomError("no such folder", path=root)
+    if any(os.path.isfile(os.path.join(root, n)) for n in ("DICOMDIR", "dicomdir")):
+        raise DicomError("a DICOMDIR is already there (media verify --repair)", path=root)
+    fs = FileSet()
+    fs.ID = fileset_id
+    fs.path = root
+    found = _files_in(root, None)
+    problems = _take_in_place(fs, found)
+    if problems:
+        raise DicomError(
+            f"{len(problems)} of {len(found)} files cannot be indexed: " + "; ".join(problems),
+            path=root,
+        )
+    if not found:
+        raise DicomError("no file to index", path=root)
+    if fsync:
+        sync_files([p for p, _ in found])
+    fs.write(root, fsync=fsync)
+    return fs
+
+
 def repair(fs: FileSet) -> list[str]:
     """Rebuild the DICOMDIR from the files: records of missing files dropped, keys taken
     from the files, files left out taken in when their path is a valid File ID; then
     written (temp file + rename).  What was done, one line each."""
     assert fs.path is not None
     root = fs.path
-    done: list[str] = []
     fresh = FileSet()
     fresh.ID, fresh.UID = fs.ID, fs.UID
     fresh.descriptor_file_id, fresh.descriptor_character_set = (
@@ -103,23 +172,7 @@ def repair(fs: FileSet) -> list[str]:
         fs.descriptor_character_set,
     )
     fresh.path = root
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for f in sorted(files):
-            p = os.path.join(folder, f)
-            fid = tuple(os.path.relpath(p, root).split(os.sep))
-            if fid[0].upper() == "DICOMDIR" or fid == fs.descriptor_file_id:
-                continue
-            if not is_valid(fid):
-                done.append(f"{'/'.join(fid)}: left as it is (not a valid File ID)")
-                continue
-            try:
-                inst = fresh.add(p)
-            except (DicomError, OSError) as e:
-                done.append(f"{'/'.join(fid)}: left out ({e})")
-                continue
-            inst.source = None
-            inst.node.dataset.add_new(0x00041500, "CS", list(fid))
+    done = [f"{p}: left out" for p in _take_in_place(fresh, _files_in(root, fs.descriptor_file_id))]
     fresh.write(root)
     done.append(f"DICOMDIR rewritten with {len(fresh)} instances")
     return done

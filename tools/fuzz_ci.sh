@@ -52,7 +52,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # crate -> its targets
 declare -A targets=(
   [core]="parse values charset"
-  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode"
+  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode"
   [pdu]="pdu_roundtrip reassemble"
 )
 
@@ -146,7 +146,7 @@ echo "built at $((SECONDS - t0)) s"
 
 seeds_of() {
   case $1 in
-    parse | values) echo "$seeds/dicom" ;;
+    parse | values | file_decode) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
     rle_decode | jpeg_decode | round_trip | native_decode | c_decode) echo "$seeds/$1" ;;
     pdu_roundtrip) echo "$seeds/pdu" ;;
@@ -159,7 +159,7 @@ seeds_of() {
 # frame size (a bounded stall in the library, not a hang: kept visible as a slow unit).
 timeout_of() {
   case $1 in
-    c_decode) echo 30 ;;
+    c_decode | file_decode) echo 30 ;;
     *) echo 10 ;;
   esac
 }

@@ -21,6 +21,8 @@
 //! Encapsulated frames split over several fragments: use the `*_fragments` functions, which
 //! concatenate the fragments (one copy of the compressed data) before decoding.
 
+#[cfg(feature = "as-read")]
+pub mod as_read;
 mod codec;
 mod convert;
 #[cfg(feature = "deflate")]

@@ -1,0 +1,73 @@
+//! File bytes to pixels as `_core.pixel_array_as_read` takes them: the file parsed
+//! (`dicomfast_core::file::read_file`, partial reads kept as `force=True` keeps them),
+//! its data set planned from the index (`as_read::plan`: attributes, transfer syntax,
+//! fragments, size checks) and every frame decoded by the frame pipeline into an output
+//! of the planned size. Nothing may panic or read out of bounds, whatever the bytes.
+//!
+//! Seeds: the corpus's files (tools/fuzz_ci.sh).
+#![no_main]
+
+use std::collections::HashSet;
+
+use dicomfast_codec::as_read::{plan, Limits, Source};
+use dicomfast_codec::{frame_size_bytes, pipeline};
+use dicomfast_core::file::{read_file, ReadOptions};
+use dicomfast_core::parse::ParseOptions;
+use libfuzzer_sys::fuzz_target;
+
+/// As `dicomfast.pixels.info` has them, but smaller outputs (the fuzzer's memory).
+fn limits() -> Limits {
+    let unbounded: HashSet<String> = ["80", "81", "90", "91", "92", "93", "201", "202", "203"]
+        .iter()
+        .map(|n| format!("1.2.840.10008.1.2.4.{n}"))
+        .collect();
+    Limits {
+        max_ratio: 1100,
+        unbounded_ratio: 1 << 16,
+        unbounded,
+        frame_slack: 64 << 10,
+        max_frames: (1 << 31) - 1,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let opts = ReadOptions {
+        parse: ParseOptions {
+            stop_before_pixels: false,
+            partial: true,
+            max_depth: 64,
+        },
+        ..Default::default()
+    };
+    let Ok(mut file) = read_file(data, &opts) else {
+        return;
+    };
+    let inflated = file.inflated.take();
+    let buf: &[u8] = inflated.as_deref().unwrap_or(data);
+    let src = Source {
+        buf,
+        index: &file.index,
+        meta_nodes: file.meta_nodes,
+        parent: -1,
+        meta: (file.meta_nodes > 0).then_some(-2),
+    };
+    let parsed = || Some(file.transfer_syntax.clone());
+    let Some(p) = plan(&src, &limits(), parsed, false) else {
+        return;
+    };
+    let Some(size) = frame_size_bytes(&p.info).checked_mul(p.frames.len()) else {
+        return;
+    };
+    if size > 64 << 20 {
+        return; // a large but valid plan: the fuzzer's memory, not a finding
+    }
+    let mut out = vec![0u8; size];
+    let input = pipeline::Fragments {
+        source: buf,
+        frames: &p.frames,
+        first_frame: 0,
+    };
+    let codec = p.syntax.codec.expect("a plan has a codec");
+    let _ =
+        pipeline::decode_frames::<std::fs::File>(codec, &input, &p.info, &mut out, Some(1), None);
+});

@@ -108,3 +108,65 @@ def test_stopping_early_collects_outstanding_answers(
         assert assoc.send_c_echo() == 0  # the association is usable: nothing left unread
     # all 8 fit in the window, so all were sent before the first answer: all are stored
     assert len(stored_files(storage)) == len(files)
+
+
+def test_window_of_stores_made_durable_in_the_background_answered_in_order(
+    tmp_path: Path, ct_small: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    """With a window granted, the Storage SCP commits (fsync + final name) in the
+    background while it receives the next instances; the answers still go out in
+    the order of the requests, each only after its instance is under its final
+    name, and a commit that fails is answered with its failure status."""
+    import random
+    import threading
+    import time
+
+    from dicomfast.net import dimse
+    from dicomfast.net import storage as st
+    from dicomfast.net.services import store as svc
+
+    files = _copies(ct_small, tmp_path / "src", 20)
+    fail_uid = dicomfast.read(files[7]).SOPInstanceUID
+    concurrent, busy, lock = [0], [0], threading.Lock()
+    real_commit = st.FileSink.commit
+
+    def slow_commit(self):  # noqa: ANN001, ANN202
+        with lock:
+            busy[0] += 1
+            concurrent[0] = max(concurrent[0], busy[0])
+        try:
+            time.sleep(random.uniform(0.0, 0.03))  # finish out of order
+            if self.sop_instance_uid == fail_uid:
+                raise st.StoreRefused(0xA700, "disk full (test)")
+            return real_commit(self)
+        finally:
+            with lock:
+                busy[0] -= 1
+
+    answered: list[tuple[int, int, bool]] = []
+    real_answer = svc._answer
+
+    async def record(assoc, pc, msg, status, comment):  # noqa: ANN001, ANN202
+        uid = msg.command.get(dimse.AFFECTED_SOP_INSTANCE_UID)
+        final = list((tmp_path / "out").glob(f"{uid}*.dcm"))
+        answered.append((msg.command.get(dimse.MESSAGE_ID), status, bool(final)))
+        await real_answer(assoc, pc, msg, status, comment)
+
+    monkeypatch.setattr(st.FileSink, "commit", slow_commit)
+    monkeypatch.setattr(svc, "_answer", record)
+    server = make_scp().start_server(("127.0.0.1", 0), block=False, storage=tmp_path / "out")
+    try:
+        with scu(CT).associate("127.0.0.1", server.port, "STORESCP") as assoc:
+            results = list(assoc.send_c_stores(files))
+    finally:
+        server.shutdown()
+    ids = [mid for mid, _, _ in answered]
+    assert ids == sorted(ids) and len(ids) == 20  # answered in the order of the requests
+    assert concurrent[0] > 1  # commits overlapped
+    for (_, status, final), (src, got) in zip(answered, results, strict=True):
+        if src == files[7]:
+            assert status == got == 0xA700 and not final
+        else:
+            assert status == got == 0 and final  # Success only once under its final name
+    stored = {dicomfast.read(p).SOPInstanceUID for p in stored_files(tmp_path / "out")}
+    assert stored == {dicomfast.read(f).SOPInstanceUID for f in files} - {fail_uid}

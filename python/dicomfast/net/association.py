@@ -11,12 +11,13 @@ API); over a blocking socket those coroutines never suspend, and
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .. import _core
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dicomfast.net")
 #: The exception class of ``AsyncAssociation._error`` (its result has that type).
 _E = TypeVar("_E", bound=DicomError)
+_T = TypeVar("_T")
 
 A_ASSOCIATE_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ, P_DATA_TF = 1, 2, 3, 4
 A_RELEASE_RQ, A_RELEASE_RP, A_ABORT = 5, 6, 7
@@ -212,6 +214,10 @@ class AsyncAssociation:
         #: polling for one (see :meth:`poll_cancel`).
         self.cancelled_ids: set[int] = set()
         self._inbox: deque[dimse.Message] = deque()
+        # Acceptor: the asynchronous operations window granted to the requestor
+        # (1: one request at a time), and the answers that wait their turn.
+        self.window = 1
+        self._in_turn: deque[asyncio.Future[None]] = deque()
         self._early_pdu: tuple[int, Any, bytes] | None = None
         #: Requestor: N-EVENT-REPORTs the peer sent while we waited for a response,
         #: answered at once (Success) so that the peer is not kept waiting:
@@ -560,7 +566,8 @@ class AsyncAssociation:
             # outstanding ourselves (max performed by the requestor: 1).
             limit = max(1, ae.async_operations_window)
             invoked = proposed[0][0]
-            items.append((0x53, (min(invoked, limit) if invoked else limit, 1)))
+            self.window = min(invoked, limit) if invoked else limit
+            items.append((0x53, (self.window, 1)))
         items += [
             (0x55, uids.IMPLEMENTATION_VERSION_NAME),
             *role_replies,
@@ -628,6 +635,7 @@ class AsyncAssociation:
     async def _answer_release(self) -> None:
         """Evt12 in Sta6 (peer asks to release): AR-2, then reply (Evt14, AR-4)
         and wait for the peer to close."""
+        await self._drain_in_turn()  # every answer before the release reply
         self.sm.transition(E.EVT12)  # AR-2 → Sta8: A-RELEASE indication
         self.is_released = True
         if self.server is not None:
@@ -864,14 +872,54 @@ class AsyncAssociation:
     async def serve(self) -> None:
         """Acceptor: handle DIMSE requests until release or abort."""
         idle = f"no activity for {self.network_timeout} s; association aborted"
-        while True:
-            if self._inbox:
-                await self._dispatch(self._inbox.popleft())
-                continue
+        try:
+            while True:
+                if self._inbox:
+                    await self._dispatch(self._inbox.popleft())
+                    continue
+                try:
+                    self._inbox.extend(
+                        await self._receive(self.network_timeout, "data transfer", idle)
+                    )
+                except _Released:
+                    return
+        finally:
+            await self._drain_in_turn()
+
+    async def answer_in_turn(
+        self, work: Awaitable[_T], answer: Callable[[_T], Awaitable[None]]
+    ) -> None:
+        """Acceptor, for a request the requestor need not wait for (it was granted
+        an asynchronous operations window, PS3.7 D.3.3.3): run ``work`` in the
+        background and ``answer`` with its result once every earlier answer given
+        to this method was sent, so answers keep the order of their requests.  At
+        most :attr:`window` are in flight; beyond that this waits for the oldest.
+        The Storage SCP makes a window of instances durable this way, each flush
+        overlapping with receiving the next instance."""
+        while self._in_turn and self._in_turn[0].done():
+            self._in_turn.popleft()
+        if len(self._in_turn) >= self.window:
+            await self._in_turn.popleft()
+        before = self._in_turn[-1] if self._in_turn else None
+
+        async def run() -> None:
             try:
-                self._inbox.extend(await self._receive(self.network_timeout, "data transfer", idle))
-            except _Released:
-                return
+                result = await work
+                if before is not None:
+                    await asyncio.wait([before])
+                if not self._closed:
+                    await answer(result)
+            except (NetworkError, _Closed, OSError, TimeoutError) as e:
+                log.warning("%s: answer not sent: %s", self.peer, e)
+            except Exception:  # noqa: BLE001 - a background answer must not be lost silently
+                log.exception("%s: answering a request failed", self.peer)
+
+        self._in_turn.append(asyncio.ensure_future(run()))
+
+    async def _drain_in_turn(self) -> None:
+        """Wait until every answer given to :meth:`answer_in_turn` is sent (or failed)."""
+        while self._in_turn:
+            await self._in_turn.popleft()
 
     async def _dispatch(self, m: dimse.Message) -> None:
         """Acceptor: one request message to its service."""

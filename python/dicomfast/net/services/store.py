@@ -340,26 +340,64 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
             log.exception("EVT_C_STORE handler failed")
             status, comment = 0xC001, f"handler failed: {e}"[:64]
         if isinstance(sink, FileSink):
-            if _acceptable(status):
-                try:
-                    if sink.storage.fsync:
-                        # fsync takes milliseconds: off the loop (an archive indexes later,
-                        # in its own thread, so without fsync a commit is quick)
-                        loop = asyncio.get_running_loop()
-                        path = await loop.run_in_executor(None, sink.commit)
-                    else:
-                        path = sink.commit()
-                    if server is not None:
-                        ev = Event(EVT_STORED, assoc, pc, command, stored_path=path)
-                        await server.notify(EVT_STORED, ev)
-                except StoreRefused as e:
-                    sink.discard()
-                    status, comment = e.status, str(e)[:64]
-                except (OSError, DicomError) as e:
-                    sink.discard()
-                    status, comment = dimse.REFUSED_OUT_OF_RESOURCES, f"cannot store: {e}"[:64]
-            else:
+            if not _acceptable(status):
                 sink.discard()
+            elif sink.storage.fsync and assoc.window > 1:
+                # The peer may send more while this one is made durable: commit in
+                # the background and answer in turn (see AsyncAssociation.answer_in_turn),
+                # so the flushes of a window of instances overlap with receiving.
+                commit = _commit(assoc, pc, command, sink)
+
+                async def finish() -> tuple[int, str | None]:
+                    got = await commit
+                    return got if got is not None else (status, comment)
+
+                await assoc.answer_in_turn(
+                    finish(), lambda result: _answer(assoc, pc, msg, *result)
+                )
+                return
+            else:
+                refused = await _commit(assoc, pc, command, sink)
+                if refused is not None:
+                    status, comment = refused
+    await _answer(assoc, pc, msg, status, comment)
+
+
+async def _commit(
+    assoc: AsyncAssociation, pc: PresentationContext, command: dict[int, Any], sink: FileSink
+) -> tuple[int, str] | None:
+    """Make an accepted instance durable under its final name; the failure status
+    and comment to answer instead, or None."""
+    server = assoc.server
+    try:
+        if sink.storage.fsync:
+            # fsync takes milliseconds: off the loop (an archive indexes later,
+            # in its own thread, so without fsync a commit is quick)
+            loop = asyncio.get_running_loop()
+            path = await loop.run_in_executor(None, sink.commit)
+        else:
+            path = sink.commit()
+        if server is not None:
+            ev = Event(EVT_STORED, assoc, pc, command, stored_path=path)
+            await server.notify(EVT_STORED, ev)
+    except StoreRefused as e:
+        sink.discard()
+        return e.status, str(e)[:64]
+    except (OSError, DicomError) as e:
+        sink.discard()
+        return dimse.REFUSED_OUT_OF_RESOURCES, f"cannot store: {e}"[:64]
+    return None
+
+
+async def _answer(
+    assoc: AsyncAssociation,
+    pc: PresentationContext,
+    msg: dimse.Message,
+    status: int,
+    comment: str | None,
+) -> None:
+    """Send the C-STORE-RSP of ``msg``."""
+    command = msg.command
     rsp: dict[int, Any] = {
         dimse.AFFECTED_SOP_CLASS_UID: command.get(dimse.AFFECTED_SOP_CLASS_UID, pc.abstract_syntax),
         dimse.COMMAND_FIELD: dimse.C_STORE_RSP,

@@ -11,6 +11,7 @@ umask take away what it should, as ``open()`` of a new file does.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import sys
@@ -115,3 +116,15 @@ def sync_files(paths: Iterable[str]) -> None:
         fsync_path(p)
     for folder in dict.fromkeys(os.path.dirname(p) for p in paths):
         fsync_path(folder)
+
+
+def sync_folders(folders: Iterable[str]) -> None:
+    """Make the entries of ``folders`` (names just given to files in them, by rename)
+    durable: an fsync of each folder, once.  OSError if one fails; a file system that
+    cannot fsync a folder (EINVAL) is left as it is."""
+    for folder in dict.fromkeys(folders):
+        try:
+            fsync_file(folder)
+        except OSError as e:
+            if e.errno != errno.EINVAL:
+                raise

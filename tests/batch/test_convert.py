@@ -8,6 +8,7 @@ import importlib.util
 import itertools
 import json
 import os
+import threading
 from pathlib import Path
 
 import dicomfast
@@ -15,7 +16,7 @@ import numpy as np
 import pydicom
 import pytest
 from dicomfast import uid as uids
-from dicomfast.batch import ConvertOptions, convert_file, iter_sources, run_tasks
+from dicomfast.batch import ConvertOptions, convert_file, iter_sources, run_tasks, runner
 from dicomfast.batch.syntaxes import LOSSY, NAMES
 from dicomfast.cli import main
 
@@ -277,6 +278,10 @@ def test_worker_killed_midway(inputs: Path, tmp_path: Path) -> None:
     import functools
 
     fn = functools.partial(batch_helpers.crash_while_writing, opts=opts)
+    # a warm pool takes the files at once (a run this short would stay in this process)
+    ready = threading.Event()
+    runner._warm_pool(2, ready)
+    assert ready.is_set()
     recs = list(run_tasks(fn, iter_sources([inputs]), workers=2, max_inflight=3))
     status = {Path(r["src"]).name: r["status"] for r in recs}
     # a file finished by a surviving worker of the dead pool may have lost only its

@@ -38,6 +38,9 @@ class ConvertOptions:
     resume: bool = True
     copy_failed: bool = False
     threads: int | None = None  # codec threads per file (None: all cores)
+    #: Durable outputs: each is left under its temporary name (``rec["staged"]``) for
+    #: the runner's settle, ``files.sync_outputs``, to flush and rename with its group.
+    #: False: renamed at once, flushed whenever the kernel does.
     fsync: bool = True
     max_error: int | None = None  # JPEG-LS near-lossless NEAR (None: 2)
     quality: int | None = None  # JPEG baseline/extended (None: 90)
@@ -235,12 +238,14 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
             pending.finish()  # the writer made its own copy of the buffer: do it again
             pending, chunks = None, encode_file(ds, opts.transfer_syntax)
         tmp = files.temp_path_for(dst)
-        # durable with its group (runner settle: files.sync_outputs), not file by file
         rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=False, pending=pending)
         del chunks
         if opts.verify:
             _verify(tmp, ds, expected, opts.threads)
-        files.commit(tmp, dst)
+        if opts.fsync:  # flushed, then renamed, with its group (files.sync_outputs)
+            files.stage(rec, tmp, dst)
+        else:
+            files.commit(tmp, dst)
         tmp = None
         rec["status"] = "converted"
     except Exception as e:  # one bad file must not stop the run

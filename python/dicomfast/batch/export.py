@@ -38,6 +38,8 @@ class ExportOptions:
     resume: bool = True
     copy_failed: bool = False
     jpeg_quality: int = 95
+    #: Durable outputs: left under temporary names for the runner's settle
+    #: (``files.sync_outputs``) to flush and rename with their group.
     fsync: bool = False
     #: A display's characteristic curve (DCMTK ``.lut``): grey output is mapped from
     #: P-Values to the display's driving levels by the GSDF (PS3.14).
@@ -211,10 +213,15 @@ def export_file(src: Source, opts: ExportOptions) -> dict[str, Any]:
             tmp = files.temp_path_for(name)
             save_image(img, tmp, opts.format, quality=opts.jpeg_quality)
             written += os.path.getsize(tmp)
-            files.commit(tmp, name)
+            if opts.fsync:  # flushed, then renamed, with its group (files.sync_outputs)
+                files.stage(rec, tmp, name)
+            else:
+                files.commit(tmp, name)
             tmp = None
         rec.update(status="converted", bytes_out=written, frames=frames)
     except Exception as e:
+        for staged, _name in rec.pop("staged", ()):
+            files.discard(staged)
         rec["reason"] = f"{type(e).__name__}: {e}"
         if opts.copy_failed and os.path.isfile(src.path):
             rec["copied_to"] = files.copy_failed(src.path, src.rel, opts.out)

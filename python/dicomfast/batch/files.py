@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..tempfiles import create_temp, linux_call, sync_files
+from ..tempfiles import create_temp, linux_call, sync_files, sync_folders
 
 if TYPE_CHECKING:
     from .pending import Pending
@@ -104,11 +104,40 @@ def commit(tmp: str, dst: str) -> None:
     os.replace(tmp, dst)
 
 
+def stage(rec: dict[str, Any], tmp: str, dst: str) -> None:
+    """Leave the finished temporary file ``tmp`` for :func:`sync_outputs` to flush and
+    rename to ``dst`` with its group (a durable run: nothing is under a final name
+    before its bytes are on disk)."""
+    rec.setdefault("staged", []).append((tmp, dst))
+
+
 def sync_outputs(records: list[dict[str, Any]]) -> None:
-    """Make the outputs of ``records`` (their ``dst``, for those ``converted``) durable
-    together (:func:`dicomfast.tempfiles.sync_files`: one ``syncfs`` per file system).
-    A run reports its results only after the group they belong to is flushed."""
-    sync_files(r["dst"] for r in records if r.get("status") == "converted" and r.get("dst"))
+    """Publish the outputs of ``records`` durably, together: the temporary files they
+    left (:func:`stage`) are flushed in one go (:func:`dicomfast.tempfiles.sync_files`:
+    one ``syncfs`` per file system, not an fsync per file), then renamed to their final
+    names, then those folders are flushed (the new names: one fsync per folder).  A
+    crash leaves each output whole under its final name or not there at all; a run
+    reports a record only after this.  A record whose rename fails is marked failed (its
+    temporary file removed); OSError if a flush fails (the temporary files removed)."""
+    staged = [(rec, rec.pop("staged")) for rec in records if rec.get("staged")]
+    temps = [tmp for _rec, pairs in staged for tmp, _dst in pairs]
+    try:
+        sync_files(temps)
+    except OSError:
+        for tmp in temps:
+            discard(tmp)
+        raise
+    folders = []
+    for rec, pairs in staged:
+        try:
+            for tmp, dst in pairs:
+                commit(tmp, dst)
+                folders.append(os.path.dirname(dst))
+        except OSError as e:
+            rec.update(status="failed", reason=f"output not renamed into place: {e}")
+            for tmp, _dst in pairs:
+                discard(tmp)
+    sync_folders(folders)
 
 
 def discard(tmp: str | None) -> None:

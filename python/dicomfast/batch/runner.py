@@ -21,15 +21,23 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 Task = Callable[[Any], dict[str, Any]]
-#: Called with a group of finished records before they are reported (in the process
-#: that wrote their outputs): ``files.sync_outputs`` makes them durable in one flush.
+#: Called with a group of finished records before they are reported: ``files.sync_outputs``
+#: flushes their outputs (written under temporary names) in one go and then publishes them.
+#: Locally it runs in this process, in a thread beside the work (:class:`_GroupCommit`); on
+#: a Dask cluster in the worker that wrote them.
 Settle = Callable[[list[dict[str, Any]]], None]
-#: Inline: records are settled and reported in groups of at most this many, or this long.
-GROUP_FILES = 64
+#: At most this many finished records wait for their group's flush (the work waits beyond).
+GROUP_FILES = 256
+#: Flushes start at most this often (each costs a journal commit at least, and a syncfs
+#: flushes whatever else is dirty on the file system too); the last one at once.
 GROUP_SECONDS = 0.1
-#: A stream still going after this long in this process moves to the process pool
+#: A stream still going after this long in this process may move to the process pool
 #: (started meanwhile in a thread): small jobs never pay for starting it.
 INLINE_SECONDS = 0.25
+#: ... and does only if it has at least this long to go at the rate seen so far (looked
+#: ahead in the stream, up to the in-flight limit): starting the workers (their imports)
+#: costs ~0.2 s of CPU, which a run that ends sooner never wins back on a small machine.
+POOL_MIN_SECONDS = 1.0
 
 
 def default_workers() -> int:
@@ -62,26 +70,93 @@ def _settled(group: list[dict[str, Any]], settle: Settle | None) -> list[dict[st
 
 
 def _run_inline(
-    fn: Task,
-    items: Iterable[Any],
-    settle: Settle | None = None,
-    until: Callable[[], bool] | None = None,
-    max_group: int = GROUP_FILES,
+    fn: Task, items: Iterable[Any], until: Callable[[], bool] | None = None
 ) -> Iterator[dict[str, Any]]:
-    """In this process, reporting each record at once or, with ``settle``, in settled
-    groups of at most ``max_group``; stops early (the rest of the iterator untouched)
-    once ``until()`` is true."""
-    group: list[dict[str, Any]] = []
-    started = time.perf_counter()
-    limit = max(1, max_group) if settle is not None else 1
+    """In this process, each record as its item is done; stops early (the rest of the
+    iterator untouched) once ``until()`` is true."""
     for item in items:
-        group.append(fn(item))
-        if len(group) >= limit or time.perf_counter() - started > GROUP_SECONDS:
-            yield from _settled(group, settle)
-            group, started = [], time.perf_counter()
+        yield fn(item)
         if until is not None and until():
-            break
-    yield from _settled(group, settle)
+            return
+
+
+class _GroupCommit:
+    """Records settled by one background thread while the run goes on, in groups: each
+    group is every record finished since the flush before began (flushes start at most
+    every :data:`GROUP_SECONDS`).  A flush costs about as much for one file as for a
+    hundred, so all but the last overlap the work, which no longer waits for them.
+    ``add`` waits while ``limit`` records wait for their flush."""
+
+    def __init__(self, settle: Settle, limit: int) -> None:
+        self.settle, self.limit = settle, max(1, limit)
+        self.cond = threading.Condition()
+        self.waiting: list[dict[str, Any]] = []
+        self.settled: list[dict[str, Any]] = []
+        self.closed = False
+        self.thread = threading.Thread(target=self._loop, name="dicomfast-settle", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        due = 0.0  # the next flush starts no sooner (unless closing, or ``limit`` wait)
+        while True:
+            with self.cond:
+                while not self.closed and len(self.waiting) < self.limit:
+                    wait = due - time.perf_counter()
+                    if self.waiting and wait <= 0:
+                        break
+                    self.cond.wait(wait if self.waiting else None)
+                if not self.waiting:
+                    return
+                group, self.waiting = self.waiting, []
+                self.cond.notify_all()
+            due = time.perf_counter() + GROUP_SECONDS
+            try:
+                _settled(group, self.settle)
+            except Exception as e:  # noqa: BLE001 - reported on each record, never lost
+                for rec in group:
+                    if rec.get("status") == "converted":
+                        rec.update(status="failed", reason=f"output not made durable: {e!r}")
+            with self.cond:
+                self.settled.extend(group)
+
+    def add(self, rec: dict[str, Any]) -> None:
+        with self.cond:
+            while len(self.waiting) >= self.limit:
+                self.cond.wait()
+            self.waiting.append(rec)
+            self.cond.notify_all()
+
+    def take(self) -> list[dict[str, Any]]:
+        """The records settled since the last call."""
+        with self.cond:
+            done, self.settled = self.settled, []
+        return done
+
+    def close(self) -> list[dict[str, Any]]:
+        """Settle every record added; those not taken yet."""
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        self.thread.join()
+        return self.take()
+
+
+def _committed(
+    records: Iterator[dict[str, Any]], settle: Settle | None, limit: int
+) -> Iterator[dict[str, Any]]:
+    """``records``, each yielded once its group is settled (as they come without
+    ``settle``).  Stopped early, the records taken so far are still settled."""
+    if settle is None:
+        yield from records
+        return
+    commit = _GroupCommit(settle, limit)
+    try:
+        for rec in records:
+            commit.add(rec)
+            yield from commit.take()
+    finally:
+        left = commit.close()
+    yield from left
 
 
 def _worker_init() -> None:
@@ -141,9 +216,9 @@ atexit.register(shutdown_pool)
 
 
 def _run_chunk(fn: Task, items: list[Any], settle: Settle | None = None) -> list[dict[str, Any]]:
-    """Worker side: several files per task, so that inter-process overhead (and the
-    flush that makes the outputs durable) is paid once per chunk rather than once
-    per (small) file."""
+    """Worker side: several files per task, so that inter-process overhead is paid once
+    per chunk rather than once per (small) file; ``settle`` (on a Dask worker: the
+    flush that publishes the outputs) once per chunk too."""
     return _settled([fn(item) for item in items], settle)
 
 
@@ -169,7 +244,6 @@ def _run_pool(
     workers: int,
     max_inflight: int,
     chunksize: int,
-    settle: Settle | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Process pool fed chunks of up to ``chunksize`` items; at most ``max_inflight``
     items taken from ``items`` and not yet answered (submitted, or waiting in a
@@ -209,13 +283,13 @@ def _run_pool(
                     if suspects:
                         if not pending:
                             chunk = [suspects.popleft()]
-                            pending[pool.submit(_run_chunk, fn, chunk, settle)] = (chunk, True)
+                            pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, True)
                     else:
                         while len(pending) < max_chunks:
                             chunk = take(sum(len(c) for c, _alone in pending.values()))
                             if not chunk:
                                 break
-                            pending[pool.submit(_run_chunk, fn, chunk, settle)] = (chunk, False)
+                            pending[pool.submit(_run_chunk, fn, chunk)] = (chunk, False)
                 except BrokenProcessPool:  # a worker died before we saw it: retry
                     suspects.extend(chunk)
                     for lost, _alone in pending.values():
@@ -312,53 +386,83 @@ def run_tasks(
     the Dask cluster at ``scheduler``.  Items go to the processes up to ``chunksize``
     at a time (fewer as the stream ends); at most ``max_inflight`` items (default
     ``8 × workers × chunksize``) are taken from ``items`` ahead of the results.
-    ``settle`` (picklable) runs on each group of records before they are yielded, in
-    the process that made them.  A run starts in this process and moves to the pool
-    only if it lasts (:data:`INLINE_SECONDS`): starting worker processes costs more
-    than a small job."""
+    ``settle`` (picklable) runs on each group of records before they are yielded: in
+    this process, beside the work (:class:`_GroupCommit`), or on a Dask worker, in the
+    worker.  A run starts in this process and moves to the pool only if it lasts
+    (:data:`INLINE_SECONDS`) and has enough left (:data:`POOL_MIN_SECONDS`): starting
+    worker processes costs more than a small job."""
     if scheduler:
         return _run_dask(fn, items, scheduler, max_inflight, settle)
     workers = workers or default_workers()
-    group = min(GROUP_FILES, max_inflight or GROUP_FILES)
+    limit = min(GROUP_FILES, max_inflight or GROUP_FILES)
     if workers <= 1:
-        return _run_inline(fn, items, settle, max_group=group)
+        return _committed(_run_inline(fn, items), settle, limit)
     # A single input gains nothing from a pool (its frames are coded in parallel
     # in-process): look at most two items ahead to find out.
     it = iter(items)
     head = list(itertools.islice(it, 2))
     if len(head) < 2:
-        return _run_inline(fn, head, settle, max_group=group)
+        return _committed(_run_inline(fn, head), settle, limit)
     inflight = max_inflight or 8 * workers * chunksize
-    return _run_adaptive(fn, itertools.chain(head, it), workers, inflight, chunksize, settle)
+    records = _run_adaptive(fn, _Ahead(head, it), workers, inflight, chunksize)
+    return _committed(records, settle, limit)
+
+
+class _Ahead:
+    """An iterator that can look ahead: items taken early are handed out first."""
+
+    def __init__(self, head: list[Any], it: Iterator[Any]) -> None:
+        self.ahead, self.it = deque(head), it
+
+    def __iter__(self) -> _Ahead:
+        return self
+
+    def __next__(self) -> Any:
+        return self.ahead.popleft() if self.ahead else next(self.it)
+
+    def ends_within(self, n: int) -> bool:
+        """Whether at most ``n`` items are left (taking up to ``n + 1`` of them ahead)."""
+        while len(self.ahead) <= n:
+            try:
+                self.ahead.append(next(self.it))
+            except StopIteration:
+                return True
+        return False
 
 
 def _run_adaptive(
-    fn: Task,
-    it: Iterator[Any],
-    workers: int,
-    inflight: int,
-    chunksize: int,
-    settle: Settle | None,
+    fn: Task, it: _Ahead, workers: int, inflight: int, chunksize: int
 ) -> Iterator[dict[str, Any]]:
-    """Inline first; once the run has lasted :data:`INLINE_SECONDS`, the pool is
-    started in a thread while this process goes on, and the rest of the stream goes
-    to the pool when its workers are up (at once if a pool is warm already)."""
+    """Inline first; once the run has lasted :data:`INLINE_SECONDS` and has at least
+    :data:`POOL_MIN_SECONDS` to go (judged from its rate so far and at most ``inflight``
+    items looked ahead), the pool is started in a thread while this process goes on,
+    and the rest of the stream goes to the pool when its workers are up (at once if a
+    pool is warm already).  A run found to end sooner stays in this process."""
     ready = threading.Event()
     if _POOL is not None and _POOL[0] == workers:
         ready.set()
-    warming: list[threading.Thread] = []
+    decided = False
     started = time.perf_counter()
+    done = 0
 
     def switch() -> bool:
-        if not warming and not ready.is_set() and time.perf_counter() - started > INLINE_SECONDS:
-            t = threading.Thread(target=_warm_pool, args=(workers, ready), daemon=True)
-            t.start()
-            warming.append(t)
+        nonlocal decided, done
+        done += 1
+        if decided or ready.is_set():
+            return ready.is_set()
+        elapsed = time.perf_counter() - started
+        if elapsed > INLINE_SECONDS:
+            decided = True
+            rest = min(inflight, int(POOL_MIN_SECONDS * done / elapsed) + 1)
+            if not it.ends_within(rest):
+                threading.Thread(target=_warm_pool, args=(workers, ready), daemon=True).start()
         return ready.is_set()
 
     if not ready.is_set():
-        yield from _run_inline(fn, it, settle, until=switch, max_group=min(GROUP_FILES, inflight))
-    yield from _run_pool(fn, it, workers, inflight, chunksize, settle)
+        yield from _run_inline(fn, it, until=switch)
+        if not ready.is_set():  # the stream ended in this process
+            return
+    yield from _run_pool(fn, it, workers, inflight, chunksize)
 
 
 # -- progress, summary, report ---------------------------------------------------

@@ -41,10 +41,17 @@ _HEAD = _ul(_NEXT, 0) + _us(_IN_USE, 0xFFFF) + _ul(_LOWER, 0)
 def _text_value(elem: DataElement) -> bytes | None:
     """The value of a text element as it is written, padded to even length; None
     when the general writer must encode it (a changed non-ASCII value, numbers)."""
+    src = elem._src
+    if elem._node >= 0 and src is not None:
+        b = src.value_bytes_of(elem._node)  # as read (the writer's "unchanged")
+        # ... unless a list value (several values: a backslash) was changed in place;
+        # one value as read needs no conversion to know it
+        if b"\\" not in b or elem.VR in _SINGLE_TEXT or elem.value.__class__ is not list:
+            if len(b) & 1:
+                b += b"\0" if elem.VR == "UI" else b" "
+            return b
     v = elem.value
-    if elem._node >= 0 and elem._src is not None and v.__class__ is not list:
-        b = elem._src.value_bytes_of(elem._node)  # as read (the writer's "unchanged")
-    elif v is None:
+    if v is None:
         b = b""
     elif isinstance(v, str) and v.isascii():  # UI values are UID, a str
         b = v.encode()

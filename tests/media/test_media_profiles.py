@@ -230,3 +230,26 @@ def test_media_add_converts_and_api_keeps_the_callers_dataset(
     (inst,) = list(FileSet(tmp_path / "API"))
     assert inst.TransferSyntaxUID == uids.JPEG2000Lossless
     assert np.array_equal(inst.load().pixel_array, inputs["rle_rgb"][1])
+
+
+def test_conversions_on_the_copy_threads(tmp_path: Path) -> None:
+    """Enough instances for ``write`` to place them on its threads: each converted
+    one (JPEG-LS, RLE, implicit VR, JPEG 2000 in turn) decodes to its pixels."""
+    syntaxes = [uids.JPEGLSLossless, uids.RLELossless, uids.ImplicitVRLittleEndian]
+    syntaxes.append(uids.JPEG2000Lossless)
+    src = tmp_path / "src"
+    src.mkdir()
+    pixels = {}
+    for i in range(12):
+        p = src / f"I{i:02d}"
+        arr = _image(p, 100 + i, 12 if i % 2 else 8, 1, syntaxes[i % 4])
+        pixels[dicomfast.read(p, stop_before_pixels=True).SOPInstanceUID] = arr
+    out = tmp_path / "OUT"
+    r = _cli("create", str(out), str(src), "--profile", "STD-GEN-DVD-JPEG")
+    assert r.returncode == 0, r.stderr
+    fs = FileSet(out)
+    assert len(fs) == 12 and verify(fs) == []
+    for inst in fs:
+        ds = inst.load()
+        assert inst.TransferSyntaxUID == ds.transfer_syntax == uids.JPEGLosslessSV1
+        assert np.array_equal(ds.pixel_array, pixels[inst.SOPInstanceUID])

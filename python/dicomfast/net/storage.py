@@ -30,11 +30,11 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 
 from .. import uid as uids
 from ..errors import DicomError
-from ..tempfiles import create_temp, fsync_path
+from ..tempfiles import create_temp, fsync_path, linux_call
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -194,6 +194,32 @@ def link_new(src: str, dst: str) -> bool:
         return True
 
 
+#: Fragments of at least this many bytes start their writeback at once (see _start_writeback).
+_START_WRITEBACK = 64 * 1024
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range: Any = None  # resolved on first use; False: unavailable
+
+
+def _start_writeback(fh: BinaryIO) -> None:
+    """Start writing what the file holds so far to disk without waiting (Linux
+    ``sync_file_range(SYNC_FILE_RANGE_WRITE)``): the disk writes an instance while
+    the rest of it is still arriving, so the fsync before the answer waits for
+    little more than the last fragment (0.36-0.9 ms became 0.1-0.4 ms per 0.5 MB
+    instance on the project's VM).  A no-op where the call does not exist."""
+    global _sync_file_range
+    if _sync_file_range is None:
+        import ctypes
+
+        _sync_file_range = (
+            linux_call(
+                "sync_file_range", ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint
+            )
+            or False
+        )
+    if _sync_file_range:
+        _sync_file_range(fh.fileno(), 0, 0, _SYNC_FILE_RANGE_WRITE)  # 0, 0: the whole file
+
+
 class FileSink:
     """A temporary file in the storage folder receiving one instance."""
 
@@ -218,6 +244,8 @@ class FileSink:
     def write(self, data: memoryview | bytes) -> None:
         self._fh.write(data)
         self.nbytes += len(data)
+        if self.storage.fsync and len(data) >= _START_WRITEBACK:
+            _start_writeback(self._fh)
 
     def close(self) -> None:
         """Flush to the OS (the file stays temporary until :meth:`commit`)."""

@@ -1,5 +1,6 @@
-"""The Storage SCP's spare files: empty files made ahead of need, so that a
-received instance does not start with creating a file on the event loop."""
+"""The Storage SCP's temporary files: spares made ahead of need (a received
+instance does not start with creating a file on the event loop), and their disk
+writes started as fragments arrive."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -32,7 +31,8 @@ def create_temp(folder: str, prefix: str = ".dicomfast-", suffix: str = ".tmp") 
     """A new empty file ``folder/<prefix><random><suffix>``, opened for reading and
     writing: ``(fd, path)``.  Mode 0666 less the umask; never an existing file."""
     for _ in range(100):
-        path = os.path.join(folder, f"{prefix}{secrets.token_hex(8)}{suffix}")
+        # os.urandom, not secrets: the same bytes, without importing hmac and hashlib
+        path = os.path.join(folder, f"{prefix}{os.urandom(8).hex()}{suffix}")
         try:
             return os.open(path, _FLAGS, 0o666), path
         except FileExistsError:

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import json
-import multiprocessing as mp
 import os
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when a pool is started: a short run never needs them
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 Task = Callable[[Any], dict[str, Any]]
 #: Called with a group of finished records before they are reported: ``files.sync_outputs``
@@ -179,6 +178,9 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
             return _POOL[1]
         if _POOL is not None:
             _POOL[1].shutdown(wait=True, cancel_futures=True)
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(
             [
@@ -255,6 +257,9 @@ def _run_pool(
     the OOM killer), the pool is replaced and the items it held are retried one at
     a time, so that only the file that kills a worker on its own is reported
     failed."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     chunksize = max(1, min(chunksize, max_inflight))
     max_chunks = 2 * workers + 2
     it = iter(items)
@@ -537,8 +542,8 @@ class RunSummary:
 class Progress:
     """A tqdm bar on a terminal (none otherwise, nor with ``quiet``); failures
     always get a line of their own (``tqdm.write``: never broken by the bar).
-    The total is counted in a background thread (by walking the inputs again)
-    so the ETA appears without holding the file list."""
+    With a bar, the total is counted in a background thread (by walking the inputs
+    again) so the ETA appears without holding the file list."""
 
     def __init__(
         self,
@@ -557,7 +562,7 @@ class Progress:
         if interval is not None and not self.bar.disable:
             self.bar.mininterval = interval
         self._total: int | None = None
-        if count is not None:
+        if count is not None and not self.bar.disable:  # the total is for the bar's ETA
             threading.Thread(target=self._count, args=(count,), daemon=True).start()
 
     def _count(self, count: Callable[[], int]) -> None:
@@ -599,6 +604,8 @@ class Report:
 
     def write(self, rec: dict[str, Any]) -> None:
         if self.fh is not None:
+            import json
+
             self.fh.write(json.dumps(rec, default=str) + "\n")
             self.fh.flush()
 

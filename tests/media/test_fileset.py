@@ -326,3 +326,44 @@ def test_add_many_reads_on_threads_in_order_and_stops_at_a_bad_file(tmp_path: Pa
     fs.add_many(paths[71:])
     fs.write(tmp_path / "OUT")
     assert len(FileSet(tmp_path / "OUT")) == 79
+
+
+def test_records_from_the_index_equal_records_from_elements(tmp_path: Path) -> None:
+    """A file as read gives its records' keys from its index (``RawFile.find``, the
+    DICOMDIR encoded by the index); a data set whose elements were looked at gives
+    them as DataElements: the same records, byte for byte, whatever the encoding
+    (implicit VR, big endian) and the values (leading spaces, non-ASCII names)."""
+    from dicomfast.media.encode import encode_record
+
+    paths = []
+    for i, (ts, pid, name) in enumerate(
+        [
+            (dicomfast.uid.ExplicitVRLittleEndian, "PID1", "DOE^P"),
+            (dicomfast.uid.ImplicitVRLittleEndian, " PID2", "MÜLLER^JÖRG"),
+            (dicomfast.uid.ExplicitVRBigEndian, "PID3\0", "DOE^Q"),
+        ]
+    ):
+        p = tmp_path / f"i{i}"
+        make_instance(p, str(i), "1", "1", i + 1)
+        ds = dicomfast.read(p)
+        ds.PatientID, ds.PatientName = pid, name
+        ds.ImageType = ["ORIGINAL", "PRIMARY"]
+        dicomfast.write(ds, p, transfer_syntax=ts)
+        paths.append(p)
+    from_index = FileSet()
+    from_index.add_many(paths)
+    from_elements = FileSet()
+    for p in paths:
+        ds = dicomfast.read(p)
+        assert ds.PatientID is not None  # its elements looked at: no longer as read
+        from_elements.add(ds)
+
+    def records(fs: FileSet) -> list[tuple[str, bytes]]:
+        return [(n.record_type, bytes(encode_record(n))) for r in fs.roots for n in r]
+
+    assert any(isinstance(v, int) for r in from_index.roots for v in r.dataset._table().values())
+    assert records(from_index) == records(from_elements)
+    assert our_tree(from_index) == our_tree(from_elements)
+    from_index.write(tmp_path / "OUT")
+    assert verify(FileSet(tmp_path / "OUT")) == []
+    assert {i.get("PatientID") for i in FileSet(tmp_path / "OUT")} == {"PID1", " PID2", "PID3"}

@@ -89,7 +89,16 @@ def _encode_elements(out: bytearray, ds: Dataset, tags: list[int]) -> None:
     rest (sequences, changed non-ASCII text...) through the general writer, in the
     data set's character set."""
     charset: Any = False
+    raw, table = ds._raw, ds._table()
+    run: list[int] = []  # nodes of elements as read, encoded by the index in one call
     for tag in tags:
+        node = table[tag]
+        if node.__class__ is int:
+            run.append(node)
+            continue
+        if run:
+            out += raw.encode(run, True, False)
+            run = []
         elem = ds._element(tag)
         vr = elem.VR
         b = _text_value(elem) if vr in _TEXT_VRS else _binary_value(elem)
@@ -104,6 +113,8 @@ def _encode_elements(out: bytearray, ds: Dataset, tags: list[int]) -> None:
             charset = ds._get_charset()
         for chunk in encode_element(elem, True, False, charset):
             out += chunk
+    if run:
+        out += raw.encode(run, True, False)
 
 
 def encode_record(node: RecordNode) -> bytearray:

@@ -211,8 +211,9 @@ class FileSet:
         return added
 
     def _add(self, ds: Dataset, data: bytes | None, src: Dataset | str) -> FileInstance:
-        sop_class = _meta_or(ds, 0x00020002, 0x00080016)
-        sop_uid = _meta_or(ds, 0x00020003, 0x00080018)
+        keys = _InstanceKeys(ds)
+        sop_class = _meta_or(ds, keys, 0x00020002, 0x00080016)
+        sop_uid = _meta_or(ds, keys, 0x00020003, 0x00080018)
         where = src if isinstance(src, str) else None
         if not sop_class or not sop_uid:
             raise DicomError(
@@ -234,27 +235,26 @@ class FileSet:
         siblings = self.roots
         attach: list[tuple[list[RecordNode], RecordNode]] = []
         for level in ("PATIENT", "STUDY", "SERIES"):
-            ident = ds.get(IDENTIFIER[level])
-            key = (id(parent), level, None if ident is None else _text(ident.value))
+            ident = keys.value(IDENTIFIER[level])
+            key = (id(parent), level, None if ident is None else _text(ident))
             node = self._child.get(key)
             if node is None or node.parent is not parent:
                 node = next(
                     (n for n in siblings if n.record_type == level and n.key == key[2]), None
                 )
             if node is None:
-                node = RecordNode(level, _keys(ds, level, where), parent)
+                node = RecordNode(level, _keys(keys, level, where), parent)
                 attach.append((siblings, node))
             self._child[key] = node
             parent, siblings = node, node.children
-        meta_ts = ds.file_meta.get(0x00020010) if ds.file_meta is not None else None
-        ts = (meta_ts.value if meta_ts is not None else None) or ds.transfer_syntax
+        ts = keys.transfer_syntax()
         header = {
             0x00041430: DataElement(0x00041430, "CS", rtype),
             0x00041510: DataElement(0x00041510, "UI", sop_class),
             0x00041511: DataElement(0x00041511, "UI", sop_uid),
             0x00041512: DataElement(0x00041512, "UI", ts or uids.ExplicitVRLittleEndian),
         }
-        node = RecordNode(rtype, _keys(ds, rtype, where, header), parent)
+        node = RecordNode(rtype, _keys(keys, rtype, where, header), parent)
         attach.append((siblings, node))
         for where_to, new in attach:
             where_to.append(new)
@@ -744,9 +744,72 @@ def _read_headers(paths: list[str]) -> list[tuple[Any, BaseException | None]]:
         return [r for part in pool.map(share, range(0, len(paths), step)) for r in part]
 
 
-def _meta_or(ds: Dataset, meta_tag: int, tag: int) -> str | None:
-    e = ds.get(tag)
-    v = None if e is None else e.value
+#: Every tag a record of any type takes from its instance, the identifiers of the
+#: levels and the SOP Class / Instance UIDs: looked up in one call to the index.
+_FIND_TAGS: list[int] = sorted(
+    {0x00080016, 0x00080018, *IDENTIFIER.values()}
+    | {tag for keys in RECORD_KEYS.values() for tag, _, _ in keys}
+)
+_FIND_AT = {tag: i for i, tag in enumerate(_FIND_TAGS)}
+
+
+class _InstanceKeys:
+    """The elements of an instance that its records take.  A data set as read (its
+    element table not built) is looked up in its file's index in one call
+    (``RawFile.find``): the records then hold the nodes of those elements, turned into
+    DataElements only when looked at (the DICOMDIR is encoded from the index); any
+    other data set goes through its elements."""
+
+    __slots__ = ("ds", "raw", "found")
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+        raw = ds._raw
+        if raw is None or ds._map is not None or ds._node != -1:
+            self.raw: Any = None
+            self.found: list[Any] | None = None
+        else:
+            self.raw = raw
+            self.found = raw.find(-1, _FIND_TAGS)
+
+    def element(self, tag: int) -> Any:
+        """The node (int) of ``tag`` as read, or its DataElement; None if absent."""
+        found = self.found
+        if found is None:
+            return self.ds.get(tag)
+        f = found[_FIND_AT[tag]]
+        return None if f is None else f[0]
+
+    def value(self, tag: int) -> Any:
+        found = self.found
+        if found is not None:
+            f = found[_FIND_AT[tag]]
+            if f is None:
+                return None
+            if f[1]:  # a value that needs no context: converted by find
+                return f[2]
+            b = self.raw.value_bytes_of(f[0])
+            text = b.rstrip(b" ")
+            if text.isascii() and text == b.strip(b" \0") and b"\\" not in text:
+                return text.decode()  # one ASCII value: what its element would give
+        e = self.ds.get(tag)
+        return None if e is None else e.value
+
+    def transfer_syntax(self) -> str | None:
+        """The file meta's Transfer Syntax UID, else the one the data set was read with."""
+        if self.raw is not None and self.ds.file_meta is not None:
+            fm = self.ds.file_meta
+            if fm._raw is self.raw and fm._map is None:
+                (f,) = self.raw.find(fm._node, [0x00020010])
+                if f is not None and f[1] and f[2]:
+                    return str(f[2])
+        ds = self.ds
+        meta_ts = ds.file_meta.get(0x00020010) if ds.file_meta is not None else None
+        return (meta_ts.value if meta_ts is not None else None) or ds.transfer_syntax
+
+
+def _meta_or(ds: Dataset, keys: _InstanceKeys, meta_tag: int, tag: int) -> str | None:
+    v = keys.value(tag)
     if not v and ds.file_meta is not None and meta_tag in ds.file_meta:
         v = ds.file_meta[meta_tag].value
     return str(v).strip() if v else None
@@ -759,17 +822,19 @@ def _match(value: Any, wanted: Any) -> bool:
 
 
 def _keys(
-    ds: Dataset, record_type: str, where: str | None, header: dict[int, Any] | None = None
+    keys: _InstanceKeys,
+    record_type: str,
+    where: str | None,
+    header: dict[int, Any] | None = None,
 ) -> Dataset:
-    """The record of ``record_type`` for the instance ``ds``: its keys (PS3.3 F.5),
-    after the record header elements ``header`` (tag -> DataElement)."""
+    """The record of ``record_type`` for the instance ``keys`` looks up: its keys
+    (PS3.3 F.5), after the record header elements ``header`` (tag -> DataElement)."""
     elems: dict[int, Any] = dict(header or ())
     if record_type in LEVELS:
         elems[0x00041430] = DataElement(0x00041430, "CS", record_type)
     for tag, keyword, kind in RECORD_KEYS.get(record_type, ()):
-        elem = ds.get(tag)
-        empty = elem is None or elem.value is None or elem.value == "" or elem.value == []
-        if kind == "1" and empty:
+        elem = keys.element(tag)
+        if kind == "1" and (elem is None or keys.value(tag) in (None, "", [])):
             raise DicomError(
                 f"{keyword} is needed for the {record_type} record (PS3.3 F.5) but missing or empty",
                 path=where,
@@ -779,9 +844,11 @@ def _keys(
             elems[tag] = elem
         elif kind == "2":
             elems[tag] = DataElement(tag, dictionary_vr(tag), None)
-    if record_type == "STUDY" and 0x0020000D in ds:
-        elems[0x0020000D] = ds[0x0020000D]
-    return record_dataset(elems)
+    if record_type == "STUDY":
+        uid = keys.element(0x0020000D)
+        if uid is not None:
+            elems[0x0020000D] = uid
+    return record_dataset(elems, keys.raw)
 
 
 __all__ = ["FileInstance", "FileSet", "RecordNode", "record_type_of", "level_of"]

@@ -23,10 +23,12 @@ ROOT_TYPES = frozenset(
 IDENTIFIER = {"PATIENT": 0x00100020, "STUDY": 0x0020000D, "SERIES": 0x0020000E}
 
 
-def record_dataset(elements: dict[int, Any]) -> Dataset:
-    """A record's data set holding ``elements`` (tag -> DataElement of that tag), made
-    without the per-element checks of ``Dataset.__setitem__``: the tags are ours."""
-    ds = Dataset()
+def record_dataset(elements: dict[int, Any], raw: Any = None) -> Dataset:
+    """A record's data set holding ``elements`` (tag -> DataElement of that tag, or the
+    node of that element in the index ``raw`` of its instance's file, made a
+    DataElement when looked at), made without the per-element checks of
+    ``Dataset.__setitem__``: the tags are ours."""
+    ds = Dataset(_raw=raw)
     ds.__dict__["_map"] = elements
     return ds
 

@@ -8,12 +8,15 @@ import os
 import time
 from pathlib import Path
 
-from dicomfast.net.storage import SPARE_SUFFIX, FileStorage, SpareFiles
+from dicomfast.net.storage import SPARE_FOLDER, SPARE_SUFFIX, FileStorage, SpareFiles
 from netutil import CT, make_scp, scu, stored_files
 
 
 def _spares(folder: Path) -> list[str]:
-    return sorted(f for f in os.listdir(folder) if f.endswith(SPARE_SUFFIX))
+    spare_folder = folder / SPARE_FOLDER
+    if not spare_folder.exists():
+        return []
+    return sorted(f for f in os.listdir(spare_folder) if f.endswith(SPARE_SUFFIX))
 
 
 def _wait_for(cond, timeout: float = 5.0) -> bool:  # noqa: ANN001
@@ -32,7 +35,7 @@ def test_take_renames_a_ready_spare_and_refills(tmp_path: Path) -> None:
     assert os.path.basename(first).startswith(".1.2.3.") and first.endswith(".part")
     assert _wait_for(lambda: len(_spares(tmp_path)) == 2)
     ready = set(_spares(tmp_path))
-    inodes = {os.stat(tmp_path / f).st_ino for f in ready}
+    inodes = {os.stat(tmp_path / SPARE_FOLDER / f).st_ino for f in ready}
     fd, second = spares.take(".1.2.4.", ".part")
     try:
         st = os.fstat(fd)
@@ -42,9 +45,15 @@ def test_take_renames_a_ready_spare_and_refills(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert Path(second).read_bytes() == b"data"
-    assert _wait_for(lambda: len(_spares(tmp_path)) == 2)  # refilled
+    # refilled, and the taken spare's name removed by the thread, not the caller
+    assert _wait_for(lambda: len(_spares(tmp_path)) == 2 and os.stat(second).st_nlink == 1)
+    assert set(os.listdir(tmp_path)) == {
+        SPARE_FOLDER,
+        os.path.basename(first),
+        os.path.basename(second),
+    }
     spares.close()
-    assert _spares(tmp_path) == []
+    assert _spares(tmp_path) == [] and not (tmp_path / SPARE_FOLDER).exists()
     # after close, take still works (and starts making spares again)
     fd, third = spares.take(".1.2.5.", ".part")
     os.close(fd)
@@ -67,20 +76,22 @@ def test_a_server_leaves_no_spare_behind(tmp_path: Path, ct_small: Path) -> None
     assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in stored_files(tmp_path))
 
 
-def test_check_removes_an_old_spare_a_crash_left(tmp_path: Path) -> None:
-    from dicomfast.archive import Archive
-
-    with Archive(tmp_path / "arch") as archive:
-        left = Path(archive.folder) / f".deadbeef{SPARE_SUFFIX}"
-        left.write_bytes(b"")
-        old = time.time() - 7200
-        os.utime(left, (old, old))
-        young = Path(archive.folder) / f".cafe{SPARE_SUFFIX}"
-        young.write_bytes(b"")
-        rep = archive.check(repair=True)
-        assert rep.temp_files == [left.name]
-        assert not left.exists() and young.exists()
-        assert list(archive.iter_temp_files()) == []  # spares are not transfers in progress
+def test_spare_names_a_crash_left_are_removed_when_spares_start(tmp_path: Path) -> None:
+    folder = tmp_path / SPARE_FOLDER
+    folder.mkdir()
+    (folder / f"dead{SPARE_SUFFIX}").write_bytes(b"")
+    kept = tmp_path / "1.2.3.dcm"  # a stored file whose spare name survived the crash
+    kept.write_bytes(b"data")
+    os.link(kept, folder / f"beef{SPARE_SUFFIX}")
+    spares = SpareFiles(str(tmp_path))
+    fd, path = spares.take(".1.2.", ".part")
+    os.close(fd)
+    stale = {f"dead{SPARE_SUFFIX}", f"beef{SPARE_SUFFIX}"}
+    assert _wait_for(lambda: len(_spares(tmp_path)) == 2 and not stale & set(_spares(tmp_path)))
+    assert not (folder / f"dead{SPARE_SUFFIX}").exists()
+    assert not (folder / f"beef{SPARE_SUFFIX}").exists()
+    assert kept.read_bytes() == b"data" and os.stat(kept).st_nlink == 1  # only the name went
+    spares.close()
 
 
 def test_writeback_starts_while_an_instance_arrives_only_when_durable(

@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from .. import uid as uids
 from ..dataset import Dataset
 from ..errors import DicomError
-from ..net.storage import SPARE_SUFFIX, link_new
+from ..net.storage import link_new
 from ..reader import read
 from ..tempfiles import create_temp, fsync_file, fsync_path
 from . import db
@@ -787,16 +787,14 @@ class Archive:
                 if f.endswith(".dcm") and not f.startswith("."):
                     yield f if rel_dir == "." else "/".join([*rel_dir.split(os.sep), f])
 
-    def iter_temp_files(self, *, spares: bool = False) -> Iterator[str]:
-        """Relative paths of temporary files (``.<uid>.<random>.part``); with
-        ``spares`` also the Storage SCP's empty spare files (``.<random>.spare``)."""
-        suffixes = (TEMP_SUFFIX, SPARE_SUFFIX) if spares else (TEMP_SUFFIX,)
+    def iter_temp_files(self) -> Iterator[str]:
+        """Relative paths of temporary files (``.<uid>.<random>.part``)."""
         root = self.folder
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             rel_dir = os.path.relpath(dirpath, root)
             for f in sorted(filenames):
-                if f.startswith(".") and f.endswith(suffixes):
+                if f.startswith(".") and f.endswith(TEMP_SUFFIX):
                     yield f if rel_dir == "." else "/".join([*rel_dir.split(os.sep), f])
 
     def _record_of_file(self, rel: str) -> ix.Record:
@@ -836,7 +834,7 @@ class Archive:
         self.flush()
         rep = CheckReport()
         now = time.time()
-        for rel in self.iter_temp_files(spares=True):
+        for rel in self.iter_temp_files():
             try:
                 if now - os.path.getmtime(self.abspath(rel)) >= temp_age:
                     rep.temp_files.append(rel)

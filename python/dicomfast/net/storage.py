@@ -4,7 +4,7 @@ Each received instance becomes a Part 10 file: a file meta group built from
 the presentation context and the C-STORE command (PS3.10 §7.1), followed by
 the data set bytes exactly as received.  Bytes are written to a temporary
 file in the storage folder as they arrive (``.<uid>.<random>.part``, an
-empty file made ahead of need by :class:`SpareFiles` and renamed), then
+empty file made ahead of need by :class:`SpareFiles` and linked there), then
 flushed, fsync'd and linked to their final name; only then does the SCP
 answer with a success status.  A failed or aborted transfer deletes its
 temporary file, so no partial instance is ever left under a final name.
@@ -293,7 +293,8 @@ class FileSink:
             pass
 
 
-#: Name of a spare file: ``.<random>.spare`` (empty; never holds data under this name).
+#: Where spare files are made (in the storage folder), and their names' ending.
+SPARE_FOLDER = ".spares"
 SPARE_SUFFIX = ".spare"
 
 
@@ -313,26 +314,31 @@ def _remove_files(files: deque[tuple[int, str]]) -> None:
 
 
 class SpareFiles:
-    """Empty files (``.<random>.spare``) made ahead of need by a background
-    thread, so that receiving an instance does not start with creating a file
-    on the event loop: a file system's inode allocation can take a millisecond
-    of kernel time (ext4 without a journal skips every inode freed in the last
-    minute, e.g. after a study was deleted), while the loop would otherwise be
-    reading the next PDUs.  :meth:`take` renames a spare to the name asked for
-    (a rename allocates nothing) and never waits: with no spare ready it
-    creates the file itself.  Spares are empty and never hold data; the server
-    removes those left when it stops (:meth:`close`; a crash leaves at most
-    ``depth``, which :meth:`Archive.check <dicomfast.archive.store.Archive.check>`
-    removes like any old temporary file)."""
+    """Empty files made ahead of need by a background thread in the folder's
+    ``.spares/``, so that receiving an instance does not start with creating a
+    file on the event loop: a file system's inode allocation can take a
+    millisecond of kernel time (ext4 without a journal skips every inode freed
+    in the last minute, e.g. after a study was deleted) and holds the folder's
+    lock meanwhile.  :meth:`take` gives a spare the name asked for with a hard
+    link (nothing allocated, nothing locked but the destination folder) and
+    never waits: with no spare ready it creates the file itself.  The thread
+    removes the spare names of taken files and makes new spares in
+    ``.spares/``, never in the folder where files are named.  A spare name is
+    an empty file or an extra name of a file that has its own: removing one
+    never loses data, so the names a crash left are removed when the thread
+    starts again, and :meth:`close` (when the server stops) removes them all."""
 
     def __init__(self, folder: str, depth: int = 2) -> None:
         self.folder = folder
+        self.spare_folder = os.path.join(folder, SPARE_FOLDER)
         self.depth = depth
         self._ready: deque[tuple[int, str]] = deque()
+        self._taken: deque[tuple[int, str]] = deque()  # (-1, spare name) to remove
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
         weakref.finalize(self, _remove_files, self._ready)
+        weakref.finalize(self, _remove_files, self._taken)
 
     def take(self, prefix: str, suffix: str) -> tuple[int, str]:
         """A new empty file ``<folder>/<prefix><random><suffix>``, opened for
@@ -340,18 +346,19 @@ class SpareFiles:
         try:
             fd, spare = self._ready.popleft()
         except IndexError:
-            return create_temp(self.folder, prefix, suffix)
-        finally:
             self._refill()
-        path = os.path.join(self.folder, prefix + os.path.basename(spare)[1 : -len(SPARE_SUFFIX)])
-        path += suffix
+            return create_temp(self.folder, prefix, suffix)
+        name = os.path.basename(spare)[: -len(SPARE_SUFFIX)]
+        path = os.path.join(self.folder, f"{prefix}{name}{suffix}")
         try:
             if not link_new(spare, path):  # the random part makes a clash all but impossible
                 raise FileExistsError(path)
-            os.unlink(spare)
         except OSError:
             _remove_files(deque([(fd, spare)]))
-            return create_temp(self.folder, prefix, suffix)
+            fd, path = create_temp(self.folder, prefix, suffix)
+        else:
+            self._taken.append((-1, spare))
+        self._refill()
         return fd, path
 
     def _refill(self) -> None:
@@ -368,28 +375,44 @@ class SpareFiles:
 
     def _keep(self) -> None:
         """The refilling thread, until :meth:`close`."""
+        try:
+            os.makedirs(self.spare_folder, exist_ok=True)
+            for f in os.listdir(self.spare_folder):  # left by a crash
+                if f.endswith(SPARE_SUFFIX):
+                    _remove_files(deque([(-1, os.path.join(self.spare_folder, f))]))
+        except OSError as e:
+            log.debug("no spare files in %s: %s", self.spare_folder, e)
+            return
         while True:
             with self._wake:
-                while not self._closing and len(self._ready) >= self.depth:
+                while not self._closing and not self._taken and len(self._ready) >= self.depth:
                     self._wake.wait()
                 if self._closing:
                     return
+            _remove_files(self._taken)
             try:
-                self._ready.append(create_temp(self.folder, ".", SPARE_SUFFIX))
+                while len(self._ready) < self.depth and not self._closing:
+                    self._ready.append(create_temp(self.spare_folder, "", SPARE_SUFFIX))
             except OSError as e:  # e.g. a full disk: take() creates (and reports) the file
-                log.debug("no spare file in %s: %s", self.folder, e)
+                log.debug("no spare file in %s: %s", self.spare_folder, e)
                 with self._wake:
                     self._wake.wait(1.0)
 
     def close(self) -> None:
-        """Stop making spares and remove the unused ones (a later :meth:`take` starts again)."""
+        """Stop making spares and remove every spare name (a later :meth:`take`
+        starts again)."""
         with self._wake:
             thread, self._thread = self._thread, None
             self._closing = True
             self._wake.notify_all()
         if thread is not None:
             thread.join(5)
+        _remove_files(self._taken)
         _remove_files(self._ready)
+        try:
+            os.rmdir(self.spare_folder)
+        except OSError:
+            pass
 
 
 class FileStorage:

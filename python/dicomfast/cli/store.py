@@ -121,8 +121,9 @@ def run(args: argparse.Namespace) -> int:
             fail(path, str(status))
             failed += 1
             return
-        nbytes += os.path.getsize(path)
-        bar.set_postfix_str(f"{nbytes / max(time.perf_counter() - t0, 1e-9) / 1e6:.1f} MB/s")
+        if not bar.disable:  # the rate is only drawn on a bar (a stat per file otherwise)
+            nbytes += os.path.getsize(path)
+            bar.set_postfix_str(f"{nbytes / max(time.perf_counter() - t0, 1e-9) / 1e6:.1f} MB/s")
         if status.category in ("Success", "Warning"):
             if args.json:
                 emit({"path": path, "status": int(status), "category": status.category})

@@ -79,12 +79,22 @@ def test_sigkill_during_stores_then_restart(tmp_path: Path) -> None:
     storage = tmp_path / "data"
     proc, port = start_serve(["--storage", str(storage)])
     acked: list[str] = []
+    pipelined: list[str] = []  # acknowledged to the senders that keep a window open
     stop_sending = threading.Event()
 
     def sender(k: int) -> None:
         try:
             ae = scu(CT, MR)
             with ae.associate("127.0.0.1", port) as assoc:
+                if k % 2:  # pipelined: up to the window outstanding, committed in the background
+                    many = (make_instance(k * 1000 + j, tag=f"8.{k}") for j in range(500))
+                    for ds, status in assoc.send_c_stores(many):
+                        if stop_sending.is_set():
+                            return
+                        if not isinstance(status, Exception) and int(status) == 0:
+                            acked.append(ds.SOPInstanceUID)
+                            pipelined.append(ds.SOPInstanceUID)
+                    return
                 for j in range(500):
                     if stop_sending.is_set():
                         return
@@ -98,14 +108,14 @@ def test_sigkill_during_stores_then_restart(tmp_path: Path) -> None:
     for t in threads:
         t.start()
     deadline = time.monotonic() + 20
-    while len(acked) < 40 and time.monotonic() < deadline:
+    while (len(acked) < 40 or len(pipelined) < 10) and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     stop_sending.set()
     for t in threads:
         t.join(30)
-    assert len(acked) >= 40
+    assert len(acked) >= 40 and len(pipelined) >= 10
     # Restart: the index is reconciled with the files on start.
     proc, port = start_serve(["--storage", str(storage)])
     try:

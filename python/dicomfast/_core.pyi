@@ -33,6 +33,7 @@ __all__ = [
     "decode_native_into",
     "pixel_array_as_read",
     "configure_pixel_array_as_read",
+    "pixel_array_from_path",
     "decode_frame",
     "encode_frame",
     "encode_frames",
@@ -283,12 +284,16 @@ def pixel_array_as_read(
     threads: int | None = None,
     as_rgb: bool = False,
 ) -> np.ndarray | None: ...
+def pixel_array_from_path(
+    path: str, threads: int | None = None, as_rgb: bool = False
+) -> np.ndarray | None: ...
 def configure_pixel_array_as_read(
     max_ratio: int,
     unbounded_ratio: int,
     unbounded: set[str],
     frame_slack: int,
     max_frames: int,
+    read_whole_below: int,
     empty: Any,
     dtypes: list[Any],
 ) -> None: ...

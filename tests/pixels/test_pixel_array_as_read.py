@@ -1,7 +1,8 @@
 """File to array in one call (``_core.pixel_array_as_read``, taken by ``pixel_array``
-for a data set as read): the same array as the usual path (attributes through the
-elements, fragments, allocation and decode in separate steps), or the same error, on
-every encapsulated corpus file, damaged ones included."""
+for a data set as read, and ``read_pixel_array`` from a path): the same array as the
+usual path (attributes through the elements, fragments, allocation and decode in
+separate steps), or the same error, on every encapsulated corpus file, damaged ones
+included."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 from corpus_data import MANIFEST, corpus_path
 from dicomfast import syntaxes
 from dicomfast.errors import DicomError, PixelDataError
+from dicomfast.pixels import read_pixel_array
 from dicomfast.pixels.decode import _as_read
+from dicomfast.reader import READ_WHOLE_BELOW
 
 FILES = [
     e
@@ -94,3 +97,33 @@ def test_colour_conversion_goes_the_usual_way() -> None:
     ds = dicomfast.read(path)
     assert _as_read(ds, True, 1) is None  # three samples and as_rgb
     assert np.array_equal(ds.pixel_array_as(as_rgb=True), dicomfast.read(path).pixel_array)
+
+
+def _outcome_of_path(fn: Any, path: Any) -> Any:
+    try:
+        return fn(path)
+    except (DicomError, OSError) as e:
+        return (type(e), str(e), getattr(e, "offset", None), getattr(e, "frame", None))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("entry", FILES, ids=lambda e: e["path"])
+def test_read_pixel_array_gives_what_read_then_pixel_array_gives(entry: dict) -> None:
+    """From the path in one call (read whole or mapped, parsed, planned, decoded): the
+    same array, or the same error, as reading the data set and asking it."""
+    path = corpus_path(entry["path"])
+    one = _outcome_of_path(lambda p: read_pixel_array(p, threads=1), path)
+    usual = _outcome_of_path(lambda p: dicomfast.read(p).pixel_array_as(threads=1), path)
+    assert _same(one, usual)
+
+
+def test_read_pixel_array_of_a_mapped_file_and_of_no_file(tmp_path: Any) -> None:
+    big = [e for e in FILES if e["file_size"] > READ_WHOLE_BELOW and not e.get("broken")]
+    if not big:
+        pytest.skip("no large encapsulated file in the corpus")
+    path = corpus_path(big[0]["path"])
+    assert _same(read_pixel_array(path), dicomfast.read(path).pixel_array)
+    with pytest.raises(FileNotFoundError):
+        read_pixel_array(tmp_path / "absent.dcm")
+    with pytest.raises(IsADirectoryError):
+        read_pixel_array(tmp_path)

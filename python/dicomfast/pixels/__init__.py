@@ -1,7 +1,14 @@
 """Pixel data: decoding and encoding (Rust codecs: native, RLE Lossless, JPEG Lossless,
 Deflated Image Frame Compression) and the display pipeline (Cython kernels)."""
 
-from .decode import decode_frame, decode_frames, frame, iter_frames, pixel_array
+from .decode import (
+    decode_frame,
+    decode_frames,
+    frame,
+    iter_frames,
+    pixel_array,
+    read_pixel_array,
+)
 from .display import (
     apply_color_lut,
     apply_modality_lut,
@@ -35,4 +42,5 @@ __all__ = [
     "iter_frames",
     "pixel_array",
     "pixel_info",
+    "read_pixel_array",
 ]

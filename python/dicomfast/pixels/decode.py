@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import _core, syntaxes
 from ..errors import PixelDataError
+from ..reader import READ_WHOLE_BELOW
 from .frames import EncapsulatedData, encapsulated_data, native_data
 from .info import (
     CODEC_SYNTAXES,
@@ -241,6 +242,7 @@ _core.configure_pixel_array_as_read(
     set(UNBOUNDED_CODECS),
     FRAME_SLACK,
     MAX_FRAMES,
+    READ_WHOLE_BELOW,
     np.empty,
     [np.dtype(f"<{k}{n}") for n in (1, 2, 4, 8) for k in "ui"],
 )
@@ -276,6 +278,23 @@ def pixel_array(ds: Dataset, *, as_rgb: bool = False, threads: int | None = None
     info = pixel_info(ds)
     arr = decode_frames(ds, as_rgb=as_rgb, threads=threads, info=info)
     return arr if info.number_of_frames > 1 else arr[0]
+
+
+def read_pixel_array(
+    path: str | os.PathLike[str], *, as_rgb: bool = False, threads: int | None = None
+) -> np.ndarray:
+    """``dicomfast.read(path).pixel_array_as(as_rgb=as_rgb, threads=threads)`` without
+    the data set: for encapsulated pixel data, one call to ``_core`` reads the file
+    (whole below ``READ_WHOLE_BELOW``, else mapped), finds the attributes and fragments,
+    allocates the array and decodes into it; anything else (native data, a file that
+    does not read or parse, any value the usual path looks at more closely) goes that
+    path, which decides and raises as it does."""
+    arr: np.ndarray | None = _core.pixel_array_from_path(os.fspath(path), _threads(threads), as_rgb)
+    if arr is not None:
+        return arr
+    from ..reader import read
+
+    return read(path).pixel_array_as(as_rgb=as_rgb, threads=threads)
 
 
 def frame(ds: Dataset, index: int, *, as_rgb: bool = False) -> np.ndarray:
@@ -333,4 +352,11 @@ def decode_frame(
     return np.frombuffer(raw, info.dtype).reshape(info.frame_shape)
 
 
-__all__ = ["decode_frame", "decode_frames", "frame", "iter_frames", "pixel_array"]
+__all__ = [
+    "decode_frame",
+    "decode_frames",
+    "frame",
+    "iter_frames",
+    "pixel_array",
+    "read_pixel_array",
+]

@@ -13,8 +13,10 @@
 
 use std::collections::HashSet;
 
+use dicomfast_core::file::{read_file, ReadOptions};
 use dicomfast_core::frames::{frame_fragments, OffsetTable};
 use dicomfast_core::index::{flags, Children, Index, Node, NONE};
+use dicomfast_core::parse::ParseOptions;
 use dicomfast_core::value;
 
 use crate::registry::{self, TransferSyntax};
@@ -272,4 +274,45 @@ pub fn plan(
         info,
         frames,
     })
+}
+
+/// A whole file's plan: the file parsed with `parse`, its top-level data set planned as
+/// `dicomfast.read` gives it (its file meta group, if any, at node -2).
+#[derive(Debug)]
+pub struct FilePlan {
+    /// The data set inflated, for a deflated transfer syntax: what the plan's offsets
+    /// point into then (else the file's bytes).
+    pub inflated: Option<Vec<u8>>,
+    pub plan: Plan,
+}
+
+impl FilePlan {
+    /// The bytes the plan's fragment offsets point into, given the file's.
+    pub fn source<'a>(&'a self, file: &'a [u8]) -> &'a [u8] {
+        self.inflated.as_deref().unwrap_or(file)
+    }
+}
+
+/// [`plan`] for the file `bytes` (None also when it does not parse).
+pub fn plan_file(
+    bytes: &[u8],
+    parse: ParseOptions,
+    limits: &Limits,
+    as_rgb: bool,
+) -> Option<FilePlan> {
+    let opts = ReadOptions {
+        parse,
+        ..Default::default()
+    };
+    let mut file = read_file(bytes, &opts).ok()?;
+    let inflated = file.inflated.take();
+    let src = Source {
+        buf: inflated.as_deref().unwrap_or(bytes),
+        index: &file.index,
+        meta_nodes: file.meta_nodes,
+        parent: -1,
+        meta: (file.meta_nodes > 0).then_some(-2),
+    };
+    let plan = plan(&src, limits, || Some(file.transfer_syntax.clone()), as_rgb)?;
+    Some(FilePlan { inflated, plan })
 }

@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 mod as_read;
+mod from_path;
 mod image_info;
 mod syntaxes;
 mod to_file;
@@ -502,6 +503,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_native_into, m)?)?;
     m.add_function(wrap_pyfunction!(as_read::pixel_array_as_read, m)?)?;
     m.add_function(wrap_pyfunction!(as_read::configure_pixel_array_as_read, m)?)?;
+    m.add_function(wrap_pyfunction!(from_path::pixel_array_from_path, m)?)?;
     m.add_function(wrap_pyfunction!(decode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frame, m)?)?;
     m.add_function(wrap_pyfunction!(encode_frames, m)?)?;

@@ -1,17 +1,16 @@
-//! File bytes to pixels as `_core.pixel_array_as_read` takes them: the file parsed
-//! (`dicomfast_core::file::read_file`, partial reads kept as `force=True` keeps them),
-//! its data set planned from the index (`as_read::plan`: attributes, transfer syntax,
-//! fragments, size checks) and every frame decoded by the frame pipeline into an output
-//! of the planned size. Nothing may panic or read out of bounds, whatever the bytes.
+//! File bytes to pixels as `_core.pixel_array_from_path` (and, after `dicomfast.read`,
+//! `_core.pixel_array_as_read`) takes them: the file parsed (partial reads kept, as
+//! `force=True` keeps them) and its data set planned from the index
+//! (`as_read::plan_file`: attributes, transfer syntax, fragments, size checks), every
+//! frame decoded by the frame pipeline into an output of the planned size. Nothing may panic or read out of bounds, whatever the bytes.
 //!
 //! Seeds: the corpus's files (tools/fuzz_ci.sh).
 #![no_main]
 
 use std::collections::HashSet;
 
-use dicomfast_codec::as_read::{plan, Limits, Source};
+use dicomfast_codec::as_read::{plan_file, Limits};
 use dicomfast_codec::{frame_size_bytes, pipeline};
-use dicomfast_core::file::{read_file, ReadOptions};
 use dicomfast_core::parse::ParseOptions;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,30 +30,15 @@ fn limits() -> Limits {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let opts = ReadOptions {
-        parse: ParseOptions {
-            stop_before_pixels: false,
-            partial: true,
-            max_depth: 64,
-        },
-        ..Default::default()
+    let parse = ParseOptions {
+        stop_before_pixels: false,
+        partial: true,
+        max_depth: 64,
     };
-    let Ok(mut file) = read_file(data, &opts) else {
+    let Some(fp) = plan_file(data, parse, &limits(), false) else {
         return;
     };
-    let inflated = file.inflated.take();
-    let buf: &[u8] = inflated.as_deref().unwrap_or(data);
-    let src = Source {
-        buf,
-        index: &file.index,
-        meta_nodes: file.meta_nodes,
-        parent: -1,
-        meta: (file.meta_nodes > 0).then_some(-2),
-    };
-    let parsed = || Some(file.transfer_syntax.clone());
-    let Some(p) = plan(&src, &limits(), parsed, false) else {
-        return;
-    };
+    let p = &fp.plan;
     let Some(size) = frame_size_bytes(&p.info).checked_mul(p.frames.len()) else {
         return;
     };
@@ -63,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut out = vec![0u8; size];
     let input = pipeline::Fragments {
-        source: buf,
+        source: fp.source(data),
         frames: &p.frames,
         first_frame: 0,
     };

@@ -21,16 +21,18 @@ use crate::raw::RawFile;
 
 /// The size rules of `dicomfast.pixels.info`, `numpy.empty`, and the dtypes
 /// `<u1 <i1 <u2 <i2 <u4 <i4 <u8 <i8` in that order.
-struct Configured {
-    limits: Limits,
+pub(super) struct Configured {
+    pub(super) limits: Limits,
+    /// Files up to this size are read whole, larger ones mapped (`READ_WHOLE_BELOW`).
+    pub(super) read_whole_below: u64,
     empty: Py<PyAny>,
     dtypes: Vec<Py<PyAny>>,
 }
 
-static CONFIGURED: PyOnceLock<Configured> = PyOnceLock::new();
+pub(super) static CONFIGURED: PyOnceLock<Configured> = PyOnceLock::new();
 
-/// Hand over `dicomfast.pixels.info`'s size rules (the one definition of them) and numpy's
-/// allocator, once (later calls change nothing). Until then `pixel_array_as_read` gives
+/// Hand over `dicomfast.pixels.info`'s size rules (the one definition of them), the size
+/// below which `dicomfast.read` reads a file whole, and numpy's allocator, once (later calls change nothing). Until then `pixel_array_as_read` gives
 /// None.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
@@ -41,6 +43,7 @@ pub(super) fn configure_pixel_array_as_read(
     unbounded: HashSet<String>,
     frame_slack: u64,
     max_frames: u64,
+    read_whole_below: u64,
     empty: Py<PyAny>,
     dtypes: Vec<Py<PyAny>>,
 ) -> PyResult<()> {
@@ -58,6 +61,7 @@ pub(super) fn configure_pixel_array_as_read(
     };
     let _ = CONFIGURED.get_or_init(py, || Configured {
         limits,
+        read_whole_below,
         empty,
         dtypes,
     });
@@ -96,18 +100,25 @@ pub(super) fn pixel_array_as_read<'py>(
             .extract::<String>()
             .ok()
     };
-    let Some(Plan {
-        syntax,
-        info,
-        frames,
-    }) = plan(&src, &conf.limits, parsed, as_rgb)
-    else {
+    let Some(p) = plan(&src, &conf.limits, parsed, as_rgb) else {
         return Ok(None);
     };
-    let codec = syntax.codec.expect("a plan has a codec");
+    let out = allocate(py, conf, &p)?;
+    decode_into(py, &out, buf, &p, threads)?;
+    Ok(Some(out))
+}
+
+/// A new array for `p`'s frames, shaped as pydicom's `pixel_array` (no frame axis for
+/// one frame): `numpy.empty`, nothing written.
+pub(super) fn allocate<'py>(
+    py: Python<'py>,
+    conf: &Configured,
+    p: &Plan,
+) -> PyResult<Bound<'py, PyAny>> {
+    let info = &p.info;
     let mut shape: Vec<usize> = Vec::with_capacity(4);
-    if frames.len() > 1 {
-        shape.push(frames.len());
+    if p.frames.len() > 1 {
+        shape.push(p.frames.len());
     }
     shape.extend([info.rows as usize, info.columns as usize]);
     if info.samples_per_pixel > 1 {
@@ -115,22 +126,30 @@ pub(super) fn pixel_array_as_read<'py>(
     }
     let size = info.bytes_per_sample().trailing_zeros() as usize; // 1 2 4 8 -> 0 1 2 3
     let dtype = &conf.dtypes[2 * size + usize::from(info.pixel_representation)];
-    let out = conf
-        .empty
+    conf.empty
         .bind(py)
-        .call1((PyTuple::new(py, shape)?, dtype.bind(py)))?;
-    let dst = Held::get(&out, true, "output array")?;
+        .call1((PyTuple::new(py, shape)?, dtype.bind(py)))
+}
+
+/// Decode `p`'s frames from `buf` into `out` (from [`allocate`]), the GIL released.
+pub(super) fn decode_into(
+    py: Python<'_>,
+    out: &Bound<'_, PyAny>,
+    buf: &[u8],
+    p: &Plan,
+    threads: Option<usize>,
+) -> PyResult<()> {
+    let codec = p.syntax.codec.expect("a plan has a codec");
+    let dst = Held::get(out, true, "output array")?;
     let out_bytes = dst.bytes_mut();
     let input = pipeline::Fragments {
         source: buf,
-        frames: &frames,
+        frames: &p.frames,
         first_frame: 0,
     };
     let threads = threads_of(threads);
     py.detach(|| {
-        pipeline::decode_frames::<std::fs::File>(codec, &input, &info, out_bytes, threads, None)
+        pipeline::decode_frames::<std::fs::File>(codec, &input, &p.info, out_bytes, threads, None)
     })
-    .map_err(|s| stopped_error(py, s))?;
-    drop(dst);
-    Ok(Some(out))
+    .map_err(|s| stopped_error(py, s))
 }

@@ -175,3 +175,57 @@ def test_empty_rescale_window_and_modality_lut_item(corpus: Path, tmp_path: Path
     got = np.load(tmp_path / "o" / (src.stem + ".npy"))
     arr = ds.pixel_array.astype(np.float64)
     np.testing.assert_array_equal(got, _scale(arr, arr.min(), arr.max(), 8).astype(got.dtype))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"bits": 16},
+        {"window": (40.0, 400.0)},
+        {"window": (0.0, 1.0), "bits": 16},
+        {"voi_index": 1},
+    ],
+)
+def test_grey_table_equals_pixel_by_pixel(corpus: Path, options: dict) -> None:
+    """The display pipeline through a table of every stored value gives exactly what it
+    gives pixel by pixel (or the same error), on every grey integer image of the corpus;
+    frames too small for a table (or with a range from their own pixels) are tried
+    enlarged."""
+    import dicomfast
+    from dicomfast.batch import export
+
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    tabled = 0
+    for entry in manifest["files"]:
+        pi = entry.get("photometric_interpretation")
+        if pi not in ("MONOCHROME1", "MONOCHROME2") or (entry.get("bits_allocated") or 0) > 16:
+            continue
+        try:
+            ds = dicomfast.read(corpus / entry["path"])
+            arr = ds.pixel_array
+        except Exception:  # noqa: BLE001 - damaged inputs have tests of their own
+            continue
+        frame = arr[0] if arr.ndim == 3 else arr
+        if frame.size < 2 << (8 * frame.dtype.itemsize):  # tile it up to a table's worth
+            reps = -(-(2 << (8 * frame.dtype.itemsize)) // frame.size)
+            frame = np.tile(frame, (reps, 1))
+        args = (options.get("bits", 8), options.get("window"), options.get("voi_index", 0))
+        results = []
+        for fn in (export.display_frame, export._display_pixels):
+            try:
+                results.append(
+                    fn(frame, ds, *args)
+                    if fn is export._display_pixels
+                    else fn(frame, ds, **options)
+                )
+            except Exception as e:  # noqa: BLE001 - the same error both ways
+                results.append(type(e))
+        got, want = results
+        if isinstance(want, np.ndarray):
+            assert isinstance(got, np.ndarray) and got.dtype == want.dtype, entry["path"]
+            assert np.array_equal(got, want), entry["path"]
+        else:
+            assert got is want, entry["path"]
+        tabled += export._grey_table(frame, ds, *args) is not None
+    assert tabled >= 10

@@ -80,6 +80,49 @@ def display_frame(
 ) -> np.ndarray:
     """One frame of stored values → an 8- or 16-bit image (grey ``(rows, cols)`` or
     RGB ``(rows, cols, 3)``)."""
+    table = _grey_table(arr, ds, bits, window, voi_index)
+    if table is not None:  # indexed by the stored values' bits
+        return np.take(table, arr.view(f"u{arr.dtype.itemsize}"))
+    return _display_pixels(arr, ds, bits, window, voi_index)
+
+
+def _grey_table(
+    arr: np.ndarray, ds: Any, bits: int, window: tuple[float, float] | None, voi_index: int
+) -> np.ndarray | None:
+    """:func:`display_frame` of every value ``arr``'s type can hold, as a table to look
+    ``arr`` up in (its steps work pixel by pixel: the same stored value always gives the
+    same output, and a CT slice has 4x more pixels than a 16-bit table has entries), or
+    None where that does not hold or pay: colour, floats, more than 16 bits, a frame
+    smaller than twice the table, a range taken from the pixels themselves, a SIGMOID
+    window (its ``exp`` is not always rounded alike in a vector loop and its tail)."""
+    if arr.ndim != 2 or arr.dtype.kind not in "iu" or arr.dtype.itemsize > 2:
+        return None
+    values = 1 << (8 * arr.dtype.itemsize)
+    if arr.size < 2 * values or not arr.dtype.isnative:
+        return None
+    pi = str(ds.get("PhotometricInterpretation") or "MONOCHROME2").strip().upper()
+    if pi not in ("MONOCHROME1", "MONOCHROME2"):
+        return None
+    if window is None:
+        from ..pixels import display as D
+
+        seq = ds.get("VOILUTSequence")
+        if seq and voi_index >= len(seq):
+            return None  # the pixel path names the error
+        if not (seq and D._has_table(seq[voi_index])):
+            if ds.get("WindowCenter") is None or ds.get("WindowWidth") is None:
+                return None  # scaled from the frame's own min and max
+            function = str(ds.get("VOILUTFunction") or "LINEAR").strip().upper()
+            if function not in ("LINEAR", "LINEAR_EXACT"):
+                return None
+    domain = np.arange(values, dtype=f"u{arr.dtype.itemsize}").view(arr.dtype).reshape(1, -1)
+    return _display_pixels(domain, ds, bits, window, voi_index)[0]
+
+
+def _display_pixels(
+    arr: np.ndarray, ds: Any, bits: int, window: tuple[float, float] | None, voi_index: int
+) -> np.ndarray:
+    """:func:`display_frame`, pixel by pixel."""
     from ..pixels import display as D
     from ..pixels.color import ybr_full_to_rgb
 

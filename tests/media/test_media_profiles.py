@@ -253,3 +253,22 @@ def test_conversions_on_the_copy_threads(tmp_path: Path) -> None:
         ds = inst.load()
         assert inst.TransferSyntaxUID == ds.transfer_syntax == uids.JPEGLosslessSV1
         assert np.array_equal(ds.pixel_array, pixels[inst.SOPInstanceUID])
+
+
+def test_failed_conversion_in_add_leaves_the_old_fileset(
+    tmp_path: Path, inputs: dict[str, tuple[Path, np.ndarray | None]]
+) -> None:
+    """``media add --profile``: one instance converts, the next cannot be decoded
+    (JPEG 2000 relabelled as Part 2 multi-component): exit 1, and the File-set is the
+    one before, byte for byte, with no file of the attempt left."""
+    out = tmp_path / "OUT"
+    assert _cli("create", str(out), str(inputs["explicit8"][0])).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    data = inputs["j2k12"][0].read_bytes()
+    at = data.index(b"1.2.840.10008.1.2.4.90")  # the file meta's (0002,0010)
+    bad = tmp_path / "MC"
+    bad.write_bytes(data[:at] + b"1.2.840.10008.1.2.4.92" + data[at + 22 :])
+    r = _cli("add", str(out), str(inputs["jls8"][0]), str(bad), "--profile", "STD-GEN-DVD-JPEG")
+    assert r.returncode == 1 and "cannot decode" in r.stderr, r.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert verify(FileSet(out)) == []

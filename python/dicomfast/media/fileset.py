@@ -411,8 +411,11 @@ class FileSet:
             self._detach(inst.node)
         keep = [i for i in self._instances if not i.for_removal]
         removed = [i for i in self._instances if i.for_removal]
+        fresh_ids = moving or any(i.for_addition for i in keep)  # else no File ID is made
         namer = Namer(
             {p for i in keep if not i.for_addition and i.FileID for p in Namer.prefixes(i.FileID)}
+            if fresh_ids
+            else set()
         )
         placed: list[str] = []  # files written, deleted again if anything fails
         self._made: set[str] = set()

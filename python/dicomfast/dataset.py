@@ -6,13 +6,14 @@ when they are asked for; untouched elements are written back byte for byte.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import _core
 from .charset import character_set
-from .dictionary import dictionary_vr, entry, tag_for_keyword
-from .element import ARRAY_VRS, DataElement
+from .dictionary import dictionary_vr, tag_for_keyword
+from .element import DataElement
 from .lazy_numpy import LazyNumpy
 from .tag import TagLike
 from .tag import tag_int as Tag  # plain ints inside (fast dict keys)
@@ -33,9 +34,6 @@ F_AMBIGUOUS = 1 << 6
 F_UN_SEQUENCE = 1 << 7
 
 UNDEFINED_LENGTH = 0xFFFFFFFF
-_CHARSET_VRS = frozenset({"SH", "LO", "UC", "ST", "LT", "UT", "PN"})
-_DEFERRED_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "SQ"})
-_LUT_DESCRIPTORS = {0x00281101, 0x00281102, 0x00281103, 0x00283002}
 _INTERNAL = frozenset(
     {
         "_raw",
@@ -61,11 +59,6 @@ class Sequence(list):
     def __init__(self, items: Any = (), undefined_length: bool = True) -> None:
         super().__init__(items)
         self._undefined_length = undefined_length
-
-
-def _chain_items(items: list[Dataset]) -> Iterator[DataElement]:
-    for item in items:
-        yield from item
 
 
 class Dataset:
@@ -113,19 +106,23 @@ class Dataset:
             m[tag] = v
         return v
 
-    def _materialize_all(self) -> None:
-        """Convert every element still in the index, in one call to the core."""
+    def _materialize_all(self, deep: bool = False) -> None:
+        """Convert every element still in the index, in one call to the core; ``deep``:
+        the items of its sequences too (and theirs, ...)."""
         raw = self._raw
         if raw is None or self.__dict__.get("_all_done"):
             return
-        parent = self._parent
+        parent = self._parent_ds()
         cs, pr, ba = None, 0, 16
         if parent is not None:
             cs = parent._get_charset()
             pr, ba = parent._pixel_context()
-        fresh, cs_used = raw.children_converted(self._node, cs, pr, ba)
+        fresh, tags, cs_used = raw.level(self._node, self, cs, pr, ba, deep)
+        d = self.__dict__
         m = self._map
-        if m is not None:
+        if m is None:
+            d["_sorted"] = tags
+        else:
             # Keep elements already materialized or changed; drop deleted ones.
             for tag, v in m.items():
                 if v.__class__ is not int:
@@ -133,14 +130,16 @@ class Dataset:
             if len(fresh) != len(m):
                 for tag in [t for t in fresh if t not in m]:
                     del fresh[tag]
-        d = self.__dict__
         d["_map"] = fresh
         d["_all_done"] = True
         if d["_charset"] is False:
             d["_charset"] = cs_used
-        for tag, v in fresh.items():
-            if v.__class__ is int:
-                fresh[tag] = self._convert(v)
+
+    def _level(self, deep: bool = False) -> tuple[dict[int, Any], list[int]]:
+        """This data set's table, every element converted, and its tags in order."""
+        if self._raw is not None and not self.__dict__.get("_all_done"):
+            self._materialize_all(deep)
+        return self._table(), self._tags()
 
     def _pixel_context(self) -> tuple[int, int]:
         """(Pixel Representation, Bits Allocated) in force here, for ambiguous VRs."""
@@ -152,52 +151,30 @@ class Dataset:
         return ctx
 
     def _convert(self, node: int) -> DataElement:
-        raw = self._raw
-        tag, vr, length, flags, _hdr, voff, end = raw.node_info(node)
-        if flags & F_AMBIGUOUS:
-            vr = self._resolve_vr(tag, vr)
-        if flags & F_SEQUENCE:
-            items = Sequence(
-                [_item(raw, i, self) for i in raw.children(node)],
-                undefined_length=length == UNDEFINED_LENGTH,
-            )
-            return DataElement(tag, "SQ", items, _node=node, _length=length, _src=raw)
-        if flags & F_ENCAPSULATED:
-            value = np.frombuffer(raw.source, np.uint8, end - voff, voff)
-        elif vr in ARRAY_VRS:
-            n = end - voff
-            dt = np.dtype(ARRAY_VRS[vr]).newbyteorder(">" if flags & F_BIG_ENDIAN else "<")
-            if n % dt.itemsize:
-                dt = np.dtype(np.uint8)
-            value = np.frombuffer(raw.source, dt, n // dt.itemsize, voff)
-        elif vr == "UN":
-            value = raw.value_bytes_of(node)
-        else:
-            cs = self._get_charset() if vr in _CHARSET_VRS else None
-            value = raw.value(node, cs, vr) if flags & F_AMBIGUOUS else raw.value(node, cs)
-        return DataElement(tag, vr, value, _node=node, _length=length, _src=raw)
+        return self._raw.element(node, self)
 
-    def _resolve_vr(self, tag: int, vr: str) -> str:
-        """VR of an implicit-VR element whose dictionary VR is ambiguous
-        (PS3.5 Annex A.1 for pixel data; Pixel Representation for US or SS)."""
-        e = entry(tag)
-        text = e.vr_text if e is not None else vr
-        if "SS" in text and tag not in _LUT_DESCRIPTORS:
-            return "SS" if self._inherited(0x00280103) == 1 else "US"
-        if text == "OB or OW":
-            # PS3.5 A.1: with implicit VR, 8-bit data (pixels, overlays) is OB, wider OW.
-            bits = self._inherited(0x00280100)
-            return "OB" if isinstance(bits, int) and bits <= 8 else "OW"
-        if "OW" in text:
-            return "OW"
-        return vr
+    def _parent_ds(self) -> Dataset | None:
+        """The data set holding the sequence this one is an item of (None at the top).
+
+        Items read from a file refer to it weakly (``_parent`` is a ``weakref.ref``), so
+        that a data set and its items are no reference cycle; an item kept after its
+        parent was freed gets that parent rebuilt as read (unchanged, the parent's
+        elements are what they were read as)."""
+        p = self._parent
+        if p is None or p.__class__ is not weakref.ref:
+            return p
+        ds = p()
+        if ds is None:
+            ds = _as_read_parent(self._raw, self._node)
+            self.__dict__["_parent"] = ds
+        return ds
 
     def _inherited(self, tag: int) -> Any:
         ds: Dataset | None = self
         while ds is not None:
             if tag in ds._table():
                 return ds._element(tag).value
-            ds = ds._parent
+            ds = ds._parent_ds()
         return None
 
     def _get_charset(self) -> Any:
@@ -207,7 +184,7 @@ class Dataset:
                 terms = self._element(0x00080005).value
                 cs = character_set(terms if isinstance(terms, list) else [terms])
             elif self._parent is not None:
-                cs = self._parent._get_charset()
+                cs = self._parent_ds()._get_charset()  # type: ignore[union-attr]
             else:
                 cs = None
             self.__dict__["_charset"] = cs
@@ -258,13 +235,8 @@ class Dataset:
         return len(self._table())
 
     def __iter__(self) -> Iterator[DataElement]:
-        if self._raw is not None and not self.__dict__.get("_all_done"):
-            self._materialize_all()
-        m = self._table()
-        if self._raw is not None and not self.__dict__.get("_all_done"):
-            for tag in self._tags():
-                self._element(tag)
-        return map(m.__getitem__, self._tags())
+        m, tags = self._level()
+        return map(m.__getitem__, tags)
 
     def keys(self) -> list[int]:
         return list(self._tags())
@@ -316,16 +288,9 @@ class Dataset:
         return None
 
     def iterall(self) -> Iterator[DataElement]:
-        """Every element, depth first, sequences' items included."""
-        stack = [iter(self)]
-        while stack:
-            for elem in stack[-1]:
-                yield elem
-                if elem.VR == "SQ":
-                    stack.append(_chain_items(elem.value))
-                    break
-            else:
-                stack.pop()
+        """Every element, depth first, sequences' items included (each data set not
+        converted yet is converted with everything under it in one call to the core)."""
+        return _core.Walk(self)
 
     def dir(self, *filters: str) -> list[str]:
         """The keywords of the elements present, sorted; with ``filters``, only those
@@ -381,7 +346,8 @@ class Dataset:
             if k in _INTERNAL:
                 continue
             d[k] = copy.deepcopy(v, memo)
-        d["_parent"] = self._parent if self._parent is None else memo.get(id(self._parent))
+        parent = self._parent_ds()
+        d["_parent"] = parent if parent is None else memo.get(id(parent))
         if self.file_meta is not None:
             d["file_meta"] = copy.deepcopy(self.file_meta, memo)
         d["filename"] = self.filename
@@ -589,19 +555,20 @@ _ITEM_STATE = {
 }
 
 
-def _item(raw: Any, node: int, parent: Dataset) -> Dataset:
-    """A sequence item over the index (what ``Dataset(_raw=…)`` builds, faster)."""
-    ds = object.__new__(Dataset)
-    d = ds.__dict__
-    d.update(_ITEM_STATE)
-    d["_raw"] = raw
-    d["_node"] = node
-    d["_parent"] = parent
-    return ds
-
-
 class FileMetaDataset(Dataset):
     """The file meta group (0002,xxxx) of a Part 10 file."""
+
+
+def _as_read_parent(raw: Any, item: int) -> Dataset:
+    """The data set (and those above it) holding item node ``item``, as read."""
+    nodes = [raw.enclosing(item)]
+    while nodes[-1] >= 0:
+        nodes.append(raw.enclosing(nodes[-1]))
+    top = nodes.pop()
+    ds: Dataset = (FileMetaDataset if top == -2 else Dataset)(_raw=raw, _node=top)
+    for node in reversed(nodes):
+        ds = Dataset(_raw=raw, _node=node, _parent=ds)
+    return ds
 
 
 def _new_raw_dataset(raw: Any) -> Dataset:

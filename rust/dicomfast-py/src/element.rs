@@ -3,11 +3,15 @@
 //! (encoding a changed value, comparing arrays, printing) call back into
 //! `dicomfast.element`.
 
+use crate::raw::RawFile;
+use dicomfast_core::vr::{self, Vr};
 use dicomfast_core::{dictionary, tag};
 use pyo3::basic::CompareOp;
+use pyo3::ffi;
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyModule, PyString};
 use pyo3::PyTraverseError;
 
 /// One data element. `value` is typed by VR: `str` (or `list[str]`) for
@@ -20,8 +24,8 @@ use pyo3::PyTraverseError;
 #[pyclass(module = "dicomfast", name = "DataElement", weakref)]
 pub struct DataElement {
     pub tag: u32,
-    #[pyo3(get, set, name = "VR")]
-    pub vr: String,
+    /// A `str` (shared between elements of the same VR: see [`vr_string`]).
+    pub vr: Py<PyString>,
     /// None only once the cycle collector has cleared the element.
     pub value: Option<Py<PyAny>>,
     /// Index of the unmodified element in the parsed file, else -1.
@@ -34,8 +38,79 @@ pub struct DataElement {
     pub _src: Option<Py<PyAny>>,
 }
 
+/// `dicomfast.element`, imported once.
+static HELPERS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
 fn helper<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    py.import("dicomfast.element")?.getattr(name)
+    HELPERS
+        .get_or_try_init(py, || {
+            PyResult::Ok(py.import("dicomfast.element")?.unbind())
+        })?
+        .bind(py)
+        .getattr(name)
+}
+
+/// One `str` per VR of PS3.5 (in the order of [`vr::ALL`]), made once: elements
+/// share it instead of each holding (and each `.VR` making) its own.
+static VR_STRINGS: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+
+/// The VR as a Python `str` (the shared one for the VRs of PS3.5).
+pub fn vr_string<'py>(py: Python<'py>, vr: Vr) -> Bound<'py, PyString> {
+    let all = VR_STRINGS.get_or_init(py, || {
+        vr::ALL
+            .iter()
+            .map(|v| PyString::intern(py, vr::as_str(v)).unbind())
+            .collect()
+    });
+    match vr::ALL.iter().position(|v| *v == vr) {
+        Some(k) => all[k].bind(py).clone(),
+        None => PyString::new(py, vr::as_str(&vr)),
+    }
+}
+
+/// A VR given from Python, as [`vr_string`] keeps it.
+fn vr_from_str<'py>(py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+    match <[u8; 2]>::try_from(s.as_bytes()) {
+        Ok(v) if vr::is_known(v) => vr_string(py, v),
+        _ => PyString::new(py, s),
+    }
+}
+
+/// Whether `obj`'s type takes part in cycle collection.
+fn is_gc(obj: &Bound<'_, PyAny>) -> bool {
+    // SAFETY: `obj` is a live object; its type too.
+    unsafe { ffi::PyType_IS_GC(ffi::Py_TYPE(obj.as_ptr())) != 0 }
+}
+
+impl DataElement {
+    /// An element can be part of a reference cycle only through a value (or source)
+    /// of a type that can: one whose value is a `str`, a number, `bytes` or an array is
+    /// left out of cycle collection (as CPython leaves out dicts and tuples of such),
+    /// so that the collector neither walks the elements of every data set read nor
+    /// has to free them. A `RawFile` source counts as none (it refers to its buffer
+    /// only). Called whenever the value changes.
+    pub fn update_tracking(slf: &Bound<'_, Self>) {
+        let py = slf.py();
+        let needed = {
+            let e = slf.borrow();
+            e.value.as_ref().is_some_and(|v| is_gc(v.bind(py)))
+                || e._src.as_ref().is_some_and(|s| {
+                    let s = s.bind(py);
+                    is_gc(s) && !s.is_instance_of::<RawFile>()
+                })
+        };
+        let p = slf.as_ptr();
+        // SAFETY: `p` is a live object of a GC type (pyo3 gives DataElement one, as it
+        // has __traverse__); tracking is changed only when it is not already so.
+        unsafe {
+            let tracked = ffi::PyObject_GC_IsTracked(p) != 0;
+            if needed && !tracked {
+                ffi::PyObject_GC_Track(p.cast());
+            } else if !needed && tracked {
+                ffi::PyObject_GC_UnTrack(p.cast());
+            }
+        }
+    }
 }
 
 #[pymethods]
@@ -44,8 +119,9 @@ impl DataElement {
     #[pyo3(signature = (tag, VR, value, *, _node=-1, _length=None, _src=None))]
     #[allow(non_snake_case)]
     fn new(
+        py: Python<'_>,
         tag: u32,
-        VR: String,
+        VR: &str,
         value: Py<PyAny>,
         _node: i64,
         _length: Option<u32>,
@@ -53,7 +129,7 @@ impl DataElement {
     ) -> Self {
         DataElement {
             tag,
-            vr: VR,
+            vr: vr_from_str(py, VR).unbind(),
             value: Some(value),
             _node,
             _length,
@@ -76,21 +152,26 @@ impl DataElement {
     /// subclasses), converted the first time it is read; the element stays unmodified
     /// (its bytes are still written as read).
     #[getter]
-    fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let v = match &self.value {
-            Some(v) => v.clone_ref(py),
-            None => return Ok(py.None()),
-        };
-        let convert = match self.vr.as_str() {
-            "PN" => "_person_name",
-            "UI" => "_uid",
-            _ => "",
+    fn value(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let (v, convert) = {
+            let e = slf.borrow();
+            let Some(v) = &e.value else {
+                return Ok(py.None());
+            };
+            let convert = match e.vr.bind(py).to_str()? {
+                "PN" => "_person_name",
+                "UI" => "_uid",
+                _ => "",
+            };
+            (v.clone_ref(py), convert)
         };
         if !convert.is_empty() {
             let b = v.bind(py);
             if b.is_exact_instance_of::<PyString>() || b.is_exact_instance_of::<PyList>() {
                 let nv = helper(py, convert)?.call1((b,))?.unbind();
-                self.value = Some(nv.clone_ref(py));
+                slf.borrow_mut().value = Some(nv.clone_ref(py));
+                Self::update_tracking(slf);
                 return Ok(nv);
             }
         }
@@ -105,15 +186,29 @@ impl DataElement {
 
     /// Setting the value makes the element "modified": it is encoded anew on writing.
     #[setter]
-    fn set_value(&mut self, value: Py<PyAny>) {
-        self.value = Some(value);
-        self._node = -1;
-        self._length = None;
+    fn set_value(slf: &Bound<'_, Self>, value: Py<PyAny>) {
+        {
+            let mut e = slf.borrow_mut();
+            e.value = Some(value);
+            e._node = -1;
+            e._length = None;
+        }
+        Self::update_tracking(slf);
+    }
+
+    #[getter(VR)]
+    fn get_vr(&self, py: Python<'_>) -> Py<PyString> {
+        self.vr.clone_ref(py)
+    }
+
+    #[setter(VR)]
+    fn set_vr(&mut self, py: Python<'_>, vr: &str) {
+        self.vr = vr_from_str(py, vr).unbind();
     }
 
     #[getter]
-    fn vr(&self) -> &str {
-        &self.vr
+    fn vr(&self, py: Python<'_>) -> Py<PyString> {
+        self.vr.clone_ref(py)
     }
 
     #[getter]

@@ -2,6 +2,7 @@
 //! Rust crates to Python and converts their errors to the exception classes
 //! that `dicomfast.errors` defines. Every export is listed here.
 
+mod build;
 mod deid;
 mod element;
 mod errors;
@@ -9,6 +10,7 @@ mod pdu;
 mod pixels;
 mod raw;
 mod text;
+mod walk;
 
 use pyo3::prelude::*;
 
@@ -17,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<element::DataElement>()?;
     m.add_class::<raw::RawFile>()?;
     m.add_class::<text::CharacterSet>()?;
+    m.add_class::<walk::Walk>()?;
     m.add_class::<deid::DeidPass>()?;
     m.add_function(wrap_pyfunction!(raw::dictionary_entries, m)?)?;
     m.add_function(wrap_pyfunction!(raw::uid_entries, m)?)?;

@@ -1,6 +1,7 @@
 //! `RawFile`: a buffer (bytes, mmap, or the inflated data set) and the element
 //! index over it. Python's `Dataset` asks it for nodes and values by index.
 
+use crate::build;
 use crate::element::DataElement;
 use crate::errors;
 use crate::text::{default_repertoire, CharacterSet};
@@ -11,7 +12,6 @@ use dicomfast_core::index::{flags, Index, Node, NONE};
 use dicomfast_core::json;
 use dicomfast_core::parse::ParseOptions;
 use dicomfast_core::syntax::Encoding;
-use dicomfast_core::tag;
 use dicomfast_core::value;
 use dicomfast_core::vr::{self, Vr};
 use dicomfast_core::write::{DefaultResolver, Writer};
@@ -54,8 +54,17 @@ impl RawFile {
             .ok_or_else(|| PyIndexError::new_err(format!("no node {i}")))
     }
 
-    fn value_bytes(&self, n: &Node) -> &[u8] {
+    pub(crate) fn value_bytes(&self, n: &Node) -> &[u8] {
         &self.bytes()[n.value_offset as usize..n.end_offset as usize]
+    }
+
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// The object the index points into (see the `source` property).
+    pub(crate) fn source_object<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.source.bind(py)
     }
 
     /// For the other bindings of this crate: the buffer, its index, the number of file
@@ -136,12 +145,19 @@ fn numbers_from_text<'py, T: IntoPyObjectExt<'py> + Copy>(
     }
 }
 
+/// What `RawFile.level` gives: the elements by tag, their tags sorted, the character set.
+type LevelOut<'py> = (
+    Bound<'py, PyDict>,
+    Bound<'py, PyList>,
+    Option<Bound<'py, CharacterSet>>,
+);
+
 /// What `RawFile.find` gives for an element present: `(node, plain, value)`.
 type Found<'py> = (u32, bool, Bound<'py, PyAny>);
 
 /// Convert the value of a leaf element to Python (text, numbers, tags).
 /// Binary VRs (O*, UN) and sequences are handled by the Python layer.
-fn convert<'py>(
+pub(crate) fn convert<'py>(
     py: Python<'py>,
     vr: Vr,
     v: &[u8],
@@ -407,6 +423,21 @@ impl RawFile {
         ))
     }
 
+    /// The data set that holds the sequence of item `i`: its node, or -1 for the
+    /// top level (-2 within the file meta group).
+    fn enclosing(&self, i: u32) -> PyResult<i64> {
+        let n = self.node(i)?;
+        if !n.has(flags::ITEM) {
+            return Err(PyValueError::new_err(format!("node {i} is no item")));
+        }
+        let level = self.node(n.parent)?.parent;
+        Ok(match level {
+            NONE if i < self.meta_nodes => -2,
+            NONE => -1,
+            l => l as i64,
+        })
+    }
+
     fn tag(&self, i: u32) -> PyResult<u32> {
         Ok(self.node(i)?.tag)
     }
@@ -442,84 +473,66 @@ impl RawFile {
         )
     }
 
-    /// Every child of `parent` in one call: `({tag: DataElement | node}, charset)`.
-    /// Text and number values are converted; sequences, binary VRs and UN map
-    /// to their node index for the caller to build. The level's own Specific
-    /// Character Set, Pixel Representation and Bits Allocated override the
-    /// inherited ones passed in (they decide text decoding and ambiguous VRs);
-    /// the character set used is returned for the caller to cache.
-    #[pyo3(signature = (parent, charset=None, pixel_representation=0, bits_allocated=16))]
-    fn children_converted<'py>(
+    /// Every child of `parent` (see `child_map`) as a `DataElement`, in one call:
+    /// `({tag: DataElement}, sorted tags, charset)`. `owner` is the data set they
+    /// belong to (the parent of sequence items); `charset`, `pixel_representation` and
+    /// `bits_allocated` are what its parent has in force, which the level's own
+    /// replace (they decide text decoding and ambiguous VRs); the character set used
+    /// is returned for the caller to cache. With `deep`, the items of sequences are
+    /// built too (elements, their sequences' items, ...), each marked done.
+    #[pyo3(signature = (parent, owner, charset=None, pixel_representation=0, bits_allocated=16,
+        deep=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn level<'py>(
         slf: &Bound<'py, Self>,
         parent: i64,
+        owner: &Bound<'py, PyAny>,
         charset: Option<Bound<'py, CharacterSet>>,
         pixel_representation: i64,
         bits_allocated: i64,
-    ) -> PyResult<(Bound<'py, PyDict>, Option<Bound<'py, CharacterSet>>)> {
-        let py = slf.py();
-        let this = slf.get();
-        let kids = this.children_of(parent);
-        let mut charset = charset;
-        let (mut pr, mut ba) = (pixel_representation, bits_allocated);
-        for &i in &kids {
-            let n = &this.index.nodes[i as usize];
-            let be = n.has(flags::BIG_ENDIAN);
-            let v = this.value_bytes(n);
-            match n.tag {
-                tag::SPECIFIC_CHARACTER_SET => {
-                    let terms: Vec<String> = default_repertoire(v)
-                        .split('\\')
-                        .map(|t| t.trim_matches([' ', '\0']).to_string())
-                        .collect();
-                    charset = Some(Bound::new(py, CharacterSet::from_terms(terms))?);
-                }
-                0x0028_0103 | 0x0028_0100 if v.len() >= 2 => {
-                    let x = if be {
-                        u16::from_be_bytes([v[0], v[1]])
-                    } else {
-                        u16::from_le_bytes([v[0], v[1]])
-                    };
-                    if n.tag == 0x0028_0103 {
-                        pr = x as i64;
-                    } else {
-                        ba = x as i64;
-                    }
-                }
-                t if t > 0x0028_0103 => break,
-                _ => {}
-            }
-        }
-        let cs = charset.as_ref().map(|c| c.get());
-        let out = PyDict::new(py);
-        let src = slf.clone().into_any().unbind();
-        for i in kids {
-            let n = &this.index.nodes[i as usize];
-            let mut vr = n.vr;
-            if n.has(flags::AMBIGUOUS_VR) {
-                vr = vr::resolve_ambiguous(n.tag, vr, pr, ba);
-            }
-            let deferred = n.has(flags::SEQUENCE)
-                || n.has(flags::ENCAPSULATED)
-                || matches!(
-                    &vr,
-                    b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"UN" | b"SQ"
-                );
-            if deferred {
-                out.set_item(n.tag, i)?;
-                continue;
-            }
-            let value = convert(py, vr, this.value_bytes(n), n.has(flags::BIG_ENDIAN), cs)?;
-            let elem = DataElement {
-                tag: n.tag,
-                vr: vr::as_str(&vr).to_string(),
-                value: Some(value.unbind()),
-                _node: i as i64,
-                _length: Some(n.length),
-                _src: Some(src.clone_ref(py)),
+        deep: bool,
+    ) -> PyResult<LevelOut<'py>> {
+        let kids = slf.get().children_of(parent);
+        let inherited = build::Context {
+            charset,
+            pixel_representation,
+            bits_allocated,
+        };
+        let ctx = build::Context::of_level(slf, &kids, &inherited)?;
+        let depth = if deep { build::DEEP_LEVELS } else { 0 };
+        let mut level = build::Level::new(slf, ctx, owner, depth);
+        let (map, tags) = build::build_level(&mut level, &kids)?;
+        Ok((map, tags, level.ctx.charset))
+    }
+
+    /// The `DataElement` of node `i`, a child of data set `owner`: what `level`
+    /// builds for it, the context asked of `owner` when the value needs it
+    /// (`_get_charset()` for text in the Specific Character Set, `_inherited()` of
+    /// Pixel Representation and Bits Allocated for an ambiguous VR).
+    fn element<'py>(
+        slf: &Bound<'py, Self>,
+        i: u32,
+        owner: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, DataElement>> {
+        let n = *slf.get().node(i)?;
+        let mut ctx = build::Context {
+            charset: None,
+            pixel_representation: 0,
+            bits_allocated: 16,
+        };
+        if n.has(flags::AMBIGUOUS_VR) {
+            let inherited = |tag: u32, default: i64| -> PyResult<i64> {
+                let v = owner.call_method1(pyo3::intern!(owner.py(), "_inherited"), (tag,))?;
+                Ok(build::int_or(&v, default))
             };
-            out.set_item(n.tag, Bound::new(py, elem)?)?;
+            ctx.pixel_representation = inherited(0x0028_0103, 0)?;
+            ctx.bits_allocated = inherited(0x0028_0100, 16)?;
+        } else if vr::uses_character_set(n.vr) && !n.has(flags::SEQUENCE) {
+            ctx.charset = owner
+                .call_method0(pyo3::intern!(owner.py(), "_get_charset"))?
+                .extract()?;
         }
-        Ok((out, charset))
+        build::Level::new(slf, ctx, owner, 0).element(i)
     }
 
     /// The DICOM JSON model (as text) of the text and number attributes of

@@ -121,7 +121,10 @@ def sync_files(paths: Iterable[str]) -> None:
 def sync_folders(folders: Iterable[str]) -> None:
     """Make the entries of ``folders`` (names just given to files in them, by rename)
     durable: an fsync of each folder, once.  OSError if one fails; a file system that
-    cannot fsync a folder (EINVAL) is left as it is."""
+    cannot fsync a folder (EINVAL) is left as it is, and so is every folder off POSIX
+    (Windows opens no folder as a file)."""
+    if os.name != "posix":
+        return
     for folder in dict.fromkeys(folders):
         try:
             fsync_file(folder)

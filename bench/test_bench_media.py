@@ -60,6 +60,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -151,17 +152,24 @@ def _cp_dcmmkdir(src: Path, out: Path) -> None:
     _dcmmkdir(out)
 
 
-def _root(tmp_path_factory) -> Path:  # noqa: ANN001
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Iterator[Path]:  # noqa: ANN001
+    """The scratch folder of this module's benchmarks, shared by them (the inputs are
+    made once); one under ``DICOMFAST_BENCH_TMP`` is removed at the end."""
     where = os.environ.get("DICOMFAST_BENCH_TMP")
-    if where:
-        return Path(tempfile.mkdtemp(prefix="media-bench-", dir=where))
-    return tmp_path_factory.mktemp("media")
+    if not where:
+        yield tmp_path_factory.mktemp("media")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="media-bench-", dir=where))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_media_create_vs_dcmmkdir(benchmark, tmp_path_factory) -> None:  # noqa: ANN001
+def test_media_create_vs_dcmmkdir(benchmark, root: Path) -> None:  # noqa: ANN001
     if not os.path.exists(DCMMKDIR):
         pytest.skip("DCMTK not installed")
-    root = _root(tmp_path_factory)
     n = 40 if benchmark.disabled else N
     src = _instances(root, n)
     race(
@@ -176,13 +184,12 @@ def test_media_create_vs_dcmmkdir(benchmark, tmp_path_factory) -> None:  # noqa:
     )
 
 
-def test_media_index_vs_dcmmkdir_in_place(benchmark, tmp_path_factory) -> None:  # noqa: ANN001
+def test_media_index_vs_dcmmkdir_in_place(benchmark, root: Path) -> None:  # noqa: ANN001
     """The same job on both sides: a DICOMDIR for files already in place under valid
     File IDs (``media index --no-fsync DIR`` / ``dcmmkdir +r +id DIR``), each on its
     own copy of the tree."""
     if not os.path.exists(DCMMKDIR):
         pytest.skip("DCMTK not installed")
-    root = _root(tmp_path_factory)
     n = 40 if benchmark.disabled else N
     src = _instances(root, n)
     ours, theirs = root / f"IX{n}", root / f"DC{n}"
@@ -198,9 +205,8 @@ def test_media_index_vs_dcmmkdir_in_place(benchmark, tmp_path_factory) -> None: 
     )
 
 
-def test_media_create_and_read_vs_pydicom(benchmark, tmp_path_factory) -> None:  # noqa: ANN001
+def test_media_create_and_read_vs_pydicom(benchmark, root: Path) -> None:  # noqa: ANN001
     pytest.importorskip("pydicom")
-    root = _root(tmp_path_factory)
     n = 40 if benchmark.disabled else N
     src = _instances(root, n)
     race(

@@ -301,9 +301,10 @@ fn decode_frame<'py>(
             Some(0),
         ));
     }
-    let out = py.detach(|| {
-        let mut out = vec![0u8; fsize];
-        match codec {
+    // Decoded straight into the bytes object returned (no frame-sized buffer and copy).
+    let mut failure = None;
+    let out = PyBytes::new_with(py, fsize, |out| {
+        let decoded = py.detach(|| match codec {
             Some(c) => {
                 let frames = [vec![(0, src_bytes.len() as u64)]];
                 let input = Fragments {
@@ -311,20 +312,21 @@ fn decode_frame<'py>(
                     frames: &frames,
                     first_frame: 0,
                 };
-                pipeline::decode_frames::<std::fs::File>(c, &input, &info, &mut out, Some(1), None)
+                pipeline::decode_frames::<std::fs::File>(c, &input, &info, out, Some(1), None)
                     .map_err(|s| match s {
                         Stopped::Job(_, f) => f,
                         Stopped::Io(e) => Failure::at_frame(0, e, None),
                     })
             }
-            None => codec::decode_native_frame(src_bytes, &info, &mut out)
+            None => codec::decode_native_frame(src_bytes, &info, out)
                 .map_err(|e| Failure::at_frame(0, &e, e.offset().map(|o| o as u64))),
-        }
-        .map(|()| out)
-    });
-    match out {
-        Ok(v) => Ok(PyBytes::new(py, &v)),
-        Err(f) => Err(failure_error(py, f)),
+        });
+        failure = decoded.err();
+        Ok(())
+    })?;
+    match failure {
+        None => Ok(out),
+        Some(f) => Err(failure_error(py, f)),
     }
 }
 

@@ -339,20 +339,7 @@ fn write_element(
         }
         _ if vr::is_multi_valued_text(vr) => {
             let whole = decode(value::trim(vr, v), vr, level);
-            let strip_each = matches!(&vr, b"AE" | b"CS" | b"DA" | b"TM" | b"DT" | b"AS" | b"UI");
-            let pn = &vr == b"PN";
-            let parts: Vec<&str> = whole
-                .split('\\')
-                .map(|p| {
-                    if strip_each {
-                        p.trim_matches([' ', '\0'])
-                    } else if pn {
-                        p.trim_end_matches(' ').trim_end_matches('=')
-                    } else {
-                        p.trim_end_matches(' ')
-                    }
-                })
-                .collect();
+            let parts: Vec<&str> = value::text_values(vr, &whole).collect();
             if parts.len() == 1 && parts[0].chars().count() > opts.max_text {
                 return false;
             }
@@ -365,7 +352,7 @@ fn write_element(
                     }
                     if p.is_empty() {
                         out.push_str("null");
-                    } else if pn {
+                    } else if &vr == b"PN" {
                         push_person_name(out, p);
                     } else {
                         push_string(out, p);

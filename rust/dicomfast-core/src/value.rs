@@ -28,6 +28,25 @@ pub fn split(v: &[u8]) -> impl Iterator<Item = &[u8]> {
     v.split(|&c| c == b'\\')
 }
 
+/// The values of a multi-valued text (PS3.5 §6.4), once decoded: split on backslash
+/// (never part of a multi-byte character in the character sets DICOM allows for these
+/// VRs), each trimmed as its VR says: spaces and NULs both ends for AE, AS, CS, DA, DT,
+/// TM and UI; trailing spaces for the others, and for PN also the `=` of trailing
+/// empty component groups (PS3.5 6.2.1: they may be omitted).
+pub fn text_values(vr: Vr, whole: &str) -> impl Iterator<Item = &str> {
+    let strip_each = matches!(&vr, b"AE" | b"CS" | b"DA" | b"TM" | b"DT" | b"AS" | b"UI");
+    let pn = &vr == b"PN";
+    whole.split('\\').map(move |p| {
+        if strip_each {
+            p.trim_matches([' ', '\0'])
+        } else if pn {
+            p.trim_end_matches(' ').trim_end_matches('=')
+        } else {
+            p.trim_end_matches(' ')
+        }
+    })
+}
+
 /// One value with leading and trailing spaces removed.
 pub fn strip_spaces(v: &[u8]) -> &[u8] {
     let start = v
@@ -74,5 +93,9 @@ mod tests {
         assert_eq!(trim(*b"CS", b" ORIGINAL "), b"ORIGINAL");
         let parts: Vec<&[u8]> = split(b"A\\B\\").collect();
         assert_eq!(parts, vec![&b"A"[..], b"B", b""]);
+        let v: Vec<&str> = text_values(*b"CS", " A \\B\0").collect();
+        assert_eq!(v, ["A", "B"]);
+        let v: Vec<&str> = text_values(*b"PN", "A^B== \\ C ").collect();
+        assert_eq!(v, ["A^B", " C"]);
     }
 }

@@ -4,7 +4,7 @@
 //! index), binary values their numpy arrays (views of the buffer), UN its bytes.
 //! `Dataset` asks for this instead of converting element by element.
 
-use crate::element::{vr_string, DataElement};
+use crate::element::{vr_is, vr_string, DataElement};
 use crate::raw::{convert, RawFile};
 use crate::text::{default_repertoire, CharacterSet};
 use dicomfast_core::index::{flags, UNDEFINED_LENGTH};
@@ -289,13 +289,13 @@ impl<'a, 'py> Level<'a, 'py> {
             DataElement {
                 tag: n.tag,
                 vr: vr_string(py, vr).unbind(),
-                value: Some(value.unbind()),
+                value: Some(value.clone().unbind()),
                 _node: i as i64,
                 _length: Some(n.length),
                 _src: Some(self.raw.clone().into_any().unbind()),
             },
         )?;
-        DataElement::update_tracking(&e);
+        DataElement::track_for(&e, &value);
         Ok(e)
     }
 
@@ -304,16 +304,17 @@ impl<'a, 'py> Level<'a, 'py> {
     pub fn build(&mut self, kids: &[u32]) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyList>)> {
         let py = self.raw.py();
         let out = PyDict::new(py);
+        // Each tag's int made once, for the table and the list.
         let mut tags = Vec::with_capacity(kids.len());
         for &i in kids {
-            let e = self.element(i)?;
-            let t = e.borrow().tag;
-            out.set_item(t, e)?;
-            tags.push(t);
+            let t = self.raw.get().index().nodes[i as usize].tag;
+            let key = t.into_pyobject(py)?;
+            out.set_item(&key, self.element(i)?)?;
+            tags.push((t, key));
         }
-        tags.sort_unstable();
-        tags.dedup();
-        Ok((out, PyList::new(py, tags)?))
+        tags.sort_by_key(|k| k.0);
+        tags.dedup_by_key(|k| k.0);
+        Ok((out, PyList::new(py, tags.into_iter().map(|k| k.1))?))
     }
 }
 
@@ -340,8 +341,7 @@ pub fn build_level<'py>(
 /// `elem.VR == "SQ"` for a `DataElement` (without making the `str`), else asked.
 pub fn is_sequence(elem: &Bound<'_, PyAny>) -> PyResult<bool> {
     if let Ok(e) = elem.cast::<DataElement>() {
-        let vr = e.borrow().vr.clone_ref(elem.py());
-        return Ok(vr.bind(elem.py()).to_str()? == "SQ");
+        return vr_is(e.borrow().vr.bind(elem.py()), *b"SQ");
     }
     let vr = elem.getattr(pyo3::intern!(elem.py(), "VR"))?;
     vr.eq(PyString::new(elem.py(), "SQ"))

@@ -50,22 +50,34 @@ fn helper<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         .getattr(name)
 }
 
-/// One `str` per VR of PS3.5 (in the order of [`vr::ALL`]), made once: elements
-/// share it instead of each holding (and each `.VR` making) its own.
-static VR_STRINGS: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+/// One `str` per VR of PS3.5, made once, at `(first letter) * 26 + second letter`:
+/// elements share it instead of each holding (and each `.VR` making) its own.
+static VR_STRINGS: PyOnceLock<Vec<Option<Py<PyString>>>> = PyOnceLock::new();
+
+fn vr_slot(vr: Vr) -> Option<usize> {
+    let (a, b) = (vr[0].wrapping_sub(b'A'), vr[1].wrapping_sub(b'A'));
+    (a < 26 && b < 26).then_some(a as usize * 26 + b as usize)
+}
 
 /// The VR as a Python `str` (the shared one for the VRs of PS3.5).
 pub fn vr_string<'py>(py: Python<'py>, vr: Vr) -> Bound<'py, PyString> {
     let all = VR_STRINGS.get_or_init(py, || {
-        vr::ALL
-            .iter()
-            .map(|v| PyString::intern(py, vr::as_str(v)).unbind())
-            .collect()
+        let mut all: Vec<Option<Py<PyString>>> = (0..26 * 26).map(|_| None).collect();
+        for v in vr::ALL {
+            let k = vr_slot(v).expect("VRs are two capitals");
+            all[k] = Some(PyString::intern(py, vr::as_str(&v)).unbind());
+        }
+        all
     });
-    match vr::ALL.iter().position(|v| *v == vr) {
-        Some(k) => all[k].bind(py).clone(),
+    match vr_slot(vr).and_then(|k| all[k].as_ref()) {
+        Some(s) => s.bind(py).clone(),
         None => PyString::new(py, vr::as_str(&vr)),
     }
+}
+
+/// Whether `vr` is the shared `str` of `known` (or equal to it).
+pub fn vr_is(vr: &Bound<'_, PyString>, known: Vr) -> PyResult<bool> {
+    Ok(vr.is(vr_string(vr.py(), known)) || vr.to_str()?.as_bytes() == known)
 }
 
 /// A VR given from Python, as [`vr_string`] keeps it.
@@ -99,6 +111,19 @@ impl DataElement {
                     is_gc(s) && !s.is_instance_of::<RawFile>()
                 })
         };
+        Self::set_tracked(slf, needed);
+    }
+
+    /// [`update_tracking`](Self::update_tracking) for a new element of a `RawFile`,
+    /// whose value is `value`.
+    pub fn track_for(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) {
+        if !is_gc(value) {
+            // SAFETY: a new object of a GC type, tracked by its allocation.
+            unsafe { ffi::PyObject_GC_UnTrack(slf.as_ptr().cast()) };
+        }
+    }
+
+    fn set_tracked(slf: &Bound<'_, Self>, needed: bool) {
         let p = slf.as_ptr();
         // SAFETY: `p` is a live object of a GC type (pyo3 gives DataElement one, as it
         // has __traverse__); tracking is changed only when it is not already so.

@@ -4,7 +4,7 @@
 use crate::build;
 use crate::element::DataElement;
 use crate::errors;
-use crate::text::{default_repertoire, CharacterSet};
+use crate::text::{default_repertoire, default_text, CharacterSet};
 use dicomfast_core::dictionary;
 use dicomfast_core::file::{read_file, ReadOptions};
 use dicomfast_core::frames::{frame_fragments, OffsetTable};
@@ -20,6 +20,7 @@ use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
+use std::borrow::Cow;
 
 /// The parsed index of one buffer. Values are read from the buffer on demand.
 #[pyclass(frozen, module = "dicomfast._core")]
@@ -110,14 +111,6 @@ macro_rules! numbers {
     }};
 }
 
-fn strings<'py>(py: Python<'py>, values: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
-    if values.len() == 1 {
-        Ok(PyString::new(py, &values[0]).into_any())
-    } else {
-        Ok(PyList::new(py, values)?.into_any())
-    }
-}
-
 fn numbers_from_text<'py, T: IntoPyObjectExt<'py> + Copy>(
     py: Python<'py>,
     text: &[u8],
@@ -199,35 +192,25 @@ pub(crate) fn convert<'py>(
         b"LT" | b"ST" | b"UT" | b"UR" => {
             let t = value::trim(vr, v);
             let s = match cs {
-                Some(cs) if vr::uses_character_set(vr) => cs.decode_value(t, vr),
-                _ => default_repertoire(t),
+                Some(cs) if vr::uses_character_set(vr) => Cow::Owned(cs.decode_value(t, vr)),
+                _ => default_text(t),
             };
             Ok(PyString::new(py, &s).into_any())
         }
         _ if vr::is_multi_valued_text(vr) => {
             let t = value::trim(vr, v);
             let whole = match cs {
-                Some(cs) if vr::uses_character_set(vr) => cs.decode_value(t, vr),
-                _ => default_repertoire(t),
+                Some(cs) if vr::uses_character_set(vr) => Cow::Owned(cs.decode_value(t, vr)),
+                _ => default_text(t),
             };
-            // Backslash is never part of a multi-byte character in the
-            // character sets DICOM allows for these VRs, so split after decoding.
-            let strip_each = matches!(&vr, b"AE" | b"CS" | b"DA" | b"TM" | b"DT" | b"AS" | b"UI");
-            let pn = &vr == b"PN";
-            let parts: Vec<String> = whole
-                .split('\\')
-                .map(|p| {
-                    if strip_each {
-                        p.trim_matches([' ', '\0']).to_string()
-                    } else if pn {
-                        // PS3.5 6.2.1: trailing empty component groups may be omitted.
-                        p.trim_end_matches(' ').trim_end_matches('=').to_string()
-                    } else {
-                        p.trim_end_matches(' ').to_string()
-                    }
-                })
-                .collect();
-            strings(py, parts)
+            let mut parts = value::text_values(vr, &whole);
+            let first = parts.next().unwrap_or_default();
+            match parts.next() {
+                None => Ok(PyString::new(py, first).into_any()),
+                Some(second) => {
+                    Ok(PyList::new(py, [first, second].into_iter().chain(parts))?.into_any())
+                }
+            }
         }
         _ => Ok(PyBytes::new(py, v).into_any()),
     }

@@ -2,6 +2,7 @@
 
 use dicomfast_charset::{CharacterSet as Charset, TextKind};
 use pyo3::prelude::*;
+use std::borrow::Cow;
 
 /// A data set's Specific Character Set, ready to decode and encode text values.
 /// Unknown or misspelt terms are tolerated (see `warnings`).
@@ -78,9 +79,15 @@ impl CharacterSet {
 
 /// Decode text in the default repertoire (ISO-IR 6), leniently as Latin-1.
 pub fn default_repertoire(data: &[u8]) -> String {
+    default_text(data).into_owned()
+}
+
+/// [`default_repertoire`] without a copy of ASCII text.
+pub fn default_text(data: &[u8]) -> Cow<'_, str> {
     if data.is_ascii() {
-        String::from_utf8_lossy(data).into_owned()
-    } else {
-        data.iter().map(|&b| b as char).collect()
+        if let Ok(s) = std::str::from_utf8(data) {
+            return Cow::Borrowed(s);
+        }
     }
+    Cow::Owned(data.iter().map(|&b| b as char).collect())
 }

@@ -266,6 +266,33 @@ def test_get_same_association(loaded) -> None:
     assert final.command[0x00001021] == 4 and final.command[0x00001022] == 4
 
 
+def test_get_with_a_lossy_syntax_proposed_first(loaded) -> None:
+    """A C-GET requestor listing JPEG Baseline before the uncompressed syntaxes in its
+    storage contexts (as one context each SOP class) still gets every uncompressed
+    instance: the archive, which sends on those contexts, accepts the first native
+    syntax proposed there (it failed every sub-operation with JPEG Baseline)."""
+    from dicomfast import uid as uids
+
+    server, _ = loaded
+    lossy_first = [uids.JPEGBaseline8Bit, uids.ExplicitVRLittleEndian, uids.ImplicitVRLittleEndian]
+    ctxs = [
+        PresentationContext(STUDY_ROOT_GET, None),
+        *storage_contexts_for_get([CT, MR], lossy_first),
+    ]
+    got: list[str] = []
+
+    def on_store(event) -> int:  # noqa: ANN001
+        got.append(event.dataset.SOPInstanceUID)
+        return 0
+
+    with scu(STUDY_ROOT_GET).associate("127.0.0.1", server.port, contexts=ctxs) as assoc:
+        chosen = {c.transfer_syntax for c in assoc.accepted_contexts if c.scp_role}
+        rsps = list(assoc.send_c_get(ident("STUDY", PatientID="PID002"), on_store=on_store))
+    assert chosen == {uids.ExplicitVRLittleEndian}
+    final = rsps[-1][0]
+    assert int(final) == 0 and final.command[0x00001021] == 8 and len(set(got)) == 8
+
+
 def _mwl_item(i: int) -> Dataset:
     ds = Dataset()
     ds.PatientName = ["DOE^JOHN", "SMITH^ANNA"][i % 2]

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .. import uid as uids
+from ..syntaxes import NATIVE as NATIVE_SYNTAXES
 
 VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1"
 
@@ -143,6 +144,21 @@ def negotiate(
                 pc.result = USER_REJECTION
                 results.append(pc)
                 continue
+        if scp:
+            # The requestor takes the SCP role (C-GET): we send on this context whatever
+            # the query selects, and any stored syntax becomes a native one losslessly,
+            # while a compressed one fits only instances already in it: the first
+            # native syntax proposed, if any (a requestor listing JPEG Baseline first
+            # would otherwise get no uncompressed instance at all).
+            choice = next(
+                (
+                    t
+                    for t in ts_list
+                    if t in NATIVE_SYNTAXES
+                    and (sup.transfer_syntaxes is None or t in sup.transfer_syntaxes)
+                ),
+                choice,
+            )
         pc.result = ACCEPTANCE
         pc.transfer_syntax = choice
         pc.scu_role, pc.scp_role = scu, scp

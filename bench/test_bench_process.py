@@ -296,7 +296,8 @@ def _whole_process_runs(
 ) -> tuple[dict[str, list[float]], Callable[[], float]]:
     """``dicomfast <command>`` (durable, the default, and ``--no-fsync``), the I/O floor
     (the same inputs read, outputs of our outputs' sizes written; with and without one
-    flush) and the pydicom ``script``, interleaved; ``suffix``: our outputs' extension
+    flush) and the pydicom ``script``, interleaved, each from a clean file system (the
+    previous outputs removed and written back); ``suffix``: our outputs' extension
     (matched to the inputs by stem for the floor)."""
     (scratch / "floor.py").write_text(FLOOR_SCRIPT)
     (scratch / "plain.py").write_text(script)
@@ -304,8 +305,15 @@ def _whole_process_runs(
 
     env = _compiled_env(scratch)
 
+    def clean(out: Path) -> None:
+        """Remove ``out`` and write back what is pending: no run pays for the deletions
+        and writes of the one before (a durable run's first flush did, for the runs
+        without flushes before it)."""
+        shutil.rmtree(out, ignore_errors=True)
+        os.sync()
+
     def ours(*extra: str) -> float:
-        shutil.rmtree(ours_out, ignore_errors=True)
+        clean(ours_out)
         return _run(
             [*DICOMFAST, *command[:1], str(src), "-o", str(ours_out), *command[1:], "-q", *extra],
             env,
@@ -318,14 +326,14 @@ def _whole_process_runs(
 
     def floor(*extra: str) -> float:
         out = scratch / "floor"
-        shutil.rmtree(out, ignore_errors=True)
+        clean(out)
         return _run(
             [sys.executable, str(scratch / "floor.py"), str(src), str(out), str(sizes), *extra]
         )
 
     def plain() -> float:
         out = scratch / "plain"
-        shutil.rmtree(out, ignore_errors=True)
+        clean(out)
         return _run([sys.executable, str(scratch / "plain.py"), str(src), str(out)])
 
     t: dict[str, list[float]] = {

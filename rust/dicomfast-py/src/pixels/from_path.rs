@@ -50,6 +50,8 @@ impl Bytes {
             };
             return (p != libc::MAP_FAILED).then_some(Bytes::Mapped(p, n));
         }
+        #[cfg(not(unix))]
+        let _ = read_whole_below; // read whole: no mapping here
         let mut v = Vec::with_capacity(usize::try_from(len).ok()?);
         f.read_to_end(&mut v).ok()?;
         (!v.is_empty()).then_some(Bytes::Read(v))

@@ -310,3 +310,20 @@ def _core_encode(arr: np.ndarray, ts: str) -> bytes:
 
     image = _core.ImageInfo(arr.shape[0], arr.shape[1], 1, 16, 12, 0)
     return bytes(_core.encode_frame(arr, image, ts, 1, quality=5, max_error=9, ratio=50))
+
+
+def test_jpeg_baseline_holds_8_bit_samples_only() -> None:
+    """PS3.5 8.2.1: JPEG Baseline (Process 1) codes 8-bit samples; 9-12 bits need JPEG
+    Extended (4.51).  A 12-bit image asked for as ``jpeg`` is refused, naming the way
+    (it was written with 12-bit precision under the Baseline UID)."""
+    arr = _smooth((32, 32), 12, "<u2")
+    ds = make_dataset(arr, 12)
+    with pytest.raises(PixelDataError, match="JPEG Baseline .* 8-bit samples.*JPEG Extended"):
+        ds.compress("jpeg")
+    assert ds.file_meta.TransferSyntaxUID == uids.ExplicitVRLittleEndian  # left as it was
+    out = make_dataset(arr, 12).compress("jpeg12", quality=95)
+    assert out.file_meta.TransferSyntaxUID == uids.JPEGExtended12Bit
+    eight = _smooth((32, 32), 8, "u1")
+    assert make_dataset(eight, 8).compress("jpeg").file_meta.TransferSyntaxUID == (
+        uids.JPEGBaseline8Bit
+    )

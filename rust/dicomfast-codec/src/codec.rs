@@ -106,6 +106,12 @@ pub trait Codec: Sync + Send {
         Ok(())
     }
 
+    /// Refuse frames `ts` cannot hold (JPEG Baseline: 8-bit samples only); the message
+    /// names the rule.
+    fn check_frame(&self, _ts: &TransferSyntax, _info: &FrameInfo) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Encode one frame into the first bytes of `out`, returning how many. `out` is grown
     /// as needed and never shrunk, so that a buffer reused frame after frame is not
     /// zero-filled again.

@@ -143,10 +143,12 @@ struct Lossy {
     colour_transform: bool,
 }
 
-/// The codec encoding `transfer_syntax`, with the parameters checked against its rules.
+/// The codec encoding `transfer_syntax`, with the parameters and the frames checked
+/// against its rules.
 fn encoder(
     py: Python<'_>,
     transfer_syntax: &str,
+    frame: &codec::FrameInfo,
     predictor: u8,
     lossy: Lossy,
 ) -> PyResult<(&'static dyn Codec, EncodeParams)> {
@@ -158,7 +160,10 @@ fn encoder(
         .with_ratio(lossy.ratio)
         .with_colour_transform(lossy.colour_transform);
     match t.codec.filter(|_| t.can_encode()) {
-        Some(c) => match c.check_params(&t, &params) {
+        Some(c) => match c
+            .check_params(&t, &params)
+            .and_then(|()| c.check_frame(&t, frame))
+        {
             Ok(()) => Ok((c, params)),
             Err(message) => Err(pixel_error(py, message, None, None)),
         },
@@ -348,12 +353,13 @@ impl EncodeInput {
         predictor: u8,
         lossy: Lossy,
     ) -> PyResult<Self> {
-        let (codec, params) = encoder(py, transfer_syntax, predictor, lossy)?;
+        let frame = info.frame();
+        let (codec, params) = encoder(py, transfer_syntax, &frame, predictor, lossy)?;
         let src = Held::get(data, false, "data")?;
         let input = Self {
             codec,
             params,
-            info: info.frame(),
+            info: frame,
             src,
         };
         input.frames().check().map_err(|f| failure_error(py, f))?;

@@ -500,6 +500,19 @@ impl Codec for JpegDct {
         Ok(())
     }
 
+    fn check_frame(&self, ts: &TransferSyntax, info: &FrameInfo) -> Result<(), String> {
+        // PS3.5 8.2.1: Process 1 (Baseline) codes 8-bit samples; Processes 2 and 4
+        // (Extended) 8 or 12.
+        if ts.uid == BASELINE && (info.bits_allocated != 8 || info.bits_stored > 8) {
+            return Err(format!(
+                "JPEG Baseline ({BASELINE}) holds 8-bit samples, not {} bits stored: \
+                 use JPEG Extended ({EXTENDED}) for up to 12",
+                info.bits_stored
+            ));
+        }
+        Ok(())
+    }
+
     fn encode_in(
         &self,
         src: &[u8],

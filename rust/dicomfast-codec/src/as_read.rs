@@ -316,3 +316,128 @@ pub fn plan_file(
     let plan = plan(&src, limits, || Some(file.transfer_syntax.clone()), as_rgb)?;
     Some(FilePlan { inflated, plan })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn element(out: &mut Vec<u8>, tag: u32, vr: &[u8; 2], value: &[u8]) {
+        out.extend_from_slice(&((tag >> 16) as u16).to_le_bytes());
+        out.extend_from_slice(&(tag as u16).to_le_bytes());
+        out.extend_from_slice(vr);
+        out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        out.extend_from_slice(value);
+    }
+
+    /// A Part 10 file: 2x2 8-bit monochrome, one RLE Lossless frame (one literal segment),
+    /// `extra` elements (tag, VR, value) in place of the defaults where tags match.
+    fn file(syntax: &str, extra: &[(u32, &[u8; 2], &[u8])]) -> Vec<u8> {
+        let mut f = vec![0u8; 128];
+        f.extend_from_slice(b"DICM");
+        let mut ts = syntax.as_bytes().to_vec();
+        if ts.len() % 2 == 1 {
+            ts.push(0);
+        }
+        let mut meta = Vec::new();
+        element(&mut meta, 0x0002_0010, b"UI", &ts);
+        element(
+            &mut f,
+            0x0002_0000,
+            b"UL",
+            &(meta.len() as u32).to_le_bytes(),
+        );
+        f.extend_from_slice(&meta);
+        let mut attrs: Vec<(u32, &[u8; 2], Vec<u8>)> = vec![
+            (0x0028_0002, b"US", 1u16.to_le_bytes().to_vec()),
+            (0x0028_0010, b"US", 2u16.to_le_bytes().to_vec()),
+            (0x0028_0011, b"US", 2u16.to_le_bytes().to_vec()),
+            (0x0028_0100, b"US", 8u16.to_le_bytes().to_vec()),
+            (0x0028_0101, b"US", 8u16.to_le_bytes().to_vec()),
+            (0x0028_0103, b"US", 0u16.to_le_bytes().to_vec()),
+        ];
+        for &(tag, vr, value) in extra {
+            attrs.retain(|a| a.0 != tag);
+            attrs.push((tag, vr, value.to_vec()));
+        }
+        attrs.sort_by_key(|a| a.0);
+        for (tag, vr, value) in &attrs {
+            element(&mut f, *tag, vr, value);
+        }
+        // RLE frame: header (1 segment at 64), then "copy 4 literal bytes" 1 2 3 4.
+        let mut frame = vec![0u8; 64];
+        frame[0] = 1;
+        frame[4] = 64;
+        frame.extend_from_slice(&[3, 1, 2, 3, 4, 0]);
+        f.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0]);
+        f.extend_from_slice(&u32::MAX.to_le_bytes());
+        for item in [&[][..], &frame[..]] {
+            f.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0]);
+            f.extend_from_slice(&(item.len() as u32).to_le_bytes());
+            f.extend_from_slice(item);
+        }
+        f.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        f
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_ratio: 1100,
+            unbounded_ratio: 1 << 16,
+            unbounded: HashSet::new(),
+            frame_slack: 64 << 10,
+            max_frames: (1 << 31) - 1,
+        }
+    }
+
+    fn planned(bytes: &[u8]) -> Option<FilePlan> {
+        plan_file(bytes, ParseOptions::default(), &limits(), false)
+    }
+
+    const RLE: &str = "1.2.840.10008.1.2.5";
+
+    #[test]
+    fn a_plain_file_is_planned_and_decodes() {
+        let bytes = file(RLE, &[]);
+        let p = planned(&bytes).expect("planned").plan;
+        assert_eq!(p.syntax.uid, RLE);
+        assert_eq!(
+            (p.info.rows, p.info.columns, p.info.bits_allocated),
+            (2, 2, 8)
+        );
+        assert_eq!(p.frames.len(), 1);
+        let (off, len) = p.frames[0][0];
+        assert_eq!(len, 70);
+        let mut out = [0u8; 4];
+        let codec = p.syntax.codec.expect("RLE codec");
+        let frame = &bytes[off as usize..(off + len) as usize];
+        codec.decode(frame, &p.info, &mut out).expect("decodes");
+        assert_eq!(out, [1, 2, 3, 4]);
+        // Number of Frames "1 " and an explicit Planar Configuration change nothing.
+        let same = file(
+            RLE,
+            &[(0x0028_0008, b"IS", b"1 "), (0x0028_0006, b"US", &[0, 0])],
+        );
+        assert_eq!(planned(&same).expect("planned").plan.frames.len(), 1);
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_the_python_path() {
+        let two_values = [2u8, 0, 2, 0];
+        for extra in [
+            (0x0028_0010, b"US", &two_values[..]), // Rows with two values
+            (0x0028_0010, b"SS", &[2u8, 0][..]),   // Rows not US
+            (0x0028_0008, b"IS", &b"x "[..]),      // Number of Frames not a number
+            (0x0028_0008, b"IS", &b"-1"[..]),      // negative
+            (0x0028_0008, b"IS", &b"1\\2 "[..]),   // two values
+            (0x0028_0100, b"US", &12u16.to_le_bytes()[..]), // bits the codecs refuse
+        ] {
+            assert!(planned(&file(RLE, &[extra])).is_none(), "{extra:?}");
+        }
+        // Native, unknown and codec-less syntaxes.
+        for ts in ["1.2.840.10008.1.2.1", "1.2.3.4", "1.2.840.10008.1.2.4.100"] {
+            assert!(planned(&file(ts, &[])).is_none(), "{ts}");
+        }
+        // More frames than the value can hold.
+        assert!(planned(&file(RLE, &[(0x0028_0008, b"IS", b"99")])).is_none());
+    }
+}

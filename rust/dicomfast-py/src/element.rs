@@ -50,6 +50,17 @@ fn helper<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         .getattr(name)
 }
 
+/// `(dicomfast.valuerep.PersonName, dicomfast.uid.UID)`: what a PN and a UI `str` become.
+static STR_CLASSES: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+
+fn str_classes(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+    STR_CLASSES.get_or_try_init(py, || {
+        let pn = py.import("dicomfast.valuerep")?.getattr("PersonName")?;
+        let uid = py.import("dicomfast.uid")?.getattr("UID")?;
+        PyResult::Ok((pn.unbind(), uid.unbind()))
+    })
+}
+
 /// One `str` per VR of PS3.5, made once, at `(first letter) * 26 + second letter`:
 /// elements share it instead of each holding (and each `.VR` making) its own.
 static VR_STRINGS: PyOnceLock<Vec<Option<Py<PyString>>>> = PyOnceLock::new();
@@ -193,12 +204,19 @@ impl DataElement {
         };
         if !convert.is_empty() {
             let b = v.bind(py);
-            if b.is_exact_instance_of::<PyString>() || b.is_exact_instance_of::<PyList>() {
-                let nv = helper(py, convert)?.call1((b,))?.unbind();
-                slf.borrow_mut().value = Some(nv.clone_ref(py));
-                Self::update_tracking(slf);
-                return Ok(nv);
-            }
+            let nv = if b.is_exact_instance_of::<PyString>() {
+                // What the helper does with a str, without calling it.
+                let (person_name, uid) = str_classes(py)?;
+                let cls = if convert == "_uid" { uid } else { person_name };
+                cls.bind(py).call1((b,))?.unbind()
+            } else if b.is_exact_instance_of::<PyList>() {
+                helper(py, convert)?.call1((b,))?.unbind()
+            } else {
+                return Ok(v);
+            };
+            slf.borrow_mut().value = Some(nv.clone_ref(py));
+            Self::update_tracking(slf);
+            return Ok(nv);
         }
         Ok(v)
     }

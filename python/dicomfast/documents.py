@@ -30,6 +30,9 @@ _PATIENT_STUDY = (
     "StudyInstanceUID", "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber",
     "SpecificCharacterSet",
 )  # fmt: skip
+#: Type 3 attributes of the Patient and General Study modules copied from ``like`` when it
+#: has them (a File-set's STUDY record and a viewer's study list show the description).
+_PATIENT_STUDY_OPTIONAL = ("IssuerOfPatientID", "StudyDescription")
 
 
 def encapsulate(
@@ -79,7 +82,7 @@ def new_instance(
     ds.StudyInstanceUID = uids.generate_uid()
     if like is not None:
         ref = like if isinstance(like, Dataset) else read(like, stop_before_pixels=True)
-        for kw in _PATIENT_STUDY:
+        for kw in _PATIENT_STUDY + _PATIENT_STUDY_OPTIONAL:
             if kw in ref:
                 setattr(ds, kw, ref.get(kw))
     ds.SOPClassUID = sop_class

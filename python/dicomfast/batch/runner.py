@@ -123,7 +123,10 @@ class _GroupCommit:
             while len(self.waiting) >= self.limit:
                 self.cond.wait()
             self.waiting.append(rec)
-            self.cond.notify_all()
+            # the thread waits for a first record, or until its next flush is due: it
+            # is woken for the first and a full group only, not once a file
+            if len(self.waiting) == 1 or len(self.waiting) >= self.limit:
+                self.cond.notify_all()
 
     def take(self) -> list[dict[str, Any]]:
         """The records settled since the last call."""

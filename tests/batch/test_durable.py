@@ -150,3 +150,23 @@ def test_export_failure_leaves_no_staged_frames(
     rec = export.export_file(src, opts)
     assert rec["status"] == "failed" and "staged" not in rec
     assert [p for p in (tmp_path / "o").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+def test_the_same_instance_twice_is_converted_once(
+    fsync: bool, inputs: Path, tmp_path: Path
+) -> None:
+    """Two inputs holding the same instance under ``--layout uid`` have one output: the
+    first is kept and the second reported skipped, whether the outputs wait for their
+    group's flush (durable) or are renamed at once."""
+    twin = inputs / "ct" / "CT_small_again.dcm"
+    twin.write_bytes((inputs / "ct" / "CT_small.dcm").read_bytes())
+    out, report = tmp_path / "o", tmp_path / "r.json"
+    args = ["convert", str(inputs), "-o", str(out), "-t", "explicit-le", "--layout", "uid"]
+    args += ["--workers", "1", "-q", "--report", str(report)]
+    assert main(args + ([] if fsync else ["--no-fsync"])) == 0
+    recs = [json.loads(line) for line in report.read_text().splitlines()]
+    ct = [r for r in recs if Path(r["src"]).parent.name == "ct"]
+    assert sorted(r["status"] for r in ct) == ["converted", "skipped"]
+    assert len([p for p in out.rglob("*.dcm")]) == len(recs) - 1
+    assert not [p for p in out.rglob("*") if p.name.startswith(files.TEMP_PREFIX)]

@@ -111,14 +111,17 @@ def stage(rec: dict[str, Any], tmp: str, dst: str) -> None:
     rec.setdefault("staged", []).append((tmp, dst))
 
 
-def sync_outputs(records: list[dict[str, Any]]) -> None:
+def sync_outputs(records: list[dict[str, Any]], published: set[str] | None = None) -> None:
     """Publish the outputs of ``records`` durably, together: the temporary files they
     left (:func:`stage`) are flushed in one go (:func:`dicomfast.tempfiles.sync_files`:
     one ``syncfs`` per file system, not an fsync per file), then renamed to their final
     names, then those folders are flushed (the new names: one fsync per folder).  A
     crash leaves each output whole under its final name or not there at all; a run
     reports a record only after this.  A record whose rename fails is marked failed (its
-    temporary file removed); OSError if a flush fails (the temporary files removed)."""
+    temporary file removed); OSError if a flush fails (the temporary files removed).
+    ``published``: the outputs this run has published so far (kept up to date): an
+    output named again (the same instance twice under ``--layout uid``) is not replaced;
+    its later record is skipped, as a run that found it published would have done."""
     staged = [(rec, rec.pop("staged")) for rec in records if rec.get("staged")]
     temps = [tmp for _rec, pairs in staged for tmp, _dst in pairs]
     try:
@@ -128,11 +131,20 @@ def sync_outputs(records: list[dict[str, Any]]) -> None:
             discard(tmp)
         raise
     folders = []
+    if published is None:
+        published = set()
     for rec, pairs in staged:
+        if any(os.path.abspath(dst) in published for _tmp, dst in pairs):
+            rec.update(status="skipped", reason="the same output as another input of this run")
+            rec.pop("bytes_out", None)
+            for tmp, _dst in pairs:
+                discard(tmp)
+            continue
         try:
             for tmp, dst in pairs:
                 commit(tmp, dst)
                 folders.append(os.path.dirname(dst))
+                published.add(os.path.abspath(dst))
         except OSError as e:
             rec.update(status="failed", reason=f"output not renamed into place: {e}")
             for tmp, _dst in pairs:

@@ -111,7 +111,11 @@ def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
     )
     report = Report(args.report)
     try:
-        settle = files.sync_outputs if getattr(fn.keywords.get("opts"), "fsync", False) else None
+        settle = (
+            functools.partial(files.sync_outputs, published=set())
+            if getattr(fn.keywords.get("opts"), "fsync", False)
+            else None
+        )
         for rec in run_tasks(
             fn, sources, workers=args.workers, scheduler=args.scheduler, settle=settle
         ):

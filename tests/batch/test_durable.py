@@ -24,7 +24,7 @@ def _tree(root: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("command", ["convert", "export"])
+@pytest.mark.parametrize("command", ["convert", "export", "anonymize"])
 def test_outputs_flushed_then_renamed_then_folders_flushed(
     command: str, inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -49,12 +49,16 @@ def test_outputs_flushed_then_renamed_then_folders_flushed(
     monkeypatch.setattr(files, "sync_files", sync_files)
     monkeypatch.setattr(files, "commit", commit)
     monkeypatch.setattr(files, "sync_folders", sync_folders)
-    extra = ["-t", "explicit-le"] if command == "convert" else ["--format", "png"]
+    extra = {"convert": ["-t", "explicit-le"], "export": ["--format", "png"]}.get(command, [])
+    if command == "anonymize":  # the same pseudonyms and UIDs in both runs
+        (tmp_path / "key").write_text("k" * 32)
+        extra = ["--key-file", str(tmp_path / "key"), "--allow-burned-in"]
     out, report = tmp_path / "o", tmp_path / "r.json"
     args = [command, str(inputs), "-o", str(out), *extra, "--workers", "1", "-q"]
     assert main([*args, "--report", str(report)]) == 0
     recs = [json.loads(line) for line in report.read_text().splitlines()]
-    assert len(recs) == 3 and all(r["status"] == "converted" for r in recs)
+    done = "anonymized" if command == "anonymize" else "converted"
+    assert len(recs) == 3 and all(r["status"] == done for r in recs)
     assert all("staged" not in r for r in recs)
     renames = [(i, e[1]) for i, e in enumerate(events) if e[0] == "rename"]
     assert len(renames) >= 3  # export: one image per frame

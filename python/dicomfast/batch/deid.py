@@ -32,6 +32,8 @@ class AnonymizeOptions:
     layout: str = "uid"  # "uid": study/series/instance.dcm (new UIDs); "keep": input's path
     resume: bool = True
     allow_burned_in: bool = False
+    #: Durable outputs: left under temporary names for the runner's settle
+    #: (``files.sync_outputs``) to flush, rename and flush their folders with their group.
     fsync: bool = True
     threads: int | None = None
 
@@ -80,9 +82,12 @@ def anonymize_file(src: Source, opts: AnonymizeOptions) -> dict[str, Any]:
                 transcode(new, ts, threads=opts.threads, scratch=_SCRATCH)
             chunks = encode_file(new, ts)
         tmp = files.temp_path_for(dst)
-        rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=opts.fsync)
+        rec["bytes_out"] = files.write_chunks(tmp, chunks, fsync=False)
         del chunks
-        files.commit(tmp, dst)
+        if opts.fsync:  # flushed, then renamed, then its folder flushed, with its group
+            files.stage(rec, tmp, dst)  # (files.sync_outputs, the runner's settle)
+        else:
+            files.commit(tmp, dst)
         tmp = None
         rec["status"] = "anonymized"
     except Exception as e:  # one bad file must not stop the run

@@ -175,8 +175,8 @@ pub struct Level<'a, 'py> {
     pub ctx: Context<'py>,
     pub owner: &'a Bound<'py, PyAny>,
     pub deep: usize,
-    /// `weak(owner)`, made when the first item needs it.
-    weak_owner: Option<Bound<'py, PyAny>>,
+    /// See [`Level::item_template`], made when the first item needs it.
+    item_template: Option<Bound<'py, PyDict>>,
 }
 
 impl<'a, 'py> Level<'a, 'py> {
@@ -191,7 +191,7 @@ impl<'a, 'py> Level<'a, 'py> {
             ctx,
             owner,
             deep,
-            weak_owner: None,
+            item_template: None,
         }
     }
 
@@ -243,17 +243,16 @@ impl<'a, 'py> Level<'a, 'py> {
         let seq = nm.list_new.bind(py).call1((nm.sequence.bind(py),))?;
         let items = seq.cast::<PyList>()?;
         for item in this.index().children(i) {
-            let ds = nm.object_new.bind(py).call1((nm.dataset.bind(py),))?;
-            let d = ds
-                .getattr(pyo3::intern!(py, "__dict__"))?
-                .cast_into::<PyDict>()?;
-            d.update(nm.item_state.bind(py).as_mapping())?;
-            d.set_item(pyo3::intern!(py, "_raw"), raw)?;
+            let d = self.item_template()?.copy()?;
             d.set_item(pyo3::intern!(py, "_node"), item)?;
-            if self.weak_owner.is_none() {
-                self.weak_owner = Some(weak(self.owner)?);
+            let ds = nm.object_new.bind(py).call1((nm.dataset.bind(py),))?;
+            // SAFETY: `ds` is a new instance of a class with a `__dict__`, `d` a dict.
+            if unsafe {
+                ffi::PyObject_GenericSetDict(ds.as_ptr(), d.as_ptr(), std::ptr::null_mut())
+            } != 0
+            {
+                return Err(PyErr::fetch(py));
             }
-            d.set_item(pyo3::intern!(py, "_parent"), &self.weak_owner)?;
             if self.deep > 0 {
                 let kids: Vec<u32> = this.index().children(item).collect();
                 let ctx = Context::of_level(raw, &kids, &self.ctx)?;
@@ -261,7 +260,6 @@ impl<'a, 'py> Level<'a, 'py> {
                 let (map, tags) = inner.build(&kids)?;
                 d.set_item(pyo3::intern!(py, "_map"), map)?;
                 d.set_item(pyo3::intern!(py, "_sorted"), tags)?;
-                d.set_item(pyo3::intern!(py, "_all_done"), true)?;
                 d.set_item(pyo3::intern!(py, "_charset"), inner.ctx.charset)?;
             }
             items.append(ds)?;
@@ -269,6 +267,24 @@ impl<'a, 'py> Level<'a, 'py> {
         let undefined = this.index().nodes[i as usize].length == UNDEFINED_LENGTH;
         seq.setattr(pyo3::intern!(py, "_undefined_length"), undefined)?;
         Ok(seq)
+    }
+
+    /// The `__dict__` of this level's items but their node (and, deep, their table, tags
+    /// and character set): `_ITEM_STATE`, the buffer, the owner (weakly: see [`weak`])
+    /// and, deep, `_all_done`. Each item's is a copy, made at its final size.
+    fn item_template(&mut self) -> PyResult<&Bound<'py, PyDict>> {
+        if self.item_template.is_none() {
+            let py = self.raw.py();
+            let t = names(py)?.item_state.bind(py).copy()?;
+            t.set_item(pyo3::intern!(py, "_raw"), self.raw)?;
+            t.set_item(pyo3::intern!(py, "_node"), py.None())?;
+            t.set_item(pyo3::intern!(py, "_parent"), weak(self.owner)?)?;
+            if self.deep > 0 {
+                t.set_item(pyo3::intern!(py, "_all_done"), true)?;
+            }
+            self.item_template = Some(t);
+        }
+        Ok(self.item_template.as_ref().expect("just made"))
     }
 
     /// The `DataElement` of node `i`.

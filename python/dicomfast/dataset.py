@@ -158,8 +158,9 @@ class Dataset:
 
         Items read from a file refer to it weakly (``_parent`` is a ``weakref.ref``), so
         that a data set and its items are no reference cycle; an item kept after its
-        parent was freed gets that parent rebuilt as read (unchanged, the parent's
-        elements are what they were read as)."""
+        parent was freed gets that parent (and those above it) rebuilt from the index,
+        as read: what it inherits (character set, Pixel Representation) is what the
+        file says, changes once made to the freed parent aside."""
         p = self._parent
         if p is None or p.__class__ is not weakref.ref:
             return p

@@ -16,6 +16,7 @@ __all__ = [
     "dictionary_entries",
     "uid_entries",
     "dictionary_lookup",
+    "encode_png",
     "Reassembler",
     "pdu_read",
     "pdu_peek",
@@ -199,6 +200,9 @@ class DeidPass:
 def dictionary_entries() -> list[tuple[int, str, str, str, str, bool, int]]: ...
 def dictionary_lookup(tag: int) -> tuple[int, str, str, str, str, str, bool] | None: ...
 def uid_entries() -> list[tuple[str, str, str, str, bool, str, bool]]: ...
+
+# -- PNG pictures (rust/dicomfast-py/src/png_picture.rs) -------------------------
+def encode_png(data: Any, rows: int, columns: int, samples: int, bits: int) -> bytes: ...
 
 # -- network framing (rust/dicomfast-py/src/pdu.rs) --------------------------
 

@@ -8,6 +8,7 @@ mod element;
 mod errors;
 mod pdu;
 mod pixels;
+mod png_picture;
 mod raw;
 mod text;
 mod walk;
@@ -24,6 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(raw::dictionary_entries, m)?)?;
     m.add_function(wrap_pyfunction!(raw::uid_entries, m)?)?;
     m.add_function(wrap_pyfunction!(raw::dictionary_lookup, m)?)?;
+    m.add_function(wrap_pyfunction!(png_picture::encode_png, m)?)?;
     pdu::register(m)?;
     pixels::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -4,7 +4,7 @@
 //! index), binary values their numpy arrays (views of the buffer), UN its bytes.
 //! `Dataset` asks for this instead of converting element by element.
 
-use crate::element::{vr_is, vr_string, DataElement};
+use crate::element::{vr_string, DataElement, VrKind};
 use crate::raw::{convert, RawFile};
 use crate::text::{default_repertoire, CharacterSet};
 use dicomfast_core::index::{flags, UNDEFINED_LENGTH};
@@ -305,6 +305,7 @@ impl<'a, 'py> Level<'a, 'py> {
             DataElement {
                 tag: n.tag,
                 vr: vr_string(py, vr).unbind(),
+                kind: VrKind::of(&vr),
                 value: Some(value.clone().unbind()),
                 _node: i as i64,
                 _length: Some(n.length),
@@ -357,7 +358,7 @@ pub fn build_level<'py>(
 /// `elem.VR == "SQ"` for a `DataElement` (without making the `str`), else asked.
 pub fn is_sequence(elem: &Bound<'_, PyAny>) -> PyResult<bool> {
     if let Ok(e) = elem.cast::<DataElement>() {
-        return vr_is(e.borrow().vr.bind(elem.py()), *b"SQ");
+        return Ok(e.borrow().kind == VrKind::Sequence);
     }
     let vr = elem.getattr(pyo3::intern!(elem.py(), "VR"))?;
     vr.eq(PyString::new(elem.py(), "SQ"))

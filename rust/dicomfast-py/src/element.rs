@@ -26,6 +26,8 @@ pub struct DataElement {
     pub tag: u32,
     /// A `str` (shared between elements of the same VR: see [`vr_string`]).
     pub vr: Py<PyString>,
+    /// What `vr` says to the element itself (kept with it).
+    pub kind: VrKind,
     /// None only once the cycle collector has cleared the element.
     pub value: Option<Py<PyAny>>,
     /// Index of the unmodified element in the parsed file, else -1.
@@ -86,9 +88,25 @@ pub fn vr_string<'py>(py: Python<'py>, vr: Vr) -> Bound<'py, PyString> {
     }
 }
 
-/// Whether `vr` is the shared `str` of `known` (or equal to it).
-pub fn vr_is(vr: &Bound<'_, PyString>, known: Vr) -> PyResult<bool> {
-    Ok(vr.is(vr_string(vr.py(), known)) || vr.to_str()?.as_bytes() == known)
+/// What an element's VR means to the element itself: a sequence (walked into), or
+/// text whose `str`s a class of its own wraps when read (PN, UI).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum VrKind {
+    Sequence,
+    PersonName,
+    Uid,
+    Other,
+}
+
+impl VrKind {
+    pub fn of(vr: &[u8]) -> Self {
+        match vr {
+            b"SQ" => VrKind::Sequence,
+            b"PN" => VrKind::PersonName,
+            b"UI" => VrKind::Uid,
+            _ => VrKind::Other,
+        }
+    }
 }
 
 /// A VR given from Python, as [`vr_string`] keeps it.
@@ -166,6 +184,7 @@ impl DataElement {
         DataElement {
             tag,
             vr: vr_from_str(py, VR).unbind(),
+            kind: VrKind::of(VR.as_bytes()),
             value: Some(value),
             _node,
             _length,
@@ -195,9 +214,9 @@ impl DataElement {
             let Some(v) = &e.value else {
                 return Ok(py.None());
             };
-            let convert = match e.vr.bind(py).to_str()? {
-                "PN" => "_person_name",
-                "UI" => "_uid",
+            let convert = match e.kind {
+                VrKind::PersonName => "_person_name",
+                VrKind::Uid => "_uid",
                 _ => "",
             };
             (v.clone_ref(py), convert)
@@ -247,6 +266,7 @@ impl DataElement {
     #[setter(VR)]
     fn set_vr(&mut self, py: Python<'_>, vr: &str) {
         self.vr = vr_from_str(py, vr).unbind();
+        self.kind = VrKind::of(vr.as_bytes());
     }
 
     #[getter]

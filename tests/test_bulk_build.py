@@ -1,10 +1,10 @@
 """The bulk path against the element path.
 
-``walk()`` / ``iterall()`` (and iterating a data set) have the core build a whole
-level, or a whole tree of sequence items, in one call (``RawFile.level``); reading
+``walk()`` / ``iterall()`` have the core build a whole tree of sequence items in one
+call, iterating a data set a whole level (``RawFile.level``); reading
 element by element (``ds[tag]``) builds one element at a time, each item converted
-when reached (``RawFile.element``). Both must give the same elements, VRs, values,
-value types and item contexts on every corpus file, so that they cannot drift apart.
+when reached (``RawFile.element``). All three must give the same elements, VRs,
+values, value types and item contexts on every corpus file: they cannot drift apart.
 Items refer to their parent weakly (no reference cycles); one kept after its parent
 went still reads its values as before.
 """
@@ -77,6 +77,17 @@ def test_walk_equals_element_by_element(rel: str) -> None:
     _compare(bulk, single, rel)
     assert not single.__dict__.get("_all_done")
     assert len(walked) == sum(1 for _ in _read(path).iterall())
+    # One level at a time (iterating a data set: its items built when reached).
+    by_level = _read(path)
+    _iterate_levels(by_level)
+    _compare(by_level, _read(path), rel)
+
+
+def _iterate_levels(ds: Dataset) -> None:
+    for e in ds:
+        if e.VR == "SQ":
+            for item in e.value:
+                _iterate_levels(item)
 
 
 def _nested_text() -> bytes:

@@ -133,19 +133,22 @@ fn syntax_for(enc: Encoding) -> &'static str {
     }
 }
 
-fn inflate(data: &[u8], limit: u64, offset: u64) -> Result<Vec<u8>, ParseError> {
-    let mut out = Vec::with_capacity(data.len().saturating_mul(3).min(limit as usize));
-    let mut dec = flate2::read::DeflateDecoder::new(data).take(limit + 1);
-    dec.read_to_end(&mut out)
+/// Inflate `data` onto the end of `out` (the deflate stream read straight from the
+/// slice, no buffer between; nothing copied again afterwards).
+fn inflate_into(out: &mut Vec<u8>, data: &[u8], limit: u64, offset: u64) -> Result<(), ParseError> {
+    let start = out.len();
+    out.reserve(data.len().saturating_mul(3).min(limit as usize));
+    let mut dec = flate2::bufread::DeflateDecoder::new(data).take(limit + 1);
+    dec.read_to_end(out)
         .map_err(|e| ParseError::new(ErrorKind::Deflate(e.to_string()), offset, None))?;
-    if out.len() as u64 > limit {
+    if (out.len() - start) as u64 > limit {
         return Err(ParseError::new(
             ErrorKind::Deflate(format!("inflates beyond the {limit}-byte limit")),
             offset,
             None,
         ));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Index a Part 10 file or a raw data set held in `buf`.
@@ -207,10 +210,8 @@ pub fn read_file(buf: &[u8], opts: &ReadOptions) -> Result<DicomFile, ParseError
     let mut inflated = None;
     if syntax.is_some_and(|s| s.deflated) {
         let limit = (buf.len() as u64).saturating_mul(opts.max_inflate_ratio) + (256 << 20);
-        let data = inflate(&buf[pos..], limit, pos as u64)?;
-        let mut whole = Vec::with_capacity(pos + data.len());
-        whole.extend_from_slice(&buf[..pos]);
-        whole.extend_from_slice(&data);
+        let mut whole = buf[..pos].to_vec();
+        inflate_into(&mut whole, &buf[pos..], limit, pos as u64)?;
         inflated = Some(whole);
     }
     let data: &[u8] = inflated.as_deref().unwrap_or(buf);

@@ -218,9 +218,11 @@ class Scp:
     aet: str = ""
 
     def received(self) -> int:
-        """Number of instances stored (files other than the index)."""
+        """Number of instances stored (files other than the index; hidden folders, such
+        as the spare files ``dicomfast serve`` keeps in ``.spares/``, left out)."""
         n = 0
-        for _, _, names in os.walk(self.folder):
+        for _, dirs, names in os.walk(self.folder):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
             n += sum(
                 1 for x in names if not re.search(r"\.(db|sqlite\d?)(-wal|-shm|-journal)?$", x)
             )

@@ -47,6 +47,7 @@ def test_get_writes_files(loaded, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert rc == 0, capsys.readouterr()
     assert len(list(out.glob("*.dcm"))) == 4
     assert "completed 4" in capsys.readouterr().out
+    assert sorted(p.suffix for p in out.iterdir()) == [".dcm"] * 4  # no .spares/ left
 
 
 def test_move_to_second_archive(tmp_path: Path, source_files) -> None:

@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
         print(f"dicomfast get: {e}", file=sys.stderr)
         return 2
+    finally:
+        storage.spares.close()  # no .spares/ left in the output folder
     assert final is not None
     comment = f" ({final.ErrorComment})" if final.ErrorComment else ""
     if args.json:

@@ -337,8 +337,7 @@ class SpareFiles:
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
-        weakref.finalize(self, _remove_files, self._ready)
-        weakref.finalize(self, _remove_files, self._taken)
+        weakref.finalize(self, _remove_spares, self._ready, self._taken, self.spare_folder)
 
     def take(self, prefix: str, suffix: str) -> tuple[int, str]:
         """A new empty file ``<folder>/<prefix><random><suffix>``, opened for
@@ -407,12 +406,19 @@ class SpareFiles:
             self._wake.notify_all()
         if thread is not None:
             thread.join(5)
-        _remove_files(self._taken)
-        _remove_files(self._ready)
-        try:
-            os.rmdir(self.spare_folder)
-        except OSError:
-            pass
+        _remove_spares(self._ready, self._taken, self.spare_folder)
+
+
+def _remove_spares(
+    ready: deque[tuple[int, str]], taken: deque[tuple[int, str]], spare_folder: str
+) -> None:
+    """Remove every spare name and, when nothing else is in it, the spares' folder."""
+    _remove_files(taken)
+    _remove_files(ready)
+    try:
+        os.rmdir(spare_folder)
+    except OSError:
+        pass
 
 
 class FileStorage:

@@ -429,36 +429,33 @@ def _whole_process_report(title: str, t: dict[str, list[float]], verb: str) -> N
     )
 
 
-def test_convert_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
-    pytest.importorskip("pydicom")
+def _rle_whole_process(
+    benchmark, scratch: Path, command: list[str], script: str, suffix: str, what: str
+) -> None:  # noqa: ANN001
+    """``dicomfast <command>`` of 220 RLE CT files against the I/O floor and ``script``,
+    whole processes, reported as ``what``."""
     copies = 1 if benchmark.disabled else 11  # 220 RLE files
     rounds = 1 if benchmark.disabled else 5
     src = _rle_inputs(scratch, copies)
     n = len(list(src.iterdir()))
-    command = ["convert", "-t", "explicit-le"]
-    t, ours = _whole_process_runs(scratch, src, command, PYDICOM_SCRIPT, rounds, ".dcm")
+    t, ours = _whole_process_runs(scratch, src, command, script, rounds, suffix)
     benchmark.pedantic(ours, rounds=1)
     _whole_process_report(
-        f"dicomfast convert, {n} RLE CT files -> explicit VR LE, whole processes "
+        f"dicomfast {command[0]}, {n} RLE CT files -> {what}, whole processes "
         f"(median and range of {rounds})",
         t,
-        "convert",
+        command[0],
     )
+
+
+def test_convert_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    pytest.importorskip("pydicom")
+    command = ["convert", "-t", "explicit-le"]
+    _rle_whole_process(benchmark, scratch, command, PYDICOM_SCRIPT, ".dcm", "explicit VR LE")
 
 
 def test_export_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
     pytest.importorskip("pydicom")
     pytest.importorskip("PIL")
-    copies = 1 if benchmark.disabled else 11  # 220 RLE files
-    rounds = 1 if benchmark.disabled else 5
-    src = _rle_inputs(scratch, copies)
-    n = len(list(src.iterdir()))
     command = ["export", "--format", "png"]
-    t, ours = _whole_process_runs(scratch, src, command, PYDICOM_EXPORT_SCRIPT, rounds, ".png")
-    benchmark.pedantic(ours, rounds=1)
-    _whole_process_report(
-        f"dicomfast export, {n} RLE CT files -> 8-bit PNG, whole processes "
-        f"(median and range of {rounds})",
-        t,
-        "export",
-    )
+    _rle_whole_process(benchmark, scratch, command, PYDICOM_EXPORT_SCRIPT, ".png", "8-bit PNG")

@@ -5,6 +5,7 @@
 //! * JPEG Lossless, Non-Hierarchical (process 14), ITU-T T.81 Annex H ([`jpeg`]);
 //! * Deflated Image Frame Compression, PS3.5 8.2.16 (`deflate`, feature `deflate`);
 //! * HTJ2K encoding through OpenJPH, PS3.5 A.4.11 (`htj2k`, feature `htj2k`);
+//! * JPEG XL decoding through jxl-oxide, Supplement 232 (`jpegxl`, feature `jpeg-xl`);
 //! * frames decoded on several threads and written out in order as they complete ([`ordered`]).
 //!
 //! Every transfer syntax is a row of [`registry`]; a compressed one names the [`Codec`]
@@ -39,6 +40,8 @@ pub mod jpeg;
 pub mod jpeg_dct;
 #[cfg(feature = "jpeg-ls")]
 pub mod jpegls;
+#[cfg(feature = "jpeg-xl")]
+pub mod jpegxl;
 mod native;
 pub mod ordered;
 #[cfg(feature = "parallel")]

@@ -99,6 +99,11 @@ const JPEG_2000: Option<&'static dyn Codec> = None;
 #[cfg(not(feature = "j2k"))]
 const JPEG_2000_LOSSY: Option<&'static dyn Codec> = None;
 
+#[cfg(feature = "jpeg-xl")]
+const JPEG_XL: Option<&'static dyn Codec> = Some(&crate::jpegxl::JpegXl);
+#[cfg(not(feature = "jpeg-xl"))]
+const JPEG_XL: Option<&'static dyn Codec> = None;
+
 // HTJ2K: OpenJPEG decodes (feature `j2k`), OpenJPH encodes (feature `htj2k`).
 #[cfg(feature = "htj2k")]
 const HTJ2K_LOSSLESS: Option<&'static dyn Codec> = Some(&crate::htj2k::HTJ2K_LOSSLESS);
@@ -529,6 +534,32 @@ pub static TRANSFER_SYNTAXES: &[TransferSyntax] = &[
         ENCAPSULATED,
         LOSSY,
         None,
+    ),
+    // JPEG XL: PS3.6 Table A-1 as amended by Supplement 232 (2024); newer than
+    // standard/uids.tsv, which tests/test_syntaxes.py knows (NEWER_THAN_UIDS_TSV).
+    TransferSyntax::new(
+        "1.2.840.10008.1.2.4.110",
+        "JPEGXLLossless",
+        "JPEG XL Lossless",
+        ENCAPSULATED,
+        LOSSLESS,
+        JPEG_XL,
+    ),
+    TransferSyntax::new(
+        "1.2.840.10008.1.2.4.111",
+        "JPEGXLJPEGRecompression",
+        "JPEG XL JPEG Recompression",
+        ENCAPSULATED,
+        LOSSY,
+        JPEG_XL,
+    ),
+    TransferSyntax::new(
+        "1.2.840.10008.1.2.4.112",
+        "JPEGXL",
+        "JPEG XL",
+        ENCAPSULATED,
+        LOSSY,
+        JPEG_XL,
     ),
     TransferSyntax::new(
         "1.2.840.10008.1.2.4.201",

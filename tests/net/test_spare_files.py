@@ -92,27 +92,3 @@ def test_spare_names_a_crash_left_are_removed_when_spares_start(tmp_path: Path) 
     assert not (folder / f"beef{SPARE_SUFFIX}").exists()
     assert kept.read_bytes() == b"data" and os.stat(kept).st_nlink == 1  # only the name went
     spares.close()
-
-
-def test_writeback_starts_while_an_instance_arrives_only_when_durable(
-    tmp_path: Path, monkeypatch
-) -> None:  # noqa: ANN001
-    """A durable storage starts the disk writes of large fragments as they come
-    (the fsync before the answer then waits for little); the bytes are unchanged."""
-    from dicomfast.net import storage as st
-
-    started: list[int] = []
-    real = st._start_writeback
-    monkeypatch.setattr(st, "_start_writeback", lambda fh: (started.append(1), real(fh)))
-    body = os.urandom(300_000)
-    for fsync in (True, False):
-        started.clear()
-        storage = FileStorage(tmp_path / str(fsync), fsync=fsync)
-        sink = storage.open(CT, "1.2.3.4", "1.2.840.10008.1.2.1")
-        sink.write(body[:100])  # small: left to the page cache
-        sink.write(body[100:200_100])
-        sink.write(memoryview(body)[200_100:])
-        final = sink.commit()
-        storage.spares.close()
-        assert Path(final).read_bytes().endswith(body)
-        assert len(started) == (2 if fsync else 0)

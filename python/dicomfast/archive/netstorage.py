@@ -23,12 +23,12 @@ class ArchiveSink(FileSink):
     result: StoreResult | None = None
 
     def commit(self) -> str:
-        fh = self._fh
-        fh.flush()
-        fh.close()
+        header = self.header()  # the one the SCP checked (the AE title is in the file meta)
+        self.durable_temp()
         storage: ArchiveStorage = self.storage  # type: ignore[assignment]
-        # The header the SCP checked against the command (the AE title is in the file meta).
-        res = storage.archive.ingest_temp(self.temp_path, header=self.header())
+        res = storage.archive.ingest_temp(
+            self.temp_path, header=header, synced=True, digest=self.digest
+        )
         self.result = res
         if not res.ok or res.path is None:
             raise StoreRefused(res.status, f"not stored: {res.comment or 'failed'}")
@@ -42,6 +42,7 @@ class ArchiveStorage(FileStorage):
     def __init__(self, archive: Archive) -> None:
         super().__init__(archive.folder, fsync=archive.fsync)
         self.archive = archive
+        self.keep_digest = archive.checksum  # hashed as written, not read back to index
 
     def open(
         self,

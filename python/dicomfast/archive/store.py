@@ -384,11 +384,15 @@ class Archive:
         transfer_syntax: str | None = None,
         source_ae_title: str | None = None,
         header: Dataset | None = None,
+        synced: bool = False,
+        digest: str | None = None,
     ) -> StoreResult:
         """Make a complete Part 10 file that is already in the storage folder (the
         Storage SCP's temporary file) durable under its final name and queue it
         for indexing; the temporary file is gone afterwards either way.
-        ``header``: that file already read up to its pixel data (not read again).
+        ``header``: that file already read up to its pixel data (not read again);
+        ``synced``: the file's bytes are on disk already (only its name is flushed
+        here); ``digest``: its SHA-256, computed as it was written (not read back).
 
         The duplicate policy is applied at once for an instance stored at the
         same path (``keep-first``: the new file is dropped; ``keep-both``: it is
@@ -400,7 +404,12 @@ class Archive:
         except (DicomError, ValueError, TypeError, OSError) as e:
             return _refused(e, temp)
         return self._ingest(
-            temp, parsed, transfer_syntax=transfer_syntax, source_ae_title=source_ae_title
+            temp,
+            parsed,
+            synced=synced,
+            digest=digest,
+            transfer_syntax=transfer_syntax,
+            source_ae_title=source_ae_title,
         )
 
     def ingest_temps(self, temps: Sequence[TempInstance]) -> list[StoreResult]:

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"dicomfast get: {e}", file=sys.stderr)
         return 2
     finally:
-        storage.spares.close()  # no .spares/ left in the output folder
+        storage.close()  # writes finished; no .spares/ left in the output folder
     assert final is not None
     comment = f" ({final.ErrorComment})" if final.ErrorComment else ""
     if args.json:

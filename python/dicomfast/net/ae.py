@@ -511,7 +511,7 @@ class Server:
         finally:
             self.loop.close()
             if self.storage is not None:
-                self.storage.spares.close()
+                self.storage.close()  # queued writes finished, spare files removed
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()

@@ -30,11 +30,12 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from .. import uid as uids
 from ..errors import DicomError
-from ..tempfiles import create_temp, fsync_path, linux_call
+from ..tempfiles import create_temp, fsync_path
+from .chunk_writer import ChunkWriter, StagedFile
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -194,71 +195,72 @@ def link_new(src: str, dst: str) -> bool:
         return True
 
 
-#: Fragments of at least this many bytes start their writeback at once (see _start_writeback).
-_START_WRITEBACK = 64 * 1024
-_SYNC_FILE_RANGE_WRITE = 2
-_sync_file_range: Any = None  # resolved on first use; False: unavailable
-
-
-def _start_writeback(fh: BinaryIO) -> None:
-    """Start writing what the file holds so far to disk without waiting (Linux
-    ``sync_file_range(SYNC_FILE_RANGE_WRITE)``): the disk writes an instance while
-    the rest of it is still arriving, so the fsync before the answer waits for
-    little more than the last fragment (0.36-0.9 ms became 0.1-0.4 ms per 0.5 MB
-    instance on the project's VM).  A no-op where the call does not exist."""
-    global _sync_file_range
-    if _sync_file_range is None:
-        import ctypes
-
-        _sync_file_range = (
-            linux_call(
-                "sync_file_range", ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint
-            )
-            or False
-        )
-    if _sync_file_range:
-        _sync_file_range(fh.fileno(), 0, 0, _SYNC_FILE_RANGE_WRITE)  # 0, 0: the whole file
-
-
 class FileSink:
-    """A temporary file in the storage folder receiving one instance."""
+    """A temporary file in the storage folder receiving one instance, written by
+    the storage's writer thread (:mod:`dicomfast.net.chunk_writer`; ``O_DIRECT``
+    when the storage is durable)."""
 
     def __init__(self, storage: FileStorage, sop_instance_uid: str, meta: bytes) -> None:
         self.storage = storage
         self.sop_instance_uid = sop_instance_uid
         fd, self.temp_path = storage.spares.take(f".{sop_instance_uid}.", ".part")
-        self._fh = os.fdopen(fd, "wb")
-        self._fh.write(meta)
+        self._out = StagedFile(fd, storage.writer, direct=storage.fsync, digest=storage.keep_digest)
+        self._out.write(meta)
         self.nbytes = 0
         self.final_path: str | None = None
         self._header: Dataset | None = None
+        self._closed_fd = False
 
     def header(self) -> Dataset | None:
         """The received data set (file meta included) up to its pixel data, read
-        once from the temporary file (the archive reuses it to index)."""
+        once (the archive reuses it to index): from memory when the whole file is
+        still in the staging buffer, else from the file once it is written."""
         if self._header is None:
+            whole = self._out.whole()
             self.close()
-            self._header = _read_header(self.temp_path)
+            if whole is None:
+                self._out.wait()
+            self._header = _read_header(whole if whole is not None else self.temp_path)
         return self._header
 
+    @property
+    def digest(self) -> str | None:
+        """SHA-256 of the file (once committed), when the storage keeps digests."""
+        return self._out.hexdigest()
+
     def write(self, data: memoryview | bytes) -> None:
-        self._fh.write(data)
+        self._out.write(data)
         self.nbytes += len(data)
-        if self.storage.fsync and len(data) >= _START_WRITEBACK:
-            _start_writeback(self._fh)
 
     def close(self) -> None:
-        """Flush to the OS (the file stays temporary until :meth:`commit`)."""
-        if not self._fh.closed:
-            self._fh.flush()
+        """No more data: the rest is queued for writing (the file stays temporary
+        until :meth:`commit`)."""
+        self._out.finish()
+
+    def written(self) -> None:
+        """Wait until the temporary file holds every byte (e.g. for a handler
+        reading it); OSError if writing failed."""
+        self._out.finish()
+        self._out.wait()
+
+    def _close_fd(self) -> None:
+        if not self._closed_fd:
+            self._closed_fd = True
+            os.close(self._out.fd)
+
+    def durable_temp(self) -> None:
+        """Every byte written, flushed to disk when the storage is durable, and the
+        file closed. Blocking."""
+        try:
+            self.written()
+            if self.storage.fsync:
+                os.fsync(self._out.fd)
+        finally:
+            self._close_fd()
 
     def commit(self) -> str:
         """fsync, then give the file its final name (never replacing one). Blocking."""
-        fh = self._fh
-        fh.flush()
-        if self.storage.fsync:
-            os.fsync(fh.fileno())
-        fh.close()
+        self.durable_temp()
         base = os.path.join(self.storage.folder, self.sop_instance_uid)
         n = 0
         while True:
@@ -283,8 +285,9 @@ class FileSink:
         return final
 
     def discard(self) -> None:
+        self._out.discard()
         try:
-            self._fh.close()
+            self._close_fd()
         except OSError:
             pass
         try:
@@ -427,8 +430,17 @@ class FileStorage:
     def __init__(self, folder: str | os.PathLike[str], *, fsync: bool = True) -> None:
         self.folder = os.path.abspath(os.fspath(folder))
         self.fsync = fsync
+        #: Whether sinks keep the SHA-256 of what they write (an archive indexes it).
+        self.keep_digest = False
         os.makedirs(self.folder, exist_ok=True)
         self.spares = SpareFiles(self.folder)
+        self.writer = ChunkWriter()
+
+    def close(self) -> None:
+        """Finish queued writes, stop the writer thread, remove the spare files
+        (the storage can still be used: both start again on demand)."""
+        self.writer.close()
+        self.spares.close()
 
     def open(
         self,

@@ -331,6 +331,8 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
         has_handler = server is not None and server.has_handler(EVT_C_STORE)
         try:
             if has_handler:
+                if isinstance(sink, FileSink):
+                    sink.written()  # the handler may read event.path
                 status = dimse.code_of(await assoc.trigger(EVT_C_STORE, event, 0))
             elif isinstance(sink, FileSink):
                 status = dimse.SUCCESS

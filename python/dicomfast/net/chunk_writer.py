@@ -1,0 +1,225 @@
+"""Received instances written by a writer thread, past the page cache when durable.
+
+The Storage SCP's event loop only copies each received fragment into a 1 MiB
+staging buffer (memory reused from instance to instance); full buffers, and
+the last part of each instance, go to one writer thread per storage folder,
+which hashes them (when the archive keeps checksums) and writes them with
+``pwrite``.  When every instance must be durable before its answer, the file is
+opened ``O_DIRECT``: the bytes go from the staging buffer to the disk, with no
+copy into the page cache, so the fsync before the answer has no dirty pages
+left to write and the received data does not push the page cache out.  Where
+``O_DIRECT`` is refused (tmpfs, some network file systems) the same thread
+writes through the page cache instead.
+
+Why (the project's 2-core VM, 630 MB in 0.5 MB files): copying into new page
+cache pages cost 1.3-4.8 s of kernel time per 630 MB (a VM's first touch of a
+page is a hypervisor fault), against 0.05 s for ``O_DIRECT`` writes of the
+same bytes (``dd``: 1.4-2.7 s against 0.27-0.30 s).  On any machine the copy
+moves off the event loop, which then only receives.
+
+``O_DIRECT`` wants buffer addresses, offsets and lengths aligned to the disk's
+block: staging buffers are page-aligned ``mmap`` memory of a whole number of
+4 KiB blocks, and an instance's last block is written zero-padded, then the
+file is truncated to its size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import mmap
+import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+#: Bytes per staging buffer: a whole number of blocks (and of pages).
+CHUNK = 1 << 20
+#: The alignment ``O_DIRECT`` needs, at most (the logical block of common disks is 512 or 4096).
+ALIGN = 4096
+#: Written chunks queued beyond this make the event loop wait for the oldest
+#: (memory is bounded by this many buffers in flight, plus one per open file).
+MAX_QUEUED = 64
+#: Free buffers kept for reuse.
+KEEP_FREE = 16
+
+
+def _round_up(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+class ChunkWriter:
+    """One storage folder's writer thread and staging buffers."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._free: list[mmap.mmap] = []
+        self._queued: deque[Future[None]] = deque()
+        self._lock = threading.Lock()
+
+    def buffer(self) -> mmap.mmap:
+        """A staging buffer (page-aligned, ``CHUNK`` bytes); waits for the oldest
+        queued write when ``MAX_QUEUED`` are queued (the thread always drains them)."""
+        while self._queued and self._queued[0].done():
+            self._queued.popleft()
+        if len(self._queued) >= MAX_QUEUED:
+            self._queued.popleft().result()
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        return mmap.mmap(-1, CHUNK)
+
+    def release(self, buf: mmap.mmap) -> None:
+        with self._lock:
+            if len(self._free) < KEEP_FREE:
+                self._free.append(buf)
+                return
+        with contextlib.suppress(BufferError):
+            buf.close()
+
+    def submit(self, fn: Any, *args: Any) -> Future[None]:
+        """Run ``fn(*args)`` on the writer thread, after everything submitted before."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="storage-writer")
+            fut = self._pool.submit(fn, *args)
+        self._queued.append(fut)
+        return fut
+
+    def close(self) -> None:
+        """Finish every queued write and stop the thread (a later write starts it again)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        self._queued.clear()
+        with self._lock:
+            free, self._free = self._free, []
+        for buf in free:
+            with contextlib.suppress(BufferError):  # a view still held: the collector frees it
+                buf.close()
+
+
+def _set_direct(fd: int, on: bool) -> bool:
+    """Turn ``O_DIRECT`` on or off for ``fd``; whether it is now on."""
+    flag = getattr(os, "O_DIRECT", 0)
+    if not flag:
+        return False
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, (flags | flag) if on else (flags & ~flag))
+    except OSError:
+        return False
+    return on
+
+
+class StagedFile:
+    """An open file written through a :class:`ChunkWriter`: :meth:`write` copies into
+    the staging buffer, :meth:`finish` queues the rest, :meth:`wait` waits for the
+    writer thread to have written everything (raising its OSError, if any).
+    ``direct``: try ``O_DIRECT``.  ``digest``: keep the SHA-256 of what was written."""
+
+    def __init__(self, fd: int, writer: ChunkWriter, *, direct: bool, digest: bool) -> None:
+        self.fd = fd
+        self.size = 0
+        self._writer = writer
+        self._direct = _set_direct(fd, True) if direct else False
+        self._hash = hashlib.sha256() if digest else None
+        self._buf: mmap.mmap | None = None
+        self._fill = 0
+        self._offset = 0  # where the staging buffer's first byte goes in the file
+        self._last: Future[None] | None = None
+        self._error: OSError | None = None
+        self.finished = False
+
+    def write(self, data: bytes | memoryview) -> None:
+        with memoryview(data) as whole:
+            view = whole.cast("B") if whole.format != "B" or whole.ndim != 1 else whole
+            n, at = len(view), 0
+            self.size += n
+            while at < n:
+                if self._buf is None:
+                    self._buf = self._writer.buffer()
+                k = min(n - at, CHUNK - self._fill)
+                self._buf[self._fill : self._fill + k] = view[at : at + k]
+                self._fill += k
+                at += k
+                if self._fill == CHUNK:
+                    self._queue(final=False)
+
+    def whole(self) -> bytes | None:
+        """Everything written so far, if it is all still in the staging buffer (a
+        copy: the buffer is reused); None once a chunk went to the writer."""
+        if self._offset or self.finished:
+            return None
+        return bytes(self._buf[: self._fill]) if self._buf is not None else b""
+
+    def finish(self) -> None:
+        """Queue what is left (the file gets its exact size); no more writes."""
+        if not self.finished:
+            self.finished = True
+            self._queue(final=True)
+
+    def wait(self) -> None:
+        """Block until everything queued is written; the writer's OSError, if any."""
+        if self._last is not None:
+            self._last.result()
+        if self._error is not None:
+            raise self._error
+
+    def hexdigest(self) -> str | None:
+        """SHA-256 of the file's bytes (after :meth:`wait`), if asked for."""
+        return self._hash.hexdigest() if self._hash is not None else None
+
+    def _queue(self, *, final: bool) -> None:
+        buf, fill, offset = self._buf, self._fill, self._offset
+        self._buf, self._fill = None, 0
+        self._offset += fill
+        if buf is None:  # nothing staged (an empty file, or a size of whole chunks)
+            if final and not self.size:
+                return
+            buf = self._writer.buffer()
+        self._last = self._writer.submit(self._write_chunk, buf, fill, offset, final)
+
+    def _write_chunk(self, buf: mmap.mmap, fill: int, offset: int, final: bool) -> None:
+        """Writer thread: hash and write one staged chunk (in file order)."""
+        try:
+            if self._error is not None:
+                return
+            length = _round_up(fill) if self._direct else fill
+            with memoryview(buf) as view, view[:fill] as data, view[:length] as block:
+                if self._hash is not None and fill:
+                    self._hash.update(data)
+                if length != fill:
+                    view[fill:length] = bytes(length - fill)
+                self._pwrite(block, offset)
+            if final and length != fill:
+                os.ftruncate(self.fd, offset + fill)
+        except OSError as e:
+            self._error = e
+        finally:
+            self._writer.release(buf)
+
+    def _pwrite(self, view: memoryview, offset: int) -> None:
+        at = 0
+        while at < len(view):
+            try:
+                with view[at:] as rest:
+                    at += os.pwrite(self.fd, rest, offset + at)
+            except OSError as e:
+                # A file system that took the flag but not the write: through the page cache.
+                if e.errno != errno.EINVAL or not self._direct:
+                    raise
+                self._direct = _set_direct(self.fd, False)
+
+    def discard(self) -> None:
+        """Stop: wait for queued writes (their buffers return to the pool), ignore errors."""
+        self.finished = True
+        if self._buf is not None:
+            self._writer.release(self._buf)
+            self._buf = None
+        with contextlib.suppress(OSError):
+            self.wait()

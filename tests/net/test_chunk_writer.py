@@ -1,0 +1,168 @@
+"""The storage's writer thread (dicomfast.net.chunk_writer): every byte lands, in
+order, with the exact size, through O_DIRECT when durable; failures reach commit."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import random
+from pathlib import Path
+
+import pytest
+from dicomfast.net import chunk_writer as cw
+from dicomfast.net.storage import FileStorage, file_meta
+from netutil import CT
+
+UID = "1.2.3.4"
+TS = "1.2.840.10008.1.2.1"
+
+
+def _direct_possible(folder: Path) -> bool:
+    fd = os.open(folder / "probe", os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        return cw._set_direct(fd, True)
+    finally:
+        os.close(fd)
+        os.unlink(folder / "probe")
+
+
+@pytest.mark.parametrize(
+    "size",
+    [0, 1, 4095, 4096, cw.CHUNK - 200, cw.CHUNK, cw.CHUNK + 1, 2 * cw.CHUNK + 12_345],
+)
+@pytest.mark.parametrize("fsync", [True, False])
+def test_every_byte_lands_in_order_with_the_exact_size(
+    tmp_path: Path, size: int, fsync: bool
+) -> None:
+    body = random.Random(size).randbytes(size)
+    storage = FileStorage(tmp_path, fsync=fsync)
+    storage.keep_digest = True
+    sink = storage.open(CT, UID, TS)
+    rng = random.Random(7)
+    at = 0
+    while at < size:  # fragments of uneven sizes, as PDUs bring them
+        n = rng.choice([1, 17, 4096, 16_372, 65_536, 300_001])
+        sink.write(memoryview(body)[at : at + n])
+        at += n
+    sink.close()
+    final = Path(sink.commit())
+    storage.close()
+    data = final.read_bytes()
+    meta = file_meta(CT, UID, TS, None)
+    assert data == meta + body
+    assert os.path.getsize(final) == len(meta) + size
+    assert sink.digest == hashlib.sha256(data).hexdigest()
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_durable_files_bypass_the_page_cache_plain_ones_do_not(tmp_path: Path) -> None:
+    if not _direct_possible(tmp_path):
+        pytest.skip("this file system refuses O_DIRECT (e.g. tmpfs)")
+    for fsync, expected in ((True, True), (False, False)):
+        storage = FileStorage(tmp_path / str(fsync), fsync=fsync)
+        sink = storage.open(CT, UID, TS)
+        flags = fcntl.fcntl(sink._out.fd, fcntl.F_GETFL)
+        assert bool(flags & os.O_DIRECT) is expected
+        sink.write(b"\0" * 5000)
+        sink.close()
+        sink.commit()
+        storage.close()
+
+
+def test_a_file_system_refusing_direct_writes_gets_them_through_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flag is taken, the write refused (EINVAL): the writer turns the flag off
+    and writes again; nothing is lost."""
+    real = os.pwrite
+    refused: list[int] = []
+
+    def pwrite(fd: int, data: memoryview, offset: int) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & getattr(os, "O_DIRECT", 0):
+            refused.append(fd)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(cw.os, "pwrite", pwrite)
+    if not _direct_possible(tmp_path):
+        pytest.skip("this file system refuses O_DIRECT already")
+    body = os.urandom(cw.CHUNK + 999)
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    sink.write(body)
+    sink.close()
+    final = Path(sink.commit())
+    storage.close()
+    assert refused  # the direct write was tried, and refused
+    assert final.read_bytes().endswith(body)
+
+
+def test_a_failed_write_fails_the_commit_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(fd: int, data: memoryview, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cw.os, "pwrite", full)
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    sink.write(os.urandom(3 * cw.CHUNK))
+    sink.close()
+    with pytest.raises(OSError, match="No space"):
+        sink.commit()
+    sink.discard()
+    storage.close()
+    assert not list(tmp_path.glob("*.dcm")) and not list(tmp_path.glob("*.part"))
+
+
+def test_a_small_instance_header_is_read_from_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UID check parses the staged bytes: no read of a file still being written."""
+    import struct
+
+    from dicomfast.net import storage as st
+
+    def element(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
+        value += b"\0" if vr == b"UI" and len(value) % 2 else b" " * (len(value) % 2)
+        return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
+
+    body = (
+        element(0x0008, 0x0016, b"UI", CT.encode())
+        + element(0x0008, 0x0018, b"UI", UID.encode())
+        + element(0x0010, 0x0010, b"PN", b"Doe^Jane")
+    )
+    sources: list[object] = []
+    real = st._read_header
+    monkeypatch.setattr(st, "_read_header", lambda src: (sources.append(src), real(src))[1])
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    sink.write(body)
+    header = sink.header()
+    assert header is not None and str(header.PatientName) == "Doe^Jane"
+    assert isinstance(sources[0], bytes)
+    sink.commit()
+    storage.close()
+
+
+def test_queued_writes_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sender faster than the disk makes write() wait: at most MAX_QUEUED chunks queue."""
+    monkeypatch.setattr(cw, "MAX_QUEUED", 3)
+    storage = FileStorage(tmp_path, fsync=False)
+    seen: list[int] = []
+    real_submit = storage.writer.submit
+
+    def submit(fn: object, *args: object) -> object:
+        seen.append(sum(1 for f in storage.writer._queued if not f.done()))
+        return real_submit(fn, *args)
+
+    monkeypatch.setattr(storage.writer, "submit", submit)
+    sink = storage.open(CT, UID, TS)
+    for _ in range(20):
+        sink.write(bytes(cw.CHUNK))
+    sink.close()
+    sink.commit()
+    storage.close()
+    assert max(seen) <= 3

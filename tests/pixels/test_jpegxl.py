@@ -149,6 +149,17 @@ def test_multi_frame(tmp_path: Path, threads: int) -> None:
     assert np.array_equal(out, frames)
 
 
+def test_blank_frames_in_a_few_bytes(tmp_path: Path) -> None:
+    """JPEG XL codes a constant frame in a few dozen bytes: the compression-ratio guard
+    against absurd sizes must let such files through, as it does JPEG 2000's."""
+    frames = np.zeros((3, 512, 512), np.uint16)
+    frames[1] = 4095
+    streams = [imagecodecs.jpegxl_encode(f, lossless=True, bitspersample=12) for f in frames]
+    assert max(map(len, streams)) < 100
+    out = dicomfast.dcmread(_file(tmp_path, frames, 12, LOSSLESS, streams)).pixel_array
+    assert np.array_equal(out, frames)
+
+
 def test_truncated_stream_is_an_error(tmp_path: Path) -> None:
     arr = _ramp((64, 64), 12, "<u2")
     stream = imagecodecs.jpegxl_encode(arr, lossless=True, bitspersample=12)

@@ -35,11 +35,13 @@ CODEC_SYNTAXES = syntaxes.DECODABLE
 
 #: Compressed data never expands more than this (deflate's limit is 1032:1) ...
 MAX_RATIO = 1100
-#: ... except JPEG 2000 / HTJ2K and JPEG-LS, which code a blank or constant frame in a few
-#: bytes per tile or run whatever its size (pydicom's JPEG2000.dcm: 1024x256x16 in 274 bytes).
+#: ... except JPEG 2000 / HTJ2K, JPEG-LS and JPEG XL, which code a blank or constant frame in
+#: a few bytes per tile, run or group whatever its size (pydicom's JPEG2000.dcm: 1024x256x16
+#: in 274 bytes; libjxl: a blank 512x512 frame of 12 bits in 33).
 MAX_RATIO_UNBOUNDED_CODECS = 1 << 16
 UNBOUNDED_CODECS = frozenset(
-    "1.2.840.10008.1.2.4." + n for n in ("80", "81", "90", "91", "92", "93", "201", "202", "203")
+    "1.2.840.10008.1.2.4." + n
+    for n in ("80", "81", "90", "91", "92", "93", "110", "111", "112", "201", "202", "203")
 )
 #: ... plus this much per frame (headers, tables, tiny frames).
 FRAME_SLACK = 64 << 10

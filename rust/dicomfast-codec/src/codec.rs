@@ -125,3 +125,31 @@ pub trait Codec: Sync + Send {
         Err(CodecError::NoEncoder { codec: self.name() })
     }
 }
+
+#[cfg(feature = "parallel")]
+thread_local! {
+    static INNER_THREADS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the frame being decoded on this thread may be spread over threads of the
+/// codec's own: only a lone frame the frame pipeline decodes with no thread count of one
+/// asked ([`with_inner_threads`]). Frames decoded side by side by the pipeline's workers,
+/// and direct [`Codec::decode`] calls, keep to their thread. (Only the JPEG XL codec asks.)
+#[cfg(feature = "parallel")]
+#[cfg_attr(not(feature = "jpeg-xl"), allow(dead_code))]
+pub(crate) fn inner_threads_allowed() -> bool {
+    INNER_THREADS.with(|c| c.get())
+}
+
+/// Run `f` (decoding a lone frame) with [`inner_threads_allowed`] true on this thread.
+#[cfg(feature = "parallel")]
+pub(crate) fn with_inner_threads<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            INNER_THREADS.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(INNER_THREADS.with(|c| c.replace(true)));
+    f()
+}

@@ -100,10 +100,18 @@ where
         || threads == Some(1)
         || rayon::current_num_threads() == 1 && threads.is_none();
     if sequential {
-        for (k, o) in out.chunks_mut(fsize.max(1)).enumerate() {
-            work(k, o)?;
-        }
-        return Ok(());
+        let run = |out: &mut [u8]| -> Result<(), Failure> {
+            for (k, o) in out.chunks_mut(fsize.max(1)).enumerate() {
+                work(k, o)?;
+            }
+            Ok(())
+        };
+        // A lone frame with more than one thread allowed: a codec may split it over its own.
+        return if nframes <= 1 && threads != Some(1) {
+            crate::codec::with_inner_threads(|| run(out))
+        } else {
+            run(out)
+        };
     }
     let first_failure = install(threads, move || {
         out.par_chunks_mut(fsize.max(1))
@@ -609,5 +617,44 @@ mod tests {
             decode_frames::<Vec<u8>>(codec, &input, &info, &mut out, Some(2), None).unwrap();
             assert_eq!(out, data, "{}", t.uid);
         }
+    }
+
+    /// Records, in each output byte, whether the frame was decoded with inner threads
+    /// allowed.
+    struct Probe;
+
+    impl Codec for Probe {
+        fn name(&self) -> &'static str {
+            "probe"
+        }
+
+        fn decode(&self, _: &[u8], _: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+            out.fill(u8::from(crate::codec::inner_threads_allowed()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn only_a_lone_frame_with_threads_to_spare_may_use_inner_threads() {
+        let info = FrameInfo::new(2, 2, 1, 8);
+        let source = [0u8; 8];
+        for (nframes, threads, allowed) in [
+            (1, None, 1),
+            (1, Some(2), 1),
+            (1, Some(1), 0),
+            (3, Some(2), 0),
+            (3, Some(1), 0),
+        ] {
+            let frames = vec![vec![(0u64, 4u64)]; nframes];
+            let input = Fragments {
+                source: &source,
+                frames: &frames,
+                first_frame: 0,
+            };
+            let mut out = vec![9u8; 4 * nframes];
+            decode_frames::<Vec<u8>>(&Probe, &input, &info, &mut out, threads, None).unwrap();
+            assert!(out.iter().all(|&b| b == allowed), "{nframes} {threads:?}");
+        }
+        assert!(!crate::codec::inner_threads_allowed());
     }
 }

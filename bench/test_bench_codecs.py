@@ -11,6 +11,11 @@ same run, single thread:
 - HTJ2K encode: also against OpenJPH's own ``ojph_compress``, a whole process per
   frame (what a shell pipeline around it pays), and a 20-frame file encoded on 2
   threads against 1;
+- JPEG XL decode (jxl-oxide): file to array on one thread against libjxl
+  (``imagecodecs.jpegxl_decode``, one thread) on the same lossless codestreams (a 512x512
+  16-bit CT, an 8-bit RGB), then a lone frame on every core against libjxl on as many
+  (2026-12-05, load average 1.1-1.5: CT 11.4 ms, 1.0x; 6.3 ms on 2 cores, 1.05x; RGB
+  26.7 ms, 0.8x; 16.4 ms on 2 cores, 0.93x);
 - threads: a 20-frame JPEG 2000 file (the ultrasound cine, encoded once by us)
   decoded on 2 threads against 1 (target >= 1.8x).
 
@@ -39,6 +44,7 @@ the flags; what is left is that and reading the file, which the kernel is spared
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -174,6 +180,66 @@ def test_encode(benchmark: Any, corpus: Path, label: str) -> None:
         ours,
         {"imagecodecs": lambda: theirs_fn(arr)},
         nbytes=arr.nbytes,
+    )
+
+
+#: JPEG XL (Supplement 232): uncompressed corpus images coded by libjxl (imagecodecs),
+#: lossless; each file holds the codestream the kernel decodes.
+JPEG_XL_CASES = {
+    "JPEG XL lossless CT 512x512 16-bit (4.110)": "CT1_UNC",
+    "JPEG XL lossless RGB 8-bit (4.110)": "VL1_UNC",
+}
+
+
+@pytest.mark.parametrize("label", list(JPEG_XL_CASES))
+def test_decode_jpeg_xl(benchmark: Any, corpus: Path, tmp_path: Path, label: str) -> None:
+    """File to array with dicomfast (jxl-oxide) on one thread against libjxl
+    (``imagecodecs.jpegxl_decode``, one thread) on the same codestream; then a lone
+    frame on every core (jxl-oxide's own threads) against libjxl on as many."""
+    src = corpus / "public" / "wg04" / "REF" / JPEG_XL_CASES[label]
+    if not src.exists():
+        pytest.skip(f"{src} not in the corpus")
+    if not imagecodecs.JPEGXL.available:
+        pytest.skip("this imagecodecs has no JPEG XL codec")
+    from dicomfast.pixels import encapsulate
+    from dicomfast.pixels.encode import set_encapsulated_pixels
+    from dicomfast.pixels.info import pixel_info
+
+    ts = "1.2.840.10008.1.2.4.110"
+    ds = dicomfast.read(src)
+    arr = np.ascontiguousarray(ds.pixel_array)
+    # signed samples coded as their bit pattern (JPEG XL samples are unsigned)
+    stream = imagecodecs.jpegxl_encode(
+        arr.view(np.uint16) if arr.dtype == np.int16 else arr, lossless=True
+    )
+    set_encapsulated_pixels(ds, encapsulate([stream]), pixel_info(ds), ts)
+    path = tmp_path / "jxl.dcm"
+    dicomfast.write(ds, path)
+    assert np.array_equal(dicomfast.read(path).pixel_array_as(threads=1), arr)
+
+    def ours() -> Any:
+        return dicomfast.read(path).pixel_array_as(threads=1)
+
+    def kernel() -> Any:
+        return imagecodecs.jpegxl_decode(stream, numthreads=1)
+
+    ratios = race(
+        benchmark,
+        f"decode {label}",
+        ours,
+        {"imagecodecs (libjxl) kernel": kernel},
+        nbytes=arr.nbytes,
+    )
+    if not ratios:
+        return
+    cores = os.cpu_count() or 1
+    mine, t = time_alternating(
+        lambda: dicomfast.read(path).pixel_array,
+        lambda: imagecodecs.jpegxl_decode(stream, numthreads=cores),
+    )
+    RESULTS.append(
+        f"  {label}, every core ({cores}): pixel_array {mine * 1e3:.2f} ms, libjxl "
+        f"{t * 1e3:.2f} ms -> {t / mine:.2f}x"
     )
 
 

@@ -7,7 +7,9 @@
     arr = ds.pixel_array
     ds.compress(pydicom.uid.JPEGLosslessSV1, encoding_plugin="dicomfast")
 
-Decoders: RLE Lossless, JPEG Lossless (4.57, any predictor) and JPEG Lossless SV1 (4.70).
+Decoders: RLE Lossless, JPEG Lossless (4.57, any predictor) and JPEG Lossless SV1 (4.70),
+and every other syntax dicomfast decodes that the installed pydicom has a decoder for
+(JPEG XL 4.110-4.112 only with a pydicom that knows those UIDs; 3.0 does not).
 Encoders: the same three (pydicom 3.0 ships no JPEG Lossless encoder, so ``register()``
 creates the encoders for 4.57 and 4.70).
 

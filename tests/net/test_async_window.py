@@ -116,7 +116,8 @@ def test_window_of_stores_made_durable_in_the_background_answered_in_order(
     """With a window granted, the Storage SCP commits (fsync + final name) in the
     background while it receives the next instances; the answers still go out in
     the order of the requests, each only after its instance is under its final
-    name, and a commit that fails is answered with its failure status."""
+    name, and a commit that fails is answered with its failure status.  One thread
+    commits the instances that wait together as a group."""
     import random
     import threading
     import time
@@ -130,7 +131,7 @@ def test_window_of_stores_made_durable_in_the_background_answered_in_order(
     concurrent, busy, lock = [0], [0], threading.Lock()
     real_commit = st.FileSink.commit
 
-    def slow_commit(self):  # noqa: ANN001, ANN202
+    def slow_commit(self, folders=None):  # noqa: ANN001, ANN202
         with lock:
             busy[0] += 1
             concurrent[0] = max(concurrent[0], busy[0])
@@ -138,7 +139,7 @@ def test_window_of_stores_made_durable_in_the_background_answered_in_order(
             time.sleep(random.uniform(0.0, 0.03))  # finish out of order
             if self.sop_instance_uid == fail_uid:
                 raise st.StoreRefused(0xA700, "disk full (test)")
-            return real_commit(self)
+            return real_commit(self, folders)
         finally:
             with lock:
                 busy[0] -= 1
@@ -152,7 +153,15 @@ def test_window_of_stores_made_durable_in_the_background_answered_in_order(
         answered.append((msg.command.get(dimse.MESSAGE_ID), status, bool(final)))
         await real_answer(assoc, pc, msg, status, comment)
 
+    groups: list[int] = []
+    real_group = st.FileStorage.commit_group
+
+    def commit_group(self, sinks):  # noqa: ANN001, ANN202
+        groups.append(len(sinks))
+        return real_group(self, sinks)
+
     monkeypatch.setattr(st.FileSink, "commit", slow_commit)
+    monkeypatch.setattr(st.FileStorage, "commit_group", commit_group)
     monkeypatch.setattr(svc, "_answer", record)
     server = make_scp().start_server(("127.0.0.1", 0), block=False, storage=tmp_path / "out")
     try:
@@ -162,7 +171,8 @@ def test_window_of_stores_made_durable_in_the_background_answered_in_order(
         server.shutdown()
     ids = [mid for mid, _, _ in answered]
     assert ids == sorted(ids) and len(ids) == 20  # answered in the order of the requests
-    assert concurrent[0] > 1  # commits overlapped
+    assert concurrent[0] == 1  # one committing thread
+    assert max(groups) > 1 and sum(groups) == 20  # instances waiting together: one group
     for (_, status, final), (src, got) in zip(answered, results, strict=True):
         if src == files[7]:
             assert status == got == 0xA700 and not final

@@ -140,6 +140,7 @@ def test_a_small_instance_header_is_read_from_memory(
     storage = FileStorage(tmp_path, fsync=True)
     sink = storage.open(CT, UID, TS)
     sink.write(body)
+    sink.close()  # as the DIMSE layer does on the last fragment, before the check
     header = sink.header()
     assert header is not None and str(header.PatientName) == "Doe^Jane"
     assert isinstance(sources[0], bytes)

@@ -22,12 +22,12 @@ from .store import Archive, StoreResult
 class ArchiveSink(FileSink):
     result: StoreResult | None = None
 
-    def commit(self) -> str:
+    def commit(self, folders: set[str] | None = None) -> str:
         header = self.header()  # the one the SCP checked (the AE title is in the file meta)
         self.durable_temp()
         storage: ArchiveStorage = self.storage  # type: ignore[assignment]
         res = storage.archive.ingest_temp(
-            self.temp_path, header=header, synced=True, digest=self.digest
+            self.temp_path, header=header, synced=True, digest=self.digest, folders=folders
         )
         self.result = res
         if not res.ok or res.path is None:

@@ -386,13 +386,15 @@ class Archive:
         header: Dataset | None = None,
         synced: bool = False,
         digest: str | None = None,
+        folders: set[str] | None = None,
     ) -> StoreResult:
         """Make a complete Part 10 file that is already in the storage folder (the
         Storage SCP's temporary file) durable under its final name and queue it
         for indexing; the temporary file is gone afterwards either way.
         ``header``: that file already read up to its pixel data (not read again);
         ``synced``: the file's bytes are on disk already (only its name is flushed
-        here); ``digest``: its SHA-256, computed as it was written (not read back).
+        here); ``digest``: its SHA-256, computed as it was written (not read back);
+        ``folders``: collects the folder to flush instead of flushing it here.
 
         The duplicate policy is applied at once for an instance stored at the
         same path (``keep-first``: the new file is dropped; ``keep-both``: it is
@@ -408,6 +410,7 @@ class Archive:
             parsed,
             synced=synced,
             digest=digest,
+            folders=folders,
             transfer_syntax=transfer_syntax,
             source_ae_title=source_ae_title,
         )

@@ -36,6 +36,7 @@ from .. import uid as uids
 from ..errors import DicomError
 from ..tempfiles import create_temp, fsync_path
 from .chunk_writer import ChunkWriter, StagedFile
+from .commit_group import GroupCommitter
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -217,7 +218,7 @@ class FileSink:
         still in the staging buffer, else from the file once it is written."""
         if self._header is None:
             whole = self._out.whole()
-            self.close()
+            self._out.finish()
             if whole is None:
                 self._out.wait()
             self._header = _read_header(whole if whole is not None else self.temp_path)
@@ -233,9 +234,9 @@ class FileSink:
         self.nbytes += len(data)
 
     def close(self) -> None:
-        """No more data: the rest is queued for writing (the file stays temporary
-        until :meth:`commit`)."""
-        self._out.finish()
+        """No more data.  What is still staged is queued for writing by the first
+        of :meth:`header` (which parses it from memory first), :meth:`written` and
+        :meth:`commit`; the file stays temporary until :meth:`commit`."""
 
     def written(self) -> None:
         """Wait until the temporary file holds every byte (e.g. for a handler
@@ -258,8 +259,10 @@ class FileSink:
         finally:
             self._close_fd()
 
-    def commit(self) -> str:
-        """fsync, then give the file its final name (never replacing one). Blocking."""
+    def commit(self, folders: set[str] | None = None) -> str:
+        """fsync, then give the file its final name (never replacing one), then
+        flush the folder's entries, or add the folder to ``folders`` for the caller
+        to flush (a group commit flushes each folder once). Blocking."""
         self.durable_temp()
         base = os.path.join(self.storage.folder, self.sop_instance_uid)
         n = 0
@@ -279,7 +282,9 @@ class FileSink:
             os.unlink(self.temp_path)
         except FileNotFoundError:
             pass
-        if self.storage.fsync:
+        if folders is not None:
+            folders.add(self.storage.folder)
+        elif self.storage.fsync:
             self.storage.sync_folder()
         self.final_path = final
         return final
@@ -435,10 +440,27 @@ class FileStorage:
         os.makedirs(self.folder, exist_ok=True)
         self.spares = SpareFiles(self.folder)
         self.writer = ChunkWriter()
+        self.committer: GroupCommitter[FileSink] = GroupCommitter(self.commit_group)
+
+    def commit_group(self, sinks: list[FileSink]) -> list[str | Exception]:
+        """Commit ``sinks`` (files fsync'd, named), then flush each of their folders
+        once: the final path of each, or the exception its commit raised."""
+        folders: set[str] = set()
+        results: list[str | Exception] = []
+        for sink in sinks:
+            try:
+                results.append(sink.commit(folders))
+            except Exception as e:  # noqa: BLE001 - handed to that sink's waiter
+                results.append(e)
+        if self.fsync:
+            for folder in sorted(folders):
+                fsync_path(folder)
+        return results
 
     def close(self) -> None:
-        """Finish queued writes, stop the writer thread, remove the spare files
-        (the storage can still be used: both start again on demand)."""
+        """Finish queued writes and commits, stop their threads, remove the spare
+        files (the storage can still be used: all start again on demand)."""
+        self.committer.close()
         self.writer.close()
         self.spares.close()
 

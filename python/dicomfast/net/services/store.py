@@ -13,7 +13,6 @@ SCP: data set fragments go straight to a temporary file of the storage folder
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import zlib
@@ -373,10 +372,11 @@ async def _commit(
     server = assoc.server
     try:
         if sink.storage.fsync:
-            # fsync takes milliseconds: off the loop (an archive indexes later,
-            # in its own thread, so without fsync a commit is quick)
-            loop = asyncio.get_running_loop()
-            path = await loop.run_in_executor(None, sink.commit)
+            # fsync takes milliseconds: off the loop, by the storage's one committing
+            # thread, which makes the instances waiting together durable as a group
+            # (an archive indexes later, in its own thread, so without fsync a
+            # commit is quick)
+            path = await sink.storage.committer.commit(sink)
         else:
             path = sink.commit()
         if server is not None:

@@ -191,34 +191,41 @@ fn interleave(
     let row_bytes = width * spp * bps;
     for (y, orow) in out.chunks_exact_mut(row_bytes).enumerate() {
         for (c, channel) in channels.iter().enumerate() {
-            let put = |k: usize, v: u16, orow: &mut [u8]| {
-                let at = (k * spp + c) * bps;
-                if bps == 1 {
-                    orow[at] = v as u8;
-                } else {
-                    orow[at..at + 2].copy_from_slice(&v.to_le_bytes());
-                }
-            };
             match channel {
-                ImageBuffer::I16(g) => {
-                    for (k, &v) in g.get_row(y)[..width].iter().enumerate() {
-                        put(k, i32::from(v).clamp(0, maxi) as u16, orow);
-                    }
-                }
-                ImageBuffer::I32(g) => {
-                    for (k, &v) in g.get_row(y)[..width].iter().enumerate() {
-                        put(k, v.clamp(0, maxi) as u16, orow);
-                    }
-                }
-                ImageBuffer::F32(g) => {
-                    for (k, &v) in g.get_row(y)[..width].iter().enumerate() {
-                        put(k, (v * maxf + 0.5).clamp(0.0, maxf) as u16, orow);
-                    }
-                }
+                ImageBuffer::I16(g) => put_row(orow, c, spp, bps, &g.get_row(y)[..width], |v| {
+                    i32::from(v).clamp(0, maxi) as u16
+                }),
+                ImageBuffer::I32(g) => put_row(orow, c, spp, bps, &g.get_row(y)[..width], |v| {
+                    v.clamp(0, maxi) as u16
+                }),
+                ImageBuffer::F32(g) => put_row(orow, c, spp, bps, &g.get_row(y)[..width], |v| {
+                    (v * maxf + 0.5).clamp(0.0, maxf) as u16
+                }),
             }
         }
     }
     Ok(())
+}
+
+/// One channel's row into sample `c` of each pixel of an output row.
+fn put_row<T: Copy>(
+    orow: &mut [u8],
+    c: usize,
+    spp: usize,
+    bps: usize,
+    row: &[T],
+    to_u16: impl Fn(T) -> u16,
+) {
+    let pixels = orow.chunks_exact_mut(spp * bps).zip(row);
+    if bps == 1 {
+        for (px, &v) in pixels {
+            px[c] = to_u16(v) as u8;
+        }
+    } else {
+        for (px, &v) in pixels {
+            px[2 * c..2 * c + 2].copy_from_slice(&to_u16(v).to_le_bytes());
+        }
+    }
 }
 
 fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {

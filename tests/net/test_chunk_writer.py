@@ -167,3 +167,34 @@ def test_queued_writes_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     sink.commit()
     storage.close()
     assert max(seen) <= 3
+
+
+def test_a_header_longer_than_the_copied_head_is_read_whole(tmp_path: Path) -> None:
+    """The header check copies the first 64 KiB when the header lies within them;
+    a header reaching past them (a 100 KB palette) is read whole, not cut short."""
+    import struct
+
+    def short(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
+        value += b"\0" if vr == b"UI" and len(value) % 2 else b" " * (len(value) % 2)
+        return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
+
+    def long(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
+        return struct.pack("<HH2sHI", group, elem, vr, 0, len(value)) + value
+
+    body = (
+        short(0x0008, 0x0016, b"UI", CT.encode())
+        + short(0x0008, 0x0018, b"UI", UID.encode())
+        + long(0x0028, 0x1201, b"OW", bytes(100_000))
+        + short(0x0040, 0x0254, b"LO", b"after the head")
+        + long(0x7FE0, 0x0010, b"OW", bytes(50_000))
+    )
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    sink.write(body)
+    sink.close()
+    header = sink.header()
+    assert header is not None
+    assert header.PerformedProcedureStepDescription == "after the head"
+    assert "PixelData" not in header
+    sink.commit()
+    storage.close()

@@ -136,6 +136,18 @@ class StagedFile:
         self.finished = False
 
     def write(self, data: bytes | memoryview) -> None:
+        buf, fill, n = self._buf, self._fill, len(data)
+        if (
+            buf is not None
+            and fill + n < CHUNK
+            and (
+                type(data) is bytes or (data.format == "B" and data.ndim == 1)  # type: ignore[union-attr]
+            )
+        ):  # the common case (a PDV's bytes, fitting in the buffer): one copy, no view
+            buf[fill : fill + n] = data
+            self._fill = fill + n
+            self.size += n
+            return
         with memoryview(data) as whole:
             view = whole.cast("B") if whole.format != "B" or whole.ndim != 1 else whole
             n, at = len(view), 0
@@ -150,12 +162,15 @@ class StagedFile:
                 if self._fill == CHUNK:
                     self._queue(final=False)
 
-    def whole(self) -> bytes | None:
-        """Everything written so far, if it is all still in the staging buffer (a
-        copy: the buffer is reused); None once a chunk went to the writer."""
+    def staged(self) -> memoryview | None:
+        """Everything written so far, if it is all still in the staging buffer: a
+        view of the buffer, valid until :meth:`finish` (release it before); None
+        once a chunk went to the writer."""
         if self._offset or self.finished:
             return None
-        return bytes(self._buf[: self._fill]) if self._buf is not None else b""
+        if self._buf is None:
+            return memoryview(b"")
+        return memoryview(self._buf)[: self._fill]
 
     def finish(self) -> None:
         """Queue what is left (the file gets its exact size); no more writes."""

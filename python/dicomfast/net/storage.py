@@ -117,7 +117,7 @@ def check_received(header: Dataset | None, sop_class_uid: str, sop_instance_uid:
             )
 
 
-def _read_header(source: str | bytes) -> Dataset | None:
+def _read_header(source: str | bytes | memoryview) -> Dataset | None:
     """The received data set up to its pixel data, or None if it cannot be parsed."""
     from ..reader import read
 
@@ -126,6 +126,27 @@ def _read_header(source: str | bytes) -> Dataset | None:
     except (DicomError, OSError, ValueError):
         return None
     return ds
+
+
+#: A staged instance's header is looked for in a copy of this many first bytes.
+_HEAD = 64 * 1024
+
+
+def _header_of_staged(view: memoryview) -> Dataset | None:
+    """:func:`_read_header` of bytes in a reused buffer: the data set returned refers
+    to a copy (of the first ``_HEAD`` bytes when the header lies within them, which
+    a parse of the whole view, dropped at once, confirms), never to the buffer."""
+    if len(view) <= _HEAD:
+        return _read_header(bytes(view))
+    whole = _read_header(view)
+    if whole is None:
+        return None
+    elements = len(whole)
+    del whole  # it refers to the buffer
+    head = _read_header(bytes(view[:_HEAD]))
+    if head is not None and len(head) == elements:
+        return head
+    return _read_header(bytes(view))  # a header longer than _HEAD
 
 
 class MemorySink:
@@ -217,11 +238,15 @@ class FileSink:
         once (the archive reuses it to index): from memory when the whole file is
         still in the staging buffer, else from the file once it is written."""
         if self._header is None:
-            whole = self._out.whole()
-            self._out.finish()
-            if whole is None:
+            staged = self._out.staged()
+            if staged is not None:
+                with staged:
+                    self._header = _header_of_staged(staged)
+                self._out.finish()
+            else:
+                self._out.finish()
                 self._out.wait()
-            self._header = _read_header(whole if whole is not None else self.temp_path)
+                self._header = _read_header(self.temp_path)
         return self._header
 
     @property

@@ -208,6 +208,50 @@ def test_instances_for_levels(make_archive) -> None:  # noqa: ANN001
     assert archive.instances_for(query("STUDY", StudyInstanceUID="9.9")) == []
 
 
+def test_durable_storage_scp_group_indexes_the_digests_of_what_it_wrote(tmp_path, db_url) -> None:  # noqa: ANN001
+    """Durable ArchiveStorage (files written O_DIRECT where the file system allows,
+    hashed as written, committed as a group): every file is whole and its index row
+    holds the SHA-256 of the file as stored, small and multi-chunk instances alike."""
+    import hashlib
+
+    from dicomfast.archive import Archive
+    from dicomfast.archive.netstorage import ArchiveStorage
+    from dicomfast.net.chunk_writer import CHUNK
+    from dicomfast.writer import encode_dataset
+
+    archive = Archive(tmp_path / "storage", db_url, "keep-first", fsync=True)
+    try:
+        storage = ArchiveStorage(archive)
+        sinks = []
+        for k, size in enumerate((0, 1_000, CHUNK - 900, 3 * CHUNK + 77)):
+            ds = instance(sop_uid=f"1.7.{k}")
+            if size:
+                ds.add_new(0x00091010, "OB", os.urandom(size))
+            body = b"".join(encode_dataset(ds, True, False))
+            sink = storage.open(
+                ds.SOPClassUID, ds.SOPInstanceUID, dicomfast.uid.ExplicitVRLittleEndian
+            )
+            for i in range(0, len(body), 16_372):
+                sink.write(memoryview(body)[i : i + 16_372])
+            sink.close()
+            assert sink.header() is not None
+            sinks.append(sink)
+        paths = storage.commit_group(sinks)
+        assert all(isinstance(p, str) for p in paths)
+        assert archive.flush(timeout=30)
+        with archive.engine.connect() as conn:
+            got = conn.execute(sa.select(instances.c.sop_instance_uid, instances.c.sha256))
+            rows = {uid: sha for uid, sha in got}
+        for sink, path in zip(sinks, paths, strict=True):
+            data = open(path, "rb").read()
+            assert dicomfast.read(path).SOPInstanceUID == sink.sop_instance_uid
+            assert rows[sink.sop_instance_uid] == hashlib.sha256(data).hexdigest()
+        assert archive.check(verify=True).consistent
+        storage.close()
+    finally:
+        archive.close()
+
+
 def test_storage_scp_adapter(make_archive) -> None:  # noqa: ANN001
     """ArchiveStorage, as the Storage SCP uses it: open, write as data arrives, commit."""
     from dicomfast.archive.netstorage import ArchiveStorage

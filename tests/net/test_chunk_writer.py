@@ -53,7 +53,7 @@ def test_every_byte_lands_in_order_with_the_exact_size(
     meta = file_meta(CT, UID, TS, None)
     assert data == meta + body
     assert os.path.getsize(final) == len(meta) + size
-    assert sink.digest == hashlib.sha256(data).hexdigest()
+    assert sink.digest() == hashlib.sha256(data).hexdigest()
     assert not list(tmp_path.glob("*.part"))
 
 

@@ -385,7 +385,7 @@ class Archive:
         source_ae_title: str | None = None,
         header: Dataset | None = None,
         synced: bool = False,
-        digest: str | None = None,
+        digest: str | Callable[[], str | None] | None = None,
         folders: set[str] | None = None,
     ) -> StoreResult:
         """Make a complete Part 10 file that is already in the storage folder (the
@@ -393,7 +393,8 @@ class Archive:
         for indexing; the temporary file is gone afterwards either way.
         ``header``: that file already read up to its pixel data (not read again);
         ``synced``: the file's bytes are on disk already (only its name is flushed
-        here); ``digest``: its SHA-256, computed as it was written (not read back);
+        here); ``digest``: its SHA-256, computed as it was written (not read back),
+        or a call giving it to the indexer;
         ``folders``: collects the folder to flush instead of flushing it here.
 
         The duplicate policy is applied at once for an instance stored at the
@@ -452,12 +453,13 @@ class Archive:
         *,
         synced: bool = False,
         size: int | None = None,
-        digest: str | None = None,
+        digest: str | Callable[[], str | None] | None = None,
         transfer_syntax: str | None = None,
         source_ae_title: str | None = None,
         folders: set[str] | None = None,
     ) -> StoreResult:
-        """``folders``: collects the folders to flush instead of flushing each here."""
+        """``folders``: collects the folders to flush instead of flushing each here;
+        ``digest``: the file's SHA-256, or a call the indexer makes for it."""
         ds, sop, study, series_uid = header
         try:
             sop_class = ds.get("SOPClassUID")
@@ -486,7 +488,7 @@ class Archive:
 
         def build() -> ix.Record:
             if digest is not None or not self.checksum:
-                sha = digest
+                sha = digest() if callable(digest) else digest
             else:
                 sha = sha256_file(self.abspath(rel))
             return ix.record_of(

@@ -133,6 +133,7 @@ class StagedFile:
         self._offset = 0  # where the staging buffer's first byte goes in the file
         self._last: Future[None] | None = None
         self._error: OSError | None = None
+        self._written = threading.Event()  # the last chunk is written
         self.finished = False
 
     def write(self, data: bytes | memoryview) -> None:
@@ -178,16 +179,27 @@ class StagedFile:
             self.finished = True
             self._queue(final=True)
 
+    def is_written(self) -> bool:
+        """Whether :meth:`finish` was called and the last chunk is written (or failed)."""
+        return self.finished and (self._last is None or self._written.is_set())
+
     def wait(self) -> None:
         """Block until everything queued is written; the writer's OSError, if any."""
         if self._last is not None:
-            self._last.result()
+            if self.finished:
+                self._written.wait()  # set once the last chunk is written
+            else:
+                self._last.result()
         if self._error is not None:
             raise self._error
 
     def hexdigest(self) -> str | None:
-        """SHA-256 of the file's bytes (after :meth:`wait`), if asked for."""
-        return self._hash.hexdigest() if self._hash is not None else None
+        """SHA-256 of the file's bytes, once hashed (this waits), if asked for."""
+        if self._hash is None:
+            return None
+        if self._last is not None:
+            self._last.result()
+        return self._hash.hexdigest()
 
     def _queue(self, *, final: bool) -> None:
         buf, fill, offset = self._buf, self._fill, self._offset
@@ -200,21 +212,25 @@ class StagedFile:
         self._last = self._writer.submit(self._write_chunk, buf, fill, offset, final)
 
     def _write_chunk(self, buf: mmap.mmap, fill: int, offset: int, final: bool) -> None:
-        """Writer thread: hash and write one staged chunk (in file order)."""
+        """Writer thread: write one staged chunk (in file order), then hash it; the
+        waiters of :meth:`wait` go on once the last chunk is written, before its hash."""
         try:
-            if self._error is not None:
-                return
-            length = _round_up(fill) if self._direct else fill
-            with memoryview(buf) as view, view[:fill] as data, view[:length] as block:
-                if self._hash is not None and fill:
+            with memoryview(buf) as view, view[:fill] as data:
+                if self._error is None:
+                    try:
+                        length = _round_up(fill) if self._direct else fill
+                        if length != fill:
+                            view[fill:length] = bytes(length - fill)
+                        with view[:length] as block:
+                            self._pwrite(block, offset)
+                        if final and length != fill:
+                            os.ftruncate(self.fd, offset + fill)
+                    except OSError as e:
+                        self._error = e
+                if final:
+                    self._written.set()
+                if self._hash is not None and fill and self._error is None:
                     self._hash.update(data)
-                if length != fill:
-                    view[fill:length] = bytes(length - fill)
-                self._pwrite(block, offset)
-            if final and length != fill:
-                os.ftruncate(self.fd, offset + fill)
-        except OSError as e:
-            self._error = e
         finally:
             self._writer.release(buf)
 

@@ -132,6 +132,12 @@ def _read_header(source: str | bytes | memoryview) -> Dataset | None:
 _HEAD = 64 * 1024
 
 
+def _parsed_nodes(ds: Dataset) -> int:
+    """How many elements and items a parse found, at every level (the core's index)."""
+    raw = ds._raw
+    return len(raw) if raw is not None else len(ds)
+
+
 def _header_of_staged(view: memoryview) -> Dataset | None:
     """:func:`_read_header` of bytes in a reused buffer: the data set returned refers
     to a copy (of the first ``_HEAD`` bytes when the header lies within them, which
@@ -141,10 +147,10 @@ def _header_of_staged(view: memoryview) -> Dataset | None:
     whole = _read_header(view)
     if whole is None:
         return None
-    elements = len(whole)
+    nodes = _parsed_nodes(whole)
     del whole  # it refers to the buffer
     head = _read_header(bytes(view[:_HEAD]))
-    if head is not None and len(head) == elements:
+    if head is not None and _parsed_nodes(head) == nodes:
         return head
     return _read_header(bytes(view))  # a header longer than _HEAD
 
@@ -249,9 +255,10 @@ class FileSink:
                 self._header = _read_header(self.temp_path)
         return self._header
 
-    @property
     def digest(self) -> str | None:
-        """SHA-256 of the file (once committed), when the storage keeps digests."""
+        """SHA-256 of the file, when the storage keeps digests; waits for the hash,
+        which is made after the write, off the answer's path (the archive's indexer
+        calls this later)."""
         return self._out.hexdigest()
 
     def write(self, data: memoryview | bytes) -> None:
@@ -262,6 +269,14 @@ class FileSink:
         """No more data.  What is still staged is queued for writing by the first
         of :meth:`header` (which parses it from memory first), :meth:`written` and
         :meth:`commit`; the file stays temporary until :meth:`commit`."""
+
+    def queue_rest(self) -> None:
+        """No more data: queue what is still staged for writing, without waiting."""
+        self._out.finish()
+
+    def is_written(self) -> bool:
+        """Whether every byte is written (or writing failed) after :meth:`queue_rest`."""
+        return self._out.is_written()
 
     def written(self) -> None:
         """Wait until the temporary file holds every byte (e.g. for a handler
@@ -390,7 +405,8 @@ class SpareFiles:
             fd, path = create_temp(self.folder, prefix, suffix)
         else:
             self._taken.append((-1, spare))
-        self._refill()
+        if len(self._ready) <= self.depth // 2:  # the thread wakes for half the spares at once
+            self._refill()
         return fd, path
 
     def _refill(self) -> None:
@@ -463,9 +479,18 @@ class FileStorage:
         #: Whether sinks keep the SHA-256 of what they write (an archive indexes it).
         self.keep_digest = False
         os.makedirs(self.folder, exist_ok=True)
-        self.spares = SpareFiles(self.folder)
+        self.spares = SpareFiles(self.folder, depth=8)
         self.writer = ChunkWriter()
-        self.committer: GroupCommitter[FileSink] = GroupCommitter(self.commit_group)
+        self.committer: GroupCommitter[FileSink] = GroupCommitter(
+            self.commit_group, self.writer.submit, FileSink.is_written
+        )
+
+    async def commit_in_group(self, sink: FileSink) -> str:
+        """:meth:`FileSink.commit`, by the writer thread once the file is written,
+        with the other instances waiting then (see :mod:`dicomfast.net.commit_group`)."""
+        sink.queue_rest()
+        path: str = await self.committer.commit(sink)
+        return path
 
     def commit_group(self, sinks: list[FileSink]) -> list[str | Exception]:
         """Commit ``sinks`` (files fsync'd, named), then flush each of their folders
@@ -483,9 +508,8 @@ class FileStorage:
         return results
 
     def close(self) -> None:
-        """Finish queued writes and commits, stop their threads, remove the spare
-        files (the storage can still be used: all start again on demand)."""
-        self.committer.close()
+        """Finish queued writes and commits, stop their thread, remove the spare
+        files (the storage can still be used: both start again on demand)."""
         self.writer.close()
         self.spares.close()
 

@@ -372,11 +372,11 @@ async def _commit(
     server = assoc.server
     try:
         if sink.storage.fsync:
-            # fsync takes milliseconds: off the loop, by the storage's one committing
-            # thread, which makes the instances waiting together durable as a group
+            # fsync takes milliseconds: off the loop, by the storage's writer thread,
+            # which makes the instances waiting together durable as a group
             # (an archive indexes later, in its own thread, so without fsync a
             # commit is quick)
-            path = await sink.storage.committer.commit(sink)
+            path = await sink.storage.commit_in_group(sink)
         else:
             path = sink.commit()
         if server is not None:

@@ -229,3 +229,28 @@ def test_grey_table_equals_pixel_by_pixel(corpus: Path, options: dict) -> None:
             assert got is want, entry["path"]
         tabled += export._grey_table(frame, ds, *args) is not None
     assert tabled >= 10
+
+
+def test_grey_tables_are_reused_only_for_the_same_display_attributes(corpus: Path) -> None:
+    """Slices of a series share one table; a slice whose window, rescale or sign
+    differs gets its own (each equal to the pixel-by-pixel result)."""
+    import dicomfast
+    from dicomfast.batch import export
+
+    path = next((corpus / "perf" / "ct512_20" / "unc").glob("*.dcm"))
+    base = dicomfast.read(path)
+    frame = base.pixel_array
+    export._tables.clear()
+    variants = [{}, {"WindowCenter": 400}, {"WindowWidth": 80}, {"RescaleIntercept": 0}]
+    tables = []
+    for change in variants:
+        ds = dicomfast.read(path)
+        for k, v in change.items():
+            setattr(ds, k, v)
+        got = export.display_frame(frame, ds)
+        assert np.array_equal(got, export._display_pixels(frame, ds, 8, None, 0)), change
+        tables.append(export._grey_table(frame, ds, 8, None, 0))
+    again = export._grey_table(frame, dicomfast.read(path), 8, None, 0)
+    assert again is tables[0]  # the same attributes: the same table
+    assert len({id(t) for t in tables}) == len(variants)
+    assert not tables[0].flags.writeable

@@ -82,8 +82,43 @@ def display_frame(
     RGB ``(rows, cols, 3)``)."""
     table = _grey_table(arr, ds, bits, window, voi_index)
     if table is not None:  # indexed by the stored values' bits
-        return np.take(table, arr.view(f"u{arr.dtype.itemsize}"))
+        index = arr.view(f"u{arr.dtype.itemsize}")
+        from ..pixels.display import _display as kernels
+
+        if kernels is None or not index.flags.c_contiguous:
+            return np.take(table, index)
+        out = np.empty(index.shape, table.dtype)
+        # a gather by the stored value (numpy's take widens every index to 64 bits first)
+        kernels.gather(index.reshape(-1), table, out.reshape(-1), 0)
+        return out
     return _display_pixels(arr, ds, bits, window, voi_index)
+
+
+#: The attributes a grey table depends on when neither a Modality LUT nor a VOI LUT
+#: Sequence is present (see _display_pixels, display.apply_modality_lut,
+#: display.apply_windowing and display._output_range).
+_TABLE_KEYWORDS = (
+    "PhotometricInterpretation",
+    "BitsStored",
+    "PixelRepresentation",
+    "RescaleSlope",
+    "RescaleIntercept",
+    "WindowCenter",
+    "WindowWidth",
+    "VOILUTFunction",
+)
+_tables: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+def _table_key(
+    arr: np.ndarray, ds: Any, bits: int, window: tuple[float, float] | None, voi_index: int
+) -> tuple[Any, ...] | None:
+    """What a grey table is made of, for reuse across the slices of a series; None
+    (made each time) when a Modality or VOI LUT Sequence takes part."""
+    if ds.get("ModalityLUTSequence") or ds.get("VOILUTSequence"):
+        return None
+    values = tuple(repr(ds.get(k)) for k in _TABLE_KEYWORDS)
+    return (arr.dtype.str, bits, window, voi_index, values)
 
 
 def _grey_table(
@@ -115,8 +150,17 @@ def _grey_table(
             function = str(ds.get("VOILUTFunction") or "LINEAR").strip().upper()
             if function not in ("LINEAR", "LINEAR_EXACT"):
                 return None
-    domain = np.arange(values, dtype=f"u{arr.dtype.itemsize}").view(arr.dtype).reshape(1, -1)
-    return _display_pixels(domain, ds, bits, window, voi_index)[0]
+    key = _table_key(arr, ds, bits, window, voi_index)
+    table = _tables.get(key) if key is not None else None
+    if table is None:
+        domain = np.arange(values, dtype=f"u{arr.dtype.itemsize}").view(arr.dtype).reshape(1, -1)
+        table = _display_pixels(domain, ds, bits, window, voi_index)[0]
+        if key is not None:
+            if len(_tables) >= 64:
+                _tables.clear()
+            table.flags.writeable = False  # shared by the slices that reuse it
+            _tables[key] = table
+    return table
 
 
 def _display_pixels(

@@ -238,7 +238,8 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
     if not all(dcmtk_tool(t) for t in ("storescp", "storescu")):
         pytest.skip("DCMTK not installed")
     n = 20 if benchmark.disabled else 1200
-    rounds = 1 if benchmark.disabled else 3
+    # best of 5: a receiver writing through the page cache varies 2x between runs on a VM
+    rounds = 1 if benchmark.disabled else 5
     src = _ct_copies(scratch / f"ct{n}", n)
     times: dict[tuple[str, str], list[float]] = {}
     # Each receiver gets a new folder, and the received files are deleted only after the

@@ -74,9 +74,8 @@ def test_ingest_store_and_index_vs_store_only(benchmark, corpus, tmp_path) -> No
         for d, uid in zip(variants(), uids, strict=True):
             ds = dicomfast.read(d, stop_before_pixels=True)
             sink = storage.open(ds.SOPClassUID, ds.SOPInstanceUID or uid, ds.transfer_syntax)
-            sink._fh.seek(0)  # the whole file as received, meta included (same bytes written)
-            sink._fh.truncate()
-            sink.write(d)
+            # the data set as a Storage SCP receives it, after the meta the sink wrote
+            sink.write(memoryview(d)[ds._raw.dataset_offset :])
             sink.close()
             sink.commit()
 

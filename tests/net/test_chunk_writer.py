@@ -198,3 +198,27 @@ def test_a_header_longer_than_the_copied_head_is_read_whole(tmp_path: Path) -> N
     assert "PixelData" not in header
     sink.commit()
     storage.close()
+
+
+def test_any_bytes_like_fragment_is_written_as_its_bytes(tmp_path: Path) -> None:
+    """bytes, bytearray, a byte view, a view of 16-bit words and a 2-D view: each
+    lands as its bytes (a view's length in items is not its length in bytes)."""
+    import array
+
+    words = array.array("H", range(1000))
+    pieces: list[object] = [
+        b"abc",
+        bytearray(b"defg"),
+        memoryview(b"hij"),
+        memoryview(words),
+        memoryview(bytes(range(12))).cast("B", (3, 4)),
+    ]
+    expected = b"abc" + b"defg" + b"hij" + words.tobytes() + bytes(range(12))
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    for piece in pieces:
+        sink.write(piece)  # type: ignore[arg-type]
+    sink.close()
+    final = Path(sink.commit())
+    storage.close()
+    assert final.read_bytes() == file_meta(CT, UID, TS, None) + expected

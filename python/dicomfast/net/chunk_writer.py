@@ -136,13 +136,14 @@ class StagedFile:
         self._written = threading.Event()  # the last chunk is written
         self.finished = False
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         buf, fill, n = self._buf, self._fill, len(data)
         if (
             buf is not None
             and fill + n < CHUNK
             and (
-                type(data) is bytes or (data.format == "B" and data.ndim == 1)  # type: ignore[union-attr]
+                type(data) in (bytes, bytearray)
+                or (type(data) is memoryview and data.format == "B" and data.ndim == 1)
             )
         ):  # the common case (a PDV's bytes, fitting in the buffer): one copy, no view
             buf[fill : fill + n] = data

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import mmap
 import os
@@ -45,6 +44,16 @@ ALIGN = 4096
 MAX_QUEUED = 64
 #: Free buffers kept for reuse.
 KEEP_FREE = 16
+
+
+def _pwrite(fd: int, data: memoryview, offset: int) -> int:
+    """``os.pwrite``, or a seek and a write where there is none (Windows): one
+    thread writes a file, so the two cannot be split by another write."""
+    pwrite = getattr(os, "pwrite", None)
+    if pwrite is not None:
+        return int(pwrite(fd, data, offset))
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.write(fd, data)
 
 
 def _round_up(n: int) -> int:
@@ -104,10 +113,13 @@ class ChunkWriter:
 
 
 def _set_direct(fd: int, on: bool) -> bool:
-    """Turn ``O_DIRECT`` on or off for ``fd``; whether it is now on."""
+    """Turn ``O_DIRECT`` on or off for ``fd``; whether it is now on (never where the
+    system has no such flag)."""
     flag = getattr(os, "O_DIRECT", 0)
     if not flag:
         return False
+    import fcntl  # POSIX only, as the flag
+
     try:
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, (flags | flag) if on else (flags & ~flag))
@@ -240,7 +252,7 @@ class StagedFile:
         while at < len(view):
             try:
                 with view[at:] as rest:
-                    at += os.pwrite(self.fd, rest, offset + at)
+                    at += _pwrite(self.fd, rest, offset + at)
             except OSError as e:
                 # A file system that took the flag but not the write: through the page cache.
                 if e.errno != errno.EINVAL or not self._direct:

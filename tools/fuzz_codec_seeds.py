@@ -21,7 +21,11 @@ from dicomfast.pixels.frames import encapsulated_data
 from dicomfast.pixels.info import pixel_info
 
 #: The target's SYNTAXES, in its order.
-SYNTAXES = [f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 53, 55, 80, 81, 90, 91, 201, 202, 203)]
+SYNTAXES = [
+    f"1.2.840.10008.1.2.4.{n}" for n in (50, 51, 53, 55, 80, 81, 90, 91, 201, 202, 203, 110, 112)
+]
+#: The JPEG XL syntaxes: we decode them only; their seeds come from libjxl (imagecodecs).
+JPEG_XL = {"1.2.840.10008.1.2.4.110": True, "1.2.840.10008.1.2.4.112": False}
 MAX_LEN = 65536
 
 
@@ -51,6 +55,30 @@ def synthetic() -> list[bytes]:
             signed = arr.dtype.kind == "i"
             ba = arr.dtype.itemsize * 8
             seeds.append(header(ts, arr.shape[0], arr.shape[1], ba, spp, signed, bits) + frame)
+    seeds += _jpeg_xl(images)
+    return seeds
+
+
+def _jpeg_xl(images: list[tuple[np.ndarray, int, int]]) -> list[bytes]:
+    """The same images coded by libjxl, lossless (4.110) and lossy (4.112); none
+    without imagecodecs."""
+    try:
+        import imagecodecs
+    except ImportError:
+        return []
+    seeds = []
+    for ts, lossless in JPEG_XL.items():
+        for arr, bits, spp in images:
+            if arr.dtype.kind == "i":
+                continue  # libjxl codes unsigned samples
+            try:
+                frame = imagecodecs.jpegxl_encode(
+                    arr, lossless=lossless, level=None if lossless else 90
+                )
+            except Exception:  # noqa: BLE001 - a layout this build of libjxl refuses
+                continue
+            ba = arr.dtype.itemsize * 8
+            seeds.append(header(ts, arr.shape[0], arr.shape[1], ba, spp, False, bits) + frame)
     return seeds
 
 

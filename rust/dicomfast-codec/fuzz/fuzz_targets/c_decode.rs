@@ -1,5 +1,5 @@
-//! The decoders backed by C libraries (libjpeg-turbo, CharLS, OpenJPEG for JPEG 2000 and
-//! HTJ2K), reached as the frame pipeline reaches them: the registry row of the transfer
+//! The decoders backed by other projects' libraries (C: libjpeg-turbo, CharLS, OpenJPEG for
+//! JPEG 2000 and HTJ2K; Rust: jxl-oxide for JPEG XL), reached as the frame pipeline reaches them: the registry row of the transfer
 //! syntax the first byte picks, its codec's `decode` on the rest. One target for all of
 //! them keeps CI's fuzzing time bounded.
 //!
@@ -12,7 +12,7 @@
 use dicomfast_codec::{frame_size_bytes, registry, FrameInfo};
 use libfuzzer_sys::fuzz_target;
 
-const SYNTAXES: [&str; 11] = [
+const SYNTAXES: [&str; 13] = [
     "1.2.840.10008.1.2.4.50",
     "1.2.840.10008.1.2.4.51",
     "1.2.840.10008.1.2.4.53",
@@ -24,6 +24,8 @@ const SYNTAXES: [&str; 11] = [
     "1.2.840.10008.1.2.4.201",
     "1.2.840.10008.1.2.4.202",
     "1.2.840.10008.1.2.4.203",
+    "1.2.840.10008.1.2.4.110",
+    "1.2.840.10008.1.2.4.112",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -591,7 +591,7 @@ mod tests {
             let encoded = Encapsulated::encode(codec, &input, Some(2)).unwrap();
             let mut value = vec![0u8; encoded.len() as usize];
             encoded.write(&mut value, Some(2)).unwrap();
-            assert_eq!(value.len() as u64, total);
+            assert_eq!(value.len() as u64, total, "{}", t.uid);
             assert_eq!(file.into_inner(), value, "{}", t.uid);
             let (offsets, _) = (
                 (0..3)

@@ -132,8 +132,43 @@ unsafe fn dfojph_encode(
     -1
 }
 
+/// OpenJPH makes its block coder's tables on the first encode of the process, without a
+/// lock (`initialize_block_encoder_tables` clears them, then fills them, then sets a
+/// plain flag): two frames encoded at once then can read half-made tables and code
+/// wrong bits (seen as encodings of one frame differing from run to run). One small
+/// encode, once, before any other, makes them while nothing else encodes; the `Once`
+/// also orders every later encode after it.
+fn make_tables_once() {
+    static TABLES: std::sync::Once = std::sync::Once::new();
+    TABLES.call_once(|| {
+        let samples = [0u8; 64 * 64];
+        let frame = Frame {
+            width: 64,
+            height: 64,
+            components: 1,
+            bit_depth: 8,
+            signed: false,
+            bytes_per_sample: 1,
+            samples: &samples,
+        };
+        let coding = Coding {
+            reversible: true,
+            colour_transform: false,
+            decompositions: 1,
+            qstep: 0.0,
+            progression: Progression::Rpcl,
+        };
+        let _ = encode_now(&frame, &coding, &mut Vec::new());
+    });
+}
+
 /// Encode `frame` as a J2K codestream appended to `out`.
 pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(), String> {
+    make_tables_once();
+    encode_now(frame, coding, out)
+}
+
+fn encode_now(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(), String> {
     let pixels = u64::from(frame.width) * u64::from(frame.height) * u64::from(frame.components);
     if frame.width == 0
         || frame.height == 0

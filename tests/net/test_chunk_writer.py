@@ -222,3 +222,42 @@ def test_any_bytes_like_fragment_is_written_as_its_bytes(tmp_path: Path) -> None
     final = Path(sink.commit())
     storage.close()
     assert final.read_bytes() == file_meta(CT, UID, TS, None) + expected
+
+
+def test_an_unexpected_writer_error_fails_the_commit_and_never_hangs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the writer thread meets, the commit learns it: no wait forever."""
+
+    def broken(fd: int, data: memoryview, offset: int) -> int:
+        raise RuntimeError("a bug, not an OSError")
+
+    monkeypatch.setattr(cw, "_pwrite", broken)
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    sink.write(os.urandom(5000))
+    sink.close()
+    with pytest.raises(OSError, match="writing failed"):
+        sink.commit()
+    sink.discard()
+    storage.close()
+    assert not list(tmp_path.glob("*.dcm"))
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+def test_a_transfer_aborted_after_whole_chunks_is_discarded_without_waiting_forever(
+    tmp_path: Path, fsync: bool
+) -> None:
+    """A peer aborting a large instance: chunks are queued, no last one ever comes;
+    discard returns, the buffers come back, the temporary file goes."""
+    import threading
+
+    storage = FileStorage(tmp_path, fsync=fsync)
+    sink = storage.open(CT, UID, TS)
+    sink.write(bytes(3 * cw.CHUNK + 5))  # three whole chunks queued, a few bytes staged
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (sink.discard(), done.set()), daemon=True)
+    worker.start()
+    assert done.wait(10), "discard hung"
+    storage.close()
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob("*.dcm"))

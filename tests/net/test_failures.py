@@ -78,12 +78,13 @@ def test_no_acceptable_context(scp: Server) -> None:
     still_serving(scp)
 
 
-def test_peer_abort_mid_transfer(scp: Server, storage: Path) -> None:
+@pytest.mark.parametrize("repeat", [5000, 800_000])  # 20 KB; 3.2 MB: whole chunks queued
+def test_peer_abort_mid_transfer(scp: Server, storage: Path, repeat: int) -> None:
     peer = RawPeer(scp.port)
     ac = peer.associate()
     assert dict((c[0], c[1]) for c in ac["presentation_contexts"])[3] == 0
     peer.send(_core.encode_pdata(3, True, store_command(), 16384))
-    peer.send(_core.encode_pdata(3, False, b"\x08\x00\x05\x00" * 5000, 16384, last=False))
+    peer.send(_core.encode_pdata(3, False, b"\x08\x00\x05\x00" * repeat, 16384, last=False))
     peer.send(_core.encode_abort(0, 0))
     assert peer.closed_by_peer()
     peer.close()

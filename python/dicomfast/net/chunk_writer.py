@@ -146,6 +146,7 @@ class StagedFile:
         self._last: Future[None] | None = None
         self._error: OSError | None = None
         self._written = threading.Event()  # the last chunk is written
+        self._final_queued = False
         self.finished = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -194,12 +195,14 @@ class StagedFile:
 
     def is_written(self) -> bool:
         """Whether :meth:`finish` was called and the last chunk is written (or failed)."""
-        return self.finished and (self._last is None or self._written.is_set())
+        return self.finished and (
+            self._written.is_set() if self._final_queued else self._last is None
+        )
 
     def wait(self) -> None:
         """Block until everything queued is written; the writer's OSError, if any."""
         if self._last is not None:
-            if self.finished:
+            if self._final_queued:
                 self._written.wait()  # set once the last chunk is written
             else:
                 self._last.result()
@@ -223,10 +226,12 @@ class StagedFile:
                 return
             buf = self._writer.buffer()
         self._last = self._writer.submit(self._write_chunk, buf, fill, offset, final)
+        self._final_queued = final
 
     def _write_chunk(self, buf: mmap.mmap, fill: int, offset: int, final: bool) -> None:
         """Writer thread: write one staged chunk (in file order), then hash it; the
-        waiters of :meth:`wait` go on once the last chunk is written, before its hash."""
+        waiters of :meth:`wait` go on once the last chunk is written, before its hash
+        (and whatever happened: a failure is theirs to raise, never a wait forever)."""
         try:
             with memoryview(buf) as view, view[:fill] as data:
                 if self._error is None:
@@ -240,11 +245,15 @@ class StagedFile:
                             os.ftruncate(self.fd, offset + fill)
                     except OSError as e:
                         self._error = e
+                    except Exception as e:  # noqa: BLE001 - reported as a write failure
+                        self._error = OSError(f"writing failed: {e!r}")
                 if final:
                     self._written.set()
                 if self._hash is not None and fill and self._error is None:
                     self._hash.update(data)
         finally:
+            if final:
+                self._written.set()
             self._writer.release(buf)
 
     def _pwrite(self, view: memoryview, offset: int) -> None:
@@ -261,9 +270,9 @@ class StagedFile:
 
     def discard(self) -> None:
         """Stop: wait for queued writes (their buffers return to the pool), ignore errors."""
-        self.finished = True
         if self._buf is not None:
             self._writer.release(self._buf)
             self._buf = None
         with contextlib.suppress(OSError):
             self.wait()
+        self.finished = True

@@ -132,12 +132,13 @@ unsafe fn dfojph_encode(
     -1
 }
 
-/// OpenJPH makes its block coder's tables on the first encode of the process, without a
-/// lock (`initialize_block_encoder_tables` clears them, then fills them, then sets a
-/// plain flag): two frames encoded at once then can read half-made tables and code
-/// wrong bits (seen as encodings of one frame differing from run to run). One small
-/// encode, once, before any other, makes them while nothing else encodes; the `Once`
-/// also orders every later encode after it.
+/// OpenJPH 0.9 makes its block coder's tables on the first encode of the process, without
+/// a lock (`initialize_block_encoder_tables` clears them, then fills them, then sets a
+/// plain flag): two frames encoded at once as a process's first could read half-made
+/// tables. One small encode, once, before any other, makes them while nothing else
+/// encodes; the `Once` also orders every later encode after it. (Separately, OpenJPH
+/// 0.9's bytes for an odd-sized block vary from run to run, each decoding exactly: it
+/// codes samples past the block's edge from memory it did not clear.)
 fn make_tables_once() {
     static TABLES: std::sync::Once = std::sync::Once::new();
     TABLES.call_once(|| {

@@ -80,6 +80,7 @@ def test_sigkill_during_stores_then_restart(tmp_path: Path) -> None:
     proc, port = start_serve(["--storage", str(storage)])
     acked: list[str] = []
     pipelined: list[str] = []  # acknowledged to the senders that keep a window open
+    big: list[str] = []  # acknowledged instances of 1.5 MB (several chunks each)
     stop_sending = threading.Event()
 
     def sender(k: int) -> None:
@@ -99,8 +100,12 @@ def test_sigkill_during_stores_then_restart(tmp_path: Path) -> None:
                     if stop_sending.is_set():
                         return
                     ds = make_instance(k * 1000 + j, tag=f"8.{k}")
+                    if k == 2:  # large: written in several chunks, its header read back
+                        ds.add_new(0x00091010, "OB", bytes(1_500_000))
                     if int(assoc.send_c_store(ds)) == 0:
                         acked.append(ds.SOPInstanceUID)
+                        if k == 2:
+                            big.append(ds.SOPInstanceUID)
         except Exception:  # noqa: BLE001 - the server was killed under us
             pass
 
@@ -108,14 +113,14 @@ def test_sigkill_during_stores_then_restart(tmp_path: Path) -> None:
     for t in threads:
         t.start()
     deadline = time.monotonic() + 20
-    while (len(acked) < 40 or len(pipelined) < 10) and time.monotonic() < deadline:
+    while (len(acked) < 40 or len(pipelined) < 10 or len(big) < 3) and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     stop_sending.set()
     for t in threads:
         t.join(30)
-    assert len(acked) >= 40 and len(pipelined) >= 10
+    assert len(acked) >= 40 and len(pipelined) >= 10 and len(big) >= 3
     # Restart: the index is reconciled with the files on start.
     proc, port = start_serve(["--storage", str(storage)])
     try:

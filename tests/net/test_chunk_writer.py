@@ -261,3 +261,53 @@ def test_a_transfer_aborted_after_whole_chunks_is_discarded_without_waiting_fore
     assert done.wait(10), "discard hung"
     storage.close()
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob("*.dcm"))
+
+
+def test_the_header_of_a_large_instance_is_read_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Larger than the staging buffer: read back once written, by a worker thread; a
+    failed write is refused as out of resources, not answered Success or left hanging."""
+    import asyncio
+    import struct
+    import threading
+
+    from dicomfast.net import storage as st
+
+    def short(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
+        value += b"\0" if len(value) % 2 else b""
+        return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
+
+    body = (
+        short(0x0008, 0x0016, b"UI", CT.encode())
+        + short(0x0008, 0x0018, b"UI", UID.encode())
+        + struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, 2 * cw.CHUNK)
+        + bytes(2 * cw.CHUNK)
+    )
+    readers: list[str] = []
+    real = st._read_header
+    monkeypatch.setattr(
+        st,
+        "_read_header",
+        lambda src: (readers.append(threading.current_thread().name), real(src))[1],
+    )
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    sink.write(body)
+    sink.close()
+    header = asyncio.run(sink.checked_header())
+    assert header is not None and header.SOPInstanceUID == UID
+    assert readers and readers[0] != threading.main_thread().name
+    sink.commit()
+
+    def full(fd: int, data: memoryview, offset: int) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cw, "_pwrite", full)
+    sink = storage.open(CT, "1.2.3.5", TS)
+    sink.write(body)
+    sink.close()
+    with pytest.raises(st.StoreRefused, match="No space"):
+        asyncio.run(sink.checked_header())
+    sink.discard()
+    storage.close()

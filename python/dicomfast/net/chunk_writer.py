@@ -187,6 +187,13 @@ class StagedFile:
             return memoryview(b"")
         return memoryview(self._buf)[: self._fill]
 
+    def staged_bytes(self) -> int | None:
+        """How many bytes are staged, if they are everything written so far (no chunk
+        went to the writer yet); else None."""
+        if self._offset or self.finished:
+            return None
+        return self._fill
+
     def finish(self) -> None:
         """Queue what is left (the file gets its exact size); no more writes."""
         if not self.finished:

@@ -22,6 +22,7 @@ cannot overwrite each other either.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -92,6 +93,7 @@ class StoreRefused(DicomError):
 # PS3.4 B.2.3 (Storage SCP statuses); 0xA900 for the instance as DCMTK's storescp does.
 _DATASET_MISMATCH = 0xA900
 _CANNOT_UNDERSTAND = 0xC000
+_OUT_OF_RESOURCES = 0xA700
 
 
 def check_received(header: Dataset | None, sop_class_uid: str, sop_instance_uid: str) -> None:
@@ -254,6 +256,21 @@ class FileSink:
                 self._out.wait()
                 self._header = _read_header(self.temp_path)
         return self._header
+
+    async def checked_header(self) -> Dataset | None:
+        """:meth:`header` for the event loop: an instance larger than the staging
+        buffer is read back once written, which waits for the disk, in a worker
+        thread (other associations go on meanwhile); a failed write is
+        :class:`StoreRefused` (out of resources)."""
+        if self._header is None and self._out.staged_bytes() is None:
+            self._out.finish()
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(None, self._out.wait)
+            except OSError as e:
+                raise StoreRefused(_OUT_OF_RESOURCES, f"cannot store: {e}") from e
+            self._header = await loop.run_in_executor(None, _read_header, self.temp_path)
+        return self.header()
 
     def digest(self) -> str | None:
         """SHA-256 of the file, when the storage keeps digests; waits for the hash,

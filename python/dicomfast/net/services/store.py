@@ -311,7 +311,7 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     if not isinstance(sink, DiscardSink):
         try:
             check_received(
-                sink.header(),
+                await sink.checked_header() if isinstance(sink, FileSink) else sink.header(),
                 command.get(dimse.AFFECTED_SOP_CLASS_UID, ""),
                 command.get(dimse.AFFECTED_SOP_INSTANCE_UID, ""),
             )

@@ -181,7 +181,7 @@ class StagedFile:
         """Everything written so far, if it is all still in the staging buffer: a
         view of the buffer, valid until :meth:`finish` (release it before); None
         once a chunk went to the writer."""
-        if self._offset or self.finished:
+        if self.staged_bytes() is None:
             return None
         if self._buf is None:
             return memoryview(b"")

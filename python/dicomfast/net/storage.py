@@ -238,14 +238,16 @@ class FileSink:
         self._out.write(meta)
         self.nbytes = 0
         self.final_path: str | None = None
-        self._header: Dataset | None = None
+        self._header: Dataset | None = None  # None also when it cannot be parsed
+        self._header_read = False
         self._closed_fd = False
 
     def header(self) -> Dataset | None:
         """The received data set (file meta included) up to its pixel data, read
         once (the archive reuses it to index): from memory when the whole file is
         still in the staging buffer, else from the file once it is written."""
-        if self._header is None:
+        if not self._header_read:
+            self._header_read = True
             staged = self._out.staged()
             if staged is not None:
                 with staged:
@@ -262,7 +264,8 @@ class FileSink:
         buffer is read back once written, which waits for the disk, in a worker
         thread (other associations go on meanwhile); a failed write is
         :class:`StoreRefused` (out of resources)."""
-        if self._header is None and self._out.staged_bytes() is None:
+        if not self._header_read and self._out.staged_bytes() is None:
+            self._header_read = True
             self._out.finish()
             loop = asyncio.get_running_loop()
             try:

@@ -254,3 +254,39 @@ def test_grey_tables_are_reused_only_for_the_same_display_attributes(corpus: Pat
     assert again is tables[0]  # the same attributes: the same table
     assert len({id(t) for t in tables}) == len(variants)
     assert not tables[0].flags.writeable
+
+
+def test_frames_through_reused_buffers_on_threads(corpus: Path, tmp_path: Path) -> None:
+    """``export`` decodes each frame, and makes its image, in one thread's reused memory,
+    files side by side on threads: a grey multi-frame file (every frame through the
+    table path) and single-frame slices, on two workers, give the images each frame gives
+    alone through ``display_frame``."""
+    import dicomfast
+    from dicomfast.batch import export
+
+    ct = sorted((corpus / "perf" / "ct512_20" / "rle").glob("*.dcm"))[:6]
+    src = tmp_path / "in"
+    src.mkdir()
+    # one file of three different frames (a table's worth of pixels each), native
+    frames = np.stack([dicomfast.read(p).pixel_array for p in ct[:3]])
+    multi = dicomfast.read(ct[0])
+    multi.decompress()
+    multi.NumberOfFrames = 3
+    multi.PixelData = frames.tobytes()
+    multi.save_as(src / "multi.dcm")
+    for p in ct[3:]:
+        shutil.copy(p, src / p.name)
+    out = tmp_path / "o"
+    rc = main(["export", str(src), "-o", str(out), "--workers", "2", "-q"])
+    assert rc == 0
+    ds = dicomfast.read(src / "multi.dcm")
+    for i in range(3):
+        want = export.display_frame(frames[i], ds)
+        assert export._grey_table(frames[i], ds, 8, None, 0) is not None
+        got = np.asarray(Image.open(out / f"multi_{i:04d}.png"))
+        np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(frames[0], frames[1])
+    for p in ct[3:]:
+        ds = dicomfast.read(p)
+        got = np.asarray(Image.open(out / (p.stem + ".png")))
+        np.testing.assert_array_equal(got, export.display_frame(ds.pixel_array, ds))

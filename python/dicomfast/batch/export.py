@@ -12,15 +12,17 @@ import functools
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..pixels.decode import iter_frames
 from ..pixels.info import pixel_info
 from ..reader import read
 from . import files
-from .convert import PIXEL_TAGS
+from .convert import _SCRATCH, PIXEL_TAGS
 from .sources import Source
 
 FORMATS = {"npy": ".npy", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
@@ -77,9 +79,11 @@ def display_frame(
     bits: int = 8,
     window: tuple[float, float] | None = None,
     voi_index: int = 0,
+    buffer: Callable[[tuple[int, ...], np.dtype], np.ndarray] | None = None,
 ) -> np.ndarray:
     """One frame of stored values → an 8- or 16-bit image (grey ``(rows, cols)`` or
-    RGB ``(rows, cols, 3)``)."""
+    RGB ``(rows, cols, 3)``); ``buffer(shape, dtype)``, if given, may supply the memory
+    of the image (a caller's, reused from frame to frame)."""
     table = _grey_table(arr, ds, bits, window, voi_index)
     if table is not None:  # indexed by the stored values' bits
         index = arr.view(f"u{arr.dtype.itemsize}")
@@ -87,7 +91,10 @@ def display_frame(
 
         if kernels is None or not index.flags.c_contiguous:
             return np.take(table, index)
-        out = np.empty(index.shape, table.dtype)
+        if buffer is None:
+            out = np.empty(index.shape, table.dtype)
+        else:
+            out = buffer(index.shape, table.dtype)
         # a gather by the stored value (numpy's take widens every index to 64 bits first)
         kernels.gather(index.reshape(-1), table, out.reshape(-1), 0)
         return out
@@ -215,14 +222,22 @@ def display_calibration(path: str) -> Any:
     return calibrate(path)
 
 
-def frame_values(arr: np.ndarray, ds: Any, opts: ExportOptions) -> np.ndarray:
+def frame_values(
+    arr: np.ndarray,
+    ds: Any,
+    opts: ExportOptions,
+    buffer: Callable[[tuple[int, ...], np.dtype], np.ndarray] | None = None,
+) -> np.ndarray:
+    """``arr`` as ``opts.values`` asks; ``buffer``: see :func:`display_frame`."""
     if opts.values == "stored":
         return arr
     if opts.values == "modality":
         from ..pixels.display import apply_modality_lut
 
         return apply_modality_lut(arr, ds)
-    out = display_frame(arr, ds, bits=opts.bits, window=opts.window, voi_index=opts.voi_index)
+    out = display_frame(
+        arr, ds, bits=opts.bits, window=opts.window, voi_index=opts.voi_index, buffer=buffer
+    )
     if opts.gsdf is not None and out.ndim == 2:  # the GSDF is for grey images (PS3.14)
         from ..pixels.gsdf import apply_gsdf
 
@@ -319,8 +334,13 @@ def export_file(src: Source, opts: ExportOptions) -> dict[str, Any]:
             )
             return rec
         written = 0
-        for name, arr in zip(names, ds.iter_frames(), strict=False):
-            img = frame_values(arr, ds, opts)
+        # Each frame, and its image, in this thread's memory, reused from frame to frame
+        # and file to file (each is written before the next is made): files exported
+        # side by side on threads do not contend for fresh pages (see runner.run_tasks).
+        frames_in = iter_frames(ds, buffer=functools.partial(_SCRATCH.array, "frame"))
+        image = functools.partial(_SCRATCH.array, "image")
+        for name, arr in zip(names, frames_in, strict=False):
+            img = frame_values(arr, ds, opts, buffer=image)
             tmp = files.temp_path_for(name)
             save_image(img, tmp, opts.format, quality=opts.jpeg_quality)
             written += os.path.getsize(tmp)

@@ -79,6 +79,44 @@ def _run_inline(
             return
 
 
+def _run_threads(
+    fn: Task, items: Iterable[Any], threads: int, until: Callable[[], bool] | None = None
+) -> Iterator[dict[str, Any]]:
+    """:func:`_run_inline` on ``threads`` threads of this process, for tasks whose heavy
+    steps (decoding, encoding, writing) release the GIL: each record as its item is done,
+    at most two items per thread taken from ``items`` ahead of the results; once
+    ``until()`` is true no more are taken (the rest of the iterator untouched) and those
+    in flight are finished.  ``items`` is only ever advanced by the calling thread."""
+    if threads <= 1:
+        yield from _run_inline(fn, items, until)
+        return
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    it = iter(items)
+    stop = False
+    pending: set[Future[dict[str, Any]]] = set()
+    with ThreadPoolExecutor(threads, thread_name_prefix="dicomfast-file") as ex:
+        try:
+            while True:
+                while not stop and len(pending) < 2 * threads:
+                    try:
+                        item = next(it)
+                    except StopIteration:
+                        stop = True
+                        break
+                    pending.add(ex.submit(fn, item))
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+                    if not stop and until is not None and until():
+                        stop = True
+        finally:  # the consumer stopped early: what was not started never is
+            for fut in pending:
+                fut.cancel()
+
+
 class _GroupCommit:
     """Records settled by one background thread while the run goes on, in groups: each
     group is every record finished since the flush before began (flushes start at most
@@ -388,6 +426,7 @@ def run_tasks(
     max_inflight: int | None = None,
     chunksize: int = 16,
     settle: Settle | None = None,
+    threads: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Apply ``fn`` (picklable, never raising) to each item; yield its records as they
     complete.  ``workers`` processes (default: all cores; 1 runs in this process) or
@@ -398,7 +437,9 @@ def run_tasks(
     this process, beside the work (:class:`_GroupCommit`), or on a Dask worker, in the
     worker.  A run starts in this process and moves to the pool only if it lasts
     (:data:`INLINE_SECONDS`) and has enough left (:data:`POOL_MIN_SECONDS`): starting
-    worker processes costs more than a small job."""
+    worker processes costs more than a small job.  ``threads``: ``fn`` is thread-safe and
+    spends its time outside the GIL (the codecs, the writes), so the part of the run in
+    this process goes on ``workers`` threads rather than one."""
     if scheduler:
         return _run_dask(fn, items, scheduler, max_inflight, settle)
     workers = workers or default_workers()
@@ -412,7 +453,7 @@ def run_tasks(
     if len(head) < 2:
         return _committed(_run_inline(fn, head), settle, limit)
     inflight = max_inflight or 8 * workers * chunksize
-    records = _run_adaptive(fn, _Ahead(head, it), workers, inflight, chunksize)
+    records = _run_adaptive(fn, _Ahead(head, it), workers, inflight, chunksize, threads)
     return _committed(records, settle, limit)
 
 
@@ -439,11 +480,12 @@ class _Ahead:
 
 
 def _run_adaptive(
-    fn: Task, it: _Ahead, workers: int, inflight: int, chunksize: int
+    fn: Task, it: _Ahead, workers: int, inflight: int, chunksize: int, threads: bool = False
 ) -> Iterator[dict[str, Any]]:
     """Inline first; once the run has lasted :data:`INLINE_SECONDS` and has at least
     :data:`POOL_MIN_SECONDS` to go (judged from its rate so far and at most ``inflight``
-    items looked ahead), the pool is started in a thread while this process goes on,
+    items looked ahead), the pool is started in a thread while this process goes on (on
+    ``workers`` threads if ``threads``, else one),
     and the rest of the stream goes to the pool when its workers are up (at once if a
     pool is warm already).  A run found to end sooner stays in this process."""
     ready = threading.Event()
@@ -467,7 +509,7 @@ def _run_adaptive(
         return ready.is_set()
 
     if not ready.is_set():
-        yield from _run_inline(fn, it, until=switch)
+        yield from _run_threads(fn, it, workers if threads else 1, until=switch)
         if not ready.is_set():  # the stream ended in this process
             return
     yield from _run_pool(fn, it, workers, inflight, chunksize)

@@ -102,7 +102,11 @@ def codec_threads(workers: int | None, scheduler: str | None) -> int | None:
     return None
 
 
-def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
+def drive(
+    fn: functools.partial, args: argparse.Namespace, verb: str, *, threads: bool = False
+) -> int:
+    """Run ``fn`` over the sources of ``args``, reporting and counting; ``threads``: see
+    :func:`run_tasks` (``fn`` is thread-safe and mostly outside the GIL)."""
     out = os.path.abspath(args.output)
     os.makedirs(out, exist_ok=True)
     sources = iter_sources(args.sources, exclude=out)
@@ -117,7 +121,12 @@ def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
             else None
         )
         for rec in run_tasks(
-            fn, sources, workers=args.workers, scheduler=args.scheduler, settle=settle
+            fn,
+            sources,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            settle=settle,
+            threads=threads,
         ):
             report.write(rec)
             progress.update(rec)
@@ -164,4 +173,6 @@ def run(args: argparse.Namespace) -> int:
         threads=codec_threads(args.workers, args.scheduler),
         fsync=not args.no_fsync,
     )
-    return drive(functools.partial(convert_file, opts=opts), args, "converted")
+    # convert_file's steps (read, transcode, write) are the core's, outside the GIL; its
+    # buffers are per thread (batch.convert._Scratch)
+    return drive(functools.partial(convert_file, opts=opts), args, "converted", threads=True)

@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     if args.stack:
         os.makedirs(opts.out, exist_ok=True)
         return _stack(args, opts)
-    return drive(functools.partial(export_file, opts=opts), args, "exported")
+    # export_file's steps (decode, the display kernels, PNG) run outside the GIL
+    return drive(functools.partial(export_file, opts=opts), args, "exported", threads=True)
 
 
 __all__ = ["add_parser", "count_sources", "run"]

@@ -11,7 +11,7 @@ as stored unless ``as_rgb=True`` (YBR_FULL and YBR_FULL_422 to RGB).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -308,17 +308,27 @@ def frame(ds: Dataset, index: int, *, as_rgb: bool = False) -> np.ndarray:
     return decode_frames(ds, index, 1, as_rgb=as_rgb, info=info)[0]
 
 
-def iter_frames(ds: Dataset, *, as_rgb: bool = False) -> Iterator[np.ndarray]:
-    """Each frame in turn, decoded as it is reached (the fragments are located once)."""
+def iter_frames(
+    ds: Dataset,
+    *,
+    as_rgb: bool = False,
+    buffer: Callable[[tuple[int, ...], np.dtype], np.ndarray] | None = None,
+) -> Iterator[np.ndarray]:
+    """Each frame in turn, decoded as it is reached (the fragments are located once).
+    ``buffer(shape, dtype)``: where each frame is decoded (a frame is then valid until
+    the next is asked for): a caller's reused memory, not a fresh allocation per frame
+    (whose page faults, and unmapping, contend between threads decoding side by side)."""
     info = pixel_info(ds)
     _check_supported(info)
     enc = encapsulated_data(ds, info) if info.is_encapsulated else None
     colour = _jpeg_colour_space(info, enc) if enc is not None and as_rgb else info
+    shape = (1, *info.frame_shape)
     for k in range(info.number_of_frames):
+        out = None if buffer is None else buffer(shape, info.dtype)
         if enc is not None:
-            arr = _decode_encapsulated(info, enc, k, 1, 1)
+            arr = _decode_encapsulated(info, enc, k, 1, 1, out=out)
         else:
-            arr = _decode_native(info, ds, k, 1, 1)
+            arr = _decode_native(info, ds, k, 1, 1, out=out)
         yield _finish(arr, colour, as_rgb)[0]
 
 

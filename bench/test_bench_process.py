@@ -65,9 +65,12 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _run(argv: list[str], env: dict[str, str] | None = None, **kw: object) -> float:
     t0 = time.perf_counter()
-    subprocess.run(
-        argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or ENV, **kw
+    done = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or ENV, **kw
     )  # type: ignore[call-overload]
+    if done.returncode:  # say what the command said (its last lines), not only its status
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-8:]
+        raise AssertionError(f"{argv} exited {done.returncode}:\n" + "\n".join(tail))
     return time.perf_counter() - t0
 
 
@@ -248,6 +251,13 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
     # fall on whichever receiver ran after a deletion.
     received = scratch / "received"
     shutil.rmtree(received, ignore_errors=True)
+    pairs = sum(
+        (s, r) not in SKIPPED_PAIRS for r in RECEIVERS for s in SENDERS
+    )  # every copy is kept until the end: say so up front rather than fail midway
+    need = rounds * pairs * sum(p.stat().st_size for p in src.iterdir()) * 1.1
+    free = shutil.disk_usage(scratch).free
+    if free < need:
+        pytest.skip(f"needs {need / 1e9:.1f} GB free in {scratch.parent}, has {free / 1e9:.1f}")
     k = 0
     for _ in range(rounds):
         for recv_name, recv in RECEIVERS.items():
@@ -258,12 +268,20 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
                 out = received / f"{k:03d}"
                 out.mkdir(parents=True)
                 port = free_port()
-                proc = subprocess.Popen(
-                    recv(out, port), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
+                log = received / f"{k:03d}-{recv_name.replace(' ', '')}.log"
+                with open(log, "wb") as said:
+                    proc = subprocess.Popen(
+                        recv(out, port), env=ENV, stdout=subprocess.DEVNULL, stderr=said
+                    )
                 try:
                     wait_port(port, proc)
                     t = _run(send(src, port))
+                except AssertionError as e:  # the receiver's last words beside the sender's
+                    _stop(proc)
+                    said_tail = log.read_text(errors="replace").strip().splitlines()[-8:]
+                    raise AssertionError(
+                        f"{send_name} -> {recv_name}: {e}\nreceiver:\n" + "\n".join(said_tail)
+                    ) from None
                 finally:
                     _stop(proc)
                 assert _stored(out) == n, (send_name, recv_name, _stored(out))

@@ -311,3 +311,42 @@ def test_the_header_of_a_large_instance_is_read_off_the_event_loop(
         asyncio.run(sink.checked_header())
     sink.discard()
     storage.close()
+
+
+def test_the_commit_does_not_wait_for_the_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest is made on its own thread: an instance is written, flushed and named
+    (what its answer waits for) while its hash is still held up; the digest, asked for
+    later, waits for it and is right, and every staging buffer comes back."""
+    import threading
+
+    release = threading.Event()
+    real = cw.StagedFile._hash_chunk
+
+    def slow_hash(self: cw.StagedFile, buf: object, fill: int) -> None:
+        assert threading.current_thread().name.startswith("storage-hasher")
+        release.wait(10)
+        real(self, buf, fill)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cw.StagedFile, "_hash_chunk", slow_hash)
+    storage = FileStorage(tmp_path, fsync=True)
+    storage.keep_digest = True
+    body = random.Random(3).randbytes(2 * cw.CHUNK + 999)
+    sink = storage.open(CT, UID, TS)
+    for at in range(0, len(body), 65_536):
+        sink.write(body[at : at + 65_536])
+    sink.close()
+    final = Path(sink.commit())  # returns with three chunks' hashes held up
+    assert final.read_bytes().endswith(body)
+    assert not release.is_set()
+    got: list[str | None] = []
+    waiter = threading.Thread(target=lambda: got.append(sink.digest()))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and not got  # the digest waits for its hash
+    release.set()
+    waiter.join(10)
+    assert got == [hashlib.sha256(final.read_bytes()).hexdigest()]
+    assert len(storage.writer._free) == 3  # the three staging buffers given back, once hashed
+    storage.close()

@@ -3,8 +3,9 @@
 The Storage SCP's event loop only copies each received fragment into a 1 MiB
 staging buffer (memory reused from instance to instance); full buffers, and
 the last part of each instance, go to one writer thread per storage folder,
-which hashes them (when the archive keeps checksums) and writes them with
-``pwrite``.  When every instance must be durable before its answer, the file is
+which writes them with ``pwrite`` and hands them to a hashing thread (when the
+archive keeps checksums: the digest is not on the answer's path, the flushes
+are).  When every instance must be durable before its answer, the file is
 opened ``O_DIRECT``: the bytes go from the staging buffer to the disk, with no
 copy into the page cache, so the fsync before the answer has no dirty pages
 left to write and the received data does not push the page cache out.  Where
@@ -65,6 +66,7 @@ class ChunkWriter:
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
+        self._hasher: ThreadPoolExecutor | None = None
         self._free: list[mmap.mmap] = []
         self._queued: deque[Future[None]] = deque()
         self._lock = threading.Lock()
@@ -98,12 +100,26 @@ class ChunkWriter:
         self._queued.append(fut)
         return fut
 
+    def hash_later(self, fn: Any, *args: Any) -> Future[None]:
+        """Run ``fn(*args)`` on the hashing thread, after everything submitted there before:
+        digests are made beside the writes and flushes, not between them (a received
+        instance's answer waits for its flushes, never for its digest)."""
+        with self._lock:
+            if self._hasher is None:
+                self._hasher = ThreadPoolExecutor(1, thread_name_prefix="storage-hasher")
+            return self._hasher.submit(fn, *args)
+
     def close(self) -> None:
-        """Finish every queued write and stop the thread (a later write starts it again)."""
+        """Finish every queued write and hash, and stop the threads (a later write starts
+        them again)."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+        with self._lock:
+            hasher, self._hasher = self._hasher, None
+        if hasher is not None:
+            hasher.shutdown(wait=True)
         self._queued.clear()
         with self._lock:
             free, self._free = self._free, []
@@ -140,6 +156,7 @@ class StagedFile:
         self._writer = writer
         self._direct = _set_direct(fd, True) if direct else False
         self._hash = hashlib.sha256() if digest else None
+        self._hashed: Future[None] | None = None  # the last chunk handed to the hasher
         self._buf: mmap.mmap | None = None
         self._fill = 0
         self._offset = 0  # where the staging buffer's first byte goes in the file
@@ -221,7 +238,9 @@ class StagedFile:
         if self._hash is None:
             return None
         if self._last is not None:
-            self._last.result()
+            self._last.result()  # the last chunk written, so handed to the hasher
+        if self._hashed is not None:
+            self._hashed.result()
         return self._hash.hexdigest()
 
     def _queue(self, *, final: bool) -> None:
@@ -236,11 +255,13 @@ class StagedFile:
         self._final_queued = final
 
     def _write_chunk(self, buf: mmap.mmap, fill: int, offset: int, final: bool) -> None:
-        """Writer thread: write one staged chunk (in file order), then hash it; the
-        waiters of :meth:`wait` go on once the last chunk is written, before its hash
-        (and whatever happened: a failure is theirs to raise, never a wait forever)."""
+        """Writer thread: write one staged chunk (in file order), then hand it to the
+        hashing thread (which gives the buffer back); the waiters of :meth:`wait` go on
+        once the last chunk is written (whatever happened: a failure is theirs to raise,
+        never a wait forever), and the writer goes on to the next write or flush."""
+        hashing = False
         try:
-            with memoryview(buf) as view, view[:fill] as data:
+            with memoryview(buf) as view:
                 if self._error is None:
                     try:
                         length = _round_up(fill) if self._direct else fill
@@ -256,11 +277,23 @@ class StagedFile:
                         self._error = OSError(f"writing failed: {e!r}")
                 if final:
                     self._written.set()
-                if self._hash is not None and fill and self._error is None:
-                    self._hash.update(data)
+            if self._hash is not None and fill and self._error is None:
+                self._hashed = self._writer.hash_later(self._hash_chunk, buf, fill)
+                hashing = True
         finally:
             if final:
                 self._written.set()
+            if not hashing:
+                self._writer.release(buf)
+
+    def _hash_chunk(self, buf: mmap.mmap, fill: int) -> None:
+        """Hashing thread: add a written chunk to the digest (chunks come in file
+        order), then give its buffer back."""
+        try:
+            assert self._hash is not None
+            with memoryview(buf) as view, view[:fill] as data:
+                self._hash.update(data)
+        finally:
             self._writer.release(buf)
 
     def _pwrite(self, view: memoryview, offset: int) -> None:

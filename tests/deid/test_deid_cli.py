@@ -140,3 +140,23 @@ def test_same_actions_as_dicom_anonymizer(tmp_path: Path) -> None:
         mine, other = _classify(a, ours), _classify(a, pydicom.dcmread(theirs))
         diff = {f"{t:08X}": (mine[t], other[t]) for t in mine if mine[t] != other[t]}
         assert not diff, (p.name, diff)
+
+
+def test_threads_give_the_outputs_one_thread_gives(inputs: Path, tmp_path: Path) -> None:
+    """A short run on two threads (the in-process part of a job) writes, byte for
+    byte, what one thread writes with the same key; the report says the same."""
+    from dicomfast.batch import runner
+
+    runner.shutdown_pool()  # a pool kept warm by an earlier test would take the run
+    key = tmp_path / "key"
+    key.write_bytes(KEY)
+    runs = {}
+    for workers in ("1", "2"):
+        out, report = tmp_path / f"out{workers}", tmp_path / f"r{workers}.json"
+        args = [str(inputs), "-o", str(out), "--key-file", str(key), "--no-fsync", "-q"]
+        assert main(["anonymize", *args, "--workers", workers, "--report", str(report)]) == 0
+        files = {p.relative_to(out).as_posix(): _sha(p) for p in out.rglob("*.dcm")}
+        statuses = sorted(json.loads(line)["status"] for line in report.read_text().splitlines())
+        runs[workers] = (files, statuses)
+    assert len(runs["1"][0]) == 6
+    assert runs["1"] == runs["2"]

@@ -98,4 +98,7 @@ def run(args: argparse.Namespace) -> int:
         allow_burned_in=args.allow_burned_in,
         fsync=not args.no_fsync,
     )
-    return drive(functools.partial(anonymize_file, opts=opts), args, "anonymized")
+    # anonymize_file is thread-safe: per data set state lives in the call, the
+    # de-identifier only memoizes keyed functions of its inputs (two threads computing
+    # the same entry store the same value); the Rust pass is frozen and releases the GIL
+    return drive(functools.partial(anonymize_file, opts=opts), args, "anonymized", threads=True)

@@ -127,7 +127,7 @@ class Deidentifier:
 
     def rust_pass(self) -> Any:
         """The Rust pass (``dicomfast._core.DeidPass``) of this profile and key."""
-        if self._rust is None:
+        if self._rust is None:  # two threads may both make it: either one serves
             from .fast import make_pass
 
             self._rust = make_pass(self)

@@ -101,4 +101,4 @@ def run(args: argparse.Namespace) -> int:
     # anonymize_file is thread-safe: per data set state lives in the call, the
     # de-identifier only memoizes keyed functions of its inputs (two threads computing
     # the same entry store the same value); the Rust pass is frozen and releases the GIL
-    return drive(functools.partial(anonymize_file, opts=opts), args, "anonymized", threads=True)
+    return drive(functools.partial(anonymize_file, opts=opts), args, "anonymized")

@@ -102,11 +102,11 @@ def codec_threads(workers: int | None, scheduler: str | None) -> int | None:
     return None
 
 
-def drive(
-    fn: functools.partial, args: argparse.Namespace, verb: str, *, threads: bool = False
-) -> int:
-    """Run ``fn`` over the sources of ``args``, reporting and counting; ``threads``: see
-    :func:`run_tasks` (``fn`` is thread-safe and mostly outside the GIL)."""
+def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
+    """Run ``fn`` over the sources of ``args``, reporting and counting.  ``fn`` (a
+    per-file task of ``convert``, ``export`` or ``anonymize``) is thread-safe and spends
+    its time outside the GIL, so the part of a run in this process goes on one thread
+    per core (``run_tasks(threads=True)``)."""
     out = os.path.abspath(args.output)
     os.makedirs(out, exist_ok=True)
     sources = iter_sources(args.sources, exclude=out)
@@ -126,7 +126,7 @@ def drive(
             workers=args.workers,
             scheduler=args.scheduler,
             settle=settle,
-            threads=threads,
+            threads=True,
         ):
             report.write(rec)
             progress.update(rec)
@@ -175,4 +175,4 @@ def run(args: argparse.Namespace) -> int:
     )
     # convert_file's steps (read, transcode, write) are the core's, outside the GIL; its
     # buffers are per thread (batch.convert._Scratch)
-    return drive(functools.partial(convert_file, opts=opts), args, "converted", threads=True)
+    return drive(functools.partial(convert_file, opts=opts), args, "converted")

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         os.makedirs(opts.out, exist_ok=True)
         return _stack(args, opts)
     # export_file's steps (decode, the display kernels, PNG) run outside the GIL
-    return drive(functools.partial(export_file, opts=opts), args, "exported", threads=True)
+    return drive(functools.partial(export_file, opts=opts), args, "exported")
 
 
 __all__ = ["add_parser", "count_sources", "run"]

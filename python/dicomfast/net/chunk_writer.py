@@ -275,8 +275,6 @@ class StagedFile:
                         self._error = e
                     except Exception as e:  # noqa: BLE001 - reported as a write failure
                         self._error = OSError(f"writing failed: {e!r}")
-                if final:
-                    self._written.set()
             if self._hash is not None and fill and self._error is None:
                 self._hashed = self._writer.hash_later(self._hash_chunk, buf, fill)
                 hashing = True

@@ -142,7 +142,7 @@ ENCODE_CASES = {
         "1.2.840.10008.1.2.4.90",
         lambda a: imagecodecs.jpeg2k_encode(a, level=0, reversible=True),
     ),
-    # the same library (OpenJPH: ours Debian's 0.9.0, imagecodecs bundles its own, newer),
+    # our Rust HTJ2K encoder against OpenJPH 0.26 (bundled by imagecodecs),
     # the same coding: reversible, 5 decomposition levels (6 resolutions), 64x64 blocks
     "HTJ2K lossless": (
         "1.2.840.10008.1.2.4.201",

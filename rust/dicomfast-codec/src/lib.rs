@@ -4,7 +4,8 @@
 //! * RLE Lossless, PS3.5 Annex G ([`rle`]);
 //! * JPEG Lossless, Non-Hierarchical (process 14), ITU-T T.81 Annex H ([`jpeg`]);
 //! * Deflated Image Frame Compression, PS3.5 8.2.16 (`deflate`, feature `deflate`);
-//! * HTJ2K encoding through OpenJPH, PS3.5 A.4.11 (`htj2k`, feature `htj2k`);
+//! * HTJ2K encoding by the crate `dicomfast-htj2k` (pure Rust), PS3.5 A.4.11 (`htj2k`,
+//!   feature `htj2k`);
 //! * JPEG XL decoding through jxl-oxide, Supplement 232 (`jpegxl`, feature `jpeg-xl`);
 //! * frames decoded on several threads and written out in order as they complete ([`ordered`]).
 //!

@@ -104,7 +104,7 @@ const JPEG_XL: Option<&'static dyn Codec> = Some(&crate::jpegxl::JpegXl);
 #[cfg(not(feature = "jpeg-xl"))]
 const JPEG_XL: Option<&'static dyn Codec> = None;
 
-// HTJ2K: OpenJPEG decodes (feature `j2k`), OpenJPH encodes (feature `htj2k`).
+// HTJ2K: OpenJPEG decodes (feature `j2k`), our `dicomfast-htj2k` encodes (feature `htj2k`).
 #[cfg(feature = "htj2k")]
 const HTJ2K_LOSSLESS: Option<&'static dyn Codec> = Some(&crate::htj2k::HTJ2K_LOSSLESS);
 #[cfg(feature = "htj2k")]

@@ -1,28 +1,24 @@
-//! High-Throughput JPEG 2000 (ISO/IEC 15444-15) encoding through OpenJPH (crate
-//! `dicomfast-openjph`, our C ABI over the system library; feature `htj2k`), for the three
-//! HTJ2K transfer syntaxes of PS3.5 A.4.11; decoding is OpenJPEG's ([`crate::j2k`]).
+//! High-Throughput JPEG 2000 (ISO/IEC 15444-15) encoding by our own encoder (crate
+//! `dicomfast-htj2k`, pure Rust; feature `htj2k`), for the three HTJ2K transfer syntaxes of
+//! PS3.5 A.4.11; decoding is OpenJPEG's ([`crate::j2k`]).
 //!
-//! Every code-block is HT-coded (OpenJPH writes the Part 15 Rsiz and CAP marker); one tile,
-//! one quality layer, 64x64 code-blocks, a J2K codestream (no JPH wrapper).
+//! Every code-block is HT-coded (the Part 15 Rsiz and CAP marker); one tile, one quality
+//! layer, 64x64 code-blocks, a J2K codestream (no JPH wrapper).
 //!
 //! * .201 HTJ2K Lossless: reversible 5/3 wavelet, 5 decomposition levels, LRCP.
 //! * .202 HTJ2K Lossless RPCL (PS3.5 10.18 / A.4.11): reversible, the RPCL progression
 //!   order, enough decomposition levels for the lowest resolution to be at most 64 x 64,
-//!   and a TLM marker segment in the main header giving the resolution breakpoints
-//!   (OpenJPH 0.9 writes one tile-part and no TLM: `tileparts` rewrites the tile as one
-//!   tile-part per resolution, listed in a TLM; should its packets not read back, one
-//!   tile-part with its TLM, [`insert_tlm`]).
+//!   and a TLM marker segment in the main header giving the resolution breakpoints (the
+//!   encoder writes one tile-part per resolution, all listed in the TLM).
 //! * .203 HTJ2K: irreversible 9/7 wavelet, the base quantisation step searched so that
-//!   the frame compresses by [`EncodeParams::ratio`] (OpenJPH has no rate control: each
-//!   try is a whole encode, a few per frame; the largest codestream within the ratio is
-//!   kept).
+//!   the frame compresses by [`EncodeParams::ratio`] (the encoder has no rate control:
+//!   each try is a whole encode, a few per frame; the largest codestream within the ratio
+//!   is kept).
 //!
 //! Three-sample frames are coded with the RCT (lossless) or ICT (.203) when
 //! [`EncodeParams::colour_transform`] asks (the data set then says YBR_RCT / YBR_ICT).
 
-mod tileparts;
-
-use dicomfast_openjph::{self as ojph, Progression};
+use dicomfast_htj2k::{self as ht, Progression};
 
 use crate::codec::EncodeParams;
 use crate::registry::TransferSyntax;
@@ -33,7 +29,7 @@ const LOSSLESS: &str = "1.2.840.10008.1.2.4.201";
 const LOSSLESS_RPCL: &str = "1.2.840.10008.1.2.4.202";
 const LOSSY: &str = "1.2.840.10008.1.2.4.203";
 
-/// Decomposition levels of .201 and .203 (OpenJPH's default).
+/// Decomposition levels of .201 and .203 (OpenJPH's and Kakadu's default).
 const LEVELS: u32 = 5;
 /// PS3.5: the RPCL syntax's lowest resolution is at most this wide and high.
 const THUMBNAIL: u32 = 64;
@@ -65,48 +61,6 @@ fn encoder_error(message: String) -> CodecError {
     }
 }
 
-/// The offset of the first SOT marker of a codestream written by OpenJPH (the end of its
-/// main header), walking the main header's marker segments.
-fn main_header_end(cs: &[u8]) -> Option<usize> {
-    if !cs.starts_with(&[0xFF, 0x4F]) {
-        return None;
-    }
-    let mut at = 2;
-    while at + 4 <= cs.len() {
-        if cs[at] != 0xFF {
-            return None;
-        }
-        if cs[at + 1] == 0x90 {
-            return Some(at);
-        }
-        let len = usize::from(u16::from_be_bytes([cs[at + 2], cs[at + 3]]));
-        if len < 2 {
-            return None;
-        }
-        at += 2 + len;
-    }
-    None
-}
-
-/// Insert a TLM marker segment (T.800 A.7.1) at the end of the main header of `cs` (the
-/// first `len` bytes of `out`): one tile-part, whose length is its SOT's Psot
-/// (Stlm: no Ttlm, 32-bit Ptlm). Returns the new length.
-fn insert_tlm(out: &mut Vec<u8>, len: usize) -> Result<usize, CodecError> {
-    let cs = &out[..len];
-    let sot = main_header_end(cs)
-        .filter(|&at| at + 10 <= len)
-        .ok_or_else(|| encoder_error("no tile-part in OpenJPH's codestream".into()))?;
-    let mut psot = u32::from_be_bytes([cs[sot + 6], cs[sot + 7], cs[sot + 8], cs[sot + 9]]);
-    if psot == 0 {
-        // The last tile-part runs to the EOC marker.
-        psot = (len - 2 - sot) as u32;
-    }
-    let mut tlm = [0xFF, 0x55, 0x00, 0x08, 0x00, 0x40, 0, 0, 0, 0];
-    tlm[6..].copy_from_slice(&psot.to_be_bytes());
-    out.splice(sot..sot, tlm);
-    Ok(len + tlm.len())
-}
-
 fn encode(
     src: &[u8],
     info: &FrameInfo,
@@ -115,7 +69,7 @@ fn encode(
     out: &mut Vec<u8>,
 ) -> Result<usize, CodecError> {
     crate::j2k::check_encodable(src, info)?;
-    let frame = ojph::Frame {
+    let frame = ht::Frame {
         width: info.columns,
         height: info.rows,
         components: u32::from(info.samples_per_pixel),
@@ -124,35 +78,22 @@ fn encode(
         bytes_per_sample: info.bytes_per_sample() as u32,
         samples: src,
     };
-    let mut coding = ojph::Coding {
+    let mut coding = ht::Coding {
         reversible: variant != Variant::Lossy,
         colour_transform: info.samples_per_pixel == 3 && params.colour_transform,
         decompositions: LEVELS,
         qstep: 0.0,
         progression: Progression::Lrcp,
+        tile_part_per_resolution: false,
     };
     out.clear();
     match variant {
-        Variant::Lossless => ojph::encode(&frame, &coding, out).map_err(encoder_error)?,
+        Variant::Lossless => ht::encode(&frame, &coding, out).map_err(encoder_error)?,
         Variant::LosslessRpcl => {
             coding.progression = Progression::Rpcl;
             coding.decompositions = levels_for_thumbnail(info.columns, info.rows).max(LEVELS);
-            ojph::encode(&frame, &coding, out).map_err(encoder_error)?;
-            let sot = main_header_end(out)
-                .ok_or_else(|| encoder_error("no tile-part in OpenJPH's codestream".into()))?;
-            let layout = (
-                frame.width,
-                frame.height,
-                frame.components,
-                coding.decompositions,
-            );
-            match tileparts::split(out, sot, layout) {
-                Some(split) => *out = split,
-                None => {
-                    let len = out.len();
-                    insert_tlm(out, len)?;
-                }
-            }
+            coding.tile_part_per_resolution = true;
+            ht::encode(&frame, &coding, out).map_err(encoder_error)?;
         }
         Variant::Lossy => {
             let target = src.len() / usize::from(params.ratio.max(2));
@@ -166,13 +107,14 @@ fn encode(
 /// `target` bytes (secant steps on log size against log step, bisection once bracketed),
 /// in at most [`MAX_TRIES`] encodes; the smallest one made if none fits.
 fn encode_to_size(
-    frame: &ojph::Frame<'_>,
-    coding: &mut ojph::Coding,
+    frame: &ht::Frame<'_>,
+    coding: &mut ht::Coding,
     target: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), CodecError> {
-    // A step of a few sample levels: 2^-bits is one level of the unit range OpenJPH codes.
-    let mut lq = (3.0 - f64::from(frame.bit_depth)).min(f64::from(ojph::MAX_QSTEP).log2());
+    // A step of a few sample levels: 2^-bits is one level of the unit range the encoder
+    // codes.
+    let mut lq = (3.0 - f64::from(frame.bit_depth)).min(f64::from(ht::MAX_QSTEP).log2());
     let lt = (target as f64).log2();
     let mut fits: Option<(f64, f64)> = None; // (log step, log size): size <= target
     let mut over: Option<(f64, f64)> = None; // size > target
@@ -182,7 +124,7 @@ fn encode_to_size(
     for _ in 0..MAX_TRIES {
         coding.qstep = lq.exp2() as f32;
         trial.clear();
-        ojph::encode(frame, coding, &mut trial).map_err(encoder_error)?;
+        ht::encode(frame, coding, &mut trial).map_err(encoder_error)?;
         let size = trial.len();
         let ls = (size as f64).log2();
         if size <= target {
@@ -224,7 +166,7 @@ fn encode_to_size(
             }
             (None, None) => lq, // not reached: this trial was one or the other
         }
-        .clamp(-22.0, f64::from(ojph::MAX_QSTEP).log2());
+        .clamp(-22.0, f64::from(ht::MAX_QSTEP).log2());
         if next == lq {
             break; // at a limit of the step: another try would make the same codestream
         }
@@ -233,7 +175,7 @@ fn encode_to_size(
     Ok(())
 }
 
-/// One HTJ2K transfer syntax's codec: OpenJPEG decodes, OpenJPH encodes as the syntax
+/// One HTJ2K transfer syntax's codec: OpenJPEG decodes, `dicomfast-htj2k` encodes as the syntax
 /// asks. Three registrations, so that a lossless syntax's encoder never loses information.
 #[derive(Debug)]
 pub struct Htj2k {
@@ -267,7 +209,7 @@ impl crate::Codec for Htj2k {
     }
 
     fn can_encode(&self, ts: &TransferSyntax) -> bool {
-        ojph::AVAILABLE && ts.uid == self.uid
+        ht::AVAILABLE && ts.uid == self.uid
     }
 
     fn check_params(&self, _ts: &TransferSyntax, params: &EncodeParams) -> Result<(), String> {
@@ -292,6 +234,18 @@ impl crate::Codec for Htj2k {
 mod tests {
     use super::*;
     use crate::convert::fix_unused_bits;
+
+    /// The offset of the first SOT marker (the end of the main header).
+    fn main_header_end(cs: &[u8]) -> Option<usize> {
+        let mut at = 2;
+        while at + 4 <= cs.len() {
+            if cs[at + 1] == 0x90 {
+                return Some(at);
+            }
+            at += 2 + usize::from(u16::from_be_bytes([cs[at + 2], cs[at + 3]]));
+        }
+        None
+    }
 
     /// The COD marker segment's progression order (T.800 A.6.1: SGcod's first byte).
     fn progression(cs: &[u8]) -> u8 {
@@ -379,6 +333,90 @@ mod tests {
             let achieved = src.len() as f64 / k as f64;
             assert!(achieved >= f64::from(ratio), "{ratio}: {achieved}");
             assert!(achieved < f64::from(ratio) * 1.5, "{ratio}: {achieved}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod encoder_tests {
+    use super::*;
+
+    /// Whether a pseudo-random 12-bit `rows` x `cols` frame coded losslessly this way
+    /// decodes (OpenJPEG) to itself.
+    fn round_trips(
+        rows: u32,
+        cols: u32,
+        levels: u32,
+        progression: Progression,
+        parts: bool,
+    ) -> bool {
+        let info = FrameInfo {
+            bits_stored: 12,
+            ..FrameInfo::new(rows, cols, 1, 16)
+        };
+        let n = crate::frame_size_bytes(&info);
+        let src: Vec<u8> = (0..n / 2)
+            .flat_map(|i| (((i * 2654435761usize) >> 7) as u16 & 0xFFF).to_le_bytes())
+            .collect();
+        let frame = ht::Frame {
+            width: cols,
+            height: rows,
+            components: 1,
+            bit_depth: 12,
+            signed: false,
+            bytes_per_sample: 2,
+            samples: &src,
+        };
+        let coding = ht::Coding {
+            reversible: true,
+            colour_transform: false,
+            decompositions: levels,
+            qstep: 0.0,
+            progression,
+            tile_part_per_resolution: parts,
+        };
+        let mut enc = Vec::new();
+        ht::encode(&frame, &coding, &mut enc).unwrap();
+        let mut out = vec![0u8; n];
+        crate::j2k::decode(&enc, &info, &mut out).is_ok() && out == src
+    }
+
+    /// Every size up to 9 x 9, at 0 and 1 levels (1: as tile-parts by resolution).
+    #[test]
+    fn every_small_size_round_trips() {
+        let mut fails = Vec::new();
+        for rows in 1u32..10 {
+            for cols in 1u32..10 {
+                for levels in [0u32, 1] {
+                    if !round_trips(rows, cols, levels, Progression::Lrcp, levels == 1) {
+                        fails.push((rows, cols, levels));
+                    }
+                }
+            }
+        }
+        assert!(fails.is_empty(), "{fails:?}");
+    }
+
+    /// Larger odd and even sizes, up to 5 levels, both progression families.
+    #[test]
+    fn lossless_over_levels_and_sizes() {
+        for (rows, cols) in [
+            (1, 1),
+            (2, 3),
+            (7, 5),
+            (13, 170),
+            (64, 64),
+            (65, 129),
+            (150, 97),
+        ] {
+            for levels in [0u32, 1, 2, 5] {
+                for progression in [Progression::Lrcp, Progression::Cprl] {
+                    assert!(
+                        round_trips(rows, cols, levels, progression, false),
+                        "{rows}x{cols} levels {levels} {progression:?}"
+                    );
+                }
+            }
         }
     }
 }

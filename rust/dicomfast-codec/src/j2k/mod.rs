@@ -79,7 +79,7 @@ unsafe extern "C" fn write_seek_fn(n: i64, user: *mut c_void) -> i32 {
     1
 }
 
-/// What the JPEG 2000 family's encoders (OpenJPEG's, and HTJ2K's OpenJPH) take: 1-16
+/// What the JPEG 2000 family's encoders (OpenJPEG's, and our HTJ2K one) take: 1-16
 /// bits stored in 8 or 16 allocated, 1 or 3 samples, `src` one whole frame.
 pub(crate) fn check_encodable(src: &[u8], info: &FrameInfo) -> Result<(), CodecError> {
     info.validate()?;

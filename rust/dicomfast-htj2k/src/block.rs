@@ -1,0 +1,482 @@
+//! The HT cleanup pass (ITU-T T.814 | ISO/IEC 15444-15, clause 7): one code-block's
+//! quantised coefficients into one HT codeword segment, made of three byte-streams.
+//!
+//! * **MagSgn**, forward: for each significant sample the low bits of
+//!   `v = 2 (mu - 1) + sign` that the VLC code leaves unsaid.
+//! * **MEL**, forward: an adaptive run-length code of the quads whose context is all
+//!   zero (is the quad significant?) and, in the initial row of quads, of pairs with both
+//!   exponent offsets `u` above 0 (are both above 2?).
+//! * **VLC**, backward from the end of the segment: the quads' CxtVLC codewords (context,
+//!   significance pattern, EMB pattern) and the `u` offsets' prefix/suffix codes.
+//!
+//! The segment is MagSgn, then MEL, then VLC; its last 12 bits say how many bytes MEL and
+//! VLC take together (Scup). Every stream stuffs a 0 bit after 0xFF (VLC: after a byte
+//! above 0x8F whose next 7 bits are all ones), so that no marker code appears.
+//!
+//! Only the cleanup pass is made: a single pass holds every magnitude bit (the plane of
+//! the pass is 0), so the packet header says `K_max - 1` missing bit-planes and one pass.
+
+mod tables {
+    include!(concat!(env!("OUT_DIR"), "/vlc_tables.rs"));
+}
+
+/// MEL exponents of T.814 (the run-length threshold of each of the 13 states).
+const MEL_EXP: [u32; 13] = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5];
+
+struct Mel {
+    buf: Vec<u8>,
+    tmp: u32,
+    free: u32,
+    run: u32,
+    state: usize,
+    threshold: u32,
+}
+
+impl Mel {
+    fn reset(&mut self) {
+        self.buf.clear();
+        self.tmp = 0;
+        self.free = 8;
+        self.run = 0;
+        self.state = 0;
+        self.threshold = 1;
+    }
+
+    #[inline]
+    fn bit(&mut self, b: u32) {
+        self.tmp = (self.tmp << 1) | b;
+        self.free -= 1;
+        if self.free == 0 {
+            self.buf.push(self.tmp as u8);
+            self.free = if self.tmp == 0xFF { 7 } else { 8 };
+            self.tmp = 0;
+        }
+    }
+
+    #[inline]
+    fn event(&mut self, one: bool) {
+        if !one {
+            self.run += 1;
+            if self.run >= self.threshold {
+                self.bit(1);
+                self.run = 0;
+                self.state = (self.state + 1).min(12);
+                self.threshold = 1 << MEL_EXP[self.state];
+            }
+        } else {
+            self.bit(0);
+            let mut t = MEL_EXP[self.state];
+            while t > 0 {
+                t -= 1;
+                self.bit((self.run >> t) & 1);
+            }
+            self.run = 0;
+            self.state = self.state.saturating_sub(1);
+            self.threshold = 1 << MEL_EXP[self.state];
+        }
+    }
+}
+
+/// The VLC stream, kept in the order written (the segment holds it reversed). Bits
+/// gather least significant first in `acc` and become bytes in [`Vlc::drain`].
+struct Vlc {
+    buf: Vec<u8>,
+    acc: u64,
+    n: u32,
+    after_8f: bool,
+}
+
+impl Vlc {
+    fn reset(&mut self) {
+        self.buf.clear();
+        // The stream's last byte, and the low nibble of the one before it, are where Scup
+        // goes: start as if 0xFF and four one bits had been written.
+        self.buf.push(0xFF);
+        self.acc = 0xF;
+        self.n = 4;
+        self.after_8f = true;
+    }
+
+    #[inline]
+    fn put(&mut self, cwd: u32, len: u32) {
+        self.acc |= u64::from(cwd & ((1 << len) - 1)) << self.n;
+        self.n += len;
+        if self.n >= 32 {
+            self.drain();
+        }
+    }
+
+    /// Make bytes of the gathered bits: after a byte above 0x8F, seven ones take a byte of
+    /// their own (its top bit a stuffed 0); otherwise a byte holds eight bits.
+    fn drain(&mut self) {
+        loop {
+            let low7 = (self.acc & 0x7F) as u32;
+            let byte = if self.after_8f && self.n >= 7 && low7 == 0x7F {
+                self.acc >>= 7;
+                self.n -= 7;
+                0x7F
+            } else if self.n >= 8 {
+                let b = (self.acc & 0xFF) as u32;
+                self.acc >>= 8;
+                self.n -= 8;
+                b
+            } else {
+                return;
+            };
+            self.buf.push(byte as u8);
+            self.after_8f = byte > 0x8F;
+        }
+    }
+}
+
+struct MagSgn {
+    buf: Vec<u8>,
+    tmp: u64,
+    used: u32,
+    max: u32,
+}
+
+impl MagSgn {
+    fn reset(&mut self) {
+        self.buf.clear();
+        self.tmp = 0;
+        self.used = 0;
+        self.max = 8;
+    }
+
+    #[inline]
+    fn put(&mut self, bits: u32, len: u32) {
+        self.tmp |= u64::from(bits) << self.used;
+        self.used += len;
+        if self.used >= 32 {
+            // Four bytes at once when none is 0xFF (and none follows one).
+            let word = self.tmp as u32;
+            // A 0xFF byte is a zero byte of !word (the exact zero-byte test).
+            let has_ff = (!word).wrapping_sub(0x0101_0101) & word & 0x8080_8080 != 0;
+            if self.max == 8 && !has_ff {
+                self.buf.extend_from_slice(&word.to_le_bytes());
+                self.tmp >>= 32;
+                self.used -= 32;
+            } else {
+                self.drain();
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        while self.used >= self.max {
+            let byte = (self.tmp & ((1 << self.max) - 1)) as u8;
+            self.buf.push(byte);
+            self.tmp >>= self.max;
+            self.used -= self.max;
+            self.max = if byte == 0xFF { 7 } else { 8 };
+        }
+    }
+
+    fn terminate(&mut self) {
+        self.drain();
+        if self.used > 0 {
+            let t = self.max - self.used;
+            let byte = (self.tmp | (((1u64 << t) - 1) << self.used)) & 0xFF;
+            if byte != 0xFF {
+                self.buf.push(byte as u8);
+            }
+        } else if self.max == 7 {
+            self.buf.pop(); // a final 0xFF is implied
+        }
+    }
+}
+
+/// Reusable state of the block coder (one per thread).
+pub(crate) struct BlockCoder {
+    mel: Mel,
+    vlc: Vlc,
+    ms: MagSgn,
+    /// Exponent and significance of the previous quad row's lower samples, by column + 1.
+    prev_e: Vec<u8>,
+    prev_sig: Vec<u8>,
+    next_e: Vec<u8>,
+    next_sig: Vec<u8>,
+}
+
+/// One quad's samples (T.814 scan order: left column top, bottom, right column top,
+/// bottom), pattern and largest exponent.
+#[derive(Default, Clone, Copy)]
+struct Quad {
+    rho: u32,
+    e: [u32; 4],
+    v: [u32; 4],
+    emax: u32,
+}
+
+#[inline]
+fn sample(q: &mut Quad, n: usize, value: i32) {
+    let mu = value.unsigned_abs();
+    if mu != 0 {
+        q.rho |= 1 << n;
+        let e = 32 - (2 * mu - 1).leading_zeros();
+        q.e[n] = e;
+        q.emax = q.emax.max(e);
+        q.v[n] = 2 * (mu - 1) + u32::from(value < 0);
+    }
+}
+
+/// The `u` offset's prefix, prefix length, suffix, suffix length (T.814 U-VLC; `u` at most
+/// 36, which 32-bit coefficients never exceed).
+#[inline]
+fn uvlc(u: u32) -> (u32, u32, u32, u32) {
+    match u {
+        0 => (0, 0, 0, 0),
+        1 => (1, 1, 0, 0),
+        2 => (2, 2, 0, 0),
+        3 => (4, 3, 0, 1),
+        4 => (4, 3, 1, 1),
+        _ => (0, 3, u - 5, 5),
+    }
+}
+
+impl BlockCoder {
+    pub(crate) fn new() -> Self {
+        BlockCoder {
+            mel: Mel {
+                buf: Vec::with_capacity(256),
+                tmp: 0,
+                free: 8,
+                run: 0,
+                state: 0,
+                threshold: 1,
+            },
+            vlc: Vlc {
+                buf: Vec::with_capacity(2048),
+                acc: 0,
+                n: 0,
+                after_8f: false,
+            },
+            ms: MagSgn {
+                buf: Vec::with_capacity(16384),
+                tmp: 0,
+                used: 0,
+                max: 8,
+            },
+            prev_e: Vec::new(),
+            prev_sig: Vec::new(),
+            next_e: Vec::new(),
+            next_sig: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn gather(plane: &[i32], stride: usize, x: usize, y: usize, w: usize, h: usize) -> Quad {
+        let mut q = Quad::default();
+        let at = y * stride + x;
+        sample(&mut q, 0, plane[at]);
+        if y + 1 < h {
+            sample(&mut q, 1, plane[at + stride]);
+        }
+        if x + 1 < w {
+            sample(&mut q, 2, plane[at + 1]);
+            if y + 1 < h {
+                sample(&mut q, 3, plane[at + stride + 1]);
+            }
+        }
+        q
+    }
+
+    /// The quad's codeword (from `table` by context), its magnitude bits, and the MEL
+    /// event when its context is 0; returns `u`.
+    #[inline]
+    fn code_quad(&mut self, q: &Quad, context: u32, kappa: u32, table: &[u16; 2048]) -> u32 {
+        let big_u = q.emax.max(kappa);
+        let u = big_u - kappa;
+        let mut emb = 0;
+        if u > 0 {
+            for n in 0..4 {
+                emb |= u32::from(q.e[n] == q.emax && q.rho >> n & 1 == 1) << n;
+            }
+        }
+        let entry = u32::from(table[((context << 8) | (q.rho << 4) | emb) as usize]);
+        self.vlc.put(entry >> 8, (entry >> 4) & 7);
+        if context == 0 {
+            self.mel.event(q.rho != 0);
+        }
+        for n in 0..4 {
+            if q.rho >> n & 1 == 1 {
+                let m = big_u - (entry >> n & 1);
+                self.ms.put(q.v[n] & ((1u32 << m) - 1), m);
+            }
+        }
+        u
+    }
+
+    /// Note the quad's lower samples for the next row's contexts (columns `x`, `x + 1`).
+    #[inline]
+    fn remember(&mut self, q: &Quad, x: usize) {
+        self.next_e[x + 1] = q.e[1] as u8;
+        self.next_sig[x + 1] = (q.rho >> 1 & 1) as u8;
+        self.next_e[x + 2] = q.e[3] as u8;
+        self.next_sig[x + 2] = (q.rho >> 3 & 1) as u8;
+    }
+
+    /// Encode the `w` x `h` block at `plane[0]` (rows `stride` apart) into `out`
+    /// (appended); returns the segment's length, 0 for a block with no significant sample.
+    pub(crate) fn encode(
+        &mut self,
+        plane: &[i32],
+        stride: usize,
+        w: usize,
+        h: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, &'static str> {
+        let any = (0..h).any(|y| plane[y * stride..y * stride + w].iter().any(|&v| v != 0));
+        if !any {
+            return Ok(0);
+        }
+        let (initial, later) = (&tables::VLC_INITIAL, &tables::VLC_LATER);
+        self.mel.reset();
+        self.vlc.reset();
+        self.ms.reset();
+        for v in [
+            &mut self.prev_e,
+            &mut self.prev_sig,
+            &mut self.next_e,
+            &mut self.next_sig,
+        ] {
+            v.clear();
+            v.resize(w + 4, 0);
+        }
+
+        // The initial row of quads: the context is the left quad's; kappa is 1.
+        let mut left_rho = 0u32;
+        let mut x = 0;
+        while x < w {
+            let q0 = Self::gather(plane, stride, x, 0, w, h);
+            let c0 = (left_rho >> 1) | (left_rho & 1);
+            let u0 = self.code_quad(&q0, c0, 1, initial);
+            self.remember(&q0, x);
+            let mut u1 = 0;
+            left_rho = q0.rho;
+            if x + 2 < w {
+                let q1 = Self::gather(plane, stride, x + 2, 0, w, h);
+                let c1 = (q0.rho >> 1) | (q0.rho & 1);
+                u1 = self.code_quad(&q1, c1, 1, initial);
+                self.remember(&q1, x + 2);
+                left_rho = q1.rho;
+            }
+            if u0 > 32 || u1 > 32 {
+                return Err("a coefficient too large for the HT block coder");
+            }
+            if u0 > 0 && u1 > 0 {
+                self.mel.event(u0.min(u1) > 2);
+            }
+            if u0 > 2 && u1 > 2 {
+                let (p0, pl0, s0, sl0) = uvlc(u0 - 2);
+                let (p1, pl1, s1, sl1) = uvlc(u1 - 2);
+                self.vlc.put(p0, pl0);
+                self.vlc.put(p1, pl1);
+                self.vlc.put(s0, sl0);
+                self.vlc.put(s1, sl1);
+            } else if u0 > 2 && u1 > 0 {
+                let (p0, pl0, s0, sl0) = uvlc(u0);
+                self.vlc.put(p0, pl0);
+                self.vlc.put(u1 - 1, 1);
+                self.vlc.put(s0, sl0);
+            } else {
+                let (p0, pl0, s0, sl0) = uvlc(u0);
+                let (p1, pl1, s1, sl1) = uvlc(u1);
+                self.vlc.put(p0, pl0);
+                self.vlc.put(p1, pl1);
+                self.vlc.put(s0, sl0);
+                self.vlc.put(s1, sl1);
+            }
+            x += 4;
+        }
+
+        // The other rows: contexts from the row above and the left quad; kappa from the
+        // exponents above when the quad has two or more significant samples.
+        let mut y = 2;
+        while y < h {
+            std::mem::swap(&mut self.prev_e, &mut self.next_e);
+            std::mem::swap(&mut self.prev_sig, &mut self.next_sig);
+            let mut left_rho = 0u32;
+            let mut x = 0;
+            while x < w {
+                let mut us = [0u32; 2];
+                for (k, u) in us.iter_mut().enumerate() {
+                    let qx = x + 2 * k;
+                    if qx >= w {
+                        break;
+                    }
+                    let q = Self::gather(plane, stride, qx, y, w, h);
+                    // Columns qx - 1 .. qx + 2 of the row above sit at qx .. qx + 3.
+                    let (pe, ps) = (&self.prev_e, &self.prev_sig);
+                    let context = u32::from(ps[qx] | ps[qx + 1])
+                        | (((left_rho >> 2) | (left_rho >> 3)) & 1) << 1
+                        | u32::from(ps[qx + 2] | ps[qx + 3]) << 2;
+                    let kappa = if q.rho & q.rho.wrapping_sub(1) != 0 {
+                        let above = pe[qx].max(pe[qx + 1]).max(pe[qx + 2]).max(pe[qx + 3]);
+                        (u32::from(above).saturating_sub(1)).max(1)
+                    } else {
+                        1
+                    };
+                    *u = self.code_quad(&q, context, kappa, later);
+                    self.remember(&q, qx);
+                    left_rho = q.rho;
+                }
+                if us[0] > 36 || us[1] > 36 {
+                    return Err("a coefficient too large for the HT block coder");
+                }
+                let (p0, pl0, s0, sl0) = uvlc(us[0]);
+                let (p1, pl1, s1, sl1) = uvlc(us[1]);
+                self.vlc.put(p0, pl0);
+                self.vlc.put(p1, pl1);
+                self.vlc.put(s0, sl0);
+                self.vlc.put(s1, sl1);
+                x += 4;
+            }
+            // Columns past the block's last are never written: they stay 0.
+            y += 2;
+        }
+
+        self.terminate_mel_vlc();
+        self.ms.terminate();
+        let start = out.len();
+        out.extend_from_slice(&self.ms.buf);
+        out.extend_from_slice(&self.mel.buf);
+        out.extend(self.vlc.buf.iter().rev());
+        let scup = self.mel.buf.len() + self.vlc.buf.len();
+        if scup > 4079 {
+            return Err("HT MEL and VLC streams too long");
+        }
+        let end = out.len();
+        out[end - 1] = (scup >> 4) as u8;
+        out[end - 2] = (out[end - 2] & 0xF0) | (scup & 0xF) as u8;
+        Ok(end - start)
+    }
+
+    /// End MEL and VLC: a pending run is closed, and their last partial bytes share one
+    /// byte when their bits do not overlap (and it is not 0xFF).
+    fn terminate_mel_vlc(&mut self) {
+        let (mel, vlc) = (&mut self.mel, &mut self.vlc);
+        vlc.drain();
+        let (vlc_tmp, vlc_used) = (vlc.acc as u32, vlc.n);
+        if mel.run > 0 {
+            mel.bit(1);
+        }
+        let mel_tmp = (mel.tmp << mel.free) & 0xFF;
+        let mel_mask = (0xFFu32 << mel.free) & 0xFF;
+        let vlc_mask = 0xFFu32 >> (8 - vlc_used);
+        if mel_mask | vlc_mask == 0 {
+            return;
+        }
+        let fused = mel_tmp | vlc_tmp;
+        if ((fused ^ mel_tmp) & mel_mask) | ((fused ^ vlc_tmp) & vlc_mask) == 0
+            && fused != 0xFF
+            && vlc.buf.len() > 1
+        {
+            mel.buf.push(fused as u8);
+        } else {
+            mel.buf.push(mel_tmp as u8);
+            vlc.buf.push(vlc_tmp as u8);
+        }
+    }
+}

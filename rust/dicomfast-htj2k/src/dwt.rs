@@ -1,0 +1,300 @@
+//! Forward discrete wavelet transforms of T.800 Annex F, 2-D, in place in the Mallat
+//! layout: each level splits the current low-pass region (top left) into its low half
+//! (first `ceil(n / 2)` columns / rows) and high half. The tile starts at the origin, so
+//! every signal starts at an even index: low-pass `ceil(n / 2)` samples, high-pass
+//! `floor(n / 2)`, whole-sample symmetric extension at both ends.
+//!
+//! * Reversible 5/3 (F.3.8.1 and the forward of F.4.8.1): integer lifting.
+//! * Irreversible 9/7: the four lifting steps, then low-pass samples divided and
+//!   high-pass ones multiplied by K (the inverse of F.3.8.2's scaling).
+
+/// 9/7 lifting constants (T.800 Table F.4).
+const ALPHA: f32 = -1.586_134_3;
+const BETA: f32 = -0.052_980_12;
+const GAMMA: f32 = 0.882_911_1;
+const DELTA: f32 = 0.443_506_87;
+const K: f32 = 1.230_174_1;
+
+/// The sizes of the low-pass region after each level: `sizes[0]` is the tile's,
+/// `sizes[n]` after `n` levels.
+pub(crate) fn sizes(width: usize, height: usize, levels: u32) -> Vec<(usize, usize)> {
+    let mut out = vec![(width, height)];
+    let (mut w, mut h) = (width, height);
+    for _ in 0..levels {
+        w = w.div_ceil(2);
+        h = h.div_ceil(2);
+        out.push((w, h));
+    }
+    out
+}
+
+/// One lifting step over rows of `w` values, `stride` apart: every row `i` of `dst`
+/// (`nd` rows) becomes `f(dst[i], src[a], src[b])` with its two neighbours in `src` (`ns`
+/// rows): rows `i` and `i + 1` for a predict step (odd samples from the even ones), rows
+/// `i - 1` and `i` for an update step, mirrored at the ends (F.3.7's symmetric extension).
+/// A 1-D signal is the case `w = 1`, `stride = 1`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn step<T: Copy>(
+    dst: &mut [T],
+    src: &[T],
+    stride: usize,
+    w: usize,
+    (nd, ns): (usize, usize),
+    predict: bool,
+    f: impl Fn(T, T, T) -> T,
+) {
+    if w == 1 && stride == 1 {
+        // A row's samples: the interior without the end cases, then the ends.
+        let interior = if predict {
+            nd.min(ns.saturating_sub(1))
+        } else {
+            nd.min(ns)
+        };
+        let first = usize::from(!predict).min(interior);
+        for i in first..interior {
+            let (a, b) = if predict { (i, i + 1) } else { (i - 1, i) };
+            dst[i] = f(dst[i], src[a], src[b]);
+        }
+        for i in (0..first).chain(interior..nd) {
+            let (a, b) = if predict {
+                (i, (i + 1).min(ns - 1))
+            } else {
+                (i.saturating_sub(1), i.min(ns - 1))
+            };
+            dst[i] = f(dst[i], src[a], src[b]);
+        }
+        return;
+    }
+    for i in 0..nd {
+        let (a, b) = if predict {
+            (i, (i + 1).min(ns - 1))
+        } else {
+            (i.saturating_sub(1), i.min(ns - 1))
+        };
+        let (ra, rb) = (
+            &src[a * stride..a * stride + w],
+            &src[b * stride..b * stride + w],
+        );
+        for (c, d) in dst[i * stride..i * stride + w].iter_mut().enumerate() {
+            *d = f(*d, ra[c], rb[c]);
+        }
+    }
+}
+
+/// A wavelet's lifting steps on a split signal: `low` (`nl` rows) and `high` (`nh`).
+trait Wavelet {
+    type T: Copy + Default;
+    fn lift(
+        low: &mut [Self::T],
+        high: &mut [Self::T],
+        stride: usize,
+        w: usize,
+        nl: usize,
+        nh: usize,
+    );
+}
+
+/// The reversible 5/3 (F.3.8.1's inverse, run forward).
+struct Rev53;
+
+impl Wavelet for Rev53 {
+    type T = i32;
+    fn lift(low: &mut [i32], high: &mut [i32], stride: usize, w: usize, nl: usize, nh: usize) {
+        step(high, low, stride, w, (nh, nl), true, |d, a, b| {
+            d - ((a + b) >> 1)
+        });
+        step(low, high, stride, w, (nl, nh), false, |s, a, b| {
+            s + ((a + b + 2) >> 2)
+        });
+    }
+}
+
+/// The irreversible 9/7: four lifting steps, then the scaling by K.
+struct Irr97;
+
+impl Wavelet for Irr97 {
+    type T = f32;
+    fn lift(low: &mut [f32], high: &mut [f32], stride: usize, w: usize, nl: usize, nh: usize) {
+        for (coef, predict) in [(ALPHA, true), (BETA, false), (GAMMA, true), (DELTA, false)] {
+            let f = move |x: f32, a: f32, b: f32| x + coef * (a + b);
+            if predict {
+                step(high, low, stride, w, (nh, nl), true, f);
+            } else {
+                step(low, high, stride, w, (nl, nh), false, f);
+            }
+        }
+        for (rows, n, factor) in [(&mut *low, nl, 1.0 / K), (&mut *high, nh, K)] {
+            for i in 0..n {
+                for v in &mut rows[i * stride..i * stride + w] {
+                    *v *= factor;
+                }
+            }
+        }
+    }
+}
+
+/// Rows `0..h` of the region `w` x `h` of `plane` (row stride `stride`) reordered: even
+/// rows first, then odd ones, through `tmp`.
+fn split_rows<T: Copy + Default>(
+    plane: &mut [T],
+    stride: usize,
+    w: usize,
+    h: usize,
+    tmp: &mut Vec<T>,
+) {
+    let nl = h.div_ceil(2);
+    tmp.clear();
+    tmp.resize(w * h, T::default());
+    for y in 0..h {
+        let to = if y % 2 == 0 { y / 2 } else { nl + y / 2 };
+        tmp[to * w..to * w + w].copy_from_slice(&plane[y * stride..y * stride + w]);
+    }
+    for y in 0..h {
+        plane[y * stride..y * stride + w].copy_from_slice(&tmp[y * w..y * w + w]);
+    }
+}
+
+/// `levels` levels of wavelet `W` over the `width` x `height` plane (stride `width`):
+/// T.800 F.4.2, columns first, then rows (the order matters for the 5/3's rounding).
+fn forward<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: u32) {
+    let sz = sizes(width, height, levels);
+    let mut tmp = Vec::new();
+    for &(w, h) in &sz[..levels as usize] {
+        if h >= 2 {
+            split_rows(plane, width, w, h, &mut tmp);
+            let (nl, nh) = (h.div_ceil(2), h / 2);
+            let (low, high) = plane.split_at_mut(nl * width);
+            W::lift(low, high, width, w, nl, nh);
+        }
+        if w >= 2 {
+            let (nl, nh) = (w.div_ceil(2), w / 2);
+            for y in 0..h {
+                let x = &mut plane[y * width..y * width + w];
+                tmp.clear();
+                tmp.extend(x.iter().step_by(2));
+                tmp.extend(x.iter().skip(1).step_by(2));
+                let (low, high) = tmp.split_at_mut(nl);
+                W::lift(low, high, 1, 1, nl, nh);
+                x.copy_from_slice(&tmp);
+            }
+        }
+    }
+}
+
+/// Reversible 5/3 over `levels` levels of the `width` x `height` plane (stride `width`).
+pub(crate) fn forward_53(plane: &mut [i32], width: usize, height: usize, levels: u32) {
+    forward::<Rev53>(plane, width, height, levels);
+}
+
+/// Irreversible 9/7 over `levels` levels of the `width` x `height` plane (stride `width`).
+pub(crate) fn forward_97(plane: &mut [f32], width: usize, height: usize, levels: u32) {
+    forward::<Irr97>(plane, width, height, levels);
+}
+
+/// The 1-D 9/7 synthesis of a unit sample, for the sub-band weights: the L2 norm of the
+/// signal a single coefficient of the low band after `low_levels` levels (`high` false),
+/// or of the high band at level `low_levels + 1` (`high` true), makes.
+pub(crate) fn synthesis_norm_97(low_levels: u32, high: bool) -> f64 {
+    let levels = low_levels + u32::from(high);
+    let n = 64usize << levels;
+    // Coefficients in the Mallat layout of the 1-D signal; the unit sample in the middle
+    // of its band.
+    let mut sz = vec![n];
+    for _ in 0..levels {
+        let last = *sz.last().unwrap();
+        sz.push(last.div_ceil(2));
+    }
+    let mut x = vec![0f64; n];
+    if high {
+        let (start, end) = (sz[levels as usize], sz[levels as usize - 1]);
+        x[start + (end - start) / 2] = 1.0;
+    } else {
+        x[sz[levels as usize] / 2] = 1.0;
+    }
+    for level in (0..levels as usize).rev() {
+        let len = sz[level];
+        let (nl, nh) = (len.div_ceil(2), len / 2);
+        let mut s: Vec<f64> = x[..nl].iter().map(|v| v * f64::from(K)).collect();
+        let mut d: Vec<f64> = x[nl..len].iter().map(|v| v / f64::from(K)).collect();
+        for (coef, odd) in [(DELTA, false), (GAMMA, true), (BETA, false), (ALPHA, true)] {
+            let coef = f64::from(coef);
+            if odd {
+                for i in 0..nh {
+                    d[i] -= coef * (s[i] + s[(i + 1).min(nl - 1)]);
+                }
+            } else {
+                for i in 0..nl {
+                    s[i] -= coef * (d[i.saturating_sub(1)] + d[i.min(nh - 1)]);
+                }
+            }
+        }
+        for i in 0..nl {
+            x[2 * i] = s[i];
+        }
+        for i in 0..nh {
+            x[2 * i + 1] = d[i];
+        }
+    }
+    x.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The inverse 5/3 of T.800 F.3.8.1 on a split row (low then high).
+    fn inverse_row_53(y: &[i32]) -> Vec<i32> {
+        let n = y.len();
+        if n < 2 {
+            return y.to_vec();
+        }
+        let (nl, nh) = (n.div_ceil(2), n / 2);
+        let (s, d) = y.split_at(nl);
+        let mut x = vec![0; n];
+        for i in 0..nl {
+            x[2 * i] = s[i] - ((d[i.saturating_sub(1)] + d[i.min(nh - 1)] + 2) >> 2);
+        }
+        for i in 0..nh {
+            let right = x[(2 * i + 2).min(2 * nl - 2)];
+            x[2 * i + 1] = d[i] + ((x[2 * i] + right) >> 1);
+        }
+        x
+    }
+
+    #[test]
+    fn rows_53_invert_exactly() {
+        for n in 1..40 {
+            let x: Vec<i32> = (0..n).map(|i| (i * 7919) % 513 - 256).collect();
+            let mut y = x.clone();
+            forward_53(&mut y, n as usize, 1, 1);
+            assert_eq!(inverse_row_53(&y), x, "length {n}");
+        }
+    }
+
+    #[test]
+    fn constant_planes_have_no_detail() {
+        let (w, h) = (37, 23);
+        let mut p = vec![5i32; w * h];
+        forward_53(&mut p, w, h, 3);
+        let (lw, lh) = sizes(w, h, 3)[3];
+        for y in 0..h {
+            for x in 0..w {
+                let v = p[y * w + x];
+                assert_eq!(v, if x < lw && y < lh { 5 } else { 0 }, "{x},{y}");
+            }
+        }
+        let mut f = vec![0.25f32; w * h];
+        forward_97(&mut f, w, h, 3);
+        assert!((f[0] - 0.25 / K.powi(0) * 1.0).abs() < 0.02, "{}", f[0]);
+        assert!(f[w - 1].abs() < 1e-4);
+    }
+
+    #[test]
+    fn synthesis_norms_grow_with_levels() {
+        let l1 = synthesis_norm_97(1, false);
+        let l2 = synthesis_norm_97(2, false);
+        let h0 = synthesis_norm_97(0, true);
+        assert!(l2 > l1 && l1 > 1.0 && h0 > 0.5, "{l1} {l2} {h0}");
+    }
+}

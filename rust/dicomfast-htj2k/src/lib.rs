@@ -1,0 +1,487 @@
+//! HTJ2K (ITU-T T.814 | ISO/IEC 15444-15) encoding in Rust: one frame into a J2K
+//! codestream whose code-blocks are all HT-coded (Part 15 Rsiz, CAP marker).
+//!
+//! One tile, one quality layer, the default precincts, 64 x 64 code-blocks, one HT
+//! cleanup pass per code-block (every magnitude bit: lossless stays lossless). Reversible
+//! 5/3 with the RCT, or irreversible 9/7 with the ICT and a quantisation step per sub-band
+//! (the base step divided by the sub-band's synthesis norm). The pieces:
+//! [`dwt`] (wavelets), [`block`] (the HT block coder), [`t2`] (packets) and [`codestream`]
+//! (marker segments). The block coder's VLC tables are made at build time (`build.rs`).
+
+mod block;
+mod codestream;
+mod dwt;
+mod t2;
+
+use codestream::{BandStep, Header};
+
+/// JPEG 2000 progression orders (T.800 Table A.16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progression {
+    Lrcp,
+    Rlcp,
+    Rpcl,
+    Pcrl,
+    Cprl,
+}
+
+impl Progression {
+    /// SGcod's progression order byte.
+    fn code(self) -> u8 {
+        match self {
+            Progression::Lrcp => 0,
+            Progression::Rlcp => 1,
+            Progression::Rpcl => 2,
+            Progression::Pcrl => 3,
+            Progression::Cprl => 4,
+        }
+    }
+
+    /// With one layer and one precinct per resolution, the orders differ only in whether
+    /// resolution or component comes first.
+    fn component_first(self) -> bool {
+        matches!(self, Progression::Pcrl | Progression::Cprl)
+    }
+}
+
+/// One frame to encode: `samples` holds `height * width * components` samples of
+/// `bytes_per_sample` bytes each (little endian, the samples of a pixel together); the low
+/// `bit_depth` bits of each are the value (two's complement when `signed`).
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub components: u32,
+    pub bit_depth: u32,
+    pub signed: bool,
+    pub bytes_per_sample: u32,
+    pub samples: &'a [u8],
+}
+
+/// How to code it.
+#[derive(Debug, Clone, Copy)]
+pub struct Coding {
+    /// Reversible 5/3 wavelet (lossless; with the RCT for colour) or irreversible 9/7
+    /// (with the ICT).
+    pub reversible: bool,
+    /// Code three components with the colour transform.
+    pub colour_transform: bool,
+    /// Wavelet decomposition levels (0-32).
+    pub decompositions: u32,
+    /// Irreversible coding: the base quantisation step, of a unit sample range.
+    pub qstep: f32,
+    pub progression: Progression,
+    /// Write the tile as one tile-part per resolution, listed in a TLM marker segment (as
+    /// PS3.5 asks of HTJ2K Lossless RPCL); with a resolution-first progression only.
+    pub tile_part_per_resolution: bool,
+}
+
+/// The largest irreversible base step [`encode`] takes (a quarter of the sample range).
+pub const MAX_QSTEP: f32 = 0.25;
+
+/// The smallest irreversible base step [`encode`] takes.
+pub const MIN_QSTEP: f32 = 1.0e-6;
+
+/// Whether this build has the HT block coder (its VLC tables were found at build time);
+/// without it [`encode`] always fails.
+pub const AVAILABLE: bool = cfg!(have_ht_tables);
+
+/// Code-block size exponent (64 x 64).
+const CB_EXP: usize = 6;
+/// The default precinct (2^15) covers a resolution no larger than this.
+const MAX_SIDE: u32 = 1 << 15;
+/// The block coder's coefficients keep to 30 magnitude bits.
+const MAX_KMAX: u32 = 30;
+
+/// One sub-band of one component's Mallat layout: where it sits, and its orientation
+/// (0 LL, 1 HL, 2 LH, 3 HH).
+#[derive(Debug, Clone, Copy)]
+struct Band {
+    x0: usize,
+    y0: usize,
+    w: usize,
+    h: usize,
+    orient: usize,
+    /// Decomposition level (LL: the number of levels).
+    level: u32,
+}
+
+/// The sub-bands of each resolution, lowest first: `[LL]`, then `[HL, LH, HH]` of each
+/// level from the deepest.
+fn bands(width: usize, height: usize, levels: u32) -> Vec<Vec<Band>> {
+    let sz = dwt::sizes(width, height, levels);
+    let (lw, lh) = sz[levels as usize];
+    let mut out = vec![vec![Band {
+        x0: 0,
+        y0: 0,
+        w: lw,
+        h: lh,
+        orient: 0,
+        level: levels,
+    }]];
+    for level in (1..=levels).rev() {
+        let (pw, ph) = sz[level as usize - 1];
+        let (w, h) = sz[level as usize];
+        out.push(vec![
+            Band {
+                x0: w,
+                y0: 0,
+                w: pw - w,
+                h,
+                orient: 1,
+                level,
+            },
+            Band {
+                x0: 0,
+                y0: h,
+                w,
+                h: ph - h,
+                orient: 2,
+                level,
+            },
+            Band {
+                x0: w,
+                y0: h,
+                w: pw - w,
+                h: ph - h,
+                orient: 3,
+                level,
+            },
+        ]);
+    }
+    out
+}
+
+/// log2 of the nominal gain of an orientation (T.800 Table E.1).
+fn gain_bits(orient: usize) -> u32 {
+    [0, 1, 1, 2][orient]
+}
+
+/// The irreversible step of a band, of a unit sample range: the base over the band's
+/// synthesis norm (so that each band's quantisation adds about the same error).
+fn band_step(qstep: f32, band: &Band) -> f64 {
+    let norm = if band.orient == 0 {
+        dwt::synthesis_norm_97(band.level, false).powi(2)
+    } else {
+        let l = dwt::synthesis_norm_97(band.level, false);
+        let h = dwt::synthesis_norm_97(band.level - 1, true);
+        match band.orient {
+            3 => h * h,
+            _ => l * h,
+        }
+    };
+    f64::from(qstep) / norm
+}
+
+/// Component `c` of the frame as signed, level-shifted values, into `dst`.
+fn read_component(frame: &Frame<'_>, c: usize, dst: &mut [i32]) {
+    let comps = frame.components as usize;
+    let bits = frame.bit_depth;
+    let mask = ((1u32 << bits) - 1) as i32;
+    let shift = 32 - bits;
+    let offset = if frame.signed { 0 } else { 1 << (bits - 1) };
+    let value = |raw: u32| -> i32 {
+        let v = raw as i32 & mask;
+        if frame.signed {
+            (v << shift) >> shift
+        } else {
+            v - offset
+        }
+    };
+    if frame.bytes_per_sample == 1 {
+        for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
+            *d = value(u32::from(px[c]));
+        }
+    } else {
+        for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
+            *d = value(u32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])));
+        }
+    }
+}
+
+/// Buffers reused from frame to frame on a thread.
+struct Scratch {
+    ints: Vec<Vec<i32>>,
+    floats: Vec<Vec<f32>>,
+    data: Vec<u8>,
+    coder: block::BlockCoder,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `n` planes of `len` values from `pool` (grown or cut to size; values not cleared).
+fn planes<T: Copy + Default>(pool: &mut Vec<Vec<T>>, n: usize, len: usize) {
+    pool.resize_with(n, Vec::new);
+    for p in pool.iter_mut() {
+        p.resize(len, T::default());
+    }
+}
+
+fn check(frame: &Frame<'_>, coding: &Coding) -> Result<(), String> {
+    let pixels = u64::from(frame.width) * u64::from(frame.height) * u64::from(frame.components);
+    if frame.width == 0
+        || frame.height == 0
+        || !matches!(frame.components, 1 | 3)
+        || !(1..=16).contains(&frame.bit_depth)
+        || !matches!(frame.bytes_per_sample, 1 | 2)
+        || frame.bit_depth > 8 * frame.bytes_per_sample
+        || coding.decompositions > 32
+        || (frame.samples.len() as u64) != pixels * u64::from(frame.bytes_per_sample)
+    {
+        return Err("frame layout the HTJ2K encoder cannot take".into());
+    }
+    if frame.width > MAX_SIDE || frame.height > MAX_SIDE {
+        return Err(format!(
+            "HTJ2K encoding takes frames of at most {MAX_SIDE} x {MAX_SIDE}"
+        ));
+    }
+    if coding.tile_part_per_resolution && coding.progression.component_first() {
+        return Err("tile-parts by resolution need a resolution-first progression".into());
+    }
+    if !coding.reversible && !(MIN_QSTEP..=MAX_QSTEP).contains(&coding.qstep) {
+        return Err(format!(
+            "an irreversible step of {} (from {MIN_QSTEP} to {MAX_QSTEP})",
+            coding.qstep
+        ));
+    }
+    Ok(())
+}
+
+/// Encode `frame` as a J2K codestream appended to `out`.
+pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(), String> {
+    check(frame, coding)?;
+    if !AVAILABLE {
+        return Err(
+            "HTJ2K encoding is not in this build (the HT VLC tables of openjpeg-sys were \
+             not found when it was built)"
+                .into(),
+        );
+    }
+    let mut scratch = SCRATCH
+        .with(|s| s.borrow_mut().take())
+        .unwrap_or_else(|| Scratch {
+            ints: Vec::new(),
+            floats: Vec::new(),
+            data: Vec::new(),
+            coder: block::BlockCoder::new(),
+        });
+    let result = encode_with(frame, coding, out, &mut scratch);
+    SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+    result
+}
+
+fn encode_with(
+    frame: &Frame<'_>,
+    coding: &Coding,
+    out: &mut Vec<u8>,
+    scratch: &mut Scratch,
+) -> Result<(), String> {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let comps = frame.components as usize;
+    let colour = coding.colour_transform && comps == 3;
+    let levels = coding.decompositions;
+    let layout = bands(w, h, levels);
+
+    // Every component's quantised coefficients, in its Mallat layout (`scratch.ints`).
+    let steps: Vec<Vec<BandStep>>;
+    if coding.reversible {
+        planes(&mut scratch.ints, comps, w * h);
+        let p = &mut scratch.ints;
+        for (c, plane) in p.iter_mut().enumerate() {
+            read_component(frame, c, plane);
+        }
+        if colour {
+            let (r, rest) = p.split_at_mut(1);
+            let (g, b) = rest.split_at_mut(1);
+            for i in 0..w * h {
+                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
+                r[0][i] = (rv + 2 * gv + bv) >> 2;
+                g[0][i] = bv - gv;
+                b[0][i] = rv - gv;
+            }
+        }
+        for plane in p.iter_mut() {
+            dwt::forward_53(plane, w, h, levels);
+        }
+        let depth = frame.bit_depth + u32::from(colour);
+        steps = layout
+            .iter()
+            .map(|res| {
+                res.iter()
+                    .map(|b| BandStep::Reversible {
+                        epsilon: depth + gain_bits(b.orient),
+                    })
+                    .collect()
+            })
+            .collect();
+    } else {
+        let scale = 1.0 / (1u64 << frame.bit_depth) as f32;
+        planes(&mut scratch.ints, comps, w * h);
+        planes(&mut scratch.floats, comps, w * h);
+        for (c, (ints, plane)) in scratch
+            .ints
+            .iter_mut()
+            .zip(scratch.floats.iter_mut())
+            .enumerate()
+        {
+            read_component(frame, c, ints);
+            for (f, &i) in plane.iter_mut().zip(ints.iter()) {
+                *f = i as f32 * scale;
+            }
+        }
+        let p = &mut scratch.floats;
+        if colour {
+            let (r, rest) = p.split_at_mut(1);
+            let (g, b) = rest.split_at_mut(1);
+            for i in 0..w * h {
+                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
+                r[0][i] = 0.299 * rv + 0.587 * gv + 0.114 * bv;
+                g[0][i] = -0.168_736 * rv - 0.331_264 * gv + 0.5 * bv;
+                b[0][i] = 0.5 * rv - 0.418_688 * gv - 0.081_312 * bv;
+            }
+        }
+        for plane in p.iter_mut() {
+            dwt::forward_97(plane, w, h, levels);
+        }
+        steps = layout
+            .iter()
+            .map(|res| {
+                res.iter()
+                    .map(|b| {
+                        BandStep::irreversible(band_step(coding.qstep, b), gain_bits(b.orient))
+                    })
+                    .collect()
+            })
+            .collect();
+        for (plane, q) in p.iter().zip(scratch.ints.iter_mut()) {
+            for res in layout.iter().zip(&steps) {
+                for (b, step) in res.0.iter().zip(res.1) {
+                    let inv = 1.0 / step.absolute() as f32;
+                    for y in b.y0..b.y0 + b.h {
+                        let row = y * w;
+                        for x in b.x0..b.x0 + b.w {
+                            let v = plane[row + x] * inv;
+                            // Magnitudes are truncated (dead zone), the sign kept.
+                            let mag = v.abs().min(1.0e9) as i32;
+                            q[row + x] = if v < 0.0 { -mag } else { mag };
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let planes = &scratch.ints;
+
+    // Guard bits: enough for the largest magnitude of every band over the nominal
+    // exponent (the HT coder codes every bit-plane at once, so more costs nothing).
+    let mut guard = 1u32;
+    for (r, res) in layout.iter().enumerate() {
+        for (b, band) in res.iter().enumerate() {
+            let mut max = 0u32;
+            for plane in planes {
+                for y in band.y0..band.y0 + band.h {
+                    for &v in &plane[y * w + band.x0..y * w + band.x0 + band.w] {
+                        max = max.max(v.unsigned_abs());
+                    }
+                }
+            }
+            let need = 32 - max.leading_zeros();
+            let eps = steps[r][b].epsilon();
+            guard = guard.max((need + 1).saturating_sub(eps));
+        }
+    }
+    if guard > 7 {
+        return Err("coefficients too large for the quantisation exponents".into());
+    }
+    let kmax = |r: usize, b: usize| guard + steps[r][b].epsilon() - 1;
+    let magb = (0..layout.len())
+        .flat_map(|r| (0..layout[r].len()).map(move |b| (r, b)))
+        .map(|(r, b)| kmax(r, b))
+        .max()
+        .unwrap_or(1);
+    if magb > MAX_KMAX {
+        return Err(format!("{magb} magnitude bit-planes (at most {MAX_KMAX})"));
+    }
+
+    // Code every block; one packet per component and resolution.
+    let data = &mut scratch.data;
+    data.clear();
+    let coder = &mut scratch.coder;
+    let mut precincts: Vec<Vec<Vec<t2::BandBlocks>>> = Vec::with_capacity(comps);
+    for plane in planes {
+        let mut per_res = Vec::with_capacity(layout.len());
+        for (r, res) in layout.iter().enumerate() {
+            let mut per_band = Vec::with_capacity(res.len());
+            for (b, band) in res.iter().enumerate() {
+                let (gw, gh) = (band.w.div_ceil(1 << CB_EXP), band.h.div_ceil(1 << CB_EXP));
+                let mut segments = Vec::with_capacity(gw * gh);
+                for gy in 0..gh {
+                    for gx in 0..gw {
+                        let (bx, by) = (gx << CB_EXP, gy << CB_EXP);
+                        let bw = (band.w - bx).min(1 << CB_EXP);
+                        let bh = (band.h - by).min(1 << CB_EXP);
+                        let start = (band.y0 + by) * w + band.x0 + bx;
+                        let at = data.len();
+                        let len = coder
+                            .encode(&plane[start..], w, bw, bh, data)
+                            .map_err(String::from)?;
+                        segments.push((at, len));
+                    }
+                }
+                per_band.push(t2::BandBlocks {
+                    grid_w: gw,
+                    grid_h: gh,
+                    segments,
+                    zero_planes: kmax(r, b) - 1,
+                });
+            }
+            per_res.push(per_band);
+        }
+        precincts.push(per_res);
+    }
+    let mut tile = Vec::with_capacity(data.len() + 1024);
+    let resolutions = layout.len();
+    // Where each tile-part ends in `tile`.
+    let mut parts = Vec::new();
+    if coding.progression.component_first() {
+        for comp in &precincts {
+            for res in comp {
+                t2::packet(res, data, &mut tile);
+            }
+        }
+    } else {
+        for r in 0..resolutions {
+            for comp in &precincts {
+                t2::packet(&comp[r], data, &mut tile);
+            }
+            if coding.tile_part_per_resolution {
+                parts.push(tile.len());
+            }
+        }
+    }
+    if parts.is_empty() {
+        parts.push(tile.len());
+    }
+
+    let header = Header {
+        width: frame.width,
+        height: frame.height,
+        components: frame.components,
+        bit_depth: frame.bit_depth,
+        signed: frame.signed,
+        reversible: coding.reversible,
+        colour_transform: colour,
+        levels,
+        progression: coding.progression.code(),
+        guard_bits: guard,
+        magb,
+        steps: steps.into_iter().flatten().collect(),
+    };
+    codestream::write(&header, &tile, &parts, out);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -33,7 +33,7 @@ pub(crate) fn sizes(width: usize, height: usize, levels: u32) -> Vec<(usize, usi
 /// rows): rows `i` and `i + 1` for a predict step (odd samples from the even ones), rows
 /// `i - 1` and `i` for an update step, mirrored at the ends (F.3.7's symmetric extension).
 /// A 1-D signal is the case `w = 1`, `stride = 1`.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline]
 fn step<T: Copy>(
     dst: &mut [T],

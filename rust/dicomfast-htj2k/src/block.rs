@@ -99,7 +99,7 @@ impl Vlc {
 
     #[inline]
     fn put(&mut self, cwd: u32, len: u32) {
-        self.acc |= u64::from(cwd & ((1 << len) - 1)) << self.n;
+        self.acc |= (u64::from(cwd) & ((1u64 << len) - 1)) << self.n;
         self.n += len;
         if self.n >= 32 {
             self.drain();
@@ -197,6 +197,8 @@ pub(crate) struct BlockCoder {
     prev_sig: Vec<u8>,
     next_e: Vec<u8>,
     next_sig: Vec<u8>,
+    /// The block copied with its width and height rounded up to even, zeros beyond.
+    pad: Vec<i32>,
 }
 
 /// One quad's samples (T.814 scan order: left column top, bottom, right column top,
@@ -235,6 +237,17 @@ fn uvlc(u: u32) -> (u32, u32, u32, u32) {
     }
 }
 
+/// Codes one after the other, as one put (at most 32 bits).
+#[inline(always)]
+fn join(parts: &[(u32, u32)]) -> (u32, u32) {
+    let (mut bits, mut len) = (0u64, 0u32);
+    for &(b, l) in parts {
+        bits |= u64::from(b) << len;
+        len += l;
+    }
+    (bits as u32, len)
+}
+
 impl BlockCoder {
     pub(crate) fn new() -> Self {
         BlockCoder {
@@ -262,47 +275,77 @@ impl BlockCoder {
             prev_sig: Vec::new(),
             next_e: Vec::new(),
             next_sig: Vec::new(),
+            pad: Vec::new(),
         }
     }
 
-    #[inline]
-    fn gather(plane: &[i32], stride: usize, x: usize, y: usize, w: usize, h: usize) -> Quad {
+    /// The quad at (`x`, `y`) of the padded block (`pw` wide).
+    #[inline(always)]
+    fn gather(pad: &[i32], pw: usize, x: usize, y: usize) -> Quad {
         let mut q = Quad::default();
-        let at = y * stride + x;
-        sample(&mut q, 0, plane[at]);
-        if y + 1 < h {
-            sample(&mut q, 1, plane[at + stride]);
-        }
-        if x + 1 < w {
-            sample(&mut q, 2, plane[at + 1]);
-            if y + 1 < h {
-                sample(&mut q, 3, plane[at + stride + 1]);
+        let top = &pad[y * pw + x..y * pw + x + 2];
+        let bottom = &pad[(y + 1) * pw + x..(y + 1) * pw + x + 2];
+        sample(&mut q, 0, top[0]);
+        sample(&mut q, 1, bottom[0]);
+        sample(&mut q, 2, top[1]);
+        sample(&mut q, 3, bottom[1]);
+        q
+    }
+
+    /// Copy the block into `pad`; whether any sample is not 0.
+    fn load(&mut self, plane: &[i32], stride: usize, w: usize, h: usize) -> (usize, bool) {
+        let (pw, ph) = (w + (w & 1), h + (h & 1));
+        self.pad.clear();
+        self.pad.resize(pw * ph, 0);
+        let mut any = 0;
+        for y in 0..h {
+            let row = &plane[y * stride..y * stride + w];
+            for (d, &v) in self.pad[y * pw..y * pw + w].iter_mut().zip(row) {
+                *d = v;
+                any |= v;
             }
         }
-        q
+        (pw, any != 0)
     }
 
     /// The quad's codeword (from `table` by context), its magnitude bits, and the MEL
     /// event when its context is 0; returns `u`.
-    #[inline]
+    #[inline(always)]
     fn code_quad(&mut self, q: &Quad, context: u32, kappa: u32, table: &[u16; 2048]) -> u32 {
         let big_u = q.emax.max(kappa);
         let u = big_u - kappa;
+        // Insignificant samples have exponent 0 and the largest is at least 1: no test of
+        // significance needed; no EMB pattern when u is 0.
         let mut emb = 0;
-        if u > 0 {
-            for n in 0..4 {
-                emb |= u32::from(q.e[n] == q.emax && q.rho >> n & 1 == 1) << n;
-            }
+        for n in 0..4 {
+            emb |= u32::from(q.e[n] == q.emax) << n;
         }
+        emb &= 0u32.wrapping_sub(u32::from(u > 0));
         let entry = u32::from(table[((context << 8) | (q.rho << 4) | emb) as usize]);
         self.vlc.put(entry >> 8, (entry >> 4) & 7);
         if context == 0 {
             self.mel.event(q.rho != 0);
         }
+        // Without branches: an insignificant sample puts no bits. Up to 32 bits go in one
+        // call: all four samples when U <= 8, two by two when U <= 16.
+        let mut m = [0u32; 4];
+        let mut bits = [0u64; 4];
         for n in 0..4 {
-            if q.rho >> n & 1 == 1 {
-                let m = big_u - (entry >> n & 1);
-                self.ms.put(q.v[n] & ((1u32 << m) - 1), m);
+            m[n] = (big_u - (entry >> n & 1)) * (q.rho >> n & 1);
+            bits[n] = u64::from(q.v[n]) & ((1u64 << m[n]) - 1);
+        }
+        if big_u <= 8 {
+            let all = bits[0]
+                | bits[1] << m[0]
+                | bits[2] << (m[0] + m[1])
+                | bits[3] << (m[0] + m[1] + m[2]);
+            self.ms.put(all as u32, m[0] + m[1] + m[2] + m[3]);
+        } else if big_u <= 16 {
+            self.ms.put((bits[0] | bits[1] << m[0]) as u32, m[0] + m[1]);
+            self.ms.put((bits[2] | bits[3] << m[2]) as u32, m[2] + m[3]);
+        } else {
+            for n in 0..4 {
+                self.ms.put(bits[n] as u32, m[n]);
             }
         }
         u
@@ -327,10 +370,11 @@ impl BlockCoder {
         h: usize,
         out: &mut Vec<u8>,
     ) -> Result<usize, &'static str> {
-        let any = (0..h).any(|y| plane[y * stride..y * stride + w].iter().any(|&v| v != 0));
+        let (pw, any) = self.load(plane, stride, w, h);
         if !any {
             return Ok(0);
         }
+        let pad = std::mem::take(&mut self.pad);
         let (initial, later) = (&tables::VLC_INITIAL, &tables::VLC_LATER);
         self.mel.reset();
         self.vlc.reset();
@@ -349,14 +393,14 @@ impl BlockCoder {
         let mut left_rho = 0u32;
         let mut x = 0;
         while x < w {
-            let q0 = Self::gather(plane, stride, x, 0, w, h);
+            let q0 = Self::gather(&pad, pw, x, 0);
             let c0 = (left_rho >> 1) | (left_rho & 1);
             let u0 = self.code_quad(&q0, c0, 1, initial);
             self.remember(&q0, x);
             let mut u1 = 0;
             left_rho = q0.rho;
             if x + 2 < w {
-                let q1 = Self::gather(plane, stride, x + 2, 0, w, h);
+                let q1 = Self::gather(&pad, pw, x + 2, 0);
                 let c1 = (q0.rho >> 1) | (q0.rho & 1);
                 u1 = self.code_quad(&q1, c1, 1, initial);
                 self.remember(&q1, x + 2);
@@ -368,26 +412,19 @@ impl BlockCoder {
             if u0 > 0 && u1 > 0 {
                 self.mel.event(u0.min(u1) > 2);
             }
-            if u0 > 2 && u1 > 2 {
+            let (bits, len) = if u0 > 2 && u1 > 2 {
                 let (p0, pl0, s0, sl0) = uvlc(u0 - 2);
                 let (p1, pl1, s1, sl1) = uvlc(u1 - 2);
-                self.vlc.put(p0, pl0);
-                self.vlc.put(p1, pl1);
-                self.vlc.put(s0, sl0);
-                self.vlc.put(s1, sl1);
+                join(&[(p0, pl0), (p1, pl1), (s0, sl0), (s1, sl1)])
             } else if u0 > 2 && u1 > 0 {
                 let (p0, pl0, s0, sl0) = uvlc(u0);
-                self.vlc.put(p0, pl0);
-                self.vlc.put(u1 - 1, 1);
-                self.vlc.put(s0, sl0);
+                join(&[(p0, pl0), (u1 - 1, 1), (s0, sl0)])
             } else {
                 let (p0, pl0, s0, sl0) = uvlc(u0);
                 let (p1, pl1, s1, sl1) = uvlc(u1);
-                self.vlc.put(p0, pl0);
-                self.vlc.put(p1, pl1);
-                self.vlc.put(s0, sl0);
-                self.vlc.put(s1, sl1);
-            }
+                join(&[(p0, pl0), (p1, pl1), (s0, sl0), (s1, sl1)])
+            };
+            self.vlc.put(bits, len);
             x += 4;
         }
 
@@ -406,7 +443,7 @@ impl BlockCoder {
                     if qx >= w {
                         break;
                     }
-                    let q = Self::gather(plane, stride, qx, y, w, h);
+                    let q = Self::gather(&pad, pw, qx, y);
                     // Columns qx - 1 .. qx + 2 of the row above sit at qx .. qx + 3.
                     let (pe, ps) = (&self.prev_e, &self.prev_sig);
                     let context = u32::from(ps[qx] | ps[qx + 1])
@@ -427,16 +464,15 @@ impl BlockCoder {
                 }
                 let (p0, pl0, s0, sl0) = uvlc(us[0]);
                 let (p1, pl1, s1, sl1) = uvlc(us[1]);
-                self.vlc.put(p0, pl0);
-                self.vlc.put(p1, pl1);
-                self.vlc.put(s0, sl0);
-                self.vlc.put(s1, sl1);
+                let (bits, len) = join(&[(p0, pl0), (p1, pl1), (s0, sl0), (s1, sl1)]);
+                self.vlc.put(bits, len);
                 x += 4;
             }
             // Columns past the block's last are never written: they stay 0.
             y += 2;
         }
 
+        self.pad = pad;
         self.terminate_mel_vlc();
         self.ms.terminate();
         let start = out.len();

@@ -101,6 +101,31 @@ def test_frame_access_and_threads_agree(entry: dict) -> None:
         assert np.array_equal(frames[k], whole[k])
 
 
+J2K_FAMILY = {
+    "1.2.840.10008.1.2.4.90",
+    "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.4.201",
+    "1.2.840.10008.1.2.4.202",
+    "1.2.840.10008.1.2.4.203",
+}
+LONE_J2K = [
+    e
+    for e in OURS
+    if e["transfer_syntax"] in J2K_FAMILY
+    and (e.get("number_of_frames") or 1) == 1
+    and e["rows"] * e["columns"] >= 256 * 256
+][:8]
+
+
+@pytest.mark.parametrize("entry", LONE_J2K, ids=lambda e: e["path"])
+def test_lone_jpeg_2000_frames_on_openjpeg_threads(entry: dict) -> None:
+    """A lone JPEG 2000 / HTJ2K frame of 256 x 256 or more is spread over OpenJPEG's own
+    threads when more than one thread is allowed: the same pixels as on one."""
+    ds = _read(entry)
+    one = ds.pixel_array_as(threads=1)
+    assert np.array_equal(ds.pixel_array_as(threads=2), one)
+
+
 BROKEN = [
     e for e in MANIFEST if e["path"].startswith("public/broken/") and e.get("expect_error") is True
 ]

@@ -134,9 +134,10 @@ thread_local! {
 /// Whether the frame being decoded on this thread may be spread over threads of the
 /// codec's own: only a lone frame the frame pipeline decodes with no thread count of one
 /// asked ([`with_inner_threads`]). Frames decoded side by side by the pipeline's workers,
-/// and direct [`Codec::decode`] calls, keep to their thread. (Only the JPEG XL codec asks.)
+/// and direct [`Codec::decode`] calls, keep to their thread. (The JPEG XL codec and
+/// OpenJPEG's JPEG 2000 / HTJ2K decoding ask.)
 #[cfg(feature = "parallel")]
-#[cfg_attr(not(feature = "jpeg-xl"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "jpeg-xl", feature = "j2k")), allow(dead_code))]
 pub(crate) fn inner_threads_allowed() -> bool {
     INNER_THREADS.with(|c| c.get())
 }

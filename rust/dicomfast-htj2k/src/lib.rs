@@ -259,6 +259,50 @@ pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(
                 .into(),
         );
     }
+    with_scratch(|scratch| {
+        transform(frame, coding, scratch);
+        code(frame, coding, coding.qstep, scratch, out)
+    })
+}
+
+/// Encode `frame` irreversibly at several base steps, its wavelet transform made once:
+/// the first at `coding.qstep`, each next at the step `after` returns, given the
+/// codestream just made, until it returns `None` (the search of a size).
+pub fn encode_trials(
+    frame: &Frame<'_>,
+    coding: &Coding,
+    mut after: impl FnMut(&[u8]) -> Option<f32>,
+) -> Result<(), String> {
+    check(frame, coding)?;
+    if coding.reversible {
+        return Err("trials are of irreversible coding".into());
+    }
+    with_scratch(|scratch| {
+        transform(frame, coding, scratch);
+        let mut trial = Vec::new();
+        let mut qstep = coding.qstep;
+        loop {
+            trial.clear();
+            code(frame, coding, qstep, scratch, &mut trial)?;
+            match after(&trial) {
+                Some(next) => {
+                    check(
+                        frame,
+                        &Coding {
+                            qstep: next,
+                            ..*coding
+                        },
+                    )?;
+                    qstep = next;
+                }
+                None => return Ok(()),
+            }
+        }
+    })
+}
+
+/// Run `f` with this thread's buffers (made on first use, kept after).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     let mut scratch = SCRATCH
         .with(|s| s.borrow_mut().take())
         .unwrap_or_else(|| Scratch {
@@ -267,31 +311,24 @@ pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(
             data: Vec::new(),
             coder: block::BlockCoder::new(),
         });
-    let result = encode_with(frame, coding, out, &mut scratch);
+    let result = f(&mut scratch);
     SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
     result
 }
 
-fn encode_with(
-    frame: &Frame<'_>,
-    coding: &Coding,
-    out: &mut Vec<u8>,
-    scratch: &mut Scratch,
-) -> Result<(), String> {
+/// The frame's samples through the colour transform and the wavelet, into
+/// `scratch.ints` (reversible) or `scratch.floats` (irreversible, of a unit range).
+fn transform(frame: &Frame<'_>, coding: &Coding, scratch: &mut Scratch) {
     let (w, h) = (frame.width as usize, frame.height as usize);
     let comps = frame.components as usize;
     let colour = coding.colour_transform && comps == 3;
     let levels = coding.decompositions;
-    let layout = bands(w, h, levels);
-
-    // Every component's quantised coefficients, in its Mallat layout (`scratch.ints`).
-    let steps: Vec<Vec<BandStep>>;
+    planes(&mut scratch.ints, comps, w * h);
+    for (c, plane) in scratch.ints.iter_mut().enumerate() {
+        read_component(frame, c, plane);
+    }
     if coding.reversible {
-        planes(&mut scratch.ints, comps, w * h);
         let p = &mut scratch.ints;
-        for (c, plane) in p.iter_mut().enumerate() {
-            read_component(frame, c, plane);
-        }
         if colour {
             let (r, rest) = p.split_at_mut(1);
             let (g, b) = rest.split_at_mut(1);
@@ -305,28 +342,10 @@ fn encode_with(
         for plane in p.iter_mut() {
             dwt::forward_53(plane, w, h, levels);
         }
-        let depth = frame.bit_depth + u32::from(colour);
-        steps = layout
-            .iter()
-            .map(|res| {
-                res.iter()
-                    .map(|b| BandStep::Reversible {
-                        epsilon: depth + gain_bits(b.orient),
-                    })
-                    .collect()
-            })
-            .collect();
     } else {
         let scale = 1.0 / (1u64 << frame.bit_depth) as f32;
-        planes(&mut scratch.ints, comps, w * h);
         planes(&mut scratch.floats, comps, w * h);
-        for (c, (ints, plane)) in scratch
-            .ints
-            .iter_mut()
-            .zip(scratch.floats.iter_mut())
-            .enumerate()
-        {
-            read_component(frame, c, ints);
+        for (ints, plane) in scratch.ints.iter().zip(scratch.floats.iter_mut()) {
             for (f, &i) in plane.iter_mut().zip(ints.iter()) {
                 *f = i as f32 * scale;
             }
@@ -345,17 +364,47 @@ fn encode_with(
         for plane in p.iter_mut() {
             dwt::forward_97(plane, w, h, levels);
         }
-        steps = layout
+    }
+}
+
+/// The transformed frame in `scratch` quantised (irreversible: at base step `qstep`, into
+/// `scratch.ints`), coded and written as a codestream appended to `out`.
+fn code(
+    frame: &Frame<'_>,
+    coding: &Coding,
+    qstep: f32,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let comps = frame.components as usize;
+    let colour = coding.colour_transform && comps == 3;
+    let levels = coding.decompositions;
+    let layout = bands(w, h, levels);
+    let steps: Vec<Vec<BandStep>> = if coding.reversible {
+        let depth = frame.bit_depth + u32::from(colour);
+        layout
             .iter()
             .map(|res| {
                 res.iter()
-                    .map(|b| {
-                        BandStep::irreversible(band_step(coding.qstep, b), gain_bits(b.orient))
+                    .map(|b| BandStep::Reversible {
+                        epsilon: depth + gain_bits(b.orient),
                     })
                     .collect()
             })
-            .collect();
-        for (plane, q) in p.iter().zip(scratch.ints.iter_mut()) {
+            .collect()
+    } else {
+        layout
+            .iter()
+            .map(|res| {
+                res.iter()
+                    .map(|b| BandStep::irreversible(band_step(qstep, b), gain_bits(b.orient)))
+                    .collect()
+            })
+            .collect()
+    };
+    if !coding.reversible {
+        for (plane, q) in scratch.floats.iter().zip(scratch.ints.iter_mut()) {
             for res in layout.iter().zip(&steps) {
                 for (b, step) in res.0.iter().zip(res.1) {
                     let inv = 1.0 / step.absolute() as f32;

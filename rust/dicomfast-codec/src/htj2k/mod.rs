@@ -105,42 +105,46 @@ fn encode(
 
 /// Search the irreversible quantisation step for the largest codestream of at most
 /// `target` bytes (secant steps on log size against log step, bisection once bracketed),
-/// in at most [`MAX_TRIES`] encodes; the smallest one made if none fits.
+/// in at most [`MAX_TRIES`] codings of one wavelet transform; the smallest one made if
+/// none fits.
 fn encode_to_size(
     frame: &ht::Frame<'_>,
     coding: &mut ht::Coding,
     target: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), CodecError> {
-    // A step of a few sample levels: 2^-bits is one level of the unit range the encoder
-    // codes.
+    // A step of a few sample levels: 2^-bits is one level of the unit range coded.
     let mut lq = (3.0 - f64::from(frame.bit_depth)).min(f64::from(ht::MAX_QSTEP).log2());
     let lt = (target as f64).log2();
     let mut fits: Option<(f64, f64)> = None; // (log step, log size): size <= target
     let mut over: Option<(f64, f64)> = None; // size > target
-    let mut trial = Vec::with_capacity(target.saturating_mul(2));
     let mut best_fit: Option<usize> = None;
+    let mut tries = 0;
     out.clear();
-    for _ in 0..MAX_TRIES {
-        coding.qstep = lq.exp2() as f32;
-        trial.clear();
-        ht::encode(frame, coding, &mut trial).map_err(encoder_error)?;
+    coding.qstep = lq.exp2() as f32;
+    ht::encode_trials(frame, coding, |trial| {
+        tries += 1;
         let size = trial.len();
         let ls = (size as f64).log2();
         if size <= target {
             if best_fit.is_none_or(|b| size > b) {
                 best_fit = Some(size);
-                std::mem::swap(out, &mut trial);
+                out.clear();
+                out.extend_from_slice(trial);
             }
             fits = Some((lq, ls));
             if size as f64 >= 0.92 * target as f64 {
-                break;
+                return None;
             }
         } else {
             if best_fit.is_none() && (out.is_empty() || size < out.len()) {
-                std::mem::swap(out, &mut trial);
+                out.clear();
+                out.extend_from_slice(trial);
             }
             over = Some((lq, ls));
+        }
+        if tries >= MAX_TRIES {
+            return None;
         }
         let next = match (fits, over) {
             (Some((qa, sa)), Some((qb, sb))) => {
@@ -166,13 +170,17 @@ fn encode_to_size(
             }
             (None, None) => lq, // not reached: this trial was one or the other
         }
-        .clamp(-22.0, f64::from(ht::MAX_QSTEP).log2());
+        .clamp(
+            f64::from(ht::MIN_QSTEP).log2(),
+            f64::from(ht::MAX_QSTEP).log2(),
+        );
         if next == lq {
-            break; // at a limit of the step: another try would make the same codestream
+            return None; // at a limit of the step: another try would make the same codestream
         }
         lq = next;
-    }
-    Ok(())
+        Some(lq.exp2() as f32)
+    })
+    .map_err(encoder_error)
 }
 
 /// One HTJ2K transfer syntax's codec: OpenJPEG decodes, `dicomfast-htj2k` encodes as the syntax

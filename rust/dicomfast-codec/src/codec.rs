@@ -113,8 +113,8 @@ pub trait Codec: Sync + Send {
     }
 
     /// Encode one frame into the first bytes of `out`, returning how many. `out` is grown
-    /// as needed and never shrunk, so that a buffer reused frame after frame is not
-    /// zero-filled again.
+    /// as needed (a buffer reused frame after frame is not zero-filled again); its length
+    /// may end above the count (what lies there is unspecified) or at it.
     fn encode_in(
         &self,
         _src: &[u8],

@@ -308,16 +308,44 @@ fn encode(src: &[u8], info: &FrameInfo, near: u16, out: &mut Vec<u8>) -> Result<
     let stream_bytes = if precision > 8 { 2 } else { 1 };
     let mask = ((1u32 << bits) - 1) as u16;
     let ibytes = info.bytes_per_sample();
-    let mut samples = Vec::with_capacity(info.samples() * stream_bytes);
-    for s in src.chunks_exact(ibytes) {
-        let v = u16::from(s[0]) | s.get(1).map_or(0, |&h| u16::from(h) << 8);
-        let v = v & mask;
-        if stream_bytes == 1 {
-            samples.push(v as u8);
-        } else {
-            samples.extend_from_slice(&v.to_le_bytes());
+    // Already so when the widths match and no sample has a bit above Bits Stored: then the
+    // frame is read where it is (a 512x512 16-bit copy cost ~0.3 ms of a ~3.7 ms encode).
+    let clean = stream_bytes == ibytes
+        && (u32::from(bits) == 8 * ibytes as u32
+            || if ibytes == 1 {
+                src.iter().fold(0u8, |a, &b| a | b) & !(mask as u8) == 0
+            } else {
+                src.chunks_exact(2)
+                    .fold(0u16, |a, b| a | u16::from_le_bytes([b[0], b[1]]))
+                    & !mask
+                    == 0
+            });
+    let copied: Vec<u8>;
+    let samples: &[u8] = if clean {
+        src
+    } else {
+        let mut v = vec![0u8; info.samples() * stream_bytes];
+        match (ibytes, stream_bytes) {
+            (2, 2) => {
+                for (d, s) in v.chunks_exact_mut(2).zip(src.chunks_exact(2)) {
+                    let x = u16::from_le_bytes([s[0], s[1]]) & mask;
+                    d.copy_from_slice(&x.to_le_bytes());
+                }
+            }
+            (2, 1) => {
+                for (d, s) in v.iter_mut().zip(src.chunks_exact(2)) {
+                    *d = (u16::from_le_bytes([s[0], s[1]]) & mask) as u8;
+                }
+            }
+            _ => {
+                for (d, &s) in v.iter_mut().zip(src) {
+                    *d = s & mask as u8;
+                }
+            }
         }
-    }
+        copied = v;
+        &copied
+    };
     // SAFETY: no preconditions; null is checked.
     let e = Encoder(unsafe { ls::charls_jpegls_encoder_create() });
     if e.0.is_null() {
@@ -356,17 +384,20 @@ fn encode(src: &[u8], info: &FrameInfo, near: u16, out: &mut Vec<u8>) -> Result<
     if rc != 0 {
         return Err(encoder_error(rc));
     }
-    if out.len() < size {
-        out.resize(size, 0);
-    }
+    // CharLS writes into `out`'s spare capacity (not zeroed first: a fresh frame-sized
+    // buffer's memset and page faults cost ~2% of the encode); its length is then what
+    // was written.
+    out.clear();
+    out.reserve(size);
     let mut written = 0usize;
-    // SAFETY: out holds at least `size` bytes and outlives the encoder's use of it; samples
-    // holds rows * columns * components samples of the stream's width (stride 0: packed).
+    // SAFETY: out has room for at least `size` bytes and outlives the encoder's use of it;
+    // samples holds rows * columns * components samples of the stream's width (stride 0:
+    // packed).
     let rc = unsafe {
         let mut rc = ls::charls_jpegls_encoder_set_destination_buffer(
             e.0,
             out.as_mut_ptr().cast(),
-            out.len(),
+            out.capacity(),
         );
         if rc == 0 {
             rc = ls::charls_jpegls_encoder_encode_from_buffer(
@@ -384,6 +415,9 @@ fn encode(src: &[u8], info: &FrameInfo, near: u16, out: &mut Vec<u8>) -> Result<
     if rc != 0 {
         return Err(encoder_error(rc));
     }
+    assert!(written <= out.capacity());
+    // SAFETY: CharLS initialised the first `written` bytes (at most the capacity).
+    unsafe { out.set_len(written) };
     Ok(written)
 }
 

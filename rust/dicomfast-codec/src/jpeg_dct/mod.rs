@@ -402,7 +402,9 @@ fn encode(
             && h.set(tj::TJPARAM_TJPARAM_COLORSPACE, cs as c_int)
             && h.set(tj::TJPARAM_TJPARAM_PRECISION, precision)
             && h.set(tj::TJPARAM_TJPARAM_LOSSLESS, 0)
-            && h.set(tj::TJPARAM_TJPARAM_NOREALLOC, 0)
+            // 8-bit: into `out`'s capacity, sized by TurboJPEG's worst case (no buffer
+            // of its own to allocate, fault in and copy from); 12-bit: its own buffer.
+            && h.set(tj::TJPARAM_TJPARAM_NOREALLOC, i32::from(precision == 8))
             && h.set(tj::TJPARAM_TJPARAM_OPTIMIZE, i32::from(precision == 12));
         if !ok {
             return Err(CodecError::Encoder {
@@ -412,9 +414,24 @@ fn encode(
         }
         let mut buf: *mut u8 = std::ptr::null_mut();
         let mut size: tj::size_t = 0;
+        if precision == 8 {
+            // SAFETY: no preconditions (0 for parameters it cannot size).
+            let worst = unsafe { tj::tj3JPEGBufSize(width, height, subsamp as c_int) } as usize;
+            if worst == 0 {
+                return Err(CodecError::Encoder {
+                    codec: NAME,
+                    message: h.error(),
+                });
+            }
+            out.clear();
+            out.reserve(worst);
+            buf = out.as_mut_ptr();
+            size = out.capacity() as tj::size_t;
+        }
         let pitch = width * samples as c_int;
         // SAFETY: src holds rows * columns * samples elements of the precision's width
-        // (checked above); TurboJPEG allocates `buf`, freed below with tj3Free.
+        // (checked above); 8-bit: `buf` is `out`'s capacity of `size` bytes (NOREALLOC),
+        // else TurboJPEG allocates `buf`, freed below with tj3Free.
         let rc = unsafe {
             if precision == 8 {
                 tj::tj3Compress8(
@@ -444,6 +461,19 @@ fn encode(
                 )
             }
         };
+        if precision == 8 {
+            if rc != 0 {
+                return Err(CodecError::Encoder {
+                    codec: NAME,
+                    message: h.error(),
+                });
+            }
+            let size = size as usize;
+            assert!(size <= out.capacity() && buf == out.as_mut_ptr());
+            // SAFETY: TurboJPEG wrote `size` bytes at the start of `out`'s capacity.
+            unsafe { out.set_len(size) };
+            return Ok(size);
+        }
         let result = if rc != 0 || buf.is_null() {
             Err(CodecError::Encoder {
                 codec: NAME,

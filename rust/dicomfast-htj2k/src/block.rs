@@ -110,23 +110,19 @@ impl Vlc {
     /// their own (its top bit a stuffed 0); otherwise a byte holds eight bits.
     fn drain(&mut self) {
         loop {
-            let low7 = (self.acc & 0x7F) as u32;
-            let byte = if self.after_8f && self.n >= 7 && low7 == 0x7F {
-                self.acc >>= 7;
-                self.n -= 7;
-                0x7F
-            } else if self.n >= 8 {
-                let b = (self.acc & 0xFF) as u32;
-                self.acc >>= 8;
-                self.n -= 8;
-                b
-            } else {
+            let stuff = self.after_8f && self.acc & 0x7F == 0x7F;
+            let take = 8 - u32::from(stuff);
+            if self.n < take {
                 return;
-            };
-            self.buf.push(byte as u8);
+            }
+            let byte = (self.acc & ((1 << take) - 1)) as u8;
+            self.buf.push(byte);
+            self.acc >>= take;
+            self.n -= take;
             self.after_8f = byte > 0x8F;
         }
     }
+
 }
 
 struct MagSgn {
@@ -292,8 +288,9 @@ impl BlockCoder {
         q
     }
 
-    /// Copy the block into `pad`; whether any sample is not 0.
-    fn load(&mut self, plane: &[i32], stride: usize, w: usize, h: usize) -> (usize, bool) {
+    /// Copy the block into `pad`; its width there, and the OR of its magnitudes (whose
+    /// highest bit is the largest magnitude's).
+    fn load(&mut self, plane: &[i32], stride: usize, w: usize, h: usize) -> (usize, u32) {
         let (pw, ph) = (w + (w & 1), h + (h & 1));
         self.pad.clear();
         self.pad.resize(pw * ph, 0);
@@ -302,10 +299,10 @@ impl BlockCoder {
             let row = &plane[y * stride..y * stride + w];
             for (d, &v) in self.pad[y * pw..y * pw + w].iter_mut().zip(row) {
                 *d = v;
-                any |= v;
+                any |= v.unsigned_abs();
             }
         }
-        (pw, any != 0)
+        (pw, any)
     }
 
     /// The quad's codeword (from `table` by context), its magnitude bits, and the MEL
@@ -361,7 +358,8 @@ impl BlockCoder {
     }
 
     /// Encode the `w` x `h` block at `plane[0]` (rows `stride` apart) into `out`
-    /// (appended); returns the segment's length, 0 for a block with no significant sample.
+    /// (appended); returns the segment's length (0 for a block with no significant
+    /// sample) and the OR of the block's magnitudes.
     pub(crate) fn encode(
         &mut self,
         plane: &[i32],
@@ -369,10 +367,10 @@ impl BlockCoder {
         w: usize,
         h: usize,
         out: &mut Vec<u8>,
-    ) -> Result<usize, &'static str> {
-        let (pw, any) = self.load(plane, stride, w, h);
-        if !any {
-            return Ok(0);
+    ) -> Result<(usize, u32), &'static str> {
+        let (pw, magnitudes) = self.load(plane, stride, w, h);
+        if magnitudes == 0 {
+            return Ok((0, 0));
         }
         let pad = std::mem::take(&mut self.pad);
         let (initial, later) = (&tables::VLC_INITIAL, &tables::VLC_LATER);
@@ -486,7 +484,7 @@ impl BlockCoder {
         let end = out.len();
         out[end - 1] = (scup >> 4) as u8;
         out[end - 2] = (out[end - 2] & 0xF0) | (scup & 0xF) as u8;
-        Ok(end - start)
+        Ok((end - start, magnitudes))
     }
 
     /// End MEL and VLC: a pending run is closed, and their last partial bytes share one

@@ -179,22 +179,28 @@ fn read_component(frame: &Frame<'_>, c: usize, dst: &mut [i32]) {
     let bits = frame.bit_depth;
     let mask = ((1u32 << bits) - 1) as i32;
     let shift = 32 - bits;
-    let offset = if frame.signed { 0 } else { 1 << (bits - 1) };
-    let value = |raw: u32| -> i32 {
-        let v = raw as i32 & mask;
-        if frame.signed {
-            (v << shift) >> shift
-        } else {
-            v - offset
+    let offset = 1 << (bits - 1);
+    // One loop per case, so that each is a plain (vectorisable) loop.
+    match (frame.bytes_per_sample, frame.signed) {
+        (1, false) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
+                *d = (i32::from(px[c]) & mask) - offset;
+            }
         }
-    };
-    if frame.bytes_per_sample == 1 {
-        for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
-            *d = value(u32::from(px[c]));
+        (1, true) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
+                *d = (i32::from(px[c]) << shift) >> shift;
+            }
         }
-    } else {
-        for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
-            *d = value(u32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])));
+        (_, false) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
+                *d = (i32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])) & mask) - offset;
+            }
+        }
+        (_, true) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
+                *d = (i32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])) << shift) >> shift;
+            }
         }
     }
 }
@@ -423,41 +429,12 @@ fn code(
     }
     let planes = &scratch.ints;
 
-    // Guard bits: enough for the largest magnitude of every band over the nominal
-    // exponent (the HT coder codes every bit-plane at once, so more costs nothing).
-    let mut guard = 1u32;
-    for (r, res) in layout.iter().enumerate() {
-        for (b, band) in res.iter().enumerate() {
-            let mut max = 0u32;
-            for plane in planes {
-                for y in band.y0..band.y0 + band.h {
-                    for &v in &plane[y * w + band.x0..y * w + band.x0 + band.w] {
-                        max = max.max(v.unsigned_abs());
-                    }
-                }
-            }
-            let need = 32 - max.leading_zeros();
-            let eps = steps[r][b].epsilon();
-            guard = guard.max((need + 1).saturating_sub(eps));
-        }
-    }
-    if guard > 7 {
-        return Err("coefficients too large for the quantisation exponents".into());
-    }
-    let kmax = |r: usize, b: usize| guard + steps[r][b].epsilon() - 1;
-    let magb = (0..layout.len())
-        .flat_map(|r| (0..layout[r].len()).map(move |b| (r, b)))
-        .map(|(r, b)| kmax(r, b))
-        .max()
-        .unwrap_or(1);
-    if magb > MAX_KMAX {
-        return Err(format!("{magb} magnitude bit-planes (at most {MAX_KMAX})"));
-    }
-
-    // Code every block; one packet per component and resolution.
+    // Code every block (the coder codes all bit-planes whatever the band's K_max); the OR
+    // of each band's magnitudes, over the components, gives the bits the band needs.
     let data = &mut scratch.data;
     data.clear();
     let coder = &mut scratch.coder;
+    let mut magnitudes: Vec<Vec<u32>> = layout.iter().map(|res| vec![0; res.len()]).collect();
     let mut precincts: Vec<Vec<Vec<t2::BandBlocks>>> = Vec::with_capacity(comps);
     for plane in planes {
         let mut per_res = Vec::with_capacity(layout.len());
@@ -473,9 +450,10 @@ fn code(
                         let bh = (band.h - by).min(1 << CB_EXP);
                         let start = (band.y0 + by) * w + band.x0 + bx;
                         let at = data.len();
-                        let len = coder
+                        let (len, ored) = coder
                             .encode(&plane[start..], w, bw, bh, data)
                             .map_err(String::from)?;
+                        magnitudes[r][b] |= ored;
                         segments.push((at, len));
                     }
                 }
@@ -483,12 +461,41 @@ fn code(
                     grid_w: gw,
                     grid_h: gh,
                     segments,
-                    zero_planes: kmax(r, b) - 1,
+                    zero_planes: 0, // set below, once K_max is known
                 });
             }
             per_res.push(per_band);
         }
         precincts.push(per_res);
+    }
+
+    // Guard bits: enough for the largest magnitude of every band over the nominal
+    // exponent (the HT coder codes every bit-plane at once, so more costs nothing).
+    let mut guard = 1u32;
+    for (r, res) in magnitudes.iter().enumerate() {
+        for (b, &ored) in res.iter().enumerate() {
+            let need = 32 - ored.leading_zeros();
+            guard = guard.max((need + 1).saturating_sub(steps[r][b].epsilon()));
+        }
+    }
+    if guard > 7 {
+        return Err("coefficients too large for the quantisation exponents".into());
+    }
+    let kmax = |r: usize, b: usize| guard + steps[r][b].epsilon() - 1;
+    let magb = (0..layout.len())
+        .flat_map(|r| (0..layout[r].len()).map(move |b| (r, b)))
+        .map(|(r, b)| kmax(r, b))
+        .max()
+        .unwrap_or(1);
+    if magb > MAX_KMAX {
+        return Err(format!("{magb} magnitude bit-planes (at most {MAX_KMAX})"));
+    }
+    for comp in precincts.iter_mut() {
+        for (r, res) in comp.iter_mut().enumerate() {
+            for (b, band) in res.iter_mut().enumerate() {
+                band.zero_planes = kmax(r, b).saturating_sub(1);
+            }
+        }
     }
     let mut tile = Vec::with_capacity(data.len() + 1024);
     let resolutions = layout.len();

@@ -197,14 +197,16 @@ def opj_decompress(cs: bytes, tmp: Path, spp: int, bits: int, signed: bool) -> n
 
 
 @pytest.mark.skipif(shutil.which("ojph_expand") is None, reason="ojph_expand not installed")
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_random_frames_exact_through_ojph_expand(seed: int, tmp_path: Path) -> None:
     """OpenJPH's own decoder, independent of the OpenJPEG one we decode with, gives back
     exactly what our encoder coded: odd and even sizes, 2-16 bits, noise and extremes
     (runs of the largest value: the streams' bit stuffing), grey, and RGB with the RCT."""
     rng = np.random.default_rng(seed)
     for k in range(4):
-        rows, cols = (int(v) for v in rng.integers(1, 200, size=2))
+        # From 33 on: ojph_expand 0.9 returns only the lowest resolution of frames under
+        # 2^5 samples on a side coded with 5 levels (its own streams as well as ours).
+        rows, cols = (int(v) for v in rng.integers(33, 200, size=2))
         spp = 3 if k == 3 else 1
         bits = 8 if spp == 3 else int(rng.integers(2, 17))
         dtype = np.uint8 if bits <= 8 else np.uint16

@@ -122,7 +122,6 @@ impl Vlc {
             self.after_8f = byte > 0x8F;
         }
     }
-
 }
 
 struct MagSgn {

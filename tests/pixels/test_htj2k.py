@@ -78,6 +78,19 @@ def test_encodes_the_same_bytes_every_time() -> None:
     assert len(made) == 1
 
 
+def test_a_lone_frame_on_every_core_gives_the_same_bytes() -> None:
+    """A lone frame of 256 x 256 or more has its code-blocks coded on every core when more
+    than one thread is allowed: the codestream is the one a single thread makes."""
+    rng = np.random.default_rng(9)
+    arr = rng.integers(0, 4096, size=(300, 280), dtype=np.uint16)
+    made = {}
+    for threads in (1, None, 2):
+        ds = make_dataset(arr, bits_stored=12)
+        ds.compress(HT, threads=threads)
+        made[threads] = bytes(ds.PixelData)
+    assert made[1] == made[None] == made[2]
+
+
 def test_registry_says_htj2k_encodes() -> None:
     assert {HT, HT_RPCL, HT_LOSSY} <= syntaxes.ENCODABLE
     assert not syntaxes.get(HT).lossy and syntaxes.get(HT_LOSSY).lossy

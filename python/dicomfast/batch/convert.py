@@ -126,6 +126,10 @@ def transcode(
     # Checks the image attributes against each other and the data held, before anything
     # is allocated from them.
     info = pixel_info(ds)
+    if info.number_of_frames <= 1 and threads is None:
+        # A batch codes files side by side on every core: a lone frame keeps to its file's
+        # thread (left to itself, a JPEG 2000 / HTJ2K codec would spread it over all).
+        threads = 1
     shape = (info.number_of_frames, *info.frame_shape)
     current = ds.transfer_syntax or uids.ExplicitVRLittleEndian
     if is_encapsulated(ts) and current == ts:

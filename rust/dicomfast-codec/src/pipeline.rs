@@ -419,6 +419,12 @@ pub fn encode_frames(
         b.truncate(n);
         Ok(b)
     };
+    if nframes <= 1 && threads != Some(1) {
+        // A lone frame with more than one thread allowed: a codec may split it over its own.
+        return crate::codec::with_inner_threads(|| {
+            bufs.into_iter().enumerate().map(one).collect()
+        });
+    }
     if nframes <= 1 || threads == Some(1) {
         return bufs.into_iter().enumerate().map(one).collect();
     }

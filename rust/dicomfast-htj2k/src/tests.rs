@@ -19,6 +19,7 @@ const LOSSLESS: Coding = Coding {
     qstep: 0.0,
     progression: Progression::Lrcp,
     tile_part_per_resolution: false,
+    threads: 1,
 };
 
 #[test]
@@ -72,5 +73,28 @@ fn band_steps_code_back_to_themselves() {
             let rel = s.absolute();
             assert!((rel / step - 1.0).abs() < 1e-3, "{step} {gain} {rel}");
         }
+    }
+}
+
+#[test]
+fn threads_make_the_same_codestream() {
+    let samples: Vec<u8> = (0..300u32 * 277 * 2)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let f = frame(&samples, 300, 277, 16);
+    let mut one = Vec::new();
+    encode(&f, &LOSSLESS, &mut one).unwrap();
+    for threads in [2, 3, 7, 64] {
+        let mut many = Vec::new();
+        encode(
+            &f,
+            &Coding {
+                threads,
+                ..LOSSLESS
+            },
+            &mut many,
+        )
+        .unwrap();
+        assert!(one == many, "{threads} threads");
     }
 }

@@ -52,7 +52,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # crate -> its targets
 declare -A targets=(
   [core]="parse values charset"
-  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode"
+  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode ht_round_trip"
   [pdu]="pdu_roundtrip reassemble"
 )
 
@@ -149,6 +149,7 @@ seeds_of() {
     parse | values | file_decode) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
     rle_decode | jpeg_decode | round_trip | native_decode | c_decode) echo "$seeds/$1" ;;
+    ht_round_trip) echo "$seeds/round_trip" ;; # frames' bytes, as round_trip takes them
     pdu_roundtrip) echo "$seeds/pdu" ;;
     reassemble) echo "$seeds/stream" ;;
   esac

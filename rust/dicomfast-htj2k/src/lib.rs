@@ -321,8 +321,31 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
             coder: block::BlockCoder::new(),
         });
     let result = f(&mut scratch);
-    SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+    // Kept for the next frame unless large: a thread that once coded a big frame does not
+    // hold its planes for good.
+    if scratch.bytes() <= KEEP_SCRATCH {
+        SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+    }
     result
+}
+
+/// The most buffer memory a thread keeps between frames (a 2048 x 2048 grey frame's).
+const KEEP_SCRATCH: usize = 48 << 20;
+
+impl Scratch {
+    fn bytes(&self) -> usize {
+        let planes = |n: usize, each: usize| n * each;
+        self.ints
+            .iter()
+            .map(|p| planes(p.capacity(), 4))
+            .sum::<usize>()
+            + self
+                .floats
+                .iter()
+                .map(|p| planes(p.capacity(), 4))
+                .sum::<usize>()
+            + self.data.capacity()
+    }
 }
 
 /// The frame's samples through the colour transform and the wavelet, into

@@ -91,8 +91,8 @@ pub const AVAILABLE: bool = cfg!(have_ht_tables);
 
 /// Code-block size exponent (64 x 64).
 const CB_EXP: usize = 6;
-/// The default precinct (2^15) covers a resolution no larger than this.
-const MAX_SIDE: u32 = 1 << 15;
+/// DICOM's largest Rows and Columns.
+const MAX_SIDE: u32 = u16::MAX as u32;
 /// The block coder's coefficients keep to 30 magnitude bits.
 const MAX_KMAX: u32 = 30;
 
@@ -151,6 +151,59 @@ fn bands(width: usize, height: usize, levels: u32) -> Vec<Vec<Band>> {
                 level,
             },
         ]);
+    }
+    out
+}
+
+/// The default precinct: 2^15 on a side in its resolution (PPx = PPy = 15, T.800 A.6.1),
+/// so 2^14 in the sub-bands of resolutions above the lowest.
+const PRECINCT_EXP: usize = 15;
+
+/// The bands of resolution `r` (`rw` x `rh` samples), whole, cut into that resolution's
+/// precincts in raster order: each the same bands, holding the code-blocks inside it
+/// (blocks of 64 never straddle a precinct's edge).
+fn split_precincts(
+    bands: &[t2::BandBlocks],
+    r: usize,
+    rw: usize,
+    rh: usize,
+) -> Vec<Vec<t2::BandBlocks>> {
+    let side = PRECINCT_EXP - usize::from(r > 0); // in the bands' coordinates
+    let per = 1usize << (side - CB_EXP); // code-blocks on a precinct's side
+    let (npx, npy) = (
+        rw.div_ceil(1 << PRECINCT_EXP),
+        rh.div_ceil(1 << PRECINCT_EXP),
+    );
+    let mut out = Vec::with_capacity(npx * npy);
+    for py in 0..npy.max(1) {
+        for px in 0..npx.max(1) {
+            let cut = bands
+                .iter()
+                .map(|band| {
+                    let (x0, x1) = (
+                        (px * per).min(band.grid_w),
+                        ((px + 1) * per).min(band.grid_w),
+                    );
+                    let (y0, y1) = (
+                        (py * per).min(band.grid_h),
+                        ((py + 1) * per).min(band.grid_h),
+                    );
+                    let mut segments = Vec::with_capacity((x1 - x0) * (y1 - y0));
+                    for y in y0..y1 {
+                        segments.extend_from_slice(
+                            &band.segments[y * band.grid_w + x0..y * band.grid_w + x1],
+                        );
+                    }
+                    t2::BandBlocks {
+                        grid_w: x1 - x0,
+                        grid_h: y1 - y0,
+                        segments,
+                        zero_planes: band.zero_planes,
+                    }
+                })
+                .collect();
+            out.push(cut);
+        }
     }
     out
 }
@@ -613,18 +666,49 @@ fn code(
     }
     let mut tile = Vec::with_capacity(data.len() + 1024);
     let resolutions = layout.len();
+    let sizes = dwt::sizes(w, h, levels);
+    // Each resolution's precincts (raster order), each holding its bands' blocks.
+    let split: Vec<Vec<Vec<Vec<t2::BandBlocks>>>> = precincts
+        .iter()
+        .map(|comp| {
+            comp.iter()
+                .enumerate()
+                .map(|(r, bands)| {
+                    let (rw, rh) = sizes[levels as usize - r];
+                    split_precincts(bands, r, rw, rh)
+                })
+                .collect()
+        })
+        .collect();
+    if coding.progression.component_first() && split[0].iter().any(|p| p.len() > 1) {
+        return Err(format!(
+            "frames wider or higher than {} are coded in a resolution-first progression",
+            1u32 << PRECINCT_EXP
+        ));
+    }
     // Where each tile-part ends in `tile`.
     let mut parts = Vec::new();
     if coding.progression.component_first() {
-        for comp in &precincts {
+        for comp in &split {
             for res in comp {
-                t2::packet(res, data, &mut tile);
+                t2::packet(&res[0], data, &mut tile);
             }
         }
     } else {
         for r in 0..resolutions {
-            for comp in &precincts {
-                t2::packet(&comp[r], data, &mut tile);
+            let count = split[0][r].len();
+            if coding.progression == Progression::Rpcl {
+                for p in 0..count {
+                    for comp in &split {
+                        t2::packet(&comp[r][p], data, &mut tile);
+                    }
+                }
+            } else {
+                for comp in &split {
+                    for precinct in &comp[r] {
+                        t2::packet(precinct, data, &mut tile);
+                    }
+                }
             }
             if coding.tile_part_per_resolution {
                 parts.push(tile.len());

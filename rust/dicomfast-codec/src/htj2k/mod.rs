@@ -419,6 +419,15 @@ mod encoder_tests {
         assert!(fails.is_empty(), "{fails:?}");
     }
 
+    /// Frames wider or higher than a precinct (2^15): several precincts in the upper
+    /// resolutions, in both resolution-first orders (RPCL as tile-parts).
+    #[test]
+    fn frames_beyond_one_precinct() {
+        assert!(round_trips(2, 40_000, 5, Progression::Lrcp, false));
+        assert!(round_trips(3, 65_535, 2, Progression::Rpcl, true));
+        assert!(round_trips(33_000, 5, 5, Progression::Rpcl, true));
+    }
+
     /// Larger odd and even sizes, up to 5 levels, both progression families.
     #[test]
     fn lossless_over_levels_and_sizes() {

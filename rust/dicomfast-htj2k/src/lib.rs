@@ -4,15 +4,21 @@
 //! One tile, one quality layer, the default precincts, 64 x 64 code-blocks, one HT
 //! cleanup pass per code-block (every magnitude bit: lossless stays lossless). Reversible
 //! 5/3 with the RCT, or irreversible 9/7 with the ICT and a quantisation step per sub-band
-//! (the base step divided by the sub-band's synthesis norm). The pieces:
-//! [`dwt`] (wavelets), [`block`] (the HT block coder), [`t2`] (packets) and [`codestream`]
-//! (marker segments). The block coder's VLC tables are made at build time (`build.rs`).
+//! (the base step divided by the sub-band's synthesis norm). The pieces: `samples`
+//! (level shift, colour transform), `dwt` (wavelets), `bands` (sub-bands, precincts,
+//! steps), `block` (the HT block coder), `codeblocks` (every block, on threads),
+//! `t2` (packets) and `codestream` (marker segments). The block coder's VLC tables are
+//! made at build time (`build.rs`).
 
+mod bands;
 mod block;
+mod codeblocks;
 mod codestream;
 mod dwt;
+mod samples;
 mod t2;
 
+use bands::{band_step, bands, gain_bits, split_precincts, PRECINCT_EXP};
 use codestream::{BandStep, Header};
 
 /// JPEG 2000 progression orders (T.800 Table A.16).
@@ -89,177 +95,10 @@ pub const MIN_QSTEP: f32 = 1.0e-6;
 /// without it [`encode`] always fails.
 pub const AVAILABLE: bool = cfg!(have_ht_tables);
 
-/// Code-block size exponent (64 x 64).
-const CB_EXP: usize = 6;
 /// DICOM's largest Rows and Columns.
 const MAX_SIDE: u32 = u16::MAX as u32;
 /// The block coder's coefficients keep to 30 magnitude bits.
 const MAX_KMAX: u32 = 30;
-
-/// One sub-band of one component's Mallat layout: where it sits, and its orientation
-/// (0 LL, 1 HL, 2 LH, 3 HH).
-#[derive(Debug, Clone, Copy)]
-struct Band {
-    x0: usize,
-    y0: usize,
-    w: usize,
-    h: usize,
-    orient: usize,
-    /// Decomposition level (LL: the number of levels).
-    level: u32,
-}
-
-/// The sub-bands of each resolution, lowest first: `[LL]`, then `[HL, LH, HH]` of each
-/// level from the deepest.
-fn bands(width: usize, height: usize, levels: u32) -> Vec<Vec<Band>> {
-    let sz = dwt::sizes(width, height, levels);
-    let (lw, lh) = sz[levels as usize];
-    let mut out = vec![vec![Band {
-        x0: 0,
-        y0: 0,
-        w: lw,
-        h: lh,
-        orient: 0,
-        level: levels,
-    }]];
-    for level in (1..=levels).rev() {
-        let (pw, ph) = sz[level as usize - 1];
-        let (w, h) = sz[level as usize];
-        out.push(vec![
-            Band {
-                x0: w,
-                y0: 0,
-                w: pw - w,
-                h,
-                orient: 1,
-                level,
-            },
-            Band {
-                x0: 0,
-                y0: h,
-                w,
-                h: ph - h,
-                orient: 2,
-                level,
-            },
-            Band {
-                x0: w,
-                y0: h,
-                w: pw - w,
-                h: ph - h,
-                orient: 3,
-                level,
-            },
-        ]);
-    }
-    out
-}
-
-/// The default precinct: 2^15 on a side in its resolution (PPx = PPy = 15, T.800 A.6.1),
-/// so 2^14 in the sub-bands of resolutions above the lowest.
-const PRECINCT_EXP: usize = 15;
-
-/// The bands of resolution `r` (`rw` x `rh` samples), whole, cut into that resolution's
-/// precincts in raster order: each the same bands, holding the code-blocks inside it
-/// (blocks of 64 never straddle a precinct's edge).
-fn split_precincts(
-    bands: &[t2::BandBlocks],
-    r: usize,
-    rw: usize,
-    rh: usize,
-) -> Vec<Vec<t2::BandBlocks>> {
-    let side = PRECINCT_EXP - usize::from(r > 0); // in the bands' coordinates
-    let per = 1usize << (side - CB_EXP); // code-blocks on a precinct's side
-    let (npx, npy) = (
-        rw.div_ceil(1 << PRECINCT_EXP),
-        rh.div_ceil(1 << PRECINCT_EXP),
-    );
-    let mut out = Vec::with_capacity(npx * npy);
-    for py in 0..npy.max(1) {
-        for px in 0..npx.max(1) {
-            let cut = bands
-                .iter()
-                .map(|band| {
-                    let (x0, x1) = (
-                        (px * per).min(band.grid_w),
-                        ((px + 1) * per).min(band.grid_w),
-                    );
-                    let (y0, y1) = (
-                        (py * per).min(band.grid_h),
-                        ((py + 1) * per).min(band.grid_h),
-                    );
-                    let mut segments = Vec::with_capacity((x1 - x0) * (y1 - y0));
-                    for y in y0..y1 {
-                        segments.extend_from_slice(
-                            &band.segments[y * band.grid_w + x0..y * band.grid_w + x1],
-                        );
-                    }
-                    t2::BandBlocks {
-                        grid_w: x1 - x0,
-                        grid_h: y1 - y0,
-                        segments,
-                        zero_planes: band.zero_planes,
-                    }
-                })
-                .collect();
-            out.push(cut);
-        }
-    }
-    out
-}
-
-/// log2 of the nominal gain of an orientation (T.800 Table E.1).
-fn gain_bits(orient: usize) -> u32 {
-    [0, 1, 1, 2][orient]
-}
-
-/// The irreversible step of a band, of a unit sample range: the base over the band's
-/// synthesis norm (so that each band's quantisation adds about the same error).
-fn band_step(qstep: f32, band: &Band) -> f64 {
-    let norm = if band.orient == 0 {
-        dwt::synthesis_norm_97(band.level, false).powi(2)
-    } else {
-        let l = dwt::synthesis_norm_97(band.level, false);
-        let h = dwt::synthesis_norm_97(band.level - 1, true);
-        match band.orient {
-            3 => h * h,
-            _ => l * h,
-        }
-    };
-    f64::from(qstep) / norm
-}
-
-/// Component `c` of the frame as signed, level-shifted values, into `dst`.
-fn read_component(frame: &Frame<'_>, c: usize, dst: &mut [i32]) {
-    let comps = frame.components as usize;
-    let bits = frame.bit_depth;
-    let mask = ((1u32 << bits) - 1) as i32;
-    let shift = 32 - bits;
-    let offset = 1 << (bits - 1);
-    // One loop per case, so that each is a plain (vectorisable) loop.
-    match (frame.bytes_per_sample, frame.signed) {
-        (1, false) => {
-            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
-                *d = (i32::from(px[c]) & mask) - offset;
-            }
-        }
-        (1, true) => {
-            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
-                *d = (i32::from(px[c]) << shift) >> shift;
-            }
-        }
-        (_, false) => {
-            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
-                *d = (i32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])) & mask) - offset;
-            }
-        }
-        (_, true) => {
-            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
-                *d = (i32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])) << shift) >> shift;
-            }
-        }
-    }
-}
 
 /// Buffers reused from frame to frame on a thread.
 struct Scratch {
@@ -271,14 +110,6 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
-}
-
-/// `n` planes of `len` values from `pool` (grown or cut to size; values not cleared).
-fn planes<T: Copy + Default>(pool: &mut Vec<Vec<T>>, n: usize, len: usize) {
-    pool.resize_with(n, Vec::new);
-    for p in pool.iter_mut() {
-        p.resize(len, T::default());
-    }
 }
 
 fn check(frame: &Frame<'_>, coding: &Coding) -> Result<(), String> {
@@ -322,7 +153,7 @@ pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(
         );
     }
     with_scratch(|scratch| {
-        transform(frame, coding, scratch);
+        samples::transform(frame, coding, &mut scratch.ints, &mut scratch.floats);
         code(frame, coding, coding.qstep, scratch, out)
     })
 }
@@ -340,7 +171,7 @@ pub fn encode_trials(
         return Err("trials are of irreversible coding".into());
     }
     with_scratch(|scratch| {
-        transform(frame, coding, scratch);
+        samples::transform(frame, coding, &mut scratch.ints, &mut scratch.floats);
         let mut trial = Vec::new();
         let mut qstep = coding.qstep;
         loop {
@@ -401,57 +232,6 @@ impl Scratch {
     }
 }
 
-/// The frame's samples through the colour transform and the wavelet, into
-/// `scratch.ints` (reversible) or `scratch.floats` (irreversible, of a unit range).
-fn transform(frame: &Frame<'_>, coding: &Coding, scratch: &mut Scratch) {
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let comps = frame.components as usize;
-    let colour = coding.colour_transform && comps == 3;
-    let levels = coding.decompositions;
-    planes(&mut scratch.ints, comps, w * h);
-    for (c, plane) in scratch.ints.iter_mut().enumerate() {
-        read_component(frame, c, plane);
-    }
-    if coding.reversible {
-        let p = &mut scratch.ints;
-        if colour {
-            let (r, rest) = p.split_at_mut(1);
-            let (g, b) = rest.split_at_mut(1);
-            for i in 0..w * h {
-                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
-                r[0][i] = (rv + 2 * gv + bv) >> 2;
-                g[0][i] = bv - gv;
-                b[0][i] = rv - gv;
-            }
-        }
-        for plane in p.iter_mut() {
-            dwt::forward_53(plane, w, h, levels);
-        }
-    } else {
-        let scale = 1.0 / (1u64 << frame.bit_depth) as f32;
-        planes(&mut scratch.floats, comps, w * h);
-        for (ints, plane) in scratch.ints.iter().zip(scratch.floats.iter_mut()) {
-            for (f, &i) in plane.iter_mut().zip(ints.iter()) {
-                *f = i as f32 * scale;
-            }
-        }
-        let p = &mut scratch.floats;
-        if colour {
-            let (r, rest) = p.split_at_mut(1);
-            let (g, b) = rest.split_at_mut(1);
-            for i in 0..w * h {
-                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
-                r[0][i] = 0.299 * rv + 0.587 * gv + 0.114 * bv;
-                g[0][i] = -0.168_736 * rv - 0.331_264 * gv + 0.5 * bv;
-                b[0][i] = 0.5 * rv - 0.418_688 * gv - 0.081_312 * bv;
-            }
-        }
-        for plane in p.iter_mut() {
-            dwt::forward_97(plane, w, h, levels);
-        }
-    }
-}
-
 /// The transformed frame in `scratch` quantised (irreversible: at base step `qstep`, into
 /// `scratch.ints`), coded and written as a codestream appended to `out`.
 fn code(
@@ -506,135 +286,15 @@ fn code(
             }
         }
     }
-    let planes = &scratch.ints;
-
-    // Every code-block, in the order of the packets' lists (component, resolution, band,
-    // raster): where it starts in its plane, and its size.
-    struct Job {
-        comp: usize,
-        start: usize,
-        bw: usize,
-        bh: usize,
-    }
-    let mut jobs = Vec::new();
-    let mut grids = Vec::with_capacity(comps); // [comp][r][b] = (grid_w, grid_h)
-    for comp in 0..comps {
-        let mut per_res = Vec::with_capacity(layout.len());
-        for res in &layout {
-            let mut per_band = Vec::with_capacity(res.len());
-            for band in res {
-                let (gw, gh) = (band.w.div_ceil(1 << CB_EXP), band.h.div_ceil(1 << CB_EXP));
-                for gy in 0..gh {
-                    for gx in 0..gw {
-                        let (bx, by) = (gx << CB_EXP, gy << CB_EXP);
-                        jobs.push(Job {
-                            comp,
-                            start: (band.y0 + by) * w + band.x0 + bx,
-                            bw: (band.w - bx).min(1 << CB_EXP),
-                            bh: (band.h - by).min(1 << CB_EXP),
-                        });
-                    }
-                }
-                per_band.push((gw, gh));
-            }
-            per_res.push(per_band);
-        }
-        grids.push(per_res);
-    }
-
-    // Code them (the coder codes all bit-planes whatever the band's K_max): on this thread,
-    // or cut into `coding.threads` runs of about equal area, the first on this thread.
-    // Each block: its segment (start, length) in `data`, and the OR of its magnitudes.
-    let data = &mut scratch.data;
-    data.clear();
-    let coder = &mut scratch.coder;
-    let code_run = |coder: &mut block::BlockCoder,
-                    run: &[Job],
-                    buf: &mut Vec<u8>|
-     -> Result<Vec<(usize, usize, u32)>, String> {
-        let mut out = Vec::with_capacity(run.len());
-        for job in run {
-            let at = buf.len();
-            let (len, ored) = coder
-                .encode(&planes[job.comp][job.start..], w, job.bw, job.bh, buf)
-                .map_err(String::from)?;
-            out.push((at, len, ored));
-        }
-        Ok(out)
-    };
-    let threads = coding.threads.clamp(1, 64).min(jobs.len().max(1));
-    let coded: Vec<(usize, usize, u32)> = if threads <= 1 {
-        code_run(coder, &jobs, data)?
-    } else {
-        let total: usize = jobs.iter().map(|j| j.bw * j.bh).sum();
-        let mut runs = Vec::with_capacity(threads);
-        let (mut from, mut area) = (0, 0);
-        for (k, job) in jobs.iter().enumerate() {
-            area += job.bw * job.bh;
-            if area * threads >= total * (runs.len() + 1) && runs.len() + 1 < threads {
-                runs.push(&jobs[from..=k]);
-                from = k + 1;
-            }
-        }
-        runs.push(&jobs[from..]);
-        let (first, rest) = runs.split_first().expect("one run at least");
-        let (mine, theirs) = std::thread::scope(|s| {
-            let handles: Vec<_> = rest
-                .iter()
-                .map(|run| {
-                    s.spawn(move || {
-                        let mut buf = Vec::new();
-                        code_run(&mut block::BlockCoder::new(), run, &mut buf).map(|c| (buf, c))
-                    })
-                })
-                .collect();
-            let mine = code_run(coder, first, data);
-            let theirs: Vec<_> = handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect();
-            (mine, theirs)
-        });
-        let mut coded = mine?;
-        for result in theirs {
-            let (buf, blocks) = result?;
-            let base = data.len();
-            data.extend_from_slice(&buf);
-            coded.extend(
-                blocks
-                    .into_iter()
-                    .map(|(at, len, ored)| (base + at, len, ored)),
-            );
-        }
-        coded
-    };
-
-    // The blocks back in their bands; the OR of each band's magnitudes, over the
-    // components, gives the bits the band needs.
-    let mut magnitudes: Vec<Vec<u32>> = layout.iter().map(|res| vec![0; res.len()]).collect();
-    let mut precincts: Vec<Vec<Vec<t2::BandBlocks>>> = Vec::with_capacity(comps);
-    let mut next = coded.into_iter();
-    for comp_grids in &grids {
-        let mut per_res = Vec::with_capacity(layout.len());
-        for (r, res) in comp_grids.iter().enumerate() {
-            let mut per_band = Vec::with_capacity(res.len());
-            for (b, &(gw, gh)) in res.iter().enumerate() {
-                let mut segments = Vec::with_capacity(gw * gh);
-                for (at, len, ored) in next.by_ref().take(gw * gh) {
-                    magnitudes[r][b] |= ored;
-                    segments.push((at, len));
-                }
-                per_band.push(t2::BandBlocks {
-                    grid_w: gw,
-                    grid_h: gh,
-                    segments,
-                    zero_planes: 0, // set below, once K_max is known
-                });
-            }
-            per_res.push(per_band);
-        }
-        precincts.push(per_res);
-    }
+    let (mut precincts, magnitudes) = codeblocks::code(
+        &scratch.ints,
+        w,
+        &layout,
+        coding.threads,
+        &mut scratch.coder,
+        &mut scratch.data,
+    )?;
+    let data = &scratch.data;
 
     // Guard bits: enough for the largest magnitude of every band over the nominal
     // exponent (the HT coder codes every bit-plane at once, so more costs nothing).

@@ -1,0 +1,99 @@
+//! The frame's samples into planes: level shift, colour transform (RCT or ICT), wavelet.
+
+use crate::{dwt, Coding, Frame};
+
+/// Component `c` of the frame as signed, level-shifted values, into `dst`.
+fn read_component(frame: &Frame<'_>, c: usize, dst: &mut [i32]) {
+    let comps = frame.components as usize;
+    let bits = frame.bit_depth;
+    let mask = ((1u32 << bits) - 1) as i32;
+    let shift = 32 - bits;
+    let offset = 1 << (bits - 1);
+    // One loop per case, so that each is a plain (vectorisable) loop.
+    match (frame.bytes_per_sample, frame.signed) {
+        (1, false) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
+                *d = (i32::from(px[c]) & mask) - offset;
+            }
+        }
+        (1, true) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(comps)) {
+                *d = (i32::from(px[c]) << shift) >> shift;
+            }
+        }
+        (_, false) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
+                *d = (i32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])) & mask) - offset;
+            }
+        }
+        (_, true) => {
+            for (d, px) in dst.iter_mut().zip(frame.samples.chunks_exact(2 * comps)) {
+                *d = (i32::from(u16::from_le_bytes([px[2 * c], px[2 * c + 1]])) << shift) >> shift;
+            }
+        }
+    }
+}
+
+/// `n` planes of `len` values from `pool` (grown or cut to size; values not cleared).
+fn planes<T: Copy + Default>(pool: &mut Vec<Vec<T>>, n: usize, len: usize) {
+    pool.resize_with(n, Vec::new);
+    for p in pool.iter_mut() {
+        p.resize(len, T::default());
+    }
+}
+
+/// The frame's samples through the colour transform and the wavelet, into
+/// `ints` (reversible) or `floats` (irreversible, of a unit range).
+pub(crate) fn transform(
+    frame: &Frame<'_>,
+    coding: &Coding,
+    ints: &mut Vec<Vec<i32>>,
+    floats: &mut Vec<Vec<f32>>,
+) {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let comps = frame.components as usize;
+    let colour = coding.colour_transform && comps == 3;
+    let levels = coding.decompositions;
+    planes(ints, comps, w * h);
+    for (c, plane) in ints.iter_mut().enumerate() {
+        read_component(frame, c, plane);
+    }
+    if coding.reversible {
+        let p = ints;
+        if colour {
+            let (r, rest) = p.split_at_mut(1);
+            let (g, b) = rest.split_at_mut(1);
+            for i in 0..w * h {
+                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
+                r[0][i] = (rv + 2 * gv + bv) >> 2;
+                g[0][i] = bv - gv;
+                b[0][i] = rv - gv;
+            }
+        }
+        for plane in p.iter_mut() {
+            dwt::forward_53(plane, w, h, levels);
+        }
+    } else {
+        let scale = 1.0 / (1u64 << frame.bit_depth) as f32;
+        planes(floats, comps, w * h);
+        for (ints, plane) in ints.iter().zip(floats.iter_mut()) {
+            for (f, &i) in plane.iter_mut().zip(ints.iter()) {
+                *f = i as f32 * scale;
+            }
+        }
+        let p = floats;
+        if colour {
+            let (r, rest) = p.split_at_mut(1);
+            let (g, b) = rest.split_at_mut(1);
+            for i in 0..w * h {
+                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
+                r[0][i] = 0.299 * rv + 0.587 * gv + 0.114 * bv;
+                g[0][i] = -0.168_736 * rv - 0.331_264 * gv + 0.5 * bv;
+                b[0][i] = 0.5 * rv - 0.418_688 * gv - 0.081_312 * bv;
+            }
+        }
+        for plane in p.iter_mut() {
+            dwt::forward_97(plane, w, h, levels);
+        }
+    }
+}

@@ -164,3 +164,21 @@ def test_codecs_agree_on_compressed_frames(tmp_path: Path, capsys) -> None:  # n
     for row in doc["tasks"]["decode"]["results"]:
         if row["contender"] in ("imagecodecs", "pydicom", "gdcm") and _installed(row["contender"]):
             assert row["status"] == "ok", row
+
+
+@pytest.mark.parametrize("codec", ["htj2k", "jpeg-ls"])
+def test_imagecodecs_encoders_race_ours(codec: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """``--tasks encode --codec htj2k|jpeg-ls``: imagecodecs' encoder (OpenJPH, CharLS) is
+    timed against ours once its frames, decoded by us, equal the input (signed CT)."""
+    unc = [str(CT / "unc/slice_0005.dcm"), str(CT / "unc/slice_0006.dcm")]
+    if not all(Path(p).exists() for p in unc):
+        pytest.skip("perf corpus not found")
+    if not _installed("imagecodecs"):
+        pytest.skip("imagecodecs not installed")
+    code, _, doc = _bench(
+        [*unc, "--tasks", "encode", "--codec", codec, "--against", "imagecodecs"], tmp_path, capsys
+    )
+    assert code == 0
+    rows = {row["contender"]: row for row in doc["tasks"]["encode"]["results"]}
+    assert rows["imagecodecs"]["status"] == "ok", rows["imagecodecs"]
+    assert rows["imagecodecs"]["ratio"] > 0

@@ -16,18 +16,26 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 RLE = "1.2.840.10008.1.2.5"
 JPEG_LL = "1.2.840.10008.1.2.4.57"
 JPEG_LL_SV1 = "1.2.840.10008.1.2.4.70"
+JPEG_LS = "1.2.840.10008.1.2.4.80"
+HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
 NATIVE = {EXPLICIT_LE, IMPLICIT_LE, EXPLICIT_BE, DEFLATED}
 LOSSLESS = NATIVE | {
     RLE,
     JPEG_LL,
     JPEG_LL_SV1,
-    "1.2.840.10008.1.2.4.80",  # JPEG-LS lossless
+    JPEG_LS,
     "1.2.840.10008.1.2.4.90",  # JPEG 2000 lossless
-    "1.2.840.10008.1.2.4.201",  # HTJ2K lossless
+    HTJ2K_LOSSLESS,
     "1.2.840.10008.1.2.4.202",  # HTJ2K RPCL lossless
 }
 #: --codec names -> transfer syntax
-CODECS = {"rle": RLE, "jpeg-ll-sv1": JPEG_LL_SV1, "explicit-le": EXPLICIT_LE}
+CODECS = {
+    "rle": RLE,
+    "jpeg-ll-sv1": JPEG_LL_SV1,
+    "jpeg-ls": JPEG_LS,
+    "htj2k": HTJ2K_LOSSLESS,
+    "explicit-le": EXPLICIT_LE,
+}
 PIXEL_DATA = 0x7FE00010
 
 

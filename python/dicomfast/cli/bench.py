@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--codec",
         default="rle",
         metavar="NAME",
-        help="what encode produces: rle (default), jpeg-ll-sv1 or a transfer syntax UID",
+        help="what encode produces: rle (default), jpeg-ll-sv1, jpeg-ls, htj2k or a transfer "
+        "syntax UID",
     )
     p.add_argument(
         "--transcode-to",

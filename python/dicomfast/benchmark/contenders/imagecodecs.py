@@ -1,7 +1,9 @@
 """imagecodecs (in-process, codecs only): decodes the compressed frames of RLE
 (``dicomrle_decode``) and JPEG Lossless (``ljpeg_decode``) files and encodes JPEG
-Lossless SV1 (``ljpeg_encode``).  It does not read DICOM files: extracting the
-frames from the files is done once with dicomfast and not timed."""
+Lossless SV1 (``ljpeg_encode``), JPEG-LS (``jpegls_encode``, CharLS) and HTJ2K
+lossless (``htj2k_encode``, OpenJPH; reversible, 5 levels as ours).  It does not read
+DICOM files: extracting the frames from the files is done once with dicomfast and not
+timed."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 from ..compare import decode_frames_ours
 from ..registry import Contender, Job, Unsupported, module_version
-from ..workload import JPEG_LL, JPEG_LL_SV1, RLE, Workload
+from ..workload import HTJ2K_LOSSLESS, JPEG_LL, JPEG_LL_SV1, JPEG_LS, RLE, Workload
 
 
 def _frames(w: Workload) -> list[list[bytes]]:
@@ -76,30 +78,47 @@ def decode(w: Workload) -> Job:
     return Job(run, result, how="dicomrle_decode / ljpeg_decode on the frames")
 
 
-def encode(w: Workload) -> Job:
+def _encoder(codec: str, info: Any) -> tuple[Callable[[Any], bytes], bool, str]:
+    """imagecodecs' encoder of one frame for ``codec``, whether it takes the samples' bit
+    patterns unsigned (JPEG and JPEG-LS code signed data as two's complement), and its
+    name."""
     import imagecodecs
 
-    if w.codec != JPEG_LL_SV1:
-        raise Unsupported("imagecodecs has no DICOM RLE encoder")
-    arrays, infos = w.arrays, w.infos
-    if any(i.samples_per_pixel > 1 for i in infos):
-        raise Unsupported("imagecodecs' ljpeg_encode takes one sample per pixel only")
+    if codec == JPEG_LL_SV1:
+        if info.samples_per_pixel > 1:
+            raise Unsupported("imagecodecs' ljpeg_encode takes one sample per pixel only")
+        bits = info.bits_stored
+        return (lambda fr: imagecodecs.ljpeg_encode(fr, bitspersample=bits)), True, "ljpeg_encode"
+    if codec == JPEG_LS:
+        return imagecodecs.jpegls_encode, True, "jpegls_encode"
+    if codec == HTJ2K_LOSSLESS:
+        return (
+            lambda fr: imagecodecs.htj2k_encode(fr, reversible=True, resolutions=6),
+            False,
+            "htj2k_encode(reversible, 5 levels)",
+        )
+    raise Unsupported(f"no imagecodecs encoder taken for {codec}")
 
-    def frames_of(a: Any, info: Any) -> list[Any]:
-        # the samples' bit patterns, unsigned (signed data is two's complement in JPEG)
-        a = a.view(f"u{a.dtype.itemsize}")
+
+def encode(w: Workload) -> Job:
+    arrays, infos, codec = w.arrays, w.infos, w.codec
+    encoders = [_encoder(codec, i) for i in infos]
+
+    def frames_of(a: Any, info: Any, unsigned: bool) -> list[Any]:
+        if unsigned:
+            a = a.view(f"u{a.dtype.itemsize}")
         return [a] if info.number_of_frames == 1 else list(a)
 
     def run() -> list:
         return [
-            [imagecodecs.ljpeg_encode(fr, bitspersample=i.bits_stored) for fr in frames_of(a, i)]
-            for a, i in zip(arrays, infos, strict=True)
+            [enc(fr) for fr in frames_of(a, i, unsigned)]
+            for a, i, (enc, unsigned, _) in zip(arrays, infos, encoders, strict=True)
         ]
 
     def result(out: list) -> list:
-        return [decode_frames_ours(fr, i, JPEG_LL_SV1) for fr, i in zip(out, infos, strict=True)]
+        return [decode_frames_ours(fr, i, codec) for fr, i in zip(out, infos, strict=True)]
 
-    return Job(run, result, how="ljpeg_encode")
+    return Job(run, result, how=encoders[0][2] if encoders else "")
 
 
 def _version() -> str | None:

@@ -78,7 +78,7 @@ def decode(w: Workload) -> Job:
     return Job(run, result, how="dicomrle_decode / ljpeg_decode on the frames")
 
 
-def _encoder(codec: str, info: Any) -> tuple[Callable[[Any], bytes], bool, str]:
+def _encoder(codec: str, info: Any) -> tuple[Callable[[Any], bytes | bytearray], bool, str]:
     """imagecodecs' encoder of one frame for ``codec``, whether it takes the samples' bit
     patterns unsigned (JPEG and JPEG-LS code signed data as two's complement), and its
     name."""

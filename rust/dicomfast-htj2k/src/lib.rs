@@ -393,6 +393,14 @@ fn code(
         magb,
         steps: steps.into_iter().flatten().collect(),
     };
+    // Psot is 32 bits: a tile-part of 4 GiB or more cannot be written.
+    let mut from = 0;
+    for &end in &parts {
+        if end - from > (u32::MAX - 14) as usize {
+            return Err("an HTJ2K tile-part of 4 GiB or more".into());
+        }
+        from = end;
+    }
     codestream::write(&header, &tile, &parts, out);
     Ok(())
 }

@@ -172,9 +172,15 @@ fn forward<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: 
             for y in 0..h {
                 let x = &mut plane[y * width..y * width + w];
                 tmp.clear();
-                tmp.extend(x.iter().step_by(2));
-                tmp.extend(x.iter().skip(1).step_by(2));
+                tmp.resize(w, W::T::default());
                 let (low, high) = tmp.split_at_mut(nl);
+                for ((l, h), pair) in low.iter_mut().zip(high.iter_mut()).zip(x.chunks_exact(2)) {
+                    *l = pair[0];
+                    *h = pair[1];
+                }
+                if w % 2 == 1 {
+                    low[nl - 1] = x[w - 1];
+                }
                 W::lift(low, high, 1, 1, nl, nh);
                 x.copy_from_slice(&tmp);
             }

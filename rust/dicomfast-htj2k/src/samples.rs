@@ -61,13 +61,13 @@ pub(crate) fn transform(
     if coding.reversible {
         let p = ints;
         if colour {
-            let (r, rest) = p.split_at_mut(1);
-            let (g, b) = rest.split_at_mut(1);
-            for i in 0..w * h {
-                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
-                r[0][i] = (rv + 2 * gv + bv) >> 2;
-                g[0][i] = bv - gv;
-                b[0][i] = rv - gv;
+            if let [r, g, b] = &mut p[..] {
+                for ((r, g), b) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()) {
+                    let (rv, gv, bv) = (*r, *g, *b);
+                    *r = (rv + 2 * gv + bv) >> 2;
+                    *g = bv - gv;
+                    *b = rv - gv;
+                }
             }
         }
         for plane in p.iter_mut() {
@@ -83,13 +83,13 @@ pub(crate) fn transform(
         }
         let p = floats;
         if colour {
-            let (r, rest) = p.split_at_mut(1);
-            let (g, b) = rest.split_at_mut(1);
-            for i in 0..w * h {
-                let (rv, gv, bv) = (r[0][i], g[0][i], b[0][i]);
-                r[0][i] = 0.299 * rv + 0.587 * gv + 0.114 * bv;
-                g[0][i] = -0.168_736 * rv - 0.331_264 * gv + 0.5 * bv;
-                b[0][i] = 0.5 * rv - 0.418_688 * gv - 0.081_312 * bv;
+            if let [r, g, b] = &mut p[..] {
+                for ((r, g), b) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()) {
+                    let (rv, gv, bv) = (*r, *g, *b);
+                    *r = 0.299 * rv + 0.587 * gv + 0.114 * bv;
+                    *g = -0.168_736 * rv - 0.331_264 * gv + 0.5 * bv;
+                    *b = 0.5 * rv - 0.418_688 * gv - 0.081_312 * bv;
+                }
             }
         }
         for plane in p.iter_mut() {

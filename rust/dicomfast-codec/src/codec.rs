@@ -142,6 +142,21 @@ pub(crate) fn inner_threads_allowed() -> bool {
     INNER_THREADS.with(|c| c.get())
 }
 
+/// The threads a lone frame of `info`'s size may be spread over by a codec of its own:
+/// every core of the frame pipeline's pool when [`inner_threads_allowed`] and the frame
+/// holds 256 x 256 samples or more (enough to pay for starting them: ~4 ms of JPEG 2000
+/// work on one thread), else 1. JPEG 2000 / HTJ2K decoding (OpenJPEG's threads) and HTJ2K
+/// encoding (its code-blocks) ask.
+#[cfg(feature = "parallel")]
+#[cfg_attr(not(feature = "j2k"), allow(dead_code))]
+pub(crate) fn inner_thread_count(info: &crate::FrameInfo) -> usize {
+    if inner_threads_allowed() && info.samples() >= 256 * 256 {
+        rayon::current_num_threads()
+    } else {
+        1
+    }
+}
+
 /// Run `f` (decoding a lone frame) with [`inner_threads_allowed`] true on this thread.
 #[cfg(feature = "parallel")]
 pub(crate) fn with_inner_threads<R>(f: impl FnOnce() -> R) -> R {

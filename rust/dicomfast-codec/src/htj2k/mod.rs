@@ -54,18 +54,6 @@ fn levels_for_thumbnail(columns: u32, rows: u32) -> u32 {
     levels
 }
 
-/// The threads a lone frame's code-blocks may be coded on: every core when the frame
-/// pipeline allows a codec its own threads (see `codec::inner_threads_allowed`) and the
-/// frame is large enough to pay for starting them (256 x 256 samples or more), else 1.
-fn inner_threads(info: &FrameInfo) -> usize {
-    #[cfg(feature = "parallel")]
-    if crate::codec::inner_threads_allowed() && info.samples() >= 256 * 256 {
-        return rayon::current_num_threads();
-    }
-    let _ = info;
-    1
-}
-
 fn encoder_error(message: String) -> CodecError {
     CodecError::Encoder {
         codec: NAME,
@@ -97,7 +85,10 @@ fn encode(
         qstep: 0.0,
         progression: Progression::Lrcp,
         tile_part_per_resolution: false,
-        threads: inner_threads(info),
+        #[cfg(feature = "parallel")]
+        threads: crate::codec::inner_thread_count(info),
+        #[cfg(not(feature = "parallel"))]
+        threads: 1,
     };
     out.clear();
     match variant {

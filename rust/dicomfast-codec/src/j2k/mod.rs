@@ -330,11 +330,6 @@ impl Drop for Session {
     }
 }
 
-/// The fewest samples of a lone frame decoded on OpenJPEG's own threads (a 256 x 256
-/// frame decodes in ~4 ms on one; the pool's threads start in well under 1 ms).
-#[cfg(feature = "parallel")]
-const INNER_THREADS_FROM: usize = 256 * 256;
-
 pub(crate) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
     info.check_output(out)?;
     if !matches!(info.bits_allocated, 8 | 16 | 32) || info.float {
@@ -384,11 +379,11 @@ pub(crate) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<()
         if opj::opj_setup_decoder(s.codec, &mut params) == 0 {
             return Err(fail(&message, "decoder set-up failed"));
         }
-        // A lone frame (see `codec::inner_threads_allowed`) large enough to pay for the
-        // start of OpenJPEG's thread pool: its code-blocks and wavelet over every core.
+        // A lone frame large enough (`codec::inner_thread_count`): its code-blocks and
+        // wavelet over OpenJPEG's own threads.
         #[cfg(feature = "parallel")]
-        if crate::codec::inner_threads_allowed() && info.samples() >= INNER_THREADS_FROM {
-            let n = rayon::current_num_threads().min(64);
+        {
+            let n = crate::codec::inner_thread_count(info).min(64);
             if n > 1 {
                 opj::opj_codec_set_threads(s.codec, n as i32);
             }

@@ -98,7 +98,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def codec_threads(workers: int | None, scheduler: str | None) -> int | None:
     """Codec threads per file: all cores (the frames of a multi-frame file are coded in
-    parallel; single-frame files, most of a batch, use one thread anyway)."""
+    parallel; single-frame files, most of a batch, keep to their file's thread:
+    ``batch.convert.transcode`` asks one thread for them, as files run side by side)."""
     return None
 
 

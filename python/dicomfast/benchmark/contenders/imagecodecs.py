@@ -78,26 +78,45 @@ def decode(w: Workload) -> Job:
     return Job(run, result, how="dicomrle_decode / ljpeg_decode on the frames")
 
 
-def _encoder(codec: str, info: Any) -> tuple[Callable[[Any], bytes | bytearray], bool, str]:
-    """imagecodecs' encoder of one frame for ``codec``, whether it takes the samples' bit
-    patterns unsigned (JPEG and JPEG-LS code signed data as two's complement), and its
-    name."""
+def _ljpeg(info: Any) -> tuple[Callable[[Any], bytes | bytearray], bool, str]:
     import imagecodecs
 
-    if codec == JPEG_LL_SV1:
-        if info.samples_per_pixel > 1:
-            raise Unsupported("imagecodecs' ljpeg_encode takes one sample per pixel only")
-        bits = info.bits_stored
-        return (lambda fr: imagecodecs.ljpeg_encode(fr, bitspersample=bits)), True, "ljpeg_encode"
-    if codec == JPEG_LS:
-        return imagecodecs.jpegls_encode, True, "jpegls_encode"
-    if codec == HTJ2K_LOSSLESS:
-        return (
-            lambda fr: imagecodecs.htj2k_encode(fr, reversible=True, resolutions=6),
-            False,
-            "htj2k_encode(reversible, 5 levels)",
-        )
-    raise Unsupported(f"no imagecodecs encoder taken for {codec}")
+    if info.samples_per_pixel > 1:
+        raise Unsupported("imagecodecs' ljpeg_encode takes one sample per pixel only")
+    bits = info.bits_stored
+    return (lambda fr: imagecodecs.ljpeg_encode(fr, bitspersample=bits)), True, "ljpeg_encode"
+
+
+def _jpegls(info: Any) -> tuple[Callable[[Any], bytes | bytearray], bool, str]:
+    import imagecodecs
+
+    return imagecodecs.jpegls_encode, True, "jpegls_encode"
+
+
+def _htj2k(info: Any) -> tuple[Callable[[Any], bytes | bytearray], bool, str]:
+    import imagecodecs
+
+    return (
+        lambda fr: imagecodecs.htj2k_encode(fr, reversible=True, resolutions=6),
+        False,
+        "htj2k_encode(reversible, 5 levels)",
+    )
+
+
+#: transfer syntax -> for a file's image attributes: imagecodecs' encoder of one frame,
+#: whether it takes the samples' bit patterns unsigned (JPEG and JPEG-LS code signed data
+#: as two's complement), and its name
+ENCODERS: dict[str, Callable[[Any], tuple[Callable[[Any], bytes | bytearray], bool, str]]] = {
+    JPEG_LL_SV1: _ljpeg,
+    JPEG_LS: _jpegls,
+    HTJ2K_LOSSLESS: _htj2k,
+}
+
+
+def _encoder(codec: str, info: Any) -> tuple[Callable[[Any], bytes | bytearray], bool, str]:
+    if codec not in ENCODERS:
+        raise Unsupported(f"no imagecodecs encoder taken for {codec}")
+    return ENCODERS[codec](info)
 
 
 def encode(w: Workload) -> Job:

@@ -13,7 +13,7 @@ from pathlib import Path
 import dicomfast
 import numpy as np
 import pytest
-from corpus_data import MANIFEST, corpus_path
+from corpus_data import MANIFEST, corpus_path, lossy_within_one_of_reference
 
 pydicom = pytest.importorskip("pydicom")
 import dicomfast.pydicom as plugin  # noqa: E402
@@ -81,7 +81,7 @@ def test_pydicom_with_only_dicomfast_matches_reference(entry: dict) -> None:
             for r in (ref.get("decoder_results") or {}).values()
             if r.get("sha256") and r.get("shape") == ref["pixel_shape"]
         }
-    assert _sha(arr) in agreeing
+    assert _sha(arr) in agreeing or lossy_within_one_of_reference(ref, arr)
     assert list(arr.shape) == ref["pixel_shape"]
     if entry["transfer_syntax"] == plugin.RLE_LOSSLESS and entry["path"] not in TWINS:
         theirs = pydicom.dcmread(_path(entry), force=True)

@@ -16,12 +16,10 @@
 //! Only the cleanup pass is made: a single pass holds every magnitude bit (the plane of
 //! the pass is 0), so the packet header says `K_max - 1` missing bit-planes and one pass.
 
-mod tables {
-    include!(concat!(env!("OUT_DIR"), "/vlc_tables.rs"));
-}
+use crate::tables;
 
 /// MEL exponents of T.814 (the run-length threshold of each of the 13 states).
-const MEL_EXP: [u32; 13] = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5];
+pub(crate) const MEL_EXP: [u32; 13] = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5];
 
 struct Mel {
     buf: Vec<u8>,
@@ -182,16 +180,77 @@ impl MagSgn {
     }
 }
 
+/// Exponent and significance of the lower samples of the previous quad row (`prev_*`)
+/// and of the one being coded (`next_*`), by column + 1: what a later row's contexts and
+/// exponent bounds come from (T.814 7.3.5-7.3.6), the same for coding and decoding.
+#[derive(Default)]
+pub(crate) struct QuadRows {
+    pub(crate) prev_e: Vec<u8>,
+    pub(crate) prev_sig: Vec<u8>,
+    pub(crate) next_e: Vec<u8>,
+    pub(crate) next_sig: Vec<u8>,
+}
+
+impl QuadRows {
+    /// Zeros for a block `w` wide.
+    pub(crate) fn reset(&mut self, w: usize) {
+        for v in [
+            &mut self.prev_e,
+            &mut self.prev_sig,
+            &mut self.next_e,
+            &mut self.next_sig,
+        ] {
+            v.clear();
+            v.resize(w + 4, 0);
+        }
+    }
+
+    /// The row just coded becomes the one above.
+    pub(crate) fn advance(&mut self) {
+        std::mem::swap(&mut self.prev_e, &mut self.next_e);
+        std::mem::swap(&mut self.prev_sig, &mut self.next_sig);
+    }
+
+    /// Note the lower samples of the quad at column `x` (significance from `rho`).
+    #[inline(always)]
+    pub(crate) fn note(&mut self, x: usize, rho: u32, e_left: u8, e_right: u8) {
+        self.next_e[x + 1] = e_left;
+        self.next_sig[x + 1] = (rho >> 1 & 1) as u8;
+        self.next_e[x + 2] = e_right;
+        self.next_sig[x + 2] = (rho >> 3 & 1) as u8;
+    }
+
+    /// The context of the quad at column `qx` of a later row: the row above's samples
+    /// from column `qx - 1` to `qx + 2` (at `qx .. qx + 3` here) and the left quad's
+    /// right column (`left_rho`).
+    #[inline(always)]
+    pub(crate) fn context(&self, qx: usize, left_rho: u32) -> u32 {
+        let ps = &self.prev_sig[qx..qx + 4];
+        u32::from(ps[0] | ps[1])
+            | (((left_rho >> 2) | (left_rho >> 3)) & 1) << 1
+            | u32::from(ps[2] | ps[3]) << 2
+    }
+
+    /// The exponent bound kappa of a later row's quad of pattern `rho` at column `qx`:
+    /// with two or more significant samples, one less than the largest exponent above
+    /// (at least 1); otherwise 1.
+    #[inline(always)]
+    pub(crate) fn kappa(&self, qx: usize, rho: u32) -> u32 {
+        if rho & rho.wrapping_sub(1) == 0 {
+            return 1;
+        }
+        let pe = &self.prev_e[qx..qx + 4];
+        let above = pe[0].max(pe[1]).max(pe[2]).max(pe[3]);
+        (u32::from(above).saturating_sub(1)).max(1)
+    }
+}
+
 /// Reusable state of the block coder (one per thread).
 pub(crate) struct BlockCoder {
     mel: Mel,
     vlc: Vlc,
     ms: MagSgn,
-    /// Exponent and significance of the previous quad row's lower samples, by column + 1.
-    prev_e: Vec<u8>,
-    prev_sig: Vec<u8>,
-    next_e: Vec<u8>,
-    next_sig: Vec<u8>,
+    rows: QuadRows,
     /// The block copied with its width and height rounded up to even, zeros beyond.
     pad: Vec<i32>,
 }
@@ -266,10 +325,7 @@ impl BlockCoder {
                 used: 0,
                 max: 8,
             },
-            prev_e: Vec::new(),
-            prev_sig: Vec::new(),
-            next_e: Vec::new(),
-            next_sig: Vec::new(),
+            rows: QuadRows::default(),
             pad: Vec::new(),
         }
     }
@@ -350,10 +406,7 @@ impl BlockCoder {
     /// Note the quad's lower samples for the next row's contexts (columns `x`, `x + 1`).
     #[inline]
     fn remember(&mut self, q: &Quad, x: usize) {
-        self.next_e[x + 1] = q.e[1] as u8;
-        self.next_sig[x + 1] = (q.rho >> 1 & 1) as u8;
-        self.next_e[x + 2] = q.e[3] as u8;
-        self.next_sig[x + 2] = (q.rho >> 3 & 1) as u8;
+        self.rows.note(x, q.rho, q.e[1] as u8, q.e[3] as u8);
     }
 
     /// Encode the `w` x `h` block at `plane[0]` (rows `stride` apart) into `out`
@@ -376,15 +429,7 @@ impl BlockCoder {
         self.mel.reset();
         self.vlc.reset();
         self.ms.reset();
-        for v in [
-            &mut self.prev_e,
-            &mut self.prev_sig,
-            &mut self.next_e,
-            &mut self.next_sig,
-        ] {
-            v.clear();
-            v.resize(w + 4, 0);
-        }
+        self.rows.reset(w);
 
         // The initial row of quads: the context is the left quad's; kappa is 1.
         let mut left_rho = 0u32;
@@ -429,8 +474,7 @@ impl BlockCoder {
         // exponents above when the quad has two or more significant samples.
         let mut y = 2;
         while y < h {
-            std::mem::swap(&mut self.prev_e, &mut self.next_e);
-            std::mem::swap(&mut self.prev_sig, &mut self.next_sig);
+            self.rows.advance();
             let mut left_rho = 0u32;
             let mut x = 0;
             while x < w {
@@ -441,17 +485,8 @@ impl BlockCoder {
                         break;
                     }
                     let q = Self::gather(&pad, pw, qx, y);
-                    // Columns qx - 1 .. qx + 2 of the row above sit at qx .. qx + 3.
-                    let (pe, ps) = (&self.prev_e, &self.prev_sig);
-                    let context = u32::from(ps[qx] | ps[qx + 1])
-                        | (((left_rho >> 2) | (left_rho >> 3)) & 1) << 1
-                        | u32::from(ps[qx + 2] | ps[qx + 3]) << 2;
-                    let kappa = if q.rho & q.rho.wrapping_sub(1) != 0 {
-                        let above = pe[qx].max(pe[qx + 1]).max(pe[qx + 2]).max(pe[qx + 3]);
-                        (u32::from(above).saturating_sub(1)).max(1)
-                    } else {
-                        1
-                    };
+                    let context = self.rows.context(qx, left_rho);
+                    let kappa = self.rows.kappa(qx, q.rho);
                     *u = self.code_quad(&q, context, kappa, later);
                     self.remember(&q, qx);
                     left_rho = q.rho;

@@ -1,4 +1,4 @@
-//! Forward discrete wavelet transforms of T.800 Annex F, 2-D, in place in the Mallat
+//! Discrete wavelet transforms of T.800 Annex F, forward and inverse, 2-D, in place in the Mallat
 //! layout: each level splits the current low-pass region (top left) into its low half
 //! (first `ceil(n / 2)` columns / rows) and high half. The tile starts at the origin, so
 //! every signal starts at an even index: low-pass `ceil(n / 2)` samples, high-pass
@@ -93,6 +93,15 @@ trait Wavelet {
         nl: usize,
         nh: usize,
     );
+    /// The inverse of [`Wavelet::lift`] (T.800 F.3.8).
+    fn unlift(
+        low: &mut [Self::T],
+        high: &mut [Self::T],
+        stride: usize,
+        w: usize,
+        nl: usize,
+        nh: usize,
+    );
 }
 
 /// The reversible 5/3 (F.3.8.1's inverse, run forward).
@@ -106,6 +115,14 @@ impl Wavelet for Rev53 {
         });
         step(low, high, stride, w, (nl, nh), false, |s, a, b| {
             s + ((a + b + 2) >> 2)
+        });
+    }
+    fn unlift(low: &mut [i32], high: &mut [i32], stride: usize, w: usize, nl: usize, nh: usize) {
+        step(low, high, stride, w, (nl, nh), false, |s, a, b| {
+            s - ((a + b + 2) >> 2)
+        });
+        step(high, low, stride, w, (nh, nl), true, |d, a, b| {
+            d + ((a + b) >> 1)
         });
     }
 }
@@ -132,26 +149,49 @@ impl Wavelet for Irr97 {
             }
         }
     }
+    fn unlift(low: &mut [f32], high: &mut [f32], stride: usize, w: usize, nl: usize, nh: usize) {
+        for (rows, n, factor) in [(&mut *low, nl, K), (&mut *high, nh, 1.0 / K)] {
+            for i in 0..n {
+                for v in &mut rows[i * stride..i * stride + w] {
+                    *v *= factor;
+                }
+            }
+        }
+        for (coef, predict) in [(DELTA, false), (GAMMA, true), (BETA, false), (ALPHA, true)] {
+            let f = move |x: f32, a: f32, b: f32| x - coef * (a + b);
+            if predict {
+                step(high, low, stride, w, (nh, nl), true, f);
+            } else {
+                step(low, high, stride, w, (nl, nh), false, f);
+            }
+        }
+    }
 }
 
-/// Rows `0..h` of the region `w` x `h` of `plane` (row stride `stride`) reordered: even
-/// rows first, then odd ones, through `tmp`.
-fn split_rows<T: Copy + Default>(
+/// Rows `0..h` of the region `w` x `h` of `plane` (row stride `stride`) reordered
+/// through `tmp`: even rows first, then odd ones (`split`), or back (the inverse).
+fn permute_rows<T: Copy + Default>(
     plane: &mut [T],
     stride: usize,
-    w: usize,
-    h: usize,
+    (w, h): (usize, usize),
     tmp: &mut Vec<T>,
+    split: bool,
 ) {
     let nl = h.div_ceil(2);
+    // Where split row `k` comes from.
+    let source = |k: usize| if k < nl { 2 * k } else { 2 * (k - nl) + 1 };
     tmp.clear();
     tmp.resize(w * h, T::default());
     for y in 0..h {
-        let to = if y % 2 == 0 { y / 2 } else { nl + y / 2 };
-        tmp[to * w..to * w + w].copy_from_slice(&plane[y * stride..y * stride + w]);
+        tmp[y * w..y * w + w].copy_from_slice(&plane[y * stride..y * stride + w]);
     }
-    for y in 0..h {
-        plane[y * stride..y * stride + w].copy_from_slice(&tmp[y * w..y * w + w]);
+    for k in 0..h {
+        let (to, from) = if split {
+            (k, source(k))
+        } else {
+            (source(k), k)
+        };
+        plane[to * stride..to * stride + w].copy_from_slice(&tmp[from * w..from * w + w]);
     }
 }
 
@@ -162,7 +202,7 @@ fn forward<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: 
     let mut tmp = Vec::new();
     for &(w, h) in &sz[..levels as usize] {
         if h >= 2 {
-            split_rows(plane, width, w, h, &mut tmp);
+            permute_rows(plane, width, (w, h), &mut tmp, true);
             let (nl, nh) = (h.div_ceil(2), h / 2);
             let (low, high) = plane.split_at_mut(nl * width);
             W::lift(low, high, width, w, nl, nh);
@@ -186,6 +226,48 @@ fn forward<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: 
             }
         }
     }
+}
+
+/// The inverse of [`forward`]: from the deepest level up, rows, then columns.
+fn inverse<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: u32) {
+    let sz = sizes(width, height, levels);
+    let mut tmp = Vec::new();
+    for &(w, h) in sz[..levels as usize].iter().rev() {
+        if w >= 2 {
+            let (nl, nh) = (w.div_ceil(2), w / 2);
+            tmp.clear();
+            tmp.resize(w, W::T::default());
+            for y in 0..h {
+                let x = &mut plane[y * width..y * width + w];
+                tmp.copy_from_slice(x);
+                let (low, high) = tmp.split_at_mut(nl);
+                W::unlift(low, high, 1, 1, nl, nh);
+                for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(low.iter()).zip(high.iter()) {
+                    pair[0] = l;
+                    pair[1] = h;
+                }
+                if w % 2 == 1 {
+                    x[w - 1] = low[nl - 1];
+                }
+            }
+        }
+        if h >= 2 {
+            let (nl, nh) = (h.div_ceil(2), h / 2);
+            let (low, high) = plane.split_at_mut(nl * width);
+            W::unlift(low, high, width, w, nl, nh);
+            permute_rows(plane, width, (w, h), &mut tmp, false);
+        }
+    }
+}
+
+/// The inverse reversible 5/3 over `levels` levels of the `width` x `height` plane.
+pub(crate) fn inverse_53(plane: &mut [i32], width: usize, height: usize, levels: u32) {
+    inverse::<Rev53>(plane, width, height, levels);
+}
+
+/// The inverse irreversible 9/7 over `levels` levels of the `width` x `height` plane.
+pub(crate) fn inverse_97(plane: &mut [f32], width: usize, height: usize, levels: u32) {
+    inverse::<Irr97>(plane, width, height, levels);
 }
 
 /// Reversible 5/3 over `levels` levels of the `width` x `height` plane (stride `width`).
@@ -275,6 +357,33 @@ mod tests {
             let mut y = x.clone();
             forward_53(&mut y, n as usize, 1, 1);
             assert_eq!(inverse_row_53(&y), x, "length {n}");
+        }
+    }
+
+    #[test]
+    fn inverses_undo_the_forward_transforms() {
+        for (w, h, levels) in [
+            (1, 1, 2),
+            (1, 7, 3),
+            (7, 1, 3),
+            (2, 2, 1),
+            (37, 23, 4),
+            (64, 65, 5),
+        ] {
+            let x: Vec<i32> = (0..w * h)
+                .map(|i| (i as i32 * 7919) % 4099 - 2048)
+                .collect();
+            let mut y = x.clone();
+            forward_53(&mut y, w, h, levels);
+            inverse_53(&mut y, w, h, levels);
+            assert_eq!(y, x, "5/3 {w}x{h} at {levels}");
+            let xf: Vec<f32> = x.iter().map(|&v| v as f32 / 4096.0).collect();
+            let mut yf = xf.clone();
+            forward_97(&mut yf, w, h, levels);
+            inverse_97(&mut yf, w, h, levels);
+            for (a, b) in xf.iter().zip(&yf) {
+                assert!((a - b).abs() < 1e-4, "9/7 {w}x{h} at {levels}: {a} {b}");
+            }
         }
     }
 

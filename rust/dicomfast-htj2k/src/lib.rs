@@ -14,9 +14,15 @@ mod bands;
 mod block;
 mod codeblocks;
 mod codestream;
+pub mod decode;
 mod dwt;
 mod samples;
 mod t2;
+
+/// The CxtVLC tables, made by build.rs.
+mod tables {
+    include!(concat!(env!("OUT_DIR"), "/vlc_tables.rs"));
+}
 
 use bands::{band_step, bands, gain_bits, split_precincts, PRECINCT_EXP};
 use codestream::{BandStep, Header};

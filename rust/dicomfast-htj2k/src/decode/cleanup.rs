@@ -1,0 +1,571 @@
+//! Decoding the HT cleanup pass (ITU-T T.814 | ISO/IEC 15444-15, clause 7): one
+//! code-block's codeword segment back into its coefficients. The inverse of
+//! [`crate::block`]: the segment is MagSgn (read forward), MEL (forward, from where
+//! MagSgn ends) and VLC (backward from the end), the split given by the last 12 bits
+//! (Scup).
+//!
+//! Every read past a stream's end gives the filler T.814 defines (ones for MagSgn and
+//! MEL, zeros for VLC): a damaged segment decodes to wrong values or an error, never a
+//! read outside it.
+
+use crate::block::{QuadRows, MEL_EXP};
+use crate::tables::{VLC_DEC_INITIAL, VLC_DEC_LATER};
+
+/// Bits read forward, least significant first; after a 0xFF byte the next gives 7 bits
+/// (its top bit is the stuffed 0). Past the end: 0xFF bytes.
+struct MagSgn<'a> {
+    data: &'a [u8],
+    pos: usize,
+    acc: u64,
+    bits: u32,
+    unstuff: bool,
+}
+
+impl<'a> MagSgn<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        MagSgn {
+            data,
+            pos: 0,
+            acc: 0,
+            bits: 0,
+            unstuff: false,
+        }
+    }
+
+    /// At least 57 bits in `acc` (unless past the end, where the filler gives them).
+    #[inline]
+    fn refill(&mut self) {
+        // Whole bytes at once while none is 0xFF: the lowest 0xFF byte of the word is the
+        // lowest zero byte of its complement, which this test finds exactly.
+        if !self.unstuff && self.pos + 8 <= self.data.len() {
+            let word = u64::from_le_bytes(self.data[self.pos..self.pos + 8].try_into().unwrap());
+            let inv = !word;
+            let zero = inv.wrapping_sub(0x0101_0101_0101_0101) & !inv & 0x8080_8080_8080_8080;
+            let clear = (zero.trailing_zeros() / 8) as usize; // bytes before the first 0xFF
+            let room = ((64 - self.bits) / 8) as usize;
+            let take = clear.min(room);
+            if take > 0 {
+                let bits = 8 * take as u32;
+                let part = if bits == 64 {
+                    word
+                } else {
+                    word & ((1u64 << bits) - 1)
+                };
+                self.acc |= part << self.bits;
+                self.bits += bits;
+                self.pos += take;
+            }
+            if self.bits > 56 {
+                return;
+            }
+        }
+        while self.bits <= 56 {
+            let byte = match self.data.get(self.pos) {
+                Some(&b) => {
+                    self.pos += 1;
+                    b
+                }
+                None => 0xFF,
+            };
+            let n = 8 - u32::from(self.unstuff);
+            self.acc |= (u64::from(byte) & ((1 << n) - 1)) << self.bits;
+            self.bits += n;
+            self.unstuff = byte == 0xFF;
+        }
+    }
+
+    /// The next `n` bits (at most 32).
+    #[inline]
+    fn take(&mut self, n: u32) -> u32 {
+        if self.bits < n {
+            self.refill();
+        }
+        let v = (self.acc & ((1u64 << n) - 1)) as u32;
+        self.acc >>= n;
+        self.bits -= n;
+        v
+    }
+
+    /// The next four fields of `m[n]` bits, their sum at most 56.
+    #[inline(always)]
+    fn take4(&mut self, m: [u32; 4]) -> [u32; 4] {
+        let total = m[0] + m[1] + m[2] + m[3];
+        if self.bits < total {
+            self.refill();
+        }
+        let acc = self.acc;
+        let (p1, p2) = (m[0], m[0] + m[1]);
+        let p3 = p2 + m[2];
+        let field = |at: u32, n: u32| ((acc >> at) & ((1u64 << n) - 1)) as u32;
+        let v = [
+            field(0, m[0]),
+            field(p1, m[1]),
+            field(p2, m[2]),
+            field(p3, m[3]),
+        ];
+        self.acc >>= total;
+        self.bits -= total;
+        v
+    }
+}
+
+/// The MEL decoder: bits read forward, most significant first, 7 after a 0xFF byte; past
+/// its end, ones. Gives one event (is the quad significant / are both `u` above 2) at a
+/// time.
+struct Mel<'a> {
+    data: &'a [u8],
+    pos: usize,
+    byte: u32,
+    left: u32,
+    state: usize,
+    /// Zero events still to give, and whether a one event follows them.
+    zeros: u32,
+    one_after: bool,
+}
+
+impl<'a> Mel<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Mel {
+            data,
+            pos: 0,
+            byte: 0,
+            left: 0,
+            state: 0,
+            zeros: 0,
+            one_after: false,
+        }
+    }
+
+    #[inline]
+    fn bit(&mut self) -> u32 {
+        if self.left == 0 {
+            let stuffed = self.byte == 0xFF;
+            self.byte = match self.data.get(self.pos) {
+                Some(&b) => {
+                    self.pos += 1;
+                    u32::from(b)
+                }
+                None => 0xFF,
+            };
+            self.left = 8 - u32::from(stuffed);
+        }
+        self.left -= 1;
+        (self.byte >> self.left) & 1
+    }
+
+    #[inline]
+    fn event(&mut self) -> bool {
+        loop {
+            if self.zeros > 0 {
+                self.zeros -= 1;
+                return false;
+            }
+            if self.one_after {
+                self.one_after = false;
+                return true;
+            }
+            let e = MEL_EXP[self.state];
+            if self.bit() == 1 {
+                self.zeros = 1 << e;
+                self.state = (self.state + 1).min(12);
+            } else {
+                let mut run = 0;
+                for _ in 0..e {
+                    run = (run << 1) | self.bit();
+                }
+                self.zeros = run;
+                self.one_after = true;
+                self.state = self.state.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// The VLC stream, read backward from the segment's end, least significant bit first; a
+/// byte read after one above 0x8F gives 7 bits when its low 7 are all ones. Past its
+/// start, zeros.
+struct Vlc<'a> {
+    data: &'a [u8],
+    /// The next byte to read is `data[pos - 1]`.
+    pos: usize,
+    acc: u64,
+    bits: u32,
+    prev: u8,
+}
+
+impl<'a> Vlc<'a> {
+    /// `data`: the MEL and VLC bytes (at least 2); the last byte and the low nibble of
+    /// the one before hold Scup, read as ones.
+    fn new(data: &'a [u8]) -> Self {
+        let n = data.len();
+        let byte = data[n - 2] | 0x0F;
+        let take = if byte & 0x7F == 0x7F { 7 } else { 8 };
+        Vlc {
+            data,
+            pos: n - 2,
+            acc: u64::from(byte >> 4) & ((1 << (take - 4)) - 1),
+            bits: take - 4,
+            prev: byte,
+        }
+    }
+
+    #[inline]
+    fn refill(&mut self) {
+        while self.bits <= 56 {
+            let byte = if self.pos > 0 {
+                self.pos -= 1;
+                self.data[self.pos]
+            } else {
+                0
+            };
+            let n = if self.prev > 0x8F && byte & 0x7F == 0x7F {
+                7
+            } else {
+                8
+            };
+            self.acc |= (u64::from(byte) & ((1 << n) - 1)) << self.bits;
+            self.bits += n;
+            self.prev = byte;
+        }
+    }
+
+    #[inline]
+    fn peek(&mut self, n: u32) -> u32 {
+        if self.bits < n {
+            self.refill();
+        }
+        (self.acc & ((1u64 << n) - 1)) as u32
+    }
+
+    #[inline]
+    fn skip(&mut self, n: u32) {
+        self.acc >>= n;
+        self.bits -= n;
+    }
+
+    #[inline]
+    fn take(&mut self, n: u32) -> u32 {
+        let v = self.peek(n);
+        self.skip(n);
+        v
+    }
+
+    /// A quad's codeword in `context`: the table's entry (see build.rs).
+    #[inline]
+    fn codeword(&mut self, table: &[u16; 1024], context: u32) -> Result<u32, &'static str> {
+        let entry = u32::from(table[((context << 7) | self.peek(7)) as usize]);
+        let len = entry & 7;
+        if len == 0 {
+            return Err("an HT VLC codeword that no table row matches");
+        }
+        self.skip(len);
+        Ok(entry)
+    }
+
+    /// A `u` prefix: (value before the suffix, suffix length).
+    #[inline]
+    fn prefix(&mut self) -> (u32, u32) {
+        let b = self.peek(3);
+        if b & 1 != 0 {
+            self.skip(1);
+            (1, 0)
+        } else if b & 2 != 0 {
+            self.skip(2);
+            (2, 0)
+        } else if b & 4 != 0 {
+            self.skip(3);
+            (3, 1)
+        } else {
+            self.skip(3);
+            (5, 5)
+        }
+    }
+}
+
+/// A decoded quad: its significance pattern and the codeword's entry.
+#[derive(Clone, Copy, Default)]
+struct Quad {
+    rho: u32,
+    entry: u32,
+}
+
+impl Quad {
+    fn u_off(&self) -> bool {
+        self.entry >> 7 & 1 != 0
+    }
+}
+
+/// Reusable state of the block decoder (one per thread).
+#[derive(Default)]
+pub(crate) struct BlockDecoder {
+    rows: QuadRows,
+}
+
+impl BlockDecoder {
+    /// Decode the segment `seg` of a `w` x `h` block into `dst` (rows `stride` apart):
+    /// each coefficient is its magnitude shifted left by `shift`, with the bit below it
+    /// set when `half` (mid-point reconstruction), and its sign.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn decode(
+        &mut self,
+        seg: &[u8],
+        w: usize,
+        h: usize,
+        shift: u32,
+        half: bool,
+        dst: &mut [i32],
+        stride: usize,
+    ) -> Result<(), &'static str> {
+        let lcup = seg.len();
+        if lcup < 2 {
+            return Err("an HT segment shorter than 2 bytes");
+        }
+        let scup = (usize::from(seg[lcup - 1]) << 4) | usize::from(seg[lcup - 2] & 0xF);
+        if scup < 2 || scup > lcup || scup > 4079 {
+            return Err("an HT segment whose MEL and VLC length (Scup) is out of range");
+        }
+        if w == 0 || h == 0 || w > 1024 || h > 1024 || w * h > 4096 || stride < w {
+            return Err("an HT code-block of a size T.814 does not allow");
+        }
+        if dst.len() < (h - 1) * stride + w {
+            return Err("an HT code-block outside its band");
+        }
+        let pcup = lcup - scup;
+        let mut streams = Streams {
+            ms: MagSgn::new(&seg[..pcup]),
+            mel: Mel::new(&seg[pcup..]),
+            vlc: Vlc::new(&seg[pcup..]),
+        };
+        let samples = Samples {
+            shift,
+            half: if half && shift > 0 {
+                1i32 << (shift - 1)
+            } else {
+                0
+            },
+            // The most magnitude bits a coefficient may have once shifted.
+            max_u: 31u32.saturating_sub(shift),
+        };
+        self.rows.reset(w);
+        // The bottom row of the last quad row when `h` is odd.
+        let mut spare = [0i32; 1026];
+
+        let mut y = 0;
+        while y < h {
+            let (top, bottom): (&mut [i32], &mut [i32]) = if y + 1 < h {
+                let (a, b) = dst[y * stride..].split_at_mut(stride);
+                (&mut a[..w], &mut b[..w])
+            } else {
+                (&mut dst[y * stride..y * stride + w], &mut spare[..w])
+            };
+            let mut rows = Rows {
+                top,
+                bottom,
+                quads: &mut self.rows,
+            };
+            if y == 0 {
+                initial_row(&mut streams, &samples, &mut rows, w)?;
+            } else {
+                later_row(&mut streams, &samples, &mut rows, w)?;
+            }
+            self.rows.advance();
+            y += 2;
+        }
+        Ok(())
+    }
+}
+
+/// The segment's three streams.
+struct Streams<'a> {
+    vlc: Vlc<'a>,
+    mel: Mel<'a>,
+    ms: MagSgn<'a>,
+}
+
+/// How magnitudes become coefficients.
+struct Samples {
+    shift: u32,
+    half: i32,
+    max_u: u32,
+}
+
+/// Where a quad row's samples go: its two rows of the block, and the quad rows' record
+/// of exponents and significance.
+struct Rows<'r> {
+    top: &'r mut [i32],
+    bottom: &'r mut [i32],
+    quads: &'r mut QuadRows,
+}
+
+impl Samples {
+    /// The quad `q` at column `x`, its exponent bound `big_u`: its magnitude bits from
+    /// MagSgn, its coefficients into `rows`.
+    #[inline(always)]
+    fn put(
+        &self,
+        ms: &mut MagSgn<'_>,
+        rows: &mut Rows<'_>,
+        q: Quad,
+        big_u: u32,
+        x: usize,
+    ) -> Result<(), &'static str> {
+        if big_u > self.max_u {
+            return Err("an HT coefficient with more bits than the band allows");
+        }
+        let (ek, e1) = (q.entry >> 8 & 0xF, q.entry >> 12 & 0xF);
+        // Insignificant samples: no bits (and no EMB bits: e_1 and e_k are within rho).
+        let sig = [q.rho & 1, q.rho >> 1 & 1, q.rho >> 2 & 1, q.rho >> 3 & 1];
+        let m = [
+            (big_u - (ek & 1)) * sig[0],
+            (big_u - (ek >> 1 & 1)) * sig[1],
+            (big_u - (ek >> 2 & 1)) * sig[2],
+            (big_u - (ek >> 3 & 1)) * sig[3],
+        ];
+        let raw = if big_u <= 14 {
+            ms.take4(m)
+        } else {
+            [ms.take(m[0]), ms.take(m[1]), ms.take(m[2]), ms.take(m[3])]
+        };
+        let mut values = [0i32; 4];
+        let mut exps = [0u8; 4];
+        for n in 0..4 {
+            let v = raw[n] | ((e1 >> n & 1) << m[n]);
+            exps[n] = ((32 - (v | 1).leading_zeros()) * sig[n]) as u8;
+            let mag = ((((v >> 1) + 1) as i32) << self.shift | self.half) * sig[n] as i32;
+            let neg = -((v & 1) as i32);
+            values[n] = (mag ^ neg) - neg;
+        }
+        rows.top[x] = values[0];
+        rows.bottom[x] = values[1];
+        if x + 1 < rows.top.len() {
+            rows.top[x + 1] = values[2];
+            rows.bottom[x + 1] = values[3];
+        }
+        rows.quads.note(x, q.rho, exps[1], exps[3]);
+        Ok(())
+    }
+}
+
+/// The initial row of quads: contexts from the left quad only, kappa 1, and the MEL's
+/// say on a pair's `u` values.
+fn initial_row(
+    st: &mut Streams<'_>,
+    samples: &Samples,
+    rows: &mut Rows<'_>,
+    w: usize,
+) -> Result<(), &'static str> {
+    let Streams { vlc, mel, ms } = st;
+    let mut left_rho = 0u32;
+    let mut x = 0;
+    while x < w {
+        let c0 = (left_rho >> 1) | (left_rho & 1);
+        let q0 = quad(vlc, mel, &VLC_DEC_INITIAL, c0)?;
+        let mut q1 = Quad::default();
+        let two = x + 2 < w;
+        if two {
+            let c1 = (q0.rho >> 1) | (q0.rho & 1);
+            q1 = quad(vlc, mel, &VLC_DEC_INITIAL, c1)?;
+            left_rho = q1.rho;
+        } else {
+            left_rho = q0.rho;
+        }
+        let (mut u0, mut u1) = (0, 0);
+        match (q0.u_off(), q1.u_off()) {
+            (true, true) => {
+                if mel.event() {
+                    let (b0, l0) = vlc.prefix();
+                    let (b1, l1) = vlc.prefix();
+                    u0 = 2 + b0 + vlc.take(l0);
+                    u1 = 2 + b1 + vlc.take(l1);
+                } else {
+                    let (b0, l0) = vlc.prefix();
+                    if b0 > 2 {
+                        u1 = 1 + vlc.take(1);
+                        u0 = b0 + vlc.take(l0);
+                    } else {
+                        let (b1, l1) = vlc.prefix();
+                        u0 = b0;
+                        u1 = b1 + vlc.take(l1);
+                    }
+                }
+            }
+            (true, false) => {
+                let (b0, l0) = vlc.prefix();
+                u0 = b0 + vlc.take(l0);
+            }
+            (false, true) => {
+                let (b1, l1) = vlc.prefix();
+                u1 = b1 + vlc.take(l1);
+            }
+            (false, false) => {}
+        }
+        samples.put(ms, rows, q0, 1 + u0, x)?;
+        if two {
+            samples.put(ms, rows, q1, 1 + u1, x + 2)?;
+        }
+        x += 4;
+    }
+    Ok(())
+}
+
+/// A later row of quads: contexts from the row above and the left quad; kappa from the
+/// exponents above when the quad has two or more significant samples.
+fn later_row(
+    st: &mut Streams<'_>,
+    samples: &Samples,
+    rows: &mut Rows<'_>,
+    w: usize,
+) -> Result<(), &'static str> {
+    let Streams { vlc, mel, ms } = st;
+    let mut left_rho = 0u32;
+    let mut x = 0;
+    while x < w {
+        let mut qs = [Quad::default(); 2];
+        let mut kappas = [1u32; 2];
+        let count = if x + 2 < w { 2 } else { 1 };
+        for k in 0..count {
+            let qx = x + 2 * k;
+            let context = rows.quads.context(qx, left_rho);
+            let q = quad(vlc, mel, &VLC_DEC_LATER, context)?;
+            kappas[k] = rows.quads.kappa(qx, q.rho);
+            qs[k] = q;
+            left_rho = q.rho;
+        }
+        let mut us = [0u32; 2];
+        let (p0, p1) = (
+            qs[0].u_off().then(|| vlc.prefix()),
+            qs[1].u_off().then(|| vlc.prefix()),
+        );
+        if let Some((b, l)) = p0 {
+            us[0] = b + vlc.take(l);
+        }
+        if let Some((b, l)) = p1 {
+            us[1] = b + vlc.take(l);
+        }
+        samples.put(ms, rows, qs[0], kappas[0] + us[0], x)?;
+        if count == 2 {
+            samples.put(ms, rows, qs[1], kappas[1] + us[1], x + 2)?;
+        }
+        x += 4;
+    }
+    Ok(())
+}
+
+/// A quad's significance and codeword in `context`: context 0 asks MEL first whether the
+/// quad is significant at all (no codeword when it is not).
+#[inline]
+fn quad(
+    vlc: &mut Vlc<'_>,
+    mel: &mut Mel<'_>,
+    table: &[u16; 1024],
+    context: u32,
+) -> Result<Quad, &'static str> {
+    if context == 0 && !mel.event() {
+        return Ok(Quad::default());
+    }
+    let entry = vlc.codeword(table, context)?;
+    Ok(Quad {
+        rho: entry >> 3 & 0xF,
+        entry,
+    })
+}

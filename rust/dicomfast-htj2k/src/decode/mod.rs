@@ -1,0 +1,411 @@
+//! HTJ2K decoding: a J2K codestream whose code-blocks are all HT-coded, back into samples.
+//!
+//! The pieces, the encoder's run backward: `markers` (the codestream's parameters and
+//! its tile's data), `packets` (packet headers: which code-block has which segment),
+//! `cleanup` (the HT cleanup pass), then dequantisation, the inverse wavelet
+//! ([`crate::dwt`]), the inverse colour transform, the level shift and the samples
+//! written as the caller asks.
+//!
+//! It takes what HTJ2K in DICOM is made of in practice (one tile, one quality layer,
+//! cleanup-only code-blocks, any progression order, precinct and code-block sizes, SOP
+//! and EPH markers, any number of tile-parts); anything else is
+//! [`DecodeError::Unsupported`], for the caller to hand to a general JPEG 2000 decoder.
+
+mod cleanup;
+mod markers;
+mod packets;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::bands::{bands, gain_bits, Band};
+use crate::dwt;
+
+/// Why a codestream was not decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// A valid codestream using something this decoder does not do.
+    Unsupported(String),
+    /// A damaged or invalid codestream.
+    Corrupt(String),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Unsupported(m) => write!(f, "not taken by the HTJ2K decoder: {m}"),
+            DecodeError::Corrupt(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A codestream whose main header has been read: its geometry, then [`Codestream::decode`].
+pub struct Codestream<'a> {
+    params: markers::Params,
+    body: Cow<'a, [u8]>,
+}
+
+/// Read `data`'s marker segments (no code-block is decoded yet).
+pub fn parse(data: &[u8]) -> Result<Codestream<'_>, DecodeError> {
+    if !crate::AVAILABLE {
+        return Err(DecodeError::Unsupported(
+            "the HT VLC tables were not in this build".into(),
+        ));
+    }
+    let (params, body) = markers::read(data)?;
+    Ok(Codestream { params, body })
+}
+
+/// Buffers reused from frame to frame on a thread.
+#[derive(Default)]
+struct Scratch {
+    ints: Vec<Vec<i32>>,
+    floats: Vec<Vec<f32>>,
+    block: cleanup::BlockDecoder,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The most buffer memory a thread keeps between frames.
+const KEEP_SCRATCH: usize = 48 << 20;
+
+impl Codestream<'_> {
+    pub fn width(&self) -> u32 {
+        self.params.width as u32
+    }
+
+    pub fn height(&self) -> u32 {
+        self.params.height as u32
+    }
+
+    pub fn components(&self) -> u32 {
+        self.params.depth.len() as u32
+    }
+
+    /// Component `c`'s bit depth and signedness.
+    pub fn depth(&self, c: usize) -> (u32, bool) {
+        self.params.depth[c]
+    }
+
+    /// Decode into `out`: `width * height * components` samples of `bytes_per_sample`
+    /// bytes (1 or 2, little endian, the samples of a pixel together), each its
+    /// component's value (unsigned, or two's complement when signed) clamped to its depth.
+    /// Code-blocks are decoded on `threads` threads.
+    pub fn decode(
+        &self,
+        threads: usize,
+        bytes_per_sample: usize,
+        out: &mut [u8],
+    ) -> Result<(), DecodeError> {
+        let p = &self.params;
+        let comps = p.depth.len();
+        let (w, h) = (p.width, p.height);
+        if !matches!(bytes_per_sample, 1 | 2)
+            || p.depth
+                .iter()
+                .any(|&(d, _)| d > 8 * bytes_per_sample as u32)
+            || !matches!(comps, 1 | 3)
+        {
+            return Err(DecodeError::Unsupported(
+                "components other than 1 or 3, or deeper than the output's samples".into(),
+            ));
+        }
+        if Some(out.len())
+            != w.checked_mul(h)
+                .and_then(|n| n.checked_mul(comps * bytes_per_sample))
+        {
+            return Err(DecodeError::Corrupt(
+                "the output buffer does not fit the codestream's image".into(),
+            ));
+        }
+        let layout = bands(w, h, p.levels);
+        let flat: Vec<Band> = layout.iter().flatten().copied().collect();
+        let blocks = packets::read(p, &layout, &self.body)?;
+        // Each block's cleanup plane and coefficient shift.
+        let mut jobs = Vec::with_capacity(blocks.len());
+        for b in &blocks {
+            let (eps, _) = p.steps[b.band];
+            let kmax = (p.guard + eps) as i64 - 1;
+            let plane = kmax - 1 - i64::from(b.missing);
+            if b.len > 0 && plane < 0 {
+                return Err(DecodeError::Corrupt(
+                    "a code-block missing more bit-planes than its band has".into(),
+                ));
+            }
+            let shift = plane.max(0) as u32 + u32::from(!p.reversible);
+            if shift > 30 {
+                return Err(DecodeError::Unsupported(
+                    "coefficients of more than 31 bits".into(),
+                ));
+            }
+            jobs.push(Job {
+                block: *b,
+                shift,
+                half: !p.reversible || shift > 0,
+            });
+        }
+        let body: &[u8] = &self.body;
+        with_scratch(|s| {
+            s.ints.resize_with(comps, Vec::new);
+            for plane in &mut s.ints {
+                plane.clear();
+                plane.resize(w * h, 0);
+            }
+            decode_blocks(&jobs, &flat, body, w, threads, &mut s.ints, &mut s.block)?;
+            if p.reversible {
+                for plane in s.ints.iter_mut() {
+                    dwt::inverse_53(plane, w, h, p.levels);
+                }
+                write_reversible(p, &mut s.ints, bytes_per_sample, out);
+            } else {
+                s.floats.resize_with(comps, Vec::new);
+                for (ints, floats) in s.ints.iter().zip(s.floats.iter_mut()) {
+                    floats.clear();
+                    floats.resize(w * h, 0.0);
+                    dequantise(p, &flat, w, ints, floats);
+                    dwt::inverse_97(floats, w, h, p.levels);
+                }
+                write_irreversible(p, &mut s.floats, bytes_per_sample, out);
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Run `f` with this thread's buffers (made on first use, kept after unless large).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut scratch = SCRATCH.with(|s| s.borrow_mut().take()).unwrap_or_default();
+    let result = f(&mut scratch);
+    let bytes: usize = scratch.ints.iter().map(|p| 4 * p.capacity()).sum::<usize>()
+        + scratch
+            .floats
+            .iter()
+            .map(|p| 4 * p.capacity())
+            .sum::<usize>();
+    if bytes <= KEEP_SCRATCH {
+        SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+    }
+    result
+}
+
+/// A code-block to decode and how.
+#[derive(Clone, Copy)]
+struct Job {
+    block: packets::Block,
+    shift: u32,
+    half: bool,
+}
+
+/// Decode every block into its component's plane (`w` wide, zeros to start with): on this thread, or in `threads` runs of about equal area, the first on this
+/// thread straight into the planes, the others into buffers of their own copied in after.
+fn decode_blocks(
+    jobs: &[Job],
+    flat: &[Band],
+    body: &[u8],
+    w: usize,
+    threads: usize,
+    planes: &mut [Vec<i32>],
+    decoder: &mut cleanup::BlockDecoder,
+) -> Result<(), DecodeError> {
+    let corrupt = |m: &'static str| DecodeError::Corrupt(m.to_string());
+    let segment = |j: &Job| -> Result<&[u8], DecodeError> {
+        body.get(j.block.start..j.block.start + j.block.len)
+            .ok_or_else(|| corrupt("a code-block's segment runs past the tile's data"))
+    };
+    let origin = |j: &Job| {
+        let band = &flat[j.block.band];
+        (band.y0 + j.block.y) * w + band.x0 + j.block.x
+    };
+    let threads = threads.clamp(1, 64).min(jobs.len().max(1));
+    let total: usize = jobs.iter().map(|j| j.block.w * j.block.h).sum();
+    // Runs of jobs, cut by area.
+    let mut runs = Vec::with_capacity(threads);
+    let (mut from, mut area) = (0, 0);
+    for (k, j) in jobs.iter().enumerate() {
+        area += j.block.w * j.block.h;
+        if area * threads >= total * (runs.len() + 1) && runs.len() + 1 < threads {
+            runs.push(&jobs[from..=k]);
+            from = k + 1;
+        }
+    }
+    runs.push(&jobs[from..]);
+    let decode_one = |decoder: &mut cleanup::BlockDecoder,
+                      j: &Job,
+                      dst: &mut [i32],
+                      stride: usize|
+     -> Result<(), DecodeError> {
+        let b = &j.block;
+        if b.len == 0 {
+            return Ok(()); // not included: its zeros stay
+        }
+        decoder
+            .decode(segment(j)?, b.w, b.h, j.shift, j.half, dst, stride)
+            .map_err(corrupt)
+    };
+    let (first, rest) = runs.split_first().expect("one run at least");
+    let mine = |decoder: &mut cleanup::BlockDecoder, planes: &mut [Vec<i32>]| {
+        for j in *first {
+            let at = origin(j);
+            let plane = &mut planes[j.block.comp];
+            decode_one(decoder, j, &mut plane[at..], w)?;
+        }
+        Ok::<(), DecodeError>(())
+    };
+    if rest.is_empty() {
+        return mine(decoder, planes);
+    }
+    let (me, theirs) = std::thread::scope(|s| {
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|run| {
+                s.spawn(move || {
+                    let mut d = cleanup::BlockDecoder::default();
+                    let area: usize = run.iter().map(|j| j.block.w * j.block.h).sum();
+                    let mut buf = vec![0i32; area];
+                    let mut at = 0;
+                    for j in *run {
+                        let n = j.block.w * j.block.h;
+                        decode_one(&mut d, j, &mut buf[at..at + n], j.block.w)?;
+                        at += n;
+                    }
+                    Ok::<_, DecodeError>(buf)
+                })
+            })
+            .collect();
+        let me = mine(decoder, planes);
+        let theirs: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        (me, theirs)
+    });
+    me?;
+    for (run, buf) in rest.iter().zip(theirs) {
+        let buf = buf?;
+        let mut at = 0;
+        for j in *run {
+            let (bw, bh) = (j.block.w, j.block.h);
+            let o = origin(j);
+            let plane = &mut planes[j.block.comp];
+            for (y, src) in buf[at..at + bw * bh].chunks_exact(bw).enumerate() {
+                plane[o + y * w..o + y * w + bw].copy_from_slice(src);
+            }
+            at += bw * bh;
+        }
+    }
+    Ok(())
+}
+
+/// Irreversible coefficients (`ints`: quantisation indices times two, with the half
+/// step) to a unit sample range, band by band.
+fn dequantise(p: &markers::Params, flat: &[Band], w: usize, ints: &[i32], floats: &mut [f32]) {
+    for (band, &(eps, mant)) in flat.iter().zip(&p.steps) {
+        // The step of a unit range: 2^(gain - eps) (1 + mant / 2^11), halved for the
+        // doubled indices.
+        let step = 2f64.powi(gain_bits(band.orient) as i32 - eps as i32 - 1)
+            * (1.0 + f64::from(mant) / 2048.0);
+        let step = step as f32;
+        for y in band.y0..band.y0 + band.h {
+            let row = y * w + band.x0..y * w + band.x0 + band.w;
+            for (f, &i) in floats[row.clone()].iter_mut().zip(&ints[row]) {
+                *f = i as f32 * step;
+            }
+        }
+    }
+}
+
+/// Clamp to a component's range and write as `bps`-byte samples.
+#[inline(always)]
+fn store(out: &mut [u8], v: i32, bps: usize) {
+    if bps == 1 {
+        out[0] = v as u8;
+    } else {
+        out[..2].copy_from_slice(&(v as u16).to_le_bytes());
+    }
+}
+
+/// Each component's level shift and clamp: (offset, low, high).
+fn ranges(p: &markers::Params) -> Vec<(i32, i32, i32)> {
+    p.depth
+        .iter()
+        .map(|&(d, signed)| {
+            if signed {
+                (0, -(1 << (d - 1)), (1 << (d - 1)) - 1)
+            } else {
+                (1 << (d - 1), 0, (1 << d) - 1)
+            }
+        })
+        .collect()
+}
+
+/// Reversible planes: the inverse RCT if used, the level shift, clamped, into `out`.
+fn write_reversible(p: &markers::Params, planes: &mut [Vec<i32>], bps: usize, out: &mut [u8]) {
+    let r = ranges(p);
+    if let ([y, u, v], true) = (&mut *planes, p.colour_transform) {
+        for ((y, u), v) in y.iter_mut().zip(u.iter_mut()).zip(v.iter_mut()) {
+            let g = *y - ((*u + *v) >> 2);
+            let (rr, bb) = (*v + g, *u + g);
+            *y = rr;
+            *u = g;
+            *v = bb;
+        }
+    }
+    match (&planes[..], bps) {
+        ([grey], 2) => {
+            let (off, lo, hi) = r[0];
+            for (o, &v) in out.chunks_exact_mut(2).zip(grey.iter()) {
+                o.copy_from_slice(&((v + off).clamp(lo, hi) as u16).to_le_bytes());
+            }
+        }
+        ([grey], _) => {
+            let (off, lo, hi) = r[0];
+            for (o, &v) in out.iter_mut().zip(grey.iter()) {
+                *o = (v + off).clamp(lo, hi) as u8;
+            }
+        }
+        ([a, b, c], 1) => {
+            for (o, ((&a, &b), &c)) in out.chunks_exact_mut(3).zip(a.iter().zip(b).zip(c)) {
+                o[0] = (a + r[0].0).clamp(r[0].1, r[0].2) as u8;
+                o[1] = (b + r[1].0).clamp(r[1].1, r[1].2) as u8;
+                o[2] = (c + r[2].0).clamp(r[2].1, r[2].2) as u8;
+            }
+        }
+        _ => {
+            let n = planes.len();
+            for (k, o) in out.chunks_exact_mut(bps).enumerate() {
+                let c = k % n;
+                let (off, lo, hi) = r[c];
+                store(o, (planes[c][k / n] + off).clamp(lo, hi), bps);
+            }
+        }
+    }
+}
+
+/// Irreversible planes (a unit range): the inverse ICT if used, scaled to each depth,
+/// rounded, level shifted, clamped, into `out`.
+fn write_irreversible(p: &markers::Params, planes: &mut [Vec<f32>], bps: usize, out: &mut [u8]) {
+    let r = ranges(p);
+    if let ([y, cb, cr], true) = (&mut *planes, p.colour_transform) {
+        for ((y, cb), cr) in y.iter_mut().zip(cb.iter_mut()).zip(cr.iter_mut()) {
+            let (yv, b, c) = (*y, *cb, *cr);
+            *y = yv + 1.402 * c;
+            *cb = yv - 0.344_136 * b - 0.714_136 * c;
+            *cr = yv + 1.772 * b;
+        }
+    }
+    let scales: Vec<f32> = p.depth.iter().map(|&(d, _)| (1u64 << d) as f32).collect();
+    let n = planes.len();
+    for (k, o) in out.chunks_exact_mut(bps).enumerate() {
+        let c = k % n;
+        let (off, lo, hi) = r[c];
+        let v = (planes[c][k / n] * scales[c]).round() as i32;
+        store(o, (v + off).clamp(lo, hi), bps);
+    }
+}
+
+#[cfg(test)]
+mod tests;

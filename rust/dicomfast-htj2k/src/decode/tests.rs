@@ -1,0 +1,217 @@
+//! The decoder against the encoder: every frame this crate encodes decodes back exactly
+//! (reversible) or within the quantisation's error (irreversible).
+
+use super::*;
+use crate::{encode, Coding, Frame, Progression};
+
+/// A small deterministic generator (xorshift).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Case {
+    w: u32,
+    h: u32,
+    comps: u32,
+    bits: u32,
+    signed: bool,
+    samples: Vec<u8>,
+}
+
+fn frame(rng: &mut Rng, w: u32, h: u32, comps: u32, bits: u32, signed: bool, noise: bool) -> Case {
+    let bps = if bits > 8 { 2 } else { 1 };
+    let n = (w * h * comps) as usize;
+    let mut samples = Vec::with_capacity(n * bps);
+    let max = (1u64 << bits) - 1;
+    for i in 0..n {
+        let v = if noise {
+            rng.below(max + 1)
+        } else {
+            // A smooth ramp with some texture: what images look like.
+            let (x, y) = (
+                (i / comps as usize) % w as usize,
+                (i / comps as usize) / w as usize,
+            );
+            ((x * 3 + y * 5) as u64 + rng.below(4)) % (max + 1)
+        };
+        let v = if signed {
+            v.wrapping_sub(1 << (bits - 1)) & max
+        } else {
+            v
+        };
+        let v = if signed && v >> (bits - 1) & 1 == 1 {
+            v | !max // sign-extended into the container
+        } else {
+            v
+        };
+        if bps == 1 {
+            samples.push(v as u8);
+        } else {
+            samples.extend_from_slice(&(v as u16).to_le_bytes());
+        }
+    }
+    Case {
+        w,
+        h,
+        comps,
+        bits,
+        signed,
+        samples,
+    }
+}
+
+fn coding(levels: u32, progression: Progression, colour: bool) -> Coding {
+    Coding {
+        reversible: true,
+        colour_transform: colour,
+        decompositions: levels,
+        qstep: 0.0,
+        progression,
+        tile_part_per_resolution: false,
+        threads: 1,
+    }
+}
+
+fn code(c: &Case, coding: &Coding) -> Vec<u8> {
+    let f = Frame {
+        width: c.w,
+        height: c.h,
+        components: c.comps,
+        bit_depth: c.bits,
+        signed: c.signed,
+        bytes_per_sample: if c.bits > 8 { 2 } else { 1 },
+        samples: &c.samples,
+    };
+    let mut out = Vec::new();
+    encode(&f, coding, &mut out).unwrap();
+    out
+}
+
+fn decode_all(stream: &[u8], bps: usize, threads: usize) -> Vec<u8> {
+    let cs = parse(stream).unwrap();
+    let n = (cs.width() * cs.height() * cs.components()) as usize;
+    let mut out = vec![0u8; n * bps];
+    cs.decode(threads, bps, &mut out).unwrap();
+    out
+}
+
+/// Samples as the decoder writes them: the value in the low bytes (signed: two's
+/// complement in the container's width).
+fn expected(c: &Case) -> Vec<u8> {
+    c.samples.clone()
+}
+
+#[test]
+fn reversible_frames_decode_exactly() {
+    if !crate::AVAILABLE {
+        return;
+    }
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let progressions = [
+        Progression::Lrcp,
+        Progression::Rlcp,
+        Progression::Rpcl,
+        Progression::Pcrl,
+        Progression::Cprl,
+    ];
+    for k in 0..120 {
+        let w = 1 + rng.below(if k % 4 == 0 { 300 } else { 70 }) as u32;
+        let h = 1 + rng.below(if k % 4 == 1 { 300 } else { 70 }) as u32;
+        let comps = if rng.below(3) == 0 { 3 } else { 1 };
+        let bits = 1 + rng.below(16) as u32;
+        let signed = rng.below(3) == 0;
+        let noise = rng.below(2) == 0;
+        let levels = rng.below(7) as u32;
+        let prog = progressions[rng.below(5) as usize];
+        let c = frame(&mut rng, w, h, comps, bits, signed, noise);
+        let colour = comps == 3 && rng.below(2) == 0;
+        let stream = code(&c, &coding(levels, prog, colour));
+        let bps = if bits > 8 { 2 } else { 1 };
+        let got = decode_all(&stream, bps, 1 + k % 3);
+        assert!(
+            got == expected(&c),
+            "case {k}: {w}x{h}x{comps} {bits} bits signed {signed} levels {levels} {prog:?} colour {colour}"
+        );
+    }
+}
+
+#[test]
+fn tile_parts_by_resolution_decode() {
+    if !crate::AVAILABLE {
+        return;
+    }
+    let mut rng = Rng(7);
+    let c = frame(&mut rng, 130, 97, 1, 12, false, false);
+    let mut cd = coding(5, Progression::Rpcl, false);
+    cd.tile_part_per_resolution = true;
+    let stream = code(&c, &cd);
+    assert_eq!(decode_all(&stream, 2, 1), expected(&c));
+}
+
+#[test]
+fn irreversible_frames_decode_near() {
+    if !crate::AVAILABLE {
+        return;
+    }
+    let mut rng = Rng(99);
+    for (w, h, comps, bits) in [(64, 64, 1, 12), (97, 61, 3, 8), (200, 130, 1, 16)] {
+        let c = frame(&mut rng, w, h, comps, bits, false, false);
+        let mut cd = coding(5, Progression::Lrcp, comps == 3);
+        cd.reversible = false;
+        cd.qstep = 1.0 / (1u32 << bits) as f32; // one level: near lossless
+        let stream = code(&c, &cd);
+        let bps = if bits > 8 { 2 } else { 1 };
+        let got = decode_all(&stream, bps, 1);
+        let vals = |b: &[u8]| -> Vec<i64> {
+            if bps == 1 {
+                b.iter().map(|&v| i64::from(v)).collect()
+            } else {
+                b.chunks_exact(2)
+                    .map(|p| i64::from(u16::from_le_bytes([p[0], p[1]])))
+                    .collect()
+            }
+        };
+        let worst = vals(&got)
+            .iter()
+            .zip(vals(&c.samples))
+            .map(|(a, b)| (a - b).abs())
+            .max()
+            .unwrap();
+        assert!(worst <= 4, "{w}x{h}x{comps} {bits} bits: error {worst}");
+    }
+}
+
+#[test]
+fn damaged_streams_are_errors_not_panics() {
+    if !crate::AVAILABLE {
+        return;
+    }
+    let mut rng = Rng(3);
+    let c = frame(&mut rng, 96, 80, 1, 12, false, false);
+    let stream = code(&c, &coding(3, Progression::Lrcp, false));
+    for cut in (0..stream.len()).step_by(7) {
+        if let Ok(cs) = parse(&stream[..cut]) {
+            let mut out = vec![0u8; 96 * 80 * 2];
+            let _ = cs.decode(1, 2, &mut out);
+        }
+    }
+    for k in 0..400 {
+        let mut s = stream.clone();
+        let at = 60 + rng.below(s.len() as u64 - 60) as usize;
+        s[at] ^= 1 << (k % 8);
+        if let Ok(cs) = parse(&s) {
+            let mut out = vec![0u8; 96 * 80 * 2];
+            let _ = cs.decode(1 + k % 2, 2, &mut out);
+        }
+    }
+}

@@ -215,3 +215,142 @@ fn damaged_streams_are_errors_not_panics() {
         }
     }
 }
+
+/// A PGM or PPM file of the case's samples (16-bit samples big endian, as Netpbm says).
+fn netpbm(c: &Case) -> Vec<u8> {
+    let magic = if c.comps == 3 { "P6" } else { "P5" };
+    let mut out = format!("{magic}\n{} {}\n{}\n", c.w, c.h, (1u32 << c.bits) - 1).into_bytes();
+    if c.bits > 8 {
+        for p in c.samples.chunks_exact(2) {
+            out.extend_from_slice(&[p[1], p[0]]);
+        }
+    } else {
+        out.extend_from_slice(&c.samples);
+    }
+    out
+}
+
+/// Codestreams made by OpenJPH's `ojph_compress` (Debian `openjph-tools`; the test is
+/// skipped without it), with the options it has: each decodes exactly (reversible) or
+/// near the source (irreversible) through this decoder, and a tiled one is left to
+/// another decoder.
+#[test]
+fn openjph_streams_decode() {
+    if !crate::AVAILABLE
+        || std::process::Command::new("ojph_compress")
+            .output()
+            .is_err()
+    {
+        eprintln!("ojph_compress not found: skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("dicomfast-htj2k-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(11);
+    let cases: [(u32, u32, u32, u32, &[&str]); 9] = [
+        (512, 512, 1, 12, &[]),
+        (
+            97,
+            61,
+            1,
+            8,
+            &[
+                "-prog_order",
+                "LRCP",
+                "-num_decomps",
+                "3",
+                "-block_size",
+                "{32,32}",
+            ],
+        ),
+        (
+            300,
+            200,
+            3,
+            8,
+            &["-prog_order", "CPRL", "-precincts", "{128,128},{64,64}"],
+        ),
+        (
+            200,
+            150,
+            1,
+            16,
+            &["-prog_order", "PCRL", "-block_size", "{16,64}"],
+        ),
+        (64, 40, 1, 10, &["-prog_order", "RLCP", "-num_decomps", "0"]),
+        (
+            333,
+            257,
+            3,
+            12,
+            &["-colour_trans", "false", "-num_decomps", "6"],
+        ),
+        (640, 480, 3, 8, &["-block_size", "{64,32}"]),
+        (
+            150,
+            90,
+            1,
+            12,
+            &["-reversible", "false", "-qstep", "0.0005"],
+        ),
+        (128, 96, 3, 8, &["-reversible", "false", "-qstep", "0.002"]),
+    ];
+    for (k, &(w, h, comps, bits, options)) in cases.iter().enumerate() {
+        let c = frame(&mut rng, w, h, comps, bits, false, k % 2 == 1);
+        let src = dir.join(format!("{k}.{}", if comps == 3 { "ppm" } else { "pgm" }));
+        let dst = dir.join(format!("{k}.j2c"));
+        std::fs::write(&src, netpbm(&c)).unwrap();
+        let lossy = options.contains(&"false") && options.contains(&"-reversible");
+        let mut cmd = std::process::Command::new("ojph_compress");
+        cmd.arg("-i").arg(&src).arg("-o").arg(&dst);
+        if !lossy {
+            cmd.args(["-reversible", "true"]);
+        }
+        let run = cmd.args(options).output().unwrap();
+        assert!(
+            run.status.success(),
+            "case {k}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let stream = std::fs::read(&dst).unwrap();
+        let bps = if bits > 8 { 2 } else { 1 };
+        let got = decode_all(&stream, bps, 1 + k % 2);
+        if !lossy {
+            assert!(got == c.samples, "case {k} ({options:?}) differs");
+            continue;
+        }
+        let max = if bps == 1 {
+            got.iter()
+                .zip(&c.samples)
+                .map(|(a, b)| a.abs_diff(*b) as u32)
+                .max()
+        } else {
+            got.chunks_exact(2)
+                .zip(c.samples.chunks_exact(2))
+                .map(|(a, b)| {
+                    u16::from_le_bytes([a[0], a[1]]).abs_diff(u16::from_le_bytes([b[0], b[1]]))
+                        as u32
+                })
+                .max()
+        }
+        .unwrap();
+        assert!(max <= 6, "case {k} ({options:?}): error {max}");
+    }
+    // More than one tile: not this decoder's.
+    let c = frame(&mut rng, 300, 300, 1, 8, false, false);
+    let src = dir.join("tiles.pgm");
+    let dst = dir.join("tiles.j2c");
+    std::fs::write(&src, netpbm(&c)).unwrap();
+    let run = std::process::Command::new("ojph_compress")
+        .arg("-i")
+        .arg(&src)
+        .arg("-o")
+        .arg(&dst)
+        .args(["-reversible", "true", "-tile_size", "{128,128}"])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let stream = std::fs::read(&dst).unwrap();
+    assert!(matches!(parse(&stream), Err(DecodeError::Unsupported(_))));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -262,6 +262,24 @@ impl<'a> Vlc<'a> {
         Ok(entry)
     }
 
+    /// The `u` values of a pair of quads in a later row, `pattern` saying which has one
+    /// (bit 0 the first): both prefixes, then both suffixes, in one lookup of
+    /// [`U_PAIRS`].
+    #[inline(always)]
+    fn u_pair(&mut self, pattern: u32) -> [u32; 2] {
+        if pattern == 0 {
+            return [0, 0];
+        }
+        let e = U_PAIRS[((pattern << 6) | self.peek(6)) as usize];
+        self.skip(e & 7);
+        let (l0, l1) = (e >> 12 & 7, e >> 16 & 7);
+        let suffixes = self.take(l0 + l1);
+        [
+            (e >> 4 & 7) + (suffixes & ((1 << l0) - 1)),
+            (e >> 8 & 7) + (suffixes >> l0),
+        ]
+    }
+
     /// A `u` prefix: (value before the suffix, suffix length).
     #[inline]
     fn prefix(&mut self) -> (u32, u32) {
@@ -281,6 +299,48 @@ impl<'a> Vlc<'a> {
         }
     }
 }
+
+/// A `u` prefix read from the low bits of `bits`: (length, value before the suffix,
+/// suffix length), as [`Vlc::prefix`] reads it.
+const fn prefix_of(bits: u32) -> (u32, u32, u32) {
+    if bits & 1 != 0 {
+        (1, 1, 0)
+    } else if bits & 2 != 0 {
+        (2, 2, 0)
+    } else if bits & 4 != 0 {
+        (3, 3, 1)
+    } else {
+        (3, 5, 5)
+    }
+}
+
+/// For a pair's `u` pattern (bits 6-7: which quads have a `u`) and the next 6 VLC bits:
+/// the prefixes' total length, each quad's value before its suffix (bits 4 and 8), and
+/// each suffix length (bits 12 and 16).
+static U_PAIRS: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let (pattern, bits) = (i as u32 >> 6, i as u32 & 0x3F);
+        let mut used = 0;
+        let (mut b0, mut l0, mut b1, mut l1) = (0, 0, 0, 0);
+        if pattern & 1 != 0 {
+            let (n, b, l) = prefix_of(bits);
+            used = n;
+            b0 = b;
+            l0 = l;
+        }
+        if pattern & 2 != 0 {
+            let (n, b, l) = prefix_of(bits >> used);
+            used += n;
+            b1 = b;
+            l1 = l;
+        }
+        t[i] = used | b0 << 4 | b1 << 8 | l0 << 12 | l1 << 16;
+        i += 1;
+    }
+    t
+};
 
 /// A decoded quad: its significance pattern and the codeword's entry.
 #[derive(Clone, Copy, Default)]
@@ -531,17 +591,7 @@ fn later_row(
             qs[k] = q;
             left_rho = q.rho;
         }
-        let mut us = [0u32; 2];
-        let (p0, p1) = (
-            qs[0].u_off().then(|| vlc.prefix()),
-            qs[1].u_off().then(|| vlc.prefix()),
-        );
-        if let Some((b, l)) = p0 {
-            us[0] = b + vlc.take(l);
-        }
-        if let Some((b, l)) = p1 {
-            us[1] = b + vlc.take(l);
-        }
+        let us = vlc.u_pair(u32::from(qs[0].u_off()) | u32::from(qs[1].u_off()) << 1);
         samples.put(ms, rows, qs[0], kappas[0] + us[0], x)?;
         if count == 2 {
             samples.put(ms, rows, qs[1], kappas[1] + us[1], x + 2)?;

@@ -169,7 +169,7 @@ impl Codestream<'_> {
                     dequantise(p, &flat, w, ints, floats);
                     dwt::inverse_97(floats, w, h, p.levels);
                 }
-                write_irreversible(p, &mut s.floats, bytes_per_sample, out);
+                write_irreversible(p, &s.floats, bytes_per_sample, out);
             }
             Ok(())
         })
@@ -385,25 +385,47 @@ fn write_reversible(p: &markers::Params, planes: &mut [Vec<i32>], bps: usize, ou
     }
 }
 
+/// `v` rounded to the nearest integer (ties to even) by the float unit's own rounding:
+/// exact for |v| < 2^22, and beyond that some value the clamp that follows bounds.
+#[inline(always)]
+fn round(v: f32) -> i32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+    ((v + MAGIC) - MAGIC) as i32
+}
+
 /// Irreversible planes (a unit range): the inverse ICT if used, scaled to each depth,
 /// rounded, level shifted, clamped, into `out`.
-fn write_irreversible(p: &markers::Params, planes: &mut [Vec<f32>], bps: usize, out: &mut [u8]) {
+fn write_irreversible(p: &markers::Params, planes: &[Vec<f32>], bps: usize, out: &mut [u8]) {
     let r = ranges(p);
-    if let ([y, cb, cr], true) = (&mut *planes, p.colour_transform) {
-        for ((y, cb), cr) in y.iter_mut().zip(cb.iter_mut()).zip(cr.iter_mut()) {
-            let (yv, b, c) = (*y, *cb, *cr);
-            *y = yv + 1.402 * c;
-            *cb = yv - 0.344_136 * b - 0.714_136 * c;
-            *cr = yv + 1.772 * b;
-        }
-    }
     let scales: Vec<f32> = p.depth.iter().map(|&(d, _)| (1u64 << d) as f32).collect();
-    let n = planes.len();
-    for (k, o) in out.chunks_exact_mut(bps).enumerate() {
-        let c = k % n;
-        let (off, lo, hi) = r[c];
-        let v = (planes[c][k / n] * scales[c]).round() as i32;
-        store(o, (v + off).clamp(lo, hi), bps);
+    let sample = |v: f32, c: usize| (round(v * scales[c]) + r[c].0).clamp(r[c].1, r[c].2);
+    match (&planes[..], bps) {
+        ([grey], _) => {
+            for (o, &v) in out.chunks_exact_mut(bps).zip(grey.iter()) {
+                store(o, sample(v, 0), bps);
+            }
+        }
+        ([a, b, c], _) => {
+            let ict = p.colour_transform;
+            for (o, ((&a, &b), &c)) in out
+                .chunks_exact_mut(3 * bps)
+                .zip(a.iter().zip(b.iter()).zip(c.iter()))
+            {
+                let (x, y, z) = if ict {
+                    (
+                        a + 1.402 * c,
+                        a - 0.344_136 * b - 0.714_136 * c,
+                        a + 1.772 * b,
+                    )
+                } else {
+                    (a, b, c)
+                };
+                store(&mut o[..bps], sample(x, 0), bps);
+                store(&mut o[bps..2 * bps], sample(y, 1), bps);
+                store(&mut o[2 * bps..], sample(z, 2), bps);
+            }
+        }
+        _ => unreachable!("1 or 3 components, checked before decoding"),
     }
 }
 

@@ -399,7 +399,7 @@ fn write_irreversible(p: &markers::Params, planes: &[Vec<f32>], bps: usize, out:
     let r = ranges(p);
     let scales: Vec<f32> = p.depth.iter().map(|&(d, _)| (1u64 << d) as f32).collect();
     let sample = |v: f32, c: usize| (round(v * scales[c]) + r[c].0).clamp(r[c].1, r[c].2);
-    match (&planes[..], bps) {
+    match (planes, bps) {
         ([grey], _) => {
             for (o, &v) in out.chunks_exact_mut(bps).zip(grey.iter()) {
                 store(o, sample(v, 0), bps);

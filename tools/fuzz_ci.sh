@@ -52,7 +52,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # crate -> its targets
 declare -A targets=(
   [core]="parse values charset"
-  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode ht_round_trip"
+  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode ht_round_trip ht_decode"
   [pdu]="pdu_roundtrip reassemble"
 )
 
@@ -130,6 +130,16 @@ done
 # and the corpus's (needs the installed dicomfast; without it, no seeds).
 python3 tools/fuzz_codec_seeds.py "$seeds/c_decode" "$corpus" >"$work/logs/c_seeds.log" 2>&1 \
   || { echo "no c_decode seeds (dicomfast not importable?):"; tail -3 "$work/logs/c_seeds.log"; mkdir -p "$seeds/c_decode"; }
+# HTJ2K codestreams for ht_decode: c_decode's seeds of syntaxes 8-10 (4.201-4.203), their
+# 6-byte layout replaced by ht_decode's one byte.
+mkdir -p "$seeds/ht_decode"
+for f in "$seeds"/c_decode/*; do
+  [[ -f $f ]] || continue
+  s=$(od -An -tu1 -N1 "$f" | tr -d ' ')
+  case $((s % 13)) in
+    8 | 9 | 10) { printf '\x03'; tail -c +7 "$f"; } >"$seeds/ht_decode/$(basename "$f")" ;;
+  esac
+done
 echo "seeds ready at $((SECONDS - t0)) s"
 
 echo "--- build (stable rustc + RUSTC_BOOTSTRAP=1, ASan, --locked)"
@@ -148,7 +158,7 @@ seeds_of() {
   case $1 in
     parse | values | file_decode) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
-    rle_decode | jpeg_decode | round_trip | native_decode | c_decode) echo "$seeds/$1" ;;
+    rle_decode | jpeg_decode | round_trip | native_decode | c_decode | ht_decode) echo "$seeds/$1" ;;
     ht_round_trip) echo "$seeds/round_trip" ;; # frames' bytes, as round_trip takes them
     pdu_roundtrip) echo "$seeds/pdu" ;;
     reassemble) echo "$seeds/stream" ;;

@@ -388,3 +388,72 @@ def test_other_toolkits_read_our_htj2k(corpus: Path, tmp_path: Path) -> None:
             print(f"gdcmconv cannot decode HTJ2K: {r.stderr.strip()[:200]}")
     if not readers:
         pytest.skip("neither pydicom's plugins nor gdcmconv decode HTJ2K here")
+
+
+def _htj2k_dataset(frame: bytes, arr: np.ndarray, bits: int) -> dicomfast.Dataset:
+    """A one-frame HTJ2K Lossless data set holding ``frame`` (made with pydicom)."""
+    import io
+
+    from dicomfast.pixels.frames import encapsulate
+
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import generate_uid
+
+    ds = pydicom.Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.201"
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.Rows, ds.Columns = arr.shape[:2]
+    rgb = arr.ndim == 3
+    ds.SamplesPerPixel = 3 if rgb else 1
+    ds.PhotometricInterpretation = "RGB" if rgb else "MONOCHROME2"
+    if rgb:
+        ds.PlanarConfiguration = 0
+    ds.BitsAllocated = arr.dtype.itemsize * 8
+    ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits, bits - 1, int(arr.dtype.kind == "i")
+    ds.PixelData = encapsulate([frame])
+    ds["PixelData"].VR = "OB"
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return dicomfast.read(buf.getvalue())
+
+
+@pytest.mark.parametrize(
+    "shape,dtype,bits,options",
+    [
+        ((512, 512), np.uint16, 12, {}),
+        ((333, 251), np.uint16, 16, {"resolutions": 4}),
+        ((97, 61), np.uint8, 8, {"resolutions": 1}),
+        ((480, 640, 3), np.uint8, 8, {}),
+        ((200, 300, 3), np.uint8, 8, {"resolutions": 7}),
+        ((128, 96), np.int16, 16, {}),
+        ((300, 500), np.uint16, 12, {"tlm": True, "tilepart": 1}),
+        # Tiles: not our decoder's, OpenJPEG's.
+        ((300, 500), np.uint16, 12, {"tile": (128, 128)}),
+    ],
+)
+def test_openjph_codestreams_decode_exactly(
+    shape: tuple[int, ...], dtype: type, bits: int, options: dict
+) -> None:
+    """Lossless codestreams of OpenJPH 0.26 (imagecodecs' encoder, another HTJ2K encoder
+    than ours) give their frame back exactly through ``pixel_array``, on one thread and
+    on the default threads (our HT decoder takes them; OpenJPEG the rest)."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    rng = np.random.default_rng(len(shape) * 1000 + shape[0])
+    info = np.iinfo(dtype)
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if info.min < 0 else (0, (1 << bits) - 1)
+    y = np.mgrid[0 : shape[0], 0 : shape[1]][0]
+    base = (y * 7) % (hi - lo + 1) + lo
+    if len(shape) == 3:
+        base = np.repeat(base[..., None], 3, axis=2)
+    arr = np.clip(base + rng.integers(-50, 50, shape), lo, hi).astype(dtype)
+    try:
+        frame = imagecodecs.htj2k_encode(arr, reversible=True, **options)
+    except Exception as e:  # noqa: BLE001 - an option this imagecodecs lacks
+        pytest.skip(f"imagecodecs cannot encode this: {e}")
+    ds = _htj2k_dataset(frame, arr, bits)
+    np.testing.assert_array_equal(ds.pixel_array_as(threads=1), arr)
+    np.testing.assert_array_equal(ds.pixel_array, arr)

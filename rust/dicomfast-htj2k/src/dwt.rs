@@ -117,12 +117,14 @@ impl Wavelet for Rev53 {
             s + ((a + b + 2) >> 2)
         });
     }
+    /// Wrapping: a damaged codestream's coefficients may be anything (and give samples
+    /// the clamp bounds), never a panic.
     fn unlift(low: &mut [i32], high: &mut [i32], stride: usize, w: usize, nl: usize, nh: usize) {
         step(low, high, stride, w, (nl, nh), false, |s, a, b| {
-            s - ((a + b + 2) >> 2)
+            s.wrapping_sub((a.wrapping_add(b).wrapping_add(2)) >> 2)
         });
         step(high, low, stride, w, (nh, nl), true, |d, a, b| {
-            d + ((a + b) >> 1)
+            d.wrapping_add(a.wrapping_add(b) >> 1)
         });
     }
 }

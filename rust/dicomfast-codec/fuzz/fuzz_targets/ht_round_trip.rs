@@ -1,5 +1,5 @@
-//! Our HTJ2K encoder (lossless 4.201, through the codec registry) -> OpenJPEG's decoder
-//! must give the frame back: any size up to 96 x 96, 1-16 bits, signed or not, grey or
+//! Our HTJ2K encoder (lossless 4.201, through the codec registry) -> our HTJ2K decoder (the
+//! codec's) and OpenJPEG's (the JPEG 2000 codec's) must both give the frame back: any size up to 96 x 96, 1-16 bits, signed or not, grey or
 //! RGB (with or without the RCT), samples from the fuzz input.
 #![no_main]
 
@@ -46,4 +46,7 @@ fuzz_target!(|data: &[u8]| {
     let mut out = vec![0u8; size];
     codec.decode(&enc[..n], &fi, &mut out).unwrap();
     assert!(out == norm, "{fi:?} {:?}", &head);
+    let openjpeg = by_uid("1.2.840.10008.1.2.4.90").unwrap().codec.unwrap();
+    openjpeg.decode(&enc[..n], &fi, &mut out).unwrap();
+    assert!(out == norm, "OpenJPEG: {fi:?} {:?}", &head);
 });

@@ -347,8 +347,8 @@ fn write_reversible(p: &markers::Params, planes: &mut [Vec<i32>], bps: usize, ou
     let r = ranges(p);
     if let ([y, u, v], true) = (&mut *planes, p.colour_transform) {
         for ((y, u), v) in y.iter_mut().zip(u.iter_mut()).zip(v.iter_mut()) {
-            let g = *y - ((*u + *v) >> 2);
-            let (rr, bb) = (*v + g, *u + g);
+            let g = y.wrapping_sub(u.wrapping_add(*v) >> 2);
+            let (rr, bb) = (v.wrapping_add(g), u.wrapping_add(g));
             *y = rr;
             *u = g;
             *v = bb;
@@ -358,20 +358,20 @@ fn write_reversible(p: &markers::Params, planes: &mut [Vec<i32>], bps: usize, ou
         ([grey], 2) => {
             let (off, lo, hi) = r[0];
             for (o, &v) in out.chunks_exact_mut(2).zip(grey.iter()) {
-                o.copy_from_slice(&((v + off).clamp(lo, hi) as u16).to_le_bytes());
+                o.copy_from_slice(&(v.wrapping_add(off).clamp(lo, hi) as u16).to_le_bytes());
             }
         }
         ([grey], _) => {
             let (off, lo, hi) = r[0];
             for (o, &v) in out.iter_mut().zip(grey.iter()) {
-                *o = (v + off).clamp(lo, hi) as u8;
+                *o = v.wrapping_add(off).clamp(lo, hi) as u8;
             }
         }
         ([a, b, c], 1) => {
             for (o, ((&a, &b), &c)) in out.chunks_exact_mut(3).zip(a.iter().zip(b).zip(c)) {
-                o[0] = (a + r[0].0).clamp(r[0].1, r[0].2) as u8;
-                o[1] = (b + r[1].0).clamp(r[1].1, r[1].2) as u8;
-                o[2] = (c + r[2].0).clamp(r[2].1, r[2].2) as u8;
+                o[0] = a.wrapping_add(r[0].0).clamp(r[0].1, r[0].2) as u8;
+                o[1] = b.wrapping_add(r[1].0).clamp(r[1].1, r[1].2) as u8;
+                o[2] = c.wrapping_add(r[2].0).clamp(r[2].1, r[2].2) as u8;
             }
         }
         _ => {
@@ -379,7 +379,7 @@ fn write_reversible(p: &markers::Params, planes: &mut [Vec<i32>], bps: usize, ou
             for (k, o) in out.chunks_exact_mut(bps).enumerate() {
                 let c = k % n;
                 let (off, lo, hi) = r[c];
-                store(o, (planes[c][k / n] + off).clamp(lo, hi), bps);
+                store(o, planes[c][k / n].wrapping_add(off).clamp(lo, hi), bps);
             }
         }
     }
@@ -398,7 +398,11 @@ fn round(v: f32) -> i32 {
 fn write_irreversible(p: &markers::Params, planes: &[Vec<f32>], bps: usize, out: &mut [u8]) {
     let r = ranges(p);
     let scales: Vec<f32> = p.depth.iter().map(|&(d, _)| (1u64 << d) as f32).collect();
-    let sample = |v: f32, c: usize| (round(v * scales[c]) + r[c].0).clamp(r[c].1, r[c].2);
+    let sample = |v: f32, c: usize| {
+        round(v * scales[c])
+            .wrapping_add(r[c].0)
+            .clamp(r[c].1, r[c].2)
+    };
     match (planes, bps) {
         ([grey], _) => {
             for (o, &v) in out.chunks_exact_mut(bps).zip(grey.iter()) {

@@ -354,3 +354,21 @@ fn openjph_streams_decode() {
     assert!(matches!(parse(&stream), Err(DecodeError::Unsupported(_))));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Inputs the `ht_decode` fuzz target (rust/dicomfast-codec/fuzz) found: byte 0 its
+/// flags (bit 0: 2-byte samples; bit 1: two threads too), then the codestream. Each
+/// decodes to an error or samples, never a panic.
+#[test]
+fn fuzz_finds_decode_without_panics() {
+    let finds: [&[u8]; 1] = [include_bytes!("regressions/overflow_in_level_shift.bin")];
+    for data in finds {
+        let (head, stream) = data.split_first().unwrap();
+        let Ok(cs) = parse(stream) else { continue };
+        let bps = if head & 1 == 1 { 2 } else { 1 };
+        let n = (cs.width() * cs.height() * cs.components()) as usize * bps;
+        for threads in [1, 2] {
+            let mut out = vec![0u8; n];
+            let _ = cs.decode(threads, bps, &mut out);
+        }
+    }
+}

@@ -1,6 +1,9 @@
-//! HTJ2K (ITU-T T.814 | ISO/IEC 15444-15) encoding in Rust: one frame into a J2K
-//! codestream whose code-blocks are all HT-coded (Part 15 Rsiz, CAP marker).
+//! HTJ2K (ITU-T T.814 | ISO/IEC 15444-15) in Rust: encoding one frame into a J2K
+//! codestream whose code-blocks are all HT-coded (Part 15 Rsiz, CAP marker), and
+//! decoding such codestreams back ([`decode`]: one tile, one layer, cleanup-only blocks;
+//! the rest is reported unsupported, for a general JPEG 2000 decoder).
 //!
+//! The encoder:
 //! One tile, one quality layer, the default precincts, 64 x 64 code-blocks, one HT
 //! cleanup pass per code-block (every magnitude bit: lossless stays lossless). Reversible
 //! 5/3 with the RCT, or irreversible 9/7 with the ICT and a quantisation step per sub-band

@@ -156,24 +156,43 @@ impl Codestream<'_> {
                 plane.resize(w * h, 0);
             }
             decode_blocks(&jobs, &flat, body, w, threads, &mut s.ints, &mut s.block)?;
+            // Each component's wavelet (and dequantisation) on a thread of its own when
+            // there are threads to spare.
+            let parallel = threads > 1 && comps > 1;
             if p.reversible {
-                for plane in s.ints.iter_mut() {
-                    dwt::inverse_53(plane, w, h, p.levels);
-                }
+                let synthesise = |plane: &mut Vec<i32>| dwt::inverse_53(plane, w, h, p.levels);
+                each_plane(&mut s.ints, parallel, synthesise);
                 write_reversible(p, &mut s.ints, bytes_per_sample, out);
             } else {
                 s.floats.resize_with(comps, Vec::new);
-                for (ints, floats) in s.ints.iter().zip(s.floats.iter_mut()) {
+                let mut pairs: Vec<(&Vec<i32>, &mut Vec<f32>)> =
+                    s.ints.iter().zip(s.floats.iter_mut()).collect();
+                each_plane(&mut pairs, parallel, |(ints, floats)| {
                     floats.clear();
                     floats.resize(w * h, 0.0);
                     dequantise(p, &flat, w, ints, floats);
                     dwt::inverse_97(floats, w, h, p.levels);
-                }
+                });
                 write_irreversible(p, &s.floats, bytes_per_sample, out);
             }
             Ok(())
         })
     }
+}
+
+/// `f` on every item of `planes`: one thread each when `parallel` (the first on this one).
+fn each_plane<T: Send>(planes: &mut [T], parallel: bool, f: impl Fn(&mut T) + Sync) {
+    if !parallel || planes.len() < 2 {
+        planes.iter_mut().for_each(f);
+        return;
+    }
+    let (first, rest) = planes.split_first_mut().expect("two planes at least");
+    std::thread::scope(|s| {
+        for plane in rest {
+            s.spawn(|| f(plane));
+        }
+        f(first);
+    });
 }
 
 /// Run `f` with this thread's buffers (made on first use, kept after unless large).

@@ -159,10 +159,13 @@ impl Codestream<'_> {
             // Each component's wavelet (and dequantisation) on a thread of its own when
             // there are threads to spare.
             let parallel = threads > 1 && comps > 1;
+            let px = comps * bytes_per_sample;
             if p.reversible {
                 let synthesise = |plane: &mut Vec<i32>| dwt::inverse_53(plane, w, h, p.levels);
                 each_plane(&mut s.ints, parallel, synthesise);
-                write_reversible(p, &mut s.ints, bytes_per_sample, out);
+                write_split(&s.ints, out, px, threads, |planes, out| {
+                    write_reversible(p, planes, bytes_per_sample, out)
+                });
             } else {
                 s.floats.resize_with(comps, Vec::new);
                 let mut pairs: Vec<(&Vec<i32>, &mut Vec<f32>)> =
@@ -173,7 +176,9 @@ impl Codestream<'_> {
                     dequantise(p, &flat, w, ints, floats);
                     dwt::inverse_97(floats, w, h, p.levels);
                 });
-                write_irreversible(p, &s.floats, bytes_per_sample, out);
+                write_split(&s.floats, out, px, threads, |planes, out| {
+                    write_irreversible(p, planes, bytes_per_sample, out)
+                });
             }
             Ok(())
         })
@@ -362,46 +367,70 @@ fn ranges(p: &markers::Params) -> Vec<(i32, i32, i32)> {
 }
 
 /// Reversible planes: the inverse RCT if used, the level shift, clamped, into `out`.
-fn write_reversible(p: &markers::Params, planes: &mut [Vec<i32>], bps: usize, out: &mut [u8]) {
+fn write_reversible(p: &markers::Params, planes: &[&[i32]], bps: usize, out: &mut [u8]) {
     let r = ranges(p);
-    if let ([y, u, v], true) = (&mut *planes, p.colour_transform) {
-        for ((y, u), v) in y.iter_mut().zip(u.iter_mut()).zip(v.iter_mut()) {
-            let g = y.wrapping_sub(u.wrapping_add(*v) >> 2);
-            let (rr, bb) = (v.wrapping_add(g), u.wrapping_add(g));
-            *y = rr;
-            *u = g;
-            *v = bb;
-        }
-    }
-    match (&planes[..], bps) {
-        ([grey], 2) => {
-            let (off, lo, hi) = r[0];
+    let sample = |v: i32, c: usize| v.wrapping_add(r[c].0).clamp(r[c].1, r[c].2);
+    match planes {
+        [grey] if bps == 2 => {
             for (o, &v) in out.chunks_exact_mut(2).zip(grey.iter()) {
-                o.copy_from_slice(&(v.wrapping_add(off).clamp(lo, hi) as u16).to_le_bytes());
+                o.copy_from_slice(&(sample(v, 0) as u16).to_le_bytes());
             }
         }
-        ([grey], _) => {
-            let (off, lo, hi) = r[0];
+        [grey] => {
             for (o, &v) in out.iter_mut().zip(grey.iter()) {
-                *o = v.wrapping_add(off).clamp(lo, hi) as u8;
+                *o = sample(v, 0) as u8;
             }
         }
-        ([a, b, c], 1) => {
-            for (o, ((&a, &b), &c)) in out.chunks_exact_mut(3).zip(a.iter().zip(b).zip(c)) {
-                o[0] = a.wrapping_add(r[0].0).clamp(r[0].1, r[0].2) as u8;
-                o[1] = b.wrapping_add(r[1].0).clamp(r[1].1, r[1].2) as u8;
-                o[2] = c.wrapping_add(r[2].0).clamp(r[2].1, r[2].2) as u8;
+        [a, b, c] => {
+            let rct = p.colour_transform;
+            for (o, ((&a, &b), &c)) in out
+                .chunks_exact_mut(3 * bps)
+                .zip(a.iter().zip(b.iter()).zip(c.iter()))
+            {
+                let (x, y, z) = if rct {
+                    let g = a.wrapping_sub(b.wrapping_add(c) >> 2);
+                    (c.wrapping_add(g), g, b.wrapping_add(g))
+                } else {
+                    (a, b, c)
+                };
+                store(&mut o[..bps], sample(x, 0), bps);
+                store(&mut o[bps..2 * bps], sample(y, 1), bps);
+                store(&mut o[2 * bps..], sample(z, 2), bps);
             }
         }
-        _ => {
-            let n = planes.len();
-            for (k, o) in out.chunks_exact_mut(bps).enumerate() {
-                let c = k % n;
-                let (off, lo, hi) = r[c];
-                store(o, planes[c][k / n].wrapping_add(off).clamp(lo, hi), bps);
-            }
-        }
+        _ => unreachable!("1 or 3 components, checked before decoding"),
     }
+}
+
+/// `write(planes, out)` over `threads` runs of whole pixels: each its part of every
+/// plane and of `out` (`px` bytes a pixel).
+fn write_split<T: Sync>(
+    planes: &[Vec<T>],
+    out: &mut [u8],
+    px: usize,
+    threads: usize,
+    write: impl Fn(&[&[T]], &mut [u8]) + Sync,
+) {
+    let n = planes[0].len();
+    let per = n.div_ceil(threads.clamp(1, 64)).max(1 << 14);
+    let part = |k: usize| -> Vec<&[T]> {
+        planes
+            .iter()
+            .map(|p| &p[k * per..((k + 1) * per).min(n)])
+            .collect()
+    };
+    let mut chunks = out.chunks_mut(per * px).enumerate();
+    let Some((_, first)) = chunks.next() else {
+        return;
+    };
+    std::thread::scope(|s| {
+        for (k, chunk) in chunks {
+            let write = &write;
+            let slices = part(k);
+            s.spawn(move || write(&slices, chunk));
+        }
+        write(&part(0), first);
+    });
 }
 
 /// `v` rounded to the nearest integer (ties to even) by the float unit's own rounding:
@@ -414,7 +443,7 @@ fn round(v: f32) -> i32 {
 
 /// Irreversible planes (a unit range): the inverse ICT if used, scaled to each depth,
 /// rounded, level shifted, clamped, into `out`.
-fn write_irreversible(p: &markers::Params, planes: &[Vec<f32>], bps: usize, out: &mut [u8]) {
+fn write_irreversible(p: &markers::Params, planes: &[&[f32]], bps: usize, out: &mut [u8]) {
     let r = ranges(p);
     let scales: Vec<f32> = p.depth.iter().map(|&(d, _)| (1u64 << d) as f32).collect();
     let sample = |v: f32, c: usize| {

@@ -3,8 +3,8 @@
 //! The pieces, the encoder's run backward: `markers` (the codestream's parameters and
 //! its tile's data), `packets` (packet headers: which code-block has which segment),
 //! `cleanup` (the HT cleanup pass), then dequantisation, the inverse wavelet
-//! ([`crate::dwt`]), the inverse colour transform, the level shift and the samples
-//! written as the caller asks.
+//! ([`crate::dwt`]), and `output` (the inverse colour transform, the level shift and the
+//! samples written as the caller asks).
 //!
 //! It takes what HTJ2K in DICOM is made of in practice (one tile, one quality layer,
 //! cleanup-only code-blocks, any progression order, precinct and code-block sizes, SOP
@@ -13,6 +13,7 @@
 
 mod cleanup;
 mod markers;
+mod output;
 mod packets;
 
 use std::borrow::Cow;
@@ -159,13 +160,10 @@ impl Codestream<'_> {
             // Each component's wavelet (and dequantisation) on a thread of its own when
             // there are threads to spare.
             let parallel = threads > 1 && comps > 1;
-            let px = comps * bytes_per_sample;
             if p.reversible {
                 let synthesise = |plane: &mut Vec<i32>| dwt::inverse_53(plane, w, h, p.levels);
                 each_plane(&mut s.ints, parallel, synthesise);
-                write_split(&s.ints, out, px, threads, |planes, out| {
-                    write_reversible(p, planes, bytes_per_sample, out)
-                });
+                output::write(p, &mut s.ints, bytes_per_sample, threads, out);
             } else {
                 s.floats.resize_with(comps, Vec::new);
                 let mut pairs: Vec<(&Vec<i32>, &mut Vec<f32>)> =
@@ -176,9 +174,7 @@ impl Codestream<'_> {
                     dequantise(p, &flat, w, ints, floats);
                     dwt::inverse_97(floats, w, h, p.levels);
                 });
-                write_split(&s.floats, out, px, threads, |planes, out| {
-                    write_irreversible(p, planes, bytes_per_sample, out)
-                });
+                output::write(p, &mut s.floats, bytes_per_sample, threads, out);
             }
             Ok(())
         })
@@ -339,145 +335,6 @@ fn dequantise(p: &markers::Params, flat: &[Band], w: usize, ints: &[i32], floats
                 *f = i as f32 * step;
             }
         }
-    }
-}
-
-/// Clamp to a component's range and write as `bps`-byte samples.
-#[inline(always)]
-fn store(out: &mut [u8], v: i32, bps: usize) {
-    if bps == 1 {
-        out[0] = v as u8;
-    } else {
-        out[..2].copy_from_slice(&(v as u16).to_le_bytes());
-    }
-}
-
-/// Each component's level shift and clamp: (offset, low, high).
-fn ranges(p: &markers::Params) -> Vec<(i32, i32, i32)> {
-    p.depth
-        .iter()
-        .map(|&(d, signed)| {
-            if signed {
-                (0, -(1 << (d - 1)), (1 << (d - 1)) - 1)
-            } else {
-                (1 << (d - 1), 0, (1 << d) - 1)
-            }
-        })
-        .collect()
-}
-
-/// Reversible planes: the inverse RCT if used, the level shift, clamped, into `out`.
-fn write_reversible(p: &markers::Params, planes: &[&[i32]], bps: usize, out: &mut [u8]) {
-    let r = ranges(p);
-    let sample = |v: i32, c: usize| v.wrapping_add(r[c].0).clamp(r[c].1, r[c].2);
-    match planes {
-        [grey] if bps == 2 => {
-            for (o, &v) in out.chunks_exact_mut(2).zip(grey.iter()) {
-                o.copy_from_slice(&(sample(v, 0) as u16).to_le_bytes());
-            }
-        }
-        [grey] => {
-            for (o, &v) in out.iter_mut().zip(grey.iter()) {
-                *o = sample(v, 0) as u8;
-            }
-        }
-        [a, b, c] => {
-            let rct = p.colour_transform;
-            for (o, ((&a, &b), &c)) in out
-                .chunks_exact_mut(3 * bps)
-                .zip(a.iter().zip(b.iter()).zip(c.iter()))
-            {
-                let (x, y, z) = if rct {
-                    let g = a.wrapping_sub(b.wrapping_add(c) >> 2);
-                    (c.wrapping_add(g), g, b.wrapping_add(g))
-                } else {
-                    (a, b, c)
-                };
-                store(&mut o[..bps], sample(x, 0), bps);
-                store(&mut o[bps..2 * bps], sample(y, 1), bps);
-                store(&mut o[2 * bps..], sample(z, 2), bps);
-            }
-        }
-        _ => unreachable!("1 or 3 components, checked before decoding"),
-    }
-}
-
-/// `write(planes, out)` over `threads` runs of whole pixels: each its part of every
-/// plane and of `out` (`px` bytes a pixel).
-fn write_split<T: Sync>(
-    planes: &[Vec<T>],
-    out: &mut [u8],
-    px: usize,
-    threads: usize,
-    write: impl Fn(&[&[T]], &mut [u8]) + Sync,
-) {
-    let n = planes[0].len();
-    let per = n.div_ceil(threads.clamp(1, 64)).max(1 << 14);
-    let part = |k: usize| -> Vec<&[T]> {
-        planes
-            .iter()
-            .map(|p| &p[k * per..((k + 1) * per).min(n)])
-            .collect()
-    };
-    let mut chunks = out.chunks_mut(per * px).enumerate();
-    let Some((_, first)) = chunks.next() else {
-        return;
-    };
-    std::thread::scope(|s| {
-        for (k, chunk) in chunks {
-            let write = &write;
-            let slices = part(k);
-            s.spawn(move || write(&slices, chunk));
-        }
-        write(&part(0), first);
-    });
-}
-
-/// `v` rounded to the nearest integer (ties to even) by the float unit's own rounding:
-/// exact for |v| < 2^22, and beyond that some value the clamp that follows bounds.
-#[inline(always)]
-fn round(v: f32) -> i32 {
-    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
-    ((v + MAGIC) - MAGIC) as i32
-}
-
-/// Irreversible planes (a unit range): the inverse ICT if used, scaled to each depth,
-/// rounded, level shifted, clamped, into `out`.
-fn write_irreversible(p: &markers::Params, planes: &[&[f32]], bps: usize, out: &mut [u8]) {
-    let r = ranges(p);
-    let scales: Vec<f32> = p.depth.iter().map(|&(d, _)| (1u64 << d) as f32).collect();
-    let sample = |v: f32, c: usize| {
-        round(v * scales[c])
-            .wrapping_add(r[c].0)
-            .clamp(r[c].1, r[c].2)
-    };
-    match (planes, bps) {
-        ([grey], _) => {
-            for (o, &v) in out.chunks_exact_mut(bps).zip(grey.iter()) {
-                store(o, sample(v, 0), bps);
-            }
-        }
-        ([a, b, c], _) => {
-            let ict = p.colour_transform;
-            for (o, ((&a, &b), &c)) in out
-                .chunks_exact_mut(3 * bps)
-                .zip(a.iter().zip(b.iter()).zip(c.iter()))
-            {
-                let (x, y, z) = if ict {
-                    (
-                        a + 1.402 * c,
-                        a - 0.344_136 * b - 0.714_136 * c,
-                        a + 1.772 * b,
-                    )
-                } else {
-                    (a, b, c)
-                };
-                store(&mut o[..bps], sample(x, 0), bps);
-                store(&mut o[bps..2 * bps], sample(y, 1), bps);
-                store(&mut o[2 * bps..], sample(z, 2), bps);
-            }
-        }
-        _ => unreachable!("1 or 3 components, checked before decoding"),
     }
 }
 

@@ -1,0 +1,171 @@
+//! Decoded planes into the caller's samples: the inverse colour transform (RCT or ICT,
+//! T.800 G.2-G.3), rounding (irreversible), the level shift, the clamp to each
+//! component's depth, interleaved as 1- or 2-byte little-endian samples; in runs of
+//! pixels on the allowed threads. Each step is a plain loop over a few hundred values of
+//! one plane (so that it vectorises), the interleaving last.
+
+use super::markers::Params;
+
+/// Pixels converted at a time.
+const CHUNK: usize = 256;
+
+/// A component's level shift and clamp, and (irreversible) its scale from a unit range.
+#[derive(Clone, Copy)]
+pub(crate) struct Range {
+    offset: i32,
+    low: i32,
+    high: i32,
+    scale: f32,
+}
+
+fn ranges(p: &Params) -> [Range; 3] {
+    std::array::from_fn(|c| {
+        let (d, signed) = p.depth[c.min(p.depth.len() - 1)];
+        let (offset, low, high) = if signed {
+            (0, -(1 << (d - 1)), (1 << (d - 1)) - 1)
+        } else {
+            (1 << (d - 1), 0, (1 << d) - 1)
+        };
+        Range {
+            offset,
+            low,
+            high,
+            scale: (1u32 << d) as f32,
+        }
+    })
+}
+
+/// A plane's values: reversible integers or irreversible floats (of a unit range).
+pub(crate) trait Plane: Copy + Send + Sync {
+    /// The inverse colour transform of three planes' values, in place.
+    fn colour(a: &mut [Self], b: &mut [Self], c: &mut [Self]);
+    /// Values to clamped samples.
+    fn samples(src: &[Self], r: Range, dst: &mut [i32]);
+}
+
+impl Plane for i32 {
+    fn colour(y: &mut [i32], u: &mut [i32], v: &mut [i32]) {
+        for ((y, u), v) in y.iter_mut().zip(u.iter_mut()).zip(v.iter_mut()) {
+            // Wrapping: a damaged codestream's values may be anything.
+            let g = y.wrapping_sub(u.wrapping_add(*v) >> 2);
+            (*y, *u, *v) = (v.wrapping_add(g), g, u.wrapping_add(g));
+        }
+    }
+
+    fn samples(src: &[i32], r: Range, dst: &mut [i32]) {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = v.wrapping_add(r.offset).clamp(r.low, r.high);
+        }
+    }
+}
+
+impl Plane for f32 {
+    fn colour(y: &mut [f32], cb: &mut [f32], cr: &mut [f32]) {
+        for ((y, cb), cr) in y.iter_mut().zip(cb.iter_mut()).zip(cr.iter_mut()) {
+            let (l, b, r) = (*y, *cb, *cr);
+            (*y, *cb, *cr) = (
+                l + 1.402 * r,
+                l - 0.344_136 * b - 0.714_136 * r,
+                l + 1.772 * b,
+            );
+        }
+    }
+
+    fn samples(src: &[f32], r: Range, dst: &mut [i32]) {
+        // Rounded to nearest (ties to even) by the float unit itself: exact below 2^22,
+        // and beyond that some value the clamp bounds.
+        const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+        for (d, &v) in dst.iter_mut().zip(src) {
+            let rounded = ((v * r.scale + MAGIC) - MAGIC) as i32;
+            *d = rounded.wrapping_add(r.offset).clamp(r.low, r.high);
+        }
+    }
+}
+
+/// Pixels of `planes` (their colour transform undone in place when the codestream says
+/// so) into `out` as `bps`-byte samples, on up to `threads` threads.
+pub(crate) fn write<T: Plane>(
+    p: &Params,
+    planes: &mut [Vec<T>],
+    bps: usize,
+    threads: usize,
+    out: &mut [u8],
+) {
+    let ranges = ranges(p);
+    let comps = planes.len();
+    let colour = p.colour_transform && comps == 3;
+    let n = planes[0].len();
+    // Runs of at least 2^14 pixels: fewer threads for small frames.
+    let per = n.div_ceil(threads.clamp(1, 64)).max(1 << 14);
+    let mut runs: Vec<Vec<&mut [T]>> = (0..n.div_ceil(per)).map(|_| Vec::new()).collect();
+    for plane in planes.iter_mut() {
+        for (run, part) in runs.iter_mut().zip(plane.chunks_mut(per)) {
+            run.push(part);
+        }
+    }
+    let one = |mut run: Vec<&mut [T]>, out: &mut [u8]| {
+        if let [a, b, c] = &mut run[..] {
+            if colour {
+                T::colour(a, b, c);
+            }
+        }
+        if bps == 1 {
+            interleave::<T, 1>(&run, &ranges, out);
+        } else {
+            interleave::<T, 2>(&run, &ranges, out);
+        }
+    };
+    let mut parts = runs.into_iter().zip(out.chunks_mut(per * comps * bps));
+    let Some((run, first)) = parts.next() else {
+        return;
+    };
+    std::thread::scope(|s| {
+        for (run, chunk) in parts {
+            let one = &one;
+            s.spawn(move || one(run, chunk));
+        }
+        one(run, first);
+    });
+}
+
+/// The planes' values as samples, `B` bytes each, the samples of a pixel together.
+fn interleave<T: Plane, const B: usize>(planes: &[&mut [T]], ranges: &[Range; 3], out: &mut [u8]) {
+    let comps = planes.len();
+    let mut buf = [[0i32; CHUNK]; 3];
+    for (k, o) in out.chunks_mut(CHUNK * comps * B).enumerate() {
+        let n = o.len() / (comps * B);
+        for (c, plane) in planes.iter().enumerate() {
+            T::samples(
+                &plane[k * CHUNK..k * CHUNK + n],
+                ranges[c],
+                &mut buf[c][..n],
+            );
+        }
+        match (comps, B) {
+            (1, 1) => {
+                for (o, &v) in o.iter_mut().zip(&buf[0][..n]) {
+                    *o = v as u8;
+                }
+            }
+            (1, _) => {
+                for (o, &v) in o.chunks_exact_mut(2).zip(&buf[0][..n]) {
+                    o.copy_from_slice(&(v as u16).to_le_bytes());
+                }
+            }
+            (_, 1) => {
+                for (i, o) in o.chunks_exact_mut(3).enumerate() {
+                    o[0] = buf[0][i] as u8;
+                    o[1] = buf[1][i] as u8;
+                    o[2] = buf[2][i] as u8;
+                }
+            }
+            _ => {
+                for (i, o) in o.chunks_exact_mut(6).enumerate() {
+                    for c in 0..3 {
+                        o[2 * c..2 * c + 2].copy_from_slice(&(buf[c][i] as u16).to_le_bytes());
+                    }
+                }
+            }
+        }
+    }
+}

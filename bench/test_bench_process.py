@@ -557,6 +557,81 @@ def test_convert_htj2k_whole_process(benchmark, scratch: Path) -> None:  # noqa:
     )
 
 
+PYDICOM_FROM_HTJ2K_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, imagecodecs, pydicom
+    from pydicom.encaps import generate_frames
+    from pydicom.uid import ExplicitVRLittleEndian
+    src, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    for name in sorted(os.listdir(src)):
+        ds = pydicom.dcmread(os.path.join(src, name))
+        frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+        ds.PixelData = imagecodecs.htj2k_decode(frame).tobytes()
+        ds["PixelData"].VR = "OW"
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.save_as(os.path.join(out, name), enforce_file_format=True)
+    """
+)
+
+
+def test_convert_from_htj2k_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    """Decoding as users run it: ``dicomfast convert -t explicit-le`` of 220 HTJ2K Lossless
+    CT files (made by our encoder) against a pydicom script decoding each frame with
+    imagecodecs' OpenJPH kernel (``htj2k_decode``, the fastest HTJ2K decoder on PyPI),
+    whole processes, interleaved, both not durable (``--no-fsync``)."""
+    pytest.importorskip("pydicom")
+    pytest.importorskip("imagecodecs")
+    copies = 1 if benchmark.disabled else 11
+    rounds = 1 if benchmark.disabled else 5
+    rle = _rle_inputs(scratch, copies)
+    env = _compiled_env(scratch)
+    src = scratch / "htj2k-inputs"
+    shutil.rmtree(src, ignore_errors=True)
+    _run([*DICOMFAST, "convert", str(rle), "-o", str(src), "-t", "htj2k", "-q"], env)
+    n = len(list(src.iterdir()))
+    (scratch / "from_htj2k.py").write_text(PYDICOM_FROM_HTJ2K_SCRIPT)
+
+    def fresh(out: Path) -> None:
+        shutil.rmtree(out, ignore_errors=True)
+        os.sync()
+
+    def ours() -> float:
+        out = scratch / "ours-explicit"
+        fresh(out)
+        argv = [*DICOMFAST, "convert", str(src), "-o", str(out), "-t", "explicit-le", "-q"]
+        return _run([*argv, "--no-fsync"], env)
+
+    def theirs() -> float:
+        out = scratch / "theirs-explicit"
+        fresh(out)
+        return _run([sys.executable, str(scratch / "from_htj2k.py"), str(src), str(out)])
+
+    ours()  # compiles our modules once
+    t: dict[str, list[float]] = {"ours": [], "script": []}
+    for _ in range(rounds):
+        t["ours"].append(ours())
+        t["script"].append(theirs())
+    benchmark.pedantic(ours, rounds=1)
+    # Both wrote the same pixels, those the RLE files hold.
+    a = sorted((scratch / "ours-explicit").iterdir())[0]
+    b = scratch / "theirs-explicit" / a.name
+    assert (dicomfast.read(a).pixel_array == dicomfast.read(b).pixel_array).all()
+    assert (dicomfast.read(a).pixel_array == dicomfast.read(rle / a.name).pixel_array).all()
+    med = {k: statistics.median(v) for k, v in t.items()}
+    span = {k: f"{min(v):.2f}-{max(v):.2f}" for k, v in t.items()}
+    _report(
+        f"dicomfast convert -t explicit-le of {n} HTJ2K CT files, whole processes (median and "
+        f"range of {rounds}, both --no-fsync)",
+        [
+            f"dicomfast convert {med['ours']:.2f} s ({span['ours']})",
+            f"pydicom + imagecodecs (OpenJPH) script {med['script']:.2f} s ({span['script']}) "
+            f"-> {med['script'] / med['ours']:.1f}x",
+            f"load average {os.getloadavg()[0]:.1f}",
+        ],
+    )
+
+
 def test_export_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
     pytest.importorskip("pydicom")
     pytest.importorskip("PIL")

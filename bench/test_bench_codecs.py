@@ -20,6 +20,10 @@ same run, single thread:
 - threads: a 20-frame JPEG 2000 file (the ultrasound cine, encoded once by us)
   decoded on 2 threads against 1 (target >= 1.8x).
 
+HTJ2K is decoded by our own decoder and raced against both of imagecodecs' HTJ2K kernels:
+OpenJPH's ``htj2k_decode`` (the fastest, the target's) and OpenJPEG's ``jpeg2k_decode``;
+and as users call it (``pixel_array`` on its default threads) against OpenJPH.
+
 ``pytest bench/test_bench_codecs.py --benchmark-enable -s`` prints the ratios.
 
 Decode against imagecodecs' kernel (2026.3.6: libjpeg-turbo 3.1.3, CharLS 2.4.3, OpenJPEG

@@ -250,10 +250,32 @@ impl<'a> Vlc<'a> {
         v
     }
 
+    /// At least `n` bits (at most 57) in hand, for the reads of [`Vlc::look`].
+    #[inline(always)]
+    fn ensure(&mut self, n: u32) {
+        if self.bits < n {
+            self.refill();
+        }
+    }
+
+    /// The next `n` bits, when [`Vlc::ensure`] made them there (`READY`), or read now.
+    #[inline(always)]
+    fn look<const READY: bool>(&mut self, n: u32) -> u32 {
+        if READY {
+            (self.acc & ((1u64 << n) - 1)) as u32
+        } else {
+            self.peek(n)
+        }
+    }
+
     /// A quad's codeword in `context`: the table's entry (see build.rs).
     #[inline]
-    fn codeword(&mut self, table: &[u16; 1024], context: u32) -> Result<u32, &'static str> {
-        let entry = u32::from(table[((context << 7) | self.peek(7)) as usize]);
+    fn codeword<const READY: bool>(
+        &mut self,
+        table: &[u16; 1024],
+        context: u32,
+    ) -> Result<u32, &'static str> {
+        let entry = u32::from(table[((context << 7) | self.look::<READY>(7)) as usize]);
         let len = entry & 7;
         if len == 0 {
             return Err("an HT VLC codeword that no table row matches");
@@ -265,15 +287,17 @@ impl<'a> Vlc<'a> {
     /// The `u` values of a pair of quads in a later row, `pattern` saying which has one
     /// (bit 0 the first): both prefixes, then both suffixes, in one lookup of
     /// [`U_PAIRS`].
+    /// At most 16 bits, which `READY` says are in hand.
     #[inline(always)]
-    fn u_pair(&mut self, pattern: u32) -> [u32; 2] {
+    fn u_pair<const READY: bool>(&mut self, pattern: u32) -> [u32; 2] {
         if pattern == 0 {
             return [0, 0];
         }
-        let e = U_PAIRS[((pattern << 6) | self.peek(6)) as usize];
+        let e = U_PAIRS[((pattern << 6) | self.look::<READY>(6)) as usize];
         self.skip(e & 7);
         let (l0, l1) = (e >> 12 & 7, e >> 16 & 7);
-        let suffixes = self.take(l0 + l1);
+        let suffixes = self.look::<READY>(l0 + l1);
+        self.skip(l0 + l1);
         [
             (e >> 4 & 7) + (suffixes & ((1 << l0) - 1)),
             (e >> 8 & 7) + (suffixes >> l0),
@@ -407,6 +431,8 @@ impl BlockDecoder {
             max_u: 31u32.saturating_sub(shift),
         };
         self.rows.reset(w);
+        // Lossless blocks (every bit-plane, no reconstruction offset) take a leaner path.
+        let shifted = samples.shift != 0 || samples.half != 0;
         // The bottom row of the last quad row when `h` is odd.
         let mut spare = [0i32; 1026];
 
@@ -424,9 +450,17 @@ impl BlockDecoder {
                 quads: &mut self.rows,
             };
             if y == 0 {
-                initial_row(&mut streams, &samples, &mut rows, w)?;
+                if shifted {
+                    initial_row::<true>(&mut streams, &samples, &mut rows, w)?;
+                } else {
+                    initial_row::<false>(&mut streams, &samples, &mut rows, w)?;
+                }
             } else {
-                later_row(&mut streams, &samples, &mut rows, w)?;
+                if shifted {
+                    later_row::<true>(&mut streams, &samples, &mut rows, w)?;
+                } else {
+                    later_row::<false>(&mut streams, &samples, &mut rows, w)?;
+                }
             }
             self.rows.advance();
             y += 2;
@@ -461,7 +495,7 @@ impl Samples {
     /// The quad `q` at column `x`, its exponent bound `big_u`: its magnitude bits from
     /// MagSgn, its coefficients into `rows`.
     #[inline(always)]
-    fn put(
+    fn put<const SHIFTED: bool>(
         &self,
         ms: &mut MagSgn<'_>,
         rows: &mut Rows<'_>,
@@ -473,14 +507,10 @@ impl Samples {
             return Err("an HT coefficient with more bits than the band allows");
         }
         let (ek, e1) = (q.entry >> 8 & 0xF, q.entry >> 12 & 0xF);
-        // Insignificant samples: no bits (and no EMB bits: e_1 and e_k are within rho).
-        let sig = [q.rho & 1, q.rho >> 1 & 1, q.rho >> 2 & 1, q.rho >> 3 & 1];
-        let m = [
-            (big_u - (ek & 1)) * sig[0],
-            (big_u - (ek >> 1 & 1)) * sig[1],
-            (big_u - (ek >> 2 & 1)) * sig[2],
-            (big_u - (ek >> 3 & 1)) * sig[3],
-        ];
+        // Insignificant samples: no bits (and no EMB bits: e_1 and e_k are within rho);
+        // masks rather than branches or multiplications.
+        let sig: [u32; 4] = std::array::from_fn(|n| 0u32.wrapping_sub(q.rho >> n & 1));
+        let m: [u32; 4] = std::array::from_fn(|n| (big_u - (ek >> n & 1)) & sig[n]);
         let raw = if big_u <= 14 {
             ms.take4(m)
         } else {
@@ -490,8 +520,13 @@ impl Samples {
         let mut exps = [0u8; 4];
         for n in 0..4 {
             let v = raw[n] | ((e1 >> n & 1) << m[n]);
-            exps[n] = ((32 - (v | 1).leading_zeros()) * sig[n]) as u8;
-            let mag = ((((v >> 1) + 1) as i32) << self.shift | self.half) * sig[n] as i32;
+            exps[n] = ((32 - (v | 1).leading_zeros()) & sig[n]) as u8;
+            let mu = (v >> 1) + 1;
+            let mag = if SHIFTED {
+                (mu << self.shift) as i32 | self.half
+            } else {
+                mu as i32
+            } & sig[n] as i32;
             let neg = -((v & 1) as i32);
             values[n] = (mag ^ neg) - neg;
         }
@@ -508,7 +543,7 @@ impl Samples {
 
 /// The initial row of quads: contexts from the left quad only, kappa 1, and the MEL's
 /// say on a pair's `u` values.
-fn initial_row(
+fn initial_row<const SHIFTED: bool>(
     st: &mut Streams<'_>,
     samples: &Samples,
     rows: &mut Rows<'_>,
@@ -519,12 +554,12 @@ fn initial_row(
     let mut x = 0;
     while x < w {
         let c0 = (left_rho >> 1) | (left_rho & 1);
-        let q0 = quad(vlc, mel, &VLC_DEC_INITIAL, c0)?;
+        let q0 = quad::<false>(vlc, mel, &VLC_DEC_INITIAL, c0)?;
         let mut q1 = Quad::default();
         let two = x + 2 < w;
         if two {
             let c1 = (q0.rho >> 1) | (q0.rho & 1);
-            q1 = quad(vlc, mel, &VLC_DEC_INITIAL, c1)?;
+            q1 = quad::<false>(vlc, mel, &VLC_DEC_INITIAL, c1)?;
             left_rho = q1.rho;
         } else {
             left_rho = q0.rho;
@@ -559,9 +594,9 @@ fn initial_row(
             }
             (false, false) => {}
         }
-        samples.put(ms, rows, q0, 1 + u0, x)?;
+        samples.put::<SHIFTED>(ms, rows, q0, 1 + u0, x)?;
         if two {
-            samples.put(ms, rows, q1, 1 + u1, x + 2)?;
+            samples.put::<SHIFTED>(ms, rows, q1, 1 + u1, x + 2)?;
         }
         x += 4;
     }
@@ -570,7 +605,7 @@ fn initial_row(
 
 /// A later row of quads: contexts from the row above and the left quad; kappa from the
 /// exponents above when the quad has two or more significant samples.
-fn later_row(
+fn later_row<const SHIFTED: bool>(
     st: &mut Streams<'_>,
     samples: &Samples,
     rows: &mut Rows<'_>,
@@ -580,21 +615,23 @@ fn later_row(
     let mut left_rho = 0u32;
     let mut x = 0;
     while x < w {
-        let mut qs = [Quad::default(); 2];
-        let mut kappas = [1u32; 2];
-        let count = if x + 2 < w { 2 } else { 1 };
-        for k in 0..count {
-            let qx = x + 2 * k;
-            let context = rows.quads.context(qx, left_rho);
-            let q = quad(vlc, mel, &VLC_DEC_LATER, context)?;
-            kappas[k] = rows.quads.kappa(qx, q.rho);
-            qs[k] = q;
-            left_rho = q.rho;
+        // A pair's VLC bits (two codewords of at most 7, its u values' at most 16) in
+        // hand at once.
+        vlc.ensure(32);
+        let q0 = quad::<true>(vlc, mel, &VLC_DEC_LATER, rows.quads.context(x, left_rho))?;
+        let k0 = rows.quads.kappa(x, q0.rho);
+        let two = x + 2 < w;
+        let (mut q1, mut k1) = (Quad::default(), 1);
+        left_rho = q0.rho;
+        if two {
+            q1 = quad::<true>(vlc, mel, &VLC_DEC_LATER, rows.quads.context(x + 2, q0.rho))?;
+            k1 = rows.quads.kappa(x + 2, q1.rho);
+            left_rho = q1.rho;
         }
-        let us = vlc.u_pair(u32::from(qs[0].u_off()) | u32::from(qs[1].u_off()) << 1);
-        samples.put(ms, rows, qs[0], kappas[0] + us[0], x)?;
-        if count == 2 {
-            samples.put(ms, rows, qs[1], kappas[1] + us[1], x + 2)?;
+        let us = vlc.u_pair::<true>(u32::from(q0.u_off()) | u32::from(q1.u_off()) << 1);
+        samples.put::<SHIFTED>(ms, rows, q0, k0 + us[0], x)?;
+        if two {
+            samples.put::<SHIFTED>(ms, rows, q1, k1 + us[1], x + 2)?;
         }
         x += 4;
     }
@@ -604,7 +641,7 @@ fn later_row(
 /// A quad's significance and codeword in `context`: context 0 asks MEL first whether the
 /// quad is significant at all (no codeword when it is not).
 #[inline]
-fn quad(
+fn quad<const READY: bool>(
     vlc: &mut Vlc<'_>,
     mel: &mut Mel<'_>,
     table: &[u16; 1024],
@@ -613,7 +650,7 @@ fn quad(
     if context == 0 && !mel.event() {
         return Ok(Quad::default());
     }
-    let entry = vlc.codeword(table, context)?;
+    let entry = vlc.codeword::<READY>(table, context)?;
     Ok(Quad {
         rho: entry >> 3 & 0xF,
         entry,

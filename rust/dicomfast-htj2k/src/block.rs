@@ -180,26 +180,20 @@ impl MagSgn {
     }
 }
 
-/// Exponent and significance of the lower samples of the previous quad row (`prev_*`)
-/// and of the one being coded (`next_*`), by column + 1: what a later row's contexts and
-/// exponent bounds come from (T.814 7.3.5-7.3.6), the same for coding and decoding.
+/// Exponents of the lower samples of the previous quad row (`prev_e`) and of the one
+/// being coded (`next_e`), by column + 1 (0: not significant, so significance is a
+/// non-zero exponent): what a later row's contexts and exponent bounds come from (T.814
+/// 7.3.5-7.3.6), the same for coding and decoding.
 #[derive(Default)]
 pub(crate) struct QuadRows {
     pub(crate) prev_e: Vec<u8>,
-    pub(crate) prev_sig: Vec<u8>,
     pub(crate) next_e: Vec<u8>,
-    pub(crate) next_sig: Vec<u8>,
 }
 
 impl QuadRows {
     /// Zeros for a block `w` wide.
     pub(crate) fn reset(&mut self, w: usize) {
-        for v in [
-            &mut self.prev_e,
-            &mut self.prev_sig,
-            &mut self.next_e,
-            &mut self.next_sig,
-        ] {
+        for v in [&mut self.prev_e, &mut self.next_e] {
             v.clear();
             v.resize(w + 4, 0);
         }
@@ -208,27 +202,31 @@ impl QuadRows {
     /// The row just coded becomes the one above.
     pub(crate) fn advance(&mut self) {
         std::mem::swap(&mut self.prev_e, &mut self.next_e);
-        std::mem::swap(&mut self.prev_sig, &mut self.next_sig);
     }
 
-    /// Note the lower samples of the quad at column `x` (significance from `rho`).
+    /// Note the exponents of the lower samples of the quad at column `x`.
     #[inline(always)]
-    pub(crate) fn note(&mut self, x: usize, rho: u32, e_left: u8, e_right: u8) {
+    pub(crate) fn note(&mut self, x: usize, e_left: u8, e_right: u8) {
         self.next_e[x + 1] = e_left;
-        self.next_sig[x + 1] = (rho >> 1 & 1) as u8;
         self.next_e[x + 2] = e_right;
-        self.next_sig[x + 2] = (rho >> 3 & 1) as u8;
     }
 
-    /// The context of the quad at column `qx` of a later row: the row above's samples
-    /// from column `qx - 1` to `qx + 2` (at `qx .. qx + 3` here) and the left quad's
-    /// right column (`left_rho`).
+    /// The four exponents above the quad at column `qx` (columns `qx - 1` to `qx + 2`,
+    /// at `qx .. qx + 3` here), one a byte.
+    #[inline(always)]
+    fn above(&self, qx: usize) -> u32 {
+        u32::from_le_bytes(self.prev_e[qx..qx + 4].try_into().unwrap())
+    }
+
+    /// The context of the quad at column `qx` of a later row: the significance of the row
+    /// above's samples from column `qx - 1` to `qx + 2` and of the left quad's right
+    /// column (`left_rho`).
     #[inline(always)]
     pub(crate) fn context(&self, qx: usize, left_rho: u32) -> u32 {
-        let ps = &self.prev_sig[qx..qx + 4];
-        u32::from(ps[0] | ps[1])
+        let e = self.above(qx);
+        u32::from(e & 0xFFFF != 0)
             | (((left_rho >> 2) | (left_rho >> 3)) & 1) << 1
-            | u32::from(ps[2] | ps[3]) << 2
+            | u32::from(e >> 16 != 0) << 2
     }
 
     /// The exponent bound kappa of a later row's quad of pattern `rho` at column `qx`:
@@ -239,8 +237,8 @@ impl QuadRows {
         if rho & rho.wrapping_sub(1) == 0 {
             return 1;
         }
-        let pe = &self.prev_e[qx..qx + 4];
-        let above = pe[0].max(pe[1]).max(pe[2]).max(pe[3]);
+        let e = self.above(qx).to_le_bytes();
+        let above = e[0].max(e[1]).max(e[2]).max(e[3]);
         (u32::from(above).saturating_sub(1)).max(1)
     }
 }
@@ -406,7 +404,7 @@ impl BlockCoder {
     /// Note the quad's lower samples for the next row's contexts (columns `x`, `x + 1`).
     #[inline]
     fn remember(&mut self, q: &Quad, x: usize) {
-        self.rows.note(x, q.rho, q.e[1] as u8, q.e[3] as u8);
+        self.rows.note(x, q.e[1] as u8, q.e[3] as u8);
     }
 
     /// Encode the `w` x `h` block at `plane[0]` (rows `stride` apart) into `out`

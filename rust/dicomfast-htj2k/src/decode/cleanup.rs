@@ -536,7 +536,7 @@ impl Samples {
             rows.top[x + 1] = values[2];
             rows.bottom[x + 1] = values[3];
         }
-        rows.quads.note(x, q.rho, exps[1], exps[3]);
+        rows.quads.note(x, exps[1], exps[3]);
         Ok(())
     }
 }

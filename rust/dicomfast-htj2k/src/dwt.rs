@@ -93,6 +93,35 @@ trait Wavelet {
         nl: usize,
         nh: usize,
     );
+    /// A row (at least 2 long) from low then high values back to samples in order,
+    /// through `tmp` (as long).
+    fn synthesise_row(x: &mut [Self::T], tmp: &mut [Self::T]) {
+        let w = x.len();
+        let (nl, nh) = (w.div_ceil(2), w / 2);
+        tmp.copy_from_slice(x);
+        let (low, high) = tmp.split_at_mut(nl);
+        Self::unlift(low, high, 1, 1, nl, nh);
+        for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(low.iter()).zip(high.iter()) {
+            pair[0] = l;
+            pair[1] = h;
+        }
+        if w % 2 == 1 {
+            x[w - 1] = low[nl - 1];
+        }
+    }
+    /// The columns of the region `w` x `h` (rows `stride` apart, `h` at least 2) from
+    /// low rows then high rows back to samples in order, through `tmp`.
+    fn synthesise_columns(
+        plane: &mut [Self::T],
+        stride: usize,
+        (w, h): (usize, usize),
+        tmp: &mut Vec<Self::T>,
+    ) {
+        let (nl, nh) = (h.div_ceil(2), h / 2);
+        let (low, high) = plane.split_at_mut(nl * stride);
+        Self::unlift(low, high, stride, w, nl, nh);
+        permute_rows(plane, stride, (w, h), tmp, false);
+    }
     /// The inverse of [`Wavelet::lift`] (T.800 F.3.8).
     fn unlift(
         low: &mut [Self::T],
@@ -117,6 +146,51 @@ impl Wavelet for Rev53 {
             s + ((a + b + 2) >> 2)
         });
     }
+    /// Both lifting steps and the interleaving in one pass into `tmp`, one copy back:
+    /// even rows `X(2i) = L(i) - (H(i-1) + H(i) + 2) >> 2`, then odd rows
+    /// `X(2i+1) = H(i) + (X(2i) + X(2i+2)) >> 1`, mirrored at the ends as [`step`] does.
+    fn synthesise_columns(
+        plane: &mut [i32],
+        stride: usize,
+        (w, h): (usize, usize),
+        tmp: &mut Vec<i32>,
+    ) {
+        let (nl, nh) = (h.div_ceil(2), h / 2);
+        tmp.clear();
+        tmp.resize(w * h, 0);
+        let row = |r: usize| &plane[r * stride..r * stride + w];
+        for i in 0..nl {
+            let (l, ha, hb) = (
+                row(i),
+                row(nl + i.saturating_sub(1)),
+                row(nl + i.min(nh - 1)),
+            );
+            let out = &mut tmp[2 * i * w..2 * i * w + w];
+            for c in 0..w {
+                out[c] = l[c].wrapping_sub(ha[c].wrapping_add(hb[c]).wrapping_add(2) >> 2);
+            }
+        }
+        for i in 0..nh {
+            let hrow = row(nl + i);
+            let next = 2 * (i + 1).min(nl - 1);
+            // Rows 2i and `next` (even) are read, row 2i + 1 written.
+            let (before, rest) = tmp.split_at_mut((2 * i + 1) * w);
+            let (out, after) = rest.split_at_mut(w);
+            let a = &before[2 * i * w..2 * i * w + w];
+            let b = if next == 2 * i {
+                a
+            } else {
+                &after[(next - 2 * i - 2) * w..(next - 2 * i - 2) * w + w]
+            };
+            for c in 0..w {
+                out[c] = hrow[c].wrapping_add(a[c].wrapping_add(b[c]) >> 1);
+            }
+        }
+        for (y, src) in tmp.chunks_exact(w).enumerate() {
+            plane[y * stride..y * stride + w].copy_from_slice(src);
+        }
+    }
+
     /// Wrapping: a damaged codestream's coefficients may be anything (and give samples
     /// the clamp bounds), never a panic.
     fn unlift(low: &mut [i32], high: &mut [i32], stride: usize, w: usize, nl: usize, nh: usize) {
@@ -236,28 +310,14 @@ fn inverse<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: 
     let mut tmp = Vec::new();
     for &(w, h) in sz[..levels as usize].iter().rev() {
         if w >= 2 {
-            let (nl, nh) = (w.div_ceil(2), w / 2);
             tmp.clear();
             tmp.resize(w, W::T::default());
             for y in 0..h {
-                let x = &mut plane[y * width..y * width + w];
-                tmp.copy_from_slice(x);
-                let (low, high) = tmp.split_at_mut(nl);
-                W::unlift(low, high, 1, 1, nl, nh);
-                for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(low.iter()).zip(high.iter()) {
-                    pair[0] = l;
-                    pair[1] = h;
-                }
-                if w % 2 == 1 {
-                    x[w - 1] = low[nl - 1];
-                }
+                W::synthesise_row(&mut plane[y * width..y * width + w], &mut tmp);
             }
         }
         if h >= 2 {
-            let (nl, nh) = (h.div_ceil(2), h / 2);
-            let (low, high) = plane.split_at_mut(nl * width);
-            W::unlift(low, high, width, w, nl, nh);
-            permute_rows(plane, width, (w, h), &mut tmp, false);
+            W::synthesise_columns(plane, width, (w, h), &mut tmp);
         }
     }
 }

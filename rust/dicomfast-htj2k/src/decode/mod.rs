@@ -220,8 +220,9 @@ struct Job {
     half: bool,
 }
 
-/// Decode every block into its component's plane (`w` wide, zeros to start with): on this thread, or in `threads` runs of about equal area, the first on this
-/// thread straight into the planes, the others into buffers of their own copied in after.
+/// Decode every block into its component's plane (`w` wide, zeros to start with): on
+/// this thread, or in `threads` runs of about equal work, the first on this thread
+/// straight into the planes, the others into buffers of their own copied in after.
 fn decode_blocks(
     jobs: &[Job],
     flat: &[Band],
@@ -241,18 +242,15 @@ fn decode_blocks(
         (band.y0 + j.block.y) * w + band.x0 + j.block.x
     };
     let threads = threads.clamp(1, 64).min(jobs.len().max(1));
-    let total: usize = jobs.iter().map(|j| j.block.w * j.block.h).sum();
-    // Runs of jobs, cut by area.
-    let mut runs = Vec::with_capacity(threads);
-    let (mut from, mut area) = (0, 0);
-    for (k, j) in jobs.iter().enumerate() {
-        area += j.block.w * j.block.h;
-        if area * threads >= total * (runs.len() + 1) && runs.len() + 1 < threads {
-            runs.push(&jobs[from..=k]);
-            from = k + 1;
-        }
+    // Runs of jobs of about equal work: each block, in order, to the run with the least so
+    // far, a block's work counted as its samples and its segment's bits.
+    let mut runs: Vec<Vec<Job>> = vec![Vec::new(); threads];
+    let mut work = vec![0usize; threads];
+    for j in jobs {
+        let k = (0..threads).min_by_key(|&k| work[k]).unwrap_or(0);
+        work[k] += j.block.w * j.block.h + 8 * j.block.len;
+        runs[k].push(*j);
     }
-    runs.push(&jobs[from..]);
     let decode_one = |decoder: &mut cleanup::BlockDecoder,
                       j: &Job,
                       dst: &mut [i32],
@@ -268,7 +266,7 @@ fn decode_blocks(
     };
     let (first, rest) = runs.split_first().expect("one run at least");
     let mine = |decoder: &mut cleanup::BlockDecoder, planes: &mut [Vec<i32>]| {
-        for j in *first {
+        for j in first {
             let at = origin(j);
             let plane = &mut planes[j.block.comp];
             decode_one(decoder, j, &mut plane[at..], w)?;
@@ -287,7 +285,7 @@ fn decode_blocks(
                     let area: usize = run.iter().map(|j| j.block.w * j.block.h).sum();
                     let mut buf = vec![0i32; area];
                     let mut at = 0;
-                    for j in *run {
+                    for j in run {
                         let n = j.block.w * j.block.h;
                         decode_one(&mut d, j, &mut buf[at..at + n], j.block.w)?;
                         at += n;
@@ -307,7 +305,7 @@ fn decode_blocks(
     for (run, buf) in rest.iter().zip(theirs) {
         let buf = buf?;
         let mut at = 0;
-        for j in *run {
+        for j in run {
             let (bw, bh) = (j.block.w, j.block.h);
             let o = origin(j);
             let plane = &mut planes[j.block.comp];

@@ -74,9 +74,12 @@ impl Plane for f32 {
     fn samples(src: &[f32], r: Range, dst: &mut [i32]) {
         // Rounded to nearest (ties to even) by the float unit itself: exact below 2^22,
         // and beyond that some value the clamp bounds.
-        const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+        // The sum's bits hold the integer: 1.5 * 2^23 as a float is 0x4B40_0000, and
+        // below 2^22 each unit of the sum is one unit of its mantissa (no conversion
+        // instruction, nothing to saturate).
+        const MAGIC: f32 = 12_582_912.0;
         for (d, &v) in dst.iter_mut().zip(src) {
-            let rounded = ((v * r.scale + MAGIC) - MAGIC) as i32;
+            let rounded = ((v * r.scale + MAGIC).to_bits() as i32).wrapping_sub(0x4B40_0000);
             *d = rounded.wrapping_add(r.offset).clamp(r.low, r.high);
         }
     }

@@ -11,6 +11,17 @@
 use crate::block::{QuadRows, MEL_EXP};
 use crate::tables::{VLC_DEC_INITIAL, VLC_DEC_LATER};
 
+/// `LOW_BITS[n]`: the low `n` bits set (a load, where `(1 << n) - 1` is a second shift).
+static LOW_BITS: [u64; 33] = {
+    let mut t = [0u64; 33];
+    let mut n = 0;
+    while n < 33 {
+        t[n] = (1u64 << n) - 1;
+        n += 1;
+    }
+    t
+};
+
 /// Bits read forward, least significant first; after a 0xFF byte the next gives 7 bits
 /// (its top bit is the stuffed 0). Past the end: 0xFF bytes.
 struct MagSgn<'a> {
@@ -96,7 +107,7 @@ impl<'a> MagSgn<'a> {
         let acc = self.acc;
         let (p1, p2) = (m[0], m[0] + m[1]);
         let p3 = p2 + m[2];
-        let field = |at: u32, n: u32| ((acc >> at) & ((1u64 << n) - 1)) as u32;
+        let field = |at: u32, n: u32| ((acc >> at) & LOW_BITS[n as usize]) as u32;
         let v = [
             field(0, m[0]),
             field(p1, m[1]),

@@ -394,6 +394,8 @@ impl Quad {
 #[derive(Default)]
 pub(crate) struct BlockDecoder {
     rows: QuadRows,
+    /// The bottom row of a block of odd height's last quad row.
+    spare: Vec<i32>,
 }
 
 impl BlockDecoder {
@@ -444,8 +446,8 @@ impl BlockDecoder {
         self.rows.reset(w);
         // Lossless blocks (every bit-plane, no reconstruction offset) take a leaner path.
         let shifted = samples.shift != 0 || samples.half != 0;
-        // The bottom row of the last quad row when `h` is odd.
-        let mut spare = [0i32; 1026];
+        // The bottom row of the last quad row when `h` is odd: written, never read.
+        self.spare.resize(w, 0);
 
         let mut y = 0;
         while y < h {
@@ -453,7 +455,7 @@ impl BlockDecoder {
                 let (a, b) = dst[y * stride..].split_at_mut(stride);
                 (&mut a[..w], &mut b[..w])
             } else {
-                (&mut dst[y * stride..y * stride + w], &mut spare[..w])
+                (&mut dst[y * stride..y * stride + w], &mut self.spare[..w])
             };
             let mut rows = Rows {
                 top,

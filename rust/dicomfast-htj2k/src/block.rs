@@ -18,6 +18,18 @@
 
 use crate::tables;
 
+/// `LOW_BITS[n]`: the low `n` bits set (a load, where `(1 << n) - 1` is a second
+/// variable shift).
+pub(crate) static LOW_BITS: [u64; 33] = {
+    let mut t = [0u64; 33];
+    let mut n = 0;
+    while n < 33 {
+        t[n] = (1u64 << n) - 1;
+        n += 1;
+    }
+    t
+};
+
 /// MEL exponents of T.814 (the run-length threshold of each of the 13 states).
 pub(crate) const MEL_EXP: [u32; 13] = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5];
 
@@ -381,8 +393,8 @@ impl BlockCoder {
         let mut m = [0u32; 4];
         let mut bits = [0u64; 4];
         for n in 0..4 {
-            m[n] = (big_u - (entry >> n & 1)) * (q.rho >> n & 1);
-            bits[n] = u64::from(q.v[n]) & ((1u64 << m[n]) - 1);
+            m[n] = (big_u - (entry >> n & 1)) & 0u32.wrapping_sub(q.rho >> n & 1);
+            bits[n] = u64::from(q.v[n]) & LOW_BITS[m[n] as usize];
         }
         if big_u <= 8 {
             let all = bits[0]

@@ -8,19 +8,8 @@
 //! MEL, zeros for VLC): a damaged segment decodes to wrong values or an error, never a
 //! read outside it.
 
-use crate::block::{QuadRows, MEL_EXP};
+use crate::block::{QuadRows, LOW_BITS, MEL_EXP};
 use crate::tables::{VLC_DEC_INITIAL, VLC_DEC_LATER};
-
-/// `LOW_BITS[n]`: the low `n` bits set (a load, where `(1 << n) - 1` is a second shift).
-static LOW_BITS: [u64; 33] = {
-    let mut t = [0u64; 33];
-    let mut n = 0;
-    while n < 33 {
-        t[n] = (1u64 << n) - 1;
-        n += 1;
-    }
-    t
-};
 
 /// Bits read forward, least significant first; after a 0xFF byte the next gives 7 bits
 /// (its top bit is the stuffed 0). Past the end: 0xFF bytes.

@@ -52,7 +52,8 @@ pub(crate) fn code(
     }
 
     // Code them (the coder codes all bit-planes whatever the band's K_max): on this thread,
-    // or cut into `coding.threads` runs of about equal area, the first on this thread.
+    // or cut into `coding.threads` runs of about equal area, the first on this thread and
+    // the others on rayon's pool.
     // Each block: its segment (start, length) in `data`, and the OR of its magnitudes.
     data.clear();
     let code_run = |coder: &mut block::BlockCoder,
@@ -85,22 +86,19 @@ pub(crate) fn code(
         }
         runs.push(&jobs[from..]);
         let (first, rest) = runs.split_first().expect("one run at least");
-        let (mine, theirs) = std::thread::scope(|s| {
-            let handles: Vec<_> = rest
-                .iter()
-                .map(|run| {
-                    s.spawn(move || {
-                        let mut buf = Vec::new();
-                        code_run(&mut block::BlockCoder::new(), run, &mut buf).map(|c| (buf, c))
-                    })
-                })
-                .collect();
-            let mine = code_run(coder, first, data);
-            let theirs: Vec<_> = handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect();
-            (mine, theirs)
+        type Coded = Result<(Vec<u8>, Vec<(usize, usize, u32)>), String>;
+        let mut theirs: Vec<Coded> = rest.iter().map(|_| Ok(Default::default())).collect();
+        let mut mine = Ok(Vec::new());
+        rayon::in_place_scope(|s| {
+            for (run, slot) in rest.iter().zip(theirs.iter_mut()) {
+                let code_run = &code_run;
+                s.spawn(move |_| {
+                    let mut buf = Vec::new();
+                    *slot =
+                        code_run(&mut block::BlockCoder::new(), run, &mut buf).map(|c| (buf, c));
+                });
+            }
+            mine = code_run(coder, first, data);
         });
         let mut coded = mine?;
         for result in theirs {

@@ -188,9 +188,10 @@ fn each_plane<T: Send>(planes: &mut [T], parallel: bool, f: impl Fn(&mut T) + Sy
         return;
     }
     let (first, rest) = planes.split_first_mut().expect("two planes at least");
-    std::thread::scope(|s| {
+    let f = &f;
+    rayon::in_place_scope(|s| {
         for plane in rest {
-            s.spawn(|| f(plane));
+            s.spawn(move |_| f(plane));
         }
         f(first);
     });
@@ -276,30 +277,27 @@ fn decode_blocks(
     if rest.is_empty() {
         return mine(decoder, planes);
     }
-    let (me, theirs) = std::thread::scope(|s| {
-        let handles: Vec<_> = rest
-            .iter()
-            .map(|run| {
-                s.spawn(move || {
-                    let mut d = cleanup::BlockDecoder::default();
-                    let area: usize = run.iter().map(|j| j.block.w * j.block.h).sum();
-                    let mut buf = vec![0i32; area];
-                    let mut at = 0;
-                    for j in run {
-                        let n = j.block.w * j.block.h;
-                        decode_one(&mut d, j, &mut buf[at..at + n], j.block.w)?;
-                        at += n;
-                    }
-                    Ok::<_, DecodeError>(buf)
-                })
-            })
-            .collect();
-        let me = mine(decoder, planes);
-        let theirs: Vec<_> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect();
-        (me, theirs)
+    let decode_run = |run: &[Job]| {
+        let mut d = cleanup::BlockDecoder::default();
+        let area: usize = run.iter().map(|j| j.block.w * j.block.h).sum();
+        let mut buf = vec![0i32; area];
+        let mut at = 0;
+        for j in run {
+            let n = j.block.w * j.block.h;
+            decode_one(&mut d, j, &mut buf[at..at + n], j.block.w)?;
+            at += n;
+        }
+        Ok::<_, DecodeError>(buf)
+    };
+    let mut theirs: Vec<Result<Vec<i32>, DecodeError>> =
+        rest.iter().map(|_| Ok(Vec::new())).collect();
+    let mut me = Ok(());
+    rayon::in_place_scope(|s| {
+        for (run, slot) in rest.iter().zip(theirs.iter_mut()) {
+            let decode_run = &decode_run;
+            s.spawn(move |_| *slot = decode_run(run));
+        }
+        me = mine(decoder, planes);
     });
     me?;
     for (run, buf) in rest.iter().zip(theirs) {

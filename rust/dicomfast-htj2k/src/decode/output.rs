@@ -122,10 +122,10 @@ pub(crate) fn write<T: Plane>(
     let Some((run, first)) = parts.next() else {
         return;
     };
-    std::thread::scope(|s| {
+    rayon::in_place_scope(|s| {
         for (run, chunk) in parts {
             let one = &one;
-            s.spawn(move || one(run, chunk));
+            s.spawn(move |_| one(run, chunk));
         }
         one(run, first);
     });

@@ -219,8 +219,7 @@ impl QuadRows {
     /// Note the exponents of the lower samples of the quad at column `x`.
     #[inline(always)]
     pub(crate) fn note(&mut self, x: usize, e_left: u8, e_right: u8) {
-        self.next_e[x + 1] = e_left;
-        self.next_e[x + 2] = e_right;
+        self.next_e[x + 1..x + 3].copy_from_slice(&[e_left, e_right]);
     }
 
     /// The four exponents above the quad at column `qx` (columns `qx - 1` to `qx + 2`,

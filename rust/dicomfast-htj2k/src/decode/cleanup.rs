@@ -532,11 +532,13 @@ impl Samples {
             let neg = -((v & 1) as i32);
             values[n] = (mag ^ neg) - neg;
         }
-        rows.top[x] = values[0];
-        rows.bottom[x] = values[1];
-        if x + 1 < rows.top.len() {
-            rows.top[x + 1] = values[2];
-            rows.bottom[x + 1] = values[3];
+        // Both columns, or the left one at an odd width's end.
+        if let (Some(t), Some(b)) = (rows.top.get_mut(x..x + 2), rows.bottom.get_mut(x..x + 2)) {
+            t.copy_from_slice(&[values[0], values[2]]);
+            b.copy_from_slice(&[values[1], values[3]]);
+        } else {
+            rows.top[x] = values[0];
+            rows.bottom[x] = values[1];
         }
         rows.quads.note(x, exps[1], exps[3]);
         Ok(())

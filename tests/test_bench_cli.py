@@ -182,3 +182,32 @@ def test_imagecodecs_encoders_race_ours(codec: str, tmp_path: Path, capsys) -> N
     rows = {row["contender"]: row for row in doc["tasks"]["encode"]["results"]}
     assert rows["imagecodecs"]["status"] == "ok", rows["imagecodecs"]
     assert rows["imagecodecs"]["ratio"] > 0
+
+
+@pytest.mark.parametrize("codec", ["htj2k", "jpeg-ls"])
+def test_imagecodecs_decoders_race_ours(codec: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """``--tasks decode`` on HTJ2K / JPEG-LS files (made by our encoders from signed CT):
+    imagecodecs' kernel (OpenJPH, CharLS) is timed against ours once its samples equal
+    ours."""
+    import dicomfast
+
+    unc = [CT / "unc/slice_0007.dcm", CT / "unc/slice_0008.dcm"]
+    if not all(p.exists() for p in unc):
+        pytest.skip("perf corpus not found")
+    if not _installed("imagecodecs"):
+        pytest.skip("imagecodecs not installed")
+    syntax = {"htj2k": "1.2.840.10008.1.2.4.201", "jpeg-ls": "1.2.840.10008.1.2.4.80"}[codec]
+    made = []
+    for p in unc:
+        ds = dicomfast.read(p)
+        ds.compress(syntax)
+        out = tmp_path / p.name
+        ds.save(out)
+        made.append(str(out))
+    code, _, doc = _bench(
+        [*made, "--tasks", "decode", "--against", "imagecodecs"], tmp_path, capsys
+    )
+    assert code == 0
+    rows = {row["contender"]: row for row in doc["tasks"]["decode"]["results"]}
+    assert rows["imagecodecs"]["status"] == "ok", rows["imagecodecs"]
+    assert rows["imagecodecs"]["ratio"] > 0

@@ -1,9 +1,12 @@
 """imagecodecs (in-process, codecs only): decodes the compressed frames of RLE
-(``dicomrle_decode``) and JPEG Lossless (``ljpeg_decode``) files and encodes JPEG
-Lossless SV1 (``ljpeg_encode``), JPEG-LS (``jpegls_encode``, CharLS) and HTJ2K
-lossless (``htj2k_encode``, OpenJPH; reversible, 5 levels as ours).  It does not read
+(``dicomrle_decode``), JPEG Lossless (``ljpeg_decode``), JPEG-LS (``jpegls_decode``,
+CharLS), JPEG 2000 (``jpeg2k_decode``, OpenJPEG) and HTJ2K (``htj2k_decode``, OpenJPH)
+files, and encodes JPEG Lossless SV1 (``ljpeg_encode``), JPEG-LS (``jpegls_encode``) and
+HTJ2K lossless (``htj2k_encode``; reversible, 5 levels as ours).  It does not read
 DICOM files: extracting the frames from the files is done once with dicomfast and not
-timed."""
+timed.  Lossy frames (JPEG-LS near-lossless, JPEG 2000 / HTJ2K irreversible) may differ
+from ours by the rounding two conformant decoders show: compare them with
+``--tolerance``."""
 
 from __future__ import annotations
 
@@ -13,6 +16,21 @@ from typing import Any
 from ..compare import decode_frames_ours
 from ..registry import Contender, Job, Unsupported, module_version
 from ..workload import HTJ2K_LOSSLESS, JPEG_LL, JPEG_LL_SV1, JPEG_LS, RLE, Workload
+
+#: transfer syntax -> imagecodecs' decoder of one frame (by name), for the syntaxes whose
+#: samples it gives as the data set stores them (RLE's come planar: see ``decode``)
+DECODERS: dict[str, str] = {
+    RLE: "dicomrle_decode",
+    JPEG_LL: "ljpeg_decode",
+    JPEG_LL_SV1: "ljpeg_decode",
+    JPEG_LS: "jpegls_decode",
+    "1.2.840.10008.1.2.4.81": "jpegls_decode",
+    "1.2.840.10008.1.2.4.90": "jpeg2k_decode",
+    "1.2.840.10008.1.2.4.91": "jpeg2k_decode",
+    HTJ2K_LOSSLESS: "htj2k_decode",
+    "1.2.840.10008.1.2.4.202": "htj2k_decode",
+    "1.2.840.10008.1.2.4.203": "htj2k_decode",
+}
 
 
 def _frames(w: Workload) -> list[list[bytes]]:
@@ -29,8 +47,9 @@ def _frames(w: Workload) -> list[list[bytes]]:
 
 
 def _as_values(x: Any, info: Any, planar: bool) -> Any:
-    """One decoded frame (bytes from dicomrle_decode: samples planar; arrays from
-    ljpeg_decode: unsigned) as the data set's values, flattened and interleaved."""
+    """One decoded frame (bytes from dicomrle_decode: samples planar; arrays from the
+    other decoders: unsigned or signed bit patterns) as the data set's values,
+    flattened and interleaved."""
     import numpy as np
 
     n = info.bits_allocated // 8 if info.bits_allocated > 8 else 1
@@ -54,9 +73,9 @@ def decode(w: Workload) -> Job:
     import numpy as np
 
     files = w.files_for("decode")
-    syntaxes = {w.syntax[f] for f in files}
-    if not syntaxes <= {RLE, JPEG_LL, JPEG_LL_SV1}:
-        raise Unsupported("imagecodecs decodes compressed frames only (RLE, JPEG Lossless here)")
+    missing = sorted({w.syntax[f] for f in files} - DECODERS.keys())
+    if missing:
+        raise Unsupported(f"no imagecodecs decoder taken for {', '.join(missing)}")
     frames = _frames(w)
     plan: list[tuple[list[bytes], Callable[..., Any]]] = []
     for f, fr, info in zip(files, frames, w.infos, strict=True):
@@ -64,7 +83,7 @@ def decode(w: Workload) -> Job:
             dtype = f"<u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
             plan.append((fr, lambda x, d=dtype: imagecodecs.dicomrle_decode(x, d)))
         else:
-            plan.append((fr, imagecodecs.ljpeg_decode))
+            plan.append((fr, getattr(imagecodecs, DECODERS[w.syntax[f]])))
 
     def run() -> list:
         return [[fn(x) for x in fr] for fr, fn in plan]
@@ -75,7 +94,8 @@ def decode(w: Workload) -> Job:
             for frs, info, f in zip(out, w.infos, files, strict=True)
         ]
 
-    return Job(run, result, how="dicomrle_decode / ljpeg_decode on the frames")
+    names = sorted({DECODERS[w.syntax[f]] for f in files})
+    return Job(run, result, how=" / ".join(names) + " on the frames")
 
 
 def _ljpeg(info: Any) -> tuple[Callable[[Any], bytes | bytearray], bool, str]:

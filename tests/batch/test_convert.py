@@ -388,3 +388,32 @@ def test_lossy_names_mark_the_outputs(
     for s in iter_sources([inputs]):
         out = dicomfast.read(tmp_path / "kept" / s.rel)
         assert out.SOPInstanceUID == dicomfast.read(s.path).SOPInstanceUID
+
+
+def test_a_lone_file_may_spread_its_frame(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``convert`` of one file lets its lone frame use every core (``lone_file``: nothing
+    runs beside it); of two or more, each file's lone frame keeps to its thread. The
+    outputs are the same either way."""
+    import dicomfast.cli.convert as cli_convert
+
+    seen: list[bool] = []
+
+    def recording(src, opts):  # noqa: ANN001, ANN202
+        seen.append(opts.lone_file)
+        return convert_file(src, opts)
+
+    monkeypatch.setattr(cli_convert, "convert_file", recording)
+    one = next(p for p in sorted(inputs.rglob("*")) if p.is_file())
+    for source, out in ((one, tmp_path / "one"), (inputs, tmp_path / "all")):
+        seen.clear()
+        args = [str(source), "-o", str(out), "-t", "explicit-le", "-q", "--workers", "1"]
+        assert main(["convert", *args, "--no-fsync"]) == 0
+        if source == one:
+            assert seen == [True]
+        else:
+            assert len(seen) > 1 and not any(seen)
+    a = dicomfast.read(tmp_path / "one" / one.name).pixel_array
+    b = dicomfast.read(tmp_path / "all" / one.relative_to(inputs)).pixel_array
+    np.testing.assert_array_equal(a, b)

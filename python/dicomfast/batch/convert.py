@@ -38,6 +38,9 @@ class ConvertOptions:
     resume: bool = True
     copy_failed: bool = False
     threads: int | None = None  # codec threads per file (None: all cores)
+    #: The run has this one file: a lone frame may use every core too (files side by
+    #: side would otherwise; ``transcode``'s ``spread``).
+    lone_file: bool = False
     #: Durable outputs: each is left under its temporary name (``rec["staged"]``) for
     #: the runner's settle, ``files.sync_outputs``, to flush and rename with its group.
     #: False: renamed at once, flushed whenever the kernel does.
@@ -107,6 +110,7 @@ def transcode(
     scratch: _Scratch | None = None,
     defer: bool = False,
     lossy: dict[str, Any] | None = None,
+    spread: bool = False,
 ) -> np.ndarray | Pending | None:
     """Change ``ds`` in place so that it can be written in ``ts``; returns the pixels it
     holds afterwards (decoded), or None if there is nothing to compare.  With ``scratch``
@@ -116,7 +120,8 @@ def transcode(
     are not coded yet: the :mod:`~dicomfast.batch.pending` value returned codes them as
     the file is written (``files.write_chunks(..., pending=)``); its ``pixels`` are those
     to compare.  ``lossy``: ``compress``'s ``quality``/``max_error``/``ratio``/``keep_uid``
-    for a lossy ``ts`` (whose pixels are then not compared: None)."""
+    for a lossy ``ts`` (whose pixels are then not compared: None).  ``spread``: a lone
+    frame may be coded on every core (a run of one file), not kept to this thread."""
     from ..pixels.decode import _check_supported, decode_frames, native_frames_view
     from ..pixels.encode import compress, decompress, needs_decoding
     from ..pixels.info import pixel_info
@@ -126,7 +131,7 @@ def transcode(
     # Checks the image attributes against each other and the data held, before anything
     # is allocated from them.
     info = pixel_info(ds)
-    if info.number_of_frames <= 1 and threads is None:
+    if info.number_of_frames <= 1 and threads is None and not spread:
         # A batch codes files side by side on every core: a lone frame keeps to its file's
         # thread (left to itself, a JPEG 2000 / HTJ2K codec would spread it over all).
         threads = 1
@@ -224,6 +229,7 @@ def convert_file(src: Source, opts: ConvertOptions) -> dict[str, Any]:
             threads=opts.threads,
             scratch=_SCRATCH,
             defer=True,
+            spread=opts.lone_file,
             lossy={
                 "quality": opts.quality,
                 "max_error": opts.max_error,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import functools
 import gc
+import itertools
 import os
 import sys
 
@@ -99,7 +101,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def codec_threads(workers: int | None, scheduler: str | None) -> int | None:
     """Codec threads per file: all cores (the frames of a multi-frame file are coded in
     parallel; single-frame files, most of a batch, keep to their file's thread:
-    ``batch.convert.transcode`` asks one thread for them, as files run side by side)."""
+    ``batch.convert.transcode`` asks one thread for them, as files run side by side;
+    a run of one file lets its frame use every core, ``ConvertOptions.lone_file``)."""
     return None
 
 
@@ -111,6 +114,14 @@ def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
     out = os.path.abspath(args.output)
     os.makedirs(out, exist_ok=True)
     sources = iter_sources(args.sources, exclude=out)
+    head = list(itertools.islice(sources, 2))
+    opts = fn.keywords.get("opts")
+    if len(head) == 1 and isinstance(opts, ConvertOptions):
+        # One file: nothing runs beside it, so its lone frame may use every core.
+        fn = functools.partial(
+            fn.func, *fn.args, **{**fn.keywords, "opts": dataclasses.replace(opts, lone_file=True)}
+        )
+    sources = itertools.chain(head, sources)
     progress = Progress(
         count=functools.partial(count_sources, list(args.sources), out), quiet=args.quiet
     )

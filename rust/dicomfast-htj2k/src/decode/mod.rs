@@ -169,7 +169,8 @@ impl Codestream<'_> {
                 let mut pairs: Vec<(&Vec<i32>, &mut Vec<f32>)> =
                     s.ints.iter().zip(s.floats.iter_mut()).collect();
                 each_plane(&mut pairs, parallel, |(ints, floats)| {
-                    floats.clear();
+                    // Not cleared: the bands tile the plane, and dequantisation writes
+                    // every value.
                     floats.resize(w * h, 0.0);
                     dequantise(p, &flat, w, ints, floats);
                     dwt::inverse_97(floats, w, h, p.levels);

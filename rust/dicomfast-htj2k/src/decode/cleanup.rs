@@ -307,25 +307,14 @@ impl<'a> Vlc<'a> {
     /// A `u` prefix: (value before the suffix, suffix length).
     #[inline]
     fn prefix(&mut self) -> (u32, u32) {
-        let b = self.peek(3);
-        if b & 1 != 0 {
-            self.skip(1);
-            (1, 0)
-        } else if b & 2 != 0 {
-            self.skip(2);
-            (2, 0)
-        } else if b & 4 != 0 {
-            self.skip(3);
-            (3, 1)
-        } else {
-            self.skip(3);
-            (5, 5)
-        }
+        let (len, value, suffix) = prefix_of(self.peek(3));
+        self.skip(len);
+        (value, suffix)
     }
 }
 
-/// A `u` prefix read from the low bits of `bits`: (length, value before the suffix,
-/// suffix length), as [`Vlc::prefix`] reads it.
+/// A `u` prefix (T.814 U-VLC) read from the low bits of `bits`: (length, value before
+/// the suffix, suffix length); [`Vlc::prefix`] and [`U_PAIRS`] both read it so.
 const fn prefix_of(bits: u32) -> (u32, u32, u32) {
     if bits & 1 != 0 {
         (1, 1, 0)

@@ -16,6 +16,18 @@ pub(crate) enum BandStep {
     },
 }
 
+/// The quantisation step of a band of `gain_bits` coded as `epsilon` and `mantissa`, of
+/// a unit sample range: T.800 E.1's `2^(R_b - epsilon) (1 + mantissa / 2^11)` over the
+/// sample range `2^depth` (`R_b` is the depth plus the gain bits).
+pub(crate) fn unit_step(gain_bits: u32, epsilon: u32, mantissa: u32) -> f64 {
+    2f64.powi(gain_bits as i32 - epsilon as i32) * (1.0 + f64::from(mantissa) / 2048.0)
+}
+
+/// A band's magnitude bit-planes K_max (T.800 E.1): its guard bits and exponent.
+pub(crate) fn k_max(guard: u32, epsilon: u32) -> i64 {
+    i64::from(guard) + i64::from(epsilon) - 1
+}
+
 impl BandStep {
     /// The coded step nearest `step` (of a unit sample range) for a band of `gain_bits`.
     pub(crate) fn irreversible(step: f64, gain_bits: u32) -> Self {
@@ -29,9 +41,7 @@ impl BandStep {
         }
         let epsilon = epsilon.clamp(0, 31) as u32;
         let mantissa = mantissa.clamp(0, 2047) as u32;
-        let relative = f64::from(1u32 << gain_bits)
-            * 2f64.powi(-(epsilon as i32))
-            * (1.0 + f64::from(mantissa) / 2048.0);
+        let relative = unit_step(gain_bits, epsilon, mantissa);
         BandStep::Irreversible {
             epsilon,
             mantissa,

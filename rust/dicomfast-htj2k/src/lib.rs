@@ -317,7 +317,7 @@ fn code(
     if guard > 7 {
         return Err("coefficients too large for the quantisation exponents".into());
     }
-    let kmax = |r: usize, b: usize| guard + steps[r][b].epsilon() - 1;
+    let kmax = |r: usize, b: usize| codestream::k_max(guard, steps[r][b].epsilon()) as u32;
     let magb = (0..layout.len())
         .flat_map(|r| (0..layout[r].len()).map(move |b| (r, b)))
         .map(|(r, b)| kmax(r, b))

@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::bands::{bands, gain_bits, Band};
+use crate::codestream::{k_max, unit_step};
 use crate::dwt;
 
 /// Why a codestream was not decoded.
@@ -130,8 +131,7 @@ impl Codestream<'_> {
         let mut jobs = Vec::with_capacity(blocks.len());
         for b in &blocks {
             let (eps, _) = p.steps[b.band];
-            let kmax = (p.guard + eps) as i64 - 1;
-            let plane = kmax - 1 - i64::from(b.missing);
+            let plane = k_max(p.guard, eps) - 1 - i64::from(b.missing);
             if b.len > 0 && plane < 0 {
                 return Err(DecodeError::Corrupt(
                     "a code-block missing more bit-planes than its band has".into(),
@@ -321,11 +321,8 @@ fn decode_blocks(
 /// step) to a unit sample range, band by band.
 fn dequantise(p: &markers::Params, flat: &[Band], w: usize, ints: &[i32], floats: &mut [f32]) {
     for (band, &(eps, mant)) in flat.iter().zip(&p.steps) {
-        // The step of a unit range: 2^(gain - eps) (1 + mant / 2^11), halved for the
-        // doubled indices.
-        let step = 2f64.powi(gain_bits(band.orient) as i32 - eps as i32 - 1)
-            * (1.0 + f64::from(mant) / 2048.0);
-        let step = step as f32;
+        // Halved for the doubled indices.
+        let step = (unit_step(gain_bits(band.orient), eps, mant) / 2.0) as f32;
         for y in band.y0..band.y0 + band.h {
             let row = y * w + band.x0..y * w + band.x0 + band.w;
             for (f, &i) in floats[row.clone()].iter_mut().zip(&ints[row]) {

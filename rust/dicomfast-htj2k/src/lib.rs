@@ -10,7 +10,8 @@
 //! (the base step divided by the sub-band's synthesis norm). The pieces: `samples`
 //! (level shift, colour transform), `dwt` (wavelets), `bands` (sub-bands, precincts,
 //! steps), `block` (the HT block coder), `codeblocks` (every block, on threads),
-//! `t2` (packets) and `codestream` (marker segments). The block coder's VLC tables are
+//! `t2` (packets), `codestream` (marker segments) and `scratch` (a thread's
+//! buffers, kept from frame to frame, the decoder's too). The block coder's VLC tables are
 //! made at build time (`build.rs`).
 
 mod bands;
@@ -20,6 +21,7 @@ mod codestream;
 pub mod decode;
 mod dwt;
 mod samples;
+mod scratch;
 mod t2;
 
 /// The CxtVLC tables, made by build.rs.
@@ -203,41 +205,25 @@ pub fn encode_trials(
     })
 }
 
-/// Run `f` with this thread's buffers (made on first use, kept after).
+/// Run `f` with this thread's buffers.
 fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    let mut scratch = SCRATCH
-        .with(|s| s.borrow_mut().take())
-        .unwrap_or_else(|| Scratch {
+    scratch::with(&SCRATCH, f)
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
             ints: Vec::new(),
             floats: Vec::new(),
             data: Vec::new(),
             coder: block::BlockCoder::new(),
-        });
-    let result = f(&mut scratch);
-    // Kept for the next frame unless large: a thread that once coded a big frame does not
-    // hold its planes for good.
-    if scratch.bytes() <= KEEP_SCRATCH {
-        SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+        }
     }
-    result
 }
 
-/// The most buffer memory a thread keeps between frames (a 2048 x 2048 grey frame's).
-const KEEP_SCRATCH: usize = 48 << 20;
-
-impl Scratch {
+impl scratch::Kept for Scratch {
     fn bytes(&self) -> usize {
-        let planes = |n: usize, each: usize| n * each;
-        self.ints
-            .iter()
-            .map(|p| planes(p.capacity(), 4))
-            .sum::<usize>()
-            + self
-                .floats
-                .iter()
-                .map(|p| planes(p.capacity(), 4))
-                .sum::<usize>()
-            + self.data.capacity()
+        scratch::plane_bytes(&self.ints) + scratch::plane_bytes(&self.floats) + self.data.capacity()
     }
 }
 

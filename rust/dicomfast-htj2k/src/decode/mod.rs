@@ -72,8 +72,11 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The most buffer memory a thread keeps between frames.
-const KEEP_SCRATCH: usize = 48 << 20;
+impl crate::scratch::Kept for Scratch {
+    fn bytes(&self) -> usize {
+        crate::scratch::plane_bytes(&self.ints) + crate::scratch::plane_bytes(&self.floats)
+    }
+}
 
 impl Codestream<'_> {
     pub fn width(&self) -> u32 {
@@ -198,20 +201,9 @@ fn each_plane<T: Send>(planes: &mut [T], parallel: bool, f: impl Fn(&mut T) + Sy
     });
 }
 
-/// Run `f` with this thread's buffers (made on first use, kept after unless large).
+/// Run `f` with this thread's buffers.
 fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    let mut scratch = SCRATCH.with(|s| s.borrow_mut().take()).unwrap_or_default();
-    let result = f(&mut scratch);
-    let bytes: usize = scratch.ints.iter().map(|p| 4 * p.capacity()).sum::<usize>()
-        + scratch
-            .floats
-            .iter()
-            .map(|p| 4 * p.capacity())
-            .sum::<usize>();
-    if bytes <= KEEP_SCRATCH {
-        SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
-    }
-    result
+    crate::scratch::with(&SCRATCH, f)
 }
 
 /// A code-block to decode and how.

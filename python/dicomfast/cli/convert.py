@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import dataclasses
 import functools
 import gc
 import itertools
@@ -106,6 +105,12 @@ def codec_threads(workers: int | None, scheduler: str | None) -> int | None:
     return None
 
 
+def _one_source(args: argparse.Namespace) -> bool:
+    """Whether the run's sources are a single file (at most two are looked at)."""
+    out = os.path.abspath(args.output)
+    return len(list(itertools.islice(iter_sources(args.sources, exclude=out), 2))) == 1
+
+
 def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
     """Run ``fn`` over the sources of ``args``, reporting and counting.  ``fn`` (a
     per-file task of ``convert``, ``export`` or ``anonymize``) is thread-safe and spends
@@ -114,14 +119,6 @@ def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
     out = os.path.abspath(args.output)
     os.makedirs(out, exist_ok=True)
     sources = iter_sources(args.sources, exclude=out)
-    head = list(itertools.islice(sources, 2))
-    opts = fn.keywords.get("opts")
-    if len(head) == 1 and isinstance(opts, ConvertOptions):
-        # One file: nothing runs beside it, so its lone frame may use every core.
-        fn = functools.partial(
-            fn.func, *fn.args, **{**fn.keywords, "opts": dataclasses.replace(opts, lone_file=True)}
-        )
-    sources = itertools.chain(head, sources)
     progress = Progress(
         count=functools.partial(count_sources, list(args.sources), out), quiet=args.quiet
     )
@@ -184,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         copy_failed=args.copy_failed,
         threads=codec_threads(args.workers, args.scheduler),
         fsync=not args.no_fsync,
+        # One file: nothing runs beside it, so its lone frame may use every core.
+        lone_file=_one_source(args),
     )
     # convert_file's steps (read, transcode, write) are the core's, outside the GIL; its
     # buffers are per thread (batch.convert._Scratch)

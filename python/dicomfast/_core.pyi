@@ -204,6 +204,24 @@ def uid_entries() -> list[tuple[str, str, str, str, bool, str, bool]]: ...
 # -- PNG pictures (rust/dicomfast-py/src/png_picture.rs) -------------------------
 def encode_png(data: Any, rows: int, columns: int, samples: int, bits: int) -> bytes: ...
 
+# -- file-sets (rust/dicomfast-py/src/media.rs) -------------------------------
+
+def fileset_index(
+    root: str,
+    # RECORD_KEYS, RECORD_TYPE_OF_CLASS, ROOT_TYPES, IDENTIFIER's (level, tag) pairs
+    tables: tuple[
+        dict[str, tuple[tuple[int, str, str], ...]],
+        dict[str, str],
+        list[str],
+        list[tuple[str, int]],
+    ],
+    fileset_uid: str,
+    fileset_id: str,
+    implementation: tuple[str, str],
+    threads: int,
+    descriptor: tuple[list[str], str | None] | None = None,
+) -> tuple[bytes, list[str], list[tuple[list[str], BaseException | None]]]: ...
+
 # -- network framing (rust/dicomfast-py/src/pdu.rs) --------------------------
 
 @final

@@ -40,6 +40,29 @@ def create_temp(folder: str, prefix: str = ".dicomfast-", suffix: str = ".tmp") 
     raise FileExistsError(f"no free temporary name in {folder}")
 
 
+def publish(
+    dest: str, chunks: Iterable[Any], fsync: bool = True, *, prefix: str = ".dicomfast-"
+) -> None:
+    """Write ``chunks`` (bytes-like) to a temporary file beside ``dest`` (named
+    ``prefix...``), flushed to disk unless ``fsync`` is false, then rename it to
+    ``dest``: a reader finds the old file or the new one, never a part of it."""
+    fd, tmp = create_temp(os.path.dirname(os.path.abspath(dest)), prefix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for c in chunks:
+                fh.write(c)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def fsync_file(path: str) -> None:
     """Flush a file or folder to disk (OSError if that fails)."""
     fd = os.open(path, os.O_RDONLY)

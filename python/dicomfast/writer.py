@@ -21,7 +21,7 @@ from .dataset import UNDEFINED_LENGTH, Dataset, FileMetaDataset, Sequence
 from .element import ARRAY_VRS, DataElement
 from .errors import WriteError
 from .lazy_numpy import LazyNumpy
-from .tempfiles import create_temp
+from .tempfiles import fsync_path, publish
 
 if TYPE_CHECKING:
     import numpy as np
@@ -382,29 +382,8 @@ def write(
             dest.write(c)
         return
     path = os.fspath(dest)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = create_temp(folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for c in chunks:
-                fh.write(c)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    publish(path, chunks)
+    fsync_path(os.path.dirname(os.path.abspath(path)))  # its new name too
 
 
 def _pydicom_syntax(

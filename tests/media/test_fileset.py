@@ -161,7 +161,7 @@ def test_write_failure_leaves_the_old_fileset(
     def boom(*a: object, **k: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(fileset_module, "_publish", boom)
+    monkeypatch.setattr(fileset_module, "publish", boom)
     with pytest.raises(OSError):
         fs.write()
     assert (tmp_path / "FS" / "DICOMDIR").read_bytes() == before

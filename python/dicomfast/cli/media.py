@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DicomError
-from ..media import FileSet
 from ..media._tables import PROFILES
-from ..media.profiles import Conformer, conformer
-from ..media.verify import index, repair, verify
 from ..tempfiles import create_temp
+
+if TYPE_CHECKING:
+    from ..media import FileSet
+    from ..media.profiles import Conformer
 from .conventions import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -105,6 +105,8 @@ def add_profile_options(p: argparse.ArgumentParser) -> None:
 
 def _conformer(args: argparse.Namespace) -> Conformer | None:
     """The profile / transfer syntax conversion asked for (None: copies as they are)."""
+    from ..media.profiles import conformer
+
     if not args.profile and not args.transfer_syntax:
         return None
     from ..batch.syntaxes import transfer_syntax_for
@@ -150,6 +152,8 @@ def _add_all(fs: FileSet, paths: list[str]) -> int:
 
 
 def run_create(args: argparse.Namespace) -> int:
+    from ..media import FileSet
+
     if bool(args.paths) == bool(args.source):
         print(
             "dicomfast media create: give PATHs or --from HOST PORT (one of them)", file=sys.stderr
@@ -248,6 +252,7 @@ def create_from(args: argparse.Namespace) -> int:
     File-set: the files stored are deleted again (and OUT_DIR if it was made),
     because a folder with a DICOMDIR is taken by readers and burners for the
     whole study; ``--keep-partial`` writes the DICOMDIR of what arrived instead."""
+    from ..media import FileSet
     from ..net.contexts import DEFAULT_TRANSFER_SYNTAXES, PresentationContext
     from ..net.services.find import sop_class_for
     from ..net.services.get import storage_contexts_for_get
@@ -356,15 +361,21 @@ def _zip(folder: str, dest: str) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
+    from ..media.inplace import index
+
     try:
-        fs = index(args.path, fileset_id=args.fileset_id, fsync=not args.no_fsync)
+        n = index(args.path, fileset_id=args.fileset_id, fsync=not args.no_fsync)
     except (DicomError, OSError) as e:
         return _fail("index", e)
-    print(f"{len(fs)} instances in {args.path}", file=sys.stderr)
+    print(f"{n} instances in {args.path}", file=sys.stderr)
     return 0
 
 
 def run_ls(args: argparse.Namespace) -> int:
+    import json
+
+    from ..media import FileSet
+
     try:
         fs = FileSet(args.path)
     except (DicomError, OSError) as e:
@@ -401,6 +412,8 @@ def _up(inst: object, record_type: str) -> str | None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from ..media import FileSet
+
     try:
         conform = _conformer(args)
         fs = FileSet(args.path)
@@ -414,6 +427,8 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from ..media import FileSet
+
     try:
         fs = FileSet(args.path)
         wanted = set(args.which)
@@ -440,6 +455,9 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from ..media import FileSet
+    from ..media.verify import repair, verify
+
     try:
         fs = FileSet(args.path)
         problems = verify(fs)

@@ -7,7 +7,33 @@ fs.add("new.dcm"); fs.remove(fs.find(PatientID="123")); fs.write()
 
 from __future__ import annotations
 
-from .fileset import FileSet, record_type_of
-from .records import FileInstance, RecordNode
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .fileset import FileSet, record_type_of
+    from .records import FileInstance, RecordNode
 
 __all__ = ["FileInstance", "FileSet", "RecordNode", "record_type_of"]
+
+# The names are imported on first use (PEP 562): ``dicomfast media index`` needs
+# none of them, only the core and the tables.
+_HOME = {
+    "FileSet": "fileset",
+    "record_type_of": "fileset",
+    "FileInstance": "records",
+    "RecordNode": "records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

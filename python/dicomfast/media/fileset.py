@@ -26,23 +26,15 @@ from ..dictionary import dictionary_vr
 from ..element import DataElement
 from ..errors import DicomError, InvalidDicomError
 from ..reader import read
-from ..tempfiles import create_temp, sync_files
+from ..tempfiles import create_temp, publish, sync_files
 from ..writer import write as write_dataset
 from ._tables import RECORD_KEYS, RECORD_TYPE_OF_CLASS
 from .encode import encode_dicomdir
 from .fileids import DIR_PREFIX, FILE_PREFIX, Namer, check, is_valid
+from .hierarchy import IDENTIFIER, LEVELS, ROOT_TYPES, level_of
 from .parse import parse_records
 from .profiles import Conformer
-from .records import (
-    IDENTIFIER,
-    LEVELS,
-    ROOT_TYPES,
-    FileInstance,
-    RecordNode,
-    _text,
-    level_of,
-    record_dataset,
-)
+from .records import FileInstance, RecordNode, _text, record_dataset
 
 InstanceSource = str | os.PathLike[str] | Dataset
 
@@ -234,6 +226,9 @@ class FileSet:
         parent: RecordNode | None = None
         siblings = self.roots
         attach: list[tuple[list[RecordNode], RecordNode]] = []
+        # ... and remembered only then: a record made for an instance that is refused
+        # (a key missing below it) is not found by the next one.
+        found: list[tuple[tuple[int, str, str | None], RecordNode]] = []
         for level in ("PATIENT", "STUDY", "SERIES"):
             ident = keys.value(IDENTIFIER[level])
             key = (id(parent), level, None if ident is None else _text(ident))
@@ -245,7 +240,7 @@ class FileSet:
             if node is None:
                 node = RecordNode(level, _keys(keys, level, where), parent)
                 attach.append((siblings, node))
-            self._child[key] = node
+            found.append((key, node))
             parent, siblings = node, node.children
         ts = keys.transfer_syntax()
         header = {
@@ -258,6 +253,7 @@ class FileSet:
         attach.append((siblings, node))
         for where_to, new in attach:
             where_to.append(new)
+        self._child.update(found)
         inst = FileInstance(node, self, source=src)
         if data is not None and self._kept + len(data) <= KEEP_BYTES:
             inst._data = data
@@ -467,7 +463,7 @@ class FileSet:
             if fsync:  # the files the new DICOMDIR names are on disk before it
                 stored = [os.path.join(root, *i.FileID) for i in self._stored if i.FileID]
                 sync_files([*placed, *stored])
-            _publish(os.path.join(root, "DICOMDIR"), chunks, fsync)
+            publish(os.path.join(root, "DICOMDIR"), chunks, fsync)
         except BaseException:
             for p in placed:
                 try:
@@ -653,22 +649,6 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
-
-
-def _publish(dest: str, chunks: list[Any], fsync: bool = True) -> None:
-    folder = os.path.dirname(dest)
-    fd, tmp = create_temp(folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for c in chunks:
-                fh.write(c)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        _unlink(tmp)
-        raise
 
 
 def _missing_dirs(folder: str) -> list[str]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from ..dataset import Dataset
 from ..errors import InvalidDicomError
 from ._tables import RECORD_KEYS
-from .records import ROOT_TYPES, RecordNode, level_of
+from .hierarchy import ROOT_TYPES, level_of
+from .records import RecordNode
 
 OFFSET_FIRST = 0x00041200
 OFFSET_LAST = 0x00041202

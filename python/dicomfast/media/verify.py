@@ -8,7 +8,6 @@ import os
 
 from ..errors import DicomError
 from ..reader import read
-from ..tempfiles import sync_files
 from .fileids import is_valid
 from .fileset import FileSet, _read_headers
 from .records import FileInstance
@@ -128,35 +127,6 @@ def _take_in_place(fs: FileSet, found: list[tuple[str, tuple[str, ...]]]) -> lis
         inst.source = None
         inst.node.dataset.add_new(0x00041500, "CS", list(fid))
     return problems
-
-
-def index(root: str | os.PathLike[str], *, fileset_id: str = "", fsync: bool = True) -> FileSet:
-    """Write a DICOMDIR for the instances already in the folder ``root``, each under
-    its path as File ID (what DCMTK's ``dcmmkdir`` does): no file is copied, moved or
-    changed.  Every file must be an instance under a valid File ID, else DicomError
-    naming each one that is not, and nothing is written.  Unless ``fsync`` is false
-    the files are flushed to disk, then the DICOMDIR, before it is renamed into place."""
-    root = os.path.abspath(os.fspath(root))
-    if not os.path.isdir(root):
-        raise DicomError("no such folder", path=root)
-    if any(os.path.isfile(os.path.join(root, n)) for n in ("DICOMDIR", "dicomdir")):
-        raise DicomError("a DICOMDIR is already there (media verify --repair)", path=root)
-    fs = FileSet()
-    fs.ID = fileset_id
-    fs.path = root
-    found = _files_in(root, None)
-    problems = _take_in_place(fs, found)
-    if problems:
-        raise DicomError(
-            f"{len(problems)} of {len(found)} files cannot be indexed: " + "; ".join(problems),
-            path=root,
-        )
-    if not found:
-        raise DicomError("no file to index", path=root)
-    if fsync:
-        sync_files([p for p, _ in found])
-    fs.write(root, fsync=fsync)
-    return fs
 
 
 def repair(fs: FileSet) -> list[str]:

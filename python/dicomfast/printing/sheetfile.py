@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..tempfiles import create_temp
+from ..tempfiles import publish
 
 _CHUNK_ROWS = 512
 
@@ -142,22 +142,7 @@ def pdf_bytes(img: np.ndarray, stream: bytes, width_in: float, height_in: float)
 
 def write_atomic(path: str, parts: list[bytes], *, fsync: bool = True) -> None:
     """Write ``parts`` to ``path`` through a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = create_temp(folder, prefix=".print-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for p in parts:
-                fh.write(p)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    publish(path, parts, fsync, prefix=".print-")
 
 
 def write_sheet(

@@ -6,6 +6,7 @@ mod build;
 mod deid;
 mod element;
 mod errors;
+mod media;
 mod pdu;
 mod pixels;
 mod png_picture;
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(raw::uid_entries, m)?)?;
     m.add_function(wrap_pyfunction!(raw::dictionary_lookup, m)?)?;
     m.add_function(wrap_pyfunction!(png_picture::encode_png, m)?)?;
+    m.add_function(wrap_pyfunction!(media::fileset_index, m)?)?;
     pdu::register(m)?;
     pixels::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

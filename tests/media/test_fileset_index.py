@@ -1,0 +1,187 @@
+"""``media index`` (the core's ``fileset_index``) and ``FileSet`` make one DICOMDIR.
+
+The in-place index is made in Rust (``rust/dicomfast-media``) from the tables
+``FileSet`` uses; these tests run both on the same folders and ask for the same
+bytes (File-set UID given), and for the same files refused: the real corpus (every
+syntax, record type and damaged file it has), random trees with keys missing, and
+the odd cases of a folder (links, a large header, a deflated file)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import dicomfast  # noqa: E402
+from dicomfast import _core  # noqa: E402
+from dicomfast.errors import DicomError  # noqa: E402
+from dicomfast.media import FileSet  # noqa: E402
+from dicomfast.media.encode import encode_dicomdir  # noqa: E402
+from dicomfast.media.inplace import CORE_TABLES, index  # noqa: E402
+from dicomfast.media.verify import _files_in, _take_in_place, verify  # noqa: E402
+from dicomfast.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME  # noqa: E402
+from media_helpers import make_instance  # noqa: E402
+
+CORPUS = Path(
+    os.environ.get("DICOMFAST_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus")
+)
+UID = "1.2.826.0.1.3680043.10.1337.99"
+
+
+def _by_fileset(root: Path) -> tuple[bytes, list[str]]:
+    """What FileSet makes of the files in place: (DICOMDIR bytes, problem lines)."""
+    fs = FileSet()
+    fs.path, fs.UID, fs.ID = str(root), UID, "SAME"
+    problems = _take_in_place(fs, _files_in(str(root), None))
+    chunks = encode_dicomdir(fs.roots, fileset_uid=UID, fileset_id="SAME")
+    return b"".join(bytes(c) for c in chunks), sorted(problems)
+
+
+def _by_core(root: Path, threads: int = 2) -> tuple[bytes, list[str]]:
+    data, _, problems = _core.fileset_index(
+        str(root),
+        CORE_TABLES,
+        UID,
+        "SAME",
+        (IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME),
+        threads,
+    )
+    lines = []
+    for fid, error in problems:
+        if error is None:
+            lines.append(f"{'/'.join(fid)}: not a valid File ID (A-Z, 0-9, _, up to 8)")
+        else:
+            if isinstance(error, DicomError):
+                error.path = None
+            lines.append(f"{'/'.join(fid)}: {error}")
+    return data, sorted(lines)
+
+
+def _same(root: Path) -> tuple[bytes, list[str]]:
+    """Both ways on ``root``; they agree on the problems (the files and the words),
+    and where there are none, on every byte."""
+    theirs, their_problems = _by_fileset(root)
+    for threads in (1, 3):
+        ours, our_problems = _by_core(root, threads)
+        assert [p.split(":")[0] for p in our_problems] == [p.split(":")[0] for p in their_problems]
+        assert our_problems == their_problems
+        if not their_problems:
+            assert ours == theirs
+    return ours, our_problems
+
+
+@pytest.mark.skipif(not (CORPUS / "public").exists(), reason="corpus not found")
+def test_the_corpus_gives_the_same_dicomdir(tmp_path: Path) -> None:
+    """Every file of the corpus linked in under a File ID: the same files refused
+    (damaged ones, instances lacking a type 1 key...), and with those taken out, the
+    same bytes; DCMTK's dcmmkdir-free check: our verify finds the result sound."""
+    files = sorted(
+        p
+        for p in glob.glob(str(CORPUS / "public/**/*"), recursive=True)
+        if os.path.isfile(p) and not p.upper().endswith("DICOMDIR")
+    )
+    assert len(files) > 200
+    root = tmp_path / "FS"
+    for i, p in enumerate(files):
+        d = root / f"D{i // 100:03d}"
+        d.mkdir(parents=True, exist_ok=True)
+        os.symlink(p, d / f"F{i:07d}")
+    _, problems = _same(root)
+    assert 0 < len(problems) < len(files) // 2, problems  # some refused, most taken
+    for line in problems:
+        (root / line.split(":")[0]).unlink()
+    data, rest = _same(root)
+    assert rest == [] and len(data) > 50_000
+    (root / "DICOMDIR").write_bytes(data)
+    assert verify(FileSet(root)) == []
+
+
+# patient -> study -> series -> instances, with keys a record needs left out at random
+trees = st.lists(
+    st.tuples(
+        st.integers(0, 3),
+        st.integers(0, 2),
+        st.integers(0, 2),
+        st.sampled_from(["", "StudyID", "StudyDate", "Modality", "PatientID", "SeriesNumber"]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tree=trees)
+def test_random_trees_give_the_same_dicomdir(tmp_path: Path, tree: list) -> None:
+    root = tmp_path / f"T{os.urandom(4).hex().upper()}"
+    for n, (p, s, e, drop) in enumerate(tree):
+        path = root / f"P{p}" / f"IM{n:06d}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make_instance(path, str(p), str(s), str(e), n + 1)
+        if drop:
+            ds = dicomfast.read(path)
+            del ds[drop]
+            dicomfast.write(ds, path)
+    _same(root)
+    shutil.rmtree(root)
+
+
+def test_odd_folders_and_files(tmp_path: Path) -> None:
+    """Links (a link to a folder is not followed, a dangling one is a problem), a
+    lower-case name, a header over 1 MiB, a deflated data set, an implicit VR file, a
+    duplicate SOP Instance UID, a file that is no DICOM: both ways alike."""
+    root = tmp_path / "FS"
+    (root / "A").mkdir(parents=True)
+    make_instance(root / "A" / "IM1", "1", "1", "1", 1)
+    ds = dicomfast.read(root / "A" / "IM1")
+    ds.SOPInstanceUID = ds.SOPInstanceUID + ".2"
+    ds.ImageComments = "x" * (3 << 19)  # 1.5 MiB before the pixel data
+    dicomfast.write(ds, root / "A" / "BIG")
+    ds = dicomfast.read(root / "A" / "IM1")
+    ds.SOPInstanceUID = ds.SOPInstanceUID + ".3"
+    dicomfast.write(ds, root / "A" / "IMPL", transfer_syntax=dicomfast.uid.ImplicitVRLittleEndian)
+    ds.SOPInstanceUID = ds.SOPInstanceUID + ".4"
+    dicomfast.write(
+        ds, root / "A" / "DEFL", transfer_syntax=dicomfast.uid.DeflatedExplicitVRLittleEndian
+    )
+    _, problems = _same(root)
+    assert problems == []
+    os.symlink(root / "A", root / "LINKDIR")  # not followed: no second copy of A
+    os.symlink(root / "A" / "IM1", root / "LINKED")  # a file: taken (a duplicate UID)
+    os.symlink(root / "NOWHERE", root / "DANGLE")
+    (root / "lower").write_bytes(b"x")
+    (root / "JUNK").write_bytes(b"not DICOM at all, but long enough to look at")
+    _, problems = _same(root)
+    # os.walk's order: the root's files (LINKED taken first), then A's
+    assert [p.split(":")[0] for p in problems] == ["A/IM1", "DANGLE", "JUNK", "lower"]
+    assert "already in the file-set" in problems[0]
+    assert "No such file" in problems[1] and "not a valid File ID" in problems[3]
+
+
+def test_index_writes_nothing_when_a_file_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "FS"
+    (root / "A").mkdir(parents=True)
+    make_instance(root / "A" / "IM1", "1", "1", "1", 1)
+    (root / "A" / "JUNK").write_bytes(b"no")
+    with pytest.raises(DicomError, match=r"1 of 2 files cannot be indexed: A/JUNK"):
+        index(root)
+    assert not (root / "DICOMDIR").exists()
+    (root / "A" / "JUNK").unlink()
+    assert index(root, fileset_id="X") == 1
+    fs = FileSet(root)
+    assert fs.ID == "X" and len(fs) == 1 and verify(fs) == []
+    with pytest.raises(DicomError, match="already there"):
+        index(root)
+    empty = tmp_path / "EMPTY"
+    empty.mkdir()
+    with pytest.raises(DicomError, match="no file to index"):
+        index(empty)

@@ -20,13 +20,15 @@ def race(
     *,
     nbytes: int | None = None,
     target: float | None = None,
+    beside: dict[str, Callable[[], object]] | None = None,
 ) -> dict[str, float]:
     """Benchmark ``ours`` with pytest-benchmark, then time it again in turn with each
     competitor (same clock, alternating calls); record ``competitor_time /
-    our_time`` from the alternating medians for each."""
+    our_time`` from the alternating medians for each.  ``beside``: variants of ours
+    (another option, say) timed and printed the same way, not held to ``target``."""
     benchmark.pedantic(ours, rounds=1, iterations=1) if benchmark.disabled else benchmark(ours)
     if benchmark.disabled:
-        for fn in theirs.values():
+        for fn in [*theirs.values(), *(beside or {}).values()]:
             fn()  # smoke: the competitor still runs on the same input
         return {}
     t_ours = benchmark.stats.stats.median
@@ -42,6 +44,10 @@ def race(
         )
         benchmark.extra_info[f"{label}_seconds"] = t
         benchmark.extra_info[f"ratio_vs_{label}"] = t / mine
+    for label, fn in (beside or {}).items():
+        mine, t = time_alternating(ours, fn)
+        parts.append(f"{label} {t * 1e3:.2f} ms (ours beside it {mine * 1e3:.2f})")
+        benchmark.extra_info[f"{label}_seconds"] = t
     verdict = ""
     if target is not None and ratios:
         best = min(ratios.values())

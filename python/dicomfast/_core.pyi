@@ -206,21 +206,27 @@ def encode_png(data: Any, rows: int, columns: int, samples: int, bits: int) -> b
 
 # -- file-sets (rust/dicomfast-py/src/media.rs) -------------------------------
 
+# RECORD_KEYS, RECORD_TYPE_OF_CLASS, ROOT_TYPES, IDENTIFIER's (level, tag) pairs
+_MediaTables = tuple[
+    dict[str, tuple[tuple[int, str, str], ...]],
+    dict[str, str],
+    list[str],
+    list[tuple[str, int]],
+]
+# File-set UID, File-set ID, Implementation Class UID, Implementation Version Name
+_MediaFront = tuple[str, str, str, str]
+
 def fileset_index(
-    root: str,
-    # RECORD_KEYS, RECORD_TYPE_OF_CLASS, ROOT_TYPES, IDENTIFIER's (level, tag) pairs
-    tables: tuple[
-        dict[str, tuple[tuple[int, str, str], ...]],
-        dict[str, str],
-        list[str],
-        list[tuple[str, int]],
-    ],
-    fileset_uid: str,
-    fileset_id: str,
-    implementation: tuple[str, str],
-    threads: int,
-    descriptor: tuple[list[str], str | None] | None = None,
+    root: str, tables: _MediaTables, front: _MediaFront, threads: int
 ) -> tuple[bytes, list[str], list[tuple[list[str], BaseException | None]]]: ...
+def fileset_create(
+    sources: list[str],
+    out: str,
+    tables: _MediaTables,
+    naming: tuple[dict[str, str], dict[str, str]],
+    front: _MediaFront,
+    threads: int,
+) -> tuple[bytes, list[str], tuple[int, BaseException] | None]: ...
 
 # -- network framing (rust/dicomfast-py/src/pdu.rs) --------------------------
 

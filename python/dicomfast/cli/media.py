@@ -105,11 +105,10 @@ def add_profile_options(p: argparse.ArgumentParser) -> None:
 
 def _conformer(args: argparse.Namespace) -> Conformer | None:
     """The profile / transfer syntax conversion asked for (None: copies as they are)."""
-    from ..media.profiles import conformer
-
     if not args.profile and not args.transfer_syntax:
         return None
     from ..batch.syntaxes import transfer_syntax_for
+    from ..media.profiles import conformer
 
     ts = transfer_syntax_for(args.transfer_syntax) if args.transfer_syntax else None
     return conformer(args.profile, ts)
@@ -151,9 +150,13 @@ def _add_all(fs: FileSet, paths: list[str]) -> int:
     return len(files)
 
 
-def run_create(args: argparse.Namespace) -> int:
-    from ..media import FileSet
+def _new_or_empty(folder: str) -> bool:
+    if not os.path.exists(folder):
+        return True
+    return os.path.isdir(folder) and not os.listdir(folder)
 
+
+def run_create(args: argparse.Namespace) -> int:
     if bool(args.paths) == bool(args.source):
         print(
             "dicomfast media create: give PATHs or --from HOST PORT (one of them)", file=sys.stderr
@@ -169,10 +172,19 @@ def run_create(args: argparse.Namespace) -> int:
     try:
         if os.path.exists(os.path.join(args.out, "DICOMDIR")):
             raise DicomError("a File-set is already there (use media add)", path=args.out)
-        fs = FileSet()
-        fs.ID = args.fileset_id
-        n = _add_all(fs, args.paths)
-        fs.write(args.out, transfer_syntax_of=conform, fsync=not args.no_fsync)
+        if conform is None and _new_or_empty(args.out):
+            # plain copies into a new folder: made by the core in one call
+            from ..media.bulk import create
+
+            sources = list(_inputs(args.paths))
+            n = create(args.out, sources, fileset_id=args.fileset_id, fsync=not args.no_fsync)
+        else:
+            from ..media import FileSet
+
+            fs = FileSet()
+            fs.ID = args.fileset_id
+            n = _add_all(fs, args.paths)
+            fs.write(args.out, transfer_syntax_of=conform, fsync=not args.no_fsync)
         if args.zip:
             _zip(args.out, args.zip)
     except (DicomError, OSError) as e:
@@ -361,7 +373,7 @@ def _zip(folder: str, dest: str) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from ..media.inplace import index
+    from ..media.bulk import index
 
     try:
         n = index(args.path, fileset_id=args.fileset_id, fsync=not args.no_fsync)

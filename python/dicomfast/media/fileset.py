@@ -118,7 +118,11 @@ class FileSet:
                     uid = inst.SOPInstanceUID
                     if uid:
                         self._by_uid.setdefault(uid, inst)
-                    if inst.path is None or not os.path.isfile(inst.path):
+                    fid = inst.FileID
+                    # one stat when the file is where its File ID says (the rule)
+                    if not (fid and os.path.isfile(os.path.join(self.path, *fid))) and (
+                        inst.path is None or not os.path.isfile(inst.path)
+                    ):
                         self.problems.append(
                             f"the file {'/'.join(inst.FileID or ())} of {node.record_type} {uid} is missing"
                         )

@@ -8,6 +8,7 @@ use dicomfast_core::{dictionary, read_file, vr, Encoding, Index, ParseError, Rea
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A file this small is read whole; a larger one first up to [`PREFIX`] bytes, and
 /// whole only when its header does not end (at the pixel data) in them.
@@ -25,6 +26,9 @@ pub enum FileError {
     Io(std::io::Error),
     Parse(ParseError),
 }
+
+/// What reading one file gives: its facts, and its bytes when they were kept.
+pub type Header = Result<(Facts, Option<Vec<u8>>), FileError>;
 
 /// A type 1 key a record needs that the instance lacks (or has empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +58,17 @@ pub struct Facts {
 
 /// Read the header of the file at `path` and take what its records need.
 pub fn read(path: &Path, tables: &Tables) -> Result<Facts, FileError> {
-    read_with(path, tables, &mut Vec::new())
+    read_with(path, tables, &mut Vec::new(), None).map(|(f, _)| f)
 }
 
-/// [`read`] with `buf` to read small files into, kept by the caller from file to file.
-pub fn read_with(path: &Path, tables: &Tables, buf: &mut Vec<u8>) -> Result<Facts, FileError> {
+/// [`read`] with `buf` to read small files into, kept by the caller from file to
+/// file; and a copy of a small file's bytes as long as they fit in `keep`.
+pub fn read_with(
+    path: &Path,
+    tables: &Tables,
+    buf: &mut Vec<u8>,
+    keep: Option<&AtomicU64>,
+) -> Result<(Facts, Option<Vec<u8>>), FileError> {
     let mut f = File::open(path).map_err(FileError::Io)?;
     let want = SMALL_FILE as usize + 1;
     if buf.len() < want {
@@ -83,7 +93,16 @@ pub fn read_with(path: &Path, tables: &Tables, buf: &mut Vec<u8>) -> Result<Fact
     if n < want {
         let data = &buf[..n];
         let file = read_file(data, &opts).map_err(FileError::Parse)?;
-        return facts(file.inflated.as_deref().unwrap_or(data), &file, tables);
+        let facts = facts(file.inflated.as_deref().unwrap_or(data), &file, tables)?;
+        let kept = keep
+            .filter(|budget| {
+                let take = |left: u64| left.checked_sub(n as u64);
+                budget
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, take)
+                    .is_ok()
+            })
+            .map(|_| data.to_vec());
+        return Ok((facts, kept));
     }
     let mut big = buf[..n].to_vec();
     (&mut f)
@@ -95,13 +114,16 @@ pub fn read_with(path: &Path, tables: &Tables, buf: &mut Vec<u8>) -> Result<Fact
         // the pixel data); else the rest of the file is needed.
         if let Ok(file) = read_file(&big, &opts) {
             if file.inflated.is_none() && ends_before(&file.index, big.len() as u64) {
-                return facts(&big, &file, tables);
+                return Ok((facts(&big, &file, tables)?, None));
             }
         }
         f.read_to_end(&mut big).map_err(FileError::Io)?;
     }
     let file = read_file(&big, &opts).map_err(FileError::Parse)?;
-    facts(file.inflated.as_deref().unwrap_or(&big), &file, tables)
+    Ok((
+        facts(file.inflated.as_deref().unwrap_or(&big), &file, tables)?,
+        None,
+    ))
 }
 
 fn ends_before(index: &Index, len: u64) -> bool {
@@ -273,47 +295,16 @@ fn missing(key: &crate::tables::Key) -> Missing {
     }
 }
 
-/// [`read`] each of `paths` on `threads` threads; the results in the order of `paths`.
+/// [`read`] each of `paths` on `threads` threads; the results in the order of
+/// `paths`, each with the bytes of its file when it is small and `keep` (a budget
+/// of bytes shared by the threads) allows.
 pub fn read_all(
     paths: &[std::path::PathBuf],
     tables: &Tables,
     threads: usize,
-) -> Vec<Result<Facts, FileError>> {
-    const SHARE: usize = 32;
-    let threads = threads.clamp(1, paths.len().div_ceil(SHARE).max(1));
-    if threads == 1 {
-        let mut buf = Vec::new();
-        return paths
-            .iter()
-            .map(|p| read_with(p, tables, &mut buf))
-            .collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, Vec<Result<Facts, FileError>>)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    let mut buf = Vec::new();
-                    loop {
-                        let start = next.fetch_add(SHARE, std::sync::atomic::Ordering::Relaxed);
-                        if start >= paths.len() {
-                            return mine;
-                        }
-                        let end = (start + SHARE).min(paths.len());
-                        let part = paths[start..end]
-                            .iter()
-                            .map(|p| read_with(p, tables, &mut buf));
-                        mine.push((start, part.collect()));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a header reader panicked"))
-            .collect()
-    });
-    parts.sort_by_key(|&(start, _)| start);
-    parts.into_iter().flat_map(|(_, part)| part).collect()
+    keep: Option<&AtomicU64>,
+) -> Vec<Header> {
+    crate::threads::map_in_order(paths, threads, |p, buf: &mut Vec<u8>| {
+        read_with(p, tables, buf, keep)
+    })
 }

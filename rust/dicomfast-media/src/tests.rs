@@ -3,7 +3,7 @@
 
 use crate::facts::{Facts, Missing};
 use crate::tables::{Key, Kind, Tables};
-use crate::tree::{build, put_text, Problem};
+use crate::tree::{build, put_text, Naming, Problem};
 use crate::{dicomdir, Front};
 use dicomfast_core::index::flags;
 use dicomfast_core::{read_file, ReadOptions};
@@ -78,31 +78,31 @@ fn records_nest_and_their_offsets_point_at_their_items() {
     let t = tables();
     let files = vec![
         (
-            vec!["A".to_string()],
+            Some(vec!["A".to_string()]),
             Ok(facts("P1", "1.1", "1.1.1", "9.1")),
         ),
         (
-            vec!["B".to_string()],
+            Some(vec!["B".to_string()]),
             Ok(facts("P2", "2.1", "2.1.1", "9.2")),
         ),
         (
-            vec!["C".to_string()],
+            Some(vec!["C".to_string()]),
             Ok(facts("P1", "1.1", "1.1.2", "9.3")),
         ),
         (
-            vec!["D".to_string()],
+            Some(vec!["D".to_string()]),
             Ok(facts("P1", "1.2", "NOMOD", "9.4")),
         ),
         (
-            vec!["E".to_string()],
+            Some(vec!["E".to_string()]),
             Ok(facts("P1", "1.1", "1.1.1", "9.1")),
         ),
         (
-            vec!["F".to_string()],
+            Some(vec!["F".to_string()]),
             Ok(facts("P1", "1.1", "1.1.1", "9.5")),
         ),
     ];
-    let (tree, problems) = build(files, &t);
+    let (tree, _, problems) = build(files, &t, &Naming::default());
     assert!(matches!(problems[0], (3, Problem::Missing { .. })));
     assert!(matches!(&problems[1], (4, Problem::Duplicate(u)) if u == "9.1"));
     assert_eq!(problems.len(), 2);
@@ -172,4 +172,41 @@ fn file_ids_are_up_to_8_components_of_8_characters() {
     assert!(!ok(&["123456789"]));
     assert!(!ok(&["A.DCM"]));
     assert!(!ok(&[""]));
+}
+
+#[test]
+fn generated_file_ids_count_per_folder_and_prefix() {
+    let t = tables();
+    let naming = Naming {
+        dir_prefix: [("PATIENT", "PT"), ("STUDY", "ST"), ("SERIES", "SE")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .into_iter()
+            .collect(),
+        file_prefix: [("IMAGE".to_string(), "IM".to_string())]
+            .into_iter()
+            .collect(),
+    };
+    let files = vec![
+        (None, Ok(facts("P1", "1.1", "1.1.1", "9.1"))),
+        (None, Ok(facts("P2", "2.1", "2.1.1", "9.2"))),
+        (None, Ok(facts("P1", "1.1", "1.1.2", "9.3"))),
+        (None, Ok(facts("P1", "1.1", "NOMOD", "9.4"))),
+        (None, Ok(facts("P1", "1.1", "1.1.1", "9.5"))),
+    ];
+    let (_, ids, problems) = build(files, &t, &naming);
+    assert_eq!(problems.len(), 1);
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|i| i.map(|i| i.join("/")).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "PT000000/ST000000/SE000000/IM000000",
+            "PT000001/ST000000/SE000000/IM000000",
+            "PT000000/ST000000/SE000001/IM000000",
+            "", // refused: its series took no name
+            "PT000000/ST000000/SE000000/IM000001",
+        ]
+    );
 }

@@ -3,7 +3,7 @@
 
 use crate::errors;
 use dicomfast_media::facts::FileError;
-use dicomfast_media::{Front, Key, Kind, Problem, Tables};
+use dicomfast_media::{Front, Key, Kind, Naming, Problem, Tables};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::collections::HashMap;
@@ -77,6 +77,18 @@ fn problem(py: Python<'_>, p: Problem, path: &Path) -> PyErr {
             format!("{t} records (outside the patient hierarchy) are not supported yet"),
             None,
         ),
+        Problem::NoName(folder) => dicom(
+            format!(
+                "no free name left in {}",
+                if folder.is_empty() {
+                    "the root folder".to_string()
+                } else {
+                    folder.join("/")
+                }
+            ),
+            None,
+        ),
+        Problem::Write(e) => os_error(py, e, path),
         Problem::Missing { record_type, key } => dicom(
             format!(
                 "{} is needed for the {record_type} record (PS3.3 F.5) but missing or empty",
@@ -84,6 +96,20 @@ fn problem(py: Python<'_>, p: Problem, path: &Path) -> PyErr {
             ),
             Some(key.tag),
         ),
+    }
+}
+
+/// What the DICOMDIR says of itself: File-set UID, File-set ID, Implementation
+/// Class UID and Version Name.
+type PyFront = (String, String, String, String);
+
+fn front((fileset_uid, fileset_id, class_uid, version): PyFront) -> Front {
+    Front {
+        fileset_uid,
+        fileset_id,
+        descriptor: None,
+        implementation_class_uid: class_uid,
+        implementation_version_name: version,
     }
 }
 
@@ -98,27 +124,15 @@ type Indexed<'py> = (
 /// exception None for a path that is not a valid File ID. The bytes are empty when
 /// there is a problem. `tables`: see [`PyTables`].
 #[pyfunction]
-#[pyo3(signature = (root, tables, fileset_uid, fileset_id, implementation, threads,
-    descriptor=None))]
-#[allow(clippy::too_many_arguments)]
 pub fn fileset_index<'py>(
     py: Python<'py>,
     root: PathBuf,
     tables: PyTables,
-    fileset_uid: String,
-    fileset_id: String,
-    implementation: (String, String),
+    front: PyFront,
     threads: usize,
-    descriptor: Option<(Vec<String>, Option<String>)>,
 ) -> PyResult<Indexed<'py>> {
     let tables = self::tables(tables);
-    let front = Front {
-        fileset_uid,
-        fileset_id,
-        descriptor,
-        implementation_class_uid: implementation.0,
-        implementation_version_name: implementation.1,
-    };
+    let front = self::front(front);
     let done = py.detach(|| dicomfast_media::index(&root, &tables, &front, threads));
     let problems = done
         .problems
@@ -136,4 +150,44 @@ pub fn fileset_index<'py>(
         .map(PathBuf::into_os_string)
         .collect();
     Ok((PyBytes::new(py, &done.dicomdir), files, problems))
+}
+
+type Created<'py> = (
+    Bound<'py, PyBytes>,
+    Vec<OsString>,
+    Option<(usize, Py<PyAny>)>,
+);
+
+/// A new file-set in the empty folder `out` of the instances `sources` (copied under
+/// File IDs named with `naming`: the prefixes of folders and files by record type):
+/// `(DICOMDIR bytes, files written, None)`, or `(b"", [], (position of the source
+/// that could not be taken, exception))` with nothing left written.
+#[pyfunction]
+pub fn fileset_create<'py>(
+    py: Python<'py>,
+    sources: Vec<PathBuf>,
+    out: PathBuf,
+    tables: PyTables,
+    naming: (HashMap<String, String>, HashMap<String, String>),
+    front: PyFront,
+    threads: usize,
+) -> PyResult<Created<'py>> {
+    let tables = self::tables(tables);
+    let front = self::front(front);
+    let naming = Naming {
+        dir_prefix: naming.0,
+        file_prefix: naming.1,
+    };
+    let done =
+        py.detach(|| dicomfast_media::create(&sources, &out, &tables, &naming, &front, threads));
+    let problem = done.problem.map(|(k, p)| {
+        let error = problem(py, p, &sources[k]);
+        (k, error.into_value(py).into_any())
+    });
+    let files = done
+        .files
+        .into_iter()
+        .map(PathBuf::into_os_string)
+        .collect();
+    Ok((PyBytes::new(py, &done.dicomdir), files, problem))
 }

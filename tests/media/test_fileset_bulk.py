@@ -24,8 +24,8 @@ import dicomfast  # noqa: E402
 from dicomfast import _core  # noqa: E402
 from dicomfast.errors import DicomError  # noqa: E402
 from dicomfast.media import FileSet  # noqa: E402
+from dicomfast.media.bulk import CORE_TABLES, create, index  # noqa: E402
 from dicomfast.media.encode import encode_dicomdir  # noqa: E402
-from dicomfast.media.inplace import CORE_TABLES, index  # noqa: E402
 from dicomfast.media.verify import _files_in, _take_in_place, verify  # noqa: E402
 from dicomfast.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME  # noqa: E402
 from media_helpers import make_instance  # noqa: E402
@@ -46,14 +46,8 @@ def _by_fileset(root: Path) -> tuple[bytes, list[str]]:
 
 
 def _by_core(root: Path, threads: int = 2) -> tuple[bytes, list[str]]:
-    data, _, problems = _core.fileset_index(
-        str(root),
-        CORE_TABLES,
-        UID,
-        "SAME",
-        (IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME),
-        threads,
-    )
+    front = (UID, "SAME", IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME)
+    data, _, problems = _core.fileset_index(str(root), CORE_TABLES, front, threads)
     lines = []
     for fid, error in problems:
         if error is None:
@@ -63,6 +57,38 @@ def _by_core(root: Path, threads: int = 2) -> tuple[bytes, list[str]]:
                 error.path = None
             lines.append(f"{'/'.join(fid)}: {error}")
     return data, sorted(lines)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def _same_created(sources: list[str], where: Path) -> bool:
+    """``create`` and ``FileSet`` add + write make the same folder, byte for byte (the
+    DICOMDIR included), or refuse the same source with the same words."""
+    fs = FileSet()
+    fs.UID, fs.ID = UID, "SAME"
+    theirs = where / "BYFS"
+    try:
+        fs.add_many(sources)
+        fs.write(theirs, fsync=False)
+        their_error = None
+    except DicomError as e:
+        their_error = str(e)
+    ours = where / "BYCORE"
+    try:
+        n = create(ours, sources, fileset_id="SAME", fileset_uid=UID, fsync=False)
+    except DicomError as e:
+        assert str(e) == their_error
+        assert not ours.exists()  # nothing left
+        return False
+    assert their_error is None and n == len(sources)
+    assert _files(ours) == _files(theirs)
+    shutil.rmtree(ours)
+    shutil.rmtree(theirs)
+    return True
 
 
 def _same(root: Path) -> tuple[bytes, list[str]]:
@@ -100,6 +126,8 @@ def test_the_corpus_gives_the_same_dicomdir(tmp_path: Path) -> None:
         (root / line.split(":")[0]).unlink()
     data, rest = _same(root)
     assert rest == [] and len(data) > 50_000
+    sources = [p for p, _ in _files_in(str(root), None)]
+    assert _same_created(sources, tmp_path)
     (root / "DICOMDIR").write_bytes(data)
     assert verify(FileSet(root)) == []
 
@@ -131,7 +159,9 @@ def test_random_trees_give_the_same_dicomdir(tmp_path: Path, tree: list) -> None
             ds = dicomfast.read(path)
             del ds[drop]
             dicomfast.write(ds, path)
-    _same(root)
+    _, problems = _same(root)
+    created = _same_created([p for p, _ in _files_in(str(root), None)], tmp_path)
+    assert created == (problems == [])
     shutil.rmtree(root)
 
 
@@ -185,3 +215,26 @@ def test_index_writes_nothing_when_a_file_is_refused(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(DicomError, match="no file to index"):
         index(empty)
+
+
+def test_create_refuses_a_source_and_leaves_nothing(tmp_path: Path) -> None:
+    """The first source that cannot be taken raises its error, as ``FileSet.add``
+    words it, naming it; the new folder is gone again, an empty one stays empty."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(70):  # more than a thread's share
+        make_instance(src / f"a{i:02d}.dcm", str(i % 3), "1", str(i % 2), i + 1)
+    (src / "a50.dcm").write_bytes(b"no DICOM here, nothing at all to read")
+    sources = sorted(str(p) for p in src.iterdir())
+    assert not _same_created(sources, tmp_path)
+    empty = tmp_path / "EMPTY"
+    empty.mkdir()
+    with pytest.raises(DicomError, match="a50.dcm"):
+        create(empty, sources)
+    assert list(empty.iterdir()) == []
+    with pytest.raises(DicomError, match="not a new or empty folder"):
+        create(src, sources)
+    (src / "a50.dcm").unlink()
+    assert create(empty, sorted(str(p) for p in src.iterdir()), fileset_id="NEW") == 69
+    fs = FileSet(empty)
+    assert fs.ID == "NEW" and len(fs) == 69 and verify(fs) == []

@@ -10,8 +10,8 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A file this small is read whole; a larger one first up to [`PREFIX`] bytes, and
-/// whole only when its header does not end (at the pixel data) in them.
+/// A file this small is read whole; a larger one in prefixes from [`PREFIX`] bytes,
+/// doubled until one holds its header (up to its pixel data).
 const SMALL_FILE: u64 = 1 << 16;
 const PREFIX: u64 = 1 << 20;
 
@@ -83,17 +83,10 @@ pub fn read_with(
             Err(e) => return Err(FileError::Io(e)),
         }
     }
-    let opts = ReadOptions {
-        parse: dicomfast_core::parse::ParseOptions {
-            stop_before_pixels: true,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let opts = header_options();
     if n < want {
         let data = &buf[..n];
-        let file = read_file(data, &opts).map_err(FileError::Parse)?;
-        let facts = facts(file.inflated.as_deref().unwrap_or(data), &file, tables)?;
+        let facts = from_bytes(data, tables)?;
         let kept = keep
             .filter(|budget| {
                 let take = |left: u64| left.checked_sub(n as u64);
@@ -104,26 +97,49 @@ pub fn read_with(
             .map(|_| data.to_vec());
         return Ok((facts, kept));
     }
+    // A larger file: read in growing prefixes until one holds the whole header (parsing
+    // stopped before its end, at the pixel data), so memory follows the header's size,
+    // not the file's.
     let mut big = buf[..n].to_vec();
-    (&mut f)
-        .take(PREFIX - n as u64)
-        .read_to_end(&mut big)
-        .map_err(FileError::Io)?;
-    if big.len() as u64 == PREFIX {
-        // The header is whole in the prefix when parsing stopped before its end (at
-        // the pixel data); else the rest of the file is needed.
+    let mut cap = PREFIX;
+    loop {
+        let want = cap - big.len() as u64;
+        let got = (&mut f)
+            .take(want)
+            .read_to_end(&mut big)
+            .map_err(FileError::Io)?;
+        if (got as u64) < want {
+            break; // the whole file
+        }
         if let Ok(file) = read_file(&big, &opts) {
             if file.inflated.is_none() && ends_before(&file.index, big.len() as u64) {
                 return Ok((facts(&big, &file, tables)?, None));
             }
         }
-        f.read_to_end(&mut big).map_err(FileError::Io)?;
+        cap *= 2;
     }
     let file = read_file(&big, &opts).map_err(FileError::Parse)?;
     Ok((
         facts(file.inflated.as_deref().unwrap_or(&big), &file, tables)?,
         None,
     ))
+}
+
+/// What the records of the instance held whole in `data` (a Part 10 file or a bare
+/// data set) need of it.
+pub fn from_bytes(data: &[u8], tables: &Tables) -> Result<Facts, FileError> {
+    let file = read_file(data, &header_options()).map_err(FileError::Parse)?;
+    facts(file.inflated.as_deref().unwrap_or(data), &file, tables)
+}
+
+fn header_options() -> ReadOptions {
+    ReadOptions {
+        parse: dicomfast_core::parse::ParseOptions {
+            stop_before_pixels: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 fn ends_before(index: &Index, len: u64) -> bool {

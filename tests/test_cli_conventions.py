@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,40 @@ def test_logging_options_map_to_levels() -> None:
     with pytest.raises(SystemExit) as e:
         build_parser("echo").parse_args(["echo", "h", "1", "--log-level", "LOUD"])
     assert e.value.code == 2
+
+
+def test_level_numbers_are_loggings() -> None:
+    from dicomfast.cli.conventions import LEVEL_NUMBERS, LEVELS
+
+    assert list(LEVEL_NUMBERS) == list(LEVELS)
+    assert LEVEL_NUMBERS == {name: getattr(logging, name) for name in LEVELS}
+
+
+def test_logging_is_set_up_when_first_imported() -> None:
+    """At the default level a command that logs nothing never imports logging; one
+    whose module imports it later still gets the set-up (the format on stderr)."""
+    script = (
+        "import sys\n"
+        "from dicomfast.cli.conventions import setup_logging\n"
+        "import argparse\n"
+        "setup_logging(argparse.Namespace())\n"
+        "assert 'logging' not in sys.modules\n"
+        "import logging\n"
+        "logging.getLogger('dicomfast.x').warning('careful')\n"
+        "logging.getLogger('dicomfast.x').info('not shown')\n"
+        "assert not any(type(f).__name__ == '_ThenSetUp' for f in sys.meta_path)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert " WARNING dicomfast.x: careful" in r.stderr and "not shown" not in r.stderr
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dicomfast", "media", "index", "/nonexistent"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 1 and "no such folder" in r.stderr
+    assert "| logging" not in r.stderr
 
 
 def test_exit_code_table() -> None:

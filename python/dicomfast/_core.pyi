@@ -17,6 +17,9 @@ __all__ = [
     "uid_entries",
     "dictionary_lookup",
     "encode_png",
+    "fileset_index",
+    "fileset_create",
+    "fileset_sources",
     "Reassembler",
     "pdu_read",
     "pdu_peek",
@@ -227,6 +230,7 @@ def fileset_create(
     front: _MediaFront,
     threads: int,
 ) -> tuple[bytes, list[str], tuple[int, BaseException] | None]: ...
+def fileset_sources(paths: list[str]) -> list[str]: ...
 
 # -- network framing (rust/dicomfast-py/src/pdu.rs) --------------------------
 

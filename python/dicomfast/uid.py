@@ -3,11 +3,13 @@ transfer syntaxes dicomfast reads and writes."""
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import _core, syntaxes
+from .identity import IMPLEMENTATION_CLASS_UID as IMPLEMENTATION_CLASS_UID
+from .identity import IMPLEMENTATION_VERSION_NAME as IMPLEMENTATION_VERSION_NAME
+from .identity import new_uid, uuid4_int
 
 
 class UIDEntry(NamedTuple):
@@ -133,14 +135,6 @@ NATIVE_SYNTAXES = (
     ExplicitVRBigEndian,
 )
 
-#: The dicomfast implementation's identity in file meta and associations.
-IMPLEMENTATION_CLASS_UID = (
-    "2.25.123176246028245167176787810071653464500"  # a 2.25 UUID UID, fixed for dicomfast 0.x
-)
-#: "DICOMFAST_" + the version (PS3.7 D.3.3.2: 1 to 16 characters; tests/test_version.py
-#: checks the length), from the one version number the Rust build embeds in ``_core``.
-IMPLEMENTATION_VERSION_NAME = "DICOMFAST_" + _core.__version__
-
 
 def name_of(uid: str) -> str:
     e = REGISTRY.get(uid)
@@ -162,26 +156,16 @@ encoding_of = syntaxes.encoding_of
 is_encapsulated = syntaxes.is_encapsulated
 
 
-def _uuid4() -> int:
-    """A random (version 4) UUID as an integer, as ``uuid.uuid4().int`` gives it
-    (RFC 9562 5.4: 122 random bits, the version and variant bits set), without
-    importing ``uuid`` (and ``hashlib``, ``platform`` with it: ~3 ms of a short command)."""
-    b = bytearray(os.urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    return int.from_bytes(b, "big")
-
-
 def generate_uid(prefix: str | None = "2.25.", entropy_srcs: list[str] | None = None) -> UID:
     """A new UID: under the ``2.25`` arc a UUID as an integer (PS3.5 B.2); under another
     prefix, or with ``entropy_srcs`` (as pydicom: the same sources give the same UID),
     a SHA-512 hash as an integer, cut to 64 characters."""
     prefix = "2.25." if prefix is None else prefix
     if entropy_srcs is None and prefix == "2.25.":
-        return UID(prefix + str(_uuid4()))
+        return UID(new_uid())
     import hashlib
 
-    data = "".join(entropy_srcs) if entropy_srcs is not None else f"{_uuid4():032x}"
+    data = "".join(entropy_srcs) if entropy_srcs is not None else f"{uuid4_int():032x}"
     digest = int(hashlib.sha512(data.encode()).hexdigest(), 16)
     if prefix == "2.25.":
         digest %= 1 << 128

@@ -238,3 +238,40 @@ def test_create_refuses_a_source_and_leaves_nothing(tmp_path: Path) -> None:
     assert create(empty, sorted(str(p) for p in src.iterdir()), fileset_id="NEW") == 69
     fs = FileSet(empty)
     assert fs.ID == "NEW" and len(fs) == 69 and verify(fs) == []
+
+
+def _walked(paths: list[str]) -> list[str]:
+    """What ``media create PATH...`` takes, as os.walk sorted gives it (the reference
+    ``fileset_sources`` is held to)."""
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            for folder, dirs, files in os.walk(p):
+                dirs.sort()
+                out += [
+                    os.path.join(folder, f)
+                    for f in sorted(files)
+                    if f.upper() != "DICOMDIR" and not f.startswith(".")
+                ]
+        else:
+            out.append(p)
+    return out
+
+
+def test_sources_are_os_walks(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    for rel in ["b/2", "b/1", "a/z", "a/.hidden", "a/dicomdir", ".dot/x", "c/d/e/f", "top", "Zed"]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"x")
+    (root / "b" / "DICOMDIR").mkdir()  # a folder of that name is walked
+    (root / "b" / "DICOMDIR" / "in").write_bytes(b"x")
+    os.symlink(root / "a", root / "linkdir")  # not followed
+    os.symlink(root / "top", root / "linkfile")  # a file
+    os.symlink(root / "nowhere", root / "dangling")  # a file too
+    for paths in (
+        [str(root)],
+        [str(root) + "/", str(root / "top"), str(tmp_path / "missing"), str(root / "c")],
+        [str(root / "linkdir")],
+        [],
+    ):
+        assert _core.fileset_sources(paths) == _walked(paths)

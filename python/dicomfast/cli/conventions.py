@@ -28,10 +28,14 @@ starts without numpy; tests/test_cli_startup.py).
 from __future__ import annotations
 
 import argparse
-import logging
+import importlib.machinery
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import importlib.abc
 
 #: exit code -> meaning, the same for every command
 EXIT_OK = 0
@@ -44,6 +48,10 @@ EXIT_CODES: dict[int, str] = {
 }
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: The numbers :mod:`logging` gives its levels (tests/test_cli_conventions.py checks),
+#: so that choosing one does not import it.
+LEVEL_NUMBERS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+_WARNING = LEVEL_NUMBERS["WARNING"]
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -200,24 +208,37 @@ def walk_parsers(p: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser
                 yield from walk_parsers(child)
 
 
-def log_level_of(args: argparse.Namespace, default: int = logging.WARNING) -> int:
+def log_level_of(args: argparse.Namespace, default: int = _WARNING) -> int:
     text = getattr(args, "log_level", None)
     if text:
-        return int(text) if text.isdigit() else getattr(logging, text)
+        return int(text) if text.isdigit() else LEVEL_NUMBERS[text]
     if getattr(args, "debug", False):
-        return logging.DEBUG
+        return LEVEL_NUMBERS["DEBUG"]
     if getattr(args, "verbose", False):
-        return logging.INFO
+        return LEVEL_NUMBERS["INFO"]
     if getattr(args, "quiet", False):
-        return logging.WARNING if default < logging.WARNING else logging.ERROR
+        return _WARNING if default < _WARNING else LEVEL_NUMBERS["ERROR"]
     return default
 
 
 def setup_logging(args: argparse.Namespace) -> int:
     """One logging set-up for every command: the ``dicomfast`` loggers at the
-    level the options ask for, to stderr.  Returns the level."""
-    default = getattr(args, "log_default", logging.WARNING)
-    level = log_level_of(args, default)
+    level the options ask for, to stderr.  Returns the level.
+
+    At the default level, with :mod:`logging` not imported yet, the set-up waits
+    until some module imports it (most runs of a short command log nothing, and
+    importing logging costs ~3 ms of a ~50 ms start)."""
+    level = log_level_of(args, getattr(args, "log_default", _WARNING))
+    if level == _WARNING and "logging" not in sys.modules:
+        sys.meta_path.insert(0, _ThenSetUp(level))
+    else:
+        _set_up(level)
+    return level
+
+
+def _set_up(level: int) -> None:
+    import logging
+
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -225,5 +246,32 @@ def setup_logging(args: argparse.Namespace) -> int:
         root.addHandler(handler)
     # WARNING is the root's own default: leave the level to the root (a host
     # application's or a test's logging configuration then still applies).
-    logging.getLogger("dicomfast").setLevel(logging.NOTSET if level == logging.WARNING else level)
-    return level
+    logging.getLogger("dicomfast").setLevel(logging.NOTSET if level == _WARNING else level)
+
+
+class _ThenSetUp:
+    """A meta path finder that finds nothing itself: when :mod:`logging` is first
+    imported it lets the path finder find it, and runs :func:`_set_up` right after
+    the module has run (then leaves ``sys.meta_path``)."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "logging":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return spec
+        loader: importlib.abc.Loader = spec.loader
+        run = loader.exec_module
+        level = self.level
+
+        def exec_module(module: ModuleType) -> None:
+            run(module)
+            _set_up(level)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec

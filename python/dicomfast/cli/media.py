@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DicomError
@@ -124,22 +123,18 @@ def _fail(what: str, e: BaseException) -> int:
     return 1
 
 
-def _inputs(paths: list[str]) -> Iterator[str]:
-    for p in paths:
-        if os.path.isdir(p):
-            for folder, dirs, files in os.walk(p):
-                dirs.sort()
-                for f in sorted(files):
-                    if f.upper() != "DICOMDIR" and not f.startswith("."):
-                        yield os.path.join(folder, f)
-        else:
-            yield p
+def _inputs(paths: list[str]) -> list[str]:
+    """The files PATHs stand for: a file as given; of a folder, its files as
+    ``os.walk`` sorted gives them, but DICOMDIRs and names starting with a dot."""
+    from .. import _core
+
+    return _core.fileset_sources(paths)
 
 
 def _add_all(fs: FileSet, paths: list[str]) -> int:
     from .conventions import progress_bar
 
-    files = list(_inputs(paths))
+    files = _inputs(paths)
     bar: Any = progress_bar(total=len(files), unit="file")
     try:
         for start in range(0, len(files), 512):
@@ -176,7 +171,7 @@ def run_create(args: argparse.Namespace) -> int:
             # plain copies into a new folder: made by the core in one call
             from ..media.bulk import create
 
-            sources = list(_inputs(args.paths))
+            sources = _inputs(args.paths)
             n = create(args.out, sources, fileset_id=args.fileset_id, fsync=not args.no_fsync)
         else:
             from ..media import FileSet

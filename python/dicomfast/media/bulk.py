@@ -13,8 +13,8 @@ import shutil
 
 from .. import _core
 from ..errors import DicomError
+from ..identity import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, new_uid
 from ..tempfiles import publish, sync_files
-from ..uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, generate_uid
 from ._tables import RECORD_KEYS, RECORD_TYPE_OF_CLASS
 from .fileids import DIR_PREFIX, FILE_PREFIX
 from .hierarchy import IDENTIFIER, ROOT_TYPES
@@ -28,7 +28,7 @@ THREADS = min(8, max(2, os.cpu_count() or 1))
 
 
 def _front(fileset_uid: str | None, fileset_id: str) -> tuple[str, str, str, str]:
-    uid = fileset_uid or generate_uid()
+    uid = fileset_uid or new_uid()
     return (uid, fileset_id, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME)
 
 

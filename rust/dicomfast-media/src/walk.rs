@@ -20,14 +20,40 @@ pub fn is_valid(file_id: &[String]) -> bool {
 /// Every file under `root` but a DICOMDIR at its top (any case) and `skip`.
 pub fn files(root: &Path, skip: Option<&[String]>) -> Vec<(PathBuf, FileId)> {
     let mut out = Vec::new();
-    visit(root, &mut Vec::new(), &mut out);
+    visit(root, &mut Vec::new(), &mut out, &|_| true);
     out.retain(|(_, id)| {
         !id[0].eq_ignore_ascii_case("DICOMDIR") && skip.is_none_or(|s| s != id.as_slice())
     });
     out
 }
 
-fn visit(folder: &Path, id: &mut Vec<String>, out: &mut Vec<(PathBuf, FileId)>) {
+/// The files `dicomfast media create PATH...` takes, in order: a path that is not a
+/// folder as it is; of a folder, its files in the order above, but those named
+/// DICOMDIR (any case) and those whose name starts with a dot.
+pub fn sources(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            let take = |name: &std::ffi::OsStr| {
+                let b = name.as_encoded_bytes();
+                !b.starts_with(b".") && !b.eq_ignore_ascii_case(b"DICOMDIR")
+            };
+            visit(p, &mut Vec::new(), &mut found, &take);
+            out.extend(found.into_iter().map(|(path, _)| path));
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn visit(
+    folder: &Path,
+    id: &mut Vec<String>,
+    out: &mut Vec<(PathBuf, FileId)>,
+    take: &dyn Fn(&std::ffi::OsStr) -> bool,
+) {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return; // as os.walk: a folder that cannot be listed is passed over
     };
@@ -45,14 +71,14 @@ fn visit(folder: &Path, id: &mut Vec<String>, out: &mut Vec<(PathBuf, FileId)>) 
         names.push((e.file_name(), is_dir));
     }
     names.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
-    for (name, _) in names.iter().filter(|(_, d)| !d) {
+    for (name, _) in names.iter().filter(|(n, d)| !d && take(n)) {
         let mut fid = id.clone();
         fid.push(name.to_string_lossy().into_owned());
         out.push((folder.join(name), fid));
     }
     for (name, _) in names.iter().filter(|(_, d)| *d) {
         id.push(name.to_string_lossy().into_owned());
-        visit(&folder.join(name), id, out);
+        visit(&folder.join(name), id, out, take);
         id.pop();
     }
 }

@@ -29,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(png_picture::encode_png, m)?)?;
     m.add_function(wrap_pyfunction!(media::fileset_index, m)?)?;
     m.add_function(wrap_pyfunction!(media::fileset_create, m)?)?;
+    m.add_function(wrap_pyfunction!(media::fileset_sources, m)?)?;
     pdu::register(m)?;
     pixels::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

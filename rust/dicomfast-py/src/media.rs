@@ -191,3 +191,13 @@ pub fn fileset_create<'py>(
         .collect();
     Ok((PyBytes::new(py, &done.dicomdir), files, problem))
 }
+
+/// The files `dicomfast media create PATH...` takes from `paths` (files as given,
+/// folders walked as `os.walk` sorted walks them, DICOMDIRs and dot files left out).
+#[pyfunction]
+pub fn fileset_sources(py: Python<'_>, paths: Vec<PathBuf>) -> Vec<OsString> {
+    py.detach(|| dicomfast_media::walk::sources(&paths))
+        .into_iter()
+        .map(PathBuf::into_os_string)
+        .collect()
+}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -275,3 +276,24 @@ def test_sources_are_os_walks(tmp_path: Path) -> None:
         [],
     ):
         assert _core.fileset_sources(paths) == _walked(paths)
+
+
+@pytest.mark.skipif(not (CORPUS / "public").exists(), reason="corpus not found")
+def test_created_by_the_core_passes_dciodvfy_and_dcmtk(tmp_path: Path) -> None:
+    """The core's DICOMDIR of real instances (several record types), checked by the
+    peers themselves: dicom3tools' dciodvfy finds no error, DCMTK reads it."""
+    files = sorted(
+        p
+        for p in glob.glob(str(CORPUS / "public/pydicom/dicomdirtests/[0-9]*/*/*"))
+        if os.path.isfile(p)
+    )
+    assert files
+    out = tmp_path / "CD"
+    assert create(out, files, fileset_id="CORE") == len(files)
+    if shutil.which("dcmdump"):
+        r = subprocess.run(["dcmdump", str(out / "DICOMDIR")], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.count("(0004,1430) CS [IMAGE") == len(files)
+    if shutil.which("dciodvfy") is None:
+        pytest.skip("dicom3tools (dciodvfy) not installed")
+    r = subprocess.run(["dciodvfy", str(out / "DICOMDIR")], capture_output=True, text=True)
+    assert [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("Error")] == []

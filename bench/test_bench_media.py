@@ -20,34 +20,20 @@
 Our commands run with their bytecode cached (as an installed package has it; the
 checkout's PYTHONDONTWRITEBYTECODE=1 would compile every module again at each start).
 
-What was reached on 2026-12-05 (2-core VM, other sessions' builds and tests beside it,
-load 1.6-5.8: pytest-benchmark medians of 5 rounds, alternating best-of-7 runs; ranges
-over runs, to be measured again on a quiet machine):
+What was reached on 2026-12-05 15:06-15:27 (2-core VM, quiet: alternating medians):
 
-* copy + index on tmpfs (``DICOMFAST_BENCH_TMP=/dev/shm``): ours 0.17-0.29 s, ``cp -r``
-  + ``dcmmkdir`` 0.19-0.35 s: 1.0-1.5x, 1.0-1.1x at load 1.6-2.1 (0.7x before: quiet,
-  0.27-0.32 s against 0.19-0.20 s).  The previous media code and this one alternating
-  in the same runs, on tmpfs and ext4 (both with cached bytecode): this one 1.26-1.66x
-  faster (medians 0.20-0.43 s against 0.27-0.71 s; at load 1.6 0.20 s against 0.27 s,
-  the previous one 0.73x cp -r + dcmmkdir there), from the record keys found and
-  encoded by the index, the network stack no longer imported (only ``create --from``
-  loads it) and zipfile only for ``--zip``;
-* copy + index on ext4 (``/tmp``): 0.6-1.4x, and once 0.1x: creating a file there
-  costs from ~0.04 ms to ~0.65 ms of kernel time depending on what was deleted before
-  (inode allocation; the same ``write`` of 2,000 files in process took 0.08 s or 1.3 s
-  from one run to the next, with 1 or 4 threads), so either side's runs vary 0.2-2 s;
-* index in place: tmpfs ours 0.13-0.16 s, ``dcmmkdir`` 0.17-0.23 s: 1.0-1.8x, 1.3-1.4x
-  at load 1.6-2.1; ext4 1.2-1.4x;
-* in process against pydicom's ``FileSet``: 56-158x (target met).
+* index in place: ours 41-48 ms on tmpfs (``DICOMFAST_BENCH_TMP=/dev/shm``), 41-55 ms on
+  ext4, ``dcmmkdir`` 161-174 ms: 3.3-3.8x and 3.1-3.7x;
+* copy + index on tmpfs: ours 52-56 ms, ``cp -r`` + ``dcmmkdir`` 180-186 ms: 3.2-3.5x;
+  on ext4 3.4x in one run, 1.9-2.5x in runs where creating a file cost ~10x more kernel
+  time for both sides (inode allocation after the previous runs' deletions);
+* in process against pydicom's ``FileSet``: 68.6x on tmpfs (target met).
 
-The 3x whole-process target is not reached, and cannot be by a Python command on this
-machine: 3x means ~0.05-0.06 s for the index and ~0.07 s for copy + index, while
-Python with dicomfast's media modules imported starts in ~0.05 s (~0.02 s of it the
-interpreter and its site packages), and each file created costs us what it costs
-``cp``.  After start-up, per file: its header read (on threads), its record keys
-found in its index in one call (``RawFile.find``), the records encoded from the index
-(``RawFile.encode``) -- ~0.08 s of work for 2,000 files, where dcmmkdir spends
-~0.17 s in all (quiet).
+Both commands make the file-set in one call to the core (``rust/dicomfast-media``):
+headers read and copies written on both cores, 10 ms and 15 ms of the above; the rest
+is the interpreter's start (23-25 ms here, 13 ms of it a sandbox ``.pth`` importing
+``certifi``) and ~8 ms of our imports. Before (the records made in Python): 0.14 s and
+0.23 s, 1.0-1.1x.
 
 The smoke run (benchmarks disabled) uses 40 instances.
 """

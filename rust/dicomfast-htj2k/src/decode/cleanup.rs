@@ -482,6 +482,21 @@ struct Rows<'r> {
     quads: &'r mut QuadRows,
 }
 
+impl Rows<'_> {
+    /// A quad's four coefficients (in sample order: left column top, bottom, then the
+    /// right column) at column `x`: both columns, or the left one at an odd width's end.
+    #[inline(always)]
+    fn put(&mut self, x: usize, values: [i32; 4]) {
+        if let (Some(t), Some(b)) = (self.top.get_mut(x..x + 2), self.bottom.get_mut(x..x + 2)) {
+            t.copy_from_slice(&[values[0], values[2]]);
+            b.copy_from_slice(&[values[1], values[3]]);
+        } else {
+            self.top[x] = values[0];
+            self.bottom[x] = values[1];
+        }
+    }
+}
+
 impl Samples {
     /// The quad `q` at column `x`, its exponent bound `big_u`: its magnitude bits from
     /// MagSgn, its coefficients into `rows`.
@@ -494,6 +509,12 @@ impl Samples {
         big_u: u32,
         x: usize,
     ) -> Result<(), &'static str> {
+        if q.rho == 0 {
+            // No significant sample (most quads of the fine bands): no bits to read.
+            rows.put(x, [0; 4]);
+            rows.quads.note(x, 0, 0);
+            return Ok(());
+        }
         if big_u > self.max_u {
             return Err("an HT coefficient with more bits than the band allows");
         }
@@ -521,14 +542,7 @@ impl Samples {
             let neg = -((v & 1) as i32);
             values[n] = (mag ^ neg) - neg;
         }
-        // Both columns, or the left one at an odd width's end.
-        if let (Some(t), Some(b)) = (rows.top.get_mut(x..x + 2), rows.bottom.get_mut(x..x + 2)) {
-            t.copy_from_slice(&[values[0], values[2]]);
-            b.copy_from_slice(&[values[1], values[3]]);
-        } else {
-            rows.top[x] = values[0];
-            rows.bottom[x] = values[1];
-        }
+        rows.put(x, values);
         rows.quads.note(x, exps[1], exps[3]);
         Ok(())
     }

@@ -122,6 +122,12 @@ trait Wavelet {
         Self::unlift(low, high, stride, w, nl, nh);
         permute_rows(plane, stride, (w, h), tmp, false);
     }
+    /// [`Wavelet::synthesise_columns`] of a whole plane (rows `stride` = `w` apart)
+    /// into `out` instead of in place, for the caller to take `out` as the plane
+    /// (no copy back); false when this wavelet does not (then nothing was done).
+    fn columns_into(_plane: &[Self::T], _wh: (usize, usize), _out: &mut Vec<Self::T>) -> bool {
+        false
+    }
     /// The inverse of [`Wavelet::lift`] (T.800 F.3.8).
     fn unlift(
         low: &mut [Self::T],
@@ -131,6 +137,50 @@ trait Wavelet {
         nl: usize,
         nh: usize,
     );
+}
+
+/// The first `n` values of `buf`, grown (zeroed) only when it is shorter: the callers
+/// write every value, so a buffer kept from the last level or frame is not cleared.
+fn sized<T: Copy + Default>(buf: &mut Vec<T>, n: usize) -> &mut [T] {
+    if buf.len() < n {
+        buf.resize(n, T::default());
+    }
+    &mut buf[..n]
+}
+
+/// The inverse 5/3 of the columns of a `w` x `h` region (rows `stride` apart, `h` at
+/// least 2) into `out` (`w` x `h`, rows `w` apart), its rows in order.
+fn columns_53(plane: &[i32], stride: usize, (w, h): (usize, usize), out: &mut Vec<i32>) {
+    let (nl, nh) = (h.div_ceil(2), h / 2);
+    let tmp = sized(out, w * h);
+    let row = |r: usize| &plane[r * stride..r * stride + w];
+    for i in 0..nl {
+        let (l, ha, hb) = (
+            row(i),
+            row(nl + i.saturating_sub(1)),
+            row(nl + i.min(nh - 1)),
+        );
+        let out = &mut tmp[2 * i * w..2 * i * w + w];
+        for c in 0..w {
+            out[c] = l[c].wrapping_sub(ha[c].wrapping_add(hb[c]).wrapping_add(2) >> 2);
+        }
+    }
+    for i in 0..nh {
+        let hrow = row(nl + i);
+        let next = 2 * (i + 1).min(nl - 1);
+        // Rows 2i and `next` (even) are read, row 2i + 1 written.
+        let (before, rest) = tmp.split_at_mut((2 * i + 1) * w);
+        let (out, after) = rest.split_at_mut(w);
+        let a = &before[2 * i * w..2 * i * w + w];
+        let b = if next == 2 * i {
+            a
+        } else {
+            &after[(next - 2 * i - 2) * w..(next - 2 * i - 2) * w + w]
+        };
+        for c in 0..w {
+            out[c] = hrow[c].wrapping_add(a[c].wrapping_add(b[c]) >> 1);
+        }
+    }
 }
 
 /// The reversible 5/3 (F.3.8.1's inverse, run forward).
@@ -155,40 +205,15 @@ impl Wavelet for Rev53 {
         (w, h): (usize, usize),
         tmp: &mut Vec<i32>,
     ) {
-        let (nl, nh) = (h.div_ceil(2), h / 2);
-        tmp.clear();
-        tmp.resize(w * h, 0);
-        let row = |r: usize| &plane[r * stride..r * stride + w];
-        for i in 0..nl {
-            let (l, ha, hb) = (
-                row(i),
-                row(nl + i.saturating_sub(1)),
-                row(nl + i.min(nh - 1)),
-            );
-            let out = &mut tmp[2 * i * w..2 * i * w + w];
-            for c in 0..w {
-                out[c] = l[c].wrapping_sub(ha[c].wrapping_add(hb[c]).wrapping_add(2) >> 2);
-            }
-        }
-        for i in 0..nh {
-            let hrow = row(nl + i);
-            let next = 2 * (i + 1).min(nl - 1);
-            // Rows 2i and `next` (even) are read, row 2i + 1 written.
-            let (before, rest) = tmp.split_at_mut((2 * i + 1) * w);
-            let (out, after) = rest.split_at_mut(w);
-            let a = &before[2 * i * w..2 * i * w + w];
-            let b = if next == 2 * i {
-                a
-            } else {
-                &after[(next - 2 * i - 2) * w..(next - 2 * i - 2) * w + w]
-            };
-            for c in 0..w {
-                out[c] = hrow[c].wrapping_add(a[c].wrapping_add(b[c]) >> 1);
-            }
-        }
-        for (y, src) in tmp.chunks_exact(w).enumerate() {
+        columns_53(plane, stride, (w, h), tmp);
+        for (y, src) in tmp[..w * h].chunks_exact(w).enumerate() {
             plane[y * stride..y * stride + w].copy_from_slice(src);
         }
+    }
+
+    fn columns_into(plane: &[i32], (w, h): (usize, usize), out: &mut Vec<i32>) -> bool {
+        columns_53(plane, w, (w, h), out);
+        true
     }
 
     /// Wrapping: a damaged codestream's coefficients may be anything (and give samples
@@ -256,8 +281,7 @@ fn permute_rows<T: Copy + Default>(
     let nl = h.div_ceil(2);
     // Where split row `k` comes from.
     let source = |k: usize| if k < nl { 2 * k } else { 2 * (k - nl) + 1 };
-    tmp.clear();
-    tmp.resize(w * h, T::default());
+    let tmp = sized(tmp, w * h);
     for y in 0..h {
         tmp[y * w..y * w + w].copy_from_slice(&plane[y * stride..y * stride + w]);
     }
@@ -304,32 +328,60 @@ fn forward<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: 
     }
 }
 
-/// The inverse of [`forward`]: from the deepest level up, rows, then columns.
-fn inverse<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: u32) {
+/// The inverse of [`forward`]: from the deepest level up, rows, then columns; `tmp` a
+/// buffer kept by the caller. The last level's columns go into `tmp`, which then
+/// becomes the plane (the plane's old buffer the caller's next `tmp`), when the
+/// wavelet can.
+fn inverse<W: Wavelet>(
+    plane: &mut Vec<W::T>,
+    tmp: &mut Vec<W::T>,
+    width: usize,
+    height: usize,
+    levels: u32,
+) {
     let sz = sizes(width, height, levels);
-    let mut tmp = Vec::new();
     for &(w, h) in sz[..levels as usize].iter().rev() {
         if w >= 2 {
-            tmp.clear();
-            tmp.resize(w, W::T::default());
+            let row_tmp = sized(tmp, w);
             for y in 0..h {
-                W::synthesise_row(&mut plane[y * width..y * width + w], &mut tmp);
+                W::synthesise_row(&mut plane[y * width..y * width + w], row_tmp);
             }
         }
         if h >= 2 {
-            W::synthesise_columns(plane, width, (w, h), &mut tmp);
+            if (w, h) == (width, height)
+                && plane.len() == w * h
+                && W::columns_into(plane, (w, h), tmp)
+            {
+                std::mem::swap(plane, tmp);
+                plane.truncate(w * h); // a buffer kept from a larger frame
+            } else {
+                W::synthesise_columns(plane, width, (w, h), tmp);
+            }
         }
     }
 }
 
-/// The inverse reversible 5/3 over `levels` levels of the `width` x `height` plane.
-pub(crate) fn inverse_53(plane: &mut [i32], width: usize, height: usize, levels: u32) {
-    inverse::<Rev53>(plane, width, height, levels);
+/// The inverse reversible 5/3 over `levels` levels of the `width` x `height` plane
+/// (`tmp`: a buffer kept by the caller; the plane may come back in it, see [`inverse`]).
+pub(crate) fn inverse_53(
+    plane: &mut Vec<i32>,
+    tmp: &mut Vec<i32>,
+    width: usize,
+    height: usize,
+    levels: u32,
+) {
+    inverse::<Rev53>(plane, tmp, width, height, levels);
 }
 
 /// The inverse irreversible 9/7 over `levels` levels of the `width` x `height` plane.
-pub(crate) fn inverse_97(plane: &mut [f32], width: usize, height: usize, levels: u32) {
-    inverse::<Irr97>(plane, width, height, levels);
+pub(crate) fn inverse_97(
+    plane: &mut Vec<f32>,
+    tmp: &mut Vec<f32>,
+    width: usize,
+    height: usize,
+    levels: u32,
+) {
+    inverse::<Irr97>(plane, tmp, width, height, levels);
 }
 
 /// Reversible 5/3 over `levels` levels of the `width` x `height` plane (stride `width`).
@@ -437,12 +489,12 @@ mod tests {
                 .collect();
             let mut y = x.clone();
             forward_53(&mut y, w, h, levels);
-            inverse_53(&mut y, w, h, levels);
+            inverse_53(&mut y, &mut Vec::new(), w, h, levels);
             assert_eq!(y, x, "5/3 {w}x{h} at {levels}");
             let xf: Vec<f32> = x.iter().map(|&v| v as f32 / 4096.0).collect();
             let mut yf = xf.clone();
             forward_97(&mut yf, w, h, levels);
-            inverse_97(&mut yf, w, h, levels);
+            inverse_97(&mut yf, &mut vec![7.0; 3], w, h, levels);
             for (a, b) in xf.iter().zip(&yf) {
                 assert!((a - b).abs() < 1e-4, "9/7 {w}x{h} at {levels}: {a} {b}");
             }

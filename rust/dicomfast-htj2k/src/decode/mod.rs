@@ -65,6 +65,9 @@ pub fn parse(data: &[u8]) -> Result<Codestream<'_>, DecodeError> {
 struct Scratch {
     ints: Vec<Vec<i32>>,
     floats: Vec<Vec<f32>>,
+    /// Each plane's wavelet buffer (which may swap places with its plane).
+    int_tmp: Vec<Vec<i32>>,
+    float_tmp: Vec<Vec<f32>>,
     block: cleanup::BlockDecoder,
 }
 
@@ -74,7 +77,10 @@ thread_local! {
 
 impl crate::scratch::Kept for Scratch {
     fn bytes(&self) -> usize {
-        crate::scratch::plane_bytes(&self.ints) + crate::scratch::plane_bytes(&self.floats)
+        crate::scratch::plane_bytes(&self.ints)
+            + crate::scratch::plane_bytes(&self.floats)
+            + crate::scratch::plane_bytes(&self.int_tmp)
+            + crate::scratch::plane_bytes(&self.float_tmp)
     }
 }
 
@@ -164,19 +170,28 @@ impl Codestream<'_> {
             // there are threads to spare.
             let parallel = threads > 1 && comps > 1;
             if p.reversible {
-                let synthesise = |plane: &mut Vec<i32>| dwt::inverse_53(plane, w, h, p.levels);
-                each_plane(&mut s.ints, parallel, synthesise);
+                s.int_tmp.resize_with(comps, Vec::new);
+                let mut pairs: Vec<(&mut Vec<i32>, &mut Vec<i32>)> =
+                    s.ints.iter_mut().zip(s.int_tmp.iter_mut()).collect();
+                each_plane(&mut pairs, parallel, |(plane, tmp)| {
+                    dwt::inverse_53(plane, tmp, w, h, p.levels);
+                });
                 output::write(p, &mut s.ints, bytes_per_sample, threads, out);
             } else {
                 s.floats.resize_with(comps, Vec::new);
-                let mut pairs: Vec<(&Vec<i32>, &mut Vec<f32>)> =
-                    s.ints.iter().zip(s.floats.iter_mut()).collect();
-                each_plane(&mut pairs, parallel, |(ints, floats)| {
+                s.float_tmp.resize_with(comps, Vec::new);
+                let mut triples: Vec<_> = s
+                    .ints
+                    .iter()
+                    .zip(s.floats.iter_mut())
+                    .zip(s.float_tmp.iter_mut())
+                    .collect();
+                each_plane(&mut triples, parallel, |((ints, floats), tmp)| {
                     // Not cleared: the bands tile the plane, and dequantisation writes
                     // every value.
                     floats.resize(w * h, 0.0);
                     dequantise(p, &flat, w, ints, floats);
-                    dwt::inverse_97(floats, w, h, p.levels);
+                    dwt::inverse_97(floats, tmp, w, h, p.levels);
                 });
                 output::write(p, &mut s.floats, bytes_per_sample, threads, out);
             }

@@ -211,6 +211,18 @@ impl<'a> Vlc<'a> {
 
     #[inline]
     fn refill(&mut self) {
+        // Four bytes at once when none ends in seven 1s (none can then be unstuffed,
+        // whatever came before it): the usual case, tested on the word at once.
+        if self.bits <= 32 && self.pos >= 4 {
+            let word = u32::from_be_bytes(self.data[self.pos - 4..self.pos].try_into().unwrap());
+            let x = (word & 0x7F7F_7F7F) ^ 0x7F7F_7F7F; // a zero byte: seven 1s there
+            if x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080 == 0 {
+                self.acc |= u64::from(word) << self.bits;
+                self.bits += 32;
+                self.pos -= 4;
+                self.prev = (word >> 24) as u8;
+            }
+        }
         while self.bits <= 56 {
             let byte = if self.pos > 0 {
                 self.pos -= 1;

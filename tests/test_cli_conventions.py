@@ -89,6 +89,8 @@ def test_logging_is_set_up_when_first_imported() -> None:
         "import argparse\n"
         "setup_logging(argparse.Namespace())\n"
         "assert 'logging' not in sys.modules\n"
+        "import importlib.util\n"
+        "assert importlib.util.find_spec('logging') is not None  # looked for, not run\n"
         "import logging\n"
         "logging.getLogger('dicomfast.x').warning('careful')\n"
         "logging.getLogger('dicomfast.x').info('not shown')\n"

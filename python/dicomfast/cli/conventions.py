@@ -252,7 +252,7 @@ def _set_up(level: int) -> None:
 class _ThenSetUp:
     """A meta path finder that finds nothing itself: when :mod:`logging` is first
     imported it lets the path finder find it, and runs :func:`_set_up` right after
-    the module has run (then leaves ``sys.meta_path``)."""
+    the module has run (and leaves ``sys.meta_path`` then)."""
 
     def __init__(self, level: int) -> None:
         self.level = level
@@ -260,18 +260,18 @@ class _ThenSetUp:
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name != "logging":
             return None
-        if self in sys.meta_path:
-            sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or spec.loader is None:
             return spec
         loader: importlib.abc.Loader = spec.loader
         run = loader.exec_module
-        level = self.level
 
         def exec_module(module: ModuleType) -> None:
             run(module)
-            _set_up(level)
+            # Out of the way once logging runs (not when merely looked for).
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+            _set_up(self.level)
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec

@@ -128,6 +128,16 @@ trait Wavelet {
     fn columns_into(_plane: &[Self::T], _wh: (usize, usize), _out: &mut Vec<Self::T>) -> bool {
         false
     }
+    /// The columns of a whole plane (rows `w` apart) split and lifted as [`forward`]
+    /// does, into `out` (low rows, then high rows) for the caller to take as the plane;
+    /// false when this wavelet does not (then nothing was done).
+    fn analyse_columns_into(
+        _plane: &[Self::T],
+        _wh: (usize, usize),
+        _out: &mut Vec<Self::T>,
+    ) -> bool {
+        false
+    }
     /// The inverse of [`Wavelet::lift`] (T.800 F.3.8).
     fn unlift(
         low: &mut [Self::T],
@@ -216,6 +226,33 @@ impl Wavelet for Rev53 {
         true
     }
 
+    /// Both lifting steps and the split in one pass: high rows
+    /// `H(i) = X(2i+1) - (X(2i) + X(2i+2)) >> 1`, then low rows
+    /// `L(i) = X(2i) + (H(i-1) + H(i) + 2) >> 2`, mirrored at the ends as [`step`] does.
+    fn analyse_columns_into(plane: &[i32], (w, h): (usize, usize), out: &mut Vec<i32>) -> bool {
+        let (nl, nh) = (h.div_ceil(2), h / 2);
+        let tmp = sized(out, w * h);
+        let row = |r: usize| &plane[r * w..r * w + w];
+        let (low, high) = tmp.split_at_mut(nl * w);
+        for i in 0..nh {
+            let (x0, x1, x2) = (row(2 * i), row(2 * i + 1), row(2 * (i + 1).min(nl - 1)));
+            let o = &mut high[i * w..i * w + w];
+            for c in 0..w {
+                o[c] = x1[c].wrapping_sub(x0[c].wrapping_add(x2[c]) >> 1);
+            }
+        }
+        for i in 0..nl {
+            let (ha, hb) = (i.saturating_sub(1), i.min(nh - 1));
+            let (ha, hb) = (&high[ha * w..ha * w + w], &high[hb * w..hb * w + w]);
+            let x = row(2 * i);
+            let o = &mut low[i * w..i * w + w];
+            for c in 0..w {
+                o[c] = x[c].wrapping_add(ha[c].wrapping_add(hb[c]).wrapping_add(2) >> 2);
+            }
+        }
+        true
+    }
+
     /// Wrapping: a damaged codestream's coefficients may be anything (and give samples
     /// the clamp bounds), never a panic.
     fn unlift(low: &mut [i32], high: &mut [i32], stride: usize, w: usize, nl: usize, nh: usize) {
@@ -296,24 +333,38 @@ fn permute_rows<T: Copy + Default>(
 }
 
 /// `levels` levels of wavelet `W` over the `width` x `height` plane (stride `width`):
-/// T.800 F.4.2, columns first, then rows (the order matters for the 5/3's rounding).
-fn forward<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: u32) {
+/// T.800 F.4.2, columns first, then rows (the order matters for the 5/3's rounding);
+/// `tmp` a buffer kept by the caller. The first level's columns go into `tmp`, which
+/// then becomes the plane, when the wavelet can (as in [`inverse`]).
+fn forward<W: Wavelet>(
+    plane: &mut Vec<W::T>,
+    tmp: &mut Vec<W::T>,
+    width: usize,
+    height: usize,
+    levels: u32,
+) {
     let sz = sizes(width, height, levels);
-    let mut tmp = Vec::new();
     for &(w, h) in &sz[..levels as usize] {
         if h >= 2 {
-            permute_rows(plane, width, (w, h), &mut tmp, true);
-            let (nl, nh) = (h.div_ceil(2), h / 2);
-            let (low, high) = plane.split_at_mut(nl * width);
-            W::lift(low, high, width, w, nl, nh);
+            if (w, h) == (width, height)
+                && plane.len() == w * h
+                && W::analyse_columns_into(plane, (w, h), tmp)
+            {
+                std::mem::swap(plane, tmp);
+                plane.truncate(w * h); // a buffer kept from a larger frame
+            } else {
+                permute_rows(plane, width, (w, h), tmp, true);
+                let (nl, nh) = (h.div_ceil(2), h / 2);
+                let (low, high) = plane.split_at_mut(nl * width);
+                W::lift(low, high, width, w, nl, nh);
+            }
         }
         if w >= 2 {
             let (nl, nh) = (w.div_ceil(2), w / 2);
             for y in 0..h {
                 let x = &mut plane[y * width..y * width + w];
-                tmp.clear();
-                tmp.resize(w, W::T::default());
-                let (low, high) = tmp.split_at_mut(nl);
+                let row = sized(tmp, w);
+                let (low, high) = row.split_at_mut(nl);
                 for ((l, h), pair) in low.iter_mut().zip(high.iter_mut()).zip(x.chunks_exact(2)) {
                     *l = pair[0];
                     *h = pair[1];
@@ -322,7 +373,7 @@ fn forward<W: Wavelet>(plane: &mut [W::T], width: usize, height: usize, levels: 
                     low[nl - 1] = x[w - 1];
                 }
                 W::lift(low, high, 1, 1, nl, nh);
-                x.copy_from_slice(&tmp);
+                x.copy_from_slice(row);
             }
         }
     }
@@ -384,14 +435,27 @@ pub(crate) fn inverse_97(
     inverse::<Irr97>(plane, tmp, width, height, levels);
 }
 
-/// Reversible 5/3 over `levels` levels of the `width` x `height` plane (stride `width`).
-pub(crate) fn forward_53(plane: &mut [i32], width: usize, height: usize, levels: u32) {
-    forward::<Rev53>(plane, width, height, levels);
+/// Reversible 5/3 over `levels` levels of the `width` x `height` plane (stride `width`);
+/// `tmp` a buffer kept by the caller (the plane may come back in it, see [`forward`]).
+pub(crate) fn forward_53(
+    plane: &mut Vec<i32>,
+    tmp: &mut Vec<i32>,
+    width: usize,
+    height: usize,
+    levels: u32,
+) {
+    forward::<Rev53>(plane, tmp, width, height, levels);
 }
 
 /// Irreversible 9/7 over `levels` levels of the `width` x `height` plane (stride `width`).
-pub(crate) fn forward_97(plane: &mut [f32], width: usize, height: usize, levels: u32) {
-    forward::<Irr97>(plane, width, height, levels);
+pub(crate) fn forward_97(
+    plane: &mut Vec<f32>,
+    tmp: &mut Vec<f32>,
+    width: usize,
+    height: usize,
+    levels: u32,
+) {
+    forward::<Irr97>(plane, tmp, width, height, levels);
 }
 
 /// The 1-D 9/7 synthesis of a unit sample, for the sub-band weights: the L2 norm of the
@@ -469,7 +533,7 @@ mod tests {
         for n in 1..40 {
             let x: Vec<i32> = (0..n).map(|i| (i * 7919) % 513 - 256).collect();
             let mut y = x.clone();
-            forward_53(&mut y, n as usize, 1, 1);
+            forward_53(&mut y, &mut Vec::new(), n as usize, 1, 1);
             assert_eq!(inverse_row_53(&y), x, "length {n}");
         }
     }
@@ -488,12 +552,12 @@ mod tests {
                 .map(|i| (i as i32 * 7919) % 4099 - 2048)
                 .collect();
             let mut y = x.clone();
-            forward_53(&mut y, w, h, levels);
+            forward_53(&mut y, &mut vec![5; 9], w, h, levels);
             inverse_53(&mut y, &mut Vec::new(), w, h, levels);
             assert_eq!(y, x, "5/3 {w}x{h} at {levels}");
             let xf: Vec<f32> = x.iter().map(|&v| v as f32 / 4096.0).collect();
             let mut yf = xf.clone();
-            forward_97(&mut yf, w, h, levels);
+            forward_97(&mut yf, &mut Vec::new(), w, h, levels);
             inverse_97(&mut yf, &mut vec![7.0; 3], w, h, levels);
             for (a, b) in xf.iter().zip(&yf) {
                 assert!((a - b).abs() < 1e-4, "9/7 {w}x{h} at {levels}: {a} {b}");
@@ -505,7 +569,7 @@ mod tests {
     fn constant_planes_have_no_detail() {
         let (w, h) = (37, 23);
         let mut p = vec![5i32; w * h];
-        forward_53(&mut p, w, h, 3);
+        forward_53(&mut p, &mut Vec::new(), w, h, 3);
         let (lw, lh) = sizes(w, h, 3)[3];
         for y in 0..h {
             for x in 0..w {
@@ -514,7 +578,7 @@ mod tests {
             }
         }
         let mut f = vec![0.25f32; w * h];
-        forward_97(&mut f, w, h, 3);
+        forward_97(&mut f, &mut Vec::new(), w, h, 3);
         // The 9/7 low-pass keeps a constant (DC gain 1 after its 1/K).
         assert!((f[0] - 0.25).abs() < 1e-4, "{}", f[0]);
         assert!(f[w - 1].abs() < 1e-4);

@@ -115,6 +115,9 @@ const MAX_KMAX: u32 = 30;
 struct Scratch {
     ints: Vec<Vec<i32>>,
     floats: Vec<Vec<f32>>,
+    /// The wavelet's buffer (which may swap places with a plane).
+    int_tmp: Vec<i32>,
+    float_tmp: Vec<f32>,
     data: Vec<u8>,
     coder: block::BlockCoder,
 }
@@ -164,7 +167,7 @@ pub fn encode(frame: &Frame<'_>, coding: &Coding, out: &mut Vec<u8>) -> Result<(
         );
     }
     with_scratch(|scratch| {
-        samples::transform(frame, coding, &mut scratch.ints, &mut scratch.floats);
+        scratch.transform(frame, coding);
         code(frame, coding, coding.qstep, scratch, out)
     })
 }
@@ -182,7 +185,7 @@ pub fn encode_trials(
         return Err("trials are of irreversible coding".into());
     }
     with_scratch(|scratch| {
-        samples::transform(frame, coding, &mut scratch.ints, &mut scratch.floats);
+        scratch.transform(frame, coding);
         let mut trial = Vec::new();
         let mut qstep = coding.qstep;
         loop {
@@ -215,15 +218,29 @@ impl Default for Scratch {
         Scratch {
             ints: Vec::new(),
             floats: Vec::new(),
+            int_tmp: Vec::new(),
+            float_tmp: Vec::new(),
             data: Vec::new(),
             coder: block::BlockCoder::new(),
         }
     }
 }
 
+impl Scratch {
+    /// The frame's samples through the colour transform and the wavelet, into
+    /// `ints` (reversible) or `floats` (irreversible).
+    fn transform(&mut self, frame: &Frame<'_>, coding: &Coding) {
+        let tmp = (&mut self.int_tmp, &mut self.float_tmp);
+        samples::transform(frame, coding, &mut self.ints, &mut self.floats, tmp);
+    }
+}
+
 impl scratch::Kept for Scratch {
     fn bytes(&self) -> usize {
-        scratch::plane_bytes(&self.ints) + scratch::plane_bytes(&self.floats) + self.data.capacity()
+        scratch::plane_bytes(&self.ints)
+            + scratch::plane_bytes(&self.floats)
+            + 4 * (self.int_tmp.capacity() + self.float_tmp.capacity())
+            + self.data.capacity()
     }
 }
 

@@ -34,6 +34,24 @@ fn read_component(frame: &Frame<'_>, c: usize, dst: &mut [i32]) {
     }
 }
 
+/// Unsigned 8-bit RGB read, level-shifted and through the RCT (T.800 G.2) in one pass:
+/// Y, then Cb = B - G, then Cr = R - G, as [`transform`] does in two for other samples.
+fn read_rct_8(frame: &Frame<'_>, ints: &mut [Vec<i32>]) {
+    let mask = ((1u32 << frame.bit_depth) - 1) as i32;
+    let offset = 1 << (frame.bit_depth - 1);
+    if let [y, cb, cr] = ints {
+        let px = frame.samples.chunks_exact(3);
+        for (((y, cb), cr), px) in y.iter_mut().zip(cb.iter_mut()).zip(cr.iter_mut()).zip(px) {
+            let r = (i32::from(px[0]) & mask) - offset;
+            let g = (i32::from(px[1]) & mask) - offset;
+            let b = (i32::from(px[2]) & mask) - offset;
+            *y = (r + 2 * g + b) >> 2;
+            *cb = b - g;
+            *cr = r - g;
+        }
+    }
+}
+
 /// `n` planes of `len` values from `pool` (grown or cut to size; values not cleared).
 fn planes<T: Copy + Default>(pool: &mut Vec<Vec<T>>, n: usize, len: usize) {
     pool.resize_with(n, Vec::new);
@@ -49,18 +67,24 @@ pub(crate) fn transform(
     coding: &Coding,
     ints: &mut Vec<Vec<i32>>,
     floats: &mut Vec<Vec<f32>>,
+    (int_tmp, float_tmp): (&mut Vec<i32>, &mut Vec<f32>),
 ) {
     let (w, h) = (frame.width as usize, frame.height as usize);
     let comps = frame.components as usize;
     let colour = coding.colour_transform && comps == 3;
     let levels = coding.decompositions;
     planes(ints, comps, w * h);
-    for (c, plane) in ints.iter_mut().enumerate() {
-        read_component(frame, c, plane);
+    let rgb8 = coding.reversible && colour && frame.bytes_per_sample == 1 && !frame.signed;
+    if rgb8 {
+        read_rct_8(frame, ints);
+    } else {
+        for (c, plane) in ints.iter_mut().enumerate() {
+            read_component(frame, c, plane);
+        }
     }
     if coding.reversible {
         let p = ints;
-        if colour {
+        if colour && !rgb8 {
             if let [r, g, b] = &mut p[..] {
                 for ((r, g), b) in r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut()) {
                     let (rv, gv, bv) = (*r, *g, *b);
@@ -71,7 +95,7 @@ pub(crate) fn transform(
             }
         }
         for plane in p.iter_mut() {
-            dwt::forward_53(plane, w, h, levels);
+            dwt::forward_53(plane, int_tmp, w, h, levels);
         }
     } else {
         let scale = 1.0 / (1u64 << frame.bit_depth) as f32;
@@ -93,7 +117,7 @@ pub(crate) fn transform(
             }
         }
         for plane in p.iter_mut() {
-            dwt::forward_97(plane, w, h, levels);
+            dwt::forward_97(plane, float_tmp, w, h, levels);
         }
     }
 }

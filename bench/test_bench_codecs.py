@@ -178,16 +178,25 @@ ENCODE_CASES = {
     "JPEG-LS lossless": (
         "1.2.840.10008.1.2.4.80",
         lambda a: imagecodecs.jpegls_encode(a.view(np.uint16) if a.dtype == np.int16 else a),
+        "CT1_UNC",
     ),
     "JPEG 2000 lossless": (
         "1.2.840.10008.1.2.4.90",
         lambda a: imagecodecs.jpeg2k_encode(a, level=0, reversible=True),
+        "CT1_UNC",
     ),
     # our Rust HTJ2K encoder against OpenJPH 0.26 (bundled by imagecodecs),
     # the same coding: reversible, 5 decomposition levels (6 resolutions), 64x64 blocks
     "HTJ2K lossless": (
         "1.2.840.10008.1.2.4.201",
         lambda a: imagecodecs.htj2k_encode(a, reversible=True, resolutions=6),
+        "CT1_UNC",
+    ),
+    # 8-bit RGB through the RCT on both sides
+    "HTJ2K lossless RGB": (
+        "1.2.840.10008.1.2.4.201",
+        lambda a: imagecodecs.htj2k_encode(a, reversible=True, resolutions=6),
+        "VL1_UNC",
     ),
     # as we code it: RGB kept as RGB, no subsampling (imagecodecs' default is 4:2:0 YCbCr)
     "JPEG baseline q90": (
@@ -195,17 +204,15 @@ ENCODE_CASES = {
         lambda a: imagecodecs.jpeg8_encode(
             a, level=90, colorspace="RGB", outcolorspace="RGB", subsampling="444"
         ),
+        "VL1_UNC",  # 8-bit RGB
     ),
 }
 
 
 @pytest.mark.parametrize("label", list(ENCODE_CASES))
 def test_encode(benchmark: Any, corpus: Path, label: str) -> None:
-    uid, theirs_fn = ENCODE_CASES[label]
-    if uid == "1.2.840.10008.1.2.4.50":
-        path = corpus / "public" / "wg04" / "REF" / "VL1_UNC"  # 8-bit RGB
-    else:
-        path = corpus / "public" / "wg04" / "REF" / "CT1_UNC"  # 16-bit CT
+    uid, theirs_fn, name = ENCODE_CASES[label]
+    path = corpus / "public" / "wg04" / "REF" / name  # CT1: 16-bit CT; VL1: 8-bit RGB
     if not path.exists():
         pytest.skip(f"{path} not in the corpus")
     from dicomfast.pixels.encode import compress

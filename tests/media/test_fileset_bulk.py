@@ -169,7 +169,8 @@ def test_random_trees_give_the_same_dicomdir(tmp_path: Path, tree: list) -> None
 def test_odd_folders_and_files(tmp_path: Path) -> None:
     """Links (a link to a folder is not followed, a dangling one is a problem), a
     lower-case name, a header over 1 MiB, a deflated data set, an implicit VR file, a
-    duplicate SOP Instance UID, a file that is no DICOM: both ways alike."""
+    duplicate SOP Instance UID, a file that is no DICOM, a FIFO (refused, not waited
+    on): both ways alike."""
     root = tmp_path / "FS"
     (root / "A").mkdir(parents=True)
     make_instance(root / "A" / "IM1", "1", "1", "1", 1)
@@ -191,11 +192,14 @@ def test_odd_folders_and_files(tmp_path: Path) -> None:
     os.symlink(root / "NOWHERE", root / "DANGLE")
     (root / "lower").write_bytes(b"x")
     (root / "JUNK").write_bytes(b"not DICOM at all, but long enough to look at")
+    os.mkfifo(root / "FIFO")  # no writer: opening it must not wait for one
     _, problems = _same(root)
     # os.walk's order: the root's files (LINKED taken first), then A's
-    assert [p.split(":")[0] for p in problems] == ["A/IM1", "DANGLE", "JUNK", "lower"]
+    assert [p.split(":")[0] for p in problems] == ["A/IM1", "DANGLE", "FIFO", "JUNK", "lower"]
     assert "already in the file-set" in problems[0]
-    assert "No such file" in problems[1] and "not a valid File ID" in problems[3]
+    assert "No such file" in problems[1] and "not a regular file" in problems[2]
+    assert "not a valid File ID" in problems[4]
+    assert not _same_created([str(root / "A" / "IM1"), str(root / "FIFO")], tmp_path)
 
 
 def test_index_writes_nothing_when_a_file_is_refused(tmp_path: Path) -> None:

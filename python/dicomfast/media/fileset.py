@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import stat
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
@@ -688,8 +689,13 @@ def _prune(root: str, files: list[str]) -> None:
 def _read_header(path: str) -> tuple[Dataset, bytes | None]:
     """The data set of a file up to its pixel data; and the file's bytes when it is
     small (read whole: one read instead of a memory map, and no second read to copy it)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    # Opened without waiting (a FIFO's open waits for a writer), then taken only if it
+    # is a regular file.
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DicomError("not a regular file", path=path)
         data = b""
         while len(data) <= SMALL_FILE:
             more = os.read(fd, SMALL_FILE + 1 - len(data))

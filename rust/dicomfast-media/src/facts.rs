@@ -5,8 +5,8 @@ use crate::tables::{Kind, Tables};
 use dicomfast_core::index::flags;
 use dicomfast_core::write::{write_header, DefaultResolver, Writer};
 use dicomfast_core::{dictionary, read_file, vr, Encoding, Index, ParseError, ReadOptions};
-use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,6 +25,9 @@ const STUDY_INSTANCE: u32 = 0x0020_000D;
 pub enum FileError {
     Io(std::io::Error),
     Parse(ParseError),
+    /// A folder, a FIFO, a device: nothing an instance is kept in (and a FIFO would
+    /// make a read wait for ever).
+    NotAFile,
 }
 
 /// What reading one file gives: its facts, and its bytes when they were kept.
@@ -69,7 +72,16 @@ pub fn read_with(
     buf: &mut Vec<u8>,
     keep: Option<&AtomicU64>,
 ) -> Result<(Facts, Option<Vec<u8>>), FileError> {
-    let mut f = File::open(path).map_err(FileError::Io)?;
+    // Opened without waiting (a FIFO's open waits for a writer), then taken only if it
+    // is a regular file.
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(FileError::Io)?;
+    if !f.metadata().map_err(FileError::Io)?.is_file() {
+        return Err(FileError::NotAFile);
+    }
     let want = SMALL_FILE as usize + 1;
     if buf.len() < want {
         buf.resize(want, 0);

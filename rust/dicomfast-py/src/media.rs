@@ -65,6 +65,7 @@ fn problem(py: Python<'_>, p: Problem, path: &Path) -> PyErr {
     match p {
         Problem::Read(FileError::Io(e)) => os_error(py, e, path),
         Problem::Read(FileError::Parse(e)) => errors::parse_error(py, &e),
+        Problem::Read(FileError::NotAFile) => dicom("not a regular file".into(), None),
         Problem::NotComposite => dicom(
             "not a composite instance: no SOP Class / SOP Instance UID".into(),
             None,

@@ -128,7 +128,7 @@ pub fn create(
         let dir = r.folder.iter().fold(out.to_path_buf(), |p, c| p.join(c));
         if let Err(e) = std::fs::create_dir(&dir) {
             undo(&[], &made);
-            return failed(0, Problem::Write(e));
+            return failed(0, Problem::Write(dir, e));
         }
         made.push(dir);
     }
@@ -153,7 +153,7 @@ pub fn create(
             .collect();
         undo(&done, &made);
         let e = written.into_iter().nth(k).expect("found").unwrap_err();
-        return failed(k, Problem::Write(e));
+        return failed(k, Problem::Write(dests[k].clone(), e));
     }
     Created {
         dicomdir: dicomdir::encode(&tree, front),

@@ -29,8 +29,8 @@ pub enum Problem {
     },
     /// No name of the form PREFIX000000 is left in this folder.
     NoName(Vec<String>),
-    /// Its file could not be written into the file-set.
-    Write(std::io::Error),
+    /// Its file (or a folder for it) could not be written into the file-set there.
+    Write(std::path::PathBuf, std::io::Error),
 }
 
 /// One directory record: its elements after the three offsets, its lower level, and

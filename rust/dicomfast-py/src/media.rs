@@ -89,7 +89,7 @@ fn problem(py: Python<'_>, p: Problem, path: &Path) -> PyErr {
             ),
             None,
         ),
-        Problem::Write(e) => os_error(py, e, path),
+        Problem::Write(at, e) => os_error(py, e, &at),
         Problem::Missing { record_type, key } => dicom(
             format!(
                 "{} is needed for the {record_type} record (PS3.3 F.5) but missing or empty",

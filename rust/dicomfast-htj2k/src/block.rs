@@ -119,6 +119,19 @@ impl Vlc {
     /// Make bytes of the gathered bits: after a byte above 0x8F, seven ones take a byte of
     /// their own (its top bit a stuffed 0); otherwise a byte holds eight bits.
     fn drain(&mut self) {
+        // Four bytes at once while none has its low seven bits all ones (none of them can
+        // then be stuffed, whatever came before it): the usual case.
+        while self.n >= 32 {
+            let word = self.acc as u32;
+            let x = (word & 0x7F7F_7F7F) ^ 0x7F7F_7F7F; // a zero byte: seven 1s there
+            if x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080 != 0 {
+                break;
+            }
+            self.buf.extend_from_slice(&word.to_le_bytes());
+            self.acc >>= 32;
+            self.n -= 32;
+            self.after_8f = word >> 24 > 0x8F;
+        }
         loop {
             let stuff = self.after_8f && self.acc & 0x7F == 0x7F;
             let take = 8 - u32::from(stuff);

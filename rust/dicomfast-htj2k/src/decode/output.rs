@@ -107,15 +107,10 @@ pub(crate) fn write<T: Plane>(
         }
     }
     let one = |mut run: Vec<&mut [T]>, out: &mut [u8]| {
-        if let [a, b, c] = &mut run[..] {
-            if colour {
-                T::colour(a, b, c);
-            }
-        }
         if bps == 1 {
-            interleave::<T, 1>(&run, &ranges, out);
+            interleave::<T, 1>(&mut run, colour, &ranges, out);
         } else {
-            interleave::<T, 2>(&run, &ranges, out);
+            interleave::<T, 2>(&mut run, colour, &ranges, out);
         }
     };
     let mut parts = runs.into_iter().zip(out.chunks_mut(per * comps * bps));
@@ -131,12 +126,23 @@ pub(crate) fn write<T: Plane>(
     });
 }
 
-/// The planes' values as samples, `B` bytes each, the samples of a pixel together.
-fn interleave<T: Plane, const B: usize>(planes: &[&mut [T]], ranges: &[Range; 3], out: &mut [u8]) {
+/// The planes' values as samples, `B` bytes each, the samples of a pixel together; the
+/// colour transform undone first (in place) when `colour`, a chunk at a time, while the
+/// chunk is in cache.
+fn interleave<T: Plane, const B: usize>(
+    planes: &mut [&mut [T]],
+    colour: bool,
+    ranges: &[Range; 3],
+    out: &mut [u8],
+) {
     let comps = planes.len();
     let mut buf = [[0i32; CHUNK]; 3];
     for (k, o) in out.chunks_mut(CHUNK * comps * B).enumerate() {
         let n = o.len() / (comps * B);
+        if let ([a, b, c], true) = (&mut *planes, colour) {
+            let at = k * CHUNK..k * CHUNK + n;
+            T::colour(&mut a[at.clone()], &mut b[at.clone()], &mut c[at]);
+        }
         for (c, plane) in planes.iter().enumerate() {
             T::samples(
                 &plane[k * CHUNK..k * CHUNK + n],

@@ -193,12 +193,14 @@ def test_odd_folders_and_files(tmp_path: Path) -> None:
     (root / "lower").write_bytes(b"x")
     (root / "JUNK").write_bytes(b"not DICOM at all, but long enough to look at")
     os.mkfifo(root / "FIFO")  # no writer: opening it must not wait for one
+    (root / "BIGJUNK").write_bytes(os.urandom(3 << 20))  # refused from its first MiB
     _, problems = _same(root)
     # os.walk's order: the root's files (LINKED taken first), then A's
-    assert [p.split(":")[0] for p in problems] == ["A/IM1", "DANGLE", "FIFO", "JUNK", "lower"]
+    names = ["A/IM1", "BIGJUNK", "DANGLE", "FIFO", "JUNK", "lower"]
+    assert [p.split(":")[0] for p in problems] == names
     assert "already in the file-set" in problems[0]
-    assert "No such file" in problems[1] and "not a regular file" in problems[2]
-    assert "not a valid File ID" in problems[4]
+    assert "No such file" in problems[2] and "not a regular file" in problems[3]
+    assert "not a valid File ID" in problems[5]
     assert not _same_created([str(root / "A" / "IM1"), str(root / "FIFO")], tmp_path)
 
 

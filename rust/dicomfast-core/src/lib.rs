@@ -5,6 +5,7 @@
 //! → [`index::Index`] (offsets only, nothing copied) → values decoded on
 //! demand by [`value`] → [`write`].
 
+pub mod bytes;
 pub mod dictionary;
 pub mod error;
 pub mod file;

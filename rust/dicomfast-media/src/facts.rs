@@ -2,18 +2,17 @@
 //! keys of each record it needs, encoded as the DICOMDIR holds them.
 
 use crate::tables::{Kind, Tables};
+use dicomfast_core::bytes::FileBytes;
 use dicomfast_core::index::flags;
 use dicomfast_core::write::{write_header, DefaultResolver, Writer};
 use dicomfast_core::{dictionary, read_file, vr, Encoding, Index, ParseError, ReadOptions};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A file this small is read whole; a larger one in prefixes from [`PREFIX`] bytes,
-/// doubled until one holds its header (up to its pixel data).
+/// A file this small is read whole (in one `read`); a larger one is mapped.
 const SMALL_FILE: u64 = 1 << 16;
-const PREFIX: u64 = 1 << 20;
 
 const SOP_CLASS: u32 = 0x0008_0016;
 const SOP_INSTANCE: u32 = 0x0008_0018;
@@ -79,7 +78,8 @@ pub fn read_with(
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(FileError::Io)?;
-    if !f.metadata().map_err(FileError::Io)?.is_file() {
+    let meta = f.metadata().map_err(FileError::Io)?;
+    if !meta.is_file() {
         return Err(FileError::NotAFile);
     }
     let want = SMALL_FILE as usize + 1;
@@ -109,30 +109,14 @@ pub fn read_with(
             .map(|_| data.to_vec());
         return Ok((facts, kept));
     }
-    // A larger file: read in growing prefixes until one holds the whole header (parsing
-    // stopped before its end, at the pixel data), so memory follows the header's size,
-    // not the file's.
-    let mut big = buf[..n].to_vec();
-    let mut cap = PREFIX;
-    loop {
-        let want = cap - big.len() as u64;
-        let got = (&mut f)
-            .take(want)
-            .read_to_end(&mut big)
-            .map_err(FileError::Io)?;
-        if (got as u64) < want {
-            break; // the whole file
-        }
-        if let Ok(file) = read_file(&big, &opts) {
-            if file.inflated.is_none() && ends_before(&file.index, big.len() as u64) {
-                return Ok((facts(&big, &file, tables)?, None));
-            }
-        }
-        cap *= 2;
-    }
-    let file = read_file(&big, &opts).map_err(FileError::Parse)?;
+    // A larger file: mapped (as the reader maps it), so that parsing up to the pixel
+    // data touches only the header's pages, whatever the file's size.
+    f.seek(SeekFrom::Start(0)).map_err(FileError::Io)?;
+    let mapped = FileBytes::of(&mut f, meta.len(), SMALL_FILE).map_err(FileError::Io)?;
+    let data = mapped.bytes();
+    let file = read_file(data, &opts).map_err(FileError::Parse)?;
     Ok((
-        facts(file.inflated.as_deref().unwrap_or(&big), &file, tables)?,
+        facts(file.inflated.as_deref().unwrap_or(data), &file, tables)?,
         None,
     ))
 }
@@ -152,16 +136,6 @@ fn header_options() -> ReadOptions {
         },
         ..Default::default()
     }
-}
-
-fn ends_before(index: &Index, len: u64) -> bool {
-    index
-        .nodes
-        .iter()
-        .map(|n| n.end_offset)
-        .max()
-        .unwrap_or(len)
-        < len
 }
 
 /// The top-level elements of one part (file meta or data set), by tag; a tag found

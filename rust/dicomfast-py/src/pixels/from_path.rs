@@ -6,7 +6,8 @@
 //! then takes that path, which raises or decodes as it always does.
 
 use std::fs::File;
-use std::io::Read;
+
+use dicomfast_core::bytes::FileBytes;
 
 use dicomfast_codec::as_read::plan_file;
 use dicomfast_core::parse::ParseOptions;
@@ -14,67 +15,15 @@ use pyo3::prelude::*;
 
 use super::as_read::{allocate, decode_into, CONFIGURED};
 
-/// A file's bytes: read into memory, or mapped read-only.
-enum Bytes {
-    Read(Vec<u8>),
-    #[cfg(unix)]
-    Mapped(*mut libc::c_void, usize),
-}
-
-// SAFETY: a private read-only mapping, unmapped once on drop; nothing writes through it.
-unsafe impl Send for Bytes {}
-unsafe impl Sync for Bytes {}
-
-impl Bytes {
-    fn open(path: &str, read_whole_below: u64) -> Option<Bytes> {
-        let mut f = File::open(path).ok()?;
-        let len = f.metadata().ok().filter(|m| m.is_file())?.len();
-        if len == 0 {
-            return None;
-        }
-        #[cfg(unix)]
-        if len > read_whole_below {
-            use std::os::fd::AsRawFd;
-            let n = usize::try_from(len).ok()?;
-            // SAFETY: a fresh read-only private mapping of an open file, checked for failure;
-            // unmapped in Drop.
-            let p = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    n,
-                    libc::PROT_READ,
-                    libc::MAP_PRIVATE,
-                    f.as_raw_fd(),
-                    0,
-                )
-            };
-            return (p != libc::MAP_FAILED).then_some(Bytes::Mapped(p, n));
-        }
-        #[cfg(not(unix))]
-        let _ = read_whole_below; // read whole: no mapping here
-        let mut v = Vec::with_capacity(usize::try_from(len).ok()?);
-        f.read_to_end(&mut v).ok()?;
-        (!v.is_empty()).then_some(Bytes::Read(v))
+/// The file at `path` (a non-empty regular file), read whole or mapped.
+fn open(path: &str, read_whole_below: u64) -> Option<FileBytes> {
+    let mut f = File::open(path).ok()?;
+    let len = f.metadata().ok().filter(|m| m.is_file())?.len();
+    if len == 0 {
+        return None;
     }
-
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Bytes::Read(v) => v,
-            // SAFETY: the mapping lives as long as self and is n bytes long.
-            #[cfg(unix)]
-            Bytes::Mapped(p, n) => unsafe { std::slice::from_raw_parts(*p as *const u8, *n) },
-        }
-    }
-}
-
-impl Drop for Bytes {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Bytes::Mapped(p, n) = *self {
-            // SAFETY: mapped in `open`, unmapped once.
-            unsafe { libc::munmap(p, n) };
-        }
-    }
+    let bytes = FileBytes::of(&mut f, len, read_whole_below).ok()?;
+    (!bytes.bytes().is_empty()).then_some(bytes)
 }
 
 /// Every frame of the file at `path`, decoded into a new array shaped as pydicom's
@@ -96,7 +45,7 @@ pub(super) fn pixel_array_from_path<'py>(
         max_depth: 256,
     };
     let found = py.detach(|| {
-        let bytes = Bytes::open(path, conf.read_whole_below)?;
+        let bytes = open(path, conf.read_whole_below)?;
         let p = plan_file(bytes.bytes(), parse, &conf.limits, as_rgb)?;
         Some((bytes, p))
     });

@@ -5,7 +5,7 @@ use crate::tables::{Kind, Tables};
 use dicomfast_core::bytes::FileBytes;
 use dicomfast_core::index::flags;
 use dicomfast_core::write::{write_header, DefaultResolver, Writer};
-use dicomfast_core::{dictionary, read_file, vr, Encoding, Index, ParseError, ReadOptions};
+use dicomfast_core::{dictionary, read_file, value, vr, Encoding, Index, ParseError, ReadOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -170,7 +170,7 @@ impl<'a> Elements<'a> {
 
     /// The value of a text element without its padding (spaces, and the NUL of a UID).
     fn text(&self, tag: u32) -> Option<&'a [u8]> {
-        self.node(tag).map(|i| trim(self.bytes(i)))
+        self.node(tag).map(|i| value::strip_spaces(self.bytes(i)))
     }
 
     fn uid(&self, tag: u32) -> Option<String> {
@@ -187,18 +187,11 @@ impl<'a> Elements<'a> {
         }
         let b = self.bytes(i);
         if vr::is_text(n.vr) {
-            trim(b).is_empty()
+            value::strip_spaces(b).is_empty()
         } else {
             b.is_empty()
         }
     }
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let pad = |c: &u8| *c == b' ' || *c == 0;
-    let start = b.iter().position(|c| !pad(c)).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !pad(c)).map_or(start, |e| e + 1);
-    &b[start..end]
 }
 
 fn facts(

@@ -17,6 +17,8 @@ __all__ = [
     "uid_entries",
     "dictionary_lookup",
     "encode_png",
+    "grey_table",
+    "PictureExporter",
     "fileset_index",
     "fileset_create",
     "fileset_sources",
@@ -204,8 +206,41 @@ def dictionary_entries() -> list[tuple[int, str, str, str, str, bool, int]]: ...
 def dictionary_lookup(tag: int) -> tuple[int, str, str, str, str, str, bool] | None: ...
 def uid_entries() -> list[tuple[str, str, str, str, bool, str, bool]]: ...
 
-# -- PNG pictures (rust/dicomfast-py/src/png_picture.rs) -------------------------
+# -- pictures for `dicomfast export` (rust/dicomfast-py/src/pictures.rs) ----------
 def encode_png(data: Any, rows: int, columns: int, samples: int, bits: int) -> bytes: ...
+def grey_table(
+    bytes: int,
+    signed: bool,
+    bits_stored: int,
+    rescale: tuple[float, float] | None,
+    center: float,
+    width: float,
+    exact: bool,
+    user_window: bool,
+    monochrome1: bool,
+    bits: int,
+) -> bytes | None: ...
+
+# (status, dst, bytes_out, frames, staged (temporary, final) names, seconds)
+_Taken = tuple[str, str, int, int, list[tuple[str, str]], float]
+
+@final
+class PictureExporter:
+    def __new__(
+        cls,
+        bits: int,
+        window: tuple[float, float] | None,
+        voi_index: int,
+        resume: bool,
+        durable: bool,
+        max_ratio: int,
+        unbounded_ratio: int,
+        unbounded: set[str],
+        frame_slack: int,
+        max_frames: int,
+        read_whole_below: int,
+    ) -> PictureExporter: ...
+    def export(self, path: str, base: str) -> _Taken | None: ...
 
 # -- file-sets (rust/dicomfast-py/src/media.rs) -------------------------------
 

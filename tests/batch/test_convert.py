@@ -396,7 +396,7 @@ def test_a_lone_file_may_spread_its_frame(
     """``convert`` of one file lets its lone frame use every core (``lone_file``: nothing
     runs beside it); of two or more, each file's lone frame keeps to its thread. The
     outputs are the same either way."""
-    import dicomfast.cli.convert as cli_convert
+    import dicomfast.batch.convert as batch_convert  # where `convert` takes it from
 
     seen: list[bool] = []
 
@@ -404,7 +404,7 @@ def test_a_lone_file_may_spread_its_frame(
         seen.append(opts.lone_file)
         return convert_file(src, opts)
 
-    monkeypatch.setattr(cli_convert, "convert_file", recording)
+    monkeypatch.setattr(batch_convert, "convert_file", recording)
     one = next(p for p in sorted(inputs.rglob("*")) if p.is_file())
     for source, out in ((one, tmp_path / "one"), (inputs, tmp_path / "all")):
         seen.clear()

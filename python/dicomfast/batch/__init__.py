@@ -6,10 +6,17 @@ tasks in flight), outputs are written to a temporary name and renamed, and a run
 can be resumed: complete outputs are skipped.
 """
 
-from .convert import ConvertOptions, convert_file
-from .runner import RunSummary, run_tasks
-from .sources import Source, iter_sources
-from .syntaxes import transfer_syntax_for
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..lazy_names import lazy_names
+
+if TYPE_CHECKING:
+    from .convert import ConvertOptions, convert_file
+    from .runner import RunSummary, run_tasks
+    from .sources import Source, iter_sources
+    from .syntaxes import transfer_syntax_for
 
 __all__ = [
     "ConvertOptions",
@@ -20,3 +27,18 @@ __all__ = [
     "run_tasks",
     "transfer_syntax_for",
 ]
+
+# The names are imported on first use (PEP 562): ``dicomfast export`` to PNG runs
+# without numpy (``batch.export_core``), which ``convert`` imports.
+_HOME = {
+    "ConvertOptions": "convert",
+    "convert_file": "convert",
+    "RunSummary": "runner",
+    "run_tasks": "runner",
+    "Source": "sources",
+    "iter_sources": "sources",
+    "transfer_syntax_for": "syntaxes",
+}
+
+
+__getattr__, __dir__ = lazy_names(__name__, _HOME, __all__)

@@ -13,7 +13,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,30 +22,8 @@ from ..pixels.info import pixel_info
 from ..reader import read
 from . import files
 from .convert import _SCRATCH, PIXEL_TAGS
+from .export_options import FORMATS, ExportOptions, keep_base
 from .sources import Source
-
-FORMATS = {"npy": ".npy", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
-
-
-@dataclass(frozen=True, slots=True)
-class ExportOptions:
-    out: str
-    format: str = "png"
-    bits: int = 8  # 8 or 16 (JPEG: 8 only)
-    window: tuple[float, float] | None = None  # (center, width) overriding the file's
-    voi_index: int = 0
-    values: str = "display"  # "display" | "modality" (npy: physical values) | "stored"
-    layout: str = "keep"
-    resume: bool = True
-    copy_failed: bool = False
-    jpeg_quality: int = 95
-    #: Durable outputs: left under temporary names for the runner's settle
-    #: (``files.sync_outputs``) to flush and rename with their group.
-    fsync: bool = False
-    #: A display's characteristic curve (DCMTK ``.lut``): grey output is mapped from
-    #: P-Values to the display's driving levels by the GSDF (PS3.14).
-    gsdf: str | None = None
-
 
 # -- the display pipeline for one frame ---------------------------------------
 
@@ -306,8 +283,7 @@ def _save_png(img: np.ndarray, tmp: str) -> None:
 def _base_path(src: Source, ds: Any, opts: ExportOptions) -> str:
     if opts.layout == "uid":
         return files.uid_layout_path(opts.out, ds, suffix="")
-    base, ext = os.path.splitext(src.rel)
-    return os.path.join(opts.out, base if ext.lower() in (".dcm", ".dicom") else src.rel)
+    return keep_base(src.rel, opts.out)
 
 
 def export_file(src: Source, opts: ExportOptions) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import os
 import sys
 
 from ..batch import files
-from ..batch.convert import ConvertOptions, convert_file
 from ..batch.runner import Progress, Report, run_tasks
 from ..batch.sources import count_sources, iter_sources
 from ..batch.syntaxes import LOSSY, NAMES, transfer_syntax_for
@@ -151,6 +150,8 @@ def drive(fn: functools.partial, args: argparse.Namespace, verb: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..batch.convert import ConvertOptions, convert_file  # numpy: not for export
+
     try:
         ts = transfer_syntax_for(args.transfer_syntax)
     except ValueError as e:

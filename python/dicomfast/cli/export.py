@@ -10,7 +10,7 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-from ..batch.export import FORMATS, ExportOptions, export_file, scan_header, stack_series
+from ..batch.export_options import FORMATS, ExportOptions
 from ..batch.runner import Progress, Report, run_tasks
 from ..batch.sources import count_sources, iter_sources
 from .convert import add_common, drive
@@ -63,6 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _stack(args: argparse.Namespace, opts: ExportOptions) -> int:
     """Two passes: headers of every file (in parallel; a few small fields per file
     are kept to group series), then one task per series."""
+    from ..batch.export import scan_header, stack_series
+
     out = opts.out
     progress = Progress(quiet=args.quiet)
     report = Report(args.report)
@@ -128,7 +130,15 @@ def run(args: argparse.Namespace) -> int:
     if args.stack:
         os.makedirs(opts.out, exist_ok=True)
         return _stack(args, opts)
-    # export_file's steps (decode, the display kernels, PNG) run outside the GIL
+    # Grey frames to PNG: a file in one call to the core, the GIL released throughout
+    # (the rest, and whatever the core leaves, by export_file, whose steps (decode, the
+    # display kernels, PNG) run outside the GIL too).
+    from ..batch import export_core
+
+    if export_core.takes(opts):
+        return drive(functools.partial(export_core.export_picture, opts=opts), args, "exported")
+    from ..batch.export import export_file
+
     return drive(functools.partial(export_file, opts=opts), args, "exported")
 
 

@@ -18,15 +18,11 @@ import numpy as np
 
 from .. import _core, syntaxes
 from ..errors import PixelDataError
+from ..pixel_limits import CORE_LIMITS
 from ..reader import READ_WHOLE_BELOW
 from .frames import EncapsulatedData, encapsulated_data, native_data
 from .info import (
     CODEC_SYNTAXES,
-    FRAME_SLACK,
-    MAX_FRAMES,
-    MAX_RATIO,
-    MAX_RATIO_UNBOUNDED_CODECS,
-    UNBOUNDED_CODECS,
     PixelInfo,
     check_fits,
     pixel_info,
@@ -237,11 +233,7 @@ def decode_frames(
 
 # The one-call path below takes these limits from here (the one definition of them).
 _core.configure_pixel_array_as_read(
-    MAX_RATIO,
-    MAX_RATIO_UNBOUNDED_CODECS,
-    set(UNBOUNDED_CODECS),
-    FRAME_SLACK,
-    MAX_FRAMES,
+    *CORE_LIMITS,
     READ_WHOLE_BELOW,
     np.empty,
     [np.dtype(f"<{k}{n}") for n in (1, 2, 4, 8) for k in "ui"],

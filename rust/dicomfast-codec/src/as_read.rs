@@ -86,7 +86,7 @@ const WANTED: [u32; 10] = [
 const ITEM_HEADER: u64 = 8;
 
 /// Flags of nodes whose value `RawFile.find` does not convert alone.
-const CONTEXTUAL: u16 = flags::SEQUENCE
+pub const CONTEXTUAL: u16 = flags::SEQUENCE
     | flags::ITEM
     | flags::ENCAPSULATED
     | flags::FRAGMENT
@@ -95,7 +95,7 @@ const CONTEXTUAL: u16 = flags::SEQUENCE
 
 /// The children of `parent` as `RawFile.find` takes them (-1: the top level without the
 /// file meta group, -2: the file meta group; a node past the index: none).
-fn children(index: &Index, meta_nodes: u32, parent: i64) -> Children<'_> {
+pub fn children(index: &Index, meta_nodes: u32, parent: i64) -> Children<'_> {
     let len = index.nodes.len() as u32;
     match parent {
         -2 => index.siblings(0, meta_nodes),
@@ -108,7 +108,8 @@ fn children(index: &Index, meta_nodes: u32, parent: i64) -> Children<'_> {
     }
 }
 
-fn value_of<'a>(buf: &'a [u8], n: &Node) -> Option<&'a [u8]> {
+/// The value bytes of node `n` in `buf` (None when they lie outside it).
+pub fn value_of<'a>(buf: &'a [u8], n: &Node) -> Option<&'a [u8]> {
     buf.get(usize::try_from(n.value_offset).ok()?..usize::try_from(n.end_offset).ok()?)
 }
 

@@ -1,0 +1,332 @@
+//! One file to its pictures: read (whole, or mapped when large), parsed, planned
+//! (`dicomfast_codec::as_read`), each frame decoded, looked up in its grey table, made
+//! a PNG and written to a temporary file beside its final name, then renamed (or left
+//! for the caller to flush and rename with its group).
+
+use std::fs::{self, File, OpenOptions};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use dicomfast_codec::as_read::{children, plan, Limits, Plan, Source};
+use dicomfast_codec::frame_size_bytes;
+use dicomfast_core::bytes::FileBytes;
+use dicomfast_core::file::{read_file, ReadOptions};
+use dicomfast_core::parse::ParseOptions;
+
+use crate::attrs;
+use crate::display::{Grey, Table, Window};
+use crate::picture::encode_png;
+
+/// What a run asks of every file.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Output bits: 8 or 16.
+    pub bits: u8,
+    /// The user's window (centre, width), instead of the file's.
+    pub window: Option<(f64, f64)>,
+    /// Which of the file's windows.
+    pub voi_index: usize,
+    /// A file whose pictures all exist is skipped.
+    pub resume: bool,
+    /// Leave each picture under its temporary name for the caller to flush and rename.
+    pub durable: bool,
+    /// The size rules of `dicomfast.pixels.info`.
+    pub limits: Limits,
+    /// Files up to this size are read whole, larger ones mapped.
+    pub read_whole_below: u64,
+}
+
+/// What became of a file.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// Not taken here: the Python path decides (anything unusual, any failure).
+    Declined,
+    /// Every picture exists already (`resume`): their bytes.
+    Skipped { dst: String, bytes_out: u64 },
+    /// Written: its pictures' bytes and, in a durable run, the temporary files to
+    /// flush and rename to their final names.
+    Done {
+        dst: String,
+        bytes_out: u64,
+        frames: u64,
+        staged: Vec<(PathBuf, PathBuf)>,
+        seconds: f64,
+    },
+}
+
+/// Per thread memory kept from file to file: the frame, the picture's samples, the PNG.
+#[derive(Default)]
+struct Scratch {
+    frame: Vec<u8>,
+    image: Vec<u8>,
+    png: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// The tables kept for the files to come (a series shares one): at most this many.
+const TABLES_KEPT: usize = 64;
+
+/// Files to pictures under one set of [`Options`]; shared by the threads of a run.
+pub struct Exporter {
+    opts: Options,
+    tables: Mutex<Vec<(Grey, Arc<Table>)>>,
+}
+
+impl Exporter {
+    pub fn new(opts: Options) -> Self {
+        Exporter {
+            opts,
+            tables: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The pictures of the file at `path`, named `base` + `.png` (one frame) or `base` +
+    /// `_0000.png` ... (several).
+    pub fn export(&self, path: &Path, base: &str) -> Outcome {
+        let t0 = Instant::now();
+        let Some(bytes) = open(path, self.opts.read_whole_below) else {
+            return Outcome::Declined;
+        };
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            match self.pictures(bytes.bytes(), base, &mut s) {
+                Some(Outcome::Done {
+                    dst,
+                    bytes_out,
+                    frames,
+                    staged,
+                    ..
+                }) => Outcome::Done {
+                    dst,
+                    bytes_out,
+                    frames,
+                    staged,
+                    seconds: t0.elapsed().as_secs_f64(),
+                },
+                Some(other) => other,
+                None => Outcome::Declined,
+            }
+        })
+    }
+
+    fn table(&self, grey: Grey) -> Option<Arc<Table>> {
+        let mut kept = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, t)) = kept.iter().find(|(g, _)| *g == grey) {
+            return Some(Arc::clone(t));
+        }
+        drop(kept); // made outside the lock: another thread's file may need another
+        let t = Arc::new(grey.table().ok()?);
+        kept = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= TABLES_KEPT {
+            kept.clear();
+        }
+        kept.push((grey, Arc::clone(&t)));
+        Some(t)
+    }
+
+    fn pictures(&self, file: &[u8], base: &str, s: &mut Scratch) -> Option<Outcome> {
+        let opts = ReadOptions {
+            parse: ParseOptions {
+                stop_before_pixels: false,
+                partial: false,
+                max_depth: 256,
+            },
+            ..Default::default()
+        };
+        let parsed = read_file(file, &opts).ok()?;
+        let buf = parsed.inflated.as_deref().unwrap_or(file);
+        let src = Source {
+            buf,
+            index: &parsed.index,
+            meta_nodes: parsed.meta_nodes,
+            parent: -1,
+            meta: (parsed.meta_nodes > 0).then_some(-2),
+        };
+        let p = plan(
+            &src,
+            &self.opts.limits,
+            || Some(parsed.transfer_syntax.clone()),
+            false,
+        )?;
+        let info = &p.info;
+        if info.samples_per_pixel != 1 || !matches!(info.bits_allocated, 8 | 16) {
+            return None;
+        }
+        let top = children(&parsed.index, parsed.meta_nodes, -1);
+        let user = self.opts.window;
+        let a = attrs::read(buf, &parsed.index, top, self.opts.voi_index, user.is_some())?;
+        if a.bits_stored != info.bits_stored || a.signed != (info.pixel_representation == 1) {
+            return None;
+        }
+        let window = match user {
+            Some((center, width)) => Window {
+                center,
+                width,
+                exact: false,
+            },
+            None => a.window?,
+        };
+        let bytes = (info.bits_allocated / 8) as u8;
+        let grey = Grey {
+            bytes,
+            signed: a.signed,
+            bits_stored: a.bits_stored,
+            rescale: a.rescale,
+            window,
+            user_window: user.is_some(),
+            monochrome1: a.monochrome1,
+            bits: self.opts.bits,
+        };
+        let names = names(base, p.frames.len());
+        let dst = if names.len() == 1 {
+            names[0].clone()
+        } else {
+            Path::new(&names[0])
+                .parent()?
+                .to_string_lossy()
+                .into_owned()
+        };
+        if self.opts.resume {
+            let sizes: Option<Vec<u64>> = names
+                .iter()
+                .map(|n| fs::metadata(n).ok().map(|m| m.len()))
+                .collect();
+            if let Some(sizes) = sizes {
+                let bytes_out = sizes.iter().sum();
+                return Some(Outcome::Skipped { dst, bytes_out });
+            }
+        }
+        let table = self.table(grey)?;
+        let mut staged = Vec::new();
+        let written = self.write_frames(&p, buf, &table, bytes, &names, s, &mut staged);
+        match written {
+            Some(bytes_out) => Some(Outcome::Done {
+                dst,
+                bytes_out,
+                frames: names.len() as u64,
+                staged,
+                seconds: 0.0,
+            }),
+            None => {
+                for (tmp, _) in staged {
+                    let _ = fs::remove_file(tmp);
+                }
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_frames(
+        &self,
+        p: &Plan,
+        buf: &[u8],
+        table: &Table,
+        bytes: u8,
+        names: &[String],
+        s: &mut Scratch,
+        staged: &mut Vec<(PathBuf, PathBuf)>,
+    ) -> Option<u64> {
+        let info = &p.info;
+        let codec = p.syntax.codec?;
+        let mut total = 0;
+        s.frame.resize(frame_size_bytes(info), 0);
+        for (fragments, name) in p.frames.iter().zip(names) {
+            let parts: Option<Vec<&[u8]>> = fragments
+                .iter()
+                .map(|&(off, len)| {
+                    let end = off.checked_add(len)?;
+                    buf.get(usize::try_from(off).ok()?..usize::try_from(end).ok()?)
+                })
+                .collect();
+            let parts = parts?;
+            let joined;
+            let data: &[u8] = match parts.as_slice() {
+                [one] => one,
+                _ => {
+                    joined = parts.concat();
+                    &joined
+                }
+            };
+            codec.decode(data, info, &mut s.frame).ok()?;
+            table.gather(&s.frame, bytes, &mut s.image);
+            s.png.clear();
+            encode_png(
+                &s.image,
+                info.rows,
+                info.columns,
+                1,
+                self.opts.bits,
+                &mut s.png,
+            )
+            .ok()?;
+            let name = Path::new(name);
+            let tmp = write_temp(name, &s.png).ok()?;
+            total += s.png.len() as u64;
+            if self.opts.durable {
+                staged.push((tmp, name.to_path_buf()));
+            } else if fs::rename(&tmp, name).is_err() {
+                let _ = fs::remove_file(&tmp);
+                return None;
+            }
+        }
+        Some(total)
+    }
+}
+
+/// The pictures' names: `base.png`, or `base_0000.png` ... for several frames.
+fn names(base: &str, frames: usize) -> Vec<String> {
+    if frames == 1 {
+        vec![format!("{base}.png")]
+    } else {
+        (0..frames).map(|i| format!("{base}_{i:04}.png")).collect()
+    }
+}
+
+/// The file at `path` (a non-empty regular file), read whole or mapped.
+fn open(path: &Path, read_whole_below: u64) -> Option<FileBytes> {
+    let mut f = File::open(path).ok()?;
+    let len = f.metadata().ok().filter(|m| m.is_file())?.len();
+    if len == 0 {
+        return None;
+    }
+    FileBytes::of(&mut f, len, read_whole_below).ok()
+}
+
+/// `data` in a new hidden temporary file beside `dst` (its folder made when missing):
+/// `.dicomfast-<16 hex digits>.tmp`, as `dicomfast.tempfiles.create_temp` names them.
+fn write_temp(dst: &Path, data: &[u8]) -> io::Result<PathBuf> {
+    let folder = dst.parent().unwrap_or(Path::new("."));
+    let mut made_folder = false;
+    for _ in 0..100 {
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let tmp = folder.join(format!(".dicomfast-{random:016x}.tmp"));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        match opts.open(&tmp) {
+            Ok(mut f) => {
+                if let Err(e) = f.write_all(data) {
+                    drop(f);
+                    let _ = fs::remove_file(&tmp);
+                    return Err(e);
+                }
+                return Ok(tmp);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !made_folder => {
+                fs::create_dir_all(folder)?;
+                made_folder = true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("no free temporary name"))
+}

@@ -1,0 +1,41 @@
+//! PNG pictures: the `png` crate with fdeflate's fast compression. A 512x512 8-bit
+//! slice takes ~0.3 ms and ~10% more bytes than zlib level 6, which takes ~15 ms
+//! through Pillow (level 1: ~6 ms and larger).
+
+/// Append to `out` the PNG of `rows` x `columns` pixels of `samples` (1: grey, 3: RGB)
+/// samples of `bits` (8 or 16) held in `data` in that order, 16-bit samples big-endian
+/// as PNG holds them. The caller has checked the sizes.
+pub fn encode_png(
+    data: &[u8],
+    rows: u32,
+    columns: u32,
+    samples: u8,
+    bits: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let color = match samples {
+        1 => png::ColorType::Grayscale,
+        3 => png::ColorType::Rgb,
+        _ => return Err("a PNG here holds 1 or 3 samples a pixel".into()),
+    };
+    let depth = match bits {
+        8 => png::BitDepth::Eight,
+        16 => png::BitDepth::Sixteen,
+        _ => return Err("a PNG here holds 8 or 16 bits a sample".into()),
+    };
+    let expected = u64::from(rows) * u64::from(columns) * u64::from(samples) * u64::from(bits / 8);
+    if data.len() as u64 != expected || rows == 0 || columns == 0 {
+        return Err(format!(
+            "{} bytes do not hold {rows} x {columns} pixels of {samples} x {bits} bits",
+            data.len()
+        ));
+    }
+    let fail = |e: png::EncodingError| format!("PNG encoding failed: {e}");
+    let mut enc = png::Encoder::new(&mut *out, columns, rows);
+    enc.set_color(color);
+    enc.set_depth(depth);
+    enc.set_compression(png::Compression::Fast);
+    let mut writer = enc.write_header().map_err(fail)?;
+    writer.write_image_data(data).map_err(fail)?;
+    writer.finish().map_err(fail)
+}

@@ -1,0 +1,282 @@
+"""``dicomfast export`` to PNG by the core (``batch.export_core``, crate
+``dicomfast-export``) against the Python path (``batch.export.export_file``): the same
+display tables, the same pictures byte for byte, the same records, and every file the
+core does not take (or fails on) given to the Python path."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import dicomfast
+import numpy as np
+import pytest
+from dicomfast import _core
+from dicomfast.batch import export, export_core, files
+from dicomfast.batch.export_options import ExportOptions
+from dicomfast.batch.sources import Source
+from dicomfast.cli import main
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+CT = "perf/ct512_20/rle"
+
+
+def _python_table(
+    ds: Any, nbytes: int, signed: bool, bits: int, window: tuple[float, float] | None
+) -> np.ndarray | type:
+    """The Python pipeline's output for every stored value (as ``_grey_table`` makes
+    it), or the type of the error it raises."""
+    dtype = np.dtype(f"{'i' if signed else 'u'}{nbytes}")
+    domain = np.arange(1 << (8 * nbytes), dtype=f"u{nbytes}").view(dtype).reshape(1, -1)
+    try:
+        return export._display_pixels(domain, ds, bits, window, 0)[0]
+    except Exception as e:  # noqa: BLE001 - compared with the core's refusal
+        return type(e)
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    nbytes=st.sampled_from([1, 2]),
+    signed=st.booleans(),
+    stored=st.integers(1, 16),
+    rescale=st.none()
+    | st.tuples(
+        st.one_of(st.sampled_from([1.0, 0.5, -1.0, 0.0]), finite.filter(lambda x: abs(x) < 1e3)),
+        st.one_of(st.sampled_from([0.0, -1024.0, 0.5]), finite.filter(lambda x: abs(x) < 1e6)),
+    ),
+    center=st.one_of(st.sampled_from([40.0, 0.5, -600.0]), finite.filter(lambda x: abs(x) < 1e6)),
+    width=st.one_of(st.sampled_from([1.0, 0.5, 400.0, 1.5, 0.0]), st.floats(0, 1e6)),
+    exact=st.booleans(),
+    user=st.booleans(),
+    mono1=st.booleans(),
+    bits=st.sampled_from([8, 16]),
+)
+def test_grey_tables_are_the_python_pipelines(
+    nbytes: int,
+    signed: bool,
+    stored: int,
+    rescale: tuple[float, float] | None,
+    center: float,
+    width: float,
+    exact: bool,
+    user: bool,
+    mono1: bool,
+    bits: int,
+) -> None:
+    """``_core.grey_table`` (the core's table) equals the Python display pipeline's
+    output for every stored value, bit for bit, or is None exactly where it raises."""
+    stored = min(stored, 8 * nbytes)
+    ds = dicomfast.Dataset()
+    ds.PhotometricInterpretation = "MONOCHROME1" if mono1 else "MONOCHROME2"
+    ds.BitsStored = stored
+    ds.PixelRepresentation = int(signed)
+    if rescale is not None:
+        ds.RescaleSlope, ds.RescaleIntercept = rescale
+    if not user:
+        ds.WindowCenter, ds.WindowWidth = center, width
+        if exact:
+            ds.VOILUTFunction = "LINEAR_EXACT"
+    window = (center, width) if user else None
+    want = _python_table(ds, nbytes, signed, bits, window)
+    got = _core.grey_table(nbytes, signed, stored, rescale, center, width, exact, user, mono1, bits)
+    if isinstance(want, type):
+        assert got is None, want
+        return
+    assert got is not None
+    table = np.frombuffer(got, np.uint8 if bits == 8 else np.uint16)
+    assert want.dtype == table.dtype
+    np.testing.assert_array_equal(table, want)
+
+
+def _sources(folder: Path) -> list[Source]:
+    return [
+        Source(str(p), str(p.relative_to(folder)), p.stat().st_size)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    ]
+
+
+def _both(src: Source, opts: ExportOptions, tmp: Path) -> tuple[dict, dict, Path, Path]:
+    """``src`` exported by the core's path and by the Python path, each into its own
+    folder (durable runs settled as the runner settles them)."""
+    recs = []
+    outs = []
+    for name, fn in (("core", export_core.export_picture), ("python", export.export_file)):
+        o = ExportOptions(**{**_fields(opts), "out": str(tmp / name)})
+        rel = Source(src.path, src.rel, src.size)
+        rec = fn(rel, o)
+        if rec.get("staged"):
+            files.sync_outputs([rec])
+        recs.append(rec)
+        outs.append(tmp / name)
+    return recs[0], recs[1], outs[0], outs[1]
+
+
+def _fields(opts: ExportOptions) -> dict[str, Any]:
+    return {k: getattr(opts, k) for k in opts.__slots__}
+
+
+def _comparable(rec: dict, out: Path) -> dict:
+    keep = {k: v for k, v in rec.items() if k not in ("seconds", "staged")}
+    if keep.get("dst"):
+        keep["dst"] = os.path.relpath(keep["dst"], out)
+    return keep
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"bits": 16},
+        {"window": (40.0, 400.0)},
+        {"voi_index": 1, "fsync": True},
+    ],
+)
+def test_corpus_pictures_are_the_python_paths(corpus: Path, tmp_path: Path, options: dict) -> None:
+    """Every file of the corpus, exported by the core's path and by the Python path:
+    the same records (status, reason, frames, bytes) and the same files byte for byte;
+    the core takes the grey encapsulated images (at least 25 of them) and hands the
+    rest over."""
+    opts = ExportOptions(out="", **options)
+    exporter = export_core._exporter(ExportOptions(out=str(tmp_path / "probe"), **options))
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    taken = 0
+    for k, entry in enumerate(manifest["files"]):
+        path = corpus / entry["path"]
+        if not path.is_file():
+            continue
+        src = Source(str(path), path.name, path.stat().st_size)
+        case = tmp_path / str(k)
+        core_rec, py_rec, core_out, py_out = _both(src, opts, case)
+        assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out), entry["path"]
+        assert _tree(core_out) == _tree(py_out), entry["path"]
+        taken += exporter.export(str(path), str(tmp_path / "probe" / str(k))) is not None
+        shutil.rmtree(case, ignore_errors=True)
+    assert taken >= 25
+
+
+def _variant(corpus: Path, folder: Path, name: str, **changes: Any) -> Path:
+    """A copy of an RLE CT slice with its display attributes changed (None: removed)."""
+    ds = dicomfast.read(sorted((corpus / CT).glob("*.dcm"))[3])
+    for k, v in changes.items():
+        if v is None:
+            del ds[k]
+        else:
+            setattr(ds, k, v)
+    folder.mkdir(parents=True, exist_ok=True)
+    ds.save_as(folder / name)
+    return folder / name
+
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "mono1": {"PhotometricInterpretation": "MONOCHROME1"},
+    "exact": {"VOILUTFunction": "LINEAR_EXACT", "WindowWidth": 0.5},
+    "sigmoid": {"VOILUTFunction": "SIGMOID"},
+    "lower_case_function": {"VOILUTFunction": "linear_exact"},
+    "two_windows": {"WindowCenter": [40, -600], "WindowWidth": [400, 1500]},
+    "three_windows_two_widths": {"WindowCenter": [40, -600, 50], "WindowWidth": [400, 1500]},
+    "no_window": {"WindowCenter": None, "WindowWidth": None},
+    "no_width": {"WindowWidth": None},
+    "narrow_linear": {"WindowWidth": 0.5},
+    "one_wide": {"WindowWidth": 1},
+    "no_rescale": {"RescaleSlope": None, "RescaleIntercept": None},
+    "no_intercept": {"RescaleIntercept": None},
+    "negative_slope": {"RescaleSlope": -2.5},
+    "two_slopes": {"RescaleSlope": [2, 3]},
+    "bits_stored_12": {"BitsStored": 12},
+    "no_photometric": {"PhotometricInterpretation": None},
+    "no_bits_stored": {"BitsStored": None},
+    "pixel_representation_2": {"PixelRepresentation": 2},
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("options", [{}, {"voi_index": 1}, {"window": (-600.0, 1500.0)}])
+def test_display_attribute_variants(corpus: Path, tmp_path: Path, name: str, options: dict) -> None:
+    """Display attributes the core reads, and those it leaves to the Python path
+    (absent, several values, a function it does not compute, a bad width): the two
+    paths agree on the record and the bytes."""
+    path = _variant(corpus, tmp_path / "in", f"{name}.dcm", **VARIANTS[name])
+    src = Source(str(path), path.name, path.stat().st_size)
+    core_rec, py_rec, core_out, py_out = _both(src, ExportOptions(out="", **options), tmp_path)
+    assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out)
+    assert _tree(core_out) == _tree(py_out)
+
+
+def test_taken_where_certain(corpus: Path, tmp_path: Path) -> None:
+    """The core takes the plain slice and the variants it reads (so the tests above
+    compare its pictures, not the Python path's twice), and leaves the others."""
+    taken = {}
+    for name in ["plain", *VARIANTS]:
+        path = _variant(corpus, tmp_path / "in", f"{name}.dcm", **VARIANTS.get(name, {}))
+        ex = export_core._exporter(ExportOptions(out=str(tmp_path / "o")))
+        taken[name] = ex.export(str(path), str(tmp_path / "o" / name)) is not None
+    assert {k for k, v in taken.items() if v} == {
+        "plain",
+        "mono1",
+        "exact",
+        "lower_case_function",
+        "two_windows",
+        "three_windows_two_widths",  # the first of each
+        "one_wide",
+        "no_rescale",
+        "no_intercept",
+        "negative_slope",
+        "two_slopes",
+        "bits_stored_12",
+    }
+
+
+def test_command_resume_durable_and_failures(corpus: Path, tmp_path: Path) -> None:
+    """The command through the core: durable by default (no temporary file left, every
+    picture there), a second run skips every file, a damaged file is reported as the
+    Python path reports it and leaves nothing behind, and the inputs are untouched."""
+    src = tmp_path / "in"
+    src.mkdir()
+    ct = sorted((corpus / CT).glob("*.dcm"))[:4]
+    for p in ct:
+        shutil.copy(p, src / p.name)
+    (src / "sub").mkdir()
+    (src / "sub" / "damaged.dcm").write_bytes(ct[0].read_bytes()[:-3000])  # cut short
+    rle = bytearray(ct[1].read_bytes())
+    item = rle.index(b"\xfe\xff\x00\xe0", rle.index(b"\xfe\xff\x00\xe0") + 8)
+    rle[item + 8 : item + 12] = (15).to_bytes(4, "little")  # 15 RLE segments: no such frame
+    (src / "sub" / "bad_rle.dcm").write_bytes(bytes(rle))
+    before = _tree(src)
+    out = tmp_path / "out"
+    report = tmp_path / "report.json"
+    rc = main(["export", str(src), "-o", str(out), "-q", "--report", str(report)])
+    recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
+    assert rc == 1
+    for name, says in (("damaged.dcm", "runs past the end"), ("bad_rle.dcm", "PixelDataError")):
+        bad = src / "sub" / name
+        python_rec = export.export_file(
+            Source(str(bad), name, bad.stat().st_size), ExportOptions(out=str(tmp_path / "p"))
+        )
+        assert recs[name]["status"] == "failed"
+        assert recs[name]["reason"] == python_rec["reason"]
+        assert says in python_rec["reason"]
+    assert all(recs[p.name]["status"] == "converted" for p in ct)
+    made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert made == sorted(p.stem + ".png" for p in ct)
+    for p in ct:
+        ds = dicomfast.read(p)
+        want = export.display_frame(ds.pixel_array, ds)
+        from PIL import Image
+
+        np.testing.assert_array_equal(np.asarray(Image.open(out / (p.stem + ".png"))), want)
+    rc = main(["export", str(src), "-o", str(out), "-q", "--report", str(report)])
+    recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
+    assert all(recs[p.name]["status"] == "skipped" for p in ct)
+    assert _tree(src) == before

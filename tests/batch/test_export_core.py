@@ -120,7 +120,7 @@ def _both(src: Source, opts: ExportOptions, tmp: Path) -> tuple[dict, dict, Path
 
 
 def _fields(opts: ExportOptions) -> dict[str, Any]:
-    return {k: getattr(opts, k) for k in opts.__slots__}
+    return opts._asdict()
 
 
 def _comparable(rec: dict, out: Path) -> dict:

@@ -5,13 +5,14 @@ outputs go under ``--layout keep``; numpy-free, for the core's path
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 FORMATS = {"npy": ".npy", "png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
-@dataclass(frozen=True, slots=True)
-class ExportOptions:
+class ExportOptions(NamedTuple):
+    """What an ``export`` run makes (a named tuple, like :class:`.sources.Source`)."""
+
     out: str
     format: str = "png"
     bits: int = 8  # 8 or 16 (JPEG: 8 only)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SKIP_PREFIXES = (".dicomfast-",)  # our own temporary files
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One input file: its path and its path relative to the argument that named it."""
+class Source(NamedTuple):
+    """One input file: its path and its path relative to the argument that named it.
+    (A named tuple: no :mod:`dataclasses` import, ~3 ms of a short command's start.)"""
 
     path: str
     rel: str

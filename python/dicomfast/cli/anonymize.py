@@ -13,7 +13,7 @@ from ..batch.deid import AnonymizeOptions, anonymize_file
 from ..batch.syntaxes import NAMES, transfer_syntax_for
 from ..deid import PROFILES, SUPPORTED_OPTIONS, Deidentifier, load_key, load_patient_map, new_key
 from ..errors import DicomError
-from .convert import drive
+from .batch_run import drive
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

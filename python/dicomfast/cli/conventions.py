@@ -16,7 +16,7 @@ options it already defines are left alone.
 Why argparse rather than click: every command is already an argparse parser
 (``add_parser(sub)``/``run(args)``), the network, query and batch commands
 share argparse helpers (:mod:`dicomfast.net.cliopts`, ``find.add_key_options``,
-``convert.add_common``), and ``dicomfast --help`` lists the commands from
+``batch_run.add_common``), and ``dicomfast --help`` lists the commands from
 :data:`dicomfast.cli.COMMANDS` while importing only the module of the command
 being run — click's groups want every command object (so its module) imported
 to build the help, and would be one more start-up import and dependency.
@@ -225,11 +225,11 @@ def setup_logging(args: argparse.Namespace) -> int:
     """One logging set-up for every command: the ``dicomfast`` loggers at the
     level the options ask for, to stderr.  Returns the level.
 
-    At the default level, with :mod:`logging` not imported yet, the set-up waits
-    until some module imports it (most runs of a short command log nothing, and
+    With :mod:`logging` not imported yet, the set-up waits until some module imports
+    it (nothing logs before then; most runs of a short command log nothing, and
     importing logging costs ~3 ms of a ~50 ms start)."""
     level = log_level_of(args, getattr(args, "log_default", _WARNING))
-    if level == _WARNING and "logging" not in sys.modules:
+    if "logging" not in sys.modules:
         sys.meta_path.insert(0, _ThenSetUp(level))
     else:
         _set_up(level)

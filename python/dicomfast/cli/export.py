@@ -13,7 +13,7 @@ from typing import Any
 from ..batch.export_options import FORMATS, ExportOptions
 from ..batch.runner import Progress, Report, run_tasks
 from ..batch.sources import count_sources, iter_sources
-from .convert import add_common, drive
+from .batch_run import add_common, drive
 
 
 def _window(text: str) -> tuple[float, float]:

@@ -156,23 +156,41 @@ impl Table {
     /// `samples` (little-endian, `bytes` each, as decoded) looked up into `out`: one
     /// byte per pixel (8-bit tables) or two, big-endian as PNG holds them (16-bit).
     pub fn gather(&self, samples: &[u8], bytes: u8, out: &mut Vec<u8>) {
+        let n = if bytes == 1 {
+            samples.len()
+        } else {
+            samples.len() / 2
+        };
+        let width = match self {
+            Table::U8(_) => 1,
+            Table::U16(_) => 2,
+        };
         out.clear();
+        out.resize(n * width, 0);
         match (self, bytes) {
-            (Table::U8(t), 1) => out.extend(samples.iter().map(|&s| t[usize::from(s)])),
-            (Table::U8(t), _) => out.extend(
-                samples
-                    .chunks_exact(2)
-                    .map(|s| t[usize::from(u16::from_le_bytes([s[0], s[1]]))]),
-            ),
+            (Table::U8(t), 1) => {
+                let t: &[u8; 256] = t.as_slice().try_into().expect("256 entries");
+                for (o, &s) in out.iter_mut().zip(samples) {
+                    *o = t[usize::from(s)];
+                }
+            }
+            (Table::U8(t), _) => {
+                let t: &[u8; 65536] = t.as_slice().try_into().expect("65536 entries");
+                for (o, s) in out.iter_mut().zip(samples.chunks_exact(2)) {
+                    *o = t[usize::from(u16::from_le_bytes([s[0], s[1]]))];
+                }
+            }
             (Table::U16(t), 1) => {
-                for &s in samples {
-                    out.extend_from_slice(&t[usize::from(s)].to_be_bytes());
+                let t: &[u16; 256] = t.as_slice().try_into().expect("256 entries");
+                for (o, &s) in out.chunks_exact_mut(2).zip(samples) {
+                    o.copy_from_slice(&t[usize::from(s)].to_be_bytes());
                 }
             }
             (Table::U16(t), _) => {
-                for s in samples.chunks_exact(2) {
+                let t: &[u16; 65536] = t.as_slice().try_into().expect("65536 entries");
+                for (o, s) in out.chunks_exact_mut(2).zip(samples.chunks_exact(2)) {
                     let v = t[usize::from(u16::from_le_bytes([s[0], s[1]]))];
-                    out.extend_from_slice(&v.to_be_bytes());
+                    o.copy_from_slice(&v.to_be_bytes());
                 }
             }
         }

@@ -1,6 +1,9 @@
-//! PNG pictures: the `png` crate with fdeflate's fast compression. A 512x512 8-bit
-//! slice takes ~0.3 ms and ~10% more bytes than zlib level 6, which takes ~15 ms
-//! through Pillow (level 1: ~6 ms and larger).
+//! PNG pictures: the `png` crate with fdeflate's fast compression and the Sub filter on
+//! every row. A 512x512 8-bit CT slice takes ~0.09 ms (~12% more bytes than zlib level 6,
+//! which takes ~15 ms through Pillow; level 1: ~6 ms and larger). The crate's default
+//! for this compression, a filter chosen row by row, took 0.16 ms for 2% fewer bytes
+//! (16 bits: 0.34 ms against 0.23 ms for 0.4% fewer); Up 0.10 ms and 16% more, Paeth
+//! 0.12 ms and 1% more.
 
 /// Append to `out` the PNG of `rows` x `columns` pixels of `samples` (1: grey, 3: RGB)
 /// samples of `bits` (8 or 16) held in `data` in that order, 16-bit samples big-endian
@@ -35,6 +38,7 @@ pub fn encode_png(
     enc.set_color(color);
     enc.set_depth(depth);
     enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::Filter::Sub);
     let mut writer = enc.write_header().map_err(fail)?;
     writer.write_image_data(data).map_err(fail)?;
     writer.finish().map_err(fail)

@@ -55,6 +55,7 @@ declare -A targets=(
   [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode ht_round_trip ht_decode"
   [pdu]="pdu_roundtrip reassemble"
   [media]="fileset"
+  [export]="export_png"
 )
 
 t0=$SECONDS
@@ -144,7 +145,7 @@ done
 echo "seeds ready at $((SECONDS - t0)) s"
 
 echo "--- build (stable rustc + RUSTC_BOOTSTRAP=1, ASan, --locked)"
-for crate in core codec pdu media; do
+for crate in core codec pdu media export; do
   manifest=rust/dicomfast-$crate/fuzz/Cargo.toml
   fuzz_cargo build --quiet --locked --release --target "$triple" --bins --manifest-path "$manifest" || {
     echo "building $manifest failed; if its Cargo.lock is stale (a crate gained a dependency):" >&2
@@ -157,7 +158,7 @@ echo "built at $((SECONDS - t0)) s"
 
 seeds_of() {
   case $1 in
-    parse | values | file_decode | fileset) echo "$seeds/dicom" ;;
+    parse | values | file_decode | fileset | export_png) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
     rle_decode | jpeg_decode | round_trip | native_decode | c_decode | ht_decode) echo "$seeds/$1" ;;
     ht_round_trip) echo "$seeds/round_trip" ;; # frames' bytes, as round_trip takes them
@@ -188,7 +189,7 @@ run() {
 
 echo "--- fuzz: $secs s per target, $jobs at a time"
 all=()
-for crate in core codec pdu media; do
+for crate in core codec pdu media export; do
   read -ra ts <<<"${targets[$crate]}"
   all+=("${ts[@]}")
 done

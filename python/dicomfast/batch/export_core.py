@@ -4,10 +4,10 @@ looked up in its display table, coded and written in one call with the GIL relea
 threads share the cores and neither numpy nor the data set is loaded.
 
 The core takes a file only where its pictures are certain to be the Python path's
-(:func:`dicomfast.batch.export.export_file`): grey 8- or 16-bit frames of an
-encapsulated syntax, a LINEAR or LINEAR_EXACT window (the file's or the user's), no
-Modality or VOI LUT Sequence; everything else, and every failure, goes that path, which
-gives the picture or the error it always gave.  ``tests/batch/test_export_core.py``
+(:func:`dicomfast.batch.export.export_file`): grey 8- or 16-bit frames, native in a
+little-endian syntax or encapsulated in one a codec decodes, a LINEAR or LINEAR_EXACT
+window (the file's or the user's), no Modality or VOI LUT Sequence; everything else,
+and every failure, goes that path, which gives the picture or the error it always gave.  ``tests/batch/test_export_core.py``
 holds the two to the same bytes.
 """
 

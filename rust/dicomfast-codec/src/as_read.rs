@@ -197,6 +197,68 @@ pub fn plan(
     parsed: impl FnOnce() -> Option<String>,
     as_rgb: bool,
 ) -> Option<Plan> {
+    let image = image(src, limits, parsed, as_rgb)?;
+    if !image.syntax.encapsulated {
+        return None;
+    }
+    encapsulated(src, limits, image)
+}
+
+/// [`plan`], and for native Pixel Data in a little-endian syntax (explicit, implicit or
+/// deflated) too: each frame then one `(offset, length)` slice of the value, every frame
+/// within it (else None: the Python path names the shortfall), and `syntax.codec` None.
+pub fn plan_with_native(
+    src: &Source<'_>,
+    limits: &Limits,
+    parsed: impl FnOnce() -> Option<String>,
+) -> Option<Plan> {
+    let image = image(src, limits, parsed, false)?;
+    if image.syntax.encapsulated {
+        return encapsulated(src, limits, image);
+    }
+    let node = &src.index.nodes[image.pixels as usize];
+    // Implicit VR leaves Pixel Data's VR to the Python layer (OB or OW): in little
+    // endian the bytes are the same either way.
+    let ambiguous = node.has(flags::AMBIGUOUS_VR);
+    if image.syntax.big_endian
+        || node.flags & CONTEXTUAL & !flags::AMBIGUOUS_VR != 0
+        || node.has(flags::BIG_ENDIAN)
+        || !(ambiguous || matches!(&node.vr, b"OB" | b"OW"))
+        || !matches!(image.info.bits_allocated, 8 | 16)
+    {
+        return None;
+    }
+    let available = node.end_offset.checked_sub(node.value_offset)?;
+    let fsize = crate::native_frame_size_bytes(&image.info) as u64;
+    if fsize == 0 || image.nframes.checked_mul(fsize)? > available {
+        return None;
+    }
+    let frames = (0..image.nframes)
+        .map(|k| vec![(node.value_offset + k * fsize, fsize)])
+        .collect();
+    Some(Plan {
+        syntax: image.syntax,
+        info: image.info,
+        frames,
+    })
+}
+
+/// The image attributes of a data set, checked as `pixel_info` checks them.
+struct Image {
+    uid: String,
+    syntax: TransferSyntax,
+    info: FrameInfo,
+    nframes: u64,
+    pixels: u32,
+    eot: Option<u32>,
+}
+
+fn image(
+    src: &Source<'_>,
+    limits: &Limits,
+    parsed: impl FnOnce() -> Option<String>,
+    as_rgb: bool,
+) -> Option<Image> {
     let (buf, index) = (src.buf, src.index);
     let mut at: [Option<u32>; WANTED.len()] = [None; WANTED.len()];
     for i in children(index, src.meta_nodes, src.parent) {
@@ -222,7 +284,7 @@ pub fn plan(
     }
     let uid = transfer_syntax(src, parsed)?;
     let syntax = registry::lookup(&uid);
-    if !syntax.encapsulated || !syntax.can_decode() || syntax.codec.is_none() {
+    if syntax.encapsulated && (!syntax.can_decode() || syntax.codec.is_none()) {
         return None;
     }
     let info = FrameInfo {
@@ -237,6 +299,28 @@ pub fn plan(
         float: false,
     };
     info.validate().ok()?;
+    Some(Image {
+        uid,
+        syntax,
+        info,
+        nframes,
+        pixels,
+        eot,
+    })
+}
+
+/// The plan of an encapsulated image: each frame's fragments located and the sizes
+/// checked.
+fn encapsulated(src: &Source<'_>, limits: &Limits, image: Image) -> Option<Plan> {
+    let (buf, index) = (src.buf, src.index);
+    let Image {
+        uid,
+        syntax,
+        info,
+        nframes,
+        pixels,
+        eot,
+    } = image;
     let node = &index.nodes[pixels as usize];
     let available = node.end_offset.saturating_sub(node.value_offset);
     let fsize = frame_size_bytes(&info) as u64;

@@ -1,7 +1,7 @@
 //! One file to its pictures: read (whole, or mapped when large), parsed, planned
-//! (`dicomfast_codec::as_read`), each frame decoded, looked up in its grey table, made
-//! a PNG and written to a temporary file beside its final name, then renamed (or left
-//! for the caller to flush and rename with its group).
+//! (`dicomfast_codec::as_read`, native Pixel Data too), each frame decoded or unpacked,
+//! looked up in its grey table, made a PNG and written to a temporary file beside its
+//! final name, then renamed (or left for the caller to flush and rename with its group).
 
 use std::fs::{self, File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use dicomfast_codec::as_read::{children, plan, Limits, Plan, Source};
-use dicomfast_codec::frame_size_bytes;
+use dicomfast_codec::as_read::{children, plan_with_native, Limits, Plan, Source};
+use dicomfast_codec::{decode_native_frame, frame_size_bytes};
 use dicomfast_core::bytes::FileBytes;
-use dicomfast_core::file::{read_file, ReadOptions};
+use dicomfast_core::file::{read_file, DicomFile, ReadOptions};
 use dicomfast_core::parse::ParseOptions;
 
 use crate::attrs;
@@ -130,17 +130,24 @@ impl Exporter {
         Some(t)
     }
 
-    fn pictures(&self, file: &[u8], base: &str, s: &mut Scratch) -> Option<Outcome> {
-        let opts = ReadOptions {
-            parse: ParseOptions {
-                stop_before_pixels: false,
-                partial: false,
-                max_depth: 256,
-            },
-            ..Default::default()
-        };
-        let parsed = read_file(file, &opts).ok()?;
+    /// The PNG pictures of the file `file` in memory, or None where [`Exporter::export`]
+    /// declines it (for the fuzz target: the same steps, nothing written).
+    pub fn pngs(&self, file: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let parsed = parse(file)?;
         let buf = parsed.inflated.as_deref().unwrap_or(file);
+        let (p, grey) = self.prepare(buf, &parsed)?;
+        let table = self.table(grey)?;
+        let mut s = Scratch::default();
+        let mut out = Vec::new();
+        self.each_picture(&p, buf, &table, grey.bytes, &mut s, |_, png| {
+            out.push(png.to_vec());
+            Some(())
+        })?;
+        Some(out)
+    }
+
+    /// The decode plan and the grey table's attributes of a parsed file.
+    fn prepare(&self, buf: &[u8], parsed: &DicomFile) -> Option<(Plan, Grey)> {
         let src = Source {
             buf,
             index: &parsed.index,
@@ -148,12 +155,9 @@ impl Exporter {
             parent: -1,
             meta: (parsed.meta_nodes > 0).then_some(-2),
         };
-        let p = plan(
-            &src,
-            &self.opts.limits,
-            || Some(parsed.transfer_syntax.clone()),
-            false,
-        )?;
+        let p = plan_with_native(&src, &self.opts.limits, || {
+            Some(parsed.transfer_syntax.clone())
+        })?;
         let info = &p.info;
         if info.samples_per_pixel != 1 || !matches!(info.bits_allocated, 8 | 16) {
             return None;
@@ -172,9 +176,8 @@ impl Exporter {
             },
             None => a.window?,
         };
-        let bytes = (info.bits_allocated / 8) as u8;
         let grey = Grey {
-            bytes,
+            bytes: (info.bits_allocated / 8) as u8,
             signed: a.signed,
             bits_stored: a.bits_stored,
             rescale: a.rescale,
@@ -183,6 +186,13 @@ impl Exporter {
             monochrome1: a.monochrome1,
             bits: self.opts.bits,
         };
+        Some((p, grey))
+    }
+
+    fn pictures(&self, file: &[u8], base: &str, s: &mut Scratch) -> Option<Outcome> {
+        let parsed = parse(file)?;
+        let buf = parsed.inflated.as_deref().unwrap_or(file);
+        let (p, grey) = self.prepare(buf, &parsed)?;
         let names = names(base, p.frames.len());
         let dst = if names.len() == 1 {
             names[0].clone()
@@ -204,40 +214,48 @@ impl Exporter {
         }
         let table = self.table(grey)?;
         let mut staged = Vec::new();
-        let written = self.write_frames(&p, buf, &table, bytes, &names, s, &mut staged);
-        match written {
-            Some(bytes_out) => Some(Outcome::Done {
-                dst,
-                bytes_out,
-                frames: names.len() as u64,
-                staged,
-                seconds: 0.0,
-            }),
-            None => {
-                for (tmp, _) in staged {
-                    let _ = fs::remove_file(tmp);
-                }
-                None
+        let mut bytes_out = 0;
+        let written = self.each_picture(&p, buf, &table, grey.bytes, s, |k, png| {
+            let name = Path::new(&names[k]);
+            let tmp = write_temp(name, png).ok()?;
+            bytes_out += png.len() as u64;
+            if self.opts.durable {
+                staged.push((tmp, name.to_path_buf()));
+            } else if fs::rename(&tmp, name).is_err() {
+                let _ = fs::remove_file(&tmp);
+                return None;
             }
+            Some(())
+        });
+        if written.is_none() {
+            for (tmp, _) in staged {
+                let _ = fs::remove_file(tmp);
+            }
+            return None;
         }
+        Some(Outcome::Done {
+            dst,
+            bytes_out,
+            frames: names.len() as u64,
+            staged,
+            seconds: 0.0,
+        })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn write_frames(
+    /// Each frame of `p` decoded (or unpacked), looked up in `table` and made a PNG,
+    /// handed to `sink` with its number; None as soon as a step fails.
+    fn each_picture(
         &self,
         p: &Plan,
         buf: &[u8],
         table: &Table,
         bytes: u8,
-        names: &[String],
         s: &mut Scratch,
-        staged: &mut Vec<(PathBuf, PathBuf)>,
-    ) -> Option<u64> {
+        mut sink: impl FnMut(usize, &[u8]) -> Option<()>,
+    ) -> Option<()> {
         let info = &p.info;
-        let codec = p.syntax.codec?;
-        let mut total = 0;
         s.frame.resize(frame_size_bytes(info), 0);
-        for (fragments, name) in p.frames.iter().zip(names) {
+        for (k, fragments) in p.frames.iter().enumerate() {
             let parts: Option<Vec<&[u8]>> = fragments
                 .iter()
                 .map(|&(off, len)| {
@@ -254,30 +272,31 @@ impl Exporter {
                     &joined
                 }
             };
-            codec.decode(data, info, &mut s.frame).ok()?;
+            match p.syntax.codec {
+                Some(codec) => codec.decode(data, info, &mut s.frame).ok()?,
+                None => decode_native_frame(data, info, &mut s.frame).ok()?,
+            }
             table.gather(&s.frame, bytes, &mut s.image);
             s.png.clear();
-            encode_png(
-                &s.image,
-                info.rows,
-                info.columns,
-                1,
-                self.opts.bits,
-                &mut s.png,
-            )
-            .ok()?;
-            let name = Path::new(name);
-            let tmp = write_temp(name, &s.png).ok()?;
-            total += s.png.len() as u64;
-            if self.opts.durable {
-                staged.push((tmp, name.to_path_buf()));
-            } else if fs::rename(&tmp, name).is_err() {
-                let _ = fs::remove_file(&tmp);
-                return None;
-            }
+            let (rows, columns) = (info.rows, info.columns);
+            encode_png(&s.image, rows, columns, 1, self.opts.bits, &mut s.png).ok()?;
+            sink(k, &s.png)?;
         }
-        Some(total)
+        Some(())
     }
+}
+
+/// The file parsed as `dicomfast.read` parses it.
+fn parse(file: &[u8]) -> Option<DicomFile> {
+    let opts = ReadOptions {
+        parse: ParseOptions {
+            stop_before_pixels: false,
+            partial: false,
+            max_depth: 256,
+        },
+        ..Default::default()
+    };
+    read_file(file, &opts).ok()
 }
 
 /// The pictures' names: `base.png`, or `base_0000.png` ... for several frames.

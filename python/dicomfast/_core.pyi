@@ -228,6 +228,8 @@ _Taken = tuple[str, str, int, int, list[tuple[str, str]], float]
 class PictureExporter:
     def __new__(
         cls,
+        format: str,
+        values: str,
         bits: int,
         window: tuple[float, float] | None,
         voi_index: int,

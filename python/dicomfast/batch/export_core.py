@@ -1,14 +1,16 @@
-"""``dicomfast export`` of grey frames to PNG by the core: each file read, decoded,
-looked up in its display table, coded and written in one call with the GIL released
+"""``dicomfast export`` of grey frames to PNG or ``.npy`` by the core: each file read,
+decoded, made the values asked for (the display table, the Modality LUT's rescale, or as
+stored), coded and written in one call with the GIL released
 (:class:`dicomfast._core.PictureExporter`, crate ``dicomfast-export``), so a run's
 threads share the cores and neither numpy nor the data set is loaded.
 
 The core takes a file only where its pictures are certain to be the Python path's
 (:func:`dicomfast.batch.export.export_file`): grey 8- or 16-bit frames, native in a
-little-endian syntax or encapsulated in one a codec decodes, a LINEAR or LINEAR_EXACT
-window (the file's or the user's), no Modality or VOI LUT Sequence; everything else,
-and every failure, goes that path, which gives the picture or the error it always gave.  ``tests/batch/test_export_core.py``
-holds the two to the same bytes.
+little-endian syntax or encapsulated in one a codec decodes, no Modality or VOI LUT
+Sequence, and for the display's values a LINEAR or LINEAR_EXACT window (the file's or
+the user's); everything else, and every failure, goes that path, which gives the picture
+or the error it always gave.  ``tests/batch/test_export_core.py`` holds the two to the
+same bytes.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from .sources import Source
 
 
 def takes(opts: ExportOptions) -> bool:
-    """Whether a run under ``opts`` goes through the core (file by file, where it can)."""
+    """Whether a run under ``opts`` goes through the core (file by file, where it can):
+    PNG of the display's values, ``.npy`` of any."""
     return (
-        opts.format == "png"
-        and opts.values == "display"
+        (opts.format == "npy" or (opts.format == "png" and opts.values == "display"))
+        and opts.values in ("display", "modality", "stored")
         and opts.gsdf is None
         and opts.layout == "keep"
         and opts.bits in (8, 16)
@@ -40,6 +43,8 @@ def _exporter(opts: ExportOptions) -> _core.PictureExporter:
     """The core's exporter for ``opts``, one per process (its display tables are kept
     from file to file)."""
     return _core.PictureExporter(
+        opts.format,
+        opts.values,
         opts.bits,
         opts.window,
         opts.voi_index,

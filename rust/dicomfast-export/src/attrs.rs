@@ -33,14 +33,18 @@ const WANTED: [u32; 10] = [
     VOI_LUT_SEQUENCE,
 ];
 
-/// What the grey table takes from a data set.
+/// What the pictures take from a data set; None where it is absent or not one the
+/// Python path reads as plainly (the caller then declines what needs it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attributes {
-    pub monochrome1: bool,
-    pub bits_stored: u16,
-    pub signed: bool,
+    /// MONOCHROME1 (true) or MONOCHROME2 (false), exactly so.
+    pub monochrome1: Option<bool>,
+    pub bits_stored: Option<u16>,
+    /// Pixel Representation 1 (true) or 0 (false).
+    pub signed: Option<bool>,
+    /// Rescale Slope and Intercept, when both are present.
     pub rescale: Option<(f64, f64)>,
-    /// The file's window `voi_index` (None when the caller gives one).
+    /// The file's window `voi_index`, when it has one the display table computes.
     pub window: Option<Window>,
 }
 
@@ -85,14 +89,14 @@ fn cs<'a>(buf: &'a [u8], n: Option<&Node>) -> Option<Option<&'a [u8]>> {
     Some((!v.is_empty()).then_some(v))
 }
 
-/// The attributes of the data set whose elements are `children` of `index` over `buf`;
-/// `user_window`: the caller gives the window (the file's is not read).
+/// The attributes of the data set whose elements are `children` of `index` over `buf`
+/// (None: a duplicate, a Modality or VOI LUT Sequence, a Rescale value that is not
+/// plainly numbers).
 pub fn read(
     buf: &[u8],
     index: &Index,
     children: impl Iterator<Item = u32>,
     voi_index: usize,
-    user_window: bool,
 ) -> Option<Attributes> {
     let mut at: [Option<&Node>; WANTED.len()] = [None; WANTED.len()];
     for i in children {
@@ -108,31 +112,29 @@ pub fn read(
     if mlut.is_some() || vlut.is_some() {
         return None;
     }
-    let monochrome1 = match cs(buf, pi)?? {
-        b"MONOCHROME1" => true,
-        b"MONOCHROME2" => false,
-        _ => return None,
+    let monochrome1 = match cs(buf, pi) {
+        Some(Some(b"MONOCHROME1")) => Some(true),
+        Some(Some(b"MONOCHROME2")) => Some(false),
+        _ => None,
     };
-    let bits_stored = us(buf, bits_stored?)?;
-    let signed = match us(buf, pr?)? {
-        0 => false,
-        1 => true,
-        _ => return None,
+    let bits_stored = bits_stored.and_then(|n| us(buf, n));
+    let signed = match pr.and_then(|n| us(buf, n)) {
+        Some(0) => Some(false),
+        Some(1) => Some(true),
+        _ => None,
     };
     let rescale = match (ds(buf, slope)?, ds(buf, intercept)?) {
         (Some(s), Some(i)) => Some((s[0], i[0])),
         _ => None,
     };
-    let window = if user_window {
-        None
-    } else {
-        let pick = |v: Vec<f64>| -> Option<f64> {
-            if v.len() > 1 {
-                v.get(voi_index).copied()
-            } else {
-                v.first().copied()
-            }
-        };
+    let pick = |v: Vec<f64>| -> Option<f64> {
+        if v.len() > 1 {
+            v.get(voi_index).copied()
+        } else {
+            v.first().copied()
+        }
+    };
+    let window = || -> Option<Window> {
         let center = pick(ds(buf, wc)??)?;
         let width = pick(ds(buf, ww)??)?;
         let exact = match cs(buf, function)? {
@@ -152,6 +154,6 @@ pub fn read(
         bits_stored,
         signed,
         rescale,
-        window,
+        window: window(),
     })
 }

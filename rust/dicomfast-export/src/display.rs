@@ -154,8 +154,16 @@ impl Grey {
 
 impl Table {
     /// `samples` (little-endian, `bytes` each, as decoded) looked up into `out`: one
-    /// byte per pixel (8-bit tables) or two, big-endian as PNG holds them (16-bit).
-    pub fn gather(&self, samples: &[u8], bytes: u8, out: &mut Vec<u8>) {
+    /// byte per pixel (8-bit tables) or two, big-endian as PNG holds them when `png`
+    /// (16-bit), else little-endian as numpy does.
+    pub fn gather(&self, samples: &[u8], bytes: u8, png: bool, out: &mut Vec<u8>) {
+        let order = |v: u16| {
+            if png {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
         let n = if bytes == 1 {
             samples.len()
         } else {
@@ -183,14 +191,14 @@ impl Table {
             (Table::U16(t), 1) => {
                 let t: &[u16; 256] = t.as_slice().try_into().expect("256 entries");
                 for (o, &s) in out.chunks_exact_mut(2).zip(samples) {
-                    o.copy_from_slice(&t[usize::from(s)].to_be_bytes());
+                    o.copy_from_slice(&order(t[usize::from(s)]));
                 }
             }
             (Table::U16(t), _) => {
                 let t: &[u16; 65536] = t.as_slice().try_into().expect("65536 entries");
                 for (o, s) in out.chunks_exact_mut(2).zip(samples.chunks_exact(2)) {
                     let v = t[usize::from(u16::from_le_bytes([s[0], s[1]]))];
-                    o.copy_from_slice(&v.to_be_bytes());
+                    o.copy_from_slice(&order(v));
                 }
             }
         }
@@ -262,7 +270,7 @@ mod tests {
         g.bits = 16;
         let t = g.table().expect("table");
         let mut out = Vec::new();
-        t.gather(&[0, 0, 0xFF, 0x07], 2, &mut out);
+        t.gather(&[0, 0, 0xFF, 0x07], 2, true, &mut out);
         assert_eq!(out, [0, 0, 0xFF, 0xFF]);
     }
 }

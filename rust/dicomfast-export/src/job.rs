@@ -18,12 +18,34 @@ use dicomfast_core::parse::ParseOptions;
 
 use crate::attrs;
 use crate::display::{Grey, Table, Window};
-use crate::picture::encode_png;
+use crate::picture::{encode_png, npy};
+
+/// The pictures' file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// PNG (the display's values only).
+    Png,
+    /// NumPy's `.npy`, as `numpy.save` writes it.
+    Npy,
+}
+
+/// Which values a picture holds (`dicomfast export --values`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    /// Through the display pipeline: 8 or 16 bits.
+    Display,
+    /// Through the Modality LUT (Rescale Slope and Intercept: double precision).
+    Modality,
+    /// As stored.
+    Stored,
+}
 
 /// What a run asks of every file.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Output bits: 8 or 16.
+    pub format: Format,
+    pub values: Values,
+    /// Output bits (display values): 8 or 16.
     pub bits: u8,
     /// The user's window (centre, width), instead of the file's.
     pub window: Option<(f64, f64)>,
@@ -57,12 +79,23 @@ pub enum Outcome {
     },
 }
 
-/// Per thread memory kept from file to file: the frame, the picture's samples, the PNG.
+/// Per thread memory kept from file to file: the frame, the picture's samples, its file.
 #[derive(Default)]
 struct Scratch {
     frame: Vec<u8>,
     image: Vec<u8>,
-    png: Vec<u8>,
+    file: Vec<u8>,
+}
+
+/// How a decoded frame becomes a picture's values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Render {
+    /// Looked up in the display table of these attributes.
+    Display(Grey),
+    /// Rescaled in double precision.
+    Rescale(f64, f64),
+    /// As decoded.
+    Stored,
 }
 
 thread_local! {
@@ -95,7 +128,7 @@ impl Exporter {
         };
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            match self.pictures(bytes.bytes(), base, &mut s) {
+            match self.write_pictures(bytes.bytes(), base, &mut s) {
                 Some(Outcome::Done {
                     dst,
                     bytes_out,
@@ -130,24 +163,24 @@ impl Exporter {
         Some(t)
     }
 
-    /// The PNG pictures of the file `file` in memory, or None where [`Exporter::export`]
+    /// The pictures of the file `file` in memory, or None where [`Exporter::export`]
     /// declines it (for the fuzz target: the same steps, nothing written).
-    pub fn pngs(&self, file: &[u8]) -> Option<Vec<Vec<u8>>> {
+    pub fn pictures(&self, file: &[u8]) -> Option<Vec<Vec<u8>>> {
         let parsed = parse(file)?;
         let buf = parsed.inflated.as_deref().unwrap_or(file);
-        let (p, grey) = self.prepare(buf, &parsed)?;
-        let table = self.table(grey)?;
+        let (p, render) = self.prepare(buf, &parsed)?;
+        let table = self.table_for(render)?;
         let mut s = Scratch::default();
         let mut out = Vec::new();
-        self.each_picture(&p, buf, &table, grey.bytes, &mut s, |_, png| {
+        self.each_picture(&p, buf, render, table.as_deref(), &mut s, |_, png| {
             out.push(png.to_vec());
             Some(())
         })?;
         Some(out)
     }
 
-    /// The decode plan and the grey table's attributes of a parsed file.
-    fn prepare(&self, buf: &[u8], parsed: &DicomFile) -> Option<(Plan, Grey)> {
+    /// The decode plan of a parsed file and how its frames become pictures.
+    fn prepare(&self, buf: &[u8], parsed: &DicomFile) -> Option<(Plan, Render)> {
         let src = Source {
             buf,
             index: &parsed.index,
@@ -163,37 +196,49 @@ impl Exporter {
             return None;
         }
         let top = children(&parsed.index, parsed.meta_nodes, -1);
-        let user = self.opts.window;
-        let a = attrs::read(buf, &parsed.index, top, self.opts.voi_index, user.is_some())?;
-        if a.bits_stored != info.bits_stored || a.signed != (info.pixel_representation == 1) {
-            return None;
-        }
-        let window = match user {
-            Some((center, width)) => Window {
-                center,
-                width,
-                exact: false,
+        let a = attrs::read(buf, &parsed.index, top, self.opts.voi_index)?;
+        let render = match self.opts.values {
+            Values::Stored => Render::Stored,
+            Values::Modality => match a.rescale {
+                Some((slope, intercept)) => Render::Rescale(slope, intercept),
+                None => Render::Stored,
             },
-            None => a.window?,
+            Values::Display => {
+                let (bits_stored, signed) = (a.bits_stored?, a.signed?);
+                if bits_stored != info.bits_stored || signed != (info.pixel_representation == 1) {
+                    return None;
+                }
+                let window = match self.opts.window {
+                    Some((center, width)) => Window {
+                        center,
+                        width,
+                        exact: false,
+                    },
+                    None => a.window?,
+                };
+                Render::Display(Grey {
+                    bytes: (info.bits_allocated / 8) as u8,
+                    signed,
+                    bits_stored,
+                    rescale: a.rescale,
+                    window,
+                    user_window: self.opts.window.is_some(),
+                    monochrome1: a.monochrome1?,
+                    bits: self.opts.bits,
+                })
+            }
         };
-        let grey = Grey {
-            bytes: (info.bits_allocated / 8) as u8,
-            signed: a.signed,
-            bits_stored: a.bits_stored,
-            rescale: a.rescale,
-            window,
-            user_window: user.is_some(),
-            monochrome1: a.monochrome1,
-            bits: self.opts.bits,
-        };
-        Some((p, grey))
+        if self.opts.format == Format::Png && !matches!(render, Render::Display(_)) {
+            return None; // PNG holds the display's 8 or 16 bits: the Python path says so
+        }
+        Some((p, render))
     }
 
-    fn pictures(&self, file: &[u8], base: &str, s: &mut Scratch) -> Option<Outcome> {
+    fn write_pictures(&self, file: &[u8], base: &str, s: &mut Scratch) -> Option<Outcome> {
         let parsed = parse(file)?;
         let buf = parsed.inflated.as_deref().unwrap_or(file);
-        let (p, grey) = self.prepare(buf, &parsed)?;
-        let names = names(base, p.frames.len());
+        let (p, render) = self.prepare(buf, &parsed)?;
+        let names = names(base, self.opts.format, p.frames.len());
         let dst = if names.len() == 1 {
             names[0].clone()
         } else {
@@ -212,10 +257,10 @@ impl Exporter {
                 return Some(Outcome::Skipped { dst, bytes_out });
             }
         }
-        let table = self.table(grey)?;
+        let table = self.table_for(render)?;
         let mut staged = Vec::new();
         let mut bytes_out = 0;
-        let written = self.each_picture(&p, buf, &table, grey.bytes, s, |k, png| {
+        let written = self.each_picture(&p, buf, render, table.as_deref(), s, |k, png| {
             let name = Path::new(&names[k]);
             let tmp = write_temp(name, png).ok()?;
             bytes_out += png.len() as u64;
@@ -242,18 +287,30 @@ impl Exporter {
         })
     }
 
-    /// Each frame of `p` decoded (or unpacked), looked up in `table` and made a PNG,
-    /// handed to `sink` with its number; None as soon as a step fails.
+    /// The display table of `render`, if it has one (None: it cannot be made).
+    #[allow(clippy::option_option)]
+    fn table_for(&self, render: Render) -> Option<Option<Arc<Table>>> {
+        match render {
+            Render::Display(grey) => Some(Some(self.table(grey)?)),
+            _ => Some(None),
+        }
+    }
+
+    /// Each frame of `p` decoded (or unpacked), made a picture's values as `render` says
+    /// (`table`: its display table) and coded as the run's format, handed to `sink` with
+    /// its number; None as soon as a step fails.
     fn each_picture(
         &self,
         p: &Plan,
         buf: &[u8],
-        table: &Table,
-        bytes: u8,
+        render: Render,
+        table: Option<&Table>,
         s: &mut Scratch,
         mut sink: impl FnMut(usize, &[u8]) -> Option<()>,
     ) -> Option<()> {
         let info = &p.info;
+        let bytes = (info.bits_allocated / 8) as u8;
+        let shape = [info.rows as usize, info.columns as usize];
         s.frame.resize(frame_size_bytes(info), 0);
         for (k, fragments) in p.frames.iter().enumerate() {
             let parts: Option<Vec<&[u8]>> = fragments
@@ -276,13 +333,61 @@ impl Exporter {
                 Some(codec) => codec.decode(data, info, &mut s.frame).ok()?,
                 None => decode_native_frame(data, info, &mut s.frame).ok()?,
             }
-            table.gather(&s.frame, bytes, &mut s.image);
-            s.png.clear();
-            let (rows, columns) = (info.rows, info.columns);
-            encode_png(&s.image, rows, columns, 1, self.opts.bits, &mut s.png).ok()?;
-            sink(k, &s.png)?;
+            s.file.clear();
+            match (render, self.opts.format) {
+                (Render::Display(_), Format::Png) => {
+                    table?.gather(&s.frame, bytes, true, &mut s.image);
+                    let (rows, columns) = (info.rows, info.columns);
+                    encode_png(&s.image, rows, columns, 1, self.opts.bits, &mut s.file).ok()?;
+                }
+                (Render::Display(_), Format::Npy) => {
+                    table?.gather(&s.frame, bytes, false, &mut s.image);
+                    let descr = if self.opts.bits == 8 { "|u1" } else { "<u2" };
+                    npy(descr, &shape, &s.image, &mut s.file);
+                }
+                (Render::Rescale(slope, intercept), Format::Npy) => {
+                    rescale(
+                        &s.frame,
+                        bytes,
+                        info.pixel_representation == 1,
+                        slope,
+                        intercept,
+                        &mut s.image,
+                    );
+                    npy("<f8", &shape, &s.image, &mut s.file);
+                }
+                (Render::Stored, Format::Npy) => {
+                    let descr = match (bytes, info.pixel_representation == 1) {
+                        (1, false) => "|u1",
+                        (1, true) => "|i1",
+                        (_, false) => "<u2",
+                        (_, true) => "<i2",
+                    };
+                    npy(descr, &shape, &s.frame, &mut s.file);
+                }
+                _ => return None,
+            }
+            sink(k, &s.file)?;
         }
         Some(())
+    }
+}
+
+/// The Modality LUT's rescale of `samples` (little-endian, `bytes` each, signed or
+/// not), as `dicomfast.pixels.display.apply_modality_lut` computes it: `x * slope +
+/// intercept` in double precision, little-endian into `out`.
+fn rescale(samples: &[u8], bytes: u8, signed: bool, slope: f64, intercept: f64, out: &mut Vec<u8>) {
+    out.clear();
+    let mut put = |x: f64| out.extend_from_slice(&(x * slope + intercept).to_le_bytes());
+    match (bytes, signed) {
+        (1, false) => samples.iter().for_each(|&v| put(f64::from(v))),
+        (1, true) => samples.iter().for_each(|&v| put(f64::from(v as i8))),
+        (_, false) => samples
+            .chunks_exact(2)
+            .for_each(|v| put(f64::from(u16::from_le_bytes([v[0], v[1]])))),
+        (_, true) => samples
+            .chunks_exact(2)
+            .for_each(|v| put(f64::from(i16::from_le_bytes([v[0], v[1]])))),
     }
 }
 
@@ -299,12 +404,19 @@ fn parse(file: &[u8]) -> Option<DicomFile> {
     read_file(file, &opts).ok()
 }
 
-/// The pictures' names: `base.png`, or `base_0000.png` ... for several frames.
-fn names(base: &str, frames: usize) -> Vec<String> {
+/// The pictures' names: `base.png`, or `base_0000.png` ... for several frames (`.npy`
+/// for that format).
+fn names(base: &str, format: Format, frames: usize) -> Vec<String> {
+    let ext = match format {
+        Format::Png => "png",
+        Format::Npy => "npy",
+    };
     if frames == 1 {
-        vec![format!("{base}.png")]
+        vec![format!("{base}.{ext}")]
     } else {
-        (0..frames).map(|i| format!("{base}_{i:04}.png")).collect()
+        (0..frames)
+            .map(|i| format!("{base}_{i:04}.{ext}"))
+            .collect()
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use dicomfast_codec::as_read::Limits;
 use dicomfast_export::display::{Grey, Table, Window};
 use dicomfast_export::picture;
-use dicomfast_export::{Exporter, Options, Outcome};
+use dicomfast_export::{Exporter, Format, Options, Outcome, Values};
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -55,7 +55,7 @@ pub fn encode_png<'py>(
 /// frames, staged, seconds)`.
 type Taken = (&'static str, String, u64, u64, Vec<(String, String)>, f64);
 
-/// Files to PNG pictures under one set of options (`batch.export.ExportOptions`
+/// Files to PNG or `.npy` pictures under one set of options (`batch.export.ExportOptions`
 /// restricted to what `batch.export_core` lets through), shared by a run's threads.
 #[pyclass(frozen, module = "dicomfast._core")]
 pub struct PictureExporter {
@@ -65,9 +65,11 @@ pub struct PictureExporter {
 #[pymethods]
 impl PictureExporter {
     #[new]
-    #[pyo3(signature = (bits, window, voi_index, resume, durable, max_ratio, unbounded_ratio, unbounded, frame_slack, max_frames, read_whole_below))]
+    #[pyo3(signature = (format, values, bits, window, voi_index, resume, durable, max_ratio, unbounded_ratio, unbounded, frame_slack, max_frames, read_whole_below))]
     #[allow(clippy::too_many_arguments)]
     fn new(
+        format: &str,
+        values: &str,
         bits: u8,
         window: Option<(f64, f64)>,
         voi_index: usize,
@@ -83,6 +85,17 @@ impl PictureExporter {
         if !matches!(bits, 8 | 16) {
             return Err(PyValueError::new_err("bits: 8 or 16"));
         }
+        let format = match format {
+            "png" => Format::Png,
+            "npy" => Format::Npy,
+            _ => return Err(PyValueError::new_err("format: png or npy")),
+        };
+        let values = match values {
+            "display" => Values::Display,
+            "modality" => Values::Modality,
+            "stored" => Values::Stored,
+            _ => return Err(PyValueError::new_err("values: display, modality or stored")),
+        };
         let limits = Limits {
             max_ratio,
             unbounded_ratio,
@@ -92,6 +105,8 @@ impl PictureExporter {
         };
         Ok(PictureExporter {
             inner: Exporter::new(Options {
+                format,
+                values,
                 bits,
                 window,
                 voi_index,
@@ -103,7 +118,8 @@ impl PictureExporter {
         })
     }
 
-    /// The pictures of the file at `path`, named `base.png` (or `base_0000.png` ...):
+    /// The pictures of the file at `path`, named `base.png` (or `base_0000.png` ...;
+    /// `.npy` for that format):
     /// `(status, dst, bytes_out, frames, staged, seconds)` with status "converted" or
     /// "skipped" (every picture there already), `staged` the `(temporary, final)` names
     /// a durable run leaves to be flushed and renamed; None: left to the Python path.

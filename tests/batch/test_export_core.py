@@ -327,3 +327,23 @@ def test_command_resume_durable_and_failures(corpus: Path, tmp_path: Path) -> No
     recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
     assert all(recs[p.name]["status"] == "skipped" for p in ct)
     assert _tree(src) == before
+
+
+def test_names_that_are_no_utf8(corpus: Path, tmp_path: Path) -> None:
+    """A file and folder named with bytes that are no UTF-8 (as Linux allows): the core
+    takes the file and names its picture and record as the Python path does (the bytes
+    kept, as surrogates in ``str``)."""
+    src = tmp_path / "in"
+    folder = os.fsdecode(os.fsencode(str(src)) + b"/caf\xe9")
+    os.makedirs(folder)
+    name = os.path.join(folder, os.fsdecode(b"sl\xffce.dcm"))
+    shutil.copy(sorted((corpus / CT).glob("*.dcm"))[0], name)
+    rel = os.path.relpath(name, src)
+    source = Source(name, rel, os.path.getsize(name))
+    core_rec, py_rec, core_out, py_out = _both(source, ExportOptions(out=""), tmp_path)
+    assert core_rec["status"] == "converted"
+    assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out)
+    assert _tree(core_out) == _tree(py_out)
+    assert os.fsencode(core_rec["dst"]).endswith(b"/caf\xe9/sl\xffce.png")
+    ex = export_core._exporter(ExportOptions(out=str(tmp_path / "o")))
+    assert ex.export(name, os.path.join(str(tmp_path / "o"), rel[:-4])) is not None

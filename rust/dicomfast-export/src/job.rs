@@ -67,11 +67,11 @@ pub enum Outcome {
     /// Not taken here: the Python path decides (anything unusual, any failure).
     Declined,
     /// Every picture exists already (`resume`): their bytes.
-    Skipped { dst: String, bytes_out: u64 },
+    Skipped { dst: PathBuf, bytes_out: u64 },
     /// Written: its pictures' bytes and, in a durable run, the temporary files to
     /// flush and rename to their final names.
     Done {
-        dst: String,
+        dst: PathBuf,
         bytes_out: u64,
         frames: u64,
         staged: Vec<(PathBuf, PathBuf)>,
@@ -121,7 +121,7 @@ impl Exporter {
 
     /// The pictures of the file at `path`, named `base` + `.png` (one frame) or `base` +
     /// `_0000.png` ... (several).
-    pub fn export(&self, path: &Path, base: &str) -> Outcome {
+    pub fn export(&self, path: &Path, base: &Path) -> Outcome {
         let t0 = Instant::now();
         let Some(bytes) = open(path, self.opts.read_whole_below) else {
             return Outcome::Declined;
@@ -234,7 +234,7 @@ impl Exporter {
         Some((p, render))
     }
 
-    fn write_pictures(&self, file: &[u8], base: &str, s: &mut Scratch) -> Option<Outcome> {
+    fn write_pictures(&self, file: &[u8], base: &Path, s: &mut Scratch) -> Option<Outcome> {
         let parsed = parse(file)?;
         let buf = parsed.inflated.as_deref().unwrap_or(file);
         let (p, render) = self.prepare(buf, &parsed)?;
@@ -242,10 +242,7 @@ impl Exporter {
         let dst = if names.len() == 1 {
             names[0].clone()
         } else {
-            Path::new(&names[0])
-                .parent()?
-                .to_string_lossy()
-                .into_owned()
+            names[0].parent()?.to_path_buf()
         };
         if self.opts.resume {
             let sizes: Option<Vec<u64>> = names
@@ -261,7 +258,7 @@ impl Exporter {
         let mut staged = Vec::new();
         let mut bytes_out = 0;
         let written = self.each_picture(&p, buf, render, table.as_deref(), s, |k, png| {
-            let name = Path::new(&names[k]);
+            let name = names[k].as_path();
             let tmp = write_temp(name, png).ok()?;
             bytes_out += png.len() as u64;
             if self.opts.durable {
@@ -406,16 +403,21 @@ fn parse(file: &[u8]) -> Option<DicomFile> {
 
 /// The pictures' names: `base.png`, or `base_0000.png` ... for several frames (`.npy`
 /// for that format).
-fn names(base: &str, format: Format, frames: usize) -> Vec<String> {
+fn names(base: &Path, format: Format, frames: usize) -> Vec<PathBuf> {
     let ext = match format {
         Format::Png => "png",
         Format::Npy => "npy",
     };
+    let named = |tail: String| {
+        let mut n = base.as_os_str().to_owned();
+        n.push(tail);
+        PathBuf::from(n)
+    };
     if frames == 1 {
-        vec![format!("{base}.{ext}")]
+        vec![named(format!(".{ext}"))]
     } else {
         (0..frames)
-            .map(|i| format!("{base}_{i:04}.{ext}"))
+            .map(|i| named(format!("_{i:04}.{ext}")))
             .collect()
     }
 }

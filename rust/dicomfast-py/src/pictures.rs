@@ -4,7 +4,7 @@
 //! that holds it to the Python pipeline's).
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::PathBuf;
 
 use dicomfast_codec::as_read::Limits;
 use dicomfast_export::display::{Grey, Table, Window};
@@ -52,8 +52,16 @@ pub fn encode_png<'py>(
 }
 
 /// What `PictureExporter.export` gives for a file it took: `(status, dst, bytes_out,
-/// frames, staged, seconds)`.
-type Taken = (&'static str, String, u64, u64, Vec<(String, String)>, f64);
+/// frames, staged, seconds)`; paths as Python's `os` functions give them (bytes that
+/// are no UTF-8 as surrogates).
+type Taken = (
+    &'static str,
+    PathBuf,
+    u64,
+    u64,
+    Vec<(PathBuf, PathBuf)>,
+    f64,
+);
 
 /// Files to PNG or `.npy` pictures under one set of options (`batch.export.ExportOptions`
 /// restricted to what `batch.export_core` lets through), shared by a run's threads.
@@ -123,9 +131,8 @@ impl PictureExporter {
     /// `(status, dst, bytes_out, frames, staged, seconds)` with status "converted" or
     /// "skipped" (every picture there already), `staged` the `(temporary, final)` names
     /// a durable run leaves to be flushed and renamed; None: left to the Python path.
-    fn export(&self, py: Python<'_>, path: &str, base: &str) -> Option<Taken> {
-        let outcome = py.detach(|| self.inner.export(Path::new(path), base));
-        let text = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
+    fn export(&self, py: Python<'_>, path: PathBuf, base: PathBuf) -> Option<Taken> {
+        let outcome = py.detach(|| self.inner.export(&path, &base));
         match outcome {
             Outcome::Declined => None,
             Outcome::Skipped { dst, bytes_out } => {
@@ -137,13 +144,7 @@ impl PictureExporter {
                 frames,
                 staged,
                 seconds,
-            } => {
-                let staged = staged
-                    .into_iter()
-                    .map(|(t, d)| (text(t), text(d)))
-                    .collect();
-                Some(("converted", dst, bytes_out, frames, staged, seconds))
-            }
+            } => Some(("converted", dst, bytes_out, frames, staged, seconds)),
         }
     }
 }

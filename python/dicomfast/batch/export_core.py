@@ -59,7 +59,10 @@ def export_picture(src: Source, opts: ExportOptions) -> dict[str, Any]:
     """:func:`dicomfast.batch.export.export_file` of ``src`` (for options that
     :func:`takes`), by the core where it takes the file; a report record, never an
     exception."""
-    got = _exporter(opts).export(src.path, keep_base(src.rel, opts.out))
+    try:
+        got = _exporter(opts).export(src.path, keep_base(src.rel, opts.out))
+    except Exception:  # noqa: BLE001 - e.g. no memory: the Python path says what it says
+        got = None
     if got is None:
         from .export import export_file
 

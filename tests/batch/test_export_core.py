@@ -151,12 +151,13 @@ def _tree(out: Path) -> dict[str, bytes]:
 def test_corpus_pictures_are_the_python_paths(corpus: Path, tmp_path: Path, options: dict) -> None:
     """Every file of the corpus, exported by the core's path and by the Python path:
     the same records (status, reason, frames, bytes) and the same files byte for byte;
-    the core takes the grey images (at least 100 of them; none where PNG is asked of
-    other values than the display's) and hands the rest over."""
+    the core takes the grey images and 8-bit RGB ones (at least 100 of them, 20 RGB;
+    none where PNG is asked of other values than the display's) and hands the rest
+    over."""
     opts = ExportOptions(out="", **options)
     exporter = export_core._exporter(ExportOptions(out=str(tmp_path / "probe"), **options))
     manifest = json.loads((corpus / "manifest.json").read_text())
-    taken = 0
+    taken = rgb = 0
     for k, entry in enumerate(manifest["files"]):
         path = corpus / entry["path"]
         if not path.is_file():
@@ -166,12 +167,16 @@ def test_corpus_pictures_are_the_python_paths(corpus: Path, tmp_path: Path, opti
         core_rec, py_rec, core_out, py_out = _both(src, opts, case)
         assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out), entry["path"]
         assert _tree(core_out) == _tree(py_out), entry["path"]
-        taken += exporter.export(str(path), str(tmp_path / "probe" / str(k))) is not None
+        took = exporter.export(str(path), str(tmp_path / "probe" / str(k))) is not None
+        taken += took
+        rgb += took and entry.get("photometric_interpretation") == "RGB"
         shutil.rmtree(case, ignore_errors=True)
     if opts.format == "png" and opts.values != "display":
         assert taken == 0
     else:
         assert taken >= 100
+    if opts.values == "display":
+        assert rgb >= 20  # 8-bit RGB: the stored values, or times 257 for 16 bits
 
 
 def _variant(

@@ -1,16 +1,16 @@
-"""``dicomfast export`` of grey frames to PNG or ``.npy`` by the core: each file read,
-decoded, made the values asked for (the display table, the Modality LUT's rescale, or as
-stored), coded and written in one call with the GIL released
+"""``dicomfast export`` of grey and RGB frames to PNG or ``.npy`` by the core: each file
+read, decoded, made the values asked for (the display table, the Modality LUT's rescale,
+or as stored), coded and written in one call with the GIL released
 (:class:`dicomfast._core.PictureExporter`, crate ``dicomfast-export``), so a run's
 threads share the cores and neither numpy nor the data set is loaded.
 
 The core takes a file only where its pictures are certain to be the Python path's
-(:func:`dicomfast.batch.export.export_file`): grey 8- or 16-bit frames, native in a
-little-endian syntax or encapsulated in one a codec decodes, no Modality or VOI LUT
-Sequence, and for the display's values a LINEAR or LINEAR_EXACT window (the file's or
-the user's); everything else, and every failure, goes that path, which gives the picture
-or the error it always gave.  ``tests/batch/test_export_core.py`` holds the two to the
-same bytes.
+(:func:`dicomfast.batch.export.export_file`): grey 8- or 16-bit frames (and 8-bit RGB
+ones, to the display's values), native in a little-endian syntax or encapsulated in one
+a codec decodes, no Modality or VOI LUT Sequence, and for the display's grey values a
+LINEAR or LINEAR_EXACT window (the file's or the user's); everything else, and every
+failure, goes that path, which gives the picture or the error it always gave.
+``tests/batch/test_export_core.py`` holds the two to the same bytes.
 """
 
 from __future__ import annotations

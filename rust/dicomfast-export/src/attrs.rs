@@ -33,12 +33,20 @@ const WANTED: [u32; 10] = [
     VOI_LUT_SEQUENCE,
 ];
 
+/// The Photometric Interpretations the core makes pictures of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Photometric {
+    Monochrome1,
+    Monochrome2,
+    Rgb,
+}
+
 /// What the pictures take from a data set; None where it is absent or not one the
 /// Python path reads as plainly (the caller then declines what needs it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attributes {
-    /// MONOCHROME1 (true) or MONOCHROME2 (false), exactly so.
-    pub monochrome1: Option<bool>,
+    /// Photometric Interpretation, when it is exactly one the pictures know.
+    pub photometric: Option<Photometric>,
     pub bits_stored: Option<u16>,
     /// Pixel Representation 1 (true) or 0 (false).
     pub signed: Option<bool>,
@@ -112,9 +120,10 @@ pub fn read(
     if mlut.is_some() || vlut.is_some() {
         return None;
     }
-    let monochrome1 = match cs(buf, pi) {
-        Some(Some(b"MONOCHROME1")) => Some(true),
-        Some(Some(b"MONOCHROME2")) => Some(false),
+    let photometric = match cs(buf, pi) {
+        Some(Some(b"MONOCHROME1")) => Some(Photometric::Monochrome1),
+        Some(Some(b"MONOCHROME2")) => Some(Photometric::Monochrome2),
+        Some(Some(b"RGB")) => Some(Photometric::Rgb),
         _ => None,
     };
     let bits_stored = bits_stored.and_then(|n| us(buf, n));
@@ -150,7 +159,7 @@ pub fn read(
         })
     };
     Some(Attributes {
-        monochrome1,
+        photometric,
         bits_stored,
         signed,
         rescale,

@@ -16,7 +16,7 @@ use dicomfast_core::bytes::FileBytes;
 use dicomfast_core::file::{read_file, DicomFile, ReadOptions};
 use dicomfast_core::parse::ParseOptions;
 
-use crate::attrs;
+use crate::attrs::{self, Photometric};
 use crate::display::{Grey, Table, Window};
 use crate::picture::{encode_png, npy};
 
@@ -96,6 +96,8 @@ enum Render {
     Rescale(f64, f64),
     /// As decoded.
     Stored,
+    /// 8-bit RGB as decoded (8 bits), or each value times 257 (16 bits).
+    Rgb,
 }
 
 thread_local! {
@@ -192,11 +194,26 @@ impl Exporter {
             Some(parsed.transfer_syntax.clone())
         })?;
         let info = &p.info;
-        if info.samples_per_pixel != 1 || !matches!(info.bits_allocated, 8 | 16) {
+        if !matches!(info.samples_per_pixel, 1 | 3) || !matches!(info.bits_allocated, 8 | 16) {
             return None;
         }
         let top = children(&parsed.index, parsed.meta_nodes, -1);
         let a = attrs::read(buf, &parsed.index, top, self.opts.voi_index)?;
+        if info.samples_per_pixel == 3 {
+            // RGB of 8 bits: the display's values are the stored ones (scaled to 16 bits
+            // when asked), as `batch.export._rescale_bits` makes them.
+            let plain = a.photometric == Some(Photometric::Rgb)
+                && (
+                    info.bits_allocated,
+                    info.bits_stored,
+                    info.pixel_representation,
+                ) == (8, 8, 0)
+                && a.bits_stored.is_none_or(|b| b == 8);
+            return match self.opts.values {
+                Values::Display if plain => Some((p, Render::Rgb)),
+                _ => None,
+            };
+        }
         let render = match self.opts.values {
             Values::Stored => Render::Stored,
             Values::Modality => match a.rescale {
@@ -223,7 +240,11 @@ impl Exporter {
                     rescale: a.rescale,
                     window,
                     user_window: self.opts.window.is_some(),
-                    monochrome1: a.monochrome1?,
+                    monochrome1: match a.photometric? {
+                        Photometric::Monochrome1 => true,
+                        Photometric::Monochrome2 => false,
+                        Photometric::Rgb => return None,
+                    },
                     bits: self.opts.bits,
                 })
             }
@@ -352,6 +373,31 @@ impl Exporter {
                         &mut s.image,
                     );
                     npy("<f8", &shape, &s.image, &mut s.file);
+                }
+                (Render::Rgb, format) => {
+                    let image: &[u8] = if self.opts.bits == 8 {
+                        &s.frame
+                    } else {
+                        s.image.clear();
+                        let order = |v: u16| match format {
+                            Format::Png => v.to_be_bytes(),
+                            Format::Npy => v.to_le_bytes(),
+                        };
+                        for &v in s.frame.iter() {
+                            s.image.extend_from_slice(&order(u16::from(v) * 257));
+                        }
+                        &s.image
+                    };
+                    match format {
+                        Format::Png => {
+                            let (rows, columns, bits) = (info.rows, info.columns, self.opts.bits);
+                            encode_png(image, rows, columns, 3, bits, &mut s.file).ok()?;
+                        }
+                        Format::Npy => {
+                            let descr = if self.opts.bits == 8 { "|u1" } else { "<u2" };
+                            npy(descr, &[shape[0], shape[1], 3], image, &mut s.file);
+                        }
+                    }
                 }
                 (Render::Stored, Format::Npy) => {
                     let descr = match (bytes, info.pixel_representation == 1) {

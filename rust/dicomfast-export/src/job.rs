@@ -87,6 +87,19 @@ struct Scratch {
     file: Vec<u8>,
 }
 
+impl Scratch {
+    /// Buffers larger than this are not kept for the next file.
+    const KEEP: usize = 64 << 20;
+
+    fn keep_small(&mut self) {
+        for v in [&mut self.frame, &mut self.image, &mut self.file] {
+            if v.capacity() > Self::KEEP {
+                *v = Vec::new();
+            }
+        }
+    }
+}
+
 /// How a decoded frame becomes a picture's values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Render {
@@ -122,7 +135,7 @@ impl Exporter {
     }
 
     /// The pictures of the file at `path`, named `base` + `.png` (one frame) or `base` +
-    /// `_0000.png` ... (several).
+    /// `_0000.png` ... (several; `.npy` for that format).
     pub fn export(&self, path: &Path, base: &Path) -> Outcome {
         let t0 = Instant::now();
         let Some(bytes) = open(path, self.opts.read_whole_below) else {
@@ -130,7 +143,9 @@ impl Exporter {
         };
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            match self.write_pictures(bytes.bytes(), base, &mut s) {
+            let outcome = self.write_pictures(bytes.bytes(), base, &mut s);
+            s.keep_small();
+            match outcome {
                 Some(Outcome::Done {
                     dst,
                     bytes_out,

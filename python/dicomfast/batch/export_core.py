@@ -26,11 +26,10 @@ from .sources import Source
 
 
 def takes(opts: ExportOptions) -> bool:
-    """Whether a run under ``opts`` goes through the core (file by file, where it can):
-    PNG of the display's values, ``.npy`` of any."""
+    """Whether a run under ``opts`` goes through the core (file by file, where it can;
+    the core itself leaves PNG of other values than the display's to the Python path)."""
     return (
-        (opts.format == "npy" or (opts.format == "png" and opts.values == "display"))
-        and opts.values in ("display", "modality", "stored")
+        opts.format in ("png", "npy")
         and opts.gsdf is None
         and opts.layout == "keep"
         and opts.bits in (8, 16)

@@ -18,6 +18,18 @@ unsafe impl Send for FileBytes {}
 unsafe impl Sync for FileBytes {}
 
 impl FileBytes {
+    /// The file at `path` when it is a non-empty regular file (else None), read whole
+    /// or mapped as [`FileBytes::of`] says.
+    pub fn open_regular(path: &std::path::Path, read_whole_below: u64) -> Option<FileBytes> {
+        let mut f = File::open(path).ok()?;
+        let len = f.metadata().ok().filter(|m| m.is_file())?.len();
+        if len == 0 {
+            return None;
+        }
+        let bytes = FileBytes::of(&mut f, len, read_whole_below).ok()?;
+        (!bytes.bytes().is_empty()).then_some(bytes)
+    }
+
     /// The bytes of the open file `f`, `len` long (its size): mapped when longer than
     /// `read_whole_below` (on Unix) and not empty, else read whole.
     pub fn of(f: &mut File, len: u64, read_whole_below: u64) -> io::Result<FileBytes> {

@@ -3,7 +3,7 @@
 //! looked up in its grey table, made a PNG and written to a temporary file beside its
 //! final name, then renamed (or left for the caller to flush and rename with its group).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -138,7 +138,7 @@ impl Exporter {
     /// `_0000.png` ... (several; `.npy` for that format).
     pub fn export(&self, path: &Path, base: &Path) -> Outcome {
         let t0 = Instant::now();
-        let Some(bytes) = open(path, self.opts.read_whole_below) else {
+        let Some(bytes) = FileBytes::open_regular(path, self.opts.read_whole_below) else {
             return Outcome::Declined;
         };
         SCRATCH.with(|s| {
@@ -321,7 +321,6 @@ impl Exporter {
     }
 
     /// The display table of `render`, if it has one (None: it cannot be made).
-    #[allow(clippy::option_option)]
     fn table_for(&self, render: Render) -> Option<Option<Arc<Table>>> {
         match render {
             Render::Display(grey) => Some(Some(self.table(grey)?)),
@@ -481,16 +480,6 @@ fn names(base: &Path, format: Format, frames: usize) -> Vec<PathBuf> {
             .map(|i| named(format!("_{i:04}.{ext}")))
             .collect()
     }
-}
-
-/// The file at `path` (a non-empty regular file), read whole or mapped.
-fn open(path: &Path, read_whole_below: u64) -> Option<FileBytes> {
-    let mut f = File::open(path).ok()?;
-    let len = f.metadata().ok().filter(|m| m.is_file())?.len();
-    if len == 0 {
-        return None;
-    }
-    FileBytes::of(&mut f, len, read_whole_below).ok()
 }
 
 /// `data` in a new hidden temporary file beside `dst` (its folder made when missing):

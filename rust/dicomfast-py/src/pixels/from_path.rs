@@ -5,8 +5,6 @@
 //! be read or parsed, or the plan leaves the decision to the Python path): the caller
 //! then takes that path, which raises or decodes as it always does.
 
-use std::fs::File;
-
 use dicomfast_core::bytes::FileBytes;
 
 use dicomfast_codec::as_read::plan_file;
@@ -14,17 +12,6 @@ use dicomfast_core::parse::ParseOptions;
 use pyo3::prelude::*;
 
 use super::as_read::{allocate, decode_into, CONFIGURED};
-
-/// The file at `path` (a non-empty regular file), read whole or mapped.
-fn open(path: &str, read_whole_below: u64) -> Option<FileBytes> {
-    let mut f = File::open(path).ok()?;
-    let len = f.metadata().ok().filter(|m| m.is_file())?.len();
-    if len == 0 {
-        return None;
-    }
-    let bytes = FileBytes::of(&mut f, len, read_whole_below).ok()?;
-    (!bytes.bytes().is_empty()).then_some(bytes)
-}
 
 /// Every frame of the file at `path`, decoded into a new array shaped as pydicom's
 /// `pixel_array`, or None where `dicomfast.read(path).pixel_array_as(...)` is to decide.
@@ -45,7 +32,7 @@ pub(super) fn pixel_array_from_path<'py>(
         max_depth: 256,
     };
     let found = py.detach(|| {
-        let bytes = open(path, conf.read_whole_below)?;
+        let bytes = FileBytes::open_regular(std::path::Path::new(path), conf.read_whole_below)?;
         let p = plan_file(bytes.bytes(), parse, &conf.limits, as_rgb)?;
         Some((bytes, p))
     });

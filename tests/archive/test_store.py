@@ -236,9 +236,14 @@ def test_durable_storage_scp_group_indexes_the_digests_of_what_it_wrote(tmp_path
             sink.close()
             assert sink.header() is not None
             sinks.append(sink)
-        paths = storage.commit_group(sinks)
-        assert all(isinstance(p, str) for p in paths)
+        acked = storage.commit_group(sinks)
+        assert all(isinstance(p, str) for p in acked)
         assert archive.flush(timeout=30)
+        # durable: acknowledged in their intake files, named afterwards (flush placed them)
+        assert all(s.placed is not None for s in sinks)
+        paths = [s.placed.result(0) for s in sinks]
+        assert paths == [s.final_path for s in sinks]
+        assert not any(os.path.exists(p) for p in acked)  # intake names removed
         with archive.engine.connect() as conn:
             got = conn.execute(sa.select(instances.c.sop_instance_uid, instances.c.sha256))
             rows = {uid: sha for uid, sha in got}

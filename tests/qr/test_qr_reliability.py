@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from dicomfast.net.intake import is_complete
 from dicomfast.net.services.find import STUDY_ROOT_FIND
 from qrutil import CT, MR, SERVE, find_all, ident, make_instance, run, scu, start_serve, stop
 
@@ -133,3 +134,6 @@ def test_sigkill_during_stores_then_restart(tmp_path: Path) -> None:
         stop(proc)
     _check(storage)
     assert not list((storage / ".incoming").glob("*.part"))
+    # acknowledged instances still in their intake files when killed were placed on
+    # restart: what is left in .spares is empty and unmarked (made ahead, unused)
+    assert not [p for p in (storage / ".spares").glob("*.intake") if is_complete(str(p))]

@@ -1,14 +1,20 @@
 """The archive as the Storage SCP's storage: ``start_server(..., storage=ArchiveStorage(archive))``.
 
 :class:`ArchiveStorage` is a :class:`dicomfast.net.storage.FileStorage` whose
-sinks write the received data set to a temporary file in the storage folder
-as it arrives (as the plain storage does) and, on commit, hand that file to
-:meth:`Archive.ingest_temp <dicomfast.archive.store.Archive.ingest_temp>`: it
-is fsync'd and linked into ``<study>/<series>/<instance>.dcm`` with the
-archive's duplicate policy before the success is answered, and indexed by the
-archive's next group commit (:mod:`dicomfast.archive.ingest`).  A store the archive refuses
-raises from ``commit()`` (the SCP answers 0xA700 with the reason); the last
-:class:`~dicomfast.archive.store.StoreResult` is kept on the sink.
+sinks write the received data set to a file in the storage folder as it
+arrives (as the plain storage does).  When the archive is durable, that file
+is an intake file (:mod:`dicomfast.net.intake`): on commit it is marked
+complete and flushed, once, and Success is answered; the archive's
+:class:`~dicomfast.archive.placement.Placer` then links it into
+``<study>/<series>/<instance>.dcm`` with the archive's duplicate policy, in
+groups, and the archive's next group commit indexes it
+(:mod:`dicomfast.archive.ingest`).  EVT_STORED fires once the instance has
+that name.  Otherwise (``fsync=False``, or a file system that keeps no
+permission bits) commit hands the temporary file to :meth:`Archive.ingest_temp
+<dicomfast.archive.store.Archive.ingest_temp>` before the answer.  A store the
+archive refuses raises from ``commit()`` (the SCP answers 0xA700 with the
+reason); the last :class:`~dicomfast.archive.store.StoreResult` is kept on
+the sink.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..net.storage import FileSink, FileStorage, StoreRefused
+from .placement import Placer
 from .store import Archive, StoreResult
 
 
@@ -26,6 +33,9 @@ class ArchiveSink(FileSink):
         header = self.header()  # the one the SCP checked (the AE title is in the file meta)
         self.durable_temp()
         storage: ArchiveStorage = self.storage  # type: ignore[assignment]
+        if self.intake_mode is not None:  # durable under its intake name: placed later
+            self.placed = storage.placer.submit(self)
+            return self.temp_path
         res = storage.archive.ingest_temp(
             self.temp_path, header=header, synced=True, digest=self.digest, folders=folders
         )
@@ -40,9 +50,13 @@ class ArchiveStorage(FileStorage):
     """Storage SCP storage backed by an :class:`~dicomfast.archive.Archive`."""
 
     def __init__(self, archive: Archive) -> None:
-        super().__init__(archive.folder, fsync=archive.fsync)
+        # What a stop left in intake files is placed before new ones are made.
+        archive.recover_intake()
+        super().__init__(archive.folder, fsync=archive.fsync, intake=True)
         self.archive = archive
         self.keep_digest = archive.checksum  # hashed as written, not read back to index
+        self.placer = Placer(archive)
+        archive.flush_first(self.placer.flush)
 
     def open(
         self,
@@ -54,3 +68,10 @@ class ArchiveStorage(FileStorage):
         sink = super().open(sop_class_uid, sop_instance_uid, transfer_syntax, source_ae_title)
         sink.__class__ = ArchiveSink  # same state, archive commit
         return sink
+
+    def close(self) -> None:
+        """Finish queued writes and commits, place what was acknowledged, remove the
+        spare files (the storage can still be used)."""
+        self.writer.close()
+        self.placer.close()
+        self.spares.close()

@@ -45,7 +45,8 @@ import sqlalchemy as sa
 from .. import uid as uids
 from ..dataset import Dataset
 from ..errors import DicomError
-from ..net.storage import link_new
+from ..net.intake import intake_files, is_complete
+from ..net.storage import SPARE_FOLDER, link_new
 from ..reader import read
 from ..tempfiles import create_temp, fsync_file, fsync_path
 from . import db
@@ -206,6 +207,7 @@ class Archive:
         self._indexer: Indexer | None = None
         self._index_conn: sa.Connection | None = None  # the indexer thread's
         self._indexer_lock = threading.Lock()
+        self._flush_first: list[Callable[[], object]] = []
         if reconcile:
             self.check(repair=True, temp_age=0.0)
 
@@ -387,10 +389,14 @@ class Archive:
         synced: bool = False,
         digest: str | Callable[[], str | None] | None = None,
         folders: set[str] | None = None,
+        keep_temp: bool = False,
     ) -> StoreResult:
         """Make a complete Part 10 file that is already in the storage folder (the
         Storage SCP's temporary file) durable under its final name and queue it
-        for indexing; the temporary file is gone afterwards either way.
+        for indexing; the temporary file is gone afterwards either way, unless
+        ``keep_temp`` (an intake file, see :mod:`dicomfast.net.intake`: its name
+        stays until the caller has flushed ``folders``, and a file that could not
+        be placed is left where it is, never removed).
         ``header``: that file already read up to its pixel data (not read again);
         ``synced``: the file's bytes are on disk already (only its name is flushed
         here); ``digest``: its SHA-256, computed as it was written (not read back),
@@ -405,7 +411,7 @@ class Archive:
         try:
             parsed = _header(temp if header is None else header)
         except (DicomError, ValueError, TypeError, OSError) as e:
-            return _refused(e, temp)
+            return _refused(e, None if keep_temp else temp)
         return self._ingest(
             temp,
             parsed,
@@ -414,6 +420,7 @@ class Archive:
             folders=folders,
             transfer_syntax=transfer_syntax,
             source_ae_title=source_ae_title,
+            keep_temp=keep_temp,
         )
 
     def ingest_temps(self, temps: Sequence[TempInstance]) -> list[StoreResult]:
@@ -457,19 +464,21 @@ class Archive:
         transfer_syntax: str | None = None,
         source_ae_title: str | None = None,
         folders: set[str] | None = None,
+        keep_temp: bool = False,
     ) -> StoreResult:
         """``folders``: collects the folders to flush instead of flushing each here;
-        ``digest``: the file's SHA-256, or a call the indexer makes for it."""
+        ``digest``: the file's SHA-256, or a call the indexer makes for it;
+        ``keep_temp``: as for :meth:`ingest_temp`."""
         ds, sop, study, series_uid = header
         try:
             sop_class = ds.get("SOPClassUID")
             if self.fsync and not synced:
                 fsync_file(temp)
-            rel, action = self._place_fresh(temp, study, series_uid, sop, folders)
+            rel, action = self._place_fresh(temp, study, series_uid, sop, folders, keep_temp)
             if size is None:
                 size = os.path.getsize(self.abspath(rel))
         except (DicomError, ValueError, TypeError, OSError) as e:
-            return _refused(e, temp)
+            return _refused(e, None if keep_temp else temp)
         result = StoreResult(
             SUCCESS,
             sop,
@@ -505,18 +514,30 @@ class Archive:
         return result
 
     def _place_fresh(
-        self, temp: str, study: str, series_uid: str, sop: str, folders: set[str] | None = None
+        self,
+        temp: str,
+        study: str,
+        series_uid: str,
+        sop: str,
+        folders: set[str] | None = None,
+        keep_temp: bool = False,
     ) -> tuple[str, str]:
         """Give a durable temporary file its final name per the duplicate policy;
         (path relative to the folder, action).  The folder is flushed here, or
-        added to ``folders`` for the caller to flush."""
+        added to ``folders`` for the caller to flush.  ``keep_temp``: the
+        temporary name stays (but for a duplicate ``keep-first`` drops)."""
         folder = os.path.join(self.folder, study, series_uid)
         self._make_dirs(folder)
         stem = "/".join((study, series_uid, sop))
         if self.duplicate_policy == "replace":
             final = self.abspath(stem + ".dcm")
             existed = os.path.exists(final)
-            os.replace(temp, final)
+            if keep_temp:  # a second name beside the final one, then over it
+                beside = os.path.join(folder, f".{sop}.{os.urandom(8).hex()}{TEMP_SUFFIX}")
+                os.link(temp, beside)
+                os.replace(beside, final)
+            else:
+                os.replace(temp, final)
             action = "replaced" if existed else "stored"
             rel = stem + ".dcm"
         else:
@@ -529,10 +550,11 @@ class Archive:
                     os.unlink(temp)
                     return rel, "kept-existing"
                 n += 1
-            try:
-                os.unlink(temp)
-            except FileNotFoundError:  # moved, not linked
-                pass
+            if not keep_temp:
+                try:
+                    os.unlink(temp)
+                except FileNotFoundError:  # moved, not linked
+                    pass
             action = "stored" if n == 0 else "stored-copy"
         if folders is not None:
             folders.add(folder)
@@ -547,9 +569,76 @@ class Archive:
             return self._indexer
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every instance ingested so far is indexed (False on timeout)."""
+        """Wait until every instance ingested so far (or acknowledged by a Storage
+        SCP writing to this archive and not yet placed) is stored under its final
+        name and indexed (False on timeout)."""
+        for first in list(self._flush_first):
+            first()
         indexer = self._indexer
         return True if indexer is None else indexer.flush(timeout)
+
+    def flush_first(self, fn: Callable[[], object]) -> None:
+        """Have :meth:`flush` call ``fn`` first (a storage placing acknowledged
+        instances later: see :class:`~dicomfast.archive.netstorage.ArchiveStorage`)."""
+        self._flush_first.append(fn)
+
+    def recover_intake(self) -> list[StoreResult]:
+        """Place the instances a Storage SCP acknowledged but had not placed when it
+        stopped (complete intake files in ``.spares/``, see :mod:`dicomfast.net.intake`)
+        and remove the incomplete ones (never acknowledged).  A file that cannot be
+        placed is left where it is, and logged.  Run by the process that writes to
+        the folder (never beside a running server, whose incomplete intake files are
+        being written): when an :class:`~dicomfast.archive.netstorage.ArchiveStorage`
+        is made, and by :meth:`check` with ``repair``."""
+        spare_folder = os.path.join(self.folder, SPARE_FOLDER)
+        results: list[StoreResult] = []
+        placed: list[str] = []
+        folders: set[str] = set()
+        for path in intake_files(spare_folder):
+            try:
+                if not is_complete(path):
+                    os.unlink(path)
+                    continue
+                header = _header(path)
+            except (DicomError, ValueError, TypeError, OSError) as e:
+                log.error("cannot recover the acknowledged instance in %s: %s", path, e)
+                continue
+            if self._placed_already(path, header):
+                placed.append(path)
+                continue
+            res = self._ingest(path, header, folders=folders, keep_temp=True)
+            results.append(res)
+            if res.ok:
+                log.warning(
+                    "recovered acknowledged instance %s: %s", res.sop_instance_uid, res.path
+                )
+                placed.append(path)
+            else:
+                log.error("cannot recover the acknowledged instance in %s: %s", path, res.comment)
+        for folder in sorted(folders):
+            fsync_path(folder)
+        for path in placed:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        if results:
+            self.flush()
+        return results
+
+    def _placed_already(self, path: str, header: tuple[Dataset, str, str, str]) -> bool:
+        """Whether an intake file is one of its instance's stored files already (a
+        stop after it was named, before its intake name was removed)."""
+        _, sop, study, series_uid = header
+        stem = os.path.join(self.folder, study, series_uid, sop)
+        for name in [f"{stem}.dcm", *(f"{stem}_{n}.dcm" for n in range(1, 10))]:
+            try:
+                if os.path.samefile(name, path):
+                    fsync_path(os.path.dirname(name))
+                    return True
+            except OSError:
+                continue
+        return False
 
     def _index_batch(self, jobs: Sequence[IndexJob]) -> None:
         """One transaction for ``jobs`` (the indexer's group commit)."""
@@ -844,7 +933,10 @@ class Archive:
         follows the duplicate policy: ``keep-both`` indexes it as a copy,
         ``replace`` keeps the newer file, ``keep-first`` moves it to
         ``.duplicates/``), rows without files are deleted and mismatched rows
-        are indexed again from their file."""
+        are indexed again from their file; and first, instances a stopped Storage
+        SCP acknowledged but had not named are placed (:meth:`recover_intake`)."""
+        if repair:
+            self.recover_intake()
         self.flush()
         rep = CheckReport()
         now = time.time()

@@ -1,15 +1,17 @@
 """``dicomfast serve``: the archive on the network.
 
-Verification, Storage (every received instance is streamed to a temporary
-file and given to :meth:`dicomfast.archive.Archive.ingest_temp`: the C-STORE
-answer is Success once the file is durable under its final name; its index row
-follows in the archive's next group commit, and queries wait for it; see
+Verification, Storage (every received instance is streamed to an intake file
+and flushed once: the C-STORE answer is Success once it is durable there; it
+is then named under its study and series, in groups, by
+:mod:`dicomfast.archive.placement`, and its index row follows in the archive's
+next group commit; queries wait for both; see :mod:`dicomfast.net.intake` and
 :mod:`dicomfast.archive.ingest`), Query/Retrieve (Patient and Study Root
 C-FIND, C-MOVE, C-GET), Modality Worklist C-FIND and MPPS N-CREATE/N-SET.
 With no options it runs on embedded defaults: files and the SQLite index
 under ``./dicomfast-data``, port 11112, AE title ``DICOMFAST``.  On start
-the index is checked against the files and repaired (what a crash left:
-temporary files, files without rows); ``--no-check`` skips that.
+the acknowledged instances a crash left in intake files are placed, and the
+index is checked against the files and repaired (what a crash left:
+temporary files, files without rows); ``--no-check`` skips the check.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, TypeGuard
 
 from .. import uid as uids
@@ -38,6 +39,7 @@ from ..errors import DicomError
 from ..tempfiles import create_temp, fsync_path
 from .chunk_writer import ChunkWriter, StagedFile
 from .commit_group import GroupCommitter
+from .intake import IntakeUnsupported, make_intake, mark_complete
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -230,10 +232,23 @@ class FileSink:
     the storage's writer thread (:mod:`dicomfast.net.chunk_writer`; ``O_DIRECT``
     when the storage is durable)."""
 
+    #: Set by a storage that names instances after their answer (intake files, see
+    #: :mod:`dicomfast.net.intake`): the final path, once the instance has it.
+    placed: Future[str] | None = None
+
     def __init__(self, storage: FileStorage, sop_instance_uid: str, meta: bytes) -> None:
         self.storage = storage
         self.sop_instance_uid = sop_instance_uid
-        fd, self.temp_path = storage.spares.take(f".{sop_instance_uid}.", ".part")
+        #: The mode that marks this intake file complete; None: a temporary file.
+        self.intake_mode: int | None = None
+        fd = -1
+        if storage.fsync and storage.spares.intake:
+            try:
+                fd, self.temp_path, self.intake_mode = storage.spares.take_intake()
+            except OSError as e:  # no intake file: a temporary file, two flushes
+                log.debug("no intake file in %s: %s", storage.spares.spare_folder, e)
+        if fd < 0:
+            fd, self.temp_path = storage.spares.take(f".{sop_instance_uid}.", ".part")
         self._out = StagedFile(fd, storage.writer, direct=storage.fsync, digest=storage.keep_digest)
         self._out.write(meta)
         self.nbytes = 0
@@ -315,6 +330,8 @@ class FileSink:
         try:
             self.written()
             if self.storage.fsync:
+                if self.intake_mode is not None:
+                    mark_complete(self._out.fd, self.intake_mode)
                 os.fsync(self._out.fd)
         finally:
             self._close_fd()
@@ -396,16 +413,43 @@ class SpareFiles:
     never loses data, so the names a crash left are removed when the thread
     starts again, and :meth:`close` (when the server stops) removes them all."""
 
-    def __init__(self, folder: str, depth: int = 2) -> None:
+    def __init__(self, folder: str, depth: int = 2, *, intake: bool = False) -> None:
         self.folder = folder
         self.spare_folder = os.path.join(folder, SPARE_FOLDER)
         self.depth = depth
+        #: Make intake files (:mod:`dicomfast.net.intake`) instead of plain spares;
+        #: false once the file system turned out to keep no permission bits.
+        self.intake = intake
         self._ready: deque[tuple[int, str]] = deque()
+        self._intakes: deque[tuple[int, str, int]] = deque()  # names flushed already
         self._taken: deque[tuple[int, str]] = deque()  # (-1, spare name) to remove
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
-        weakref.finalize(self, _remove_spares, self._ready, self._taken, self.spare_folder)
+        weakref.finalize(
+            self, _remove_spares, self._ready, self._taken, self.spare_folder, self._intakes
+        )
+
+    def take_intake(self) -> tuple[int, str, int]:
+        """An empty intake file whose name is durable: ``(fd, path, mode)`` (see
+        :func:`~dicomfast.net.intake.make_intake`).  With none ready, one is made
+        here and its folder flushed.  :class:`~dicomfast.net.intake.IntakeUnsupported`
+        (and no more intake files) where the file system keeps no permission bits."""
+        try:
+            got = self._intakes.popleft()
+        except IndexError:
+            self._refill()
+            os.makedirs(self.spare_folder, exist_ok=True)
+            try:
+                got = make_intake(self.spare_folder)
+            except IntakeUnsupported:
+                self.intake = False
+                raise
+            fsync_path(self.spare_folder)
+            return got
+        if len(self._intakes) <= self.depth // 2:
+            self._refill()
+        return got
 
     def take(self, prefix: str, suffix: str) -> tuple[int, str]:
         """A new empty file ``<folder>/<prefix><random><suffix>``, opened for
@@ -453,37 +497,64 @@ class SpareFiles:
             return
         while True:
             with self._wake:
-                while not self._closing and not self._taken and len(self._ready) >= self.depth:
+                while (
+                    not self._closing
+                    and not self._taken
+                    and len(self._intakes if self.intake else self._ready) >= self.depth
+                ):
                     self._wake.wait()
                 if self._closing:
                     return
             _remove_files(self._taken)
             try:
-                while len(self._ready) < self.depth and not self._closing:
+                if self.intake:
+                    self._make_intakes()
+                while not self.intake and len(self._ready) < self.depth and not self._closing:
                     self._ready.append(create_temp(self.spare_folder, "", SPARE_SUFFIX))
             except OSError as e:  # e.g. a full disk: take() creates (and reports) the file
                 log.debug("no spare file in %s: %s", self.spare_folder, e)
                 with self._wake:
                     self._wake.wait(1.0)
 
+    def _make_intakes(self) -> None:
+        """Refilling thread: intake files up to ``depth``, their names flushed (one
+        flush for the batch) before any is handed out."""
+        made: list[tuple[int, str, int]] = []
+        try:
+            while len(self._intakes) + len(made) < self.depth and not self._closing:
+                made.append(make_intake(self.spare_folder))
+        except IntakeUnsupported as e:
+            log.warning("%s: received instances take two flushes each", e)
+            self.intake = False
+        finally:
+            if made:
+                fsync_path(self.spare_folder)
+                self._intakes.extend(made)
+
     def close(self) -> None:
         """Stop making spares and remove every spare name (a later :meth:`take`
-        starts again)."""
+        starts again).  Intake files handed out are their takers' to remove."""
         with self._wake:
             thread, self._thread = self._thread, None
             self._closing = True
             self._wake.notify_all()
         if thread is not None:
             thread.join(5)
-        _remove_spares(self._ready, self._taken, self.spare_folder)
+        _remove_spares(self._ready, self._taken, self.spare_folder, self._intakes)
 
 
 def _remove_spares(
-    ready: deque[tuple[int, str]], taken: deque[tuple[int, str]], spare_folder: str
+    ready: deque[tuple[int, str]],
+    taken: deque[tuple[int, str]],
+    spare_folder: str,
+    intakes: deque[tuple[int, str, int]],
 ) -> None:
-    """Remove every spare name and, when nothing else is in it, the spares' folder."""
+    """Remove every spare name (intake files not handed out: empty, never used) and,
+    when nothing else is in it, the spares' folder."""
     _remove_files(taken)
     _remove_files(ready)
+    _remove_files(deque((fd, path) for fd, path, _ in intakes))
+    intakes.clear()
     try:
         os.rmdir(spare_folder)
     except OSError:
@@ -493,13 +564,19 @@ def _remove_spares(
 class FileStorage:
     """A folder receiving instances (see the module docstring for the rules)."""
 
-    def __init__(self, folder: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def __init__(
+        self, folder: str | os.PathLike[str], *, fsync: bool = True, intake: bool = False
+    ) -> None:
+        """``intake``: a durable instance is answered once written to an intake
+        file (one flush) and named afterwards by the subclass's commit (see
+        :mod:`dicomfast.net.intake`); only for a storage that recovers intake
+        files when it opens."""
         self.folder = os.path.abspath(os.fspath(folder))
         self.fsync = fsync
         #: Whether sinks keep the SHA-256 of what they write (an archive indexes it).
         self.keep_digest = False
         os.makedirs(self.folder, exist_ok=True)
-        self.spares = SpareFiles(self.folder, depth=8)
+        self.spares = SpareFiles(self.folder, depth=8, intake=fsync and intake)
         self.writer = ChunkWriter()
         self.committer: GroupCommitter[FileSink] = GroupCommitter(
             self.commit_group, self.writer.submit, FileSink.is_written

@@ -13,6 +13,7 @@ SCP: data set fragments go straight to a temporary file of the storage folder
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import zlib
@@ -37,6 +38,8 @@ from ..storage import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ...dataset import Dataset
     from ..association import AsyncAssociation
 
@@ -380,8 +383,11 @@ async def _commit(
         else:
             path = sink.commit()
         if server is not None:
-            ev = Event(EVT_STORED, assoc, pc, command, stored_path=path)
-            await server.notify(EVT_STORED, ev)
+            if sink.placed is None:
+                ev = Event(EVT_STORED, assoc, pc, command, stored_path=path)
+                await server.notify(EVT_STORED, ev)
+            else:  # durable in its intake file, answered now, named later: the event then
+                _stored_later(assoc, pc, command, sink.placed)
     except StoreRefused as e:
         sink.discard()
         return e.status, str(e)[:64]
@@ -389,6 +395,35 @@ async def _commit(
         sink.discard()
         return dimse.REFUSED_OUT_OF_RESOURCES, f"cannot store: {e}"[:64]
     return None
+
+
+#: Tasks waiting for an instance's final name (kept referenced until done).
+_WAITING: set[asyncio.Task[None]] = set()
+
+
+def _stored_later(
+    assoc: AsyncAssociation,
+    pc: PresentationContext,
+    command: dict[int, Any],
+    placed: Future[str],
+) -> None:
+    """Fire EVT_STORED once the acknowledged instance has its final name (none if
+    it could not be named: it stays in its intake file, recovered when the
+    storage opens again, and the storage logged why)."""
+    server = assoc.server
+    if server is None:
+        return
+
+    async def wait() -> None:
+        try:
+            path = await asyncio.wrap_future(placed)
+        except Exception:  # noqa: BLE001 - logged by the storage
+            return
+        await server.notify(EVT_STORED, Event(EVT_STORED, assoc, pc, command, stored_path=path))
+
+    task = asyncio.ensure_future(wait())
+    _WAITING.add(task)
+    task.add_done_callback(_WAITING.discard)
 
 
 async def _answer(

@@ -1,0 +1,158 @@
+"""Acknowledged instances named in groups, off the answer's path.
+
+A durable Storage SCP writing to an archive answers Success once an instance
+is flushed to its intake file (:mod:`dicomfast.net.intake`).  The
+:class:`Placer` then gives it its final name ``<study>/<series>/<uid>.dcm``
+(the archive's duplicate policy applies) and queues its row for indexing;
+the instances acknowledged within :data:`DELAY` seconds (at most
+:data:`GROUP`) are placed together, each of their folders flushed once, and
+only then are their intake names removed: at every moment an acknowledged
+instance has a durable name, and a stop anywhere leaves it where
+:meth:`Archive.recover_intake <dicomfast.archive.store.Archive.recover_intake>`
+finds it.  :meth:`Placer.flush` (called by :meth:`Archive.flush
+<dicomfast.archive.store.Archive.flush>`, so before every query) places
+what is waiting at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
+
+from ..tempfiles import fsync_path
+
+if TYPE_CHECKING:
+    from ..net.storage import FileSink
+    from .store import Archive
+
+log = logging.getLogger("dicomfast.archive")
+
+#: Seconds an acknowledged instance waits for others to be placed with.
+DELAY = 0.02
+#: The most instances placed as one group.
+GROUP = 64
+
+
+class Placer:
+    """A thread placing the intake files of acknowledged instances in ``archive``."""
+
+    def __init__(self, archive: Archive, delay: float = DELAY, group: int = GROUP) -> None:
+        self.archive = archive
+        self.delay = delay
+        self.group = group
+        self._pending: list[tuple[FileSink, Future[str]]] = []
+        self._first = 0.0  # when the oldest pending instance came
+        self._busy = 0  # groups being placed
+        self._hurry = 0  # flushes waiting
+        self._closing = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, sink: FileSink) -> Future[str]:
+        """Queue a durable intake file (``sink.temp_path``, its header and digest on
+        ``sink``); the future's result is its final path (or the error that kept it
+        in its intake file)."""
+        fut: Future[str] = Future()
+        with self._cond:
+            if not self._pending:
+                self._first = time.monotonic()
+            self._pending.append((sink, fut))
+            if self._thread is None:
+                self._closing = False
+                self._thread = threading.Thread(
+                    target=self._run, name="dicomfast-placer", daemon=True
+                )
+                self._thread.start()
+            if len(self._pending) == 1 or len(self._pending) >= self.group:
+                self._cond.notify_all()
+        return fut
+
+    def flush(self) -> None:
+        """Place every instance submitted so far; returns when they are placed."""
+        with self._cond:
+            if not self._pending and not self._busy:
+                return
+            self._hurry += 1
+            self._cond.notify_all()
+            try:
+                while self._pending or self._busy:
+                    self._cond.wait()
+            finally:
+                self._hurry -= 1
+
+    def close(self) -> None:
+        """Place what is pending and stop the thread (a later submit starts it again)."""
+        with self._cond:
+            thread, self._thread = self._thread, None
+            self._closing = True
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                while (
+                    len(self._pending) < self.group
+                    and not self._hurry
+                    and not self._closing
+                    and (left := self._first + self.delay - time.monotonic()) > 0
+                ):
+                    self._cond.wait(left)
+                batch, self._pending = self._pending[: self.group], self._pending[self.group :]
+                self._first = time.monotonic()
+                self._busy += 1
+            try:
+                self._place(batch)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
+
+    def _place(self, batch: list[tuple[FileSink, Future[str]]]) -> None:
+        folders: set[str] = set()
+        done: list[tuple[FileSink, Future[str], str]] = []
+        for sink, fut in batch:
+            try:
+                res = self.archive.ingest_temp(
+                    sink.temp_path,
+                    header=sink.header(),
+                    synced=True,
+                    digest=sink.digest,
+                    folders=folders,
+                    keep_temp=True,
+                )
+            except Exception as e:  # noqa: BLE001 - the file stays; its waiter learns why
+                fut.set_exception(e)
+                continue
+            sink.result = res  # type: ignore[attr-defined]
+            if res.ok and res.path is not None:
+                sink.final_path = res.path
+                done.append((sink, fut, res.path))
+            else:
+                log.error(
+                    "acknowledged instance %s kept in %s: %s",
+                    sink.sop_instance_uid,
+                    sink.temp_path,
+                    res.comment,
+                )
+                fut.set_exception(OSError(f"not placed: {res.comment}"))
+        if self.archive.fsync:
+            for folder in sorted(folders):
+                fsync_path(folder)
+        for sink, fut, path in done:
+            try:
+                os.unlink(sink.temp_path)
+            except FileNotFoundError:  # a duplicate keep-first dropped
+                pass
+            except OSError as e:
+                log.warning("intake name %s not removed: %s", sink.temp_path, e)
+            fut.set_result(path)

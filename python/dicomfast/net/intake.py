@@ -1,0 +1,80 @@
+"""Intake files: a received instance made durable with one flush.
+
+A durable Storage SCP must not answer Success before the instance is on disk
+under a name that survives a crash.  Written to a temporary file and then
+given its final name, that takes two flushes per instance: the file's, then
+its new folder entry's.  An intake file needs one:
+
+1. intake files are made ahead of need in the storage's ``.spares/`` folder,
+   empty and with **no permission bits** (mode 0: "not complete"), and that
+   folder is flushed before any of them is used: their names are durable
+   before an instance is written to one;
+2. an instance is written to an intake file; once every byte is written the
+   file gets the mode any new file gets (0666 less the umask: "complete"),
+   and one ``fsync`` makes the bytes, the size and the mode durable together
+   (one journal commit of the inode on ext4 and XFS); then Success is answered;
+3. afterwards, off the answer's path, instances are given their final names in
+   groups (each folder flushed once per group) and only then is the intake name
+   removed.
+
+After a crash, an intake file with permission bits and bytes holds an instance
+that was (or was about to be) acknowledged: the storage places it when it opens
+(:meth:`dicomfast.archive.Archive.recover_intake`).  One with mode 0, or empty,
+was never acknowledged and is removed.  Where the file system keeps no
+permission bits (FAT, some network mounts), :func:`make_intake` says so and the
+storage keeps the two-flush path.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..tempfiles import create_temp
+
+#: The ending of an intake file's name in ``.spares/``.
+INTAKE_SUFFIX = ".intake"
+
+
+class IntakeUnsupported(OSError):
+    """The file system does not keep a file's permission bits: no intake files there."""
+
+
+def make_intake(folder: str) -> tuple[int, str, int]:
+    """A new empty intake file in ``folder``: ``(fd, path, mode)``, ``mode`` the one
+    to give it once complete (a new file's: 0666 less the umask).  The caller
+    flushes ``folder`` before using it.  :class:`IntakeUnsupported` where mode 0
+    does not hold (the file is removed)."""
+    fd, path = create_temp(folder, "", INTAKE_SUFFIX)
+    try:
+        mode = os.fstat(fd).st_mode & 0o7777
+        os.fchmod(fd, 0)
+        if not mode or os.fstat(fd).st_mode & 0o7777:
+            raise IntakeUnsupported(f"{folder} keeps no permission bits")
+    except BaseException:
+        os.close(fd)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
+    return fd, path, mode
+
+
+def mark_complete(fd: int, mode: int) -> None:
+    """Mark an intake file whose bytes are all written as complete (before its fsync)."""
+    os.fchmod(fd, mode)
+
+
+def is_complete(path: str) -> bool:
+    """Whether an intake file holds a complete instance (permission bits and bytes)."""
+    st = os.stat(path)
+    return bool(st.st_mode & 0o7777) and st.st_size > 0
+
+
+def intake_files(spare_folder: str) -> list[str]:
+    """The intake files in a storage's ``.spares/`` folder, sorted (none if it is missing)."""
+    try:
+        names = os.listdir(spare_folder)
+    except FileNotFoundError:
+        return []
+    return sorted(os.path.join(spare_folder, n) for n in names if n.endswith(INTAKE_SUFFIX))

@@ -1,0 +1,270 @@
+"""Issue 16: a durable ``serve`` answers a C-STORE after one flush.
+
+The instance is written to an intake file whose name was made durable ahead
+(``.spares/*.intake``, mode 0 while incomplete), marked complete (a new
+file's mode) and flushed once; Success is answered; it is named
+``<study>/<series>/<uid>.dcm`` afterwards, in groups, and only then is the
+intake name removed.  Checked here: the answer does not wait for the folder
+flush, the intake file holds the acknowledged bytes when Success comes, a
+query right after a store finds it, EVT_STORED fires with the final name,
+a placement that fails never removes the data, and an archive opened after a
+stop places complete intake files and removes incomplete ones (the SIGKILL
+test of ``tests/qr/test_qr_reliability.py`` does it with a real process).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import dicomfast
+import pytest
+import sqlalchemy as sa
+from archutil import CT_IMAGE_STORAGE, encode, instance, query
+from dicomfast.archive import Archive
+from dicomfast.archive import placement as placement_mod
+from dicomfast.archive.netstorage import ArchiveStorage
+from dicomfast.archive.schema import instances
+from dicomfast.net import AE
+from dicomfast.net import intake as intake_mod
+from dicomfast.net.events import EVT_STORED
+from dicomfast.net.intake import INTAKE_SUFFIX, is_complete, make_intake
+from dicomfast.net.storage import SPARE_FOLDER
+
+ELE = "1.2.840.10008.1.2.1"
+STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+
+
+def _rows(archive: Archive) -> dict[str, str]:
+    with archive.engine.connect() as conn:
+        got = conn.execute(sa.select(instances.c.sop_instance_uid, instances.c.path))
+        return {uid: path for uid, path in got}
+
+
+def _intakes(folder: Path) -> list[Path]:
+    spare = folder / SPARE_FOLDER
+    return sorted(spare.glob(f"*{INTAKE_SUFFIX}")) if spare.exists() else []
+
+
+def _complete_intakes(folder: Path) -> list[Path]:
+    return [p for p in _intakes(folder) if is_complete(str(p))]
+
+
+def _scu() -> AE:
+    ae = AE("MODALITY", acse_timeout=5, dimse_timeout=5, connect_timeout=5)
+    ae.add_requested_context(CT_IMAGE_STORAGE, [ELE])
+    ae.add_requested_context(STUDY_FIND, [ELE])
+    return ae
+
+
+def _server(archive: Archive, handlers: list | None = None):  # noqa: ANN202
+    from dicomfast.archive.handlers import archive_handlers
+
+    ae = AE("ARCHIVE", acse_timeout=5, dimse_timeout=5, network_timeout=10)
+    ae.add_storage_scp_contexts()
+    ae.add_supported_context(STUDY_FIND, [ELE])
+    storage = ArchiveStorage(archive)
+    return ae.start_server(
+        ("127.0.0.1", 0),
+        block=False,
+        storage=storage,
+        evt_handlers=[*archive_handlers(archive, "ARCHIVE", {}), *(handlers or [])],
+    ), storage
+
+
+def test_make_intake_is_mode_zero_until_marked(tmp_path: Path) -> None:
+    fd, path, mode = make_intake(str(tmp_path))
+    try:
+        assert path.endswith(INTAKE_SUFFIX)
+        assert os.stat(path).st_mode & 0o7777 == 0 and not is_complete(path)
+        umask = os.umask(0)
+        os.umask(umask)
+        assert mode == 0o666 & ~umask  # what any new file gets
+        os.write(fd, b"x")
+        assert not is_complete(path)  # bytes but no mark: never acknowledged
+        intake_mod.mark_complete(fd, mode)
+        assert is_complete(path)
+    finally:
+        os.close(fd)
+
+
+def test_answer_waits_for_one_flush_and_naming_follows(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Folder flushes of the placement are held: the C-STORE is still answered
+    Success, its bytes are in a complete intake file (flushed), it has no final
+    name yet and EVT_STORED has not fired; released, it is named, the intake name
+    goes, the event fires with the final path."""
+    archive = Archive(tmp_path / "a", fsync=True)
+    held = threading.Event()
+    release = threading.Event()
+    real = placement_mod.fsync_path
+
+    def slow_fsync(path: str) -> None:
+        held.set()
+        release.wait(30)
+        real(path)
+
+    flushed: list[str] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        flushed.append(os.path.realpath(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    stored: list[str] = []
+    server, storage = _server(archive, [(EVT_STORED, lambda ev: stored.append(ev.stored_path))])
+    try:
+        payload = os.urandom(300_000)
+        ds = instance(sop_uid="1.2.826.0.77.1", series_uid="1.2.826.0.77")
+        ds.add_new(0x00091010, "OB", payload)
+        with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
+            # a first instance: intake files are made from the first store on
+            assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.77.0"))) == 0
+            assert archive.flush(30)
+            stored.clear()
+            monkeypatch.setattr(placement_mod, "fsync_path", slow_fsync)
+            monkeypatch.setattr(os, "fsync", counting_fsync)
+            assert int(assoc.send_c_store(ds)) == 0
+            answered_after = list(flushed)
+            assert held.wait(10)  # the placement waits on its folder flush
+            done = _complete_intakes(tmp_path / "a")
+            assert len(done) == 1  # acknowledged in its intake file, complete
+            assert dicomfast.read(done[0]).SOPInstanceUID == ds.SOPInstanceUID
+            assert payload in done[0].read_bytes()
+            # named, perhaps, but that name not flushed yet: the intake name stays
+            assert stored == []
+            # the answer waited for one flush: the file's (beside it at most the
+            # spares' folder, made ahead by their own thread)
+            spares = os.path.realpath(tmp_path / "a" / SPARE_FOLDER)
+            assert [p for p in answered_after if p != spares] == [str(done[0])]
+            release.set()
+            assert archive.flush(30)
+        final = archive.abspath(_rows(archive)[ds.SOPInstanceUID])
+        assert dicomfast.read(final).SOPInstanceUID == ds.SOPInstanceUID
+        assert _complete_intakes(tmp_path / "a") == []
+        for _ in range(200):
+            if stored:
+                break
+            threading.Event().wait(0.01)
+        assert stored == [final]
+    finally:
+        release.set()
+        server.shutdown()
+        archive.close()
+
+
+def test_query_right_after_store_finds_it(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a", fsync=True)
+    server, storage = _server(archive)
+    storage.placer.delay = 30.0  # would wait 30 s for a group: the query's flush places it
+    try:
+        with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
+            for k in range(3):
+                assert int(assoc.send_c_store(instance(sop_uid=f"1.2.826.0.78.{k}"))) == 0
+            found = [
+                ds.SOPInstanceUID
+                for status, ds in assoc.send_c_find(query("IMAGE", SOPInstanceUID=""), "study")
+                if ds is not None and status.category == "Pending"
+            ]
+        assert sorted(found) == [f"1.2.826.0.78.{k}" for k in range(3)]
+        assert _complete_intakes(tmp_path / "a") == []
+    finally:
+        server.shutdown()
+        archive.close()
+
+
+def test_failed_placement_keeps_the_data_and_reopening_places_it(tmp_path: Path) -> None:
+    folder = tmp_path / "a"
+    archive = Archive(folder, fsync=True)
+    ds = instance(sop_uid="1.2.826.0.79.1", study_uid="1.2.826.0.79")
+    folder.mkdir(exist_ok=True)
+    (folder / "1.2.826.0.79").write_bytes(b"not a folder")  # the study folder cannot be made
+    server, _ = _server(archive)
+    try:
+        with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
+            assert int(assoc.send_c_store(ds)) == 0
+        archive.flush(30)
+        kept = _complete_intakes(folder)
+        assert len(kept) == 1  # acknowledged, not placed, never removed
+        assert ds.SOPInstanceUID not in _rows(archive)
+    finally:
+        server.shutdown()
+        archive.close()
+    assert _complete_intakes(folder) == kept  # a stop leaves it too
+    (folder / "1.2.826.0.79").unlink()
+    again = Archive(folder, fsync=True)
+    assert _complete_intakes(folder) == kept  # opening alone (a reader) leaves it
+    ArchiveStorage(again).close()  # the writer places it first
+    try:
+        rows = _rows(again)
+        assert dicomfast.read(again.abspath(rows[ds.SOPInstanceUID])).PatientID == "PID1"
+        assert _complete_intakes(folder) == []
+    finally:
+        again.close()
+
+
+def _intake_file(folder: Path, data: bytes, *, complete: bool) -> Path:
+    spare = folder / SPARE_FOLDER
+    spare.mkdir(parents=True, exist_ok=True)
+    fd, path, mode = make_intake(str(spare))
+    try:
+        os.write(fd, data)
+        if complete:
+            intake_mod.mark_complete(fd, mode)
+    finally:
+        os.close(fd)
+    return Path(path)
+
+
+@pytest.mark.parametrize("policy", ["keep-first", "replace", "keep-both"])
+def test_opening_recovers_complete_intake_files(tmp_path: Path, policy: str) -> None:
+    folder = tmp_path / "a"
+    first = Archive(folder, None, policy, fsync=True)
+    placed = instance(sop_uid="1.2.826.0.80.2")
+    assert first.ingest(encode(placed)).ok
+    first.close()
+    placed_path = next(folder.rglob("1.2.826.0.80.2.dcm"))
+    acked = encode(instance(sop_uid="1.2.826.0.80.1"))
+    complete = _intake_file(folder, acked, complete=True)
+    partial = _intake_file(folder, encode(instance(sop_uid="1.2.826.0.80.3"))[:300], complete=False)
+    empty = _intake_file(folder, b"", complete=True)
+    garbage = _intake_file(folder, b"\x00" * 50 + b"not dicom", complete=True)
+    # stopped after naming, before the intake name was removed: the same file
+    os.link(placed_path, folder / SPARE_FOLDER / f"0123456789abcdef{INTAKE_SUFFIX}")
+    archive = Archive(folder, None, policy, fsync=True)
+    try:
+        assert len(_complete_intakes(folder)) == 3  # a reader's opening changes nothing
+        if policy == "replace":
+            assert archive.check(repair=True).consistent  # a repair places them
+        else:
+            ArchiveStorage(archive).close()  # a Storage SCP's storage does, first
+        rows = _rows(archive)
+        assert Path(archive.abspath(rows["1.2.826.0.80.1"])).read_bytes() == acked
+        assert "1.2.826.0.80.3" not in rows  # never acknowledged: dropped
+        assert not complete.exists() and not partial.exists() and not empty.exists()
+        assert garbage.exists()  # not understood: left, never deleted
+        copies = sorted(p.name for p in folder.rglob("1.2.826.0.80.2*.dcm"))
+        assert copies == ["1.2.826.0.80.2.dcm"]  # no second copy of the same file
+        assert _intakes(folder) == [garbage]
+        assert archive.check().consistent
+    finally:
+        archive.close()
+
+
+def test_no_permission_bits_means_two_flushes(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A file system that keeps no mode (FAT, some network mounts): no intake
+    files; each instance is named before its answer, as before."""
+    monkeypatch.setattr(intake_mod.os, "fchmod", lambda fd, mode: None)
+    archive = Archive(tmp_path / "a", fsync=True)
+    server, storage = _server(archive)
+    try:
+        with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
+            for k in range(2):
+                assert int(assoc.send_c_store(instance(sop_uid=f"1.2.826.0.81.{k}"))) == 0
+        assert not storage.spares.intake
+        assert _intakes(tmp_path / "a") == []
+        assert archive.flush(30)
+        assert sorted(_rows(archive)) == ["1.2.826.0.81.0", "1.2.826.0.81.1"]
+    finally:
+        server.shutdown()
+        archive.close()

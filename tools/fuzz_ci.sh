@@ -55,7 +55,7 @@ declare -A targets=(
   [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode ht_round_trip ht_decode"
   [pdu]="pdu_roundtrip reassemble"
   [media]="fileset"
-  [export]="export_png"
+  [export]="export_png native_copy"
 )
 
 t0=$SECONDS
@@ -158,7 +158,7 @@ echo "built at $((SECONDS - t0)) s"
 
 seeds_of() {
   case $1 in
-    parse | values | file_decode | fileset | export_png) echo "$seeds/dicom" ;;
+    parse | values | file_decode | fileset | export_png | native_copy) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
     rle_decode | jpeg_decode | round_trip | native_decode | c_decode | ht_decode) echo "$seeds/$1" ;;
     ht_round_trip) echo "$seeds/round_trip" ;; # frames' bytes, as round_trip takes them

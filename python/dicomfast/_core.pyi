@@ -18,6 +18,7 @@ __all__ = [
     "dictionary_lookup",
     "encode_png",
     "grey_table",
+    "NativeCopier",
     "PictureExporter",
     "fileset_index",
     "fileset_create",
@@ -206,6 +207,10 @@ def dictionary_entries() -> list[tuple[int, str, str, str, str, bool, int]]: ...
 def dictionary_lookup(tag: int) -> tuple[int, str, str, str, str, str, bool] | None: ...
 def uid_entries() -> list[tuple[str, str, str, str, bool, str, bool]]: ...
 
+# dicomfast.pixel_limits.CORE_LIMITS: (max_ratio, unbounded_ratio, unbounded syntaxes,
+# frame_slack, max_frames)
+_Limits = tuple[int, int, set[str], int, int]
+
 # -- pictures for `dicomfast export` (rust/dicomfast-py/src/pictures.rs) ----------
 def encode_png(data: Any, rows: int, columns: int, samples: int, bits: int) -> bytes: ...
 def grey_table(
@@ -235,14 +240,24 @@ class PictureExporter:
         voi_index: int,
         resume: bool,
         durable: bool,
-        max_ratio: int,
-        unbounded_ratio: int,
-        unbounded: set[str],
-        frame_slack: int,
-        max_frames: int,
+        limits: _Limits,
         read_whole_below: int,
     ) -> PictureExporter: ...
     def export(self, path: str, base: str) -> _Taken | None: ...
+
+# -- convert -t explicit-le by the core (rust/dicomfast-py/src/native_copy.rs) ----
+@final
+class NativeCopier:
+    def __new__(
+        cls,
+        resume: bool,
+        durable: bool,
+        limits: _Limits,
+        read_whole_below: int,
+    ) -> NativeCopier: ...
+    # (bytes_out, staged temporary file or None, seconds), or None: declined
+    def convert(self, path: str, dst: str) -> tuple[int, str | None, float] | None: ...
+    def native_file(self, data: Any) -> bytes | None: ...
 
 # -- file-sets (rust/dicomfast-py/src/media.rs) -------------------------------
 
@@ -368,11 +383,7 @@ def pixel_array_from_path(
     path: str, threads: int | None = None, as_rgb: bool = False
 ) -> np.ndarray | None: ...
 def configure_pixel_array_as_read(
-    max_ratio: int,
-    unbounded_ratio: int,
-    unbounded: set[str],
-    frame_slack: int,
-    max_frames: int,
+    limits: _Limits,
     read_whole_below: int,
     empty: Any,
     dtypes: list[Any],

@@ -14,8 +14,9 @@ from typing import Any
 import dicomfast
 import numpy as np
 import pytest
+from core_parity import assert_same, both, comparable, corpus_sources, tree
 from dicomfast import _core
-from dicomfast.batch import export, export_core, files
+from dicomfast.batch import export, export_core
 from dicomfast.batch.export_options import ExportOptions
 from dicomfast.batch.sources import Source
 from dicomfast.cli import main
@@ -104,34 +105,18 @@ def _sources(folder: Path) -> list[Source]:
 
 
 def _both(src: Source, opts: ExportOptions, tmp: Path) -> tuple[dict, dict, Path, Path]:
-    """``src`` exported by the core's path and by the Python path, each into its own
-    folder (durable runs settled as the runner settles them)."""
-    recs = []
-    outs = []
-    for name, fn in (("core", export_core.export_picture), ("python", export.export_file)):
-        o = ExportOptions(**{**_fields(opts), "out": str(tmp / name)})
-        rel = Source(src.path, src.rel, src.size)
-        rec = fn(rel, o)
-        if rec.get("staged"):
-            files.sync_outputs([rec])
-        recs.append(rec)
-        outs.append(tmp / name)
-    return recs[0], recs[1], outs[0], outs[1]
+    """``src`` exported by the core's path and by the Python path (``core_parity.both``)."""
+    return both(
+        src,
+        tmp,
+        export_core.export_picture,
+        export.export_file,
+        lambda out: ExportOptions(**{**_fields(opts), "out": out}),
+    )
 
 
 def _fields(opts: ExportOptions) -> dict[str, Any]:
     return opts._asdict()
-
-
-def _comparable(rec: dict, out: Path) -> dict:
-    keep = {k: v for k, v in rec.items() if k not in ("seconds", "staged")}
-    if keep.get("dst"):
-        keep["dst"] = os.path.relpath(keep["dst"], out)
-    return keep
-
-
-def _tree(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize(
@@ -156,17 +141,10 @@ def test_corpus_pictures_are_the_python_paths(corpus: Path, tmp_path: Path, opti
     over."""
     opts = ExportOptions(out="", **options)
     exporter = export_core._exporter(ExportOptions(out=str(tmp_path / "probe"), **options))
-    manifest = json.loads((corpus / "manifest.json").read_text())
     taken = rgb = 0
-    for k, entry in enumerate(manifest["files"]):
-        path = corpus / entry["path"]
-        if not path.is_file():
-            continue
-        src = Source(str(path), path.name, path.stat().st_size)
+    for k, entry, path, src in corpus_sources(corpus):
         case = tmp_path / str(k)
-        core_rec, py_rec, core_out, py_out = _both(src, opts, case)
-        assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out), entry["path"]
-        assert _tree(core_out) == _tree(py_out), entry["path"]
+        assert_same(_both(src, opts, case), entry["path"])
         took = exporter.export(str(path), str(tmp_path / "probe" / str(k))) is not None
         taken += took
         rgb += took and entry.get("photometric_interpretation") == "RGB"
@@ -216,8 +194,8 @@ def test_native_syntaxes(corpus: Path, tmp_path: Path, name: str, options: dict)
     src = Source(str(path), path.name, path.stat().st_size)
     core_rec, py_rec, core_out, py_out = _both(src, ExportOptions(out="", **options), tmp_path)
     assert core_rec["status"] == "converted"
-    assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out)
-    assert _tree(core_out) == _tree(py_out)
+    assert comparable(core_rec, core_out) == comparable(py_rec, py_out)
+    assert tree(core_out) == tree(py_out)
     ex = export_core._exporter(ExportOptions(out=str(tmp_path / "o"), **options))
     taken = ex.export(str(path), str(tmp_path / "o" / name)) is not None
     assert taken == (name != "explicit_be")
@@ -262,8 +240,8 @@ def test_display_attribute_variants(corpus: Path, tmp_path: Path, name: str, opt
     path = _variant(corpus, tmp_path / "in", f"{name}.dcm", **VARIANTS[name])
     src = Source(str(path), path.name, path.stat().st_size)
     core_rec, py_rec, core_out, py_out = _both(src, ExportOptions(out="", **options), tmp_path)
-    assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out)
-    assert _tree(core_out) == _tree(py_out)
+    assert comparable(core_rec, core_out) == comparable(py_rec, py_out)
+    assert tree(core_out) == tree(py_out)
 
 
 def test_taken_where_certain(corpus: Path, tmp_path: Path) -> None:
@@ -305,7 +283,7 @@ def test_command_resume_durable_and_failures(corpus: Path, tmp_path: Path) -> No
     item = rle.index(b"\xfe\xff\x00\xe0", rle.index(b"\xfe\xff\x00\xe0") + 8)
     rle[item + 8 : item + 12] = (15).to_bytes(4, "little")  # 15 RLE segments: no such frame
     (src / "sub" / "bad_rle.dcm").write_bytes(bytes(rle))
-    before = _tree(src)
+    before = tree(src)
     out = tmp_path / "out"
     report = tmp_path / "report.json"
     rc = main(["export", str(src), "-o", str(out), "-q", "--report", str(report)])
@@ -331,7 +309,7 @@ def test_command_resume_durable_and_failures(corpus: Path, tmp_path: Path) -> No
     rc = main(["export", str(src), "-o", str(out), "-q", "--report", str(report)])
     recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
     assert all(recs[p.name]["status"] == "skipped" for p in ct)
-    assert _tree(src) == before
+    assert tree(src) == before
 
 
 def test_names_that_are_no_utf8(corpus: Path, tmp_path: Path) -> None:
@@ -347,8 +325,8 @@ def test_names_that_are_no_utf8(corpus: Path, tmp_path: Path) -> None:
     source = Source(name, rel, os.path.getsize(name))
     core_rec, py_rec, core_out, py_out = _both(source, ExportOptions(out=""), tmp_path)
     assert core_rec["status"] == "converted"
-    assert _comparable(core_rec, core_out) == _comparable(py_rec, py_out)
-    assert _tree(core_out) == _tree(py_out)
+    assert comparable(core_rec, core_out) == comparable(py_rec, py_out)
+    assert tree(core_out) == tree(py_out)
     assert os.fsencode(core_rec["dst"]).endswith(b"/caf\xe9/sl\xffce.png")
     ex = export_core._exporter(ExportOptions(out=str(tmp_path / "o")))
     assert ex.export(name, os.path.join(str(tmp_path / "o"), rel[:-4])) is not None

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from ..lazy_names import lazy_names
 
 if TYPE_CHECKING:
-    from .convert import ConvertOptions, convert_file
+    from .convert import convert_file
+    from .convert_options import ConvertOptions
     from .runner import RunSummary, run_tasks
     from .sources import Source, iter_sources
     from .syntaxes import transfer_syntax_for
@@ -29,9 +30,10 @@ __all__ = [
 ]
 
 # The names are imported on first use (PEP 562): ``dicomfast export`` to PNG runs
-# without numpy (``batch.export_core``), which ``convert`` imports.
+# without numpy (``batch.export_core``), which ``convert`` imports; so does ``convert``
+# to explicit VR little endian where the core takes the files (``batch.convert_core``).
 _HOME = {
-    "ConvertOptions": "convert",
+    "ConvertOptions": "convert_options",
     "convert_file": "convert",
     "RunSummary": "runner",
     "run_tasks": "runner",

@@ -49,7 +49,7 @@ def _exporter(opts: ExportOptions) -> _core.PictureExporter:
         opts.voi_index,
         opts.resume,
         opts.fsync,
-        *CORE_LIMITS,
+        CORE_LIMITS,
         READ_WHOLE_BELOW,
     )
 

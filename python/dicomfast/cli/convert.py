@@ -69,7 +69,8 @@ def codec_threads(workers: int | None, scheduler: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch.convert import ConvertOptions, convert_file  # numpy: not for export
+    from ..batch import convert_core
+    from ..batch.convert_options import ConvertOptions
 
     try:
         ts = transfer_syntax_for(args.transfer_syntax)
@@ -104,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
         # One file: nothing runs beside it, so its lone frame may use every core.
         lone_file=one_source(args),
     )
+    if convert_core.takes(opts):  # a file in one core call where it can, else as below
+        return drive(functools.partial(convert_core.convert_native, opts=opts), args, "converted")
+    from ..batch.convert import convert_file  # numpy
+
     # convert_file's steps (read, transcode, write) are the core's, outside the GIL; its
     # buffers are per thread (batch.convert._Scratch)
     return drive(functools.partial(convert_file, opts=opts), args, "converted")

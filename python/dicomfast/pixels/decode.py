@@ -233,7 +233,7 @@ def decode_frames(
 
 # The one-call path below takes these limits from here (the one definition of them).
 _core.configure_pixel_array_as_read(
-    *CORE_LIMITS,
+    CORE_LIMITS,
     READ_WHOLE_BELOW,
     np.empty,
     [np.dtype(f"<{k}{n}") for n in (1, 2, 4, 8) for k in "ui"],

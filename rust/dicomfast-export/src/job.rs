@@ -449,7 +449,7 @@ fn rescale(samples: &[u8], bytes: u8, signed: bool, slope: f64, intercept: f64, 
 }
 
 /// The file parsed as `dicomfast.read` parses it.
-fn parse(file: &[u8]) -> Option<DicomFile> {
+pub(crate) fn parse(file: &[u8]) -> Option<DicomFile> {
     let opts = ReadOptions {
         parse: ParseOptions {
             stop_before_pixels: false,
@@ -484,7 +484,7 @@ fn names(base: &Path, format: Format, frames: usize) -> Vec<PathBuf> {
 
 /// `data` in a new hidden temporary file beside `dst` (its folder made when missing):
 /// `.dicomfast-<16 hex digits>.tmp`, as `dicomfast.tempfiles.create_temp` names them.
-fn write_temp(dst: &Path, data: &[u8]) -> io::Result<PathBuf> {
+pub(crate) fn write_temp(dst: &Path, data: &[u8]) -> io::Result<PathBuf> {
     let folder = dst.parent().unwrap_or(Path::new("."));
     let mut made_folder = false;
     for _ in 0..100 {

@@ -6,7 +6,9 @@ mod build;
 mod deid;
 mod element;
 mod errors;
+mod limits;
 mod media;
+mod native_copy;
 mod pdu;
 mod pictures;
 mod pixels;
@@ -29,6 +31,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pictures::encode_png, m)?)?;
     m.add_function(wrap_pyfunction!(pictures::grey_table, m)?)?;
     m.add_class::<pictures::PictureExporter>()?;
+    m.add_class::<native_copy::NativeCopier>()?;
     m.add_function(wrap_pyfunction!(media::fileset_index, m)?)?;
     m.add_function(wrap_pyfunction!(media::fileset_create, m)?)?;
     m.add_function(wrap_pyfunction!(media::fileset_sources, m)?)?;

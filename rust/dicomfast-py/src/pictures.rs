@@ -3,10 +3,8 @@
 //! GIL released throughout), and `grey_table` (the display table it uses, for the test
 //! that holds it to the Python pipeline's).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
-use dicomfast_codec::as_read::Limits;
 use dicomfast_export::display::{Grey, Table, Window};
 use dicomfast_export::picture;
 use dicomfast_export::{Exporter, Format, Options, Outcome, Values};
@@ -14,6 +12,8 @@ use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+
+use crate::limits::CoreLimits;
 
 /// A PNG of `rows` x `columns` pixels of `samples` (1: grey, 3: RGB) samples of `bits`
 /// (8 or 16) from `data`, a C-contiguous buffer holding them in that order (16-bit
@@ -73,7 +73,7 @@ pub struct PictureExporter {
 #[pymethods]
 impl PictureExporter {
     #[new]
-    #[pyo3(signature = (format, values, bits, window, voi_index, resume, durable, max_ratio, unbounded_ratio, unbounded, frame_slack, max_frames, read_whole_below))]
+    #[pyo3(signature = (format, values, bits, window, voi_index, resume, durable, limits, read_whole_below))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         format: &str,
@@ -83,11 +83,7 @@ impl PictureExporter {
         voi_index: usize,
         resume: bool,
         durable: bool,
-        max_ratio: u64,
-        unbounded_ratio: u64,
-        unbounded: HashSet<String>,
-        frame_slack: u64,
-        max_frames: u64,
+        limits: CoreLimits,
         read_whole_below: u64,
     ) -> PyResult<Self> {
         if !matches!(bits, 8 | 16) {
@@ -104,13 +100,6 @@ impl PictureExporter {
             "stored" => Values::Stored,
             _ => return Err(PyValueError::new_err("values: display, modality or stored")),
         };
-        let limits = Limits {
-            max_ratio,
-            unbounded_ratio,
-            unbounded,
-            frame_slack,
-            max_frames,
-        };
         Ok(PictureExporter {
             inner: Exporter::new(Options {
                 format,
@@ -120,7 +109,7 @@ impl PictureExporter {
                 voi_index,
                 resume,
                 durable,
-                limits,
+                limits: limits.into(),
                 read_whole_below,
             }),
         })

@@ -8,8 +8,6 @@
 //! None wherever the plan leaves the decision to the Python path; only the decoding itself
 //! fails here, as `decode_frames_into` fails.
 
-use std::collections::HashSet;
-
 use dicomfast_codec::as_read::{plan, Limits, Plan, Source};
 use dicomfast_codec::pipeline;
 use pyo3::prelude::*;
@@ -17,6 +15,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
 
 use super::{stopped_error, threads_of, Held};
+use crate::limits::CoreLimits;
 use crate::raw::RawFile;
 
 /// The size rules of `dicomfast.pixels.info`, `numpy.empty`, and the dtypes
@@ -38,11 +37,7 @@ pub(super) static CONFIGURED: PyOnceLock<Configured> = PyOnceLock::new();
 #[allow(clippy::too_many_arguments)]
 pub(super) fn configure_pixel_array_as_read(
     py: Python<'_>,
-    max_ratio: u64,
-    unbounded_ratio: u64,
-    unbounded: HashSet<String>,
-    frame_slack: u64,
-    max_frames: u64,
+    limits: CoreLimits,
     read_whole_below: u64,
     empty: Py<PyAny>,
     dtypes: Vec<Py<PyAny>>,
@@ -52,13 +47,7 @@ pub(super) fn configure_pixel_array_as_read(
             "dtypes: u1 i1 u2 i2 u4 i4 u8 i8",
         ));
     }
-    let limits = Limits {
-        max_ratio,
-        unbounded_ratio,
-        unbounded,
-        frame_slack,
-        max_frames,
-    };
+    let limits: Limits = limits.into();
     let _ = CONFIGURED.get_or_init(py, || Configured {
         limits,
         read_whole_below,

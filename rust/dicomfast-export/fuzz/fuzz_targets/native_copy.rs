@@ -1,0 +1,33 @@
+//! Any bytes as a file for `dicomfast convert -t explicit-le`: the steps
+//! `Decompressor::convert` takes (parse, plan, decode each frame into the output, copy
+//! the rest) never panic, hang or over-allocate, and every copy made is a Part 10 file
+//! in Explicit VR Little Endian that parses again, its Pixel Data the planned size.
+#![no_main]
+
+use std::collections::HashSet;
+
+use dicomfast_codec::as_read::Limits;
+use dicomfast_core::file::{read_file, ReadOptions};
+use dicomfast_export::{Decompressor, NativeOptions};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let copier = Decompressor::new(NativeOptions {
+        resume: false,
+        durable: false,
+        limits: Limits {
+            max_ratio: 1100,
+            unbounded_ratio: 1 << 16,
+            unbounded: HashSet::new(),
+            frame_slack: 64 << 10,
+            max_frames: (1 << 31) - 1,
+        },
+        read_whole_below: 1 << 18,
+    });
+    if let Some(out) = copier.native_file(data) {
+        assert_eq!(&out[128..132], b"DICM", "no DICM prefix");
+        let parsed = read_file(&out, &ReadOptions::default()).expect("the copy parses");
+        assert_eq!(parsed.transfer_syntax, "1.2.840.10008.1.2.1");
+        assert!(parsed.error.is_none(), "the copy is damaged");
+    }
+});

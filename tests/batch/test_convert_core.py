@@ -40,8 +40,9 @@ def _both(src: Source, tmp: Path, **options: Any) -> tuple[dict, dict, Path, Pat
 def test_corpus_outputs_are_the_python_paths(corpus: Path, tmp_path: Path, options: dict) -> None:
     """Every file of the corpus converted to explicit VR little endian by both paths:
     the same records (status, reason, bytes) and the same files byte for byte; the core
-    takes the grey encapsulated ones (at least 60, of RLE, JPEG, JPEG-LS and JPEG 2000)
-    and hands the rest over."""
+    takes the encapsulated ones (at least 100, of RLE, JPEG, JPEG-LS and JPEG 2000),
+    colour among them (at least 30: RGB, and YBR_FULL_422, YBR_RCT and YBR_ICT whose
+    Photometric Interpretation decoding changes), and hands the rest over."""
     copier = convert_core._copier(False, False)
     taken: dict[str, int] = {}
     for k, entry, path, src in corpus_sources(corpus):
@@ -50,11 +51,17 @@ def test_corpus_outputs_are_the_python_paths(corpus: Path, tmp_path: Path, optio
         py_out = got[3]
         native = copier.native_file(path.read_bytes())
         if native is not None:
-            syntax = dicomfast.read(path).transfer_syntax
-            taken[syntax] = taken.get(syntax, 0) + 1
+            ds = dicomfast.read(path, stop_before_pixels=True)
+            for key in (ds.transfer_syntax, f"colour {ds.PhotometricInterpretation}"):
+                if key == ds.transfer_syntax or ds.SamplesPerPixel == 3:
+                    taken[key] = taken.get(key, 0) + 1
             assert native == (py_out / path.name).read_bytes(), entry["path"]
         shutil.rmtree(case, ignore_errors=True)
-    assert sum(taken.values()) >= 60, taken
+    colour = {k: v for k, v in taken.items() if k.startswith("colour")}
+    assert sum(taken.values()) - sum(colour.values()) >= 100, taken
+    assert sum(colour.values()) >= 30, colour
+    for name in ("RGB", "YBR_FULL_422", "YBR_RCT", "YBR_ICT"):
+        assert colour.get(f"colour {name}", 0) >= 1, (name, colour)
     for syntax in (
         "1.2.840.10008.1.2.5",  # RLE
         "1.2.840.10008.1.2.4.70",  # JPEG lossless

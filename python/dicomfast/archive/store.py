@@ -213,7 +213,10 @@ class Archive:
 
     # -- life cycle -------------------------------------------------------------------------
     def close(self) -> None:
-        """Index what was ingested, then release the database and threads."""
+        """Place and index what was ingested or acknowledged, then release the
+        database and threads."""
+        for first in list(self._flush_first):
+            first()
         with self._indexer_lock:
             indexer, self._indexer = self._indexer, None
         if indexer is not None:

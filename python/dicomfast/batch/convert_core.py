@@ -1,4 +1,4 @@
-"""``dicomfast convert -t explicit-le`` of grey encapsulated files by the core: each file
+"""``dicomfast convert -t explicit-le`` of encapsulated files by the core: each file
 read, its frames decoded by the codec registry straight into the new file's Pixel Data,
 and written in one call with the GIL released (:class:`dicomfast._core.NativeCopier`,
 crate ``dicomfast-export``), so a run's threads share the cores and neither numpy nor
@@ -6,10 +6,13 @@ the data set is loaded.
 
 The core takes a file only where its output is certain to be the Python path's
 (:func:`dicomfast.batch.convert.convert_file`: ``decompress``, then ``encode_file``):
-a Part 10 file with a preamble and an explicit VR little-endian meta group in tag order,
-one grey sample of 8 or 16 bits in a syntax a codec decodes, no offset table, float
-pixels, group length or stray group 0002 element; an output that does not exist yet
-(``--resume`` checks the one that does).  Everything else, and every failure, goes the
+a Part 10 file with a preamble, an explicit VR little-endian meta group in tag order
+and a data set read as explicit VR little endian in tag order, one or three samples of
+8 or 16 bits in a syntax a codec decodes, no offset table, float pixels, group length
+or stray group 0002 element, no damage the reader tolerates; an output that does not
+exist yet (``--resume`` checks the one that does).  Colour data sets get the
+Photometric Interpretation (YBR_FULL_422 -> YBR_FULL; YBR_RCT, YBR_ICT -> RGB) and
+Planar Configuration 0 that ``set_native_pixels`` gives them.  Everything else, and every failure, goes the
 Python path, which gives the output or the error it always gave.
 ``tests/batch/test_convert_core.py`` holds the two to the same bytes.
 """

@@ -9,10 +9,11 @@
 //! Data as `OW` (16 bits) or `OB` (8 bits) of the decoded frames. Only where that is
 //! certain does this path take a file: a Part 10 file with a preamble, an explicit VR
 //! little-endian meta group in tag order holding (0002,0001), (0002,0002), (0002,0003),
-//! (0002,0010) and (0002,0012), an encapsulated syntax a codec decodes, one sample of 8
-//! or 16 bits of an even size, Pixel Data at top level with no offset table elements,
-//! float or double pixels, group lengths or group 0002 elements beside it. Anything else
-//! is declined and left to the Python path.
+//! (0002,0010) and (0002,0012), an encapsulated syntax a codec decodes, one or three
+//! samples of 8 or 16 bits of an even size, Pixel Data at top level with no offset table
+//! elements, float or double pixels, group lengths or group 0002 elements beside it. For
+//! colour, the Photometric Interpretation and Planar Configuration change as the Python
+//! path changes them. Anything else is declined and left to the Python path.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -133,7 +134,11 @@ impl Decompressor {
     fn native_into(&self, file: &[u8], out: &mut Vec<u8>) -> Option<()> {
         let parsed = parse(file)?;
         // damage the reader tolerates: the Python path reports it rather than copy it
+        // a data set read otherwise than explicit VR little endian (whatever its syntax
+        // says) is encoded anew by the Python path, not copied
         if parsed.error.is_some()
+            || !parsed.encoding.explicit_vr
+            || parsed.encoding.big_endian
             || parsed.inflated.is_some()
             || !parsed.has_preamble
             || parsed.meta_nodes == 0
@@ -152,7 +157,10 @@ impl Decompressor {
         })?;
         let codec = p.syntax.codec?; // native input: relabelled by the Python path
         let info = &p.info;
-        if info.samples_per_pixel != 1 || !matches!(info.bits_allocated, 8 | 16) || info.float {
+        if !matches!(info.samples_per_pixel, 1 | 3)
+            || !matches!(info.bits_allocated, 8 | 16)
+            || info.float
+        {
             return None;
         }
         let frame_bytes = frame_size_bytes(info);
@@ -178,7 +186,14 @@ impl Decompressor {
         out.extend_from_slice(file.get(..128)?);
         out.extend_from_slice(b"DICM");
         meta_group(file, &parsed, out)?;
-        out.extend_from_slice(&file[data_start..pixel_start]);
+        let edits = colour_edits(file, &parsed, info.samples_per_pixel, pixel_start)?;
+        let mut at_byte = data_start;
+        for (start, end, bytes) in &edits {
+            out.extend_from_slice(&file[at_byte..*start]);
+            out.extend_from_slice(bytes);
+            at_byte = *end;
+        }
+        out.extend_from_slice(&file[at_byte..pixel_start]);
         out.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00]);
         out.extend_from_slice(if info.bits_allocated == 8 {
             b"OB"
@@ -209,15 +224,87 @@ impl Decompressor {
     }
 }
 
+const PHOTOMETRIC: u32 = 0x0028_0004;
+const PLANAR: u32 = 0x0028_0006;
+
+/// What decoding changes in a colour data set, as `set_native_pixels` changes it: the
+/// Photometric Interpretation (YBR_FULL_422 -> YBR_FULL; YBR_RCT, YBR_ICT -> RGB: the
+/// decoder undid the transform) and, for several samples, Planar Configuration 0 (set
+/// or added). Byte ranges of the data set (before `pixel_start`) to replace, in order,
+/// with their new bytes (an empty range inserts); None: a colour data set this path
+/// does not take (no or several Photometric Interpretations, not CS).
+fn colour_edits(
+    file: &[u8],
+    parsed: &DicomFile,
+    samples: u16,
+    pixel_start: usize,
+) -> Option<Vec<(usize, usize, Vec<u8>)>> {
+    let nodes = &parsed.index.nodes;
+    let mut photometric = None;
+    let mut planar = None;
+    let mut after_planar = pixel_start; // where an added Planar Configuration goes
+    for i in children(&parsed.index, parsed.meta_nodes, -1) {
+        let n = &nodes[i as usize];
+        let span = (
+            usize::try_from(n.header_offset).ok()?,
+            usize::try_from(n.end_offset).ok()?,
+        );
+        match n.tag {
+            PHOTOMETRIC if photometric.is_some() => return None,
+            PHOTOMETRIC => photometric = Some((n, span)),
+            PLANAR if planar.is_some() => return None,
+            PLANAR => planar = Some(span),
+            t if t > PLANAR && after_planar == pixel_start => after_planar = span.0,
+            _ => {}
+        }
+    }
+    let mut edits = Vec::new();
+    if samples == 1 {
+        return Some(edits);
+    }
+    let (n, span) = photometric?;
+    if n.vr != *b"CS" {
+        return None;
+    }
+    let value = file.get(usize::try_from(n.value_offset).ok()?..span.1)?;
+    let name = std::str::from_utf8(value)
+        .ok()?
+        .trim_end_matches([' ', '\0']);
+    let new_name = match name {
+        "YBR_FULL_422" => Some("YBR_FULL"),
+        "YBR_RCT" | "YBR_ICT" => Some("RGB "),
+        _ => None,
+    };
+    if let Some(new_name) = new_name {
+        let mut e = vec![0x28, 0x00, 0x04, 0x00, b'C', b'S'];
+        e.extend_from_slice(&(new_name.len() as u16).to_le_bytes());
+        e.extend_from_slice(new_name.as_bytes());
+        edits.push((span.0, span.1, e));
+    }
+    let zero = vec![0x28, 0x00, 0x06, 0x00, b'U', b'S', 0x02, 0x00, 0x00, 0x00];
+    match planar {
+        Some((start, end)) => edits.push((start, end, zero)),
+        None => edits.push((after_planar, after_planar, zero)),
+    }
+    edits.sort_by_key(|e| e.0);
+    Some(edits)
+}
+
 /// The top-level Pixel Data node, if the data set holds nothing this path declines.
 fn top_level_pixel_data(parsed: &DicomFile) -> Option<&dicomfast_core::index::Node> {
     let nodes = &parsed.index.nodes;
     let mut pixel = None;
+    let mut last = None;
     for i in children(&parsed.index, parsed.meta_nodes, -1) {
         let n = &nodes[i as usize];
-        if n.tag >> 16 == 0x0002 || n.tag & 0xFFFF == 0 || DECLINED_PIXEL_TAGS.contains(&n.tag) {
-            return None;
+        if n.tag >> 16 == 0x0002
+            || n.tag & 0xFFFF == 0
+            || DECLINED_PIXEL_TAGS.contains(&n.tag)
+            || last.is_some_and(|t| n.tag <= t)
+        {
+            return None; // out of order: the Python path writes them sorted
         }
+        last = Some(n.tag);
         if n.tag == PIXEL_DATA {
             pixel = Some(n);
         }

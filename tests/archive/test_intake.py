@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import dicomfast
@@ -51,6 +52,15 @@ def _complete_intakes(folder: Path) -> list[Path]:
     return [p for p in _intakes(folder) if is_complete(str(p))]
 
 
+def _wait(cond, seconds: float = 10.0) -> bool:  # noqa: ANN001
+    end = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.005)
+    return True
+
+
 def _scu() -> AE:
     ae = AE("MODALITY", acse_timeout=5, dimse_timeout=5, connect_timeout=5)
     ae.add_requested_context(CT_IMAGE_STORAGE, [ELE])
@@ -74,7 +84,8 @@ def _server(archive: Archive, handlers: list | None = None):  # noqa: ANN202
 
 
 def test_make_intake_is_mode_zero_until_marked(tmp_path: Path) -> None:
-    fd, path, mode = make_intake(str(tmp_path))
+    fd, path, mode, tail = make_intake(str(tmp_path))
+    os.close(tail)
     try:
         assert path.endswith(INTAKE_SUFFIX)
         assert os.stat(path).st_mode & 0o7777 == 0 and not is_complete(path)
@@ -121,6 +132,7 @@ def test_answer_waits_for_one_flush_and_naming_follows(tmp_path: Path, monkeypat
             # a first instance: intake files are made from the first store on
             assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.77.0"))) == 0
             assert archive.flush(30)
+            assert _wait(lambda: len(stored) == 1)  # its EVT_STORED, once named
             stored.clear()
             monkeypatch.setattr(placement_mod, "fsync_path", slow_fsync)
             monkeypatch.setattr(os, "fsync", counting_fsync)
@@ -142,10 +154,7 @@ def test_answer_waits_for_one_flush_and_naming_follows(tmp_path: Path, monkeypat
         final = archive.abspath(_rows(archive)[ds.SOPInstanceUID])
         assert dicomfast.read(final).SOPInstanceUID == ds.SOPInstanceUID
         assert _complete_intakes(tmp_path / "a") == []
-        for _ in range(200):
-            if stored:
-                break
-            threading.Event().wait(0.01)
+        assert _wait(lambda: bool(stored))
         assert stored == [final]
     finally:
         release.set()
@@ -206,7 +215,8 @@ def test_failed_placement_keeps_the_data_and_reopening_places_it(tmp_path: Path)
 def _intake_file(folder: Path, data: bytes, *, complete: bool) -> Path:
     spare = folder / SPARE_FOLDER
     spare.mkdir(parents=True, exist_ok=True)
-    fd, path, mode = make_intake(str(spare))
+    fd, path, mode, tail = make_intake(str(spare))
+    os.close(tail)
     try:
         os.write(fd, data)
         if complete:

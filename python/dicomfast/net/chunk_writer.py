@@ -57,6 +57,13 @@ def _pwrite(fd: int, data: memoryview, offset: int) -> int:
     return os.write(fd, data)
 
 
+def _pwrite_all(fd: int, view: memoryview, offset: int) -> None:
+    at = 0
+    while at < len(view):
+        with view[at:] as rest:
+            at += _pwrite(fd, rest, offset + at)
+
+
 def _round_up(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
@@ -150,8 +157,19 @@ class StagedFile:
     writer thread to have written everything (raising its OSError, if any).
     ``direct``: try ``O_DIRECT``.  ``digest``: keep the SHA-256 of what was written."""
 
-    def __init__(self, fd: int, writer: ChunkWriter, *, direct: bool, digest: bool) -> None:
+    def __init__(
+        self,
+        fd: int,
+        writer: ChunkWriter,
+        *,
+        direct: bool,
+        digest: bool,
+        tail_fd: int | None = None,
+    ) -> None:
         self.fd = fd
+        #: A descriptor of the same file without ``O_DIRECT`` (the caller's to close):
+        #: the last partial block goes through it instead of padding and truncating.
+        self._tail_fd = tail_fd
         self.size = 0
         self._writer = writer
         self._direct = _set_direct(fd, True) if direct else False
@@ -265,12 +283,22 @@ class StagedFile:
                 if self._error is None:
                     try:
                         length = _round_up(fill) if self._direct else fill
-                        if length != fill:
-                            view[fill:length] = bytes(length - fill)
-                        with view[:length] as block:
-                            self._pwrite(block, offset)
-                        if final and length != fill:
-                            os.ftruncate(self.fd, offset + fill)
+                        tail = self._tail_fd if final and length != fill else None
+                        if tail is not None:
+                            # the whole blocks past the page cache, the partial last one
+                            # through it (a second descriptor): no truncation afterwards
+                            head = fill - fill % ALIGN
+                            with view[:head] as block:
+                                self._pwrite(block, offset)
+                            with view[head:fill] as rest:
+                                _pwrite_all(tail, rest, offset + head)
+                        else:
+                            if length != fill:
+                                view[fill:length] = bytes(length - fill)
+                            with view[:length] as block:
+                                self._pwrite(block, offset)
+                            if final and length != fill:
+                                os.ftruncate(self.fd, offset + fill)
                     except OSError as e:
                         self._error = e
                     except Exception as e:  # noqa: BLE001 - reported as a write failure

@@ -28,6 +28,7 @@ storage keeps the two-flush path.
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 from ..tempfiles import create_temp
 
@@ -39,25 +40,51 @@ class IntakeUnsupported(OSError):
     """The file system does not keep a file's permission bits: no intake files there."""
 
 
-def make_intake(folder: str) -> tuple[int, str, int]:
-    """A new empty intake file in ``folder``: ``(fd, path, mode)``, ``mode`` the one
-    to give it once complete (a new file's: 0666 less the umask).  The caller
-    flushes ``folder`` before using it.  :class:`IntakeUnsupported` where mode 0
-    does not hold (the file is removed)."""
+class Intake(NamedTuple):
+    """An intake file made ahead: ``fd`` (read and write), ``path``, the ``mode`` that
+    marks it complete (a new file's: 0666 less the umask) and ``tail``, a second
+    descriptor opened for writing before the mode was taken away (-1: none), for
+    what is written through the page cache while ``fd`` writes past it."""
+
+    fd: int
+    path: str
+    mode: int
+    tail: int
+
+
+def make_intake(folder: str) -> Intake:
+    """A new empty intake file in ``folder``.  The caller flushes ``folder`` before
+    using it.  :class:`IntakeUnsupported` where mode 0 does not hold (the file is
+    removed)."""
     fd, path = create_temp(folder, "", INTAKE_SUFFIX)
+    tail = -1
     try:
         mode = os.fstat(fd).st_mode & 0o7777
+        try:
+            tail = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            tail = -1
         os.fchmod(fd, 0)
         if not mode or os.fstat(fd).st_mode & 0o7777:
             raise IntakeUnsupported(f"{folder} keeps no permission bits")
     except BaseException:
-        os.close(fd)
+        close_intake(fd, tail)
         try:
             os.unlink(path)
         except OSError:
             pass
         raise
-    return fd, path, mode
+    return Intake(fd, path, mode, tail)
+
+
+def close_intake(fd: int, tail: int) -> None:
+    """Close an intake file's descriptors (-1: none)."""
+    for d in (fd, tail):
+        if d >= 0:
+            try:
+                os.close(d)
+            except OSError:
+                pass
 
 
 def mark_complete(fd: int, mode: int) -> None:

@@ -39,7 +39,7 @@ from ..errors import DicomError
 from ..tempfiles import create_temp, fsync_path
 from .chunk_writer import ChunkWriter, StagedFile
 from .commit_group import GroupCommitter
-from .intake import IntakeUnsupported, make_intake, mark_complete
+from .intake import Intake, IntakeUnsupported, close_intake, make_intake, mark_complete
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -241,15 +241,21 @@ class FileSink:
         self.sop_instance_uid = sop_instance_uid
         #: The mode that marks this intake file complete; None: a temporary file.
         self.intake_mode: int | None = None
-        fd = -1
+        fd = self._tail = -1
         if storage.fsync and storage.spares.intake:
             try:
-                fd, self.temp_path, self.intake_mode = storage.spares.take_intake()
+                fd, self.temp_path, self.intake_mode, self._tail = storage.spares.take_intake()
             except OSError as e:  # no intake file: a temporary file, two flushes
                 log.debug("no intake file in %s: %s", storage.spares.spare_folder, e)
         if fd < 0:
             fd, self.temp_path = storage.spares.take(f".{sop_instance_uid}.", ".part")
-        self._out = StagedFile(fd, storage.writer, direct=storage.fsync, digest=storage.keep_digest)
+        self._out = StagedFile(
+            fd,
+            storage.writer,
+            direct=storage.fsync,
+            digest=storage.keep_digest,
+            tail_fd=self._tail if self._tail >= 0 else None,
+        )
         self._out.write(meta)
         self.nbytes = 0
         self.final_path: str | None = None
@@ -322,6 +328,8 @@ class FileSink:
     def _close_fd(self) -> None:
         if not self._closed_fd:
             self._closed_fd = True
+            if self._tail >= 0:
+                close_intake(self._tail, -1)
             os.close(self._out.fd)
 
     def durable_temp(self) -> None:
@@ -421,7 +429,7 @@ class SpareFiles:
         #: false once the file system turned out to keep no permission bits.
         self.intake = intake
         self._ready: deque[tuple[int, str]] = deque()
-        self._intakes: deque[tuple[int, str, int]] = deque()  # names flushed already
+        self._intakes: deque[Intake] = deque()  # names flushed already
         self._taken: deque[tuple[int, str]] = deque()  # (-1, spare name) to remove
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -430,8 +438,8 @@ class SpareFiles:
             self, _remove_spares, self._ready, self._taken, self.spare_folder, self._intakes
         )
 
-    def take_intake(self) -> tuple[int, str, int]:
-        """An empty intake file whose name is durable: ``(fd, path, mode)`` (see
+    def take_intake(self) -> Intake:
+        """An empty intake file whose name is durable (see
         :func:`~dicomfast.net.intake.make_intake`).  With none ready, one is made
         here and its folder flushed.  :class:`~dicomfast.net.intake.IntakeUnsupported`
         (and no more intake files) where the file system keeps no permission bits."""
@@ -519,7 +527,7 @@ class SpareFiles:
     def _make_intakes(self) -> None:
         """Refilling thread: intake files up to ``depth``, their names flushed (one
         flush for the batch) before any is handed out."""
-        made: list[tuple[int, str, int]] = []
+        made: list[Intake] = []
         try:
             while len(self._intakes) + len(made) < self.depth and not self._closing:
                 made.append(make_intake(self.spare_folder))
@@ -547,14 +555,16 @@ def _remove_spares(
     ready: deque[tuple[int, str]],
     taken: deque[tuple[int, str]],
     spare_folder: str,
-    intakes: deque[tuple[int, str, int]],
+    intakes: deque[Intake],
 ) -> None:
     """Remove every spare name (intake files not handed out: empty, never used) and,
     when nothing else is in it, the spares' folder."""
     _remove_files(taken)
     _remove_files(ready)
-    _remove_files(deque((fd, path) for fd, path, _ in intakes))
-    intakes.clear()
+    while intakes:
+        unused = intakes.popleft()
+        close_intake(unused.fd, unused.tail)
+        _remove_files(deque([(-1, unused.path)]))
     try:
         os.rmdir(spare_folder)
     except OSError:

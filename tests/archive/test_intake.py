@@ -244,8 +244,13 @@ def test_opening_recovers_complete_intake_files(tmp_path: Path, policy: str) -> 
     archive = Archive(folder, None, policy, fsync=True)
     try:
         assert len(_complete_intakes(folder)) == 3  # a reader's opening changes nothing
+        report = archive.check()  # reported, not placed
+        assert not report.consistent and len(report.intake_files) == 3
+        assert all(p.startswith(SPARE_FOLDER + "/") for p in report.intake_files)
+        garbage_rel = f"{SPARE_FOLDER}/{garbage.name}"
         if policy == "replace":
-            assert archive.check(repair=True).consistent  # a repair places them
+            # a repair places them; what it cannot place stays, reported
+            assert archive.check(repair=True).intake_files == [garbage_rel]
         else:
             ArchiveStorage(archive).close()  # a Storage SCP's storage does, first
         rows = _rows(archive)
@@ -256,7 +261,10 @@ def test_opening_recovers_complete_intake_files(tmp_path: Path, policy: str) -> 
         copies = sorted(p.name for p in folder.rglob("1.2.826.0.80.2*.dcm"))
         assert copies == ["1.2.826.0.80.2.dcm"]  # no second copy of the same file
         assert _intakes(folder) == [garbage]
-        assert archive.check().consistent
+        report = archive.check()
+        assert report.intake_files == [garbage_rel]
+        report.intake_files.clear()
+        assert report.consistent  # and nothing else
     finally:
         archive.close()
 

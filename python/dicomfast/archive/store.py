@@ -93,12 +93,19 @@ class CheckReport:
     rows_without_files: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)  # size or checksum differs
     unreadable: list[str] = field(default_factory=list)
+    #: Acknowledged instances a stopped Storage SCP left in intake files, not yet named
+    #: or indexed (placed by a repair, or when ``serve`` starts again).
+    intake_files: list[str] = field(default_factory=list)
     repaired: bool = False
 
     @property
     def consistent(self) -> bool:
         return not (
-            self.temp_files or self.files_without_rows or self.rows_without_files or self.mismatched
+            self.temp_files
+            or self.files_without_rows
+            or self.rows_without_files
+            or self.mismatched
+            or self.intake_files
         )
 
 
@@ -942,6 +949,13 @@ class Archive:
             self.recover_intake()
         self.flush()
         rep = CheckReport()
+        spare_folder = os.path.join(self.folder, SPARE_FOLDER)
+        for path in intake_files(spare_folder):
+            try:
+                if is_complete(path):
+                    rep.intake_files.append(os.path.relpath(path, self.folder))
+            except FileNotFoundError:
+                pass
         now = time.time()
         for rel in self.iter_temp_files():
             try:

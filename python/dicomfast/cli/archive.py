@@ -94,6 +94,7 @@ def run_check(args: argparse.Namespace) -> int:
     with _open(args) as archive:
         rep = archive.check(repair=args.repair, verify=args.verify, temp_age=args.temp_age)
     for label, items in (
+        ("acknowledged instance not yet placed (intake file)", rep.intake_files),
         ("temporary file left over", rep.temp_files),
         ("file without index row", rep.files_without_rows),
         ("index row without file", rep.rows_without_files),

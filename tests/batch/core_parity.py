@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,21 @@ def assert_same(got: tuple[dict, dict, Path, Path], what: object) -> None:
     core_rec, py_rec, core_out, py_out = got
     assert comparable(core_rec, core_out) == comparable(py_rec, py_out), what
     assert tree(core_out) == tree(py_out), what
+
+
+def slices_and_a_damaged_one(corpus: Path, tmp: Path, ct: str) -> tuple[Path, list[Path]]:
+    """A folder ``tmp/in`` holding copies of the first 4 files of the corpus folder
+    ``ct`` and ``sub/damaged.dcm`` (the first cut short): (the folder, the copied ones'
+    originals)."""
+    src = tmp / "in"
+    (src / "sub").mkdir(parents=True)
+    slices = sorted((corpus / ct).glob("*.dcm"))[:4]
+    for p in slices:
+        shutil.copy(p, src / p.name)
+    (src / "sub" / "damaged.dcm").write_bytes(slices[0].read_bytes()[:-3000])  # cut short
+    return src, slices
+
+
+def report_records(report: Path) -> dict[str, dict]:
+    """A run's JSON-lines report, by its inputs' file names."""
+    return {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}

@@ -6,7 +6,6 @@ path, the inputs untouched, and the command free of numpy where the core takes a
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,15 @@ from typing import Any
 
 import dicomfast
 import pytest
-from core_parity import assert_same, both, comparable, corpus_sources, tree
+from core_parity import (
+    assert_same,
+    both,
+    comparable,
+    corpus_sources,
+    report_records,
+    slices_and_a_damaged_one,
+    tree,
+)
 from dicomfast.batch import convert, convert_core
 from dicomfast.batch.convert_options import ConvertOptions
 from dicomfast.batch.sources import Source
@@ -126,19 +133,13 @@ def test_command_resume_durable_failures_and_inputs(corpus: Path, tmp_path: Path
     second run skips every file (the Python path checks the outputs), a damaged file is
     reported as the Python path reports it and leaves nothing behind, an output that
     would be its own input is refused, and the inputs are untouched."""
-    src = tmp_path / "in"
-    src.mkdir()
-    ct = sorted((corpus / CT).glob("*.dcm"))[:4]
-    for p in ct:
-        shutil.copy(p, src / p.name)
-    (src / "sub").mkdir()
-    (src / "sub" / "damaged.dcm").write_bytes(ct[0].read_bytes()[:-3000])
+    src, ct = slices_and_a_damaged_one(corpus, tmp_path, CT)
     before = tree(src)
     out = tmp_path / "out"
     report = tmp_path / "report.json"
     argv = ["convert", str(src), "-o", str(out), "-t", "explicit-le", "-q", "--report"]
     rc = main([*argv, str(report)])
-    recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
+    recs = report_records(report)
     assert rc == 1
     bad = src / "sub" / "damaged.dcm"
     python_rec = convert.convert_file(
@@ -155,7 +156,7 @@ def test_command_resume_durable_failures_and_inputs(corpus: Path, tmp_path: Path
         assert got.transfer_syntax == ELE
         assert (got.pixel_array == dicomfast.read(p).pixel_array).all()
     rc = main([*argv, str(report)])
-    recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
+    recs = report_records(report)
     assert all(recs[p.name]["status"] == "skipped" for p in ct)
     # into its own folder, without resume: the output would be its input
     one = Source(str(src / ct[0].name), ct[0].name, ct[0].stat().st_size)

@@ -5,7 +5,6 @@ core does not take (or fails on) given to the Python path."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -14,7 +13,15 @@ from typing import Any
 import dicomfast
 import numpy as np
 import pytest
-from core_parity import assert_same, both, comparable, corpus_sources, tree
+from core_parity import (
+    assert_same,
+    both,
+    comparable,
+    corpus_sources,
+    report_records,
+    slices_and_a_damaged_one,
+    tree,
+)
 from dicomfast import _core
 from dicomfast.batch import export, export_core
 from dicomfast.batch.export_options import ExportOptions
@@ -272,13 +279,7 @@ def test_command_resume_durable_and_failures(corpus: Path, tmp_path: Path) -> No
     """The command through the core: durable by default (no temporary file left, every
     picture there), a second run skips every file, a damaged file is reported as the
     Python path reports it and leaves nothing behind, and the inputs are untouched."""
-    src = tmp_path / "in"
-    src.mkdir()
-    ct = sorted((corpus / CT).glob("*.dcm"))[:4]
-    for p in ct:
-        shutil.copy(p, src / p.name)
-    (src / "sub").mkdir()
-    (src / "sub" / "damaged.dcm").write_bytes(ct[0].read_bytes()[:-3000])  # cut short
+    src, ct = slices_and_a_damaged_one(corpus, tmp_path, CT)
     rle = bytearray(ct[1].read_bytes())
     item = rle.index(b"\xfe\xff\x00\xe0", rle.index(b"\xfe\xff\x00\xe0") + 8)
     rle[item + 8 : item + 12] = (15).to_bytes(4, "little")  # 15 RLE segments: no such frame
@@ -287,7 +288,7 @@ def test_command_resume_durable_and_failures(corpus: Path, tmp_path: Path) -> No
     out = tmp_path / "out"
     report = tmp_path / "report.json"
     rc = main(["export", str(src), "-o", str(out), "-q", "--report", str(report)])
-    recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
+    recs = report_records(report)
     assert rc == 1
     for name, says in (("damaged.dcm", "runs past the end"), ("bad_rle.dcm", "PixelDataError")):
         bad = src / "sub" / name
@@ -307,7 +308,7 @@ def test_command_resume_durable_and_failures(corpus: Path, tmp_path: Path) -> No
 
         np.testing.assert_array_equal(np.asarray(Image.open(out / (p.stem + ".png"))), want)
     rc = main(["export", str(src), "-o", str(out), "-q", "--report", str(report)])
-    recs = {Path(r["src"]).name: r for r in map(json.loads, report.read_text().splitlines())}
+    recs = report_records(report)
     assert all(recs[p.name]["status"] == "skipped" for p in ct)
     assert tree(src) == before
 

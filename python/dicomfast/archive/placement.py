@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ..tempfiles import fsync_path
 
 if TYPE_CHECKING:
-    from ..net.storage import FileSink
+    from .netstorage import ArchiveSink
     from .store import Archive
 
 log = logging.getLogger("dicomfast.archive")
@@ -44,7 +44,7 @@ class Placer:
         self.archive = archive
         self.delay = delay
         self.group = group
-        self._pending: list[tuple[FileSink, Future[str]]] = []
+        self._pending: list[tuple[ArchiveSink, Future[str]]] = []
         self._first = 0.0  # when the oldest pending instance came
         self._busy = 0  # groups being placed
         self._hurry = 0  # flushes waiting
@@ -52,7 +52,7 @@ class Placer:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def submit(self, sink: FileSink) -> Future[str]:
+    def submit(self, sink: ArchiveSink) -> Future[str]:
         """Queue a durable intake file (``sink.temp_path``, its header and digest on
         ``sink``); the future's result is its final path (or the error that kept it
         in its intake file)."""
@@ -117,9 +117,9 @@ class Placer:
                     self._busy -= 1
                     self._cond.notify_all()
 
-    def _place(self, batch: list[tuple[FileSink, Future[str]]]) -> None:
+    def _place(self, batch: list[tuple[ArchiveSink, Future[str]]]) -> None:
         folders: set[str] = set()
-        done: list[tuple[FileSink, Future[str], str]] = []
+        done: list[tuple[ArchiveSink, Future[str], str]] = []
         for sink, fut in batch:
             try:
                 res = self.archive.ingest_temp(
@@ -133,7 +133,7 @@ class Placer:
             except Exception as e:  # noqa: BLE001 - the file stays; its waiter learns why
                 fut.set_exception(e)
                 continue
-            sink.result = res  # type: ignore[attr-defined]
+            sink.result = res
             if res.ok and res.path is not None:
                 sink.final_path = res.path
                 done.append((sink, fut, res.path))

@@ -6,11 +6,12 @@
 //! hang or over-allocate, and every picture made is a whole PNG or NPY file.
 #![no_main]
 
-use std::collections::HashSet;
-
-use dicomfast_codec::as_read::Limits;
 use dicomfast_export::{Exporter, Format, Options, Values};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "limits.rs"]
+mod limits;
+use limits::limits;
 
 fuzz_target!(|data: &[u8]| {
     let k = data.len() % 16;
@@ -26,13 +27,7 @@ fuzz_target!(|data: &[u8]| {
         voi_index: usize::from(k & 4 != 0),
         resume: false,
         durable: false,
-        limits: Limits {
-            max_ratio: 1100,
-            unbounded_ratio: 1 << 16,
-            unbounded: HashSet::new(),
-            frame_slack: 64 << 10,
-            max_frames: (1 << 31) - 1,
-        },
+        limits: limits(),
         read_whole_below: 1 << 18,
     });
     if let Some(files) = exporter.pictures(data) {

@@ -4,24 +4,19 @@
 //! in Explicit VR Little Endian that parses again, its Pixel Data the planned size.
 #![no_main]
 
-use std::collections::HashSet;
-
-use dicomfast_codec::as_read::Limits;
 use dicomfast_core::file::{read_file, ReadOptions};
 use dicomfast_export::{Decompressor, NativeOptions};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "limits.rs"]
+mod limits;
+use limits::limits;
 
 fuzz_target!(|data: &[u8]| {
     let copier = Decompressor::new(NativeOptions {
         resume: false,
         durable: false,
-        limits: Limits {
-            max_ratio: 1100,
-            unbounded_ratio: 1 << 16,
-            unbounded: HashSet::new(),
-            frame_slack: 64 << 10,
-            max_frames: (1 << 31) - 1,
-        },
+        limits: limits(),
         read_whole_below: 1 << 18,
     });
     if let Some(out) = copier.native_file(data) {

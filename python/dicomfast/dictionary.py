@@ -22,15 +22,22 @@ class DictEntry(NamedTuple):
     retired: bool
 
 
-_KEYWORDS: dict[str, int] = {}
+_KEYWORDS: dict[str, int] | None = None
 
 
 def _keywords() -> dict[str, int]:
-    if not _KEYWORDS:
+    """``{keyword: tag}``, built on first use.  Built whole and then published: threads
+    that ask at once (a batch's first files) each see either no table or all of it,
+    never one being filled (where ``Rows`` could be missing for a moment)."""
+    global _KEYWORDS
+    table = _KEYWORDS
+    if table is None:
+        table = {}
         for tag, _vr, _vm, keyword, _name, _retired, _mask in _core.dictionary_entries():
             if keyword:
-                _KEYWORDS.setdefault(keyword, tag)
-    return _KEYWORDS
+                table.setdefault(keyword, tag)
+        _KEYWORDS = table
+    return table
 
 
 def tag_for_keyword(keyword: str) -> int | None:

@@ -112,6 +112,10 @@ def test_bad_attributes_cli_fails(corpus: Path, tmp_path: Path) -> None:
     assert r.returncode == 1, r.stderr
     assert _outputs(out) == []
     assert "PixelDataError: NumberOfFrames (0028,0008) -1" in report.read_text()
+    # -q drops the progress and the summary, not the failures: the exit status is
+    # explained on stderr (a CI log with only "exited 1" once hid a real bug).
+    assert f"FAILED {path}: PixelDataError: NumberOfFrames (0028,0008) -1" in r.stderr
+    assert "converted 0" not in r.stderr
 
 
 def _insert_after_meta(data: bytes, offset: int, element: bytes) -> bytes:

@@ -626,7 +626,8 @@ class RunSummary:
 
 class Progress:
     """A tqdm bar on a terminal (none otherwise, nor with ``quiet``); failures
-    always get a line of their own (``tqdm.write``: never broken by the bar).
+    always get a line of their own, ``quiet`` or not (``tqdm.write``: never broken by
+    the bar): a quiet run that exits 1 says which files failed and why.
     With a bar, the total is counted in a background thread (by walking the inputs
     again) so the ETA appears without holding the file list."""
 
@@ -663,12 +664,11 @@ class Progress:
         if self._total is not None and self.summary.total is None:
             self.summary.total = self._total
             self.bar.total = self._total
-        if self.quiet:
-            return
-        if rec.get("status") in ("failed", "excluded"):
+        if rec.get("status") in ("failed", "excluded"):  # said even with quiet
             word = "FAILED" if rec["status"] == "failed" else "EXCLUDED"
             say(f"{word} {rec.get('src')}: {rec.get('reason')}", file=self.stream, bar=self.bar)
-        self.bar.update(1)
+        if not self.quiet:
+            self.bar.update(1)
 
     def close(self, verb: str = "converted") -> RunSummary:
         self.summary.elapsed = time.perf_counter() - self.summary.started

@@ -44,7 +44,12 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--copy-failed", action="store_true", help="copy failed inputs to OUT/_failed/")
     p.add_argument("--no-resume", action="store_true", help="redo outputs that already exist")
     p.add_argument("--no-fsync", action="store_true", help="do not flush each output to disk")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary (failed files are still named)")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress, no summary (failed files are still named)",
+    )
 
 
 def one_source(args: argparse.Namespace) -> bool:

@@ -286,3 +286,82 @@ def test_no_permission_bits_means_two_flushes(tmp_path: Path, monkeypatch) -> No
     finally:
         server.shutdown()
         archive.close()
+
+
+def _flushes_within(archive: Archive, seconds: float) -> bool:
+    """``archive.flush()`` returned within ``seconds`` (run on a thread of its own)."""
+    t = threading.Thread(target=archive.flush, args=(30,), daemon=True)
+    t.start()
+    t.join(seconds)
+    return not t.is_alive()
+
+
+def test_failed_folder_flush_keeps_intake_names_and_the_placer_lives(
+    tmp_path: Path,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """A folder flush that fails (EIO) must not end the placer's thread (every later
+    flush, so every query, would wait for it for ever) nor remove an intake name whose
+    replacement may not be durable; the next start removes them as already placed."""
+    folder = tmp_path / "a"
+    archive = Archive(folder, fsync=True)
+
+    def failing(path: str) -> None:
+        raise OSError(5, "Input/output error", path)
+
+    server, storage = _server(archive)
+    hung = False
+    try:
+        with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
+            assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.81.0"))) == 0
+            assert archive.flush(30)  # intake files are made from the first store on
+            monkeypatch.setattr(placement_mod, "fsync_path", failing)
+            assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.81.1"))) == 0
+            hung = not _flushes_within(archive, 10)
+            assert not hung, "Archive.flush hung on the placer"
+            kept = _complete_intakes(folder)
+            assert len(kept) == 1  # not removed: its final name was not flushed
+            monkeypatch.undo()
+            # the thread lives on: the next instance is placed and its intake name goes
+            assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.81.2"))) == 0
+            hung = not _flushes_within(archive, 10)
+            assert not hung, "the placer's thread ended: nothing is placed any more"
+            assert _complete_intakes(folder) == kept
+        rows = _rows(archive)
+        assert {"1.2.826.0.81.1", "1.2.826.0.81.2"} <= set(rows)
+    finally:
+        if not hung:  # else closing would wait for ever too: the test fails, not hangs
+            server.shutdown()
+            archive.close()
+    again = Archive(folder, fsync=True)
+    ArchiveStorage(again).close()  # a start: the kept name is the placed file, removed
+    try:
+        assert _complete_intakes(folder) == []
+        assert dicomfast.read(again.abspath(_rows(again)["1.2.826.0.81.1"])).SOPInstanceUID
+    finally:
+        again.close()
+
+
+def test_spare_intakes_not_flushed_are_closed_and_removed(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Intake files whose names could not be flushed are never handed out, and their
+    descriptors and names do not leak while the spares' thread tries again."""
+    from dicomfast.net import storage as storage_mod
+    from dicomfast.net.storage import SpareFiles
+
+    def failing(path: str) -> None:
+        raise OSError(5, "Input/output error", path)
+
+    spares = SpareFiles(str(tmp_path), depth=4, intake=True)
+    os.makedirs(spares.spare_folder, exist_ok=True)
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(storage_mod, "fsync_path", failing)
+    for _ in range(3):
+        with pytest.raises(OSError):
+            spares._make_intakes()
+    assert len(os.listdir("/proc/self/fd")) == before  # no descriptor left open
+    assert _intakes(tmp_path) == [] and len(spares._intakes) == 0
+    monkeypatch.undo()
+    spares._make_intakes()
+    assert len(spares._intakes) == 4  # flushed this time: ready to hand out
+    spares.close()
+    assert _intakes(tmp_path) == []

@@ -112,6 +112,14 @@ class Placer:
                 self._busy += 1
             try:
                 self._place(batch)
+            except Exception as e:  # noqa: BLE001 - the thread must live on (or flush() hangs)
+                # Not expected (_place handles what it knows): whatever was not
+                # settled stays in its intake file, durable, placed when the
+                # storage next starts; its waiters learn why.
+                log.exception("placing %d acknowledged instance(s) failed", len(batch))
+                for _sink, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(e)
             finally:
                 with self._cond:
                     self._busy -= 1
@@ -145,10 +153,21 @@ class Placer:
                     res.comment,
                 )
                 fut.set_exception(OSError(f"not placed: {res.comment}"))
+        unflushed = False
         if self.archive.fsync:
             for folder in sorted(folders):
-                fsync_path(folder)
+                try:
+                    fsync_path(folder)
+                except OSError as e:
+                    # The new names may not survive a crash: the intake names (durable)
+                    # stay, and the next start finds each already placed (the same
+                    # file under its final name) and only removes them.
+                    log.error("flushing %s failed (%s): intake names kept", folder, e)
+                    unflushed = True
         for sink, fut, path in done:
+            if unflushed:
+                fut.set_result(path)
+                continue
             try:
                 os.unlink(sink.temp_path)
             except FileNotFoundError:  # a duplicate keep-first dropped

@@ -23,6 +23,7 @@ cannot overwrite each other either.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -536,7 +537,16 @@ class SpareFiles:
             self.intake = False
         finally:
             if made:
-                fsync_path(self.spare_folder)
+                try:
+                    fsync_path(self.spare_folder)
+                except OSError:
+                    # Names not known durable are never handed out: closed and removed
+                    # (empty, never used), not leaked; the thread tries again later.
+                    for got in made:
+                        close_intake(got.fd, got.tail)
+                        with contextlib.suppress(OSError):
+                            os.unlink(got.path)
+                    raise
                 self._intakes.extend(made)
 
     def close(self) -> None:

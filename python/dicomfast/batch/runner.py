@@ -639,8 +639,9 @@ class Progress:
         interval: float | None = None,
         quiet: bool = False,
     ) -> None:
-        from ..cli.conventions import progress_bar
+        from ..cli.conventions import progress_bar, say
 
+        self._say = say  # not imported again per record
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.summary = RunSummary()
@@ -658,15 +659,15 @@ class Progress:
             pass
 
     def update(self, rec: dict[str, Any]) -> None:
-        from ..cli.conventions import say
-
         self.summary.add(rec)
         if self._total is not None and self.summary.total is None:
             self.summary.total = self._total
             self.bar.total = self._total
         if rec.get("status") in ("failed", "excluded"):  # said even with quiet
             word = "FAILED" if rec["status"] == "failed" else "EXCLUDED"
-            say(f"{word} {rec.get('src')}: {rec.get('reason')}", file=self.stream, bar=self.bar)
+            self._say(
+                f"{word} {rec.get('src')}: {rec.get('reason')}", file=self.stream, bar=self.bar
+            )
         if not self.quiet:
             self.bar.update(1)
 

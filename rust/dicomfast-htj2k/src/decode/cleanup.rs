@@ -433,9 +433,10 @@ impl BlockDecoder {
         self.decode_any(seg, w, h, shift, half, dst, stride)
     }
 
+    /// The one source of both builds (called directly by the tests, for the portable one).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn decode_any(
+    pub(super) fn decode_any(
         &mut self,
         seg: &[u8],
         w: usize,
@@ -730,71 +731,4 @@ fn bit_fields_available() -> bool {
             && std::arch::is_x86_feature_detected!("bmi2")
             && std::arch::is_x86_feature_detected!("lzcnt")
     })
-}
-
-#[cfg(test)]
-mod builds {
-    //! The decoder compiled for BMI1/BMI2/LZCNT and the portable one give the same
-    //! coefficients, and the same errors, on the same segments (the tests elsewhere run
-    //! whichever this processor takes).
-    use super::BlockDecoder;
-    use crate::block::BlockCoder;
-
-    #[test]
-    fn both_builds_decode_alike() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut coder = BlockCoder::new();
-        let (mut a, mut b) = (BlockDecoder::default(), BlockDecoder::default());
-        let mut compared = 0;
-        for &(w, h) in &[(1, 1), (2, 2), (3, 5), (7, 9), (16, 16), (33, 17), (64, 64)] {
-            for bits in [1u32, 4, 9, 15, 20] {
-                let plane: Vec<i32> = (0..w * h)
-                    .map(|_| {
-                        let r = next();
-                        if r % 3 == 0 {
-                            0
-                        } else {
-                            let m = (r >> 8) as i32 & ((1 << bits) - 1);
-                            if r & 0x10 != 0 {
-                                -m
-                            } else {
-                                m
-                            }
-                        }
-                    })
-                    .collect();
-                let mut seg = Vec::new();
-                let (len, _) = coder.encode(&plane, w, w, h, &mut seg).unwrap();
-                if len == 0 {
-                    continue;
-                }
-                let mut damaged = seg.clone();
-                let at = (next() as usize) % damaged.len();
-                damaged[at] ^= 0x5A;
-                for s in [&seg[..], &damaged[..], &seg[..seg.len() / 2]] {
-                    for (shift, half) in [(0, false), (3, true)] {
-                        let (mut da, mut db) = (vec![0; w * h], vec![0; w * h]);
-                        let ra = a.decode(s, w, h, shift, half, &mut da, w);
-                        let rb = b.decode_any(s, w, h, shift, half, &mut db, w);
-                        assert_eq!(ra, rb, "{w}x{h}, {bits} bits");
-                        if ra.is_ok() {
-                            assert_eq!(da, db, "{w}x{h}, {bits} bits");
-                        }
-                        compared += 1;
-                    }
-                }
-                // The undamaged segment decodes to the block itself.
-                let mut out = vec![0; w * h];
-                a.decode(&seg, w, h, 0, false, &mut out, w).unwrap();
-                assert_eq!(out, plane, "{w}x{h}, {bits} bits");
-            }
-        }
-        assert!(compared > 100);
-    }
 }

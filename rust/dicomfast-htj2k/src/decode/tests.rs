@@ -372,3 +372,58 @@ fn fuzz_finds_decode_without_panics() {
         }
     }
 }
+
+/// The block decoder compiled for BMI1/BMI2/LZCNT and the portable one give the same
+/// coefficients, and the same errors, on the same segments (the other tests run
+/// whichever this processor takes).
+#[test]
+fn both_block_decoder_builds_decode_alike() {
+    use crate::block::BlockCoder;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut coder = BlockCoder::new();
+    let (mut a, mut b) = (
+        cleanup::BlockDecoder::default(),
+        cleanup::BlockDecoder::default(),
+    );
+    let mut compared = 0;
+    for &(w, h) in &[(1, 1), (2, 2), (3, 5), (7, 9), (16, 16), (33, 17), (64, 64)] {
+        for bits in [1u32, 4, 9, 15, 20] {
+            let plane: Vec<i32> = (0..w * h)
+                .map(|_| {
+                    let r = rng.next();
+                    let m = (r >> 8) as i32 & ((1 << bits) - 1);
+                    match r % 3 {
+                        0 => 0,
+                        1 => -m,
+                        _ => m,
+                    }
+                })
+                .collect();
+            let mut seg = Vec::new();
+            let (len, _) = coder.encode(&plane, w, w, h, &mut seg).unwrap();
+            if len == 0 {
+                continue;
+            }
+            let mut damaged = seg.clone();
+            let at = rng.below(damaged.len() as u64) as usize;
+            damaged[at] ^= 0x5A;
+            for s in [&seg[..], &damaged[..], &seg[..seg.len() / 2]] {
+                for (shift, half) in [(0, false), (3, true)] {
+                    let (mut da, mut db) = (vec![0; w * h], vec![0; w * h]);
+                    let ra = a.decode(s, w, h, shift, half, &mut da, w);
+                    let rb = b.decode_any(s, w, h, shift, half, &mut db, w);
+                    assert_eq!(ra, rb, "{w}x{h}, {bits} bits");
+                    if ra.is_ok() {
+                        assert_eq!(da, db, "{w}x{h}, {bits} bits");
+                    }
+                    compared += 1;
+                }
+            }
+            // The undamaged segment decodes to the block itself.
+            let mut out = vec![0; w * h];
+            a.decode(&seg, w, h, 0, false, &mut out, w).unwrap();
+            assert_eq!(out, plane, "{w}x{h}, {bits} bits");
+        }
+    }
+    assert!(compared > 100);
+}

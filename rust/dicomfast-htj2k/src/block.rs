@@ -258,12 +258,15 @@ impl QuadRows {
     /// (at least 1); otherwise 1.
     #[inline(always)]
     pub(crate) fn kappa(&self, qx: usize, rho: u32) -> u32 {
-        if rho & rho.wrapping_sub(1) == 0 {
-            return 1;
-        }
+        // Both computed, one taken (no branch on a quad's pattern, which the data decide).
         let e = self.above(qx).to_le_bytes();
         let above = e[0].max(e[1]).max(e[2]).max(e[3]);
-        (u32::from(above).saturating_sub(1)).max(1)
+        let k = (u32::from(above).saturating_sub(1)).max(1);
+        if rho & rho.wrapping_sub(1) == 0 {
+            1
+        } else {
+            k
+        }
     }
 }
 

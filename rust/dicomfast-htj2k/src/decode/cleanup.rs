@@ -44,17 +44,16 @@ impl<'a> MagSgn<'a> {
             let clear = (zero.trailing_zeros() / 8) as usize; // bytes before the first 0xFF
             let room = ((64 - self.bits) / 8) as usize;
             let take = clear.min(room);
-            if take > 0 {
-                let bits = 8 * take as u32;
-                let part = if bits == 64 {
-                    word
-                } else {
-                    word & ((1u64 << bits) - 1)
-                };
-                self.acc |= part << self.bits;
-                self.bits += bits;
-                self.pos += take;
-            }
+            // No branch on `take` (0 adds nothing).
+            let bits = 8 * take as u32;
+            let part = if bits == 64 {
+                word
+            } else {
+                word & ((1u64 << bits) - 1)
+            };
+            self.acc |= part.wrapping_shl(self.bits);
+            self.bits += bits;
+            self.pos += take;
             if self.bits > 56 {
                 return;
             }
@@ -209,10 +208,13 @@ impl<'a> Vlc<'a> {
         }
     }
 
+    /// More bits in hand: at least 32 (every read takes at most that many), more when
+    /// bytes are read one at a time.
     #[inline(always)]
     fn refill(&mut self) {
         // Four bytes at once when none ends in seven 1s (none can then be unstuffed,
-        // whatever came before it): the usual case, tested on the word at once.
+        // whatever came before it): the usual case, tested on the word at once. They
+        // make 32 bits at least; the byte loop is for the rest.
         if self.bits <= 32 && self.pos >= 4 {
             let word = u32::from_be_bytes(self.data[self.pos - 4..self.pos].try_into().unwrap());
             let x = (word & 0x7F7F_7F7F) ^ 0x7F7F_7F7F; // a zero byte: seven 1s there
@@ -221,6 +223,7 @@ impl<'a> Vlc<'a> {
                 self.bits += 32;
                 self.pos -= 4;
                 self.prev = (word >> 24) as u8;
+                return;
             }
         }
         while self.bits <= 56 {
@@ -262,7 +265,7 @@ impl<'a> Vlc<'a> {
         v
     }
 
-    /// At least `n` bits (at most 57) in hand, for the reads of [`Vlc::look`].
+    /// At least `n` bits (at most 32) in hand, for the reads of [`Vlc::look`].
     #[inline(always)]
     fn ensure(&mut self, n: u32) {
         if self.bits < n {
@@ -302,9 +305,7 @@ impl<'a> Vlc<'a> {
     /// At most 16 bits, which `READY` says are in hand.
     #[inline(always)]
     fn u_pair<const READY: bool>(&mut self, pattern: u32) -> [u32; 2] {
-        if pattern == 0 {
-            return [0, 0];
-        }
+        // Pattern 0 too (no branch the data decide): its entries read nothing, give 0s.
         let e = U_PAIRS[((pattern << 6) | self.look::<READY>(6)) as usize];
         self.skip(e & 7);
         let (l0, l1) = (e >> 12 & 7, e >> 16 & 7);
@@ -409,18 +410,25 @@ impl BlockDecoder {
         stride: usize,
     ) -> Result<(), &'static str> {
         #[cfg(target_arch = "x86_64")]
-        if bit_fields_available() {
-            // SAFETY: the features it is compiled for were found on this processor.
-            return unsafe { self.decode_bit_fields(seg, w, h, shift, half, dst, stride) };
+        match features() {
+            // SAFETY: the features each is compiled for were found on this processor.
+            Features::Vector => {
+                return unsafe { self.decode_vector(seg, w, h, shift, half, dst, stride) }
+            }
+            Features::BitFields => {
+                return unsafe { self.decode_bit_fields(seg, w, h, shift, half, dst, stride) }
+            }
+            Features::Baseline => {}
         }
-        self.decode_any(seg, w, h, shift, half, dst, stride)
+        self.decode_any::<false>(seg, w, h, shift, half, dst, stride)
     }
 
-    /// [`BlockDecoder::decode`] compiled for BMI1, BMI2 and LZCNT.
+    /// [`BlockDecoder::decode`] compiled for AVX2 as well: a quad's four magnitudes
+    /// taken from MagSgn and made coefficients in one vector ([`Samples::put_vector`]).
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "bmi1,bmi2,lzcnt")]
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt")]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn decode_bit_fields(
+    pub(super) unsafe fn decode_vector(
         &mut self,
         seg: &[u8],
         w: usize,
@@ -430,13 +438,46 @@ impl BlockDecoder {
         dst: &mut [i32],
         stride: usize,
     ) -> Result<(), &'static str> {
-        self.decode_any(seg, w, h, shift, half, dst, stride)
+        self.decode_any::<true>(seg, w, h, shift, half, dst, stride)
     }
 
-    /// The one source of both builds (called directly by the tests, for the portable one).
+    /// [`BlockDecoder::decode`] compiled for BMI1, BMI2 and LZCNT.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "bmi1,bmi2,lzcnt")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn decode_bit_fields(
+        &mut self,
+        seg: &[u8],
+        w: usize,
+        h: usize,
+        shift: u32,
+        half: bool,
+        dst: &mut [i32],
+        stride: usize,
+    ) -> Result<(), &'static str> {
+        self.decode_any::<false>(seg, w, h, shift, half, dst, stride)
+    }
+
+    /// The portable build alone, whatever this processor has (for the tests).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decode_portable(
+        &mut self,
+        seg: &[u8],
+        w: usize,
+        h: usize,
+        shift: u32,
+        half: bool,
+        dst: &mut [i32],
+        stride: usize,
+    ) -> Result<(), &'static str> {
+        self.decode_any::<false>(seg, w, h, shift, half, dst, stride)
+    }
+
+    /// The one source of every build; `VECTOR` only from
+    /// [`BlockDecoder::decode_vector`] (it runs AVX2 code).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn decode_any(
+    fn decode_any<const VECTOR: bool>(
         &mut self,
         seg: &[u8],
         w: usize,
@@ -497,15 +538,15 @@ impl BlockDecoder {
             };
             if y == 0 {
                 if shifted {
-                    initial_row::<true>(&mut streams, &samples, &mut rows, w)?;
+                    initial_row::<true, VECTOR>(&mut streams, &samples, &mut rows, w)?;
                 } else {
-                    initial_row::<false>(&mut streams, &samples, &mut rows, w)?;
+                    initial_row::<false, VECTOR>(&mut streams, &samples, &mut rows, w)?;
                 }
             } else {
                 if shifted {
-                    later_row::<true>(&mut streams, &samples, &mut rows, w)?;
+                    later_row::<true, VECTOR>(&mut streams, &samples, &mut rows, w)?;
                 } else {
-                    later_row::<false>(&mut streams, &samples, &mut rows, w)?;
+                    later_row::<false, VECTOR>(&mut streams, &samples, &mut rows, w)?;
                 }
             }
             self.rows.advance();
@@ -556,7 +597,7 @@ impl Samples {
     /// The quad `q` at column `x`, its exponent bound `big_u`: its magnitude bits from
     /// MagSgn, its coefficients into `rows`.
     #[inline(always)]
-    fn put<const SHIFTED: bool>(
+    fn put<const SHIFTED: bool, const VECTOR: bool>(
         &self,
         ms: &mut MagSgn<'_>,
         rows: &mut Rows<'_>,
@@ -572,6 +613,12 @@ impl Samples {
         }
         if big_u > self.max_u {
             return Err("an HT coefficient with more bits than the band allows");
+        }
+        #[cfg(target_arch = "x86_64")]
+        if VECTOR && big_u <= 14 {
+            // SAFETY: VECTOR only in `decode_vector`, on a processor with its features.
+            unsafe { self.put_vector::<SHIFTED>(ms, rows, q, big_u, x) };
+            return Ok(());
         }
         let (ek, e1) = (q.entry >> 8 & 0xF, q.entry >> 12 & 0xF);
         // Insignificant samples: no bits (and no EMB bits: e_1 and e_k are within rho);
@@ -603,10 +650,106 @@ impl Samples {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+impl Samples {
+    /// [`Samples::put`] of a significant quad whose exponent bound `big_u` is at most
+    /// 14 (its fields, at most 56 bits, in one refill), in 32-bit lanes: the four
+    /// fields' offsets by a prefix sum, each field shifted out of the 64-bit window by
+    /// variable shifts, then the magnitude and sign of each lane at once.
+    ///
+    /// Inlined into [`BlockDecoder::decode_vector`] (whose features its intrinsics
+    /// need), as memchr builds its vector code; a call per quad would cost more than
+    /// it saves.
+    ///
+    /// # Safety
+    /// Only where AVX2 was found on this processor.
+    #[inline(always)]
+    unsafe fn put_vector<const SHIFTED: bool>(
+        &self,
+        ms: &mut MagSgn<'_>,
+        rows: &mut Rows<'_>,
+        q: Quad,
+        big_u: u32,
+        x: usize,
+    ) {
+        use std::arch::x86_64::*;
+        let (ek, e1) = (q.entry >> 8 & 0xF, q.entry >> 12 & 0xF);
+        let total = big_u * q.rho.count_ones() - (ek & q.rho).count_ones();
+        ms.refill();
+        let acc = ms.acc;
+        ms.acc >>= total;
+        ms.bits -= total;
+
+        let lane = _mm_setr_epi32(1, 2, 4, 8);
+        let one = _mm_set1_epi32(1);
+        let has = |bits: u32| {
+            let b = _mm_and_si128(_mm_set1_epi32(bits as i32), lane);
+            _mm_cmpeq_epi32(b, lane) // all ones where the lane's bit is set
+        };
+        let sig = has(q.rho);
+        // m = U, less one where e_k's bit is set; none where insignificant.
+        let m = _mm_and_si128(_mm_add_epi32(_mm_set1_epi32(big_u as i32), has(ek)), sig);
+        // Each field's offset: the sum of the fields before it.
+        let s1 = _mm_add_epi32(m, _mm_slli_si128::<4>(m));
+        let s2 = _mm_add_epi32(s1, _mm_slli_si128::<8>(s1));
+        let at = _mm_slli_si128::<4>(s2);
+        // The field at `at` (< 56) of the 64-bit window: shifts of 32 or more give 0.
+        let lo = _mm_set1_epi32(acc as u32 as i32);
+        let hi = _mm_set1_epi32((acc >> 32) as u32 as i32);
+        let thirty_two = _mm_set1_epi32(32);
+        let field = _mm_or_si128(
+            _mm_or_si128(
+                _mm_srlv_epi32(lo, at),
+                _mm_sllv_epi32(hi, _mm_sub_epi32(thirty_two, at)),
+            ),
+            _mm_srlv_epi32(hi, _mm_sub_epi32(at, thirty_two)),
+        );
+        let low_m = _mm_sub_epi32(_mm_sllv_epi32(one, m), one);
+        let raw = _mm_and_si128(field, low_m);
+        // e_1's bit above the field.
+        let v = _mm_or_si128(raw, _mm_sllv_epi32(_mm_and_si128(has(e1), one), m));
+        let mu = _mm_add_epi32(_mm_srli_epi32::<1>(v), one);
+        let mag = if SHIFTED {
+            _mm_or_si128(
+                _mm_sll_epi32(mu, _mm_cvtsi32_si128(self.shift as i32)),
+                _mm_set1_epi32(self.half),
+            )
+        } else {
+            mu
+        };
+        let mag = _mm_and_si128(mag, sig);
+        let neg = _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(v, one));
+        let values = _mm_sub_epi32(_mm_xor_si128(mag, neg), neg);
+        // Exponents of the bottom row's two samples, for the next row's kappa.
+        let exp = |n: u32| {
+            let v = if n == 1 {
+                _mm_extract_epi32::<1>(v)
+            } else {
+                _mm_extract_epi32::<3>(v)
+            } as u32;
+            ((32 - (v | 1).leading_zeros()) & 0u32.wrapping_sub(q.rho >> n & 1)) as u8
+        };
+        let (e_1, e_3) = (exp(1), exp(3));
+        // Sample order (left column top, bottom, right column top, bottom) to rows.
+        let rows_order = _mm_shuffle_epi32::<0b11_01_10_00>(values);
+        if let (Some(t), Some(b)) = (rows.top.get_mut(x..x + 2), rows.bottom.get_mut(x..x + 2)) {
+            _mm_storel_epi64(t.as_mut_ptr() as *mut __m128i, rows_order);
+            _mm_storel_epi64(
+                b.as_mut_ptr() as *mut __m128i,
+                _mm_unpackhi_epi64(rows_order, rows_order),
+            );
+        } else {
+            rows.top[x] = _mm_cvtsi128_si32(values);
+            rows.bottom[x] = _mm_extract_epi32::<1>(values);
+        }
+        rows.quads.note(x, e_1, e_3);
+    }
+}
+
 /// The initial row of quads: contexts from the left quad only, kappa 1, and the MEL's
 /// say on a pair's `u` values.
 #[inline(always)]
-fn initial_row<const SHIFTED: bool>(
+fn initial_row<const SHIFTED: bool, const VECTOR: bool>(
     st: &mut Streams<'_>,
     samples: &Samples,
     rows: &mut Rows<'_>,
@@ -657,9 +800,9 @@ fn initial_row<const SHIFTED: bool>(
             }
             (false, false) => {}
         }
-        samples.put::<SHIFTED>(ms, rows, q0, 1 + u0, x)?;
+        samples.put::<SHIFTED, VECTOR>(ms, rows, q0, 1 + u0, x)?;
         if two {
-            samples.put::<SHIFTED>(ms, rows, q1, 1 + u1, x + 2)?;
+            samples.put::<SHIFTED, VECTOR>(ms, rows, q1, 1 + u1, x + 2)?;
         }
         x += 4;
     }
@@ -669,7 +812,7 @@ fn initial_row<const SHIFTED: bool>(
 /// A later row of quads: contexts from the row above and the left quad; kappa from the
 /// exponents above when the quad has two or more significant samples.
 #[inline(always)]
-fn later_row<const SHIFTED: bool>(
+fn later_row<const SHIFTED: bool, const VECTOR: bool>(
     st: &mut Streams<'_>,
     samples: &Samples,
     rows: &mut Rows<'_>,
@@ -693,9 +836,9 @@ fn later_row<const SHIFTED: bool>(
             left_rho = q1.rho;
         }
         let us = vlc.u_pair::<true>(u32::from(q0.u_off()) | u32::from(q1.u_off()) << 1);
-        samples.put::<SHIFTED>(ms, rows, q0, k0 + us[0], x)?;
+        samples.put::<SHIFTED, VECTOR>(ms, rows, q0, k0 + us[0], x)?;
         if two {
-            samples.put::<SHIFTED>(ms, rows, q1, k1 + us[1], x + 2)?;
+            samples.put::<SHIFTED, VECTOR>(ms, rows, q1, k1 + us[1], x + 2)?;
         }
         x += 4;
     }
@@ -721,14 +864,32 @@ fn quad<const READY: bool>(
     })
 }
 
-/// Whether this processor has BMI1, BMI2 and LZCNT (asked once).
+/// Which build of the block decoder this processor can run.
 #[cfg(target_arch = "x86_64")]
-fn bit_fields_available() -> bool {
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Features {
+    /// AVX2 with BMI1, BMI2 and LZCNT.
+    Vector,
+    /// BMI1, BMI2 and LZCNT.
+    BitFields,
+    Baseline,
+}
+
+/// [`Features`] of this processor (asked once).
+#[cfg(target_arch = "x86_64")]
+pub(super) fn features() -> Features {
     use std::sync::OnceLock;
-    static FOUND: OnceLock<bool> = OnceLock::new();
+    static FOUND: OnceLock<Features> = OnceLock::new();
     *FOUND.get_or_init(|| {
-        std::arch::is_x86_feature_detected!("bmi1")
+        let bit_fields = std::arch::is_x86_feature_detected!("bmi1")
             && std::arch::is_x86_feature_detected!("bmi2")
-            && std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("lzcnt");
+        if bit_fields && std::arch::is_x86_feature_detected!("avx2") {
+            Features::Vector
+        } else if bit_fields {
+            Features::BitFields
+        } else {
+            Features::Baseline
+        }
     })
 }

@@ -373,11 +373,11 @@ fn fuzz_finds_decode_without_panics() {
     }
 }
 
-/// The block decoder compiled for BMI1/BMI2/LZCNT and the portable one give the same
-/// coefficients, and the same errors, on the same segments (the other tests run
-/// whichever this processor takes).
+/// Every build of the block decoder this processor can run (the portable one, the one
+/// for BMI1/BMI2/LZCNT, the one with AVX2 as well) gives the same coefficients, and the
+/// same errors, on the same segments (the other tests run whichever it takes).
 #[test]
-fn both_block_decoder_builds_decode_alike() {
+fn every_block_decoder_build_decodes_alike() {
     use crate::block::BlockCoder;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut coder = BlockCoder::new();
@@ -408,15 +408,18 @@ fn both_block_decoder_builds_decode_alike() {
             let at = rng.below(damaged.len() as u64) as usize;
             damaged[at] ^= 0x5A;
             for s in [&seg[..], &damaged[..], &seg[..seg.len() / 2]] {
-                for (shift, half) in [(0, false), (3, true)] {
-                    let (mut da, mut db) = (vec![0; w * h], vec![0; w * h]);
-                    let ra = a.decode(s, w, h, shift, half, &mut da, w);
-                    let rb = b.decode_any(s, w, h, shift, half, &mut db, w);
-                    assert_eq!(ra, rb, "{w}x{h}, {bits} bits");
-                    if ra.is_ok() {
-                        assert_eq!(da, db, "{w}x{h}, {bits} bits");
+                for (shift, half) in [(0, false), (3, true), (12, true)] {
+                    let mut da = vec![0; w * h];
+                    let ra = a.decode_portable(s, w, h, shift, half, &mut da, w);
+                    for build in builds() {
+                        let mut db = vec![0; w * h];
+                        let rb = build(&mut b, s, w, h, shift, half, &mut db);
+                        assert_eq!(ra, rb, "{w}x{h}, {bits} bits");
+                        if ra.is_ok() {
+                            assert_eq!(da, db, "{w}x{h}, {bits} bits, shift {shift}");
+                        }
+                        compared += 1;
                     }
-                    compared += 1;
                 }
             }
             // The undamaged segment decodes to the block itself.
@@ -426,4 +429,38 @@ fn both_block_decoder_builds_decode_alike() {
         }
     }
     assert!(compared > 100);
+}
+
+type Build = fn(
+    &mut cleanup::BlockDecoder,
+    &[u8],
+    usize,
+    usize,
+    u32,
+    bool,
+    &mut [i32],
+) -> Result<(), &'static str>;
+
+/// The builds of the block decoder besides the portable one that this processor runs.
+fn builds() -> Vec<Build> {
+    #[allow(unused_mut)]
+    let mut v: Vec<Build> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        use cleanup::Features;
+        let found = cleanup::features();
+        if found != Features::Baseline {
+            // SAFETY: BitFields' features, or Vector's (a superset), were found.
+            v.push(|d, s, w, h, shift, half, out| unsafe {
+                d.decode_bit_fields(s, w, h, shift, half, out, w)
+            });
+        }
+        if found == Features::Vector {
+            // SAFETY: the features of this build were found.
+            v.push(|d, s, w, h, shift, half, out| unsafe {
+                d.decode_vector(s, w, h, shift, half, out, w)
+            });
+        }
+    }
+    v
 }

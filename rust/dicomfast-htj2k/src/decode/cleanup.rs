@@ -389,6 +389,29 @@ pub(crate) struct BlockDecoder {
     spare: Vec<i32>,
 }
 
+/// A build of [`BlockDecoder::decode_any`] for the processor features named (an
+/// `unsafe fn`: only where they were found).
+macro_rules! build {
+    ($(#[$doc:meta])* $name:ident, $features:literal, $vector:literal) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        #[allow(clippy::too_many_arguments)]
+        pub(super) unsafe fn $name(
+            &mut self,
+            seg: &[u8],
+            w: usize,
+            h: usize,
+            shift: u32,
+            half: bool,
+            dst: &mut [i32],
+            stride: usize,
+        ) -> Result<(), &'static str> {
+            self.decode_any::<$vector>(seg, w, h, shift, half, dst, stride)
+        }
+    };
+}
+
 impl BlockDecoder {
     /// Decode the segment `seg` of a `w` x `h` block into `dst` (rows `stride` apart):
     /// each coefficient is its magnitude shifted left by `shift`, with the bit below it
@@ -397,7 +420,8 @@ impl BlockDecoder {
     /// Where the processor has them (checked once), compiled for BMI1/BMI2 and LZCNT:
     /// the decoder is mostly variable shifts and masks of bit fields (`shrx`, `bzhi`, no
     /// shift count held in one register) and exponents (`lzcnt`); 4-6% of a frame's
-    /// decoding on this project's VM. The same source either way.
+    /// decoding on this project's VM. With AVX2 as well, a quad's magnitudes in one
+    /// vector ([`Samples::put_vector`]): 2-3% more. The same source every way.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn decode(
         &mut self,
@@ -423,61 +447,24 @@ impl BlockDecoder {
         self.decode_any::<false>(seg, w, h, shift, half, dst, stride)
     }
 
-    /// [`BlockDecoder::decode`] compiled for AVX2 as well: a quad's four magnitudes
-    /// taken from MagSgn and made coefficients in one vector ([`Samples::put_vector`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt")]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn decode_vector(
-        &mut self,
-        seg: &[u8],
-        w: usize,
-        h: usize,
-        shift: u32,
-        half: bool,
-        dst: &mut [i32],
-        stride: usize,
-    ) -> Result<(), &'static str> {
-        self.decode_any::<true>(seg, w, h, shift, half, dst, stride)
+    build! {
+        /// [`BlockDecoder::decode`] compiled for AVX2 as well: a quad's four magnitudes
+        /// taken from MagSgn and made coefficients in one vector
+        /// ([`Samples::put_vector`]).
+        decode_vector, "avx2,bmi1,bmi2,lzcnt", true
     }
 
-    /// [`BlockDecoder::decode`] compiled for BMI1, BMI2 and LZCNT.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "bmi1,bmi2,lzcnt")]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn decode_bit_fields(
-        &mut self,
-        seg: &[u8],
-        w: usize,
-        h: usize,
-        shift: u32,
-        half: bool,
-        dst: &mut [i32],
-        stride: usize,
-    ) -> Result<(), &'static str> {
-        self.decode_any::<false>(seg, w, h, shift, half, dst, stride)
+    build! {
+        /// [`BlockDecoder::decode`] compiled for BMI1, BMI2 and LZCNT.
+        decode_bit_fields, "bmi1,bmi2,lzcnt", false
     }
 
-    /// The portable build alone, whatever this processor has (for the tests).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn decode_portable(
-        &mut self,
-        seg: &[u8],
-        w: usize,
-        h: usize,
-        shift: u32,
-        half: bool,
-        dst: &mut [i32],
-        stride: usize,
-    ) -> Result<(), &'static str> {
-        self.decode_any::<false>(seg, w, h, shift, half, dst, stride)
-    }
-
-    /// The one source of every build; `VECTOR` only from
-    /// [`BlockDecoder::decode_vector`] (it runs AVX2 code).
+    /// The one source of every build (the tests call it for the portable one).
+    /// `VECTOR` runs AVX2 code: meant for [`BlockDecoder::decode_vector`], and the
+    /// portable code where the processor has no AVX2.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn decode_any<const VECTOR: bool>(
+    pub(super) fn decode_any<const VECTOR: bool>(
         &mut self,
         seg: &[u8],
         w: usize,
@@ -487,6 +474,10 @@ impl BlockDecoder {
         dst: &mut [i32],
         stride: usize,
     ) -> Result<(), &'static str> {
+        #[cfg(target_arch = "x86_64")]
+        if VECTOR && features() != Features::Vector {
+            return self.decode_any::<false>(seg, w, h, shift, half, dst, stride);
+        }
         let lcup = seg.len();
         if lcup < 2 {
             return Err("an HT segment shorter than 2 bytes");
@@ -616,7 +607,7 @@ impl Samples {
         }
         #[cfg(target_arch = "x86_64")]
         if VECTOR && big_u <= 14 {
-            // SAFETY: VECTOR only in `decode_vector`, on a processor with its features.
+            // SAFETY: VECTOR only where the processor has AVX2 (`decode_any`).
             unsafe { self.put_vector::<SHIFTED>(ms, rows, q, big_u, x) };
             return Ok(());
         }

@@ -410,7 +410,7 @@ fn every_block_decoder_build_decodes_alike() {
             for s in [&seg[..], &damaged[..], &seg[..seg.len() / 2]] {
                 for (shift, half) in [(0, false), (3, true), (12, true)] {
                     let mut da = vec![0; w * h];
-                    let ra = a.decode_portable(s, w, h, shift, half, &mut da, w);
+                    let ra = a.decode_any::<false>(s, w, h, shift, half, &mut da, w);
                     for build in builds() {
                         let mut db = vec![0; w * h];
                         let rb = build(&mut b, s, w, h, shift, half, &mut db);

@@ -712,15 +712,18 @@ impl Samples {
         let neg = _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(v, one));
         let values = _mm_sub_epi32(_mm_xor_si128(mag, neg), neg);
         // Exponents of the bottom row's two samples, for the next row's kappa.
-        let exp = |n: u32| {
-            let v = if n == 1 {
-                _mm_extract_epi32::<1>(v)
-            } else {
-                _mm_extract_epi32::<3>(v)
-            } as u32;
-            ((32 - (v | 1).leading_zeros()) & 0u32.wrapping_sub(q.rho >> n & 1)) as u8
-        };
-        let (e_1, e_3) = (exp(1), exp(3));
+        // 32 - lzcnt(v | 1), from the exponent of v | 1 as a float (exact: v < 2^15).
+        let float_exp =
+            _mm_srli_epi32::<23>(_mm_castps_si128(_mm_cvtepi32_ps(_mm_or_si128(v, one))));
+        let exps = _mm_and_si128(_mm_sub_epi32(float_exp, _mm_set1_epi32(126)), sig);
+        // Lanes 1 and 3's low bytes, side by side.
+        let pair = _mm_cvtsi128_si32(_mm_shuffle_epi8(
+            exps,
+            _mm_setr_epi8(
+                4, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+            ),
+        )) as u32;
+        let (e_1, e_3) = (pair as u8, (pair >> 8) as u8);
         // Sample order (left column top, bottom, right column top, bottom) to rows.
         let rows_order = _mm_shuffle_epi32::<0b11_01_10_00>(values);
         if let (Some(t), Some(b)) = (rows.top.get_mut(x..x + 2), rows.bottom.get_mut(x..x + 2)) {

@@ -124,8 +124,9 @@ trait Wavelet {
     }
     /// [`Wavelet::synthesise_columns`] of a whole plane (rows `stride` = `w` apart)
     /// into `out` instead of in place, for the caller to take `out` as the plane
-    /// (no copy back); false when this wavelet does not (then nothing was done).
-    fn columns_into(_plane: &[Self::T], _wh: (usize, usize), _out: &mut Vec<Self::T>) -> bool {
+    /// (no copy back; `plane` may be left anything); false when this wavelet does not
+    /// (then nothing was done).
+    fn columns_into(_plane: &mut [Self::T], _wh: (usize, usize), _out: &mut Vec<Self::T>) -> bool {
         false
     }
     /// The columns of a whole plane (rows `w` apart) split and lifted as [`forward`]
@@ -221,7 +222,7 @@ impl Wavelet for Rev53 {
         }
     }
 
-    fn columns_into(plane: &[i32], (w, h): (usize, usize), out: &mut Vec<i32>) -> bool {
+    fn columns_into(plane: &mut [i32], (w, h): (usize, usize), out: &mut Vec<i32>) -> bool {
         columns_53(plane, w, (w, h), out);
         true
     }
@@ -287,6 +288,20 @@ impl Wavelet for Irr97 {
             }
         }
     }
+    /// Lifted in place, then each row copied once to its place in `out` (the default
+    /// permutes the rows through a buffer and back: two copies).
+    fn columns_into(plane: &mut [f32], (w, h): (usize, usize), out: &mut Vec<f32>) -> bool {
+        let (nl, nh) = (h.div_ceil(2), h / 2);
+        let (low, high) = plane.split_at_mut(nl * w);
+        Self::unlift(low, high, w, w, nl, nh);
+        let out = sized(out, w * h);
+        for (k, row) in plane[..w * h].chunks_exact(w).enumerate() {
+            let to = if k < nl { 2 * k } else { 2 * (k - nl) + 1 };
+            out[to * w..to * w + w].copy_from_slice(row);
+        }
+        true
+    }
+
     fn unlift(low: &mut [f32], high: &mut [f32], stride: usize, w: usize, nl: usize, nh: usize) {
         for (rows, n, factor) in [(&mut *low, nl, K), (&mut *high, nh, 1.0 / K)] {
             for i in 0..n {

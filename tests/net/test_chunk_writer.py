@@ -8,6 +8,7 @@ import fcntl
 import hashlib
 import os
 import random
+import struct
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,43 @@ def test_a_header_longer_than_the_copied_head_is_read_whole(tmp_path: Path) -> N
     assert header is not None
     assert header.PerformedProcedureStepDescription == "after the head"
     assert "PixelData" not in header
+    sink.commit()
+    storage.close()
+
+
+def test_a_short_header_is_checked_without_copying_the_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A staged instance whose header lies in its first 64 KiB: the header is read
+    from a copy of those alone (the whole staged view is parsed where it lies, not
+    copied: an instance's worth of new pages per C-STORE on the event loop)."""
+    from dicomfast.net import storage as st
+
+    sizes: list[int] = []
+    real = st._read_header
+
+    def recording(source: object) -> object:
+        sizes.append(len(source))  # type: ignore[arg-type]
+        return real(source)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(st, "_read_header", recording)
+    body = (
+        struct.pack("<HH2sH", 0x0008, 0x0016, b"UI", len(CT) + len(CT) % 2)
+        + CT.encode()
+        + b"\0" * (len(CT) % 2)
+        + struct.pack("<HH2sH", 0x0008, 0x0018, b"UI", len(UID) + len(UID) % 2)
+        + UID.encode()
+        + b"\0" * (len(UID) % 2)
+        + struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, 300_000)
+        + bytes(300_000)
+    )
+    storage = FileStorage(tmp_path, fsync=True)
+    sink = storage.open(CT, UID, TS)
+    sink.write(body)
+    sink.close()
+    header = sink.header()
+    assert header is not None and header.SOPInstanceUID == UID
+    assert sizes and max(sizes) <= st._HEAD, sizes
     sink.commit()
     storage.close()
 

@@ -143,17 +143,31 @@ def _parsed_nodes(ds: Dataset) -> int:
     return len(raw) if raw is not None else len(ds)
 
 
+def _nodes_in_view(view: memoryview) -> int | None:
+    """How many nodes :func:`_read_header` of ``view`` would index, or None where it
+    gives None: the core's parse of the view itself (``read`` would first copy the
+    whole writable buffer, an instance's worth of new pages, holding the GIL), its
+    index dropped at once."""
+    from .. import _core
+
+    try:
+        raw = _core.RawFile.parse(view, True, False, 256)
+    except (DicomError, OSError, ValueError, BufferError):
+        return None
+    nodes = len(raw)
+    del raw  # it refers to the buffer
+    return nodes
+
+
 def _header_of_staged(view: memoryview) -> Dataset | None:
     """:func:`_read_header` of bytes in a reused buffer: the data set returned refers
     to a copy (of the first ``_HEAD`` bytes when the header lies within them, which
     a parse of the whole view, dropped at once, confirms), never to the buffer."""
     if len(view) <= _HEAD:
         return _read_header(bytes(view))
-    whole = _read_header(view)
-    if whole is None:
+    nodes = _nodes_in_view(view)
+    if nodes is None:
         return None
-    nodes = _parsed_nodes(whole)
-    del whole  # it refers to the buffer
     head = _read_header(bytes(view[:_HEAD]))
     if head is not None and _parsed_nodes(head) == nodes:
         return head

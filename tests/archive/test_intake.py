@@ -100,6 +100,48 @@ def test_make_intake_is_mode_zero_until_marked(tmp_path: Path) -> None:
         os.close(fd)
 
 
+def test_no_stored_event_work_where_no_line_is_logged(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """``serve -q`` logs no line per stored instance, so binds no EVT_STORED
+    handler; an instance then makes no task waiting for its final name (each cost
+    a wake-up of the loop from the placer). With INFO lines the handler is bound."""
+    import logging
+
+    from dicomfast.archive.handlers import archive_handlers
+    from dicomfast.net.services import store as store_mod
+
+    archive = Archive(tmp_path / "a", fsync=True)
+    serve_log = logging.getLogger("dicomfast.serve")
+    level = serve_log.level
+    try:
+        serve_log.setLevel(logging.INFO)
+        assert EVT_STORED in [e for e, _ in archive_handlers(archive, "ARCHIVE", {})]
+        serve_log.setLevel(logging.WARNING)  # as -q leaves it
+        assert EVT_STORED not in [e for e, _ in archive_handlers(archive, "ARCHIVE", {})]
+        server, storage = _server(archive)
+    finally:
+        serve_log.setLevel(level)
+
+    made: list[object] = []
+
+    class Recording(set):  # type: ignore[type-arg]
+        def add(self, task: object) -> None:
+            made.append(task)
+            super().add(task)
+
+    monkeypatch.setattr(store_mod, "_WAITING", Recording())
+    try:
+        with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
+            for k in range(3):
+                assert int(assoc.send_c_store(instance(sop_uid=f"1.2.826.0.78.{k}"))) == 0
+        assert archive.flush(30)
+        assert set(_rows(archive)) == {f"1.2.826.0.78.{k}" for k in range(3)}
+        assert made == []
+    finally:
+        server.shutdown()
+        storage.close()
+        archive.close()
+
+
 def test_answer_waits_for_one_flush_and_naming_follows(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     """Folder flushes of the placement are held: the C-STORE is still answered
     Success, its bytes are in a complete intake file (flushed), it has no final

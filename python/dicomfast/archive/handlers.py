@@ -177,15 +177,19 @@ def archive_handlers(
     archive: Archive, ae_title: str, destinations: dict[str, tuple[str, int]]
 ) -> list[tuple[evt.EventType, Any]]:
     """Every handler ``dicomfast serve`` binds: find, move, get, storage commitment,
-    MPPS, and a log line per stored instance."""
+    MPPS, and a log line per stored instance (when INFO lines are logged)."""
 
     async def on_stored(event: Event) -> None:  # async: runs on the loop, no thread hop
         # Storing and indexing happened in the storage's commit (ArchiveStorage):
         # the data set streamed from the socket to a temporary file in the archive.
         log.info("stored %s from %s", event.stored_path, event.assoc.remote_ae_title)
 
+    # The line per instance only where it would be printed: a bound EVT_STORED
+    # handler costs each instance a task and a wake-up of the loop from the thread
+    # that names it (`serve -q` logs warnings only).
+    stored = [(evt.EVT_STORED, on_stored)] if log.isEnabledFor(logging.INFO) else []
     return [
-        (evt.EVT_STORED, on_stored),
+        *stored,
         (evt.EVT_C_FIND, find_handler(archive, ae_title)),
         (evt.EVT_C_MOVE, move_handler(archive, destinations)),
         (evt.EVT_C_GET, get_handler(archive)),

@@ -411,8 +411,8 @@ def _stored_later(
     it could not be named: it stays in its intake file, recovered when the
     storage opens again, and the storage logged why)."""
     server = assoc.server
-    if server is None:
-        return
+    if server is None or not server.has_handler(EVT_STORED):
+        return  # no task, and no wake-up of the loop from the placer, per instance
 
     async def wait() -> None:
         try:

@@ -18,6 +18,7 @@ mod bands;
 mod block;
 mod codeblocks;
 mod codestream;
+mod cpu;
 pub mod decode;
 mod dwt;
 mod samples;

@@ -9,6 +9,8 @@
 //! read outside it.
 
 use crate::block::{QuadRows, LOW_BITS, MEL_EXP};
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::{features, Features};
 use crate::tables::{VLC_DEC_INITIAL, VLC_DEC_LATER};
 
 /// Bits read forward, least significant first; after a 0xFF byte the next gives 7 bits
@@ -475,7 +477,7 @@ impl BlockDecoder {
         stride: usize,
     ) -> Result<(), &'static str> {
         #[cfg(target_arch = "x86_64")]
-        if VECTOR && features() != Features::Vector {
+        if VECTOR && !crate::cpu::vector() {
             return self.decode_any::<false>(seg, w, h, shift, half, dst, stride);
         }
         let lcup = seg.len();
@@ -855,35 +857,5 @@ fn quad<const READY: bool>(
     Ok(Quad {
         rho: entry >> 3 & 0xF,
         entry,
-    })
-}
-
-/// Which build of the block decoder this processor can run.
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Features {
-    /// AVX2 with BMI1, BMI2 and LZCNT.
-    Vector,
-    /// BMI1, BMI2 and LZCNT.
-    BitFields,
-    Baseline,
-}
-
-/// [`Features`] of this processor (asked once).
-#[cfg(target_arch = "x86_64")]
-pub(super) fn features() -> Features {
-    use std::sync::OnceLock;
-    static FOUND: OnceLock<Features> = OnceLock::new();
-    *FOUND.get_or_init(|| {
-        let bit_fields = std::arch::is_x86_feature_detected!("bmi1")
-            && std::arch::is_x86_feature_detected!("bmi2")
-            && std::arch::is_x86_feature_detected!("lzcnt");
-        if bit_fields && std::arch::is_x86_feature_detected!("avx2") {
-            Features::Vector
-        } else if bit_fields {
-            Features::BitFields
-        } else {
-            Features::Baseline
-        }
     })
 }

@@ -141,7 +141,7 @@ fn interleave<T: Plane, const B: usize>(
     out: &mut [u8],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if crate::cpu::vector() {
         // SAFETY: AVX2 was found on this processor.
         return unsafe { interleave_avx2::<T, B>(planes, colour, ranges, out) };
     }

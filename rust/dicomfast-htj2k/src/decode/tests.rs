@@ -447,8 +447,8 @@ fn builds() -> Vec<Build> {
     let mut v: Vec<Build> = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
-        use cleanup::Features;
-        let found = cleanup::features();
+        use crate::cpu::{features, Features};
+        let found = features();
         if found != Features::Baseline {
             // SAFETY: BitFields' features, or Vector's (a superset), were found.
             v.push(|d, s, w, h, shift, half, out| unsafe {

@@ -181,3 +181,27 @@ def test_deflated_data_set() -> None:
     bomb = part10(bomb_body, uid.DeflatedExplicitVRLittleEndian)
     with pytest.raises(dicomfast.InvalidDicomError, match="limit"):
         dicomfast.read(bomb)  # inflates far beyond the allowed ratio: refused, not allocated
+
+
+def test_indexed_nodes_counts_what_read_indexes_without_a_copy() -> None:
+    """``reader.indexed_nodes`` of a writable buffer gives the node count ``read`` of
+    the same bytes indexes (with and without the pixel data), on every corpus file
+    that parses; what ``read`` refuses it refuses too."""
+    from corpus_data import CORPUS
+    from dicomfast.errors import DicomError
+    from dicomfast.reader import indexed_nodes, read
+
+    files = sorted(p for p in CORPUS.rglob("*.dcm") if p.stat().st_size < (8 << 20))[:120]
+    assert len(files) >= 50
+    for path in files:
+        data = path.read_bytes()
+        for stop in (True, False):
+            try:
+                want = len(read(data, stop_before_pixels=stop)._raw)
+            except DicomError:
+                with pytest.raises(DicomError):
+                    indexed_nodes(bytearray(data), stop_before_pixels=stop)
+                continue
+            assert indexed_nodes(bytearray(data), stop_before_pixels=stop) == want, path
+    with pytest.raises(DicomError):
+        indexed_nodes(bytearray(b"\x00" * 128 + b"DICM" + b"\xff" * 40))

@@ -26,6 +26,10 @@ Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 READ_WHOLE_BELOW = 256 << 10
 
 
+#: How deep sequences may nest before a parse gives up (the default of :func:`read`).
+MAX_DEPTH = 256
+
+
 def _buffer_of(source: Any) -> tuple[Any, str | None]:
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
@@ -72,7 +76,7 @@ def read(
     *,
     stop_before_pixels: bool = False,
     force: bool = False,
-    max_depth: int = 256,
+    max_depth: int = MAX_DEPTH,
 ) -> Dataset:
     """Read a Part 10 file or a raw data set.
 
@@ -96,6 +100,15 @@ def read(
     return ds
 
 
+def indexed_nodes(buffer: Any, *, stop_before_pixels: bool = False) -> int:
+    """How many elements and items :func:`read` of ``buffer`` (any contiguous byte
+    buffer, a writable one included) would index at every level, parsed where it lies
+    (``read`` copies a writable buffer first, to keep a snapshot); its index is dropped
+    at once, so the buffer may change afterwards.  Raises as :func:`read` does."""
+    raw = _core.RawFile.parse(buffer, stop_before_pixels, False, MAX_DEPTH)
+    return len(raw)
+
+
 def dcmread(
     fp: Source,
     defer_size: str | int | float | None = None,  # noqa: ARG001 - values are always deferred
@@ -103,7 +116,7 @@ def dcmread(
     force: bool = False,
     specific_tags: list[Any] | None = None,
     *,
-    max_depth: int = 256,
+    max_depth: int = MAX_DEPTH,
 ) -> Dataset:
     """:func:`read` with pydicom's ``dcmread`` arguments, in pydicom's order.
 

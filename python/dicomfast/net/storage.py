@@ -145,18 +145,14 @@ def _parsed_nodes(ds: Dataset) -> int:
 
 def _nodes_in_view(view: memoryview) -> int | None:
     """How many nodes :func:`_read_header` of ``view`` would index, or None where it
-    gives None: the core's parse of the view itself (``read`` would first copy the
-    whole writable buffer, an instance's worth of new pages, holding the GIL), its
-    index dropped at once."""
-    from .. import _core
+    gives None, without the copy of the whole buffer ``read`` would make first (an
+    instance's worth of new pages, holding the GIL)."""
+    from ..reader import indexed_nodes
 
     try:
-        raw = _core.RawFile.parse(view, True, False, 256)
+        return indexed_nodes(view, stop_before_pixels=True)
     except (DicomError, OSError, ValueError, BufferError):
         return None
-    nodes = len(raw)
-    del raw  # it refers to the buffer
-    return nodes
 
 
 def _header_of_staged(view: memoryview) -> Dataset | None:

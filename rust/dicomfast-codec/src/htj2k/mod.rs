@@ -188,29 +188,6 @@ fn encode_to_size(
     .map_err(encoder_error)
 }
 
-/// Decode with our HT decoder when the codestream is one it takes and fits `info`;
-/// `None` leaves the frame to OpenJPEG.
-fn decode_ht(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Option<()> {
-    let cs = ht::decode::parse(data).ok()?;
-    let bps = info.bytes_per_sample();
-    let fits = cs.width() == info.columns
-        && cs.height() == info.rows
-        && cs.components() == u32::from(info.samples_per_pixel)
-        && matches!(info.bits_allocated, 8 | 16)
-        && !info.float
-        && (0..cs.components() as usize).all(|c| cs.depth(c).0 <= u32::from(info.bits_allocated));
-    if !fits {
-        return None;
-    }
-    #[cfg(feature = "parallel")]
-    let threads = crate::codec::inner_thread_count(info);
-    #[cfg(not(feature = "parallel"))]
-    let threads = 1;
-    cs.decode(threads, bps, out).ok()?;
-    crate::convert::fix_unused_bits(out, info);
-    Some(())
-}
-
 /// One HTJ2K transfer syntax's codec: our HT decoder (OpenJPEG for what it does not take),
 /// `dicomfast-htj2k` encodes as the syntax asks. Three registrations, so that a lossless syntax's encoder never loses information.
 #[derive(Debug)]
@@ -242,7 +219,7 @@ impl crate::Codec for Htj2k {
 
     fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
         info.check_output(out)?;
-        if decode_ht(data, info, out).is_some() {
+        if crate::j2k::decode_ours(data, info, out).is_some() {
             return Ok(());
         }
         // Not a codestream ours takes (or damaged): OpenJPEG decides, and says what is wrong.

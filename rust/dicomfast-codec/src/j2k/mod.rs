@@ -516,6 +516,30 @@ fn interleave(planes: &[&[i32]], bps: usize, out: &mut [u8]) {
     }
 }
 
+/// Decode with our decoder (`dicomfast-htj2k`: one tile, one layer, HT or Part 1
+/// code-blocks) when the codestream is one it takes and fits `info`; `None` leaves the
+/// frame to OpenJPEG, which also has the last word on a damaged one.
+pub(crate) fn decode_ours(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Option<()> {
+    let cs = dicomfast_htj2k::decode::parse(data).ok()?;
+    let bps = info.bytes_per_sample();
+    let fits = cs.width() == info.columns
+        && cs.height() == info.rows
+        && cs.components() == u32::from(info.samples_per_pixel)
+        && matches!(info.bits_allocated, 8 | 16)
+        && !info.float
+        && (0..cs.components() as usize).all(|c| cs.depth(c).0 <= u32::from(info.bits_allocated));
+    if !fits {
+        return None;
+    }
+    #[cfg(feature = "parallel")]
+    let threads = crate::codec::inner_thread_count(info);
+    #[cfg(not(feature = "parallel"))]
+    let threads = 1;
+    cs.decode(threads, bps, out).ok()?;
+    fix_unused_bits(out, info);
+    Some(())
+}
+
 /// JPEG 2000 and HTJ2K through OpenJPEG.
 #[derive(Debug, Clone, Copy)]
 pub struct Jpeg2000;
@@ -526,6 +550,10 @@ impl crate::Codec for Jpeg2000 {
     }
 
     fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        info.check_output(out)?;
+        if decode_ours(data, info, out).is_some() {
+            return Ok(());
+        }
         decode(data, info, out)
     }
 
@@ -555,6 +583,10 @@ impl crate::Codec for Jpeg2000Lossy {
     }
 
     fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        info.check_output(out)?;
+        if decode_ours(data, info, out).is_some() {
+            return Ok(());
+        }
         decode(data, info, out)
     }
 

@@ -5,7 +5,8 @@
 //! another decoder): more than one tile, image or tile offsets, sub-sampled components,
 //! component-specific coding or quantisation (COC, QCC), regions of interest, progression
 //! changes (POC), packed packet headers (PPM, PPT), more than one quality layer, and
-//! code-blocks that may be coded without HT.
+//! code-blocks that may be HT-coded or not (mixed). Code-blocks are all HT-coded, or all
+//! Part 1 (EBCOT).
 
 use std::borrow::Cow;
 
@@ -26,6 +27,10 @@ pub(crate) struct Params {
     /// Code-block width and height exponents (as in the band, before precincts limit them).
     pub(crate) xcb: u32,
     pub(crate) ycb: u32,
+    /// Every code-block HT-coded (Part 15), or none (Part 1).
+    pub(crate) ht: bool,
+    /// The code-block style bits (T.800 Table A.19).
+    pub(crate) style: u8,
     pub(crate) reversible: bool,
     /// Precinct exponents (PPx, PPy) of each resolution, lowest first.
     pub(crate) precincts: Vec<(u32, u32)>,
@@ -322,11 +327,6 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
             "a reversible wavelet with quantisation, or an irreversible one without",
         ));
     }
-    if cod.style & 0x40 == 0 {
-        return Err(unsupported(
-            "code-blocks not HT-coded (a Part 1 codestream)",
-        ));
-    }
     if cod.style & 0x80 != 0 {
         return Err(unsupported(
             "code-blocks that may be HT-coded or not (mixed)",
@@ -374,6 +374,8 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
             levels: cod.levels,
             xcb: cod.xcb,
             ycb: cod.ycb,
+            ht: cod.style & 0x40 != 0,
+            style: cod.style,
             reversible: cod.wavelet == 1,
             precincts: cod.precincts,
             guard,

@@ -1,18 +1,23 @@
-//! HTJ2K decoding: a J2K codestream whose code-blocks are all HT-coded, back into samples.
+//! JPEG 2000 decoding: a J2K codestream whose code-blocks are all HT-coded (HTJ2K,
+//! Part 15) or all Part 1 (EBCOT), back into samples.
 //!
 //! The pieces, the encoder's run backward: `markers` (the codestream's parameters and
-//! its tile's data), `packets` (packet headers: which code-block has which segment),
-//! `cleanup` (the HT cleanup pass), then dequantisation, the inverse wavelet
-//! ([`crate::dwt`]), and `output` (the inverse colour transform, the level shift and the
-//! samples written as the caller asks).
+//! its tile's data), `packets` (packet headers: which code-block has which segments),
+//! the block decoders (`cleanup`, the HT cleanup pass; `ebcot` with `mq`, Part 1's
+//! coding passes), then dequantisation, the inverse wavelet ([`crate::dwt`]), and
+//! `output` (the inverse colour transform, the level shift and the samples written as
+//! the caller asks).
 //!
-//! It takes what HTJ2K in DICOM is made of in practice (one tile, one quality layer,
-//! cleanup-only code-blocks, any progression order, precinct and code-block sizes, SOP
-//! and EPH markers, any number of tile-parts); anything else is
-//! [`DecodeError::Unsupported`], for the caller to hand to a general JPEG 2000 decoder.
+//! It takes what JPEG 2000 and HTJ2K in DICOM are made of in practice (one tile, one
+//! quality layer, HT blocks of their cleanup pass only, Part 1 blocks of any style, any
+//! progression order, precinct and code-block sizes, SOP and EPH markers, any number of
+//! tile-parts); anything else is [`DecodeError::Unsupported`], for the caller to hand to
+//! a general JPEG 2000 decoder.
 
 mod cleanup;
+mod ebcot;
 mod markers;
+mod mq;
 mod output;
 mod packets;
 
@@ -35,7 +40,7 @@ pub enum DecodeError {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::Unsupported(m) => write!(f, "not taken by the HTJ2K decoder: {m}"),
+            DecodeError::Unsupported(m) => write!(f, "not taken by this JPEG 2000 decoder: {m}"),
             DecodeError::Corrupt(m) => write!(f, "{m}"),
         }
     }
@@ -68,7 +73,14 @@ struct Scratch {
     /// Each plane's wavelet buffer (which may swap places with its plane).
     int_tmp: Vec<Vec<i32>>,
     float_tmp: Vec<Vec<f32>>,
-    block: cleanup::BlockDecoder,
+    block: Decoders,
+}
+
+/// A thread's block decoders.
+#[derive(Default)]
+struct Decoders {
+    ht: cleanup::BlockDecoder,
+    part1: ebcot::Part1Decoder,
 }
 
 thread_local! {
@@ -135,7 +147,7 @@ impl Codestream<'_> {
         }
         let layout = bands(w, h, p.levels);
         let flat: Vec<Band> = layout.iter().flatten().copied().collect();
-        let blocks = packets::read(p, &layout, &self.body)?;
+        let (blocks, segments) = packets::read(p, &layout, &self.body)?;
         // Each block's cleanup plane and coefficient shift.
         let mut jobs = Vec::with_capacity(blocks.len());
         for b in &blocks {
@@ -146,7 +158,8 @@ impl Codestream<'_> {
                     "a code-block missing more bit-planes than its band has".into(),
                 ));
             }
-            let shift = plane.max(0) as u32 + u32::from(!p.reversible);
+            // Part 1: the first pass's bit-plane; HT: the cleanup's magnitudes' shift.
+            let shift = plane.max(0) as u32 + u32::from(!p.reversible && p.ht);
             if shift > 30 {
                 return Err(DecodeError::Unsupported(
                     "coefficients of more than 31 bits".into(),
@@ -165,7 +178,13 @@ impl Codestream<'_> {
                 plane.clear();
                 plane.resize(w * h, 0);
             }
-            decode_blocks(&jobs, &flat, body, w, threads, &mut s.ints, &mut s.block)?;
+            let coded = Coded {
+                params: p,
+                flat: &flat,
+                body,
+                segments: &segments,
+            };
+            decode_blocks(&jobs, &coded, w, threads, &mut s.ints, &mut s.block)?;
             // Each component's wavelet (and dequantisation) on a thread of its own when
             // there are threads to spare.
             let parallel = threads > 1 && comps > 1;
@@ -229,18 +248,26 @@ struct Job {
     half: bool,
 }
 
+/// What the blocks are decoded from.
+struct Coded<'a> {
+    params: &'a markers::Params,
+    flat: &'a [Band],
+    body: &'a [u8],
+    segments: &'a [(u32, u32)],
+}
+
 /// Decode every block into its component's plane (`w` wide, zeros to start with): on
 /// this thread, or in `threads` runs of about equal work, the first on this thread
 /// straight into the planes, the others into buffers of their own copied in after.
 fn decode_blocks(
     jobs: &[Job],
-    flat: &[Band],
-    body: &[u8],
+    coded: &Coded<'_>,
     w: usize,
     threads: usize,
     planes: &mut [Vec<i32>],
-    decoder: &mut cleanup::BlockDecoder,
+    decoder: &mut Decoders,
 ) -> Result<(), DecodeError> {
+    let (flat, body) = (coded.flat, coded.body);
     let corrupt = |m: &'static str| DecodeError::Corrupt(m.to_string());
     let segment = |j: &Job| -> Result<&[u8], DecodeError> {
         body.get(j.block.start..j.block.start + j.block.len)
@@ -260,7 +287,8 @@ fn decode_blocks(
         work[k] += j.block.w * j.block.h + 8 * j.block.len;
         runs[k].push(*j);
     }
-    let decode_one = |decoder: &mut cleanup::BlockDecoder,
+    let p = coded.params;
+    let decode_one = |decoder: &mut Decoders,
                       j: &Job,
                       dst: &mut [i32],
                       stride: usize|
@@ -269,12 +297,31 @@ fn decode_blocks(
         if b.len == 0 {
             return Ok(()); // not included: its zeros stay
         }
+        if p.ht {
+            return decoder
+                .ht
+                .decode(segment(j)?, b.w, b.h, j.shift, j.half, dst, stride)
+                .map_err(corrupt);
+        }
+        let segments = &coded.segments[b.first as usize..(b.first + b.count) as usize];
         decoder
-            .decode(segment(j)?, b.w, b.h, j.shift, j.half, dst, stride)
+            .part1
+            .decode(
+                segment(j)?,
+                segments,
+                j.shift,
+                flat[b.band].orient,
+                p.style,
+                p.reversible,
+                b.w,
+                b.h,
+                dst,
+                stride,
+            )
             .map_err(corrupt)
     };
     let (first, rest) = runs.split_first().expect("one run at least");
-    let mine = |decoder: &mut cleanup::BlockDecoder, planes: &mut [Vec<i32>]| {
+    let mine = |decoder: &mut Decoders, planes: &mut [Vec<i32>]| {
         for j in first {
             let at = origin(j);
             let plane = &mut planes[j.block.comp];
@@ -286,7 +333,7 @@ fn decode_blocks(
         return mine(decoder, planes);
     }
     let decode_run = |run: &[Job]| {
-        let mut d = cleanup::BlockDecoder::default();
+        let mut d = Decoders::default();
         let area: usize = run.iter().map(|j| j.block.w * j.block.h).sum();
         let mut buf = vec![0i32; area];
         let mut at = 0;

@@ -1,7 +1,9 @@
 //! The tile's packets (T.800 B.9-B.12): which precinct each packet is, in the
 //! progression's order, and from each packet header the code-blocks it carries (their
-//! missing bit-planes and codeword segments). One quality layer; an HT code-block with
-//! more than its cleanup pass is [`DecodeError::Unsupported`].
+//! missing bit-planes, coding passes and codeword segments). One quality layer; an HT
+//! code-block with more than its cleanup pass is [`DecodeError::Unsupported`]. A Part 1
+//! code-block may have many passes, in one codeword segment or (with the bypass or
+//! termination on each pass) several, each with its length in the header.
 
 use super::markers::Params;
 use super::DecodeError;
@@ -23,6 +25,10 @@ pub(crate) struct Block {
     pub(crate) len: usize,
     /// Missing most significant bit-planes.
     pub(crate) missing: u32,
+    /// Its codeword segments (one for an HT block): `segments[first..first + count]` of
+    /// [`read`]'s list, their bytes one after the other from `start`.
+    pub(crate) first: u32,
+    pub(crate) count: u32,
 }
 
 fn corrupt(what: &str) -> DecodeError {
@@ -158,12 +164,13 @@ struct Precinct {
 }
 
 /// Every code-block of the tile, from the packets in `data` (the tile's packet data):
-/// `layout` is [`crate::bands::bands`] of the tile.
+/// `layout` is [`crate::bands::bands`] of the tile. With them, every block's codeword
+/// segments: (length, coding passes).
 pub(crate) fn read(
     p: &Params,
     layout: &[Vec<Band>],
     data: &[u8],
-) -> Result<Vec<Block>, DecodeError> {
+) -> Result<(Vec<Block>, Vec<(u32, u32)>), DecodeError> {
     let comps = p.depth.len();
     let levels = p.levels as usize;
     let sizes = crate::dwt::sizes(p.width, p.height, p.levels);
@@ -217,6 +224,7 @@ pub(crate) fn read(
         .map(|r| if r == 0 { 0 } else { 3 * r - 2 })
         .collect();
     let mut blocks = Vec::new();
+    let mut segments = Vec::new();
     let mut pos = 0;
     for q in &order {
         let (bx, by, cx, cy, _, _) = geometry[q.res];
@@ -259,7 +267,8 @@ pub(crate) fn read(
                         let missing = missing.ok_or_else(|| {
                             corrupt("a code-block missing more than 74 bit-planes")
                         })?;
-                        if passes(&mut bits)? != 1 {
+                        let n = passes(&mut bits)?;
+                        if p.ht && n != 1 {
                             return Err(DecodeError::Unsupported(
                                 "HT code-blocks with refinement passes".into(),
                             ));
@@ -271,7 +280,26 @@ pub(crate) fn read(
                                 return Err(corrupt("a code-block length of more than 32 bits"));
                             }
                         }
-                        let len = bits.bits(lblock)? as usize;
+                        // Each codeword segment's length (T.800 B.10.7): Lblock bits, and
+                        // one more for each doubling of the passes it holds.
+                        let first = segments.len() as u32;
+                        let mut len = 0usize;
+                        let mut run = 0u32;
+                        for k in 0..n {
+                            run += 1;
+                            if k + 1 == n || (!p.ht && super::ebcot::ends_segment(k, p.style)) {
+                                let width = lblock + 31 - run.leading_zeros();
+                                if width > 32 {
+                                    return Err(corrupt(
+                                        "a code-block length of more than 32 bits",
+                                    ));
+                                }
+                                let l = bits.bits(width)?;
+                                segments.push((l, run));
+                                len += l as usize;
+                                run = 0;
+                            }
+                        }
                         let (x, y) = (gx << cx, gy << cy);
                         blocks.push(Block {
                             comp: q.comp,
@@ -283,6 +311,8 @@ pub(crate) fn read(
                             start: 0,
                             len,
                             missing,
+                            first,
+                            count: segments.len() as u32 - first,
                         });
                     }
                 }
@@ -305,5 +335,5 @@ pub(crate) fn read(
             ));
         }
     }
-    Ok(blocks)
+    Ok((blocks, segments))
 }

@@ -1,0 +1,238 @@
+//! The MQ arithmetic decoder of JPEG 2000 Part 1 (T.800 Annex C), and the raw bits of
+//! the arithmetic coding bypass (T.800 D.6): the two ways a Part 1 code-block's passes
+//! are coded.
+//!
+//! Both read a segment from a buffer that ends with two 0xFF bytes past its data (the
+//! caller appends them): reading past the segment then meets a marker-like 0xFF 0xFF,
+//! which feeds ones without moving, as C.3.4 has a decoder do at the end of its data.
+
+/// The probability estimation table (T.800 Table C.2): per state, Qe, the next state
+/// after an MPS, the next after an LPS, and whether an LPS switches the MPS sense.
+const STATES: [(u16, u8, u8, u8); 47] = [
+    (0x5601, 1, 1, 1),
+    (0x3401, 2, 6, 0),
+    (0x1801, 3, 9, 0),
+    (0x0AC1, 4, 12, 0),
+    (0x0521, 5, 29, 0),
+    (0x0221, 38, 33, 0),
+    (0x5601, 7, 6, 1),
+    (0x5401, 8, 14, 0),
+    (0x4801, 9, 14, 0),
+    (0x3801, 10, 14, 0),
+    (0x3001, 11, 17, 0),
+    (0x2401, 12, 18, 0),
+    (0x1C01, 13, 20, 0),
+    (0x1601, 29, 21, 0),
+    (0x5601, 15, 14, 1),
+    (0x5401, 16, 14, 0),
+    (0x5101, 17, 15, 0),
+    (0x4801, 18, 16, 0),
+    (0x3801, 19, 17, 0),
+    (0x3401, 20, 18, 0),
+    (0x3001, 21, 19, 0),
+    (0x2801, 22, 19, 0),
+    (0x2401, 23, 20, 0),
+    (0x2201, 24, 21, 0),
+    (0x1C01, 25, 22, 0),
+    (0x1801, 26, 23, 0),
+    (0x1601, 27, 24, 0),
+    (0x1401, 28, 25, 0),
+    (0x1201, 29, 26, 0),
+    (0x1101, 30, 27, 0),
+    (0x0AC1, 31, 28, 0),
+    (0x09C1, 32, 29, 0),
+    (0x08A1, 33, 30, 0),
+    (0x0521, 34, 31, 0),
+    (0x0441, 35, 32, 0),
+    (0x02A1, 36, 33, 0),
+    (0x0221, 37, 34, 0),
+    (0x0141, 38, 35, 0),
+    (0x0111, 39, 36, 0),
+    (0x0085, 40, 37, 0),
+    (0x0049, 41, 38, 0),
+    (0x0025, 42, 39, 0),
+    (0x0015, 43, 40, 0),
+    (0x0009, 44, 41, 0),
+    (0x0005, 45, 42, 0),
+    (0x0001, 45, 43, 0),
+    (0x5601, 46, 46, 0),
+];
+
+/// A context's state and MPS in one byte: `2 * state + mps`.
+pub(crate) type Context = u8;
+
+/// Per context byte (`2 * state + mps`): Qe in the low 16 bits, the context byte after an
+/// MPS in bits 16-23, after an LPS in bits 24-31 (the switch folded in).
+const TABLE: [u32; 94] = {
+    let mut t = [0u32; 94];
+    let mut k = 0;
+    while k < 94 {
+        let (qe, nmps, nlps, switch) = STATES[k / 2];
+        let mps = (k & 1) as u32;
+        let after_mps = 2 * nmps as u32 + mps;
+        let after_lps = 2 * nlps as u32 + (mps ^ switch as u32);
+        t[k] = qe as u32 | (after_mps << 16) | (after_lps << 24);
+        k += 1;
+    }
+    t
+};
+
+/// A context byte for `state` with MPS 0 (how every context starts, T.800 Table D.7).
+pub(crate) const fn start(state: u8) -> Context {
+    2 * state
+}
+
+/// The MQ decoder's registers over one segment (T.800 C.3).
+pub(crate) struct Mq<'a> {
+    /// The segment, then 0xFF 0xFF.
+    buf: &'a [u8],
+    /// The byte last read into C.
+    pos: usize,
+    a: u32,
+    c: u32,
+    ct: u32,
+}
+
+impl<'a> Mq<'a> {
+    /// INITDEC over `buf` (the segment's bytes followed by 0xFF 0xFF).
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        debug_assert!(buf.len() >= 2 && buf[buf.len() - 2..] == [0xFF, 0xFF]);
+        let mut d = Mq {
+            buf,
+            pos: 0,
+            a: 0x8000,
+            c: u32::from(buf[0]) << 16,
+            ct: 0,
+        };
+        d.byte_in();
+        d.c <<= 7;
+        d.ct -= 7;
+        d
+    }
+
+    /// BYTEIN (T.800 C.3.4).
+    #[inline(always)]
+    fn byte_in(&mut self) {
+        let b = self.buf[self.pos];
+        // The last two bytes are 0xFF: pos + 1 is in the buffer whenever b is 0xFF, and
+        // pos never moves onto the last one.
+        let next = self.buf[(self.pos + 1).min(self.buf.len() - 1)];
+        if b == 0xFF {
+            if next > 0x8F {
+                self.c += 0xFF00;
+                self.ct = 8;
+            } else {
+                self.pos += 1;
+                self.c += u32::from(next) << 9;
+                self.ct = 7;
+            }
+        } else {
+            self.pos += 1;
+            self.c += u32::from(next) << 8;
+            self.ct = 8;
+        }
+    }
+
+    /// RENORMD: A doubled (and C with it) until its top bit is set, bytes read as needed.
+    #[inline(always)]
+    fn renormalise(&mut self) {
+        // A is in (0, 0x8000) here: 1 to 15 doublings, all of A's at once.
+        let mut n = (self.a as u16).leading_zeros();
+        self.a <<= n;
+        loop {
+            if self.ct == 0 {
+                self.byte_in();
+            }
+            let k = n.min(self.ct);
+            self.c <<= k;
+            self.ct -= k;
+            n -= k;
+            if n == 0 {
+                return;
+            }
+        }
+    }
+
+    /// DECODE (T.800 C.3.2): one decision in context `cx`.
+    #[inline(always)]
+    pub(crate) fn decode(&mut self, cx: &mut Context) -> u32 {
+        let k = *cx as usize;
+        let e = TABLE[k];
+        let qe = e & 0xFFFF;
+        let mps = (k & 1) as u32;
+        self.a -= qe;
+        if (self.c >> 16) < qe {
+            // LPS exchange.
+            let d = if self.a < qe {
+                *cx = (e >> 16) as u8;
+                mps
+            } else {
+                *cx = (e >> 24) as u8;
+                mps ^ 1
+            };
+            self.a = qe;
+            self.renormalise();
+            d
+        } else {
+            self.c -= qe << 16;
+            if self.a & 0x8000 != 0 {
+                return mps;
+            }
+            // MPS exchange.
+            let d = if self.a < qe {
+                *cx = (e >> 24) as u8;
+                mps ^ 1
+            } else {
+                *cx = (e >> 16) as u8;
+                mps
+            };
+            self.renormalise();
+            d
+        }
+    }
+}
+
+/// The raw bits of a bypassed pass (T.800 D.6): most significant first, seven of the byte
+/// after a 0xFF.
+pub(crate) struct Raw<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    c: u32,
+    ct: u32,
+}
+
+impl<'a> Raw<'a> {
+    /// Over `buf` (the segment's bytes followed by 0xFF 0xFF).
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Raw {
+            buf,
+            pos: 0,
+            c: 0,
+            ct: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn bit(&mut self) -> u32 {
+        if self.ct == 0 {
+            // The padding's last byte is never passed.
+            let b = u32::from(self.buf[self.pos.min(self.buf.len() - 1)]);
+            if self.c == 0xFF {
+                if b > 0x8F {
+                    self.c = 0xFF;
+                    self.ct = 8;
+                } else {
+                    self.c = b;
+                    self.pos += 1;
+                    self.ct = 7;
+                }
+            } else {
+                self.c = b;
+                self.pos += 1;
+                self.ct = 8;
+            }
+        }
+        self.ct -= 1;
+        (self.c >> self.ct) & 1
+    }
+}

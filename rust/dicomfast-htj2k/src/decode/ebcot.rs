@@ -224,7 +224,7 @@ fn sign_key(f: u16) -> usize {
 
 /// Where the decisions of a pass come from: the MQ decoder, or the raw bits of a
 /// bypassed pass (which has no contexts, and codes a sign as it is).
-trait Decisions {
+trait Decisions: Copy {
     fn decide(&mut self, cx: &mut [Context; CONTEXTS], k: usize) -> u32;
     /// A newly significant sample's sign (1 negative), from its word.
     fn sign(&mut self, cx: &mut [Context; CONTEXTS], f: u16) -> u32;
@@ -264,6 +264,9 @@ pub(crate) struct Part1Decoder {
 }
 
 /// The block being decoded: geometry and state words.
+///
+/// Every index the passes use is inside both buffers (see [`Grid::column`]): the hot
+/// loops read and write them unchecked.
 struct Grid<'a> {
     flags: &'a mut [u16],
     mags: &'a mut [u32],
@@ -277,23 +280,49 @@ struct Grid<'a> {
 }
 
 impl Grid<'_> {
-    /// The word index of the first sample of stripe `s`, column `x`.
+    /// The word index of the first sample of stripe `s`, column `x`. With `s` below the
+    /// stripe count and `x` below `w`, it and its neighbours' words (one stripe and one
+    /// column either way, the padding included) are in the buffers, which hold
+    /// `(stripes + 2) * stride` words.
     #[inline(always)]
     fn column(&self, s: usize, x: usize) -> usize {
         (s + 1) * self.stride + (x + 1) * 4
     }
 
+    #[inline(always)]
+    fn flag(&self, i: usize) -> u16 {
+        debug_assert!(i < self.flags.len());
+        // SAFETY: `i` is a sample's or a neighbour's word ([`Grid::column`]).
+        unsafe { *self.flags.get_unchecked(i) }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, i: usize, bits: u16) {
+        debug_assert!(i < self.flags.len());
+        // SAFETY: as in `flag`.
+        unsafe { *self.flags.get_unchecked_mut(i) |= bits }
+    }
+
+    #[inline(always)]
+    fn mag(&mut self, i: usize) -> &mut u32 {
+        debug_assert!(i < self.mags.len());
+        // SAFETY: `mags` is as long as `flags`.
+        unsafe { self.mags.get_unchecked_mut(i) }
+    }
+
     /// The four words of a stripe column as one number.
     #[inline(always)]
     fn quad(&self, i: usize) -> u64 {
-        let q = &self.flags[i..i + 4];
+        debug_assert!(i + 4 <= self.flags.len());
+        // SAFETY: a column's four words ([`Grid::column`]); read unaligned.
+        let q: [u16; 4] = unsafe { std::ptr::read_unaligned(self.flags.as_ptr().add(i).cast()) };
         u64::from(q[0]) | (u64::from(q[1]) << 16) | (u64::from(q[2]) << 32) | (u64::from(q[3]) << 48)
     }
 
     /// The word of sample `i` (row `r` of its stripe) as its contexts see it.
     #[inline(always)]
     fn seen(&self, i: usize, r: usize) -> u16 {
-        let f = self.flags[i];
+        let f = self.flag(i);
         if r == 3 {
             f & self.last_row
         } else {
@@ -308,83 +337,144 @@ impl Grid<'_> {
         let up = if r == 0 { i - self.stride + 3 } else { i - 1 };
         let down = if r == 3 { i + self.stride - 3 } else { i + 1 };
         let n = neg as u16;
-        let f = &mut *self.flags;
-        f[i] |= SIG | (n * NEG);
-        f[up - 4] |= SE;
-        f[up] |= S | (n * S_NEG);
-        f[up + 4] |= SW;
-        f[i - 4] |= E | (n * E_NEG);
-        f[i + 4] |= W | (n * W_NEG);
-        f[down - 4] |= NE;
-        f[down] |= N | (n * N_NEG);
-        f[down + 4] |= NW;
+        self.set(i, SIG | (n * NEG));
+        self.set(up - 4, SE);
+        self.set(up, S | (n * S_NEG));
+        self.set(up + 4, SW);
+        self.set(i - 4, E | (n * E_NEG));
+        self.set(i + 4, W | (n * W_NEG));
+        self.set(down - 4, NE);
+        self.set(down, N | (n * N_NEG));
+        self.set(down + 4, NW);
+    }
+
+    /// Sample `i`, row `r`, in the significance propagation pass.
+    #[inline(always)]
+    fn propagate<D: Decisions>(
+        &mut self,
+        d: &mut D,
+        cx: &mut [Context; CONTEXTS],
+        i: usize,
+        r: usize,
+        value: u32,
+    ) {
+        let f = self.seen(i, r);
+        if f & SIG != 0 || f & NEIGHBOURS == 0 {
+            return;
+        }
+        if d.decide(cx, usize::from(self.zero[usize::from(f & NEIGHBOURS)])) != 0 {
+            let neg = d.sign(cx, f);
+            *self.mag(i) = value;
+            self.set_significant(i, r, neg);
+        }
+        self.set(i, VISIT);
     }
 
     /// The significance propagation pass of bit-plane `plane`.
     #[inline(always)]
-    fn propagation<D: Decisions>(&mut self, d: &mut D, cx: &mut [Context; CONTEXTS], plane: u32) {
+    fn propagation<D: Decisions>(&mut self, decisions: &mut D, cx: &mut [Context; CONTEXTS], plane: u32) {
+        // The decoder's registers held in locals for the pass.
+        let mut local = *decisions;
+        let d = &mut local;
         let value = 3u32 << plane;
+        let hidden = u64::from(BELOW & !self.last_row) << 48;
         for s in 0..self.h.div_ceil(4) {
             let rows = (self.h - 4 * s).min(4);
             for x in 0..self.w {
                 let base = self.column(s, x);
-                // Nothing to code in a column without a significant neighbour.
-                if self.quad(base) & lanes(NEIGHBOURS) == 0 {
+                // Nothing to code in a column whose every sample is significant or
+                // without a significant neighbour.
+                if propagation_lanes(self.quad(base) & !hidden) == 0 {
                     continue;
                 }
-                for r in 0..rows {
-                    let i = base + r;
-                    let f = self.seen(i, r);
-                    if f & SIG != 0 || f & NEIGHBOURS == 0 {
-                        continue;
+                if rows == 4 {
+                    self.propagate(d, cx, base, 0, value);
+                    self.propagate(d, cx, base + 1, 1, value);
+                    self.propagate(d, cx, base + 2, 2, value);
+                    self.propagate(d, cx, base + 3, 3, value);
+                } else {
+                    for r in 0..rows {
+                        self.propagate(d, cx, base + r, r, value);
                     }
-                    if d.decide(cx, usize::from(self.zero[usize::from(f & NEIGHBOURS)])) != 0 {
-                        let neg = d.sign(cx, f);
-                        self.mags[i] = value;
-                        self.set_significant(i, r, neg);
-                    }
-                    self.flags[i] |= VISIT;
                 }
             }
         }
+        *decisions = local;
+    }
+
+    /// Sample `i`, row `r`, in the magnitude refinement pass.
+    #[inline(always)]
+    fn refine<D: Decisions>(
+        &mut self,
+        d: &mut D,
+        cx: &mut [Context; CONTEXTS],
+        i: usize,
+        r: usize,
+        half: u32,
+    ) {
+        let f = self.seen(i, r);
+        if f & (SIG | VISIT) != SIG {
+            return;
+        }
+        let k = if f & REFINED != 0 {
+            16
+        } else if f & NEIGHBOURS != 0 {
+            15
+        } else {
+            14
+        };
+        // The mid-point of the interval the bit leaves.
+        let bit = d.decide(cx, k);
+        let m = self.mag(i);
+        *m = if bit != 0 { *m + half } else { *m - half };
+        self.set(i, REFINED);
     }
 
     /// The magnitude refinement pass of bit-plane `plane`.
     #[inline(always)]
-    fn refinement<D: Decisions>(&mut self, d: &mut D, cx: &mut [Context; CONTEXTS], plane: u32) {
+    fn refinement<D: Decisions>(&mut self, decisions: &mut D, cx: &mut [Context; CONTEXTS], plane: u32) {
+        // The decoder's registers held in locals for the pass.
+        let mut local = *decisions;
+        let d = &mut local;
         let half = 1u32 << plane;
         for s in 0..self.h.div_ceil(4) {
             let rows = (self.h - 4 * s).min(4);
             for x in 0..self.w {
                 let base = self.column(s, x);
-                if self.quad(base) & lanes(SIG) == 0 {
-                    continue;
-                }
-                for r in 0..rows {
-                    let i = base + r;
-                    let f = self.seen(i, r);
-                    if f & (SIG | VISIT) != SIG {
-                        continue;
+                // Significant and not coded in this bit-plane's first pass (a
+                // refinement changes no sample's state that another's depends on).
+                let q = self.quad(base);
+                let mut todo = q & !(q >> 1) & lanes(SIG);
+                while todo != 0 {
+                    let r = (todo.trailing_zeros() / 16) as usize;
+                    todo &= todo - 1;
+                    if r < rows {
+                        self.refine(d, cx, base + r, r, half);
                     }
-                    let k = if f & REFINED != 0 {
-                        16
-                    } else if f & NEIGHBOURS != 0 {
-                        15
-                    } else {
-                        14
-                    };
-                    // The mid-point of the interval the bit leaves.
-                    let m = self.mags[i];
-                    self.mags[i] = if d.decide(cx, k) != 0 { m + half } else { m - half };
-                    self.flags[i] |= REFINED;
                 }
             }
+        }
+        *decisions = local;
+    }
+
+    /// Sample `i`, row `r`, in the cleanup pass (not run-length coded).
+    #[inline(always)]
+    fn clean(&mut self, d: &mut Mq<'_>, cx: &mut [Context; CONTEXTS], i: usize, r: usize, value: u32) {
+        let f = self.seen(i, r);
+        if f & (SIG | VISIT) == 0
+            && d.decode(&mut cx[usize::from(self.zero[usize::from(f & NEIGHBOURS)])]) != 0
+        {
+            let neg = d.sign(cx, f);
+            *self.mag(i) = value;
+            self.set_significant(i, r, neg);
         }
     }
 
     /// The cleanup pass of bit-plane `plane` (always arithmetic-coded).
     #[inline(always)]
-    fn cleanup(&mut self, d: &mut Mq<'_>, cx: &mut [Context; CONTEXTS], plane: u32) {
+    fn cleanup(&mut self, decoder: &mut Mq<'_>, cx: &mut [Context; CONTEXTS], plane: u32) {
+        let mut local = *decoder;
+        let d = &mut local;
         let value = 3u32 << plane;
         // A column is run-length coded when all four samples are insignificant, not yet
         // coded in this bit-plane and without significant neighbours.
@@ -394,35 +484,48 @@ impl Grid<'_> {
             let rows = (self.h - 4 * s).min(4);
             for x in 0..self.w {
                 let base = self.column(s, x);
-                let mut first = 0;
-                if rows == 4 && self.quad(base) & run_mask == 0 {
-                    if d.decode(&mut cx[RUN]) == 0 {
-                        continue; // four insignificant samples; nothing was visited
+                let q = self.quad(base);
+                if rows == 4 {
+                    // Every sample coded already (significant, or visited): nothing to do
+                    // but forget the visits.
+                    let done = (q | (q << 1)) & lanes(VISIT);
+                    if done != lanes(VISIT) {
+                        if q & run_mask == 0 {
+                            if d.decode(&mut cx[RUN]) == 0 {
+                                continue; // four insignificant samples; nothing visited
+                            }
+                            let r = ((d.decode(&mut cx[UNIFORM]) << 1) | d.decode(&mut cx[UNIFORM]))
+                                as usize;
+                            let i = base + r;
+                            let f = self.seen(i, r);
+                            let neg = d.sign(cx, f);
+                            *self.mag(i) = value;
+                            self.set_significant(i, r, neg);
+                            for r in r + 1..4 {
+                                self.clean(d, cx, base + r, r, value);
+                            }
+                        } else {
+                            self.clean(d, cx, base, 0, value);
+                            self.clean(d, cx, base + 1, 1, value);
+                            self.clean(d, cx, base + 2, 2, value);
+                            self.clean(d, cx, base + 3, 3, value);
+                        }
                     }
-                    let r = ((d.decode(&mut cx[UNIFORM]) << 1) | d.decode(&mut cx[UNIFORM])) as usize;
-                    let i = base + r;
-                    let f = self.seen(i, r);
-                    let neg = d.sign(cx, f);
-                    self.mags[i] = value;
-                    self.set_significant(i, r, neg);
-                    first = r + 1;
-                }
-                for r in first..rows {
-                    let i = base + r;
-                    let f = self.seen(i, r);
-                    if f & (SIG | VISIT) == 0
-                        && d.decode(&mut cx[usize::from(self.zero[usize::from(f & NEIGHBOURS)])]) != 0
-                    {
-                        let neg = d.sign(cx, f);
-                        self.mags[i] = value;
-                        self.set_significant(i, r, neg);
+                } else {
+                    for r in 0..rows {
+                        self.clean(d, cx, base + r, r, value);
                     }
                 }
-                for f in &mut self.flags[base..base + 4] {
-                    *f &= !VISIT;
+                if q & lanes(VISIT) != 0 {
+                    for r in 0..4 {
+                        debug_assert!(base + r < self.flags.len());
+                        // SAFETY: the column's words.
+                        unsafe { *self.flags.get_unchecked_mut(base + r) &= !VISIT };
+                    }
                 }
             }
         }
+        *decoder = local;
     }
 }
 
@@ -547,4 +650,14 @@ impl Part1Decoder {
         }
         Ok(())
     }
+}
+
+/// The lanes of a stripe column's words that the significance propagation pass codes:
+/// bit 8 of each lane set for an insignificant sample with a significant neighbour.
+#[inline(always)]
+fn propagation_lanes(q: u64) -> u64 {
+    // A lane's neighbour byte plus 0xFF carries into bit 8 when not zero (no lane
+    // overflows into the next).
+    let neighbours = (q & lanes(NEIGHBOURS)) + lanes(NEIGHBOURS);
+    neighbours & !(q >> 4) & lanes(1 << 8)
 }

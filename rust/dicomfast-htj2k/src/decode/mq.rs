@@ -62,9 +62,10 @@ const STATES: [(u16, u8, u8, u8); 47] = [
 pub(crate) type Context = u8;
 
 /// Per context byte (`2 * state + mps`): Qe in the low 16 bits, the context byte after an
-/// MPS in bits 16-23, after an LPS in bits 24-31 (the switch folded in).
-const TABLE: [u32; 94] = {
-    let mut t = [0u32; 94];
+/// MPS in bits 16-23, after an LPS in bits 24-31 (the switch folded in). 128 entries, so
+/// that a context byte masked to 7 bits needs no bounds check.
+const TABLE: [u32; 128] = {
+    let mut t = [0u32; 128];
     let mut k = 0;
     while k < 94 {
         let (qe, nmps, nlps, switch) = STATES[k / 2];
@@ -82,14 +83,21 @@ pub(crate) const fn start(state: u8) -> Context {
     2 * state
 }
 
-/// The MQ decoder's registers over one segment (T.800 C.3).
+/// The MQ decoder's registers over one segment (T.800 C.3), with C widened to 64 bits:
+/// C.3's C register is bits 32-63 (Chigh in 48-63), and up to 40 bits of the segment are
+/// read ahead below Chigh, so that bytes are read a few at a time rather than one per
+/// eight doublings. The decisions are the same as C.3's, bit for bit.
+#[derive(Clone, Copy)]
 pub(crate) struct Mq<'a> {
     /// The segment, then 0xFF 0xFF.
     buf: &'a [u8],
-    /// The byte last read into C.
+    /// The next byte to read.
     pos: usize,
+    /// The byte read last (a 0xFF makes the next one's top bit a stuffed 0).
+    last: u8,
     a: u32,
-    c: u32,
+    c: u64,
+    /// Bits read ahead: C's bits [48 - ct, 48).
     ct: u32,
 }
 
@@ -99,101 +107,88 @@ impl<'a> Mq<'a> {
         debug_assert!(buf.len() >= 2 && buf[buf.len() - 2..] == [0xFF, 0xFF]);
         let mut d = Mq {
             buf,
-            pos: 0,
+            pos: 1,
+            last: buf[0],
             a: 0x8000,
-            c: u32::from(buf[0]) << 16,
+            c: u64::from(buf[0]) << 48,
             ct: 0,
         };
-        d.byte_in();
+        d.fill();
         d.c <<= 7;
         d.ct -= 7;
         d
     }
 
-    /// BYTEIN (T.800 C.3.4).
-    #[inline(always)]
-    fn byte_in(&mut self) {
-        let b = self.buf[self.pos];
-        // The last two bytes are 0xFF: pos + 1 is in the buffer whenever b is 0xFF, and
-        // pos never moves onto the last one.
-        let next = self.buf[(self.pos + 1).min(self.buf.len() - 1)];
-        if b == 0xFF {
-            if next > 0x8F {
-                self.c += 0xFF00;
-                self.ct = 8;
+    /// BYTEIN (T.800 C.3.4) until more than 32 bits are read ahead. A 0xFF followed by a
+    /// byte above 0x8F (a marker, or the padding past the segment) is not passed: ones
+    /// are fed instead.
+    #[inline(never)]
+    fn fill(&mut self) {
+        while self.ct <= 32 {
+            // The padding's second 0xFF is never passed: `pos` stays in the buffer.
+            let next = self.buf[self.pos.min(self.buf.len() - 1)];
+            if self.last == 0xFF {
+                if next > 0x8F {
+                    self.c += 0xFF << (40 - self.ct);
+                    self.ct += 8;
+                } else {
+                    self.pos += 1;
+                    self.last = next;
+                    self.c += u64::from(next) << (41 - self.ct);
+                    self.ct += 7;
+                }
             } else {
                 self.pos += 1;
-                self.c += u32::from(next) << 9;
-                self.ct = 7;
-            }
-        } else {
-            self.pos += 1;
-            self.c += u32::from(next) << 8;
-            self.ct = 8;
-        }
-    }
-
-    /// RENORMD: A doubled (and C with it) until its top bit is set, bytes read as needed.
-    #[inline(always)]
-    fn renormalise(&mut self) {
-        // A is in (0, 0x8000) here: 1 to 15 doublings, all of A's at once.
-        let mut n = (self.a as u16).leading_zeros();
-        self.a <<= n;
-        loop {
-            if self.ct == 0 {
-                self.byte_in();
-            }
-            let k = n.min(self.ct);
-            self.c <<= k;
-            self.ct -= k;
-            n -= k;
-            if n == 0 {
-                return;
+                self.last = next;
+                self.c += u64::from(next) << (40 - self.ct);
+                self.ct += 8;
             }
         }
     }
 
-    /// DECODE (T.800 C.3.2): one decision in context `cx`.
+    /// DECODE (T.800 C.3.2): one decision in context `cx`, without a branch on which way
+    /// it goes (the two exchanges and the renormalisation are selects; only reading
+    /// bytes, every 32 doublings or so, is a branch).
     #[inline(always)]
     pub(crate) fn decode(&mut self, cx: &mut Context) -> u32 {
-        let k = *cx as usize;
+        let k = usize::from(*cx & 0x7F);
         let e = TABLE[k];
         let qe = e & 0xFFFF;
         let mps = (k & 1) as u32;
-        self.a -= qe;
-        if (self.c >> 16) < qe {
-            // LPS exchange.
-            let d = if self.a < qe {
-                *cx = (e >> 16) as u8;
-                mps
-            } else {
-                *cx = (e >> 24) as u8;
-                mps ^ 1
-            };
-            self.a = qe;
-            self.renormalise();
-            d
+        let a = self.a - qe;
+        // C below Qe: the LPS sub-interval (exchanged when A fell below Qe as well).
+        let lower = ((self.c >> 48) as u32) < qe;
+        let exchange = a < qe;
+        let lps = lower ^ exchange;
+        let a = if lower { qe } else { a };
+        let c = if lower {
+            self.c
         } else {
-            self.c -= qe << 16;
-            if self.a & 0x8000 != 0 {
-                return mps;
-            }
-            // MPS exchange.
-            let d = if self.a < qe {
-                *cx = (e >> 24) as u8;
-                mps ^ 1
-            } else {
-                *cx = (e >> 16) as u8;
-                mps
-            };
-            self.renormalise();
-            d
+            self.c - (u64::from(qe) << 48)
+        };
+        // RENORMD: no doubling when A kept its top bit; the context moves on otherwise.
+        let n = (a as u16).leading_zeros();
+        let next = if lps { e >> 24 } else { e >> 16 } as u8;
+        *cx = if n != 0 { next } else { *cx };
+        if n > self.ct {
+            self.a = a;
+            self.c = c;
+            self.fill();
+            self.a <<= n;
+            self.c <<= n;
+            self.ct -= n;
+        } else {
+            self.a = a << n;
+            self.c = c << n;
+            self.ct -= n;
         }
+        mps ^ u32::from(lps)
     }
 }
 
 /// The raw bits of a bypassed pass (T.800 D.6): most significant first, seven of the byte
 /// after a 0xFF.
+#[derive(Clone, Copy)]
 pub(crate) struct Raw<'a> {
     buf: &'a [u8],
     pos: usize,

@@ -316,7 +316,10 @@ impl Grid<'_> {
         debug_assert!(i + 4 <= self.flags.len());
         // SAFETY: a column's four words ([`Grid::column`]); read unaligned.
         let q: [u16; 4] = unsafe { std::ptr::read_unaligned(self.flags.as_ptr().add(i).cast()) };
-        u64::from(q[0]) | (u64::from(q[1]) << 16) | (u64::from(q[2]) << 32) | (u64::from(q[3]) << 48)
+        u64::from(q[0])
+            | (u64::from(q[1]) << 16)
+            | (u64::from(q[2]) << 32)
+            | (u64::from(q[3]) << 48)
     }
 
     /// The word of sample `i` (row `r` of its stripe) as its contexts see it.
@@ -372,7 +375,12 @@ impl Grid<'_> {
 
     /// The significance propagation pass of bit-plane `plane`.
     #[inline(always)]
-    fn propagation<D: Decisions>(&mut self, decisions: &mut D, cx: &mut [Context; CONTEXTS], plane: u32) {
+    fn propagation<D: Decisions>(
+        &mut self,
+        decisions: &mut D,
+        cx: &mut [Context; CONTEXTS],
+        plane: u32,
+    ) {
         // The decoder's registers held in locals for the pass.
         let mut local = *decisions;
         let d = &mut local;
@@ -432,7 +440,12 @@ impl Grid<'_> {
 
     /// The magnitude refinement pass of bit-plane `plane`.
     #[inline(always)]
-    fn refinement<D: Decisions>(&mut self, decisions: &mut D, cx: &mut [Context; CONTEXTS], plane: u32) {
+    fn refinement<D: Decisions>(
+        &mut self,
+        decisions: &mut D,
+        cx: &mut [Context; CONTEXTS],
+        plane: u32,
+    ) {
         // The decoder's registers held in locals for the pass.
         let mut local = *decisions;
         let d = &mut local;
@@ -459,7 +472,14 @@ impl Grid<'_> {
 
     /// Sample `i`, row `r`, in the cleanup pass (not run-length coded).
     #[inline(always)]
-    fn clean(&mut self, d: &mut Mq<'_>, cx: &mut [Context; CONTEXTS], i: usize, r: usize, value: u32) {
+    fn clean(
+        &mut self,
+        d: &mut Mq<'_>,
+        cx: &mut [Context; CONTEXTS],
+        i: usize,
+        r: usize,
+        value: u32,
+    ) {
         let f = self.seen(i, r);
         if f & (SIG | VISIT) == 0
             && d.decode(&mut cx[usize::from(self.zero[usize::from(f & NEIGHBOURS)])]) != 0
@@ -538,8 +558,63 @@ impl Part1Decoder {
     /// Each coefficient is written with one fractional bit (twice the quantisation
     /// index, with the mid-point of what its last pass left it), or, when `reversible`,
     /// as the integer (the fraction dropped), with its sign.
+    ///
+    /// Where the processor has them (checked once), compiled for BMI1, BMI2 and LZCNT
+    /// (the renormalisation's `lzcnt`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn decode(
+        &mut self,
+        data: &[u8],
+        segments: &[(u32, u32)],
+        top: u32,
+        orient: usize,
+        style: u8,
+        reversible: bool,
+        w: usize,
+        h: usize,
+        dst: &mut [i32],
+        stride: usize,
+    ) -> Result<(), &'static str> {
+        #[cfg(target_arch = "x86_64")]
+        if crate::cpu::features() != crate::cpu::Features::Baseline {
+            // SAFETY: the features it is compiled for were found on this processor.
+            return unsafe {
+                self.decode_bit_fields(
+                    data, segments, top, orient, style, reversible, w, h, dst, stride,
+                )
+            };
+        }
+        self.decode_any(
+            data, segments, top, orient, style, reversible, w, h, dst, stride,
+        )
+    }
+
+    /// [`Part1Decoder::decode`] compiled for BMI1, BMI2 and LZCNT.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "bmi1,bmi2,lzcnt")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn decode_bit_fields(
+        &mut self,
+        data: &[u8],
+        segments: &[(u32, u32)],
+        top: u32,
+        orient: usize,
+        style: u8,
+        reversible: bool,
+        w: usize,
+        h: usize,
+        dst: &mut [i32],
+        stride: usize,
+    ) -> Result<(), &'static str> {
+        self.decode_any(
+            data, segments, top, orient, style, reversible, w, h, dst, stride,
+        )
+    }
+
+    /// The one source of every build.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decode_any(
         &mut self,
         data: &[u8],
         segments: &[(u32, u32)],
@@ -594,7 +669,7 @@ impl Part1Decoder {
             if raw {
                 let mut d = Raw::new(&self.segment);
                 for _ in 0..count {
-                    let plane = top - (k + 2) / 3;
+                    let plane = top - k.div_ceil(3);
                     match pass_kind(k) {
                         Pass::Propagation => grid.propagation(&mut d, &mut cx, plane),
                         Pass::Refinement => grid.refinement(&mut d, &mut cx, plane),
@@ -605,7 +680,7 @@ impl Part1Decoder {
             } else {
                 let mut d = Mq::new(&self.segment);
                 for _ in 0..count {
-                    let plane = top - (k + 2) / 3;
+                    let plane = top - k.div_ceil(3);
                     match pass_kind(k) {
                         Pass::Propagation => grid.propagation(&mut d, &mut cx, plane),
                         Pass::Refinement => grid.refinement(&mut d, &mut cx, plane),

@@ -161,11 +161,8 @@ impl<'a> Mq<'a> {
         let exchange = a < qe;
         let lps = lower ^ exchange;
         let a = if lower { qe } else { a };
-        let c = if lower {
-            self.c
-        } else {
-            self.c - (u64::from(qe) << 48)
-        };
+        // Qe off C unless in the lower sub-interval (a mask rather than a branch).
+        let c = self.c - ((u64::from(qe) << 48) & u64::from(lower).wrapping_sub(1));
         // RENORMD: no doubling when A kept its top bit; the context moves on otherwise.
         let n = (a as u16).leading_zeros();
         let next = if lps { e >> 24 } else { e >> 16 } as u8;

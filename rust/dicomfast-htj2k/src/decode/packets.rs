@@ -31,6 +31,9 @@ pub(crate) struct Block {
     pub(crate) count: u32,
 }
 
+/// A codeword segment: its length in bytes and the coding passes it holds.
+pub(crate) type Segment = (u32, u32);
+
 fn corrupt(what: &str) -> DecodeError {
     DecodeError::Corrupt(what.to_string())
 }
@@ -170,7 +173,7 @@ pub(crate) fn read(
     p: &Params,
     layout: &[Vec<Band>],
     data: &[u8],
-) -> Result<(Vec<Block>, Vec<(u32, u32)>), DecodeError> {
+) -> Result<(Vec<Block>, Vec<Segment>), DecodeError> {
     let comps = p.depth.len();
     let levels = p.levels as usize;
     let sizes = crate::dwt::sizes(p.width, p.height, p.levels);

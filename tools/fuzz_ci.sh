@@ -132,14 +132,15 @@ done
 # and the corpus's (needs the installed dicomfast; without it, no seeds).
 python3 tools/fuzz_codec_seeds.py "$seeds/c_decode" "$corpus" >"$work/logs/c_seeds.log" 2>&1 \
   || { echo "no c_decode seeds (dicomfast not importable?):"; tail -3 "$work/logs/c_seeds.log"; mkdir -p "$seeds/c_decode"; }
-# HTJ2K codestreams for ht_decode: c_decode's seeds of syntaxes 8-10 (4.201-4.203), their
-# 6-byte layout replaced by ht_decode's one byte.
+# JPEG 2000 and HTJ2K codestreams for ht_decode (our decoder takes both): c_decode's seeds
+# of syntaxes 6-10 (4.90, 4.91, 4.201-4.203), their 6-byte layout replaced by ht_decode's
+# one byte.
 mkdir -p "$seeds/ht_decode"
 for f in "$seeds"/c_decode/*; do
   [[ -f $f ]] || continue
   s=$(od -An -tu1 -N1 "$f" | tr -d ' ')
   case $((s % 13)) in
-    8 | 9 | 10) { printf '\x03'; tail -c +7 "$f"; } >"$seeds/ht_decode/$(basename "$f")" ;;
+    6 | 7 | 8 | 9 | 10) { printf '\x03'; tail -c +7 "$f"; } >"$seeds/ht_decode/$(basename "$f")" ;;
   esac
 done
 echo "seeds ready at $((SECONDS - t0)) s"

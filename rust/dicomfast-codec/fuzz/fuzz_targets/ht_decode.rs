@@ -1,8 +1,10 @@
-//! Arbitrary bytes as an HTJ2K codestream for our HT decoder (`dicomfast_htj2k::decode`):
+//! Arbitrary bytes as a JPEG 2000 or HTJ2K codestream for our decoder
+//! (`dicomfast_htj2k::decode`: HT and Part 1 code-blocks):
 //! byte 0 picks the threads (1 or 2) and the output's sample size, the rest is the
 //! codestream. Whatever it says, an error or samples, never a panic, a hang or a read
 //! outside the input; and the decoded samples are the same on one thread and on two.
-//! Seeds: the HTJ2K frames of c_decode's seeds (our encoder's and the corpus's).
+//! Seeds: the JPEG 2000 and HTJ2K frames of c_decode's seeds (the encoders' and the
+//! corpus's).
 #![no_main]
 
 use dicomfast_htj2k::decode;

@@ -89,60 +89,71 @@ pub(crate) const fn start(state: u8) -> Context {
 /// eight doublings. The decisions are the same as C.3's, bit for bit.
 #[derive(Clone, Copy)]
 pub(crate) struct Mq<'a> {
+    a: u32,
+    c: u64,
+    /// Bits read ahead: C's bits [48 - ct, 48).
+    ct: u32,
+    /// Where the bytes come from: apart from the registers, which the passes keep in
+    /// processor registers while it stays in memory.
+    src: Source<'a>,
+}
+
+/// The segment being read.
+#[derive(Clone, Copy)]
+struct Source<'a> {
     /// The segment, then 0xFF 0xFF.
     buf: &'a [u8],
     /// The next byte to read.
     pos: usize,
     /// The byte read last (a 0xFF makes the next one's top bit a stuffed 0).
     last: u8,
-    a: u32,
-    c: u64,
-    /// Bits read ahead: C's bits [48 - ct, 48).
-    ct: u32,
+}
+
+impl Source<'_> {
+    /// BYTEIN (T.800 C.3.4) into `c` until more than 32 bits are read ahead (`ct`). A
+    /// 0xFF followed by a byte above 0x8F (a marker, or the padding past the segment) is
+    /// not passed: ones are fed instead.
+    #[inline(never)]
+    fn fill(&mut self, mut c: u64, mut ct: u32) -> (u64, u32) {
+        while ct <= 32 {
+            // The padding's second 0xFF is never passed: `pos` stays in the buffer.
+            let next = self.buf[self.pos.min(self.buf.len() - 1)];
+            if self.last == 0xFF {
+                if next > 0x8F {
+                    c += 0xFF << (40 - ct);
+                    ct += 8;
+                } else {
+                    self.pos += 1;
+                    self.last = next;
+                    c += u64::from(next) << (41 - ct);
+                    ct += 7;
+                }
+            } else {
+                self.pos += 1;
+                self.last = next;
+                c += u64::from(next) << (40 - ct);
+                ct += 8;
+            }
+        }
+        (c, ct)
+    }
 }
 
 impl<'a> Mq<'a> {
     /// INITDEC over `buf` (the segment's bytes followed by 0xFF 0xFF).
     pub(crate) fn new(buf: &'a [u8]) -> Self {
         debug_assert!(buf.len() >= 2 && buf[buf.len() - 2..] == [0xFF, 0xFF]);
-        let mut d = Mq {
+        let mut src = Source {
             buf,
             pos: 1,
             last: buf[0],
-            a: 0x8000,
-            c: u64::from(buf[0]) << 48,
-            ct: 0,
         };
-        d.fill();
-        d.c <<= 7;
-        d.ct -= 7;
-        d
-    }
-
-    /// BYTEIN (T.800 C.3.4) until more than 32 bits are read ahead. A 0xFF followed by a
-    /// byte above 0x8F (a marker, or the padding past the segment) is not passed: ones
-    /// are fed instead.
-    #[inline(never)]
-    fn fill(&mut self) {
-        while self.ct <= 32 {
-            // The padding's second 0xFF is never passed: `pos` stays in the buffer.
-            let next = self.buf[self.pos.min(self.buf.len() - 1)];
-            if self.last == 0xFF {
-                if next > 0x8F {
-                    self.c += 0xFF << (40 - self.ct);
-                    self.ct += 8;
-                } else {
-                    self.pos += 1;
-                    self.last = next;
-                    self.c += u64::from(next) << (41 - self.ct);
-                    self.ct += 7;
-                }
-            } else {
-                self.pos += 1;
-                self.last = next;
-                self.c += u64::from(next) << (40 - self.ct);
-                self.ct += 8;
-            }
+        let (c, ct) = src.fill(u64::from(buf[0]) << 48, 0);
+        Mq {
+            a: 0x8000,
+            c: c << 7,
+            ct: ct - 7,
+            src,
         }
     }
 
@@ -168,12 +179,10 @@ impl<'a> Mq<'a> {
         let next = if lps { e >> 24 } else { e >> 16 } as u8;
         *cx = if n != 0 { next } else { *cx };
         if n > self.ct {
-            self.a = a;
-            self.c = c;
-            self.fill();
-            self.a <<= n;
-            self.c <<= n;
-            self.ct -= n;
+            let (c, ct) = self.src.fill(c, self.ct);
+            self.a = a << n;
+            self.c = c << n;
+            self.ct = ct - n;
         } else {
             self.a = a << n;
             self.c = c << n;

@@ -511,7 +511,7 @@ impl Grid<'_> {
                     let done = (q | (q << 1)) & lanes(VISIT);
                     if done != lanes(VISIT) {
                         if q & run_mask == 0 {
-                            if d.decode(&mut cx[RUN]) == 0 {
+                            if d.decode_skewed(&mut cx[RUN]) == 0 {
                                 continue; // four insignificant samples; nothing visited
                             }
                             let r = ((d.decode(&mut cx[UNIFORM]) << 1) | d.decode(&mut cx[UNIFORM]))

@@ -190,6 +190,21 @@ impl<'a> Mq<'a> {
         }
         mps ^ u32::from(lps)
     }
+
+    /// [`Mq::decode`] for a context whose decisions are nearly always its MPS (the
+    /// run-length context): that case, with no renormalisation, on a branch the
+    /// processor predicts.
+    #[inline(always)]
+    pub(crate) fn decode_skewed(&mut self, cx: &mut Context) -> u32 {
+        let qe = TABLE[usize::from(*cx & 0x7F)] & 0xFFFF;
+        let a = self.a - qe;
+        if a >= 0x8000 && ((self.c >> 48) as u32) >= qe {
+            self.a = a;
+            self.c -= u64::from(qe) << 48;
+            return u32::from(*cx & 1);
+        }
+        self.decode(cx)
+    }
 }
 
 /// The raw bits of a bypassed pass (T.800 D.6): most significant first, seven of the byte

@@ -537,11 +537,18 @@ impl Grid<'_> {
                     }
                 }
                 if q & lanes(VISIT) != 0 {
-                    for r in 0..4 {
-                        debug_assert!(base + r < self.flags.len());
-                        // SAFETY: the column's words.
-                        unsafe { *self.flags.get_unchecked_mut(base + r) &= !VISIT };
-                    }
+                    let now = self.quad(base) & !lanes(VISIT);
+                    debug_assert!(base + 4 <= self.flags.len());
+                    let words = [
+                        now as u16,
+                        (now >> 16) as u16,
+                        (now >> 32) as u16,
+                        (now >> 48) as u16,
+                    ];
+                    // SAFETY: the column's four words, written unaligned.
+                    unsafe {
+                        std::ptr::write_unaligned(self.flags.as_mut_ptr().add(base).cast(), words)
+                    };
                 }
             }
         }
@@ -711,16 +718,12 @@ impl Part1Decoder {
             for (x, out) in row.iter_mut().enumerate() {
                 let i = base + 4 * x;
                 let f = flags[i];
-                *out = if f & SIG == 0 {
-                    0
-                } else {
-                    let m = (mags[i] >> drop) as i32;
-                    if f & NEG != 0 {
-                        -m
-                    } else {
-                        m
-                    }
-                };
+                // Without a branch: an insignificant sample's magnitude (stale) masked
+                // off, the sign applied as a two's complement negation.
+                let significant = -i32::from(f & SIG != 0);
+                let negative = -i32::from(f & NEG != 0);
+                let m = (mags[i] >> drop) as i32 & significant;
+                *out = (m ^ negative) - negative;
             }
         }
         Ok(())

@@ -706,10 +706,29 @@ mod tests {
                 }),
             ),
             (
-                "CPRL, RLCP-free vcausal+bypass",
+                "CPRL, vcausal+bypass",
                 Box::new(|p| {
                     p.mode = 9;
                     p.prog_order = opj::PROG_ORDER::OPJ_CPRL;
+                }),
+            ),
+            ("3 layers", Box::new(|p| layers(p, 3))),
+            (
+                "4 layers, RLCP, bypass+termall",
+                Box::new(|p| {
+                    layers(p, 4);
+                    p.mode = 5;
+                    p.prog_order = opj::PROG_ORDER::OPJ_RLCP;
+                }),
+            ),
+            (
+                "2 layers, RPCL, 16x16 blocks, bypass",
+                Box::new(|p| {
+                    layers(p, 2);
+                    p.mode = 1;
+                    p.cblockw_init = 16;
+                    p.cblockh_init = 16;
+                    p.prog_order = opj::PROG_ORDER::OPJ_RPCL;
                 }),
             ),
         ];
@@ -727,7 +746,7 @@ mod tests {
                     seed ^= seed >> 17;
                     seed ^= seed << 5;
                     let smooth = ((i / 7) % 97) as u32 * 2;
-                    (smooth + (seed & 15)) as u8
+                    (smooth + (seed & 7)) as u8
                 })
                 .collect();
             fix_unused_bits(&mut src, &info);
@@ -778,19 +797,40 @@ mod tests {
                 }
             }
         }
-        // Three quality layers: not ours to take; the codec's decode still answers.
-        let (info, src) = &cases[0];
+        // Component-specific coding (COC): not ours to take; the codec's decode still
+        // answers, through OpenJPEG.
+        let (info, src) = &cases[2];
         let mut enc = Vec::new();
-        let layers = |p: &mut opj::opj_cparameters_t| {
-            p.tcp_numlayers = 3;
-            p.tcp_rates[0] = 8.0;
-            p.tcp_rates[1] = 4.0;
-            p.tcp_rates[2] = 0.0;
-        };
-        let k = encode_tuned(src, info, true, &EncodeParams::default(), &mut enc, &layers).unwrap();
+        let coc = |p: &mut opj::opj_cparameters_t| p.numresolution = 3;
+        let k = encode_tuned(src, info, true, &EncodeParams::default(), &mut enc, &coc).unwrap();
+        let cs = with_coc(&enc[..k]);
         let mut out = vec![0u8; src.len()];
-        assert!(decode_ours(&enc[..k], info, &mut out).is_none());
-        crate::Codec::decode(&Jpeg2000, &enc[..k], info, &mut out).unwrap();
+        assert!(decode_ours(&cs, info, &mut out).is_none());
+        crate::Codec::decode(&Jpeg2000, &cs, info, &mut out).unwrap();
         assert_eq!(&out, src);
+    }
+
+    /// `n` quality layers at decreasing ratios, the last one every pass.
+    fn layers(p: &mut opj::opj_cparameters_t, n: usize) {
+        p.tcp_numlayers = n as i32;
+        for (k, rate) in p.tcp_rates[..n].iter_mut().enumerate() {
+            *rate = (2 << (n - k)) as f32;
+        }
+        p.tcp_rates[n - 1] = 0.0;
+    }
+
+    /// `cs` with a COC marker segment for component 1 (the same coding as COD's) after
+    /// its COD: a codestream that codes a component apart.
+    fn with_coc(cs: &[u8]) -> Vec<u8> {
+        let at = cs.windows(2).position(|w| w == [0xFF, 0x52]).unwrap();
+        let len = usize::from(u16::from_be_bytes([cs[at + 2], cs[at + 3]]));
+        let cod = &cs[at + 4..at + 2 + len];
+        // COC: Ccoc (1 byte, < 257 components), Scoc (precincts bit), then SPcod's
+        // decomposition part (COD's body from its 6th byte).
+        let mut coc = vec![0xFF, 0x53];
+        let body = [&[1u8, cod[0] & 1][..], &cod[5..]].concat();
+        coc.extend_from_slice(&(body.len() as u16 + 2).to_be_bytes());
+        coc.extend_from_slice(&body);
+        [&cs[..at + 2 + len], &coc[..], &cs[at + 2 + len..]].concat()
     }
 }

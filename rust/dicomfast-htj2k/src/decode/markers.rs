@@ -4,8 +4,8 @@
 //! What the decoder does not take is [`DecodeError::Unsupported`] (the caller then asks
 //! another decoder): more than one tile, image or tile offsets, sub-sampled components,
 //! component-specific coding or quantisation (COC, QCC), regions of interest, progression
-//! changes (POC), packed packet headers (PPM, PPT), more than one quality layer, and
-//! code-blocks that may be HT-coded or not (mixed). Code-blocks are all HT-coded, or all
+//! changes (POC), packed packet headers (PPM, PPT), and code-blocks that may be
+//! HT-coded or not (mixed). Code-blocks are all HT-coded, or all
 //! Part 1 (EBCOT).
 
 use std::borrow::Cow;
@@ -20,6 +20,7 @@ pub(crate) struct Params {
     /// Per component: bit depth and signedness.
     pub(crate) depth: Vec<(u32, bool)>,
     pub(crate) progression: u8,
+    pub(crate) layers: u32,
     pub(crate) sop: bool,
     pub(crate) eph: bool,
     pub(crate) colour_transform: bool,
@@ -332,8 +333,8 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
             "code-blocks that may be HT-coded or not (mixed)",
         ));
     }
-    if cod.layers != 1 {
-        return Err(unsupported("more than one quality layer"));
+    if cod.layers == 0 {
+        return Err(corrupt("COD: no quality layer"));
     }
     if cod.progression > 4 {
         return Err(corrupt("COD: an unknown progression order"));
@@ -368,6 +369,7 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
             height,
             depth,
             progression: cod.progression,
+            layers: cod.layers,
             sop: cod.scod & 2 != 0,
             eph: cod.scod & 4 != 0,
             colour_transform,

@@ -147,10 +147,11 @@ impl Codestream<'_> {
         }
         let layout = bands(w, h, p.levels);
         let flat: Vec<Band> = layout.iter().flatten().copied().collect();
-        let (blocks, segments) = packets::read(p, &layout, &self.body)?;
+        let tile = packets::read(p, &layout, &self.body)?;
+        let blocks = &tile.blocks;
         // Each block's cleanup plane and coefficient shift.
         let mut jobs = Vec::with_capacity(blocks.len());
-        for b in &blocks {
+        for b in blocks {
             let (eps, _) = p.steps[b.band];
             let plane = k_max(p.guard, eps) - 1 - i64::from(b.missing);
             if b.len > 0 && plane < 0 {
@@ -182,7 +183,8 @@ impl Codestream<'_> {
                 params: p,
                 flat: &flat,
                 body,
-                segments: &segments,
+                gathered: &tile.gathered,
+                segments: &tile.segments,
             };
             decode_blocks(&jobs, &coded, w, threads, &mut s.ints, &mut s.block)?;
             // Each component's wavelet (and dequantisation) on a thread of its own when
@@ -253,6 +255,8 @@ struct Coded<'a> {
     params: &'a markers::Params,
     flat: &'a [Band],
     body: &'a [u8],
+    /// The bytes of blocks that came in more than one packet.
+    gathered: &'a [u8],
     segments: &'a [(u32, u32)],
 }
 
@@ -270,7 +274,12 @@ fn decode_blocks(
     let (flat, body) = (coded.flat, coded.body);
     let corrupt = |m: &'static str| DecodeError::Corrupt(m.to_string());
     let segment = |j: &Job| -> Result<&[u8], DecodeError> {
-        body.get(j.block.start..j.block.start + j.block.len)
+        let from = if j.block.gathered {
+            coded.gathered
+        } else {
+            body
+        };
+        from.get(j.block.start..j.block.start + j.block.len)
             .ok_or_else(|| corrupt("a code-block's segment runs past the tile's data"))
     };
     let origin = |j: &Job| {

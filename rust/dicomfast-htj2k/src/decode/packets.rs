@@ -1,9 +1,10 @@
 //! The tile's packets (T.800 B.9-B.12): which precinct each packet is, in the
 //! progression's order, and from each packet header the code-blocks it carries (their
-//! missing bit-planes, coding passes and codeword segments). One quality layer; an HT
-//! code-block with more than its cleanup pass is [`DecodeError::Unsupported`]. A Part 1
-//! code-block may have many passes, in one codeword segment or (with the bypass or
-//! termination on each pass) several, each with its length in the header.
+//! missing bit-planes, coding passes and codeword segments), over any number of quality
+//! layers. An HT code-block with more than its cleanup pass is
+//! [`DecodeError::Unsupported`]. A Part 1 code-block may have many passes, in one
+//! codeword segment or (with the bypass or termination on each pass) several, each part
+//! of one with its length in a packet header.
 
 use super::markers::Params;
 use super::DecodeError;
@@ -29,6 +30,19 @@ pub(crate) struct Block {
     /// [`read`]'s list, their bytes one after the other from `start`.
     pub(crate) first: u32,
     pub(crate) count: u32,
+    /// Its bytes are in [`Tile::gathered`] (they came in more than one packet), not in
+    /// the tile's data.
+    pub(crate) gathered: bool,
+}
+
+/// What the packets say of a tile's code-blocks.
+#[derive(Default)]
+pub(crate) struct Tile {
+    pub(crate) blocks: Vec<Block>,
+    /// Every block's codeword segments, a block's [`Block::first`] on.
+    pub(crate) segments: Vec<Segment>,
+    /// The bytes of blocks that came in more than one packet, each one's together.
+    pub(crate) gathered: Vec<u8>,
 }
 
 /// A codeword segment: its length in bytes and the coding passes it holds.
@@ -166,16 +180,41 @@ struct Precinct {
     y: u128,
 }
 
-/// Every code-block of the tile, from the packets in `data` (the tile's packet data):
-/// `layout` is [`crate::bands::bands`] of the tile. With them, every block's codeword
-/// segments: (length, coding passes).
-pub(crate) fn read(
-    p: &Params,
-    layout: &[Vec<Band>],
-    data: &[u8],
-) -> Result<(Vec<Block>, Vec<Segment>), DecodeError> {
+/// A code-block as the packets of its precinct have told it so far.
+#[derive(Default)]
+struct Seen {
+    included: bool,
+    missing: u32,
+    lblock: u32,
+    passes: u32,
+    /// Its bytes in the tile's data, layer by layer.
+    pieces: Vec<(usize, usize)>,
+    /// Its codeword segments (length, passes); the last one still open when its last
+    /// pass did not end it.
+    segments: Vec<Segment>,
+    open: bool,
+}
+
+/// One band of a precinct: its code-blocks (a range of the band's grid), their tag trees
+/// and what each has been told.
+struct BandState {
+    x0: usize,
+    y0: usize,
+    cols: usize,
+    inclusion: TagTree,
+    zero: TagTree,
+    blocks: Vec<Seen>,
+}
+
+/// Every code-block of the tile, from the packets in `data` (the tile's packet data), and
+/// where each one's bytes are: `layout` is [`crate::bands::bands`] of the tile. With
+/// them, every block's codeword segments (length, coding passes). A block whose bytes
+/// came in more than one packet (quality layers) has them gathered, one after the
+/// other, in the third list returned (its [`Block::gathered`]).
+pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile, DecodeError> {
     let comps = p.depth.len();
     let levels = p.levels as usize;
+    let layers = p.layers as usize;
     let sizes = crate::dwt::sizes(p.width, p.height, p.levels);
     // Each resolution: precinct exponents in its bands, code-block exponents, precincts.
     let mut geometry = Vec::with_capacity(levels + 1);
@@ -193,17 +232,17 @@ pub(crate) fn read(
         geometry.push((bx, by, cx, cy, npx as usize, npy as usize));
     }
     // Every packet has a byte at least.
-    if count > data.len() as u128 {
+    if count * layers as u128 > data.len() as u128 {
         return Err(corrupt("more packets than the tile has bytes"));
     }
-    let mut order = Vec::with_capacity(count as usize);
+    let mut precincts = Vec::with_capacity(count as usize);
     for comp in 0..comps {
         for (r, g) in geometry.iter().enumerate() {
             let (ppx, ppy) = p.precincts[r];
             let up = (levels - r) as u32;
             for py in 0..g.5 {
                 for px in 0..g.4 {
-                    order.push(Precinct {
+                    precincts.push(Precinct {
                         comp,
                         res: r,
                         px,
@@ -215,22 +254,56 @@ pub(crate) fn read(
             }
         }
     }
-    match p.progression {
-        0 | 1 => order.sort_by_key(|q| (q.res, q.comp, q.py, q.px)),
-        2 => order.sort_by_key(|q| (q.res, q.y, q.x, q.comp)),
-        3 => order.sort_by_key(|q| (q.y, q.x, q.comp, q.res)),
-        _ => order.sort_by_key(|q| (q.comp, q.y, q.x, q.res)),
-    }
+    // The packets, (layer, precinct), in the progression's order (T.800 B.12.1).
+    let mut order: Vec<(usize, usize)> = (0..layers)
+        .flat_map(|l| (0..precincts.len()).map(move |q| (l, q)))
+        .collect();
+    let key = |&(l, q): &(usize, usize)| {
+        let c = &precincts[q];
+        let (r, k, y, x) = (c.res as u128, c.comp as u128, c.y, c.x);
+        let (l, py, px) = (l as u128, c.py as u128, c.px as u128);
+        match p.progression {
+            0 => (l, r, k, py, px),
+            1 => (r, l, k, py, px),
+            2 => (r, y, x, k, l),
+            3 => (y, x, k, r, l),
+            _ => (k, y, x, r, l),
+        }
+    };
+    order.sort_by_key(key);
 
     // The first band of each resolution in the flattened list.
     let first_band: Vec<usize> = (0..=levels)
         .map(|r| if r == 0 { 0 } else { 3 * r - 2 })
         .collect();
-    let mut blocks = Vec::new();
-    let mut segments = Vec::new();
+    // Each precinct's bands, made when its first packet comes.
+    let mut states: Vec<Option<Vec<BandState>>> = (0..precincts.len()).map(|_| None).collect();
     let mut pos = 0;
-    for q in &order {
+    let mut fresh: Vec<(usize, usize, usize)> = Vec::new();
+    for &(layer, qi) in &order {
+        let q = &precincts[qi];
         let (bx, by, cx, cy, _, _) = geometry[q.res];
+        let bands = states[qi].get_or_insert_with(|| {
+            layout[q.res]
+                .iter()
+                .map(|band| {
+                    // This precinct's code-blocks of the band.
+                    let (gw, gh) = (band.w.div_ceil(1 << cx), band.h.div_ceil(1 << cy));
+                    let (perx, pery) = (1usize << (bx - cx), 1usize << (by - cy));
+                    let (x0, x1) = ((q.px * perx).min(gw), ((q.px + 1) * perx).min(gw));
+                    let (y0, y1) = ((q.py * pery).min(gh), ((q.py + 1) * pery).min(gh));
+                    let (cols, rows) = (x1 - x0, y1 - y0);
+                    BandState {
+                        x0,
+                        y0,
+                        cols,
+                        inclusion: TagTree::new(cols, rows),
+                        zero: TagTree::new(cols, rows),
+                        blocks: (0..cols * rows).map(|_| Seen::default()).collect(),
+                    }
+                })
+                .collect()
+        });
         if p.sop && data.get(pos..pos + 2) == Some(&[0xFF, 0x91]) {
             pos += 6;
         }
@@ -240,84 +313,81 @@ pub(crate) fn read(
             byte: 0,
             left: 0,
         };
-        let present = bits.bit()? == 1;
-        let from = blocks.len();
-        if present {
-            for (k, band) in layout[q.res].iter().enumerate() {
-                // This precinct's code-blocks of the band.
-                let (gw, gh) = (band.w.div_ceil(1 << cx), band.h.div_ceil(1 << cy));
-                let (perx, pery) = (1usize << (bx - cx), 1usize << (by - cy));
-                let (x0, x1) = ((q.px * perx).min(gw), ((q.px + 1) * perx).min(gw));
-                let (y0, y1) = ((q.py * pery).min(gh), ((q.py + 1) * pery).min(gh));
-                if x0 == x1 || y0 == y1 {
-                    continue;
-                }
-                let mut inclusion = TagTree::new(x1 - x0, y1 - y0);
-                let mut zero = TagTree::new(x1 - x0, y1 - y0);
-                for gy in y0..y1 {
-                    for gx in x0..x1 {
-                        let (tx, ty) = (gx - x0, gy - y0);
-                        if inclusion.decode(tx, ty, 1, &mut bits)?.is_none() {
+        // The blocks with bytes in this packet: (band, block, length).
+        fresh.clear();
+        if bits.bit()? == 1 {
+            for (k, band) in bands.iter_mut().enumerate() {
+                for b in 0..band.blocks.len() {
+                    let (tx, ty) = (b % band.cols, b / band.cols);
+                    let seen = &mut band.blocks[b];
+                    if !seen.included {
+                        if band
+                            .inclusion
+                            .decode(tx, ty, layer as u32 + 1, &mut bits)?
+                            .is_none()
+                        {
                             continue;
                         }
                         let mut missing = None;
                         for t in 1..=74 {
-                            missing = zero.decode(tx, ty, t, &mut bits)?;
+                            missing = band.zero.decode(tx, ty, t, &mut bits)?;
                             if missing.is_some() {
                                 break;
                             }
                         }
-                        let missing = missing.ok_or_else(|| {
+                        let seen = &mut band.blocks[b];
+                        seen.missing = missing.ok_or_else(|| {
                             corrupt("a code-block missing more than 74 bit-planes")
                         })?;
-                        let n = passes(&mut bits)?;
-                        if p.ht && n != 1 {
-                            return Err(DecodeError::Unsupported(
-                                "HT code-blocks with refinement passes".into(),
-                            ));
+                        seen.included = true;
+                        seen.lblock = 3;
+                    } else if bits.bit()? == 0 {
+                        continue;
+                    }
+                    let seen = &mut band.blocks[b];
+                    let n = passes(&mut bits)?;
+                    if p.ht && (n != 1 || seen.passes != 0) {
+                        return Err(DecodeError::Unsupported(
+                            "HT code-blocks with refinement passes".into(),
+                        ));
+                    }
+                    while bits.bit()? == 1 {
+                        seen.lblock += 1;
+                        if seen.lblock > 32 {
+                            return Err(corrupt("a code-block length of more than 32 bits"));
                         }
-                        let mut lblock = 3;
-                        while bits.bit()? == 1 {
-                            lblock += 1;
-                            if lblock > 32 {
+                    }
+                    // Each codeword segment's part (T.800 B.10.7): Lblock bits, and one
+                    // more for each doubling of the passes it holds.
+                    let mut len = 0usize;
+                    let mut run = 0u32;
+                    for j in 0..n {
+                        let pass = seen.passes + j;
+                        run += 1;
+                        let ends = !p.ht && super::ebcot::ends_segment(pass, p.style);
+                        if j + 1 == n || ends {
+                            let width = seen.lblock + 31 - run.leading_zeros();
+                            if width > 32 {
                                 return Err(corrupt("a code-block length of more than 32 bits"));
                             }
-                        }
-                        // Each codeword segment's length (T.800 B.10.7): Lblock bits, and
-                        // one more for each doubling of the passes it holds.
-                        let first = segments.len() as u32;
-                        let mut len = 0usize;
-                        let mut run = 0u32;
-                        for k in 0..n {
-                            run += 1;
-                            if k + 1 == n || (!p.ht && super::ebcot::ends_segment(k, p.style)) {
-                                let width = lblock + 31 - run.leading_zeros();
-                                if width > 32 {
-                                    return Err(corrupt(
-                                        "a code-block length of more than 32 bits",
-                                    ));
+                            let l = bits.bits(width)?;
+                            match seen.segments.last_mut() {
+                                Some(last) if seen.open => {
+                                    last.0 = last.0.saturating_add(l);
+                                    last.1 += run;
                                 }
-                                let l = bits.bits(width)?;
-                                segments.push((l, run));
-                                len += l as usize;
-                                run = 0;
+                                _ => seen.segments.push((l, run)),
                             }
+                            seen.open = !ends;
+                            len += l as usize;
+                            run = 0;
                         }
-                        let (x, y) = (gx << cx, gy << cy);
-                        blocks.push(Block {
-                            comp: q.comp,
-                            band: first_band[q.res] + k,
-                            x,
-                            y,
-                            w: (band.w - x).min(1 << cx),
-                            h: (band.h - y).min(1 << cy),
-                            start: 0,
-                            len,
-                            missing,
-                            first,
-                            count: segments.len() as u32 - first,
-                        });
                     }
+                    seen.passes += n;
+                    if seen.passes > 164 {
+                        return Err(corrupt("a code-block of more than 164 coding passes"));
+                    }
+                    fresh.push((k, b, len));
                 }
             }
         }
@@ -328,9 +398,9 @@ pub(crate) fn read(
             }
             pos += 2;
         }
-        for b in &mut blocks[from..] {
-            b.start = pos;
-            pos += b.len;
+        for &(k, b, len) in &fresh {
+            bands[k].blocks[b].pieces.push((pos, len));
+            pos += len;
         }
         if pos > data.len() {
             return Err(corrupt(
@@ -338,5 +408,49 @@ pub(crate) fn read(
             ));
         }
     }
-    Ok((blocks, segments))
+
+    // Every block that was included, its bytes where they lie or gathered.
+    let mut tile = Tile::default();
+    for (qi, bands) in states.iter().enumerate() {
+        let Some(bands) = bands else { continue };
+        let q = &precincts[qi];
+        let (_, _, cx, cy, _, _) = geometry[q.res];
+        for (k, (band, state)) in layout[q.res].iter().zip(bands).enumerate() {
+            for (b, seen) in state.blocks.iter().enumerate() {
+                if !seen.included {
+                    continue;
+                }
+                let (gx, gy) = (state.x0 + b % state.cols, state.y0 + b / state.cols);
+                let (x, y) = (gx << cx, gy << cy);
+                let len: usize = seen.pieces.iter().map(|p| p.1).sum();
+                let (start, gathered) = match seen.pieces[..] {
+                    [(start, _)] => (start, false),
+                    _ => {
+                        let start = tile.gathered.len();
+                        for &(at, n) in &seen.pieces {
+                            tile.gathered.extend_from_slice(&data[at..at + n]);
+                        }
+                        (start, true)
+                    }
+                };
+                let first = tile.segments.len() as u32;
+                tile.segments.extend_from_slice(&seen.segments);
+                tile.blocks.push(Block {
+                    comp: q.comp,
+                    band: first_band[q.res] + k,
+                    x,
+                    y,
+                    w: (band.w - x).min(1 << cx),
+                    h: (band.h - y).min(1 << cy),
+                    start,
+                    len,
+                    missing: seen.missing,
+                    first,
+                    count: seen.segments.len() as u32,
+                    gathered,
+                });
+            }
+        }
+    }
+    Ok(tile)
 }

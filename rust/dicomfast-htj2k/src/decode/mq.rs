@@ -110,7 +110,8 @@ struct Source<'a> {
 }
 
 impl Source<'_> {
-    /// BYTEIN (T.800 C.3.4) into `c` until more than 32 bits are read ahead (`ct`). A
+    /// BYTEIN (T.800 C.3.4) into `c` until more than 32 bits are read ahead (`ct`)
+    /// (C's arithmetic is modulo its width, as the register's). A
     /// 0xFF followed by a byte above 0x8F (a marker, or the padding past the segment) is
     /// not passed: ones are fed instead.
     #[inline(never)]
@@ -120,18 +121,18 @@ impl Source<'_> {
             let next = self.buf[self.pos.min(self.buf.len() - 1)];
             if self.last == 0xFF {
                 if next > 0x8F {
-                    c += 0xFF << (40 - ct);
+                    c = c.wrapping_add(0xFF << (40 - ct));
                     ct += 8;
                 } else {
                     self.pos += 1;
                     self.last = next;
-                    c += u64::from(next) << (41 - ct);
+                    c = c.wrapping_add(u64::from(next) << (41 - ct));
                     ct += 7;
                 }
             } else {
                 self.pos += 1;
                 self.last = next;
-                c += u64::from(next) << (40 - ct);
+                c = c.wrapping_add(u64::from(next) << (40 - ct));
                 ct += 8;
             }
         }

@@ -580,17 +580,39 @@ def test_convert_from_htj2k_whole_process(benchmark, scratch: Path) -> None:  # 
     CT files (made by our encoder) against a pydicom script decoding each frame with
     imagecodecs' OpenJPH kernel (``htj2k_decode``, the fastest HTJ2K decoder on PyPI),
     whole processes, interleaved, both not durable (``--no-fsync``)."""
-    pytest.importorskip("pydicom")
     pytest.importorskip("imagecodecs")
+    _convert_from_whole_process(
+        benchmark, scratch, "htj2k", PYDICOM_FROM_HTJ2K_SCRIPT, "pydicom + imagecodecs (OpenJPH)"
+    )
+
+
+def test_convert_from_j2k_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    """Decoding JPEG 2000 as users run it: ``dicomfast convert -t explicit-le`` of 220 JPEG
+    2000 Lossless CT files (made by ``convert -t j2k``, OpenJPEG's encoder) against a
+    pydicom script calling ``Dataset.decompress()`` with its best plugin (the convert
+    benchmark's script), whole processes, interleaved, both not durable (``--no-fsync``)."""
+    _convert_from_whole_process(
+        benchmark, scratch, "j2k", PYDICOM_SCRIPT, "pydicom decompress() script"
+    )
+
+
+def _convert_from_whole_process(
+    benchmark,  # noqa: ANN001
+    scratch: Path,
+    syntax: str,
+    script: str,
+    peer: str,
+) -> None:
+    pytest.importorskip("pydicom")
     copies = 1 if benchmark.disabled else 11
     rounds = 1 if benchmark.disabled else 5
     rle = _rle_inputs(scratch, copies)
     env = _compiled_env(scratch)
-    src = scratch / "htj2k-inputs"
+    src = scratch / f"{syntax}-inputs"
     shutil.rmtree(src, ignore_errors=True)
-    _run([*DICOMFAST, "convert", str(rle), "-o", str(src), "-t", "htj2k", "-q"], env)
+    _run([*DICOMFAST, "convert", str(rle), "-o", str(src), "-t", syntax, "-q"], env)
     n = len(list(src.iterdir()))
-    (scratch / "from_htj2k.py").write_text(PYDICOM_FROM_HTJ2K_SCRIPT)
+    (scratch / f"from_{syntax}.py").write_text(script)
 
     def fresh(out: Path) -> None:
         shutil.rmtree(out, ignore_errors=True)
@@ -605,7 +627,7 @@ def test_convert_from_htj2k_whole_process(benchmark, scratch: Path) -> None:  # 
     def theirs() -> float:
         out = scratch / "theirs-explicit"
         fresh(out)
-        return _run([sys.executable, str(scratch / "from_htj2k.py"), str(src), str(out)])
+        return _run([sys.executable, str(scratch / f"from_{syntax}.py"), str(src), str(out)])
 
     ours()  # compiles our modules once
     t: dict[str, list[float]] = {"ours": [], "script": []}
@@ -621,11 +643,11 @@ def test_convert_from_htj2k_whole_process(benchmark, scratch: Path) -> None:  # 
     med = {k: statistics.median(v) for k, v in t.items()}
     span = {k: f"{min(v):.2f}-{max(v):.2f}" for k, v in t.items()}
     _report(
-        f"dicomfast convert -t explicit-le of {n} HTJ2K CT files, whole processes (median and "
-        f"range of {rounds}, both --no-fsync)",
+        f"dicomfast convert -t explicit-le of {n} {syntax} CT files, whole processes (median "
+        f"and range of {rounds}, both --no-fsync)",
         [
             f"dicomfast convert {med['ours']:.2f} s ({span['ours']})",
-            f"pydicom + imagecodecs (OpenJPH) script {med['script']:.2f} s ({span['script']}) "
+            f"{peer} {med['script']:.2f} s ({span['script']}) "
             f"-> {med['script'] / med['ours']:.1f}x",
             f"load average {os.getloadavg()[0]:.1f}",
         ],

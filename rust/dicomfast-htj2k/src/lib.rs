@@ -1,7 +1,8 @@
 //! HTJ2K (ITU-T T.814 | ISO/IEC 15444-15) in Rust: encoding one frame into a J2K
 //! codestream whose code-blocks are all HT-coded (Part 15 Rsiz, CAP marker), and
-//! decoding such codestreams back ([`decode`]: one tile, one layer, cleanup-only blocks;
-//! the rest is reported unsupported, for a general JPEG 2000 decoder).
+//! decoding J2K codestreams back ([`decode`]: one tile, any layers, code-blocks all HT
+//! (cleanup-only) or all Part 1 (T.800's MQ-coded passes, every style); the rest is
+//! reported unsupported, for a general JPEG 2000 decoder).
 //!
 //! The encoder:
 //! One tile, one quality layer, the default precincts, 64 x 64 code-blocks, one HT

@@ -1,6 +1,7 @@
-//! JPEG 2000 (ISO 15444-1) and High-Throughput JPEG 2000 (15444-15) decoding through
-//! OpenJPEG 2.5.3 (crate `openjpeg-sys`, bundled C source compiled with `cc`, static;
-//! feature `j2k`): 1.2.840.10008.1.2.4.90/.91 and HTJ2K .201/.202/.203; any tiling,
+//! JPEG 2000 (ISO 15444-1) and High-Throughput JPEG 2000 (15444-15) decoding: by our own
+//! decoder (`dicomfast-htj2k`, [`decode_ours`]) where it takes the codestream, otherwise
+//! through OpenJPEG 2.5.3 (crate `openjpeg-sys`, bundled C source compiled with `cc`,
+//! static; feature `j2k`): 1.2.840.10008.1.2.4.90/.91 and HTJ2K .201/.202/.203; any tiling,
 //! progression, precincts and layers; the codestream's RCT/ICT undone (samples come out RGB,
 //! as pylibjpeg-openjpeg gives them to pydicom); signed components; a JP2 wrapper accepted.
 //!

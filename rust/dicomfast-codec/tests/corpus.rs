@@ -265,3 +265,49 @@ fn broken_files_fail_cleanly() {
         }
     }
 }
+
+/// JPEG 2000: every lossless file of the corpus decodes (through the registry's codec,
+/// which asks our decoder first) to the manifest's pixels; and our decoder takes every
+/// JPEG 2000 frame of the corpus that it parses (one tile, no component-specific coding),
+/// decoding it itself rather than leaving it to OpenJPEG: all but the tiled file and the
+/// one with COC/QCC.
+#[cfg(feature = "j2k")]
+#[test]
+fn jpeg_2000_files_go_through_our_decoder() {
+    use dicomfast_codec::Codec;
+    let registry: Decoder = |f, fi, o| dicomfast_codec::j2k::Jpeg2000.decode(f, fi, o);
+    let (ok, failures) = check_set(&["1.2.840.10008.1.2.4.90"], registry, false);
+    println!("JPEG 2000 Lossless: {ok} files match");
+    assert!(failures.is_empty(), "{failures:#?}");
+    let Some(root) = corpus() else {
+        return;
+    };
+    let (mut taken, mut left) = (Vec::new(), Vec::new());
+    for e in manifest(&root) {
+        let ts = e.ts();
+        if !(ts.ends_with(".4.90") || ts.ends_with(".4.91")) || e.expect_error() {
+            continue;
+        }
+        let Some(fi) = e.frame_info() else { continue };
+        let data = std::fs::read(root.join(e.path())).unwrap();
+        let frames = frames(&data, e.frames(), false).expect("fragments");
+        let frame = &frames[0];
+        let start = frame.windows(4).position(|w| w == [0xFF, 0x4F, 0xFF, 0x51]);
+        let Some(cs) = start.and_then(|s| dicomfast_htj2k::decode::parse(&frame[s..]).ok()) else {
+            left.push(e.path().to_string());
+            continue;
+        };
+        let mut out = vec![0u8; frame_size_bytes(&fi)];
+        cs.decode(1, fi.bytes_per_sample(), &mut out)
+            .unwrap_or_else(|err| panic!("{}: {err}", e.path()));
+        taken.push(e.path().to_string());
+    }
+    println!(
+        "ours: {} JPEG 2000 files; OpenJPEG's: {left:?}",
+        taken.len()
+    );
+    if !taken.is_empty() || !left.is_empty() {
+        assert!(left.len() <= 2, "left to OpenJPEG: {left:?}");
+        assert!(taken.len() >= 15, "ours took only {taken:?}");
+    }
+}

@@ -798,17 +798,19 @@ mod tests {
                 }
             }
         }
-        // Component-specific coding (COC): not ours to take; the codec's decode still
+        // A COC restating COD (as OpenJPEG 2.0, GDCM's, writes them): ours. One coding a
+        // component apart (here, one level fewer): not ours; the codec's decode still
         // answers, through OpenJPEG.
         let (info, src) = &cases[2];
         let mut enc = Vec::new();
         let coc = |p: &mut opj::opj_cparameters_t| p.numresolution = 3;
         let k = encode_tuned(src, info, true, &EncodeParams::default(), &mut enc, &coc).unwrap();
-        let cs = with_coc(&enc[..k]);
         let mut out = vec![0u8; src.len()];
-        assert!(decode_ours(&cs, info, &mut out).is_none());
-        crate::Codec::decode(&Jpeg2000, &cs, info, &mut out).unwrap();
+        assert!(decode_ours(&with_coc(&enc[..k], 0), info, &mut out).is_some());
         assert_eq!(&out, src);
+        let apart = with_coc(&enc[..k], 1);
+        assert!(decode_ours(&apart, info, &mut out).is_none());
+        let _ = crate::Codec::decode(&Jpeg2000, &apart, info, &mut out);
     }
 
     /// `n` quality layers at decreasing ratios, the last one every pass.
@@ -820,16 +822,17 @@ mod tests {
         p.tcp_rates[n - 1] = 0.0;
     }
 
-    /// `cs` with a COC marker segment for component 1 (the same coding as COD's) after
-    /// its COD: a codestream that codes a component apart.
-    fn with_coc(cs: &[u8]) -> Vec<u8> {
+    /// `cs` with a COC marker segment for component 1 after its COD: COD's coding with
+    /// `fewer` decomposition levels fewer.
+    fn with_coc(cs: &[u8], fewer: u8) -> Vec<u8> {
         let at = cs.windows(2).position(|w| w == [0xFF, 0x52]).unwrap();
         let len = usize::from(u16::from_be_bytes([cs[at + 2], cs[at + 3]]));
         let cod = &cs[at + 4..at + 2 + len];
         // COC: Ccoc (1 byte, < 257 components), Scoc (precincts bit), then SPcod's
         // decomposition part (COD's body from its 6th byte).
         let mut coc = vec![0xFF, 0x53];
-        let body = [&[1u8, cod[0] & 1][..], &cod[5..]].concat();
+        let mut body = [&[1u8, cod[0] & 1][..], &cod[5..]].concat();
+        body[2] -= fewer;
         coc.extend_from_slice(&(body.len() as u16 + 2).to_be_bytes());
         coc.extend_from_slice(&body);
         [&cs[..at + 2 + len], &coc[..], &cs[at + 2 + len..]].concat()

@@ -3,7 +3,8 @@
 //!
 //! What the decoder does not take is [`DecodeError::Unsupported`] (the caller then asks
 //! another decoder): more than one tile, image or tile offsets, sub-sampled components,
-//! component-specific coding or quantisation (COC, QCC), regions of interest, progression
+//! component-specific coding or quantisation (COC, QCC, or a tile-part's COD or QCD, that
+//! differ from the main header's: those restating it are taken), regions of interest, progression
 //! changes (POC), packed packet headers (PPM, PPT), and code-blocks that may be
 //! HT-coded or not (mixed). Code-blocks are all HT-coded, or all
 //! Part 1 (EBCOT).
@@ -112,6 +113,28 @@ fn read_cod(body: &[u8]) -> Result<Cod, DecodeError> {
     })
 }
 
+/// Whether a COC or QCC marker segment (or a tile-part header's COD or QCD) says for its
+/// component what the main header's COD (`main.0`) and QCD (`main.1`) say for all: as
+/// encoders such as OpenJPEG 2.0 (GDCM's) write them. `comps` sizes the component index.
+fn restates(marker: u32, body: &[u8], main: (&[u8], &[u8]), comps: usize) -> bool {
+    let (cod, qcd) = main;
+    let index = if comps < 257 { 1 } else { 2 };
+    match marker {
+        0xFF52 => body == cod,
+        0xFF5C => body == qcd,
+        // Ccoc, Scoc (its precincts bit), then COD's SPcod (levels onward).
+        0xFF53 => {
+            body.len() > index
+                && cod.len() >= 5
+                && (body[index] & 1) == (cod[0] & 1)
+                && body[index + 1..] == cod[5..]
+        }
+        // Cqcc, then QCD's body.
+        0xFF5D => body.len() >= index && body[index..] == *qcd,
+        _ => false,
+    }
+}
+
 /// SIZ's image size and each component's depth and signedness.
 type Siz = (usize, usize, Vec<(u32, bool)>);
 
@@ -179,7 +202,10 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
     let mut cod: Option<Cod> = None;
     let mut qcd: Option<Qcd> = None;
     let mut qcd_body: Option<&[u8]> = None;
+    let mut cod_body: Option<&[u8]> = None;
     let mut parts: Vec<(u32, &[u8])> = Vec::new();
+    // COC, QCC (and a tile-part's COD, QCD): taken when they restate the defaults.
+    let mut restated: Vec<(u32, &[u8])> = Vec::new();
     let mut in_tile = false;
     loop {
         if pos + 2 > data.len() {
@@ -242,6 +268,7 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
                     return Err(unsupported("a COD in a tile-part header"));
                 }
                 cod = Some(read_cod(body)?);
+                cod_body = Some(body);
             }
             0xFF5C => {
                 if in_tile {
@@ -249,7 +276,8 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
                 }
                 qcd_body = Some(body);
             }
-            0xFF53 | 0xFF5D => return Err(unsupported("component-specific coding (COC, QCC)")),
+            // Kept to be checked against COD and QCD once both are read.
+            0xFF53 | 0xFF5D => restated.push((marker, body)),
             0xFF5E => return Err(unsupported("a region of interest (RGN)")),
             0xFF5F => return Err(unsupported("progression changes (POC)")),
             0xFF60 | 0xFF61 => return Err(unsupported("packed packet headers (PPM, PPT)")),
@@ -285,8 +313,8 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
                     }
                     match m {
                         0xFF58 | 0xFF64 => {}
-                        0xFF52 | 0xFF5C => {
-                            return Err(unsupported("coding parameters in a tile-part header"))
+                        0xFF52 | 0xFF5C | 0xFF53 | 0xFF5D => {
+                            restated.push((m, &data[p + 4..p + 2 + l]))
                         }
                         _ => return Err(unsupported("a tile-part header marker")),
                     }
@@ -323,6 +351,14 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
         qcd = Some(read_qcd(body, cod.levels)?);
     }
     let (guard, quantised, steps) = qcd.ok_or_else(|| corrupt("no QCD marker segment"))?;
+    let main = (cod_body.unwrap_or_default(), qcd_body.unwrap_or_default());
+    for &(marker, body) in &restated {
+        if !restates(marker, body, main, depth.len()) {
+            return Err(unsupported(
+                "component-specific coding (COC, QCC, or a tile-part's COD or QCD)",
+            ));
+        }
+    }
     if quantised == (cod.wavelet == 1) {
         return Err(unsupported(
             "a reversible wavelet with quantisation, or an irreversible one without",

@@ -6,7 +6,7 @@
 //! Every code-block style is taken: bypass, context reset, termination on each pass,
 //! vertically causal contexts, predictable termination and segmentation symbols.
 //!
-//! The state of a sample is one `u16` ([`Flags`]): its eight neighbours' significance,
+//! The state of a sample is one `u16` (its word): its eight neighbours' significance,
 //! the signs of the four it shares an edge with, and its own significance, sign, whether
 //! it was coded in this bit-plane's first pass and whether it has been refined. A sample
 //! that becomes significant sets its bits in its neighbours' words, so that each context

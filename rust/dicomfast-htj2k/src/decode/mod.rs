@@ -287,14 +287,26 @@ fn decode_blocks(
         (band.y0 + j.block.y) * w + band.x0 + j.block.x
     };
     let threads = threads.clamp(1, 64).min(jobs.len().max(1));
-    // Runs of jobs of about equal work: each block, in order, to the run with the least so
-    // far, a block's work counted as its samples and its segment's bits.
+    // Runs of jobs of about equal work: each block, the costliest first, to the run with
+    // the least so far (then each run in the blocks' order), a block's work counted as its
+    // samples and its segment's bits.
+    let cost = |j: &Job| j.block.w * j.block.h + 8 * j.block.len;
     let mut runs: Vec<Vec<Job>> = vec![Vec::new(); threads];
-    let mut work = vec![0usize; threads];
-    for j in jobs {
-        let k = (0..threads).min_by_key(|&k| work[k]).unwrap_or(0);
-        work[k] += j.block.w * j.block.h + 8 * j.block.len;
-        runs[k].push(*j);
+    if threads == 1 {
+        runs[0].extend_from_slice(jobs);
+    } else {
+        let mut order: Vec<usize> = (0..jobs.len()).collect();
+        order.sort_by_key(|&k| std::cmp::Reverse(cost(&jobs[k])));
+        let mut work = vec![0usize; threads];
+        let mut owner = vec![0usize; jobs.len()];
+        for k in order {
+            let t = (0..threads).min_by_key(|&t| work[t]).unwrap_or(0);
+            work[t] += cost(&jobs[k]);
+            owner[k] = t;
+        }
+        for (j, &t) in jobs.iter().zip(&owner) {
+            runs[t].push(*j);
+        }
     }
     let p = coded.params;
     let decode_one = |decoder: &mut Decoders,

@@ -187,12 +187,12 @@ struct Seen {
     missing: u32,
     lblock: u32,
     passes: u32,
-    /// Its bytes in the tile's data, layer by layer.
-    pieces: Vec<(usize, usize)>,
-    /// Its codeword segments (length, passes); the last one still open when its last
-    /// pass did not end it.
-    segments: Vec<Segment>,
-    open: bool,
+    /// Its number among the tile's blocks (as first seen), which its pieces and
+    /// segments in [`read`]'s lists carry.
+    id: u32,
+    /// Its last codeword segment in [`read`]'s list while still open (its last pass did
+    /// not end it).
+    open: Option<usize>,
 }
 
 /// One band of a precinct: its code-blocks (a range of the band's grid), their tag trees
@@ -278,6 +278,12 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
         .collect();
     // Each precinct's bands, made when its first packet comes.
     let mut states: Vec<Option<Vec<BandState>>> = (0..precincts.len()).map(|_| None).collect();
+    // Every block's bytes in the tile's data (block, start, length) and codeword segments
+    // (block, length, passes), in the packets' order: one list each for the tile rather
+    // than two per block, grouped by block at the end.
+    let mut pieces: Vec<(u32, usize, usize)> = Vec::new();
+    let mut segs: Vec<(u32, Segment)> = Vec::new();
+    let mut ids = 0u32;
     let mut pos = 0;
     let mut fresh: Vec<(usize, usize, usize)> = Vec::new();
     for &(layer, qi) in &order {
@@ -299,7 +305,15 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
                         cols,
                         inclusion: TagTree::new(cols, rows),
                         zero: TagTree::new(cols, rows),
-                        blocks: (0..cols * rows).map(|_| Seen::default()).collect(),
+                        blocks: (0..cols * rows)
+                            .map(|_| {
+                                ids += 1;
+                                Seen {
+                                    id: ids - 1,
+                                    ..Seen::default()
+                                }
+                            })
+                            .collect(),
                     }
                 })
                 .collect()
@@ -371,14 +385,19 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
                                 return Err(corrupt("a code-block length of more than 32 bits"));
                             }
                             let l = bits.bits(width)?;
-                            match seen.segments.last_mut() {
-                                Some(last) if seen.open => {
+                            let at = match seen.open {
+                                Some(k) => {
+                                    let last = &mut segs[k].1;
                                     last.0 = last.0.saturating_add(l);
                                     last.1 += run;
+                                    k
                                 }
-                                _ => seen.segments.push((l, run)),
-                            }
-                            seen.open = !ends;
+                                None => {
+                                    segs.push((seen.id, (l, run)));
+                                    segs.len() - 1
+                                }
+                            };
+                            seen.open = (!ends).then_some(at);
                             len += l as usize;
                             run = 0;
                         }
@@ -399,7 +418,7 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
             pos += 2;
         }
         for &(k, b, len) in &fresh {
-            bands[k].blocks[b].pieces.push((pos, len));
+            pieces.push((bands[k].blocks[b].id, pos, len));
             pos += len;
         }
         if pos > data.len() {
@@ -409,6 +428,10 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
         }
     }
 
+    // Each block's pieces and segments together, in their order (a counting sort by
+    // block; already so with one layer).
+    let pieces = group(pieces, ids as usize, |p| p.0);
+    let segs = group(segs, ids as usize, |s| s.0);
     // Every block that was included, its bytes where they lie or gathered.
     let mut tile = Tile::default();
     for (qi, bands) in states.iter().enumerate() {
@@ -422,19 +445,22 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
                 }
                 let (gx, gy) = (state.x0 + b % state.cols, state.y0 + b / state.cols);
                 let (x, y) = (gx << cx, gy << cy);
-                let len: usize = seen.pieces.iter().map(|p| p.1).sum();
-                let (start, gathered) = match seen.pieces[..] {
-                    [(start, _)] => (start, false),
+                let id = seen.id as usize;
+                let mine = &pieces.0[pieces.1[id]..pieces.1[id + 1]];
+                let len: usize = mine.iter().map(|p| p.2).sum();
+                let (start, gathered) = match mine {
+                    [(_, start, _)] => (*start, false),
                     _ => {
                         let start = tile.gathered.len();
-                        for &(at, n) in &seen.pieces {
+                        for &(_, at, n) in mine {
                             tile.gathered.extend_from_slice(&data[at..at + n]);
                         }
                         (start, true)
                     }
                 };
                 let first = tile.segments.len() as u32;
-                tile.segments.extend_from_slice(&seen.segments);
+                let its = &segs.0[segs.1[id]..segs.1[id + 1]];
+                tile.segments.extend(its.iter().map(|s| s.1));
                 tile.blocks.push(Block {
                     comp: q.comp,
                     band: first_band[q.res] + k,
@@ -446,11 +472,35 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
                     len,
                     missing: seen.missing,
                     first,
-                    count: seen.segments.len() as u32,
+                    count: its.len() as u32,
                     gathered,
                 });
             }
         }
     }
     Ok(tile)
+}
+
+/// `items` grouped by `key` (below `n`), each group in its first order, and where each
+/// group starts (`n + 1` offsets): a counting sort, which leaves a list already grouped
+/// as it was.
+fn group<T: Copy>(items: Vec<T>, n: usize, key: impl Fn(&T) -> u32) -> (Vec<T>, Vec<usize>) {
+    let mut starts = vec![0usize; n + 1];
+    for it in &items {
+        starts[key(it) as usize + 1] += 1;
+    }
+    for k in 0..n {
+        starts[k + 1] += starts[k];
+    }
+    if items.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+        return (items, starts);
+    }
+    let mut at = starts.clone();
+    let mut out = items.clone();
+    for it in items {
+        let k = key(&it) as usize;
+        out[at[k]] = it;
+        at[k] += 1;
+    }
+    (out, starts)
 }

@@ -351,6 +351,24 @@ impl Grid<'_> {
         self.set(down + 4, NW);
     }
 
+    /// Sample `i` (row `r`, word `f` as its contexts see it) is significant: its sign is
+    /// decoded, its magnitude set to `value` (the mid-point of this bit-plane) and the
+    /// words told.
+    #[inline(always)]
+    fn significant<D: Decisions>(
+        &mut self,
+        d: &mut D,
+        cx: &mut [Context; CONTEXTS],
+        i: usize,
+        r: usize,
+        f: u16,
+        value: u32,
+    ) {
+        let neg = d.sign(cx, f);
+        *self.mag(i) = value;
+        self.set_significant(i, r, neg);
+    }
+
     /// Sample `i`, row `r`, in the significance propagation pass.
     #[inline(always)]
     fn propagate<D: Decisions>(
@@ -366,9 +384,7 @@ impl Grid<'_> {
             return;
         }
         if d.decide(cx, usize::from(self.zero[usize::from(f & NEIGHBOURS)])) != 0 {
-            let neg = d.sign(cx, f);
-            *self.mag(i) = value;
-            self.set_significant(i, r, neg);
+            self.significant(d, cx, i, r, f, value);
         }
         self.set(i, VISIT);
     }
@@ -484,9 +500,7 @@ impl Grid<'_> {
         if f & (SIG | VISIT) == 0
             && d.decode(&mut cx[usize::from(self.zero[usize::from(f & NEIGHBOURS)])]) != 0
         {
-            let neg = d.sign(cx, f);
-            *self.mag(i) = value;
-            self.set_significant(i, r, neg);
+            self.significant(d, cx, i, r, f, value);
         }
     }
 
@@ -516,11 +530,8 @@ impl Grid<'_> {
                             }
                             let r = ((d.decode(&mut cx[UNIFORM]) << 1) | d.decode(&mut cx[UNIFORM]))
                                 as usize;
-                            let i = base + r;
-                            let f = self.seen(i, r);
-                            let neg = d.sign(cx, f);
-                            *self.mag(i) = value;
-                            self.set_significant(i, r, neg);
+                            let f = self.seen(base + r, r);
+                            self.significant(d, cx, base + r, r, f, value);
                             for r in r + 1..4 {
                                 self.clean(d, cx, base + r, r, value);
                             }

@@ -567,84 +567,74 @@ impl Grid<'_> {
     }
 }
 
+/// A Part 1 code-block to decode: a `w` x `h` block of a band of orientation `orient`
+/// (0 LL, 1 HL, 2 LH, 3 HH), its codeword segments one after the other in `data`
+/// (`segments`: each one's length and number of coding passes, the first pass a cleanup
+/// pass at bit-plane `top`), coded with `style`, of a `reversible` wavelet or not.
+pub(crate) struct CodeBlock<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) segments: &'a [(u32, u32)],
+    pub(crate) top: u32,
+    pub(crate) orient: usize,
+    pub(crate) style: u8,
+    pub(crate) reversible: bool,
+    pub(crate) w: usize,
+    pub(crate) h: usize,
+}
+
 impl Part1Decoder {
-    /// Decode a `w` x `h` code-block of a band of orientation `orient` (0 LL, 1 HL, 2 LH,
-    /// 3 HH) from `data`, its codeword segments one after the other (`segments`: each
-    /// one's length and number of coding passes, the first pass a cleanup pass at
-    /// bit-plane `top`), coded with `style`, into `dst` (rows `stride` apart).
+    /// Decode `block` into `dst` (rows `stride` apart).
     ///
     /// Each coefficient is written with one fractional bit (twice the quantisation
-    /// index, with the mid-point of what its last pass left it), or, when `reversible`,
+    /// index, with the mid-point of what its last pass left it), or, when reversible,
     /// as the integer (the fraction dropped), with its sign.
     ///
     /// Where the processor has them (checked once), compiled for BMI1, BMI2 and LZCNT
     /// (the renormalisation's `lzcnt`).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn decode(
         &mut self,
-        data: &[u8],
-        segments: &[(u32, u32)],
-        top: u32,
-        orient: usize,
-        style: u8,
-        reversible: bool,
-        w: usize,
-        h: usize,
+        block: &CodeBlock<'_>,
         dst: &mut [i32],
         stride: usize,
     ) -> Result<(), &'static str> {
         #[cfg(target_arch = "x86_64")]
         if crate::cpu::features() != crate::cpu::Features::Baseline {
             // SAFETY: the features it is compiled for were found on this processor.
-            return unsafe {
-                self.decode_bit_fields(
-                    data, segments, top, orient, style, reversible, w, h, dst, stride,
-                )
-            };
+            return unsafe { self.decode_bit_fields(block, dst, stride) };
         }
-        self.decode_any(
-            data, segments, top, orient, style, reversible, w, h, dst, stride,
-        )
+        self.decode_any(block, dst, stride)
     }
 
     /// [`Part1Decoder::decode`] compiled for BMI1, BMI2 and LZCNT.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "bmi1,bmi2,lzcnt")]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn decode_bit_fields(
         &mut self,
-        data: &[u8],
-        segments: &[(u32, u32)],
-        top: u32,
-        orient: usize,
-        style: u8,
-        reversible: bool,
-        w: usize,
-        h: usize,
+        block: &CodeBlock<'_>,
         dst: &mut [i32],
         stride: usize,
     ) -> Result<(), &'static str> {
-        self.decode_any(
-            data, segments, top, orient, style, reversible, w, h, dst, stride,
-        )
+        self.decode_any(block, dst, stride)
     }
 
     /// The one source of every build.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn decode_any(
         &mut self,
-        data: &[u8],
-        segments: &[(u32, u32)],
-        top: u32,
-        orient: usize,
-        style: u8,
-        reversible: bool,
-        w: usize,
-        h: usize,
+        block: &CodeBlock<'_>,
         dst: &mut [i32],
         stride: usize,
     ) -> Result<(), &'static str> {
+        let &CodeBlock {
+            data,
+            segments,
+            top,
+            orient,
+            style,
+            reversible,
+            w,
+            h,
+        } = block;
         let passes: u32 = segments.iter().map(|s| s.1).sum();
         if passes > 3 * top + 1 {
             return Err("a code-block with more coding passes than bit-planes");

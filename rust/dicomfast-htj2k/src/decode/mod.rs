@@ -324,22 +324,17 @@ fn decode_blocks(
                 .decode(segment(j)?, b.w, b.h, j.shift, j.half, dst, stride)
                 .map_err(corrupt);
         }
-        let segments = &coded.segments[b.first as usize..(b.first + b.count) as usize];
-        decoder
-            .part1
-            .decode(
-                segment(j)?,
-                segments,
-                j.shift,
-                flat[b.band].orient,
-                p.style,
-                p.reversible,
-                b.w,
-                b.h,
-                dst,
-                stride,
-            )
-            .map_err(corrupt)
+        let block = ebcot::CodeBlock {
+            data: segment(j)?,
+            segments: &coded.segments[b.first as usize..(b.first + b.count) as usize],
+            top: j.shift,
+            orient: flat[b.band].orient,
+            style: p.style,
+            reversible: p.reversible,
+            w: b.w,
+            h: b.h,
+        };
+        decoder.part1.decode(&block, dst, stride).map_err(corrupt)
     };
     let (first, rest) = runs.split_first().expect("one run at least");
     let mine = |decoder: &mut Decoders, planes: &mut [Vec<i32>]| {

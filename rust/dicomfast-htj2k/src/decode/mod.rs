@@ -23,6 +23,8 @@ mod packets;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::bands::{bands, gain_bits, Band};
 use crate::codestream::{k_max, unit_step};
@@ -76,15 +78,27 @@ struct Scratch {
     block: Decoders,
 }
 
-/// A thread's block decoders.
+/// A thread's block decoders, and the buffer a block is decoded into when threads share
+/// a frame.
 #[derive(Default)]
 struct Decoders {
     ht: cleanup::BlockDecoder,
     part1: ebcot::Part1Decoder,
+    block: Vec<i32>,
 }
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+    /// The decoders of a thread helping with another's frame.
+    static WORKER: std::cell::RefCell<Option<Decoders>> = const { std::cell::RefCell::new(None) };
+}
+
+impl crate::scratch::Kept for Decoders {
+    /// Not counted: sized by one code-block (at most 4096 samples, T.800 A.6.1) and its
+    /// segment.
+    fn bytes(&self) -> usize {
+        0
+    }
 }
 
 impl crate::scratch::Kept for Scratch {
@@ -261,8 +275,10 @@ struct Coded<'a> {
 }
 
 /// Decode every block into its component's plane (`w` wide, zeros to start with): on
-/// this thread, or in `threads` runs of about equal work, the first on this thread
-/// straight into the planes, the others into buffers of their own copied in after.
+/// this thread, or on `threads` threads that each take the next block, the costliest
+/// first (so that a thread that starts late or runs slow takes fewer, and the last
+/// blocks taken are short), each decoded into a buffer of the thread's own and copied
+/// into its place in the plane.
 fn decode_blocks(
     jobs: &[Job],
     coded: &Coded<'_>,
@@ -286,28 +302,6 @@ fn decode_blocks(
         let band = &flat[j.block.band];
         (band.y0 + j.block.y) * w + band.x0 + j.block.x
     };
-    let threads = threads.clamp(1, 64).min(jobs.len().max(1));
-    // Runs of jobs of about equal work: each block, the costliest first, to the run with
-    // the least so far (then each run in the blocks' order), a block's work counted as its
-    // samples and its segment's bits.
-    let cost = |j: &Job| j.block.w * j.block.h + 8 * j.block.len;
-    let mut runs: Vec<Vec<Job>> = vec![Vec::new(); threads];
-    if threads == 1 {
-        runs[0].extend_from_slice(jobs);
-    } else {
-        let mut order: Vec<usize> = (0..jobs.len()).collect();
-        order.sort_by_key(|&k| std::cmp::Reverse(cost(&jobs[k])));
-        let mut work = vec![0usize; threads];
-        let mut owner = vec![0usize; jobs.len()];
-        for k in order {
-            let t = (0..threads).min_by_key(|&t| work[t]).unwrap_or(0);
-            work[t] += cost(&jobs[k]);
-            owner[k] = t;
-        }
-        for (j, &t) in jobs.iter().zip(&owner) {
-            runs[t].push(*j);
-        }
-    }
     let p = coded.params;
     let decode_one = |decoder: &mut Decoders,
                       j: &Job,
@@ -315,9 +309,6 @@ fn decode_blocks(
                       stride: usize|
      -> Result<(), DecodeError> {
         let b = &j.block;
-        if b.len == 0 {
-            return Ok(()); // not included: its zeros stay
-        }
         if p.ht {
             return decoder
                 .ht
@@ -336,55 +327,84 @@ fn decode_blocks(
         };
         decoder.part1.decode(&block, dst, stride).map_err(corrupt)
     };
-    let (first, rest) = runs.split_first().expect("one run at least");
-    let mine = |decoder: &mut Decoders, planes: &mut [Vec<i32>]| {
-        for j in first {
+    // Blocks not included keep their zeros.
+    let mut order: Vec<&Job> = jobs.iter().filter(|j| j.block.len > 0).collect();
+    let threads = threads.clamp(1, 64).min(order.len().max(1));
+    if threads == 1 {
+        for j in order {
             let at = origin(j);
-            let plane = &mut planes[j.block.comp];
-            decode_one(decoder, j, &mut plane[at..], w)?;
+            decode_one(decoder, j, &mut planes[j.block.comp][at..], w)?;
         }
-        Ok::<(), DecodeError>(())
-    };
-    if rest.is_empty() {
-        return mine(decoder, planes);
+        return Ok(());
     }
-    let decode_run = |run: &[Job]| {
-        let mut d = Decoders::default();
-        let area: usize = run.iter().map(|j| j.block.w * j.block.h).sum();
-        let mut buf = vec![0i32; area];
-        let mut at = 0;
-        for j in run {
-            let n = j.block.w * j.block.h;
-            decode_one(&mut d, j, &mut buf[at..at + n], j.block.w)?;
-            at += n;
-        }
-        Ok::<_, DecodeError>(buf)
-    };
-    let mut theirs: Vec<Result<Vec<i32>, DecodeError>> =
-        rest.iter().map(|_| Ok(Vec::new())).collect();
-    let mut me = Ok(());
-    rayon::in_place_scope(|s| {
-        for (run, slot) in rest.iter().zip(theirs.iter_mut()) {
-            let decode_run = &decode_run;
-            s.spawn(move |_| *slot = decode_run(run));
-        }
-        me = mine(decoder, planes);
-    });
-    me?;
-    for (run, buf) in rest.iter().zip(theirs) {
-        let buf = buf?;
-        let mut at = 0;
-        for j in run {
+    // A block's work counted as its samples and its segment's bits.
+    order.sort_by_key(|j| std::cmp::Reverse(j.block.w * j.block.h + 8 * j.block.len));
+    let next = AtomicUsize::new(0);
+    let failure: Mutex<Option<DecodeError>> = Mutex::new(None);
+    let shared = SharedPlanes::new(planes);
+    let work = |d: &mut Decoders| {
+        let mut buf = std::mem::take(&mut d.block);
+        while let Some(j) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let (bw, bh) = (j.block.w, j.block.h);
-            let o = origin(j);
-            let plane = &mut planes[j.block.comp];
-            for (y, src) in buf[at..at + bw * bh].chunks_exact(bw).enumerate() {
-                plane[o + y * w..o + y * w + bw].copy_from_slice(src);
+            buf.clear();
+            buf.resize(bw * bh, 0);
+            if let Err(e) = decode_one(d, j, &mut buf, bw) {
+                // The others stop at their next block.
+                next.store(order.len(), Ordering::Relaxed);
+                failure
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(e);
+                break;
             }
-            at += bw * bh;
+            shared.put(j.block.comp, origin(j), w, &buf, bw);
+        }
+        d.block = buf;
+    };
+    rayon::in_place_scope(|s| {
+        for _ in 1..threads {
+            let work = &work;
+            s.spawn(move |_| crate::scratch::with(&WORKER, |d: &mut Decoders| work(d)));
+        }
+        work(decoder);
+    });
+    match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Component planes that several threads write at once, each into blocks of its own.
+struct SharedPlanes {
+    planes: Vec<(*mut i32, usize)>,
+}
+
+// SAFETY: the planes are only written through `put`, whose writes are bounds checked, and
+// each block is put by one thread: the code-blocks of a tile are disjoint rectangles of
+// their component's plane (they tile its bands, which tile the plane).
+unsafe impl Sync for SharedPlanes {}
+
+impl SharedPlanes {
+    /// Over `planes`, which are not touched otherwise while this lives.
+    fn new(planes: &mut [Vec<i32>]) -> Self {
+        SharedPlanes {
+            planes: planes
+                .iter_mut()
+                .map(|p| (p.as_mut_ptr(), p.len()))
+                .collect(),
         }
     }
-    Ok(())
+
+    /// Rows of `bw` samples from `src` into plane `comp` at `at`, `w` apart.
+    fn put(&self, comp: usize, at: usize, w: usize, src: &[i32], bw: usize) {
+        let (plane, len) = self.planes[comp];
+        for (y, row) in src.chunks_exact(bw).enumerate() {
+            let to = at + y * w;
+            assert!(to + bw <= len, "a code-block outside its plane");
+            // SAFETY: inside the plane (checked); no other thread writes these samples.
+            unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), plane.add(to), bw) };
+        }
+    }
 }
 
 /// Irreversible coefficients (`ints`: quantisation indices times two, with the half

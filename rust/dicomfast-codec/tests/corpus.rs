@@ -267,6 +267,38 @@ fn broken_files_fail_cleanly() {
 }
 
 /// JPEG 2000: every lossless file of the corpus decodes (through the registry's codec,
+/// Every JPEG-LS frame of the corpus (lossless and near-lossless) is decoded by our
+/// decoder itself, to CharLS's samples (and, through the codec, the manifest's hashes).
+#[cfg(feature = "jpeg-ls")]
+#[test]
+fn jpeg_ls_files_go_through_our_decoder() {
+    let Some(root) = corpus() else {
+        return;
+    };
+    let mut taken = Vec::new();
+    for e in manifest(&root) {
+        let ts = e.ts();
+        if !(ts.ends_with(".4.80") || ts.ends_with(".4.81")) || e.expect_error() {
+            continue;
+        }
+        let Some(fi) = e.frame_info() else { continue };
+        let data = std::fs::read(root.join(e.path())).unwrap();
+        let frames = frames(&data, e.frames(), false).expect("fragments");
+        for frame in &frames {
+            let mut ours = vec![0u8; frame_size_bytes(&fi)];
+            let mut theirs = ours.clone();
+            dicomfast_codec::jpegls::decode_ours(frame, &fi, &mut ours)
+                .unwrap_or_else(|err| panic!("{}: {err}", e.path()));
+            dicomfast_codec::jpegls::decode_by_charls(frame, &fi, &mut theirs)
+                .unwrap_or_else(|err| panic!("{}: CharLS: {err}", e.path()));
+            assert!(ours == theirs, "{}: samples differ from CharLS's", e.path());
+        }
+        taken.push(e.path().to_string());
+    }
+    println!("ours: {} JPEG-LS files", taken.len());
+    assert!(taken.len() >= 4, "ours took only {taken:?}");
+}
+
 /// which asks our decoder first) to the manifest's pixels; and our decoder takes every
 /// JPEG 2000 frame of the corpus that it parses (one tile, no component-specific coding
 /// but COC/QCC restating COD/QCD), decoding it itself rather than leaving it to OpenJPEG:

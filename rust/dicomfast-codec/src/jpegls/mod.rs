@@ -1,10 +1,15 @@
-//! JPEG-LS (ITU-T T.87 / ISO 14495-1) through CharLS 2.4.5 (crate `charls-sys`, built from
-//! its bundled source with cmake, linked statically; feature `jpeg-ls`): Lossless
-//! (1.2.840.10008.1.2.4.80) and Near-Lossless (.81), 2-16 bits, 1-4 components, every
-//! interleave mode (none: the planes are interleaved here; line and sample come interleaved).
+//! JPEG-LS (ITU-T T.87 / ISO 14495-1): Lossless (1.2.840.10008.1.2.4.80) and Near-Lossless
+//! (.81), 2-16 bits, 1-4 components, every interleave mode.
 //!
-//! The frame header is read and checked against the data set before anything is decoded,
-//! so CharLS never writes more than the frame the data set describes.
+//! Decoding is by our own decoder ([`decoder`]) for what clinical JPEG-LS is (one
+//! component, or several interleaved by line or in a scan each; default or preset coding
+//! parameters), and through CharLS 2.4.5 (crate `charls-sys`, built from its bundled source
+//! with cmake, linked statically; feature `jpeg-ls`) for the rest (sample interleaving,
+//! mapping tables, restart intervals, colour transforms) and for a stream ours finds
+//! damaged, so that CharLS has the last word on those as before. For CharLS the frame
+//! header is read and checked against the data set before anything is decoded, so it never
+//! writes more than the frame the data set describes (planes of the mode without
+//! interleaving are interleaved here; line and sample come interleaved).
 //!
 //! Encoding: both syntaxes, 2-16 bits stored, 1-4 samples (sample-interleaved, no colour
 //! transform); samples are coded as their Bits Stored low bits (signed data as its two's
@@ -19,6 +24,11 @@ use crate::codec::EncodeParams;
 use crate::convert::fix_unused_bits;
 use crate::registry::TransferSyntax;
 use crate::{CodecError, FrameInfo};
+
+mod bits;
+mod decoder;
+mod header;
+mod scan;
 
 const NAME: &str = "JPEG-LS";
 const LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
@@ -128,6 +138,31 @@ fn terminated(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
     info.check_output(out)?;
+    if decoder::decode(data, info, out).is_ok() {
+        fix_unused_bits(out, info);
+        return Ok(());
+    }
+    decode_charls(data, info, out)
+}
+
+/// Test hook: `data` decoded by our decoder alone (an error where it declines).
+#[doc(hidden)]
+pub fn decode_ours(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), String> {
+    info.check_output(out).map_err(|e| e.to_string())?;
+    decoder::decode(data, info, out).map_err(|e| format!("{e:?}"))?;
+    fix_unused_bits(out, info);
+    Ok(())
+}
+
+/// Test hook: `data` decoded by CharLS alone.
+#[doc(hidden)]
+pub fn decode_by_charls(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+    info.check_output(out)?;
+    decode_charls(data, info, out)
+}
+
+/// [`decode`] through CharLS.
+fn decode_charls(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
     let data = &*terminated(data);
     if !matches!(info.bits_allocated, 8 | 16) || info.float {
         return Err(CodecError::InvalidFrameInfo {
@@ -492,6 +527,192 @@ impl crate::Codec for JpegLsNear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `samples` (`comps` interleaved, of `info`'s width) coded by CharLS with interleave
+    /// mode `ilv`, NEAR `near` and preset coding parameters `preset` (MAXVAL, T1-T3, RESET).
+    fn charls_encode(
+        samples: &[u8],
+        info: &FrameInfo,
+        ilv: u32,
+        near: i32,
+        preset: Option<[i32; 5]>,
+    ) -> Vec<u8> {
+        let e = Encoder(unsafe { ls::charls_jpegls_encoder_create() });
+        let fi = ls::charls_frame_info {
+            width: info.columns,
+            height: info.rows,
+            bits_per_sample: i32::from(info.bits_stored),
+            component_count: i32::from(info.samples_per_pixel),
+        };
+        let mut out = vec![0u8; samples.len() * 2 + 4096];
+        let mut written = 0;
+        // SAFETY: a live encoder; valid pointers and sizes for each call.
+        let rc = unsafe {
+            let mut rc = ls::charls_jpegls_encoder_set_frame_info(e.0, &fi);
+            rc = rc.max(ls::charls_jpegls_encoder_set_near_lossless(e.0, near));
+            rc = rc.max(ls::charls_jpegls_encoder_set_interleave_mode(e.0, ilv as _));
+            if let Some([maxval, t1, t2, t3, reset]) = preset {
+                let pc = ls::charls_jpegls_pc_parameters {
+                    maximum_sample_value: maxval,
+                    threshold1: t1,
+                    threshold2: t2,
+                    threshold3: t3,
+                    reset_value: reset,
+                };
+                rc = rc.max(ls::charls_jpegls_encoder_set_preset_coding_parameters(
+                    e.0, &pc,
+                ));
+            }
+            rc = rc.max(ls::charls_jpegls_encoder_set_destination_buffer(
+                e.0,
+                out.as_mut_ptr().cast(),
+                out.len(),
+            ));
+            rc = rc.max(ls::charls_jpegls_encoder_encode_from_buffer(
+                e.0,
+                samples.as_ptr().cast(),
+                samples.len(),
+                0,
+            ));
+            rc.max(ls::charls_jpegls_encoder_get_bytes_written(
+                e.0,
+                &mut written,
+            ))
+        };
+        assert_eq!(rc, 0, "{}", message(rc));
+        out.truncate(written);
+        out
+    }
+
+    /// A test image: noise of `noise` bits over smooth ramps, with flat stretches (runs),
+    /// each sample below `max`.
+    fn image(n: usize, bytes: usize, max: u32, noise: u32, seed: u64) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out = Vec::with_capacity(n * bytes);
+        for i in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let flat = (i / 37) % 3 == 0;
+            let base = ((i as u64 * 7919 / (n as u64 + 1)) as u32) % (max + 1);
+            let v = if flat {
+                base / 2
+            } else {
+                (base + (x as u32 & ((1 << noise) - 1))).min(max)
+            };
+            out.extend_from_slice(&v.to_le_bytes()[..bytes]);
+        }
+        out
+    }
+
+    #[test]
+    fn our_decoder_gives_charls_samples() {
+        let mut cases = 0;
+        for (k, &(w, h, bits, comps, ilv, near, preset)) in [
+            (1, 1, 8, 1, 0, 0, None),
+            (1, 17, 8, 1, 0, 0, None),
+            (23, 1, 16, 1, 0, 0, None),
+            (64, 48, 16, 1, 0, 0, None),
+            (64, 48, 12, 1, 0, 0, None),
+            (37, 29, 8, 1, 0, 0, None),
+            (37, 29, 2, 1, 0, 0, None),
+            (37, 29, 5, 1, 0, 1, None),
+            (37, 29, 7, 1, 0, 3, None),
+            (64, 48, 16, 1, 0, 2, None),
+            (64, 48, 12, 1, 0, 7, None),
+            (40, 30, 8, 3, 0, 0, None),
+            (40, 30, 8, 3, 1, 0, None),
+            (40, 30, 12, 3, 1, 2, None),
+            (40, 30, 16, 3, 0, 1, None),
+            (33, 21, 8, 4, 1, 0, None),
+            (40, 30, 8, 3, 2, 0, None),
+            (40, 30, 12, 3, 2, 2, None),
+            (33, 21, 8, 4, 2, 1, None),
+            (50, 40, 12, 1, 0, 0, Some([4095, 9, 30, 200, 100])),
+            (50, 40, 16, 1, 0, 0, Some([0, 20, 80, 300, 32])),
+            (50, 40, 8, 1, 0, 2, Some([255, 6, 12, 40, 64])),
+            (50, 40, 8, 3, 1, 0, Some([255, 3, 7, 21, 255])),
+        ]
+        .iter()
+        .enumerate()
+        {
+            for noise in [0, 1, 3, bits.min(9)] {
+                let mut info = FrameInfo::new(h, w, comps, if bits > 8 { 16 } else { 8 });
+                info.bits_stored = bits;
+                let max = match preset {
+                    Some([m, ..]) if m > 0 => m as u32,
+                    _ => (1u32 << bits) - 1,
+                };
+                let src = image(
+                    (w * h) as usize * usize::from(comps),
+                    info.bytes_per_sample(),
+                    max,
+                    u32::from(noise),
+                    k as u64 * 31 + u64::from(noise),
+                );
+                let coded = charls_encode(&src, &info, ilv, near, preset);
+                let mut theirs = vec![0u8; src.len()];
+                decode_charls(&coded, &info, &mut theirs).unwrap();
+                let mut ours = vec![0u8; src.len()];
+                let r = decoder::decode(&coded, &info, &mut ours);
+                assert!(r.is_ok(), "case {k} noise {noise}: {r:?}");
+                fix_unused_bits(&mut ours, &info);
+                assert!(ours == theirs, "case {k} noise {noise}: samples differ");
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, 92);
+    }
+
+    #[test]
+    fn our_decoder_declines_what_charls_takes() {
+        // A MAXVAL other than 2^n - 1: CharLS brings predictions and samples into range
+        // with a mask (exact only for 2^n - 1) where T.87 clamps; its reading is kept.
+        let mut info = FrameInfo::new(40, 50, 1, 8);
+        info.bits_stored = 8;
+        let src = image(40 * 50, 1, 200, 3, 5);
+        let coded = charls_encode(&src, &info, 0, 2, Some([200, 6, 12, 40, 64]));
+        let mut out = vec![0u8; src.len()];
+        assert!(matches!(
+            decoder::decode(&coded, &info, &mut out),
+            Err(header::Declined::Unsupported(_))
+        ));
+        decode(&coded, &info, &mut out).unwrap();
+        assert!(out.iter().zip(&src).all(|(a, b)| a.abs_diff(*b) <= 2));
+
+        // Sample interleaving: ours.
+        let mut info = FrameInfo::new(20, 30, 3, 8);
+        info.bits_stored = 8;
+        let src = image(20 * 30 * 3, 1, 255, 4, 9);
+        let coded = charls_encode(&src, &info, 2, 0, None);
+        let mut out = vec![0u8; src.len()];
+        decoder::decode(&coded, &info, &mut out).unwrap();
+        assert_eq!(out, src);
+    }
+
+    #[test]
+    fn our_decoder_finds_damage_and_truncation() {
+        let mut info = FrameInfo::new(48, 64, 1, 16);
+        info.bits_stored = 12;
+        let src = image(48 * 64, 2, 4095, 6, 3);
+        let coded = charls_encode(&src, &info, 0, 0, None);
+        let mut out = vec![0u8; src.len()];
+        for cut in [coded.len() / 2, coded.len() - 40, 30] {
+            let r = decoder::decode(&coded[..cut], &info, &mut out);
+            assert!(
+                matches!(r, Err(header::Declined::Corrupt { .. })),
+                "{cut}: {r:?}"
+            );
+        }
+        // Every byte of the scan flipped in turn: an error or some samples, never a
+        // panic, and the codec entry point gives an error or the frame.
+        for k in 20..coded.len() - 2 {
+            let mut bad = coded.clone();
+            bad[k] ^= 0x5A;
+            let _ = decoder::decode(&bad, &info, &mut out);
+            let _ = decode(&bad, &info, &mut out);
+        }
+    }
 
     #[test]
     fn a_scan_without_its_marker_fails_at_once() {

@@ -1,0 +1,89 @@
+//! Our JPEG-LS decoder (pure Rust, T.87): a stream's scans decoded straight into a
+//! frame's samples, each component into its place among a pixel's.
+//!
+//! It takes what clinical JPEG-LS is: one component, or several in a scan each or
+//! interleaved by line or by sample; lossless or near-lossless; 2-16 bits; default or
+//! preset coding parameters. The rest it declines ([`Declined`]) and CharLS decodes.
+
+use super::bits::Bits;
+use super::header::{self, Declined};
+use super::scan::{self, Coding};
+use crate::FrameInfo;
+
+/// Decode `data` into `out` (the frame `info` describes, samples little endian and of
+/// `info`'s width, the low bits as coded; the caller fixes the bits above Bits Stored).
+pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), Declined> {
+    if !matches!(info.bits_allocated, 8 | 16) || info.float {
+        return Err(Declined::Unsupported("bits allocated other than 8 or 16"));
+    }
+    let stream = header::read(data)?;
+    let (w, h) = (info.columns as usize, info.rows as usize);
+    let spp = usize::from(info.samples_per_pixel);
+    let bytes = info.bytes_per_sample();
+    // Anything unlike the data set: CharLS's checks say what differs.
+    if stream.width != info.columns
+        || stream.height != info.rows
+        || stream.components != spp
+        || (stream.precision > 8 && bytes == 1)
+        || out.len() != w * h * spp * bytes
+    {
+        return Err(Declined::Unsupported("a frame unlike the data set's"));
+    }
+    for s in &stream.scans {
+        let at = |e: Declined| match e {
+            Declined::Corrupt { offset, reason } => Declined::Corrupt {
+                offset: s.start + offset,
+                reason,
+            },
+            other => other,
+        };
+        let coding = Coding::new(stream.precision, s.near, s.preset).map_err(at)?;
+        if coding.maxval & (coding.maxval + 1) != 0 {
+            // CharLS brings predictions and samples into range with a mask, which is
+            // T.87's clamp only for these; its reading of such streams is kept.
+            return Err(Declined::Unsupported("a MAXVAL other than 2^n - 1"));
+        }
+        let mut bits = Bits::new(&data[s.start..s.end]);
+        let comps = &s.components;
+        let by_sample = s.by_sample;
+        let put = |y: usize, k: usize, line: &[i32]| {
+            let c = comps[k];
+            let row = &mut out[y * w * spp * bytes..(y + 1) * w * spp * bytes];
+            // A line of whole pixels when interleaved by sample.
+            let step = if by_sample { 1 } else { spp };
+            match (bytes, step) {
+                (2, 1) => {
+                    for (o, &v) in row.chunks_exact_mut(2).zip(line) {
+                        o.copy_from_slice(&(v as u16).to_le_bytes());
+                    }
+                }
+                (1, 1) => {
+                    for (o, &v) in row.iter_mut().zip(line) {
+                        *o = v as u8;
+                    }
+                }
+                (2, _) => {
+                    for (o, &v) in row.chunks_exact_mut(2 * spp).zip(line) {
+                        o[2 * c..2 * c + 2].copy_from_slice(&(v as u16).to_le_bytes());
+                    }
+                }
+                _ => {
+                    for (o, &v) in row.chunks_exact_mut(spp).zip(line) {
+                        o[c] = v as u8;
+                    }
+                }
+            }
+        };
+        if by_sample && (comps.len() != spp || comps.iter().enumerate().any(|(k, &c)| k != c)) {
+            return Err(Declined::Unsupported("components interleaved out of order"));
+        }
+        let shape = scan::Shape {
+            w,
+            h,
+            comps: comps.len(),
+            by_sample,
+        };
+        scan::decode(&coding, &mut bits, shape, put).map_err(at)?;
+    }
+    Ok(())
+}

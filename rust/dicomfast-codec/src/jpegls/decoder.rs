@@ -6,8 +6,9 @@
 //! preset coding parameters. The rest it declines ([`Declined`]) and CharLS decodes.
 
 use super::bits::Bits;
+use super::context::Coding;
 use super::header::{self, Declined};
-use super::scan::{self, Coding};
+use super::scan;
 use crate::FrameInfo;
 
 /// Decode `data` into `out` (the frame `info` describes, samples little endian and of

@@ -26,7 +26,9 @@ use crate::registry::TransferSyntax;
 use crate::{CodecError, FrameInfo};
 
 mod bits;
+mod context;
 mod decoder;
+mod encoder;
 mod header;
 mod scan;
 
@@ -36,15 +38,6 @@ const NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
 /// The largest NEAR CharLS accepts for `bits` bits: min(255, 2^bits / 2) (T.87 C.2.4.1.1).
 fn max_near(bits: u16) -> u16 {
     ((1u32 << bits) / 2).min(255) as u16
-}
-
-struct Encoder(*mut ls::charls_jpegls_encoder);
-
-impl Drop for Encoder {
-    fn drop(&mut self) {
-        // SAFETY: created by charls_jpegls_encoder_create, destroyed once.
-        unsafe { ls::charls_jpegls_encoder_destroy(self.0) }
-    }
 }
 
 struct Decoder(*mut ls::charls_jpegls_decoder);
@@ -271,13 +264,6 @@ fn decode_charls(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), Co
     Ok(())
 }
 
-fn encoder_error(code: ls::charls_jpegls_errc) -> CodecError {
-    CodecError::Encoder {
-        codec: NAME,
-        message: message(code),
-    }
-}
-
 fn encode(src: &[u8], info: &FrameInfo, near: u16, out: &mut Vec<u8>) -> Result<usize, CodecError> {
     info.validate()?;
     let expected = crate::frame_size_bytes(info);
@@ -381,79 +367,20 @@ fn encode(src: &[u8], info: &FrameInfo, near: u16, out: &mut Vec<u8>) -> Result<
         copied = v;
         &copied
     };
-    // SAFETY: no preconditions; null is checked.
-    let e = Encoder(unsafe { ls::charls_jpegls_encoder_create() });
-    if e.0.is_null() {
-        return Err(CodecError::Encoder {
-            codec: NAME,
-            message: "CharLS could not be initialised".into(),
-        });
-    }
-    let fi = ls::charls_frame_info {
-        width: info.columns,
-        height: info.rows,
-        bits_per_sample: i32::from(precision),
-        component_count: i32::from(spp),
+    let image = encoder::Image {
+        w: info.columns as usize,
+        h: info.rows as usize,
+        comps: usize::from(spp),
+        precision: precision as u8,
+        near: near as u8,
     };
-    let ilv = if spp > 1 {
-        ls::charls_interleave_mode_sample
-    } else {
-        ls::charls_interleave_mode_none
-    };
-    let mut size = 0usize;
-    // SAFETY: a live encoder; fi and size are valid pointers for the calls.
-    let rc = unsafe {
-        let mut rc = ls::charls_jpegls_encoder_set_frame_info(e.0, &fi);
-        if rc == 0 {
-            rc = ls::charls_jpegls_encoder_set_near_lossless(e.0, i32::from(near));
-        }
-        if rc == 0 {
-            rc = ls::charls_jpegls_encoder_set_interleave_mode(e.0, ilv);
-        }
-
-        if rc == 0 {
-            rc = ls::charls_jpegls_encoder_get_estimated_destination_size(e.0, &mut size);
-        }
-        rc
-    };
-    if rc != 0 {
-        return Err(encoder_error(rc));
-    }
-    // CharLS writes into `out`'s spare capacity (not zeroed first: a fresh frame-sized
-    // buffer's memset and page faults cost ~2% of the encode); its length is then what
-    // was written.
     out.clear();
-    out.reserve(size);
-    let mut written = 0usize;
-    // SAFETY: out has room for at least `size` bytes and outlives the encoder's use of it;
-    // samples holds rows * columns * components samples of the stream's width (stride 0:
-    // packed).
-    let rc = unsafe {
-        let mut rc = ls::charls_jpegls_encoder_set_destination_buffer(
-            e.0,
-            out.as_mut_ptr().cast(),
-            out.capacity(),
-        );
-        if rc == 0 {
-            rc = ls::charls_jpegls_encoder_encode_from_buffer(
-                e.0,
-                samples.as_ptr().cast(),
-                samples.len(),
-                0,
-            );
-        }
-        if rc == 0 {
-            rc = ls::charls_jpegls_encoder_get_bytes_written(e.0, &mut written);
-        }
-        rc
-    };
-    if rc != 0 {
-        return Err(encoder_error(rc));
-    }
-    assert!(written <= out.capacity());
-    // SAFETY: CharLS initialised the first `written` bytes (at most the capacity).
-    unsafe { out.set_len(written) };
-    Ok(written)
+    out.reserve(samples.len() + samples.len() / 2 + 64);
+    encoder::encode(samples, image, out).map_err(|e| CodecError::Encoder {
+        codec: NAME,
+        message: format!("{e:?}"),
+    })?;
+    Ok(out.len())
 }
 
 /// JPEG-LS through CharLS.
@@ -527,6 +454,15 @@ impl crate::Codec for JpegLsNear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Encoder(*mut ls::charls_jpegls_encoder);
+
+    impl Drop for Encoder {
+        fn drop(&mut self) {
+            // SAFETY: created by charls_jpegls_encoder_create, destroyed once.
+            unsafe { ls::charls_jpegls_encoder_destroy(self.0) }
+        }
+    }
 
     /// `samples` (`comps` interleaved, of `info`'s width) coded by CharLS with interleave
     /// mode `ilv`, NEAR `near` and preset coding parameters `preset` (MAXVAL, T1-T3, RESET).
@@ -662,6 +598,62 @@ mod tests {
             }
         }
         assert_eq!(cases, 92);
+    }
+
+    #[test]
+    fn our_encoder_writes_charls_bytes() {
+        let mut cases = 0;
+        for (k, &(w, h, bits, comps, near)) in [
+            (1, 1, 8, 1, 0),
+            (1, 19, 8, 1, 0),
+            (23, 1, 16, 1, 0),
+            (64, 48, 16, 1, 0),
+            (64, 48, 12, 1, 0),
+            (37, 29, 8, 1, 0),
+            (37, 29, 2, 1, 0),
+            (37, 29, 5, 1, 1),
+            (37, 29, 7, 1, 3),
+            (64, 48, 16, 1, 2),
+            (64, 48, 12, 1, 7),
+            (40, 30, 8, 3, 0),
+            (40, 30, 12, 3, 2),
+            (33, 21, 8, 4, 1),
+            (33, 21, 16, 3, 0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            for noise in [0, 1, 3, bits.min(9)] {
+                let mut info = FrameInfo::new(h, w, comps, if bits > 8 { 16 } else { 8 });
+                info.bits_stored = bits;
+                let src = image(
+                    (w * h) as usize * usize::from(comps),
+                    info.bytes_per_sample(),
+                    (1u32 << bits) - 1,
+                    u32::from(noise),
+                    k as u64 * 7 + u64::from(noise),
+                );
+                let ilv = if comps > 1 { 2 } else { 0 };
+                let theirs = charls_encode(&src, &info, ilv, near, None);
+                let mut ours = Vec::new();
+                let image = encoder::Image {
+                    w: w as usize,
+                    h: h as usize,
+                    comps: usize::from(comps),
+                    precision: bits as u8,
+                    near: near as u8,
+                };
+                encoder::encode(&src, image, &mut ours).unwrap();
+                assert!(
+                    ours == theirs,
+                    "case {k} noise {noise}: streams differ\n{:02x?}\n{:02x?}",
+                    &ours[..ours.len().min(60)],
+                    &theirs[..theirs.len().min(60)]
+                );
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, 60);
     }
 
     #[test]

@@ -1,149 +1,16 @@
-//! Decoding a JPEG-LS scan (T.87 Annex A): context modelling, prediction, Golomb-coded
-//! prediction errors in the regular mode and run lengths in the run mode, line by line,
-//! for one component or several interleaved by line.
+//! Decoding a JPEG-LS scan (T.87 Annex A): Golomb-coded prediction errors in the regular
+//! mode and run lengths in the run mode, line by line, for one component or several
+//! interleaved by line or by sample, over the context model of [`super::context`].
 
 use super::bits::Bits;
-use super::header::{Declined, Preset};
+use super::context::{
+    corrupt, golomb, keep_quantiser, quantiser, Coding, Interruption, Model, Regular, CONTEXTS, J,
+    QUANTISER,
+};
+use super::header::Declined;
 
-fn corrupt(reason: &'static str) -> Declined {
-    Declined::Corrupt { offset: 0, reason }
-}
-
-/// The coding parameters of a scan (T.87 C.2.4.1.1 and A.2.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct Coding {
-    pub(super) maxval: i32,
-    pub(super) near: i32,
-    pub(super) t1: i32,
-    pub(super) t2: i32,
-    pub(super) t3: i32,
-    pub(super) reset: i32,
-    /// RANGE, qbpp and LIMIT.
-    range: i32,
-    qbpp: u32,
-    limit: u32,
-}
-
-/// The default thresholds' basis (T.87 Table C.3).
-const BASIC_T1: i32 = 3;
-const BASIC_T2: i32 = 7;
-const BASIC_T3: i32 = 21;
-
-/// The smallest `q` with `2^q >= v` (v >= 1).
-fn bits_for(v: i32) -> u32 {
-    32 - (v - 1).max(0).leading_zeros()
-}
-
-impl Coding {
-    /// For samples of `precision` bits, NEAR `near`, and the preset parameters in force
-    /// (each 0 taking its default, T.87 C.2.4.1.1.1).
-    pub(super) fn new(precision: u8, near: u8, p: Preset) -> Result<Self, Declined> {
-        let full = (1i32 << precision) - 1;
-        let maxval = if p.maxval == 0 {
-            full
-        } else {
-            i32::from(p.maxval)
-        };
-        let near = i32::from(near);
-        if maxval > full || near > (maxval / 2).min(255) {
-            return Err(corrupt("a MAXVAL or NEAR out of range"));
-        }
-        let clamp = |i: i32, j: i32| if i > maxval || i < j { j } else { i };
-        let (d1, d2, d3) = if maxval >= 128 {
-            let f = (maxval.min(4095) + 128) / 256;
-            let t1 = clamp(f * (BASIC_T1 - 2) + 2 + 3 * near, near + 1);
-            let t2 = clamp(f * (BASIC_T2 - 3) + 3 + 5 * near, t1);
-            (t1, t2, clamp(f * (BASIC_T3 - 4) + 4 + 7 * near, t2))
-        } else {
-            let f = 256 / (maxval + 1);
-            let t1 = clamp((BASIC_T1 / f + 3 * near).max(2), near + 1);
-            let t2 = clamp((BASIC_T2 / f + 5 * near).max(3), t1);
-            (t1, t2, clamp((BASIC_T3 / f + 7 * near).max(4), t2))
-        };
-        let given = |v: u16, d: i32| if v == 0 { d } else { i32::from(v) };
-        let (t1, t2, t3) = (given(p.t1, d1), given(p.t2, d2), given(p.t3, d3));
-        let reset = given(p.reset, 64);
-        let ordered = near < t1 && t1 <= t2 && t2 <= t3 && t3 <= maxval;
-        if !ordered || !(3..=maxval.max(255)).contains(&reset) {
-            return Err(corrupt("preset coding parameters out of order"));
-        }
-        let range = (maxval + 2 * near) / (2 * near + 1) + 1;
-        let bpp = bits_for(maxval + 1).max(2);
-        Ok(Coding {
-            maxval,
-            near,
-            t1,
-            t2,
-            t3,
-            reset,
-            range,
-            qbpp: bits_for(range),
-            limit: 2 * (bpp + bpp.max(8)),
-        })
-    }
-}
-
-/// A regular mode context's variables A, B, C and N (T.87 A.2.2).
-#[derive(Clone, Copy)]
-struct Regular {
-    a: i32,
-    b: i32,
-    c: i32,
-    n: i32,
-}
-
-/// A run interruption context's A, N and Nn.
-#[derive(Clone, Copy)]
-struct Interruption {
-    a: i32,
-    n: i32,
-    nn: i32,
-}
-
-/// The run lengths' orders (T.87 A.7.1.1, J).
-const J: [u32; 32] = [
-    0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 9, 10, 11, 12, 13,
-    14, 15,
-];
-
-/// The Golomb parameter: the least `k` with `n * 2^k >= a` (T.87 A.10).
-#[inline(always)]
-fn golomb(n: i32, a: i32) -> u32 {
-    let (n, a) = (n as u32, a as u32);
-    // n shifted to a's bit length (no overflow), then once more if still below it.
-    let k = n.leading_zeros().saturating_sub(a.leading_zeros());
-    k + u32::from((n << k) < a)
-}
-
-/// Entries of a gradient quantisation table: every gradient of 16-bit samples (-65535 to
-/// 65535) offset by MAXVAL, so that a masked index needs no bounds check.
-const QUANTISER: usize = 1 << 17;
-
-thread_local! {
-    /// The gradient quantisation table last built on this thread, and what for.
-    static QUANTISERS: std::cell::RefCell<(Coding, Vec<i8>)> = std::cell::RefCell::default();
-}
-
-/// Regular mode contexts: 365 used, the rest so that an index masked to 9 bits needs no
-/// bounds check.
-const CONTEXTS: usize = 512;
-
-/// A scan's decoder state; `LOSSLESS` when NEAR is 0 (and, as [`super::decoder`] has it,
-/// MAXVAL is 2^n - 1, so that bringing a sample back into range is a mask).
-struct State<'q, const LOSSLESS: bool> {
-    c: Coding,
-    regular: [Regular; CONTEXTS],
-    interruption: [Interruption; 2],
-    /// Each gradient `d`'s region, -4 to 4, at `d + maxval` (T.87 A.3.3).
-    quantise: &'q [i8; QUANTISER],
-}
-
-impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
-    #[inline(always)]
-    fn q(&self, d: i32) -> i32 {
-        i32::from(self.quantise[(d + self.c.maxval) as usize & (QUANTISER - 1)])
-    }
-
+/// The decoder's half of the model.
+impl<const LOSSLESS: bool> Model<'_, LOSSLESS> {
     /// A mapped error value, Golomb-coded with `k` and limited to `limit` bits (A.5.3).
     #[inline(always)]
     fn value(&self, bits: &mut Bits<'_>, k: u32, limit: u32) -> Result<u32, Declined> {
@@ -162,22 +29,6 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
         Ok(m as u32)
     }
 
-    /// Prediction plus the dequantised error, brought back into range (A.4.2 and A.8).
-    #[inline(always)]
-    fn reconstruct(&self, px: i32, e: i32) -> i32 {
-        if LOSSLESS {
-            return (px + e) & self.c.maxval;
-        }
-        let (near, step) = (self.c.near, 2 * self.c.near + 1);
-        let mut v = px + e * step;
-        if v < -near {
-            v += self.c.range * step;
-        } else if v > self.c.maxval + near {
-            v -= self.c.range * step;
-        }
-        v.clamp(0, self.c.maxval)
-    }
-
     /// A sample in the regular mode (A.4 to A.6) of context `qs` (signed), neighbours
     /// `ra`, `rb`, `rc`.
     #[inline(always)]
@@ -191,17 +42,9 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
     ) -> Result<i32, Declined> {
         let sign = qs >> 31;
         let q = ((qs ^ sign) - sign) as usize & (CONTEXTS - 1);
-        let Regular { a, b, c, n } = self.regular[q];
+        let Regular { a, b, n, .. } = self.regular[q];
         let k = golomb(n, a);
-        let (lo, hi) = (ra.min(rb), ra.max(rb));
-        let px = if rc >= hi {
-            lo
-        } else if rc <= lo {
-            hi
-        } else {
-            ra + rb - rc
-        };
-        let px = (px + ((c ^ sign) - sign)).clamp(0, self.c.maxval);
+        let px = self.predict(q, sign, ra, rb, rc);
         let m = self.value(bits, k, self.c.limit)?;
         let mut e = (m >> 1) as i32 ^ -((m & 1) as i32);
         if LOSSLESS && k == 0 {
@@ -210,40 +53,6 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
         }
         self.update(q, e)?;
         Ok(self.reconstruct(px, (e ^ sign) - sign))
-    }
-
-    /// A.6's update of context `q` after error `e`.
-    #[inline(always)]
-    fn update(&mut self, q: usize, e: i32) -> Result<(), Declined> {
-        let reset = self.c.reset;
-        let ctx = &mut self.regular[q];
-        let mut a = ctx.a + e.abs();
-        let mut b = ctx.b
-            + if LOSSLESS {
-                e
-            } else {
-                e * (2 * self.c.near + 1)
-            };
-        if a >= 1 << 24 || b.abs() >= 1 << 24 {
-            return Err(corrupt("a context's variables out of range"));
-        }
-        let mut n = ctx.n;
-        if n == reset {
-            a >>= 1;
-            b >>= 1;
-            n >>= 1;
-        }
-        n += 1;
-        let mut c = ctx.c;
-        if b + n <= 0 {
-            b = (b + n).max(-n + 1);
-            c = (c - 1).max(-128);
-        } else if b > 0 {
-            b = (b - n).min(0);
-            c = (c + 1).min(127);
-        }
-        *ctx = Regular { a, b, c, n };
-        Ok(())
     }
 
     /// A run's length in the run mode (A.7.1.2), up to `left`: `left` when the run ends
@@ -281,8 +90,8 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
         kind: usize,
         run_index: usize,
     ) -> Result<i32, Declined> {
-        let Interruption { a, n, nn } = self.interruption[kind];
-        let k = golomb(n, a + (n >> 1) * kind as i32);
+        let Interruption { n, nn, .. } = self.interruption[kind];
+        let k = self.interruption_k(kind);
         let limit = self.c.limit - J[run_index] - 1;
         let m = self.value(bits, k, limit)? as i32;
         let t = m + kind as i32;
@@ -293,21 +102,7 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
         } else {
             abs
         };
-        let mut next = Interruption {
-            a: a + ((m + 1 - kind as i32) >> 1),
-            n,
-            nn: nn + i32::from(e < 0),
-        };
-        if next.a >= 1 << 24 {
-            return Err(corrupt("a context's variables out of range"));
-        }
-        if n == self.c.reset {
-            next.a >>= 1;
-            next.n >>= 1;
-            next.nn >>= 1;
-        }
-        next.n += 1;
-        self.interruption[kind] = next;
+        self.interruption_update(kind, e, m)?;
         Ok(e)
     }
 
@@ -376,6 +171,7 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
     /// One line of pixels of `n` samples interleaved (T.87's sample interleaving): a pixel
     /// is in the run mode when every sample's gradients are; else each sample is coded in
     /// the regular mode, in its own context (which may be context 0).
+    #[inline(always)]
     fn line_of_pixels(
         &mut self,
         bits: &mut Bits<'_>,
@@ -392,7 +188,7 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
             for c in 0..n {
                 let (ra, rc) = (cur[x * n + c], prev[x * n + c]);
                 let (rb, rd) = (prev[(x + 1) * n + c], prev[(x + 2) * n + c]);
-                qs[c] = 81 * self.q(rd - rb) + 9 * self.q(rb - rc) + self.q(rc - ra);
+                qs[c] = self.context(ra, rb, rc, rd);
                 any |= qs[c];
             }
             if any == 0 {
@@ -427,7 +223,7 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
             let rc = rb;
             rb = rd;
             rd = prev[x + 2];
-            let qs = 81 * self.q(rd - rb) + 9 * self.q(rb - rc) + self.q(rc - ra);
+            let qs = self.context(ra, rb, rc, rd);
             if qs != 0 {
                 cur[x + 1] = self.regular(bits, qs, ra, rb, rc)?;
                 x += 1;
@@ -439,45 +235,6 @@ impl<const LOSSLESS: bool> State<'_, LOSSLESS> {
         }
         Ok(())
     }
-}
-
-/// The gradient regions for `c`: this thread's table, built again only when the
-/// parameters changed.
-fn quantiser(c: &Coding) -> Vec<i8> {
-    let (kept, mut table) = QUANTISERS.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
-    if kept != *c || table.len() != QUANTISER {
-        let m = c.maxval;
-        table.clear();
-        table.resize(QUANTISER, 0);
-        // Regions by their least gradient, from -4 (d <= -T3) to 4 (d >= T3).
-        let starts = [
-            (-m, -4),
-            (-c.t3 + 1, -3),
-            (-c.t2 + 1, -2),
-            (-c.t1 + 1, -1),
-            (-c.near, 0),
-            (c.near + 1, 1),
-            (c.t1, 2),
-            (c.t2, 3),
-            (c.t3, 4),
-        ];
-        for (k, &(from, q)) in starts.iter().enumerate() {
-            let to = starts.get(k + 1).map_or(m + 1, |s| s.0);
-            let (from, to) = (
-                (from.max(-m) + m) as usize,
-                (to.clamp(-m, m + 1) + m) as usize,
-            );
-            if from < to {
-                table[from..to].fill(q);
-            }
-        }
-    }
-    table
-}
-
-/// Keep `table` (for `c`) for this thread's next scan.
-fn keep_quantiser(c: &Coding, table: Vec<i8>) {
-    QUANTISERS.with(|cell| *cell.borrow_mut() = (*c, table));
 }
 
 /// A scan's lines: `comps` components of `w` x `h` samples, interleaved by line (or not,
@@ -557,18 +314,7 @@ fn decode_any<const LOSSLESS: bool>(
         comps,
         by_sample,
     } = shape;
-    let a = ((c.range + 32) / 64).max(2);
-    let mut s = State::<LOSSLESS> {
-        c: *c,
-        regular: [Regular {
-            a,
-            b: 0,
-            c: 0,
-            n: 1,
-        }; CONTEXTS],
-        interruption: [Interruption { a, n: 1, nn: 0 }; 2],
-        quantise,
-    };
+    let mut s = Model::<LOSSLESS>::new(c, quantise);
     if by_sample {
         let n = comps;
         if !(2..=4).contains(&n) {

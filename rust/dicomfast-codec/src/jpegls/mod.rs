@@ -35,9 +35,9 @@ mod scan;
 const NAME: &str = "JPEG-LS";
 const LOSSLESS: &str = "1.2.840.10008.1.2.4.80";
 const NEAR_LOSSLESS: &str = "1.2.840.10008.1.2.4.81";
-/// The largest NEAR CharLS accepts for `bits` bits: min(255, 2^bits / 2) (T.87 C.2.4.1.1).
+/// The largest NEAR for `bits` bits: min(255, MAXVAL / 2) (T.87 C.2.4.1.1).
 fn max_near(bits: u16) -> u16 {
-    ((1u32 << bits) / 2).min(255) as u16
+    (((1u32 << bits) - 1) / 2).min(255) as u16
 }
 
 struct Decoder(*mut ls::charls_jpegls_decoder);

@@ -596,6 +596,16 @@ def test_convert_from_j2k_whole_process(benchmark, scratch: Path) -> None:  # no
     )
 
 
+def test_convert_from_jpeg_ls_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    """Decoding JPEG-LS as users run it: ``dicomfast convert -t explicit-le`` of 220 JPEG-LS
+    Lossless CT files (made by ``convert -t jpeg-ls``) against a pydicom script calling
+    ``Dataset.decompress()`` with its best plugin, whole processes, interleaved, both not
+    durable (``--no-fsync``)."""
+    _convert_from_whole_process(
+        benchmark, scratch, "jpeg-ls", PYDICOM_SCRIPT, "pydicom decompress() script"
+    )
+
+
 def _convert_from_whole_process(
     benchmark,  # noqa: ANN001
     scratch: Path,

@@ -5,10 +5,10 @@ staging buffer (memory reused from instance to instance); full buffers, and
 the last part of each instance, go to one writer thread per storage folder,
 which writes them with ``pwrite`` and hands them to a hashing thread (when the
 archive keeps checksums: the digest is not on the answer's path, the flushes
-are).  When every instance must be durable before its answer, the file is
-opened ``O_DIRECT``: the bytes go from the staging buffer to the disk, with no
-copy into the page cache, so the fsync before the answer has no dirty pages
-left to write and the received data does not push the page cache out.  Where
+are).  The file is opened ``O_DIRECT``: the bytes go from the staging buffer to
+the disk, with no copy into the page cache, so that when every instance must be
+durable before its answer the fsync has no dirty pages left to write, and in
+any case the received data does not push the page cache out.  Where
 ``O_DIRECT`` is refused (tmpfs, some network file systems) the same thread
 writes through the page cache instead.
 

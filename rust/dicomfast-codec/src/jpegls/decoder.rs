@@ -39,10 +39,12 @@ pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<()
             other => other,
         };
         let coding = Coding::new(stream.precision, s.near, s.preset).map_err(at)?;
-        if coding.maxval & (coding.maxval + 1) != 0 {
-            // CharLS brings predictions and samples into range with a mask, which is
-            // T.87's clamp only for these; its reading of such streams is kept.
-            return Err(Declined::Unsupported("a MAXVAL other than 2^n - 1"));
+        if coding.maxval != (1 << stream.precision) - 1 {
+            // A preset MAXVAL below 2^P - 1: CharLS keeps RANGE, qbpp and LIMIT of
+            // 2^P - 1 (where T.87 derives them from MAXVAL) and brings values into range
+            // with a mask (T.87's clamp only for 2^n - 1); its reading of the streams it
+            // writes so is kept.
+            return Err(Declined::Unsupported("a MAXVAL other than 2^P - 1"));
         }
         let mut bits = Bits::new(&data[s.start..s.end]);
         let comps = &s.components;

@@ -5,7 +5,8 @@
 //! component, or several interleaved by line or in a scan each; default or preset coding
 //! parameters), and through CharLS 2.4.5 (crate `charls-sys`, built from its bundled source
 //! with cmake, linked statically; feature `jpeg-ls`) for the rest (sample interleaving,
-//! mapping tables, restart intervals, colour transforms) and for a stream ours finds
+//! mapping tables, restart intervals, colour transforms, a preset MAXVAL below 2^P - 1)
+//! and for a stream ours finds
 //! damaged, so that CharLS has the last word on those as before. For CharLS the frame
 //! header is read and checked against the data set before anything is decoded, so it never
 //! writes more than the frame the data set describes (planes of the mode without
@@ -658,7 +659,7 @@ mod tests {
 
     #[test]
     fn our_decoder_declines_what_charls_takes() {
-        // A MAXVAL other than 2^n - 1: CharLS brings predictions and samples into range
+        // A MAXVAL that is not 2^n - 1: CharLS brings predictions and samples into range
         // with a mask (exact only for 2^n - 1) where T.87 clamps; its reading is kept.
         let mut info = FrameInfo::new(40, 50, 1, 8);
         info.bits_stored = 8;
@@ -671,6 +672,26 @@ mod tests {
         ));
         decode(&coded, &info, &mut out).unwrap();
         assert!(out.iter().zip(&src).all(|(a, b)| a.abs_diff(*b) <= 2));
+
+        // A MAXVAL of 2^n - 1 below 2^P - 1: CharLS codes it with 2^P - 1's RANGE,
+        // qbpp and LIMIT, so it is left to CharLS too.
+        for (max, near) in [(4095u32, 0i32), (1023, 3)] {
+            let mut info = FrameInfo::new(40, 50, 1, 16);
+            info.bits_stored = 16;
+            let src = image(40 * 50, 2, max, 9, 7);
+            let coded = charls_encode(&src, &info, 0, near, Some([max as i32, 0, 0, 0, 0]));
+            let mut out = vec![0u8; src.len()];
+            assert!(matches!(
+                decoder::decode(&coded, &info, &mut out),
+                Err(header::Declined::Unsupported(_))
+            ));
+            decode(&coded, &info, &mut out).unwrap();
+            let v = |c: &[u8]| u16::from_le_bytes([c[0], c[1]]);
+            assert!(out
+                .chunks(2)
+                .zip(src.chunks(2))
+                .all(|(a, b)| v(a).abs_diff(v(b)) <= near as u16));
+        }
 
         // Sample interleaving: ours.
         let mut info = FrameInfo::new(20, 30, 3, 8);

@@ -1,19 +1,18 @@
 //! JPEG-LS (ITU-T T.87 / ISO 14495-1): Lossless (1.2.840.10008.1.2.4.80) and Near-Lossless
 //! (.81), 2-16 bits, 1-4 components, every interleave mode.
 //!
-//! Decoding is by our own decoder ([`decoder`]) for what clinical JPEG-LS is (one
-//! component, or several interleaved by line or in a scan each; default or preset coding
+//! Decoding is by our own decoder ([`decoder`]) for what clinical JPEG-LS is (one to four
+//! components in a scan each or interleaved by line or by sample; default or preset coding
 //! parameters), and through CharLS 2.4.5 (crate `charls-sys`, built from its bundled source
-//! with cmake, linked statically; feature `jpeg-ls`) for the rest (sample interleaving,
-//! mapping tables, restart intervals, colour transforms, a preset MAXVAL below 2^P - 1)
-//! and for a stream ours finds
+//! with cmake, linked statically; feature `jpeg-ls`) for the rest (mapping tables, restart
+//! intervals, colour transforms, a preset MAXVAL below 2^P - 1) and for a stream ours finds
 //! damaged, so that CharLS has the last word on those as before. For CharLS the frame
 //! header is read and checked against the data set before anything is decoded, so it never
 //! writes more than the frame the data set describes (planes of the mode without
 //! interleaving are interleaved here; line and sample come interleaved).
 //!
-//! Encoding: both syntaxes, 2-16 bits stored, 1-4 samples (sample-interleaved, no colour
-//! transform); samples are coded as their Bits Stored low bits (signed data as its two's
+//! Encoding, by our own encoder ([`encoder`], CharLS's streams byte for byte): both
+//! syntaxes, 2-16 bits stored, 1-4 samples (sample-interleaved, no colour transform); samples are coded as their Bits Stored low bits (signed data as its two's
 //! complement pattern, as DCMTK and GDCM do), NEAR = [`EncodeParams::max_error`] for
 //! Near-Lossless and 0 for Lossless whatever it says.
 

@@ -12,9 +12,10 @@
 //! interleaving are interleaved here; line and sample come interleaved).
 //!
 //! Encoding, by our own encoder ([`encoder`], CharLS's streams byte for byte): both
-//! syntaxes, 2-16 bits stored, 1-4 samples (sample-interleaved, no colour transform); samples are coded as their Bits Stored low bits (signed data as its two's
-//! complement pattern, as DCMTK and GDCM do), NEAR = [`EncodeParams::max_error`] for
-//! Near-Lossless and 0 for Lossless whatever it says.
+//! syntaxes, 2-16 bits stored, 1-4 samples (sample-interleaved, no colour transform);
+//! samples are coded as their Bits Stored low bits (signed data as its two's complement
+//! pattern, as DCMTK and GDCM do), NEAR = [`EncodeParams::max_error`] for Near-Lossless
+//! and 0 for Lossless whatever it says.
 
 use std::ffi::CStr;
 

@@ -8,6 +8,7 @@
 use super::bits::Bits;
 use super::context::Coding;
 use super::header::{self, Declined};
+use super::lines::Shape;
 use super::scan;
 use crate::FrameInfo;
 
@@ -80,7 +81,7 @@ pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<()
         if by_sample && (comps.len() != spp || comps.iter().enumerate().any(|(k, &c)| k != c)) {
             return Err(Declined::Unsupported("components interleaved out of order"));
         }
-        let shape = scan::Shape {
+        let shape = Shape {
             w,
             h,
             comps: comps.len(),

@@ -31,6 +31,7 @@ mod context;
 mod decoder;
 mod encoder;
 mod header;
+mod lines;
 mod scan;
 
 const NAME: &str = "JPEG-LS";

@@ -34,13 +34,17 @@ def _direct_possible(folder: Path) -> bool:
     [0, 1, 4095, 4096, cw.CHUNK - 200, cw.CHUNK, cw.CHUNK + 1, 2 * cw.CHUNK + 12_345],
 )
 @pytest.mark.parametrize("fsync", [True, False])
+@pytest.mark.parametrize("inline", [False, True])
 def test_every_byte_lands_in_order_with_the_exact_size(
-    tmp_path: Path, size: int, fsync: bool
+    tmp_path: Path, size: int, fsync: bool, inline: bool
 ) -> None:
+    """``inline``: the last part written by the committing thread (a lone association's
+    event loop), or by the writer thread like the rest where chunks went before it."""
     body = random.Random(size).randbytes(size)
     storage = FileStorage(tmp_path, fsync=fsync)
     storage.keep_digest = True
     sink = storage.open(CT, UID, TS)
+    sink.inline = inline
     rng = random.Random(7)
     at = 0
     while at < size:  # fragments of uneven sizes, as PDUs bring them
@@ -48,7 +52,11 @@ def test_every_byte_lands_in_order_with_the_exact_size(
         sink.write(memoryview(body)[at : at + n])
         at += n
     sink.close()
-    final = Path(sink.commit())
+    final = Path(storage.commit_now(sink) if inline else sink.commit())
+    # Only an instance within one staging buffer is written without the writer thread.
+    assert (storage.writer._pool is None) == (
+        inline and len(file_meta(CT, UID, TS)) + size < cw.CHUNK
+    )
     storage.close()
     data = final.read_bytes()
     meta = file_meta(CT, UID, TS, None)

@@ -229,10 +229,20 @@ class StagedFile:
             return None
         return self._fill
 
-    def finish(self) -> None:
-        """Queue what is left (the file gets its exact size); no more writes."""
+    def finish(self, *, here: bool = False) -> None:
+        """Queue what is left (the file gets its exact size); no more writes.
+        ``here``: write it on this thread instead, now (blocking), when nothing was
+        queued before it (a file larger than a staging buffer has its chunks written
+        in order by the writer thread, this one included)."""
         if not self.finished:
             self.finished = True
+            if here and self._last is None and self._buf is not None:
+                buf, fill, offset = self._buf, self._fill, self._offset
+                self._buf, self._fill = None, 0
+                self._offset += fill
+                self._final_queued = True  # waiters look at the event _write_chunk sets
+                self._write_chunk(buf, fill, offset, True)
+                return
             self._queue(final=True)
 
     def is_written(self) -> bool:

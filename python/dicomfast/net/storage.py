@@ -249,6 +249,10 @@ class FileSink:
     #: Set by a storage that names instances after their answer (intake files, see
     #: :mod:`dicomfast.net.intake`): the final path, once the instance has it.
     placed: Future[str] | None = None
+    #: Written and committed by the thread that commits it (the SCP's event loop, for
+    #: an association alone on its server: see :meth:`FileStorage.commit_now`) rather
+    #: than handed to the writer thread and waited for.
+    inline: bool = False
 
     def __init__(self, storage: FileStorage, sop_instance_uid: str, meta: bytes) -> None:
         self.storage = storage
@@ -287,7 +291,8 @@ class FileSink:
             if staged is not None:
                 with staged:
                     self._header = _header_of_staged(staged)
-                self._out.finish()
+                if not self.inline:  # the writer thread starts on the rest meanwhile
+                    self._out.finish()
             else:
                 self._out.finish()
                 self._out.wait()
@@ -336,7 +341,7 @@ class FileSink:
     def written(self) -> None:
         """Wait until the temporary file holds every byte (e.g. for a handler
         reading it); OSError if writing failed."""
-        self._out.finish()
+        self._out.finish(here=self.inline)
         self._out.wait()
 
     def _close_fd(self) -> None:
@@ -621,6 +626,18 @@ class FileStorage:
         sink.queue_rest()
         path: str = await self.committer.commit(sink)
         return path
+
+    def commit_now(self, sink: FileSink) -> str:
+        """:meth:`FileSink.commit` on this thread, its last bytes written here too
+        (``sink.inline``): blocking, for the Storage SCP's event loop when the
+        association is alone on the server with a window of one, whose sender waits
+        for this answer before anything else, so that the instance is not handed to
+        the writer thread and back (two thread wake-ups, about 0.3 ms of a 0.5 MB
+        instance's 2.5 ms on this project's VM)."""
+        result = self.commit_group([sink])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def commit_group(self, sinks: list[FileSink]) -> list[str | Exception]:
         """Commit ``sinks`` (files fsync'd, named), then flush each of their folders

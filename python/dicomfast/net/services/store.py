@@ -301,6 +301,14 @@ def open_sink(assoc: AsyncAssociation, pc: PresentationContext, command: dict[in
     return MemorySink(file_meta(sop_class, sop_instance, ts, assoc.remote_ae_title or None))
 
 
+def _alone(assoc: AsyncAssociation) -> bool:
+    """Whether the association is the server's only one (none waiting either) and
+    has a window of one: its sender waits for each answer, and nobody else waits for
+    the loop, so its instances are written and flushed on the loop itself."""
+    server = assoc.server
+    return server is not None and assoc.window <= 1 and server.active <= 1 and not server.pending
+
+
 def _acceptable(status: int) -> bool:
     return dimse.status_category(status) in ("Success", "Warning")
 
@@ -311,6 +319,8 @@ async def handle(assoc: AsyncAssociation, pc: PresentationContext, msg: dimse.Me
     command = msg.command
     comment: str | None = None
     server = assoc.server
+    if isinstance(sink, FileSink) and _alone(assoc):
+        sink.inline = True
     if not isinstance(sink, DiscardSink):
         try:
             check_received(
@@ -379,7 +389,10 @@ async def _commit(
             # which makes the instances waiting together durable as a group
             # (an archive indexes later, in its own thread, so without fsync a
             # commit is quick)
-            path = await sink.storage.commit_in_group(sink)
+            if sink.inline:
+                path = sink.storage.commit_now(sink)
+            else:
+                path = await sink.storage.commit_in_group(sink)
         else:
             path = sink.commit()
         if server is not None:

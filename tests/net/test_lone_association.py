@@ -1,0 +1,55 @@
+"""A durable Storage SCP with one association of window one (a modality sending a study,
+``storescu``): each instance is written and flushed on the event loop, not handed to
+the writer thread and back; with other associations open, the writer thread and its
+group commit take them, so that the loop keeps serving the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dicomfast
+from dicomfast.net import Server
+from dicomfast.net.storage import FileStorage
+from netutil import CT, make_scp, scu, stored_files
+
+
+def _server(storage: FileStorage) -> Server:
+    return make_scp().start_server(("127.0.0.1", 0), block=False, storage=storage)
+
+
+def test_a_lone_associations_instances_skip_the_writer_thread(
+    tmp_path: Path, ct_small: Path
+) -> None:
+    storage = FileStorage(tmp_path / "in")
+    server = _server(storage)
+    try:
+        with scu(CT, async_operations_window=1).associate(
+            "127.0.0.1", server.port, "STORESCP"
+        ) as assoc:
+            assert assoc.send_c_store(ct_small) == 0
+            assert assoc.send_c_store(ct_small) == 0
+        assert storage.writer._pool is None  # never started: no hop to it and back
+    finally:
+        server.shutdown()
+    uid = dicomfast.read(ct_small).SOPInstanceUID
+    files = stored_files(tmp_path / "in")
+    assert [f.name for f in files] == [f"{uid}.dcm", f"{uid}_1.dcm"]
+    assert all(f.read_bytes().endswith(ct_small.read_bytes()[-4096:]) for f in files)
+
+
+def test_with_another_association_open_the_writer_thread_commits(
+    tmp_path: Path, ct_small: Path
+) -> None:
+    storage = FileStorage(tmp_path / "in")
+    server = _server(storage)
+    try:
+        with scu(CT).associate("127.0.0.1", server.port, "STORESCP") as idle:
+            with scu(CT, async_operations_window=1).associate(
+                "127.0.0.1", server.port, "STORESCP"
+            ) as busy:
+                assert busy.send_c_store(ct_small) == 0
+            assert idle.send_c_echo() == 0
+        assert storage.writer._pool is not None
+    finally:
+        server.shutdown()
+    assert len(stored_files(tmp_path / "in")) == 1

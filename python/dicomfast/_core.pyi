@@ -1,6 +1,7 @@
 # Type stubs for dicomfast._core, the PyO3 module built from rust/dicomfast-py.
 # tests/test_core_stub.py keeps this file honest against the compiled module.
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, final
 
@@ -23,6 +24,8 @@ __all__ = [
     "fileset_index",
     "fileset_create",
     "fileset_sources",
+    "Blake3",
+    "blake3_file",
     "Reassembler",
     "pdu_read",
     "pdu_peek",
@@ -258,6 +261,15 @@ class NativeCopier:
     # (bytes_out, staged temporary file or None, seconds), or None: declined
     def convert(self, path: str, dst: str) -> tuple[int, str | None, float] | None: ...
     def native_file(self, data: Any) -> bytes | None: ...
+
+# -- checksums (rust/dicomfast-py/src/digest.rs) ------------------------------
+@final
+class Blake3:
+    def __new__(cls) -> Blake3: ...
+    def update(self, data: Any) -> None: ...
+    def hexdigest(self) -> str: ...
+
+def blake3_file(path: str | os.PathLike[str]) -> str: ...
 
 # -- file-sets (rust/dicomfast-py/src/media.rs) -------------------------------
 

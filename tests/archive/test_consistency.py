@@ -208,7 +208,7 @@ def test_migrations_upgrade_an_old_schema(tmp_path, empty_db_url) -> None:  # no
                 transfer_syntax_uid="1.2.840.10008.1.2.1",
                 path="1.5/1.5.1/1.5.1.1.dcm",
                 size=1,
-                sha256=None,
+                sha256="ab" * 32,  # a SHA-256 as versions 1-4 kept them
                 stored_at=time.time(),
                 attrs={},
             )
@@ -239,6 +239,31 @@ def test_migrations_upgrade_an_old_schema(tmp_path, empty_db_url) -> None:  # no
         with archive.engine.connect() as conn:
             aets = {r[0] for r in conn.execute(sa.select(instances.c.source_ae_title))}
         assert aets == {None, "NEWAET"}
+        with archive.engine.connect() as conn:  # step 5: the column renamed, values kept
+            q = sa.select(instances.c.sop_instance_uid, instances.c.checksum)
+            sums = {uid: value for uid, value in conn.execute(q)}
+        assert sums["1.5.1.1"] == "ab" * 32
+        assert {v[:7] for k, v in sums.items() if k != "1.5.1.1"} == {"blake3:"}
         assert migrations.upgrade(archive.engine) == []  # nothing left to do
     finally:
         archive.close()
+
+
+def test_verify_checks_the_sha256_of_rows_indexed_before_blake3(make_archive) -> None:  # noqa: ANN001
+    """Rows of an archive indexed before schema version 5 hold bare SHA-256 digests:
+    ``check(verify=True)`` still confirms them, and still finds a changed byte."""
+    import hashlib
+
+    archive = make_archive()
+    res = archive.store(encode(instance(sop_uid="1.9.1")))
+    data = bytearray(open(res.path, "rb").read())
+    with archive.engine.begin() as conn:
+        (stored,) = conn.execute(sa.select(instances.c.checksum)).scalars()
+        assert stored.startswith("blake3:")
+        conn.execute(instances.update().values(checksum=hashlib.sha256(data).hexdigest()))
+    assert archive.check(verify=True).consistent
+    data[-1] ^= 0xFF
+    with open(res.path, "wb") as f:
+        f.write(data)
+    rep = archive.check(verify=True)
+    assert len(rep.mismatched) == 1 and not archive.check().mismatched  # same size

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 import random
 import struct
 from pathlib import Path
 
 import pytest
+from dicomfast import digest as checksums
 from dicomfast.net import chunk_writer as cw
 from dicomfast.net.storage import FileStorage, file_meta
 from netutil import CT
@@ -62,7 +62,7 @@ def test_every_byte_lands_in_order_with_the_exact_size(
     meta = file_meta(CT, UID, TS, None)
     assert data == meta + body
     assert os.path.getsize(final) == len(meta) + size
-    assert sink.digest() == hashlib.sha256(data).hexdigest()
+    assert sink.digest() == checksums.of_bytes(data)
     assert not list(tmp_path.glob("*.part"))
 
 
@@ -393,6 +393,6 @@ def test_the_commit_does_not_wait_for_the_digest(
     assert waiter.is_alive() and not got  # the digest waits for its hash
     release.set()
     waiter.join(10)
-    assert got == [hashlib.sha256(final.read_bytes()).hexdigest()]
+    assert got == [checksums.of_bytes(final.read_bytes())]
     assert len(storage.writer._free) == 3  # the three staging buffers given back, once hashed
     storage.close()

@@ -136,7 +136,7 @@ def record_of(
     *,
     path: str,
     size: int,
-    sha256: str | None,
+    checksum: str | None,
     stored_at: float,
     transfer_syntax: str | None = None,
     source_ae_title: str | None = None,
@@ -199,7 +199,7 @@ def record_of(
             "transfer_syntax_uid": ts,
             "path": path,
             "size": size,
-            "sha256": sha256,
+            "checksum": checksum,
             "stored_at": stored_at,
             "source_ae_title": source_ae_title,
             "attrs": attrs,
@@ -343,7 +343,7 @@ def prune_empty(conn: sa.Connection, series_pk: int) -> None:
 
 
 def rows_for_uid(conn: sa.Connection, sop_instance_uid: str) -> list[sa.Row[Any]]:
-    """The instance rows (pk, copy, path, size, sha256) of a SOP Instance UID, by copy."""
+    """The instance rows (pk, copy, path, size, checksum) of a SOP Instance UID, by copy."""
     return list(
         conn.execute(
             sa.select(
@@ -351,7 +351,7 @@ def rows_for_uid(conn: sa.Connection, sop_instance_uid: str) -> list[sa.Row[Any]
                 instances.c.copy,
                 instances.c.path,
                 instances.c.size,
-                instances.c.sha256,
+                instances.c.checksum,
             )
             .where(instances.c.sop_instance_uid == sop_instance_uid)
             .order_by(instances.c.copy)
@@ -386,7 +386,7 @@ def snapshot(conn: sa.Connection) -> list[tuple[Any, ...]]:
             instances.c.transfer_syntax_uid,
             instances.c.path,
             instances.c.size,
-            instances.c.sha256,
+            instances.c.checksum,
         )
         .select_from(
             instances.join(series, instances.c.series_pk == series.c.pk)

@@ -107,7 +107,9 @@ instances = sa.Table(
     sa.Column("transfer_syntax_uid", sa.String(64), nullable=False, default=""),
     sa.Column("path", sa.String(400), nullable=False),  # relative to the storage folder, "/"
     sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=True),
+    # The file's checksum (dicomfast.digest): "blake3:" and 64 hex digits; a bare
+    # SHA-256 (64 hex digits) in rows indexed before schema version 5.
+    sa.Column("checksum", sa.String(80), nullable=True),
     sa.Column("stored_at", sa.Float, nullable=False),
     sa.Column("source_ae_title", sa.String(16), nullable=True),
     sa.Column("attrs", sa.JSON, nullable=False),

@@ -30,7 +30,6 @@ it); a PostgreSQL index may be read by others.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -42,6 +41,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from .. import digest as checksums
 from .. import uid as uids
 from ..dataset import Dataset
 from ..errors import DicomError
@@ -140,7 +140,7 @@ class TempInstance:
     path: str
     header: Dataset | None = None  # the data set up to its pixel data
     size: int | None = None
-    digest: str | None = None  # SHA-256, hex
+    digest: str | None = None  # its checksum (dicomfast.digest)
 
 
 def _fsync_error(path: str) -> OSError | None:
@@ -150,15 +150,6 @@ def _fsync_error(path: str) -> OSError | None:
     except OSError as e:
         return e
     return None
-
-
-def sha256_file(path: str) -> str:
-    """The SHA-256 of a file's bytes, as hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _header(source: Any) -> tuple[Dataset, str, str, str]:
@@ -347,15 +338,13 @@ class Archive:
         # inserted here: the row only commits after the file has its final name either way.
         folder = os.path.join(self.folder, study, series_uid)
         pending = self._io.submit(self._write_temp, data, sop, folder)
-        digest = (
-            self._io.submit(lambda: hashlib.sha256(data).hexdigest()) if self.checksum else None
-        )
+        digest = self._io.submit(checksums.of_bytes, data) if self.checksum else None
         return self._store_parsed(
             ds,
             sop,
             pending,
             size=len(data),
-            sha256=digest.result if digest is not None else lambda: "",
+            checksum=digest.result if digest is not None else lambda: "",
             transfer_syntax=transfer_syntax,
             source_ae_title=source_ae_title,
         )
@@ -374,9 +363,7 @@ class Archive:
         try:
             data = self._bytes_of(source, transfer_syntax, source_ae_title)
             header = _header(data)
-            digest = (
-                self._io.submit(lambda: hashlib.sha256(data).hexdigest()) if self.checksum else None
-            )
+            digest = self._io.submit(checksums.of_bytes, data) if self.checksum else None
             _, sop, study, series_uid = header
             temp = self._write_temp(data, sop, os.path.join(self.folder, study, series_uid))
         except (DicomError, ValueError, TypeError, OSError) as e:
@@ -409,7 +396,7 @@ class Archive:
         be placed is left where it is, never removed).
         ``header``: that file already read up to its pixel data (not read again);
         ``synced``: the file's bytes are on disk already (only its name is flushed
-        here); ``digest``: its SHA-256, computed as it was written (not read back),
+        here); ``digest``: its checksum (:mod:`dicomfast.digest`), computed as it was written (not read back),
         or a call giving it to the indexer;
         ``folders``: collects the folder to flush instead of flushing it here.
 
@@ -477,7 +464,7 @@ class Archive:
         keep_temp: bool = False,
     ) -> StoreResult:
         """``folders``: collects the folders to flush instead of flushing each here;
-        ``digest``: the file's SHA-256, or a call the indexer makes for it;
+        ``digest``: the file's checksum, or a call the indexer makes for it;
         ``keep_temp``: as for :meth:`ingest_temp`."""
         ds, sop, study, series_uid = header
         try:
@@ -507,14 +494,14 @@ class Archive:
 
         def build() -> ix.Record:
             if digest is not None or not self.checksum:
-                sha = digest() if callable(digest) else digest
+                checksum = digest() if callable(digest) else digest
             else:
-                sha = sha256_file(self.abspath(rel))
+                checksum = checksums.of_file(self.abspath(rel))
             return ix.record_of(
                 ds,
                 path=rel,
                 size=nbytes,
-                sha256=sha,
+                checksum=checksum,
                 stored_at=stored_at,
                 transfer_syntax=transfer_syntax if meta is None else None,
                 source_ae_title=str(aet).strip() if aet else None,
@@ -739,7 +726,7 @@ class Archive:
         pending: Future[str],
         *,
         size: int,
-        sha256: Callable[[], str],
+        checksum: Callable[[], str],
         transfer_syntax: str | None,
         source_ae_title: str | None,
     ) -> StoreResult:
@@ -751,7 +738,7 @@ class Archive:
                 ds,
                 path="",
                 size=size,
-                sha256=sha256() if self.checksum else None,
+                checksum=checksum() if self.checksum else None,
                 stored_at=time.time(),
                 transfer_syntax=transfer_syntax if meta is None else None,
                 source_ae_title=str(aet).strip() if aet else None,
@@ -914,14 +901,14 @@ class Archive:
         path = self.abspath(rel)
         ds = read(path, stop_before_pixels=True)
         size = os.path.getsize(path)
-        sha = sha256_file(path) if self.checksum else None
+        checksum = checksums.of_file(path) if self.checksum else None
         meta = ds.file_meta
         aet = meta.get("SourceApplicationEntityTitle") if meta else None
         return ix.record_of(
             ds,
             path=rel,
             size=size,
-            sha256=sha,
+            checksum=checksum,
             stored_at=os.path.getmtime(path),
             source_ae_title=str(aet).strip() if aet else None,
         )
@@ -969,7 +956,7 @@ class Archive:
                 r.path: r
                 for r in conn.execute(
                     sa.select(
-                        instances.c.pk, instances.c.path, instances.c.size, instances.c.sha256
+                        instances.c.pk, instances.c.path, instances.c.size, instances.c.checksum
                     )
                 )
             }
@@ -981,7 +968,7 @@ class Archive:
             try:
                 if os.path.getsize(path) != r.size:
                     rep.mismatched.append(rel)
-                elif verify and r.sha256 and sha256_file(path) != r.sha256:
+                elif verify and r.checksum and not checksums.matches(r.checksum, path):
                     rep.mismatched.append(rel)
             except FileNotFoundError:
                 rep.rows_without_files.append(rel)

@@ -35,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c = asub.add_parser("check", help="compare the index with the files")
     _common(c)
     c.add_argument("--repair", action="store_true", help="fix the mismatches found")
-    c.add_argument("--verify", action="store_true", help="also compare SHA-256 checksums")
+    c.add_argument(
+        "--verify", action="store_true", help="also compare checksums (reads every file)"
+    )
     c.add_argument(
         "--temp-age",
         type=float,

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import mmap
 import os
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+
+from ..digest import Checksum
 
 #: Bytes per staging buffer: a whole number of blocks (and of pages).
 CHUNK = 1 << 20
@@ -155,7 +156,8 @@ class StagedFile:
     """An open file written through a :class:`ChunkWriter`: :meth:`write` copies into
     the staging buffer, :meth:`finish` queues the rest, :meth:`wait` waits for the
     writer thread to have written everything (raising its OSError, if any).
-    ``direct``: try ``O_DIRECT``.  ``digest``: keep the SHA-256 of what was written."""
+    ``direct``: try ``O_DIRECT``.  ``digest``: keep the checksum of what was written
+    (:mod:`dicomfast.digest`)."""
 
     def __init__(
         self,
@@ -173,7 +175,7 @@ class StagedFile:
         self.size = 0
         self._writer = writer
         self._direct = _set_direct(fd, True) if direct else False
-        self._hash = hashlib.sha256() if digest else None
+        self._hash = Checksum() if digest else None
         self._hashed: Future[None] | None = None  # the last chunk handed to the hasher
         self._buf: mmap.mmap | None = None
         self._fill = 0
@@ -262,14 +264,14 @@ class StagedFile:
             raise self._error
 
     def hexdigest(self) -> str | None:
-        """SHA-256 of the file's bytes, once hashed (this waits), if asked for."""
+        """The checksum of the file's bytes, once hashed (this waits), if asked for."""
         if self._hash is None:
             return None
         if self._last is not None:
             self._last.result()  # the last chunk written, so handed to the hasher
         if self._hashed is not None:
             self._hashed.result()
-        return self._hash.hexdigest()
+        return self._hash.value()
 
     def _queue(self, *, final: bool) -> None:
         buf, fill, offset = self._buf, self._fill, self._offset

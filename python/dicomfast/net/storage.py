@@ -316,9 +316,9 @@ class FileSink:
         return self.header()
 
     def digest(self) -> str | None:
-        """SHA-256 of the file, when the storage keeps digests; waits for the hash,
-        which is made after the write, off the answer's path (the archive's indexer
-        calls this later)."""
+        """The checksum of the file (:mod:`dicomfast.digest`), when the storage keeps
+        them; waits for the hash, which is made after the write, off the answer's path
+        (the archive's indexer calls this later)."""
         return self._out.hexdigest()
 
     def write(self, data: memoryview | bytes) -> None:
@@ -611,7 +611,7 @@ class FileStorage:
         files when it opens."""
         self.folder = os.path.abspath(os.fspath(folder))
         self.fsync = fsync
-        #: Whether sinks keep the SHA-256 of what they write (an archive indexes it).
+        #: Whether sinks keep the checksum of what they write (an archive indexes it).
         self.keep_digest = False
         os.makedirs(self.folder, exist_ok=True)
         self.spares = SpareFiles(self.folder, depth=8, intake=fsync and intake)

@@ -3,7 +3,7 @@
 
 The body is split as it arrives (:class:`~dicomfast.web.parts.PartSplitter`:
 no part is copied or joined in memory) and each part's bytes go to a temporary
-file in the storage folder, written (and their SHA-256 computed) by a worker
+file in the storage folder, written (and their checksums computed) by a worker
 thread while the next bytes are received.  When the body is complete, the
 files are handed together to :meth:`Archive.ingest_temps
 <dicomfast.archive.store.Archive.ingest_temps>`, the C-STORE ingest path for a
@@ -26,7 +26,6 @@ stored, as C-STORE does, and named in a ``Warning: 299`` header.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 from multidict import CIMultiDict
 
+from .. import digest as checksums
 from ..archive import Archive
 from ..archive.index import is_valid_uid
 from ..archive.store import CANNOT_UNDERSTAND, OUT_OF_RESOURCES, StoreResult, TempInstance
@@ -65,8 +65,8 @@ class _Part:
 
 
 class _PartDigests:
-    """The SHA-256 of each part, a batch of events at a time (in a worker thread,
-    beside the one writing the same bytes)."""
+    """The checksum of each part (:mod:`dicomfast.digest`), a batch of events at a
+    time (in a worker thread, beside the one writing the same bytes)."""
 
     def __init__(self) -> None:
         self.digests: list[str] = []
@@ -77,9 +77,9 @@ class _PartDigests:
             if isinstance(ev, Data):
                 self._hash.update(ev.data)
             elif isinstance(ev, Begin):
-                self._hash = hashlib.sha256()
+                self._hash = checksums.Checksum()
             else:
-                self.digests.append(self._hash.hexdigest())
+                self.digests.append(self._hash.value())
 
 
 class _PartFiles:

@@ -4,6 +4,7 @@
 
 mod build;
 mod deid;
+mod digest;
 mod element;
 mod errors;
 mod limits;
@@ -35,6 +36,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(media::fileset_index, m)?)?;
     m.add_function(wrap_pyfunction!(media::fileset_create, m)?)?;
     m.add_function(wrap_pyfunction!(media::fileset_sources, m)?)?;
+    m.add_class::<digest::Blake3>()?;
+    m.add_function(wrap_pyfunction!(digest::blake3_file, m)?)?;
     pdu::register(m)?;
     pixels::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -30,12 +30,12 @@ fn pdu_err(py: Python<'_>, e: &p::PduError, base: usize) -> PyErr {
 
 /// A held, contiguous byte buffer of any Python object (bytes, bytearray,
 /// memoryview, mmap).
-struct Held {
+pub(crate) struct Held {
     buf: PyBuffer<u8>,
 }
 
 impl Held {
-    fn get(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+    pub(crate) fn get(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         let buf: PyBuffer<u8> = PyBuffer::get(obj)?;
         if !buf.is_c_contiguous() {
             return Err(PyValueError::new_err("buffer must be contiguous"));
@@ -43,7 +43,7 @@ impl Held {
         Ok(Held { buf })
     }
 
-    fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: `self.buf` keeps the export (and so the memory) alive and in
         // place while `self` lives; the slice does not outlive `self`.
         unsafe { std::slice::from_raw_parts(self.buf.buf_ptr() as *const u8, self.buf.len_bytes()) }

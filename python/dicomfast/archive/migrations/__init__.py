@@ -22,6 +22,7 @@ from . import (
     m002_worklist_mpps,
     m003_instance_source_aet,
     m004_instances_series_uid_index,
+    m005_instance_checksum,
 )
 
 
@@ -38,6 +39,7 @@ STEPS: tuple[Step, ...] = tuple(
         m002_worklist_mpps,
         m003_instance_source_aet,
         m004_instances_series_uid_index,
+        m005_instance_checksum,
     )
 )
 LATEST = STEPS[-1].version

@@ -742,6 +742,136 @@ impl Samples {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+impl Samples {
+    /// [`Samples::put`] of a pair of quads side by side (columns `x` to `x + 3`, all in
+    /// the block) in one 256-bit vector, [`Samples::put_vector`]'s way with eight lanes,
+    /// when each exponent bound `big_u` is at most 14 (and within the band's) and their
+    /// fields together hold at most 56 bits (one refill); false, nothing read, otherwise.
+    /// Each row's four coefficients are then one store.
+    ///
+    /// # Safety
+    /// Only where AVX2 was found on this processor.
+    #[inline(always)]
+    unsafe fn put_pair_vector<const SHIFTED: bool>(
+        &self,
+        ms: &mut MagSgn<'_>,
+        rows: &mut Rows<'_>,
+        q: [Quad; 2],
+        big_u: [u32; 2],
+        x: usize,
+    ) -> bool {
+        use std::arch::x86_64::*;
+        let limit = self.max_u.min(14);
+        if big_u[0] > limit || big_u[1] > limit {
+            return false;
+        }
+        let ek = [q[0].entry >> 8 & 0xF, q[1].entry >> 8 & 0xF];
+        let e1 = [q[0].entry >> 12 & 0xF, q[1].entry >> 12 & 0xF];
+        let bits = |k: usize| big_u[k] * q[k].rho.count_ones() - (ek[k] & q[k].rho).count_ones();
+        let total = bits(0) + bits(1);
+        if total > 56 {
+            return false;
+        }
+        let (Some(top), Some(bottom)) = (rows.top.get_mut(x..x + 4), rows.bottom.get_mut(x..x + 4))
+        else {
+            return false;
+        };
+        if q[0].rho | q[1].rho == 0 {
+            // No significant sample (most pairs of the fine bands): no bits to read.
+            top.fill(0);
+            bottom.fill(0);
+            rows.quads.note(x, 0, 0);
+            rows.quads.note(x + 2, 0, 0);
+            return true;
+        }
+        ms.refill();
+        let acc = ms.acc;
+        ms.acc >>= total;
+        ms.bits -= total;
+
+        let lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+        let one = _mm256_set1_epi32(1);
+        let has = |bits: u32| {
+            let b = _mm256_and_si256(_mm256_set1_epi32(bits as i32), lane);
+            _mm256_cmpeq_epi32(b, lane) // all ones where the lane's bit is set
+        };
+        let sig = has(q[0].rho | q[1].rho << 4);
+        // m = U, less one where e_k's bit is set; none where insignificant.
+        let (u0, u1) = (big_u[0] as i32, big_u[1] as i32);
+        let m = _mm256_and_si256(
+            _mm256_add_epi32(
+                _mm256_setr_epi32(u0, u0, u0, u0, u1, u1, u1, u1),
+                has(ek[0] | ek[1] << 4),
+            ),
+            sig,
+        );
+        // Each field's offset: the sum of the fields before it (each half's prefix sums,
+        // the first half's total added to the second's).
+        let s1 = _mm256_add_epi32(m, _mm256_slli_si256::<4>(m));
+        let s2 = _mm256_add_epi32(s1, _mm256_slli_si256::<8>(s1));
+        let carry = _mm256_permutevar8x32_epi32(s2, _mm256_setr_epi32(7, 7, 7, 7, 3, 3, 3, 3));
+        let carry = _mm256_blend_epi32::<0b1111_0000>(_mm256_setzero_si256(), carry);
+        let at = _mm256_sub_epi32(_mm256_add_epi32(s2, carry), m);
+        // The field at `at` (< 56) of the 64-bit window: shifts of 32 or more give 0.
+        let lo = _mm256_set1_epi32(acc as u32 as i32);
+        let hi = _mm256_set1_epi32((acc >> 32) as u32 as i32);
+        let thirty_two = _mm256_set1_epi32(32);
+        let field = _mm256_or_si256(
+            _mm256_or_si256(
+                _mm256_srlv_epi32(lo, at),
+                _mm256_sllv_epi32(hi, _mm256_sub_epi32(thirty_two, at)),
+            ),
+            _mm256_srlv_epi32(hi, _mm256_sub_epi32(at, thirty_two)),
+        );
+        let low_m = _mm256_sub_epi32(_mm256_sllv_epi32(one, m), one);
+        let raw = _mm256_and_si256(field, low_m);
+        // e_1's bit above the field.
+        let v = _mm256_or_si256(
+            raw,
+            _mm256_sllv_epi32(_mm256_and_si256(has(e1[0] | e1[1] << 4), one), m),
+        );
+        let mu = _mm256_add_epi32(_mm256_srli_epi32::<1>(v), one);
+        let mag = if SHIFTED {
+            _mm256_or_si256(
+                _mm256_sll_epi32(mu, _mm_cvtsi32_si128(self.shift as i32)),
+                _mm256_set1_epi32(self.half),
+            )
+        } else {
+            mu
+        };
+        let mag = _mm256_and_si256(mag, sig);
+        let neg = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(v, one));
+        let values = _mm256_sub_epi32(_mm256_xor_si256(mag, neg), neg);
+        // Exponents of the bottom rows' samples (lanes 1, 3, 5, 7), for the next row's
+        // kappa: 32 - lzcnt(v | 1), from the exponent of v | 1 as a float (exact: v < 2^15).
+        let float_exp = _mm256_srli_epi32::<23>(_mm256_castps_si256(_mm256_cvtepi32_ps(
+            _mm256_or_si256(v, one),
+        )));
+        let exps = _mm256_and_si256(_mm256_sub_epi32(float_exp, _mm256_set1_epi32(126)), sig);
+        let odd = _mm256_permutevar8x32_epi32(exps, _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7));
+        let four = _mm_cvtsi128_si32(_mm_shuffle_epi8(
+            _mm256_castsi256_si128(odd),
+            _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1),
+        )) as u32;
+        // Sample order (per quad: left column top, bottom, right column top, bottom) to
+        // rows: the top row's four, then the bottom row's.
+        let by_row = _mm256_permutevar8x32_epi32(values, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+        _mm_storeu_si128(
+            top.as_mut_ptr() as *mut __m128i,
+            _mm256_castsi256_si128(by_row),
+        );
+        _mm_storeu_si128(
+            bottom.as_mut_ptr() as *mut __m128i,
+            _mm256_extracti128_si256::<1>(by_row),
+        );
+        let e = four.to_le_bytes();
+        rows.quads.note(x, e[0], e[1]);
+        rows.quads.note(x + 2, e[2], e[3]);
+        true
+    }
+}
+
 /// The initial row of quads: contexts from the left quad only, kappa 1, and the MEL's
 /// say on a pair's `u` values.
 #[inline(always)]
@@ -832,6 +962,16 @@ fn later_row<const SHIFTED: bool, const VECTOR: bool>(
             left_rho = q1.rho;
         }
         let us = vlc.u_pair::<true>(u32::from(q0.u_off()) | u32::from(q1.u_off()) << 1);
+        #[cfg(target_arch = "x86_64")]
+        if VECTOR && x + 4 <= w {
+            // SAFETY: VECTOR only where the processor has AVX2 (`decode_any`).
+            if unsafe {
+                samples.put_pair_vector::<SHIFTED>(ms, rows, [q0, q1], [k0 + us[0], k1 + us[1]], x)
+            } {
+                x += 4;
+                continue;
+            }
+        }
         samples.put::<SHIFTED, VECTOR>(ms, rows, q0, k0 + us[0], x)?;
         if two {
             samples.put::<SHIFTED, VECTOR>(ms, rows, q1, k1 + us[1], x + 2)?;

@@ -227,6 +227,44 @@ impl Wavelet for Rev53 {
         true
     }
 
+    /// [`Wavelet::synthesise_row`] with both lifting steps out of place (the row's low
+    /// and high halves read where they are, the lifted ones written to `tmp`), so that
+    /// the row is not copied first: `L'(i) = L(i) - (H(i-1) + H(i) + 2) >> 2`, then
+    /// `H'(i) = H(i) + (L'(i) + L'(i+1)) >> 1`, mirrored at the ends as [`step`] does;
+    /// then interleaved back into the row.
+    fn synthesise_row(x: &mut [i32], tmp: &mut [i32]) {
+        let w = x.len();
+        let (nl, nh) = (w.div_ceil(2), w / 2);
+        let (xl, xh) = x.split_at(nl);
+        let (tl, th) = tmp.split_at_mut(nl);
+        let update =
+            |l: i32, a: i32, b: i32| l.wrapping_sub(a.wrapping_add(b).wrapping_add(2) >> 2);
+        let predict = |h: i32, a: i32, b: i32| h.wrapping_add(a.wrapping_add(b) >> 1);
+        // Low: the first and (odd widths) last with mirrored neighbours, the rest zipped.
+        tl[0] = update(xl[0], xh[0], xh[0]);
+        for (((t, &l), &a), &b) in tl[1..nh].iter_mut().zip(&xl[1..nh]).zip(xh).zip(&xh[1..]) {
+            *t = update(l, a, b);
+        }
+        if nl > nh {
+            tl[nh] = update(xl[nh], xh[nh - 1], xh[nh - 1]);
+        }
+        // High: all but (even widths) the last zipped, that one mirrored.
+        let inner = nh.min(nl - 1);
+        for (((t, &h), &a), &b) in th[..inner].iter_mut().zip(xh).zip(&*tl).zip(&tl[1..]) {
+            *t = predict(h, a, b);
+        }
+        if inner < nh {
+            th[nh - 1] = predict(xh[nh - 1], tl[nl - 1], tl[nl - 1]);
+        }
+        for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(&*tl).zip(&*th) {
+            pair[0] = l;
+            pair[1] = h;
+        }
+        if w % 2 == 1 {
+            x[w - 1] = tl[nl - 1];
+        }
+    }
+
     /// Both lifting steps and the split in one pass: high rows
     /// `H(i) = X(2i+1) - (X(2i) + X(2i+2)) >> 1`, then low rows
     /// `L(i) = X(2i) + (H(i-1) + H(i) + 2) >> 2`, mirrored at the ends as [`step`] does.

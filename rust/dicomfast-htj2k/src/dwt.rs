@@ -340,22 +340,60 @@ impl Wavelet for Irr97 {
         true
     }
 
+    /// [`Wavelet::synthesise_row`] without the row's copy: the scaling and the first two
+    /// lifting steps read the row's halves where they are and write the lifted ones to
+    /// `tmp` (the same operations on the same values as [`Irr97::unlift`], so the same
+    /// results), the last two steps in `tmp`, then interleaved back into the row.
+    fn synthesise_row(x: &mut [f32], tmp: &mut [f32]) {
+        let w = x.len();
+        let (nl, nh) = (w.div_ceil(2), w / 2);
+        let (xl, xh) = x.split_at(nl);
+        let (tl, th) = tmp.split_at_mut(nl);
+        let inv_k = 1.0 / K;
+        let update = |l: f32, a: f32, b: f32| l * K - DELTA * (a * inv_k + b * inv_k);
+        tl[0] = update(xl[0], xh[0], xh[0]);
+        for (((t, &l), &a), &b) in tl[1..nh].iter_mut().zip(&xl[1..nh]).zip(xh).zip(&xh[1..]) {
+            *t = update(l, a, b);
+        }
+        if nl > nh {
+            tl[nh] = update(xl[nh], xh[nh - 1], xh[nh - 1]);
+        }
+        let predict = |h: f32, a: f32, b: f32| h * inv_k - GAMMA * (a + b);
+        let inner = nh.min(nl - 1);
+        for (((t, &h), &a), &b) in th[..inner].iter_mut().zip(xh).zip(&*tl).zip(&tl[1..]) {
+            *t = predict(h, a, b);
+        }
+        if inner < nh {
+            th[nh - 1] = predict(xh[nh - 1], tl[nl - 1], tl[nl - 1]);
+        }
+        step(tl, th, 1, 1, (nl, nh), false, |x, a, b| x - BETA * (a + b));
+        step(th, tl, 1, 1, (nh, nl), true, |x, a, b| x - ALPHA * (a + b));
+        for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(&*tl).zip(&*th) {
+            pair[0] = l;
+            pair[1] = h;
+        }
+        if w % 2 == 1 {
+            x[w - 1] = tl[nl - 1];
+        }
+    }
+
+    /// The scaling (low values by K, high ones by 1 / K) folded into the first two
+    /// lifting steps, which scale each value as they read or write it: one pass fewer
+    /// over the values, the same operations on the same values.
     fn unlift(low: &mut [f32], high: &mut [f32], stride: usize, w: usize, nl: usize, nh: usize) {
-        for (rows, n, factor) in [(&mut *low, nl, K), (&mut *high, nh, 1.0 / K)] {
-            for i in 0..n {
-                for v in &mut rows[i * stride..i * stride + w] {
-                    *v *= factor;
-                }
-            }
-        }
-        for (coef, predict) in [(DELTA, false), (GAMMA, true), (BETA, false), (ALPHA, true)] {
-            let f = move |x: f32, a: f32, b: f32| x - coef * (a + b);
-            if predict {
-                step(high, low, stride, w, (nh, nl), true, f);
-            } else {
-                step(low, high, stride, w, (nl, nh), false, f);
-            }
-        }
+        let inv_k = 1.0 / K;
+        step(low, high, stride, w, (nl, nh), false, |x, a, b| {
+            x * K - DELTA * (a * inv_k + b * inv_k)
+        });
+        step(high, low, stride, w, (nh, nl), true, |x, a, b| {
+            x * inv_k - GAMMA * (a + b)
+        });
+        step(low, high, stride, w, (nl, nh), false, |x, a, b| {
+            x - BETA * (a + b)
+        });
+        step(high, low, stride, w, (nh, nl), true, |x, a, b| {
+            x - ALPHA * (a + b)
+        });
     }
 }
 

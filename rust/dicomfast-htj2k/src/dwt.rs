@@ -326,16 +326,47 @@ impl Wavelet for Irr97 {
             }
         }
     }
-    /// Lifted in place, then each row copied once to its place in `out` (the default
-    /// permutes the rows through a buffer and back: two copies).
+    /// The first two lifting steps (and the scaling) in place, the last two out of
+    /// place: each row of `out` written once, in its place, by the step that makes it
+    /// final (the default permutes the rows through a buffer and back: two copies).
     fn columns_into(plane: &mut [f32], (w, h): (usize, usize), out: &mut Vec<f32>) -> bool {
         let (nl, nh) = (h.div_ceil(2), h / 2);
         let (low, high) = plane.split_at_mut(nl * w);
-        Self::unlift(low, high, w, w, nl, nh);
-        let out = sized(out, w * h);
-        for (k, row) in plane[..w * h].chunks_exact(w).enumerate() {
-            let to = if k < nl { 2 * k } else { 2 * (k - nl) + 1 };
-            out[to * w..to * w + w].copy_from_slice(row);
+        let inv_k = 1.0 / K;
+        step(low, high, w, w, (nl, nh), false, |x, a, b| {
+            x * K - DELTA * (a * inv_k + b * inv_k)
+        });
+        step(high, low, w, w, (nh, nl), true, |x, a, b| {
+            x * inv_k - GAMMA * (a + b)
+        });
+        fn row(rows: &[f32], w: usize, r: usize) -> &[f32] {
+            &rows[r * w..r * w + w]
+        }
+        let mut out: Vec<&mut [f32]> = sized(out, w * h).chunks_exact_mut(w).collect();
+        for i in 0..nl {
+            let (l, a, b) = (
+                row(low, w, i),
+                row(high, w, i.saturating_sub(1)),
+                row(high, w, i.min(nh - 1)),
+            );
+            for (((o, &l), &a), &b) in out[2 * i].iter_mut().zip(l).zip(a).zip(b) {
+                *o = l - BETA * (a + b);
+            }
+        }
+        for i in 0..nh {
+            let next = 2 * (i + 1).min(nl - 1);
+            // Rows 2i and `next` (even, final) are read, row 2i + 1 written.
+            let (before, rest) = out.split_at_mut(2 * i + 1);
+            let (o, after) = rest.split_at_mut(1);
+            let a: &[f32] = before[2 * i];
+            let b: &[f32] = if next == 2 * i {
+                a
+            } else {
+                after[next - 2 * i - 2]
+            };
+            for (((o, &hv), &a), &b) in o[0].iter_mut().zip(row(high, w, i)).zip(a).zip(b) {
+                *o = hv - ALPHA * (a + b);
+            }
         }
         true
     }

@@ -95,20 +95,7 @@ trait Wavelet {
     );
     /// A row (at least 2 long) from low then high values back to samples in order,
     /// through `tmp` (as long).
-    fn synthesise_row(x: &mut [Self::T], tmp: &mut [Self::T]) {
-        let w = x.len();
-        let (nl, nh) = (w.div_ceil(2), w / 2);
-        tmp.copy_from_slice(x);
-        let (low, high) = tmp.split_at_mut(nl);
-        Self::unlift(low, high, 1, 1, nl, nh);
-        for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(low.iter()).zip(high.iter()) {
-            pair[0] = l;
-            pair[1] = h;
-        }
-        if w % 2 == 1 {
-            x[w - 1] = low[nl - 1];
-        }
-    }
+    fn synthesise_row(x: &mut [Self::T], tmp: &mut [Self::T]);
     /// The columns of the region `w` x `h` (rows `stride` apart, `h` at least 2) from
     /// low rows then high rows back to samples in order, through `tmp`.
     fn synthesise_columns(
@@ -227,42 +214,19 @@ impl Wavelet for Rev53 {
         true
     }
 
-    /// [`Wavelet::synthesise_row`] with both lifting steps out of place (the row's low
-    /// and high halves read where they are, the lifted ones written to `tmp`), so that
-    /// the row is not copied first: `L'(i) = L(i) - (H(i-1) + H(i) + 2) >> 2`, then
-    /// `H'(i) = H(i) + (L'(i) + L'(i+1)) >> 1`, mirrored at the ends as [`step`] does;
-    /// then interleaved back into the row.
+    /// [`Wavelet::synthesise_row`] with both lifting steps out of place
+    /// ([`lift_two_into`]: the row is not copied first), `L'(i) = L(i) - (H(i-1) + H(i) +
+    /// 2) >> 2`, then `H'(i) = H(i) + (L'(i) + L'(i+1)) >> 1`; then interleaved back.
     fn synthesise_row(x: &mut [i32], tmp: &mut [i32]) {
-        let w = x.len();
-        let (nl, nh) = (w.div_ceil(2), w / 2);
-        let (xl, xh) = x.split_at(nl);
-        let (tl, th) = tmp.split_at_mut(nl);
-        let update =
-            |l: i32, a: i32, b: i32| l.wrapping_sub(a.wrapping_add(b).wrapping_add(2) >> 2);
-        let predict = |h: i32, a: i32, b: i32| h.wrapping_add(a.wrapping_add(b) >> 1);
-        // Low: the first and (odd widths) last with mirrored neighbours, the rest zipped.
-        tl[0] = update(xl[0], xh[0], xh[0]);
-        for (((t, &l), &a), &b) in tl[1..nh].iter_mut().zip(&xl[1..nh]).zip(xh).zip(&xh[1..]) {
-            *t = update(l, a, b);
-        }
-        if nl > nh {
-            tl[nh] = update(xl[nh], xh[nh - 1], xh[nh - 1]);
-        }
-        // High: all but (even widths) the last zipped, that one mirrored.
-        let inner = nh.min(nl - 1);
-        for (((t, &h), &a), &b) in th[..inner].iter_mut().zip(xh).zip(&*tl).zip(&tl[1..]) {
-            *t = predict(h, a, b);
-        }
-        if inner < nh {
-            th[nh - 1] = predict(xh[nh - 1], tl[nl - 1], tl[nl - 1]);
-        }
-        for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(&*tl).zip(&*th) {
-            pair[0] = l;
-            pair[1] = h;
-        }
-        if w % 2 == 1 {
-            x[w - 1] = tl[nl - 1];
-        }
+        let (tl, th) = tmp.split_at_mut(x.len().div_ceil(2));
+        lift_two_into(
+            x,
+            tl,
+            th,
+            |l, a, b| l.wrapping_sub(a.wrapping_add(b).wrapping_add(2) >> 2),
+            |h, a, b| h.wrapping_add(a.wrapping_add(b) >> 1),
+        );
+        interleave_into(x, tl, th);
     }
 
     /// Both lifting steps and the split in one pass: high rows
@@ -372,40 +336,23 @@ impl Wavelet for Irr97 {
     }
 
     /// [`Wavelet::synthesise_row`] without the row's copy: the scaling and the first two
-    /// lifting steps read the row's halves where they are and write the lifted ones to
-    /// `tmp` (the same operations on the same values as [`Irr97::unlift`], so the same
-    /// results), the last two steps in `tmp`, then interleaved back into the row.
+    /// lifting steps out of place ([`lift_two_into`]; the same operations on the same
+    /// values as [`Irr97::unlift`], so the same results), the last two in `tmp`, then
+    /// interleaved back into the row.
     fn synthesise_row(x: &mut [f32], tmp: &mut [f32]) {
-        let w = x.len();
-        let (nl, nh) = (w.div_ceil(2), w / 2);
-        let (xl, xh) = x.split_at(nl);
+        let (nl, nh) = (x.len().div_ceil(2), x.len() / 2);
         let (tl, th) = tmp.split_at_mut(nl);
         let inv_k = 1.0 / K;
-        let update = |l: f32, a: f32, b: f32| l * K - DELTA * (a * inv_k + b * inv_k);
-        tl[0] = update(xl[0], xh[0], xh[0]);
-        for (((t, &l), &a), &b) in tl[1..nh].iter_mut().zip(&xl[1..nh]).zip(xh).zip(&xh[1..]) {
-            *t = update(l, a, b);
-        }
-        if nl > nh {
-            tl[nh] = update(xl[nh], xh[nh - 1], xh[nh - 1]);
-        }
-        let predict = |h: f32, a: f32, b: f32| h * inv_k - GAMMA * (a + b);
-        let inner = nh.min(nl - 1);
-        for (((t, &h), &a), &b) in th[..inner].iter_mut().zip(xh).zip(&*tl).zip(&tl[1..]) {
-            *t = predict(h, a, b);
-        }
-        if inner < nh {
-            th[nh - 1] = predict(xh[nh - 1], tl[nl - 1], tl[nl - 1]);
-        }
+        lift_two_into(
+            x,
+            tl,
+            th,
+            |l, a, b| l * K - DELTA * (a * inv_k + b * inv_k),
+            |h, a, b| h * inv_k - GAMMA * (a + b),
+        );
         step(tl, th, 1, 1, (nl, nh), false, |x, a, b| x - BETA * (a + b));
         step(th, tl, 1, 1, (nh, nl), true, |x, a, b| x - ALPHA * (a + b));
-        for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(&*tl).zip(&*th) {
-            pair[0] = l;
-            pair[1] = h;
-        }
-        if w % 2 == 1 {
-            x[w - 1] = tl[nl - 1];
-        }
+        interleave_into(x, tl, th);
     }
 
     /// The scaling (low values by K, high ones by 1 / K) folded into the first two
@@ -425,6 +372,51 @@ impl Wavelet for Irr97 {
         step(high, low, stride, w, (nh, nl), true, |x, a, b| {
             x - ALPHA * (a + b)
         });
+    }
+}
+
+/// The first two lifting steps of a row's synthesis out of place: the row `x` holds its
+/// low values, then its high ones; `tl` (as many as the low values) receives
+/// `update(L(i), H(i-1), H(i))`, then `th` (the high ones') `predict(H(i), L'(i),
+/// L'(i+1))` from the new low values, mirrored at the ends as [`step`] does (`x` at
+/// least 2 long). Zipped loops, which vectorise.
+#[inline(always)]
+fn lift_two_into<T: Copy>(
+    x: &[T],
+    tl: &mut [T],
+    th: &mut [T],
+    update: impl Fn(T, T, T) -> T,
+    predict: impl Fn(T, T, T) -> T,
+) {
+    let (nl, nh) = (tl.len(), th.len());
+    let (xl, xh) = x.split_at(nl);
+    // Low: the first and (odd widths) last with mirrored neighbours, the rest zipped.
+    tl[0] = update(xl[0], xh[0], xh[0]);
+    for (((t, &l), &a), &b) in tl[1..nh].iter_mut().zip(&xl[1..nh]).zip(xh).zip(&xh[1..]) {
+        *t = update(l, a, b);
+    }
+    if nl > nh {
+        tl[nh] = update(xl[nh], xh[nh - 1], xh[nh - 1]);
+    }
+    // High: all but (even widths) the last zipped, that one mirrored.
+    let inner = nh.min(nl - 1);
+    for (((t, &h), &a), &b) in th[..inner].iter_mut().zip(xh).zip(&*tl).zip(&tl[1..]) {
+        *t = predict(h, a, b);
+    }
+    if inner < nh {
+        th[nh - 1] = predict(xh[nh - 1], tl[nl - 1], tl[nl - 1]);
+    }
+}
+
+/// Low values `tl` and high ones `th` interleaved into the row `x` (even samples low).
+#[inline(always)]
+fn interleave_into<T: Copy>(x: &mut [T], tl: &[T], th: &[T]) {
+    for ((pair, &l), &h) in x.chunks_exact_mut(2).zip(tl).zip(th) {
+        pair[0] = l;
+        pair[1] = h;
+    }
+    if x.len() % 2 == 1 {
+        x[x.len() - 1] = tl[tl.len() - 1];
     }
 }
 

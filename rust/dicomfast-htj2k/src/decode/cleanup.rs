@@ -646,9 +646,8 @@ impl Samples {
 #[cfg(target_arch = "x86_64")]
 impl Samples {
     /// [`Samples::put`] of a significant quad whose exponent bound `big_u` is at most
-    /// 14 (its fields, at most 56 bits, in one refill), in 32-bit lanes: the four
-    /// fields' offsets by a prefix sum, each field shifted out of the 64-bit window by
-    /// variable shifts, then the magnitude and sign of each lane at once.
+    /// 14 (its fields, at most 56 bits, in one refill): [`Samples::vector_fields`] with
+    /// no second quad, its two columns stored.
     ///
     /// Inlined into [`BlockDecoder::decode_vector`] (whose features its intrinsics
     /// need), as memchr builds its vector code; a call per quad would cost more than
@@ -666,89 +665,25 @@ impl Samples {
         x: usize,
     ) {
         use std::arch::x86_64::*;
-        let (ek, e1) = (q.entry >> 8 & 0xF, q.entry >> 12 & 0xF);
-        let total = big_u * q.rho.count_ones() - (ek & q.rho).count_ones();
-        ms.refill();
-        let acc = ms.acc;
-        ms.acc >>= total;
-        ms.bits -= total;
-
-        let lane = _mm_setr_epi32(1, 2, 4, 8);
-        let one = _mm_set1_epi32(1);
-        let has = |bits: u32| {
-            let b = _mm_and_si128(_mm_set1_epi32(bits as i32), lane);
-            _mm_cmpeq_epi32(b, lane) // all ones where the lane's bit is set
-        };
-        let sig = has(q.rho);
-        // m = U, less one where e_k's bit is set; none where insignificant.
-        let m = _mm_and_si128(_mm_add_epi32(_mm_set1_epi32(big_u as i32), has(ek)), sig);
-        // Each field's offset: the sum of the fields before it.
-        let s1 = _mm_add_epi32(m, _mm_slli_si128::<4>(m));
-        let s2 = _mm_add_epi32(s1, _mm_slli_si128::<8>(s1));
-        let at = _mm_slli_si128::<4>(s2);
-        // The field at `at` (< 56) of the 64-bit window: shifts of 32 or more give 0.
-        let lo = _mm_set1_epi32(acc as u32 as i32);
-        let hi = _mm_set1_epi32((acc >> 32) as u32 as i32);
-        let thirty_two = _mm_set1_epi32(32);
-        let field = _mm_or_si128(
-            _mm_or_si128(
-                _mm_srlv_epi32(lo, at),
-                _mm_sllv_epi32(hi, _mm_sub_epi32(thirty_two, at)),
-            ),
-            _mm_srlv_epi32(hi, _mm_sub_epi32(at, thirty_two)),
-        );
-        let low_m = _mm_sub_epi32(_mm_sllv_epi32(one, m), one);
-        let raw = _mm_and_si128(field, low_m);
-        // e_1's bit above the field.
-        let v = _mm_or_si128(raw, _mm_sllv_epi32(_mm_and_si128(has(e1), one), m));
-        let mu = _mm_add_epi32(_mm_srli_epi32::<1>(v), one);
-        let mag = if SHIFTED {
-            _mm_or_si128(
-                _mm_sll_epi32(mu, _mm_cvtsi32_si128(self.shift as i32)),
-                _mm_set1_epi32(self.half),
-            )
-        } else {
-            mu
-        };
-        let mag = _mm_and_si128(mag, sig);
-        let neg = _mm_sub_epi32(_mm_setzero_si128(), _mm_and_si128(v, one));
-        let values = _mm_sub_epi32(_mm_xor_si128(mag, neg), neg);
-        // Exponents of the bottom row's two samples, for the next row's kappa.
-        // 32 - lzcnt(v | 1), from the exponent of v | 1 as a float (exact: v < 2^15).
-        let float_exp =
-            _mm_srli_epi32::<23>(_mm_castps_si128(_mm_cvtepi32_ps(_mm_or_si128(v, one))));
-        let exps = _mm_and_si128(_mm_sub_epi32(float_exp, _mm_set1_epi32(126)), sig);
-        // Lanes 1 and 3's low bytes, side by side.
-        let pair = _mm_cvtsi128_si32(_mm_shuffle_epi8(
-            exps,
-            _mm_setr_epi8(
-                4, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-            ),
-        )) as u32;
-        let (e_1, e_3) = (pair as u8, (pair >> 8) as u8);
-        // Sample order (left column top, bottom, right column top, bottom) to rows.
-        let rows_order = _mm_shuffle_epi32::<0b11_01_10_00>(values);
+        let (by_row, e) = self.vector_fields::<SHIFTED>(ms, [q, Quad::default()], [big_u, 0]);
+        // The top row's samples are lanes 0-1 of `by_row`, the bottom row's lanes 4-5.
+        let top = _mm256_castsi256_si128(by_row);
+        let bottom = _mm256_extracti128_si256::<1>(by_row);
         if let (Some(t), Some(b)) = (rows.top.get_mut(x..x + 2), rows.bottom.get_mut(x..x + 2)) {
-            _mm_storel_epi64(t.as_mut_ptr() as *mut __m128i, rows_order);
-            _mm_storel_epi64(
-                b.as_mut_ptr() as *mut __m128i,
-                _mm_unpackhi_epi64(rows_order, rows_order),
-            );
+            _mm_storel_epi64(t.as_mut_ptr() as *mut __m128i, top);
+            _mm_storel_epi64(b.as_mut_ptr() as *mut __m128i, bottom);
         } else {
-            rows.top[x] = _mm_cvtsi128_si32(values);
-            rows.bottom[x] = _mm_extract_epi32::<1>(values);
+            rows.top[x] = _mm_cvtsi128_si32(top);
+            rows.bottom[x] = _mm_cvtsi128_si32(bottom);
         }
-        rows.quads.note(x, e_1, e_3);
+        rows.quads.note(x, e[0], e[1]);
     }
-}
 
-#[cfg(target_arch = "x86_64")]
-impl Samples {
     /// [`Samples::put`] of a pair of quads side by side (columns `x` to `x + 3`, all in
-    /// the block) in one 256-bit vector, [`Samples::put_vector`]'s way with eight lanes,
-    /// when each exponent bound `big_u` is at most 14 (and within the band's) and their
-    /// fields together hold at most 56 bits (one refill); false, nothing read, otherwise.
-    /// Each row's four coefficients are then one store.
+    /// the block) in one vector ([`Samples::vector_fields`]), when each exponent bound
+    /// `big_u` is at most 14 (and within the band's) and their fields together hold at
+    /// most 56 bits (one refill): each row's four coefficients in one store. False,
+    /// nothing read, otherwise.
     ///
     /// # Safety
     /// Only where AVX2 was found on this processor.
@@ -763,14 +698,8 @@ impl Samples {
     ) -> bool {
         use std::arch::x86_64::*;
         let limit = self.max_u.min(14);
-        if big_u[0] > limit || big_u[1] > limit {
-            return false;
-        }
-        let ek = [q[0].entry >> 8 & 0xF, q[1].entry >> 8 & 0xF];
-        let e1 = [q[0].entry >> 12 & 0xF, q[1].entry >> 12 & 0xF];
-        let bits = |k: usize| big_u[k] * q[k].rho.count_ones() - (ek[k] & q[k].rho).count_ones();
-        let total = bits(0) + bits(1);
-        if total > 56 {
+        if big_u[0] > limit || big_u[1] > limit || bits(q[0], big_u[0]) + bits(q[1], big_u[1]) > 56
+        {
             return false;
         }
         let (Some(top), Some(bottom)) = (rows.top.get_mut(x..x + 4), rows.bottom.get_mut(x..x + 4))
@@ -785,25 +714,59 @@ impl Samples {
             rows.quads.note(x + 2, 0, 0);
             return true;
         }
+        let (by_row, e) = self.vector_fields::<SHIFTED>(ms, q, big_u);
+        _mm_storeu_si128(
+            top.as_mut_ptr() as *mut __m128i,
+            _mm256_castsi256_si128(by_row),
+        );
+        _mm_storeu_si128(
+            bottom.as_mut_ptr() as *mut __m128i,
+            _mm256_extracti128_si256::<1>(by_row),
+        );
+        rows.quads.note(x, e[0], e[1]);
+        rows.quads.note(x + 2, e[2], e[3]);
+        true
+    }
+
+    /// Two quads' coefficients from MagSgn (at most 56 bits of fields in all, taken from
+    /// one refill), in the eight 32-bit lanes of one vector: the four fields of each
+    /// sample's magnitude bits cut out of the 64-bit window by variable shifts at offsets
+    /// from a prefix sum over the lanes, then each lane's magnitude and sign at once.
+    /// Returns the coefficients by row (lanes 0-3: the top row's four samples, quad 0's
+    /// two columns then quad 1's; lanes 4-7: the bottom row's) and the exponents of the
+    /// bottom row's samples (quad 0's left and right, then quad 1's), for the next row's
+    /// kappa. A quad with no significant sample (`rho` 0) takes no bits and gives zeros.
+    ///
+    /// # Safety
+    /// Only where AVX2 was found on this processor.
+    #[inline(always)]
+    unsafe fn vector_fields<const SHIFTED: bool>(
+        &self,
+        ms: &mut MagSgn<'_>,
+        q: [Quad; 2],
+        big_u: [u32; 2],
+    ) -> (std::arch::x86_64::__m256i, [u8; 4]) {
+        use std::arch::x86_64::*;
+        let total = bits(q[0], big_u[0]) + bits(q[1], big_u[1]);
         ms.refill();
         let acc = ms.acc;
         ms.acc >>= total;
         ms.bits -= total;
 
+        let field = |q: Quad, shift: u32| (q.entry >> shift & 0xF) as i32;
         let lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
         let one = _mm256_set1_epi32(1);
-        let has = |bits: u32| {
-            let b = _mm256_and_si256(_mm256_set1_epi32(bits as i32), lane);
+        let has = |bits: i32| {
+            let b = _mm256_and_si256(_mm256_set1_epi32(bits), lane);
             _mm256_cmpeq_epi32(b, lane) // all ones where the lane's bit is set
         };
-        let sig = has(q[0].rho | q[1].rho << 4);
+        let sig = has((q[0].rho | q[1].rho << 4) as i32);
+        let ek = field(q[0], 8) | field(q[1], 8) << 4;
+        let e1 = field(q[0], 12) | field(q[1], 12) << 4;
         // m = U, less one where e_k's bit is set; none where insignificant.
         let (u0, u1) = (big_u[0] as i32, big_u[1] as i32);
         let m = _mm256_and_si256(
-            _mm256_add_epi32(
-                _mm256_setr_epi32(u0, u0, u0, u0, u1, u1, u1, u1),
-                has(ek[0] | ek[1] << 4),
-            ),
+            _mm256_add_epi32(_mm256_setr_epi32(u0, u0, u0, u0, u1, u1, u1, u1), has(ek)),
             sig,
         );
         // Each field's offset: the sum of the fields before it (each half's prefix sums,
@@ -817,7 +780,7 @@ impl Samples {
         let lo = _mm256_set1_epi32(acc as u32 as i32);
         let hi = _mm256_set1_epi32((acc >> 32) as u32 as i32);
         let thirty_two = _mm256_set1_epi32(32);
-        let field = _mm256_or_si256(
+        let fields = _mm256_or_si256(
             _mm256_or_si256(
                 _mm256_srlv_epi32(lo, at),
                 _mm256_sllv_epi32(hi, _mm256_sub_epi32(thirty_two, at)),
@@ -825,12 +788,9 @@ impl Samples {
             _mm256_srlv_epi32(hi, _mm256_sub_epi32(at, thirty_two)),
         );
         let low_m = _mm256_sub_epi32(_mm256_sllv_epi32(one, m), one);
-        let raw = _mm256_and_si256(field, low_m);
+        let raw = _mm256_and_si256(fields, low_m);
         // e_1's bit above the field.
-        let v = _mm256_or_si256(
-            raw,
-            _mm256_sllv_epi32(_mm256_and_si256(has(e1[0] | e1[1] << 4), one), m),
-        );
+        let v = _mm256_or_si256(raw, _mm256_sllv_epi32(_mm256_and_si256(has(e1), one), m));
         let mu = _mm256_add_epi32(_mm256_srli_epi32::<1>(v), one);
         let mag = if SHIFTED {
             _mm256_or_si256(
@@ -843,8 +803,8 @@ impl Samples {
         let mag = _mm256_and_si256(mag, sig);
         let neg = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(v, one));
         let values = _mm256_sub_epi32(_mm256_xor_si256(mag, neg), neg);
-        // Exponents of the bottom rows' samples (lanes 1, 3, 5, 7), for the next row's
-        // kappa: 32 - lzcnt(v | 1), from the exponent of v | 1 as a float (exact: v < 2^15).
+        // Exponents of the bottom row's samples (lanes 1, 3, 5, 7): 32 - lzcnt(v | 1),
+        // from the exponent of v | 1 as a float (exact: v < 2^15).
         let float_exp = _mm256_srli_epi32::<23>(_mm256_castps_si256(_mm256_cvtepi32_ps(
             _mm256_or_si256(v, one),
         )));
@@ -857,19 +817,16 @@ impl Samples {
         // Sample order (per quad: left column top, bottom, right column top, bottom) to
         // rows: the top row's four, then the bottom row's.
         let by_row = _mm256_permutevar8x32_epi32(values, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
-        _mm_storeu_si128(
-            top.as_mut_ptr() as *mut __m128i,
-            _mm256_castsi256_si128(by_row),
-        );
-        _mm_storeu_si128(
-            bottom.as_mut_ptr() as *mut __m128i,
-            _mm256_extracti128_si256::<1>(by_row),
-        );
-        let e = four.to_le_bytes();
-        rows.quads.note(x, e[0], e[1]);
-        rows.quads.note(x + 2, e[2], e[3]);
-        true
+        (by_row, four.to_le_bytes())
     }
+}
+
+/// How many MagSgn bits the quad `q` of exponent bound `big_u` takes: `big_u` for each
+/// significant sample, one less where its e_k bit is set.
+#[inline(always)]
+fn bits(q: Quad, big_u: u32) -> u32 {
+    let ek = q.entry >> 8 & 0xF;
+    big_u * q.rho.count_ones() - (ek & q.rho).count_ones()
 }
 
 /// The initial row of quads: contexts from the left quad only, kappa 1, and the MEL's

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dicomfast
-from dicomfast.net import Server
+from dicomfast.net import Association, Server
 from dicomfast.net.storage import FileStorage
 from netutil import CT, make_scp, scu, stored_files
 
@@ -17,15 +17,18 @@ def _server(storage: FileStorage) -> Server:
     return make_scp().start_server(("127.0.0.1", 0), block=False, storage=storage)
 
 
+def _sender(server: Server, window: int = 1) -> Association:
+    """An association to ``server`` from an SCU offering a window of ``window``."""
+    return scu(CT, async_operations_window=window).associate("127.0.0.1", server.port, "STORESCP")
+
+
 def test_a_lone_associations_instances_skip_the_writer_thread(
     tmp_path: Path, ct_small: Path
 ) -> None:
     storage = FileStorage(tmp_path / "in")
     server = _server(storage)
     try:
-        with scu(CT, async_operations_window=1).associate(
-            "127.0.0.1", server.port, "STORESCP"
-        ) as assoc:
+        with _sender(server) as assoc:
             assert assoc.send_c_store(ct_small) == 0
             assert assoc.send_c_store(ct_small) == 0
         assert storage.writer._pool is None  # never started: no hop to it and back
@@ -43,11 +46,8 @@ def test_with_another_association_open_the_writer_thread_commits(
     storage = FileStorage(tmp_path / "in")
     server = _server(storage)
     try:
-        with scu(CT).associate("127.0.0.1", server.port, "STORESCP") as idle:
-            with scu(CT, async_operations_window=1).associate(
-                "127.0.0.1", server.port, "STORESCP"
-            ) as busy:
-                assert busy.send_c_store(ct_small) == 0
+        with _sender(server, window=16) as idle, _sender(server) as busy:
+            assert busy.send_c_store(ct_small) == 0
             assert idle.send_c_echo() == 0
         assert storage.writer._pool is not None
     finally:

@@ -101,14 +101,9 @@ trait Wavelet {
     fn synthesise_columns(
         plane: &mut [Self::T],
         stride: usize,
-        (w, h): (usize, usize),
+        wh: (usize, usize),
         tmp: &mut Vec<Self::T>,
-    ) {
-        let (nl, nh) = (h.div_ceil(2), h / 2);
-        let (low, high) = plane.split_at_mut(nl * stride);
-        Self::unlift(low, high, stride, w, nl, nh);
-        permute_rows(plane, stride, (w, h), tmp, false);
-    }
+    );
     /// [`Wavelet::synthesise_columns`] of a whole plane (rows `stride` = `w` apart)
     /// into `out` instead of in place, for the caller to take `out` as the plane
     /// (no copy back; `plane` may be left anything); false when this wavelet does not
@@ -126,15 +121,6 @@ trait Wavelet {
     ) -> bool {
         false
     }
-    /// The inverse of [`Wavelet::lift`] (T.800 F.3.8).
-    fn unlift(
-        low: &mut [Self::T],
-        high: &mut [Self::T],
-        stride: usize,
-        w: usize,
-        nl: usize,
-        nh: usize,
-    );
 }
 
 /// The first `n` values of `buf`, grown (zeroed) only when it is shorter: the callers
@@ -160,7 +146,7 @@ fn columns_53(plane: &[i32], stride: usize, (w, h): (usize, usize), out: &mut Ve
         );
         let out = &mut tmp[2 * i * w..2 * i * w + w];
         for c in 0..w {
-            out[c] = l[c].wrapping_sub(ha[c].wrapping_add(hb[c]).wrapping_add(2) >> 2);
+            out[c] = Rev53::update(l[c], ha[c], hb[c]);
         }
     }
     for i in 0..nh {
@@ -176,13 +162,30 @@ fn columns_53(plane: &[i32], stride: usize, (w, h): (usize, usize), out: &mut Ve
             &after[(next - 2 * i - 2) * w..(next - 2 * i - 2) * w + w]
         };
         for c in 0..w {
-            out[c] = hrow[c].wrapping_add(a[c].wrapping_add(b[c]) >> 1);
+            out[c] = Rev53::predict(hrow[c], a[c], b[c]);
         }
     }
 }
 
 /// The reversible 5/3 (F.3.8.1's inverse, run forward).
 struct Rev53;
+
+/// The inverse 5/3's two lifting steps on a value and its two neighbours. Wrapping: a
+/// damaged codestream's coefficients may be anything (and give samples the clamp
+/// bounds), never a panic.
+impl Rev53 {
+    /// `L(i) - (H(i-1) + H(i) + 2) >> 2`.
+    #[inline(always)]
+    fn update(l: i32, a: i32, b: i32) -> i32 {
+        l.wrapping_sub(a.wrapping_add(b).wrapping_add(2) >> 2)
+    }
+
+    /// `H(i) + (L(i) + L(i+1)) >> 1`.
+    #[inline(always)]
+    fn predict(h: i32, a: i32, b: i32) -> i32 {
+        h.wrapping_add(a.wrapping_add(b) >> 1)
+    }
+}
 
 impl Wavelet for Rev53 {
     type T = i32;
@@ -219,13 +222,7 @@ impl Wavelet for Rev53 {
     /// 2) >> 2`, then `H'(i) = H(i) + (L'(i) + L'(i+1)) >> 1`; then interleaved back.
     fn synthesise_row(x: &mut [i32], tmp: &mut [i32]) {
         let (tl, th) = tmp.split_at_mut(x.len().div_ceil(2));
-        lift_two_into(
-            x,
-            tl,
-            th,
-            |l, a, b| l.wrapping_sub(a.wrapping_add(b).wrapping_add(2) >> 2),
-            |h, a, b| h.wrapping_add(a.wrapping_add(b) >> 1),
-        );
+        lift_two_into(x, tl, th, Self::update, Self::predict);
         interleave_into(x, tl, th);
     }
 
@@ -255,21 +252,58 @@ impl Wavelet for Rev53 {
         }
         true
     }
-
-    /// Wrapping: a damaged codestream's coefficients may be anything (and give samples
-    /// the clamp bounds), never a panic.
-    fn unlift(low: &mut [i32], high: &mut [i32], stride: usize, w: usize, nl: usize, nh: usize) {
-        step(low, high, stride, w, (nl, nh), false, |s, a, b| {
-            s.wrapping_sub((a.wrapping_add(b).wrapping_add(2)) >> 2)
-        });
-        step(high, low, stride, w, (nh, nl), true, |d, a, b| {
-            d.wrapping_add(a.wrapping_add(b) >> 1)
-        });
-    }
 }
 
 /// The irreversible 9/7: four lifting steps, then the scaling by K.
 struct Irr97;
+
+/// The inverse 9/7's steps on a value and its two neighbours, the scaling (low values
+/// by K, high ones by 1 / K) folded into the first two, which scale each value as they
+/// read or write it: one pass fewer over the values, the same operations on the same
+/// values as scaling first.
+impl Irr97 {
+    const INV_K: f32 = 1.0 / K;
+
+    #[inline(always)]
+    fn undo_delta(l: f32, a: f32, b: f32) -> f32 {
+        l * K - DELTA * (a * Self::INV_K + b * Self::INV_K)
+    }
+
+    #[inline(always)]
+    fn undo_gamma(h: f32, a: f32, b: f32) -> f32 {
+        h * Self::INV_K - GAMMA * (a + b)
+    }
+
+    #[inline(always)]
+    fn undo_beta(l: f32, a: f32, b: f32) -> f32 {
+        l - BETA * (a + b)
+    }
+
+    #[inline(always)]
+    fn undo_alpha(h: f32, a: f32, b: f32) -> f32 {
+        h - ALPHA * (a + b)
+    }
+
+    /// The scaling and the first two steps, in place over rows `stride` apart.
+    fn unlift_first(
+        low: &mut [f32],
+        high: &mut [f32],
+        stride: usize,
+        w: usize,
+        nl: usize,
+        nh: usize,
+    ) {
+        step(low, high, stride, w, (nl, nh), false, Self::undo_delta);
+        step(high, low, stride, w, (nh, nl), true, Self::undo_gamma);
+    }
+
+    /// The inverse of [`Wavelet::lift`] (T.800 F.3.8), in place over rows `stride` apart.
+    fn unlift(low: &mut [f32], high: &mut [f32], stride: usize, w: usize, nl: usize, nh: usize) {
+        Self::unlift_first(low, high, stride, w, nl, nh);
+        step(low, high, stride, w, (nl, nh), false, Self::undo_beta);
+        step(high, low, stride, w, (nh, nl), true, Self::undo_alpha);
+    }
+}
 
 impl Wavelet for Irr97 {
     type T = f32;
@@ -290,19 +324,26 @@ impl Wavelet for Irr97 {
             }
         }
     }
+    /// Lifted in place, then the rows put in order through `tmp`.
+    fn synthesise_columns(
+        plane: &mut [f32],
+        stride: usize,
+        (w, h): (usize, usize),
+        tmp: &mut Vec<f32>,
+    ) {
+        let (nl, nh) = (h.div_ceil(2), h / 2);
+        let (low, high) = plane.split_at_mut(nl * stride);
+        Self::unlift(low, high, stride, w, nl, nh);
+        permute_rows(plane, stride, (w, h), tmp, false);
+    }
+
     /// The first two lifting steps (and the scaling) in place, the last two out of
     /// place: each row of `out` written once, in its place, by the step that makes it
     /// final (the default permutes the rows through a buffer and back: two copies).
     fn columns_into(plane: &mut [f32], (w, h): (usize, usize), out: &mut Vec<f32>) -> bool {
         let (nl, nh) = (h.div_ceil(2), h / 2);
         let (low, high) = plane.split_at_mut(nl * w);
-        let inv_k = 1.0 / K;
-        step(low, high, w, w, (nl, nh), false, |x, a, b| {
-            x * K - DELTA * (a * inv_k + b * inv_k)
-        });
-        step(high, low, w, w, (nh, nl), true, |x, a, b| {
-            x * inv_k - GAMMA * (a + b)
-        });
+        Self::unlift_first(low, high, w, w, nl, nh);
         fn row(rows: &[f32], w: usize, r: usize) -> &[f32] {
             &rows[r * w..r * w + w]
         }
@@ -314,7 +355,7 @@ impl Wavelet for Irr97 {
                 row(high, w, i.min(nh - 1)),
             );
             for (((o, &l), &a), &b) in out[2 * i].iter_mut().zip(l).zip(a).zip(b) {
-                *o = l - BETA * (a + b);
+                *o = Self::undo_beta(l, a, b);
             }
         }
         for i in 0..nh {
@@ -329,7 +370,7 @@ impl Wavelet for Irr97 {
                 after[next - 2 * i - 2]
             };
             for (((o, &hv), &a), &b) in o[0].iter_mut().zip(row(high, w, i)).zip(a).zip(b) {
-                *o = hv - ALPHA * (a + b);
+                *o = Self::undo_alpha(hv, a, b);
             }
         }
         true
@@ -342,36 +383,10 @@ impl Wavelet for Irr97 {
     fn synthesise_row(x: &mut [f32], tmp: &mut [f32]) {
         let (nl, nh) = (x.len().div_ceil(2), x.len() / 2);
         let (tl, th) = tmp.split_at_mut(nl);
-        let inv_k = 1.0 / K;
-        lift_two_into(
-            x,
-            tl,
-            th,
-            |l, a, b| l * K - DELTA * (a * inv_k + b * inv_k),
-            |h, a, b| h * inv_k - GAMMA * (a + b),
-        );
-        step(tl, th, 1, 1, (nl, nh), false, |x, a, b| x - BETA * (a + b));
-        step(th, tl, 1, 1, (nh, nl), true, |x, a, b| x - ALPHA * (a + b));
+        lift_two_into(x, tl, th, Self::undo_delta, Self::undo_gamma);
+        step(tl, th, 1, 1, (nl, nh), false, Self::undo_beta);
+        step(th, tl, 1, 1, (nh, nl), true, Self::undo_alpha);
         interleave_into(x, tl, th);
-    }
-
-    /// The scaling (low values by K, high ones by 1 / K) folded into the first two
-    /// lifting steps, which scale each value as they read or write it: one pass fewer
-    /// over the values, the same operations on the same values.
-    fn unlift(low: &mut [f32], high: &mut [f32], stride: usize, w: usize, nl: usize, nh: usize) {
-        let inv_k = 1.0 / K;
-        step(low, high, stride, w, (nl, nh), false, |x, a, b| {
-            x * K - DELTA * (a * inv_k + b * inv_k)
-        });
-        step(high, low, stride, w, (nh, nl), true, |x, a, b| {
-            x * inv_k - GAMMA * (a + b)
-        });
-        step(low, high, stride, w, (nl, nh), false, |x, a, b| {
-            x - BETA * (a + b)
-        });
-        step(high, low, stride, w, (nh, nl), true, |x, a, b| {
-            x - ALPHA * (a + b)
-        });
     }
 }
 

@@ -5,16 +5,25 @@ group commit take them, so that the loop keeps serving the others."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dicomfast
+import pytest
 from dicomfast.net import Association, Server
 from dicomfast.net.storage import FileStorage
 from netutil import CT, make_scp, scu, stored_files
 
 
-def _server(storage: FileStorage) -> Server:
-    return make_scp().start_server(("127.0.0.1", 0), block=False, storage=storage)
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[FileStorage, Server]]:
+    """A durable storage in ``tmp_path / "in"`` and the Storage SCP writing to it."""
+    storage = FileStorage(tmp_path / "in")
+    server = make_scp().start_server(("127.0.0.1", 0), block=False, storage=storage)
+    try:
+        yield storage, server
+    finally:
+        server.shutdown()
 
 
 def _sender(server: Server, window: int = 1) -> Association:
@@ -23,17 +32,13 @@ def _sender(server: Server, window: int = 1) -> Association:
 
 
 def test_a_lone_associations_instances_skip_the_writer_thread(
-    tmp_path: Path, ct_small: Path
+    served: tuple[FileStorage, Server], tmp_path: Path, ct_small: Path
 ) -> None:
-    storage = FileStorage(tmp_path / "in")
-    server = _server(storage)
-    try:
-        with _sender(server) as assoc:
-            assert assoc.send_c_store(ct_small) == 0
-            assert assoc.send_c_store(ct_small) == 0
-        assert storage.writer._pool is None  # never started: no hop to it and back
-    finally:
-        server.shutdown()
+    storage, server = served
+    with _sender(server) as assoc:
+        assert assoc.send_c_store(ct_small) == 0
+        assert assoc.send_c_store(ct_small) == 0
+    assert storage.writer._pool is None  # never started: no hop to it and back
     uid = dicomfast.read(ct_small).SOPInstanceUID
     files = stored_files(tmp_path / "in")
     assert [f.name for f in files] == [f"{uid}.dcm", f"{uid}_1.dcm"]
@@ -41,15 +46,11 @@ def test_a_lone_associations_instances_skip_the_writer_thread(
 
 
 def test_with_another_association_open_the_writer_thread_commits(
-    tmp_path: Path, ct_small: Path
+    served: tuple[FileStorage, Server], tmp_path: Path, ct_small: Path
 ) -> None:
-    storage = FileStorage(tmp_path / "in")
-    server = _server(storage)
-    try:
-        with _sender(server, window=16) as idle, _sender(server) as busy:
-            assert busy.send_c_store(ct_small) == 0
-            assert idle.send_c_echo() == 0
-        assert storage.writer._pool is not None
-    finally:
-        server.shutdown()
+    storage, server = served
+    with _sender(server, window=16) as idle, _sender(server) as busy:
+        assert busy.send_c_store(ct_small) == 0
+        assert idle.send_c_echo() == 0
+    assert storage.writer._pool is not None
     assert len(stored_files(tmp_path / "in")) == 1

@@ -180,19 +180,20 @@ impl Codestream<'_> {
                     "coefficients of more than 31 bits".into(),
                 ));
             }
+            // An irreversible band's step, halved for the doubled indices.
+            let step = (!p.reversible).then(|| {
+                let (eps, mant) = p.steps[b.band];
+                (unit_step(gain_bits(flat[b.band].orient), eps, mant) / 2.0) as f32
+            });
             jobs.push(Job {
                 block: *b,
                 shift,
                 half: !p.reversible || shift > 0,
+                step,
             });
         }
         let body: &[u8] = &self.body;
         with_scratch(|s| {
-            s.ints.resize_with(comps, Vec::new);
-            for plane in &mut s.ints {
-                plane.clear();
-                plane.resize(w * h, 0);
-            }
             let coded = Coded {
                 params: p,
                 flat: &flat,
@@ -200,11 +201,12 @@ impl Codestream<'_> {
                 gathered: &tile.gathered,
                 segments: &tile.segments,
             };
-            decode_blocks(&jobs, &coded, w, threads, &mut s.ints, &mut s.block)?;
-            // Each component's wavelet (and dequantisation) on a thread of its own when
-            // there are threads to spare.
+            // Each component's wavelet on a thread of its own when there are threads to
+            // spare.
             let parallel = threads > 1 && comps > 1;
             if p.reversible {
+                let mut planes = zeroed(&mut s.ints, comps, w * h);
+                decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
                 s.int_tmp.resize_with(comps, Vec::new);
                 let mut pairs: Vec<(&mut Vec<i32>, &mut Vec<i32>)> =
                     s.ints.iter_mut().zip(s.int_tmp.iter_mut()).collect();
@@ -213,26 +215,38 @@ impl Codestream<'_> {
                 });
                 output::write(p, &mut s.ints, bytes_per_sample, threads, out);
             } else {
-                s.floats.resize_with(comps, Vec::new);
-                s.float_tmp.resize_with(comps, Vec::new);
-                let mut triples: Vec<_> = s
-                    .ints
-                    .iter()
-                    .zip(s.floats.iter_mut())
-                    .zip(s.float_tmp.iter_mut())
+                // Decoded as integers into the floats' memory, each block made floats
+                // (dequantised) in place as soon as it is decoded.
+                let mut planes: Vec<&mut [i32]> = zeroed(&mut s.floats, comps, w * h)
+                    .into_iter()
+                    .map(bytemuck::cast_slice_mut)
                     .collect();
-                each_plane(&mut triples, parallel, |((ints, floats), tmp)| {
-                    // Not cleared: the bands tile the plane, and dequantisation writes
-                    // every value.
-                    floats.resize(w * h, 0.0);
-                    dequantise(p, &flat, w, ints, floats);
-                    dwt::inverse_97(floats, tmp, w, h, p.levels);
+                decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
+                s.float_tmp.resize_with(comps, Vec::new);
+                let mut pairs: Vec<(&mut Vec<f32>, &mut Vec<f32>)> =
+                    s.floats.iter_mut().zip(s.float_tmp.iter_mut()).collect();
+                each_plane(&mut pairs, parallel, |(plane, tmp)| {
+                    dwt::inverse_97(plane, tmp, w, h, p.levels);
                 });
                 output::write(p, &mut s.floats, bytes_per_sample, threads, out);
             }
             Ok(())
         })
     }
+}
+
+/// `comps` planes of `n` zeros in `planes` (buffers kept from frame to frame): blocks
+/// not included keep their zeros (0.0 too, as floats).
+fn zeroed<T: Copy + Default>(planes: &mut Vec<Vec<T>>, comps: usize, n: usize) -> Vec<&mut [T]> {
+    planes.resize_with(comps, Vec::new);
+    planes
+        .iter_mut()
+        .map(|plane| {
+            plane.clear();
+            plane.resize(n, T::default());
+            &mut plane[..]
+        })
+        .collect()
 }
 
 /// `f` on every item of `planes`: one thread each when `parallel` (the first on this one).
@@ -262,6 +276,9 @@ struct Job {
     block: packets::Block,
     shift: u32,
     half: bool,
+    /// An irreversible band's step: the block's values are made floats of a unit sample
+    /// range ([`dequantise`]).
+    step: Option<f32>,
 }
 
 /// What the blocks are decoded from.
@@ -284,7 +301,7 @@ fn decode_blocks(
     coded: &Coded<'_>,
     w: usize,
     threads: usize,
-    planes: &mut [Vec<i32>],
+    planes: &mut [&mut [i32]],
     decoder: &mut Decoders,
 ) -> Result<(), DecodeError> {
     let (flat, body) = (coded.flat, coded.body);
@@ -310,22 +327,27 @@ fn decode_blocks(
      -> Result<(), DecodeError> {
         let b = &j.block;
         if p.ht {
-            return decoder
+            decoder
                 .ht
                 .decode(segment(j)?, b.w, b.h, j.shift, j.half, dst, stride)
-                .map_err(corrupt);
+                .map_err(corrupt)?;
+        } else {
+            let block = ebcot::CodeBlock {
+                data: segment(j)?,
+                segments: &coded.segments[b.first as usize..(b.first + b.count) as usize],
+                top: j.shift,
+                orient: flat[b.band].orient,
+                style: p.style,
+                reversible: p.reversible,
+                w: b.w,
+                h: b.h,
+            };
+            decoder.part1.decode(&block, dst, stride).map_err(corrupt)?;
         }
-        let block = ebcot::CodeBlock {
-            data: segment(j)?,
-            segments: &coded.segments[b.first as usize..(b.first + b.count) as usize],
-            top: j.shift,
-            orient: flat[b.band].orient,
-            style: p.style,
-            reversible: p.reversible,
-            w: b.w,
-            h: b.h,
-        };
-        decoder.part1.decode(&block, dst, stride).map_err(corrupt)
+        if let Some(step) = j.step {
+            dequantise(dst, stride, (b.w, b.h), step);
+        }
+        Ok(())
     };
     // Blocks not included keep their zeros.
     let mut order: Vec<&Job> = jobs.iter().filter(|j| j.block.len > 0).collect();
@@ -386,7 +408,7 @@ unsafe impl Sync for SharedPlanes {}
 
 impl SharedPlanes {
     /// Over `planes`, which are not touched otherwise while this lives.
-    fn new(planes: &mut [Vec<i32>]) -> Self {
+    fn new(planes: &mut [&mut [i32]]) -> Self {
         SharedPlanes {
             planes: planes
                 .iter_mut()
@@ -407,17 +429,13 @@ impl SharedPlanes {
     }
 }
 
-/// Irreversible coefficients (`ints`: quantisation indices times two, with the half
-/// step) to a unit sample range, band by band.
-fn dequantise(p: &markers::Params, flat: &[Band], w: usize, ints: &[i32], floats: &mut [f32]) {
-    for (band, &(eps, mant)) in flat.iter().zip(&p.steps) {
-        // Halved for the doubled indices.
-        let step = (unit_step(gain_bits(band.orient), eps, mant) / 2.0) as f32;
-        for y in band.y0..band.y0 + band.h {
-            let row = y * w + band.x0..y * w + band.x0 + band.w;
-            for (f, &i) in floats[row.clone()].iter_mut().zip(&ints[row]) {
-                *f = i as f32 * step;
-            }
+/// A block's irreversible coefficients (quantisation indices times two, with the half
+/// step: rows of `bw` at `stride` apart in `dst`) made samples of a unit range in place:
+/// each replaced by the bits of the float `i * step` (`step` the band's, halved).
+fn dequantise(dst: &mut [i32], stride: usize, (bw, bh): (usize, usize), step: f32) {
+    for y in 0..bh {
+        for v in &mut dst[y * stride..y * stride + bw] {
+            *v = (*v as f32 * step).to_bits() as i32;
         }
     }
 }

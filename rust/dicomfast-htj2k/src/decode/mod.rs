@@ -204,8 +204,14 @@ impl Codestream<'_> {
             // Each component's wavelet on a thread of its own when there are threads to
             // spare.
             let parallel = threads > 1 && comps > 1;
+            // The blocks listed (those included) are disjoint: when their areas add up
+            // to the planes', each sample is in one and the decoders write it, so the
+            // planes need no clearing first (an included block without bytes is cleared
+            // by itself). Otherwise, the samples of the blocks left out are zeros.
+            let area: usize = blocks.iter().map(|b| b.w * b.h).sum();
+            let clear = area != w * h * comps;
             if p.reversible {
-                let mut planes = zeroed(&mut s.ints, comps, w * h);
+                let mut planes = sized_planes(&mut s.ints, comps, w * h, clear);
                 decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
                 s.int_tmp.resize_with(comps, Vec::new);
                 let mut pairs: Vec<(&mut Vec<i32>, &mut Vec<i32>)> =
@@ -217,7 +223,7 @@ impl Codestream<'_> {
             } else {
                 // Decoded as integers into the floats' memory, each block made floats
                 // (dequantised) in place as soon as it is decoded.
-                let mut planes: Vec<&mut [i32]> = zeroed(&mut s.floats, comps, w * h)
+                let mut planes: Vec<&mut [i32]> = sized_planes(&mut s.floats, comps, w * h, clear)
                     .into_iter()
                     .map(bytemuck::cast_slice_mut)
                     .collect();
@@ -235,16 +241,23 @@ impl Codestream<'_> {
     }
 }
 
-/// `comps` planes of `n` zeros in `planes` (buffers kept from frame to frame): blocks
-/// not included keep their zeros (0.0 too, as floats).
-fn zeroed<T: Copy + Default>(planes: &mut Vec<Vec<T>>, comps: usize, n: usize) -> Vec<&mut [T]> {
+/// `comps` planes of `n` samples in `planes` (buffers kept from frame to frame): zeros
+/// when `clear`, else whatever a frame before left there.
+fn sized_planes<T: Copy + Default>(
+    planes: &mut Vec<Vec<T>>,
+    comps: usize,
+    n: usize,
+    clear: bool,
+) -> Vec<&mut [T]> {
     planes.resize_with(comps, Vec::new);
     planes
         .iter_mut()
         .map(|plane| {
-            plane.clear();
+            if clear {
+                plane.clear();
+            }
             plane.resize(n, T::default());
-            &mut plane[..]
+            &mut plane[..n]
         })
         .collect()
 }
@@ -349,7 +362,13 @@ fn decode_blocks(
         }
         Ok(())
     };
-    // Blocks not included keep their zeros.
+    // Blocks without bytes are zeros (cleared here, or with the whole plane).
+    for j in jobs.iter().filter(|j| j.block.len == 0) {
+        let at = origin(j);
+        for y in 0..j.block.h {
+            planes[j.block.comp][at + y * w..at + y * w + j.block.w].fill(0);
+        }
+    }
     let mut order: Vec<&Job> = jobs.iter().filter(|j| j.block.len > 0).collect();
     let threads = threads.clamp(1, 64).min(order.len().max(1));
     if threads == 1 {

@@ -175,7 +175,7 @@ impl Codestream<'_> {
             }
             // Part 1: the first pass's bit-plane; HT: the cleanup's magnitudes' shift.
             let shift = plane.max(0) as u32 + u32::from(!p.reversible && p.ht);
-            if shift > 30 {
+            if b.len > 0 && shift > 30 {
                 return Err(DecodeError::Unsupported(
                     "coefficients of more than 31 bits".into(),
                 ));
@@ -204,10 +204,10 @@ impl Codestream<'_> {
             // Each component's wavelet on a thread of its own when there are threads to
             // spare.
             let parallel = threads > 1 && comps > 1;
-            // The blocks listed (those included) are disjoint: when their areas add up
-            // to the planes', each sample is in one and the decoders write it, so the
-            // planes need no clearing first (an included block without bytes is cleared
-            // by itself). Otherwise, the samples of the blocks left out are zeros.
+            // The blocks listed are disjoint: when their areas add up to the planes'
+            // (a packet was read for every precinct), each sample is in one, which its
+            // decoder writes or, without bytes, clears; so the planes need no clearing
+            // first. Otherwise, the samples of the blocks left out are zeros.
             let area: usize = blocks.iter().map(|b| b.w * b.h).sum();
             let clear = area != w * h * comps;
             if p.reversible {

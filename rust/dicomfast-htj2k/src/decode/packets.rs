@@ -432,7 +432,8 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
     // block; already so with one layer).
     let pieces = group(pieces, ids as usize, |p| p.0);
     let segs = group(segs, ids as usize, |s| s.0);
-    // Every block that was included, its bytes where they lie or gathered.
+    // Every block of every precinct a packet was read for: those included with their
+    // bytes where they lie or gathered, the others with none (zeros).
     let mut tile = Tile::default();
     for (qi, bands) in states.iter().enumerate() {
         let Some(bands) = bands else { continue };
@@ -440,11 +441,27 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
         let (_, _, cx, cy, _, _) = geometry[q.res];
         for (k, (band, state)) in layout[q.res].iter().zip(bands).enumerate() {
             for (b, seen) in state.blocks.iter().enumerate() {
-                if !seen.included {
-                    continue;
-                }
                 let (gx, gy) = (state.x0 + b % state.cols, state.y0 + b / state.cols);
                 let (x, y) = (gx << cx, gy << cy);
+                let (w, h) = ((band.w - x).min(1 << cx), (band.h - y).min(1 << cy));
+                let band = first_band[q.res] + k;
+                if !seen.included {
+                    tile.blocks.push(Block {
+                        comp: q.comp,
+                        band,
+                        x,
+                        y,
+                        w,
+                        h,
+                        start: 0,
+                        len: 0,
+                        missing: 0,
+                        first: tile.segments.len() as u32,
+                        count: 0,
+                        gathered: false,
+                    });
+                    continue;
+                }
                 let id = seen.id as usize;
                 let mine = &pieces.0[pieces.1[id]..pieces.1[id + 1]];
                 let len: usize = mine.iter().map(|p| p.2).sum();
@@ -463,11 +480,11 @@ pub(crate) fn read(p: &Params, layout: &[Vec<Band>], data: &[u8]) -> Result<Tile
                 tile.segments.extend(its.iter().map(|s| s.1));
                 tile.blocks.push(Block {
                     comp: q.comp,
-                    band: first_band[q.res] + k,
+                    band,
                     x,
                     y,
-                    w: (band.w - x).min(1 << cx),
-                    h: (band.h - y).min(1 << cy),
+                    w,
+                    h,
                     start,
                     len,
                     missing: seen.missing,

@@ -28,70 +28,25 @@ pub(crate) fn sizes(width: usize, height: usize, levels: u32) -> Vec<(usize, usi
     out
 }
 
-/// One lifting step over rows of `w` values, `stride` apart: every row `i` of `dst`
-/// (`nd` rows) becomes `f(dst[i], src[a], src[b])` with its two neighbours in `src` (`ns`
-/// rows): rows `i` and `i + 1` for a predict step (odd samples from the even ones), rows
-/// `i - 1` and `i` for an update step, mirrored at the ends (F.3.7's symmetric extension).
-/// A 1-D signal is the case `w = 1`, `stride = 1`.
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
-#[inline(always)]
-fn step<T: Copy>(
-    dst: &mut [T],
-    src: &[T],
-    stride: usize,
-    w: usize,
-    (nd, ns): (usize, usize),
-    predict: bool,
-    f: impl Fn(T, T, T) -> T,
-) {
-    if w == 1 && stride == 1 {
-        // A row's samples: the interior without the end cases, then the ends.
-        let interior = if predict {
-            nd.min(ns.saturating_sub(1))
-        } else {
-            nd.min(ns)
-        };
-        let first = usize::from(!predict).min(interior);
-        for i in first..interior {
-            let (a, b) = if predict { (i, i + 1) } else { (i - 1, i) };
-            dst[i] = f(dst[i], src[a], src[b]);
-        }
-        for i in (0..first).chain(interior..nd) {
-            let (a, b) = if predict {
-                (i, (i + 1).min(ns - 1))
-            } else {
-                (i.saturating_sub(1), i.min(ns - 1))
-            };
-            dst[i] = f(dst[i], src[a], src[b]);
-        }
-        return;
-    }
-    for i in 0..nd {
-        let (a, b) = if predict {
-            (i, (i + 1).min(ns - 1))
-        } else {
-            (i.saturating_sub(1), i.min(ns - 1))
-        };
-        let (ra, rb) = (
-            &src[a * stride..a * stride + w],
-            &src[b * stride..b * stride + w],
-        );
-        for (c, d) in dst[i * stride..i * stride + w].iter_mut().enumerate() {
-            *d = f(*d, ra[c], rb[c]);
-        }
-    }
-}
-
-/// A wavelet's lifting steps on a split signal: `low` (`nl` rows) and `high` (`nh`).
+/// A wavelet's analysis and synthesis, a row or a level at a time. Every signal starts at
+/// an even index and is mirrored at its ends (whole-sample symmetric extension, F.3.7):
+/// a step's neighbour past the last value is the one before it.
 trait Wavelet {
     type T: Copy + Default;
-    fn lift(
-        low: &mut [Self::T],
-        high: &mut [Self::T],
+    /// A row (at least 2 long) of samples in order split and lifted into its low
+    /// values, then its high ones, through `tmp` (as long).
+    fn analyse_row(x: &mut [Self::T], tmp: &mut [Self::T]);
+    /// One level's analysis of the region `w` x `h` of `plane` (rows `stride` apart,
+    /// `h` at least 2) into `out` (`w` x `h`, rows `w` apart): its columns split and
+    /// lifted into low rows, then high rows, then each row when `rows` (a buffer of
+    /// `w`; `w` at least 2): the inverse of [`Wavelet::synthesise`], in one pass down the
+    /// rows as it is. `plane`'s region is left as it was.
+    fn analyse(
+        plane: &[Self::T],
         stride: usize,
-        w: usize,
-        nl: usize,
-        nh: usize,
+        wh: (usize, usize),
+        out: &mut [Self::T],
+        rows: Option<&mut [Self::T]>,
     );
     /// A row (at least 2 long) from low then high values back to samples in order,
     /// through `tmp` (as long).
@@ -104,23 +59,13 @@ trait Wavelet {
     /// a row as soon as the rows it reads are made, so that the few rows at work stay
     /// in cache (where a pass per step over the whole region made it several times).
     /// `plane`'s region is left anything.
-    fn columns(
+    fn synthesise(
         plane: &mut [Self::T],
         stride: usize,
         wh: (usize, usize),
         out: &mut [Self::T],
         rows: Option<&mut [Self::T]>,
     );
-    /// The columns of a whole plane (rows `w` apart) split and lifted as [`forward`]
-    /// does, into `out` (low rows, then high rows) for the caller to take as the plane;
-    /// false when this wavelet does not (then nothing was done).
-    fn analyse_columns_into(
-        _plane: &[Self::T],
-        _wh: (usize, usize),
-        _out: &mut Vec<Self::T>,
-    ) -> bool {
-        false
-    }
 }
 
 /// The first `n` values of `buf`, grown (zeroed) only when it is shorter: the callers
@@ -169,6 +114,18 @@ struct Rev53;
 /// damaged codestream's coefficients may be anything (and give samples the clamp
 /// bounds), never a panic.
 impl Rev53 {
+    /// The forward predict step, `X(2i+1) - (X(2i) + X(2i+2)) >> 1`.
+    #[inline(always)]
+    fn split_high(x: i32, a: i32, b: i32) -> i32 {
+        x.wrapping_sub(a.wrapping_add(b) >> 1)
+    }
+
+    /// The forward update step, `X(2i) + (H(i-1) + H(i) + 2) >> 2`.
+    #[inline(always)]
+    fn split_low(x: i32, a: i32, b: i32) -> i32 {
+        x.wrapping_add(a.wrapping_add(b).wrapping_add(2) >> 2)
+    }
+
     /// `L(i) - (H(i-1) + H(i) + 2) >> 2`.
     #[inline(always)]
     fn update(l: i32, a: i32, b: i32) -> i32 {
@@ -184,19 +141,66 @@ impl Rev53 {
 
 impl Wavelet for Rev53 {
     type T = i32;
-    fn lift(low: &mut [i32], high: &mut [i32], stride: usize, w: usize, nl: usize, nh: usize) {
-        step(high, low, stride, w, (nh, nl), true, |d, a, b| {
-            d - ((a + b) >> 1)
-        });
-        step(low, high, stride, w, (nl, nh), false, |s, a, b| {
-            s + ((a + b + 2) >> 2)
-        });
+    /// High values `H(i) = X(2i+1) - (X(2i) + X(2i+2)) >> 1`, then low ones
+    /// `L(i) = X(2i) + (H(i-1) + H(i) + 2) >> 2`, mirrored at the ends.
+    #[inline(always)]
+    fn analyse_row(x: &mut [i32], tmp: &mut [i32]) {
+        let nl = x.len().div_ceil(2);
+        let (tl, th) = tmp.split_at_mut(nl);
+        split_predict_into(x, tl, th, Self::split_high);
+        update_in_place(tl, th, Self::split_low);
+        x[..nl].copy_from_slice(tl);
+        x[nl..].copy_from_slice(th);
     }
+
+    /// Each high row made as soon as the rows it reads are there, each low row as soon
+    /// as the high rows on both sides of it are; a row's own analysis once no column
+    /// step reads it any more (a low row at once, a high row after the next low row).
+    #[inline(always)]
+    fn analyse(
+        plane: &[i32],
+        stride: usize,
+        (w, h): (usize, usize),
+        out: &mut [i32],
+        mut rows: Option<&mut [i32]>,
+    ) {
+        let (nl, nh) = (h.div_ceil(2), h / 2);
+        let (low, high) = out.split_at_mut(nl * w);
+        let x = |r: usize| at(plane, stride, w, r);
+        for k in 0..=nl {
+            if k < nh {
+                let (x0, x1, x2) = (x(2 * k), x(2 * k + 1), x(2 * (k + 1).min(nl - 1)));
+                let o = at_mut(high, w, w, k);
+                for (((o, &x1), &a), &b) in o.iter_mut().zip(x1).zip(x0).zip(x2) {
+                    *o = Self::split_high(x1, a, b);
+                }
+            }
+            if k < nl {
+                let (a, b) = (
+                    at(high, w, w, k.saturating_sub(1)),
+                    at(high, w, w, k.min(nh - 1)),
+                );
+                let o = at_mut(low, w, w, k);
+                for (((o, &x0), &a), &b) in o.iter_mut().zip(x(2 * k)).zip(a).zip(b) {
+                    *o = Self::split_low(x0, a, b);
+                }
+                if let Some(t) = rows.as_deref_mut() {
+                    Self::analyse_row(at_mut(low, w, w, k), t);
+                }
+            }
+            // High row k - 1 was last read by low row k.
+            if let (Some(t), Some(i)) = (rows.as_deref_mut(), k.checked_sub(1).filter(|&i| i < nh))
+            {
+                Self::analyse_row(at_mut(high, w, w, i), t);
+            }
+        }
+    }
+
     /// Even rows `X(2i) = L(i) - (H(i-1) + H(i) + 2) >> 2`, and odd rows
-    /// `X(2i+1) = H(i) + (X(2i) + X(2i+2)) >> 1`, mirrored at the ends as [`step`] does:
+    /// `X(2i+1) = H(i) + (X(2i) + X(2i+2)) >> 1`, mirrored at the ends:
     /// each odd row made as soon as the even rows on both sides of it are.
     #[inline(always)]
-    fn columns(
+    fn synthesise(
         plane: &mut [i32],
         stride: usize,
         (w, h): (usize, usize),
@@ -243,33 +247,6 @@ impl Wavelet for Rev53 {
         lift_two_into(x, tl, th, Self::update, Self::predict);
         interleave_into(x, tl, th);
     }
-
-    /// Both lifting steps and the split in one pass: high rows
-    /// `H(i) = X(2i+1) - (X(2i) + X(2i+2)) >> 1`, then low rows
-    /// `L(i) = X(2i) + (H(i-1) + H(i) + 2) >> 2`, mirrored at the ends as [`step`] does.
-    fn analyse_columns_into(plane: &[i32], (w, h): (usize, usize), out: &mut Vec<i32>) -> bool {
-        let (nl, nh) = (h.div_ceil(2), h / 2);
-        let tmp = sized(out, w * h);
-        let row = |r: usize| &plane[r * w..r * w + w];
-        let (low, high) = tmp.split_at_mut(nl * w);
-        for i in 0..nh {
-            let (x0, x1, x2) = (row(2 * i), row(2 * i + 1), row(2 * (i + 1).min(nl - 1)));
-            let o = &mut high[i * w..i * w + w];
-            for c in 0..w {
-                o[c] = x1[c].wrapping_sub(x0[c].wrapping_add(x2[c]) >> 1);
-            }
-        }
-        for i in 0..nl {
-            let (ha, hb) = (i.saturating_sub(1), i.min(nh - 1));
-            let (ha, hb) = (&high[ha * w..ha * w + w], &high[hb * w..hb * w + w]);
-            let x = row(2 * i);
-            let o = &mut low[i * w..i * w + w];
-            for c in 0..w {
-                o[c] = x[c].wrapping_add(ha[c].wrapping_add(hb[c]).wrapping_add(2) >> 2);
-            }
-        }
-        true
-    }
 }
 
 /// The irreversible 9/7: four lifting steps, then the scaling by K.
@@ -305,27 +282,88 @@ impl Irr97 {
 
 impl Wavelet for Irr97 {
     type T = f32;
-    fn lift(low: &mut [f32], high: &mut [f32], stride: usize, w: usize, nl: usize, nh: usize) {
-        for (coef, predict) in [(ALPHA, true), (BETA, false), (GAMMA, true), (DELTA, false)] {
-            let f = move |x: f32, a: f32, b: f32| x + coef * (a + b);
-            if predict {
-                step(high, low, stride, w, (nh, nl), true, f);
-            } else {
-                step(low, high, stride, w, (nl, nh), false, f);
-            }
+    /// The four lifting steps (`x + c (a + b)` for alpha, beta, gamma and delta), then
+    /// the low values divided by K, the high ones multiplied.
+    #[inline(always)]
+    fn analyse_row(x: &mut [f32], tmp: &mut [f32]) {
+        let nl = x.len().div_ceil(2);
+        let (tl, th) = tmp.split_at_mut(nl);
+        split_predict_into(x, tl, th, |v, a, b| v + ALPHA * (a + b));
+        update_in_place(tl, th, |v, a, b| v + BETA * (a + b));
+        predict_in_place(th, tl, |v, a, b| v + GAMMA * (a + b));
+        update_in_place(tl, th, |v, a, b| v + DELTA * (a + b));
+        let (xl, xh) = x.split_at_mut(nl);
+        for (o, &l) in xl.iter_mut().zip(&*tl) {
+            *o = l * (1.0 / K);
         }
-        for (rows, n, factor) in [(&mut *low, nl, 1.0 / K), (&mut *high, nh, K)] {
-            for i in 0..n {
-                for v in &mut rows[i * stride..i * stride + w] {
-                    *v *= factor;
+        for (o, &h) in xh.iter_mut().zip(&*th) {
+            *o = h * K;
+        }
+    }
+
+    /// The four steps down the rows as a pipeline into `out` (step k: high row k,
+    /// alpha; low row k, beta; high row k - 1, gamma; low row k - 1, delta, then divided
+    /// by K; high row k - 2, multiplied by K once delta has read it), each row's own
+    /// analysis as soon as it is final. The same operations on the same values as a
+    /// pass per step.
+    #[inline(always)]
+    fn analyse(
+        plane: &[f32],
+        stride: usize,
+        (w, h): (usize, usize),
+        out: &mut [f32],
+        mut rows: Option<&mut [f32]>,
+    ) {
+        let (nl, nh) = (h.div_ceil(2), h / 2);
+        let (low, high) = out.split_at_mut(nl * w);
+        let x = |r: usize| at(plane, stride, w, r);
+        let (lo, hi) = (|i: usize| i.saturating_sub(1), |i: usize| i.min(nh - 1));
+        for k in 0..nl.max(nh) + 2 {
+            if k < nh {
+                let (x0, x1, x2) = (x(2 * k), x(2 * k + 1), x(2 * (k + 1).min(nl - 1)));
+                let o = at_mut(high, w, w, k);
+                for (((o, &x1), &a), &b) in o.iter_mut().zip(x1).zip(x0).zip(x2) {
+                    *o = x1 + ALPHA * (a + b);
+                }
+            }
+            if k < nl {
+                let (a, b) = (at(high, w, w, lo(k)), at(high, w, w, hi(k)));
+                let o = at_mut(low, w, w, k);
+                for (((o, &x0), &a), &b) in o.iter_mut().zip(x(2 * k)).zip(a).zip(b) {
+                    *o = x0 + BETA * (a + b);
+                }
+            }
+            if let Some(i) = k.checked_sub(1).filter(|&i| i < nh) {
+                let (a, b) = (at(low, w, w, i), at(low, w, w, (i + 1).min(nl - 1)));
+                for ((o, &a), &b) in at_mut(high, w, w, i).iter_mut().zip(a).zip(b) {
+                    *o += GAMMA * (a + b);
+                }
+            }
+            if let Some(i) = k.checked_sub(1).filter(|&i| i < nl) {
+                let (a, b) = (at(high, w, w, lo(i)), at(high, w, w, hi(i)));
+                for ((o, &a), &b) in at_mut(low, w, w, i).iter_mut().zip(a).zip(b) {
+                    *o = (*o + DELTA * (a + b)) * (1.0 / K);
+                }
+                if let Some(t) = rows.as_deref_mut() {
+                    Self::analyse_row(at_mut(low, w, w, i), t);
+                }
+            }
+            if let Some(i) = k.checked_sub(2).filter(|&i| i < nh) {
+                let o = at_mut(high, w, w, i);
+                for v in o.iter_mut() {
+                    *v *= K;
+                }
+                if let Some(t) = rows.as_deref_mut() {
+                    Self::analyse_row(o, t);
                 }
             }
         }
     }
-    /// [`Wavelet::columns`]: the scaling and the first two steps in place, the last two
+
+    /// [`Wavelet::synthesise`]: the scaling and the first two steps in place, the last two
     /// into `out`. The same operations on the same values as a pass per step.
     #[inline(always)]
-    fn columns(
+    fn synthesise(
         plane: &mut [f32],
         stride: usize,
         (w, h): (usize, usize),
@@ -399,7 +437,7 @@ impl Wavelet for Irr97 {
 /// The first two lifting steps of a row's synthesis out of place: the row `x` holds its
 /// low values, then its high ones; `tl` (as many as the low values) receives
 /// `update(L(i), H(i-1), H(i))`, then `th` (the high ones') `predict(H(i), L'(i),
-/// L'(i+1))` from the new low values, mirrored at the ends as [`step`] does (`x` at
+/// L'(i+1))` from the new low values, mirrored at the ends (`x` at
 /// least 2 long). Zipped loops, which vectorise.
 #[inline(always)]
 fn lift_two_into<T: Copy>(
@@ -429,8 +467,49 @@ fn lift_two_into<T: Copy>(
     }
 }
 
+/// A row `x` of samples in order split into its even samples, `tl`, and the first
+/// predict step of its odd ones, `th[i] = predict(X(2i+1), X(2i), X(2i+2))`, the last
+/// right neighbour mirrored when the length is even (at least 2 long).
+#[inline(always)]
+fn split_predict_into<T: Copy>(
+    x: &[T],
+    tl: &mut [T],
+    th: &mut [T],
+    predict: impl Fn(T, T, T) -> T,
+) {
+    let (nl, nh) = (tl.len(), th.len());
+    for (t, pair) in tl.iter_mut().zip(x.chunks_exact(2)) {
+        *t = pair[0];
+    }
+    if nl > nh {
+        tl[nl - 1] = x[x.len() - 1];
+    }
+    let inner = nh.min(nl - 1);
+    for ((t, pair), &b) in th[..inner].iter_mut().zip(x.chunks_exact(2)).zip(&tl[1..]) {
+        *t = predict(pair[1], pair[0], b);
+    }
+    if inner < nh {
+        let a = x[2 * nh - 2];
+        th[nh - 1] = predict(x[2 * nh - 1], a, a);
+    }
+}
+
+/// A predict step in place on a row's high values `th` from its low ones `tl`:
+/// `th[i] = predict(th[i], tl[i], tl[i+1])`, mirrored at the end.
+#[inline(always)]
+fn predict_in_place<T: Copy>(th: &mut [T], tl: &[T], predict: impl Fn(T, T, T) -> T) {
+    let (nl, nh) = (tl.len(), th.len());
+    let inner = nh.min(nl - 1);
+    for ((t, &a), &b) in th[..inner].iter_mut().zip(tl).zip(&tl[1..]) {
+        *t = predict(*t, a, b);
+    }
+    if inner < nh {
+        th[nh - 1] = predict(th[nh - 1], tl[nl - 1], tl[nl - 1]);
+    }
+}
+
 /// An update step in place on a row's low values `tl` from its high ones `th` (at least
-/// one): `tl[i] = update(tl[i], th[i-1], th[i])`, mirrored at the ends as [`step`] does.
+/// one): `tl[i] = update(tl[i], th[i-1], th[i])`, mirrored at the ends.
 /// Zipped, as [`lift_two_into`].
 #[inline(always)]
 fn update_in_place<T: Copy>(tl: &mut [T], th: &[T], update: impl Fn(T, T, T) -> T) {
@@ -487,89 +566,18 @@ fn interleave_into<T: Copy>(x: &mut [T], tl: &[T], th: &[T]) {
     }
 }
 
-/// Rows `0..h` of the region `w` x `h` of `plane` (row stride `stride`) reordered
-/// through `tmp`: even rows first, then odd ones (`split`), or back (the inverse).
-#[inline(always)]
-fn permute_rows<T: Copy + Default>(
-    plane: &mut [T],
-    stride: usize,
-    (w, h): (usize, usize),
-    tmp: &mut Vec<T>,
-    split: bool,
-) {
-    let nl = h.div_ceil(2);
-    // Where split row `k` comes from.
-    let source = |k: usize| if k < nl { 2 * k } else { 2 * (k - nl) + 1 };
-    let tmp = sized(tmp, w * h);
-    for y in 0..h {
-        tmp[y * w..y * w + w].copy_from_slice(&plane[y * stride..y * stride + w]);
-    }
-    for k in 0..h {
-        let (to, from) = if split {
-            (k, source(k))
-        } else {
-            (source(k), k)
-        };
-        plane[to * stride..to * stride + w].copy_from_slice(&tmp[from * w..from * w + w]);
-    }
-}
-
-/// `levels` levels of wavelet `W` over the `width` x `height` plane (stride `width`):
-/// T.800 F.4.2, columns first, then rows (the order matters for the 5/3's rounding);
-/// `tmp` a buffer kept by the caller. The first level's columns go into `tmp`, which
-/// then becomes the plane, when the wavelet can (as in [`inverse`]).
-fn forward<W: Wavelet>(
-    plane: &mut Vec<W::T>,
-    tmp: &mut Vec<W::T>,
-    width: usize,
-    height: usize,
-    levels: u32,
-) {
-    let sz = sizes(width, height, levels);
-    for &(w, h) in &sz[..levels as usize] {
-        if h >= 2 {
-            if (w, h) == (width, height)
-                && plane.len() == w * h
-                && W::analyse_columns_into(plane, (w, h), tmp)
-            {
-                std::mem::swap(plane, tmp);
-                plane.truncate(w * h); // a buffer kept from a larger frame
-            } else {
-                permute_rows(plane, width, (w, h), tmp, true);
-                let (nl, nh) = (h.div_ceil(2), h / 2);
-                let (low, high) = plane.split_at_mut(nl * width);
-                W::lift(low, high, width, w, nl, nh);
-            }
-        }
-        if w >= 2 {
-            let (nl, nh) = (w.div_ceil(2), w / 2);
-            for y in 0..h {
-                let x = &mut plane[y * width..y * width + w];
-                let row = sized(tmp, w);
-                let (low, high) = row.split_at_mut(nl);
-                for ((l, h), pair) in low.iter_mut().zip(high.iter_mut()).zip(x.chunks_exact(2)) {
-                    *l = pair[0];
-                    *h = pair[1];
-                }
-                if w % 2 == 1 {
-                    low[nl - 1] = x[w - 1];
-                }
-                W::lift(low, high, 1, 1, nl, nh);
-                x.copy_from_slice(row);
-            }
-        }
-    }
-}
-
-/// The inverse of [`forward`]: from the deepest level up, rows, then columns; `tmp` a
-/// buffer kept by the caller. The last level's columns go into `tmp`, which then
-/// becomes the plane (the plane's old buffer the caller's next `tmp`), when the
-/// wavelet can.
+/// `levels` levels of wavelet `W` over the `width` x `height` plane (stride `width`),
+/// forward (T.800 F.4.2: from the tile down, each level's columns, then its rows; the
+/// order matters for the 5/3's rounding) or inverse (F.3.2: from the deepest level up,
+/// rows, then columns); `tmp` a buffer kept by the caller. Each level is made in `tmp`
+/// in one pass down its rows ([`Wavelet::analyse`], [`Wavelet::synthesise`]); at the
+/// tile's level `tmp` then becomes the plane (the plane's old buffer the caller's next
+/// `tmp`), below it the level is copied back.
 ///
 /// Where the processor has AVX2 (checked once), compiled for it: the same source, its
 /// loops eight lanes wide instead of four. The same operations in the same order (Rust
 /// fuses no multiply and add), so the same values.
-fn inverse<W: Wavelet>(
+fn transform<W: Wavelet, const FORWARD: bool>(
     plane: &mut Vec<W::T>,
     tmp: &mut Vec<W::T>,
     width: usize,
@@ -579,52 +587,67 @@ fn inverse<W: Wavelet>(
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::vector() {
         // SAFETY: AVX2 was found on this processor.
-        return unsafe { inverse_avx2::<W>(plane, tmp, width, height, levels) };
+        return unsafe { transform_avx2::<W, FORWARD>(plane, tmp, width, height, levels) };
     }
-    inverse_any::<W>(plane, tmp, width, height, levels)
+    transform_any::<W, FORWARD>(plane, tmp, width, height, levels)
 }
 
-/// [`inverse`] compiled for AVX2.
+/// [`transform`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn inverse_avx2<W: Wavelet>(
+unsafe fn transform_avx2<W: Wavelet, const FORWARD: bool>(
     plane: &mut Vec<W::T>,
     tmp: &mut Vec<W::T>,
     width: usize,
     height: usize,
     levels: u32,
 ) {
-    inverse_any::<W>(plane, tmp, width, height, levels)
+    transform_any::<W, FORWARD>(plane, tmp, width, height, levels)
 }
 
-/// The one source of [`inverse`]'s builds: every function it reaches is inlined into it.
+/// The one source of [`transform`]'s builds: every function it reaches is inlined into
+/// it.
 #[inline(always)]
-fn inverse_any<W: Wavelet>(
+fn transform_any<W: Wavelet, const FORWARD: bool>(
     plane: &mut Vec<W::T>,
     tmp: &mut Vec<W::T>,
     width: usize,
     height: usize,
     levels: u32,
 ) {
-    let sz = sizes(width, height, levels);
-    for &(w, h) in sz[..levels as usize].iter().rev() {
+    let mut sz = sizes(width, height, levels);
+    sz.truncate(levels as usize);
+    if !FORWARD {
+        sz.reverse();
+    }
+    for (w, h) in sz {
         if h < 2 {
+            // A single row, or none: the row transform alone.
             if w >= 2 {
                 let row_tmp = sized(tmp, w);
                 for y in 0..h {
-                    W::synthesise_row(&mut plane[y * width..y * width + w], row_tmp);
+                    let row = &mut plane[y * width..y * width + w];
+                    if FORWARD {
+                        W::analyse_row(row, row_tmp);
+                    } else {
+                        W::synthesise_row(row, row_tmp);
+                    }
                 }
             }
             continue;
         }
         let (out, row_tmp) = sized(tmp, w * h + w).split_at_mut(w * h);
-        W::columns(plane, width, (w, h), out, (w >= 2).then_some(row_tmp));
+        let rows = (w >= 2).then_some(row_tmp);
+        if FORWARD {
+            W::analyse(plane, width, (w, h), out, rows);
+        } else {
+            W::synthesise(plane, width, (w, h), out, rows);
+        }
         if (w, h) == (width, height) && plane.len() == w * h {
-            // The whole plane: `tmp` becomes the plane, no copy back.
             std::mem::swap(plane, tmp);
             plane.truncate(w * h); // a buffer kept from a larger frame
         } else {
-            for (y, src) in out.chunks_exact(w).enumerate() {
+            for (y, src) in tmp[..w * h].chunks_exact(w).enumerate() {
                 plane[y * width..y * width + w].copy_from_slice(src);
             }
         }
@@ -632,7 +655,7 @@ fn inverse_any<W: Wavelet>(
 }
 
 /// The inverse reversible 5/3 over `levels` levels of the `width` x `height` plane
-/// (`tmp`: a buffer kept by the caller; the plane may come back in it, see [`inverse`]).
+/// (`tmp`: a buffer kept by the caller; the plane may come back in it, see [`transform`]).
 pub(crate) fn inverse_53(
     plane: &mut Vec<i32>,
     tmp: &mut Vec<i32>,
@@ -640,7 +663,7 @@ pub(crate) fn inverse_53(
     height: usize,
     levels: u32,
 ) {
-    inverse::<Rev53>(plane, tmp, width, height, levels);
+    transform::<Rev53, false>(plane, tmp, width, height, levels);
 }
 
 /// The inverse irreversible 9/7 over `levels` levels of the `width` x `height` plane.
@@ -651,11 +674,11 @@ pub(crate) fn inverse_97(
     height: usize,
     levels: u32,
 ) {
-    inverse::<Irr97>(plane, tmp, width, height, levels);
+    transform::<Irr97, false>(plane, tmp, width, height, levels);
 }
 
 /// Reversible 5/3 over `levels` levels of the `width` x `height` plane (stride `width`);
-/// `tmp` a buffer kept by the caller (the plane may come back in it, see [`forward`]).
+/// `tmp` a buffer kept by the caller (the plane may come back in it, see [`transform`]).
 pub(crate) fn forward_53(
     plane: &mut Vec<i32>,
     tmp: &mut Vec<i32>,
@@ -663,7 +686,7 @@ pub(crate) fn forward_53(
     height: usize,
     levels: u32,
 ) {
-    forward::<Rev53>(plane, tmp, width, height, levels);
+    transform::<Rev53, true>(plane, tmp, width, height, levels);
 }
 
 /// Irreversible 9/7 over `levels` levels of the `width` x `height` plane (stride `width`).
@@ -674,7 +697,7 @@ pub(crate) fn forward_97(
     height: usize,
     levels: u32,
 ) {
-    forward::<Irr97>(plane, tmp, width, height, levels);
+    transform::<Irr97, true>(plane, tmp, width, height, levels);
 }
 
 /// The 1-D 9/7 synthesis of a unit sample, for the sub-band weights: the L2 norm of the

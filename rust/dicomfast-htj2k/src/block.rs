@@ -290,16 +290,19 @@ struct Quad {
     emax: u32,
 }
 
-#[inline]
+/// Sample `n` of the quad `q`: its significance, exponent (0 when insignificant) and
+/// MagSgn value. Without a branch on the sample (which the data decide).
+#[inline(always)]
 fn sample(q: &mut Quad, n: usize, value: i32) {
     let mu = value.unsigned_abs();
-    if mu != 0 {
-        q.rho |= 1 << n;
-        let e = 32 - (2 * mu - 1).leading_zeros();
-        q.e[n] = e;
-        q.emax = q.emax.max(e);
-        q.v[n] = 2 * (mu - 1) + u32::from(value < 0);
-    }
+    let sig = u32::from(mu != 0);
+    let mask = 0u32.wrapping_sub(sig);
+    q.rho |= sig << n;
+    // 2 mu - 1 is odd, so at least 1 where significant; masked off where not.
+    let e = (32 - (2 * mu).wrapping_sub(1).leading_zeros()) & mask;
+    q.e[n] = e;
+    q.emax = q.emax.max(e);
+    q.v[n] = (2 * mu).wrapping_sub(2).wrapping_add(u32::from(value < 0)) & mask;
 }
 
 /// The `u` offset's prefix, prefix length, suffix, suffix length (T.814 U-VLC; `u` at most

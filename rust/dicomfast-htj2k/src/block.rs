@@ -63,7 +63,7 @@ impl Mel {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn event(&mut self, one: bool) {
         if !one {
             self.run += 1;
@@ -307,8 +307,7 @@ fn sample(q: &mut Quad, n: usize, value: i32) {
 
 /// The `u` offset's prefix, prefix length, suffix, suffix length (T.814 U-VLC; `u` at most
 /// 36, which 32-bit coefficients never exceed).
-#[inline]
-fn uvlc(u: u32) -> (u32, u32, u32, u32) {
+const fn uvlc_of(u: u32) -> (u32, u32, u32, u32) {
     match u {
         0 => (0, 0, 0, 0),
         1 => (1, 1, 0, 0),
@@ -317,6 +316,24 @@ fn uvlc(u: u32) -> (u32, u32, u32, u32) {
         4 => (4, 3, 1, 1),
         _ => (0, 3, u - 5, 5),
     }
+}
+
+/// [`uvlc_of`] of each `u` up to 36 (a load, where the match is a chain of branches the
+/// data decide).
+static UVLC: [(u32, u32, u32, u32); 37] = {
+    let mut t = [(0, 0, 0, 0); 37];
+    let mut u = 0;
+    while u < 37 {
+        t[u] = uvlc_of(u as u32);
+        u += 1;
+    }
+    t
+};
+
+/// [`uvlc_of`] from [`UVLC`] (`u` at most 36: checked by the callers first).
+#[inline(always)]
+fn uvlc(u: u32) -> (u32, u32, u32, u32) {
+    UVLC[u as usize]
 }
 
 /// Codes one after the other, as one put (at most 32 bits).
@@ -364,6 +381,12 @@ impl BlockCoder {
         let mut q = Quad::default();
         let top = &pad[y * pw + x..y * pw + x + 2];
         let bottom = &pad[(y + 1) * pw + x..(y + 1) * pw + x + 2];
+        // A quad of zeros (most of a smooth image's fine bands) at once: one branch a
+        // quad, where one a sample mispredicts on textured images and none costs every
+        // sample's work on smooth ones.
+        if top[0] | top[1] | bottom[0] | bottom[1] == 0 {
+            return q;
+        }
         sample(&mut q, 0, top[0]);
         sample(&mut q, 1, bottom[0]);
         sample(&mut q, 2, top[1]);

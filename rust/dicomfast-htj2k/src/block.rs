@@ -347,6 +347,16 @@ fn join(parts: &[(u32, u32)]) -> (u32, u32) {
     (bits as u32, len)
 }
 
+/// The OR of the magnitudes of the `w` x `h` block at `plane[0]` (rows `stride` apart):
+/// its highest bit is the largest magnitude's.
+fn magnitudes_of(plane: &[i32], stride: usize, w: usize, h: usize) -> u32 {
+    (0..h).fold(0, |any, y| {
+        plane[y * stride..y * stride + w]
+            .iter()
+            .fold(any, |any, v| any | v.unsigned_abs())
+    })
+}
+
 impl BlockCoder {
     pub(crate) fn new() -> Self {
         BlockCoder {
@@ -375,7 +385,7 @@ impl BlockCoder {
         }
     }
 
-    /// The quad at (`x`, `y`) of the padded block (`pw` wide).
+    /// The quad at (`x`, `y`) of the block (rows `pw` apart).
     #[inline(always)]
     fn gather(pad: &[i32], pw: usize, x: usize, y: usize) -> Quad {
         let mut q = Quad::default();
@@ -394,7 +404,8 @@ impl BlockCoder {
         q
     }
 
-    /// Copy the block into `pad`; its width there, and the OR of its magnitudes (whose
+    /// Copy the block into `pad` (its width and height rounded up to even, zeros
+    /// beyond); its width there, and the OR of its magnitudes (whose
     /// highest bit is the largest magnitude's).
     fn load(&mut self, plane: &[i32], stride: usize, w: usize, h: usize) -> (usize, u32) {
         let (pw, ph) = (w + (w & 1), h + (h & 1));
@@ -475,11 +486,23 @@ impl BlockCoder {
         h: usize,
         out: &mut Vec<u8>,
     ) -> Result<(usize, u32), &'static str> {
-        let (pw, magnitudes) = self.load(plane, stride, w, h);
+        // A block of odd width or height is copied with zeros around it; others are read
+        // where they are.
+        let padded = w % 2 == 1 || h % 2 == 1;
+        let (pw, magnitudes) = if padded {
+            self.load(plane, stride, w, h)
+        } else {
+            (stride, magnitudes_of(plane, stride, w, h))
+        };
         if magnitudes == 0 {
             return Ok((0, 0));
         }
-        let pad = std::mem::take(&mut self.pad);
+        let pad = if padded {
+            std::mem::take(&mut self.pad)
+        } else {
+            Vec::new()
+        };
+        let src: &[i32] = if padded { &pad } else { plane };
         let (initial, later) = (&tables::VLC_INITIAL, &tables::VLC_LATER);
         self.mel.reset();
         self.vlc.reset();
@@ -490,14 +513,14 @@ impl BlockCoder {
         let mut left_rho = 0u32;
         let mut x = 0;
         while x < w {
-            let q0 = Self::gather(&pad, pw, x, 0);
+            let q0 = Self::gather(src, pw, x, 0);
             let c0 = (left_rho >> 1) | (left_rho & 1);
             let u0 = self.code_quad(&q0, c0, 1, initial);
             self.remember(&q0, x);
             let mut u1 = 0;
             left_rho = q0.rho;
             if x + 2 < w {
-                let q1 = Self::gather(&pad, pw, x + 2, 0);
+                let q1 = Self::gather(src, pw, x + 2, 0);
                 let c1 = (q0.rho >> 1) | (q0.rho & 1);
                 u1 = self.code_quad(&q1, c1, 1, initial);
                 self.remember(&q1, x + 2);
@@ -539,7 +562,7 @@ impl BlockCoder {
                     if qx >= w {
                         break;
                     }
-                    let q = Self::gather(&pad, pw, qx, y);
+                    let q = Self::gather(src, pw, qx, y);
                     let context = self.rows.context(qx, left_rho);
                     let kappa = self.rows.kappa(qx, q.rho);
                     *u = self.code_quad(&q, context, kappa, later);
@@ -559,7 +582,9 @@ impl BlockCoder {
             y += 2;
         }
 
-        self.pad = pad;
+        if padded {
+            self.pad = pad;
+        }
         self.terminate_mel_vlc();
         self.ms.terminate();
         let start = out.len();

@@ -534,8 +534,9 @@ impl BlockCoder {
     /// sample) and the OR of the block's magnitudes.
     ///
     /// Where the processor has them (checked once), compiled for BMI1/BMI2, LZCNT and
-    /// AVX2, as the block decoder is ([`crate::cpu`]): exponents are one `lzcnt`, bit
-    /// fields are `shrx`/`bzhi`. The same source every way.
+    /// POPCNT, and with AVX2 as well, as the block decoder is ([`crate::cpu`]):
+    /// exponents are one `lzcnt`, bit fields are `shrx`/`bzhi`. The same source every
+    /// way.
     pub(crate) fn encode(
         &mut self,
         plane: &[i32],
@@ -561,7 +562,7 @@ impl BlockCoder {
     /// [`BlockCoder::encode`] compiled for AVX2 as well: a pair of quads' samples read
     /// in one vector ([`gather_pair`]).
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt")]
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
     unsafe fn encode_vector(
         &mut self,
         plane: &[i32],
@@ -573,9 +574,9 @@ impl BlockCoder {
         self.encode_any::<true>(plane, stride, w, h, out)
     }
 
-    /// [`BlockCoder::encode`] compiled for BMI1, BMI2 and LZCNT.
+    /// [`BlockCoder::encode`] compiled for BMI1, BMI2, LZCNT and POPCNT.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "bmi1,bmi2,lzcnt")]
+    #[target_feature(enable = "bmi1,bmi2,lzcnt,popcnt")]
     unsafe fn encode_bit_fields(
         &mut self,
         plane: &[i32],

@@ -5,9 +5,9 @@
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Features {
-    /// AVX2 with BMI1, BMI2 and LZCNT.
+    /// AVX2 with BMI1, BMI2, LZCNT and POPCNT.
     Vector,
-    /// BMI1, BMI2 and LZCNT.
+    /// BMI1, BMI2, LZCNT and POPCNT.
     BitFields,
     Baseline,
 }
@@ -20,7 +20,8 @@ pub(crate) fn features() -> Features {
     *FOUND.get_or_init(|| {
         let bit_fields = std::arch::is_x86_feature_detected!("bmi1")
             && std::arch::is_x86_feature_detected!("bmi2")
-            && std::arch::is_x86_feature_detected!("lzcnt");
+            && std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("popcnt");
         if bit_fields && std::arch::is_x86_feature_detected!("avx2") {
             Features::Vector
         } else if bit_fields {

@@ -419,10 +419,11 @@ impl BlockDecoder {
     /// each coefficient is its magnitude shifted left by `shift`, with the bit below it
     /// set when `half` (mid-point reconstruction), and its sign.
     ///
-    /// Where the processor has them (checked once), compiled for BMI1/BMI2 and LZCNT:
-    /// the decoder is mostly variable shifts and masks of bit fields (`shrx`, `bzhi`, no
-    /// shift count held in one register) and exponents (`lzcnt`); 4-6% of a frame's
-    /// decoding on this project's VM. With AVX2 as well, a quad's magnitudes in one
+    /// Where the processor has them (checked once), compiled for BMI1/BMI2, LZCNT and
+    /// POPCNT: the decoder is mostly variable shifts and masks of bit fields (`shrx`,
+    /// `bzhi`, no shift count held in one register) and exponents (`lzcnt`); 4-6% of a
+    /// frame's decoding on this project's VM; and a quad's MagSgn bits are counted by
+    /// `popcnt` (a dozen instructions without it: 4-6% more, 2026-12-06). With AVX2 as well, a quad's magnitudes in one
     /// vector ([`Samples::put_vector`]): 2-3% more. The same source every way.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn decode(
@@ -453,12 +454,12 @@ impl BlockDecoder {
         /// [`BlockDecoder::decode`] compiled for AVX2 as well: a quad's four magnitudes
         /// taken from MagSgn and made coefficients in one vector
         /// ([`Samples::put_vector`]).
-        decode_vector, "avx2,bmi1,bmi2,lzcnt", true
+        decode_vector, "avx2,bmi1,bmi2,lzcnt,popcnt", true
     }
 
     build! {
-        /// [`BlockDecoder::decode`] compiled for BMI1, BMI2 and LZCNT.
-        decode_bit_fields, "bmi1,bmi2,lzcnt", false
+        /// [`BlockDecoder::decode`] compiled for BMI1, BMI2, LZCNT and POPCNT.
+        decode_bit_fields, "bmi1,bmi2,lzcnt,popcnt", false
     }
 
     /// The one source of every build (the tests call it for the portable one).

@@ -589,7 +589,7 @@ impl Part1Decoder {
     /// index, with the mid-point of what its last pass left it), or, when reversible,
     /// as the integer (the fraction dropped), with its sign.
     ///
-    /// Where the processor has them (checked once), compiled for BMI1, BMI2 and LZCNT
+    /// Where the processor has them (checked once), compiled for BMI1, BMI2, LZCNT and POPCNT
     /// (the renormalisation's `lzcnt`).
     pub(crate) fn decode(
         &mut self,
@@ -605,9 +605,9 @@ impl Part1Decoder {
         self.decode_any(block, dst, stride)
     }
 
-    /// [`Part1Decoder::decode`] compiled for BMI1, BMI2 and LZCNT.
+    /// [`Part1Decoder::decode`] compiled for BMI1, BMI2, LZCNT and POPCNT.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "bmi1,bmi2,lzcnt")]
+    #[target_feature(enable = "bmi1,bmi2,lzcnt,popcnt")]
     unsafe fn decode_bit_fields(
         &mut self,
         block: &CodeBlock<'_>,

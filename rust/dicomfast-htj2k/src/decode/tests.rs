@@ -420,7 +420,7 @@ fn fuzz_finds_decode_without_panics() {
 }
 
 /// Every build of the block decoder this processor can run (the portable one, the one
-/// for BMI1/BMI2/LZCNT, the one with AVX2 as well) gives the same coefficients, and the
+/// for BMI1/BMI2/LZCNT/POPCNT, the one with AVX2 as well) gives the same coefficients, and the
 /// same errors, on the same segments (the other tests run whichever it takes).
 #[test]
 fn every_block_decoder_build_decodes_alike() {

@@ -480,10 +480,16 @@ impl BlockCoder {
     /// event when its context is 0; returns `u`.
     #[inline(always)]
     fn code_quad(&mut self, q: &Quad, context: u32, kappa: u32, table: &[u16; 2048]) -> u32 {
-        // A quad with no significant sample takes the same path (no branch on it, which
-        // the data decide): its exponents are 0, so u is 0, no EMB pattern, no
-        // magnitude bits; its codeword is the table's for rho 0 (none in context 0,
-        // where MEL says it instead).
+        if q.rho == 0 {
+            // No significant sample (most quads of the fine bands): its codeword (none in
+            // context 0, where MEL says it instead), no EMB pattern, no magnitude bits.
+            let entry = u32::from(table[(context << 8) as usize]);
+            self.vlc.put(entry >> 8, (entry >> 4) & 7);
+            if context == 0 {
+                self.mel.event(false);
+            }
+            return 0;
+        }
         let big_u = q.emax.max(kappa);
         let u = big_u - kappa;
         // Insignificant samples have exponent 0 and the largest is at least 1: no test of

@@ -476,19 +476,25 @@ impl BlockCoder {
         (pw, any)
     }
 
-    /// The quad's codeword (from `table` by context), its magnitude bits, and the MEL
-    /// event when its context is 0; returns `u`.
+    /// The quad's magnitude bits and the MEL event when its context is 0; returns `u`
+    /// and the quad's codeword (from `table` by context; bits and length), which the
+    /// caller puts with the pair's (one VLC put a pair).
     #[inline(always)]
-    fn code_quad(&mut self, q: &Quad, context: u32, kappa: u32, table: &[u16; 2048]) -> u32 {
+    fn code_quad(
+        &mut self,
+        q: &Quad,
+        context: u32,
+        kappa: u32,
+        table: &[u16; 2048],
+    ) -> (u32, (u32, u32)) {
         if q.rho == 0 {
             // No significant sample (most quads of the fine bands): its codeword (none in
             // context 0, where MEL says it instead), no EMB pattern, no magnitude bits.
             let entry = u32::from(table[(context << 8) as usize]);
-            self.vlc.put(entry >> 8, (entry >> 4) & 7);
             if context == 0 {
                 self.mel.event(false);
             }
-            return 0;
+            return (0, (entry >> 8, (entry >> 4) & 7));
         }
         let big_u = q.emax.max(kappa);
         let u = big_u - kappa;
@@ -500,7 +506,6 @@ impl BlockCoder {
         }
         emb &= 0u32.wrapping_sub(u32::from(u > 0));
         let entry = u32::from(table[((context << 8) | (q.rho << 4) | emb) as usize]);
-        self.vlc.put(entry >> 8, (entry >> 4) & 7);
         if context == 0 {
             self.mel.event(q.rho != 0);
         }
@@ -526,7 +531,7 @@ impl BlockCoder {
                 self.ms.put(bits[n] as u32, m[n]);
             }
         }
-        u
+        (u, (entry >> 8, (entry >> 4) & 7))
     }
 
     /// Note the quad's lower samples for the next row's contexts (columns `x`, `x + 1`).
@@ -641,14 +646,14 @@ impl BlockCoder {
         while x < w {
             let q0 = Self::gather(src, pw, x, 0);
             let c0 = (left_rho >> 1) | (left_rho & 1);
-            let u0 = self.code_quad(&q0, c0, 1, initial);
+            let (u0, cw0) = self.code_quad(&q0, c0, 1, initial);
             self.remember(&q0, x);
-            let mut u1 = 0;
+            let (mut u1, mut cw1) = (0, (0, 0));
             left_rho = q0.rho;
             if x + 2 < w {
                 let q1 = Self::gather(src, pw, x + 2, 0);
                 let c1 = (q0.rho >> 1) | (q0.rho & 1);
-                u1 = self.code_quad(&q1, c1, 1, initial);
+                (u1, cw1) = self.code_quad(&q1, c1, 1, initial);
                 self.remember(&q1, x + 2);
                 left_rho = q1.rho;
             }
@@ -670,6 +675,8 @@ impl BlockCoder {
                 let (p1, pl1, s1, sl1) = uvlc(u1);
                 join(&[(p0, pl0), (p1, pl1), (s0, sl0), (s1, sl1)])
             };
+            // The pair's codewords, then its `u` codes: at most 30 bits, one put.
+            let (bits, len) = join(&[cw0, cw1, (bits, len)]);
             self.vlc.put(bits, len);
             x += 4;
         }
@@ -701,7 +708,8 @@ impl BlockCoder {
                     };
                     [Self::gather(src, pw, x, y), q1]
                 };
-                for (k, u) in us.iter_mut().enumerate() {
+                let mut cws = [(0, 0); 2];
+                for (k, (u, cw)) in us.iter_mut().zip(&mut cws).enumerate() {
                     let qx = x + 2 * k;
                     if qx >= w {
                         break;
@@ -709,7 +717,7 @@ impl BlockCoder {
                     let q = quads[k];
                     let context = self.rows.context(qx, left_rho);
                     let kappa = self.rows.kappa(qx, q.rho);
-                    *u = self.code_quad(&q, context, kappa, later);
+                    (*u, *cw) = self.code_quad(&q, context, kappa, later);
                     self.remember(&q, qx);
                     left_rho = q.rho;
                 }
@@ -718,7 +726,10 @@ impl BlockCoder {
                 }
                 let (p0, pl0, s0, sl0) = uvlc(us[0]);
                 let (p1, pl1, s1, sl1) = uvlc(us[1]);
-                let (bits, len) = join(&[(p0, pl0), (p1, pl1), (s0, sl0), (s1, sl1)]);
+                // The pair's codewords, then its `u` prefixes and suffixes: at most 30
+                // bits, one put.
+                let (bits, len) =
+                    join(&[cws[0], cws[1], (p0, pl0), (p1, pl1), (s0, sl0), (s1, sl1)]);
                 self.vlc.put(bits, len);
                 x += 4;
             }

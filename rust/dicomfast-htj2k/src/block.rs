@@ -410,6 +410,26 @@ fn magnitudes_of(plane: &[i32], stride: usize, w: usize, h: usize) -> u32 {
     })
 }
 
+/// A build of [`BlockCoder::encode_any`] for the processor features named (an `unsafe
+/// fn`: only where they were found), as the block decoder's builds are made.
+macro_rules! build {
+    ($(#[$doc:meta])* $name:ident, $features:literal, $vector:literal) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(
+            &mut self,
+            plane: &[i32],
+            stride: usize,
+            w: usize,
+            h: usize,
+            out: &mut Vec<u8>,
+        ) -> Result<(usize, u32), &'static str> {
+            self.encode_any::<$vector>(plane, stride, w, h, out)
+        }
+    };
+}
+
 impl BlockCoder {
     pub(crate) fn new() -> Self {
         BlockCoder {
@@ -570,33 +590,15 @@ impl BlockCoder {
         self.encode_any::<false>(plane, stride, w, h, out)
     }
 
-    /// [`BlockCoder::encode`] compiled for AVX2 as well: a pair of quads' samples read
-    /// in one vector ([`gather_pair`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
-    unsafe fn encode_vector(
-        &mut self,
-        plane: &[i32],
-        stride: usize,
-        w: usize,
-        h: usize,
-        out: &mut Vec<u8>,
-    ) -> Result<(usize, u32), &'static str> {
-        self.encode_any::<true>(plane, stride, w, h, out)
+    build! {
+        /// [`BlockCoder::encode`] compiled for AVX2 as well: a pair of quads' samples
+        /// read in one vector ([`gather_pair`]).
+        encode_vector, "avx2,bmi1,bmi2,lzcnt,popcnt", true
     }
 
-    /// [`BlockCoder::encode`] compiled for BMI1, BMI2, LZCNT and POPCNT.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "bmi1,bmi2,lzcnt,popcnt")]
-    unsafe fn encode_bit_fields(
-        &mut self,
-        plane: &[i32],
-        stride: usize,
-        w: usize,
-        h: usize,
-        out: &mut Vec<u8>,
-    ) -> Result<(usize, u32), &'static str> {
-        self.encode_any::<false>(plane, stride, w, h, out)
+    build! {
+        /// [`BlockCoder::encode`] compiled for BMI1, BMI2, LZCNT and POPCNT.
+        encode_bit_fields, "bmi1,bmi2,lzcnt,popcnt", false
     }
 
     /// The one source of [`BlockCoder::encode`]'s builds. `VECTOR` runs AVX2 code: meant

@@ -148,9 +148,9 @@ impl Wavelet for Rev53 {
         let nl = x.len().div_ceil(2);
         let (tl, th) = tmp.split_at_mut(nl);
         split_predict_into(x, tl, th, Self::split_high);
-        update_in_place(tl, th, Self::split_low);
-        x[..nl].copy_from_slice(tl);
-        x[nl..].copy_from_slice(th);
+        let (xl, xh) = x.split_at_mut(nl);
+        update_into(xl, tl, th, Self::split_low);
+        xh.copy_from_slice(th);
     }
 
     /// Each high row made as soon as the rows it reads are there, each low row as soon
@@ -449,14 +449,7 @@ fn lift_two_into<T: Copy>(
 ) {
     let (nl, nh) = (tl.len(), th.len());
     let (xl, xh) = x.split_at(nl);
-    // Low: the first and (odd widths) last with mirrored neighbours, the rest zipped.
-    tl[0] = update(xl[0], xh[0], xh[0]);
-    for (((t, &l), &a), &b) in tl[1..nh].iter_mut().zip(&xl[1..nh]).zip(xh).zip(&xh[1..]) {
-        *t = update(l, a, b);
-    }
-    if nl > nh {
-        tl[nh] = update(xl[nh], xh[nh - 1], xh[nh - 1]);
-    }
+    update_into(tl, xl, xh, update);
     // High: all but (even widths) the last zipped, that one mirrored.
     let inner = nh.min(nl - 1);
     for (((t, &h), &a), &b) in th[..inner].iter_mut().zip(xh).zip(&*tl).zip(&tl[1..]) {
@@ -464,6 +457,26 @@ fn lift_two_into<T: Copy>(
     }
     if inner < nh {
         th[nh - 1] = predict(xh[nh - 1], tl[nl - 1], tl[nl - 1]);
+    }
+}
+
+/// An update step out of place: `dst[i] = update(low[i], high[i-1], high[i])` (as many
+/// as the low values; at least one high value), mirrored at the ends. Zipped: the
+/// first and (odd lengths) last with mirrored neighbours, the rest in one loop.
+#[inline(always)]
+fn update_into<T: Copy>(dst: &mut [T], low: &[T], high: &[T], update: impl Fn(T, T, T) -> T) {
+    let (nl, nh) = (low.len(), high.len());
+    dst[0] = update(low[0], high[0], high[0]);
+    for (((t, &l), &a), &b) in dst[1..nh]
+        .iter_mut()
+        .zip(&low[1..nh])
+        .zip(high)
+        .zip(&high[1..])
+    {
+        *t = update(l, a, b);
+    }
+    if nl > nh {
+        dst[nh] = update(low[nh], high[nh - 1], high[nh - 1]);
     }
 }
 

@@ -120,8 +120,9 @@ impl<'a> Bits<'a> {
         }
         let z = self.acc.leading_zeros();
         if z < self.held {
-            // held > z, so the shift is below 64.
-            self.acc <<= z + 1;
+            // The zeros and the 1 after them: z + 1 may be 64 (a full window whose only
+            // 1 is its last bit), so two shifts, each below 64.
+            self.acc = (self.acc << z) << 1;
             self.held -= z + 1;
             return (z <= most).then_some(z);
         }
@@ -141,7 +142,7 @@ impl<'a> Bits<'a> {
                 return None;
             }
             if z < self.held {
-                self.acc <<= z + 1;
+                self.acc = (self.acc << z) << 1; // z + 1 may be 64, as in `zeros`
                 self.held -= z + 1;
                 return Some(count);
             }

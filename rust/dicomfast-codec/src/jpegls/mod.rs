@@ -749,6 +749,39 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_zeros_to_the_last_held_bit_is_no_panic() {
+        // c_decode fuzz find (2026-12-06 CI): a near-lossless 16-bit scan whose Golomb
+        // code had its only 1 bit at the end of a full 64-bit window; counting the zeros
+        // before it shifted the window by 64 (a panic with overflow checks, no shift at
+        // all without them).
+        let b64 = "/9j/9wALEAAyAAoBAREA//gADQH//wAYAE0BIgBA/9oACAEBAAIAAEAgEBAQIECCCCAf/3AAAAAAAAAAASCCEIQhCA/wZloQhCEIREB+BMyiIiIiIgfBTKiIiIiIgfDmaUTKIiIiSQPghKgEBAQIECCCCAfBAlAICAgQIEEEEA+CAKAQEBAgQIIIIB8EAEEEEIQhCEB8/9k=";
+        let stream = from_base64(b64);
+        let info = FrameInfo::new(50, 10, 1, 16);
+        let mut out = vec![0u8; 50 * 10 * 2];
+        let _ = decode(&stream, &info, &mut out);
+        let _ = decode_ours(&stream, &info, &mut out);
+    }
+
+    /// Standard base64 (the fuzzer's reproducers are printed so).
+    fn from_base64(text: &str) -> Vec<u8> {
+        let value = |c: u8| match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            _ => 63,
+        };
+        let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+        let mut out = Vec::new();
+        for chunk in digits.chunks(4) {
+            let n =
+                chunk.iter().fold(0u32, |n, &d| n << 6 | u32::from(d)) << (6 * (4 - chunk.len()));
+            out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+        }
+        out
+    }
+
+    #[test]
     fn damaged_streams_are_errors() {
         let info = FrameInfo::new(8, 8, 1, 8);
         let mut out = vec![0u8; 64];

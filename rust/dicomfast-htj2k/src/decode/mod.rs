@@ -204,12 +204,13 @@ impl Codestream<'_> {
             // Each component's wavelet on a thread of its own when there are threads to
             // spare.
             let parallel = threads > 1 && comps > 1;
-            // The blocks listed are disjoint: when their areas add up to the planes'
-            // (a packet was read for every precinct), each sample is in one, which its
-            // decoder writes or, without bytes, clears; so the planes need no clearing
-            // first. Otherwise, the samples of the blocks left out are zeros.
-            let area: usize = blocks.iter().map(|b| b.w * b.h).sum();
-            let clear = area != w * h * comps;
+            // The planes need no clearing first when every sample is in a block listed
+            // (which its decoder writes or, without bytes, clears): otherwise a frame
+            // decoded before could show through. Each band's blocks sit on one grid
+            // no wider than its spacing, so blocks at distinct places are disjoint;
+            // disjoint blocks whose areas add up to the planes' cover them (a packet
+            // was read for every precinct). Otherwise the planes are cleared.
+            let clear = !covered(blocks, w * h * comps);
             if p.reversible {
                 let mut planes = sized_planes(&mut s.ints, comps, w * h, clear);
                 decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
@@ -239,6 +240,19 @@ impl Codestream<'_> {
             Ok(())
         })
     }
+}
+
+/// Whether `blocks` (each on its band's grid of code-blocks) cover `samples` samples:
+/// no two at one place of one band, and their areas add up.
+fn covered(blocks: &[packets::Block], samples: usize) -> bool {
+    let area: usize = blocks.iter().map(|b| b.w * b.h).sum();
+    if area != samples {
+        return false;
+    }
+    let mut places: Vec<(usize, usize, usize, usize)> =
+        blocks.iter().map(|b| (b.comp, b.band, b.y, b.x)).collect();
+    places.sort_unstable();
+    places.windows(2).all(|p| p[0] != p[1])
 }
 
 /// `comps` planes of `n` samples in `planes` (buffers kept from frame to frame): zeros

@@ -191,6 +191,35 @@ fn blocks_not_included_are_zeros_after_another_frame() {
     }
 }
 
+/// The planes are left uncleared only for blocks that provably cover them: a block
+/// listed twice (whose areas still add up) or a missing one means clearing.
+#[test]
+fn only_blocks_that_cover_the_planes_skip_the_clearing() {
+    let block = |comp, band, x, y, w, h| packets::Block {
+        comp,
+        band,
+        x,
+        y,
+        w,
+        h,
+        start: 0,
+        len: 0,
+        missing: 0,
+        first: 0,
+        count: 0,
+        gathered: false,
+    };
+    // One 8x4 band as two 4x4 blocks, in each of two components.
+    let whole: Vec<_> = (0..2)
+        .flat_map(|c| [block(c, 0, 0, 0, 4, 4), block(c, 0, 4, 0, 4, 4)])
+        .collect();
+    assert!(covered(&whole, 64));
+    assert!(!covered(&whole[..3], 64));
+    let mut twice = whole.clone();
+    twice[1] = block(0, 0, 0, 0, 4, 4); // the first block again, the second left out
+    assert!(!covered(&twice, 64));
+}
+
 #[test]
 fn tile_parts_by_resolution_decode() {
     if !crate::AVAILABLE {

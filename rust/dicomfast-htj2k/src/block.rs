@@ -795,13 +795,8 @@ mod tests {
     /// and dense, small and large magnitudes, signs).
     #[test]
     fn every_build_codes_alike() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::tests::Rng(0x9E37_79B9_7F4A_7C15);
+        let mut next = move || rng.next();
         let (mut a, mut b) = (BlockCoder::new(), BlockCoder::new());
         let mut coded = 0;
         for k in 0..300 {

@@ -1,5 +1,20 @@
 use super::*;
 
+/// A small deterministic generator (xorshift).
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
 fn frame(samples: &[u8], width: u32, height: u32, bits: u32) -> Frame<'_> {
     Frame {
         width,

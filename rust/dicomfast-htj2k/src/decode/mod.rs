@@ -214,10 +214,7 @@ impl Codestream<'_> {
             if p.reversible {
                 let mut planes = sized_planes(&mut s.ints, comps, w * h, clear);
                 decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
-                s.int_tmp.resize_with(comps, Vec::new);
-                let mut pairs: Vec<(&mut Vec<i32>, &mut Vec<i32>)> =
-                    s.ints.iter_mut().zip(s.int_tmp.iter_mut()).collect();
-                each_plane(&mut pairs, parallel, |(plane, tmp)| {
+                each_plane(&mut s.ints, &mut s.int_tmp, parallel, |plane, tmp| {
                     dwt::inverse_53(plane, tmp, w, h, p.levels);
                 });
                 output::write(p, &mut s.ints, bytes_per_sample, threads, out);
@@ -229,10 +226,7 @@ impl Codestream<'_> {
                     .map(bytemuck::cast_slice_mut)
                     .collect();
                 decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
-                s.float_tmp.resize_with(comps, Vec::new);
-                let mut pairs: Vec<(&mut Vec<f32>, &mut Vec<f32>)> =
-                    s.floats.iter_mut().zip(s.float_tmp.iter_mut()).collect();
-                each_plane(&mut pairs, parallel, |(plane, tmp)| {
+                each_plane(&mut s.floats, &mut s.float_tmp, parallel, |plane, tmp| {
                     dwt::inverse_97(plane, tmp, w, h, p.levels);
                 });
                 output::write(p, &mut s.floats, bytes_per_sample, threads, out);
@@ -276,19 +270,28 @@ fn sized_planes<T: Copy + Default>(
         .collect()
 }
 
-/// `f` on every item of `planes`: one thread each when `parallel` (the first on this one).
-fn each_plane<T: Send>(planes: &mut [T], parallel: bool, f: impl Fn(&mut T) + Sync) {
-    if !parallel || planes.len() < 2 {
-        planes.iter_mut().for_each(f);
+/// `f` on every plane with its wavelet buffer (`tmps` grown to as many): one thread
+/// each when `parallel` (the first on this one).
+fn each_plane<T: Send>(
+    planes: &mut [Vec<T>],
+    tmps: &mut Vec<Vec<T>>,
+    parallel: bool,
+    f: impl Fn(&mut Vec<T>, &mut Vec<T>) + Sync,
+) {
+    tmps.resize_with(planes.len(), Vec::new);
+    let mut pairs: Vec<(&mut Vec<T>, &mut Vec<T>)> =
+        planes.iter_mut().zip(tmps.iter_mut()).collect();
+    if !parallel || pairs.len() < 2 {
+        pairs.into_iter().for_each(|(plane, tmp)| f(plane, tmp));
         return;
     }
-    let (first, rest) = planes.split_first_mut().expect("two planes at least");
+    let (first, rest) = pairs.split_first_mut().expect("two planes at least");
     let f = &f;
     rayon::in_place_scope(|s| {
-        for plane in rest {
-            s.spawn(move |_| f(plane));
+        for (plane, tmp) in rest {
+            s.spawn(move |_| f(plane, tmp));
         }
-        f(first);
+        f(first.0, first.1);
     });
 }
 

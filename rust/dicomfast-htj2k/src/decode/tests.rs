@@ -2,22 +2,8 @@
 //! (reversible) or within the quantisation's error (irreversible).
 
 use super::*;
+use crate::tests::Rng;
 use crate::{encode, Coding, Frame, Progression};
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 struct Case {
     w: u32,

@@ -326,7 +326,9 @@ def test_two_threads_against_one(benchmark: Any, corpus: Path, tmp_path: Path) -
     benchmark.pedantic(two, rounds=1, iterations=1)
     if benchmark.disabled:
         return
-    t2, t1 = time_alternating(two, one)
+    # Calls of 0.3-0.6 s: at least 3 s of them, so that the median is of 6 or more
+    # rounds (the second core of a shared VM comes and goes).
+    t2, t1 = time_alternating(two, one, min_time=3.0)
     RESULTS.append(
         f"JPEG 2000 cine, 20 frames 640x480 RGB: 1 thread {t1 * 1e3:.1f} ms, "
         f"2 threads {t2 * 1e3:.1f} ms -> {t1 / t2:.2f}x (target >= 1.8x)"
@@ -384,7 +386,7 @@ def test_htj2k_encode_two_threads_against_one(benchmark: Any, corpus: Path) -> N
     benchmark.pedantic(run, args=(2,), rounds=1, iterations=1)
     if benchmark.disabled:
         return
-    t2, t1 = time_alternating(lambda: run(2), lambda: run(1))
+    t2, t1 = time_alternating(lambda: run(2), lambda: run(1), min_time=3.0)
     RESULTS.append(
         f"HTJ2K encode, cine 20 frames 640x480 RGB: 1 thread {t1 * 1e3:.1f} ms, "
         f"2 threads {t2 * 1e3:.1f} ms -> {t1 / t2:.2f}x"

@@ -1,21 +1,29 @@
-//! Reading a codestream's marker segments (T.800 Annex A, T.814 Annex A): the coding
-//! parameters of its one tile, and the tile's packet data gathered from its tile-parts.
+//! Reading a codestream's marker segments (T.800 Annex A, T.814 Annex A): the image's
+//! tiles, each with its coding parameters (the main header's, or its own COD and QCD)
+//! and its packet data gathered from its tile-parts.
+//!
+//! A tile is decoded as an image of its own size would be, and put in its place. That
+//! is exact when the tile's origin puts no boundary of the wavelet's samples, of a
+//! precinct or of a code-block where the image of its own size has none ([`standalone`]):
+//! an origin on a multiple of 2^levels, and each resolution's precincts and each band's
+//! code-blocks starting at the tile or wholly inside one cell. Tiles of a power of two
+//! on a side, with the image and tiles starting at 0 (what encoders write), are.
 //!
 //! What the decoder does not take is [`DecodeError::Unsupported`] (the caller then asks
-//! another decoder): more than one tile, image or tile offsets, sub-sampled components,
-//! component-specific coding or quantisation (COC, QCC, or a tile-part's COD or QCD, that
-//! differ from the main header's: those restating it are taken), regions of interest, progression
-//! changes (POC), packed packet headers (PPM, PPT), and code-blocks that may be
-//! HT-coded or not (mixed). Code-blocks are all HT-coded, or all
-//! Part 1 (EBCOT).
+//! another decoder): tiles whose origin is not so placed, sub-sampled components,
+//! component-specific coding or quantisation (COC, QCC that differ from the COD and QCD
+//! in force: those restating them are taken), regions of interest, progression changes
+//! (POC), packed packet headers (PPM, PPT), and code-blocks that may be HT-coded or not
+//! (mixed). Code-blocks are all HT-coded, or all Part 1 (EBCOT).
 
 use std::borrow::Cow;
 
 use super::DecodeError;
 
-/// The tile's coding parameters.
+/// A tile's coding parameters.
 #[derive(Debug, Clone)]
 pub(crate) struct Params {
+    /// The tile's size.
     pub(crate) width: usize,
     pub(crate) height: usize,
     /// Per component: bit depth and signedness.
@@ -135,9 +143,6 @@ fn restates(marker: u32, body: &[u8], main: (&[u8], &[u8]), comps: usize) -> boo
     }
 }
 
-/// SIZ's image size and each component's depth and signedness.
-type Siz = (usize, usize, Vec<(u32, bool)>);
-
 type Qcd = (u32, bool, Vec<(u32, u32)>);
 
 fn read_qcd(body: &[u8], levels: u32) -> Result<Qcd, DecodeError> {
@@ -189,173 +194,119 @@ fn read_qcd(body: &[u8], levels: u32) -> Result<Qcd, DecodeError> {
     Ok((guard, sq & 0x1F != 0, steps))
 }
 
-/// The parameters of `data`'s one tile and its packet data (its tile-parts' bodies in
-/// order, joined when more than one).
-pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> {
-    if !data.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
-        return Err(unsupported(
-            "not a J2K codestream (a JP2 file, or no SOC and SIZ)",
-        ));
+/// The image: its size (SIZ's, less the image offset), its components, and its tiles in
+/// raster order, which cover it.
+pub(crate) struct Image<'a> {
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+    /// Per component: bit depth and signedness.
+    pub(crate) depth: Vec<(u32, bool)>,
+    pub(crate) tiles: Vec<Tile<'a>>,
+}
+
+/// A tile: where it sits in the image, its parameters, and its packet data (its
+/// tile-parts' bodies in order, joined when more than one).
+pub(crate) struct Tile<'a> {
+    pub(crate) x0: usize,
+    pub(crate) y0: usize,
+    pub(crate) params: Params,
+    pub(crate) body: Cow<'a, [u8]>,
+}
+
+/// SIZ's fields.
+struct Siz {
+    /// Xsiz, Ysiz, XOsiz, YOsiz, XTsiz, YTsiz, XTOsiz, YTOsiz.
+    grid: [u64; 8],
+    depth: Vec<(u32, bool)>,
+}
+
+impl Siz {
+    fn tiles_across(&self) -> (u64, u64) {
+        let g = &self.grid;
+        ((g[0] - g[6]).div_ceil(g[4]), (g[1] - g[7]).div_ceil(g[5]))
     }
-    let mut pos = 2;
-    let mut siz: Option<Siz> = None;
-    let mut cod: Option<Cod> = None;
-    let mut qcd: Option<Qcd> = None;
-    let mut qcd_body: Option<&[u8]> = None;
-    let mut cod_body: Option<&[u8]> = None;
-    let mut parts: Vec<(u32, &[u8])> = Vec::new();
-    // COC, QCC (and a tile-part's COD, QCD): taken when they restate the defaults.
-    let mut restated: Vec<(u32, &[u8])> = Vec::new();
-    let mut in_tile = false;
-    loop {
-        if pos + 2 > data.len() {
-            if in_tile {
-                break; // no EOC: the codestream ends with the last tile-part
-            }
-            return Err(corrupt("the codestream ends in its main header"));
-        }
-        let marker = be16(data, pos);
-        if marker == 0xFFD9 {
-            break;
-        }
-        if pos + 4 > data.len() {
-            return Err(corrupt("a marker segment cut short"));
-        }
-        let len = be16(data, pos + 2) as usize;
-        if len < 2 || pos + 2 + len > data.len() {
-            return Err(corrupt(
-                "a marker segment's length runs past the codestream",
-            ));
-        }
-        let body = &data[pos + 4..pos + 2 + len];
-        match marker {
-            0xFF51 => {
-                if body.len() < 36 {
-                    return Err(corrupt("a SIZ marker segment too short"));
-                }
-                let v: Vec<u32> = (0..8).map(|i| be32(body, 2 + 4 * i)).collect();
-                let (xsiz, ysiz, xo, yo, xt, yt, xto, yto) =
-                    (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
-                if xo != 0 || yo != 0 || xto != 0 || yto != 0 {
-                    return Err(unsupported("image or tile offsets"));
-                }
-                if xt < xsiz || yt < ysiz {
-                    return Err(unsupported("more than one tile"));
-                }
-                if xsiz == 0 || ysiz == 0 {
-                    return Err(corrupt("SIZ: an empty image"));
-                }
-                let comps = be16(body, 34) as usize;
-                if body.len() < 36 + 3 * comps || comps == 0 {
-                    return Err(corrupt("SIZ: components missing"));
-                }
-                let mut depth = Vec::with_capacity(comps);
-                for c in 0..comps {
-                    let s = &body[36 + 3 * c..39 + 3 * c];
-                    if s[1] != 1 || s[2] != 1 {
-                        return Err(unsupported("sub-sampled components"));
-                    }
-                    let bits = u32::from(s[0] & 0x7F) + 1;
-                    if bits > 16 {
-                        return Err(unsupported("components deeper than 16 bits"));
-                    }
-                    depth.push((bits, s[0] & 0x80 != 0));
-                }
-                siz = Some((xsiz as usize, ysiz as usize, depth));
-            }
-            0xFF52 => {
-                if in_tile {
-                    return Err(unsupported("a COD in a tile-part header"));
-                }
-                cod = Some(read_cod(body)?);
-                cod_body = Some(body);
-            }
-            0xFF5C => {
-                if in_tile {
-                    return Err(unsupported("a QCD in a tile-part header"));
-                }
-                qcd_body = Some(body);
-            }
-            // Kept to be checked against COD and QCD once both are read.
-            0xFF53 | 0xFF5D => restated.push((marker, body)),
-            0xFF5E => return Err(unsupported("a region of interest (RGN)")),
-            0xFF5F => return Err(unsupported("progression changes (POC)")),
-            0xFF60 | 0xFF61 => return Err(unsupported("packed packet headers (PPM, PPT)")),
-            // CAP, TLM, PLM, PLT, CRG, COM, CPF: nothing the decoder needs.
-            0xFF50 | 0xFF55 | 0xFF57 | 0xFF58 | 0xFF63 | 0xFF64 | 0xFF59 => {}
-            0xFF90 => {
-                if body.len() < 8 {
-                    return Err(corrupt("a SOT marker segment too short"));
-                }
-                if be16(body, 0) != 0 {
-                    return Err(unsupported("more than one tile"));
-                }
-                let psot = be32(body, 2) as usize;
-                let tpsot = u32::from(body[6]);
-                // The tile-part's header runs to SOD; its data to Psot's end.
-                let sot_start = pos;
-                let mut p = pos + 2 + len;
-                loop {
-                    if p + 2 > data.len() {
-                        return Err(corrupt("a tile-part without SOD"));
-                    }
-                    let m = be16(data, p);
-                    if m == 0xFF93 {
-                        p += 2;
-                        break;
-                    }
-                    if p + 4 > data.len() {
-                        return Err(corrupt("a tile-part header cut short"));
-                    }
-                    let l = be16(data, p + 2) as usize;
-                    if l < 2 || p + 2 + l > data.len() {
-                        return Err(corrupt("a tile-part header's segment runs past the end"));
-                    }
-                    match m {
-                        0xFF58 | 0xFF64 => {}
-                        0xFF52 | 0xFF5C | 0xFF53 | 0xFF5D => {
-                            restated.push((m, &data[p + 4..p + 2 + l]))
-                        }
-                        _ => return Err(unsupported("a tile-part header marker")),
-                    }
-                    p += 2 + l;
-                }
-                let end = if psot == 0 {
-                    // To the end of the codestream (and its EOC).
-                    if data.ends_with(&[0xFF, 0xD9]) {
-                        data.len() - 2
-                    } else {
-                        data.len()
-                    }
-                } else {
-                    sot_start + psot
-                };
-                if end < p || end > data.len() {
-                    return Err(corrupt(
-                        "a tile-part's length (Psot) runs past the codestream",
-                    ));
-                }
-                parts.push((tpsot, &data[p..end]));
-                in_tile = true;
-                pos = end;
-                continue;
-            }
-            _ if in_tile => return Err(corrupt("a marker where a tile-part should start")),
-            _ => return Err(unsupported("a marker segment this decoder does not know")),
-        }
-        pos += 2 + len;
+
+    /// Tile `t`'s area on the reference grid: x0, y0, x1, y1 (T.800 B.3).
+    fn tile(&self, t: u64) -> (u64, u64, u64, u64) {
+        let g = &self.grid;
+        let across = self.tiles_across().0;
+        let (p, q) = (t % across, t / across);
+        (
+            (g[6] + p * g[4]).max(g[2]),
+            (g[7] + q * g[5]).max(g[3]),
+            (g[6] + (p + 1) * g[4]).min(g[0]),
+            (g[7] + (q + 1) * g[5]).min(g[1]),
+        )
     }
-    let (width, height, depth) = siz.ok_or_else(|| corrupt("no SIZ marker segment"))?;
-    let cod = cod.ok_or_else(|| corrupt("no COD marker segment"))?;
-    if let Some(body) = qcd_body {
-        qcd = Some(read_qcd(body, cod.levels)?);
+}
+
+fn read_siz(body: &[u8]) -> Result<Siz, DecodeError> {
+    if body.len() < 36 {
+        return Err(corrupt("a SIZ marker segment too short"));
     }
-    let (guard, quantised, steps) = qcd.ok_or_else(|| corrupt("no QCD marker segment"))?;
-    let main = (cod_body.unwrap_or_default(), qcd_body.unwrap_or_default());
-    for &(marker, body) in &restated {
-        if !restates(marker, body, main, depth.len()) {
+    let grid: [u64; 8] = std::array::from_fn(|i| u64::from(be32(body, 2 + 4 * i)));
+    let [xsiz, ysiz, xo, yo, xt, yt, xto, yto] = grid;
+    if xo >= xsiz || yo >= ysiz {
+        return Err(corrupt("SIZ: an empty image"));
+    }
+    // T.800 A.5.1: the first tile starts at or before the image, and ends inside it.
+    if xt == 0 || yt == 0 || xto > xo || yto > yo || xto + xt <= xo || yto + yt <= yo {
+        return Err(corrupt("SIZ: tiles that do not start the image"));
+    }
+    let comps = be16(body, 34) as usize;
+    if body.len() < 36 + 3 * comps || comps == 0 {
+        return Err(corrupt("SIZ: components missing"));
+    }
+    let mut depth = Vec::with_capacity(comps);
+    for c in 0..comps {
+        let s = &body[36 + 3 * c..39 + 3 * c];
+        if s[1] != 1 || s[2] != 1 {
+            return Err(unsupported("sub-sampled components"));
+        }
+        let bits = u32::from(s[0] & 0x7F) + 1;
+        if bits > 16 {
+            return Err(unsupported("components deeper than 16 bits"));
+        }
+        depth.push((bits, s[0] & 0x80 != 0));
+    }
+    Ok(Siz { grid, depth })
+}
+
+/// The marker segments in force for the main header or a tile: COD, QCD, and the COC and
+/// QCC seen (taken when they restate COD and QCD).
+#[derive(Default, Clone)]
+struct Coding<'a> {
+    cod: Option<&'a [u8]>,
+    qcd: Option<&'a [u8]>,
+    restated: Vec<(u32, &'a [u8])>,
+}
+
+/// A tile's parameters: `tile`'s COD and QCD where it has them, else `main`'s.
+fn params(
+    siz: &Siz,
+    size: (usize, usize),
+    main: &Coding<'_>,
+    tile: &Coding<'_>,
+) -> Result<Params, DecodeError> {
+    let cod_body = tile
+        .cod
+        .or(main.cod)
+        .ok_or_else(|| corrupt("no COD marker segment"))?;
+    let qcd_body = tile
+        .qcd
+        .or(main.qcd)
+        .ok_or_else(|| corrupt("no QCD marker segment"))?;
+    let cod = read_cod(cod_body)?;
+    let (guard, quantised, steps) = read_qcd(qcd_body, cod.levels)?;
+    let depth = &siz.depth;
+    // The main header's COC and QCC give way to a tile's COD and QCD (T.800 A.6).
+    let main_restated = main.restated.iter().filter(|&&(m, _)| {
+        !(m == 0xFF53 && tile.cod.is_some() || m == 0xFF5D && tile.qcd.is_some())
+    });
+    for &(marker, body) in main_restated.chain(&tile.restated) {
+        if !restates(marker, body, (cod_body, qcd_body), depth.len()) {
             return Err(unsupported(
-                "component-specific coding (COC, QCC, or a tile-part's COD or QCD)",
+                "component-specific coding (COC or QCC) that differs from COD or QCD",
             ));
         }
     }
@@ -388,37 +339,256 @@ pub(crate) fn read(data: &[u8]) -> Result<(Params, Cow<'_, [u8]>), DecodeError> 
         }
         _ => return Err(unsupported("a multiple component transform of Part 2")),
     };
-    if parts.is_empty() {
+    Ok(Params {
+        width: size.0,
+        height: size.1,
+        depth: depth.clone(),
+        progression: cod.progression,
+        layers: cod.layers,
+        sop: cod.scod & 2 != 0,
+        eph: cod.scod & 4 != 0,
+        colour_transform,
+        levels: cod.levels,
+        xcb: cod.xcb,
+        ycb: cod.ycb,
+        ht: cod.style & 0x40 != 0,
+        style: cod.style,
+        reversible: cod.wavelet == 1,
+        precincts: cod.precincts,
+        guard,
+        steps,
+    })
+}
+
+/// Whether a span of `size` samples from `origin` meets the boundaries of cells of
+/// 2^`exp` where a span of the same size from 0 does: it starts on one, or lies inside
+/// one cell.
+fn same_cells(origin: u64, size: u64, exp: u32) -> bool {
+    let cell = 1u64 << exp;
+    origin.is_multiple_of(cell) || origin % cell + size <= cell
+}
+
+/// Whether the tile at `(x0, y0)` on the reference grid, coded with `p` (whose size is
+/// the tile's), decodes as an image of its own size does: its origin is a multiple of
+/// 2^levels (so every level's low and high samples are where they are from 0), and at
+/// each resolution its precincts, and in each band its code-blocks, start where the
+/// image's of its own size do.
+pub(crate) fn standalone(x0: u64, y0: u64, p: &Params) -> bool {
+    let levels = p.levels;
+    if levels >= 32 || !x0.is_multiple_of(1 << levels) || !y0.is_multiple_of(1 << levels) {
+        return false;
+    }
+    let sizes = crate::dwt::sizes(p.width, p.height, levels);
+    (0..=levels as usize).all(|r| {
+        let up = levels - r as u32;
+        let (rw, rh) = sizes[up as usize];
+        let (rx, ry) = (x0 >> up, y0 >> up);
+        let (ppx, ppy) = p.precincts[r];
+        // A band's origin and (largest) size: the resolution's, halved above the lowest.
+        let (bx, by, bw, bh, ex, ey) = if r == 0 {
+            (rx, ry, rw, rh, p.xcb.min(ppx), p.ycb.min(ppy))
+        } else {
+            (
+                rx / 2,
+                ry / 2,
+                rw.div_ceil(2),
+                rh.div_ceil(2),
+                p.xcb.min(ppx - 1),
+                p.ycb.min(ppy - 1),
+            )
+        };
+        same_cells(rx, rw as u64, ppx)
+            && same_cells(ry, rh as u64, ppy)
+            && same_cells(bx, bw as u64, ex)
+            && same_cells(by, bh as u64, ey)
+    })
+}
+
+/// A tile-part: its index in its tile (TPsot) and its data.
+type Part<'a> = (u32, &'a [u8]);
+
+/// Marker segments of a tile-part header this decoder passes over: PLT, COM.
+const PASSED_IN_TILES: [u32; 2] = [0xFF58, 0xFF64];
+
+/// The image of `data`: its geometry, and each tile's parameters and packet data.
+pub(crate) fn read(data: &[u8]) -> Result<Image<'_>, DecodeError> {
+    if !data.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
+        return Err(unsupported(
+            "not a J2K codestream (a JP2 file, or no SOC and SIZ)",
+        ));
+    }
+    let mut pos = 2;
+    let mut siz: Option<Siz> = None;
+    let mut main = Coding::default();
+    // Per tile: its coding and its tile-parts (TPsot, data).
+    let mut tiles: Vec<(Coding<'_>, Vec<Part<'_>>)> = Vec::new();
+    let mut in_tile = false;
+    loop {
+        if pos + 2 > data.len() {
+            if in_tile {
+                break; // no EOC: the codestream ends with the last tile-part
+            }
+            return Err(corrupt("the codestream ends in its main header"));
+        }
+        let marker = be16(data, pos);
+        if marker == 0xFFD9 {
+            break;
+        }
+        if pos + 4 > data.len() {
+            return Err(corrupt("a marker segment cut short"));
+        }
+        let len = be16(data, pos + 2) as usize;
+        if len < 2 || pos + 2 + len > data.len() {
+            return Err(corrupt(
+                "a marker segment's length runs past the codestream",
+            ));
+        }
+        let body = &data[pos + 4..pos + 2 + len];
+        match marker {
+            _ if in_tile && marker != 0xFF90 => {
+                return Err(corrupt("a marker where a tile-part should start"))
+            }
+            0xFF51 => {
+                if siz.is_some() {
+                    return Err(corrupt("a second SIZ marker segment"));
+                }
+                let s = read_siz(body)?;
+                let (across, down) = s.tiles_across();
+                // Every tile has a tile-part (a SOT and a SOD, 14 bytes at least): a
+                // count the data cannot hold is a damaged SIZ, found before any list
+                // of tiles is made.
+                if across
+                    .checked_mul(down)
+                    .is_none_or(|n| n > (data.len() / 14) as u64)
+                {
+                    return Err(corrupt("SIZ: more tiles than the codestream holds"));
+                }
+                tiles.resize_with((across * down) as usize, Default::default);
+                siz = Some(s);
+            }
+            0xFF52 => main.cod = Some(body),
+            0xFF5C => main.qcd = Some(body),
+            // Kept to be checked against COD and QCD once both are read.
+            0xFF53 | 0xFF5D => main.restated.push((marker, body)),
+            0xFF5E => return Err(unsupported("a region of interest (RGN)")),
+            0xFF5F => return Err(unsupported("progression changes (POC)")),
+            0xFF60 | 0xFF61 => return Err(unsupported("packed packet headers (PPM, PPT)")),
+            // CAP, TLM, PLM, PLT, CRG, COM, CPF: nothing the decoder needs.
+            0xFF50 | 0xFF55 | 0xFF57 | 0xFF58 | 0xFF63 | 0xFF64 | 0xFF59 => {}
+            0xFF90 => {
+                if body.len() < 8 {
+                    return Err(corrupt("a SOT marker segment too short"));
+                }
+                if siz.is_none() {
+                    return Err(corrupt("no SIZ marker segment"));
+                }
+                let isot = be16(body, 0) as usize;
+                let psot = be32(body, 2) as usize;
+                let tpsot = u32::from(body[6]);
+                let Some((coding, parts)) = tiles.get_mut(isot) else {
+                    return Err(corrupt("a tile-part of a tile the image does not have"));
+                };
+                // The tile-part's header runs to SOD; its data to Psot's end.
+                let sot_start = pos;
+                let mut p = pos + 2 + len;
+                loop {
+                    if p + 2 > data.len() {
+                        return Err(corrupt("a tile-part without SOD"));
+                    }
+                    let m = be16(data, p);
+                    if m == 0xFF93 {
+                        p += 2;
+                        break;
+                    }
+                    if p + 4 > data.len() {
+                        return Err(corrupt("a tile-part header cut short"));
+                    }
+                    let l = be16(data, p + 2) as usize;
+                    if l < 2 || p + 2 + l > data.len() {
+                        return Err(corrupt("a tile-part header's segment runs past the end"));
+                    }
+                    let segment = &data[p + 4..p + 2 + l];
+                    match m {
+                        _ if PASSED_IN_TILES.contains(&m) => {}
+                        // COD and QCD only in a tile's first tile-part (T.800 A.4.2).
+                        0xFF52 | 0xFF5C if tpsot != 0 => {
+                            return Err(corrupt("a COD or QCD after a tile's first tile-part"))
+                        }
+                        0xFF52 => coding.cod = Some(segment),
+                        0xFF5C => coding.qcd = Some(segment),
+                        0xFF53 | 0xFF5D => coding.restated.push((m, segment)),
+                        0xFF5E => return Err(unsupported("a region of interest (RGN)")),
+                        0xFF5F => return Err(unsupported("progression changes (POC)")),
+                        0xFF61 => return Err(unsupported("packed packet headers (PPT)")),
+                        _ => return Err(unsupported("a tile-part header marker")),
+                    }
+                    p += 2 + l;
+                }
+                let end = if psot == 0 {
+                    // To the end of the codestream (and its EOC).
+                    if data.ends_with(&[0xFF, 0xD9]) {
+                        data.len() - 2
+                    } else {
+                        data.len()
+                    }
+                } else {
+                    sot_start + psot
+                };
+                if end < p || end > data.len() {
+                    return Err(corrupt(
+                        "a tile-part's length (Psot) runs past the codestream",
+                    ));
+                }
+                parts.push((tpsot, &data[p..end]));
+                in_tile = true;
+                pos = end;
+                continue;
+            }
+            _ => return Err(unsupported("a marker segment this decoder does not know")),
+        }
+        pos += 2 + len;
+    }
+    let siz = siz.ok_or_else(|| corrupt("no SIZ marker segment"))?;
+    let [xsiz, ysiz, xo, yo, ..] = siz.grid;
+    let mut out = Vec::with_capacity(tiles.len());
+    for (t, (coding, parts)) in tiles.into_iter().enumerate() {
+        if parts.is_empty() {
+            return Err(corrupt("a tile without a tile-part"));
+        }
+        if parts.iter().enumerate().any(|(k, p)| p.0 as usize != k) {
+            return Err(unsupported("tile-parts out of order"));
+        }
+        let (x0, y0, x1, y1) = siz.tile(t as u64);
+        let params = params(
+            &siz,
+            ((x1 - x0) as usize, (y1 - y0) as usize),
+            &main,
+            &coding,
+        )?;
+        if !standalone(x0, y0, &params) {
+            return Err(unsupported(
+                "a tile whose origin moves its wavelet's samples, precincts or code-blocks",
+            ));
+        }
+        let body: Cow<'_, [u8]> = if parts.len() == 1 {
+            Cow::Borrowed(parts[0].1)
+        } else {
+            Cow::Owned(parts.iter().flat_map(|p| p.1.iter().copied()).collect())
+        };
+        out.push(Tile {
+            x0: (x0 - xo) as usize,
+            y0: (y0 - yo) as usize,
+            params,
+            body,
+        });
+    }
+    if out.is_empty() {
         return Err(corrupt("no tile-part"));
     }
-    if parts.iter().enumerate().any(|(k, p)| p.0 as usize != k) {
-        return Err(unsupported("tile-parts out of order"));
-    }
-    let body: Cow<'_, [u8]> = if parts.len() == 1 {
-        Cow::Borrowed(parts[0].1)
-    } else {
-        Cow::Owned(parts.iter().flat_map(|p| p.1.iter().copied()).collect())
-    };
-    Ok((
-        Params {
-            width,
-            height,
-            depth,
-            progression: cod.progression,
-            layers: cod.layers,
-            sop: cod.scod & 2 != 0,
-            eph: cod.scod & 4 != 0,
-            colour_transform,
-            levels: cod.levels,
-            xcb: cod.xcb,
-            ycb: cod.ycb,
-            ht: cod.style & 0x40 != 0,
-            style: cod.style,
-            reversible: cod.wavelet == 1,
-            precincts: cod.precincts,
-            guard,
-            steps,
-        },
-        body,
-    ))
+    Ok(Image {
+        width: (xsiz - xo) as usize,
+        height: (ysiz - yo) as usize,
+        depth: siz.depth,
+        tiles: out,
+    })
 }

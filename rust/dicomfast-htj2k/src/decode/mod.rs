@@ -8,11 +8,13 @@
 //! `output` (the inverse colour transform, the level shift and the samples written as
 //! the caller asks).
 //!
-//! It takes what JPEG 2000 and HTJ2K in DICOM are made of in practice (one tile, one
-//! quality layer, HT blocks of their cleanup pass only, Part 1 blocks of any style, any
-//! progression order, precinct and code-block sizes, SOP and EPH markers, any number of
-//! tile-parts); anything else is [`DecodeError::Unsupported`], for the caller to hand to
-//! a general JPEG 2000 decoder.
+//! It takes what JPEG 2000 and HTJ2K in DICOM are made of in practice (one tile or
+//! many, each with its own COD and QCD if it has them, one quality layer or many, HT
+//! blocks of their cleanup pass only, Part 1 blocks of any style, any progression order,
+//! precinct and code-block sizes, SOP and EPH markers, any number of tile-parts); tiles
+//! whose origin would move their wavelet's samples, precincts or code-blocks, and the
+//! rest [`markers`] lists, are [`DecodeError::Unsupported`], for the caller to hand to a
+//! general JPEG 2000 decoder.
 
 mod cleanup;
 mod ebcot;
@@ -21,7 +23,6 @@ mod mq;
 mod output;
 mod packets;
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -52,8 +53,7 @@ impl std::error::Error for DecodeError {}
 
 /// A codestream whose main header has been read: its geometry, then [`Codestream::decode`].
 pub struct Codestream<'a> {
-    params: markers::Params,
-    body: Cow<'a, [u8]>,
+    image: markers::Image<'a>,
 }
 
 /// Read `data`'s marker segments (no code-block is decoded yet).
@@ -63,8 +63,9 @@ pub fn parse(data: &[u8]) -> Result<Codestream<'_>, DecodeError> {
             "the HT VLC tables were not in this build".into(),
         ));
     }
-    let (params, body) = markers::read(data)?;
-    Ok(Codestream { params, body })
+    Ok(Codestream {
+        image: markers::read(data)?,
+    })
 }
 
 /// Buffers reused from frame to frame on a thread.
@@ -112,37 +113,44 @@ impl crate::scratch::Kept for Scratch {
 
 impl Codestream<'_> {
     pub fn width(&self) -> u32 {
-        self.params.width as u32
+        self.image.width as u32
     }
 
     pub fn height(&self) -> u32 {
-        self.params.height as u32
+        self.image.height as u32
     }
 
     pub fn components(&self) -> u32 {
-        self.params.depth.len() as u32
+        self.image.depth.len() as u32
     }
 
     /// Component `c`'s bit depth and signedness.
     pub fn depth(&self, c: usize) -> (u32, bool) {
-        self.params.depth[c]
+        self.image.depth[c]
+    }
+
+    /// How many tiles the image has.
+    pub fn tiles(&self) -> usize {
+        self.image.tiles.len()
     }
 
     /// Decode into `out`: `width * height * components` samples of `bytes_per_sample`
     /// bytes (1 or 2, little endian, the samples of a pixel together), each its
     /// component's value (unsigned, or two's complement when signed) clamped to its depth.
-    /// Code-blocks are decoded on `threads` threads.
+    /// Code-blocks are decoded on `threads` threads; the tiles of a tiled image, on as
+    /// many, each tile's on one.
     pub fn decode(
         &self,
         threads: usize,
         bytes_per_sample: usize,
         out: &mut [u8],
     ) -> Result<(), DecodeError> {
-        let p = &self.params;
-        let comps = p.depth.len();
-        let (w, h) = (p.width, p.height);
+        let image = &self.image;
+        let comps = image.depth.len();
+        let (w, h) = (image.width, image.height);
         if !matches!(bytes_per_sample, 1 | 2)
-            || p.depth
+            || image
+                .depth
                 .iter()
                 .any(|&(d, _)| d > 8 * bytes_per_sample as u32)
             || !matches!(comps, 1 | 3)
@@ -159,81 +167,213 @@ impl Codestream<'_> {
                 "the output buffer does not fit the codestream's image".into(),
             ));
         }
-        let layout = bands(w, h, p.levels);
-        let flat: Vec<Band> = layout.iter().flatten().copied().collect();
-        let tile = packets::read(p, &layout, &self.body)?;
-        let blocks = &tile.blocks;
-        // Each block's cleanup plane and coefficient shift.
-        let mut jobs = Vec::with_capacity(blocks.len());
-        for b in blocks {
-            let (eps, _) = p.steps[b.band];
-            let plane = k_max(p.guard, eps) - 1 - i64::from(b.missing);
-            if b.len > 0 && plane < 0 {
-                return Err(DecodeError::Corrupt(
-                    "a code-block missing more bit-planes than its band has".into(),
-                ));
+        match &image.tiles[..] {
+            [t] if t.x0 == 0 && t.y0 == 0 => {
+                decode_tile(&t.params, &t.body, threads, bytes_per_sample, out)
             }
-            // Part 1: the first pass's bit-plane; HT: the cleanup's magnitudes' shift.
-            let shift = plane.max(0) as u32 + u32::from(!p.reversible && p.ht);
-            if b.len > 0 && shift > 30 {
-                return Err(DecodeError::Unsupported(
-                    "coefficients of more than 31 bits".into(),
-                ));
-            }
-            // An irreversible band's step, halved for the doubled indices.
-            let step = (!p.reversible).then(|| {
-                let (eps, mant) = p.steps[b.band];
-                (unit_step(gain_bits(flat[b.band].orient), eps, mant) / 2.0) as f32
-            });
-            jobs.push(Job {
-                block: *b,
-                shift,
-                half: !p.reversible || shift > 0,
-                step,
-            });
+            tiles => decode_tiles(tiles, w, threads, comps * bytes_per_sample, out),
         }
-        let body: &[u8] = &self.body;
-        with_scratch(|s| {
-            let coded = Coded {
-                params: p,
-                flat: &flat,
-                body,
-                gathered: &tile.gathered,
-                segments: &tile.segments,
-            };
-            // Each component's wavelet on a thread of its own when there are threads to
-            // spare.
-            let parallel = threads > 1 && comps > 1;
-            // The planes need no clearing first when every sample is in a block listed
-            // (which its decoder writes or, without bytes, clears): otherwise a frame
-            // decoded before could show through. Each band's blocks sit on one grid
-            // no wider than its spacing, so blocks at distinct places are disjoint;
-            // disjoint blocks whose areas add up to the planes' cover them (a packet
-            // was read for every precinct). Otherwise the planes are cleared.
-            let clear = !covered(blocks, w * h * comps);
-            if p.reversible {
-                let mut planes = sized_planes(&mut s.ints, comps, w * h, clear);
-                decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
-                each_plane(&mut s.ints, &mut s.int_tmp, parallel, |plane, tmp| {
-                    dwt::inverse_53(plane, tmp, w, h, p.levels);
-                });
-                output::write(p, &mut s.ints, bytes_per_sample, threads, out);
-            } else {
-                // Decoded as integers into the floats' memory, each block made floats
-                // (dequantised) in place as soon as it is decoded.
-                let mut planes: Vec<&mut [i32]> = sized_planes(&mut s.floats, comps, w * h, clear)
-                    .into_iter()
-                    .map(bytemuck::cast_slice_mut)
-                    .collect();
-                decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
-                each_plane(&mut s.floats, &mut s.float_tmp, parallel, |plane, tmp| {
-                    dwt::inverse_97(plane, tmp, w, h, p.levels);
-                });
-                output::write(p, &mut s.floats, bytes_per_sample, threads, out);
-            }
-            Ok(())
-        })
     }
+}
+
+/// Decode `tiles` (which cover an image `w` pixels wide, of `px`-byte pixels) into `out`:
+/// each into a buffer of its size, then into its place; on up to `threads` threads, each
+/// taking the next tile (with the threads a tile's code-blocks may use when fewer
+/// tiles than threads).
+fn decode_tiles(
+    tiles: &[markers::Tile<'_>],
+    w: usize,
+    threads: usize,
+    px: usize,
+    out: &mut [u8],
+) -> Result<(), DecodeError> {
+    let bps = px / tiles[0].params.depth.len();
+    let queue = Queue::new(tiles.len());
+    let shared = SharedRows::new(out);
+    let work = |inner: usize| {
+        let mut buf = Vec::new();
+        while let Some(t) = queue.take().map(|k| &tiles[k]) {
+            let (tw, th) = (t.params.width, t.params.height);
+            buf.clear();
+            buf.resize(tw * th * px, 0u8);
+            if let Err(e) = decode_tile(&t.params, &t.body, inner, bps, &mut buf) {
+                queue.fail(e);
+                break;
+            }
+            shared.put((t.y0 * w + t.x0) * px, w * px, &buf, tw * px);
+        }
+    };
+    // Fewer tiles than threads: each tile's code-blocks on the threads left.
+    let threads = threads.clamp(1, 64);
+    let inner = (threads / tiles.len()).max(1);
+    let outer = threads.min(tiles.len());
+    if outer == 1 {
+        work(inner);
+    } else {
+        rayon::in_place_scope(|s| {
+            for _ in 1..outer {
+                let work = &work;
+                s.spawn(move |_| work(inner));
+            }
+            work(inner);
+        });
+    }
+    queue.finish()
+}
+
+/// Work items taken in turn by several threads, and the first failure, which stops them
+/// all at their next take.
+struct Queue {
+    next: AtomicUsize,
+    len: usize,
+    failure: Mutex<Option<DecodeError>>,
+}
+
+impl Queue {
+    fn new(len: usize) -> Self {
+        Queue {
+            next: AtomicUsize::new(0),
+            len,
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// The next item's index, if any is left and nothing failed.
+    fn take(&self) -> Option<usize> {
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        (k < self.len).then_some(k)
+    }
+
+    fn fail(&self, e: DecodeError) {
+        self.next.store(self.len, Ordering::Relaxed);
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(e);
+    }
+
+    fn finish(self) -> Result<(), DecodeError> {
+        match self.failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An output several threads write at once, each tile's rows by one thread.
+struct SharedRows {
+    out: *mut u8,
+    len: usize,
+}
+
+// SAFETY: only written through `put`, whose writes are bounds checked, each tile's rows
+// by one thread: the tiles are disjoint rectangles of the image (T.800 B.3).
+unsafe impl Sync for SharedRows {}
+
+impl SharedRows {
+    /// Over `out`, not touched otherwise while this lives.
+    fn new(out: &mut [u8]) -> Self {
+        SharedRows {
+            out: out.as_mut_ptr(),
+            len: out.len(),
+        }
+    }
+
+    /// Rows of `row` bytes from `src` into the output at `at`, `stride` apart.
+    fn put(&self, at: usize, stride: usize, src: &[u8], row: usize) {
+        for (y, line) in src.chunks_exact(row).enumerate() {
+            let to = at + y * stride;
+            assert!(to + row <= self.len, "a tile outside the image");
+            // SAFETY: inside the output (checked); no other thread writes these bytes.
+            unsafe { std::ptr::copy_nonoverlapping(line.as_ptr(), self.out.add(to), row) };
+        }
+    }
+}
+
+/// Decode one tile, coded with `p` (its size `p.width` x `p.height`), from its packet
+/// data `body` into `out` (sized by the caller).
+fn decode_tile(
+    p: &markers::Params,
+    body: &[u8],
+    threads: usize,
+    bytes_per_sample: usize,
+    out: &mut [u8],
+) -> Result<(), DecodeError> {
+    let comps = p.depth.len();
+    let (w, h) = (p.width, p.height);
+    let layout = bands(w, h, p.levels);
+    let flat: Vec<Band> = layout.iter().flatten().copied().collect();
+    let tile = packets::read(p, &layout, body)?;
+    let blocks = &tile.blocks;
+    // Each block's cleanup plane and coefficient shift.
+    let mut jobs = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        let (eps, _) = p.steps[b.band];
+        let plane = k_max(p.guard, eps) - 1 - i64::from(b.missing);
+        if b.len > 0 && plane < 0 {
+            return Err(DecodeError::Corrupt(
+                "a code-block missing more bit-planes than its band has".into(),
+            ));
+        }
+        // Part 1: the first pass's bit-plane; HT: the cleanup's magnitudes' shift.
+        let shift = plane.max(0) as u32 + u32::from(!p.reversible && p.ht);
+        if b.len > 0 && shift > 30 {
+            return Err(DecodeError::Unsupported(
+                "coefficients of more than 31 bits".into(),
+            ));
+        }
+        // An irreversible band's step, halved for the doubled indices.
+        let step = (!p.reversible).then(|| {
+            let (eps, mant) = p.steps[b.band];
+            (unit_step(gain_bits(flat[b.band].orient), eps, mant) / 2.0) as f32
+        });
+        jobs.push(Job {
+            block: *b,
+            shift,
+            half: !p.reversible || shift > 0,
+            step,
+        });
+    }
+    with_scratch(|s| {
+        let coded = Coded {
+            params: p,
+            flat: &flat,
+            body,
+            gathered: &tile.gathered,
+            segments: &tile.segments,
+        };
+        // Each component's wavelet on a thread of its own when there are threads to
+        // spare.
+        let parallel = threads > 1 && comps > 1;
+        // The planes need no clearing first when every sample is in a block listed
+        // (which its decoder writes or, without bytes, clears): otherwise a frame
+        // decoded before could show through. Each band's blocks sit on one grid
+        // no wider than its spacing, so blocks at distinct places are disjoint;
+        // disjoint blocks whose areas add up to the planes' cover them (a packet
+        // was read for every precinct). Otherwise the planes are cleared.
+        let clear = !covered(blocks, w * h * comps);
+        if p.reversible {
+            let mut planes = sized_planes(&mut s.ints, comps, w * h, clear);
+            decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
+            each_plane(&mut s.ints, &mut s.int_tmp, parallel, |plane, tmp| {
+                dwt::inverse_53(plane, tmp, w, h, p.levels);
+            });
+            output::write(p, &mut s.ints, bytes_per_sample, threads, out);
+        } else {
+            // Decoded as integers into the floats' memory, each block made floats
+            // (dequantised) in place as soon as it is decoded.
+            let mut planes: Vec<&mut [i32]> = sized_planes(&mut s.floats, comps, w * h, clear)
+                .into_iter()
+                .map(bytemuck::cast_slice_mut)
+                .collect();
+            decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
+            each_plane(&mut s.floats, &mut s.float_tmp, parallel, |plane, tmp| {
+                dwt::inverse_97(plane, tmp, w, h, p.levels);
+            });
+            output::write(p, &mut s.floats, bytes_per_sample, threads, out);
+        }
+        Ok(())
+    })
 }
 
 /// Whether `blocks` (each on its band's grid of code-blocks) cover `samples` samples:
@@ -397,22 +537,17 @@ fn decode_blocks(
     }
     // A block's work counted as its samples and its segment's bits.
     order.sort_by_key(|j| std::cmp::Reverse(j.block.w * j.block.h + 8 * j.block.len));
-    let next = AtomicUsize::new(0);
-    let failure: Mutex<Option<DecodeError>> = Mutex::new(None);
+    let queue = Queue::new(order.len());
     let shared = SharedPlanes::new(planes);
     let work = |d: &mut Decoders| {
         let mut buf = std::mem::take(&mut d.block);
-        while let Some(j) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+        while let Some(j) = queue.take().map(|k| order[k]) {
             let (bw, bh) = (j.block.w, j.block.h);
             buf.clear();
             buf.resize(bw * bh, 0);
             if let Err(e) = decode_one(d, j, &mut buf, bw) {
                 // The others stop at their next block.
-                next.store(order.len(), Ordering::Relaxed);
-                failure
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert(e);
+                queue.fail(e);
                 break;
             }
             shared.put(j.block.comp, origin(j), w, &buf, bw);
@@ -426,10 +561,7 @@ fn decode_blocks(
         }
         work(decoder);
     });
-    match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    queue.finish()
 }
 
 /// Component planes that several threads write at once, each into blocks of its own.

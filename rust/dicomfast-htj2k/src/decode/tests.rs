@@ -291,10 +291,29 @@ fn netpbm(c: &Case) -> Vec<u8> {
     out
 }
 
+/// `src` coded reversibly by `ojph_compress` with `options` into `dst`: its bytes.
+fn ojph_reversible(src: &std::path::Path, dst: &std::path::Path, options: &[&str]) -> Vec<u8> {
+    let run = std::process::Command::new("ojph_compress")
+        .arg("-i")
+        .arg(src)
+        .arg("-o")
+        .arg(dst)
+        .args(["-reversible", "true"])
+        .args(options)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{options:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::read(dst).unwrap()
+}
+
 /// Codestreams made by OpenJPH's `ojph_compress` (Debian `openjph-tools`; the test is
 /// skipped without it), with the options it has: each decodes exactly (reversible) or
-/// near the source (irreversible) through this decoder, and a tiled one is left to
-/// another decoder.
+/// near the source (irreversible) through this decoder, tiled ones included, and one
+/// whose image offset moves its wavelet's samples is left to another decoder.
 #[test]
 fn openjph_streams_decode() {
     if !crate::AVAILABLE
@@ -397,22 +416,191 @@ fn openjph_streams_decode() {
         .unwrap();
         assert!(max <= 6, "case {k} ({options:?}): error {max}");
     }
-    // More than one tile: not this decoder's.
-    let c = frame(&mut rng, 300, 300, 1, 8, false, false);
-    let src = dir.join("tiles.pgm");
-    let dst = dir.join("tiles.j2c");
+    // Tiles (of 128 on a side, the last ones cut short), each with OpenJPH's own
+    // precincts, on one thread and two: decoded as OpenJPH coded them.
+    for (k, (comps, bits, options)) in [
+        (1, 8, &["-tile_size", "{128,128}"][..]),
+        (
+            3,
+            12,
+            &[
+                "-tile_size",
+                "{64,128}",
+                "-prog_order",
+                "RPCL",
+                "-precincts",
+                "{32,32},{16,16}",
+                "-block_size",
+                "{16,16}",
+                "-num_decomps",
+                "3",
+            ][..],
+        ),
+        (
+            1,
+            16,
+            &["-tile_size", "{256,64}", "-prog_order", "PCRL"][..],
+        ),
+        // The image and its tiles not at 0, where every level's samples, precincts and
+        // code-blocks stay put (the first tiles' bands lie in one code-block).
+        (
+            3,
+            8,
+            &[
+                "-image_offset",
+                "{64,96}",
+                "-tile_offset",
+                "{0,64}",
+                "-tile_size",
+                "{128,64}",
+            ][..],
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let c = frame(&mut rng, 300, 200 + k as u32, comps, bits, false, k == 1);
+        let src = dir.join(format!(
+            "tiles{k}.{}",
+            if comps == 3 { "ppm" } else { "pgm" }
+        ));
+        let dst = dir.join(format!("tiles{k}.j2c"));
+        std::fs::write(&src, netpbm(&c)).unwrap();
+        let stream = ojph_reversible(&src, &dst, options);
+        let cs = parse(&stream).unwrap();
+        assert!(cs.tiles() > 4, "tiles {k}: {} tiles", cs.tiles());
+        assert_eq!((cs.width(), cs.height()), (c.w, c.h), "tiles {k}");
+        let bps = if bits > 8 { 2 } else { 1 };
+        for threads in [1, 2] {
+            assert!(
+                decode_all(&stream, bps, threads) == c.samples,
+                "tiles {k} ({options:?}) differ on {threads} threads"
+            );
+        }
+    }
+    // An image offset of 3 moves the first level's samples: left to another decoder.
+    let c = frame(&mut rng, 100, 80, 1, 8, false, false);
+    let src = dir.join("offset.pgm");
+    let dst = dir.join("offset.j2c");
     std::fs::write(&src, netpbm(&c)).unwrap();
-    let run = std::process::Command::new("ojph_compress")
-        .arg("-i")
-        .arg(&src)
-        .arg("-o")
-        .arg(&dst)
-        .args(["-reversible", "true", "-tile_size", "{128,128}"])
-        .output()
-        .unwrap();
-    assert!(run.status.success());
-    let stream = std::fs::read(&dst).unwrap();
+    let stream = ojph_reversible(&src, &dst, &["-image_offset", "{3,0}"]);
     assert!(matches!(parse(&stream), Err(DecodeError::Unsupported(_))));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Part 1 codestreams made by OpenJPEG's `opj_compress` (Debian `libopenjp2-tools`; the
+/// test is skipped without it), reversible, tiled at random: sizes, tile and image
+/// offsets, levels, precincts, code-blocks, progressions. Each this decoder takes decodes
+/// to the source exactly, on one thread and two (a tile it wrongly took for one that
+/// decodes as an image of its own size would not); each it does not take is one
+/// [`markers::standalone`] refuses; and the tiles of a power of two from 0 are taken.
+#[test]
+fn openjpeg_tiled_streams_decode_or_are_left() {
+    if std::process::Command::new("opj_compress").output().is_err() {
+        eprintln!("opj_compress not found: skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("dicomfast-opj-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(29);
+    let (mut taken, mut left) = (0, 0);
+    for k in 0..36 {
+        let aligned = k % 3 == 0;
+        let (w, h) = (40 + rng.below(200) as u32, 30 + rng.below(160) as u32);
+        let comps = if k % 4 == 1 { 3 } else { 1 };
+        let bits = [8, 12, 16][k % 3];
+        let c = frame(&mut rng, w, h, comps, bits, false, k % 5 == 0);
+        let levels = 1 + rng.below(5) as u32;
+        let (tw, th, tx, ty, ix, iy) = if aligned {
+            // Tiles of a power of two from 0: always taken.
+            let t = 1u32 << (levels + rng.below(3) as u32).max(5);
+            (t, t << rng.below(2), 0, 0, 0, 0)
+        } else if k % 3 == 1 {
+            // Every origin on a multiple of 2^levels: taken when the precincts and
+            // code-blocks fall right too.
+            let unit = 1u32 << levels;
+            let m = |rng: &mut Rng, most: u64| unit * (1 + rng.below(most) as u32);
+            let (ix, iy) = (m(&mut rng, 4) - unit, m(&mut rng, 4) - unit);
+            (
+                m(&mut rng, 96 / u64::from(unit) + 1),
+                m(&mut rng, 96 / u64::from(unit) + 1),
+                0,
+                0,
+                ix,
+                iy,
+            )
+        } else {
+            let (ix, iy) = (rng.below(70) as u32, rng.below(70) as u32);
+            (
+                24 + rng.below(120) as u32,
+                24 + rng.below(120) as u32,
+                rng.below(u64::from(ix) + 1) as u32,
+                rng.below(u64::from(iy) + 1) as u32,
+                ix,
+                iy,
+            )
+        };
+        let src = dir.join(format!("{k}.{}", if comps == 3 { "ppm" } else { "pgm" }));
+        let dst = dir.join(format!("{k}.j2k"));
+        std::fs::write(&src, netpbm(&c)).unwrap();
+        let mut cmd = std::process::Command::new("opj_compress");
+        cmd.arg("-i").arg(&src).arg("-o").arg(&dst).args([
+            "-t".to_string(),
+            format!("{tw},{th}"),
+            "-n".into(),
+            (levels + 1).to_string(),
+            "-p".into(),
+            ["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"][k % 5].into(),
+            "-b".into(),
+            ["64,64", "32,32", "16,64", "8,8"][k % 4].into(),
+        ]);
+        if tx + ty + ix + iy > 0 {
+            cmd.args(["-T", &format!("{tx},{ty}"), "-d", &format!("{ix},{iy}")]);
+        }
+        if k % 2 == 1 {
+            // Precincts of 64 at the top resolution, halved below (32 at the least).
+            let sizes: Vec<String> = (0..=levels)
+                .map(|r| {
+                    let e = (6 - r.min(1)).max(5);
+                    format!("[{0},{0}]", 1 << e)
+                })
+                .collect();
+            cmd.args(["-c", &sizes.join(",")]);
+        }
+        let run = cmd.output().unwrap();
+        if !run.status.success() {
+            // OpenJPEG refuses more levels than a small tile has room for.
+            assert!(
+                !aligned,
+                "case {k}: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            continue;
+        }
+        let stream = std::fs::read(&dst).unwrap();
+        match parse(&stream) {
+            Ok(cs) => {
+                assert_eq!((cs.width(), cs.height()), (w, h), "case {k}");
+                let bps = if bits > 8 { 2 } else { 1 };
+                for threads in [1, 2] {
+                    assert!(
+                        decode_all(&stream, bps, threads) == c.samples,
+                        "case {k} ({tw}x{th} tiles from {tx},{ty}, image from {ix},{iy}, \
+                         {levels} levels) differs on {threads} threads"
+                    );
+                }
+                taken += 1;
+            }
+            Err(DecodeError::Unsupported(why)) => {
+                assert!(!aligned, "case {k}: {why}");
+                assert!(why.contains("origin"), "case {k}: {why}");
+                left += 1;
+            }
+            Err(e) => panic!("case {k}: {e}"),
+        }
+    }
+    eprintln!("tiled Part 1 streams: {taken} decoded, {left} left to another decoder");
+    assert!(taken >= 12 && left >= 1, "{taken} taken, {left} left");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -323,8 +323,8 @@ fn jpeg_2000_files_go_through_our_decoder() {
         let data = std::fs::read(root.join(e.path())).unwrap();
         let frames = frames(&data, e.frames(), false).expect("fragments");
         let frame = &frames[0];
-        let start = frame.windows(4).position(|w| w == [0xFF, 0x4F, 0xFF, 0x51]);
-        let Some(cs) = start.and_then(|s| dicomfast_htj2k::decode::parse(&frame[s..]).ok()) else {
+        // The frame as stored: a JP2 file (GDCM's tiled one) included.
+        let Ok(cs) = dicomfast_htj2k::decode::parse(frame) else {
             left.push(e.path().to_string());
             continue;
         };

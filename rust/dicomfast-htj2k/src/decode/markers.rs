@@ -413,9 +413,7 @@ const PASSED_IN_TILES: [u32; 2] = [0xFF58, 0xFF64];
 /// The image of `data`: its geometry, and each tile's parameters and packet data.
 pub(crate) fn read(data: &[u8]) -> Result<Image<'_>, DecodeError> {
     if !data.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
-        return Err(unsupported(
-            "not a J2K codestream (a JP2 file, or no SOC and SIZ)",
-        ));
+        return Err(unsupported("not a J2K codestream (no SOC and SIZ)"));
     }
     let mut pos = 2;
     let mut siz: Option<Siz> = None;

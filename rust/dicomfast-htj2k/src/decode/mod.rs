@@ -18,6 +18,7 @@
 
 mod cleanup;
 mod ebcot;
+mod jp2;
 mod markers;
 mod mq;
 mod output;
@@ -56,13 +57,19 @@ pub struct Codestream<'a> {
     image: markers::Image<'a>,
 }
 
-/// Read `data`'s marker segments (no code-block is decoded yet).
+/// Read `data`'s marker segments (no code-block is decoded yet): a J2K codestream, or a
+/// JP2 file holding one (without a palette or channel definitions).
 pub fn parse(data: &[u8]) -> Result<Codestream<'_>, DecodeError> {
     if !crate::AVAILABLE {
         return Err(DecodeError::Unsupported(
             "the HT VLC tables were not in this build".into(),
         ));
     }
+    let data = if jp2::is_jp2(data) {
+        jp2::codestream(data)?
+    } else {
+        data
+    };
     Ok(Codestream {
         image: markers::read(data)?,
     })

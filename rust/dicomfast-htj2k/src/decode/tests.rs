@@ -489,7 +489,7 @@ fn openjph_streams_decode() {
 }
 
 /// Part 1 codestreams made by OpenJPEG's `opj_compress` (Debian `libopenjp2-tools`; the
-/// test is skipped without it), reversible, tiled at random: sizes, tile and image
+/// test is skipped without it; every fourth in a JP2 file), reversible, tiled at random: sizes, tile and image
 /// offsets, levels, precincts, code-blocks, progressions. Each this decoder takes decodes
 /// to the source exactly, on one thread and two (a tile it wrongly took for one that
 /// decodes as an image of its own size would not); each it does not take is one
@@ -541,7 +541,8 @@ fn openjpeg_tiled_streams_decode_or_are_left() {
             )
         };
         let src = dir.join(format!("{k}.{}", if comps == 3 { "ppm" } else { "pgm" }));
-        let dst = dir.join(format!("{k}.j2k"));
+        // Every fourth in a JP2 file.
+        let dst = dir.join(format!("{k}.{}", if k % 4 == 2 { "jp2" } else { "j2k" }));
         std::fs::write(&src, netpbm(&c)).unwrap();
         let mut cmd = std::process::Command::new("opj_compress");
         cmd.arg("-i").arg(&src).arg("-o").arg(&dst).args([
@@ -602,6 +603,59 @@ fn openjpeg_tiled_streams_decode_or_are_left() {
     eprintln!("tiled Part 1 streams: {taken} decoded, {left} left to another decoder");
     assert!(taken >= 12 && left >= 1, "{taken} taken, {left} left");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A JP2 file's codestream decodes as the codestream alone does (boxes of each length
+/// form); one whose header holds channel definitions is not this decoder's, and boxes
+/// running past the file are errors, not panics.
+#[test]
+fn jp2_files_give_their_codestream() {
+    let mut rng = Rng(41);
+    let c = frame(&mut rng, 33, 20, 1, 8, false, false);
+    let stream = code(&c, &coding(2, Progression::Lrcp, false));
+    let boxed = |kind: &[u8], contents: &[u8]| {
+        let mut b = ((8 + contents.len()) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(contents);
+        b
+    };
+    let signature = boxed(b"jP  ", &[0x0D, 0x0A, 0x87, 0x0A]);
+    let ftyp = boxed(b"ftyp", b"jp2 \0\0\0\0jp2 ");
+    let ihdr = boxed(b"ihdr", &[0, 0, 0, 20, 0, 0, 0, 33, 0, 1, 7, 7, 0, 0]);
+    let colr = boxed(b"colr", &[1, 0, 0, 0, 0, 0, 17]);
+    let jp2h = boxed(b"jp2h", &[ihdr.clone(), colr.clone()].concat());
+    let want = decode_all(&stream, 1, 1);
+    assert!(want == c.samples);
+    // Length forms: a plain length; XLBox (LBox 1); to the end of the file (LBox 0).
+    let mut xl = vec![0, 0, 0, 1];
+    xl.extend_from_slice(b"jp2c");
+    xl.extend_from_slice(&(16 + stream.len() as u64).to_be_bytes());
+    xl.extend_from_slice(&stream);
+    let mut open = vec![0, 0, 0, 0];
+    open.extend_from_slice(b"jp2c");
+    open.extend_from_slice(&stream);
+    for jp2c in [boxed(b"jp2c", &stream), xl, open] {
+        let file = [signature.clone(), ftyp.clone(), jp2h.clone(), jp2c].concat();
+        assert!(decode_all(&file, 1, 1) == want);
+    }
+    let cdef = boxed(b"cdef", &[0, 1, 0, 0, 0, 0]);
+    let with_cdef = boxed(b"jp2h", &[ihdr, colr, cdef].concat());
+    let file = [
+        signature.clone(),
+        ftyp.clone(),
+        with_cdef,
+        boxed(b"jp2c", &stream),
+    ]
+    .concat();
+    assert!(matches!(parse(&file), Err(DecodeError::Unsupported(_))));
+    let file = [signature, ftyp, jp2h, boxed(b"jp2c", &stream)].concat();
+    for cut in [13, 20, 40, file.len() - stream.len() - 3, file.len() - 1] {
+        let _ = parse(&file[..cut]).map(|cs| {
+            let mut out = vec![0u8; 33 * 20];
+            let _ = cs.decode(1, 1, &mut out);
+        });
+    }
+    assert!(matches!(parse(&file[..40]), Err(DecodeError::Corrupt(_))));
 }
 
 /// Inputs the `ht_decode` fuzz target (rust/dicomfast-codec/fuzz) found: byte 0 its

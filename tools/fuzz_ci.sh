@@ -143,6 +143,22 @@ for f in "$seeds"/c_decode/*; do
     6 | 7 | 8 | 9 | 10) { printf '\x03'; tail -c +7 "$f"; } >"$seeds/ht_decode/$(basename "$f")" ;;
   esac
 done
+# Small tiled codestreams and JP2 files (our decoder takes both) from OpenJPEG's
+# opj_compress, when installed: tiles of a power of two, RPCL with precincts, CPRL.
+if command -v opj_compress >/dev/null; then
+  i=0
+  for spec in "40 30 16,16 -n 3" "33 20 8,8 -n 2" "64 48 32,16 -n 3 -p RPCL -c [16,16],[16,16],[16,16]" \
+    "24 24 16,16 -n 3 -p CPRL"; do
+    read -r w h tiles opts <<<"$spec"
+    i=$((i + 1))
+    { printf 'P5\n%s %s\n255\n' "$w" "$h"; head -c $((w * h)) /dev/urandom; } >"$work/tiled$i.pgm"
+    for ext in j2k jp2; do
+      # shellcheck disable=SC2086 # the options are words
+      opj_compress -i "$work/tiled$i.pgm" -o "$work/tiled$i.$ext" -t "$tiles" $opts >/dev/null 2>&1 &&
+        { printf '\x03'; cat "$work/tiled$i.$ext"; } >"$seeds/ht_decode/tiled$i.$ext"
+    done
+  done
+fi
 echo "seeds ready at $((SECONDS - t0)) s"
 
 echo "--- build (stable rustc + RUSTC_BOOTSTRAP=1, ASan, --locked)"

@@ -102,8 +102,9 @@ pub(crate) fn write<T: Plane>(
     let comps = planes.len();
     let colour = p.colour_transform && comps == 3;
     let n = planes[0].len();
-    // Runs of at least 2^14 pixels: fewer threads for small frames.
-    let per = n.div_ceil(threads.clamp(1, 64)).max(1 << 14);
+    // Runs of at least 2^18 samples: fewer threads for small frames (waking a thread
+    // costs more than converting a 512 x 512 grey frame's half).
+    let per = n.div_ceil(threads.clamp(1, 64)).max((1 << 18) / comps);
     let mut runs: Vec<Vec<&mut [T]>> = (0..n.div_ceil(per)).map(|_| Vec::new()).collect();
     for plane in planes.iter_mut() {
         for (run, part) in runs.iter_mut().zip(plane.chunks_mut(per)) {

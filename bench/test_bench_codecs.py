@@ -77,6 +77,8 @@ DECODE_CASES = {
     "JPEG-LS near-lossless CT (4.81)": "wg04/JLSN/CT1_JLSN",
     "JPEG 2000 lossless CT (4.90)": "wg04/J2KR/CT1_J2KR",
     "JPEG 2000 lossy CT (4.91)": "wg04/J2KI/CT2_J2KI",
+    # 400x400 RGB in tiles of 128, in a JP2 file (GDCM's)
+    "JPEG 2000 lossless RGB, tiled JP2 (4.90)": "pydicom/GDCMJ2K_TextGBR.dcm",
     "HTJ2K lossless RGB (4.201)": "pydicom-data/HTJ2KLossless_08_RGB.dcm",
     "HTJ2K lossy RGB (4.203)": "pydicom-data/HTJ2K_08_RGB.dcm",
     # CT1_UNC made HTJ2K Lossless by our encoder when the benchmark runs.

@@ -3,6 +3,7 @@ pynetdicom SCU → our SCP, our SCU → pynetdicom SCP."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import threading
@@ -110,6 +111,51 @@ def test_us_to_dcmtk_storescp(tmp_path: Path, ct_small: Path, mr_small: Path) ->
     got = {dicomfast.read(p).SOPInstanceUID: p for p in out_dir.iterdir()}
     for src in (ct_small, mr_small):
         same(src, got[dicomfast.read(src).SOPInstanceUID])
+
+
+@pytest.mark.dcmtk
+def test_store_command_sends_files_as_they_are_to_storescp(tmp_path: Path, ct_small: Path) -> None:
+    """``dicomfast store`` offers each file's own syntax in a context of its own, so
+    that DCMTK's ``storescp`` (which, offered Explicit and Implicit VR together, takes
+    Explicit for every file) receives an Implicit VR file as Implicit VR and an
+    Explicit VR file as Explicit VR: each file's data set arrives as the bytes it
+    has, not converted."""
+    from dicomfast.cli import main
+
+    implicit = tmp_path / "in" / "implicit.dcm"
+    implicit.parent.mkdir()
+    ds = pydicom.dcmread(ct_small)
+    ds.SOPInstanceUID = ds.SOPInstanceUID + ".1"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+    ds.save_as(implicit, implicit_vr=True, little_endian=True, enforce_file_format=True)
+    shutil.copy(ct_small, tmp_path / "in" / "explicit.dcm")
+    port = free_port()
+    out_dir = tmp_path / "dcmtk"
+    out_dir.mkdir()
+    proc = subprocess.Popen(
+        [dcmtk("storescp"), "-od", str(out_dir), "-aet", "DCMTKSCP", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_listening(port, proc)
+        argv = ["store", "127.0.0.1", str(port), str(tmp_path / "in"), "--aec", "DCMTKSCP", "-q"]
+        assert main(argv) == 0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    got = {dicomfast.read(p).SOPInstanceUID: p for p in out_dir.iterdir()}
+    assert len(got) == 2
+    for src in (tmp_path / "in" / "explicit.dcm", implicit):
+        a = dicomfast.read(src)
+        b = dicomfast.read(got[a.SOPInstanceUID])
+        assert b.transfer_syntax == a.transfer_syntax, src.name
+        body = src.read_bytes()[a._raw.dataset_offset :]
+        received = got[a.SOPInstanceUID].read_bytes()[b._raw.dataset_offset :]
+        # Byte for byte, but the Data Set Trailing Padding, which storescp drops.
+        rest = body[len(received) :]
+        assert body.startswith(received) and rest[:4] in (b"", b"\xfc\xff\xfc\xff"), src.name
 
 
 # -- pynetdicom --------------------------------------------------------------------

@@ -52,16 +52,19 @@ def _scan(path: str) -> tuple[str, str]:
 
 def plan_contexts(classes: dict[str, set[str]]) -> list[list[tuple[str, list[str]]]]:
     """Presentation contexts for the files' (SOP class → syntaxes), in batches
-    of at most 128 (one association each): per SOP class one context with the
-    uncompressed syntaxes and one per other syntax its files use."""
+    of at most 128 (one association each): per SOP class one context for each
+    syntax its files use, alone, so that an acceptor that takes it gets each
+    file's data set as its bytes are (offered Explicit and Implicit VR in one
+    context, an acceptor takes one of them for every file: DCMTK's ``storescp``
+    Explicit VR, so that Implicit VR files had to be converted; pynetdicom's
+    Implicit VR, losing Explicit VR files' private VRs), then one with the
+    uncompressed syntaxes to convert to when a file's own is refused."""
     from .. import uid as uids
 
     native: list[str] = [uids.ExplicitVRLittleEndian, uids.ImplicitVRLittleEndian]
     batches: list[list[tuple[str, list[str]]]] = [[]]
     for sop in sorted(classes):
-        group = [(sop, list(native))] + [
-            (sop, [ts]) for ts in sorted(classes[sop]) if ts not in native
-        ]
+        group = [(sop, [ts]) for ts in sorted(classes[sop])] + [(sop, list(native))]
         if len(batches[-1]) + len(group) > 128:
             batches.append([])
         batches[-1].extend(group[:128])

@@ -4,14 +4,13 @@ assumed with peers that do not grant it."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import dicomfast
 from dicomfast.errors import DicomError
 from dicomfast.net import Server
-from netutil import CT, MR, dcmtk, make_scp, scu, stored_files
-from test_interop import free_port, wait_listening
+from netutil import CT, MR, make_scp, scu, stored_files
+from test_interop import dcmtk_storescp
 
 
 def _copies(src: Path, folder: Path, n: int) -> list[Path]:
@@ -75,22 +74,13 @@ def test_window_off_proposes_nothing(scp: Server, ct_small: Path) -> None:
 
 def test_pipelined_stores_to_dcmtk_storescp(tmp_path: Path, ct_small: Path) -> None:
     files = _copies(ct_small, tmp_path / "src", 6)
-    port = free_port()
     out_dir = tmp_path / "dcmtk"
-    out_dir.mkdir()
-    proc = subprocess.Popen(
-        [dcmtk("storescp"), "-od", str(out_dir), "-aet", "DCMTKSCP", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_listening(port, proc)
-        with scu(CT).associate("127.0.0.1", port, "DCMTKSCP") as assoc:
-            window = assoc.async_association.max_invoked
-            statuses = [s for _, s in assoc.send_c_stores(files)]
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with (
+        dcmtk_storescp(out_dir) as port,
+        scu(CT).associate("127.0.0.1", port, "DCMTKSCP") as assoc,
+    ):
+        window = assoc.async_association.max_invoked
+        statuses = [s for _, s in assoc.send_c_stores(files)]
     assert window >= 1 and statuses == [0] * len(files)
     got = {dicomfast.read(p).SOPInstanceUID for p in out_dir.iterdir()}
     assert got == {dicomfast.read(f).SOPInstanceUID for f in files}

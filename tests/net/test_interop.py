@@ -3,11 +3,13 @@ pynetdicom SCU → our SCP, our SCU → pynetdicom SCP."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dicomfast
@@ -34,6 +36,25 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 10) -> No
         except OSError:
             time.sleep(0.02)
     raise TimeoutError(f"nothing listening on {port}")
+
+
+@contextlib.contextmanager
+def dcmtk_storescp(out_dir: Path) -> Iterator[int]:
+    """DCMTK's ``storescp`` (AE title DCMTKSCP) writing into ``out_dir`` (made), on a
+    free port it listens on when this yields it; stopped on leaving."""
+    out_dir.mkdir()
+    port = free_port()
+    proc = subprocess.Popen(
+        [dcmtk("storescp"), "-od", str(out_dir), "-aet", "DCMTKSCP", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_listening(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 PADDING = 0xFFFCFFFC  # Data Set Trailing Padding: DCMTK drops it when sending
@@ -91,23 +112,14 @@ def test_dcmtk_storescu_to_us(scp: Server, storage: Path, ct_small: Path, mr_sma
 
 @pytest.mark.dcmtk
 def test_us_to_dcmtk_storescp(tmp_path: Path, ct_small: Path, mr_small: Path) -> None:
-    port = free_port()
     out_dir = tmp_path / "dcmtk"
-    out_dir.mkdir()
-    proc = subprocess.Popen(
-        [dcmtk("storescp"), "-od", str(out_dir), "-aet", "DCMTKSCP", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_listening(port, proc)
-        with scu(CT, MR).associate("127.0.0.1", port, "DCMTKSCP") as assoc:
-            assert assoc.send_c_echo() == 0
-            assert assoc.send_c_store(ct_small) == 0
-            assert assoc.send_c_store(mr_small) == 0
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with (
+        dcmtk_storescp(out_dir) as port,
+        scu(CT, MR).associate("127.0.0.1", port, "DCMTKSCP") as assoc,
+    ):
+        assert assoc.send_c_echo() == 0
+        assert assoc.send_c_store(ct_small) == 0
+        assert assoc.send_c_store(mr_small) == 0
     got = {dicomfast.read(p).SOPInstanceUID: p for p in out_dir.iterdir()}
     for src in (ct_small, mr_small):
         same(src, got[dicomfast.read(src).SOPInstanceUID])
@@ -130,21 +142,10 @@ def test_store_command_sends_files_as_they_are_to_storescp(tmp_path: Path, ct_sm
     ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
     ds.save_as(implicit, implicit_vr=True, little_endian=True, enforce_file_format=True)
     shutil.copy(ct_small, tmp_path / "in" / "explicit.dcm")
-    port = free_port()
     out_dir = tmp_path / "dcmtk"
-    out_dir.mkdir()
-    proc = subprocess.Popen(
-        [dcmtk("storescp"), "-od", str(out_dir), "-aet", "DCMTKSCP", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_listening(port, proc)
+    with dcmtk_storescp(out_dir) as port:
         argv = ["store", "127.0.0.1", str(port), str(tmp_path / "in"), "--aec", "DCMTKSCP", "-q"]
         assert main(argv) == 0
-    finally:
-        proc.terminate()
-        proc.wait(10)
     got = {dicomfast.read(p).SOPInstanceUID: p for p in out_dir.iterdir()}
     assert len(got) == 2
     for src in (tmp_path / "in" / "explicit.dcm", implicit):

@@ -16,7 +16,17 @@ from .conventions import add_json, emit, progress_bar, say
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("store", help="send DICOM files to a Storage SCP")
+    p = sub.add_parser(
+        "store",
+        help="send DICOM files to a Storage SCP",
+        description="Send DICOM files (folders recursively) with C-STORE over one "
+        "association (another for each further 128 presentation contexts), requests "
+        "pipelined when the peer allows. Each file's data set is "
+        "sent as its bytes are: every transfer syntax the files use is offered in a "
+        "presentation context of its own; a file whose syntax the peer refuses is "
+        "converted to Explicit or Implicit VR Little Endian if it is uncompressed, "
+        "and fails otherwise.",
+    )
     p.add_argument("host")
     p.add_argument("port", type=int)
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")

@@ -277,6 +277,84 @@ fn damaged_streams_are_errors_not_panics() {
     }
 }
 
+/// A fresh folder for `opj_compress`'s files, or `None` (the test skipped) without it.
+fn opj_folder(name: &str) -> Option<std::path::PathBuf> {
+    if std::process::Command::new("opj_compress").output().is_err() {
+        eprintln!("opj_compress not found: skipped");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("dicomfast-opj-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Some(dir)
+}
+
+/// Tiled codestreams and JP2 files (`opj_compress`; skipped without it) cut at every
+/// byte, and with their SIZ, SOT and box fields changed at random: errors or samples,
+/// never a panic, on one thread and two.
+#[test]
+fn damaged_tiled_streams_are_errors_not_panics() {
+    let Some(dir) = opj_folder("bad") else {
+        return;
+    };
+    let mut rng = Rng(53);
+    let c = frame(&mut rng, 70, 50, 1, 8, false, true);
+    let src = dir.join("t.pgm");
+    std::fs::write(&src, netpbm(&c)).unwrap();
+    let decode_any = |s: &[u8], threads: usize| {
+        if let Ok(cs) = parse(s) {
+            let n = u64::from(cs.width()) * u64::from(cs.height()) * u64::from(cs.components());
+            if n <= 1 << 16 {
+                let mut out = vec![0u8; n as usize];
+                let _ = cs.decode(threads, 1, &mut out);
+            }
+        }
+    };
+    for ext in ["j2k", "jp2"] {
+        let dst = dir.join(format!("t.{ext}"));
+        let run = std::process::Command::new("opj_compress")
+            .arg("-i")
+            .arg(&src)
+            .arg("-o")
+            .arg(&dst)
+            .args(["-t", "32,16", "-n", "3"])
+            .output()
+            .unwrap();
+        assert!(run.status.success());
+        let stream = std::fs::read(&dst).unwrap();
+        assert!(decode_all(&stream, 1, 2) == c.samples, "{ext}");
+        for cut in 0..stream.len() {
+            decode_any(&stream[..cut], 1 + cut % 2);
+        }
+        // The fields that place tiles and boxes: SIZ's body, each SOT's, the boxes'
+        // lengths.
+        let mut fields: Vec<usize> = Vec::new();
+        for (at, w) in stream.windows(2).enumerate() {
+            match w {
+                [0xFF, 0x51] => fields.extend(at + 2..at + 41),
+                [0xFF, 0x90] => fields.extend(at + 2..at + 12),
+                _ => {}
+            }
+        }
+        if ext == "jp2" {
+            fields.extend(0..8);
+            fields.extend(32..48);
+        }
+        for k in 0..1500 {
+            let mut s = stream.clone();
+            for _ in 0..1 + k % 3 {
+                let at = fields[rng.below(fields.len() as u64) as usize];
+                s[at] = if k % 4 == 0 {
+                    rng.below(256) as u8
+                } else {
+                    s[at] ^ 1 << (k % 8)
+                };
+            }
+            decode_any(&s, 1 + k % 2);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A PGM or PPM file of the case's samples (16-bit samples big endian, as Netpbm says).
 fn netpbm(c: &Case) -> Vec<u8> {
     let magic = if c.comps == 3 { "P6" } else { "P5" };
@@ -496,12 +574,9 @@ fn openjph_streams_decode() {
 /// [`markers::standalone`] refuses; and the tiles of a power of two from 0 are taken.
 #[test]
 fn openjpeg_tiled_streams_decode_or_are_left() {
-    if std::process::Command::new("opj_compress").output().is_err() {
-        eprintln!("opj_compress not found: skipped");
+    let Some(dir) = opj_folder("tiled") else {
         return;
-    }
-    let dir = std::env::temp_dir().join(format!("dicomfast-opj-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    };
     let mut rng = Rng(29);
     let (mut taken, mut left) = (0, 0);
     for k in 0..36 {

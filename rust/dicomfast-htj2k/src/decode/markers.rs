@@ -121,15 +121,13 @@ fn read_cod(body: &[u8]) -> Result<Cod, DecodeError> {
     })
 }
 
-/// Whether a COC or QCC marker segment (or a tile-part header's COD or QCD) says for its
-/// component what the main header's COD (`main.0`) and QCD (`main.1`) say for all: as
+/// Whether a COC or QCC marker segment says for its component what the COD (`main.0`)
+/// and QCD (`main.1`) in force say for all: as
 /// encoders such as OpenJPEG 2.0 (GDCM's) write them. `comps` sizes the component index.
 fn restates(marker: u32, body: &[u8], main: (&[u8], &[u8]), comps: usize) -> bool {
     let (cod, qcd) = main;
     let index = if comps < 257 { 1 } else { 2 };
     match marker {
-        0xFF52 => body == cod,
-        0xFF5C => body == qcd,
         // Ccoc, Scoc (its precincts bit), then COD's SPcod (levels onward).
         0xFF53 => {
             body.len() > index

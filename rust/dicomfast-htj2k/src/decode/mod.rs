@@ -196,7 +196,7 @@ fn decode_tiles(
 ) -> Result<(), DecodeError> {
     let bps = px / tiles[0].params.depth.len();
     let queue = Queue::new(tiles.len());
-    let shared = SharedRows::new(out);
+    let shared = SharedPlanes::new(&mut [out]);
     let work = |inner: usize| {
         let mut buf = Vec::new();
         while let Some(t) = queue.take().map(|k| &tiles[k]) {
@@ -207,7 +207,7 @@ fn decode_tiles(
                 queue.fail(e);
                 break;
             }
-            shared.put((t.y0 * w + t.x0) * px, w * px, &buf, tw * px);
+            shared.put(0, (t.y0 * w + t.x0) * px, w * px, &buf, tw * px);
         }
     };
     // Fewer tiles than threads: each tile's code-blocks on the threads left.
@@ -263,36 +263,6 @@ impl Queue {
         match self.failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(e) => Err(e),
             None => Ok(()),
-        }
-    }
-}
-
-/// An output several threads write at once, each tile's rows by one thread.
-struct SharedRows {
-    out: *mut u8,
-    len: usize,
-}
-
-// SAFETY: only written through `put`, whose writes are bounds checked, each tile's rows
-// by one thread: the tiles are disjoint rectangles of the image (T.800 B.3).
-unsafe impl Sync for SharedRows {}
-
-impl SharedRows {
-    /// Over `out`, not touched otherwise while this lives.
-    fn new(out: &mut [u8]) -> Self {
-        SharedRows {
-            out: out.as_mut_ptr(),
-            len: out.len(),
-        }
-    }
-
-    /// Rows of `row` bytes from `src` into the output at `at`, `stride` apart.
-    fn put(&self, at: usize, stride: usize, src: &[u8], row: usize) {
-        for (y, line) in src.chunks_exact(row).enumerate() {
-            let to = at + y * stride;
-            assert!(to + row <= self.len, "a tile outside the image");
-            // SAFETY: inside the output (checked); no other thread writes these bytes.
-            unsafe { std::ptr::copy_nonoverlapping(line.as_ptr(), self.out.add(to), row) };
         }
     }
 }
@@ -571,19 +541,21 @@ fn decode_blocks(
     queue.finish()
 }
 
-/// Component planes that several threads write at once, each into blocks of its own.
-struct SharedPlanes {
-    planes: Vec<(*mut i32, usize)>,
+/// Planes that several threads write at once, each into rectangles of its own: the
+/// components' planes of a tile's code-blocks, or the output of an image's tiles.
+struct SharedPlanes<T> {
+    planes: Vec<(*mut T, usize)>,
 }
 
 // SAFETY: the planes are only written through `put`, whose writes are bounds checked, and
-// each block is put by one thread: the code-blocks of a tile are disjoint rectangles of
-// their component's plane (they tile its bands, which tile the plane).
-unsafe impl Sync for SharedPlanes {}
+// each rectangle is put by one thread: the code-blocks of a tile are disjoint rectangles
+// of their component's plane (they tile its bands, which tile the plane), and the tiles
+// of an image are disjoint rectangles of it (T.800 B.3).
+unsafe impl<T: Send> Sync for SharedPlanes<T> {}
 
-impl SharedPlanes {
+impl<T: Copy> SharedPlanes<T> {
     /// Over `planes`, which are not touched otherwise while this lives.
-    fn new(planes: &mut [&mut [i32]]) -> Self {
+    fn new(planes: &mut [&mut [T]]) -> Self {
         SharedPlanes {
             planes: planes
                 .iter_mut()
@@ -592,13 +564,13 @@ impl SharedPlanes {
         }
     }
 
-    /// Rows of `bw` samples from `src` into plane `comp` at `at`, `w` apart.
-    fn put(&self, comp: usize, at: usize, w: usize, src: &[i32], bw: usize) {
+    /// Rows of `bw` values from `src` into plane `comp` at `at`, `w` apart.
+    fn put(&self, comp: usize, at: usize, w: usize, src: &[T], bw: usize) {
         let (plane, len) = self.planes[comp];
         for (y, row) in src.chunks_exact(bw).enumerate() {
             let to = at + y * w;
-            assert!(to + bw <= len, "a code-block outside its plane");
-            // SAFETY: inside the plane (checked); no other thread writes these samples.
+            assert!(to + bw <= len, "a rectangle outside its plane");
+            // SAFETY: inside the plane (checked); no other thread writes these values.
             unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), plane.add(to), bw) };
         }
     }

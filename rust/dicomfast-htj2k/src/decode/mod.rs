@@ -387,21 +387,30 @@ fn sized_planes<T: Copy + Default>(
         .collect()
 }
 
-/// `f` on every plane with its wavelet buffer (`tmps` grown to as many): one thread
-/// each when `parallel` (the first on this one).
+/// `f` on every plane with a wavelet buffer of `tmps`: one thread and one buffer each
+/// when `parallel` (the first on this one), else one after another with the first buffer.
 fn each_plane<T: Send>(
     planes: &mut [Vec<T>],
     tmps: &mut Vec<Vec<T>>,
     parallel: bool,
     f: impl Fn(&mut Vec<T>, &mut Vec<T>) + Sync,
 ) {
-    tmps.resize_with(planes.len(), Vec::new);
-    let mut pairs: Vec<(&mut Vec<T>, &mut Vec<T>)> =
-        planes.iter_mut().zip(tmps.iter_mut()).collect();
-    if !parallel || pairs.len() < 2 {
-        pairs.into_iter().for_each(|(plane, tmp)| f(plane, tmp));
+    if !parallel || planes.len() < 2 {
+        // One after another: one buffer for all (it holds nothing between them), which
+        // keeps the frame's memory, and what a cold cache must fetch, a plane smaller
+        // per component beyond the first.
+        if tmps.is_empty() {
+            tmps.push(Vec::new());
+        }
+        let tmp = &mut tmps[0];
+        planes.iter_mut().for_each(|plane| f(plane, tmp));
         return;
     }
+    if tmps.len() < planes.len() {
+        tmps.resize_with(planes.len(), Vec::new);
+    }
+    let mut pairs: Vec<(&mut Vec<T>, &mut Vec<T>)> =
+        planes.iter_mut().zip(tmps.iter_mut()).collect();
     let (first, rest) = pairs.split_first_mut().expect("two planes at least");
     let f = &f;
     rayon::in_place_scope(|s| {

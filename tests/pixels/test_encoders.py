@@ -5,6 +5,7 @@ marked as PS3.3 C.7.6.1.1.5 says."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -291,6 +292,39 @@ def test_dcmtk_decodes_our_jpeg(
     np.testing.assert_array_equal(ours, theirs)
     err = np.abs(theirs.astype(int) - arr.astype(int))
     assert err.mean() <= 0.015 * bound and err.max() <= 0.10 * bound, (err.mean(), err.max())
+
+
+@pytest.mark.dcmtk
+@pytest.mark.parametrize("shape", [(512, 512), (486, 757, 3)])
+def test_a_lone_jpeg_frame_on_every_core_decodes_as_on_one(
+    tmp_path: Path, shape: tuple[int, ...]
+) -> None:
+    """A lone 8-bit frame compressed at the default threads is coded in bands, one per
+    core, joined with restart markers: DCMTK and pydicom decode it to the samples our
+    one-thread encoding gives, and so do we."""
+    if shutil.which("dcmdjpeg") is None:
+        pytest.skip("dcmdjpeg not installed")
+    import pydicom
+
+    arr = _smooth(shape, 8, "u1")
+    pi = "RGB" if len(shape) == 3 else None
+    one = make_dataset(arr, 8, pi).compress("jpeg", threads=1, quality=90)
+    every = make_dataset(arr, 8, pi).compress("jpeg", quality=90)
+    dri = b"\xff\xdd\x00\x04"  # a restart interval (the Pixel Data's delimiter is FFFE,E0DD)
+    assert (dri in bytes(every.PixelData)) == ((os.cpu_count() or 1) > 1)
+    assert dri not in bytes(one.PixelData)
+    expected = one.pixel_array
+    np.testing.assert_array_equal(every.pixel_array, expected)
+    dicomfast.write(every, tmp_path / "c.dcm")
+    # +cn: no colour conversion, as our decoder (samples as coded).
+    r = subprocess.run(
+        ["dcmdjpeg", "+cn", str(tmp_path / "c.dcm"), str(tmp_path / "d.dcm")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(dicomfast.read(tmp_path / "d.dcm").pixel_array, expected)
+    np.testing.assert_array_equal(pydicom.dcmread(tmp_path / "c.dcm").pixel_array, expected)
 
 
 def test_lossy_only_when_asked() -> None:

@@ -14,12 +14,17 @@
 //!
 //! Encoding: lossy baseline (8-bit) or extended (12-bit) sequential Huffman coding with a
 //! quality setting; three-sample frames either as given (no transform, 4:4:4) or, asked
-//! with [`EncodeParams::colour_transform`], RGB converted to YCbCr 4:2:2.
+//! with [`EncodeParams::colour_transform`], RGB converted to YCbCr 4:2:2. A lone 8-bit
+//! frame with threads to spare is encoded in bands on all of them, joined with restart
+//! markers (`stripes`): the same samples once decoded.
 
 use std::cell::RefCell;
 use std::ffi::{c_int, CStr};
 
 use turbojpeg_sys as tj;
+
+#[cfg(feature = "parallel")]
+mod stripes;
 
 use crate::codec::{Codec, EncodeParams};
 use crate::convert::fix_unused_bits;
@@ -550,6 +555,16 @@ impl Codec for JpegDct {
         params: &EncodeParams,
         out: &mut Vec<u8>,
     ) -> Result<usize, CodecError> {
+        // A lone frame with threads to spare: its bands on each (`stripes`).
+        #[cfg(feature = "parallel")]
+        {
+            let threads = crate::codec::inner_thread_count(info);
+            if threads > 1 {
+                if let Some(done) = stripes::encode_striped(src, info, params, out, threads) {
+                    return done;
+                }
+            }
+        }
         encode(src, info, params, out)
     }
 }

@@ -260,6 +260,19 @@ def test_other_decoders_read_our_j2k_exactly(
 JPEG, JPEG12 = uids.JPEGBaseline8Bit, uids.JPEGExtended12Bit
 
 
+def _dcmdjpeg(ds: dicomfast.Dataset, tmp_path: Path) -> np.ndarray:
+    """``ds`` written as ``c.dcm`` and decoded by DCMTK's ``dcmdjpeg``: its pixels."""
+    dicomfast.write(ds, tmp_path / "c.dcm")
+    # +cn: no colour conversion, as our decoder (samples as coded).
+    r = subprocess.run(
+        ["dcmdjpeg", "+cn", str(tmp_path / "c.dcm"), str(tmp_path / "d.dcm")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    return dicomfast.read(tmp_path / "d.dcm").pixel_array
+
+
 @pytest.mark.dcmtk
 @pytest.mark.parametrize(
     ("name", "shape", "dtype", "bits", "bound"),
@@ -280,15 +293,7 @@ def test_dcmtk_decodes_our_jpeg(
     assert ds.file_meta.TransferSyntaxUID == (JPEG if name == "jpeg" else JPEG12)
     assert list(ds.LossyImageCompressionMethod) == ["ISO_10918_1"]
     ours = ds.pixel_array
-    dicomfast.write(ds, tmp_path / "c.dcm")
-    # +cn: no colour conversion, as our decoder (samples as coded).
-    r = subprocess.run(
-        ["dcmdjpeg", "+cn", str(tmp_path / "c.dcm"), str(tmp_path / "d.dcm")],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stderr
-    theirs = dicomfast.read(tmp_path / "d.dcm").pixel_array
+    theirs = _dcmdjpeg(ds, tmp_path)
     np.testing.assert_array_equal(ours, theirs)
     err = np.abs(theirs.astype(int) - arr.astype(int))
     assert err.mean() <= 0.015 * bound and err.max() <= 0.10 * bound, (err.mean(), err.max())
@@ -315,15 +320,7 @@ def test_a_lone_jpeg_frame_on_every_core_decodes_as_on_one(
     assert dri not in bytes(one.PixelData)
     expected = one.pixel_array
     np.testing.assert_array_equal(every.pixel_array, expected)
-    dicomfast.write(every, tmp_path / "c.dcm")
-    # +cn: no colour conversion, as our decoder (samples as coded).
-    r = subprocess.run(
-        ["dcmdjpeg", "+cn", str(tmp_path / "c.dcm"), str(tmp_path / "d.dcm")],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stderr
-    np.testing.assert_array_equal(dicomfast.read(tmp_path / "d.dcm").pixel_array, expected)
+    np.testing.assert_array_equal(_dcmdjpeg(every, tmp_path), expected)
     np.testing.assert_array_equal(pydicom.dcmread(tmp_path / "c.dcm").pixel_array, expected)
 
 

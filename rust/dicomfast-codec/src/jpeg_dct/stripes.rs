@@ -14,8 +14,6 @@
 //! thread: their Huffman tables are made for each image (optimised coding), so the
 //! bands' would differ.
 
-use rayon::prelude::*;
-
 use super::encode;
 use crate::codec::EncodeParams;
 use crate::{CodecError, FrameInfo};
@@ -121,23 +119,37 @@ pub(super) fn encode_striped(
     if src.len() != row_bytes * info.rows as usize {
         return None; // encode() reports it
     }
-    let coded: Vec<Vec<u8>> = match bands
-        .par_iter()
-        .map(|&(y0, y1)| {
-            let band = FrameInfo {
-                rows: (y1 - y0) as u32,
-                ..*info
-            };
-            let mut buf = Vec::new();
-            let n = encode(
-                &src[y0 * row_bytes..y1 * row_bytes],
-                &band,
-                params,
-                &mut buf,
-            )?;
-            buf.truncate(n);
-            Ok(buf)
-        })
+    let band = |&(y0, y1): &(usize, usize)| -> Result<Vec<u8>, CodecError> {
+        let info = FrameInfo {
+            rows: (y1 - y0) as u32,
+            ..*info
+        };
+        let mut buf = Vec::new();
+        let n = encode(
+            &src[y0 * row_bytes..y1 * row_bytes],
+            &info,
+            params,
+            &mut buf,
+        )?;
+        buf.truncate(n);
+        Ok(buf)
+    };
+    // The first band on this thread, the others spawned onto the pool: the caller works
+    // at once and only the helpers need waking (a parallel iterator called from outside
+    // the pool would wait for two workers to wake, which on a VM can cost as much as a
+    // band).
+    let mut done: Vec<Option<Result<Vec<u8>, CodecError>>> = bands.iter().map(|_| None).collect();
+    let (first, rest) = done.split_first_mut().expect("two bands at least");
+    let band = &band;
+    rayon::in_place_scope(|s| {
+        for (slot, b) in rest.iter_mut().zip(&bands[1..]) {
+            s.spawn(move |_| *slot = Some(band(b)));
+        }
+        *first = Some(band(&bands[0]));
+    });
+    let coded: Vec<Vec<u8>> = match done
+        .into_iter()
+        .map(|r| r.expect("every band ran"))
         .collect::<Result<_, CodecError>>()
     {
         Ok(coded) => coded,

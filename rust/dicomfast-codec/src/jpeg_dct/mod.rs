@@ -94,13 +94,20 @@ fn with_handle<R>(
         if c.is_none() {
             *c = Handle::new(kind);
         }
-        match c.as_ref() {
+        let result = match c.as_ref() {
             Some(h) => f(h),
             None => Err(CodecError::Encoder {
                 codec: NAME,
                 message: "libjpeg-turbo could not be initialised".into(),
             }),
+        };
+        if result.is_err() {
+            // A failed image can leave state in the handle that the next one trips on
+            // (a damaged stream's Huffman table made every later frame on this thread
+            // "Bogus Huffman table definition"): a new handle for the next.
+            *c = None;
         }
+        result
     })
 }
 
@@ -624,5 +631,35 @@ mod tests {
             assert!(decode(&[0xFF, 0xD8, 0xFF], &info, &mut out).is_err());
             assert!(decode(&[], &info, &mut out).is_err());
         }
+    }
+
+    /// A damaged stream (here bytes of its header changed) is an error for that frame
+    /// only: every good frame after it on the same thread still decodes. (Before, a bogus
+    /// Huffman table stayed in the thread's libjpeg-turbo handle and failed every later
+    /// frame.)
+    #[test]
+    fn a_damaged_frame_does_not_break_the_next() {
+        let info = FrameInfo::new(48, 64, 3, 8);
+        let src = gradient(&info);
+        let mut good = Vec::new();
+        let n = encode(&src, &info, &EncodeParams::default(), &mut good).unwrap();
+        good.truncate(n);
+        let mut expected = vec![0u8; src.len()];
+        decode(&good, &info, &mut expected).unwrap();
+        let mut seed = 7u32;
+        let mut failed = 0;
+        for _ in 0..200 {
+            let mut damaged = good.clone();
+            for _ in 0..3 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let at = seed as usize % damaged.len().min(700);
+                damaged[at] = (seed >> 16) as u8;
+            }
+            let mut out = vec![0u8; src.len()];
+            failed += usize::from(decode(&damaged, &info, &mut out).is_err());
+            decode(&good, &info, &mut out).expect("a good frame after a damaged one");
+            assert_eq!(out, expected);
+        }
+        assert!(failed > 20, "the damage was seen ({failed} of 200)");
     }
 }

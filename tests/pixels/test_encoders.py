@@ -324,6 +324,32 @@ def test_a_lone_jpeg_frame_on_every_core_decodes_as_on_one(
     np.testing.assert_array_equal(pydicom.dcmread(tmp_path / "c.dcm").pixel_array, expected)
 
 
+def test_a_damaged_jpeg_frame_does_not_break_the_next(tmp_path: Path) -> None:
+    """Frames decoded one after another on one thread: a damaged one is an error (or
+    wrong samples) for itself only; the good frame after it decodes as before. (A bogus
+    Huffman table once stayed in the thread's libjpeg-turbo handle and failed every
+    later frame.)"""
+    good = make_dataset(_smooth((64, 80, 3), 8, "u1"), 8, "RGB").compress("jpeg", threads=1)
+    expected = good.pixel_array_as(threads=1)
+    dicomfast.write(good, tmp_path / "good.dcm")
+    raw = (tmp_path / "good.dcm").read_bytes()
+    start = raw.index(b"\xff\xd8\xff")  # the frame's SOI
+    rng = np.random.default_rng(5)
+    failed = 0
+    for _ in range(60):
+        damaged = bytearray(raw)
+        for at in rng.integers(start + 2, start + 600, 3):
+            damaged[at] = int(rng.integers(256))
+        (tmp_path / "bad.dcm").write_bytes(bytes(damaged))
+        try:
+            dicomfast.read(tmp_path / "bad.dcm").pixel_array_as(threads=1)
+        except PixelDataError:
+            failed += 1
+        again = dicomfast.read(tmp_path / "good.dcm").pixel_array_as(threads=1)
+        np.testing.assert_array_equal(again, expected)
+    assert failed > 5, failed
+
+
 def test_lossy_only_when_asked() -> None:
     """A lossless name or UID never gives a lossy result, whatever settings come along."""
     arr = _smooth((32, 32), 12, "<u2")

@@ -16,13 +16,17 @@
 //! quality setting; three-sample frames either as given (no transform, 4:4:4) or, asked
 //! with [`EncodeParams::colour_transform`], RGB converted to YCbCr 4:2:2. A lone 8-bit
 //! frame with threads to spare is encoded in bands on all of them, joined with restart
-//! markers (`stripes`): the same samples once decoded.
+//! markers (`stripes`): the same samples once decoded. A lone frame whose restart
+//! intervals hold whole MCU rows (such a frame, or another encoder's) is decoded in bands
+//! on all of them (`restarts`).
 
 use std::cell::RefCell;
 use std::ffi::{c_int, CStr};
 
 use turbojpeg_sys as tj;
 
+#[cfg(feature = "parallel")]
+mod restarts;
 #[cfg(feature = "parallel")]
 mod stripes;
 
@@ -519,6 +523,17 @@ impl Codec for JpegDct {
     }
 
     fn decode(&self, data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+        // A lone frame with threads to spare and restart intervals of whole MCU rows:
+        // its bands on each (`restarts`).
+        #[cfg(feature = "parallel")]
+        {
+            let threads = crate::codec::inner_thread_count(info);
+            if threads > 1 {
+                if let Some(done) = restarts::decode_in_bands(data, info, out, threads) {
+                    return done;
+                }
+            }
+        }
         decode(data, info, out)
     }
 

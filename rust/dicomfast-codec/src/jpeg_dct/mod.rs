@@ -26,6 +26,8 @@ use std::ffi::{c_int, CStr};
 use turbojpeg_sys as tj;
 
 #[cfg(feature = "parallel")]
+mod header;
+#[cfg(feature = "parallel")]
 mod restarts;
 #[cfg(feature = "parallel")]
 mod stripes;

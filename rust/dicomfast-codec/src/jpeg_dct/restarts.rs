@@ -10,7 +10,7 @@
 //! Anything else, or a band its decoder finds damaged, gives None: the frame is then
 //! decoded whole, and a damaged stream is reported as it always is.
 
-use super::decode;
+use super::{decode, header};
 use crate::{CodecError, FrameInfo};
 
 /// What the bands are cut from.
@@ -31,58 +31,15 @@ struct Layout<'a> {
 /// every component whose restart interval is a whole number of MCU rows, each interval
 /// ended by the next restart marker in turn and the last by EOI.
 fn layout(jpeg: &[u8], rows: usize) -> Option<Layout<'_>> {
-    if jpeg.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let (mut at, mut lines_at, mut sof, mut interval) = (2, None, None, None);
-    let (head, sos, data) = loop {
-        if *jpeg.get(at)? != 0xFF {
-            return None;
-        }
-        let marker = *jpeg.get(at + 1)?;
-        let len = usize::from(u16::from_be_bytes([*jpeg.get(at + 2)?, *jpeg.get(at + 3)?]));
-        let seg = jpeg.get(at + 4..at + 2 + len)?;
-        match marker {
-            // SOF0 / SOF1: P, Y, X, Nf, then per component C, H << 4 | V, Tq.
-            0xC0 | 0xC1 => {
-                let y = usize::from(u16::from_be_bytes([*seg.get(1)?, *seg.get(2)?]));
-                let x = usize::from(u16::from_be_bytes([*seg.get(3)?, *seg.get(4)?]));
-                let nf = usize::from(*seg.get(5)?);
-                let (mut h, mut v) = (1usize, 1usize);
-                for c in 0..nf {
-                    let hv = *seg.get(6 + 3 * c + 1)?;
-                    h = h.max(usize::from(hv >> 4));
-                    v = v.max(usize::from(hv & 0xF));
-                }
-                if y != rows || x == 0 || sof.is_some() {
-                    return None;
-                }
-                lines_at = Some(at + 5);
-                sof = Some((x, nf, 8 * h, 8 * v));
-            }
-            0xDD => {
-                interval = Some(usize::from(u16::from_be_bytes([
-                    *seg.first()?,
-                    *seg.get(1)?,
-                ])))
-            }
-            0xDA => {
-                let end = at + 2 + len;
-                break (&jpeg[..at], &jpeg[at..end], &jpeg[end..]);
-            }
-            // Other processes, or a marker without a length, before the scan.
-            0xC2 | 0xC3 | 0xC5..=0xCF | 0xD0..=0xD9 | 0x01 => return None,
-            _ => {}
-        }
-        at += 2 + len;
-    };
-    let (x, nf, mcu_w, mcu_h) = sof?;
+    let h = header::read(jpeg)?;
+    let (x, nf, (mcu_w, mcu_h)) = (h.width, h.components, h.mcu);
+    let (head, sos, data) = (h.head, h.sos, h.rest);
     // One scan of every component (a scan of one of several would be followed by others).
-    if usize::from(*sos.get(4)?) != nf || mcu_h == 0 {
+    if h.lines != rows || x == 0 || usize::from(*sos.get(4)?) != nf || mcu_h == 0 {
         return None;
     }
     let per_row = x.div_ceil(mcu_w);
-    let interval = interval?;
+    let interval = usize::from(h.interval?);
     if interval == 0 || interval % per_row != 0 {
         return None;
     }
@@ -120,7 +77,7 @@ fn layout(jpeg: &[u8], rows: usize) -> Option<Layout<'_>> {
     }
     Some(Layout {
         head,
-        lines_at: lines_at?,
+        lines_at: h.lines_at,
         sos,
         interval_rows,
         intervals,

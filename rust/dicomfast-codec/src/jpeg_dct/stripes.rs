@@ -14,7 +14,7 @@
 //! thread: their Huffman tables are made for each image (optimised coding), so the
 //! bands' would differ.
 
-use super::encode;
+use super::{encode, header};
 use crate::codec::EncodeParams;
 use crate::{CodecError, FrameInfo};
 
@@ -40,47 +40,17 @@ struct Parts<'a> {
 /// restart interval and nothing after the scan but EOI (what [`encode`] writes); None for
 /// anything else.
 fn parts(jpeg: &[u8]) -> Option<Parts<'_>> {
-    if jpeg.get(..2)? != [0xFF, 0xD8] || jpeg.get(jpeg.len().checked_sub(2)?..)? != [0xFF, 0xD9] {
+    let h = header::read(jpeg)?;
+    if h.interval.is_some() || h.rest.get(h.rest.len().checked_sub(2)?..)? != [0xFF, 0xD9] {
         return None;
     }
-    let (mut at, mut lines_at, mut mcu) = (2, None, None);
-    loop {
-        if *jpeg.get(at)? != 0xFF {
-            return None;
-        }
-        let marker = *jpeg.get(at + 1)?;
-        let len = usize::from(u16::from_be_bytes([*jpeg.get(at + 2)?, *jpeg.get(at + 3)?]));
-        let seg = jpeg.get(at + 4..at + 2 + len)?;
-        match marker {
-            // SOF0 / SOF1: P, Y, X, Nf, then per component C, H << 4 | V, Tq.
-            0xC0 | 0xC1 => {
-                lines_at = Some(at + 5);
-                let nf = usize::from(*seg.get(5)?);
-                let (mut h, mut v) = (1usize, 1usize);
-                for c in 0..nf {
-                    let hv = *seg.get(6 + 3 * c + 1)?;
-                    h = h.max(usize::from(hv >> 4));
-                    v = v.max(usize::from(hv & 0xF));
-                }
-                mcu = Some((8 * h, 8 * v));
-            }
-            0xDA => {
-                let end = at + 2 + len;
-                return Some(Parts {
-                    head: &jpeg[..at],
-                    sos: &jpeg[at..end],
-                    lines_at: lines_at?,
-                    mcu: mcu?,
-                    data: jpeg.get(end..jpeg.len() - 2)?,
-                });
-            }
-            // Other processes (progressive, lossless, arithmetic coding), a restart
-            // interval already, or a marker without a length. (0xC4 is DHT.)
-            0xC2 | 0xC3 | 0xC5..=0xCF | 0xDD | 0xD0..=0xD9 | 0x01 => return None,
-            _ => {}
-        }
-        at += 2 + len;
-    }
+    Some(Parts {
+        head: h.head,
+        sos: h.sos,
+        lines_at: h.lines_at,
+        mcu: h.mcu,
+        data: &h.rest[..h.rest.len() - 2],
+    })
 }
 
 /// The bands of `rows` rows for `threads` threads: each a whole number of MCU rows but

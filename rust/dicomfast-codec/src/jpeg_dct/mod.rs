@@ -43,6 +43,28 @@ const EXTENDED: &str = "1.2.840.10008.1.2.4.51";
 /// The bindings pass the quality and mark lossy results (PS3.3 C.7.6.1.1.5).
 const ENCODES: bool = true;
 
+/// `f` on every band, each on a thread of its own: the first on this one at once, the
+/// others spawned onto the pool (only they need waking; a parallel iterator called from
+/// outside the pool waits for its workers to wake, which on a VM can cost as much as a
+/// band). The results in band order.
+#[cfg(feature = "parallel")]
+fn on_every_core<B: Send, R: Send>(bands: Vec<B>, f: impl Fn(B) -> R + Sync) -> Vec<R> {
+    let mut done: Vec<Option<R>> = bands.iter().map(|_| None).collect();
+    let mut bands = bands.into_iter();
+    if let (Some(first), Some((slot0, slots))) = (bands.next(), done.split_first_mut()) {
+        let f = &f;
+        rayon::in_place_scope(|s| {
+            for (slot, b) in slots.iter_mut().zip(bands) {
+                s.spawn(move |_| *slot = Some(f(b)));
+            }
+            *slot0 = Some(f(first));
+        });
+    }
+    done.into_iter()
+        .map(|r| r.expect("every band ran"))
+        .collect()
+}
+
 /// A TurboJPEG instance, one per thread and direction.
 struct Handle(tj::tjhandle);
 

@@ -10,7 +10,7 @@
 //! Anything else, or a band its decoder finds damaged, gives None: the frame is then
 //! decoded whole, and a damaged stream is reported as it always is.
 
-use super::{decode, header};
+use super::{decode, header, on_every_core};
 use crate::{CodecError, FrameInfo};
 
 /// What the bands are cut from.
@@ -133,14 +133,8 @@ pub(super) fn decode_in_bands(
         };
         bands.push((stream, band, mine));
     }
-    let mut ok: Vec<bool> = vec![false; bands.len()];
-    let (first, others) = bands.split_first_mut().expect("two bands at least");
-    let (ok0, ok_rest) = ok.split_first_mut().expect("as many");
-    rayon::in_place_scope(|s| {
-        for ((stream, band, mine), done) in others.iter_mut().zip(ok_rest.iter_mut()) {
-            s.spawn(move |_| *done = decode(stream, band, mine).is_ok());
-        }
-        *ok0 = decode(&first.0, &first.1, first.2).is_ok();
+    let ok = on_every_core(bands, |(stream, band, mine)| {
+        decode(&stream, &band, mine).is_ok()
     });
     ok.iter().all(|&b| b).then_some(Ok(()))
 }

@@ -14,7 +14,7 @@
 //! thread: their Huffman tables are made for each image (optimised coding), so the
 //! bands' would differ.
 
-use super::{encode, header};
+use super::{encode, header, on_every_core};
 use crate::codec::EncodeParams;
 use crate::{CodecError, FrameInfo};
 
@@ -89,7 +89,7 @@ pub(super) fn encode_striped(
     if src.len() != row_bytes * info.rows as usize {
         return None; // encode() reports it
     }
-    let band = |&(y0, y1): &(usize, usize)| -> Result<Vec<u8>, CodecError> {
+    let band = |(y0, y1): (usize, usize)| -> Result<Vec<u8>, CodecError> {
         let info = FrameInfo {
             rows: (y1 - y0) as u32,
             ..*info
@@ -104,22 +104,8 @@ pub(super) fn encode_striped(
         buf.truncate(n);
         Ok(buf)
     };
-    // The first band on this thread, the others spawned onto the pool: the caller works
-    // at once and only the helpers need waking (a parallel iterator called from outside
-    // the pool would wait for two workers to wake, which on a VM can cost as much as a
-    // band).
-    let mut done: Vec<Option<Result<Vec<u8>, CodecError>>> = bands.iter().map(|_| None).collect();
-    let (first, rest) = done.split_first_mut().expect("two bands at least");
-    let band = &band;
-    rayon::in_place_scope(|s| {
-        for (slot, b) in rest.iter_mut().zip(&bands[1..]) {
-            s.spawn(move |_| *slot = Some(band(b)));
-        }
-        *first = Some(band(&bands[0]));
-    });
-    let coded: Vec<Vec<u8>> = match done
+    let coded: Vec<Vec<u8>> = match on_every_core(bands.clone(), band)
         .into_iter()
-        .map(|r| r.expect("every band ran"))
         .collect::<Result<_, CodecError>>()
     {
         Ok(coded) => coded,

@@ -52,7 +52,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 # crate -> its targets
 declare -A targets=(
   [core]="parse values charset"
-  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode ht_round_trip ht_decode"
+  [codec]="rle_decode jpeg_decode round_trip native_decode c_decode file_decode ht_round_trip ht_decode jpeg_bands"
   [pdu]="pdu_roundtrip reassemble"
   [media]="fileset"
   [export]="export_png native_copy"
@@ -116,7 +116,7 @@ cat "$fixtures"/*pdata*.bin >"$seeds/stream/pdata"
 cp "$seeds"/pdu/* "$seeds/stream/"
 # Frames encoded by the codec (a test that checks they decode, then writes
 # them): an ordinary test build, in target/debug like the tests step's.
-DICOMFAST_FUZZ_SEEDS=$seeds cargo test --quiet -p dicomfast-codec --test fuzz_seeds \
+DICOMFAST_FUZZ_SEEDS=$seeds cargo test --quiet -p dicomfast-codec --all-features --test fuzz_seeds \
   >"$work/logs/seeds.log" 2>&1 || { cat "$work/logs/seeds.log"; exit 1; }
 # Native frames: a layout (5 bytes: rows, columns, Bits Allocated and samples,
 # Bits Stored and sign and planar, byte order and float and start bit) before
@@ -177,7 +177,7 @@ seeds_of() {
   case $1 in
     parse | values | file_decode | fileset | export_png | native_copy) echo "$seeds/dicom" ;;
     charset) echo "$seeds/charset" ;;
-    rle_decode | jpeg_decode | round_trip | native_decode | c_decode | ht_decode) echo "$seeds/$1" ;;
+    rle_decode | jpeg_decode | round_trip | native_decode | c_decode | ht_decode | jpeg_bands) echo "$seeds/$1" ;;
     ht_round_trip) echo "$seeds/round_trip" ;; # frames' bytes, as round_trip takes them
     pdu_roundtrip) echo "$seeds/pdu" ;;
     reassemble) echo "$seeds/stream" ;;

@@ -350,6 +350,59 @@ def test_a_damaged_jpeg_frame_does_not_break_the_next(tmp_path: Path) -> None:
     assert failed > 5, failed
 
 
+def _segments_removed(frame: bytes, marker: int) -> bytes:
+    """``frame`` (a JPEG stream) without its ``marker`` segments before the first scan."""
+    out, at = bytearray(frame[:2]), 2
+    while frame[at + 1] != 0xDA:
+        n = int.from_bytes(frame[at + 2 : at + 4], "big")
+        if frame[at + 1] != marker:
+            out += frame[at : at + 2 + n]
+        at += 2 + n
+    return bytes(out + frame[at:])
+
+
+def test_a_jpeg_frame_without_its_tables_decodes_alike_whatever_came_before() -> None:
+    """libjpeg-turbo keeps the tables of the last image it decoded: a frame that lacks its
+    own must not be decoded with another frame's. Without its quantization table it is an
+    error; without its Huffman tables the standard ones are used (those our 8-bit encoder
+    codes with, so its samples come back), before and after a 12-bit frame whose tables
+    differ. (Before, both took the 12-bit frame's tables: wrong samples, no error.)"""
+    base, ext = "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"
+    eight = encode_frame(_smooth((48, 64), 8, "u1"), bits_stored=8, transfer_syntax=base)
+    twelve_arr = _smooth((48, 64), 12, "<u2")
+    twelve = encode_frame(twelve_arr, bits_stored=12, transfer_syntax=ext, quality=40)
+    expected = decode_frame(eight, 48, 64, 1, 8, 8, 0, 0, base)
+    no_dht, no_dqt = _segments_removed(eight, 0xC4), _segments_removed(eight, 0xDB)
+    assert len(no_dht) < len(eight) and len(no_dqt) < len(eight)
+    for _ in range(3):
+        decode_frame(twelve, 48, 64, 1, 16, 12, 0, 0, ext)
+        np.testing.assert_array_equal(decode_frame(no_dht, 48, 64, 1, 8, 8, 0, 0, base), expected)
+        decode_frame(twelve, 48, 64, 1, 16, 12, 0, 0, ext)
+        with pytest.raises(PixelDataError, match="Quantization table"):
+            decode_frame(no_dqt, 48, 64, 1, 8, 8, 0, 0, base)
+
+
+def test_a_harmless_jpeg_warning_hides_no_damage() -> None:
+    """libjpeg-turbo reports an image's first warning only. A sequential scan with Se 0
+    (WG04's JPLY files) decodes as 0-63, but a scan cut short after it is an error, not
+    invented rows (before, that warning hid the cut); padding before EOI decodes."""
+    base = "1.2.840.10008.1.2.4.50"
+    frame = encode_frame(_smooth((64, 64), 8, "u1"), bits_stored=8, transfer_syntax=base)
+    expected = decode_frame(frame, 64, 64, 1, 8, 8, 0, 0, base)
+    sos = frame.index(b"\xff\xda")
+    se = sos + 2 + 2 + 1 + 2 + 1  # marker, length, Ns, one component, Ss: then Se
+    assert frame[se] == 63
+    se0 = bytearray(frame)
+    se0[se] = 0
+    np.testing.assert_array_equal(decode_frame(bytes(se0), 64, 64, 1, 8, 8, 0, 0, base), expected)
+    eoi = frame.rindex(b"\xff\xd9")
+    cut = bytes(se0[: (se + eoi) // 2]) + bytes(se0[eoi - 40 :])
+    with pytest.raises(PixelDataError):
+        decode_frame(cut, 64, 64, 1, 8, 8, 0, 0, base)
+    padded = frame[:eoi] + b"\0\0" + frame[eoi:]
+    np.testing.assert_array_equal(decode_frame(padded, 64, 64, 1, 8, 8, 0, 0, base), expected)
+
+
 def test_lossy_only_when_asked() -> None:
     """A lossless name or UID never gives a lossy result, whatever settings come along."""
     arr = _smooth((32, 32), 12, "<u2")

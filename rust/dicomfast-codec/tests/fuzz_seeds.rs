@@ -145,7 +145,72 @@ fn seeds() -> Vec<Seed> {
             frame: Vec::new(),
         });
     }
+    #[cfg(all(feature = "jpeg-dct", feature = "parallel"))]
+    all.extend(jpeg_band_seeds());
     all
+}
+
+/// Layout of the `jpeg_bands` target's first 4 bytes (keep in step with it): the frame,
+/// and the threads it is decoded on.
+#[cfg(all(feature = "jpeg-dct", feature = "parallel"))]
+fn jpeg_bands_layout(h: [u8; 4]) -> (FrameInfo, usize) {
+    let wide = h[3] & 2 == 2;
+    let ba: u16 = if wide { 16 } else { 8 };
+    let fi = FrameInfo {
+        rows: u32::from(h[1]) + 1,
+        columns: u32::from(h[2]) + 1,
+        samples_per_pixel: if h[3] & 1 == 1 { 3 } else { 1 },
+        bits_allocated: ba,
+        bits_stored: if wide { 12 } else { 8 },
+        pixel_representation: u16::from(h[3] >> 2 & 1),
+        ..Default::default()
+    };
+    (fi, 2 + usize::from(h[0] % 3))
+}
+
+/// The frame `stream` decodes to whole, by the registry's JPEG codec on this thread.
+#[cfg(all(feature = "jpeg-dct", feature = "parallel"))]
+fn jpeg_whole(stream: &[u8], fi: &FrameInfo) -> Result<Vec<u8>, dicomfast_codec::CodecError> {
+    let codec = dicomfast_codec::registry::by_uid("1.2.840.10008.1.2.4.50")
+        .and_then(|ts| ts.codec)
+        .expect("libjpeg-turbo");
+    let mut out = vec![0u8; frame_size_bytes(fi)];
+    codec.decode(stream, fi, &mut out).map(|()| out)
+}
+
+/// Frames our JPEG encoder wrote in bands (restart intervals of whole MCU rows): grey and
+/// RGB, YCbCr 4:2:2, sizes that are not whole MCUs, more bands than decoding threads.
+#[cfg(all(feature = "jpeg-dct", feature = "parallel"))]
+fn jpeg_band_seeds() -> Vec<Seed> {
+    use dicomfast_codec::{jpeg_dct, EncodeParams};
+    // (decoding threads byte, rows - 1, columns - 1, layout), encoding threads, 4:2:2.
+    let cases: [([u8; 4], usize, bool); 6] = [
+        ([0, 39, 23, 0], 2, false),  // grey, 2 bands on 2 threads
+        ([1, 63, 47, 1], 4, false),  // RGB 4:4:4, 4 bands on 3 threads
+        ([2, 32, 16, 0], 3, false),  // 33 x 17: a part MCU row and column
+        ([0, 47, 39, 1], 3, true),   // YCbCr 4:2:2, 3 bands on 2 threads
+        ([2, 127, 9, 0], 8, false),  // tall and narrow, 8 bands on 4 threads
+        ([1, 16, 200, 1], 2, false), // wide, 17 rows: a band of one line
+    ];
+    let mut seeds = Vec::new();
+    for (n, (h, enc_threads, ycc)) in cases.into_iter().enumerate() {
+        let (fi, _) = jpeg_bands_layout(h);
+        let src = frame(&fi, 500 + n as u64);
+        let params = EncodeParams::default()
+            .with_quality(85)
+            .with_colour_transform(ycc);
+        let stream = jpeg_dct::bands::encode(&src, &fi, &params, enc_threads)
+            .unwrap_or_else(|| panic!("band seed {n}: not encoded in bands"))
+            .expect("JPEG encode");
+        let whole = jpeg_whole(&stream, &fi).expect("the banded frame decodes whole");
+        seeds.push(Seed {
+            target: "jpeg_bands",
+            name: format!("bands_{n}"),
+            data: [&h[..], &stream].concat(),
+            frame: whole,
+        });
+    }
+    seeds
 }
 
 fn opts(predictor: u8, restart_interval: u16, interleaved: bool) -> EncodeOptions {
@@ -173,6 +238,14 @@ fn seeds_decode_through_the_targets_paths() {
                 let fi = jpeg_layout(h);
                 let mut out = vec![0u8; frame_size_bytes(&fi)];
                 (fi, jpeg::decode_frame(body, &fi, &mut out).map(|()| out))
+            }
+            #[cfg(all(feature = "jpeg-dct", feature = "parallel"))]
+            "jpeg_bands" => {
+                let (fi, threads) = jpeg_bands_layout(h);
+                let mut out = vec![0u8; frame_size_bytes(&fi)];
+                let banded = dicomfast_codec::jpeg_dct::bands::decode(body, &fi, &mut out, threads)
+                    .unwrap_or_else(|| panic!("{}: not decoded in bands", s.name));
+                (fi, banded.map(|()| out))
             }
             _ => continue,
         };

@@ -27,6 +27,7 @@ use turbojpeg_sys as tj;
 
 #[cfg(feature = "parallel")]
 mod header;
+mod preflight;
 #[cfg(feature = "parallel")]
 mod restarts;
 #[cfg(feature = "parallel")]
@@ -112,14 +113,16 @@ thread_local! {
     static SCRATCH: RefCell<(Vec<u8>, Vec<i16>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
+/// `f` on this thread's handle in `cell` (made when there is none, or anew when `fresh`).
 fn with_handle<R>(
     cell: &'static std::thread::LocalKey<RefCell<Option<Handle>>>,
     kind: tj::TJINIT,
+    fresh: bool,
     f: impl FnOnce(&Handle) -> Result<R, CodecError>,
 ) -> Result<R, CodecError> {
     cell.with(|c| {
         let mut c = c.borrow_mut();
-        if c.is_none() {
+        if c.is_none() || fresh {
             *c = Handle::new(kind);
         }
         let result = match c.as_ref() {
@@ -196,13 +199,16 @@ fn untransformed(src: &[u8], out: &mut Vec<u8>) -> Result<(), CodecError> {
     }
 }
 
-/// libjpeg-turbo's warnings that leave the image whole (the rest, such as "premature end of
-/// data segment" or a corrupt Huffman code, are errors): stray bytes between segments, and
-/// the sequential scans some old encoders (WG04's JPLY files) wrote with Se = 0, which IJG
-/// libjpeg (DCMTK) and libjpeg-turbo read as 0-63.
+/// The one libjpeg-turbo warning that leaves the image whole and hides no other: stray
+/// bytes before EOI, after the last of the coded data (an encoder's padding). It comes
+/// after every sample is decoded, and libjpeg-turbo reports an image's first warning
+/// only, so when it is the one reported it was the only one. Any other warning is an
+/// error: stray bytes before a restart marker or another scan may be followed by a cut
+/// that the first warning would hide, and corrupt or missing data leaves samples
+/// invented. (Sequential scans with Se 0 are rewritten before decoding: `preflight`.)
 fn harmless_warning(message: &str) -> bool {
-    message.contains("extraneous bytes before marker")
-        || message.contains("Invalid SOS parameters for sequential JPEG")
+    message.starts_with("Corrupt JPEG data: ")
+        && message.ends_with(" extraneous bytes before marker 0xd9")
 }
 
 fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
@@ -221,155 +227,174 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         let (stream, wide) = &mut *scratch;
-        let src: &[u8] = if samples == 3 {
+        let mut copied = samples == 3;
+        if copied {
             untransformed(data, stream)?;
-            stream
-        } else {
-            data
-        };
-        with_handle(&DECODER, tj::TJINIT_TJINIT_DECOMPRESS, |h| {
-            let lib_error = |h: &Handle| CodecError::Codestream {
-                codec: NAME,
-                offset: 0,
-                message: h.error(),
-            };
-            h.set(tj::TJPARAM_TJPARAM_STOPONWARNING, 0);
-            // Bound the work before anything is decoded: the frame the data set describes.
-            h.set(
-                tj::TJPARAM_TJPARAM_MAXPIXELS,
-                c_int::try_from(info.pixels()).unwrap_or(c_int::MAX),
-            );
-            h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, 2048);
-            // SAFETY: src is a live slice; the handle is a decompressor.
-            if unsafe { tj::tj3DecompressHeader(h.0, src.as_ptr(), src.len() as tj::size_t) } != 0 {
-                return Err(lib_error(h));
+        }
+        let pre = preflight::read(if copied { stream } else { data });
+        if let Some(at) = pre.odd_selection_at {
+            // A sequential scan as libjpeg-turbo reads it, without the warning that
+            // would hide any later one (`preflight`).
+            if !copied {
+                stream.clear();
+                stream.extend_from_slice(data);
+                copied = true;
             }
-            let width = h.get(tj::TJPARAM_TJPARAM_JPEGWIDTH);
-            let height = h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT);
-            let precision = h.get(tj::TJPARAM_TJPARAM_PRECISION);
-            let colorspace = h.get(tj::TJPARAM_TJPARAM_COLORSPACE);
-            if h.get(tj::TJPARAM_TJPARAM_LOSSLESS) == 1 {
-                return Err(CodecError::JpegUnsupported {
+            stream[at..at + 3].copy_from_slice(&[0, 63, 0]);
+        }
+        let src: &[u8] = if copied { stream } else { data };
+        // A stream without its own tables must not find the last frame's (`preflight`).
+        with_handle(
+            &DECODER,
+            tj::TJINIT_TJINIT_DECOMPRESS,
+            !pre.own_tables,
+            |h| {
+                let lib_error = |h: &Handle| CodecError::Codestream {
+                    codec: NAME,
                     offset: 0,
-                    marker: 0xC3,
-                    reason: "a lossless (process 14) stream in a DCT-based transfer syntax",
-                });
-            }
-            let mismatch = |what, stream: c_int, dataset: u32| CodecError::Mismatch {
-                offset: 0,
-                what,
-                stream: stream.max(0) as u32,
-                dataset,
-            };
-            if width != info.columns as c_int {
-                return Err(mismatch("the number of columns", width, info.columns));
-            }
-            if height != info.rows as c_int {
-                return Err(mismatch("the number of rows", height, info.rows));
-            }
-            let components = match colorspace as u32 {
-                tj::TJCS_TJCS_GRAY => 1,
-                tj::TJCS_TJCS_RGB | tj::TJCS_TJCS_YCbCr => 3,
-                _ => 4,
-            };
-            if components != samples {
-                return Err(mismatch(
-                    "the number of components",
-                    components as c_int,
-                    u32::from(info.samples_per_pixel),
-                ));
-            }
-            let pf = if samples == 1 {
-                tj::TJPF_TJPF_GRAY
-            } else {
-                tj::TJPF_TJPF_RGB
-            } as c_int;
-            let pitch = (info.columns as usize * samples) as c_int;
-            let n = info.samples();
-            let rc = match (precision, info.bits_allocated) {
-                (8, 8) => {
-                    // SAFETY: out holds rows * columns * samples bytes (check_output), the
-                    // size tj3Decompress8 writes for this pitch and pixel format.
-                    unsafe {
-                        tj::tj3Decompress8(
-                            h.0,
-                            src.as_ptr(),
-                            src.len() as tj::size_t,
-                            out.as_mut_ptr(),
-                            pitch,
-                            pf,
-                        )
-                    }
-                }
-                (8, 16) => {
-                    // 8-bit samples in 16-bit elements (rare): decode, then widen.
-                    let mut narrow = vec![0u8; n];
-                    // SAFETY: narrow holds n bytes, as above.
-                    let rc = unsafe {
-                        tj::tj3Decompress8(
-                            h.0,
-                            src.as_ptr(),
-                            src.len() as tj::size_t,
-                            narrow.as_mut_ptr(),
-                            pitch,
-                            pf,
-                        )
-                    };
-                    for (o, &v) in out.chunks_exact_mut(2).zip(&narrow) {
-                        o[0] = v;
-                        o[1] = 0;
-                    }
-                    rc
-                }
-                (12, 16) => {
-                    // Straight into `out` when it can hold i16s in place (numpy's arrays
-                    // can): 12-bit samples are 0..4095, the same bytes as u16 on a
-                    // little-endian machine; else through the scratch buffer.
-                    let direct = cfg!(target_endian = "little")
-                        && out.as_ptr().align_offset(std::mem::align_of::<i16>()) == 0;
-                    let dst: *mut i16 = if direct {
-                        out.as_mut_ptr().cast()
-                    } else {
-                        wide.clear();
-                        wide.resize(n, 0);
-                        wide.as_mut_ptr()
-                    };
-                    // SAFETY: dst holds n i16 samples (out: 2 * n bytes, checked by
-                    // check_output, and aligned; or wide), the count tj3Decompress12 writes.
-                    let rc = unsafe {
-                        tj::tj3Decompress12(
-                            h.0,
-                            src.as_ptr(),
-                            src.len() as tj::size_t,
-                            dst,
-                            pitch,
-                            pf,
-                        )
-                    };
-                    if !direct {
-                        for (o, &v) in out.chunks_exact_mut(2).zip(wide.iter()) {
-                            o.copy_from_slice(&(v as u16).to_le_bytes());
-                        }
-                    }
-                    rc
-                }
-                (p, _) => {
-                    return Err(mismatch(
-                        "the sample precision (against bits allocated)",
-                        p,
-                        u32::from(info.bits_allocated),
-                    ))
-                }
-            };
-            if rc != 0 {
-                // SAFETY: live handle.
-                let fatal = unsafe { tj::tj3GetErrorCode(h.0) } != tj::TJERR_TJERR_WARNING as c_int;
-                if fatal || !harmless_warning(&h.error()) {
+                    message: h.error(),
+                };
+                h.set(tj::TJPARAM_TJPARAM_STOPONWARNING, 0);
+                // Bound the work before anything is decoded: the frame the data set describes.
+                h.set(
+                    tj::TJPARAM_TJPARAM_MAXPIXELS,
+                    c_int::try_from(info.pixels()).unwrap_or(c_int::MAX),
+                );
+                h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, 2048);
+                // SAFETY: src is a live slice; the handle is a decompressor.
+                if unsafe { tj::tj3DecompressHeader(h.0, src.as_ptr(), src.len() as tj::size_t) }
+                    != 0
+                {
                     return Err(lib_error(h));
                 }
-            }
-            Ok(())
-        })
+                let width = h.get(tj::TJPARAM_TJPARAM_JPEGWIDTH);
+                let height = h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT);
+                let precision = h.get(tj::TJPARAM_TJPARAM_PRECISION);
+                let colorspace = h.get(tj::TJPARAM_TJPARAM_COLORSPACE);
+                if h.get(tj::TJPARAM_TJPARAM_LOSSLESS) == 1 {
+                    return Err(CodecError::JpegUnsupported {
+                        offset: 0,
+                        marker: 0xC3,
+                        reason: "a lossless (process 14) stream in a DCT-based transfer syntax",
+                    });
+                }
+                let mismatch = |what, stream: c_int, dataset: u32| CodecError::Mismatch {
+                    offset: 0,
+                    what,
+                    stream: stream.max(0) as u32,
+                    dataset,
+                };
+                if width != info.columns as c_int {
+                    return Err(mismatch("the number of columns", width, info.columns));
+                }
+                if height != info.rows as c_int {
+                    return Err(mismatch("the number of rows", height, info.rows));
+                }
+                let components = match colorspace as u32 {
+                    tj::TJCS_TJCS_GRAY => 1,
+                    tj::TJCS_TJCS_RGB | tj::TJCS_TJCS_YCbCr => 3,
+                    _ => 4,
+                };
+                if components != samples {
+                    return Err(mismatch(
+                        "the number of components",
+                        components as c_int,
+                        u32::from(info.samples_per_pixel),
+                    ));
+                }
+                let pf = if samples == 1 {
+                    tj::TJPF_TJPF_GRAY
+                } else {
+                    tj::TJPF_TJPF_RGB
+                } as c_int;
+                let pitch = (info.columns as usize * samples) as c_int;
+                let n = info.samples();
+                let rc = match (precision, info.bits_allocated) {
+                    (8, 8) => {
+                        // SAFETY: out holds rows * columns * samples bytes (check_output), the
+                        // size tj3Decompress8 writes for this pitch and pixel format.
+                        unsafe {
+                            tj::tj3Decompress8(
+                                h.0,
+                                src.as_ptr(),
+                                src.len() as tj::size_t,
+                                out.as_mut_ptr(),
+                                pitch,
+                                pf,
+                            )
+                        }
+                    }
+                    (8, 16) => {
+                        // 8-bit samples in 16-bit elements (rare): decode, then widen.
+                        let mut narrow = vec![0u8; n];
+                        // SAFETY: narrow holds n bytes, as above.
+                        let rc = unsafe {
+                            tj::tj3Decompress8(
+                                h.0,
+                                src.as_ptr(),
+                                src.len() as tj::size_t,
+                                narrow.as_mut_ptr(),
+                                pitch,
+                                pf,
+                            )
+                        };
+                        for (o, &v) in out.chunks_exact_mut(2).zip(&narrow) {
+                            o[0] = v;
+                            o[1] = 0;
+                        }
+                        rc
+                    }
+                    (12, 16) => {
+                        // Straight into `out` when it can hold i16s in place (numpy's arrays
+                        // can): 12-bit samples are 0..4095, the same bytes as u16 on a
+                        // little-endian machine; else through the scratch buffer.
+                        let direct = cfg!(target_endian = "little")
+                            && out.as_ptr().align_offset(std::mem::align_of::<i16>()) == 0;
+                        let dst: *mut i16 = if direct {
+                            out.as_mut_ptr().cast()
+                        } else {
+                            wide.clear();
+                            wide.resize(n, 0);
+                            wide.as_mut_ptr()
+                        };
+                        // SAFETY: dst holds n i16 samples (out: 2 * n bytes, checked by
+                        // check_output, and aligned; or wide), the count tj3Decompress12 writes.
+                        let rc = unsafe {
+                            tj::tj3Decompress12(
+                                h.0,
+                                src.as_ptr(),
+                                src.len() as tj::size_t,
+                                dst,
+                                pitch,
+                                pf,
+                            )
+                        };
+                        if !direct {
+                            for (o, &v) in out.chunks_exact_mut(2).zip(wide.iter()) {
+                                o.copy_from_slice(&(v as u16).to_le_bytes());
+                            }
+                        }
+                        rc
+                    }
+                    (p, _) => {
+                        return Err(mismatch(
+                            "the sample precision (against bits allocated)",
+                            p,
+                            u32::from(info.bits_allocated),
+                        ))
+                    }
+                };
+                if rc != 0 {
+                    // SAFETY: live handle.
+                    let fatal =
+                        unsafe { tj::tj3GetErrorCode(h.0) } != tj::TJERR_TJERR_WARNING as c_int;
+                    if fatal || !harmless_warning(&h.error()) {
+                        return Err(lib_error(h));
+                    }
+                }
+                Ok(())
+            },
+        )
     })?;
     // libjpeg-turbo's samples are within the stream's precision (0..255 or 0..4095): for
     // unsigned data with at least that many bits stored there is nothing to clear.
@@ -421,7 +446,7 @@ fn encode(
             reason: "JPEG frames are at most 65535 x 65535",
         });
     }
-    with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, |h| {
+    with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, false, |h| {
         let (subsamp, cs, pf) = match (samples, params.colour_transform) {
             (1, _) => (
                 tj::TJSAMP_TJSAMP_GRAY,
@@ -535,6 +560,44 @@ fn encode(
         }
         result
     })
+}
+
+/// The band coders with the number of threads given, for the fuzz targets and the seed
+/// tests (a frame pipeline gives a lone frame its threads; they have none). Not an API.
+#[doc(hidden)]
+#[cfg(feature = "parallel")]
+pub mod bands {
+    use super::{restarts, stripes};
+    use crate::codec::EncodeParams;
+    use crate::{CodecError, FrameInfo};
+
+    /// [`restarts`]: `data` decoded in bands on up to `threads` threads, or None (the
+    /// frame would be decoded whole).
+    pub fn decode(
+        data: &[u8],
+        info: &FrameInfo,
+        out: &mut [u8],
+        threads: usize,
+    ) -> Option<Result<(), CodecError>> {
+        restarts::decode_in_bands(data, info, out, threads)
+    }
+
+    /// [`stripes`]: `src` encoded in bands on `threads` threads, or None (it would be
+    /// encoded whole).
+    pub fn encode(
+        src: &[u8],
+        info: &FrameInfo,
+        params: &EncodeParams,
+        threads: usize,
+    ) -> Option<Result<Vec<u8>, CodecError>> {
+        let mut out = Vec::new();
+        Some(
+            stripes::encode_striped(src, info, params, &mut out, threads)?.map(|n| {
+                out.truncate(n);
+                out
+            }),
+        )
+    }
 }
 
 /// The DCT-based JPEG syntaxes through libjpeg-turbo.
@@ -700,5 +763,124 @@ mod tests {
             assert_eq!(out, expected);
         }
         assert!(failed > 20, "the damage was seen ({failed} of 200)");
+    }
+
+    /// Where each marker `m` (FF m) is in `jpeg`.
+    fn markers(jpeg: &[u8], m: u8) -> Vec<usize> {
+        (0..jpeg.len() - 1)
+            .filter(|&i| jpeg[i] == 0xFF && jpeg[i + 1] == m)
+            .collect()
+    }
+
+    /// libjpeg-turbo reports an image's first warning only: a harmless one must not hide a
+    /// later one. (Before, stray bytes before a restart marker, or a sequential scan with
+    /// Se 0, hid a later interval cut short: the frame "decoded", its last rows invented.)
+    #[test]
+    fn a_warning_hides_no_damage() {
+        let info = FrameInfo::new(64, 64, 1, 8);
+        let src = gradient(&info);
+        let mut good = Vec::new();
+        let n = encode(&src, &info, &EncodeParams::default(), &mut good).unwrap();
+        good.truncate(n);
+        let mut expected = vec![0u8; info.samples()];
+        decode(&good, &info, &mut expected).unwrap();
+        let mut out = vec![0u8; info.samples()];
+        let eoi = markers(&good, 0xD9)[0];
+        let cut = |s: &[u8], from: usize, to: usize| [&s[..from], &s[to..]].concat();
+        // Padding before EOI, after the last coded data: decoded, the same samples.
+        let padded = [&good[..eoi], &[0, 0][..], &good[eoi..]].concat();
+        decode(&padded, &info, &mut out).expect("padding before EOI");
+        assert_eq!(out, expected);
+        // Se 0 in the sequential scan (WG04's JPLY files): read as 0-63, the same samples;
+        // and a cut after it is still an error.
+        let sos = markers(&good, 0xDA)[0];
+        let se = sos + 2 + 2 + 1 + 2 + 1;
+        assert_eq!(good[se], 63);
+        let mut se0 = good.clone();
+        se0[se] = 0;
+        decode(&se0, &info, &mut out).expect("Se 0");
+        assert_eq!(out, expected);
+        let half = (se + eoi) / 2;
+        assert!(decode(&cut(&se0, half, eoi - 40), &info, &mut out).is_err());
+        // Stray bytes before a restart marker, then an interval cut short: an error.
+        #[cfg(feature = "parallel")]
+        {
+            let noisy: Vec<u8> = (0..src.len())
+                .map(|i| ((i * 7 + i / 64 * 13) % 251) as u8)
+                .collect();
+            let mut banded = Vec::new();
+            stripes::encode_striped(&noisy, &info, &EncodeParams::default(), &mut banded, 4)
+                .expect("in bands")
+                .unwrap();
+            let rst0 = markers(&banded, 0xD0)[0];
+            let stray = [&banded[..rst0], &[0, 0, 0, 0][..], &banded[rst0..]].concat();
+            let e = decode(&stray, &info, &mut out).expect_err("stray bytes before RST0");
+            assert!(
+                e.to_string()
+                    .contains("extraneous bytes before marker 0xd0"),
+                "{e}"
+            );
+            let (rst1, rst2) = (markers(&stray, 0xD1)[0], markers(&stray, 0xD2)[0]);
+            let damaged = cut(&stray, (rst1 + rst2) / 2, rst2);
+            decode(&damaged, &info, &mut out).expect_err("an interval cut short");
+        }
+    }
+
+    /// `jpeg` without its marker segments `marker` before the first scan.
+    fn without(jpeg: &[u8], marker: u8) -> Vec<u8> {
+        let mut out = jpeg[..2].to_vec();
+        let mut at = 2;
+        while jpeg[at + 1] != 0xDA {
+            let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+            if jpeg[at + 1] != marker {
+                out.extend_from_slice(&jpeg[at..at + 2 + len]);
+            }
+            at += 2 + len;
+        }
+        out.extend_from_slice(&jpeg[at..]);
+        out
+    }
+
+    /// A frame whose stream lacks its tables decodes the same whatever the thread decoded
+    /// before. (Before, it took the tables libjpeg-turbo kept from the last frame: a
+    /// missing quantization table gave that frame's, not an error; missing Huffman tables
+    /// gave its Huffman tables, not the standard ones.)
+    #[test]
+    fn a_frame_without_its_tables_decodes_alike_whatever_came_before() {
+        // 8-bit: coded with the standard Huffman tables (libjpeg-turbo's default).
+        let info8 = FrameInfo::new(32, 48, 1, 8);
+        let mut good8 = Vec::new();
+        let n = encode(
+            &gradient(&info8),
+            &info8,
+            &EncodeParams::default(),
+            &mut good8,
+        )
+        .unwrap();
+        good8.truncate(n);
+        let mut expected = vec![0u8; info8.samples()];
+        decode(&good8, &info8, &mut expected).unwrap();
+        // 12-bit: optimised Huffman tables and other quantization tables, which stay in
+        // the thread's decompressor.
+        let mut info12 = FrameInfo::new(32, 48, 1, 16);
+        info12.bits_stored = 12;
+        let mut good12 = Vec::new();
+        let params = EncodeParams::default().with_quality(40);
+        let n = encode(&gradient(&info12), &info12, &params, &mut good12).unwrap();
+        good12.truncate(n);
+        let mut out12 = vec![0u8; crate::frame_size_bytes(&info12)];
+        let (no_dht, no_dqt) = (without(&good8, 0xC4), without(&good8, 0xDB));
+        assert!(no_dht.len() < good8.len() && no_dqt.len() < good8.len());
+        for _ in 0..3 {
+            let mut out = vec![0u8; info8.samples()];
+            decode(&no_dht, &info8, &mut out).expect("standard Huffman tables");
+            assert_eq!(out, expected);
+            decode(&good12, &info12, &mut out12).unwrap();
+            decode(&no_dht, &info8, &mut out).expect("standard Huffman tables");
+            assert_eq!(out, expected, "the 12-bit frame's Huffman tables were used");
+            decode(&good12, &info12, &mut out12).unwrap();
+            let e = decode(&no_dqt, &info8, &mut out).expect_err("no quantization table");
+            assert!(e.to_string().contains("Quantization table"), "{e}");
+        }
     }
 }

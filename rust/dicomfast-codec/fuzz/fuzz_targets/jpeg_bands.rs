@@ -1,0 +1,53 @@
+//! Arbitrary bytes as a lone JPEG DCT frame decoded in bands on several threads (the
+//! `restarts` path a frame pipeline takes for a lone frame whose restart intervals hold
+//! whole MCU rows), and checked against the frame decoded whole: where both succeed they
+//! give the same samples.
+//!
+//! Input: byte 0 the threads (2 + byte % 3), byte 1 rows - 1, byte 2 columns - 1, byte 3
+//! the layout (bit 0: three samples; bit 1: 16 bits allocated, a 12-bit stream; bit 2:
+//! signed), then the stream. Seeds: frames our encoder wrote in bands
+//! (rust/dicomfast-codec/tests/fuzz_seeds.rs).
+#![no_main]
+
+use dicomfast_codec::{frame_size_bytes, jpeg_dct, registry, FrameInfo};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 4 {
+        return;
+    }
+    let threads = 2 + usize::from(data[0] % 3);
+    let wide = data[3] & 2 == 2;
+    let ba: u16 = if wide { 16 } else { 8 };
+    let info = FrameInfo {
+        rows: u32::from(data[1]) + 1,
+        columns: u32::from(data[2]) + 1,
+        samples_per_pixel: if data[3] & 1 == 1 { 3 } else { 1 },
+        bits_allocated: ba,
+        bits_stored: if wide { 12 } else { 8 },
+        pixel_representation: u16::from(data[3] >> 2 & 1),
+        ..Default::default()
+    };
+    let stream = &data[4..];
+    let size = frame_size_bytes(&info);
+    let mut banded = vec![0u8; size];
+    let Some(result) = jpeg_dct::bands::decode(stream, &info, &mut banded, threads) else {
+        return;
+    };
+    let uid = if wide {
+        "1.2.840.10008.1.2.4.51"
+    } else {
+        "1.2.840.10008.1.2.4.50"
+    };
+    let codec = registry::by_uid(uid)
+        .and_then(|ts| ts.codec)
+        .expect("the fuzz build has libjpeg-turbo");
+    let mut whole = vec![0u8; size];
+    // This thread starts no inner threads: the codec decodes the frame whole.
+    if result.is_ok() && codec.decode(stream, &info, &mut whole).is_ok() {
+        assert!(
+            banded == whole,
+            "{info:?} on {threads} threads: the bands decode to other samples than the whole frame"
+        );
+    }
+});

@@ -56,7 +56,28 @@ def synthetic() -> list[bytes]:
             ba = arr.dtype.itemsize * 8
             seeds.append(header(ts, arr.shape[0], arr.shape[1], ba, spp, signed, bits) + frame)
     seeds += _jpeg_xl(images)
+    seeds += _abbreviated(seeds)
     return seeds
+
+
+def _abbreviated(seeds: list[bytes]) -> list[bytes]:
+    """The JPEG DCT seeds without their Huffman tables, and without their quantization
+    tables: streams that rely on tables from elsewhere (T.81 B.4), for the target's check
+    that a frame decodes alike whatever frame came before."""
+    out = []
+    for seed in seeds:
+        head, frame = seed[:6], seed[6:]
+        if SYNTAXES[head[0]] not in SYNTAXES[:2]:
+            continue
+        for marker in (0xC4, 0xDB):
+            kept, at = bytearray(frame[:2]), 2
+            while frame[at + 1] != 0xDA:
+                n = int.from_bytes(frame[at + 2 : at + 4], "big")
+                if frame[at + 1] != marker:
+                    kept += frame[at : at + 2 + n]
+                at += 2 + n
+            out.append(head + bytes(kept) + frame[at:])
+    return out
 
 
 def _jpeg_xl(images: list[tuple[np.ndarray, int, int]]) -> list[bytes]:

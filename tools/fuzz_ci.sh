@@ -132,6 +132,11 @@ done
 # and the corpus's (needs the installed dicomfast; without it, no seeds).
 python3 tools/fuzz_codec_seeds.py "$seeds/c_decode" "$corpus" >"$work/logs/c_seeds.log" 2>&1 \
   || { echo "no c_decode seeds (dicomfast not importable?):"; tail -3 "$work/logs/c_seeds.log"; mkdir -p "$seeds/c_decode"; }
+# Whole files whose frames take the paths of more than one thread (a lone 256 x 256 frame
+# in JPEG bands, JPEG 2000, HTJ2K; several frames), for file_decode's one-against-two-
+# threads check: the corpus's small files do not.
+python3 tools/fuzz_codec_seeds.py --files "$seeds/dicom" >>"$work/logs/c_seeds.log" 2>&1 \
+  || { echo "no file_decode files (dicomfast not importable?):"; tail -3 "$work/logs/c_seeds.log"; }
 # JPEG 2000 and HTJ2K codestreams for ht_decode (our decoder takes both): c_decode's seeds
 # of syntaxes 6-10 (4.90, 4.91, 4.201-4.203), their 6-byte layout replaced by ht_decode's
 # one byte.

@@ -5,6 +5,11 @@ encoders make from small synthetic images, and the first frame of every corpus f
 those syntaxes that fits the fuzzer's 64 KiB inputs.
 
     python3 tools/fuzz_codec_seeds.py OUT_DIR [CORPUS_DIR]
+
+With ``--files OUT_DIR``: instead, a few whole files for ``file_decode``, whose frames
+take the paths that use more than one thread (a lone frame of 256 x 256 samples or more:
+JPEG bands, JPEG 2000 / HTJ2K over the threads; several frames: one per thread), which
+the corpus's small files do not.
 """
 
 from __future__ import annotations
@@ -132,7 +137,64 @@ def from_corpus(corpus: Path) -> list[bytes]:
     return seeds
 
 
+def _native(arr: np.ndarray, bits: int, frames: int = 1) -> dicomfast.Dataset:
+    """A Secondary Capture data set of ``arr`` (grey, or RGB when it has 3 dimensions
+    more than ``frames`` needs) as native pixels."""
+    from dicomfast import Dataset, FileMetaDataset
+
+    rgb = arr.ndim == (4 if frames > 1 else 3)
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = dicomfast.uid.generate_uid()
+    ds.SamplesPerPixel = 3 if rgb else 1
+    ds.PhotometricInterpretation = "RGB" if rgb else "MONOCHROME2"
+    if rgb:
+        ds.PlanarConfiguration = 0
+    if frames > 1:
+        ds.NumberOfFrames = str(frames)
+    ds.Rows, ds.Columns = arr.shape[-3:-1] if rgb else arr.shape[-2:]
+    ds.BitsAllocated = arr.dtype.itemsize * 8
+    ds.BitsStored = bits
+    ds.HighBit = bits - 1
+    ds.PixelRepresentation = 0
+    raw = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+    ds.add_new(0x7FE00010, "OB" if arr.dtype.itemsize == 1 else "OW", raw.tobytes())
+    return ds
+
+
+def files(out: Path) -> int:
+    """Whole files for ``file_decode``: lone frames of 256 x 256 (JPEG baseline in bands,
+    JPEG 2000 and HTJ2K lossy, 12-bit JPEG) and a three-frame JPEG file."""
+    y, x = np.mgrid[0:256, 0:256]
+    smooth = (np.sin(x / 23) + np.cos(y / 17) + 2) * 60
+    grey = smooth.astype(np.uint8)
+    cases = [
+        ("bands_jpeg", _native(grey, 8), "jpeg", {}),
+        ("lone_j2k", _native(grey, 8), "j2k-lossy", {"ratio": 30}),
+        ("lone_htj2k", _native(grey, 8), "htj2k-lossy", {"ratio": 30}),
+        ("lone_jpeg12", _native((smooth * 16).astype(np.uint16), 12), "jpeg12", {"quality": 50}),
+        ("frames_jpeg", _native(np.stack([grey[:64, :96]] * 3), 8, 3), "jpeg", {}),
+    ]
+    n = 0
+    for name, ds, syntax, options in cases:
+        ds.compress(syntax, **options)
+        path = out / f"made_{name}.dcm"
+        ds.save(path)
+        if path.stat().st_size > MAX_LEN:
+            path.unlink()  # the fuzzer takes at most 64 KiB
+            continue
+        n += 1
+    print(f"file_decode: {n} files")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) > 2 and argv[1] == "--files":
+        out = Path(argv[2])
+        out.mkdir(parents=True, exist_ok=True)
+        return files(out)
     out = Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
     seeds = synthetic()

@@ -4,6 +4,10 @@
 //! (`as_read::plan_file`: attributes, transfer syntax, fragments, size checks), every
 //! frame decoded by the frame pipeline into an output of the planned size. Nothing may panic or read out of bounds, whatever the bytes.
 //!
+//! What decodes on one thread is decoded again on two (frames spread over them; a lone
+//! frame's JPEG bands, JPEG 2000 threads or HTJ2K code-blocks over both): the same
+//! samples, whichever thread decoded which frame after which.
+//!
 //! Seeds: the corpus's files (tools/fuzz_ci.sh).
 #![no_main]
 
@@ -52,6 +56,21 @@ fuzz_target!(|data: &[u8]| {
         first_frame: 0,
     };
     let codec = p.syntax.codec.expect("a plan has a codec");
-    let _ =
+    let one =
         pipeline::decode_frames::<std::fs::File>(codec, &input, &p.info, &mut out, Some(1), None);
+    if one.is_err() {
+        return;
+    }
+    let mut two = vec![0u8; size];
+    if pipeline::decode_frames::<std::fs::File>(codec, &input, &p.info, &mut two, Some(2), None)
+        .is_ok()
+    {
+        assert!(
+            two == out,
+            "{} {:?}, {} frames: two threads decode other samples than one",
+            p.syntax.uid,
+            p.info,
+            p.frames.len()
+        );
+    }
 });

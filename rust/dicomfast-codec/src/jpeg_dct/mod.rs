@@ -111,6 +111,8 @@ thread_local! {
     static ENCODER: RefCell<Option<Handle>> = const { RefCell::new(None) };
     /// The three-component stream with its colour markers rewritten, and 12-bit samples.
     static SCRATCH: RefCell<(Vec<u8>, Vec<i16>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// An RGB frame's samples as three planes, for encoding.
+    static PLANES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `f` on this thread's handle in `cell` (made when there is none, or anew when `fresh`).
@@ -411,6 +413,104 @@ fn encode(
     params: &EncodeParams,
     out: &mut Vec<u8>,
 ) -> Result<usize, CodecError> {
+    encode_as(src, info, params, out, true)
+}
+
+/// The samples of an RGB frame dealt into three planes (16 pixels at a time with SSSE3).
+fn deinterleave3(src: &[u8], r: &mut [u8], g: &mut [u8], b: &mut [u8]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("ssse3") {
+        // SAFETY: the CPU has SSSE3 (checked above).
+        done = unsafe { deinterleave3_ssse3(src, r, g, b) };
+    }
+    let rest = src[3 * done..].chunks_exact(3);
+    for (((px, r), g), b) in rest
+        .zip(&mut r[done..])
+        .zip(&mut g[done..])
+        .zip(&mut b[done..])
+    {
+        *r = px[0];
+        *g = px[1];
+        *b = px[2];
+    }
+}
+
+/// `PSHUFB` masks: for each sample c (R, G, B) and each of three 16-byte loads k (16
+/// pixels), output byte j takes input byte 3j + c - 16k when it lies in load k, else 0.
+#[cfg(target_arch = "x86_64")]
+const DEAL: [[[u8; 16]; 3]; 3] = {
+    let mut m = [[[0x80u8; 16]; 3]; 3];
+    let mut c = 0;
+    while c < 3 {
+        let mut k = 0;
+        while k < 3 {
+            let mut j = 0;
+            while j < 16 {
+                let at = 3 * j + c;
+                if at >= 16 * k && at < 16 * (k + 1) {
+                    m[c][k][j] = (at - 16 * k) as u8;
+                }
+                j += 1;
+            }
+            k += 1;
+        }
+        c += 1;
+    }
+    m
+};
+
+/// [`deinterleave3`] of whole blocks of 16 pixels; how many pixels it dealt.
+///
+/// # Safety
+/// The CPU must have SSSE3.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+unsafe fn deinterleave3_ssse3(src: &[u8], r: &mut [u8], g: &mut [u8], b: &mut [u8]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_loadu_si128, _mm_or_si128, _mm_shuffle_epi8, _mm_storeu_si128,
+    };
+    let pixels = (src.len() / 3).min(r.len()).min(g.len()).min(b.len());
+    let blocks = pixels / 16;
+    let mask = |c: usize, k: usize| _mm_loadu_si128(DEAL[c][k].as_ptr().cast());
+    let m = [
+        [mask(0, 0), mask(0, 1), mask(0, 2)],
+        [mask(1, 0), mask(1, 1), mask(1, 2)],
+        [mask(2, 0), mask(2, 1), mask(2, 2)],
+    ];
+    let outs = [r.as_mut_ptr(), g.as_mut_ptr(), b.as_mut_ptr()];
+    for i in 0..blocks {
+        // SAFETY: block i's 48 source bytes and each plane's 16 bytes lie within the
+        // slices (i < pixels / 16, pixels bounded by every slice).
+        let at = src.as_ptr().add(48 * i);
+        let a: [__m128i; 3] = [
+            _mm_loadu_si128(at.cast()),
+            _mm_loadu_si128(at.add(16).cast()),
+            _mm_loadu_si128(at.add(32).cast()),
+        ];
+        for c in 0..3 {
+            let v = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_shuffle_epi8(a[0], m[c][0]),
+                    _mm_shuffle_epi8(a[1], m[c][1]),
+                ),
+                _mm_shuffle_epi8(a[2], m[c][2]),
+            );
+            _mm_storeu_si128(outs[c].add(16 * i).cast(), v);
+        }
+    }
+    blocks * 16
+}
+
+/// [`encode`], 8-bit frames without a colour transform given to libjpeg-turbo as planes
+/// when `raw`, else as pixels (the tests check the two give the same stream).
+fn encode_as(
+    src: &[u8],
+    info: &FrameInfo,
+    params: &EncodeParams,
+    out: &mut Vec<u8>,
+    raw: bool,
+) -> Result<usize, CodecError> {
     info.validate()?;
     let expected = crate::frame_size_bytes(info);
     if src.len() != expected {
@@ -498,7 +598,35 @@ fn encode(
         // (checked above); 8-bit: `buf` is `out`'s capacity of `size` bytes (NOREALLOC),
         // else TurboJPEG allocates `buf`, freed below with tj3Free.
         let rc = unsafe {
-            if precision == 8 {
+            if precision == 8 && raw && (samples == 1 || !params.colour_transform) {
+                // The components as planes (libjpeg's raw data input): no colour
+                // "conversion" pass (a copy of every sample, ~12% of an RGB frame's time)
+                // nor full-size "downsampling" pass; a grey frame goes in as it lies.
+                // The same coefficients, so the same stream.
+                PLANES.with(|planes| {
+                    let mut planes = planes.borrow_mut();
+                    let n = src.len() / samples;
+                    let ptrs: [*const u8; 3] = if samples == 1 {
+                        [src.as_ptr(); 3]
+                    } else {
+                        planes.resize(src.len(), 0);
+                        let (r, gb) = planes.split_at_mut(n);
+                        let (g, b) = gb.split_at_mut(n);
+                        deinterleave3(src, r, g, b);
+                        [r.as_ptr(), g.as_ptr(), b.as_ptr()]
+                    };
+                    let strides = [width; 3];
+                    tj::tj3CompressFromYUVPlanes8(
+                        h.0,
+                        ptrs.as_ptr(),
+                        width,
+                        strides.as_ptr(),
+                        height,
+                        &mut buf,
+                        &mut size,
+                    )
+                })
+            } else if precision == 8 {
                 tj::tj3Compress8(
                     h.0,
                     src.as_ptr(),
@@ -763,6 +891,45 @@ mod tests {
             assert_eq!(out, expected);
         }
         assert!(failed > 20, "the damage was seen ({failed} of 200)");
+    }
+
+    /// 8-bit frames go to libjpeg-turbo as planes (its raw data input): the stream is the
+    /// one the pixels give, byte for byte; grey and RGB, sizes whole MCUs and not,
+    /// qualities low and high.
+    #[test]
+    fn planes_and_pixels_give_the_same_stream() {
+        for &(rows, cols, spp, quality) in &[
+            (64u32, 64u32, 1u16, 90u8),
+            (37, 61, 1, 50),
+            (48, 40, 3, 90),
+            (33, 17, 3, 20),
+            (1, 1, 3, 100),
+        ] {
+            let info = FrameInfo::new(rows, cols, spp, 8);
+            let src: Vec<u8> = (0..crate::frame_size_bytes(&info))
+                .map(|i| ((i * 7 + i / 61 * 13) % 251) as u8)
+                .collect();
+            let params = EncodeParams::default().with_quality(quality);
+            let (mut planes, mut pixels) = (Vec::new(), Vec::new());
+            let n = encode_as(&src, &info, &params, &mut planes, true).unwrap();
+            planes.truncate(n);
+            let n = encode_as(&src, &info, &params, &mut pixels, false).unwrap();
+            pixels.truncate(n);
+            assert!(planes == pixels, "{rows}x{cols}x{spp} q{quality}");
+        }
+    }
+
+    /// The SSSE3 dealing equals the plain one, at every length around its blocks.
+    #[test]
+    fn rgb_samples_are_dealt_into_planes() {
+        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 100, 367] {
+            let src: Vec<u8> = (0..3 * n).map(|i| (i * 37 % 256) as u8).collect();
+            let (mut r, mut g, mut b) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
+            deinterleave3(&src, &mut r, &mut g, &mut b);
+            for i in 0..n {
+                assert_eq!([r[i], g[i], b[i]], src[3 * i..3 * i + 3], "{n}: pixel {i}");
+            }
+        }
     }
 
     /// Where each marker `m` (FF m) is in `jpeg`.

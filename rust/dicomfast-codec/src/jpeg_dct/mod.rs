@@ -214,6 +214,41 @@ fn harmless_warning(message: &str) -> bool {
 }
 
 fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
+    decode_as(data, info, out, true)
+}
+
+/// An 8-bit frame of three components none subsampled, decoded as planes (its header
+/// read and checked against `info`) into a thread's scratch planes, then interleaved into
+/// `out`. libjpeg-turbo's return code.
+fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8]) -> c_int {
+    let mut strides = [info.columns as c_int; 3];
+    PLANES.with(|planes| {
+        let mut planes = planes.borrow_mut();
+        let n = info.pixels();
+        planes.resize(3 * n, 0);
+        let (r, gb) = planes.split_at_mut(n);
+        let (g, b) = gb.split_at_mut(n);
+        let mut ptrs = [r.as_mut_ptr(), g.as_mut_ptr(), b.as_mut_ptr()];
+        // SAFETY: the stream's size is the frame's (checked by the caller), so
+        // libjpeg-turbo writes rows * columns bytes at a stride of columns into each
+        // plane, of n = rows * columns bytes.
+        let rc = unsafe {
+            tj::tj3DecompressToYUVPlanes8(
+                h.0,
+                src.as_ptr(),
+                src.len() as tj::size_t,
+                ptrs.as_mut_ptr(),
+                strides.as_mut_ptr(),
+            )
+        };
+        interleave3(r, g, b, out);
+        rc
+    })
+}
+
+/// [`decode`], 8-bit unsubsampled three-component frames from libjpeg-turbo as planes
+/// when `raw`, else as pixels (the tests check the two give the same samples).
+fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result<(), CodecError> {
     info.check_output(out)?;
     let samples = usize::from(info.samples_per_pixel);
     if samples != 1 && samples != 3 {
@@ -311,7 +346,14 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
                 } as c_int;
                 let pitch = (info.columns as usize * samples) as c_int;
                 let n = info.samples();
+                // Three components none subsampled: the components as planes (libjpeg's
+                // raw data output), without libjpeg-turbo's colour "conversion" pass (a
+                // copy of every sample; 5% of a 756x486 RGB frame's decode), then
+                // interleaved; the same samples. (Grey frames gained nothing.)
+                let subsamp = h.get(tj::TJPARAM_TJPARAM_SUBSAMP);
+                let planes = raw && samples == 3 && subsamp == tj::TJSAMP_TJSAMP_444 as c_int;
                 let rc = match (precision, info.bits_allocated) {
+                    (8, 8) if planes => decode_planes(h, src, info, out),
                     (8, 8) => {
                         // SAFETY: out holds rows * columns * samples bytes (check_output), the
                         // size tj3Decompress8 writes for this pitch and pixel format.
@@ -459,6 +501,80 @@ const DEAL: [[[u8; 16]; 3]; 3] = {
     }
     m
 };
+
+/// Three planes' samples interleaved into RGB pixels (16 pixels at a time with SSSE3).
+fn interleave3(r: &[u8], g: &[u8], b: &[u8], out: &mut [u8]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("ssse3") {
+        // SAFETY: the CPU has SSSE3 (checked above).
+        done = unsafe { interleave3_ssse3(r, g, b, out) };
+    }
+    let rest = out[3 * done..].chunks_exact_mut(3);
+    for (((px, &r), &g), &b) in rest.zip(&r[done..]).zip(&g[done..]).zip(&b[done..]) {
+        px.copy_from_slice(&[r, g, b]);
+    }
+}
+
+/// `PSHUFB` masks: for each 16-byte store k of 16 pixels and each sample c, output byte j
+/// takes byte (16k + j) / 3 of plane c when it is that sample, else 0.
+#[cfg(target_arch = "x86_64")]
+const JOIN: [[[u8; 16]; 3]; 3] = {
+    let mut m = [[[0x80u8; 16]; 3]; 3];
+    let mut k = 0;
+    while k < 3 {
+        let mut c = 0;
+        while c < 3 {
+            let mut j = 0;
+            while j < 16 {
+                if (16 * k + j) % 3 == c {
+                    m[k][c][j] = ((16 * k + j) / 3) as u8;
+                }
+                j += 1;
+            }
+            c += 1;
+        }
+        k += 1;
+    }
+    m
+};
+
+/// [`interleave3`] of whole blocks of 16 pixels; how many pixels it joined.
+///
+/// # Safety
+/// The CPU must have SSSE3.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+unsafe fn interleave3_ssse3(r: &[u8], g: &[u8], b: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::{_mm_loadu_si128, _mm_or_si128, _mm_shuffle_epi8, _mm_storeu_si128};
+    let pixels = (out.len() / 3).min(r.len()).min(g.len()).min(b.len());
+    let blocks = pixels / 16;
+    let mask = |k: usize, c: usize| _mm_loadu_si128(JOIN[k][c].as_ptr().cast());
+    let m = [
+        [mask(0, 0), mask(0, 1), mask(0, 2)],
+        [mask(1, 0), mask(1, 1), mask(1, 2)],
+        [mask(2, 0), mask(2, 1), mask(2, 2)],
+    ];
+    let ins = [r.as_ptr(), g.as_ptr(), b.as_ptr()];
+    for i in 0..blocks {
+        // SAFETY: each plane's 16 bytes of block i and its 48 output bytes lie within
+        // the slices (i < pixels / 16, pixels bounded by every slice).
+        let p = [
+            _mm_loadu_si128(ins[0].add(16 * i).cast()),
+            _mm_loadu_si128(ins[1].add(16 * i).cast()),
+            _mm_loadu_si128(ins[2].add(16 * i).cast()),
+        ];
+        let at = out.as_mut_ptr().add(48 * i);
+        for (k, mk) in m.iter().enumerate() {
+            let v = _mm_or_si128(
+                _mm_or_si128(_mm_shuffle_epi8(p[0], mk[0]), _mm_shuffle_epi8(p[1], mk[1])),
+                _mm_shuffle_epi8(p[2], mk[2]),
+            );
+            _mm_storeu_si128(at.add(16 * k).cast(), v);
+        }
+    }
+    blocks * 16
+}
 
 /// [`deinterleave3`] of whole blocks of 16 pixels; how many pixels it dealt.
 ///
@@ -919,9 +1035,10 @@ mod tests {
         }
     }
 
-    /// The SSSE3 dealing equals the plain one, at every length around its blocks.
+    /// The SSSE3 dealing and joining equal the plain ones, at every length around their
+    /// blocks.
     #[test]
-    fn rgb_samples_are_dealt_into_planes() {
+    fn rgb_samples_are_dealt_into_planes_and_joined_again() {
         for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 100, 367] {
             let src: Vec<u8> = (0..3 * n).map(|i| (i * 37 % 256) as u8).collect();
             let (mut r, mut g, mut b) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
@@ -929,6 +1046,35 @@ mod tests {
             for i in 0..n {
                 assert_eq!([r[i], g[i], b[i]], src[3 * i..3 * i + 3], "{n}: pixel {i}");
             }
+            let mut joined = vec![0u8; 3 * n];
+            interleave3(&r, &g, &b, &mut joined);
+            assert_eq!(joined, src, "{n}");
+        }
+    }
+
+    /// Unsubsampled three-component frames come from libjpeg-turbo as planes: the samples
+    /// the pixel way gives (grey as planes too, as `decode_planes` takes it); 4:2:2
+    /// frames take the pixel way.
+    #[test]
+    fn planes_and_pixels_decode_alike() {
+        for &(rows, cols, spp, ycc) in &[
+            (48, 40, 3, false),
+            (33, 17, 3, false),
+            (33, 17, 3, true),
+            (1, 1, 3, false),
+        ] {
+            let info = FrameInfo::new(rows, cols, spp, 8);
+            let src: Vec<u8> = (0..crate::frame_size_bytes(&info))
+                .map(|i| ((i * 7 + i / 61 * 13) % 251) as u8)
+                .collect();
+            let params = EncodeParams::default().with_colour_transform(ycc);
+            let mut enc = Vec::new();
+            let n = encode(&src, &info, &params, &mut enc).unwrap();
+            enc.truncate(n);
+            let (mut planes, mut pixels) = (vec![1u8; src.len()], vec![2u8; src.len()]);
+            decode_as(&enc, &info, &mut planes, true).unwrap();
+            decode_as(&enc, &info, &mut pixels, false).unwrap();
+            assert!(planes == pixels, "{rows}x{cols}x{spp} 4:2:2 {ycc}");
         }
     }
 

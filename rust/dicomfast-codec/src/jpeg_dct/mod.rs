@@ -217,21 +217,47 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
     decode_as(data, info, out, true)
 }
 
-/// An 8-bit frame of three components none subsampled, decoded as planes (its header
-/// read and checked against `info`) into a thread's scratch planes, then interleaved into
-/// `out`. libjpeg-turbo's return code.
-fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8]) -> c_int {
-    let mut strides = [info.columns as c_int; 3];
+/// An 8-bit frame of three components, none subsampled or the second and third halved
+/// across (4:2:2), decoded as planes (its header read and checked against `info`) into a
+/// thread's scratch planes, then interleaved into `out` (4:2:2: each row's chroma
+/// upsampled as libjpeg-turbo upsamples it, [`upsample_h2v1`]). libjpeg-turbo's return
+/// code.
+fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8], halved: bool) -> c_int {
+    let (w, rows) = (info.columns as usize, info.rows as usize);
+    let subsamp = if halved {
+        tj::TJSAMP_TJSAMP_422
+    } else {
+        tj::TJSAMP_TJSAMP_444
+    } as c_int;
+    // Each plane's width and height as libjpeg-turbo writes it (4:2:2: the first
+    // component's rows padded to an even width, the others' halved).
+    // SAFETY: no preconditions; -1 for arguments out of range, refused below.
+    let size = |c: c_int| unsafe {
+        let pw = tj::tj3YUVPlaneWidth(c, w as c_int, subsamp);
+        let ph = tj::tj3YUVPlaneHeight(c, rows as c_int, subsamp);
+        (usize::try_from(pw).ok(), usize::try_from(ph).ok())
+    };
+    let (Some(yw), Some(yh)) = size(0) else {
+        return -1;
+    };
+    let (Some(cw), Some(ch)) = size(1) else {
+        return -1;
+    };
+    if yw < w || yh < rows || ch < rows || cw < if halved { w.div_ceil(2) } else { w } {
+        return -1;
+    }
+    let mut strides = [yw as c_int, cw as c_int, cw as c_int];
     PLANES.with(|planes| {
         let mut planes = planes.borrow_mut();
-        let n = info.pixels();
-        planes.resize(3 * n, 0);
-        let (r, gb) = planes.split_at_mut(n);
-        let (g, b) = gb.split_at_mut(n);
-        let mut ptrs = [r.as_mut_ptr(), g.as_mut_ptr(), b.as_mut_ptr()];
-        // SAFETY: the stream's size is the frame's (checked by the caller), so
-        // libjpeg-turbo writes rows * columns bytes at a stride of columns into each
-        // plane, of n = rows * columns bytes.
+        let (n, cn) = (yw * yh, cw * ch);
+        planes.resize(n + 2 * cn + 2 * (3 * cw + 2), 0);
+        let (y, rest) = planes.split_at_mut(n);
+        let (cb, rest) = rest.split_at_mut(cn);
+        let (cr, rest) = rest.split_at_mut(cn);
+        let mut ptrs = [y.as_mut_ptr(), cb.as_mut_ptr(), cr.as_mut_ptr()];
+        // SAFETY: the stream's size is the frame's and its sampling 4:4:4 or 4:2:2
+        // (checked by the caller), so libjpeg-turbo writes each plane's height of lines
+        // of its width at that stride (tj3YUVPlaneWidth/Height): the planes' sizes.
         let rc = unsafe {
             tj::tj3DecompressToYUVPlanes8(
                 h.0,
@@ -241,9 +267,101 @@ fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8]) -> c_
                 strides.as_mut_ptr(),
             )
         };
-        interleave3(r, g, b, out);
+        let (ub, ur) = rest.split_at_mut(3 * cw + 2);
+        for (k, orow) in out.chunks_exact_mut(3 * w).enumerate() {
+            let (yr, br, rr) = (
+                &y[k * yw..k * yw + w],
+                &cb[k * cw..(k + 1) * cw],
+                &cr[k * cw..(k + 1) * cw],
+            );
+            if halved {
+                upsample_h2v1(br, ub);
+                upsample_h2v1(rr, ur);
+                interleave3(yr, &ub[..w], &ur[..w], orow);
+            } else {
+                interleave3(yr, &br[..w], &rr[..w], orow);
+            }
+        }
         rc
     })
+}
+
+/// A row of chroma samples doubled across as libjpeg-turbo's upsampler doubles them
+/// (jdsample.c): "fancy" (triangle) upsampling, each output 3/4 of the nearer input and
+/// 1/4 of the further, rounding alternately down and up, the edge samples kept; plain
+/// doubling for rows of 2 samples or fewer. `out` holds 3 * len + 2 bytes: the input
+/// with its edges repeated is staged after the 2 * len of the result.
+fn upsample_h2v1(row: &[u8], out: &mut [u8]) {
+    let n = row.len();
+    if n <= 2 {
+        for (i, &v) in row.iter().enumerate() {
+            out[2 * i] = v;
+            out[2 * i + 1] = v;
+        }
+        return;
+    }
+    // out[2i] = (3 in[i] + in[i-1] + 1) >> 2, out[2i+1] = (3 in[i] + in[i+1] + 2) >> 2,
+    // with in[-1] = in[0] and in[n] = in[n-1]: then out[0] = in[0], out[2n-1] = in[n-1].
+    let (dst, staged) = out.split_at_mut(2 * n);
+    let padded = &mut staged[..n + 2];
+    padded[0] = row[0];
+    padded[1..=n].copy_from_slice(row);
+    padded[n + 1] = row[n - 1];
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of x86_64.
+    let done = unsafe { upsample_h2v1_sse2(padded, dst) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    for i in done..n {
+        let a = 3 * u16::from(padded[i + 1]);
+        dst[2 * i] = ((a + u16::from(padded[i]) + 1) >> 2) as u8;
+        dst[2 * i + 1] = ((a + u16::from(padded[i + 2]) + 2) >> 2) as u8;
+    }
+}
+
+/// [`upsample_h2v1`]'s general case, 16 inputs at a time; how many inputs it did.
+/// `padded` is the row with its edge samples repeated (n + 2 bytes), `dst` 2n bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+unsafe fn upsample_h2v1_sse2(padded: &[u8], dst: &mut [u8]) -> usize {
+    use std::arch::x86_64::{
+        _mm_add_epi16, _mm_loadu_si128, _mm_packus_epi16, _mm_set1_epi16, _mm_setzero_si128,
+        _mm_srli_epi16, _mm_storeu_si128, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
+    };
+    let n = padded.len() - 2;
+    let blocks = (n / 16).min(dst.len() / 32);
+    let zero = _mm_setzero_si128();
+    let (one, two) = (_mm_set1_epi16(1), _mm_set1_epi16(2));
+    for i in 0..blocks {
+        // SAFETY: bytes 16i .. 16i + 18 of `padded` and 32i .. 32i + 32 of `dst` lie
+        // within them (i < n / 16, i < dst.len() / 32).
+        let at = padded.as_ptr().add(16 * i);
+        let prev = _mm_loadu_si128(at.cast());
+        let cur = _mm_loadu_si128(at.add(1).cast());
+        let next = _mm_loadu_si128(at.add(2).cast());
+        let half = |lo: bool| {
+            let widen = |v| {
+                if lo {
+                    _mm_unpacklo_epi8(v, zero)
+                } else {
+                    _mm_unpackhi_epi8(v, zero)
+                }
+            };
+            let c = widen(cur);
+            let c3 = _mm_add_epi16(_mm_add_epi16(c, c), c);
+            let even = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(c3, widen(prev)), one), 2);
+            let odd = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(c3, widen(next)), two), 2);
+            (even, odd)
+        };
+        let (e_lo, o_lo) = half(true);
+        let (e_hi, o_hi) = half(false);
+        let even = _mm_packus_epi16(e_lo, e_hi);
+        let odd = _mm_packus_epi16(o_lo, o_hi);
+        let o = dst.as_mut_ptr().add(32 * i);
+        _mm_storeu_si128(o.cast(), _mm_unpacklo_epi8(even, odd));
+        _mm_storeu_si128(o.add(16).cast(), _mm_unpackhi_epi8(even, odd));
+    }
+    blocks * 16
 }
 
 /// [`decode`], 8-bit unsubsampled three-component frames from libjpeg-turbo as planes
@@ -351,9 +469,11 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
                 // copy of every sample; 5% of a 756x486 RGB frame's decode), then
                 // interleaved; the same samples. (Grey frames gained nothing.)
                 let subsamp = h.get(tj::TJPARAM_TJPARAM_SUBSAMP);
-                let planes = raw && samples == 3 && subsamp == tj::TJSAMP_TJSAMP_444 as c_int;
+                let halved = subsamp == tj::TJSAMP_TJSAMP_422 as c_int;
+                let planes =
+                    raw && samples == 3 && (subsamp == tj::TJSAMP_TJSAMP_444 as c_int || halved);
                 let rc = match (precision, info.bits_allocated) {
-                    (8, 8) if planes => decode_planes(h, src, info, out),
+                    (8, 8) if planes => decode_planes(h, src, info, out, halved),
                     (8, 8) => {
                         // SAFETY: out holds rows * columns * samples bytes (check_output), the
                         // size tj3Decompress8 writes for this pitch and pixel format.
@@ -1052,16 +1172,24 @@ mod tests {
         }
     }
 
-    /// Unsubsampled three-component frames come from libjpeg-turbo as planes: the samples
-    /// the pixel way gives (grey as planes too, as `decode_planes` takes it); 4:2:2
-    /// frames take the pixel way.
+    /// Three-component frames, 4:4:4 and 4:2:2, come from libjpeg-turbo as planes (4:2:2
+    /// upsampled by us): the samples the pixel way gives, at widths around the SIMD blocks
+    /// and the narrow rows libjpeg-turbo doubles plainly.
     #[test]
     fn planes_and_pixels_decode_alike() {
         for &(rows, cols, spp, ycc) in &[
             (48, 40, 3, false),
             (33, 17, 3, false),
-            (33, 17, 3, true),
             (1, 1, 3, false),
+            (33, 17, 3, true),
+            (48, 64, 3, true),
+            (9, 63, 3, true),
+            (5, 97, 3, true),
+            (3, 5, 3, true),
+            (2, 4, 3, true),
+            (1, 3, 3, true),
+            (1, 1, 3, true),
+            (16, 130, 3, true),
         ] {
             let info = FrameInfo::new(rows, cols, spp, 8);
             let src: Vec<u8> = (0..crate::frame_size_bytes(&info))

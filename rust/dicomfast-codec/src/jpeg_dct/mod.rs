@@ -25,7 +25,6 @@ use std::ffi::{c_int, CStr};
 
 use turbojpeg_sys as tj;
 
-#[cfg(feature = "parallel")]
 mod header;
 mod preflight;
 #[cfg(feature = "parallel")]

@@ -37,115 +37,35 @@ const NO: Preflight = Preflight {
     odd_selection_at: None,
 };
 
-/// The header of `jpeg`, as [`Preflight`] says.
+/// The header of `jpeg` ([`super::header::read`]), as [`Preflight`] says.
 pub(super) fn read(jpeg: &[u8]) -> Preflight {
-    walk(jpeg).unwrap_or(NO)
+    super::header::read(jpeg).and_then(|h| of(&h)).unwrap_or(NO)
 }
 
-fn walk(jpeg: &[u8]) -> Option<Preflight> {
-    if jpeg.get(..2)? != [0xFF, 0xD8] {
+fn of(h: &super::header::Header<'_>) -> Option<Preflight> {
+    // SOS: marker, length, Ns, then per component Cs, Td << 4 | Ta; then Ss, Se, Ah | Al.
+    let ns = usize::from(*h.sos.get(4)?);
+    if ns != h.components {
         return Some(NO);
     }
-    // Bit t set: table t defined (quantization, DC, AC) or selected.
-    let (mut q, mut dc, mut ac) = (0u8, 0u8, 0u8);
-    let mut frame: Option<(usize, u8)> = None; // components, quantization tables selected
-    let mut at = 2;
-    loop {
-        if *jpeg.get(at)? != 0xFF {
+    let (mut want_dc, mut want_ac) = (0u8, 0u8);
+    for j in 0..ns {
+        let t = *h.sos.get(5 + 2 * j + 1)?;
+        let (td, ta) = (t >> 4, t & 15);
+        if td > 3 || ta > 3 {
             return Some(NO);
         }
-        let marker = *jpeg.get(at + 1)?;
-        if marker == 0xFF {
-            at += 1; // a fill byte before a marker (B.1.1.2)
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([*jpeg.get(at + 2)?, *jpeg.get(at + 3)?]));
-        let seg = jpeg.get(at + 4..(at + 2 + len).max(at + 4))?;
-        match marker {
-            0xDB => {
-                // DQT: Pq << 4 | Tq, then 64 values of 8 or 16 bits, repeated.
-                let mut p = 0;
-                while p < seg.len() {
-                    let (pq, tq) = (seg[p] >> 4, seg[p] & 15);
-                    if pq > 1 || tq > 3 {
-                        return Some(NO);
-                    }
-                    q |= 1 << tq;
-                    p += 1 + 64 * (usize::from(pq) + 1);
-                }
-                if p != seg.len() {
-                    return Some(NO);
-                }
-            }
-            0xC4 => {
-                // DHT: Tc << 4 | Th, 16 counts, the values they count, repeated.
-                let mut p = 0;
-                while p < seg.len() {
-                    let (tc, th) = (seg[p] >> 4, seg[p] & 15);
-                    if tc > 1 || th > 3 {
-                        return Some(NO);
-                    }
-                    let counts = seg.get(p + 1..p + 17)?;
-                    let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
-                    if tc == 0 {
-                        dc |= 1 << th;
-                    } else {
-                        ac |= 1 << th;
-                    }
-                    p += 17 + n;
-                }
-                if p != seg.len() {
-                    return Some(NO);
-                }
-            }
-            // SOF0 / SOF1: P, Y, X, Nf, then per component C, H << 4 | V, Tq.
-            0xC0 | 0xC1 if frame.is_none() => {
-                let nf = usize::from(*seg.get(5)?);
-                let mut selected = 0u8;
-                for c in 0..nf {
-                    let tq = *seg.get(6 + 3 * c + 2)?;
-                    if tq > 3 {
-                        return Some(NO);
-                    }
-                    selected |= 1 << tq;
-                }
-                frame = Some((nf, selected));
-            }
-            0xDA => {
-                // SOS: Ns, then per component Cs, Td << 4 | Ta.
-                let Some((nf, selected)) = frame else {
-                    return Some(NO);
-                };
-                let ns = usize::from(*seg.first()?);
-                if ns != nf {
-                    return Some(NO);
-                }
-                let (mut want_dc, mut want_ac) = (0u8, 0u8);
-                for j in 0..ns {
-                    let t = *seg.get(1 + 2 * j + 1)?;
-                    let (td, ta) = (t >> 4, t & 15);
-                    if td > 3 || ta > 3 {
-                        return Some(NO);
-                    }
-                    want_dc |= 1 << td;
-                    want_ac |= 1 << ta;
-                }
-                let at_ss = at + 4 + 1 + 2 * ns;
-                let selection = jpeg.get(at_ss..at_ss + 3)?;
-                return Some(Preflight {
-                    own_tables: selected & !q == 0 && want_dc & !dc == 0 && want_ac & !ac == 0,
-                    odd_selection_at: (selection != [0, 63, 0]).then_some(at_ss),
-                });
-            }
-            // Other processes, a second frame header, or a marker without a length.
-            0xC0..=0xC3 | 0xC5..=0xCF | 0xD0..=0xD9 | 0x01 => return Some(NO),
-            _ => {}
-        }
-        if len < 2 {
-            return Some(NO);
-        }
-        at += 2 + len;
+        want_dc |= 1 << td;
+        want_ac |= 1 << ta;
     }
+    let ss = 5 + 2 * ns;
+    let selection = h.sos.get(ss..ss + 3)?;
+    Some(Preflight {
+        own_tables: h.quant_selected & !h.quant_defined == 0
+            && want_dc & !h.dc_defined == 0
+            && want_ac & !h.ac_defined == 0,
+        odd_selection_at: (selection != [0, 63, 0]).then_some(h.head.len() + ss),
+    })
 }
 
 #[cfg(test)]

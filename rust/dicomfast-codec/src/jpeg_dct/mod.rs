@@ -216,20 +216,55 @@ fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecErro
     decode_as(data, info, out, true)
 }
 
-/// An 8-bit frame of three components, none subsampled or the second and third halved
-/// across (4:2:2), decoded as planes (its header read and checked against `info`) into a
-/// thread's scratch planes, then interleaved into `out` (4:2:2: each row's chroma
-/// upsampled as libjpeg-turbo upsamples it, [`upsample_h2v1`]). libjpeg-turbo's return
-/// code.
-fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8], halved: bool) -> c_int {
+/// How the second and third components of a three-component frame are sampled, for
+/// [`decode_planes`].
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Chroma {
+    /// 4:4:4, none subsampled.
+    Full,
+    /// 4:2:2, halved across.
+    Across,
+    /// 4:2:0, halved across and down.
+    Both,
+}
+
+impl Chroma {
+    /// The sampling of libjpeg-turbo's TJSAMP `subsamp`, where [`decode_planes`] takes it.
+    fn of(subsamp: c_int) -> Option<Chroma> {
+        match subsamp as tj::TJSAMP {
+            tj::TJSAMP_TJSAMP_444 => Some(Chroma::Full),
+            tj::TJSAMP_TJSAMP_422 => Some(Chroma::Across),
+            tj::TJSAMP_TJSAMP_420 => Some(Chroma::Both),
+            _ => None,
+        }
+    }
+
+    fn subsamp(self) -> c_int {
+        (match self {
+            Chroma::Full => tj::TJSAMP_TJSAMP_444,
+            Chroma::Across => tj::TJSAMP_TJSAMP_422,
+            Chroma::Both => tj::TJSAMP_TJSAMP_420,
+        }) as c_int
+    }
+}
+
+/// An 8-bit frame of three components, none subsampled, or the second and third halved
+/// across (4:2:2) or across and down (4:2:0), decoded as planes (its header read and
+/// checked against `info`) into a thread's scratch planes, then interleaved into `out`
+/// (subsampled chroma upsampled row by row as libjpeg-turbo upsamples it,
+/// [`upsample_h2v1`], [`upsample_h2v2`]). libjpeg-turbo's return code.
+fn decode_planes(
+    h: &Handle,
+    src: &[u8],
+    info: &FrameInfo,
+    out: &mut [u8],
+    chroma: Chroma,
+) -> c_int {
     let (w, rows) = (info.columns as usize, info.rows as usize);
-    let subsamp = if halved {
-        tj::TJSAMP_TJSAMP_422
-    } else {
-        tj::TJSAMP_TJSAMP_444
-    } as c_int;
-    // Each plane's width and height as libjpeg-turbo writes it (4:2:2: the first
-    // component's rows padded to an even width, the others' halved).
+    let subsamp = chroma.subsamp();
+    // Each plane's width and height as libjpeg-turbo writes it (4:2:2 and 4:2:0: the
+    // first component's rows padded to an even width, the others' halved; 4:2:0: the
+    // first's height padded to an even number of rows, the others' halved).
     // SAFETY: no preconditions; -1 for arguments out of range, refused below.
     let size = |c: c_int| unsafe {
         let pw = tj::tj3YUVPlaneWidth(c, w as c_int, subsamp);
@@ -242,21 +277,28 @@ fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8], halve
     let (Some(cw), Some(ch)) = size(1) else {
         return -1;
     };
-    if yw < w || yh < rows || ch < rows || cw < if halved { w.div_ceil(2) } else { w } {
+    let (cw_min, ch_min) = match chroma {
+        Chroma::Full => (w, rows),
+        Chroma::Across => (w.div_ceil(2), rows),
+        Chroma::Both => (w.div_ceil(2), rows.div_ceil(2)),
+    };
+    if yw < w || yh < rows || ch < ch_min || cw < cw_min || ch == 0 {
         return -1;
     }
     let mut strides = [yw as c_int, cw as c_int, cw as c_int];
     PLANES.with(|planes| {
         let mut planes = planes.borrow_mut();
         let (n, cn) = (yw * yh, cw * ch);
-        planes.resize(n + 2 * cn + 2 * (3 * cw + 2), 0);
+        // per component: 2 * cw upsampled samples, then two rows of cw + 2 staged
+        let scratch = 4 * cw + 4;
+        planes.resize(n + 2 * cn + 2 * scratch, 0);
         let (y, rest) = planes.split_at_mut(n);
         let (cb, rest) = rest.split_at_mut(cn);
         let (cr, rest) = rest.split_at_mut(cn);
         let mut ptrs = [y.as_mut_ptr(), cb.as_mut_ptr(), cr.as_mut_ptr()];
-        // SAFETY: the stream's size is the frame's and its sampling 4:4:4 or 4:2:2
-        // (checked by the caller), so libjpeg-turbo writes each plane's height of lines
-        // of its width at that stride (tj3YUVPlaneWidth/Height): the planes' sizes.
+        // SAFETY: the stream's size is the frame's and its sampling `chroma` (checked
+        // by the caller), so libjpeg-turbo writes each plane's height of lines of its
+        // width at that stride (tj3YUVPlaneWidth/Height): the planes' sizes.
         let rc = unsafe {
             tj::tj3DecompressToYUVPlanes8(
                 h.0,
@@ -266,23 +308,151 @@ fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8], halve
                 strides.as_mut_ptr(),
             )
         };
-        let (ub, ur) = rest.split_at_mut(3 * cw + 2);
+        let (ub, ur) = rest.split_at_mut(scratch);
+        fn crow(plane: &[u8], cw: usize, r: usize) -> &[u8] {
+            &plane[r * cw..(r + 1) * cw]
+        }
         for (k, orow) in out.chunks_exact_mut(3 * w).enumerate() {
-            let (yr, br, rr) = (
-                &y[k * yw..k * yw + w],
-                &cb[k * cw..(k + 1) * cw],
-                &cr[k * cw..(k + 1) * cw],
-            );
-            if halved {
-                upsample_h2v1(br, ub);
-                upsample_h2v1(rr, ur);
-                interleave3(yr, &ub[..w], &ur[..w], orow);
-            } else {
-                interleave3(yr, &br[..w], &rr[..w], orow);
+            let yr = &y[k * yw..k * yw + w];
+            match chroma {
+                Chroma::Full => interleave3(yr, &crow(cb, cw, k)[..w], &crow(cr, cw, k)[..w], orow),
+                Chroma::Across => {
+                    upsample_h2v1(crow(cb, cw, k), ub);
+                    upsample_h2v1(crow(cr, cw, k), ur);
+                    interleave3(yr, &ub[..w], &ur[..w], orow);
+                }
+                Chroma::Both => {
+                    // the nearer chroma row, and the further one (above for an even
+                    // row, below for an odd one; the edge rows repeated)
+                    let near = k / 2;
+                    let far = if k % 2 == 0 {
+                        near.saturating_sub(1)
+                    } else {
+                        (near + 1).min(ch_min - 1)
+                    };
+                    upsample_h2v2(crow(cb, cw, near), crow(cb, cw, far), ub);
+                    upsample_h2v2(crow(cr, cw, near), crow(cr, cw, far), ur);
+                    interleave3(yr, &ub[..w], &ur[..w], orow);
+                }
             }
         }
         rc
     })
+}
+
+/// A row of chroma samples doubled across and down as libjpeg-turbo's upsampler doubles
+/// them (jdsample.c): "fancy" (triangle) upsampling, first down, each column 3/4 of the
+/// `near` row and 1/4 of the `far` one (sums kept at 4x), then across as
+/// [`upsample_h2v1`], rounding alternately down and up (+8 and +7 before /16), the edge
+/// columns kept; rows of 2 samples or fewer doubled plainly (the near row only). `out`
+/// holds 4 * len + 4 bytes: the result's 2 * len, then the two rows staged with their
+/// edges repeated.
+fn upsample_h2v2(near: &[u8], far: &[u8], out: &mut [u8]) {
+    let n = near.len();
+    if n <= 2 {
+        return double_plainly(near, out);
+    }
+    // c[i] = 3 near[i] + far[i], c[-1] = c[0], c[n] = c[n-1];
+    // out[2i] = (3 c[i] + c[i-1] + 8) >> 4, out[2i+1] = (3 c[i] + c[i+1] + 7) >> 4.
+    let (dst, staged) = out.split_at_mut(2 * n);
+    let (pn, pf) = staged[..2 * n + 4].split_at_mut(n + 2);
+    pad_edges(near, pn);
+    pad_edges(far, pf);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of x86_64.
+    let done = unsafe { upsample_h2v2_sse2(pn, pf, dst) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    let c = |j: usize| 3 * u16::from(pn[j]) + u16::from(pf[j]);
+    for i in done..n {
+        let a = 3 * c(i + 1);
+        dst[2 * i] = ((a + c(i) + 8) >> 4) as u8;
+        dst[2 * i + 1] = ((a + c(i + 2) + 7) >> 4) as u8;
+    }
+}
+
+/// [`upsample_h2v2`]'s general case, 16 inputs at a time; how many inputs it did.
+/// `pn` and `pf` are the near and far rows with their edge samples repeated (n + 2
+/// bytes each), `dst` 2n bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+unsafe fn upsample_h2v2_sse2(pn: &[u8], pf: &[u8], dst: &mut [u8]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi16, _mm_loadu_si128, _mm_set1_epi16, _mm_srli_epi16,
+    };
+    let n = pn.len() - 2;
+    let blocks = (n / 16)
+        .min(pf.len().saturating_sub(2) / 16)
+        .min(dst.len() / 32);
+    let (seven, eight) = (_mm_set1_epi16(7), _mm_set1_epi16(8));
+    let times3 = |v: __m128i| _mm_add_epi16(_mm_add_epi16(v, v), v);
+    for i in 0..blocks {
+        // SAFETY: bytes 16i .. 16i + 18 of `pn` and `pf` and 32i .. 32i + 32 of `dst`
+        // lie within them (i < blocks).
+        let (an, af) = (pn.as_ptr().add(16 * i), pf.as_ptr().add(16 * i));
+        let load = |p: *const u8, k: usize| _mm_loadu_si128(p.add(k).cast());
+        let (n0, n1, n2) = (load(an, 0), load(an, 1), load(an, 2));
+        let (f0, f1, f2) = (load(af, 0), load(af, 1), load(af, 2));
+        let half = |lo: bool| {
+            let widen = |v| widen_half(v, lo);
+            let sum = |nv, fv| _mm_add_epi16(times3(widen(nv)), widen(fv));
+            let (prev, cur, next) = (sum(n0, f0), sum(n1, f1), sum(n2, f2));
+            let c3 = times3(cur);
+            let even = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(c3, prev), eight), 4);
+            let odd = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(c3, next), seven), 4);
+            (even, odd)
+        };
+        store_pairs(dst.as_mut_ptr().add(32 * i), half(true), half(false));
+    }
+    blocks * 16
+}
+
+/// Each sample of `row` twice (libjpeg-turbo's upsampling of rows of 2 samples or fewer).
+fn double_plainly(row: &[u8], out: &mut [u8]) {
+    for (pair, &v) in out.chunks_exact_mut(2).zip(row) {
+        pair.fill(v);
+    }
+}
+
+/// `row` into `padded` (2 bytes longer) with its first and last samples repeated before
+/// and after it.
+fn pad_edges(row: &[u8], padded: &mut [u8]) {
+    let n = row.len();
+    padded[0] = row[0];
+    padded[1..=n].copy_from_slice(row);
+    padded[n + 1] = row[n - 1];
+}
+
+/// The low (`lo`) or high eight bytes of `v` as 16-bit values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn widen_half(v: std::arch::x86_64::__m128i, lo: bool) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{_mm_setzero_si128, _mm_unpackhi_epi8, _mm_unpacklo_epi8};
+    let zero = _mm_setzero_si128();
+    if lo {
+        _mm_unpacklo_epi8(v, zero)
+    } else {
+        _mm_unpackhi_epi8(v, zero)
+    }
+}
+
+/// Stores the 16 even and 16 odd outputs of an upsampler block (each as two halves of
+/// eight 16-bit values) interleaved at `o` (32 bytes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+unsafe fn store_pairs(
+    o: *mut u8,
+    (e_lo, o_lo): (std::arch::x86_64::__m128i, std::arch::x86_64::__m128i),
+    (e_hi, o_hi): (std::arch::x86_64::__m128i, std::arch::x86_64::__m128i),
+) {
+    use std::arch::x86_64::{
+        _mm_packus_epi16, _mm_storeu_si128, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
+    };
+    let even = _mm_packus_epi16(e_lo, e_hi);
+    let odd = _mm_packus_epi16(o_lo, o_hi);
+    // SAFETY: the caller's: 32 bytes at `o` are writable.
+    _mm_storeu_si128(o.cast(), _mm_unpacklo_epi8(even, odd));
+    _mm_storeu_si128(o.add(16).cast(), _mm_unpackhi_epi8(even, odd));
 }
 
 /// A row of chroma samples doubled across as libjpeg-turbo's upsampler doubles them
@@ -293,19 +463,13 @@ fn decode_planes(h: &Handle, src: &[u8], info: &FrameInfo, out: &mut [u8], halve
 fn upsample_h2v1(row: &[u8], out: &mut [u8]) {
     let n = row.len();
     if n <= 2 {
-        for (i, &v) in row.iter().enumerate() {
-            out[2 * i] = v;
-            out[2 * i + 1] = v;
-        }
-        return;
+        return double_plainly(row, out);
     }
     // out[2i] = (3 in[i] + in[i-1] + 1) >> 2, out[2i+1] = (3 in[i] + in[i+1] + 2) >> 2,
     // with in[-1] = in[0] and in[n] = in[n-1]: then out[0] = in[0], out[2n-1] = in[n-1].
     let (dst, staged) = out.split_at_mut(2 * n);
     let padded = &mut staged[..n + 2];
-    padded[0] = row[0];
-    padded[1..=n].copy_from_slice(row);
-    padded[n + 1] = row[n - 1];
+    pad_edges(row, padded);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE2 is part of x86_64.
     let done = unsafe { upsample_h2v1_sse2(padded, dst) };
@@ -323,13 +487,9 @@ fn upsample_h2v1(row: &[u8], out: &mut [u8]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 unsafe fn upsample_h2v1_sse2(padded: &[u8], dst: &mut [u8]) -> usize {
-    use std::arch::x86_64::{
-        _mm_add_epi16, _mm_loadu_si128, _mm_packus_epi16, _mm_set1_epi16, _mm_setzero_si128,
-        _mm_srli_epi16, _mm_storeu_si128, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
-    };
+    use std::arch::x86_64::{_mm_add_epi16, _mm_loadu_si128, _mm_set1_epi16, _mm_srli_epi16};
     let n = padded.len() - 2;
     let blocks = (n / 16).min(dst.len() / 32);
-    let zero = _mm_setzero_si128();
     let (one, two) = (_mm_set1_epi16(1), _mm_set1_epi16(2));
     for i in 0..blocks {
         // SAFETY: bytes 16i .. 16i + 18 of `padded` and 32i .. 32i + 32 of `dst` lie
@@ -339,26 +499,14 @@ unsafe fn upsample_h2v1_sse2(padded: &[u8], dst: &mut [u8]) -> usize {
         let cur = _mm_loadu_si128(at.add(1).cast());
         let next = _mm_loadu_si128(at.add(2).cast());
         let half = |lo: bool| {
-            let widen = |v| {
-                if lo {
-                    _mm_unpacklo_epi8(v, zero)
-                } else {
-                    _mm_unpackhi_epi8(v, zero)
-                }
-            };
+            let widen = |v| widen_half(v, lo);
             let c = widen(cur);
             let c3 = _mm_add_epi16(_mm_add_epi16(c, c), c);
             let even = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(c3, widen(prev)), one), 2);
             let odd = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(c3, widen(next)), two), 2);
             (even, odd)
         };
-        let (e_lo, o_lo) = half(true);
-        let (e_hi, o_hi) = half(false);
-        let even = _mm_packus_epi16(e_lo, e_hi);
-        let odd = _mm_packus_epi16(o_lo, o_hi);
-        let o = dst.as_mut_ptr().add(32 * i);
-        _mm_storeu_si128(o.cast(), _mm_unpacklo_epi8(even, odd));
-        _mm_storeu_si128(o.add(16).cast(), _mm_unpackhi_epi8(even, odd));
+        store_pairs(dst.as_mut_ptr().add(32 * i), half(true), half(false));
     }
     blocks * 16
 }
@@ -463,17 +611,16 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
                 } as c_int;
                 let pitch = (info.columns as usize * samples) as c_int;
                 let n = info.samples();
-                // Three components none subsampled: the components as planes (libjpeg's
-                // raw data output), without libjpeg-turbo's colour "conversion" pass (a
-                // copy of every sample; 5% of a 756x486 RGB frame's decode), then
+                // Three components, 4:4:4, 4:2:2 or 4:2:0: the components as planes
+                // (libjpeg's raw data output), without libjpeg-turbo's colour
+                // "conversion" pass (a copy of every sample; 5% of a 756x486 RGB
+                // frame's decode, 15% of a 4:2:2 one's), then upsampled as it does and
                 // interleaved; the same samples. (Grey frames gained nothing.)
-                let subsamp = h.get(tj::TJPARAM_TJPARAM_SUBSAMP);
-                let halved = subsamp == tj::TJSAMP_TJSAMP_422 as c_int;
-                let planes =
-                    raw && samples == 3 && (subsamp == tj::TJSAMP_TJSAMP_444 as c_int || halved);
-                let rc = match (precision, info.bits_allocated) {
-                    (8, 8) if planes => decode_planes(h, src, info, out, halved),
-                    (8, 8) => {
+                let chroma =
+                    Chroma::of(h.get(tj::TJPARAM_TJPARAM_SUBSAMP)).filter(|_| raw && samples == 3);
+                let rc = match (precision, info.bits_allocated, chroma) {
+                    (8, 8, Some(chroma)) => decode_planes(h, src, info, out, chroma),
+                    (8, 8, None) => {
                         // SAFETY: out holds rows * columns * samples bytes (check_output), the
                         // size tj3Decompress8 writes for this pitch and pixel format.
                         unsafe {
@@ -487,7 +634,7 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
                             )
                         }
                     }
-                    (8, 16) => {
+                    (8, 16, _) => {
                         // 8-bit samples in 16-bit elements (rare): decode, then widen.
                         let mut narrow = vec![0u8; n];
                         // SAFETY: narrow holds n bytes, as above.
@@ -507,7 +654,7 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
                         }
                         rc
                     }
-                    (12, 16) => {
+                    (12, 16, _) => {
                         // Straight into `out` when it can hold i16s in place (numpy's arrays
                         // can): 12-bit samples are 0..4095, the same bytes as u16 on a
                         // little-endian machine; else through the scratch buffer.
@@ -539,7 +686,7 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
                         }
                         rc
                     }
-                    (p, _) => {
+                    (p, _, _) => {
                         return Err(mismatch(
                             "the sample precision (against bits allocated)",
                             p,
@@ -1202,6 +1349,98 @@ mod tests {
             decode_as(&enc, &info, &mut planes, true).unwrap();
             decode_as(&enc, &info, &mut pixels, false).unwrap();
             assert!(planes == pixels, "{rows}x{cols}x{spp} 4:2:2 {ycc}");
+        }
+    }
+
+    /// `src` (8-bit RGB) coded by libjpeg-turbo as YCbCr with the TJSAMP `subsamp`.
+    fn encode_subsampled(src: &[u8], rows: u32, cols: u32, subsamp: tj::TJSAMP) -> Vec<u8> {
+        with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, true, |h| {
+            assert!(h.set(tj::TJPARAM_TJPARAM_QUALITY, 85));
+            assert!(h.set(tj::TJPARAM_TJPARAM_SUBSAMP, subsamp as c_int));
+            assert!(h.set(tj::TJPARAM_TJPARAM_COLORSPACE, tj::TJCS_TJCS_YCbCr as c_int));
+            let (mut buf, mut size): (*mut u8, tj::size_t) = (std::ptr::null_mut(), 0);
+            // SAFETY: src holds rows * cols RGB pixels; TurboJPEG allocates `buf`.
+            let rc = unsafe {
+                tj::tj3Compress8(
+                    h.0,
+                    src.as_ptr(),
+                    cols as c_int,
+                    3 * cols as c_int,
+                    rows as c_int,
+                    tj::TJPF_TJPF_RGB as c_int,
+                    &mut buf,
+                    &mut size,
+                )
+            };
+            assert_eq!(rc, 0, "{}", h.error());
+            // SAFETY: TurboJPEG wrote `size` bytes at `buf`, freed after the copy.
+            let v = unsafe { std::slice::from_raw_parts(buf, size as usize) }.to_vec();
+            unsafe { tj::tj3Free(buf.cast()) };
+            Ok::<_, CodecError>(v)
+        })
+        .unwrap()
+    }
+
+    /// 4:2:0 frames come from libjpeg-turbo as planes too, upsampled down and across by
+    /// us: the samples the pixel way gives, at sizes around the SIMD blocks, odd heights
+    /// and widths (the edge rows and columns repeated) and the narrow rows libjpeg-turbo
+    /// doubles plainly.
+    #[test]
+    fn planes_and_pixels_decode_alike_420() {
+        for &(rows, cols) in &[
+            (48, 64),
+            (33, 17),
+            (17, 33),
+            (9, 63),
+            (5, 97),
+            (3, 5),
+            (2, 4),
+            (1, 3),
+            (1, 1),
+            (2, 2),
+            (4, 6),
+            (16, 130),
+            (31, 66),
+            (64, 65),
+        ] {
+            let info = FrameInfo::new(rows, cols, 3, 8);
+            let src: Vec<u8> = (0..crate::frame_size_bytes(&info))
+                .map(|i| ((i * 7 + i / 61 * 13 + i / 997 * 5) % 251) as u8)
+                .collect();
+            let enc = encode_subsampled(&src, rows, cols, tj::TJSAMP_TJSAMP_420);
+            let (mut planes, mut pixels) = (vec![1u8; src.len()], vec![2u8; src.len()]);
+            decode_as(&enc, &info, &mut planes, true).unwrap();
+            decode_as(&enc, &info, &mut pixels, false).unwrap();
+            assert!(planes == pixels, "{rows}x{cols} 4:2:0");
+        }
+    }
+
+    /// The SIMD part of the 4:2:0 upsampler gives what its plain loop gives, at every
+    /// length around its blocks.
+    #[test]
+    fn upsample_h2v2_blocks_and_loop_agree() {
+        for n in 3..70usize {
+            let near: Vec<u8> = (0..n).map(|i| ((i * 37 + 11) % 256) as u8).collect();
+            let far: Vec<u8> = (0..n).map(|i| ((i * 91 + 200) % 256) as u8).collect();
+            let mut fast = vec![0u8; 4 * n + 4];
+            upsample_h2v2(&near, &far, &mut fast);
+            let c = |j: isize| {
+                let j = j.clamp(0, n as isize - 1) as usize;
+                3 * u32::from(near[j]) + u32::from(far[j])
+            };
+            for i in 0..n as isize {
+                let a = 3 * c(i);
+                assert_eq!(
+                    u32::from(fast[2 * i as usize]),
+                    (a + c(i - 1) + 8) >> 4,
+                    "{n} {i}"
+                );
+                assert_eq!(
+                    u32::from(fast[2 * i as usize + 1]),
+                    (a + c(i + 1) + 7) >> 4,
+                    "{n} {i}"
+                );
+            }
         }
     }
 

@@ -8,7 +8,17 @@ import numpy as np
 
 def ybr_full_to_rgb(arr: np.ndarray, bits_stored: int = 8) -> np.ndarray:
     """``arr[..., 0:3]`` as Y, Cb, Cr to R, G, B of the same dtype, rounded and clipped to
-    ``0 .. 2**bits_stored - 1``."""
+    ``0 .. 2**bits_stored - 1``.
+
+    8-bit samples are converted as pydicom 3 converts them (``as_rgb``: one float32
+    matrix product, whose multiply-adds this machine's numpy may fuse), by the display
+    kernels that reproduce it (:func:`dicomfast.pixels.display.convert_color_space`:
+    one table look-up per sample, on the display threads for large arrays); other
+    depths by the same arithmetic without fused multiply-adds, in numpy."""
+    if arr.dtype == np.uint8 and bits_stored == 8 and arr.ndim and arr.shape[-1] == 3:
+        from .display import convert_color_space
+
+        return convert_color_space(arr, "YBR_FULL", "RGB")
     top = float((1 << bits_stored) - 1)
     half = float(1 << (bits_stored - 1))
     ybr = arr.astype(np.float32)

@@ -606,23 +606,90 @@ def test_convert_from_jpeg_ls_whole_process(benchmark, scratch: Path) -> None:  
     )
 
 
+US_CINE_RLE = CORPUS / "perf" / "us_cine" / "rle"
+
+
+def _jpeg_cine_inputs(scratch: Path, copies: int) -> Path:
+    """``copies`` copies of the corpus's ultrasound cine (20 frames of 640x480 RGB) as
+    ultrasound stores it: JPEG baseline YBR_FULL_422 (YCbCr 4:2:2, quality 90, by our
+    encoder), each with its own SOP Instance UID; made once."""
+    from dicomfast.pixels.encode import (
+        encapsulated_value,
+        encode_options,
+        mark_lossy,
+        set_encapsulated_pixels,
+    )
+    from dicomfast.pixels.info import pixel_info
+
+    out = scratch / "jpeg-cine-inputs"
+    if out.exists():
+        return out
+    out.mkdir()
+    ts = "1.2.840.10008.1.2.4.50"
+    for src in sorted(US_CINE_RLE.glob("*.dcm")):
+        ds = dicomfast.read(src)
+        info = pixel_info(ds)
+        opts = encode_options(ts, quality=90, colour_transform=True)
+        value = encapsulated_value(ds.pixel_array, info, ts, **opts)
+        set_encapsulated_pixels(ds, value, info, ts)
+        ds.PhotometricInterpretation = "YBR_FULL_422"
+        mark_lossy(ds, "ISO_10918_1", ds.pixel_array.nbytes / len(value))
+        for k in range(copies):
+            ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.778.9.{k + 1}"
+            dicomfast.write(ds, out / f"{k:02d}_{src.name}")
+    return out
+
+
+def test_convert_from_jpeg_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    """Decoding JPEG as users run it: ``dicomfast convert -t explicit-le`` of 11 ultrasound
+    cines (20 frames of 640x480 each, JPEG baseline YBR_FULL_422) against DCMTK's
+    ``dcmdjpeg +cn`` (no colour conversion, as ours), one process per file as it takes
+    them, whole processes, interleaved, neither flushing; the same pixels."""
+    dcmdjpeg = dcmtk_tool("dcmdjpeg")
+    if dcmdjpeg is None:
+        pytest.skip("DCMTK not installed")
+    copies = 1 if benchmark.disabled else 11
+    src = _jpeg_cine_inputs(scratch, copies)
+    loop = 'for f in "$1"/*; do "$0" +cn "$f" "$2/${f##*/}" || exit 1; done'
+    _convert_from_whole_process(
+        benchmark,
+        scratch,
+        "jpeg",
+        "",
+        "DCMTK dcmdjpeg +cn, a process per file",
+        peer_argv=lambda s, out: ["sh", "-c", loop, dcmdjpeg, str(s), str(out)],
+        inputs=src,
+    )
+
+
 def _convert_from_whole_process(
     benchmark,  # noqa: ANN001
     scratch: Path,
     syntax: str,
     script: str,
     peer: str,
+    *,
+    peer_argv: Callable[[Path, Path], list[str]] | None = None,
+    inputs: Path | None = None,
 ) -> None:
-    pytest.importorskip("pydicom")
+    """``peer_argv(src, out)``: the peer's command instead of ``script`` run by Python.
+    ``inputs``: files already made (lossy: the two outputs are compared with each other),
+    instead of the RLE CT files converted to ``syntax``."""
+    if peer_argv is None:
+        pytest.importorskip("pydicom")
     copies = 1 if benchmark.disabled else 11
     rounds = 1 if benchmark.disabled else 5
     rle = _rle_inputs(scratch, copies)
     env = _compiled_env(scratch)
     src = scratch / f"{syntax}-inputs"
-    shutil.rmtree(src, ignore_errors=True)
-    _run([*DICOMFAST, "convert", str(rle), "-o", str(src), "-t", syntax, "-q"], env)
+    if inputs is None:
+        shutil.rmtree(src, ignore_errors=True)
+        _run([*DICOMFAST, "convert", str(rle), "-o", str(src), "-t", syntax, "-q"], env)
+    else:
+        src = inputs
     n = len(list(src.iterdir()))
-    (scratch / f"from_{syntax}.py").write_text(script)
+    if peer_argv is None:
+        (scratch / f"from_{syntax}.py").write_text(script)
 
     def fresh(out: Path) -> None:
         shutil.rmtree(out, ignore_errors=True)
@@ -637,6 +704,9 @@ def _convert_from_whole_process(
     def theirs() -> float:
         out = scratch / "theirs-explicit"
         fresh(out)
+        if peer_argv is not None:
+            out.mkdir()
+            return _run(peer_argv(src, out))
         return _run([sys.executable, str(scratch / f"from_{syntax}.py"), str(src), str(out)])
 
     ours()  # compiles our modules once
@@ -649,11 +719,12 @@ def _convert_from_whole_process(
     a = sorted((scratch / "ours-explicit").iterdir())[0]
     b = scratch / "theirs-explicit" / a.name
     assert (dicomfast.read(a).pixel_array == dicomfast.read(b).pixel_array).all()
-    assert (dicomfast.read(a).pixel_array == dicomfast.read(rle / a.name).pixel_array).all()
+    if inputs is None:
+        assert (dicomfast.read(a).pixel_array == dicomfast.read(rle / a.name).pixel_array).all()
     med = {k: statistics.median(v) for k, v in t.items()}
     span = {k: f"{min(v):.2f}-{max(v):.2f}" for k, v in t.items()}
     _report(
-        f"dicomfast convert -t explicit-le of {n} {syntax} CT files, whole processes (median "
+        f"dicomfast convert -t explicit-le of {n} {syntax} files, whole processes (median "
         f"and range of {rounds}, both --no-fsync)",
         [
             f"dicomfast convert {med['ours']:.2f} s ({span['ours']})",

@@ -186,8 +186,38 @@ def files(out: Path) -> int:
             path.unlink()  # the fuzzer takes at most 64 KiB
             continue
         n += 1
+    n += _ycbcr_420_restarting(out, smooth)
     print(f"file_decode: {n} files")
     return 0
+
+
+def _ycbcr_420_restarting(out: Path, smooth: np.ndarray) -> int:
+    """A lone 256 x 256 YBR_FULL_422 frame sampled 4:2:0 with a restart marker every MCU
+    row (Pillow's libjpeg-turbo; our encoder writes no 4:2:0): its chroma is upsampled
+    across MCU rows, so it must decode alike on one thread and on two. 0 without Pillow."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return 0
+    import io
+
+    from dicomfast.pixels.encode import set_encapsulated_pixels
+    from dicomfast.pixels.frames import encapsulate
+    from dicomfast.pixels.info import pixel_info
+
+    rgb = np.stack([smooth, smooth[::-1], 240 - smooth], -1).astype(np.uint8)
+    jpeg = io.BytesIO()
+    Image.fromarray(rgb).save(jpeg, "JPEG", quality=80, subsampling=2, restart_marker_rows=1)
+    ds = _native(rgb, 8)
+    value = encapsulate([jpeg.getvalue()])
+    set_encapsulated_pixels(ds, value, pixel_info(ds), "1.2.840.10008.1.2.4.50")
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    path = out / "made_ycbcr_420_restarting.dcm"
+    ds.save(path)
+    if path.stat().st_size > MAX_LEN:
+        path.unlink()
+        return 0
+    return 1
 
 
 def main(argv: list[str]) -> int:

@@ -403,6 +403,39 @@ def test_a_harmless_jpeg_warning_hides_no_damage() -> None:
     np.testing.assert_array_equal(decode_frame(padded, 64, 64, 1, 8, 8, 0, 0, base), expected)
 
 
+def test_a_420_jpeg_with_restart_markers_decodes_alike_on_any_threads(tmp_path: Path) -> None:
+    """A YCbCr 4:2:0 frame with a restart marker every MCU row (Pillow's libjpeg-turbo):
+    its chroma is upsampled across MCU rows, so its intervals are not decoded in bands of
+    their own (a band's edge rows differed from the whole frame's before): one thread and
+    two give the same samples, and they are the YCbCr imagecodecs decodes."""
+    pil = pytest.importorskip("PIL.Image")
+    import io
+
+    y, x = np.mgrid[0:256, 0:256]  # large enough to be decoded in bands
+    smooth = (np.sin(x / 7) + np.cos(y / 5) + 2) * 60
+    rgb = np.stack([smooth, smooth[::-1], 240 - smooth], -1).astype(np.uint8)
+    out = io.BytesIO()
+    pil.fromarray(rgb).save(out, "JPEG", quality=80, subsampling=2, restart_marker_rows=1)
+    jpeg = out.getvalue()
+    if b"\xff\xdd" not in jpeg:
+        pytest.skip("this Pillow writes no restart markers")
+    ds = make_dataset(rgb, 8, "RGB")
+    from dicomfast.pixels.encode import set_encapsulated_pixels
+    from dicomfast.pixels.frames import encapsulate
+    from dicomfast.pixels.info import pixel_info
+
+    set_encapsulated_pixels(ds, encapsulate([jpeg]), pixel_info(ds), uids.JPEGBaseline8Bit)
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.save(tmp_path / "ycbcr420.dcm")
+    one = dicomfast.read(tmp_path / "ycbcr420.dcm").pixel_array_as(threads=1)
+    for threads in (2, 3):  # read from the file: its lone frame's intervals on the threads
+        two = dicomfast.read(tmp_path / "ycbcr420.dcm").pixel_array_as(threads=threads)
+        np.testing.assert_array_equal(two, one)
+    imagecodecs = pytest.importorskip("imagecodecs")
+    theirs = imagecodecs.jpeg8_decode(jpeg, colorspace="ycbcr", outcolorspace="ycbcr")
+    np.testing.assert_array_equal(one, theirs)
+
+
 def test_lossy_only_when_asked() -> None:
     """A lossless name or UID never gives a lossy result, whatever settings come along."""
     arr = _smooth((32, 32), 12, "<u2")

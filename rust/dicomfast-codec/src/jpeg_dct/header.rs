@@ -20,6 +20,10 @@ pub(super) struct Header<'a> {
     pub components: usize,
     /// An MCU's columns and rows (8 times the largest sampling factors).
     pub mcu: (usize, usize),
+    /// Whether a component has fewer rows than another (a vertical sampling factor
+    /// below the largest, as 4:2:0 chroma): its samples are upsampled down, from the
+    /// rows of neighbouring MCU rows.
+    pub upsampled_down: bool,
     /// The restart interval (DRI), if one was defined.
     pub interval: Option<u16>,
     /// Bit t set: quantization table t defined (DQT), DC and AC Huffman table t defined
@@ -97,22 +101,23 @@ pub(super) fn read(jpeg: &[u8]) -> Option<Header<'_>> {
                 let lines = usize::from(u16::from_be_bytes([*seg.get(1)?, *seg.get(2)?]));
                 let width = usize::from(u16::from_be_bytes([*seg.get(3)?, *seg.get(4)?]));
                 let nf = usize::from(*seg.get(5)?);
-                let (mut h, mut v) = (1usize, 1usize);
+                let (mut h, mut v, mut v_min) = (1usize, 1usize, usize::MAX);
                 for c in 0..nf {
                     let hv = *seg.get(6 + 3 * c + 1)?;
                     h = h.max(usize::from(hv >> 4));
                     v = v.max(usize::from(hv & 0xF));
+                    v_min = v_min.min(usize::from(hv & 0xF));
                     let tq = *seg.get(6 + 3 * c + 2)?;
                     if tq > 3 {
                         return None;
                     }
                     quant_selected |= 1u8 << tq;
                 }
-                frame = Some((at + 5, lines, width, nf, (8 * h, 8 * v)));
+                frame = Some((at + 5, lines, width, nf, (8 * h, 8 * v), v_min < v));
             }
             0xDD => interval = Some(u16::from_be_bytes([*seg.first()?, *seg.get(1)?])),
             0xDA => {
-                let (lines_at, lines, width, components, mcu) = frame?;
+                let (lines_at, lines, width, components, mcu, upsampled_down) = frame?;
                 let end = at + 2 + len;
                 return Some(Header {
                     head: &jpeg[..at],
@@ -123,6 +128,7 @@ pub(super) fn read(jpeg: &[u8]) -> Option<Header<'_>> {
                     width,
                     components,
                     mcu,
+                    upsampled_down,
                     interval,
                     quant_defined,
                     dc_defined,

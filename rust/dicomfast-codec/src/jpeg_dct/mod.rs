@@ -1354,7 +1354,19 @@ mod tests {
 
     /// `src` (8-bit RGB) coded by libjpeg-turbo as YCbCr with the TJSAMP `subsamp`.
     fn encode_subsampled(src: &[u8], rows: u32, cols: u32, subsamp: tj::TJSAMP) -> Vec<u8> {
+        encode_subsampled_restarting(src, rows, cols, subsamp, 0)
+    }
+
+    /// [`encode_subsampled`] with a restart marker every `restart_rows` MCU rows (0: none).
+    fn encode_subsampled_restarting(
+        src: &[u8],
+        rows: u32,
+        cols: u32,
+        subsamp: tj::TJSAMP,
+        restart_rows: c_int,
+    ) -> Vec<u8> {
         with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, true, |h| {
+            assert!(h.set(tj::TJPARAM_TJPARAM_RESTARTROWS, restart_rows));
             assert!(h.set(tj::TJPARAM_TJPARAM_QUALITY, 85));
             assert!(h.set(tj::TJPARAM_TJPARAM_SUBSAMP, subsamp as c_int));
             assert!(h.set(tj::TJPARAM_TJPARAM_COLORSPACE, tj::TJCS_TJCS_YCbCr as c_int));
@@ -1412,6 +1424,36 @@ mod tests {
             decode_as(&enc, &info, &mut planes, true).unwrap();
             decode_as(&enc, &info, &mut pixels, false).unwrap();
             assert!(planes == pixels, "{rows}x{cols} 4:2:0");
+        }
+    }
+
+    /// A frame whose chroma is halved down (4:2:0) is upsampled across MCU rows, so its
+    /// restart intervals cannot be decoded as streams of their own (a band's edge rows
+    /// would repeat where the whole frame's have neighbours): such a frame with restart
+    /// markers is decoded whole, and the same with more threads. 4:2:2 and 4:4:4 frames
+    /// are still decoded in bands, alike.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn restart_bands_only_where_chroma_is_not_halved_down() {
+        let (rows, cols) = (96u32, 80u32);
+        let info = FrameInfo::new(rows, cols, 3, 8);
+        let src: Vec<u8> = (0..crate::frame_size_bytes(&info))
+            .map(|i| ((i * 7 + i / 61 * 13 + i / 997 * 5) % 251) as u8)
+            .collect();
+        for (subsamp, banded) in [
+            (tj::TJSAMP_TJSAMP_420, false),
+            (tj::TJSAMP_TJSAMP_422, true),
+            (tj::TJSAMP_TJSAMP_444, true),
+        ] {
+            let enc = encode_subsampled_restarting(&src, rows, cols, subsamp, 1);
+            let mut whole = vec![0u8; src.len()];
+            decode(&enc, &info, &mut whole).unwrap();
+            let mut bands = vec![1u8; src.len()];
+            let got = restarts::decode_in_bands(&enc, &info, &mut bands, 2);
+            assert_eq!(got.is_some(), banded, "{subsamp}");
+            if banded {
+                assert!(bands == whole, "{subsamp}");
+            }
         }
     }
 

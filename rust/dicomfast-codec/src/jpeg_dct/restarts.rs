@@ -4,8 +4,10 @@
 //! with their restart markers numbered from RST0 again, EOI) and decoded into its rows.
 //! At a restart marker the decoder starts again from nothing (T.81 E.2.4, F.2.1.3.1:
 //! DC predictions 0, the coder at a byte boundary), so each band decodes as it would in
-//! the whole frame. What [`super::stripes`] writes is such a frame; so are the frames of
-//! any encoder whose restart interval is a whole number of MCU rows.
+//! the whole frame, unless a component is upsampled down (4:2:0 chroma), which reads
+//! across MCU rows: such frames are decoded whole. What [`super::stripes`] writes is such
+//! a frame; so are the frames of any encoder whose restart interval is a whole number of
+//! MCU rows.
 //!
 //! Anything else, or a band its decoder finds damaged, gives None: the frame is then
 //! decoded whole, and a damaged stream is reported as it always is.
@@ -29,9 +31,15 @@ struct Layout<'a> {
 
 /// The layout of `jpeg` (rows `rows` high), when it is one sequential Huffman scan of
 /// every component whose restart interval is a whole number of MCU rows, each interval
-/// ended by the next restart marker in turn and the last by EOI.
+/// ended by the next restart marker in turn and the last by EOI, and no component is
+/// upsampled down (4:2:0 chroma: libjpeg-turbo's upsampling of an MCU row's chroma
+/// reads the rows of the MCU rows above and below, which a band decoded as a stream of
+/// its own has not; its edge rows would differ from the whole frame's).
 fn layout(jpeg: &[u8], rows: usize) -> Option<Layout<'_>> {
     let h = header::read(jpeg)?;
+    if h.upsampled_down {
+        return None;
+    }
     let (x, nf, (mcu_w, mcu_h)) = (h.width, h.components, h.mcu);
     let (head, sos, data) = (h.head, h.sos, h.rest);
     // One scan of every component (a scan of one of several would be followed by others).

@@ -166,6 +166,32 @@ def test_codecs_agree_on_compressed_frames(tmp_path: Path, capsys) -> None:  # n
             assert row["status"] == "ok", row
 
 
+def test_colour_jpeg_is_compared_as_stored(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """Colour JPEG files (YBR_FULL_422 4:2:2 and 4:2:0, RGB-coded 4:4:4): pydicom (asked
+    for colour as stored, not its default RGB) and imagecodecs' libjpeg-turbo kernel (the
+    components as coded) give our samples, so both are timed, not reported as a mismatch
+    or as unsupported."""
+    from corpus_data import corpus_path
+
+    files = [
+        corpus_path(f"public/pydicom/{name}")
+        for name in (
+            "SC_rgb_dcmtk_+eb+cy+np.dcm",  # YBR_FULL_422, 4:2:0
+            "SC_rgb_dcmtk_+eb+cy+s2.dcm",  # YBR_FULL_422, 4:2:2
+            "SC_rgb_dcmtk_+eb+cr.dcm",  # RGB, 4:4:4
+        )
+    ]
+    if not all(p.exists() for p in files):
+        pytest.skip("pydicom's test files not in the corpus")
+    args = [*map(str, files), "--tasks", "decode", "--tolerance", "3"]
+    code, _, doc = _bench([*args, "--against", "pydicom,imagecodecs"], tmp_path, capsys)
+    assert code == 0
+    rows = {row["contender"]: row for row in doc["tasks"]["decode"]["results"]}
+    for name in ("pydicom", "imagecodecs"):
+        if _installed(name):
+            assert rows[name]["status"] == "ok", rows[name]
+
+
 @pytest.mark.parametrize("codec", ["htj2k", "jpeg-ls"])
 def test_imagecodecs_encoders_race_ours(codec: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     """``--tasks encode --codec htj2k|jpeg-ls``: imagecodecs' encoder (OpenJPH, CharLS) is

@@ -1,7 +1,8 @@
 """imagecodecs (in-process, codecs only): decodes the compressed frames of RLE
-(``dicomrle_decode``), JPEG Lossless (``ljpeg_decode``), JPEG-LS (``jpegls_decode``,
-CharLS), JPEG 2000 (``jpeg2k_decode``, OpenJPEG) and HTJ2K (``htj2k_decode``, OpenJPH)
-files, and encodes JPEG Lossless SV1 (``ljpeg_encode``), JPEG-LS (``jpegls_encode``) and
+(``dicomrle_decode``), JPEG baseline and extended (``jpeg8_decode``, libjpeg-turbo; a
+three-component frame's components as coded, as ours: no colour transform), JPEG Lossless
+(``ljpeg_decode``), JPEG-LS (``jpegls_decode``, CharLS), JPEG 2000 (``jpeg2k_decode``,
+OpenJPEG) and HTJ2K (``htj2k_decode``, OpenJPH) files, and encodes JPEG Lossless SV1 (``ljpeg_encode``), JPEG-LS (``jpegls_encode``) and
 HTJ2K lossless (``htj2k_encode``; reversible, 5 levels as ours).  It does not read
 DICOM files: extracting the frames from the files is done once with dicomfast and not
 timed.  Lossy frames (JPEG-LS near-lossless, JPEG 2000 / HTJ2K irreversible) may differ
@@ -21,6 +22,8 @@ from ..workload import HTJ2K_LOSSLESS, JPEG_LL, JPEG_LL_SV1, JPEG_LS, RLE, Workl
 #: samples it gives as the data set stores them (RLE's come planar: see ``decode``)
 DECODERS: dict[str, str] = {
     RLE: "dicomrle_decode",
+    "1.2.840.10008.1.2.4.50": "jpeg8_decode",
+    "1.2.840.10008.1.2.4.51": "jpeg8_decode",
     JPEG_LL: "ljpeg_decode",
     JPEG_LL_SV1: "ljpeg_decode",
     JPEG_LS: "jpegls_decode",
@@ -82,6 +85,13 @@ def decode(w: Workload) -> Job:
         if w.syntax[f] == RLE:
             dtype = f"<u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
             plan.append((fr, lambda x, d=dtype: imagecodecs.dicomrle_decode(x, d)))
+        elif DECODERS[w.syntax[f]] == "jpeg8_decode" and info.samples_per_pixel == 3:
+            # The same colour space in and out: libjpeg-turbo gives the components as
+            # coded (YCbCr stays YCbCr, RGB stays RGB), as ours does.
+            same = imagecodecs.JPEG8.CS.YCbCr
+            plan.append(
+                (fr, lambda x, c=same: imagecodecs.jpeg8_decode(x, colorspace=c, outcolorspace=c))
+            )
         else:
             plan.append((fr, getattr(imagecodecs, DECODERS[w.syntax[f]])))
 

@@ -815,12 +815,7 @@ unsafe fn interleave3_ssse3(r: &[u8], g: &[u8], b: &[u8], out: &mut [u8]) -> usi
     use std::arch::x86_64::{_mm_loadu_si128, _mm_or_si128, _mm_shuffle_epi8, _mm_storeu_si128};
     let pixels = (out.len() / 3).min(r.len()).min(g.len()).min(b.len());
     let blocks = pixels / 16;
-    let mask = |k: usize, c: usize| _mm_loadu_si128(JOIN[k][c].as_ptr().cast());
-    let m = [
-        [mask(0, 0), mask(0, 1), mask(0, 2)],
-        [mask(1, 0), mask(1, 1), mask(1, 2)],
-        [mask(2, 0), mask(2, 1), mask(2, 2)],
-    ];
+    let m = shuffle_masks(&JOIN);
     let ins = [r.as_ptr(), g.as_ptr(), b.as_ptr()];
     for i in 0..blocks {
         // SAFETY: each plane's 16 bytes of block i and its 48 output bytes lie within
@@ -842,6 +837,14 @@ unsafe fn interleave3_ssse3(r: &[u8], g: &[u8], b: &[u8], out: &mut [u8]) -> usi
     blocks * 16
 }
 
+/// A 3 x 3 table of byte shuffles ([`DEAL`], [`JOIN`]) in registers, in the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn shuffle_masks(t: &[[[u8; 16]; 3]; 3]) -> [[std::arch::x86_64::__m128i; 3]; 3] {
+    // SAFETY: each mask is 16 bytes, read unaligned.
+    t.map(|row| row.map(|m| unsafe { std::arch::x86_64::_mm_loadu_si128(m.as_ptr().cast()) }))
+}
+
 /// [`deinterleave3`] of whole blocks of 16 pixels; how many pixels it dealt.
 ///
 /// # Safety
@@ -854,12 +857,7 @@ unsafe fn deinterleave3_ssse3(src: &[u8], r: &mut [u8], g: &mut [u8], b: &mut [u
     };
     let pixels = (src.len() / 3).min(r.len()).min(g.len()).min(b.len());
     let blocks = pixels / 16;
-    let mask = |c: usize, k: usize| _mm_loadu_si128(DEAL[c][k].as_ptr().cast());
-    let m = [
-        [mask(0, 0), mask(0, 1), mask(0, 2)],
-        [mask(1, 0), mask(1, 1), mask(1, 2)],
-        [mask(2, 0), mask(2, 1), mask(2, 2)],
-    ];
+    let m = shuffle_masks(&DEAL);
     let outs = [r.as_mut_ptr(), g.as_mut_ptr(), b.as_mut_ptr()];
     for i in 0..blocks {
         // SAFETY: block i's 48 source bytes and each plane's 16 bytes lie within the

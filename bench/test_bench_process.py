@@ -629,11 +629,12 @@ def _jpeg_cine_inputs(scratch: Path, copies: int) -> Path:
     for src in sorted(US_CINE_RLE.glob("*.dcm")):
         ds = dicomfast.read(src)
         info = pixel_info(ds)
+        arr = ds.pixel_array
         opts = encode_options(ts, quality=90, colour_transform=True)
-        value = encapsulated_value(ds.pixel_array, info, ts, **opts)
+        value = encapsulated_value(arr, info, ts, **opts)
         set_encapsulated_pixels(ds, value, info, ts)
         ds.PhotometricInterpretation = "YBR_FULL_422"
-        mark_lossy(ds, "ISO_10918_1", ds.pixel_array.nbytes / len(value))
+        mark_lossy(ds, "ISO_10918_1", arr.nbytes / len(value))
         for k in range(copies):
             ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.778.9.{k + 1}"
             dicomfast.write(ds, out / f"{k:02d}_{src.name}")
@@ -679,10 +680,10 @@ def _convert_from_whole_process(
         pytest.importorskip("pydicom")
     copies = 1 if benchmark.disabled else 11
     rounds = 1 if benchmark.disabled else 5
-    rle = _rle_inputs(scratch, copies)
     env = _compiled_env(scratch)
     src = scratch / f"{syntax}-inputs"
     if inputs is None:
+        rle = _rle_inputs(scratch, copies)
         shutil.rmtree(src, ignore_errors=True)
         _run([*DICOMFAST, "convert", str(rle), "-o", str(src), "-t", syntax, "-q"], env)
     else:

@@ -1,9 +1,9 @@
 """imagecodecs (in-process, codecs only): decodes the compressed frames of RLE
 (``dicomrle_decode``), JPEG baseline and extended (``jpeg8_decode``, libjpeg-turbo; a
-three-component frame's components as coded, as ours: no colour transform), JPEG Lossless
-(``ljpeg_decode``), JPEG-LS (``jpegls_decode``, CharLS), JPEG 2000 (``jpeg2k_decode``,
-OpenJPEG) and HTJ2K (``htj2k_decode``, OpenJPH) files, and encodes JPEG Lossless SV1 (``ljpeg_encode``), JPEG-LS (``jpegls_encode``) and
-HTJ2K lossless (``htj2k_encode``; reversible, 5 levels as ours).  It does not read
+three-component frame's components as coded, as ours: no colour transform), JPEG
+Lossless (``ljpeg_decode``), JPEG-LS (``jpegls_decode``, CharLS), JPEG 2000
+(``jpeg2k_decode``, OpenJPEG) and HTJ2K (``htj2k_decode``, OpenJPH) files, and encodes
+JPEG Lossless SV1 (``ljpeg_encode``), JPEG-LS (``jpegls_encode``) and HTJ2K lossless (``htj2k_encode``; reversible, 5 levels as ours).  It does not read
 DICOM files: extracting the frames from the files is done once with dicomfast and not
 timed.  Lossy frames (JPEG-LS near-lossless, JPEG 2000 / HTJ2K irreversible) may differ
 from ours by the rounding two conformant decoders show: compare them with
@@ -33,6 +33,33 @@ DECODERS: dict[str, str] = {
     HTJ2K_LOSSLESS: "htj2k_decode",
     "1.2.840.10008.1.2.4.202": "htj2k_decode",
     "1.2.840.10008.1.2.4.203": "htj2k_decode",
+}
+
+
+def _rle_decoder(info: Any) -> Callable[[bytes], Any]:
+    import imagecodecs
+
+    dtype = f"<u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
+    return lambda x: imagecodecs.dicomrle_decode(x, dtype)
+
+
+def _jpeg_decoder(info: Any) -> Callable[[bytes], Any]:
+    import imagecodecs
+
+    if info.samples_per_pixel != 3:
+        return imagecodecs.jpeg8_decode
+    # The same colour space in and out: libjpeg-turbo gives the components as coded
+    # (YCbCr stays YCbCr, RGB stays RGB), as ours does.
+    same = imagecodecs.JPEG8.CS.YCbCr
+    return lambda x: imagecodecs.jpeg8_decode(x, colorspace=same, outcolorspace=same)
+
+
+#: transfer syntax -> for a file's image attributes, the decoder of one frame, where
+#: :data:`DECODERS`' function by name is not enough
+DECODER_FACTORIES: dict[str, Callable[[Any], Callable[[bytes], Any]]] = {
+    RLE: _rle_decoder,
+    "1.2.840.10008.1.2.4.50": _jpeg_decoder,
+    "1.2.840.10008.1.2.4.51": _jpeg_decoder,
 }
 
 
@@ -82,18 +109,9 @@ def decode(w: Workload) -> Job:
     frames = _frames(w)
     plan: list[tuple[list[bytes], Callable[..., Any]]] = []
     for f, fr, info in zip(files, frames, w.infos, strict=True):
-        if w.syntax[f] == RLE:
-            dtype = f"<u{info.bits_allocated // 8}" if info.bits_allocated > 8 else "u1"
-            plan.append((fr, lambda x, d=dtype: imagecodecs.dicomrle_decode(x, d)))
-        elif DECODERS[w.syntax[f]] == "jpeg8_decode" and info.samples_per_pixel == 3:
-            # The same colour space in and out: libjpeg-turbo gives the components as
-            # coded (YCbCr stays YCbCr, RGB stays RGB), as ours does.
-            same = imagecodecs.JPEG8.CS.YCbCr
-            plan.append(
-                (fr, lambda x, c=same: imagecodecs.jpeg8_decode(x, colorspace=c, outcolorspace=c))
-            )
-        else:
-            plan.append((fr, getattr(imagecodecs, DECODERS[w.syntax[f]])))
+        ts = w.syntax[f]
+        factory = DECODER_FACTORIES.get(ts)
+        plan.append((fr, factory(info) if factory else getattr(imagecodecs, DECODERS[ts])))
 
     def run() -> list:
         return [[fn(x) for x in fr] for fr, fn in plan]

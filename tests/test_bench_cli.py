@@ -237,3 +237,109 @@ def test_imagecodecs_decoders_race_ours(codec: str, tmp_path: Path, capsys) -> N
     rows = {row["contender"]: row for row in doc["tasks"]["decode"]["results"]}
     assert rows["imagecodecs"]["status"] == "ok", rows["imagecodecs"]
     assert rows["imagecodecs"]["ratio"] > 0
+
+
+def test_a_contender_failing_on_some_files_is_timed_on_the_others(
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """A real folder nearly always holds a file some toolkit cannot do: such a
+    contender is tried on each file alone, then timed on the files it does (ours on the
+    same files for its ratio), and the files left out are named with the reason; one
+    that does none stays an error, with each file's reason."""
+    import dicomfast
+
+    def tags(p: str) -> list[int]:
+        return [t for t in dicomfast.read(p).keys() if t >> 16 != 0xFFFE]
+
+    def picky(w) -> Job:  # noqa: ANN001 - fails on the second file
+        paths = [str(p) for p in w.files_for("parse")]
+
+        def run() -> list:
+            if files[1] in paths:
+                raise ValueError("cannot read this one")
+            return [tags(p) for p in paths]
+
+        return Job(run, how="picky")
+
+    def fussy(w) -> Job:  # noqa: ANN001 - drops an element of the third file
+        paths = [str(p) for p in w.files_for("parse")]
+        return Job(lambda: [tags(p)[p == files[2] :] for p in paths], how="fussy")
+
+    def hopeless(w) -> Job:  # noqa: ANN001
+        return Job(lambda: 1 / 0)
+
+    for name, builder in (("picky", picky), ("fussy", fussy), ("hopeless", hopeless)):
+        registry.register(Contender(name, lambda: "1.0", {"parse": builder}))
+    try:
+        code, text, doc = _bench(
+            [*files, "--tasks", "parse", "--against", "picky,fussy,hopeless"], tmp_path, capsys
+        )
+    finally:
+        for name in ("picky", "fussy", "hopeless"):
+            registry.unregister(name)
+    assert code == 0
+    rows = {r["contender"]: r for r in doc["tasks"]["parse"]["results"]}
+    assert list(rows) == ["dicomfast", "picky", "fussy", "hopeless"]  # no row of our own part
+    assert rows["dicomfast"]["files"] == 3 and "excluded" not in rows["dicomfast"]
+    for name, bad, status in (("picky", 1, "error"), ("fussy", 2, "mismatch")):
+        row = rows[name]
+        assert row["status"] == "ok" and row["files"] == 2, row
+        assert TIMED_KEYS <= row.keys() and row["ratio"] > 0 and row["how"] == name
+        assert [(e["path"], e["status"]) for e in row["excluded"]] == [(files[bad], status)]
+        assert f"{name}: timed on 2 of 3 files, ours on the same; left out: " in text
+        assert Path(files[bad]).name in text
+    assert "cannot read this one" in rows["picky"]["excluded"][0]["reason"]
+    hopeless_row = rows["hopeless"]
+    assert hopeless_row["status"] == "error" and "median_s" not in hopeless_row
+    assert [e["status"] for e in hopeless_row["excluded"]] == ["error"] * 3
+    assert "hopeless: on each file alone: left out: " in text
+
+
+def test_a_decoder_declining_one_syntax_is_timed_on_the_others(
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """imagecodecs declines a deflated file (no decoder of that syntax is taken) beside
+    RLE files it decodes: it is timed on the RLE files, the deflated one named as left
+    out (before, the whole row was "unsupported")."""
+    import dicomfast
+
+    rle = [CT / "rle/slice_0009.dcm", CT / "rle/slice_0010.dcm"]
+    if not all(p.exists() for p in rle):
+        pytest.skip("perf corpus not found")
+    if not _installed("imagecodecs"):
+        pytest.skip("imagecodecs not installed")
+    ds = dicomfast.read(rle[0])
+    ds.decompress()
+    deflated = tmp_path / "deflated.dcm"
+    dicomfast.write(ds, deflated, transfer_syntax="1.2.840.10008.1.2.1.99")
+    args = [*map(str, rle), str(deflated), "--tasks", "decode", "--against", "imagecodecs"]
+    code, text, doc = _bench(args, tmp_path, capsys)
+    assert code == 0
+    row = next(r for r in doc["tasks"]["decode"]["results"] if r["contender"] == "imagecodecs")
+    assert row["status"] == "ok" and row["files"] == 2, row
+    assert [(e["path"], e["status"]) for e in row["excluded"]] == [(str(deflated), "unsupported")]
+
+
+def test_imagecodecs_samples_are_compared_without_the_unused_bits(
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """A 12-bit JPEG frame of 10 bits stored (RG3_JPLY) holds samples of 1024 (past Bits
+    Stored): imagecodecs' kernel gives them as coded; compared as the data set's values
+    (those bits ignored, as ours and pydicom's are) it agrees with us."""
+    from corpus_data import corpus_path
+
+    rg3 = corpus_path("public/wg04/JPLY/RG3_JPLY")
+    if not rg3.exists():
+        pytest.skip("wg04 files not in the corpus")
+    if not _installed("imagecodecs"):
+        pytest.skip("imagecodecs not installed")
+    code, _, doc = _bench(
+        [str(rg3), "--tasks", "decode", "--against", "imagecodecs"], tmp_path, capsys
+    )
+    assert code == 0
+    row = next(r for r in doc["tasks"]["decode"]["results"] if r["contender"] == "imagecodecs")
+    assert row["status"] == "ok", row

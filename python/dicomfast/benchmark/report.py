@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
@@ -19,6 +20,22 @@ def _n(x: float | None, digits: int = 1) -> str:
     if x is None:
         return "-"
     return f"{x:,.{digits}f}" if x < 1000 else f"{x:,.0f}"
+
+
+#: the files left out of a contender's timing named in the table, at most
+LEFT_OUT_SHOWN = 3
+
+
+def _left_out(row: dict[str, Any], total: int) -> str:
+    """``k of n files; left out: NAME (status: reason), ...`` (the first few)."""
+    gone = row["excluded"]
+    shown = [
+        f"{Path(e['path']).name} ({e['status']}: {(e['reason'].splitlines() or [''])[0][:80]})"
+        for e in gone[:LEFT_OUT_SHOWN]
+    ]
+    more = f", and {len(gone) - LEFT_OUT_SHOWN} more" if len(gone) > LEFT_OUT_SHOWN else ""
+    head = f"{row['files']} of {total} files, ours on the same; " if total else ""
+    return f"{head}left out: {', '.join(shown)}{more}"
 
 
 def table(doc: dict[str, Any]) -> str:
@@ -42,7 +59,12 @@ def table(doc: dict[str, Any]) -> str:
                     notes.append(
                         f"  {r['contender']}: {r['status']}: {r['reason'].splitlines()[0]}"
                     )
+                if r.get("excluded"):
+                    notes.append(f"  {r['contender']}: on each file alone: {_left_out(r, 0)}")
                 continue
+            left_out = r.get("excluded") or []
+            if left_out:
+                notes.append(f"  {r['contender']}: timed on {_left_out(r, sec['files'])}")
             rows.append(
                 (
                     name,
@@ -68,7 +90,8 @@ def table(doc: dict[str, Any]) -> str:
         out.append("")
     out.append(
         "time/ours: the contender's median time over dicomfast's in the same interleaved "
-        "rounds (above 1: dicomfast is faster)."
+        "rounds (above 1: dicomfast is faster); for a contender timed on some of the files, "
+        "over dicomfast's on the same files."
     )
     return "\n".join(out)
 
@@ -98,9 +121,11 @@ def plot(doc: dict[str, Any], path: str) -> None:
         rows = [r for r in sec["results"] if "median_s" in r]
         n = sec["files"]
         names = [r["contender"] for r in rows]
-        rate = [n / r["median_s"] for r in rows]
-        lo = [n / r["median_s"] - n / r["q3_s"] for r in rows]
-        hi = [n / r["q1_s"] - n / r["median_s"] for r in rows]
+        # a contender timed on some of the files: its own count (its ratio is to ours on them)
+        m = [r.get("files", n) for r in rows]
+        rate = [k / r["median_s"] for k, r in zip(m, rows, strict=True)]
+        lo = [k / r["median_s"] - k / r["q3_s"] for k, r in zip(m, rows, strict=True)]
+        hi = [k / r["q1_s"] - k / r["median_s"] for k, r in zip(m, rows, strict=True)]
         colours = ["tab:red" if c == "dicomfast" else "tab:blue" for c in names]
         ax.barh(names, rate, xerr=[lo, hi], color=colours)
         ax.invert_yaxis()

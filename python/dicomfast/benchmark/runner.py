@@ -1,6 +1,12 @@
 """Run the tasks: for each, build every contender's job, check its result equal to
 ours (untimed; this first call is also the warm-up), then time all that agree in
-interleaved rounds (ours, A, B, ours, A, B, ...) and summarise."""
+interleaved rounds (ours, A, B, ours, A, B, ...) and summarise.
+
+A contender that fails, disagrees or declines on the whole set of files (a codec it
+lacks, one file it cannot read) is tried on each file alone: it is then timed on the
+files it handles and agrees on, and ours on the same files for its ratio; the report
+lists the files left out and why (a real folder nearly always holds a file some
+toolkit cannot do, which would otherwise leave that toolkit out altogether)."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import statistics
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import registry
@@ -58,6 +65,63 @@ def _stats(times: list[float], nfiles: int, nbytes: int) -> dict[str, Any]:
     }
 
 
+#: The tasks whose results hold one item per file, in the files' order: a contender that
+#: fails or disagrees on some files is timed on the others, and ours on those too.
+PER_FILE = frozenset({"parse", "values", "decode", "encode", "transcode"})
+
+
+@dataclass
+class _Part:
+    """The files a contender was timed on, when not all: which, and why not the others."""
+
+    files: list[Any]
+    nbytes: int
+    #: the reference's timing on the same files (a key of the timed jobs)
+    ours: str
+    excluded: list[dict[str, str]] = field(default_factory=list)
+
+
+def _check(job: registry.Job, ours: Any, tolerance: float) -> tuple[str, str]:
+    """Run ``job`` once (untimed) and compare its result with ``ours``: (status, reason)."""
+    try:
+        got = job.result(job.run())
+    except Exception as e:  # noqa: BLE001
+        return "error", _why(e)
+    if not same(ours, got, tolerance):
+        return "mismatch", first_difference(ours, got)
+    return "ok", ""
+
+
+def _file_by_file(
+    builder: registry.Builder,
+    workload: Workload,
+    files: list[Any],
+    ours: list[Any],
+) -> tuple[list[int], list[dict[str, str]]]:
+    """Which of ``files`` a contender handles alone, giving what we give (``ours``, one
+    item per file): their indices, and for each of the others its path, status and why."""
+    good: list[int] = []
+    excluded: list[dict[str, str]] = []
+    for i, f in enumerate(files):
+        status, reason = "error", ""
+        job = None
+        try:
+            job = builder(workload.only([f]))
+            status, reason = _check(job, [ours[i]], workload.tolerance)
+        except (Skip, Unsupported) as e:
+            status, reason = "unsupported", str(e)
+        except Exception as e:  # noqa: BLE001
+            reason = _why(e)
+        finally:
+            if job is not None and job.cleanup:
+                job.cleanup()
+        if status == "ok":
+            good.append(i)
+        else:
+            excluded.append({"path": str(f), "status": status, "reason": reason})
+    return good, excluded
+
+
 def run_task(
     task: str,
     workload: Workload,
@@ -83,8 +147,41 @@ def run_task(
         section["note"] = "no file for this task"
         return section
     jobs: dict[str, registry.Job] = {}
+    parts: dict[str, _Part] = {}  # contender -> the files it is timed on, when not all
     wanted = [REFERENCE] + [n for n in dict.fromkeys(against) if n != REFERENCE]
     ours_result: Any = None
+
+    def on_part(name: str, builder: registry.Builder, row: dict[str, Any]) -> None:
+        """``name`` failed on the whole workload: time it on the files it handles."""
+        if task not in PER_FILE or ours_result is None or len(files) < 2:
+            return
+        log(f"{task}: {name}, file by file ...")
+        good, excluded = _file_by_file(builder, workload, files, ours_result)
+        row["excluded"] = excluded
+        if not good:
+            return
+        chosen = [files[i] for i in good]
+        part = workload.only(chosen)
+        ours_key = f"{REFERENCE} on " + ",".join(map(str, good))
+        try:
+            job = builder(part)
+        except Exception as e:  # noqa: BLE001
+            row.update(status="error", reason=_why(e))
+            return
+        whole = jobs.pop(name, None)  # the job on every file, which failed
+        if whole is not None and whole.cleanup:
+            whole.cleanup()
+        jobs[name] = job
+        status, reason = _check(job, [ours_result[i] for i in good], workload.tolerance)
+        if status != "ok":
+            row.update(status=status, reason=reason)
+            return
+        if ours_key not in jobs:
+            jobs[ours_key] = table[REFERENCE].tasks[task](part)
+            jobs[ours_key].run()  # its warm-up
+        row.update(status="ok", reason="", kind=job.kind, how=job.how)
+        parts[name] = _Part(chosen, part.nbytes_for(task), ours_key, excluded)
+
     try:
         for name in wanted:
             c = table.get(name)
@@ -108,38 +205,49 @@ def run_task(
                 results.append(_row(name, "skipped", reason=str(e), version=version))
                 continue
             except Unsupported as e:
-                results.append(_row(name, "unsupported", reason=str(e), version=version))
+                row = _row(name, "unsupported", reason=str(e), version=version)
+                results.append(row)
+                on_part(name, builder, row)
                 continue
             except Exception as e:  # noqa: BLE001
-                results.append(_row(name, "error", reason=_why(e), version=version))
+                row = _row(name, "error", reason=_why(e), version=version)
+                results.append(row)
                 if name == REFERENCE:
                     break
+                on_part(name, builder, row)
                 continue
             row = _row(name, "ok", kind=job.kind, how=job.how, version=version)
             results.append(row)
             jobs[name] = job  # cleaned up at the end whatever its status
-            try:
-                got = job.result(job.run())
-            except Exception as e:  # noqa: BLE001
-                row.update(status="error", reason=_why(e))
-                if name == REFERENCE:
+            if name == REFERENCE:
+                try:
+                    ours_result = job.result(job.run())
+                except Exception as e:  # noqa: BLE001
+                    row.update(status="error", reason=_why(e))
                     break
                 continue
-            if name == REFERENCE:
-                ours_result = got
-            elif not same(ours_result, got, workload.tolerance):
-                row.update(status="mismatch", reason=first_difference(ours_result, got))
-        timed = {r["contender"]: jobs[r["contender"]].run for r in results if r["status"] == "ok"}
+            status, reason = _check(job, ours_result, workload.tolerance)
+            if status != "ok":
+                row.update(status=status, reason=reason)
+                on_part(name, builder, row)
+        ok = [r["contender"] for r in results if r["status"] == "ok"]
+        timed = {n: jobs[n].run for n in ok}
+        timed.update({p.ours: jobs[p.ours].run for n, p in parts.items() if n in ok})
         if REFERENCE in timed:
             for _ in range(max(0, warmup - 1)):  # the check above was the first warm-up call
                 for fn in timed.values():
                     fn()
             times = alternate(timed, rounds=rounds)
-            ours = statistics.median(times[REFERENCE])
             for row in results:
-                if row["contender"] in times:
-                    row.update(_stats(times[row["contender"]], len(files), nbytes))
-                    row["ratio"] = row["median_s"] / ours if ours > 0 else None
+                name = row["contender"]
+                if name not in times:
+                    continue
+                part = parts.get(name)
+                n, size = (len(part.files), part.nbytes) if part else (len(files), nbytes)
+                row.update(_stats(times[name], n, size))
+                row["files"], row["bytes"] = n, size
+                ours = statistics.median(times[part.ours if part else REFERENCE])
+                row["ratio"] = row["median_s"] / ours if ours > 0 else None
     finally:
         for job in jobs.values():
             if job.cleanup:

@@ -73,6 +73,8 @@ class Workload:
         self.tolerance = tolerance
         self._tmp = tmp
         self._own_tmp: Path | None = None
+        #: the workload this one is a part of (:meth:`only`), whose scratch space it uses
+        self._parent: Workload | None = None
 
     # -- sizes -----------------------------------------------------------------------------
     @cached_property
@@ -151,9 +153,39 @@ class Workload:
             return self.transcode_to
         return RLE if self.syntax[f] in NATIVE else EXPLICIT_LE
 
+    # -- a part of the files ------------------------------------------------------------------
+    def only(self, files: list[Path]) -> Workload:
+        """The same workload on ``files`` (some of :attr:`files`): what one contender is
+        timed on when it fails on the others. What is known of those files already is
+        shared, and so is the scratch space (this one's :meth:`close` removes it)."""
+        keep = set(files)
+        part = Workload(
+            [f for f in self.files if f in keep],
+            codec=self.codec,
+            transcode_to=self.transcode_to,
+            threads=self.threads,
+            tolerance=self.tolerance,
+        )
+        part._parent = self
+        # The cached properties known here, narrowed (each is one value per file).
+        known, seed = self.__dict__, part.__dict__
+        if "readable" in known:
+            seed["readable"] = [f for f in self.readable if f in keep]
+        if "syntax" in known:
+            seed["syntax"] = {f: s for f, s in self.syntax.items() if f in keep}
+        if "pixel_files" in known:
+            seed["pixel_files"] = [f for f in self.pixel_files if f in keep]
+            for name in ("arrays", "infos"):
+                if name in known:
+                    pairs = zip(self.pixel_files, known[name], strict=True)
+                    seed[name] = [x for f, x in pairs if f in keep]
+        return part
+
     # -- scratch space ---------------------------------------------------------------------------
     def scratch(self, name: str) -> Path:
         """An empty folder for one contender's outputs (removed by :meth:`close`)."""
+        if self._parent is not None:
+            return self._parent.scratch(name)
         if self._own_tmp is None:
             self._own_tmp = Path(tempfile.mkdtemp(prefix="dicomfast-bench-", dir=self._tmp))
         path = self._own_tmp / name

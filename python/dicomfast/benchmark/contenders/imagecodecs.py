@@ -79,7 +79,8 @@ def _frames(w: Workload) -> list[list[bytes]]:
 def _as_values(x: Any, info: Any, planar: bool) -> Any:
     """One decoded frame (bytes from dicomrle_decode: samples planar; arrays from the
     other decoders: unsigned or signed bit patterns) as the data set's values,
-    flattened and interleaved."""
+    flattened and interleaved: the bits above Bits Stored ignored (PS3.5 8.1.1), as
+    ours and pydicom's are (a 12-bit JPEG frame of 10 bits stored may hold 1024)."""
     import numpy as np
 
     n = info.bits_allocated // 8 if info.bits_allocated > 8 else 1
@@ -92,9 +93,9 @@ def _as_values(x: Any, info: Any, planar: bool) -> Any:
     spp = info.samples_per_pixel
     if planar and spp > 1:
         a = a.reshape(spp, -1).T.reshape(-1)
-    if signed and info.bits_stored < 8 * n:
+    if info.bits_stored < 8 * n:
         shift = 8 * n - info.bits_stored
-        a = (a.astype(dtype) << shift) >> shift
+        a = (a.astype(dtype) << shift) >> shift  # sign-extended or cleared
     return a.astype(dtype.newbyteorder("="), copy=False)
 
 

@@ -3,11 +3,23 @@ pydicom picks), its own RLE encoder; pynetdicom for ``store`` (SCU -> SCP)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from ..compare import decode_frames_ours, parse_form, pixels_of_file, values_form
 from ..registry import Contender, Job, Skip, Unsupported, module_version
 from ..workload import NATIVE, RLE, Workload
+
+
+def _quiet() -> Callable[[], None]:
+    """Silence pydicom's logger until the returned function is called: a file none of
+    its pixel plugins decodes logs each one's traceback (the bench reports the error
+    itself, once)."""
+    logger = logging.getLogger("pydicom")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    return lambda: logger.setLevel(level)
 
 
 def parse(w: Workload) -> Job:
@@ -48,7 +60,11 @@ def decode(w: Workload) -> Job:
         ds.pixel_array_options(as_rgb=False)
         return ds.pixel_array
 
-    return Job(lambda: [one(f) for f in files], how="dcmread + pixel_array (as_rgb=False)")
+    return Job(
+        lambda: [one(f) for f in files],
+        how="dcmread + pixel_array (as_rgb=False)",
+        cleanup=_quiet(),
+    )
 
 
 def encode(w: Workload) -> Job:
@@ -109,6 +125,7 @@ def transcode(w: Workload) -> Job:
         run,
         lambda _: [pixels_of_file(o) for o in outputs],
         how="dcmread + compress/decompress + save_as",
+        cleanup=_quiet(),
     )
 
 

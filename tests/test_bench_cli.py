@@ -247,7 +247,7 @@ def test_a_contender_failing_on_some_files_is_timed_on_the_others(
     """A real folder nearly always holds a file some toolkit cannot do: such a
     contender is tried on each file alone, then timed on the files it does (ours on the
     same files for its ratio), and the files left out are named with the reason; one
-    that does none stays an error, with each file's reason."""
+    that does none stays an error."""
     import dicomfast
 
     def tags(p: str) -> list[int]:
@@ -270,18 +270,28 @@ def test_a_contender_failing_on_some_files_is_timed_on_the_others(
     def hopeless(w) -> Job:  # noqa: ANN001
         return Job(lambda: 1 / 0)
 
-    for name, builder in (("picky", picky), ("fussy", fussy), ("hopeless", hopeless)):
+    def tangled(w) -> Job:  # noqa: ANN001 - fails on every file, each its own way
+        paths = [Path(p).name for p in w.files_for("parse")]
+
+        def run() -> list:
+            raise ValueError(f"cannot read {paths[-1]}")
+
+        return Job(run)
+
+    names = ("picky", "fussy", "hopeless", "tangled")
+    builders = (picky, fussy, hopeless, tangled)
+    for name, builder in zip(names, builders, strict=True):
         registry.register(Contender(name, lambda: "1.0", {"parse": builder}))
     try:
         code, text, doc = _bench(
-            [*files, "--tasks", "parse", "--against", "picky,fussy,hopeless"], tmp_path, capsys
+            [*files, "--tasks", "parse", "--against", ",".join(names)], tmp_path, capsys
         )
     finally:
-        for name in ("picky", "fussy", "hopeless"):
+        for name in names:
             registry.unregister(name)
     assert code == 0
     rows = {r["contender"]: r for r in doc["tasks"]["parse"]["results"]}
-    assert list(rows) == ["dicomfast", "picky", "fussy", "hopeless"]  # no row of our own part
+    assert list(rows) == ["dicomfast", *names]  # no row of our own part
     assert rows["dicomfast"]["files"] == 3 and "excluded" not in rows["dicomfast"]
     for name, bad, status in (("picky", 1, "error"), ("fussy", 2, "mismatch")):
         row = rows[name]
@@ -291,10 +301,17 @@ def test_a_contender_failing_on_some_files_is_timed_on_the_others(
         assert f"{name}: timed on 2 of 3 files, ours on the same; left out: " in text
         assert Path(files[bad]).name in text
     assert "cannot read this one" in rows["picky"]["excluded"][0]["reason"]
+    # failing on every file alone as on all of them, for the same reason: said once
     hopeless_row = rows["hopeless"]
     assert hopeless_row["status"] == "error" and "median_s" not in hopeless_row
-    assert [e["status"] for e in hopeless_row["excluded"]] == ["error"] * 3
-    assert "hopeless: on each file alone: left out: " in text
+    assert hopeless_row["reason"].startswith("ZeroDivisionError")
+    assert "excluded" not in hopeless_row and "hopeless: on each file alone" not in text
+    # failing on each file for its own reason: each said
+    tangled_row = rows["tangled"]
+    assert tangled_row["status"] == "error" and "median_s" not in tangled_row
+    reasons = [e["reason"] for e in tangled_row["excluded"]]
+    assert reasons == [f"ValueError: cannot read {Path(f).name}" for f in files]
+    assert "tangled: on each file alone: left out: " in text
 
 
 def test_a_decoder_declining_one_syntax_is_timed_on_the_others(
@@ -343,3 +360,31 @@ def test_imagecodecs_samples_are_compared_without_the_unused_bits(
     assert code == 0
     row = next(r for r in doc["tasks"]["decode"]["results"] if r["contender"] == "imagecodecs")
     assert row["status"] == "ok", row
+
+
+def test_a_lossy_mismatch_says_by_how_much_and_points_to_tolerance(
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """Lossy JPEG 2000 (CT2_J2KI) decoded by another conformant decoder differs from ours
+    by rounding: the file is left out as a mismatch that says how many values differ, by
+    how much, and points to ``--tolerance``, which then admits it."""
+    from corpus_data import corpus_path
+
+    j2ki, j2kr = corpus_path("public/wg04/J2KI/CT2_J2KI"), corpus_path("public/wg04/J2KR/CT1_J2KR")
+    if not (j2ki.exists() and j2kr.exists()):
+        pytest.skip("wg04 files not in the corpus")
+    if not _installed("imagecodecs"):
+        pytest.skip("imagecodecs not installed")
+    args = [str(j2ki), str(j2kr), "--tasks", "decode", "--against", "imagecodecs"]
+    code, text, doc = _bench(args, tmp_path, capsys)
+    assert code == 0
+    row = next(r for r in doc["tasks"]["decode"]["results"] if r["contender"] == "imagecodecs")
+    assert row["status"] == "ok" and row["files"] == 1, row
+    (gone,) = row["excluded"]
+    assert gone["path"] == str(j2ki) and gone["status"] == "mismatch"
+    assert gone["reason"].startswith("lossy, see --tolerance: [0]: ")
+    assert " values differ, by 1 at most (first at " in gone["reason"]
+    code, _, doc = _bench([*args, "--tolerance", "1"], tmp_path, capsys)
+    row = next(r for r in doc["tasks"]["decode"]["results"] if r["contender"] == "imagecodecs")
+    assert row["status"] == "ok" and row["files"] == 2 and "excluded" not in row, row

@@ -117,12 +117,35 @@ def same(ours: Any, theirs: Any, tolerance: float = 0.0) -> bool:
 
 def first_difference(ours: Any, theirs: Any, path: str = "") -> str:
     """Where two results first differ, in a few words (for the report)."""
-    if isinstance(ours, list) and isinstance(theirs, list):
+    if isinstance(ours, list | tuple) and isinstance(theirs, list | tuple):
         if len(ours) != len(theirs):
             return f"{path or 'result'}: {len(ours)} items vs {len(theirs)}"
         for i, (x, y) in enumerate(zip(ours, theirs, strict=True)):
             if not same(x, y):
                 return first_difference(x, y, f"{path}[{i}]")
         return ""
+    if hasattr(ours, "shape") or hasattr(theirs, "shape"):
+        return f"{path or 'result'}: {array_difference(ours, theirs)}"
     a, b = repr(ours), repr(theirs)
     return f"{path or 'result'}: ours {a[:60]} vs theirs {b[:60]}"
+
+
+def array_difference(ours: Any, theirs: Any) -> str:
+    """How two arrays of values differ, flattened: sizes, or how many values differ, by how
+    much at most and where first (what ``--tolerance`` must allow for them to agree)."""
+    import numpy as np
+
+    a, b = np.asarray(ours).reshape(-1), np.asarray(theirs).reshape(-1)
+    if a.size != b.size:
+        return f"{a.size} values vs {b.size}"
+    if a.dtype.kind not in "iufb" or b.dtype.kind not in "iufb":
+        return f"{a.dtype} values vs {b.dtype}"
+    diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    bad = np.flatnonzero(diff)
+    if not bad.size:
+        return "equal"
+    at = int(bad[0])
+    return (
+        f"{bad.size} of {a.size} values differ, by {diff.max():g} at most "
+        f"(first at {at}: ours {a[at]}, theirs {b[at]})"
+    )

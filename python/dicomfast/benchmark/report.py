@@ -26,11 +26,17 @@ def _n(x: float | None, digits: int = 1) -> str:
 LEFT_OUT_SHOWN = 3
 
 
+def _clip(text: str, n: int) -> str:
+    """The first line of ``text``, cut to ``n`` characters with "..." where cut."""
+    line = (text.splitlines() or [""])[0]
+    return line if len(line) <= n else line[: n - 3].rstrip() + "..."
+
+
 def _left_out(row: dict[str, Any], total: int) -> str:
     """``k of n files; left out: NAME (status: reason), ...`` (the first few)."""
     gone = row["excluded"]
     shown = [
-        f"{Path(e['path']).name} ({e['status']}: {(e['reason'].splitlines() or [''])[0][:80]})"
+        f"{Path(e['path']).name} ({e['status']}: {_clip(e['reason'], 100)})"
         for e in gone[:LEFT_OUT_SHOWN]
     ]
     more = f", and {len(gone) - LEFT_OUT_SHOWN} more" if len(gone) > LEFT_OUT_SHOWN else ""

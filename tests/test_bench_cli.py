@@ -388,3 +388,31 @@ def test_a_lossy_mismatch_says_by_how_much_and_points_to_tolerance(
     code, _, doc = _bench([*args, "--tolerance", "1"], tmp_path, capsys)
     row = next(r for r in doc["tasks"]["decode"]["results"] if r["contender"] == "imagecodecs")
     assert row["status"] == "ok" and row["files"] == 2 and "excluded" not in row, row
+
+
+def test_files_dicomfast_does_not_do_are_named_not_hidden(
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """Files the reference does not read (a stray text file) or decode (Pixel Data cut
+    short) are left out of the tasks that need that, and the report names them with the
+    reason instead of leaving them out silently."""
+    import dicomfast
+
+    note = tmp_path / "README.txt"
+    note.write_text("not a DICOM file\n" * 20)
+    ds = dicomfast.read(files[0])
+    ds.PixelData = bytes(ds.PixelData)[:100]  # frames cut short: read, not decoded
+    cut = tmp_path / "cut.dcm"
+    ds.save(cut)
+    args = [files[0], str(note), str(cut), "--tasks", "parse,decode", "--against", "none"]
+    code, text, doc = _bench(args, tmp_path, capsys)
+    assert code == 0
+    parse, decode = doc["tasks"]["parse"], doc["tasks"]["decode"]
+    assert parse["files"] == 2 and decode["files"] == 1
+    assert [e["path"] for e in parse["left_out"]] == [str(note)]
+    assert [e["path"] for e in decode["left_out"]] == [str(note), str(cut)]
+    assert decode["left_out"][1]["reason"].startswith("PixelDataError")
+    assert "left out: 1 file(s) dicomfast does not read or decode: README.txt (" in text
+    assert "left out: 2 file(s) dicomfast does not read or decode: README.txt (" in text

@@ -50,6 +50,17 @@ def table(doc: dict[str, Any]) -> str:
     for task, sec in doc["tasks"].items():
         mb = sec["bytes"] / 1e6
         out.append(f"{task}: {sec['files']} files, {mb:.1f} MB - compared on {sec['compared_on']}")
+        if sec.get("left_out"):
+            gone = sec["left_out"]
+            shown = [
+                f"{Path(e['path']).name} ({_clip(e['reason'], 100)})"
+                for e in gone[:LEFT_OUT_SHOWN]
+            ]
+            more = f", and {len(gone) - LEFT_OUT_SHOWN} more" if len(gone) > LEFT_OUT_SHOWN else ""
+            out.append(
+                f"  left out: {len(gone)} file(s) dicomfast does not read or decode: "
+                f"{', '.join(shown)}{more}"
+            )
         if sec.get("note"):
             out.append(f"  {sec['note']}")
             out.append("")

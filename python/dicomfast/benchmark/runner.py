@@ -145,6 +145,9 @@ def run_task(
         "reference": REFERENCE,
         "results": [],
     }
+    left_out = workload.left_out_of(task)
+    if left_out:  # the reference's own failures, never hidden
+        section["left_out"] = [{"path": str(f), "reason": r} for f, r in left_out.items()]
     results: list[dict[str, Any]] = section["results"]
     if not files:
         section["note"] = "no file for this task"

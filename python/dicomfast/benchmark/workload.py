@@ -75,6 +75,9 @@ class Workload:
         self._own_tmp: Path | None = None
         #: the workload this one is a part of (:meth:`only`), whose scratch space it uses
         self._parent: Workload | None = None
+        #: files dicomfast does not read, or whose Pixel Data it does not decode, and why
+        self.unreadable: dict[Path, str] = {}
+        self.undecodable: dict[Path, str] = {}
 
     # -- sizes -----------------------------------------------------------------------------
     @cached_property
@@ -83,14 +86,16 @@ class Workload:
 
     @cached_property
     def readable(self) -> list[Path]:
-        """The files dicomfast reads (the others are left out of every task)."""
+        """The files dicomfast reads (the others are left out of every task, and said
+        so: :attr:`unreadable`)."""
         import dicomfast
 
         out = []
         for f in self.files:
             try:
                 dicomfast.read(f)
-            except Exception:
+            except Exception as e:  # noqa: BLE001 - the reason is reported
+                self.unreadable[f] = f"{type(e).__name__}: {e}"
                 continue
             out.append(f)
         return out
@@ -113,13 +118,22 @@ class Workload:
                 continue
             try:
                 ds.pixel_array_as(threads=1)
-            except Exception:
+            except Exception as e:  # noqa: BLE001 - the reason is reported
+                self.undecodable[f] = f"{type(e).__name__}: {e}"
                 continue
             out.append(f)
         return out
 
     def files_for(self, task: str) -> list[Path]:
         return self.readable if task in ("parse", "values", "store") else self.pixel_files
+
+    def left_out_of(self, task: str) -> dict[Path, str]:
+        """The files given that a task leaves out because dicomfast, the reference, does
+        not read them (or, for the pixel tasks, decode their Pixel Data), and why."""
+        self.files_for(task)
+        if task in ("parse", "values", "store"):
+            return dict(self.unreadable)
+        return {**self.unreadable, **self.undecodable}
 
     def nbytes_for(self, task: str) -> int:
         """Bytes a task's throughput counts: decoded pixel bytes for decode and

@@ -179,7 +179,8 @@ fn jpeg_whole(stream: &[u8], fi: &FrameInfo) -> Result<Vec<u8>, dicomfast_codec:
 }
 
 /// Frames our JPEG encoder wrote in bands (restart intervals of whole MCU rows): grey and
-/// RGB, YCbCr 4:2:2, sizes that are not whole MCUs, more bands than decoding threads.
+/// RGB, YCbCr 4:2:2, sizes that are not whole MCUs, more bands than decoding threads; and
+/// 12-bit grey frames.
 #[cfg(all(feature = "jpeg-dct", feature = "parallel"))]
 fn jpeg_band_seeds() -> Vec<Seed> {
     use dicomfast_codec::{jpeg_dct, EncodeParams};
@@ -206,6 +207,39 @@ fn jpeg_band_seeds() -> Vec<Seed> {
         seeds.push(Seed {
             target: "jpeg_bands",
             name: format!("bands_{n}"),
+            data: [&h[..], &stream].concat(),
+            frame: whole,
+        });
+    }
+    // 12-bit grey frames (coded whole), which the target also checks against TurboJPEG
+    // alone: with a part block row and column, one block, qualities low and high.
+    let codec = dicomfast_codec::registry::by_uid("1.2.840.10008.1.2.4.51")
+        .and_then(|ts| ts.codec)
+        .expect("libjpeg-turbo");
+    for (n, (h, quality)) in [
+        ([0u8, 39, 23, 2], 85u8),
+        ([1, 32, 16, 2], 20),
+        ([2, 7, 7, 2], 100),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (fi, _) = jpeg_bands_layout(h);
+        // 12-bit samples: the frame's 16-bit values kept to 0..4095.
+        let src: Vec<u8> = frame(&fi, 600 + n as u64)
+            .chunks_exact(2)
+            .flat_map(|v| (u16::from_le_bytes([v[0], v[1]]) & 0x0FFF).to_le_bytes())
+            .collect();
+        let params = EncodeParams::default().with_quality(quality);
+        let mut stream = Vec::new();
+        let len = codec
+            .encode_in(&src, &fi, &params, &mut stream)
+            .expect("JPEG encode");
+        stream.truncate(len);
+        let whole = jpeg_whole(&stream, &fi).expect("the 12-bit frame decodes");
+        seeds.push(Seed {
+            target: "jpeg_bands",
+            name: format!("grey12_{n}"),
             data: [&h[..], &stream].concat(),
             frame: whole,
         });
@@ -243,9 +277,12 @@ fn seeds_decode_through_the_targets_paths() {
             "jpeg_bands" => {
                 let (fi, threads) = jpeg_bands_layout(h);
                 let mut out = vec![0u8; frame_size_bytes(&fi)];
-                let banded = dicomfast_codec::jpeg_dct::bands::decode(body, &fi, &mut out, threads)
-                    .unwrap_or_else(|| panic!("{}: not decoded in bands", s.name));
-                (fi, banded.map(|()| out))
+                match dicomfast_codec::jpeg_dct::bands::decode(body, &fi, &mut out, threads) {
+                    Some(banded) => (fi, banded.map(|()| out)),
+                    // The 12-bit seeds are coded whole, for the target's other check.
+                    None if s.name.starts_with("grey12") => (fi, jpeg_whole(body, &fi)),
+                    None => panic!("{}: not decoded in bands", s.name),
+                }
             }
             _ => continue,
         };

@@ -25,7 +25,9 @@ use std::ffi::{c_int, CStr};
 
 use turbojpeg_sys as tj;
 
+mod grey12;
 mod header;
+mod idct12;
 mod preflight;
 #[cfg(feature = "parallel")]
 mod restarts;
@@ -36,6 +38,7 @@ use crate::codec::{Codec, EncodeParams};
 use crate::convert::fix_unused_bits;
 use crate::registry::TransferSyntax;
 use crate::{CodecError, FrameInfo};
+use grey12::Outcome;
 
 const NAME: &str = "JPEG";
 const BASELINE: &str = "1.2.840.10008.1.2.4.50";
@@ -667,17 +670,39 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
                             wide.resize(n, 0);
                             wide.as_mut_ptr()
                         };
-                        // SAFETY: dst holds n i16 samples (out: 2 * n bytes, checked by
-                        // check_output, and aligned; or wide), the count tj3Decompress12 writes.
-                        let rc = unsafe {
-                            tj::tj3Decompress12(
-                                h.0,
-                                src.as_ptr(),
-                                src.len() as tj::size_t,
-                                dst,
-                                pitch,
-                                pf,
-                            )
+                        // A grey frame: libjpeg-turbo with our IDCT (`grey12`); colour
+                        // frames by tj3Decompress12.
+                        let taken = if samples == 1 {
+                            // SAFETY: dst holds n samples (as below), 0..4095 as u16.
+                            let view = unsafe { std::slice::from_raw_parts_mut(dst.cast(), n) };
+                            let (cols, rows) = (info.columns as usize, info.rows as usize);
+                            grey12::decode(src, cols, rows, view)
+                        } else {
+                            Outcome::NotTaken
+                        };
+                        let rc = match taken {
+                            Outcome::Done => 0,
+                            Outcome::Warned(message) if harmless_warning(&message) => 0,
+                            Outcome::Warned(message) | Outcome::Failed(message) => {
+                                return Err(CodecError::Codestream {
+                                    codec: NAME,
+                                    offset: 0,
+                                    message,
+                                })
+                            }
+                            // SAFETY: dst holds n i16 samples (out: 2 * n bytes, checked by
+                            // check_output, and aligned; or wide), the count tj3Decompress12
+                            // writes.
+                            Outcome::NotTaken => unsafe {
+                                tj::tj3Decompress12(
+                                    h.0,
+                                    src.as_ptr(),
+                                    src.len() as tj::size_t,
+                                    dst,
+                                    pitch,
+                                    pf,
+                                )
+                            },
                         };
                         if !direct {
                             for (o, &v) in out.chunks_exact_mut(2).zip(wide.iter()) {
@@ -1068,6 +1093,62 @@ fn encode_as(
         }
         result
     })
+}
+
+/// 12-bit frames decoded by TurboJPEG alone (libjpeg-turbo's own IDCT), for the fuzz
+/// target and the tests that check `grey12` against it. Not an API.
+#[doc(hidden)]
+pub mod turbojpeg_alone {
+    use std::ffi::c_int;
+
+    use turbojpeg_sys as tj;
+
+    use super::{harmless_warning, with_handle, DECODER};
+    use crate::CodecError;
+
+    /// `jpeg`, a `rows` x `cols` grey 12-bit frame, by tj3Decompress12: its samples, or
+    /// libjpeg-turbo's text of its error (or of a warning other than the harmless one).
+    pub fn decode12(jpeg: &[u8], rows: usize, cols: usize) -> Result<Vec<u16>, String> {
+        with_handle(&DECODER, tj::TJINIT_TJINIT_DECOMPRESS, true, |h| {
+            h.set(tj::TJPARAM_TJPARAM_STOPONWARNING, 0);
+            h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, 2048);
+            // SAFETY: jpeg is a live slice; the handle is a decompressor.
+            if unsafe { tj::tj3DecompressHeader(h.0, jpeg.as_ptr(), jpeg.len() as tj::size_t) } != 0
+            {
+                return Ok(Err(h.error()));
+            }
+            let size = (
+                h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT),
+                h.get(tj::TJPARAM_TJPARAM_JPEGWIDTH),
+            );
+            let grey = h.get(tj::TJPARAM_TJPARAM_COLORSPACE) == tj::TJCS_TJCS_GRAY as c_int;
+            if size != (rows as c_int, cols as c_int)
+                || h.get(tj::TJPARAM_TJPARAM_PRECISION) != 12
+                || !grey
+            {
+                return Ok(Err("not a grey 12-bit frame of that size".to_string()));
+            }
+            let mut out = vec![0i16; rows * cols];
+            // SAFETY: out holds the rows * cols grey samples of the stream's frame (its
+            // size checked above).
+            let rc = unsafe {
+                tj::tj3Decompress12(
+                    h.0,
+                    jpeg.as_ptr(),
+                    jpeg.len() as tj::size_t,
+                    out.as_mut_ptr(),
+                    cols as c_int,
+                    tj::TJPF_TJPF_GRAY as c_int,
+                )
+            };
+            Ok::<_, CodecError>(if rc != 0 && !harmless_warning(&h.error()) {
+                Err(h.error())
+            } else {
+                Ok(out.iter().map(|&v| v as u16).collect())
+            })
+        })
+        .unwrap_or_else(|e| Err(e.to_string()))
+    }
 }
 
 /// The band coders with the number of threads given, for the fuzz targets and the seed
@@ -1600,6 +1681,151 @@ mod tests {
             decode(&good12, &info12, &mut out12).unwrap();
             let e = decode(&no_dqt, &info8, &mut out).expect_err("no quantization table");
             assert!(e.to_string().contains("Quantization table"), "{e}");
+        }
+    }
+
+    /// A 12-bit grey frame (`src`, 0..4095) coded by libjpeg-turbo at `quality`, with a
+    /// restart marker every `restart_rows` MCU rows (0: none).
+    fn encode12(
+        src: &[i16],
+        rows: usize,
+        cols: usize,
+        quality: c_int,
+        restart_rows: c_int,
+    ) -> Vec<u8> {
+        with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, true, |h| {
+            assert!(h.set(tj::TJPARAM_TJPARAM_RESTARTROWS, restart_rows));
+            assert!(h.set(tj::TJPARAM_TJPARAM_QUALITY, quality));
+            assert!(h.set(tj::TJPARAM_TJPARAM_SUBSAMP, tj::TJSAMP_TJSAMP_GRAY as c_int));
+            assert!(h.set(tj::TJPARAM_TJPARAM_PRECISION, 12));
+            let (mut buf, mut size): (*mut u8, tj::size_t) = (std::ptr::null_mut(), 0);
+            // SAFETY: src holds rows * cols samples; TurboJPEG allocates `buf`.
+            let rc = unsafe {
+                tj::tj3Compress12(
+                    h.0,
+                    src.as_ptr(),
+                    cols as c_int,
+                    cols as c_int,
+                    rows as c_int,
+                    tj::TJPF_TJPF_GRAY as c_int,
+                    &mut buf,
+                    &mut size,
+                )
+            };
+            assert_eq!(rc, 0, "{}", h.error());
+            // SAFETY: TurboJPEG wrote `size` bytes at `buf`, freed after the copy.
+            let v = unsafe { std::slice::from_raw_parts(buf, size as usize) }.to_vec();
+            unsafe { tj::tj3Free(buf.cast()) };
+            Ok::<_, CodecError>(v)
+        })
+        .unwrap()
+    }
+
+    /// 12-bit grey frames are decoded by libjpeg-turbo with our IDCT: the samples
+    /// libjpeg-turbo's own decoding gives, sizes whole blocks and not, qualities from 1 to
+    /// 100, with restart markers, and with 16-bit quantization tables of any value (so
+    /// that the dequantized coefficients leave the vector code's range and take the scalar
+    /// one).
+    #[test]
+    fn grey_12_bit_frames_decode_as_libjpeg_turbo_decodes_them() {
+        let mut checked = 0;
+        for &(rows, cols) in &[
+            (64usize, 64usize),
+            (37, 61),
+            (1, 1),
+            (8, 9),
+            (17, 130),
+            (96, 24),
+        ] {
+            let src: Vec<i16> = (0..rows * cols)
+                .map(|i| {
+                    let (y, x) = (i / cols, i % cols);
+                    ((x * 4095 / cols.max(1) + y * 37 + (i * 7919 % 613)) % 4096) as i16
+                })
+                .collect();
+            let mut info = FrameInfo::new(rows as u32, cols as u32, 1, 16);
+            info.bits_stored = 12;
+            for &(quality, restarts) in &[(100, 0), (90, 1), (50, 0), (10, 2), (1, 0)] {
+                let jpeg = encode12(&src, rows, cols, quality, restarts);
+                let mut streams = vec![jpeg.clone()];
+                // The same stream with its table replaced by a 16-bit one of big values.
+                if let Some(at) = jpeg.windows(2).position(|w| w == [0xFF, 0xDB]) {
+                    let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+                    assert_eq!(len, 67, "one 8-bit table");
+                    let mut table = vec![0xFF, 0xDB, 0, 131, 0x10];
+                    for k in 0..64u32 {
+                        let v = [0xFFFFu32, 0x8000, 30000, 1, 4095, 0x7FFF, 255][(k % 7) as usize];
+                        table.extend_from_slice(&(v as u16).to_be_bytes());
+                    }
+                    let mut wide = jpeg[..at].to_vec();
+                    wide.extend_from_slice(&table);
+                    wide.extend_from_slice(&jpeg[at + 2 + len..]);
+                    streams.push(wide);
+                }
+                for (k, stream) in streams.iter().enumerate() {
+                    let want = turbojpeg_alone::decode12(stream, rows, cols)
+                        .expect("libjpeg-turbo decodes it");
+                    let mut got = vec![0u16; rows * cols];
+                    let taken = grey12::decode(stream, cols, rows, &mut got);
+                    assert!(
+                        matches!(taken, Outcome::Done),
+                        "{rows}x{cols} q{quality} {k}"
+                    );
+                    assert!(
+                        got == want,
+                        "{rows}x{cols} q{quality} r{restarts} stream {k}"
+                    );
+                    // And through the codec's entry point.
+                    let mut out = vec![0u8; 2 * rows * cols];
+                    decode(stream, &info, &mut out).unwrap();
+                    let le: Vec<u8> = want.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    assert!(out == le, "{rows}x{cols} q{quality} stream {k}: decode()");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 60);
+    }
+
+    /// What the 12-bit grey path does not take goes to tj3Decompress12 (an 8-bit frame,
+    /// another size), and what libjpeg-turbo says of a damaged stream it says here too.
+    #[test]
+    fn the_12_bit_grey_path_declines_and_fails_as_libjpeg_turbo() {
+        let src: Vec<i16> = (0..40 * 48).map(|i| (i * 13 % 4096) as i16).collect();
+        let jpeg = encode12(&src, 40, 48, 85, 0);
+        let mut out = vec![0u16; 40 * 48];
+        assert!(matches!(
+            grey12::decode(&jpeg, 48, 41, &mut vec![0u16; 41 * 48]),
+            Outcome::NotTaken
+        ));
+        assert!(matches!(
+            grey12::decode(&jpeg, 48, 40, &mut out[..10]),
+            Outcome::NotTaken
+        ));
+        let info8 = FrameInfo::new(8, 8, 1, 8);
+        let mut eight = Vec::new();
+        let n = encode(&[7u8; 64], &info8, &EncodeParams::default(), &mut eight).unwrap();
+        assert!(matches!(
+            grey12::decode(&eight[..n], 8, 8, &mut out[..64]),
+            Outcome::NotTaken
+        ));
+        // Cut short: libjpeg-turbo's warning ("Premature end of JPEG file" or the like),
+        // an error for us, the same text as the TurboJPEG way.
+        let cut = &jpeg[..jpeg.len() / 2];
+        let want = turbojpeg_alone::decode12(cut, 40, 48).expect_err("cut short");
+        match grey12::decode(cut, 48, 40, &mut out) {
+            Outcome::Warned(m) => assert_eq!(m, want),
+            _ => panic!("a warning expected"),
+        }
+        let mut info = FrameInfo::new(40, 48, 1, 16);
+        info.bits_stored = 12;
+        let mut bytes = vec![0u8; 2 * 40 * 48];
+        let e = decode(cut, &info, &mut bytes).expect_err("cut short");
+        assert!(e.to_string().contains(&want), "{e}");
+        // Not JPEG at all: libjpeg-turbo's error.
+        match grey12::decode(&[0xFF, 0xD8, 0xFF, 0x00, 1, 2, 3], 48, 40, &mut out) {
+            Outcome::Failed(m) => assert!(!m.is_empty()),
+            _ => panic!("an error expected"),
         }
     }
 }

@@ -178,6 +178,17 @@ fn jpeg_whole(stream: &[u8], fi: &FrameInfo) -> Result<Vec<u8>, dicomfast_codec:
     codec.decode(stream, fi, &mut out).map(|()| out)
 }
 
+/// A `jpeg_bands` seed: the layout bytes `h`, then `stream`, which decodes to `frame`.
+#[cfg(all(feature = "jpeg-dct", feature = "parallel"))]
+fn band_seed(name: String, h: [u8; 4], stream: &[u8], frame: Vec<u8>) -> Seed {
+    Seed {
+        target: "jpeg_bands",
+        name,
+        data: [&h[..], stream].concat(),
+        frame,
+    }
+}
+
 /// Frames our JPEG encoder wrote in bands (restart intervals of whole MCU rows): grey and
 /// RGB, YCbCr 4:2:2, sizes that are not whole MCUs, more bands than decoding threads; and
 /// 12-bit grey frames.
@@ -204,12 +215,7 @@ fn jpeg_band_seeds() -> Vec<Seed> {
             .unwrap_or_else(|| panic!("band seed {n}: not encoded in bands"))
             .expect("JPEG encode");
         let whole = jpeg_whole(&stream, &fi).expect("the banded frame decodes whole");
-        seeds.push(Seed {
-            target: "jpeg_bands",
-            name: format!("bands_{n}"),
-            data: [&h[..], &stream].concat(),
-            frame: whole,
-        });
+        seeds.push(band_seed(format!("bands_{n}"), h, &stream, whole));
     }
     // 12-bit grey frames (coded whole), which the target also checks against TurboJPEG
     // alone: with a part block row and column, one block, qualities low and high.
@@ -237,12 +243,7 @@ fn jpeg_band_seeds() -> Vec<Seed> {
             .expect("JPEG encode");
         stream.truncate(len);
         let whole = jpeg_whole(&stream, &fi).expect("the 12-bit frame decodes");
-        seeds.push(Seed {
-            target: "jpeg_bands",
-            name: format!("grey12_{n}"),
-            data: [&h[..], &stream].concat(),
-            frame: whole,
-        });
+        seeds.push(band_seed(format!("grey12_{n}"), h, &stream, whole));
     }
     seeds
 }

@@ -663,6 +663,48 @@ def test_convert_from_jpeg_whole_process(benchmark, scratch: Path) -> None:  # n
     )
 
 
+JPLY = CORPUS / "public" / "wg04" / "JPLY"
+
+
+def _jpeg12_inputs(scratch: Path, copies: int) -> Path:
+    """``copies`` copies of the corpus's three real JPEG Extended 12-bit grey files (WG-04's
+    MR 512x512, XA 1024x1024, CR 1760x1760), each with its own SOP Instance UID; made
+    once."""
+    out = scratch / "jpeg12-inputs"
+    if out.exists():
+        return out
+    out.mkdir()
+    for src in sorted(JPLY.glob("*_JPLY")):
+        ds = dicomfast.read(src)
+        for k in range(copies):
+            ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.778.12.{k + 1}"
+            dicomfast.write(ds, out / f"{k:02d}_{src.name}.dcm")
+    return out
+
+
+def test_convert_from_jpeg12_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN001
+    """Decoding 12-bit JPEG (grey, as CT, MR and CR store it) as users run it:
+    ``dicomfast convert -t explicit-le`` of 60 files (20 copies of WG-04's three JPEG
+    Extended files) against DCMTK's ``dcmdjpeg``, one process per file as it takes them,
+    whole processes, interleaved, neither flushing; the same pixels."""
+    dcmdjpeg = dcmtk_tool("dcmdjpeg")
+    if dcmdjpeg is None:
+        pytest.skip("DCMTK not installed")
+    if not JPLY.exists():
+        pytest.skip("wg04 files not in the corpus")
+    src = _jpeg12_inputs(scratch, 1 if benchmark.disabled else 20)
+    loop = 'for f in "$1"/*; do "$0" "$f" "$2/${f##*/}" || exit 1; done'
+    _convert_from_whole_process(
+        benchmark,
+        scratch,
+        "jpeg12",
+        "",
+        "DCMTK dcmdjpeg, a process per file",
+        peer_argv=lambda s, out: ["sh", "-c", loop, dcmdjpeg, str(s), str(out)],
+        inputs=src,
+    )
+
+
 def _convert_from_whole_process(
     benchmark,  # noqa: ANN001
     scratch: Path,

@@ -53,8 +53,7 @@ def table(doc: dict[str, Any]) -> str:
         if sec.get("left_out"):
             gone = sec["left_out"]
             shown = [
-                f"{Path(e['path']).name} ({_clip(e['reason'], 100)})"
-                for e in gone[:LEFT_OUT_SHOWN]
+                f"{Path(e['path']).name} ({_clip(e['reason'], 100)})" for e in gone[:LEFT_OUT_SHOWN]
             ]
             more = f", and {len(gone) - LEFT_OUT_SHOWN} more" if len(gone) > LEFT_OUT_SHOWN else ""
             out.append(

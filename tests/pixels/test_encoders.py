@@ -300,6 +300,24 @@ def test_dcmtk_decodes_our_jpeg(
 
 
 @pytest.mark.dcmtk
+@pytest.mark.parametrize("name", ["MR1_JPLY", "RG3_JPLY", "XA1_JPLY"])
+def test_real_12_bit_jpeg_decodes_to_dcmtks_samples(tmp_path: Path, name: str) -> None:
+    """WG-04's JPEG Extended 12-bit grey files (MR, CR, XA; 12 and 10 bits stored), which
+    libjpeg-turbo decodes with our IDCT: DCMTK's ``dcmdjpeg`` (its own IJG 12-bit code)
+    gives the same samples, every one."""
+    from corpus_data import corpus_path
+
+    path = corpus_path(f"public/wg04/JPLY/{name}")
+    if not path.exists():
+        pytest.skip("wg04 files not in the corpus")
+    if shutil.which("dcmdjpeg") is None:
+        pytest.skip("dcmdjpeg not installed")
+    ds = dicomfast.read(path)
+    assert ds.file_meta.TransferSyntaxUID == JPEG12 and ds.SamplesPerPixel == 1
+    np.testing.assert_array_equal(ds.pixel_array, _dcmdjpeg(ds, tmp_path))
+
+
+@pytest.mark.dcmtk
 @pytest.mark.parametrize("shape", [(512, 512), (486, 757, 3)])
 def test_a_lone_jpeg_frame_on_every_core_decodes_as_on_one(
     tmp_path: Path, shape: tuple[int, ...]

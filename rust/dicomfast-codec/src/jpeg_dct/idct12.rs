@@ -47,37 +47,75 @@ fn sample(v: i32) -> u16 {
     }) as u16
 }
 
-/// One 8-point pass of the algorithm over `x` (8 values `step` apart in `buf`, from
-/// `at`), in `i64`: the 8 outputs before descaling, in order.
+/// The arithmetic an 8-point pass takes, on one value (`i64`, C's) or a vector of them:
+/// sums and differences of the inputs (`Self`), then products of those with the
+/// constants and sums of products (`Self::Wide`: wider where a product needs it).
+pub(super) trait Lanes: Copy {
+    type Wide: Copy;
+    fn plus(self, o: Self) -> Self;
+    fn minus(self, o: Self) -> Self;
+    fn times(self, k: i64) -> Self::Wide;
+    fn wide_plus(a: Self::Wide, b: Self::Wide) -> Self::Wide;
+    fn wide_minus(a: Self::Wide, b: Self::Wide) -> Self::Wide;
+}
+
+impl Lanes for i64 {
+    type Wide = i64;
+    #[inline(always)]
+    fn plus(self, o: i64) -> i64 {
+        self + o
+    }
+    #[inline(always)]
+    fn minus(self, o: i64) -> i64 {
+        self - o
+    }
+    #[inline(always)]
+    fn times(self, k: i64) -> i64 {
+        self * k
+    }
+    #[inline(always)]
+    fn wide_plus(a: i64, b: i64) -> i64 {
+        a + b
+    }
+    #[inline(always)]
+    fn wide_minus(a: i64, b: i64) -> i64 {
+        a - b
+    }
+}
+
+/// One 8-point pass of the algorithm over `x` (the one source of the scalar code and both
+/// vector passes): the 8 outputs before descaling, in order.
 #[inline(always)]
-fn one_d(x: [i64; 8]) -> [i64; 8] {
+fn one_d<L: Lanes>(x: [L; 8]) -> [L::Wide; 8] {
+    let (add, sub) = (L::wide_plus, L::wide_minus);
     // Even part.
-    let (z2, z3) = (x[2], x[6]);
-    let z1 = (z2 + z3) * F0_541;
-    let tmp2 = z1 - z3 * F1_847;
-    let tmp3 = z1 + z2 * F0_765;
-    let tmp0 = (x[0] + x[4]) << 13;
-    let tmp1 = (x[0] - x[4]) << 13;
-    let (tmp10, tmp13) = (tmp0 + tmp3, tmp0 - tmp3);
-    let (tmp11, tmp12) = (tmp1 + tmp2, tmp1 - tmp2);
+    let z1 = x[2].plus(x[6]).times(F0_541);
+    let tmp2 = sub(z1, x[6].times(F1_847));
+    let tmp3 = add(z1, x[2].times(F0_765));
+    let tmp0 = x[0].plus(x[4]).times(1 << 13);
+    let tmp1 = x[0].minus(x[4]).times(1 << 13);
+    let (tmp10, tmp13) = (add(tmp0, tmp3), sub(tmp0, tmp3));
+    let (tmp11, tmp12) = (add(tmp1, tmp2), sub(tmp1, tmp2));
     // Odd part.
     let (t0, t1, t2, t3) = (x[7], x[5], x[3], x[1]);
-    let (z1, z2, z3, z4) = (t0 + t3, t1 + t2, t0 + t2, t1 + t3);
-    let z5 = (z3 + z4) * F1_175;
-    let (t0, t1, t2, t3) = (t0 * F0_298, t1 * F2_053, t2 * F3_072, t3 * F1_501);
-    let (z1, z2) = (-z1 * F0_899, -z2 * F2_562);
-    let z3 = -z3 * F1_961 + z5;
-    let z4 = -z4 * F0_390 + z5;
-    let (t0, t1, t2, t3) = (t0 + z1 + z3, t1 + z2 + z4, t2 + z2 + z3, t3 + z1 + z4);
+    let z1 = t0.plus(t3).times(-F0_899);
+    let z2 = t1.plus(t2).times(-F2_562);
+    let z5 = t0.plus(t2).plus(t1.plus(t3)).times(F1_175);
+    let z3 = add(t0.plus(t2).times(-F1_961), z5);
+    let z4 = add(t1.plus(t3).times(-F0_390), z5);
+    let t0 = add(add(t0.times(F0_298), z1), z3);
+    let t1 = add(add(t1.times(F2_053), z2), z4);
+    let t2 = add(add(t2.times(F3_072), z2), z3);
+    let t3 = add(add(t3.times(F1_501), z1), z4);
     [
-        tmp10 + t3,
-        tmp11 + t2,
-        tmp12 + t1,
-        tmp13 + t0,
-        tmp13 - t0,
-        tmp12 - t1,
-        tmp11 - t2,
-        tmp10 - t3,
+        add(tmp10, t3),
+        add(tmp11, t2),
+        add(tmp12, t1),
+        add(tmp13, t0),
+        sub(tmp13, t0),
+        sub(tmp12, t1),
+        sub(tmp11, t2),
+        sub(tmp10, t3),
     ]
 }
 
@@ -136,25 +174,79 @@ mod avx2 {
 
     use super::*;
 
-    /// 64-bit products of the even and odd 32-bit lanes of `v` with `k`.
-    #[inline(always)]
-    unsafe fn mul(v: __m256i, k: i64) -> (__m256i, __m256i) {
-        let k = _mm256_set1_epi64x(k);
-        (
-            _mm256_mul_epi32(v, k),
-            _mm256_mul_epi32(_mm256_srli_epi64(v, 32), k),
-        )
+    /// A first-pass vector: 32-bit lanes by column (dequantized coefficients below 2^28,
+    /// so that sums of two and four fit); its products 64-bit, even and odd lanes apart.
+    /// Made only inside [`block`], which runs where the processor has AVX2.
+    #[derive(Clone, Copy)]
+    struct Columns(__m256i);
+
+    impl Lanes for Columns {
+        type Wide = (__m256i, __m256i);
+        #[inline(always)]
+        fn plus(self, o: Self) -> Self {
+            // SAFETY: AVX2 (see the type).
+            Columns(unsafe { _mm256_add_epi32(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn minus(self, o: Self) -> Self {
+            // SAFETY: as above.
+            Columns(unsafe { _mm256_sub_epi32(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn times(self, k: i64) -> Self::Wide {
+            // SAFETY: as above.
+            unsafe {
+                let k = _mm256_set1_epi64x(k);
+                (
+                    _mm256_mul_epi32(self.0, k),
+                    _mm256_mul_epi32(_mm256_srli_epi64(self.0, 32), k),
+                )
+            }
+        }
+        #[inline(always)]
+        fn wide_plus(a: Self::Wide, b: Self::Wide) -> Self::Wide {
+            // SAFETY: as above.
+            unsafe { (_mm256_add_epi64(a.0, b.0), _mm256_add_epi64(a.1, b.1)) }
+        }
+        #[inline(always)]
+        fn wide_minus(a: Self::Wide, b: Self::Wide) -> Self::Wide {
+            // SAFETY: as above.
+            unsafe { (_mm256_sub_epi64(a.0, b.0), _mm256_sub_epi64(a.1, b.1)) }
+        }
     }
 
-    /// Lane-wise sums of even/odd pairs.
-    #[inline(always)]
-    unsafe fn add(a: (__m256i, __m256i), b: (__m256i, __m256i)) -> (__m256i, __m256i) {
-        (_mm256_add_epi64(a.0, b.0), _mm256_add_epi64(a.1, b.1))
-    }
+    /// A second-pass vector: 32-bit lanes by row, all of its arithmetic modulo 2^32. Made
+    /// only inside [`block`].
+    #[derive(Clone, Copy)]
+    struct Rows(__m256i);
 
-    #[inline(always)]
-    unsafe fn sub(a: (__m256i, __m256i), b: (__m256i, __m256i)) -> (__m256i, __m256i) {
-        (_mm256_sub_epi64(a.0, b.0), _mm256_sub_epi64(a.1, b.1))
+    impl Lanes for Rows {
+        type Wide = __m256i;
+        #[inline(always)]
+        fn plus(self, o: Self) -> Self {
+            // SAFETY: AVX2 (see the type).
+            Rows(unsafe { _mm256_add_epi32(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn minus(self, o: Self) -> Self {
+            // SAFETY: as above.
+            Rows(unsafe { _mm256_sub_epi32(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn times(self, k: i64) -> __m256i {
+            // SAFETY: as above.
+            unsafe { _mm256_mullo_epi32(self.0, _mm256_set1_epi32(k as i32)) }
+        }
+        #[inline(always)]
+        fn wide_plus(a: __m256i, b: __m256i) -> __m256i {
+            // SAFETY: as above.
+            unsafe { _mm256_add_epi32(a, b) }
+        }
+        #[inline(always)]
+        fn wide_minus(a: __m256i, b: __m256i) -> __m256i {
+            // SAFETY: as above.
+            unsafe { _mm256_sub_epi32(a, b) }
+        }
     }
 
     /// C's `(int)DESCALE(x, 12)` of even/odd 64-bit pairs, back in 32-bit lanes in order:
@@ -168,39 +260,25 @@ mod avx2 {
     }
 
     /// The first pass over 8 columns: `d[r]` row r's dequantized coefficients (each
-    /// below 2^28), 32-bit lanes by column.
+    /// below 2^28), 32-bit lanes by column; out, the workspace's rows.
     #[inline(always)]
     unsafe fn columns(d: &[__m256i; 8]) -> [__m256i; 8] {
-        // Even part.
-        let z1 = mul(_mm256_add_epi32(d[2], d[6]), F0_541);
-        let tmp2 = sub(z1, mul(d[6], F1_847));
-        let tmp3 = add(z1, mul(d[2], F0_765));
-        let tmp0 = mul(_mm256_add_epi32(d[0], d[4]), 1 << 13);
-        let tmp1 = mul(_mm256_sub_epi32(d[0], d[4]), 1 << 13);
-        let (tmp10, tmp13) = (add(tmp0, tmp3), sub(tmp0, tmp3));
-        let (tmp11, tmp12) = (add(tmp1, tmp2), sub(tmp1, tmp2));
-        // Odd part.
-        let (t0, t1, t2, t3) = (d[7], d[5], d[3], d[1]);
-        let z1 = mul(_mm256_add_epi32(t0, t3), -F0_899);
-        let z2 = mul(_mm256_add_epi32(t1, t2), -F2_562);
-        let z34 = _mm256_add_epi32(_mm256_add_epi32(t0, t2), _mm256_add_epi32(t1, t3));
-        let z5 = mul(z34, F1_175);
-        let z3 = add(mul(_mm256_add_epi32(t0, t2), -F1_961), z5);
-        let z4 = add(mul(_mm256_add_epi32(t1, t3), -F0_390), z5);
-        let t0 = add(add(mul(t0, F0_298), z1), z3);
-        let t1 = add(add(mul(t1, F2_053), z2), z4);
-        let t2 = add(add(mul(t2, F3_072), z2), z3);
-        let t3 = add(add(mul(t3, F1_501), z1), z4);
-        [
-            descale_first(add(tmp10, t3)),
-            descale_first(add(tmp11, t2)),
-            descale_first(add(tmp12, t1)),
-            descale_first(add(tmp13, t0)),
-            descale_first(sub(tmp13, t0)),
-            descale_first(sub(tmp12, t1)),
-            descale_first(sub(tmp11, t2)),
-            descale_first(sub(tmp10, t3)),
-        ]
+        let x = [
+            Columns(d[0]),
+            Columns(d[1]),
+            Columns(d[2]),
+            Columns(d[3]),
+            Columns(d[4]),
+            Columns(d[5]),
+            Columns(d[6]),
+            Columns(d[7]),
+        ];
+        // (Loops, not closures: a closure would not be compiled for AVX2.)
+        let mut out = [_mm256_setzero_si256(); 8];
+        for (o, v) in out.iter_mut().zip(one_d(x)) {
+            *o = descale_first(v);
+        }
+        out
     }
 
     /// A 32-bit constant in every lane.
@@ -225,34 +303,21 @@ mod avx2 {
     /// each row, lanes by row.
     #[inline(always)]
     unsafe fn rows(w: &[__m256i; 8]) -> [__m256i; 8] {
-        let (add, sub, mul) = (_mm256_add_epi32, _mm256_sub_epi32, _mm256_mullo_epi32);
-        let z1 = mul(add(w[2], w[6]), k(F0_541));
-        let tmp2 = sub(z1, mul(w[6], k(F1_847)));
-        let tmp3 = add(z1, mul(w[2], k(F0_765)));
-        let tmp0 = _mm256_slli_epi32(add(w[0], w[4]), 13);
-        let tmp1 = _mm256_slli_epi32(sub(w[0], w[4]), 13);
-        let (tmp10, tmp13) = (add(tmp0, tmp3), sub(tmp0, tmp3));
-        let (tmp11, tmp12) = (add(tmp1, tmp2), sub(tmp1, tmp2));
-        let (t0, t1, t2, t3) = (w[7], w[5], w[3], w[1]);
-        let z1 = mul(add(t0, t3), k(-F0_899));
-        let z2 = mul(add(t1, t2), k(-F2_562));
-        let z5 = mul(add(add(t0, t2), add(t1, t3)), k(F1_175));
-        let z3 = add(mul(add(t0, t2), k(-F1_961)), z5);
-        let z4 = add(mul(add(t1, t3), k(-F0_390)), z5);
-        let t0 = add(add(mul(t0, k(F0_298)), z1), z3);
-        let t1 = add(add(mul(t1, k(F2_053)), z2), z4);
-        let t2 = add(add(mul(t2, k(F3_072)), z2), z3);
-        let t3 = add(add(mul(t3, k(F1_501)), z1), z4);
-        [
-            limit(add(tmp10, t3)),
-            limit(add(tmp11, t2)),
-            limit(add(tmp12, t1)),
-            limit(add(tmp13, t0)),
-            limit(sub(tmp13, t0)),
-            limit(sub(tmp12, t1)),
-            limit(sub(tmp11, t2)),
-            limit(sub(tmp10, t3)),
-        ]
+        let x = [
+            Rows(w[0]),
+            Rows(w[1]),
+            Rows(w[2]),
+            Rows(w[3]),
+            Rows(w[4]),
+            Rows(w[5]),
+            Rows(w[6]),
+            Rows(w[7]),
+        ];
+        let mut out = [_mm256_setzero_si256(); 8];
+        for (o, v) in out.iter_mut().zip(one_d(x)) {
+            *o = limit(v);
+        }
+        out
     }
 
     /// The 8 x 8 transpose of 32-bit lanes.

@@ -650,14 +650,29 @@ def test_convert_from_jpeg_whole_process(benchmark, scratch: Path) -> None:  # n
     if dcmdjpeg is None:
         pytest.skip("DCMTK not installed")
     copies = 1 if benchmark.disabled else 11
-    src = _jpeg_cine_inputs(scratch, copies)
-    loop = 'for f in "$1"/*; do "$0" +cn "$f" "$2/${f##*/}" || exit 1; done'
+    _convert_against_dcmdjpeg(
+        benchmark, scratch, "jpeg", _jpeg_cine_inputs(scratch, copies), dcmdjpeg, "+cn"
+    )
+
+
+def _convert_against_dcmdjpeg(
+    benchmark,  # noqa: ANN001
+    scratch: Path,
+    syntax: str,
+    src: Path,
+    dcmdjpeg: str,
+    *flags: str,
+) -> None:
+    """:func:`_convert_from_whole_process` of the files in ``src`` against DCMTK's
+    ``dcmdjpeg`` with ``flags``, one process per file (a shell loop: it takes one)."""
+    opts = " ".join(flags)
+    loop = f'for f in "$1"/*; do "$0" {opts} "$f" "$2/${{f##*/}}" || exit 1; done'
     _convert_from_whole_process(
         benchmark,
         scratch,
-        "jpeg",
+        syntax,
         "",
-        "DCMTK dcmdjpeg +cn, a process per file",
+        f"DCMTK dcmdjpeg{' ' + opts if opts else ''}, a process per file",
         peer_argv=lambda s, out: ["sh", "-c", loop, dcmdjpeg, str(s), str(out)],
         inputs=src,
     )
@@ -693,16 +708,7 @@ def test_convert_from_jpeg12_whole_process(benchmark, scratch: Path) -> None:  #
     if not JPLY.exists():
         pytest.skip("wg04 files not in the corpus")
     src = _jpeg12_inputs(scratch, 1 if benchmark.disabled else 20)
-    loop = 'for f in "$1"/*; do "$0" "$f" "$2/${f##*/}" || exit 1; done'
-    _convert_from_whole_process(
-        benchmark,
-        scratch,
-        "jpeg12",
-        "",
-        "DCMTK dcmdjpeg, a process per file",
-        peer_argv=lambda s, out: ["sh", "-c", loop, dcmdjpeg, str(s), str(out)],
-        inputs=src,
-    )
+    _convert_against_dcmdjpeg(benchmark, scratch, "jpeg12", src, dcmdjpeg)
 
 
 def _convert_from_whole_process(

@@ -1444,25 +1444,39 @@ mod tests {
         subsamp: tj::TJSAMP,
         restart_rows: c_int,
     ) -> Vec<u8> {
+        let params = [
+            (tj::TJPARAM_TJPARAM_RESTARTROWS, restart_rows),
+            (tj::TJPARAM_TJPARAM_QUALITY, 85),
+            (tj::TJPARAM_TJPARAM_SUBSAMP, subsamp as c_int),
+            (tj::TJPARAM_TJPARAM_COLORSPACE, tj::TJCS_TJCS_YCbCr as c_int),
+        ];
+        // SAFETY: src holds rows * cols RGB pixels; TurboJPEG allocates the buffer.
+        tj_compress(&params, |h, buf, size| unsafe {
+            tj::tj3Compress8(
+                h.0,
+                src.as_ptr(),
+                cols as c_int,
+                3 * cols as c_int,
+                rows as c_int,
+                tj::TJPF_TJPF_RGB as c_int,
+                buf,
+                size,
+            )
+        })
+    }
+
+    /// A stream TurboJPEG writes with `params` set, `compress` calling its tj3Compress
+    /// function with the handle and the buffer and size it allocates.
+    fn tj_compress(
+        params: &[(tj::TJPARAM, c_int)],
+        compress: impl FnOnce(&Handle, &mut *mut u8, &mut tj::size_t) -> c_int,
+    ) -> Vec<u8> {
         with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, true, |h| {
-            assert!(h.set(tj::TJPARAM_TJPARAM_RESTARTROWS, restart_rows));
-            assert!(h.set(tj::TJPARAM_TJPARAM_QUALITY, 85));
-            assert!(h.set(tj::TJPARAM_TJPARAM_SUBSAMP, subsamp as c_int));
-            assert!(h.set(tj::TJPARAM_TJPARAM_COLORSPACE, tj::TJCS_TJCS_YCbCr as c_int));
+            for &(p, v) in params {
+                assert!(h.set(p, v));
+            }
             let (mut buf, mut size): (*mut u8, tj::size_t) = (std::ptr::null_mut(), 0);
-            // SAFETY: src holds rows * cols RGB pixels; TurboJPEG allocates `buf`.
-            let rc = unsafe {
-                tj::tj3Compress8(
-                    h.0,
-                    src.as_ptr(),
-                    cols as c_int,
-                    3 * cols as c_int,
-                    rows as c_int,
-                    tj::TJPF_TJPF_RGB as c_int,
-                    &mut buf,
-                    &mut size,
-                )
-            };
+            let rc = compress(h, &mut buf, &mut size);
             assert_eq!(rc, 0, "{}", h.error());
             // SAFETY: TurboJPEG wrote `size` bytes at `buf`, freed after the copy.
             let v = unsafe { std::slice::from_raw_parts(buf, size as usize) }.to_vec();
@@ -1693,32 +1707,25 @@ mod tests {
         quality: c_int,
         restart_rows: c_int,
     ) -> Vec<u8> {
-        with_handle(&ENCODER, tj::TJINIT_TJINIT_COMPRESS, true, |h| {
-            assert!(h.set(tj::TJPARAM_TJPARAM_RESTARTROWS, restart_rows));
-            assert!(h.set(tj::TJPARAM_TJPARAM_QUALITY, quality));
-            assert!(h.set(tj::TJPARAM_TJPARAM_SUBSAMP, tj::TJSAMP_TJSAMP_GRAY as c_int));
-            assert!(h.set(tj::TJPARAM_TJPARAM_PRECISION, 12));
-            let (mut buf, mut size): (*mut u8, tj::size_t) = (std::ptr::null_mut(), 0);
-            // SAFETY: src holds rows * cols samples; TurboJPEG allocates `buf`.
-            let rc = unsafe {
-                tj::tj3Compress12(
-                    h.0,
-                    src.as_ptr(),
-                    cols as c_int,
-                    cols as c_int,
-                    rows as c_int,
-                    tj::TJPF_TJPF_GRAY as c_int,
-                    &mut buf,
-                    &mut size,
-                )
-            };
-            assert_eq!(rc, 0, "{}", h.error());
-            // SAFETY: TurboJPEG wrote `size` bytes at `buf`, freed after the copy.
-            let v = unsafe { std::slice::from_raw_parts(buf, size as usize) }.to_vec();
-            unsafe { tj::tj3Free(buf.cast()) };
-            Ok::<_, CodecError>(v)
+        let params = [
+            (tj::TJPARAM_TJPARAM_RESTARTROWS, restart_rows),
+            (tj::TJPARAM_TJPARAM_QUALITY, quality),
+            (tj::TJPARAM_TJPARAM_SUBSAMP, tj::TJSAMP_TJSAMP_GRAY as c_int),
+            (tj::TJPARAM_TJPARAM_PRECISION, 12),
+        ];
+        // SAFETY: src holds rows * cols samples; TurboJPEG allocates the buffer.
+        tj_compress(&params, |h, buf, size| unsafe {
+            tj::tj3Compress12(
+                h.0,
+                src.as_ptr(),
+                cols as c_int,
+                cols as c_int,
+                rows as c_int,
+                tj::TJPF_TJPF_GRAY as c_int,
+                buf,
+                size,
+            )
         })
-        .unwrap()
     }
 
     /// 12-bit grey frames are decoded by libjpeg-turbo with our IDCT: the samples

@@ -65,6 +65,10 @@ class Contender:
     probe: Callable[[], str | None]
     tasks: dict[str, Builder] = field(default_factory=dict)
     description: str = ""
+    #: Tasks whose in-process code (a C or C++ library) may end the whole process on a
+    #: file it does not take: each file is first run alone in a child process
+    #: (:mod:`dicomfast.benchmark.screen`), and the files that end it are left out.
+    may_crash: frozenset[str] = frozenset()
 
 
 _REGISTRY: dict[str, Contender] = {}

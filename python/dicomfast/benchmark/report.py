@@ -56,8 +56,11 @@ def table(doc: dict[str, Any]) -> str:
                 f"{Path(e['path']).name} ({_clip(e['reason'], 100)})" for e in gone[:LEFT_OUT_SHOWN]
             ]
             more = f", and {len(gone) - LEFT_OUT_SHOWN} more" if len(gone) > LEFT_OUT_SHOWN else ""
+            does = {"parse": "read", "values": "read", "store": "read or store"}.get(
+                task, "read or decode"
+            )
             out.append(
-                f"  left out: {len(gone)} file(s) dicomfast does not read or decode: "
+                f"  left out: {len(gone)} file(s) dicomfast does not {does}: "
                 f"{', '.join(shown)}{more}"
             )
         if sec.get("note"):

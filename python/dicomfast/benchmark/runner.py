@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import registry
+from . import registry, screen
 from .compare import first_difference, same
 from .registry import REFERENCE, TASKS, Skip, Unsupported
 from .timing import alternate
@@ -97,12 +97,17 @@ def _file_by_file(
     workload: Workload,
     files: list[Any],
     ours: list[Any],
+    crashed: dict[int, str] | None = None,
 ) -> tuple[list[int], list[dict[str, str]]]:
     """Which of ``files`` a contender handles alone, giving what we give (``ours``, one
-    item per file): their indices, and for each of the others its path, status and why."""
+    item per file): their indices, and for each of the others its path, status and why.
+    ``crashed``: files not to run, that ended a process of their own (:mod:`.screen`)."""
     good: list[int] = []
     excluded: list[dict[str, str]] = []
     for i, f in enumerate(files):
+        if crashed and i in crashed:
+            excluded.append({"path": str(f), "status": "crashed", "reason": crashed[i]})
+            continue
         status, reason = "error", ""
         job = None
         try:
@@ -157,12 +162,23 @@ def run_task(
     wanted = [REFERENCE] + [n for n in dict.fromkeys(against) if n != REFERENCE]
     ours_result: Any = None
 
-    def on_part(name: str, builder: registry.Builder, row: dict[str, Any]) -> None:
-        """``name`` failed on the whole workload: time it on the files it handles."""
+    def on_part(
+        name: str,
+        builder: registry.Builder,
+        row: dict[str, Any],
+        crashed: dict[int, str] | None = None,
+    ) -> None:
+        """``name`` failed on the whole workload (or ended a process of its own on some
+        files, ``crashed``): time it on the files it handles."""
         if task not in PER_FILE or ours_result is None or len(files) < 2:
+            if crashed:
+                row["excluded"] = [
+                    {"path": str(files[i]), "status": "crashed", "reason": why}
+                    for i, why in crashed.items()
+                ]
             return
         log(f"{task}: {name}, file by file ...")
-        good, excluded = _file_by_file(builder, workload, files, ours_result)
+        good, excluded = _file_by_file(builder, workload, files, ours_result, crashed)
         if not good:
             # Each file's reason, unless it is the same for all as for the whole set.
             if any((e["status"], e["reason"]) != (row["status"], row["reason"]) for e in excluded):
@@ -207,6 +223,24 @@ def run_task(
                     _row(name, "unsupported", reason=f"{name} has no {task}", version=version)
                 )
                 continue
+            if task in c.may_crash and task in PER_FILE and ours_result is not None:
+                log(f"{task}: {name}, each file in a process of its own first ...")
+                try:
+                    crashed = screen.crashing_files(name, task, builder, workload, files)
+                except Exception as e:  # noqa: BLE001 - no screening: run as any other
+                    log(f"{task}: {name}: cannot screen the files ({_why(e)})")
+                    crashed = {}
+                if crashed:
+                    n = len(crashed)
+                    row = _row(
+                        name,
+                        "crashed",
+                        reason=f"ended the process on {n} of {len(files)} file(s)",
+                        version=version,
+                    )
+                    results.append(row)
+                    on_part(name, builder, row, crashed)
+                    continue
             log(f"{task}: {name} ...")
             try:
                 job = builder(workload)

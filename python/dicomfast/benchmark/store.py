@@ -183,6 +183,13 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
+def classes_of(files: list[str]) -> dict[str, str]:
+    """File -> its SOP class."""
+    import dicomfast
+
+    return {f: str(dicomfast.read(f, stop_before_pixels=True).SOPClassUID) for f in files}
+
+
 def contexts_of(files: list[str]) -> dict[str, set[str]]:
     """SOP class -> transfer syntaxes of ``files``."""
     import dicomfast
@@ -200,16 +207,21 @@ def send_dicomfast(rx: Receiver, files: list[str]) -> None:
     from dicomfast.net import AE, PresentationContext
 
     ae = AE("BENCHSCU", acse_timeout=60, dimse_timeout=120)
+    sop_of = classes_of(files)
+    failed: list[str] = []
     for batch in plan_contexts(contexts_of(files)):
+        # an association per batch of SOP classes (128 contexts at most), with its files
+        classes = {sop for sop, _ in batch}
+        these = [f for f in files if sop_of[f] in classes]
         contexts = [PresentationContext(sop, ts) for sop, ts in batch]
         with ae.associate(HOST, rx.port, contexts, rx.aet) as assoc:
-            failed = [
-                p
-                for p, status in assoc.send_c_stores(files)
+            failed += [
+                f"{os.path.basename(p)} ({status if isinstance(status, DicomError) else hex(int(status))})"
+                for p, status in assoc.send_c_stores(these)
                 if isinstance(status, DicomError) or int(status) != 0
             ]
-        if failed:
-            raise RuntimeError(f"{len(failed)} C-STOREs failed")
+    if failed:
+        raise RuntimeError(f"{len(failed)} C-STOREs failed: {', '.join(failed[:5])}")
 
 
 def send_pynetdicom(rx: Receiver, files: list[str]) -> None:

@@ -78,6 +78,8 @@ class Workload:
         #: files dicomfast does not read, or whose Pixel Data it does not decode, and why
         self.unreadable: dict[Path, str] = {}
         self.undecodable: dict[Path, str] = {}
+        #: files with nothing to send them under (no SOP Class or Instance UID), and why
+        self.unstorable: dict[Path, str] = {}
 
     # -- sizes -----------------------------------------------------------------------------
     @cached_property
@@ -124,15 +126,50 @@ class Workload:
             out.append(f)
         return out
 
+    @cached_property
+    def storable(self) -> list[Path]:
+        """The files a C-STORE to ``dicomfast serve`` keeps: a SOP Class UID to send the
+        data set under, and the valid SOP Instance, Study and Series Instance UIDs its
+        archive files it under (the others, a DICOMDIR or a bare data set, are in
+        :attr:`unstorable`, with the reason)."""
+        import dicomfast
+        from dicomfast import uid as uids
+        from dicomfast.archive.index import is_valid_uid
+
+        out = []
+        for f in self.readable:
+            ds = dicomfast.read(f, stop_before_pixels=True)
+            sop = str(ds.get("SOPClassUID") or "")
+            entry = uids.REGISTRY.get(sop)
+            why = "" if sop else "no SOP Class UID to send it under"
+            if sop and (entry is None or not entry.storage):
+                why = (
+                    f"{uids.name_of(sop)} is not a storage SOP class of PS3.4 Table B.5-1 "
+                    "(those serve accepts)"
+                )
+            for key in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
+                if not why and not is_valid_uid(ds.get(key)):
+                    why = f"missing or invalid {key} (the archive files under it): {ds.get(key)!r}"
+            if why:
+                self.unstorable[f] = why
+                continue
+            out.append(f)
+        return out
+
     def files_for(self, task: str) -> list[Path]:
-        return self.readable if task in ("parse", "values", "store") else self.pixel_files
+        if task == "store":
+            return self.storable
+        return self.readable if task in ("parse", "values") else self.pixel_files
 
     def left_out_of(self, task: str) -> dict[Path, str]:
         """The files given that a task leaves out because dicomfast, the reference, does
-        not read them (or, for the pixel tasks, decode their Pixel Data), and why."""
+        not read them (or, for the pixel tasks, decode their Pixel Data; for store,
+        finds nothing to send them under), and why."""
         self.files_for(task)
-        if task in ("parse", "values", "store"):
+        if task in ("parse", "values"):
             return dict(self.unreadable)
+        if task == "store":
+            return {**self.unreadable, **self.unstorable}
         return {**self.unreadable, **self.undecodable}
 
     def nbytes_for(self, task: str) -> int:
@@ -185,6 +222,8 @@ class Workload:
         known, seed = self.__dict__, part.__dict__
         if "readable" in known:
             seed["readable"] = [f for f in self.readable if f in keep]
+        if "storable" in known:
+            seed["storable"] = [f for f in self.storable if f in keep]
         if "syntax" in known:
             seed["syntax"] = {f: s for f, s in self.syntax.items() if f in keep}
         if "pixel_files" in known:

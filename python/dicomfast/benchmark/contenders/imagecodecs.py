@@ -194,5 +194,9 @@ def _version() -> str | None:
 
 
 CONTENDER = Contender(
-    "imagecodecs", _version, {"decode": decode, "encode": encode}, "imagecodecs codecs"
+    "imagecodecs",
+    _version,
+    {"decode": decode, "encode": encode},
+    "imagecodecs codecs",
+    may_crash=frozenset({"decode"}),  # C kernels given every file's frames
 )

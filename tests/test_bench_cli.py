@@ -434,10 +434,10 @@ def test_files_serve_does_not_store_are_named_not_sent(
     no_study = tmp_path / "no_study.dcm"
     ds.save(no_study)
     ds = dicomfast.read(files[1])
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.6"
-    retired = tmp_path / "retired_us.dcm"  # Ultrasound Image Storage (Retired)
-    ds.save(retired)
-    args = [files[0], str(no_study), str(retired), "--tasks", "store", "--against", "none"]
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.2.1.1"
+    not_storage = tmp_path / "not_storage.dcm"  # Patient Root Q/R - FIND
+    ds.save(not_storage)
+    args = [files[0], str(no_study), str(not_storage), "--tasks", "store", "--against", "none"]
     code, text, doc = _bench(args, tmp_path, capsys)
     assert code == 0
     store = doc["tasks"]["store"]
@@ -445,9 +445,9 @@ def test_files_serve_does_not_store_are_named_not_sent(
     ours = {r["contender"]: r for r in store["results"]}["dicomfast"]
     assert ours["status"] == "ok", ours
     gone = {Path(e["path"]).name: e["reason"] for e in store["left_out"]}
-    assert set(gone) == {"no_study.dcm", "retired_us.dcm"}
+    assert set(gone) == {"no_study.dcm", "not_storage.dcm"}
     assert "StudyInstanceUID" in gone["no_study.dcm"]
-    assert "not a storage SOP class" in gone["retired_us.dcm"]
+    assert "not a storage SOP class" in gone["not_storage.dcm"]
     assert "left out: 2 file(s) dicomfast does not read or store: " in text
 
 

@@ -150,6 +150,22 @@ def storage_sop_classes() -> list[str]:
     return [e.uid for e in REGISTRY.values() if e.storage]
 
 
+def retired_storage_sop_classes() -> list[str]:
+    """The retired storage SOP classes (PS3.6 Annex A: a retired SOP Class named
+    "... Storage", Storage Commitment aside): PS3.4 no longer lists them, but archives
+    still hold their instances (the first Ultrasound Image Storage, 1.2.840.10008.5.1.4.1.1.6,
+    from many older scanners), and DCMTK's ``storescp`` accepts them. A Storage SCP of
+    ours accepts them too (:meth:`dicomfast.net.AE.add_storage_scp_contexts`, ``serve``)."""
+    return [
+        e.uid
+        for e in REGISTRY.values()
+        if e.retired
+        and e.type == "SOP Class"
+        and " Storage" in f" {e.name}"
+        and "Commitment" not in e.name
+    ]
+
+
 #: ``(explicit_vr, big_endian)`` of a transfer syntax (:mod:`dicomfast.syntaxes`).
 encoding_of = syntaxes.encoding_of
 #: Whether Pixel Data in a transfer syntax is encapsulated (:mod:`dicomfast.syntaxes`).

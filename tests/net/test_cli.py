@@ -119,3 +119,43 @@ def test_tls_serve_echo_store(tmp_path: Path, ct_small: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
     assert len(list((tmp_path / "d").rglob("*.dcm"))) == 1
+
+
+def test_serve_keeps_instances_of_retired_storage_classes(tmp_path: Path) -> None:
+    """Archives still hold instances of retired storage SOP classes (the first
+    Ultrasound Image Storage, 1.2.840.10008.5.1.4.1.1.6, from older scanners; pydicom's
+    ``color-pl.dcm`` is one). DCMTK's storescp takes them; serve refused them with no
+    presentation context until it accepted the retired storage classes too. Sent here
+    by pynetdicom (a peer proposing the class) and by ``dicomfast store``."""
+    import dicomfast
+    from corpus_data import CORPUS
+
+    pynetdicom = pytest.importorskip("pynetdicom")
+    src = CORPUS / "public" / "pydicom-data" / "color-pl.dcm"
+    if not src.exists():
+        pytest.skip(f"{src} not in the corpus")
+    ds = dicomfast.read(src)
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.6"
+    second = tmp_path / "second.dcm"
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.9.77"
+    ds.save(second)
+    store = tmp_path / "data"
+    proc, port = _start_serve(["--storage", str(store)])
+    try:
+        import pydicom
+
+        ae = pynetdicom.AE()
+        ae.add_requested_context("1.2.840.10008.5.1.4.1.1.6", "1.2.840.10008.1.2.1")
+        assoc = ae.associate("127.0.0.1", port)
+        assert assoc.is_established
+        try:
+            status = assoc.send_c_store(pydicom.dcmread(src))
+        finally:
+            assoc.release()
+        assert status.Status == 0x0000
+        assert main(["store", "127.0.0.1", str(port), str(second), "-q"]) == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    kept = {str(dicomfast.read(p).SOPInstanceUID) for p in store.rglob("*.dcm")}
+    assert kept == {str(dicomfast.read(src).SOPInstanceUID), "1.2.826.0.1.3680043.10.9.77"}

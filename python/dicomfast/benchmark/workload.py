@@ -128,25 +128,22 @@ class Workload:
 
     @cached_property
     def storable(self) -> list[Path]:
-        """The files a C-STORE to ``dicomfast serve`` keeps: a SOP Class UID to send the
-        data set under, and the valid SOP Instance, Study and Series Instance UIDs its
-        archive files it under (the others, a DICOMDIR or a bare data set, are in
+        """The files a C-STORE to ``dicomfast serve`` keeps: a storage SOP class (current
+        or retired) to send the data set under, and the valid SOP Instance, Study and
+        Series Instance UIDs its archive files it under (the others, a DICOMDIR or a bare data set, are in
         :attr:`unstorable`, with the reason)."""
         import dicomfast
         from dicomfast import uid as uids
         from dicomfast.archive.index import is_valid_uid
 
+        accepted = {*uids.storage_sop_classes(), *uids.retired_storage_sop_classes()}
         out = []
         for f in self.readable:
             ds = dicomfast.read(f, stop_before_pixels=True)
             sop = str(ds.get("SOPClassUID") or "")
-            entry = uids.REGISTRY.get(sop)
             why = "" if sop else "no SOP Class UID to send it under"
-            if sop and (entry is None or not entry.storage):
-                why = (
-                    f"{uids.name_of(sop)} is not a storage SOP class of PS3.4 Table B.5-1 "
-                    "(those serve accepts)"
-                )
+            if sop and sop not in accepted:
+                why = f"{uids.name_of(sop)} is not a storage SOP class (those serve accepts)"
             for key in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
                 if not why and not is_valid_uid(ds.get(key)):
                     why = f"missing or invalid {key} (the archive files under it): {ds.get(key)!r}"

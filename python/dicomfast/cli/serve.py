@@ -232,7 +232,7 @@ def archive_ae(ae_title: str, **kw: Any) -> Any:
 
     ae = AE(ae_title, **kw)
     ae.add_supported_context(VERIFICATION_SOP_CLASS)
-    for sop in uids.storage_sop_classes():
+    for sop in (*uids.storage_sop_classes(), *uids.retired_storage_sop_classes()):
         # SCP role too: C-GET sends instances back on the requestor's association.
         ae.add_supported_context(sop, None, scu_role=True, scp_role=True)
     for sop in (

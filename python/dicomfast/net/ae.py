@@ -195,9 +195,10 @@ class AE:
         )
 
     def add_storage_scp_contexts(self, transfer_syntax: str | Sequence[str] | None = None) -> None:
-        """Support Verification and every storage SOP class of PS3.4 Table B.5-1."""
+        """Support Verification, every storage SOP class of PS3.4 Table B.5-1 and the
+        retired ones (:func:`dicomfast.uid.retired_storage_sop_classes`)."""
         self.add_supported_context(VERIFICATION_SOP_CLASS)
-        for sop in uids.storage_sop_classes():
+        for sop in (*uids.storage_sop_classes(), *uids.retired_storage_sop_classes()):
             self.add_supported_context(sop, transfer_syntax)
 
     # -- acceptor policy --------------------------------------------------------

@@ -49,6 +49,24 @@ def _bench(args: list[str], tmp_path: Path, capsys) -> tuple[int, str, dict]:  #
     return code, text, json.loads(out.read_text())
 
 
+def _race_on_parse(
+    name: str,
+    builder,  # noqa: ANN001
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> tuple[str, dict]:
+    """``dicomfast bench`` of the parse task with ``builder`` registered as ``name``
+    (for this call only): the text printed and that contender's row."""
+    registry.register(Contender(name, lambda: "1.0", {"parse": builder}))
+    try:
+        code, text, doc = _bench([*files, "--tasks", "parse", "--against", name], tmp_path, capsys)
+    finally:
+        registry.unregister(name)
+    assert code == 0
+    return text, {r["contender"]: r for r in doc["tasks"]["parse"]["results"]}[name]
+
+
 def _installed(name: str) -> bool:
     return registry.safe_probe(registry.contenders()[name].probe) is not None
 
@@ -587,3 +605,100 @@ def test_files_of_many_sop_classes_are_each_sent_on_their_association(
     assert code == 0
     ours = {r["contender"]: r for r in doc["tasks"]["store"]["results"]}["dicomfast"]
     assert ours["status"] == "ok" and doc["tasks"]["store"]["files"] == 70, ours
+
+
+def test_a_contender_declining_files_ahead_is_timed_on_the_others(
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """A contender that knows ahead which files it cannot do (DCMTK's ``storescu`` has
+    no option proposing JPEG Extended, pynetdicom sends nothing pydicom reads without
+    its UIDs) raises ``Declines`` with them: it is timed on the others, ours on the
+    same, and those are named (before, one such file put the whole row out as
+    unsupported)."""
+    import dicomfast
+    from dicomfast.benchmark.registry import Declines
+
+    def tags(p: str) -> list[int]:
+        return [t for t in dicomfast.read(p).keys() if t >> 16 != 0xFFFE]
+
+    def choosy(w) -> Job:  # noqa: ANN001
+        paths = [str(p) for p in w.files_for("parse")]
+        if files[0] in paths:
+            raise Declines({Path(files[0]): "not this one"})
+        return Job(lambda: [tags(p) for p in paths], how="choosy")
+
+    text, row = _race_on_parse("choosy", choosy, files, tmp_path, capsys)
+    assert row["status"] == "ok" and row["files"] == 2 and row["ratio"] > 0, row
+    assert row["excluded"] == [
+        {"path": files[0], "status": "unsupported", "reason": "not this one"}
+    ]
+    assert "choosy: timed on 2 of 3 files, ours on the same; left out: " in text
+
+
+def test_a_contender_going_on_past_files_is_timed_on_the_others(
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """A sender that goes on past a file it cannot load (``storescu --no-halt``,
+    pynetdicom past a data set it cannot encode) reports it (``Job.failed``): the
+    contender is timed on the other files, ours on the same, and the file is named (before,
+    one such file made the whole store row an error or a mismatch)."""
+    import dicomfast
+
+    def tags(p: str) -> list[int]:
+        return [t for t in dicomfast.read(p).keys() if t >> 16 != 0xFFFE]
+
+    def skipping(w) -> Job:  # noqa: ANN001
+        paths = [str(p) for p in w.files_for("parse")]
+        failed: dict[str, str] = {}
+
+        def run() -> list:
+            failed.clear()
+            out = []
+            for p in paths:
+                if p == files[1]:
+                    failed[p] = "cannot load it"
+                    continue
+                out.append(tags(p))
+            return out
+
+        return Job(run, how="skipping", failed=lambda: {Path(p): r for p, r in failed.items()})
+
+    text, row = _race_on_parse("skipping", skipping, files, tmp_path, capsys)
+    assert row["status"] == "ok" and row["files"] == 2 and row["ratio"] > 0, row
+    assert row["excluded"] == [{"path": files[1], "status": "error", "reason": "cannot load it"}]
+    assert "skipping: timed on 2 of 3 files, ours on the same; left out: " in text
+
+
+@pytest.mark.skipif(not _installed("dcmtk") or not _installed("pydicom"), reason="no DCMTK")
+def test_store_from_peers_leaves_out_what_each_cannot_send(
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """Real peers on a folder with a file each cannot send: ``storescu`` has no option
+    proposing JPEG Extended (declined ahead), and loads no file cut short before its
+    sequence delimiter (gone past at run time); pynetdicom's SCP takes no retired JPEG
+    syntax. Each is timed on the rest, ours on the same."""
+    broken = CORPUS / "public" / "broken" / "MR4_RLE_no_sequence_delimiter.dcm"
+    jpeg12 = CORPUS / "public" / "wg04" / "JPLY" / "MR1_JPLY"
+    if not broken.exists() or not jpeg12.exists():
+        pytest.skip("corpus files missing")
+    code, text, doc = _bench(
+        [files[0], str(broken), str(jpeg12), "--tasks", "store", "--against", "dcmtk,pydicom"],
+        tmp_path,
+        capsys,
+    )
+    assert code == 0
+    rows = {r["contender"]: r for r in doc["tasks"]["store"]["results"]}
+    dcmtk_row = rows["dcmtk"]
+    assert dcmtk_row["status"] == "ok" and dcmtk_row["files"] == 1, dcmtk_row
+    left = {Path(e["path"]).name: e for e in dcmtk_row["excluded"]}
+    assert left["MR1_JPLY"]["status"] == "unsupported"
+    assert left[broken.name]["status"] == "error" and "storescu" in left[broken.name]["reason"]
+    pyd = rows["pydicom"]
+    assert pyd["status"] == "ok" and pyd["files"] == 2, pyd
+    assert [Path(e["path"]).name for e in pyd["excluded"]] == [broken.name]

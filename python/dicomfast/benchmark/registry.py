@@ -42,6 +42,16 @@ class Unsupported(Exception):  # noqa: N818
     """The contender cannot do this task on this workload (e.g. a codec it lacks)."""
 
 
+class Declines(Unsupported):
+    """The contender cannot do some of the files, known before running (e.g. a syntax
+    its sender cannot propose): ``files`` maps each to the reason. It is then run and
+    timed on the others, ours on the same, and those are reported as left out."""
+
+    def __init__(self, files: dict[Any, str]) -> None:
+        super().__init__(f"declines {len(files)} file(s)")
+        self.files = files
+
+
 @dataclass
 class Job:
     """One contender's work for one task: ``run()`` processes the whole workload
@@ -53,6 +63,10 @@ class Job:
     #: what was run, for the report (e.g. the command line)
     how: str = ""
     cleanup: Callable[[], None] | None = None
+    #: The files the last ``run`` could not do and went on past (a sender skipping a
+    #: file it cannot load), with the reason: the runner then times the contender on
+    #: the others, as for :class:`Declines`.
+    failed: Callable[[], dict[Any, str]] | None = None
 
 
 Builder = Callable[["Any"], Job]
@@ -128,6 +142,7 @@ __all__ = [
     "REFERENCE",
     "TASKS",
     "Contender",
+    "Declines",
     "Job",
     "Skip",
     "Unsupported",

@@ -18,11 +18,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import registry, screen
 from .compare import first_difference, same
-from .registry import REFERENCE, TASKS, Skip, Unsupported
+from .registry import REFERENCE, TASKS, Declines, Skip, Unsupported
 from .timing import alternate
 from .workload import Workload
 
@@ -207,6 +208,57 @@ def run_task(
         row.update(status="ok", reason="", kind=job.kind, how=job.how)
         parts[name] = _Part(chosen, part.nbytes_for(task), ours_key, excluded)
 
+    def on_declined(
+        name: str,
+        builder: registry.Builder,
+        row: dict[str, Any],
+        declined: dict[Any, str],
+        status: str = "unsupported",
+    ) -> None:
+        """``name`` said which files it cannot do (ahead, or having gone on past them:
+        ``status`` "error"): time it on the others, with ours on the same files (its
+        result on them is what it is checked against). Files it then goes on past are
+        left out too, once more."""
+        gone = [{"path": str(f), "status": status, "reason": r} for f, r in declined.items()]
+        left = {Path(f) for f in declined}
+        row["excluded"] = gone
+        for _ in range(2):
+            chosen = [f for f in files if f not in left]
+            if not chosen or ours_result is None:
+                return
+            part = workload.only(chosen)
+            ours_key = f"{REFERENCE} on " + ",".join(
+                str(i) for i, f in enumerate(files) if f not in left
+            )
+            old = jobs.pop(name, None)
+            if old is not None and old.cleanup:
+                old.cleanup()
+            try:
+                job = builder(part)
+            except Exception as e:  # noqa: BLE001
+                row.update(status="error", reason=_why(e))
+                return
+            jobs[name] = job
+            if ours_key not in jobs:
+                jobs[ours_key] = table[REFERENCE].tasks[task](part)
+            ref = jobs[ours_key]
+            try:
+                ref_result = ref.result(ref.run())  # also its warm-up
+            except Exception as e:  # noqa: BLE001
+                row.update(status="error", reason=f"ours on the same files: {_why(e)}")
+                return
+            status, reason = _check(job, ref_result, workload.tolerance)
+            failed = job.failed() if job.failed is not None else {}
+            if not failed:
+                break
+            gone += [{"path": str(f), "status": "error", "reason": r} for f, r in failed.items()]
+            left |= {Path(f) for f in failed}
+        if status != "ok":
+            row.update(status=status, reason=reason)
+            return
+        row.update(status="ok", reason="", kind=job.kind, how=job.how)
+        parts[name] = _Part(chosen, part.nbytes_for(task), ours_key, gone)
+
     try:
         for name in wanted:
             c = table.get(name)
@@ -247,6 +299,11 @@ def run_task(
             except Skip as e:
                 results.append(_row(name, "skipped", reason=str(e), version=version))
                 continue
+            except Declines as e:
+                row = _row(name, "unsupported", reason=str(e), version=version)
+                results.append(row)
+                on_declined(name, builder, row, e.files)
+                continue
             except Unsupported as e:
                 row = _row(name, "unsupported", reason=str(e), version=version)
                 results.append(row)
@@ -270,7 +327,14 @@ def run_task(
                     break
                 continue
             status, reason = _check(job, ours_result, workload.tolerance)
-            if status != "ok":
+            failed = job.failed() if job.failed is not None else {}
+            if failed:  # went on past some files: timed on the others
+                row.update(status="unsupported", reason=f"failed on {len(failed)} file(s)")
+                jobs.pop(name, None)
+                if job.cleanup:
+                    job.cleanup()
+                on_declined(name, builder, row, failed, "error")
+            elif status != "ok":
                 row.update(status=status, reason=reason)
                 on_part(name, builder, row)
         ok = [r["contender"] for r in results if r["status"] == "ok"]

@@ -110,7 +110,7 @@ class Receiver:
                 sys.executable, "-c",
                 "import sys; from dicomfast.cli import main; sys.exit(main(sys.argv[1:]))",
                 "serve", "--host", HOST, "--port", "0", "--storage", str(store),
-                "--no-fsync", "--idle-timeout", "600", "-q", "--aet", AET[kind],
+                "--no-fsync", "--no-http", "--idle-timeout", "600", "-q", "--aet", AET[kind],
             ]  # fmt: skip
         elif kind == "pynetdicom":
             argv = [sys.executable, "-c", _PYNETDICOM_SCP, str(store)]
@@ -224,26 +224,41 @@ def send_dicomfast(rx: Receiver, files: list[str]) -> None:
         raise RuntimeError(f"{len(failed)} C-STOREs failed: {', '.join(failed[:5])}")
 
 
-def send_pynetdicom(rx: Receiver, files: list[str]) -> None:
+def send_pynetdicom(rx: Receiver, files: list[str], failed: dict[str, str] | None = None) -> None:
+    """pynetdicom sending ``files`` (an association per batch of SOP classes); with
+    ``failed``, going on past a file it cannot send, noted there with the reason."""
     import pydicom
     from pynetdicom import AE
 
-    ae = AE(ae_title="BENCHSCU")
-    ae.acse_timeout = 60
-    ae.dimse_timeout = 60
-    for sop, syntaxes in contexts_of(files).items():
-        for ts in sorted(syntaxes | {"1.2.840.10008.1.2.1"}):
-            ae.add_requested_context(sop, [ts])
-    assoc = ae.associate(HOST, rx.port, ae_title=rx.aet)
-    if not assoc.is_established:
-        raise RuntimeError("pynetdicom: association rejected")
-    try:
-        for f in files:
-            status = assoc.send_c_store(pydicom.dcmread(f))
-            if not status or status.Status != 0:
-                raise RuntimeError(f"pynetdicom: C-STORE of {f} failed: {status}")
-    finally:
-        assoc.release()
+    from dicomfast.cli.store import plan_contexts
+
+    sop_of = classes_of(files)
+    # an association per batch of SOP classes (128 contexts at most), with its files
+    for batch in plan_contexts(contexts_of(files)):
+        ae = AE(ae_title="BENCHSCU")
+        ae.acse_timeout = 60
+        ae.dimse_timeout = 60
+        for sop, syntaxes in batch:
+            ae.add_requested_context(sop, syntaxes)
+        classes = {sop for sop, _ in batch}
+        assoc = ae.associate(HOST, rx.port, ae_title=rx.aet)
+        if not assoc.is_established:
+            raise RuntimeError("pynetdicom: association rejected")
+        try:
+            for f in (f for f in files if sop_of[f] in classes):
+                try:
+                    status = assoc.send_c_store(pydicom.dcmread(f))
+                except Exception as e:  # noqa: BLE001 - one file's: said, and on to the next
+                    if failed is None:
+                        raise
+                    failed[f] = f"pynetdicom: {type(e).__name__}: {e}"[:300]
+                    continue
+                if not status or status.Status != 0:
+                    if failed is None or not assoc.is_established:
+                        raise RuntimeError(f"pynetdicom: C-STORE of {f} failed: {status}")
+                    failed[f] = f"pynetdicom: C-STORE status {status.get('Status', status)}"
+        finally:
+            assoc.release()
 
 
 #: transfer syntax -> storescu's option proposing it (one per storescu process)
@@ -259,15 +274,28 @@ STORESCU_PROPOSE = {
 }
 
 
-def send_storescu(rx: Receiver, files: list[str], propose: str = "-x=") -> None:
-    """One storescu process sending ``files`` (all in syntaxes ``propose`` covers)."""
+def send_storescu(
+    rx: Receiver, files: list[str], propose: str = "-x=", failed: dict[str, str] | None = None
+) -> None:
+    """One storescu process sending ``files`` (all in syntaxes ``propose`` covers), going
+    on past a file it cannot load (``--no-halt``): such files, and why, into ``failed``."""
     tool = dcmtk_tool("storescu") or "storescu"
     done = subprocess.run(
-        [tool, "-aec", rx.aet, propose, HOST, str(rx.port), *files],
+        # --required: the files' own SOP classes (its fixed list lacks, e.g., Segmentation)
+        [tool, "--required", "--no-halt", "-aec", rx.aet, propose, HOST, str(rx.port), *files],
         capture_output=True,
         text=True,
         timeout=SEND_TIMEOUT,
         env=dict(os.environ, TCP_NODELAY="1"),
     )
-    if done.returncode:
+    skipped: dict[str, str] = {}
+    for m in re.finditer(r"^E: Bad DICOM file: (.+?): (.*)$", done.stderr, re.MULTILINE):
+        skipped[m.group(1)] = f"storescu: {m.group(2)}"
+    for m in re.finditer(r"^W: (.+) in file: (.+?), ignoring file$", done.stderr, re.MULTILINE):
+        skipped[m.group(2)] = f"storescu: {m.group(1)}, ignoring file"
+    skipped = {f: why for f, why in skipped.items() if f in files}
+    # every file skipped: storescu then has nothing to propose and fails the association
+    if done.returncode and (failed is None or len(skipped) < len(set(files))):
         raise RuntimeError(f"storescu exit {done.returncode}: {done.stderr.strip()[-300:]}")
+    if failed is not None:
+        failed.update(skipped)

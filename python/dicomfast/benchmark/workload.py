@@ -233,15 +233,14 @@ class Workload:
 
     # -- scratch space ---------------------------------------------------------------------------
     def scratch(self, name: str) -> Path:
-        """An empty folder for one contender's outputs (removed by :meth:`close`)."""
+        """A new empty folder for one job's outputs, named after ``name`` (removed by
+        :meth:`close`): a job timed on part of the files (:meth:`only`) gets one of its
+        own beside the whole set's, which is timed in the same rounds."""
         if self._parent is not None:
             return self._parent.scratch(name)
         if self._own_tmp is None:
             self._own_tmp = Path(tempfile.mkdtemp(prefix="dicomfast-bench-", dir=self._tmp))
-        path = self._own_tmp / name
-        shutil.rmtree(path, ignore_errors=True)
-        path.mkdir(parents=True)
-        return path
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self._own_tmp))
 
     def close(self) -> None:
         if self._own_tmp is not None:

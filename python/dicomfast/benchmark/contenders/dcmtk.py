@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
+from typing import Any
 
 from ..compare import number_text, parse_form, pixels_of_file, values_form
-from ..registry import PROCESS, Contender, Job, Skip, Unsupported
+from ..registry import PROCESS, Contender, Declines, Job, Skip, Unsupported
 from ..store import dcmtk_tool
 from ..workload import EXPLICIT_LE, JPEG_LL, JPEG_LL_SV1, NATIVE, RLE, Workload
 
@@ -161,16 +163,22 @@ def store(w: Workload) -> Job:
     from ..store import STORESCU_PROPOSE, Receiver, send_storescu
 
     groups: dict[str, list[str]] = {}
+    declined: dict[Any, str] = {}
     for f in w.files_for("store"):
         flag = STORESCU_PROPOSE.get(w.syntax[f])
         if flag is None:
-            raise Unsupported(f"storescu has no option proposing {w.syntax[f]}")
+            declined[f] = f"storescu has no option proposing {w.syntax[f]}"
+            continue
         groups.setdefault(flag, []).append(str(f))
+    if declined:
+        raise Declines(declined)
     rx = Receiver.start("dcmtk", w.scratch("store-dcmtk"))
+    failed: dict[str, str] = {}
 
     def run() -> None:
+        failed.clear()
         for flag, files in groups.items():  # storescu proposes one kind of syntax per run
-            send_storescu(rx, files, flag)
+            send_storescu(rx, files, flag, failed)
 
     return Job(
         run,
@@ -178,6 +186,7 @@ def store(w: Workload) -> Job:
         kind=PROCESS,
         how="storescu (one per syntax) -> storescp",
         cleanup=rx.stop,
+        failed=lambda: {Path(f): why for f, why in failed.items()},
     )
 
 

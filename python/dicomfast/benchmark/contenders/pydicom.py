@@ -4,11 +4,13 @@ pydicom picks), its own RLE encoder; pynetdicom for ``store`` (SCU -> SCP)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ..compare import decode_frames_ours, parse_form, pixels_of_file, values_form
-from ..registry import Contender, Job, Skip, Unsupported, module_version
+from ..registry import Contender, Declines, Job, Skip, Unsupported, module_version
 from ..workload import NATIVE, RLE, Workload
 
 
@@ -20,6 +22,16 @@ def _quiet() -> Callable[[], None]:
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     return lambda: logger.setLevel(level)
+
+
+@contextmanager
+def _quieted() -> Iterator[None]:
+    """pydicom's logger silent for the block (:func:`_quiet`)."""
+    restore = _quiet()
+    try:
+        yield
+    finally:
+        restore()
 
 
 def parse(w: Workload) -> Job:
@@ -134,15 +146,44 @@ def transcode(w: Workload) -> Job:
 def store(w: Workload) -> Job:
     if module_version("pynetdicom") is None:
         raise Skip("pynetdicom not installed")
+    import pydicom
+    from pynetdicom import ALL_TRANSFER_SYNTAXES
+
     from ..store import Receiver, send_pynetdicom
 
     files = [str(f) for f in w.files_for("store")]
+    declined: dict[Any, str] = {}
+    with _quieted():
+        for f in w.files_for("store"):
+            if w.syntax[f] not in ALL_TRANSFER_SYNTAXES:
+                declined[f] = f"pynetdicom's SCP takes no {w.syntax[f]}"
+                continue
+            # pynetdicom sends what pydicom reads: a data set it reads without its UIDs
+            # (a file cut short) is refused up front (pynetdicom 2.1 then fails with an
+            # UnboundLocalError of its own)
+            try:
+                ds = pydicom.dcmread(f)  # as send_pynetdicom reads it, pixels included
+                ok = bool(ds.get("SOPClassUID")) and bool(ds.get("SOPInstanceUID"))
+            except Exception as e:  # noqa: BLE001 - the reason is reported
+                declined[f] = f"pydicom does not read it: {type(e).__name__}: {e}"[:300]
+                continue
+            if not ok:
+                declined[f] = "pydicom reads no SOP Class or Instance UID in it"
+    if declined:
+        raise Declines(declined)
     rx = Receiver.start("pynetdicom", w.scratch("store-pynetdicom"))
+    failed: dict[str, str] = {}
+
+    def run() -> None:
+        failed.clear()
+        send_pynetdicom(rx, files, failed)
+
     return Job(
-        lambda: send_pynetdicom(rx, files),
+        run,
         lambda _: rx.received_uids(),
         how="pynetdicom SCU -> pynetdicom SCP",
         cleanup=rx.stop,
+        failed=lambda: {Path(f): why for f, why in failed.items()},
     )
 
 

@@ -47,20 +47,40 @@ def decode(w: Workload) -> Job:
     import numpy as np
 
     files = [str(f) for f in w.files_for("decode")]
-    dtypes = [a.dtype for a in w.arrays]
+    big_endian = gdcm.TransferSyntax.ExplicitVRBigEndian
 
-    def one(f: str) -> bytes:
+    def one(f: str) -> tuple[bytes, int, int, bool]:
         r = gdcm.ImageReader()
         r.SetFileName(f)
         if not r.Read():
             raise RuntimeError(f"GDCM cannot read {f}")
-        return r.GetImage().GetBuffer().encode("utf-8", "surrogateescape")
+        img = r.GetImage()
+        return (
+            img.GetBuffer().encode("utf-8", "surrogateescape"),
+            img.GetPlanarConfiguration(),
+            img.GetPixelFormat().GetBitsAllocated(),
+            img.GetTransferSyntax() == big_endian,
+        )
+
+    def as_ours(got: tuple[bytes, int, int, bool], ours: Any) -> Any:
+        """GDCM's buffer as the samples of ours: its layout is the file's (1-bit samples
+        packed, a big endian file's bytes as they are, colour-by-plane frames as planes),
+        ours pydicom's (one sample per element, native order, samples interleaved)."""
+        buf, planar, bits, big = got
+        if bits == 1:
+            bits_ = np.unpackbits(np.frombuffer(buf, np.uint8), bitorder="little")
+            return bits_[: ours.size].astype(ours.dtype) if bits_.size >= ours.size else bits_
+        v: Any = np.frombuffer(buf, ours.dtype.newbyteorder(">" if big else "<"))
+        spp = ours.shape[-1] if ours.ndim >= 3 and ours.shape[-1] in (3, 4) else 1
+        if planar == 1 and spp > 1 and v.size == ours.size:
+            frame = ours.size // spp
+            per = ours.shape[-3] * ours.shape[-2]
+            v = v.reshape(frame // per, spp, per).transpose(0, 2, 1)
+        return v.ravel()
 
     return Job(
         lambda: [one(f) for f in files],
-        lambda out: [
-            np.frombuffer(b, d.newbyteorder("<")) for b, d in zip(out, dtypes, strict=True)
-        ],
+        lambda out: [as_ours(g, a) for g, a in zip(out, w.arrays, strict=True)],
         how="gdcm.ImageReader GetBuffer",
     )
 

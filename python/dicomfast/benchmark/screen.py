@@ -31,6 +31,8 @@ from .workload import Workload
 
 #: a file the child has not finished in this many seconds counts as a crash (a hang)
 PER_FILE_S = 120.0
+#: what starts the child's lines about its progress (a library may print to stdout too)
+MARK = "dicomfast-screen:"
 
 
 def _settings(w: Workload) -> dict[str, Any]:
@@ -101,7 +103,11 @@ def crashing_files(
                     if not line:  # the child ended
                         rc = proc.wait()
                         break
-                    word, _, index = line.decode().partition(" ")
+                    text = line.decode(errors="replace").strip()
+                    at = text.find(MARK)  # after any output of the contender's own
+                    if at < 0:
+                        continue
+                    word, _, index = text[at + len(MARK) :].partition(" ")
                     if word == "start":
                         current, err_at = int(index), err.tell()
                         deadline = time.monotonic() + PER_FILE_S
@@ -136,12 +142,12 @@ def _builder(spec: dict[str, Any]) -> Any:
 
 def _child() -> None:
     """Run one contender's task on each file alone, from ``start``, saying ``start i``
-    and ``done i`` on stdout around each (a failure of the contender's own is fine:
-    only the process ending counts)."""
+    and ``done i`` (after :data:`MARK`) on stdout around each (a failure of the
+    contender's own is fine: only the process ending counts)."""
     spec = json.loads(sys.stdin.read())
     builder = _builder(spec)
     for i in range(spec["start"], len(spec["files"])):
-        print(f"start {i}", flush=True)
+        print(f"{MARK}start {i}", flush=True)
         w = Workload(
             [Path(spec["files"][i])],
             codec=spec["codec"],
@@ -159,7 +165,7 @@ def _child() -> None:
             if job is not None and job.cleanup:
                 job.cleanup()
             w.close()
-        print(f"done {i}", flush=True)
+        print(f"{MARK}done {i}", flush=True)
 
 
 if __name__ == "__main__":

@@ -102,16 +102,19 @@ def transcode(w: Workload) -> Job:
             raise Unsupported(f"no gdcmconv option chosen for {target}")
         cmds.append([tool, *_CONV[target], str(f), str(o)])
 
-    def run() -> None:
-        for c in cmds:
-            subprocess.run(c, check=True, capture_output=True, timeout=600)
+    def run() -> list[bytes]:
+        return [
+            subprocess.run(c, check=True, capture_output=True, timeout=600).stderr for c in cmds
+        ]
 
-    return Job(
-        run,
-        lambda _: [pixels_of_file(o) for o in outputs],
-        kind=PROCESS,
-        how="gdcmconv per file",
-    )
+    def written(said: list[bytes]) -> list[Any]:
+        for o, err in zip(outputs, said, strict=True):
+            if not o.exists():  # gdcmconv exits 0 when it cannot convert, writing nothing
+                why = err.decode(errors="replace").strip().splitlines()
+                raise RuntimeError(f"gdcmconv wrote nothing: {why[-1] if why else 'no reason'}")
+        return [pixels_of_file(o) for o in outputs]
+
+    return Job(run, written, kind=PROCESS, how="gdcmconv per file")
 
 
 def _version() -> str | None:

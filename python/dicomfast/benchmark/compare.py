@@ -51,12 +51,23 @@ def number_text(text: str) -> str:
         return text.strip()
 
 
+def _private_data(tag: int) -> bool:
+    """A private data element (odd group, element 0x1000 and up; its creator's LO is kept)."""
+    return bool(tag >> 16 & 1) and tag & 0xFFFF >= 0x1000
+
+
 def values_form(items: Iterable[tuple[int, str, Any]]) -> list[tuple[int, str]]:
-    """(tag, VR, value) of every element -> the sorted (tag, text) list ``values`` compares."""
+    """(tag, VR, value) of every element -> the sorted (tag, text) list ``values`` compares.
+    Private data elements are left out: in an implicit VR file their VRs, so their values,
+    come from each toolkit's own private dictionary (pydicom gives a GE CT's 167 private
+    values as numbers and text; dicomfast, with none, as bytes)."""
     return sorted(
         (tag, canonical(value))
         for tag, vr, value in items
-        if vr not in BULK_VRS and tag >> 16 not in (0x0002, 0xFFFE) and tag & 0xFFFF != 0
+        if vr not in BULK_VRS
+        and tag >> 16 not in (0x0002, 0xFFFE)
+        and tag & 0xFFFF != 0
+        and not _private_data(tag)
     )
 
 

@@ -19,7 +19,8 @@ from typing import Any
 TASKS: dict[str, str] = {
     "parse": "per file, the tags of the top-level elements (file meta excluded), in order",
     "values": "per file, every element's value at any depth as canonical text "
-    "(bulk VRs OB/OW/OF/OD/OL/OV/UN and sequences excluded), as a sorted list",
+    "(bulk VRs OB/OW/OF/OD/OL/OV/UN, sequences and private data elements excluded), "
+    "as a sorted list",
     "decode": "per file, the pixel values (flattened): equal, or within --tolerance "
     "for lossy transfer syntaxes",
     "encode": "per file, the frames they encoded, decoded by dicomfast: equal to the input",

@@ -66,6 +66,9 @@ def _stats(times: list[float], nfiles: int, nbytes: int) -> dict[str, Any]:
     }
 
 
+#: The tasks whose results are pixels (``--tolerance`` applies to lossy files).
+PIXEL_TASKS = frozenset({"decode", "encode", "transcode"})
+
 #: The tasks whose results hold one item per file, in the files' order: a contender that
 #: fails or disagrees on some files is timed on the others, and ours on those too.
 PER_FILE = frozenset({"parse", "values", "decode", "encode", "transcode"})
@@ -99,10 +102,13 @@ def _file_by_file(
     files: list[Any],
     ours: list[Any],
     crashed: dict[int, str] | None = None,
+    pixels: bool = True,
 ) -> tuple[list[int], list[dict[str, str]]]:
     """Which of ``files`` a contender handles alone, giving what we give (``ours``, one
     item per file): their indices, and for each of the others its path, status and why.
-    ``crashed``: files not to run, that ended a process of their own (:mod:`.screen`)."""
+    ``crashed``: files not to run, that ended a process of their own (:mod:`.screen`);
+    ``pixels``: a task comparing pixels (a lossy file's mismatch then points to
+    ``--tolerance``)."""
     good: list[int] = []
     excluded: list[dict[str, str]] = []
     for i, f in enumerate(files):
@@ -124,7 +130,7 @@ def _file_by_file(
         if status == "ok":
             good.append(i)
             continue
-        if status == "mismatch" and workload.lossy(f):
+        if status == "mismatch" and pixels and workload.lossy(f):
             # Two conformant decoders of a lossy syntax may round differently.
             reason = f"lossy, see --tolerance: {reason}"
         excluded.append({"path": str(f), "status": status, "reason": reason})
@@ -179,7 +185,9 @@ def run_task(
                 ]
             return
         log(f"{task}: {name}, file by file ...")
-        good, excluded = _file_by_file(builder, workload, files, ours_result, crashed)
+        good, excluded = _file_by_file(
+            builder, workload, files, ours_result, crashed, pixels=task in PIXEL_TASKS
+        )
         if not good:
             # Each file's reason, unless it is the same for all as for the whole set.
             if any((e["status"], e["reason"]) != (row["status"], row["reason"]) for e in excluded):

@@ -464,7 +464,7 @@ def test_files_serve_does_not_store_are_named_not_sent(
     assert ours["status"] == "ok", ours
     gone = {Path(e["path"]).name: e["reason"] for e in store["left_out"]}
     assert set(gone) == {"no_study.dcm", "not_storage.dcm"}
-    assert "StudyInstanceUID" in gone["no_study.dcm"]
+    assert "missing or invalid Study Instance UID" in gone["no_study.dcm"]
     assert "not a storage SOP class" in gone["not_storage.dcm"]
     assert "left out: 2 file(s) dicomfast does not read or store: " in text
 

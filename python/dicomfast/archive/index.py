@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -36,6 +36,20 @@ _MAX_DEPTH = 4
 def is_valid_uid(uid: object) -> bool:
     """Digits and dots only, no empty component, at most 64 characters (safe as a file name)."""
     return isinstance(uid, str) and 0 < len(uid) <= 64 and _UID_RE.fullmatch(uid) is not None
+
+
+def instance_uids(ds: Dataset) -> tuple[str, str, str]:
+    """The SOP Instance (else the file meta's), Study and Series Instance UIDs the
+    archive files ``ds`` under; ``ValueError`` naming one that is missing or not a
+    valid UID (:func:`is_valid_uid`)."""
+    meta = ds.file_meta
+    sop = ds.get("SOPInstanceUID") or (meta.get("MediaStorageSOPInstanceUID") if meta else None)
+    uids = (sop, ds.get("StudyInstanceUID"), ds.get("SeriesInstanceUID"))
+    names = ("SOP Instance UID", "Study Instance UID", "Series Instance UID")
+    for name, uid in zip(names, uids, strict=True):
+        if not is_valid_uid(uid):
+            raise ValueError(f"missing or invalid {name}: {uid!r}")
+    return cast(tuple[str, str, str], uids)  # valid UIDs: strings
 
 
 def _json_of(ds: Dataset, depth: int) -> dict[str, Any]:
@@ -148,19 +162,8 @@ def record_of(
     attrs = _attrs_for_index(ds)  # first: while few elements are materialized it is cheapest
     get = ds.get
     meta = ds.file_meta
-    sop_instance = get("SOPInstanceUID") or (
-        meta.get("MediaStorageSOPInstanceUID") if meta else None
-    )
+    sop_instance, study_uid, series_uid = instance_uids(ds)
     sop_class = get("SOPClassUID") or (meta.get("MediaStorageSOPClassUID") if meta else None) or ""
-    study_uid = get("StudyInstanceUID")
-    series_uid = get("SeriesInstanceUID")
-    for name, uid in (
-        ("SOP Instance UID", sop_instance),
-        ("Study Instance UID", study_uid),
-        ("Series Instance UID", series_uid),
-    ):
-        if not is_valid_uid(uid):
-            raise ValueError(f"missing or invalid {name}: {uid!r}")
     pname = m.person_name(get("PatientName"))
     rname = m.person_name(get("ReferringPhysicianName"))
     ts = transfer_syntax or ds.transfer_syntax or ""

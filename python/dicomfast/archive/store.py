@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -157,17 +157,7 @@ def _header(source: Any) -> tuple[Dataset, str, str, str]:
     and its SOP Instance, Study and Series Instance UIDs, each checked to be a valid
     UID (ValueError naming the one that is not)."""
     ds = source if isinstance(source, Dataset) else read(source, stop_before_pixels=True)
-    meta = ds.file_meta
-    sop = ds.get("SOPInstanceUID") or (meta.get("MediaStorageSOPInstanceUID") if meta else None)
-    study, series_uid = ds.get("StudyInstanceUID"), ds.get("SeriesInstanceUID")
-    for name, uid in (
-        ("SOP Instance UID", sop),
-        ("Study Instance UID", study),
-        ("Series Instance UID", series_uid),
-    ):
-        if not ix.is_valid_uid(uid):
-            raise ValueError(f"missing or invalid {name}: {uid!r}")
-    return ds, cast(str, sop), cast(str, study), cast(str, series_uid)  # valid UIDs: strings
+    return (ds, *ix.instance_uids(ds))
 
 
 class Archive:

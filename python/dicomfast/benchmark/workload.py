@@ -134,7 +134,7 @@ class Workload:
         :attr:`unstorable`, with the reason)."""
         import dicomfast
         from dicomfast import uid as uids
-        from dicomfast.archive.index import is_valid_uid
+        from dicomfast.archive.index import instance_uids
 
         accepted = {*uids.storage_sop_classes(), *uids.retired_storage_sop_classes()}
         out = []
@@ -144,9 +144,11 @@ class Workload:
             why = "" if sop else "no SOP Class UID to send it under"
             if sop and sop not in accepted:
                 why = f"{uids.name_of(sop)} is not a storage SOP class (those serve accepts)"
-            for key in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
-                if not why and not is_valid_uid(ds.get(key)):
-                    why = f"missing or invalid {key} (the archive files under it): {ds.get(key)!r}"
+            if not why:
+                try:
+                    instance_uids(ds)
+                except ValueError as e:
+                    why = f"{e} (the archive files instances under them)"
             if why:
                 self.unstorable[f] = why
                 continue

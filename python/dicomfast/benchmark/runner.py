@@ -261,6 +261,10 @@ def run_task(
                 break
             gone += [{"path": str(f), "status": "error", "reason": r} for f, r in failed.items()]
             left |= {Path(f) for f in failed}
+            if not any(p.ours == ours_key for p in parts.values()):  # ours on these: not timed
+                stale = jobs.pop(ours_key)
+                if stale.cleanup:
+                    stale.cleanup()
         if status != "ok":
             row.update(status=status, reason=reason)
             return

@@ -183,22 +183,18 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
-def classes_of(files: list[str]) -> dict[str, str]:
-    """File -> its SOP class."""
+def contexts_of(files: list[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Each file's SOP class, and SOP class -> the transfer syntaxes of ``files`` (each
+    file's header read once)."""
     import dicomfast
 
-    return {f: str(dicomfast.read(f, stop_before_pixels=True).SOPClassUID) for f in files}
-
-
-def contexts_of(files: list[str]) -> dict[str, set[str]]:
-    """SOP class -> transfer syntaxes of ``files``."""
-    import dicomfast
-
+    sop_of: dict[str, str] = {}
     out: dict[str, set[str]] = {}
     for f in files:
         ds = dicomfast.read(f, stop_before_pixels=True)
-        out.setdefault(str(ds.SOPClassUID), set()).add(str(ds.transfer_syntax))
-    return out
+        sop_of[f] = str(ds.SOPClassUID)
+        out.setdefault(sop_of[f], set()).add(str(ds.transfer_syntax))
+    return sop_of, out
 
 
 def send_dicomfast(rx: Receiver, files: list[str]) -> None:
@@ -207,9 +203,9 @@ def send_dicomfast(rx: Receiver, files: list[str]) -> None:
     from dicomfast.net import AE, PresentationContext
 
     ae = AE("BENCHSCU", acse_timeout=60, dimse_timeout=120)
-    sop_of = classes_of(files)
+    sop_of, syntaxes_of = contexts_of(files)
     failed: list[str] = []
-    for batch in plan_contexts(contexts_of(files)):
+    for batch in plan_contexts(syntaxes_of):
         # an association per batch of SOP classes (128 contexts at most), with its files
         classes = {sop for sop, _ in batch}
         these = [f for f in files if sop_of[f] in classes]
@@ -232,9 +228,9 @@ def send_pynetdicom(rx: Receiver, files: list[str], failed: dict[str, str] | Non
 
     from dicomfast.cli.store import plan_contexts
 
-    sop_of = classes_of(files)
+    sop_of, syntaxes_of = contexts_of(files)
     # an association per batch of SOP classes (128 contexts at most), with its files
-    for batch in plan_contexts(contexts_of(files)):
+    for batch in plan_contexts(syntaxes_of):
         ae = AE(ae_title="BENCHSCU")
         ae.acse_timeout = 60
         ae.dimse_timeout = 60

@@ -263,16 +263,7 @@ mod avx2 {
     /// below 2^28), 32-bit lanes by column; out, the workspace's rows.
     #[inline(always)]
     unsafe fn columns(d: &[__m256i; 8]) -> [__m256i; 8] {
-        let x = [
-            Columns(d[0]),
-            Columns(d[1]),
-            Columns(d[2]),
-            Columns(d[3]),
-            Columns(d[4]),
-            Columns(d[5]),
-            Columns(d[6]),
-            Columns(d[7]),
-        ];
+        let x = d.map(Columns);
         // (Loops, not closures: a closure would not be compiled for AVX2.)
         let mut out = [_mm256_setzero_si256(); 8];
         for (o, v) in out.iter_mut().zip(one_d(x)) {
@@ -303,16 +294,7 @@ mod avx2 {
     /// each row, lanes by row.
     #[inline(always)]
     unsafe fn rows(w: &[__m256i; 8]) -> [__m256i; 8] {
-        let x = [
-            Rows(w[0]),
-            Rows(w[1]),
-            Rows(w[2]),
-            Rows(w[3]),
-            Rows(w[4]),
-            Rows(w[5]),
-            Rows(w[6]),
-            Rows(w[7]),
-        ];
+        let x = w.map(Rows);
         let mut out = [_mm256_setzero_si256(); 8];
         for (o, v) in out.iter_mut().zip(one_d(x)) {
             *o = limit(v);

@@ -205,3 +205,33 @@ def test_indexed_nodes_counts_what_read_indexes_without_a_copy() -> None:
             assert indexed_nodes(bytearray(data), stop_before_pixels=stop) == want, path
     with pytest.raises(DicomError):
         indexed_nodes(bytearray(b"\x00" * 128 + b"DICM" + b"\xff" * 40))
+
+
+def test_header_extent_ends_where_a_parse_before_the_pixels_ends() -> None:
+    """``reader.header_extent``: the node count ``read(..., stop_before_pixels=True)``
+    indexes, and an end offset such that the bytes before it alone index the same
+    elements with the same values (corpus files that parse, sequences and
+    undefined lengths among them); refused where ``read`` refuses."""
+    from corpus_data import CORPUS
+    from dicomfast.errors import DicomError
+    from dicomfast.reader import header_extent, read
+
+    files = sorted(p for p in CORPUS.rglob("*.dcm") if p.stat().st_size < (8 << 20))[:120]
+    checked = cut = 0
+    for path in files:
+        data = path.read_bytes()
+        try:
+            whole = read(data, stop_before_pixels=True)
+        except DicomError:
+            with pytest.raises(DicomError):
+                header_extent(bytearray(data))
+            continue
+        nodes, end = header_extent(bytearray(data))
+        assert nodes == len(whole._raw), path
+        assert 0 < end <= len(data), path
+        head = read(data[:end], stop_before_pixels=True)
+        assert len(head._raw) == nodes, path
+        assert head.to_json_dict() == whole.to_json_dict(), path
+        checked += 1
+        cut += end < len(data)
+    assert checked >= 50 and cut >= 30, (checked, cut)

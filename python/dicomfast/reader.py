@@ -109,6 +109,22 @@ def indexed_nodes(buffer: Any, *, stop_before_pixels: bool = False) -> int:
     return len(raw)
 
 
+def header_extent(buffer: Any) -> tuple[int, int]:
+    """``(nodes, end)`` of the header of ``buffer`` (the data set up to its pixel data),
+    parsed where it lies as :func:`indexed_nodes` does: how many elements and items
+    :func:`read` with ``stop_before_pixels`` indexes, and the offset where the last of
+    its top-level elements ends (where the data set starts, if it has none; the
+    buffer's end for a deflated data set, whose offsets are the inflated bytes'), so
+    that ``read(buffer[:end], stop_before_pixels=True)`` indexes the same.  Raises as
+    :func:`read` does."""
+    raw = _core.RawFile.parse(buffer, True, False, MAX_DEPTH)
+    if raw.deflated:
+        return len(raw), len(memoryview(buffer).cast("B"))
+    top = raw.children(-1)
+    end = raw.node_info(top[-1])[6] if top else raw.dataset_offset
+    return len(raw), end
+
+
 def dcmread(
     fp: Source,
     defer_size: str | int | float | None = None,  # noqa: ARG001 - values are always deferred

@@ -207,7 +207,8 @@ def test_answer_waits_for_one_flush_and_naming_follows(tmp_path: Path, monkeypat
 def test_query_right_after_store_finds_it(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a", fsync=True)
     server, storage = _server(archive)
-    storage.placer.delay = 30.0  # would wait 30 s for a group: the query's flush places it
+    # would wait 30 s for a quiet moment: the query's flush places them at once
+    storage.placer.quiet = storage.placer.max_age = 30.0
     try:
         with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
             for k in range(3):

@@ -178,10 +178,23 @@ def test_queued_writes_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert max(seen) <= 3
 
 
-def test_a_header_longer_than_the_copied_head_is_read_whole(tmp_path: Path) -> None:
-    """The header check copies the first 64 KiB when the header lies within them;
-    a header reaching past them (a 100 KB palette) is read whole, not cut short."""
+def test_a_long_header_is_read_whole_and_the_pixel_data_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A header of 100 KB (a palette) is read whole, not cut short, from a copy of the
+    header's bytes alone: the pixel data after it is not copied."""
     import struct
+
+    from dicomfast.net import storage as st
+
+    sizes: list[int] = []
+    real = st._read_header
+
+    def recording(source: object) -> object:
+        sizes.append(len(source))  # type: ignore[arg-type]
+        return real(source)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(st, "_read_header", recording)
 
     def short(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
         value += b"\0" if vr == b"UI" and len(value) % 2 else b" " * (len(value) % 2)
@@ -205,6 +218,8 @@ def test_a_header_longer_than_the_copied_head_is_read_whole(tmp_path: Path) -> N
     assert header is not None
     assert header.PerformedProcedureStepDescription == "after the head"
     assert "PixelData" not in header
+    meta = len(st.file_meta(CT, UID, TS))
+    assert sizes == [meta + len(body) - 50_000 - 12], sizes  # the header's bytes, once
     sink.commit()
     storage.close()
 
@@ -212,9 +227,10 @@ def test_a_header_longer_than_the_copied_head_is_read_whole(tmp_path: Path) -> N
 def test_a_short_header_is_checked_without_copying_the_instance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A staged instance whose header lies in its first 64 KiB: the header is read
-    from a copy of those alone (the whole staged view is parsed where it lies, not
-    copied: an instance's worth of new pages per C-STORE on the event loop)."""
+    """A staged instance's header is read from a copy of the header's bytes alone
+    (the whole staged view is parsed where it lies, not copied: an instance's worth
+    of new pages per C-STORE on the event loop; and the copy is what an acknowledged
+    instance keeps while it waits to be placed and indexed)."""
     from dicomfast.net import storage as st
 
     sizes: list[int] = []
@@ -241,7 +257,9 @@ def test_a_short_header_is_checked_without_copying_the_instance(
     sink.close()
     header = sink.header()
     assert header is not None and header.SOPInstanceUID == UID
-    assert sizes and max(sizes) <= st._HEAD, sizes
+    # the file meta and the data set, all but the pixel data element
+    header_bytes = len(st.file_meta(CT, UID, TS)) + len(body) - 300_000 - 12
+    assert sizes == [header_bytes], sizes
     sink.commit()
     storage.close()
 

@@ -1,17 +1,31 @@
-"""Acknowledged instances named in groups, off the answer's path.
+"""Acknowledged instances named in groups, off the answer's path and out of the way
+of the instances still coming.
 
 A durable Storage SCP writing to an archive answers Success once an instance
 is flushed to its intake file (:mod:`dicomfast.net.intake`).  The
 :class:`Placer` then gives it its final name ``<study>/<series>/<uid>.dcm``
-(the archive's duplicate policy applies) and queues its row for indexing;
-the instances acknowledged within :data:`DELAY` seconds (at most
-:data:`GROUP`) are placed together, each of their folders flushed once, and
-only then are their intake names removed: at every moment an acknowledged
-instance has a durable name, and a stop anywhere leaves it where
+(the archive's duplicate policy applies) and queues its row for indexing, in
+groups of at most :data:`GROUP`, each group's folders flushed once, and only
+then are their intake names removed: at every moment an acknowledged instance
+has a durable name, and a stop anywhere leaves it where
 :meth:`Archive.recover_intake <dicomfast.archive.store.Archive.recover_intake>`
-finds it.  :meth:`Placer.flush` (called by :meth:`Archive.flush
-<dicomfast.archive.store.Archive.flush>`, so before every query) places
-what is waiting at once.
+finds it.
+
+**When.** Naming and indexing cost about 0.3 ms of processor time an instance
+(Python, SQL, system calls, the GIL).  Done while a sender streams, they share
+the processor and the GIL with the event loop receiving it, and every answer
+waits longer: on this project's 2-core VM, 1,200 CT images from DCMTK's
+``storescu`` took 1.84-1.89 s with groups placed every 20 ms, against
+1.41-1.44 s with the placing after the last answer.  So instances wait while
+others keep coming: a group is placed once no instance was acknowledged for
+:data:`QUIET` seconds (a sender finished, or pauses), or once :data:`MAX_WAITING`
+are waiting, or once the oldest has waited :data:`MAX_AGE` seconds (a sender that
+never pauses: the waiting is bounded in instances, in memory (each keeps its
+header, a few KiB) and in time); a new instance in between stops the placing
+after its current group, until one of those holds again.  :meth:`Placer.flush`
+(called by :meth:`Archive.flush <dicomfast.archive.store.Archive.flush>`, so
+before every query, retrieval, commitment and DICOMweb read) places everything
+waiting at once, and so does :meth:`Placer.close`.
 """
 
 from __future__ import annotations
@@ -31,21 +45,37 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dicomfast.archive")
 
-#: Seconds an acknowledged instance waits for others to be placed with.
-DELAY = 0.02
-#: The most instances placed as one group.
-GROUP = 64
+#: Seconds without a newly acknowledged instance before the waiting ones are placed.
+QUIET = 0.1
+#: Instances waiting that are placed at once, new ones coming or not.
+MAX_WAITING = 2048
+#: Seconds the oldest waiting instance waits at most, new ones coming or not.
+MAX_AGE = 5.0
+#: The most instances placed as one group (their folders flushed once).
+GROUP = 256
 
 
 class Placer:
-    """A thread placing the intake files of acknowledged instances in ``archive``."""
+    """A thread placing the intake files of acknowledged instances in ``archive``
+    (when: see the module's text)."""
 
-    def __init__(self, archive: Archive, delay: float = DELAY, group: int = GROUP) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        quiet: float = QUIET,
+        max_waiting: int = MAX_WAITING,
+        max_age: float = MAX_AGE,
+        group: int = GROUP,
+    ) -> None:
         self.archive = archive
-        self.delay = delay
-        self.group = group
-        self._pending: list[tuple[ArchiveSink, Future[str]]] = []
-        self._first = 0.0  # when the oldest pending instance came
+        self.quiet = quiet
+        self.max_waiting = max(1, max_waiting)
+        self.max_age = max_age
+        self.group = max(1, group)
+        #: (sink, its future, when it was submitted), oldest first.
+        self._pending: list[tuple[ArchiveSink, Future[str], float]] = []
+        self._last = 0.0  # when the newest pending instance came
         self._busy = 0  # groups being placed
         self._hurry = 0  # flushes waiting
         self._closing = False
@@ -57,19 +87,25 @@ class Placer:
         ``sink``); the future's result is its final path (or the error that kept it
         in its intake file)."""
         fut: Future[str] = Future()
+        now = time.monotonic()
         with self._cond:
-            if not self._pending:
-                self._first = time.monotonic()
-            self._pending.append((sink, fut))
+            self._pending.append((sink, fut, now))
+            self._last = now
             if self._thread is None:
                 self._closing = False
                 self._thread = threading.Thread(
                     target=self._run, name="dicomfast-placer", daemon=True
                 )
                 self._thread.start()
-            if len(self._pending) == 1 or len(self._pending) >= self.group:
+            if len(self._pending) == 1 or len(self._pending) >= self.max_waiting:
                 self._cond.notify_all()
         return fut
+
+    @property
+    def waiting(self) -> int:
+        """How many acknowledged instances wait to be placed."""
+        with self._cond:
+            return len(self._pending)
 
     def flush(self) -> None:
         """Place every instance submitted so far; returns when they are placed."""
@@ -93,6 +129,13 @@ class Placer:
         if thread is not None:
             thread.join()
 
+    def _wait_left(self, now: float) -> float:
+        """0 if a group is to be placed now, else the seconds until one may be (the
+        caller holds the lock; something is pending)."""
+        if self._hurry or self._closing or len(self._pending) >= self.max_waiting:
+            return 0.0
+        return max(0.0, min(self._last + self.quiet, self._pending[0][2] + self.max_age) - now)
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -100,15 +143,12 @@ class Placer:
                     self._cond.wait()
                 if not self._pending:
                     return
-                while (
-                    len(self._pending) < self.group
-                    and not self._hurry
-                    and not self._closing
-                    and (left := self._first + self.delay - time.monotonic()) > 0
-                ):
+                while (left := self._wait_left(time.monotonic())) > 0:
                     self._cond.wait(left)
-                batch, self._pending = self._pending[: self.group], self._pending[self.group :]
-                self._first = time.monotonic()
+                # the oldest group; then the rule is asked again (an instance that
+                # came meanwhile ends a quiet, and the placing waits for the next)
+                batch = [(sink, fut) for sink, fut, _ in self._pending[: self.group]]
+                del self._pending[: self.group]
                 self._busy += 1
             try:
                 self._place(batch)

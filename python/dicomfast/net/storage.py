@@ -133,41 +133,40 @@ def _read_header(source: str | bytes | memoryview) -> Dataset | None:
     return ds
 
 
-#: A staged instance's header is looked for in a copy of this many first bytes.
-_HEAD = 64 * 1024
-
-
 def _parsed_nodes(ds: Dataset) -> int:
     """How many elements and items a parse found, at every level (the core's index)."""
     raw = ds._raw
     return len(raw) if raw is not None else len(ds)
 
 
-def _nodes_in_view(view: memoryview) -> int | None:
-    """How many nodes :func:`_read_header` of ``view`` would index, or None where it
-    gives None, without the copy of the whole buffer ``read`` would make first (an
-    instance's worth of new pages, holding the GIL)."""
-    from ..reader import indexed_nodes
+def _extent_in_view(view: memoryview) -> tuple[int, int] | None:
+    """``(nodes, end)`` of the header :func:`_read_header` of ``view`` would give (see
+    :func:`~dicomfast.reader.header_extent`), or None where it gives None, without the
+    copy of the whole buffer ``read`` would make first (an instance's worth of new
+    pages, holding the GIL)."""
+    from ..reader import header_extent
 
     try:
-        return indexed_nodes(view, stop_before_pixels=True)
+        return header_extent(view)
     except (DicomError, OSError, ValueError, BufferError):
         return None
 
 
 def _header_of_staged(view: memoryview) -> Dataset | None:
     """:func:`_read_header` of bytes in a reused buffer: the data set returned refers
-    to a copy (of the first ``_HEAD`` bytes when the header lies within them, which
-    a parse of the whole view, dropped at once, confirms), never to the buffer."""
-    if len(view) <= _HEAD:
-        return _read_header(bytes(view))
-    nodes = _nodes_in_view(view)
-    if nodes is None:
+    to a copy of the header's bytes alone (up to the end of its last element before
+    the pixel data, which a parse of the whole view, dropped at once, finds and
+    confirms), never to the buffer nor to the pixel data. An acknowledged instance
+    waiting to be placed and indexed keeps this header: a CT image's few KiB, not
+    its half megabyte."""
+    extent = _extent_in_view(view)
+    if extent is None:
         return None
-    head = _read_header(bytes(view[:_HEAD]))
+    nodes, end = extent
+    head = _read_header(bytes(view[:end]))
     if head is not None and _parsed_nodes(head) == nodes:
         return head
-    return _read_header(bytes(view))  # a header longer than _HEAD
+    return _read_header(bytes(view))  # not expected: the whole view, as read would
 
 
 class MemorySink:

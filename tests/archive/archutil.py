@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import time
+from collections.abc import Callable
 
 import dicomfast
 from dicomfast import Dataset
@@ -69,3 +71,13 @@ def create_pg_database(port: int, template: str | None = None) -> str:
     ) as conn:
         conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}"
+
+
+def wait_until(cond: Callable[[], object], seconds: float = 10.0) -> bool:
+    """Poll ``cond`` every 2-5 ms until it is true (True) or ``seconds`` pass (False)."""
+    end = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.003)
+    return True

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import dicomfast
 import pytest
 import sqlalchemy as sa
-from archutil import CT_IMAGE_STORAGE, encode, instance, query
+from archutil import CT_IMAGE_STORAGE, encode, instance, query, wait_until
 from dicomfast.archive import Archive
 from dicomfast.archive import placement as placement_mod
 from dicomfast.archive.netstorage import ArchiveStorage
@@ -52,13 +51,6 @@ def _complete_intakes(folder: Path) -> list[Path]:
     return [p for p in _intakes(folder) if is_complete(str(p))]
 
 
-def _wait(cond, seconds: float = 10.0) -> bool:  # noqa: ANN001
-    end = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def _scu() -> AE:
@@ -174,7 +166,7 @@ def test_answer_waits_for_one_flush_and_naming_follows(tmp_path: Path, monkeypat
             # a first instance: intake files are made from the first store on
             assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.77.0"))) == 0
             assert archive.flush(30)
-            assert _wait(lambda: len(stored) == 1)  # its EVT_STORED, once named
+            assert wait_until(lambda: len(stored) == 1)  # its EVT_STORED, once named
             stored.clear()
             monkeypatch.setattr(placement_mod, "fsync_path", slow_fsync)
             monkeypatch.setattr(os, "fsync", counting_fsync)
@@ -196,7 +188,7 @@ def test_answer_waits_for_one_flush_and_naming_follows(tmp_path: Path, monkeypat
         final = archive.abspath(_rows(archive)[ds.SOPInstanceUID])
         assert dicomfast.read(final).SOPInstanceUID == ds.SOPInstanceUID
         assert _complete_intakes(tmp_path / "a") == []
-        assert _wait(lambda: bool(stored))
+        assert wait_until(lambda: bool(stored))
         assert stored == [final]
     finally:
         release.set()

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from archutil import wait_until
 from dicomfast.archive.placement import Placer
 
 
@@ -35,13 +36,6 @@ class _Recorder(Placer):
             return sum(n for _, n in self.groups)
 
 
-def _wait(cond, seconds: float = 10.0) -> bool:  # noqa: ANN001
-    end = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.002)
-    return True
 
 
 def test_nothing_is_placed_while_instances_keep_coming_then_all_once_quiet() -> None:
@@ -53,7 +47,7 @@ def test_nothing_is_placed_while_instances_keep_coming_then_all_once_quiet() -> 
             time.sleep(0.01)
             assert p.placed() == 0, k
         last = time.monotonic()
-        assert _wait(lambda: p.placed() == 60)
+        assert wait_until(lambda: p.placed() == 60)
         assert p.groups[0][0] - last >= 0.14  # after the quiet, not before
         assert [f.result(0) for f in futs] == [f"i{k}" for k in range(60)]
         assert p.waiting == 0
@@ -75,13 +69,13 @@ def test_a_new_instance_stops_the_placing_after_the_current_group() -> None:
     try:
         for k in range(30):
             p.submit(f"i{k}")  # type: ignore[arg-type]
-        assert _wait(lambda: p._busy == 1)  # the first group of 10 is being placed
+        assert wait_until(lambda: p._busy == 1)  # the first group of 10 is being placed
         p.submit("late")  # type: ignore[arg-type]
         gate.set()
-        assert _wait(lambda: p.placed() == 10)
+        assert wait_until(lambda: p.placed() == 10)
         time.sleep(0.1)  # within the new quiet period: no second group yet
         assert p.placed() == 10
-        assert _wait(lambda: p.placed() == 31)  # once quiet again, the rest
+        assert wait_until(lambda: p.placed() == 31)  # once quiet again, the rest
     finally:
         gate.set()
         p.close()
@@ -96,7 +90,7 @@ def test_max_waiting_places_at_once_while_instances_keep_coming() -> None:
         assert p.placed() == 0
         p.submit("i49")  # the 50th
         # groups of 20 until fewer than 50 wait: one group, then the rule holds no more
-        assert _wait(lambda: p.placed() >= 20)
+        assert wait_until(lambda: p.placed() >= 20)
         time.sleep(0.1)
         assert p.placed() == 20 and p.waiting == 30
     finally:

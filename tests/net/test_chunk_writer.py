@@ -178,13 +178,8 @@ def test_queued_writes_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert max(seen) <= 3
 
 
-def test_a_long_header_is_read_whole_and_the_pixel_data_left_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A header of 100 KB (a palette) is read whole, not cut short, from a copy of the
-    header's bytes alone: the pixel data after it is not copied."""
-    import struct
-
+def _header_copies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The lengths of the bytes each header check parses, as they happen."""
     from dicomfast.net import storage as st
 
     sizes: list[int] = []
@@ -195,6 +190,19 @@ def test_a_long_header_is_read_whole_and_the_pixel_data_left_out(
         return real(source)  # type: ignore[arg-type]
 
     monkeypatch.setattr(st, "_read_header", recording)
+    return sizes
+
+
+def test_a_long_header_is_read_whole_and_the_pixel_data_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A header of 100 KB (a palette) is read whole, not cut short, from a copy of the
+    header's bytes alone: the pixel data after it is not copied."""
+    import struct
+
+    from dicomfast.net import storage as st
+
+    sizes = _header_copies(monkeypatch)
 
     def short(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
         value += b"\0" if vr == b"UI" and len(value) % 2 else b" " * (len(value) % 2)
@@ -233,14 +241,7 @@ def test_a_short_header_is_checked_without_copying_the_instance(
     instance keeps while it waits to be placed and indexed)."""
     from dicomfast.net import storage as st
 
-    sizes: list[int] = []
-    real = st._read_header
-
-    def recording(source: object) -> object:
-        sizes.append(len(source))  # type: ignore[arg-type]
-        return real(source)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(st, "_read_header", recording)
+    sizes = _header_copies(monkeypatch)
     body = (
         struct.pack("<HH2sH", 0x0008, 0x0016, b"UI", len(CT) + len(CT) % 2)
         + CT.encode()

@@ -51,8 +51,6 @@ def _complete_intakes(folder: Path) -> list[Path]:
     return [p for p in _intakes(folder) if is_complete(str(p))]
 
 
-
-
 def _scu() -> AE:
     ae = AE("MODALITY", acse_timeout=5, dimse_timeout=5, connect_timeout=5)
     ae.add_requested_context(CT_IMAGE_STORAGE, [ELE])

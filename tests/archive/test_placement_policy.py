@@ -36,8 +36,6 @@ class _Recorder(Placer):
             return sum(n for _, n in self.groups)
 
 
-
-
 def test_nothing_is_placed_while_instances_keep_coming_then_all_once_quiet() -> None:
     p = _Recorder(quiet=0.15, max_waiting=10_000, max_age=60.0, group=64)
     try:

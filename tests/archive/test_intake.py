@@ -74,7 +74,7 @@ def _server(archive: Archive, handlers: list | None = None):  # noqa: ANN202
 
 
 def test_make_intake_is_mode_zero_until_marked(tmp_path: Path) -> None:
-    fd, path, mode, tail = make_intake(str(tmp_path))
+    fd, path, mode, tail, _ = make_intake(str(tmp_path))
     os.close(tail)
     try:
         assert path.endswith(INTAKE_SUFFIX)
@@ -248,7 +248,7 @@ def test_failed_placement_keeps_the_data_and_reopening_places_it(tmp_path: Path)
 def _intake_file(folder: Path, data: bytes, *, complete: bool) -> Path:
     spare = folder / SPARE_FOLDER
     spare.mkdir(parents=True, exist_ok=True)
-    fd, path, mode, tail = make_intake(str(spare))
+    fd, path, mode, tail, _ = make_intake(str(spare))
     os.close(tail)
     try:
         os.write(fd, data)

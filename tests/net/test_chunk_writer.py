@@ -23,7 +23,7 @@ TS = "1.2.840.10008.1.2.1"
 def _direct_possible(folder: Path) -> bool:
     fd = os.open(folder / "probe", os.O_CREAT | os.O_WRONLY, 0o600)
     try:
-        return cw._set_direct(fd, True)
+        return cw.set_direct(fd, True)
     finally:
         os.close(fd)
         os.unlink(folder / "probe")

@@ -8,6 +8,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from dicomfast.net.storage import SPARE_FOLDER, SPARE_SUFFIX, FileStorage, SpareFiles
 from netutil import CT, make_scp, scu, stored_files
 
@@ -92,3 +93,40 @@ def test_spare_names_a_crash_left_are_removed_when_spares_start(tmp_path: Path) 
     assert not (folder / f"beef{SPARE_SUFFIX}").exists()
     assert kept.read_bytes() == b"data" and os.stat(kept).st_nlink == 1  # only the name went
     spares.close()
+
+
+def test_intake_files_come_with_o_direct_on_and_a_sink_sets_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake files made ahead have ``O_DIRECT`` on already (where the file system
+    takes it): a received instance's sink makes no ``fcntl`` calls for it, and
+    still writes past the page cache; its bytes land as written."""
+    import fcntl
+
+    from dicomfast.net import chunk_writer as cw
+
+    storage = FileStorage(str(tmp_path), fsync=True, intake=True)
+    try:
+        first = storage.open(CT, "1.2.826.0.99.1", "1.2.840.10008.1.2.1")  # starts the thread
+        first.discard()
+        assert _wait_for(lambda: len(storage.spares._intakes) >= 1)
+        ready = storage.spares._intakes[0]
+        flags = fcntl.fcntl(ready.fd, fcntl.F_GETFL)
+        assert bool(flags & os.O_DIRECT) == ready.direct
+        calls: list[int] = []
+        monkeypatch.setattr(cw, "set_direct", lambda fd, on: calls.append(fd) or on)
+        sink = storage.open(CT, "1.2.826.0.99.2", "1.2.840.10008.1.2.1")
+        assert calls == []
+        assert sink._out._direct == ready.direct
+        body = os.urandom(20_000)
+        sink.write(body)
+        path = sink.commit()
+        assert Path(path).read_bytes().endswith(body)
+    finally:
+        storage.close()
+    probe = tmp_path / "probe"
+    try:  # where the file system takes O_DIRECT (not tmpfs), the intake file has it
+        os.close(os.open(probe, os.O_CREAT | os.O_WRONLY | os.O_DIRECT, 0o600))
+    except OSError:
+        return
+    assert ready.direct

@@ -136,7 +136,7 @@ class ChunkWriter:
                 buf.close()
 
 
-def _set_direct(fd: int, on: bool) -> bool:
+def set_direct(fd: int, on: bool) -> bool:
     """Turn ``O_DIRECT`` on or off for ``fd``; whether it is now on (never where the
     system has no such flag)."""
     flag = getattr(os, "O_DIRECT", 0)
@@ -156,8 +156,8 @@ class StagedFile:
     """An open file written through a :class:`ChunkWriter`: :meth:`write` copies into
     the staging buffer, :meth:`finish` queues the rest, :meth:`wait` waits for the
     writer thread to have written everything (raising its OSError, if any).
-    ``direct``: try ``O_DIRECT``.  ``digest``: keep the checksum of what was written
-    (:mod:`dicomfast.digest`)."""
+    ``direct``: try ``O_DIRECT`` (``direct_set``: it is on for ``fd`` already).
+    ``digest``: keep the checksum of what was written (:mod:`dicomfast.digest`)."""
 
     def __init__(
         self,
@@ -167,6 +167,7 @@ class StagedFile:
         direct: bool,
         digest: bool,
         tail_fd: int | None = None,
+        direct_set: bool = False,
     ) -> None:
         self.fd = fd
         #: A descriptor of the same file without ``O_DIRECT`` (the caller's to close):
@@ -174,7 +175,7 @@ class StagedFile:
         self._tail_fd = tail_fd
         self.size = 0
         self._writer = writer
-        self._direct = _set_direct(fd, True) if direct else False
+        self._direct = direct_set or (set_direct(fd, True) if direct else False)
         self._hash = Checksum() if digest else None
         self._hashed: Future[None] | None = None  # the last chunk handed to the hasher
         self._buf: mmap.mmap | None = None
@@ -182,7 +183,9 @@ class StagedFile:
         self._offset = 0  # where the staging buffer's first byte goes in the file
         self._last: Future[None] | None = None
         self._error: OSError | None = None
-        self._written = threading.Event()  # the last chunk is written
+        # Set once the last chunk is written, when the writer thread writes it (made
+        # then: a thread-safe event costs a lock and a condition, per instance).
+        self._written: threading.Event | None = None
         self._final_queued = False
         self.finished = False
 
@@ -242,7 +245,7 @@ class StagedFile:
                 buf, fill, offset = self._buf, self._fill, self._offset
                 self._buf, self._fill = None, 0
                 self._offset += fill
-                self._final_queued = True  # waiters look at the event _write_chunk sets
+                self._final_queued = True  # written here, now: no event to wait for
                 self._write_chunk(buf, fill, offset, True)
                 return
             self._queue(final=True)
@@ -250,13 +253,15 @@ class StagedFile:
     def is_written(self) -> bool:
         """Whether :meth:`finish` was called and the last chunk is written (or failed)."""
         return self.finished and (
-            self._written.is_set() if self._final_queued else self._last is None
+            (self._written is None or self._written.is_set())
+            if self._final_queued
+            else self._last is None
         )
 
     def wait(self) -> None:
         """Block until everything queued is written; the writer's OSError, if any."""
         if self._last is not None:
-            if self._final_queued:
+            if self._final_queued and self._written is not None:
                 self._written.wait()  # set once the last chunk is written
             else:
                 self._last.result()
@@ -281,6 +286,8 @@ class StagedFile:
             if final and not self.size:
                 return
             buf = self._writer.buffer()
+        if final:
+            self._written = threading.Event()
         self._last = self._writer.submit(self._write_chunk, buf, fill, offset, final)
         self._final_queued = final
 
@@ -319,7 +326,7 @@ class StagedFile:
                 self._hashed = self._writer.hash_later(self._hash_chunk, buf, fill)
                 hashing = True
         finally:
-            if final:
+            if final and self._written is not None:
                 self._written.set()
             if not hashing:
                 self._writer.release(buf)
@@ -344,7 +351,7 @@ class StagedFile:
                 # A file system that took the flag but not the write: through the page cache.
                 if e.errno != errno.EINVAL or not self._direct:
                     raise
-                self._direct = _set_direct(self.fd, False)
+                self._direct = set_direct(self.fd, False)
 
     def discard(self) -> None:
         """Stop: wait for queued writes (their buffers return to the pool), ignore errors."""

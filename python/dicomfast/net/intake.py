@@ -31,6 +31,7 @@ import os
 from typing import NamedTuple
 
 from ..tempfiles import create_temp
+from .chunk_writer import set_direct
 
 #: The ending of an intake file's name in ``.spares/``.
 INTAKE_SUFFIX = ".intake"
@@ -42,19 +43,23 @@ class IntakeUnsupported(OSError):
 
 class Intake(NamedTuple):
     """An intake file made ahead: ``fd`` (read and write), ``path``, the ``mode`` that
-    marks it complete (a new file's: 0666 less the umask) and ``tail``, a second
+    marks it complete (a new file's: 0666 less the umask), ``tail``, a second
     descriptor opened for writing before the mode was taken away (-1: none), for
-    what is written through the page cache while ``fd`` writes past it."""
+    what is written through the page cache while ``fd`` writes past it, and
+    ``direct``: whether ``fd`` has ``O_DIRECT`` on already (set ahead, when asked)."""
 
     fd: int
     path: str
     mode: int
     tail: int
+    direct: bool = False
 
 
-def make_intake(folder: str) -> Intake:
+def make_intake(folder: str, *, direct: bool = False) -> Intake:
     """A new empty intake file in ``folder``.  The caller flushes ``folder`` before
-    using it.  :class:`IntakeUnsupported` where mode 0 does not hold (the file is
+    using it.  ``direct``: turn ``O_DIRECT`` on for its ``fd`` now (two system calls
+    that are then not made when an instance is received), where the file system
+    takes it.  :class:`IntakeUnsupported` where mode 0 does not hold (the file is
     removed)."""
     fd, path = create_temp(folder, "", INTAKE_SUFFIX)
     tail = -1
@@ -74,7 +79,7 @@ def make_intake(folder: str) -> Intake:
         except OSError:
             pass
         raise
-    return Intake(fd, path, mode, tail)
+    return Intake(fd, path, mode, tail, set_direct(fd, True) if direct else False)
 
 
 def close_intake(fd: int, tail: int) -> None:

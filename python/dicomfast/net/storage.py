@@ -259,9 +259,12 @@ class FileSink:
         #: The mode that marks this intake file complete; None: a temporary file.
         self.intake_mode: int | None = None
         fd = self._tail = -1
+        direct_set = False
         if storage.fsync and storage.spares.intake:
             try:
-                fd, self.temp_path, self.intake_mode, self._tail = storage.spares.take_intake()
+                fd, self.temp_path, self.intake_mode, self._tail, direct_set = (
+                    storage.spares.take_intake()
+                )
             except OSError as e:  # no intake file: a temporary file, two flushes
                 log.debug("no intake file in %s: %s", storage.spares.spare_folder, e)
         if fd < 0:
@@ -272,6 +275,7 @@ class FileSink:
             direct=True,
             digest=storage.keep_digest,
             tail_fd=self._tail if self._tail >= 0 else None,
+            direct_set=direct_set,
         )
         self._out.write(meta)
         self.nbytes = 0
@@ -467,7 +471,7 @@ class SpareFiles:
             self._refill()
             os.makedirs(self.spare_folder, exist_ok=True)
             try:
-                got = make_intake(self.spare_folder)
+                got = make_intake(self.spare_folder, direct=True)
             except IntakeUnsupported:
                 self.intake = False
                 raise
@@ -548,7 +552,7 @@ class SpareFiles:
         made: list[Intake] = []
         try:
             while len(self._intakes) + len(made) < self.depth and not self._closing:
-                made.append(make_intake(self.spare_folder))
+                made.append(make_intake(self.spare_folder, direct=True))
         except IntakeUnsupported as e:
             log.warning("%s: received instances take two flushes each", e)
             self.intake = False

@@ -398,3 +398,32 @@ def test_spare_intakes_not_flushed_are_closed_and_removed(tmp_path: Path, monkey
     assert len(spares._intakes) == 4  # flushed this time: ready to hand out
     spares.close()
     assert _intakes(tmp_path) == []
+
+
+@pytest.mark.parametrize("fsync", [True, False], ids=["durable", "no-fsync"])
+def test_an_instance_the_archive_cannot_file_is_refused_before_success(
+    tmp_path: Path, fsync: bool
+) -> None:
+    """An instance without a valid Study Instance UID (the archive files instances
+    under it) is answered Cannot understand (0xC000) and leaves no intake file,
+    durable or not: it was once answered Success, then kept unplaced in its intake
+    file, found by no query and placed in vain at every start.  Its neighbours on
+    the association are stored.  ``--no-fsync`` takes intake files too (named after
+    the answer, as durable storage does; nothing flushed)."""
+    archive = Archive(tmp_path / "a", fsync=fsync)
+    server, storage = _server(archive)
+    try:
+        with _scu().associate("127.0.0.1", server.port, "ARCHIVE") as assoc:
+            assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.81.1"))) == 0
+            bad = instance(sop_uid="1.2.826.0.81.2", study_uid="not-a-uid")
+            assert int(assoc.send_c_store(bad)) == 0xC000
+            assert int(assoc.send_c_store(instance(sop_uid="1.2.826.0.81.3"))) == 0
+            intakes = [p for p in _complete_intakes(tmp_path / "a")]
+            assert all(dicomfast.read(p).SOPInstanceUID != bad.SOPInstanceUID for p in intakes)
+        assert archive.flush(30)
+        assert set(_rows(archive)) == {"1.2.826.0.81.1", "1.2.826.0.81.3"}
+        assert _complete_intakes(tmp_path / "a") == []
+    finally:
+        server.shutdown()
+        storage.close()
+        archive.close()

@@ -270,7 +270,9 @@ def test_storage_scp_adapter(make_archive) -> None:  # noqa: ANN001
     for i in range(0, len(body), 100):
         sink.write(body[i : i + 100])
     sink.close()
-    path = sink.commit()
+    path = sink.commit()  # answered in its intake file, then placed: its final name
+    assert sink.placed is not None and path == sink.temp_path
+    path = sink.placed.result(30)
     assert path.endswith("1.2.826.0.1.1/1.2.826.0.1.1.1/1.6.1.dcm")
     assert sink.result.ok and sink.result.action == "stored"
     assert archive.flush(timeout=30)  # the row comes with the indexer's group commit

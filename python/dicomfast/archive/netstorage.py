@@ -22,8 +22,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..net.storage import FileSink, FileStorage, StoreRefused
+from .index import instance_uids
 from .placement import Placer
-from .store import Archive, StoreResult
+from .store import CANNOT_UNDERSTAND, Archive, StoreResult
 
 
 class ArchiveSink(FileSink):
@@ -31,11 +32,20 @@ class ArchiveSink(FileSink):
 
     def commit(self, folders: set[str] | None = None) -> str:
         header = self.header()  # the one the SCP checked (the AE title is in the file meta)
-        self.durable_temp()
         storage: ArchiveStorage = self.storage  # type: ignore[assignment]
-        if self.intake_mode is not None:  # durable under its intake name: placed later
+        if self.intake_mode is not None:  # kept under its intake name, placed later
+            # What placing it would refuse is refused now, before the answer: an
+            # instance without the UIDs it is filed under is never acknowledged.
+            try:
+                if header is None:
+                    raise ValueError("the data set cannot be parsed")
+                instance_uids(header)
+            except ValueError as e:
+                raise StoreRefused(CANNOT_UNDERSTAND, f"not stored: {e}") from e
+            self.durable_temp()
             self.placed = storage.placer.submit(self)
             return self.temp_path
+        self.durable_temp()
         res = storage.archive.ingest_temp(
             self.temp_path, header=header, synced=True, digest=self.digest, folders=folders
         )

@@ -260,7 +260,7 @@ class FileSink:
         self.intake_mode: int | None = None
         fd = self._tail = -1
         direct_set = False
-        if storage.fsync and storage.spares.intake:
+        if storage.spares.intake:
             try:
                 fd, self.temp_path, self.intake_mode, self._tail, direct_set = (
                     storage.spares.take_intake()
@@ -355,13 +355,13 @@ class FileSink:
             os.close(self._out.fd)
 
     def durable_temp(self) -> None:
-        """Every byte written, flushed to disk when the storage is durable, and the
-        file closed. Blocking."""
+        """Every byte written, an intake file marked complete, flushed to disk when
+        the storage is durable, and the file closed. Blocking."""
         try:
             self.written()
+            if self.intake_mode is not None:
+                mark_complete(self._out.fd, self.intake_mode)
             if self.storage.fsync:
-                if self.intake_mode is not None:
-                    mark_complete(self._out.fd, self.intake_mode)
                 os.fsync(self._out.fd)
         finally:
             self._close_fd()
@@ -443,8 +443,12 @@ class SpareFiles:
     never loses data, so the names a crash left are removed when the thread
     starts again, and :meth:`close` (when the server stops) removes them all."""
 
-    def __init__(self, folder: str, depth: int = 2, *, intake: bool = False) -> None:
+    def __init__(
+        self, folder: str, depth: int = 2, *, intake: bool = False, flush: bool = True
+    ) -> None:
         self.folder = folder
+        #: Flush the intake files' folder before any is handed out (a durable storage).
+        self.flush = flush
         self.spare_folder = os.path.join(folder, SPARE_FOLDER)
         self.depth = depth
         #: Make intake files (:mod:`dicomfast.net.intake`) instead of plain spares;
@@ -475,7 +479,8 @@ class SpareFiles:
             except IntakeUnsupported:
                 self.intake = False
                 raise
-            fsync_path(self.spare_folder)
+            if self.flush:
+                fsync_path(self.spare_folder)
             return got
         if len(self._intakes) <= self.depth // 2:
             self._refill()
@@ -559,7 +564,8 @@ class SpareFiles:
         finally:
             if made:
                 try:
-                    fsync_path(self.spare_folder)
+                    if self.flush:
+                        fsync_path(self.spare_folder)
                 except OSError:
                     # Names not known durable are never handed out: closed and removed
                     # (empty, never used), not leaked; the thread tries again later.
@@ -608,16 +614,16 @@ class FileStorage:
     def __init__(
         self, folder: str | os.PathLike[str], *, fsync: bool = True, intake: bool = False
     ) -> None:
-        """``intake``: a durable instance is answered once written to an intake
-        file (one flush) and named afterwards by the subclass's commit (see
-        :mod:`dicomfast.net.intake`); only for a storage that recovers intake
+        """``intake``: an instance is answered once written to an intake file (and
+        flushed, once, when ``fsync``) and named afterwards by the subclass's commit
+        (see :mod:`dicomfast.net.intake`); only for a storage that recovers intake
         files when it opens."""
         self.folder = os.path.abspath(os.fspath(folder))
         self.fsync = fsync
         #: Whether sinks keep the checksum of what they write (an archive indexes it).
         self.keep_digest = False
         os.makedirs(self.folder, exist_ok=True)
-        self.spares = SpareFiles(self.folder, depth=8, intake=fsync and intake)
+        self.spares = SpareFiles(self.folder, depth=8, intake=intake, flush=fsync)
         self.writer = ChunkWriter()
         self.committer: GroupCommitter[FileSink] = GroupCommitter(
             self.commit_group, self.writer.submit, FileSink.is_written

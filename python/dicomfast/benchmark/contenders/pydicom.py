@@ -14,14 +14,21 @@ from ..registry import Contender, Declines, Job, Skip, Unsupported, module_versi
 from ..workload import NATIVE, RLE, Workload
 
 
-def _quiet() -> Callable[[], None]:
-    """Silence pydicom's logger until the returned function is called: a file none of
-    its pixel plugins decodes logs each one's traceback, and an odd value a warning
-    each time it is read (the bench reports an error itself, once)."""
-    logger = logging.getLogger("pydicom")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    return lambda: logger.setLevel(level)
+def _quiet(names: tuple[str, ...] = ("pydicom",)) -> Callable[[], None]:
+    """Silence these loggers (pydicom's) until the returned function is called: a file
+    none of its pixel plugins decodes logs each one's traceback, an odd value a warning
+    each time it is read, and pynetdicom a traceback for each data set it cannot
+    encode (the bench reports an error itself, once, and names the files it went past)."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+
+    def restore() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+    return restore
 
 
 @contextmanager
@@ -173,6 +180,11 @@ def store(w: Workload) -> Job:
         raise Declines(declined)
     rx = Receiver.start("pynetdicom", w.scratch("store-pynetdicom"))
     failed: dict[str, str] = {}
+    restore = _quiet(("pydicom", "pynetdicom"))
+
+    def cleanup() -> None:
+        rx.stop()
+        restore()
 
     def run() -> None:
         failed.clear()
@@ -182,7 +194,7 @@ def store(w: Workload) -> Job:
         run,
         lambda _: rx.received_uids(),
         how="pynetdicom SCU -> pynetdicom SCP",
-        cleanup=rx.stop,
+        cleanup=cleanup,
         failed=lambda: {Path(f): why for f, why in failed.items()},
     )
 

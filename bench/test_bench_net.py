@@ -228,6 +228,16 @@ class Scp:
             )
         return n
 
+    def received_after(self, before: int, sent: int, within: float = 10.0) -> int:
+        """Instances stored since ``before`` was counted, once ``sent`` are (or after
+        ``within`` seconds): ``dicomfast serve`` answers once an instance is durable in
+        its intake file and names it under its study and series once the sender pauses
+        (0.1 s without an instance), so the count waits for that, not the timing."""
+        deadline = time.monotonic() + within
+        while (got := self.received() - before) < sent and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return got
+
 
 def _wait_ready(proc: subprocess.Popen, log: Path, port: int | None, timeout: float = 30) -> int:
     """Wait until the SCP says it listens (ours, pynetdicom: port 0, the port
@@ -504,7 +514,7 @@ def test_store_matrix(  # noqa: ANN001
             failures = STORE[scu](scp, files, classes)
             cell.seconds.append(time.perf_counter() - t0)
             cell.failures += failures
-            cell.missing += len(files) - (scp.received() - state["before"])
+            cell.missing += len(files) - scp.received_after(state["before"], len(files))
 
         try:
             if scu == scp_kind == "dicomfast":
@@ -712,7 +722,7 @@ def test_concurrent_senders(  # noqa: ANN001
         with where as scp:
             before = scp.received()
             t, failures = _send_concurrently(scp, shares, _sop_classes(files), scratch)
-            stored = scp.received() - before
+            stored = scp.received_after(before, len(files))
         assert failures == 0, f"{label}: {failures} C-STOREs failed"
         assert stored == len(files), f"{label}: {stored}/{len(files)} stored"
         times[label] = t

@@ -390,8 +390,11 @@ def test_other_toolkits_read_our_htj2k(corpus: Path, tmp_path: Path) -> None:
         pytest.skip("neither pydicom's plugins nor gdcmconv decode HTJ2K here")
 
 
-def _htj2k_dataset(frame: bytes, arr: np.ndarray, bits: int) -> dicomfast.Dataset:
-    """A one-frame HTJ2K Lossless data set holding ``frame`` (made with pydicom)."""
+def _htj2k_dataset(
+    frame: bytes, arr: np.ndarray, bits: int, ts: str = "1.2.840.10008.1.2.4.201"
+) -> dicomfast.Dataset:
+    """A one-frame data set of syntax ``ts`` (HTJ2K Lossless unless told) holding
+    ``frame`` (made with pydicom)."""
     import io
 
     from dicomfast.pixels.frames import encapsulate
@@ -402,7 +405,7 @@ def _htj2k_dataset(frame: bytes, arr: np.ndarray, bits: int) -> dicomfast.Datase
 
     ds = pydicom.Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.201"
+    ds.file_meta.TransferSyntaxUID = ts
     ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
@@ -457,3 +460,87 @@ def test_openjph_codestreams_decode_exactly(
     ds = _htj2k_dataset(frame, arr, bits)
     np.testing.assert_array_equal(ds.pixel_array_as(threads=1), arr)
     np.testing.assert_array_equal(ds.pixel_array, arr)
+
+
+def _extreme_frames(rgb: bool, dtype: type, bits: int) -> Iterator[np.ndarray]:
+    """Frames of ``bits``-bit samples that drive a reversible wavelet's values up: random
+    extremes, and checkerboards of periods 2 to 64 (each near the worst case of one
+    level's high bands); in colour, with the colour transform's differences at their
+    largest too (red and blue against green)."""
+    signed = np.iinfo(dtype).min < 0
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    rng = np.random.default_rng(8)
+    y, x = np.mgrid[0:192, 0:256]
+    masks = [rng.integers(0, 2, y.shape).astype(bool)]
+    masks += [((y >> k) + (x >> k)) % 2 == 1 for k in range(6)]
+    for m in masks:
+        grey = np.where(m, hi, lo).astype(dtype)
+        if rgb:
+            yield np.stack([grey, np.where(m, lo, hi).astype(dtype), grey], axis=2)
+        else:
+            yield grey
+
+
+@pytest.mark.parametrize(
+    "rgb,dtype,bits,encoder,resolutions",
+    [
+        # 16-bit planes: up to 12-bit samples, 11 with the colour transform.
+        (True, np.uint8, 8, "openjph", 6),
+        (True, np.uint8, 8, "openjph", 10),
+        (False, np.uint8, 8, "openjph", 7),
+        (False, np.int8, 8, "openjph", 7),
+        (False, np.uint16, 12, "ours", 6),
+        (False, np.int16, 12, "ours", 6),
+        (True, np.uint16, 11, "ours", 6),
+        (True, np.uint8, 8, "openjpeg", 6),
+        (False, np.uint16, 12, "openjpeg", 9),
+        # 32-bit planes: deeper samples.
+        (False, np.uint16, 16, "openjph", 6),
+        (False, np.uint16, 13, "ours", 6),
+        (True, np.uint16, 12, "ours", 6),
+    ],
+)
+def test_frames_at_the_narrow_planes_limits_decode_exactly(
+    rgb: bool, dtype: type, bits: int, encoder: str, resolutions: int
+) -> None:
+    """Reversible tiles of up to 12-bit samples are decoded in 16-bit planes, which hold
+    every value a valid codestream's wavelet makes of them (``dwt::narrow_fits``):
+    frames made to drive those values up, coded by OpenJPH (HTJ2K) and OpenJPEG (JPEG
+    2000) through imagecodecs, or by our HTJ2K encoder, decode on one thread and on the
+    default threads to what OpenJPH or OpenJPEG decodes, on both sides of the limit; and to the frame
+    itself, for all of OpenJPH's and for all but one of OpenJPEG's (whose two guard bits
+    are too few for the colour transform's checkerboard of period 16: it loses that
+    frame, and decodes it as we do)."""
+    imagecodecs = pytest.importorskip("imagecodecs")
+    lost = 0
+    for arr in _extreme_frames(rgb, dtype, bits):
+        try:
+            if encoder == "openjpeg":
+                frame = imagecodecs.jpeg2k_encode(
+                    arr,
+                    level=0,
+                    reversible=True,
+                    resolutions=resolutions,
+                    codecformat="J2K",
+                    bitspersample=bits,
+                )
+                ts, reference = "1.2.840.10008.1.2.4.90", imagecodecs.jpeg2k_decode(frame)
+            else:
+                ts = "1.2.840.10008.1.2.4.201"
+                if encoder == "openjph":  # of the dtype's depth
+                    frame = imagecodecs.htj2k_encode(arr, reversible=True, resolutions=resolutions)
+                else:  # ours: of ``bits``, 5 levels
+                    spp = 3 if rgb else 1
+                    frame = encode_frame(
+                        arr, samples_per_pixel=spp, bits_stored=bits, transfer_syntax=ts
+                    )
+                reference = imagecodecs.htj2k_decode(frame)
+        except Exception as e:  # noqa: BLE001 - a sample type this imagecodecs lacks
+            pytest.skip(f"imagecodecs cannot encode this: {e}")
+        if reference.shape == (3, *arr.shape[:2]):  # OpenJPH gives our colour frames planar
+            reference = np.moveaxis(reference, 0, 2)
+        ds = _htj2k_dataset(frame, arr, bits, ts)
+        np.testing.assert_array_equal(ds.pixel_array_as(threads=1), reference)
+        np.testing.assert_array_equal(ds.pixel_array, reference)
+        lost += not np.array_equal(reference, arr)
+    assert lost <= (encoder == "openjpeg" and rgb)

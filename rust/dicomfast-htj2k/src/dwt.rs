@@ -107,44 +107,98 @@ fn odd_row<T>(out: &mut [T], w: usize, i: usize, nl: usize) -> (&mut [T], &[T], 
     (o, a, b)
 }
 
-/// The reversible 5/3 (F.3.8.1's inverse, run forward).
-struct Rev53;
+/// The reversible 5/3 (F.3.8.1's inverse, run forward), on values of `I`: `i32`, or
+/// `i16` for a tile whose every value fits ([`narrow_fits`]).
+struct Rev53<I>(std::marker::PhantomData<I>);
 
-/// The inverse 5/3's two lifting steps on a value and its two neighbours. Wrapping: a
-/// damaged codestream's coefficients may be anything (and give samples the clamp
-/// bounds), never a panic.
-impl Rev53 {
+/// The values the 5/3 lifts, and its four lifting steps on a value and its two
+/// neighbours. `i32`: wrapping (a damaged codestream's coefficients may be anything, and
+/// give samples the clamp bounds; never a panic). `i16`: each step worked in `i32` and
+/// the result kept in 16 bits (loads and stores half as wide; what a valid tile holds
+/// fits, [`narrow_fits`]; a damaged one's values wrap, as in `i32`).
+pub(crate) trait Lifted: Copy + Default + Send + Sync {
     /// The forward predict step, `X(2i+1) - (X(2i) + X(2i+2)) >> 1`.
+    fn split_high(x: Self, a: Self, b: Self) -> Self;
+    /// The forward update step, `X(2i) + (H(i-1) + H(i) + 2) >> 2`.
+    fn split_low(x: Self, a: Self, b: Self) -> Self;
+    /// `L(i) - (H(i-1) + H(i) + 2) >> 2`.
+    fn update(l: Self, a: Self, b: Self) -> Self;
+    /// `H(i) + (L(i) + L(i+1)) >> 1`.
+    fn predict(h: Self, a: Self, b: Self) -> Self;
+}
+
+impl Lifted for i32 {
     #[inline(always)]
     fn split_high(x: i32, a: i32, b: i32) -> i32 {
         x.wrapping_sub(a.wrapping_add(b) >> 1)
     }
 
-    /// The forward update step, `X(2i) + (H(i-1) + H(i) + 2) >> 2`.
     #[inline(always)]
     fn split_low(x: i32, a: i32, b: i32) -> i32 {
         x.wrapping_add(a.wrapping_add(b).wrapping_add(2) >> 2)
     }
 
-    /// `L(i) - (H(i-1) + H(i) + 2) >> 2`.
     #[inline(always)]
     fn update(l: i32, a: i32, b: i32) -> i32 {
         l.wrapping_sub(a.wrapping_add(b).wrapping_add(2) >> 2)
     }
 
-    /// `H(i) + (L(i) + L(i+1)) >> 1`.
     #[inline(always)]
     fn predict(h: i32, a: i32, b: i32) -> i32 {
         h.wrapping_add(a.wrapping_add(b) >> 1)
     }
 }
 
-impl Wavelet for Rev53 {
-    type T = i32;
+impl Lifted for i16 {
+    #[inline(always)]
+    fn split_high(x: i16, a: i16, b: i16) -> i16 {
+        i32::split_high(x.into(), a.into(), b.into()) as i16
+    }
+
+    #[inline(always)]
+    fn split_low(x: i16, a: i16, b: i16) -> i16 {
+        i32::split_low(x.into(), a.into(), b.into()) as i16
+    }
+
+    #[inline(always)]
+    fn update(l: i16, a: i16, b: i16) -> i16 {
+        i32::update(l.into(), a.into(), b.into()) as i16
+    }
+
+    #[inline(always)]
+    fn predict(h: i16, a: i16, b: i16) -> i16 {
+        i32::predict(h.into(), a.into(), b.into()) as i16
+    }
+}
+
+impl<I: Lifted> Rev53<I> {
+    #[inline(always)]
+    fn split_high(x: I, a: I, b: I) -> I {
+        I::split_high(x, a, b)
+    }
+
+    #[inline(always)]
+    fn split_low(x: I, a: I, b: I) -> I {
+        I::split_low(x, a, b)
+    }
+
+    #[inline(always)]
+    fn update(l: I, a: I, b: I) -> I {
+        I::update(l, a, b)
+    }
+
+    #[inline(always)]
+    fn predict(h: I, a: I, b: I) -> I {
+        I::predict(h, a, b)
+    }
+}
+
+impl<I: Lifted> Wavelet for Rev53<I> {
+    type T = I;
     /// High values `H(i) = X(2i+1) - (X(2i) + X(2i+2)) >> 1`, then low ones
     /// `L(i) = X(2i) + (H(i-1) + H(i) + 2) >> 2`, mirrored at the ends.
     #[inline(always)]
-    fn analyse_row(x: &mut [i32], tmp: &mut [i32]) {
+    fn analyse_row(x: &mut [I], tmp: &mut [I]) {
         let nl = x.len().div_ceil(2);
         let (tl, th) = tmp.split_at_mut(nl);
         split_predict_into(x, tl, th, Self::split_high);
@@ -158,11 +212,11 @@ impl Wavelet for Rev53 {
     /// step reads it any more (a low row at once, a high row after the next low row).
     #[inline(always)]
     fn analyse(
-        plane: &[i32],
+        plane: &[I],
         stride: usize,
         (w, h): (usize, usize),
-        out: &mut [i32],
-        mut rows: Option<&mut [i32]>,
+        out: &mut [I],
+        mut rows: Option<&mut [I]>,
     ) {
         let (nl, nh) = (h.div_ceil(2), h / 2);
         let (low, high) = out.split_at_mut(nl * w);
@@ -201,11 +255,11 @@ impl Wavelet for Rev53 {
     /// each odd row made as soon as the even rows on both sides of it are.
     #[inline(always)]
     fn synthesise(
-        plane: &mut [i32],
+        plane: &mut [I],
         stride: usize,
         (w, h): (usize, usize),
-        out: &mut [i32],
-        mut rows: Option<&mut [i32]>,
+        out: &mut [I],
+        mut rows: Option<&mut [I]>,
     ) {
         let (nl, nh) = (h.div_ceil(2), h / 2);
         for k in 0..=nl {
@@ -242,7 +296,7 @@ impl Wavelet for Rev53 {
     /// ([`lift_two_into`]: the row is not copied first), `L'(i) = L(i) - (H(i-1) + H(i) +
     /// 2) >> 2`, then `H'(i) = H(i) + (L'(i) + L'(i+1)) >> 1`; then interleaved back.
     #[inline(always)]
-    fn synthesise_row(x: &mut [i32], tmp: &mut [i32]) {
+    fn synthesise_row(x: &mut [I], tmp: &mut [I]) {
         let (tl, th) = tmp.split_at_mut(x.len().div_ceil(2));
         lift_two_into(x, tl, th, Self::update, Self::predict);
         interleave_into(x, tl, th);
@@ -676,7 +730,39 @@ pub(crate) fn inverse_53(
     height: usize,
     levels: u32,
 ) {
-    transform::<Rev53, false>(plane, tmp, width, height, levels);
+    transform::<Rev53<i32>, false>(plane, tmp, width, height, levels);
+}
+
+/// [`inverse_53`] of a plane of 16-bit values (a tile [`narrow_fits`]).
+pub(crate) fn inverse_53_narrow(
+    plane: &mut Vec<i16>,
+    tmp: &mut Vec<i16>,
+    width: usize,
+    height: usize,
+    levels: u32,
+) {
+    transform::<Rev53<i16>, false>(plane, tmp, width, height, levels);
+}
+
+/// How much larger than its samples any value the 2-D reversible 5/3 makes of them can
+/// be, over any number of levels up to [`NARROW_LEVELS`]: the L1 norm of a level's
+/// equivalent high-pass filter, squared (each value is a weighted sum of samples; the
+/// norms grow with the levels towards 1.716 for the low-pass and 2.867 for the
+/// high-pass, so 8.22 for a high band of high bands, which is the largest; the test
+/// `narrow_planes_hold_every_value_up_to_their_limit` computes them, and builds the
+/// planes that reach them).
+const NARROW_GAIN: f64 = 8.25;
+/// The most levels the bound of [`NARROW_GAIN`] is checked for.
+const NARROW_LEVELS: u32 = 16;
+
+/// Whether every value the reversible 5/3 makes of samples at most `bound` in magnitude,
+/// over `levels` levels, fits in 16 bits: what an inverse transform meets are the
+/// forward one's values (its lifting undone step by step), each at most [`NARROW_GAIN`]
+/// times the largest sample, give or take its roundings (less than 2 a level). Every
+/// lifting sum is worked in 32 bits ([`Lifted`]).
+pub(crate) fn narrow_fits(bound: u32, levels: u32) -> bool {
+    levels <= NARROW_LEVELS
+        && f64::from(bound) * NARROW_GAIN + 4.0 * f64::from(levels) <= f64::from(i16::MAX)
 }
 
 /// The inverse irreversible 9/7 over `levels` levels of the `width` x `height` plane.
@@ -699,7 +785,7 @@ pub(crate) fn forward_53(
     height: usize,
     levels: u32,
 ) {
-    transform::<Rev53, true>(plane, tmp, width, height, levels);
+    transform::<Rev53<i32>, true>(plane, tmp, width, height, levels);
 }
 
 /// Irreversible 9/7 over `levels` levels of the `width` x `height` plane (stride `width`).
@@ -890,6 +976,127 @@ mod tests {
                     .zip(&expected)
                     .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "{w}x{h} at {levels} levels"
+            );
+        }
+    }
+
+    /// The weights of the 1-D 5/3 coefficient at `at` (after `levels` levels of a
+    /// signal `n` long) on each sample: the transform of each unit impulse, scaled up so
+    /// that its roundings do not matter.
+    fn weights_53(n: usize, levels: u32, at: usize) -> Vec<i64> {
+        (0..n)
+            .map(|m| {
+                let mut x = vec![0i32; n];
+                x[m] = 1 << 20;
+                forward_53(&mut x, &mut Vec::new(), n, 1, levels);
+                i64::from(x[at])
+            })
+            .collect()
+    }
+
+    /// A `n` x `n` plane of +-`bound` whose 5/3 transform's coefficient at (`at`, `at`)
+    /// after `levels` levels is the largest any plane of such samples has there: each
+    /// sample's sign that of its weight (in rows and columns alike, the transform being
+    /// separable).
+    fn worst_plane(n: usize, levels: u32, at: usize, bound: i32) -> Vec<i32> {
+        let w = weights_53(n, levels, at);
+        let sign = |v: i64| if v < 0 { -1 } else { 1 };
+        let mut plane = vec![0; n * n];
+        for y in 0..n {
+            for x in 0..n {
+                plane[y * n + x] = bound * sign(w[y]) * sign(w[x]);
+            }
+        }
+        plane
+    }
+
+    /// The L1 norms of the 1-D 5/3's equivalent low-pass and high-pass filters at each
+    /// level up to `levels` (no rounding): each level's filters the last level's
+    /// low-pass one convolved with its own (their taps spread 2^(level - 1) apart).
+    fn cascade_norms(levels: u32) -> Vec<(f64, f64)> {
+        fn convolve(a: &[f64], taps: &[f64], spread: usize) -> Vec<f64> {
+            let mut out = vec![0.0; a.len() + (taps.len() - 1) * spread];
+            for (i, &x) in a.iter().enumerate() {
+                for (k, &t) in taps.iter().enumerate() {
+                    out[i + k * spread] += x * t;
+                }
+            }
+            out
+        }
+        let low = [-0.125, 0.25, 0.75, 0.25, -0.125];
+        let high = [-0.5, 1.0, -0.5];
+        let norm = |f: &[f64]| f.iter().map(|v| v.abs()).sum::<f64>();
+        let mut lo = vec![1.0];
+        let mut out = Vec::new();
+        for k in 0..levels {
+            let hi = convolve(&lo, &high, 1 << k);
+            lo = convolve(&lo, &low, 1 << k);
+            out.push((norm(&lo), norm(&hi)));
+        }
+        out
+    }
+
+    /// 16-bit planes ([`narrow_fits`]) hold every value the 5/3 makes of samples within
+    /// their bound: the gain bounds the norms of every level's filters; planes built to
+    /// reach a level's largest value (for 8-bit samples after the colour transform, and
+    /// 12-bit ones without) stay within it and come back exactly through the 16-bit
+    /// inverse; such a plane of 12-bit samples after the colour transform, which the
+    /// bound refuses, does not fit; and random planes invert exactly too.
+    #[test]
+    fn narrow_planes_hold_every_value_up_to_their_limit() {
+        let mut prev_lo: f64 = 1.0;
+        for (k, (lo, hi)) in cascade_norms(NARROW_LEVELS).into_iter().enumerate() {
+            // The largest of a level's bands (and of its columns' values before its rows).
+            let most = (hi * hi).max(lo * lo).max(lo * hi).max(prev_lo * hi);
+            assert!(most <= NARROW_GAIN, "level {}: {most}", k + 1);
+            prev_lo = lo;
+        }
+        assert!(narrow_fits(255, NARROW_LEVELS) && narrow_fits(2048, NARROW_LEVELS));
+        assert!(!narrow_fits(4095, 1) && !narrow_fits(255, NARROW_LEVELS + 1));
+        let n = 512;
+        for (bound, fits) in [(255, true), (2048, true), (4095, false)] {
+            let mut largest_seen = 0;
+            for levels in 1..=6 {
+                // The middle of the high band of high bands of the deepest level.
+                let lo = sizes(n, 1, levels)[levels as usize].0;
+                let hi = sizes(n, 1, levels - 1)[levels as usize - 1].0;
+                let x = worst_plane(n, levels, (lo + hi) / 2, bound);
+                let mut largest = 0;
+                for l in 1..=levels {
+                    let mut part = x.clone();
+                    forward_53(&mut part, &mut Vec::new(), n, n, l);
+                    largest = largest.max(part.iter().map(|v| v.abs()).max().unwrap());
+                }
+                largest_seen = largest_seen.max(largest);
+                if fits {
+                    let ceiling = f64::from(bound) * NARROW_GAIN + 4.0 * f64::from(levels);
+                    assert!(
+                        f64::from(largest) <= ceiling,
+                        "{bound} at {levels}: {largest}"
+                    );
+                    let mut y = x.clone();
+                    forward_53(&mut y, &mut Vec::new(), n, n, levels);
+                    let mut narrow: Vec<i16> = y.iter().map(|&v| v as i16).collect();
+                    inverse_53_narrow(&mut narrow, &mut Vec::new(), n, n, levels);
+                    let back: Vec<i32> = narrow.iter().map(|&v| i32::from(v)).collect();
+                    assert_eq!(back, x, "{bound} at {levels}");
+                }
+            }
+            assert_eq!(
+                largest_seen <= i32::from(i16::MAX),
+                fits,
+                "{bound}: {largest_seen}"
+            );
+        }
+        for (w, h, levels) in [(37, 23, 4), (64, 65, 5), (1, 7, 3), (7, 1, 3), (640, 3, 5)] {
+            let x: Vec<i32> = (0..w * h).map(|i| (i as i32 * 7919) % 511 - 255).collect();
+            let mut y = x.clone();
+            forward_53(&mut y, &mut Vec::new(), w, h, levels);
+            let mut narrow: Vec<i16> = y.iter().map(|&v| v as i16).collect();
+            inverse_53_narrow(&mut narrow, &mut vec![3; 5], w, h, levels);
+            assert!(
+                narrow.iter().zip(&x).all(|(&a, &b)| i32::from(a) == b),
+                "{w}x{h} at {levels}"
             );
         }
     }

@@ -79,9 +79,12 @@ pub fn parse(data: &[u8]) -> Result<Codestream<'_>, DecodeError> {
 #[derive(Default)]
 struct Scratch {
     ints: Vec<Vec<i32>>,
+    /// Reversible tiles of 8-bit samples ([`narrow`]).
+    shorts: Vec<Vec<i16>>,
     floats: Vec<Vec<f32>>,
     /// Each plane's wavelet buffer (which may swap places with its plane).
     int_tmp: Vec<Vec<i32>>,
+    short_tmp: Vec<Vec<i16>>,
     float_tmp: Vec<Vec<f32>>,
     block: Decoders,
 }
@@ -112,8 +115,10 @@ impl crate::scratch::Kept for Decoders {
 impl crate::scratch::Kept for Scratch {
     fn bytes(&self) -> usize {
         crate::scratch::plane_bytes(&self.ints)
+            + crate::scratch::plane_bytes(&self.shorts)
             + crate::scratch::plane_bytes(&self.floats)
             + crate::scratch::plane_bytes(&self.int_tmp)
+            + crate::scratch::plane_bytes(&self.short_tmp)
             + crate::scratch::plane_bytes(&self.float_tmp)
     }
 }
@@ -329,7 +334,15 @@ fn decode_tile(
         // disjoint blocks whose areas add up to the planes' cover them (a packet
         // was read for every precinct). Otherwise the planes are cleared.
         let clear = !covered(blocks, w * h * comps);
-        if p.reversible {
+        if narrow(p) {
+            // Half the memory of 32-bit planes: less for the caches to fetch and keep.
+            let mut planes = sized_planes(&mut s.shorts, comps, w * h, clear);
+            decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
+            each_plane(&mut s.shorts, &mut s.short_tmp, parallel, |plane, tmp| {
+                dwt::inverse_53_narrow(plane, tmp, w, h, p.levels);
+            });
+            output::write(p, &mut s.shorts, bytes_per_sample, threads, out);
+        } else if p.reversible {
             let mut planes = sized_planes(&mut s.ints, comps, w * h, clear);
             decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
             each_plane(&mut s.ints, &mut s.int_tmp, parallel, |plane, tmp| {
@@ -351,6 +364,27 @@ fn decode_tile(
         }
         Ok(())
     })
+}
+
+/// Whether a tile's planes can hold 16-bit values: reversible, of samples whose every
+/// wavelet value fits ([`dwt::narrow_fits`]: up to 12 bits, 11 with the colour
+/// transform, whose chroma take one more). A damaged codestream's values beyond 16 bits
+/// wrap, as beyond 32 they do in the wide planes: samples the clamp bounds, never a
+/// panic.
+fn narrow(p: &markers::Params) -> bool {
+    if !p.reversible || p.depth.iter().any(|&(d, _)| d > 16 || d == 0) {
+        return false;
+    }
+    let deepest = p.depth.iter().map(|&(d, _)| d).max().unwrap_or(8);
+    // The level shift makes unsigned samples signed: magnitudes up to 2^(d-1); the
+    // colour transform's differences, up to 2^d - 1.
+    let colour = p.colour_transform && p.depth.len() == 3;
+    let bound = if colour {
+        (1u32 << deepest) - 1
+    } else {
+        1u32 << (deepest - 1)
+    };
+    dwt::narrow_fits(bound, p.levels)
 }
 
 /// Whether `blocks` (each on its band's grid of code-blocks) cover `samples` samples:
@@ -452,12 +486,12 @@ struct Coded<'a> {
 /// first (so that a thread that starts late or runs slow takes fewer, and the last
 /// blocks taken are short), each decoded into a buffer of the thread's own and copied
 /// into its place in the plane.
-fn decode_blocks(
+fn decode_blocks<P: Coefficient>(
     jobs: &[Job],
     coded: &Coded<'_>,
     w: usize,
     threads: usize,
-    planes: &mut [&mut [i32]],
+    planes: &mut [&mut [P]],
     decoder: &mut Decoders,
 ) -> Result<(), DecodeError> {
     let (flat, body) = (coded.flat, coded.body);
@@ -509,16 +543,30 @@ fn decode_blocks(
     for j in jobs.iter().filter(|j| j.block.len == 0) {
         let at = origin(j);
         for y in 0..j.block.h {
-            planes[j.block.comp][at + y * w..at + y * w + j.block.w].fill(0);
+            planes[j.block.comp][at + y * w..at + y * w + j.block.w].fill(P::default());
         }
     }
     let mut order: Vec<&Job> = jobs.iter().filter(|j| j.block.len > 0).collect();
     let threads = threads.clamp(1, 64).min(order.len().max(1));
     if threads == 1 {
+        let mut buf = std::mem::take(&mut decoder.block);
         for j in order {
             let at = origin(j);
-            decode_one(decoder, j, &mut planes[j.block.comp][at..], w)?;
+            let plane = &mut planes[j.block.comp][at..];
+            if let Some(dst) = P::wide(plane) {
+                decode_one(decoder, j, dst, w)?;
+            } else {
+                // Through a block's buffer (in cache), then narrowed into its place.
+                let (bw, bh) = (j.block.w, j.block.h);
+                buf.clear();
+                buf.resize(bw * bh, 0);
+                decode_one(decoder, j, &mut buf, bw)?;
+                for (y, row) in buf.chunks_exact(bw).enumerate() {
+                    P::narrow(row, &mut plane[y * w..y * w + bw]);
+                }
+            }
         }
+        decoder.block = buf;
         return Ok(());
     }
     // A block's work counted as its samples and its segment's bits.
@@ -536,7 +584,7 @@ fn decode_blocks(
                 queue.fail(e);
                 break;
             }
-            shared.put(j.block.comp, origin(j), w, &buf, bw);
+            shared.put_block(j.block.comp, origin(j), w, &buf, bw);
         }
         d.block = buf;
     };
@@ -581,6 +629,56 @@ impl<T: Copy> SharedPlanes<T> {
             assert!(to + bw <= len, "a rectangle outside its plane");
             // SAFETY: inside the plane (checked); no other thread writes these values.
             unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), plane.add(to), bw) };
+        }
+    }
+}
+
+impl<P: Coefficient> SharedPlanes<P> {
+    /// A block's rows of `bw` decoded values from `src` into plane `comp` at `at`, `w`
+    /// apart, as the plane's values.
+    fn put_block(&self, comp: usize, at: usize, w: usize, src: &[i32], bw: usize) {
+        let (plane, len) = self.planes[comp];
+        for (y, row) in src.chunks_exact(bw).enumerate() {
+            let to = at + y * w;
+            assert!(to + bw <= len, "a rectangle outside its plane");
+            // SAFETY: inside the plane (checked); no other thread writes these values.
+            let dst = unsafe { std::slice::from_raw_parts_mut(plane.add(to), bw) };
+            P::narrow(row, dst);
+        }
+    }
+}
+
+/// What a plane holds of a decoded block's values: `i32` as they are (decoded in place),
+/// `i16` (a [`narrow`] tile's) cut to 16 bits.
+trait Coefficient: Copy + Default + Send + Sync {
+    /// The plane as the block decoders write it, where it is of their values.
+    fn wide(plane: &mut [Self]) -> Option<&mut [i32]>;
+    /// A row of decoded values into the plane's.
+    fn narrow(src: &[i32], dst: &mut [Self]);
+}
+
+impl Coefficient for i32 {
+    #[inline(always)]
+    fn wide(plane: &mut [i32]) -> Option<&mut [i32]> {
+        Some(plane)
+    }
+
+    #[inline(always)]
+    fn narrow(src: &[i32], dst: &mut [i32]) {
+        dst.copy_from_slice(src);
+    }
+}
+
+impl Coefficient for i16 {
+    #[inline(always)]
+    fn wide(_: &mut [i16]) -> Option<&mut [i32]> {
+        None
+    }
+
+    #[inline(always)]
+    fn narrow(src: &[i32], dst: &mut [i16]) {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = v as i16;
         }
     }
 }

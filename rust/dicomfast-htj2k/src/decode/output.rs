@@ -35,7 +35,8 @@ fn ranges(p: &Params) -> [Range; 3] {
     })
 }
 
-/// A plane's values: reversible integers or irreversible floats (of a unit range).
+/// A plane's values: reversible integers (32 or 16 bits) or irreversible floats (of a
+/// unit range).
 pub(crate) trait Plane: Copy + Send + Sync {
     /// The inverse colour transform of three planes' values, in place.
     fn colour(a: &mut [Self], b: &mut [Self], c: &mut [Self]);
@@ -57,6 +58,25 @@ impl Plane for i32 {
     fn samples(src: &[i32], r: Range, dst: &mut [i32]) {
         for (d, &v) in dst.iter_mut().zip(src) {
             *d = v.wrapping_add(r.offset).clamp(r.low, r.high);
+        }
+    }
+}
+
+impl Plane for i16 {
+    #[inline(always)]
+    fn colour(y: &mut [i16], u: &mut [i16], v: &mut [i16]) {
+        for ((y, u), v) in y.iter_mut().zip(u.iter_mut()).zip(v.iter_mut()) {
+            // Worked in 32 bits; what a valid tile holds fits in 16 (`dwt::narrow_fits`).
+            let (l, b, r) = (i32::from(*y), i32::from(*u), i32::from(*v));
+            let g = l - ((b + r) >> 2);
+            (*y, *u, *v) = ((r + g) as i16, g as i16, (b + g) as i16);
+        }
+    }
+
+    #[inline(always)]
+    fn samples(src: &[i16], r: Range, dst: &mut [i32]) {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = (i32::from(v) + r.offset).clamp(r.low, r.high);
         }
     }
 }

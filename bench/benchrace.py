@@ -37,7 +37,9 @@ def race(
     if nbytes:
         parts[0] += f" ({nbytes / t_ours / 1e6:.0f} MB/s)"
     for label, fn in theirs.items():
-        mine, t = time_alternating(ours, fn)
+        # At least 1 s of rounds, up to 400: a sub-millisecond call's median is then of
+        # hundreds of calls, not 50 (one noisy stretch of the VM moved it by 3-5%).
+        mine, t = time_alternating(ours, fn, min_time=1.0, max_rounds=400)
         ratios[label] = t / mine
         parts.append(
             f"{label} {t * 1e3:.2f} ms (ours beside it {mine * 1e3:.2f}) -> {t / mine:.1f}x"

@@ -171,28 +171,6 @@ impl Lifted for i16 {
     }
 }
 
-impl<I: Lifted> Rev53<I> {
-    #[inline(always)]
-    fn split_high(x: I, a: I, b: I) -> I {
-        I::split_high(x, a, b)
-    }
-
-    #[inline(always)]
-    fn split_low(x: I, a: I, b: I) -> I {
-        I::split_low(x, a, b)
-    }
-
-    #[inline(always)]
-    fn update(l: I, a: I, b: I) -> I {
-        I::update(l, a, b)
-    }
-
-    #[inline(always)]
-    fn predict(h: I, a: I, b: I) -> I {
-        I::predict(h, a, b)
-    }
-}
-
 impl<I: Lifted> Wavelet for Rev53<I> {
     type T = I;
     /// High values `H(i) = X(2i+1) - (X(2i) + X(2i+2)) >> 1`, then low ones
@@ -201,9 +179,9 @@ impl<I: Lifted> Wavelet for Rev53<I> {
     fn analyse_row(x: &mut [I], tmp: &mut [I]) {
         let nl = x.len().div_ceil(2);
         let (tl, th) = tmp.split_at_mut(nl);
-        split_predict_into(x, tl, th, Self::split_high);
+        split_predict_into(x, tl, th, I::split_high);
         let (xl, xh) = x.split_at_mut(nl);
-        update_into(xl, tl, th, Self::split_low);
+        update_into(xl, tl, th, I::split_low);
         xh.copy_from_slice(th);
     }
 
@@ -226,7 +204,7 @@ impl<I: Lifted> Wavelet for Rev53<I> {
                 let (x0, x1, x2) = (x(2 * k), x(2 * k + 1), x(2 * (k + 1).min(nl - 1)));
                 let o = at_mut(high, w, w, k);
                 for (((o, &x1), &a), &b) in o.iter_mut().zip(x1).zip(x0).zip(x2) {
-                    *o = Self::split_high(x1, a, b);
+                    *o = I::split_high(x1, a, b);
                 }
             }
             if k < nl {
@@ -236,7 +214,7 @@ impl<I: Lifted> Wavelet for Rev53<I> {
                 );
                 let o = at_mut(low, w, w, k);
                 for (((o, &x0), &a), &b) in o.iter_mut().zip(x(2 * k)).zip(a).zip(b) {
-                    *o = Self::split_low(x0, a, b);
+                    *o = I::split_low(x0, a, b);
                 }
                 if let Some(t) = rows.as_deref_mut() {
                     Self::analyse_row(at_mut(low, w, w, k), t);
@@ -279,14 +257,14 @@ impl<I: Lifted> Wavelet for Rev53<I> {
                 );
                 let o = &mut out[2 * k * w..2 * k * w + w];
                 for (((o, &l), &a), &b) in o.iter_mut().zip(l).zip(a).zip(b) {
-                    *o = Self::update(l, a, b);
+                    *o = I::update(l, a, b);
                 }
             }
             if let Some(i) = k.checked_sub(1).filter(|&i| i < nh) {
                 let (o, a, b) = odd_row(out, w, i, nl);
                 let hrow = at(plane, stride, w, nl + i);
                 for (((o, &hv), &a), &b) in o.iter_mut().zip(hrow).zip(a).zip(b) {
-                    *o = Self::predict(hv, a, b);
+                    *o = I::predict(hv, a, b);
                 }
             }
         }
@@ -298,7 +276,7 @@ impl<I: Lifted> Wavelet for Rev53<I> {
     #[inline(always)]
     fn synthesise_row(x: &mut [I], tmp: &mut [I]) {
         let (tl, th) = tmp.split_at_mut(x.len().div_ceil(2));
-        lift_two_into(x, tl, th, Self::update, Self::predict);
+        lift_two_into(x, tl, th, I::update, I::predict);
         interleave_into(x, tl, th);
     }
 }
@@ -721,27 +699,17 @@ fn transform_any<W: Wavelet, const FORWARD: bool>(
     }
 }
 
-/// The inverse reversible 5/3 over `levels` levels of the `width` x `height` plane
+/// The inverse reversible 5/3 over `levels` levels of the `width` x `height` plane, of
+/// 32-bit values or of 16-bit ones (a tile whose every value fits, [`narrow_fits`])
 /// (`tmp`: a buffer kept by the caller; the plane may come back in it, see [`transform`]).
-pub(crate) fn inverse_53(
-    plane: &mut Vec<i32>,
-    tmp: &mut Vec<i32>,
+pub(crate) fn inverse_53<I: Lifted>(
+    plane: &mut Vec<I>,
+    tmp: &mut Vec<I>,
     width: usize,
     height: usize,
     levels: u32,
 ) {
-    transform::<Rev53<i32>, false>(plane, tmp, width, height, levels);
-}
-
-/// [`inverse_53`] of a plane of 16-bit values (a tile [`narrow_fits`]).
-pub(crate) fn inverse_53_narrow(
-    plane: &mut Vec<i16>,
-    tmp: &mut Vec<i16>,
-    width: usize,
-    height: usize,
-    levels: u32,
-) {
-    transform::<Rev53<i16>, false>(plane, tmp, width, height, levels);
+    transform::<Rev53<I>, false>(plane, tmp, width, height, levels);
 }
 
 /// How much larger than its samples any value the 2-D reversible 5/3 makes of them can
@@ -1077,7 +1045,7 @@ mod tests {
                     let mut y = x.clone();
                     forward_53(&mut y, &mut Vec::new(), n, n, levels);
                     let mut narrow: Vec<i16> = y.iter().map(|&v| v as i16).collect();
-                    inverse_53_narrow(&mut narrow, &mut Vec::new(), n, n, levels);
+                    inverse_53(&mut narrow, &mut Vec::new(), n, n, levels);
                     let back: Vec<i32> = narrow.iter().map(|&v| i32::from(v)).collect();
                     assert_eq!(back, x, "{bound} at {levels}");
                 }
@@ -1093,7 +1061,7 @@ mod tests {
             let mut y = x.clone();
             forward_53(&mut y, &mut Vec::new(), w, h, levels);
             let mut narrow: Vec<i16> = y.iter().map(|&v| v as i16).collect();
-            inverse_53_narrow(&mut narrow, &mut vec![3; 5], w, h, levels);
+            inverse_53(&mut narrow, &mut vec![3; 5], w, h, levels);
             assert!(
                 narrow.iter().zip(&x).all(|(&a, &b)| i32::from(a) == b),
                 "{w}x{h} at {levels}"

@@ -339,7 +339,7 @@ fn decode_tile(
             let mut planes = sized_planes(&mut s.shorts, comps, w * h, clear);
             decode_blocks(&jobs, &coded, w, threads, &mut planes, &mut s.block)?;
             each_plane(&mut s.shorts, &mut s.short_tmp, parallel, |plane, tmp| {
-                dwt::inverse_53_narrow(plane, tmp, w, h, p.levels);
+                dwt::inverse_53(plane, tmp, w, h, p.levels);
             });
             output::write(p, &mut s.shorts, bytes_per_sample, threads, out);
         } else if p.reversible {

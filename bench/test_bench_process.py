@@ -237,6 +237,62 @@ SENDERS: dict[str, Callable[[Path, int], list[str]]] = {
 }
 
 
+#: The least a durable receiver must do per instance, whatever its language: create a
+#: file, write the instance's bytes and flush them, then one flush of the folder (a
+#: lower bound: a receiver must also make each name durable before answering). Each
+#: way of writing it, past the page cache and through it, timed alone in its own
+#: process; the faster is the floor.
+DURABLE_WRITES_SCRIPT = textwrap.dedent(
+    """
+    import mmap, os, sys, time
+    out, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    buf = mmap.mmap(-1, -(-size // 4096) * 4096)  # page-aligned, as O_DIRECT wants
+    buf[:] = bytes(range(256)) * (len(buf) // 256)
+    for how, flag in (("direct", getattr(os, "O_DIRECT", 0)), ("page cache", 0)):
+        if how == "direct" and not flag:
+            continue
+        folder = os.path.join(out, how.replace(" ", "-"))
+        os.makedirs(folder)
+        t = time.perf_counter()
+        try:
+            for i in range(n):
+                fd = os.open(
+                    os.path.join(folder, f"{i:05d}.dcm"),
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | flag,
+                    0o644,
+                )
+                try:
+                    if flag:  # whole blocks past the page cache, then the exact size
+                        os.write(fd, buf)
+                        os.ftruncate(fd, size)
+                    else:
+                        os.write(fd, memoryview(buf)[:size])
+                    os.fdatasync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as e:  # e.g. a file system that refuses O_DIRECT
+            print(how, "unsupported", e, file=sys.stderr)
+            continue
+        fd = os.open(folder, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        print(how, time.perf_counter() - t)
+    """
+)
+
+
+def _durable_writes(out: Path, n: int, size: int) -> dict[str, float]:
+    """Seconds :data:`DURABLE_WRITES_SCRIPT` took for ``n`` instances of ``size`` bytes
+    into ``out``, by way of writing."""
+    got = subprocess.run(
+        [sys.executable, "-c", DURABLE_WRITES_SCRIPT, str(out), str(n), str(size)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return {how: float(t) for how, _, t in (line.rpartition(" ") for line in got.splitlines())}
+
+
 def _stored(folder: Path) -> int:
     if (folder / "storage").is_dir():  # Orthanc: files named by UUID, 2 levels down
         return sum(
@@ -268,12 +324,18 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
     pairs = sum(
         (s, r) not in SKIPPED_PAIRS and r not in DISCARDING for r in RECEIVERS for s in SENDERS
     )  # every copy is kept until the end: say so up front rather than fail midway
-    need = rounds * pairs * sum(p.stat().st_size for p in src.iterdir()) * 1.1
+    # (+2: the durable writes' two copies of the instances, each round)
+    need = rounds * (pairs + 2) * sum(p.stat().st_size for p in src.iterdir()) * 1.1
+    size = round(statistics.median(p.stat().st_size for p in src.iterdir()))
+    durable: dict[str, list[float]] = {}
     free = shutil.disk_usage(scratch).free
     if free < need:
         pytest.skip(f"needs {need / 1e9:.1f} GB free in {scratch.parent}, has {free / 1e9:.1f}")
     k = 0
     for _ in range(rounds):
+        k += 1
+        for how, t in _durable_writes(received / f"{k:03d}-writes", n, size).items():
+            durable.setdefault(how, []).append(t)
         for recv_name, recv in RECEIVERS.items():
             for send_name, send in SENDERS.items():
                 if (send_name, recv_name) in SKIPPED_PAIRS:
@@ -330,6 +392,20 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
         rows.append(
             f"store vs storescu, both into storescp --ignore (the senders alone): "
             f"{best[dcmtk] / best[ours]:.2f}x (medians {med[dcmtk] / med[ours]:.2f}x)"
+        )
+    alone = ("storescu", "storescp --ignore")
+    if durable and alone in best and ("storescu", "serve") in best:
+        # storescu waits for each answer, so a durable receiver's write and flush of an
+        # instance add to its own time, whatever the receiver does besides
+        how, w = min(((h, min(v)) for h, v in durable.items()), key=lambda hv: hv[1])
+        floor = best[alone] + w
+        rows.append(
+            f"durable floor for storescu (it waits for each answer): storescu alone "
+            f"{best[alone]:.2f} s + {n} instances created, written and flushed {w:.2f} s "
+            f"({how}; "
+            + ", ".join(f"{h} {min(v):.2f} s" for h, v in sorted(durable.items()))
+            + f") = {floor:.2f} s; storescu -> storescp best {base:.2f} s, "
+            f"storescu -> serve best {best[('storescu', 'serve')]:.2f} s"
         )
     if ("storescu", "orthanc") in best:
         pair, orthanc = ("storescu", "serve"), ("storescu", "orthanc")

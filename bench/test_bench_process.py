@@ -13,7 +13,9 @@ and a plain pydicom script on the same files, in the same run, interleaved.
    installed}; a fresh, empty receiver per round; rounds alternate the pairs.
    Targets: serve (default) from storescu >= 1.0x storescu -> storescp and >= 3x
    storescu -> Orthanc; store -> storescp >= 1.0x storescu -> storescp; store ->
-   serve >= 1.5x DCMTK -> DCMTK.
+   serve >= 1.5x DCMTK -> DCMTK. Each round also times the instances written and
+   flushed alone (:data:`DURABLE_WRITES_SCRIPT`): with storescu into ``storescp
+   --ignore``, the floor no durable receiver can take storescu below.
 3. ``dicomfast convert`` of RLE files to explicit VR little endian against the
    I/O floor (a plain process reading the same inputs and writing outputs of the
    same sizes; target: within 2x) and a plain pydicom script (target >= 5x).

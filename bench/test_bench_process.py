@@ -339,9 +339,10 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
     pairs = sum(
         (s, r) not in SKIPPED_PAIRS and r not in DISCARDING for r in RECEIVERS for s in SENDERS
     )  # every copy is kept until the end: say so up front rather than fail midway
+    sizes = [p.stat().st_size for p in src.iterdir()]
     # (+3: the durable writes' three copies of the instances, each round)
-    need = rounds * (pairs + 3) * sum(p.stat().st_size for p in src.iterdir()) * 1.1
-    size = round(statistics.median(p.stat().st_size for p in src.iterdir()))
+    need = rounds * (pairs + 3) * sum(sizes) * 1.1
+    size = round(statistics.median(sizes))
     durable: dict[str, list[float]] = {}
     free = shutil.disk_usage(scratch).free
     if free < need:
@@ -408,7 +409,7 @@ def test_c_store_whole_process(benchmark, scratch: Path) -> None:  # noqa: ANN00
             f"store vs storescu, both into storescp --ignore (the senders alone): "
             f"{best[dcmtk] / best[ours]:.2f}x (medians {med[dcmtk] / med[ours]:.2f}x)"
         )
-    alone = ("storescu", "storescp --ignore")
+    alone = ignoring[0]  # storescu with a receiver that stores nothing
     if durable and alone in best and ("storescu", "serve") in best:
         # storescu waits for each answer, so a durable receiver's write and flush of an
         # instance add to its own time, whatever the receiver does besides

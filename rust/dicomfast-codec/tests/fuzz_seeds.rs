@@ -217,33 +217,38 @@ fn jpeg_band_seeds() -> Vec<Seed> {
         let whole = jpeg_whole(&stream, &fi).expect("the banded frame decodes whole");
         seeds.push(band_seed(format!("bands_{n}"), h, &stream, whole));
     }
-    // 12-bit grey frames (coded whole), which the target also checks against TurboJPEG
-    // alone: with a part block row and column, one block, qualities low and high.
-    let codec = dicomfast_codec::registry::by_uid("1.2.840.10008.1.2.4.51")
-        .and_then(|ts| ts.codec)
-        .expect("libjpeg-turbo");
-    for (n, (h, quality)) in [
-        ([0u8, 39, 23, 2], 85u8),
-        ([1, 32, 16, 2], 20),
-        ([2, 7, 7, 2], 100),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    // Grey frames coded whole, which the target also checks against TurboJPEG alone:
+    // 12-bit (our IDCT, `grey12`) and 8-bit (our entropy decoder, `grey8`); a part block
+    // row and column, one block, qualities low and high (long codes: the 8-bit table
+    // lookups' slow path).
+    let grey = [
+        ("1.2.840.10008.1.2.4.51", "grey12", [0u8, 39, 23, 2], 85u8),
+        ("1.2.840.10008.1.2.4.51", "grey12", [1, 32, 16, 2], 20),
+        ("1.2.840.10008.1.2.4.51", "grey12", [2, 7, 7, 2], 100),
+        ("1.2.840.10008.1.2.4.50", "grey8", [0, 39, 23, 0], 30),
+        ("1.2.840.10008.1.2.4.50", "grey8", [1, 8, 12, 0], 100),
+    ];
+    for (n, (uid, name, h, quality)) in grey.into_iter().enumerate() {
+        let codec = dicomfast_codec::registry::by_uid(uid)
+            .and_then(|ts| ts.codec)
+            .expect("libjpeg-turbo");
         let (fi, _) = jpeg_bands_layout(h);
-        // 12-bit samples: the frame's 16-bit values kept to 0..4095.
-        let src: Vec<u8> = frame(&fi, 600 + n as u64)
-            .chunks_exact(2)
-            .flat_map(|v| (u16::from_le_bytes([v[0], v[1]]) & 0x0FFF).to_le_bytes())
-            .collect();
+        let mut src = frame(&fi, 600 + n as u64);
+        if fi.bits_allocated == 16 {
+            // 12-bit samples: the frame's 16-bit values kept to 0..4095.
+            src = src
+                .chunks_exact(2)
+                .flat_map(|v| (u16::from_le_bytes([v[0], v[1]]) & 0x0FFF).to_le_bytes())
+                .collect();
+        }
         let params = EncodeParams::default().with_quality(quality);
         let mut stream = Vec::new();
         let len = codec
             .encode_in(&src, &fi, &params, &mut stream)
             .expect("JPEG encode");
         stream.truncate(len);
-        let whole = jpeg_whole(&stream, &fi).expect("the 12-bit frame decodes");
-        seeds.push(band_seed(format!("grey12_{n}"), h, &stream, whole));
+        let whole = jpeg_whole(&stream, &fi).expect("the grey frame decodes");
+        seeds.push(band_seed(format!("{name}_{n}"), h, &stream, whole));
     }
     seeds
 }
@@ -280,7 +285,15 @@ fn seeds_decode_through_the_targets_paths() {
                 let mut out = vec![0u8; frame_size_bytes(&fi)];
                 match dicomfast_codec::jpeg_dct::bands::decode(body, &fi, &mut out, threads) {
                     Some(banded) => (fi, banded.map(|()| out)),
-                    // The 12-bit seeds are coded whole, for the target's other check.
+                    // The grey seeds are coded whole, for the target's other checks; the
+                    // 8-bit ones are our entropy decoder's.
+                    None if s.name.starts_with("grey8") => {
+                        let (rows, cols) = (fi.rows as usize, fi.columns as usize);
+                        let ours =
+                            dicomfast_codec::jpeg_dct::turbojpeg_alone::grey8(body, rows, cols)
+                                .unwrap_or_else(|| panic!("{}: left to libjpeg-turbo", s.name));
+                        (fi, Ok(ours))
+                    }
                     None if s.name.starts_with("grey12") => (fi, jpeg_whole(body, &fi)),
                     None => panic!("{}: not decoded in bands", s.name),
                 }

@@ -3,7 +3,9 @@
 //! whole MCU rows), and checked against the frame decoded whole: where both succeed they
 //! give the same samples. An unsigned 12-bit grey frame decoded whole (libjpeg-turbo with
 //! our IDCT, `grey12`) is also checked against TurboJPEG alone (its own IDCT): where both
-//! succeed, the same samples.
+//! succeed, the same samples. An 8-bit grey frame that our entropy decoder takes
+//! (`grey8`, with libjpeg-turbo's IDCT) must be one TurboJPEG alone decodes without a
+//! warning, to the same samples.
 //!
 //! Input: byte 0 the threads (2 + byte % 3), byte 1 rows - 1, byte 2 columns - 1, byte 3
 //! the layout (bit 0: three samples; bit 1: 16 bits allocated, a 12-bit stream; bit 2:
@@ -50,6 +52,20 @@ fuzz_target!(|data: &[u8]| {
             banded == whole,
             "{info:?} on {threads} threads: the bands decode to other samples than the whole frame"
         );
+    }
+    if !wide && info.samples_per_pixel == 1 {
+        let (rows, cols) = (info.rows as usize, info.columns as usize);
+        if let Some(ours) = jpeg_dct::turbojpeg_alone::grey8(stream, rows, cols) {
+            match jpeg_dct::turbojpeg_alone::decode8(stream, rows, cols) {
+                Ok(alone) => assert!(
+                    ours == alone,
+                    "{info:?}: our 8-bit entropy decoder gives other samples than libjpeg-turbo"
+                ),
+                Err(e) => {
+                    panic!("{info:?}: taken by our 8-bit decoder, refused by libjpeg-turbo: {e}")
+                }
+            }
+        }
     }
     if whole_ok && wide && info.samples_per_pixel == 1 && info.pixel_representation == 0 {
         let (rows, cols) = (info.rows as usize, info.columns as usize);

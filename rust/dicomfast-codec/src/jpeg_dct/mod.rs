@@ -26,6 +26,7 @@ use std::ffi::{c_int, CStr};
 use turbojpeg_sys as tj;
 
 mod grey12;
+mod grey8;
 mod header;
 mod idct12;
 mod preflight;
@@ -548,6 +549,14 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
             stream[at..at + 3].copy_from_slice(&[0, 63, 0]);
         }
         let src: &[u8] = if copied { stream } else { data };
+        // A grey 8-bit frame by our entropy decoder and libjpeg-turbo's inverse DCT
+        // (`grey8`), when it takes it: the same samples, without a decompressor.
+        if samples == 1
+            && info.bits_allocated == 8
+            && grey8::decode(src, info.columns as usize, info.rows as usize, out)
+        {
+            return Ok(());
+        }
         // A stream without its own tables must not find the last frame's (`preflight`).
         with_handle(
             &DECODER,
@@ -1095,20 +1104,28 @@ fn encode_as(
     })
 }
 
-/// 12-bit frames decoded by TurboJPEG alone (libjpeg-turbo's own IDCT), for the fuzz
-/// target and the tests that check `grey12` against it. Not an API.
+/// Grey frames decoded by TurboJPEG alone (libjpeg-turbo's own IDCT and entropy
+/// decoding), for the fuzz target and the tests that check `grey12` and `grey8` against
+/// it. Not an API.
 #[doc(hidden)]
 pub mod turbojpeg_alone {
     use std::ffi::c_int;
 
     use turbojpeg_sys as tj;
 
-    use super::{harmless_warning, with_handle, DECODER};
+    use super::{harmless_warning, with_handle, Handle, DECODER};
     use crate::CodecError;
 
-    /// `jpeg`, a `rows` x `cols` grey 12-bit frame, by tj3Decompress12: its samples, or
+    /// `jpeg`, a `rows` x `cols` grey frame of `precision` bits, by a fresh decompressor
+    /// and `run` (tj3Decompress8 or 12 into the buffer it is given): its samples, or
     /// libjpeg-turbo's text of its error (or of a warning other than the harmless one).
-    pub fn decode12(jpeg: &[u8], rows: usize, cols: usize) -> Result<Vec<u16>, String> {
+    fn grey<T: Copy + Default>(
+        jpeg: &[u8],
+        rows: usize,
+        cols: usize,
+        precision: c_int,
+        run: impl FnOnce(&Handle, &mut [T]) -> c_int,
+    ) -> Result<Vec<T>, String> {
         with_handle(&DECODER, tj::TJINIT_TJINIT_DECOMPRESS, true, |h| {
             h.set(tj::TJPARAM_TJPARAM_STOPONWARNING, 0);
             h.set(tj::TJPARAM_TJPARAM_MAXMEMORY, 2048);
@@ -1123,15 +1140,30 @@ pub mod turbojpeg_alone {
             );
             let grey = h.get(tj::TJPARAM_TJPARAM_COLORSPACE) == tj::TJCS_TJCS_GRAY as c_int;
             if size != (rows as c_int, cols as c_int)
-                || h.get(tj::TJPARAM_TJPARAM_PRECISION) != 12
+                || h.get(tj::TJPARAM_TJPARAM_PRECISION) != precision
                 || !grey
             {
-                return Ok(Err("not a grey 12-bit frame of that size".to_string()));
+                return Ok(Err(format!(
+                    "not a grey {precision}-bit frame of that size"
+                )));
             }
-            let mut out = vec![0i16; rows * cols];
+            let mut out = vec![T::default(); rows * cols];
+            let rc = run(h, &mut out);
+            Ok::<_, CodecError>(if rc != 0 && !harmless_warning(&h.error()) {
+                Err(h.error())
+            } else {
+                Ok(out)
+            })
+        })
+        .unwrap_or_else(|e| Err(e.to_string()))
+    }
+
+    /// `jpeg`, a `rows` x `cols` grey 12-bit frame, by tj3Decompress12 ([`grey`]).
+    pub fn decode12(jpeg: &[u8], rows: usize, cols: usize) -> Result<Vec<u16>, String> {
+        let out = grey(jpeg, rows, cols, 12, |h, out: &mut [i16]| {
             // SAFETY: out holds the rows * cols grey samples of the stream's frame (its
-            // size checked above).
-            let rc = unsafe {
+            // size checked by `grey`).
+            unsafe {
                 tj::tj3Decompress12(
                     h.0,
                     jpeg.as_ptr(),
@@ -1140,14 +1172,34 @@ pub mod turbojpeg_alone {
                     cols as c_int,
                     tj::TJPF_TJPF_GRAY as c_int,
                 )
-            };
-            Ok::<_, CodecError>(if rc != 0 && !harmless_warning(&h.error()) {
-                Err(h.error())
-            } else {
-                Ok(out.iter().map(|&v| v as u16).collect())
-            })
+            }
+        })?;
+        Ok(out.iter().map(|&v| v as u16).collect())
+    }
+
+    /// `jpeg`, a `rows` x `cols` grey 8-bit frame, by tj3Decompress8 ([`grey`]).
+    pub fn decode8(jpeg: &[u8], rows: usize, cols: usize) -> Result<Vec<u8>, String> {
+        grey(jpeg, rows, cols, 8, |h, out: &mut [u8]| {
+            // SAFETY: as in decode12.
+            unsafe {
+                tj::tj3Decompress8(
+                    h.0,
+                    jpeg.as_ptr(),
+                    jpeg.len() as tj::size_t,
+                    out.as_mut_ptr(),
+                    cols as c_int,
+                    tj::TJPF_TJPF_GRAY as c_int,
+                )
+            }
         })
-        .unwrap_or_else(|e| Err(e.to_string()))
+    }
+
+    /// `jpeg`, a `rows` x `cols` grey 8-bit frame, by our entropy decoder with
+    /// libjpeg-turbo's IDCT (`grey8`) alone: its samples, or None where that decoder
+    /// leaves the frame to libjpeg-turbo.
+    pub fn grey8(jpeg: &[u8], rows: usize, cols: usize) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; rows * cols];
+        super::grey8::decode(jpeg, cols, rows, &mut out).then_some(out)
     }
 }
 

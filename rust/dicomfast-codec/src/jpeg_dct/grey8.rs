@@ -1,0 +1,770 @@
+//! 8-bit grey sequential Huffman-coded frames (SOF0 / SOF1, one component): the entropy
+//! decoding is ours, the inverse DCT libjpeg-turbo's own (`jsimd_idct_islow_avx2`, the
+//! function its decompressor calls for such a frame), written straight into the caller's
+//! rows. The samples are libjpeg-turbo's, bit for bit: what differs is only the work
+//! around the two, with no copy of the rows, no per-frame set-up of a decompressor, and
+//! Huffman codes decoded up to two symbols (code and value bits) per table lookup.
+//!
+//! Only a frame libjpeg-turbo decodes without a warning is decoded here: anything else
+//! (a table it would refuse, a bad code, a restart marker out of turn, data cut short, a
+//! coefficient past the block's end, a marker other than EOI after the scan) is left to
+//! it ([`decode`] says `false`, and the caller asks libjpeg-turbo), so that its errors and
+//! warnings, and its samples for damaged data, stay the ones users get.
+
+use std::cell::RefCell;
+
+/// Bits a lookup table is indexed by.
+const LOOKUP: u32 = 11;
+const ENTRIES: usize = 1 << LOOKUP;
+
+/// The zig-zag order (T.81 Figure A.6): natural index of the k-th coefficient; past 63,
+/// the spare slot 64 (never read by the inverse DCT).
+const ZIGZAG: [u8; 256] = {
+    const Z: [u8; 64] = [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
+        20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ];
+    let mut t = [64u8; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = Z[i];
+        i += 1;
+    }
+    t
+};
+
+/// A Huffman table (T.81 C, F.2.2.3) as the decoder reads it.
+struct Table {
+    /// Per [`LOOKUP`] bits: see [`entry`] (AC) or [`dc_entry`] (DC); 0 when the first code
+    /// is longer, or (AC) its value bits do not fit.
+    fast: Vec<u64>,
+    /// Canonical decoding for the rest (F.2.2.3): per length, the largest code (-1 none),
+    /// and the index of its first value minus its first code.
+    maxcode: [i32; 18],
+    offset: [i32; 17],
+    values: [u8; 256],
+}
+
+// An AC entry's fields.
+const N_TOTAL: u64 = 0x1F; // bits of the symbols the entry takes
+const EOB_FIRST: u64 = 1 << 10;
+const EOB_SECOND: u64 = 1 << 11;
+fn n_first(e: u64) -> u32 {
+    ((e >> 5) & 0x1F) as u32
+}
+fn advance_first(e: u64) -> usize {
+    ((e >> 12) & 0x1F) as usize
+}
+/// The second symbol's step from the first (r + 1), or 128 for none (its store then goes
+/// to the spare slot; its advance, masked, is 0).
+fn step_second(e: u64) -> usize {
+    ((e >> 17) & 0xFF) as usize
+}
+fn value_first(e: u64) -> i16 {
+    (e >> 32) as u16 as i16
+}
+fn value_second(e: u64) -> i16 {
+    (e >> 48) as u16 as i16
+}
+
+/// HUFF_EXTEND (T.81 F.2.2.1): `bits` (s of them) as a signed value.
+fn extend(bits: u32, s: u32) -> i32 {
+    if s == 0 {
+        0
+    } else if bits < 1 << (s - 1) {
+        bits as i32 - (1 << s) + 1
+    } else {
+        bits as i32
+    }
+}
+
+impl Table {
+    /// The table of a DHT's counts (16) and values, as libjpeg-turbo accepts it
+    /// (`jpeg_make_d_derived_tbl`): None for what it refuses.
+    fn new(counts: &[u8], values: &[u8], dc: bool) -> Option<Table> {
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        if total > 256 || values.len() < total {
+            return None;
+        }
+        if dc && values[..total].iter().any(|&v| v > 15) {
+            return None;
+        }
+        let mut t = Table {
+            fast: Vec::new(),
+            maxcode: [-1; 18],
+            offset: [0; 17],
+            values: [0; 256],
+        };
+        t.values[..total].copy_from_slice(&values[..total]);
+        // Codes of each length (C.2), checked as libjpeg-turbo does.
+        let mut code = 0u32;
+        let mut k = 0usize;
+        // (length, code) of each symbol, in order.
+        let mut codes = Vec::with_capacity(total);
+        for l in 1..=16u32 {
+            let n = usize::from(counts[l as usize - 1]);
+            if n > 0 {
+                t.offset[l as usize] = k as i32 - code as i32;
+                for _ in 0..n {
+                    codes.push((l, code));
+                    code += 1;
+                    k += 1;
+                }
+                t.maxcode[l as usize] = code as i32 - 1;
+            }
+            if code >= 1 << l {
+                return None;
+            }
+            code <<= 1;
+        }
+        t.maxcode[17] = i32::MAX;
+        // The first code of each LOOKUP-bit index.
+        let mut first = vec![(0u32, 0u8); ENTRIES];
+        for (i, &(l, c)) in codes.iter().enumerate() {
+            if l <= LOOKUP {
+                let lo = (c << (LOOKUP - l)) as usize;
+                let hi = lo + (1 << (LOOKUP - l));
+                for f in &mut first[lo..hi] {
+                    *f = (l, t.values[i]);
+                }
+            }
+        }
+        t.fast = vec![0; ENTRIES];
+        for idx in 0..ENTRIES {
+            let (cl, sym) = first[idx];
+            if cl == 0 {
+                continue;
+            }
+            let s = u32::from(sym & 15);
+            if dc {
+                if cl + s <= LOOKUP {
+                    let bits = (idx as u32 >> (LOOKUP - cl - s)) & ((1 << s) - 1);
+                    let v = extend(bits, s);
+                    t.fast[idx] = u64::from(cl + s) | ((v as u32 as u64) << 32);
+                }
+                continue;
+            }
+            t.fast[idx] = entry(&first, idx, cl, sym);
+        }
+        Some(t)
+    }
+
+    /// One symbol by its canonical code (F.2.2.3) from the top of `buf` (at least 16
+    /// bits): its length and value, or None for a code the table lacks.
+    fn slow(&self, buf: u64) -> Option<(u32, u8)> {
+        for l in 1..=16u32 {
+            let code = (buf >> (64 - l)) as i32;
+            if code <= self.maxcode[l as usize] {
+                let i = (self.offset[l as usize] + code) as usize;
+                return Some((l, *self.values.get(i)?));
+            }
+        }
+        None
+    }
+}
+
+/// The AC entry of index `idx`, whose first code is `cl` bits for symbol `sym`.
+fn entry(first: &[(u32, u8)], idx: usize, cl: u32, sym: u8) -> u64 {
+    let (r, s) = (u32::from(sym >> 4), u32::from(sym & 15));
+    if s == 0 && r != 15 {
+        // End of block (libjpeg-turbo ends a block at any run with no size but 15).
+        return u64::from(cl) | (u64::from(cl) << 5) | EOB_FIRST;
+    }
+    let n1 = cl + s;
+    if n1 > LOOKUP {
+        return 0;
+    }
+    let bits = (idx as u32 >> (LOOKUP - n1)) & ((1 << s) - 1);
+    let v1 = extend(bits, s) as i16;
+    let head = (u64::from(n1) << 5) | (u64::from(r + 1) << 12) | (u64::from(v1 as u16) << 32);
+    // A second symbol, when its code and value bits are in the rest of the index.
+    let rest = LOOKUP - n1;
+    let next = (idx << n1) & (ENTRIES - 1);
+    let (cl2, sym2) = first[next];
+    if cl2 != 0 && cl2 <= rest {
+        let (r2, s2) = (u32::from(sym2 >> 4), u32::from(sym2 & 15));
+        if s2 == 0 && r2 != 15 {
+            return head | u64::from(n1 + cl2) | (128 << 17) | EOB_SECOND;
+        }
+        if cl2 + s2 <= rest {
+            let bits2 = (next as u32 >> (LOOKUP - cl2 - s2)) & ((1 << s2) - 1);
+            let v2 = extend(bits2, s2) as i16;
+            return head
+                | u64::from(n1 + cl2 + s2)
+                | (u64::from(r2 + 1) << 17)
+                | (u64::from(v2 as u16) << 48);
+        }
+    }
+    head | u64::from(n1) | (128 << 17)
+}
+
+/// The bit reader over unstuffed entropy-coded data followed by at least 8 zero bytes:
+/// the bits not yet taken at the top of `buf`, `count` of them.
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+    buf: u64,
+    count: u32,
+}
+
+impl Bits<'_> {
+    /// At least 56 bits in `buf`.
+    #[inline(always)]
+    fn refill(&mut self) {
+        let w = match self.data.get(self.pos..self.pos + 8) {
+            Some(b) => u64::from_be_bytes(b.try_into().unwrap()),
+            None => 0,
+        };
+        self.buf |= w >> self.count;
+        self.pos += ((63 - self.count) >> 3) as usize;
+        self.count |= 56;
+    }
+
+    #[inline(always)]
+    fn take(&mut self, n: u32) {
+        self.buf <<= n;
+        self.count -= n;
+    }
+
+    /// Bits read so far.
+    fn read(&self) -> usize {
+        self.pos * 8 - self.count as usize
+    }
+}
+
+/// A DHT table's counts and values.
+type Dht<'a> = (&'a [u8], &'a [u8]);
+
+/// The frame's parts as this decoder takes them.
+struct Frame {
+    quant: [i16; 64],
+    dc: Table,
+    ac: Table,
+    interval: usize,
+}
+
+/// The segments of a DHT or DQT, and the frame, of `head` (SOI to SOS), and the scan's
+/// tables; None for anything this decoder leaves to libjpeg-turbo.
+fn frame(h: &super::header::Header<'_>) -> Option<Frame> {
+    let head = h.head;
+    let mut quant: [Option<[u16; 64]>; 4] = [None; 4];
+    let mut huff: [[Option<Dht<'_>>; 4]; 2] = [[None; 4]; 2];
+    let (mut tq, mut id, mut precision) = (None, 0u8, 0u8);
+    let mut at = 2;
+    while at < head.len() {
+        if head[at] != 0xFF {
+            return None;
+        }
+        let marker = head[at + 1];
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([*head.get(at + 2)?, *head.get(at + 3)?]));
+        let seg = head.get(at + 4..at + 2 + len)?;
+        match marker {
+            0xDB => {
+                let mut p = 0;
+                while p < seg.len() {
+                    let (pq, t) = (seg[p] >> 4, usize::from(seg[p] & 15));
+                    // 16-bit tables (not baseline's) are left to libjpeg-turbo.
+                    if pq != 0 {
+                        return None;
+                    }
+                    let mut q = [0u16; 64];
+                    for (k, v) in q.iter_mut().enumerate() {
+                        *v = if pq == 0 {
+                            u16::from(*seg.get(p + 1 + k)?)
+                        } else {
+                            u16::from_be_bytes([*seg.get(p + 1 + 2 * k)?, *seg.get(p + 2 + 2 * k)?])
+                        };
+                    }
+                    *quant.get_mut(t)? = Some(q);
+                    p += 1 + 64 * (usize::from(pq) + 1);
+                }
+            }
+            0xC4 => {
+                let mut p = 0;
+                while p < seg.len() {
+                    let (tc, th) = (usize::from(seg[p] >> 4), usize::from(seg[p] & 15));
+                    let counts = seg.get(p + 1..p + 17)?;
+                    let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
+                    let values = seg.get(p + 17..p + 17 + n)?;
+                    *huff.get_mut(tc)?.get_mut(th)? = Some((counts, values));
+                    p += 17 + n;
+                }
+            }
+            // One component: P, Y, X, Nf, then C, H << 4 | V (each 1-4), Tq.
+            0xC0 | 0xC1 => {
+                precision = *seg.first()?;
+                let hv = *seg.get(7)?;
+                if seg.len() != 9
+                    || seg[5] != 1
+                    || !(1..=4).contains(&(hv >> 4))
+                    || !(1..=4).contains(&(hv & 15))
+                {
+                    return None;
+                }
+                id = seg[6];
+                tq = Some(usize::from(seg[8]));
+            }
+            0xDD if seg.len() == 2 => {}
+            // A JFIF APP0 of another major version than 1: libjpeg-turbo warns.
+            0xE0 if seg.len() >= 14 && seg[..5] == *b"JFIF\0" && seg[5] != 1 => return None,
+            // APPn and COM; any other marker (one libjpeg-turbo refuses, or DNL) is left
+            // to it.
+            0xE0..=0xEF | 0xFE => {}
+            _ => return None,
+        }
+        at += 2 + len;
+    }
+    if precision != 8 {
+        return None;
+    }
+    // SOS: one component, this frame's; Ss 0, Se 63, Ah Al 0.
+    let sos = h.sos;
+    if sos.len() != 10 || sos[4] != 1 || *sos.get(5)? != id || sos.get(7..10)? != [0, 63, 0] {
+        return None;
+    }
+    let (td, ta) = (usize::from(sos[6] >> 4), usize::from(sos[6] & 15));
+    let (dc_counts, dc_values) = (*huff.first()?.get(td)?)?;
+    let (ac_counts, ac_values) = (*huff.get(1)?.get(ta)?)?;
+    let q = (*quant.get(tq?)?)?;
+    // libjpeg-turbo's multiplier table for its integer IDCT: the quantization values in
+    // natural order, as its 16-bit type.
+    let mut natural = [0i16; 64];
+    for (k, &v) in q.iter().enumerate() {
+        natural[usize::from(ZIGZAG[k])] = v as i16;
+    }
+    Some(Frame {
+        quant: natural,
+        dc: Table::new(dc_counts, dc_values, true)?,
+        ac: Table::new(ac_counts, ac_values, false)?,
+        interval: usize::from(h.interval.unwrap_or(0)),
+    })
+}
+
+/// The entropy-coded data after SOS with its stuffed zeros removed (`out`, then 8 zero
+/// bytes), split at its restart markers (each segment's end in `out`): None when a
+/// restart marker is out of turn or the scan does not end at EOI.
+fn unstuff(rest: &[u8], out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Option<()> {
+    out.clear();
+    ends.clear();
+    let mut i = 0;
+    loop {
+        let j = i + memchr::memchr(0xFF, &rest[i..])?;
+        out.extend_from_slice(&rest[i..j]);
+        let mut m = j + 1;
+        while *rest.get(m)? == 0xFF {
+            m += 1;
+        }
+        let c = rest[m];
+        i = m + 1;
+        if c == 0 {
+            out.push(0xFF);
+        } else if (0xD0..=0xD7).contains(&c) {
+            if usize::from(c - 0xD0) != ends.len() % 8 {
+                return None;
+            }
+            ends.push(out.len());
+        } else if c == 0xD9 {
+            ends.push(out.len());
+            out.extend_from_slice(&[0; 8]);
+            return Some(());
+        } else {
+            return None;
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<(Vec<u8>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// A block's coefficients as the IDCT reads them, and the spare slot.
+#[repr(C, align(32))]
+struct Block([i16; 80]);
+
+#[repr(C, align(32))]
+struct Quant([i16; 64]);
+
+extern "C" {
+    fn jsimd_idct_islow_avx2(
+        dct_table: *const i16,
+        coef_block: *const i16,
+        output_buf: *const *mut u8,
+        output_col: u32,
+    );
+}
+
+/// Decode the grey 8-bit frame `jpeg` of `cols` x `rows` into `out` (its rows one after
+/// the other), when this decoder takes it; false leaves it to libjpeg-turbo.
+pub(super) fn decode(jpeg: &[u8], cols: usize, rows: usize, out: &mut [u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !std::arch::is_x86_feature_detected!("avx2") || out.len() != cols * rows {
+            return false;
+        }
+        let Some(h) = super::header::read(jpeg) else {
+            return false;
+        };
+        // (libjpeg-turbo's largest image: 65,500 samples a side.)
+        let sides = 1..=65_500;
+        if h.components != 1
+            || h.lines != rows
+            || h.width != cols
+            || !sides.contains(&cols)
+            || !sides.contains(&rows)
+        {
+            return false;
+        }
+        let Some(f) = frame(&h) else {
+            return false;
+        };
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let (data, ends) = &mut *s;
+            if unstuff(h.rest, data, ends).is_none() {
+                return false;
+            }
+            decode_scan(&f, data, ends, cols, rows, out).is_some()
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (jpeg, cols, rows, out);
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn decode_scan(
+    f: &Frame,
+    data: &[u8],
+    ends: &[usize],
+    cols: usize,
+    rows: usize,
+    out: &mut [u8],
+) -> Option<()> {
+    let (bw, bh) = (cols.div_ceil(8), rows.div_ceil(8));
+    let blocks = bw * bh;
+    let interval = if f.interval == 0 { blocks } else { f.interval };
+    if ends.len() != blocks.div_ceil(interval) {
+        return None;
+    }
+    let quant = Quant(f.quant);
+    let mut blk = Block([0; 80]);
+    let mut edge = [0u8; 64];
+    let mut n = 0usize;
+    let mut start = 0usize;
+    for &end in ends {
+        let mut bits = Bits {
+            data,
+            pos: start,
+            buf: 0,
+            count: 0,
+        };
+        let mut pred = 0i32;
+        let count = interval.min(blocks - n);
+        for _ in 0..count {
+            // DC (F.2.2.1).
+            bits.refill();
+            let e = f.dc.fast[(bits.buf >> (64 - LOOKUP)) as usize];
+            let diff = if e != 0 {
+                bits.take((e & 0x1F) as u32);
+                (e >> 32) as u32 as i32
+            } else {
+                let (l, s) = f.dc.slow(bits.buf)?;
+                bits.take(l);
+                let s = u32::from(s);
+                let v = if s == 0 {
+                    0
+                } else {
+                    (bits.buf >> (64 - s)) as u32
+                };
+                bits.take(s);
+                extend(v, s)
+            };
+            pred = pred.checked_add(diff)?;
+            if pred.unsigned_abs() > 1 << 30 {
+                return None;
+            }
+            blk.0[0] = pred as i16;
+            // AC (F.2.2.2), up to two symbols a lookup.
+            let mut k = 0usize;
+            loop {
+                bits.refill();
+                let e = f.ac.fast[(bits.buf >> (64 - LOOKUP)) as usize];
+                if e == 0 {
+                    let (l, rs) = f.ac.slow(bits.buf)?;
+                    bits.take(l);
+                    let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+                    if s == 0 {
+                        if r != 15 {
+                            break;
+                        }
+                        k += 16;
+                    } else {
+                        let v = (bits.buf >> (64 - s)) as u32;
+                        bits.take(s);
+                        k += r + 1;
+                        if k > 63 {
+                            return None;
+                        }
+                        blk.0[usize::from(ZIGZAG[k])] = extend(v, s) as i16;
+                    }
+                    if k >= 63 {
+                        if k > 63 {
+                            return None;
+                        }
+                        break;
+                    }
+                    continue;
+                }
+                if e & EOB_FIRST != 0 {
+                    bits.take((e & N_TOTAL) as u32);
+                    break;
+                }
+                let k1 = k + advance_first(e);
+                if k1 >= 63 {
+                    if k1 > 63 {
+                        return None;
+                    }
+                    bits.take(n_first(e));
+                    blk.0[usize::from(ZIGZAG[63])] = value_first(e);
+                    break;
+                }
+                bits.take((e & N_TOTAL) as u32);
+                let s2 = step_second(e);
+                blk.0[usize::from(ZIGZAG[k1 + s2])] = value_second(e);
+                blk.0[usize::from(ZIGZAG[k1])] = value_first(e);
+                k = k1 + (s2 & 0x1F);
+                if e & EOB_SECOND != 0 {
+                    break;
+                }
+                if k >= 63 {
+                    if k > 63 {
+                        return None;
+                    }
+                    break;
+                }
+            }
+            // The block's samples.
+            let (by, bx) = (n / bw, n % bw);
+            let y = by * 8;
+            let x = bx * 8;
+            if y + 8 <= rows && x + 8 <= cols {
+                let base = out.as_mut_ptr();
+                let ptrs: [*mut u8; 8] = std::array::from_fn(|r| {
+                    // SAFETY: row y + r < rows of `out` (cols * rows bytes).
+                    unsafe { base.add((y + r) * cols) }
+                });
+                // SAFETY: 64 coefficients and 64 multipliers, 32-byte aligned; eight rows
+                // of at least x + 8 samples.
+                unsafe {
+                    jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), x as u32)
+                };
+            } else {
+                let base = edge.as_mut_ptr();
+                // SAFETY: eight rows of 8 in `edge`.
+                let ptrs: [*mut u8; 8] = std::array::from_fn(|r| unsafe { base.add(8 * r) });
+                // SAFETY: as above, into `edge`.
+                unsafe {
+                    jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), 0)
+                };
+                for r in 0..8.min(rows - y) {
+                    let w = 8.min(cols - x);
+                    out[(y + r) * cols + x..(y + r) * cols + x + w]
+                        .copy_from_slice(&edge[8 * r..8 * r + w]);
+                }
+            }
+            blk.0 = [0; 80];
+            n += 1;
+        }
+        // Nothing read past the segment (libjpeg-turbo would warn, and feed zeros), and,
+        // before a restart marker, no whole byte left unread (it would warn of
+        // extraneous bytes; only before EOI is that let pass).
+        let read = bits.read();
+        if read > end * 8 || (end != *ends.last()? && read.div_ceil(8) < end) {
+            return None;
+        }
+        start = end;
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Handle;
+    use super::decode;
+    use std::ffi::c_int;
+    use turbojpeg_sys as tj;
+
+    /// `img` (`cols` x `rows`) coded grey by libjpeg-turbo: quality, restart interval in
+    /// blocks, optimised Huffman tables or the standard ones.
+    fn encode(
+        img: &[u8],
+        cols: usize,
+        rows: usize,
+        quality: i32,
+        restart: i32,
+        optimize: bool,
+    ) -> Vec<u8> {
+        let h = Handle::new(tj::TJINIT_TJINIT_COMPRESS).unwrap();
+        assert!(h.set(tj::TJPARAM_TJPARAM_QUALITY, quality));
+        assert!(h.set(tj::TJPARAM_TJPARAM_SUBSAMP, tj::TJSAMP_TJSAMP_GRAY as c_int));
+        assert!(h.set(tj::TJPARAM_TJPARAM_RESTARTBLOCKS, restart));
+        assert!(h.set(tj::TJPARAM_TJPARAM_OPTIMIZE, c_int::from(optimize)));
+        let mut buf: *mut u8 = std::ptr::null_mut();
+        let mut size: tj::size_t = 0;
+        // SAFETY: img holds cols * rows samples; TurboJPEG allocates buf.
+        let rc = unsafe {
+            tj::tj3Compress8(
+                h.0,
+                img.as_ptr(),
+                cols as c_int,
+                cols as c_int,
+                rows as c_int,
+                tj::TJPF_TJPF_GRAY as c_int,
+                &mut buf,
+                &mut size,
+            )
+        };
+        assert_eq!(rc, 0, "{}", h.error());
+        // SAFETY: buf holds size bytes, freed once.
+        let v = unsafe { std::slice::from_raw_parts(buf, size as usize) }.to_vec();
+        unsafe { tj::tj3Free(buf.cast()) };
+        v
+    }
+
+    /// libjpeg-turbo's samples of `jpeg` alone, as the codec takes its answer.
+    fn turbo(jpeg: &[u8], cols: usize, rows: usize) -> Option<Vec<u8>> {
+        super::super::turbojpeg_alone::decode8(jpeg, rows, cols).ok()
+    }
+
+    fn images(cols: usize, rows: usize) -> Vec<Vec<u8>> {
+        let n = cols * rows;
+        let mut seed = 12345u32;
+        let noise: Vec<u8> = (0..n)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (seed >> 16) as u8
+            })
+            .collect();
+        let gradient: Vec<u8> = (0..n)
+            .map(|i| ((i % cols) * 3 + (i / cols) * 2) as u8)
+            .collect();
+        let flat = vec![117u8; n];
+        let edges: Vec<u8> = (0..n)
+            .map(|i| {
+                if ((i % cols) / 3 + (i / cols) / 5).is_multiple_of(2) {
+                    250
+                } else {
+                    4
+                }
+            })
+            .collect();
+        vec![noise, gradient, flat, edges]
+    }
+
+    fn avx2() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    #[test]
+    fn frames_decode_to_libjpeg_turbos_samples() {
+        if !avx2() {
+            return;
+        }
+        let sizes = [
+            (1, 1),
+            (7, 9),
+            (8, 8),
+            (16, 24),
+            (33, 17),
+            (64, 64),
+            (100, 3),
+            (255, 130),
+        ];
+        for &(cols, rows) in &sizes {
+            for (which, img) in images(cols, rows).iter().enumerate() {
+                for quality in [1, 25, 50, 75, 90, 95, 100] {
+                    for restart in [0, 1, 5] {
+                        for optimize in [false, true] {
+                            let jpeg = encode(img, cols, rows, quality, restart, optimize);
+                            let expected = turbo(&jpeg, cols, rows).expect("libjpeg-turbo");
+                            let mut out = vec![0u8; cols * rows];
+                            let case = format!(
+                                "{cols}x{rows} image {which} q{quality} restart {restart} optimize {optimize}"
+                            );
+                            assert!(decode(&jpeg, cols, rows, &mut out), "{case}: not taken");
+                            assert_eq!(out, expected, "{case}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_frame_decodes_to_libjpeg_turbos_samples() {
+        if !avx2() {
+            return;
+        }
+        let (cols, rows) = (512, 512);
+        for img in images(cols, rows) {
+            for quality in [10, 80, 100] {
+                let jpeg = encode(&img, cols, rows, quality, 0, true);
+                let expected = turbo(&jpeg, cols, rows).unwrap();
+                let mut out = vec![0u8; cols * rows];
+                assert!(decode(&jpeg, cols, rows, &mut out));
+                assert_eq!(out, expected, "q{quality}");
+            }
+        }
+    }
+
+    /// A damaged stream is decoded here only when libjpeg-turbo decodes it without a
+    /// warning, and then to its samples; anything else is left to it.
+    #[test]
+    fn damaged_frames_are_left_to_libjpeg_turbo_or_decode_alike() {
+        if !avx2() {
+            return;
+        }
+        let (cols, rows) = (40, 24);
+        let mut seed = 7u32;
+        let mut rand = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            seed >> 8
+        };
+        let (mut taken, mut left) = (0, 0);
+        for img in images(cols, rows) {
+            for &(quality, restart) in &[(50, 0), (90, 2), (100, 1)] {
+                let jpeg = encode(&img, cols, rows, quality, restart, false);
+                for trial in 0..400 {
+                    let mut bad = jpeg.clone();
+                    if trial % 5 == 0 {
+                        bad.truncate(rand() as usize % jpeg.len());
+                    } else {
+                        for _ in 0..1 + trial % 3 {
+                            let at = rand() as usize % bad.len();
+                            bad[at] = rand() as u8;
+                        }
+                    }
+                    let mut out = vec![0u8; cols * rows];
+                    if decode(&bad, cols, rows, &mut out) {
+                        taken += 1;
+                        let expected = turbo(&bad, cols, rows).unwrap_or_else(|| {
+                            let at = bad.iter().zip(&jpeg).position(|(a, b)| a != b);
+                            panic!("taken here, refused by libjpeg-turbo: trial {trial}, at {at:?} of {} ({:02x?})", jpeg.len(), at.map(|a| (jpeg[a], bad[a])))
+                        });
+                        assert_eq!(out, expected, "trial {trial}");
+                    } else {
+                        left += 1;
+                    }
+                }
+            }
+        }
+        assert!(taken > 0 && left > 0, "taken {taken}, left {left}");
+    }
+}

@@ -237,16 +237,16 @@ impl Bits<'_> {
 type Dht<'a> = (&'a [u8], &'a [u8]);
 
 /// The frame's parts as this decoder takes them.
-struct Frame {
+struct Frame<'a> {
     quant: [i16; 64],
-    dc: Table,
-    ac: Table,
+    dc: Dht<'a>,
+    ac: Dht<'a>,
     interval: usize,
 }
 
 /// The segments of a DHT or DQT, and the frame, of `head` (SOI to SOS), and the scan's
 /// tables; None for anything this decoder leaves to libjpeg-turbo.
-fn frame(h: &super::header::Header<'_>) -> Option<Frame> {
+fn frame<'a>(h: &super::header::Header<'a>) -> Option<Frame<'a>> {
     let head = h.head;
     let mut quant: [Option<[u16; 64]>; 4] = [None; 4];
     let mut huff: [[Option<Dht<'_>>; 4]; 2] = [[None; 4]; 2];
@@ -339,8 +339,8 @@ fn frame(h: &super::header::Header<'_>) -> Option<Frame> {
     }
     Some(Frame {
         quant: natural,
-        dc: Table::new(dc_counts, dc_values, true)?,
-        ac: Table::new(ac_counts, ac_values, false)?,
+        dc: (dc_counts, dc_values),
+        ac: (ac_counts, ac_values),
         interval: usize::from(h.interval.unwrap_or(0)),
     })
 }
@@ -378,8 +378,54 @@ fn unstuff(rest: &[u8], out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Option<()> 
     }
 }
 
+/// A table made from a DHT's counts and values, kept for the next frames that define
+/// the same (a series' frames, from one encoder, mostly do).
+struct Kept {
+    dc: bool,
+    counts: Vec<u8>,
+    values: Vec<u8>,
+    table: Table,
+}
+
+/// The tables kept per thread.
+const KEPT: usize = 4;
+
+/// Where the table of `dht` is in `kept`.
+fn find(kept: &[Kept], dc: bool, dht: Dht<'_>) -> Option<usize> {
+    kept.iter()
+        .position(|k| k.dc == dc && k.counts == dht.0 && k.values == dht.1)
+}
+
+/// Put the table of `dht` last in `kept` (the most recently used; made when it is not
+/// there, and then the first, least recently used, let go past [`KEPT`]); None for a
+/// table libjpeg-turbo refuses.
+fn keep(kept: &mut Vec<Kept>, dc: bool, dht: Dht<'_>) -> Option<()> {
+    let k = match find(kept, dc, dht) {
+        Some(i) => kept.remove(i),
+        None => Kept {
+            dc,
+            counts: dht.0.to_vec(),
+            values: dht.1.to_vec(),
+            table: Table::new(dht.0, dht.1, dc)?,
+        },
+    };
+    if kept.len() == KEPT {
+        kept.remove(0);
+    }
+    kept.push(k);
+    Some(())
+}
+
+/// A thread's unstuffed scan, its segments' ends, and the tables it keeps.
+#[derive(Default)]
+struct Scratch {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    kept: Vec<Kept>,
+}
+
 thread_local! {
-    static SCRATCH: RefCell<(Vec<u8>, Vec<usize>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// A block's coefficients as the IDCT reads them, and the spare slot.
@@ -424,11 +470,19 @@ pub(super) fn decode(jpeg: &[u8], cols: usize, rows: usize, out: &mut [u8]) -> b
         };
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            let (data, ends) = &mut *s;
+            let Scratch { data, ends, kept } = &mut *s;
             if unstuff(h.rest, data, ends).is_none() {
                 return false;
             }
-            decode_scan(&f, data, ends, cols, rows, out).is_some()
+            // Both last in `kept` (the second lets go of neither), then found.
+            if keep(kept, true, f.dc).is_none() || keep(kept, false, f.ac).is_none() {
+                return false;
+            }
+            let (Some(dc), Some(ac)) = (find(kept, true, f.dc), find(kept, false, f.ac)) else {
+                return false;
+            };
+            let (dc, ac) = (&kept[dc].table, &kept[ac].table);
+            decode_scan(&f, dc, ac, data, ends, cols, rows, out).is_some()
         })
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -439,8 +493,11 @@ pub(super) fn decode(jpeg: &[u8], cols: usize, rows: usize, out: &mut [u8]) -> b
 }
 
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
 fn decode_scan(
-    f: &Frame,
+    f: &Frame<'_>,
+    dc: &Table,
+    ac: &Table,
     data: &[u8],
     ends: &[usize],
     cols: usize,
@@ -470,12 +527,12 @@ fn decode_scan(
         for _ in 0..count {
             // DC (F.2.2.1).
             bits.refill();
-            let e = f.dc.fast[(bits.buf >> (64 - LOOKUP)) as usize];
+            let e = dc.fast[(bits.buf >> (64 - LOOKUP)) as usize];
             let diff = if e != 0 {
                 bits.take((e & 0x1F) as u32);
                 (e >> 32) as u32 as i32
             } else {
-                let (l, s) = f.dc.slow(bits.buf)?;
+                let (l, s) = dc.slow(bits.buf)?;
                 bits.take(l);
                 let s = u32::from(s);
                 let v = if s == 0 {
@@ -495,9 +552,9 @@ fn decode_scan(
             let mut k = 0usize;
             loop {
                 bits.refill();
-                let e = f.ac.fast[(bits.buf >> (64 - LOOKUP)) as usize];
+                let e = ac.fast[(bits.buf >> (64 - LOOKUP)) as usize];
                 if e == 0 {
-                    let (l, rs) = f.ac.slow(bits.buf)?;
+                    let (l, rs) = ac.slow(bits.buf)?;
                     bits.take(l);
                     let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
                     if s == 0 {

@@ -841,6 +841,51 @@ def test_convert_from_jpeg12_whole_process(benchmark, scratch: Path) -> None:  #
     _convert_against_dcmdjpeg(benchmark, scratch, "jpeg12", src, dcmdjpeg)
 
 
+GREY8_JPEG = (
+    CORPUS / "public" / "cornerstone" / "CTImage.dcm_JPEGProcess1_1.2.840.10008.1.2.4.50.dcm"
+)
+
+
+def _jpeg8_grey_inputs(scratch: Path, copies: int) -> Path:
+    """``copies`` copies of the corpus's real 512x512 grey JPEG Baseline CT (8 bits), each
+    with its own SOP Instance UID; made once."""
+    out = scratch / "jpeg8-grey-inputs"
+    if out.exists():
+        return out
+    out.mkdir()
+    ds = dicomfast.read(GREY8_JPEG)
+    for k in range(copies):
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.778.8.{k + 1}"
+        dicomfast.write(ds, out / f"{k:03d}.dcm")
+    return out
+
+
+@pytest.mark.parametrize("peer", ["dcmdjpeg", "pydicom"])
+def test_convert_from_jpeg8_grey_whole_process(benchmark, scratch: Path, peer: str) -> None:  # noqa: ANN001
+    """Decoding 8-bit grey JPEG (our entropy decoder into libjpeg-turbo's IDCT) as users
+    run it: ``dicomfast convert -t explicit-le`` of 100 copies of a real JPEG Baseline CT
+    against DCMTK's ``dcmdjpeg`` (a process per file, as it takes them) and against a
+    pydicom script (``decompress()``, its best plugin), whole processes, interleaved,
+    neither flushing; the same pixels."""
+    if not GREY8_JPEG.exists():
+        pytest.skip("cornerstone files not in the corpus")
+    src = _jpeg8_grey_inputs(scratch, 1 if benchmark.disabled else 100)
+    if peer == "pydicom":
+        _convert_from_whole_process(
+            benchmark,
+            scratch,
+            "jpeg8-grey",
+            PYDICOM_SCRIPT,
+            "pydicom decompress() script",
+            inputs=src,
+        )
+        return
+    dcmdjpeg = dcmtk_tool("dcmdjpeg")
+    if dcmdjpeg is None:
+        pytest.skip("DCMTK not installed")
+    _convert_against_dcmdjpeg(benchmark, scratch, "jpeg8-grey", src, dcmdjpeg)
+
+
 def _convert_from_whole_process(
     benchmark,  # noqa: ANN001
     scratch: Path,

@@ -218,7 +218,7 @@ fn jpeg_band_seeds() -> Vec<Seed> {
         seeds.push(band_seed(format!("bands_{n}"), h, &stream, whole));
     }
     // Grey frames coded whole, which the target also checks against TurboJPEG alone:
-    // 12-bit (our IDCT, `grey12`) and 8-bit (our entropy decoder, `grey8`); a part block
+    // 12-bit (our IDCT, `grey12`) and 8-bit (our entropy decoder, `huffman8`); a part block
     // row and column, one block, qualities low and high (long codes: the 8-bit table
     // lookups' slow path).
     let grey = [

@@ -3,9 +3,9 @@
 //! whole MCU rows), and checked against the frame decoded whole: where both succeed they
 //! give the same samples. An unsigned 12-bit grey frame decoded whole (libjpeg-turbo with
 //! our IDCT, `grey12`) is also checked against TurboJPEG alone (its own IDCT): where both
-//! succeed, the same samples. An 8-bit grey frame that our entropy decoder takes
-//! (`grey8`, with libjpeg-turbo's IDCT) must be one TurboJPEG alone decodes without a
-//! warning, to the same samples.
+//! succeed, the same samples. An 8-bit frame that our entropy decoder takes (`huffman8`,
+//! with libjpeg-turbo's IDCT; grey, or colour whose planes we upsample) must be one
+//! libjpeg-turbo alone decodes without a warning, to the same samples.
 //!
 //! Input: byte 0 the threads (2 + byte % 3), byte 1 rows - 1, byte 2 columns - 1, byte 3
 //! the layout (bit 0: three samples; bit 1: 16 bits allocated, a 12-bit stream; bit 2:
@@ -64,6 +64,17 @@ fuzz_target!(|data: &[u8]| {
                 Err(e) => {
                     panic!("{info:?}: taken by our 8-bit decoder, refused by libjpeg-turbo: {e}")
                 }
+            }
+        }
+    }
+    if !wide && info.samples_per_pixel == 3 && info.pixel_representation == 0 {
+        if let Some((ours, alone)) = jpeg_dct::turbojpeg_alone::colour(stream, &info) {
+            match alone {
+                Ok(alone) => assert!(
+                    ours == alone,
+                    "{info:?}: our 8-bit entropy decoder gives other samples than libjpeg-turbo"
+                ),
+                Err(e) => panic!("{info:?}: taken by our 8-bit decoder, refused by libjpeg-turbo: {e}"),
             }
         }
     }

@@ -12,6 +12,13 @@
 //! Adobe marker saying "transform 0" (a copy of the marker segments before the first SOS;
 //! the entropy-coded data is not copied twice).
 //!
+//! An 8-bit sequential frame, grey or of three components in one interleaved scan (4:4:4,
+//! 4:2:2, 4:2:0), is entropy-decoded by our own decoder (`huffman8`: up to two Huffman
+//! symbols, code and value bits, per table lookup) into libjpeg-turbo's own AVX2 inverse
+//! DCT, written straight into the output rows (grey) or into planes then upsampled as
+//! libjpeg-turbo does (colour): libjpeg-turbo's samples, without its decompressor. What
+//! libjpeg-turbo would warn of or refuse is left to it.
+//!
 //! Encoding: lossy baseline (8-bit) or extended (12-bit) sequential Huffman coding with a
 //! quality setting; three-sample frames either as given (no transform, 4:4:4) or, asked
 //! with [`EncodeParams::colour_transform`], RGB converted to YCbCr 4:2:2. A lone 8-bit
@@ -26,8 +33,8 @@ use std::ffi::{c_int, CStr};
 use turbojpeg_sys as tj;
 
 mod grey12;
-mod grey8;
 mod header;
+mod huffman8;
 mod idct12;
 mod preflight;
 #[cfg(feature = "parallel")]
@@ -313,16 +320,53 @@ fn decode_planes(
             )
         };
         let (ub, ur) = rest.split_at_mut(scratch);
-        fn crow(plane: &[u8], cw: usize, r: usize) -> &[u8] {
-            &plane[r * cw..(r + 1) * cw]
-        }
+        let planes = PlaneRows {
+            y,
+            y_stride: yw,
+            cb,
+            cr,
+            c_stride: cw,
+            c_width: cw,
+            c_rows: ch_min,
+        };
+        planes.interleave(chroma, w, out, ub, ur);
+        rc
+    })
+}
+
+/// A three-component frame's planes as decoded (before upsampling): the first
+/// component's rows `y_stride` apart, the others' `c_stride` apart, `c_width` samples and
+/// `c_rows` rows of each of them the frame's.
+struct PlaneRows<'a> {
+    y: &'a [u8],
+    y_stride: usize,
+    cb: &'a [u8],
+    cr: &'a [u8],
+    c_stride: usize,
+    c_width: usize,
+    c_rows: usize,
+}
+
+impl PlaneRows<'_> {
+    /// Chroma row `r` of `plane`.
+    fn crow<'p>(&self, plane: &'p [u8], r: usize) -> &'p [u8] {
+        &plane[r * self.c_stride..r * self.c_stride + self.c_width]
+    }
+
+    /// The frame's pixels (`w` across) into `out`: chroma sampled as `chroma` upsampled
+    /// row by row as libjpeg-turbo upsamples it ([`upsample_h2v1`], [`upsample_h2v2`]),
+    /// through `ub` and `ur` (4 * c_width + 4 bytes each).
+    fn interleave(&self, chroma: Chroma, w: usize, out: &mut [u8], ub: &mut [u8], ur: &mut [u8]) {
+        let (cb, cr) = (self.cb, self.cr);
         for (k, orow) in out.chunks_exact_mut(3 * w).enumerate() {
-            let yr = &y[k * yw..k * yw + w];
+            let yr = &self.y[k * self.y_stride..k * self.y_stride + w];
             match chroma {
-                Chroma::Full => interleave3(yr, &crow(cb, cw, k)[..w], &crow(cr, cw, k)[..w], orow),
+                Chroma::Full => {
+                    interleave3(yr, &self.crow(cb, k)[..w], &self.crow(cr, k)[..w], orow)
+                }
                 Chroma::Across => {
-                    upsample_h2v1(crow(cb, cw, k), ub);
-                    upsample_h2v1(crow(cr, cw, k), ur);
+                    upsample_h2v1(self.crow(cb, k), ub);
+                    upsample_h2v1(self.crow(cr, k), ur);
                     interleave3(yr, &ub[..w], &ur[..w], orow);
                 }
                 Chroma::Both => {
@@ -332,16 +376,47 @@ fn decode_planes(
                     let far = if k % 2 == 0 {
                         near.saturating_sub(1)
                     } else {
-                        (near + 1).min(ch_min - 1)
+                        (near + 1).min(self.c_rows - 1)
                     };
-                    upsample_h2v2(crow(cb, cw, near), crow(cb, cw, far), ub);
-                    upsample_h2v2(crow(cr, cw, near), crow(cr, cw, far), ur);
+                    upsample_h2v2(self.crow(cb, near), self.crow(cb, far), ub);
+                    upsample_h2v2(self.crow(cr, near), self.crow(cr, far), ur);
                     interleave3(yr, &ub[..w], &ur[..w], orow);
                 }
             }
         }
-        rc
+    }
+}
+
+/// A three-component 8-bit frame by our entropy decoder ([`huffman8::decode_colour`]),
+/// its planes interleaved as [`decode_planes`] interleaves libjpeg-turbo's; false when
+/// that decoder leaves it to libjpeg-turbo.
+fn decode_colour(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> bool {
+    let (w, rows) = (info.columns as usize, info.rows as usize);
+    huffman8::decode_colour(src, w, rows, |p| {
+        let chroma = match p.sampling {
+            (1, 1) => Chroma::Full,
+            (2, 1) => Chroma::Across,
+            _ => Chroma::Both,
+        };
+        let (hs, vs) = p.sampling;
+        let planes = PlaneRows {
+            y: p.planes[0],
+            y_stride: p.strides[0],
+            cb: p.planes[1],
+            cr: p.planes[2],
+            c_stride: p.strides[1],
+            c_width: w.div_ceil(hs),
+            c_rows: rows.div_ceil(vs),
+        };
+        let cw = planes.c_width;
+        PLANES.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.resize(2 * (4 * cw + 4), 0);
+            let (ub, ur) = scratch.split_at_mut(4 * cw + 4);
+            planes.interleave(chroma, w, out, ub, ur);
+        });
     })
+    .is_some()
 }
 
 /// A row of chroma samples doubled across and down as libjpeg-turbo's upsampler doubles
@@ -549,11 +624,14 @@ fn decode_as(data: &[u8], info: &FrameInfo, out: &mut [u8], raw: bool) -> Result
             stream[at..at + 3].copy_from_slice(&[0, 63, 0]);
         }
         let src: &[u8] = if copied { stream } else { data };
-        // A grey 8-bit frame by our entropy decoder and libjpeg-turbo's inverse DCT
-        // (`grey8`), when it takes it: the same samples, without a decompressor.
-        if samples == 1
-            && info.bits_allocated == 8
-            && grey8::decode(src, info.columns as usize, info.rows as usize, out)
+        // An 8-bit frame by our entropy decoder and libjpeg-turbo's inverse DCT
+        // (`huffman8`), when it takes it: the same samples, without a decompressor.
+        if info.bits_allocated == 8
+            && if samples == 1 {
+                huffman8::decode(src, info.columns as usize, info.rows as usize, out)
+            } else {
+                raw && decode_colour(src, info, out)
+            }
         {
             return Ok(());
         }
@@ -1105,7 +1183,7 @@ fn encode_as(
 }
 
 /// Grey frames decoded by TurboJPEG alone (libjpeg-turbo's own IDCT and entropy
-/// decoding), for the fuzz target and the tests that check `grey12` and `grey8` against
+/// decoding), for the fuzz target and the tests that check `grey12` and `huffman8` against
 /// it. Not an API.
 #[doc(hidden)]
 pub mod turbojpeg_alone {
@@ -1194,12 +1272,32 @@ pub mod turbojpeg_alone {
         })
     }
 
+    /// libjpeg-turbo's samples alone, or its error.
+    pub type Alone = Result<Vec<u8>, String>;
+
+    /// `jpeg`, an 8-bit three-component frame of `info`, when our entropy decoder
+    /// (`huffman8`) takes it: its samples that way, and libjpeg-turbo's alone (its pixel
+    /// output, upsampling its own) or its error. None when left to libjpeg-turbo.
+    pub fn colour(jpeg: &[u8], info: &crate::FrameInfo) -> Option<(Vec<u8>, Alone)> {
+        let mut stream = Vec::new();
+        super::untransformed(jpeg, &mut stream).ok()?;
+        let (rows, cols) = (info.rows as usize, info.columns as usize);
+        super::huffman8::decode_colour(&stream, cols, rows, |_| ())?;
+        let size = crate::frame_size_bytes(info);
+        let (mut ours, mut theirs) = (vec![0u8; size], vec![0u8; size]);
+        super::decode_as(jpeg, info, &mut ours, true).ok()?;
+        let theirs = super::decode_as(jpeg, info, &mut theirs, false)
+            .map(|()| theirs)
+            .map_err(|e| e.to_string());
+        Some((ours, theirs))
+    }
+
     /// `jpeg`, a `rows` x `cols` grey 8-bit frame, by our entropy decoder with
-    /// libjpeg-turbo's IDCT (`grey8`) alone: its samples, or None where that decoder
+    /// libjpeg-turbo's IDCT (`huffman8`) alone: its samples, or None where that decoder
     /// leaves the frame to libjpeg-turbo.
     pub fn grey8(jpeg: &[u8], rows: usize, cols: usize) -> Option<Vec<u8>> {
         let mut out = vec![0u8; rows * cols];
-        super::grey8::decode(jpeg, cols, rows, &mut out).then_some(out)
+        super::huffman8::decode(jpeg, cols, rows, &mut out).then_some(out)
     }
 }
 
@@ -1570,6 +1668,106 @@ mod tests {
             decode_as(&enc, &info, &mut pixels, false).unwrap();
             assert!(planes == pixels, "{rows}x{cols} 4:2:0");
         }
+    }
+
+    /// Whether our entropy decoder (`huffman8`) takes the three-component stream `enc`
+    /// (after the codec's marker rewrite) of `rows` x `cols`.
+    fn ours_take_colour(enc: &[u8], rows: u32, cols: u32) -> bool {
+        let mut stream = Vec::new();
+        if untransformed(enc, &mut stream).is_err() {
+            return false;
+        }
+        huffman8::decode_colour(&stream, cols as usize, rows as usize, |_| ()).is_some()
+    }
+
+    /// Colour frames (4:4:4, 4:2:2, 4:2:0; restart intervals or none; sizes around the
+    /// MCU) are decoded by our entropy decoder into libjpeg-turbo's IDCT, to the samples
+    /// libjpeg-turbo gives alone (the pixel way).
+    #[test]
+    fn colour_frames_by_our_entropy_decoder_decode_as_libjpeg_turbo() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        for subsamp in [
+            tj::TJSAMP_TJSAMP_444,
+            tj::TJSAMP_TJSAMP_422,
+            tj::TJSAMP_TJSAMP_420,
+        ] {
+            for &(rows, cols) in &[
+                (48u32, 64u32),
+                (33, 17),
+                (1, 1),
+                (9, 63),
+                (16, 130),
+                (64, 65),
+            ] {
+                for restart in [0, 1, 2] {
+                    let info = FrameInfo::new(rows, cols, 3, 8);
+                    let src: Vec<u8> = (0..crate::frame_size_bytes(&info))
+                        .map(|i| ((i * 7 + i / 61 * 13 + i / 997 * 5) % 251) as u8)
+                        .collect();
+                    let enc = encode_subsampled_restarting(&src, rows, cols, subsamp, restart);
+                    let case = format!("{rows}x{cols} subsampling {subsamp} restart {restart}");
+                    assert!(ours_take_colour(&enc, rows, cols), "{case}: not taken");
+                    let (mut ours, mut theirs) = (vec![1u8; src.len()], vec![2u8; src.len()]);
+                    decode_as(&enc, &info, &mut ours, true).unwrap();
+                    decode_as(&enc, &info, &mut theirs, false).unwrap();
+                    assert!(ours == theirs, "{case}");
+                }
+            }
+        }
+    }
+
+    /// A damaged colour stream is decoded by our entropy decoder only when libjpeg-turbo
+    /// decodes it without a warning (the pixel way), and then to its samples.
+    #[test]
+    fn damaged_colour_frames_are_left_to_libjpeg_turbo_or_decode_alike() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let (rows, cols) = (24u32, 40u32);
+        let info = FrameInfo::new(rows, cols, 3, 8);
+        let src: Vec<u8> = (0..crate::frame_size_bytes(&info))
+            .map(|i| ((i * 7 + i / 61 * 13) % 251) as u8)
+            .collect();
+        let mut seed = 11u32;
+        let mut rand = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            seed >> 8
+        };
+        let (mut taken, mut left) = (0, 0);
+        for subsamp in [
+            tj::TJSAMP_TJSAMP_444,
+            tj::TJSAMP_TJSAMP_422,
+            tj::TJSAMP_TJSAMP_420,
+        ] {
+            for restart in [0, 1] {
+                let enc = encode_subsampled_restarting(&src, rows, cols, subsamp, restart);
+                for trial in 0..300 {
+                    let mut bad = enc.clone();
+                    if trial % 5 == 0 {
+                        bad.truncate(rand() as usize % enc.len());
+                    } else {
+                        for _ in 0..1 + trial % 3 {
+                            let at = rand() as usize % bad.len();
+                            bad[at] = rand() as u8;
+                        }
+                    }
+                    if !ours_take_colour(&bad, rows, cols) {
+                        left += 1;
+                        continue;
+                    }
+                    taken += 1;
+                    let (mut ours, mut theirs) = (vec![1u8; src.len()], vec![2u8; src.len()]);
+                    decode_as(&bad, &info, &mut ours, true).unwrap();
+                    decode_as(&bad, &info, &mut theirs, false).unwrap_or_else(|e| {
+                        panic!("trial {trial}: taken, refused by libjpeg-turbo: {e}")
+                    });
+                    assert!(ours == theirs, "trial {trial}");
+                }
+            }
+        }
+        assert!(taken > 0 && left > 0, "taken {taken}, left {left}");
     }
 
     /// A frame whose chroma is halved down (4:2:0) is upsampled across MCU rows, so its

@@ -1,15 +1,19 @@
-//! 8-bit grey sequential Huffman-coded frames (SOF0 / SOF1, one component): the entropy
-//! decoding is ours, the inverse DCT libjpeg-turbo's own (`jsimd_idct_islow_avx2`, the
-//! function its decompressor calls for such a frame), written straight into the caller's
-//! rows. The samples are libjpeg-turbo's, bit for bit: what differs is only the work
-//! around the two, with no copy of the rows, no per-frame set-up of a decompressor, and
-//! Huffman codes decoded up to two symbols (code and value bits) per table lookup.
+//! 8-bit sequential Huffman-coded frames (SOF0 / SOF1) of one component, or of three in
+//! one interleaved scan: the entropy decoding is ours, the inverse DCT libjpeg-turbo's own
+//! (`jsimd_idct_islow_avx2`, the function its decompressor calls for such a frame),
+//! written straight into the caller's rows (grey) or into planes of whole blocks (colour,
+//! [`decode_colour`], upsampled by the caller as libjpeg-turbo upsamples). The samples
+//! are libjpeg-turbo's, bit for bit: what differs is only the work around the two, with
+//! no copy of the rows, no per-frame set-up of a decompressor, Huffman tables kept from
+//! frame to frame, and codes decoded up to two symbols (code and value bits) per table
+//! lookup.
 //!
 //! Only a frame libjpeg-turbo decodes without a warning is decoded here: anything else
 //! (a table it would refuse, a bad code, a restart marker out of turn, data cut short, a
 //! coefficient past the block's end, a marker other than EOI after the scan) is left to
-//! it ([`decode`] says `false`, and the caller asks libjpeg-turbo), so that its errors and
-//! warnings, and its samples for damaged data, stay the ones users get.
+//! it ([`decode`] says `false`, [`decode_colour`] None, and the caller asks
+//! libjpeg-turbo), so that its errors and warnings, and its samples for damaged data,
+//! stay the ones users get.
 
 use std::cell::RefCell;
 
@@ -236,11 +240,23 @@ impl Bits<'_> {
 /// A DHT table's counts and values.
 type Dht<'a> = (&'a [u8], &'a [u8]);
 
-/// The frame's parts as this decoder takes them.
-struct Frame<'a> {
+/// A component of the frame and its scan's tables.
+struct Component<'a> {
+    id: u8,
+    /// Sampling factors (H, V).
+    h: usize,
+    v: usize,
+    /// libjpeg-turbo's multipliers for its integer IDCT: the quantization values in
+    /// natural order, as its 16-bit type.
     quant: [i16; 64],
     dc: Dht<'a>,
     ac: Dht<'a>,
+}
+
+/// The frame's parts as this decoder takes them: one component, or three in one
+/// interleaved scan.
+struct Frame<'a> {
+    comps: Vec<Component<'a>>,
     interval: usize,
 }
 
@@ -250,7 +266,7 @@ fn frame<'a>(h: &super::header::Header<'a>) -> Option<Frame<'a>> {
     let head = h.head;
     let mut quant: [Option<[u16; 64]>; 4] = [None; 4];
     let mut huff: [[Option<Dht<'_>>; 4]; 2] = [[None; 4]; 2];
-    let (mut tq, mut id, mut precision) = (None, 0u8, 0u8);
+    let mut sof: Option<&[u8]> = None;
     let mut at = 2;
     while at < head.len() {
         if head[at] != 0xFF {
@@ -274,14 +290,10 @@ fn frame<'a>(h: &super::header::Header<'a>) -> Option<Frame<'a>> {
                     }
                     let mut q = [0u16; 64];
                     for (k, v) in q.iter_mut().enumerate() {
-                        *v = if pq == 0 {
-                            u16::from(*seg.get(p + 1 + k)?)
-                        } else {
-                            u16::from_be_bytes([*seg.get(p + 1 + 2 * k)?, *seg.get(p + 2 + 2 * k)?])
-                        };
+                        *v = u16::from(*seg.get(p + 1 + k)?);
                     }
                     *quant.get_mut(t)? = Some(q);
-                    p += 1 + 64 * (usize::from(pq) + 1);
+                    p += 65;
                 }
             }
             0xC4 => {
@@ -295,20 +307,8 @@ fn frame<'a>(h: &super::header::Header<'a>) -> Option<Frame<'a>> {
                     p += 17 + n;
                 }
             }
-            // One component: P, Y, X, Nf, then C, H << 4 | V (each 1-4), Tq.
-            0xC0 | 0xC1 => {
-                precision = *seg.first()?;
-                let hv = *seg.get(7)?;
-                if seg.len() != 9
-                    || seg[5] != 1
-                    || !(1..=4).contains(&(hv >> 4))
-                    || !(1..=4).contains(&(hv & 15))
-                {
-                    return None;
-                }
-                id = seg[6];
-                tq = Some(usize::from(seg[8]));
-            }
+            // P, Y, X, Nf, then per component C, H << 4 | V (each 1-4), Tq.
+            0xC0 | 0xC1 => sof = Some(seg),
             0xDD if seg.len() == 2 => {}
             // A JFIF APP0 of another major version than 1: libjpeg-turbo warns.
             0xE0 if seg.len() >= 14 && seg[..5] == *b"JFIF\0" && seg[5] != 1 => return None,
@@ -319,28 +319,51 @@ fn frame<'a>(h: &super::header::Header<'a>) -> Option<Frame<'a>> {
         }
         at += 2 + len;
     }
-    if precision != 8 {
+    let sof = sof?;
+    let nf = usize::from(*sof.get(5)?);
+    if *sof.first()? != 8 || !(nf == 1 || nf == 3) || sof.len() != 6 + 3 * nf {
         return None;
     }
-    // SOS: one component, this frame's; Ss 0, Se 63, Ah Al 0.
+    // SOS: the frame's components in its order, each once; Ss 0, Se 63, Ah Al 0.
     let sos = h.sos;
-    if sos.len() != 10 || sos[4] != 1 || *sos.get(5)? != id || sos.get(7..10)? != [0, 63, 0] {
+    if sos.len() != 8 + 2 * nf || usize::from(sos[4]) != nf || sos[5 + 2 * nf..] != [0, 63, 0] {
         return None;
     }
-    let (td, ta) = (usize::from(sos[6] >> 4), usize::from(sos[6] & 15));
-    let (dc_counts, dc_values) = (*huff.first()?.get(td)?)?;
-    let (ac_counts, ac_values) = (*huff.get(1)?.get(ta)?)?;
-    let q = (*quant.get(tq?)?)?;
-    // libjpeg-turbo's multiplier table for its integer IDCT: the quantization values in
-    // natural order, as its 16-bit type.
-    let mut natural = [0i16; 64];
-    for (k, &v) in q.iter().enumerate() {
-        natural[usize::from(ZIGZAG[k])] = v as i16;
+    let mut comps = Vec::with_capacity(nf);
+    for c in 0..nf {
+        let (id, hv, tq) = (sof[6 + 3 * c], sof[7 + 3 * c], usize::from(sof[8 + 3 * c]));
+        let (hs, vs) = (usize::from(hv >> 4), usize::from(hv & 15));
+        if !(1..=4).contains(&hs)
+            || !(1..=4).contains(&vs)
+            || comps.iter().any(|k: &Component<'_>| k.id == id)
+        {
+            return None;
+        }
+        if sos[5 + 2 * c] != id {
+            return None;
+        }
+        let t = sos[6 + 2 * c];
+        let (td, ta) = (usize::from(t >> 4), usize::from(t & 15));
+        let q = (*quant.get(tq)?)?;
+        let mut natural = [0i16; 64];
+        for (k, &v) in q.iter().enumerate() {
+            natural[usize::from(ZIGZAG[k])] = v as i16;
+        }
+        comps.push(Component {
+            id,
+            h: hs,
+            v: vs,
+            quant: natural,
+            dc: (*huff[0].get(td)?)?,
+            ac: (*huff[1].get(ta)?)?,
+        });
+    }
+    // libjpeg-turbo's largest MCU: 10 blocks.
+    if nf > 1 && comps.iter().map(|c| c.h * c.v).sum::<usize>() > 10 {
+        return None;
     }
     Some(Frame {
-        quant: natural,
-        dc: (dc_counts, dc_values),
-        ac: (ac_counts, ac_values),
+        comps,
         interval: usize::from(h.interval.unwrap_or(0)),
     })
 }
@@ -387,8 +410,8 @@ struct Kept {
     table: Table,
 }
 
-/// The tables kept per thread.
-const KEPT: usize = 4;
+/// The tables kept per thread (a frame uses up to 6).
+const KEPT: usize = 8;
 
 /// Where the table of `dht` is in `kept`.
 fn find(kept: &[Kept], dc: bool, dht: Dht<'_>) -> Option<usize> {
@@ -416,12 +439,14 @@ fn keep(kept: &mut Vec<Kept>, dc: bool, dht: Dht<'_>) -> Option<()> {
     Some(())
 }
 
-/// A thread's unstuffed scan, its segments' ends, and the tables it keeps.
+/// A thread's unstuffed scan, its segments' ends, the tables it keeps, and a colour
+/// frame's planes.
 #[derive(Default)]
 struct Scratch {
     data: Vec<u8>,
     ends: Vec<usize>,
     kept: Vec<Kept>,
+    planes: [Vec<u8>; 3],
 }
 
 thread_local! {
@@ -444,73 +469,177 @@ extern "C" {
     );
 }
 
-/// Decode the grey 8-bit frame `jpeg` of `cols` x `rows` into `out` (its rows one after
-/// the other), when this decoder takes it; false leaves it to libjpeg-turbo.
-pub(super) fn decode(jpeg: &[u8], cols: usize, rows: usize, out: &mut [u8]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if !std::arch::is_x86_feature_detected!("avx2") || out.len() != cols * rows {
-            return false;
-        }
-        let Some(h) = super::header::read(jpeg) else {
-            return false;
-        };
-        // (libjpeg-turbo's largest image: 65,500 samples a side.)
-        let sides = 1..=65_500;
-        if h.components != 1
-            || h.lines != rows
-            || h.width != cols
-            || !sides.contains(&cols)
-            || !sides.contains(&rows)
-        {
-            return false;
-        }
-        let Some(f) = frame(&h) else {
-            return false;
-        };
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let Scratch { data, ends, kept } = &mut *s;
-            if unstuff(h.rest, data, ends).is_none() {
-                return false;
-            }
-            // Both last in `kept` (the second lets go of neither), then found.
-            if keep(kept, true, f.dc).is_none() || keep(kept, false, f.ac).is_none() {
-                return false;
-            }
-            let (Some(dc), Some(ac)) = (find(kept, true, f.dc), find(kept, false, f.ac)) else {
-                return false;
-            };
-            let (dc, ac) = (&kept[dc].table, &kept[ac].table);
-            decode_scan(&f, dc, ac, data, ends, cols, rows, out).is_some()
-        })
+/// Where a component's samples go: rows `stride` apart from `base`, of which `w` x `h`
+/// are kept (a block past them is cut to them).
+struct Target {
+    base: *mut u8,
+    stride: usize,
+    w: usize,
+    h: usize,
+}
+
+/// The header of `jpeg` read for this decoder: its frame, when its size is `cols` x
+/// `rows` and it has `nf` components.
+fn header(
+    jpeg: &[u8],
+    cols: usize,
+    rows: usize,
+    nf: usize,
+) -> Option<(super::header::Header<'_>, Frame<'_>)> {
+    if !has_avx2() {
+        return None;
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    let h = super::header::read(jpeg)?;
+    // (libjpeg-turbo's largest image: 65,500 samples a side.)
+    let sides = 1..=65_500;
+    if h.components != nf
+        || h.lines != rows
+        || h.width != cols
+        || !sides.contains(&cols)
+        || !sides.contains(&rows)
     {
-        let _ = (jpeg, cols, rows, out);
-        false
+        return None;
     }
+    let f = frame(&h)?;
+    Some((h, f))
 }
 
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
-fn decode_scan(
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn has_avx2() -> bool {
+    false
+}
+
+/// Decode the scan of `h` (frame `f`, `grid` MCUs across and down) into `targets` (one
+/// per component) with the thread's scratch (its planes not touched); false when left to
+/// libjpeg-turbo.
+fn decode_into(
+    h: &super::header::Header<'_>,
     f: &Frame<'_>,
-    dc: &Table,
-    ac: &Table,
-    data: &[u8],
-    ends: &[usize],
+    grid: (usize, usize),
+    s: &mut Scratch,
+    targets: &[Target],
+) -> bool {
+    let Scratch {
+        data, ends, kept, ..
+    } = s;
+    if unstuff(h.rest, data, ends).is_none() {
+        return false;
+    }
+    // Every table last in `kept` (none let go of while another is kept), then found.
+    for c in &f.comps {
+        if keep(kept, true, c.dc).is_none() || keep(kept, false, c.ac).is_none() {
+            return false;
+        }
+    }
+    let mut tables = Vec::with_capacity(f.comps.len());
+    for c in &f.comps {
+        let (Some(dc), Some(ac)) = (find(kept, true, c.dc), find(kept, false, c.ac)) else {
+            return false;
+        };
+        tables.push((&kept[dc].table, &kept[ac].table, Quant(c.quant)));
+    }
+    decode_scan(f, grid, &tables, data, ends, targets).is_some()
+}
+
+/// Decode the grey 8-bit frame `jpeg` of `cols` x `rows` into `out` (its rows one after
+/// the other), when this decoder takes it; false leaves it to libjpeg-turbo.
+pub(super) fn decode(jpeg: &[u8], cols: usize, rows: usize, out: &mut [u8]) -> bool {
+    if out.len() != cols * rows {
+        return false;
+    }
+    let Some((h, f)) = header(jpeg, cols, rows, 1) else {
+        return false;
+    };
+    let target = Target {
+        base: out.as_mut_ptr(),
+        stride: cols,
+        w: cols,
+        h: rows,
+    };
+    // One component: its blocks are the MCUs, whatever its sampling factors.
+    let grid = (cols.div_ceil(8), rows.div_ceil(8));
+    SCRATCH.with(|s| decode_into(&h, &f, grid, &mut s.borrow_mut(), &[target]))
+}
+
+/// A colour frame's three components as decoded, before any upsampling: each plane's
+/// rows `stride` apart (whole blocks: at least as wide and high as the component).
+pub(super) struct Planes<'a> {
+    pub planes: [&'a [u8]; 3],
+    pub strides: [usize; 3],
+    /// The first component's sampling factors (H, V); the others' are 1 and 1.
+    pub sampling: (usize, usize),
+}
+
+/// Decode the three-component 8-bit frame `jpeg` of `cols` x `rows`, its second and third
+/// components unsubsampled and its first sampled 1x1, 2x1 or 2x2, into the thread's
+/// planes, and give them to `f`; None when left to libjpeg-turbo.
+pub(super) fn decode_colour<R>(
+    jpeg: &[u8],
     cols: usize,
     rows: usize,
-    out: &mut [u8],
-) -> Option<()> {
-    let (bw, bh) = (cols.div_ceil(8), rows.div_ceil(8));
-    let blocks = bw * bh;
-    let interval = if f.interval == 0 { blocks } else { f.interval };
-    if ends.len() != blocks.div_ceil(interval) {
+    f: impl FnOnce(Planes<'_>) -> R,
+) -> Option<R> {
+    let (h, frame) = header(jpeg, cols, rows, 3)?;
+    let sampling = (frame.comps[0].h, frame.comps[0].v);
+    if !matches!(sampling, (1, 1) | (2, 1) | (2, 2))
+        || frame.comps[1..].iter().any(|c| (c.h, c.v) != (1, 1))
+    {
         return None;
     }
-    let quant = Quant(f.quant);
+    let (hmax, vmax) = sampling;
+    let (mcux, mcuy) = (cols.div_ceil(8 * hmax), rows.div_ceil(8 * vmax));
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let mut planes = std::mem::take(&mut s.planes);
+        let mut strides = [0; 3];
+        let mut targets = Vec::with_capacity(3);
+        for (k, c) in frame.comps.iter().enumerate() {
+            let (w, hgt) = (mcux * c.h * 8, mcuy * c.v * 8);
+            strides[k] = w;
+            let p = &mut planes[k];
+            p.clear();
+            p.resize(w * hgt, 0);
+            targets.push(Target {
+                base: p.as_mut_ptr(),
+                stride: w,
+                w,
+                h: hgt,
+            });
+        }
+        let done = decode_into(&h, &frame, (mcux, mcuy), &mut s, &targets);
+        let result = done.then(|| {
+            f(Planes {
+                planes: [&planes[0], &planes[1], &planes[2]],
+                strides,
+                sampling,
+            })
+        });
+        s.planes = planes;
+        result
+    })
+}
+
+/// The scan's MCUs (a block each for one component; for three, each component's H x V
+/// blocks in turn, T.81 A.2.3), each block's samples into its component's target.
+fn decode_scan(
+    f: &Frame<'_>,
+    (mcux, mcuy): (usize, usize),
+    tables: &[(&Table, &Table, Quant)],
+    data: &[u8],
+    ends: &[usize],
+    targets: &[Target],
+) -> Option<()> {
+    let one = f.comps.len() == 1;
+    let mcus = mcux * mcuy;
+    let interval = if f.interval == 0 { mcus } else { f.interval };
+    if ends.len() != mcus.div_ceil(interval) {
+        return None;
+    }
     let mut blk = Block([0; 80]);
     let mut edge = [0u8; 64];
     let mut n = 0usize;
@@ -522,121 +651,28 @@ fn decode_scan(
             buf: 0,
             count: 0,
         };
-        let mut pred = 0i32;
-        let count = interval.min(blocks - n);
-        for _ in 0..count {
-            // DC (F.2.2.1).
-            bits.refill();
-            let e = dc.fast[(bits.buf >> (64 - LOOKUP)) as usize];
-            let diff = if e != 0 {
-                bits.take((e & 0x1F) as u32);
-                (e >> 32) as u32 as i32
-            } else {
-                let (l, s) = dc.slow(bits.buf)?;
-                bits.take(l);
-                let s = u32::from(s);
-                let v = if s == 0 {
-                    0
-                } else {
-                    (bits.buf >> (64 - s)) as u32
-                };
-                bits.take(s);
-                extend(v, s)
-            };
-            pred = pred.checked_add(diff)?;
-            if pred.unsigned_abs() > 1 << 30 {
-                return None;
-            }
-            blk.0[0] = pred as i16;
-            // AC (F.2.2.2), up to two symbols a lookup.
-            let mut k = 0usize;
-            loop {
-                bits.refill();
-                let e = ac.fast[(bits.buf >> (64 - LOOKUP)) as usize];
-                if e == 0 {
-                    let (l, rs) = ac.slow(bits.buf)?;
-                    bits.take(l);
-                    let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
-                    if s == 0 {
-                        if r != 15 {
-                            break;
-                        }
-                        k += 16;
-                    } else {
-                        let v = (bits.buf >> (64 - s)) as u32;
-                        bits.take(s);
-                        k += r + 1;
-                        if k > 63 {
-                            return None;
-                        }
-                        blk.0[usize::from(ZIGZAG[k])] = extend(v, s) as i16;
+        let mut pred = [0i32; 3];
+        for _ in 0..interval.min(mcus - n) {
+            let (my, mx) = (n / mcux, n % mcux);
+            for (k, c) in f.comps.iter().enumerate() {
+                let (dc, ac, quant) = &tables[k];
+                let (bh, bw) = if one { (1, 1) } else { (c.v, c.h) };
+                for by in 0..bh {
+                    for bx in 0..bw {
+                        decode_block(&mut bits, dc, ac, &mut pred[k], &mut blk)?;
+                        let t = &targets[k];
+                        idct(
+                            &blk,
+                            quant,
+                            t,
+                            (my * bh + by) * 8,
+                            (mx * bw + bx) * 8,
+                            &mut edge,
+                        );
+                        blk.0 = [0; 80];
                     }
-                    if k >= 63 {
-                        if k > 63 {
-                            return None;
-                        }
-                        break;
-                    }
-                    continue;
-                }
-                if e & EOB_FIRST != 0 {
-                    bits.take((e & N_TOTAL) as u32);
-                    break;
-                }
-                let k1 = k + advance_first(e);
-                if k1 >= 63 {
-                    if k1 > 63 {
-                        return None;
-                    }
-                    bits.take(n_first(e));
-                    blk.0[usize::from(ZIGZAG[63])] = value_first(e);
-                    break;
-                }
-                bits.take((e & N_TOTAL) as u32);
-                let s2 = step_second(e);
-                blk.0[usize::from(ZIGZAG[k1 + s2])] = value_second(e);
-                blk.0[usize::from(ZIGZAG[k1])] = value_first(e);
-                k = k1 + (s2 & 0x1F);
-                if e & EOB_SECOND != 0 {
-                    break;
-                }
-                if k >= 63 {
-                    if k > 63 {
-                        return None;
-                    }
-                    break;
                 }
             }
-            // The block's samples.
-            let (by, bx) = (n / bw, n % bw);
-            let y = by * 8;
-            let x = bx * 8;
-            if y + 8 <= rows && x + 8 <= cols {
-                let base = out.as_mut_ptr();
-                let ptrs: [*mut u8; 8] = std::array::from_fn(|r| {
-                    // SAFETY: row y + r < rows of `out` (cols * rows bytes).
-                    unsafe { base.add((y + r) * cols) }
-                });
-                // SAFETY: 64 coefficients and 64 multipliers, 32-byte aligned; eight rows
-                // of at least x + 8 samples.
-                unsafe {
-                    jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), x as u32)
-                };
-            } else {
-                let base = edge.as_mut_ptr();
-                // SAFETY: eight rows of 8 in `edge`.
-                let ptrs: [*mut u8; 8] = std::array::from_fn(|r| unsafe { base.add(8 * r) });
-                // SAFETY: as above, into `edge`.
-                unsafe {
-                    jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), 0)
-                };
-                for r in 0..8.min(rows - y) {
-                    let w = 8.min(cols - x);
-                    out[(y + r) * cols + x..(y + r) * cols + x + w]
-                        .copy_from_slice(&edge[8 * r..8 * r + w]);
-                }
-            }
-            blk.0 = [0; 80];
             n += 1;
         }
         // Nothing read past the segment (libjpeg-turbo would warn, and feed zeros), and,
@@ -649,6 +685,133 @@ fn decode_scan(
         start = end;
     }
     Some(())
+}
+
+/// One block's coefficients (T.81 F.2.2): its DC difference added to `pred`, its AC
+/// coefficients up to two a table lookup; None for what libjpeg-turbo would warn of or
+/// read otherwise (a bad code, a coefficient past the 64th, a DC value out of bounds).
+#[inline(always)]
+fn decode_block(
+    bits: &mut Bits<'_>,
+    dc: &Table,
+    ac: &Table,
+    pred: &mut i32,
+    blk: &mut Block,
+) -> Option<()> {
+    // DC (F.2.2.1).
+    bits.refill();
+    let e = dc.fast[(bits.buf >> (64 - LOOKUP)) as usize];
+    let diff = if e != 0 {
+        bits.take((e & 0x1F) as u32);
+        (e >> 32) as u32 as i32
+    } else {
+        let (l, s) = dc.slow(bits.buf)?;
+        bits.take(l);
+        let s = u32::from(s);
+        let v = if s == 0 {
+            0
+        } else {
+            (bits.buf >> (64 - s)) as u32
+        };
+        bits.take(s);
+        extend(v, s)
+    };
+    *pred = pred.checked_add(diff)?;
+    if pred.unsigned_abs() > 1 << 30 {
+        return None;
+    }
+    blk.0[0] = *pred as i16;
+    // AC (F.2.2.2), up to two symbols a lookup.
+    let mut k = 0usize;
+    loop {
+        bits.refill();
+        let e = ac.fast[(bits.buf >> (64 - LOOKUP)) as usize];
+        if e == 0 {
+            let (l, rs) = ac.slow(bits.buf)?;
+            bits.take(l);
+            let (r, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+            if s == 0 {
+                if r != 15 {
+                    break;
+                }
+                k += 16;
+            } else {
+                let v = (bits.buf >> (64 - s)) as u32;
+                bits.take(s);
+                k += r + 1;
+                if k > 63 {
+                    return None;
+                }
+                blk.0[usize::from(ZIGZAG[k])] = extend(v, s) as i16;
+            }
+            if k >= 63 {
+                if k > 63 {
+                    return None;
+                }
+                break;
+            }
+            continue;
+        }
+        if e & EOB_FIRST != 0 {
+            bits.take((e & N_TOTAL) as u32);
+            break;
+        }
+        let k1 = k + advance_first(e);
+        if k1 >= 63 {
+            if k1 > 63 {
+                return None;
+            }
+            bits.take(n_first(e));
+            blk.0[usize::from(ZIGZAG[63])] = value_first(e);
+            break;
+        }
+        bits.take((e & N_TOTAL) as u32);
+        let s2 = step_second(e);
+        blk.0[usize::from(ZIGZAG[k1 + s2])] = value_second(e);
+        blk.0[usize::from(ZIGZAG[k1])] = value_first(e);
+        k = k1 + (s2 & 0x1F);
+        if e & EOB_SECOND != 0 {
+            break;
+        }
+        if k >= 63 {
+            if k > 63 {
+                return None;
+            }
+            break;
+        }
+    }
+    Some(())
+}
+
+/// The block's samples by libjpeg-turbo's IDCT into `t` at row `y`, column `x` (through
+/// `edge` when the block is not wholly inside the kept part).
+#[inline(always)]
+fn idct(blk: &Block, quant: &Quant, t: &Target, y: usize, x: usize, edge: &mut [u8; 64]) {
+    if y + 8 <= t.h && x + 8 <= t.w {
+        // SAFETY: rows y..y + 8 of the target, each of at least x + 8 samples (the
+        // target's rows are `stride` >= w apart in a buffer of h rows).
+        let ptrs: [*mut u8; 8] = std::array::from_fn(|r| unsafe { t.base.add((y + r) * t.stride) });
+        // SAFETY: 64 coefficients and 64 multipliers, 32-byte aligned; eight rows of at
+        // least x + 8 samples; the CPU has AVX2 (checked by `header`).
+        unsafe { jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), x as u32) };
+    } else {
+        let base = edge.as_mut_ptr();
+        // SAFETY: eight rows of 8 in `edge`.
+        let ptrs: [*mut u8; 8] = std::array::from_fn(|r| unsafe { base.add(8 * r) });
+        // SAFETY: as above, into `edge`.
+        unsafe { jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), 0) };
+        for r in 0..8.min(t.h.saturating_sub(y)) {
+            let w = 8.min(t.w.saturating_sub(x));
+            // SAFETY: row y + r < h, columns x..x + w <= w of the target.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    edge[8 * r..].as_ptr(),
+                    t.base.add((y + r) * t.stride + x),
+                    w,
+                )
+            };
+        }
+    }
 }
 
 #[cfg(test)]

@@ -470,12 +470,14 @@ extern "C" {
 }
 
 /// Where a component's samples go: rows `stride` apart from `base`, of which `w` x `h`
-/// are kept (a block past them is cut to them).
+/// are kept (a block past them is cut to them); row `y` at row `y % ring` of the buffer
+/// (a multiple of 8: a window of the last rows decoded).
 struct Target {
     base: *mut u8,
     stride: usize,
     w: usize,
     h: usize,
+    ring: usize,
 }
 
 /// The header of `jpeg` read for this decoder: its frame, when its size is `cols` x
@@ -523,6 +525,7 @@ fn decode_into(
     grid: (usize, usize),
     s: &mut Scratch,
     targets: &[Target],
+    on_row: impl FnMut(usize),
 ) -> bool {
     let Scratch {
         data, ends, kept, ..
@@ -543,7 +546,7 @@ fn decode_into(
         };
         tables.push((&kept[dc].table, &kept[ac].table, Quant(c.quant)));
     }
-    decode_scan(f, grid, &tables, data, ends, targets).is_some()
+    decode_scan(f, grid, &tables, data, ends, targets, on_row).is_some()
 }
 
 /// Decode the grey 8-bit frame `jpeg` of `cols` x `rows` into `out` (its rows one after
@@ -560,30 +563,36 @@ pub(super) fn decode(jpeg: &[u8], cols: usize, rows: usize, out: &mut [u8]) -> b
         stride: cols,
         w: cols,
         h: rows,
+        ring: rows.next_multiple_of(8),
     };
     // One component: its blocks are the MCUs, whatever its sampling factors.
     let grid = (cols.div_ceil(8), rows.div_ceil(8));
-    SCRATCH.with(|s| decode_into(&h, &f, grid, &mut s.borrow_mut(), &[target]))
+    SCRATCH.with(|s| decode_into(&h, &f, grid, &mut s.borrow_mut(), &[target], |_| ()))
 }
 
-/// A colour frame's three components as decoded, before any upsampling: each plane's
-/// rows `stride` apart (whole blocks: at least as wide and high as the component).
+/// A colour frame's three components as decoded so far, before any upsampling: each
+/// plane's rows `stride` apart (whole blocks: at least as wide as the component), the
+/// first `rows[k]` rows of plane `k` decoded, of which the last `ring[k]` are kept (row
+/// `r` at row `r % ring[k]` of the buffer).
 pub(super) struct Planes<'a> {
     pub planes: [&'a [u8]; 3],
     pub strides: [usize; 3],
+    pub rows: [usize; 3],
+    pub ring: [usize; 3],
     /// The first component's sampling factors (H, V); the others' are 1 and 1.
     pub sampling: (usize, usize),
 }
 
 /// Decode the three-component 8-bit frame `jpeg` of `cols` x `rows`, its second and third
 /// components unsubsampled and its first sampled 1x1, 2x1 or 2x2, into the thread's
-/// planes, and give them to `f`; None when left to libjpeg-turbo.
-pub(super) fn decode_colour<R>(
+/// planes, giving them to `emit` after each row of MCUs (while those rows are in the
+/// processor's caches); None when left to libjpeg-turbo (`emit` may have been called).
+pub(super) fn decode_colour(
     jpeg: &[u8],
     cols: usize,
     rows: usize,
-    f: impl FnOnce(Planes<'_>) -> R,
-) -> Option<R> {
+    mut emit: impl FnMut(&Planes<'_>),
+) -> Option<()> {
     let (h, frame) = header(jpeg, cols, rows, 3)?;
     let sampling = (frame.comps[0].h, frame.comps[0].v);
     if !matches!(sampling, (1, 1) | (2, 1) | (2, 2))
@@ -598,29 +607,47 @@ pub(super) fn decode_colour<R>(
         let mut planes = std::mem::take(&mut s.planes);
         let mut strides = [0; 3];
         let mut targets = Vec::with_capacity(3);
+        // Each plane a window of its last three MCU rows (the rows given out after an MCU
+        // row are of it and the one before, 4:2:0 chroma's row above one more): small
+        // enough to stay in the processor's cache, where whole planes went to memory and
+        // back.
+        let mut ring = [0; 3];
         for (k, c) in frame.comps.iter().enumerate() {
             let (w, hgt) = (mcux * c.h * 8, mcuy * c.v * 8);
             strides[k] = w;
+            ring[k] = (3 * 8 * c.v).min(hgt);
+            // Every sample of a window is written before it is read (whole blocks of
+            // every MCU): a window of the last frame's size is not cleared first.
             let p = &mut planes[k];
-            p.clear();
-            p.resize(w * hgt, 0);
+            p.resize(w * ring[k], 0);
             targets.push(Target {
                 base: p.as_mut_ptr(),
                 stride: w,
                 w,
                 h: hgt,
+                ring: ring[k],
             });
         }
-        let done = decode_into(&h, &frame, (mcux, mcuy), &mut s, &targets);
-        let result = done.then(|| {
-            f(Planes {
-                planes: [&planes[0], &planes[1], &planes[2]],
+        let heights = [8 * vmax, 8, 8];
+        let on_row = |done: usize| {
+            let rows = heights.map(|r| r * done);
+            // SAFETY: the windows' rows given out are written and not written again
+            // before `emit` returns (the scan goes on after it); the windows outlive the
+            // call.
+            let planes = std::array::from_fn(|k| unsafe {
+                std::slice::from_raw_parts(targets[k].base, ring[k] * strides[k])
+            });
+            emit(&Planes {
+                planes,
                 strides,
+                rows,
+                ring,
                 sampling,
-            })
-        });
+            });
+        };
+        let done = decode_into(&h, &frame, (mcux, mcuy), &mut s, &targets, on_row);
         s.planes = planes;
-        result
+        done.then_some(())
     })
 }
 
@@ -633,6 +660,7 @@ fn decode_scan(
     data: &[u8],
     ends: &[usize],
     targets: &[Target],
+    mut on_row: impl FnMut(usize),
 ) -> Option<()> {
     let one = f.comps.len() == 1;
     let mcus = mcux * mcuy;
@@ -640,7 +668,11 @@ fn decode_scan(
     if ends.len() != mcus.div_ceil(interval) {
         return None;
     }
-    let mut blk = Block([0; 80]);
+    // An MCU's blocks (up to 10) decoded before any goes through the IDCT, as
+    // libjpeg-turbo does: the IDCT's wide loads then find the coefficients' narrow stores
+    // done, not waiting in the store buffer.
+    let mut blks: Vec<Block> = (0..10).map(|_| Block([0; 80])).collect();
+    let mut places = [(0usize, 0usize, 0usize); 10];
     let mut edge = [0u8; 64];
     let mut n = 0usize;
     let mut start = 0usize;
@@ -654,26 +686,26 @@ fn decode_scan(
         let mut pred = [0i32; 3];
         for _ in 0..interval.min(mcus - n) {
             let (my, mx) = (n / mcux, n % mcux);
+            let mut i = 0;
             for (k, c) in f.comps.iter().enumerate() {
-                let (dc, ac, quant) = &tables[k];
+                let (dc, ac, _) = &tables[k];
                 let (bh, bw) = if one { (1, 1) } else { (c.v, c.h) };
                 for by in 0..bh {
                     for bx in 0..bw {
-                        decode_block(&mut bits, dc, ac, &mut pred[k], &mut blk)?;
-                        let t = &targets[k];
-                        idct(
-                            &blk,
-                            quant,
-                            t,
-                            (my * bh + by) * 8,
-                            (mx * bw + bx) * 8,
-                            &mut edge,
-                        );
-                        blk.0 = [0; 80];
+                        decode_block(&mut bits, dc, ac, &mut pred[k], &mut blks[i])?;
+                        places[i] = (k, (my * bh + by) * 8, (mx * bw + bx) * 8);
+                        i += 1;
                     }
                 }
             }
+            for (blk, &(k, y, x)) in blks.iter_mut().zip(&places[..i]) {
+                idct(blk, &tables[k].2, &targets[k], y, x, &mut edge);
+                blk.0 = [0; 80];
+            }
             n += 1;
+            if mx + 1 == mcux {
+                on_row(my + 1);
+            }
         }
         // Nothing read past the segment (libjpeg-turbo would warn, and feed zeros), and,
         // before a restart marker, no whole byte left unread (it would warn of
@@ -787,10 +819,13 @@ fn decode_block(
 /// `edge` when the block is not wholly inside the kept part).
 #[inline(always)]
 fn idct(blk: &Block, quant: &Quant, t: &Target, y: usize, x: usize, edge: &mut [u8; 64]) {
+    // A block's rows are together in the window (both multiples of 8).
+    let at = y % t.ring;
     if y + 8 <= t.h && x + 8 <= t.w {
-        // SAFETY: rows y..y + 8 of the target, each of at least x + 8 samples (the
-        // target's rows are `stride` >= w apart in a buffer of h rows).
-        let ptrs: [*mut u8; 8] = std::array::from_fn(|r| unsafe { t.base.add((y + r) * t.stride) });
+        // SAFETY: rows at..at + 8 of the target's buffer (at + 8 <= ring rows, each of at
+        // least x + 8 samples: rows `stride` >= w apart).
+        let ptrs: [*mut u8; 8] =
+            std::array::from_fn(|r| unsafe { t.base.add((at + r) * t.stride) });
         // SAFETY: 64 coefficients and 64 multipliers, 32-byte aligned; eight rows of at
         // least x + 8 samples; the CPU has AVX2 (checked by `header`).
         unsafe { jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), x as u32) };
@@ -800,13 +835,13 @@ fn idct(blk: &Block, quant: &Quant, t: &Target, y: usize, x: usize, edge: &mut [
         let ptrs: [*mut u8; 8] = std::array::from_fn(|r| unsafe { base.add(8 * r) });
         // SAFETY: as above, into `edge`.
         unsafe { jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), 0) };
+        let w = 8.min(t.w.saturating_sub(x));
         for r in 0..8.min(t.h.saturating_sub(y)) {
-            let w = 8.min(t.w.saturating_sub(x));
-            // SAFETY: row y + r < h, columns x..x + w <= w of the target.
+            // SAFETY: buffer row at + r < ring, columns x..x + w <= w of the target.
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     edge[8 * r..].as_ptr(),
-                    t.base.add((y + r) * t.stride + x),
+                    t.base.add((at + r) * t.stride + x),
                     w,
                 )
             };

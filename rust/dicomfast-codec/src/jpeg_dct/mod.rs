@@ -323,26 +323,31 @@ fn decode_planes(
         let planes = PlaneRows {
             y,
             y_stride: yw,
+            y_ring: yh,
             cb,
             cr,
             c_stride: cw,
+            c_ring: ch,
             c_width: cw,
             c_rows: ch_min,
         };
-        planes.interleave(chroma, w, out, ub, ur);
+        planes.interleave(chroma, w, out, 0..rows, ub, ur);
         rc
     })
 }
 
 /// A three-component frame's planes as decoded (before upsampling): the first
 /// component's rows `y_stride` apart, the others' `c_stride` apart, `c_width` samples and
-/// `c_rows` rows of each of them the frame's.
+/// `c_rows` rows of each of them the frame's; row `r` of a plane at row `r % ring` of its
+/// buffer (`y_ring`, `c_ring`: a window of the rows decoded last, or the whole plane).
 struct PlaneRows<'a> {
     y: &'a [u8],
     y_stride: usize,
+    y_ring: usize,
     cb: &'a [u8],
     cr: &'a [u8],
     c_stride: usize,
+    c_ring: usize,
     c_width: usize,
     c_rows: usize,
 }
@@ -350,16 +355,29 @@ struct PlaneRows<'a> {
 impl PlaneRows<'_> {
     /// Chroma row `r` of `plane`.
     fn crow<'p>(&self, plane: &'p [u8], r: usize) -> &'p [u8] {
-        &plane[r * self.c_stride..r * self.c_stride + self.c_width]
+        let at = (r % self.c_ring) * self.c_stride;
+        &plane[at..at + self.c_width]
     }
 
-    /// The frame's pixels (`w` across) into `out`: chroma sampled as `chroma` upsampled
+    /// The frame's pixels (`w` across), rows `rows`, into `out`: chroma sampled as `chroma` upsampled
     /// row by row as libjpeg-turbo upsamples it ([`upsample_h2v1`], [`upsample_h2v2`]),
     /// through `ub` and `ur` (4 * c_width + 4 bytes each).
-    fn interleave(&self, chroma: Chroma, w: usize, out: &mut [u8], ub: &mut [u8], ur: &mut [u8]) {
+    fn interleave(
+        &self,
+        chroma: Chroma,
+        w: usize,
+        out: &mut [u8],
+        rows: std::ops::Range<usize>,
+        ub: &mut [u8],
+        ur: &mut [u8],
+    ) {
         let (cb, cr) = (self.cb, self.cr);
+        let first = rows.start;
+        let out = &mut out[3 * w * rows.start..3 * w * rows.end];
         for (k, orow) in out.chunks_exact_mut(3 * w).enumerate() {
-            let yr = &self.y[k * self.y_stride..k * self.y_stride + w];
+            let k = first + k;
+            let at = (k % self.y_ring) * self.y_stride;
+            let yr = &self.y[at..at + w];
             match chroma {
                 Chroma::Full => {
                     interleave3(yr, &self.crow(cb, k)[..w], &self.crow(cr, k)[..w], orow)
@@ -373,7 +391,7 @@ impl PlaneRows<'_> {
                     // the nearer chroma row, and the further one (above for an even
                     // row, below for an odd one; the edge rows repeated)
                     let near = k / 2;
-                    let far = if k % 2 == 0 {
+                    let far = if k & 1 == 0 {
                         near.saturating_sub(1)
                     } else {
                         (near + 1).min(self.c_rows - 1)
@@ -388,35 +406,55 @@ impl PlaneRows<'_> {
 }
 
 /// A three-component 8-bit frame by our entropy decoder ([`huffman8::decode_colour`]),
-/// its planes interleaved as [`decode_planes`] interleaves libjpeg-turbo's; false when
-/// that decoder leaves it to libjpeg-turbo.
+/// its planes interleaved as [`decode_planes`] interleaves libjpeg-turbo's, each row as
+/// soon as the rows of the planes it needs are decoded; false when that decoder leaves
+/// it to libjpeg-turbo.
 fn decode_colour(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> bool {
     let (w, rows) = (info.columns as usize, info.rows as usize);
-    huffman8::decode_colour(src, w, rows, |p| {
-        let chroma = match p.sampling {
-            (1, 1) => Chroma::Full,
-            (2, 1) => Chroma::Across,
-            _ => Chroma::Both,
-        };
-        let (hs, vs) = p.sampling;
-        let planes = PlaneRows {
-            y: p.planes[0],
-            y_stride: p.strides[0],
-            cb: p.planes[1],
-            cr: p.planes[2],
-            c_stride: p.strides[1],
-            c_width: w.div_ceil(hs),
-            c_rows: rows.div_ceil(vs),
-        };
-        let cw = planes.c_width;
-        PLANES.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            scratch.resize(2 * (4 * cw + 4), 0);
-            let (ub, ur) = scratch.split_at_mut(4 * cw + 4);
-            planes.interleave(chroma, w, out, ub, ur);
-        });
+    PLANES.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let mut done = 0;
+        huffman8::decode_colour(src, w, rows, |p| {
+            let (hs, vs) = p.sampling;
+            let chroma = match p.sampling {
+                (1, 1) => Chroma::Full,
+                (2, 1) => Chroma::Across,
+                _ => Chroma::Both,
+            };
+            let c_rows = rows.div_ceil(vs);
+            let planes = PlaneRows {
+                y: p.planes[0],
+                y_stride: p.strides[0],
+                y_ring: p.ring[0],
+                cb: p.planes[1],
+                cr: p.planes[2],
+                c_stride: p.strides[1],
+                c_ring: p.ring[1],
+                c_width: w.div_ceil(hs),
+                c_rows,
+            };
+            // The rows whose luma and chroma rows (4:2:0: the nearer and the further, the
+            // edge repeated) are decoded.
+            let c_ready = p.rows[1].min(c_rows);
+            let ready = if c_ready == c_rows {
+                rows
+            } else if vs == 2 {
+                (2 * c_ready).saturating_sub(2)
+            } else {
+                c_ready
+            }
+            .min(p.rows[0]);
+            if ready > done {
+                let cw = planes.c_width;
+                scratch.resize(2 * (4 * cw + 4), 0);
+                let (ub, ur) = scratch.split_at_mut(4 * cw + 4);
+                planes.interleave(chroma, w, out, done..ready, ub, ur);
+                done = ready;
+            }
+        })
+        .is_some()
+            && done == rows
     })
-    .is_some()
 }
 
 /// A row of chroma samples doubled across and down as libjpeg-turbo's upsampler doubles
@@ -1700,6 +1738,7 @@ mod tests {
                 (9, 63),
                 (16, 130),
                 (64, 65),
+                (100, 41),
             ] {
                 for restart in [0, 1, 2] {
                     let info = FrameInfo::new(rows, cols, 3, 8);

@@ -851,6 +851,7 @@ fn idct(blk: &Block, quant: &Quant, t: &Target, y: usize, x: usize, edge: &mut [
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::damaged;
     use super::super::Handle;
     use super::decode;
     use std::ffi::c_int;
@@ -997,15 +998,7 @@ mod tests {
             for &(quality, restart) in &[(50, 0), (90, 2), (100, 1)] {
                 let jpeg = encode(&img, cols, rows, quality, restart, false);
                 for trial in 0..400 {
-                    let mut bad = jpeg.clone();
-                    if trial % 5 == 0 {
-                        bad.truncate(rand() as usize % jpeg.len());
-                    } else {
-                        for _ in 0..1 + trial % 3 {
-                            let at = rand() as usize % bad.len();
-                            bad[at] = rand() as u8;
-                        }
-                    }
+                    let bad = damaged(&jpeg, trial, &mut rand);
                     let mut out = vec![0u8; cols * rows];
                     if decode(&bad, cols, rows, &mut out) {
                         taken += 1;

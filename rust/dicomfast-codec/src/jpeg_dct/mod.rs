@@ -1708,6 +1708,21 @@ mod tests {
         }
     }
 
+    /// `stream` damaged for trial `trial`: cut short every fifth trial, else one to three
+    /// bytes changed, where and to what `rand` says.
+    pub(super) fn damaged(stream: &[u8], trial: usize, rand: &mut impl FnMut() -> u32) -> Vec<u8> {
+        let mut bad = stream.to_vec();
+        if trial.is_multiple_of(5) {
+            bad.truncate(rand() as usize % stream.len());
+        } else {
+            for _ in 0..1 + trial % 3 {
+                let at = rand() as usize % bad.len();
+                bad[at] = rand() as u8;
+            }
+        }
+        bad
+    }
+
     /// Whether our entropy decoder (`huffman8`) takes the three-component stream `enc`
     /// (after the codec's marker rewrite) of `rows` x `cols`.
     fn ours_take_colour(enc: &[u8], rows: u32, cols: u32) -> bool {
@@ -1783,15 +1798,7 @@ mod tests {
             for restart in [0, 1] {
                 let enc = encode_subsampled_restarting(&src, rows, cols, subsamp, restart);
                 for trial in 0..300 {
-                    let mut bad = enc.clone();
-                    if trial % 5 == 0 {
-                        bad.truncate(rand() as usize % enc.len());
-                    } else {
-                        for _ in 0..1 + trial % 3 {
-                            let at = rand() as usize % bad.len();
-                            bad[at] = rand() as u8;
-                        }
-                    }
+                    let bad = damaged(&enc, trial, &mut rand);
                     if !ours_take_colour(&bad, rows, cols) {
                         left += 1;
                         continue;

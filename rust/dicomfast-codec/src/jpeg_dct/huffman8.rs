@@ -460,6 +460,7 @@ struct Block([i16; 80]);
 #[repr(C, align(32))]
 struct Quant([i16; 64]);
 
+#[cfg(target_arch = "x86_64")]
 extern "C" {
     fn jsimd_idct_islow_avx2(
         dct_table: *const i16,
@@ -467,6 +468,24 @@ extern "C" {
         output_buf: *const *mut u8,
         output_col: u32,
     );
+}
+
+/// libjpeg-turbo's AVX2 integer IDCT of a block (`jsimd_idct_islow_avx2`): 64
+/// coefficients and 64 multipliers, 32-byte aligned, into eight rows from column `col`.
+///
+/// # Safety
+/// The CPU has AVX2; each of the eight rows holds at least `col + 8` samples.
+#[cfg(target_arch = "x86_64")]
+unsafe fn islow(quant: &Quant, blk: &Block, rows: &[*mut u8; 8], col: u32) {
+    // SAFETY: as the caller promises; the arrays are aligned by their types.
+    unsafe { jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), rows.as_ptr(), col) }
+}
+
+/// Elsewhere libjpeg-turbo has no such function, and nothing is decoded here ([`header`]
+/// needs AVX2).
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn islow(_: &Quant, _: &Block, _: &[*mut u8; 8], _: u32) {
+    unreachable!("frames are decoded here only on x86-64 with AVX2")
 }
 
 /// Where a component's samples go: rows `stride` apart from `base`, of which `w` x `h`
@@ -506,13 +525,14 @@ fn header(
     Some((h, f))
 }
 
+/// Whether the processor has AVX2, which this decoder needs (libjpeg-turbo's IDCT it calls).
 #[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
+pub(super) fn has_avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn has_avx2() -> bool {
+pub(super) fn has_avx2() -> bool {
     false
 }
 
@@ -826,15 +846,15 @@ fn idct(blk: &Block, quant: &Quant, t: &Target, y: usize, x: usize, edge: &mut [
         // least x + 8 samples: rows `stride` >= w apart).
         let ptrs: [*mut u8; 8] =
             std::array::from_fn(|r| unsafe { t.base.add((at + r) * t.stride) });
-        // SAFETY: 64 coefficients and 64 multipliers, 32-byte aligned; eight rows of at
-        // least x + 8 samples; the CPU has AVX2 (checked by `header`).
-        unsafe { jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), x as u32) };
+        // SAFETY: eight rows of at least x + 8 samples; the CPU has AVX2 (checked by
+        // `header`).
+        unsafe { islow(quant, blk, &ptrs, x as u32) };
     } else {
         let base = edge.as_mut_ptr();
         // SAFETY: eight rows of 8 in `edge`.
         let ptrs: [*mut u8; 8] = std::array::from_fn(|r| unsafe { base.add(8 * r) });
         // SAFETY: as above, into `edge`.
-        unsafe { jsimd_idct_islow_avx2(quant.0.as_ptr(), blk.0.as_ptr(), ptrs.as_ptr(), 0) };
+        unsafe { islow(quant, blk, &ptrs, 0) };
         let w = 8.min(t.w.saturating_sub(x));
         for r in 0..8.min(t.h.saturating_sub(y)) {
             // SAFETY: buffer row at + r < ring, columns x..x + w <= w of the target.
@@ -925,7 +945,7 @@ mod tests {
     }
 
     fn avx2() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
+        super::has_avx2()
     }
 
     #[test]

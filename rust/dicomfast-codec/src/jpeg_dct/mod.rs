@@ -1738,7 +1738,7 @@ mod tests {
     /// libjpeg-turbo gives alone (the pixel way).
     #[test]
     fn colour_frames_by_our_entropy_decoder_decode_as_libjpeg_turbo() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if !huffman8::has_avx2() {
             return;
         }
         for subsamp in [
@@ -1776,7 +1776,7 @@ mod tests {
     /// decodes it without a warning (the pixel way), and then to its samples.
     #[test]
     fn damaged_colour_frames_are_left_to_libjpeg_turbo_or_decode_alike() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if !huffman8::has_avx2() {
             return;
         }
         let (rows, cols) = (24u32, 40u32);

@@ -272,7 +272,10 @@ fn frame<'a>(h: &super::header::Header<'a>) -> Option<Frame<'a>> {
         if head[at] != 0xFF {
             return None;
         }
-        let marker = head[at + 1];
+        // Fill bytes (0xFF) may come before a marker, the SOS's among them (T.81 B.1.1.2).
+        let Some(&marker) = head.get(at + 1) else {
+            break;
+        };
         if marker == 0xFF {
             at += 1;
             continue;
@@ -981,6 +984,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// What the `jpeg_bands` fuzz target found (its input: four layout bytes, then the
+    /// stream): fill bytes before SOS, which ended the header's segments on a lone 0xFF
+    /// and made the marker walk read past them. Now the frame decodes, to libjpeg-turbo's
+    /// samples; the same stream with fill bytes before SOS made here, too.
+    #[test]
+    fn fill_bytes_before_the_scan_decode_as_libjpeg_turbo() {
+        if !avx2() {
+            return;
+        }
+        let found = include_bytes!("regressions/fill_bytes_before_sos.bin");
+        let (rows, cols) = (usize::from(found[1]) + 1, usize::from(found[2]) + 1);
+        let jpeg = &found[4..];
+        let mut out = vec![0u8; cols * rows];
+        if decode(jpeg, cols, rows, &mut out) {
+            assert_eq!(Some(out), turbo(jpeg, cols, rows));
+        }
+        let img = &images(40, 24)[1];
+        let plain = encode(img, 40, 24, 75, 0, false);
+        let sos = plain.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let mut filled = plain[..sos].to_vec();
+        filled.extend_from_slice(&[0xFF; 5]);
+        filled.extend_from_slice(&plain[sos..]);
+        let mut out = vec![0u8; 40 * 24];
+        assert!(decode(&filled, 40, 24, &mut out), "not taken");
+        assert_eq!(Some(out), turbo(&filled, 40, 24));
     }
 
     #[test]

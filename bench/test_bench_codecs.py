@@ -59,6 +59,7 @@ import shutil
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -350,7 +351,9 @@ def test_two_threads_against_one(benchmark: Any, corpus: Path, tmp_path: Path) -
     RESULTS.append(_two_threads_against_one("JPEG 2000 cine", decode, target=1.8))
 
 
-def _two_threads_against_one(label: str, run: Any, target: float | None = None) -> str:
+def _two_threads_against_one(
+    label: str, run: Callable[[int], Any], target: float | None = None
+) -> str:
     """``run(2)`` against ``run(1)``, alternated, as a line of the results: the wall
     time of each, and the processor time of each call too (every thread of the
     process), which tells a core left idle (ours to fix: fewer cores busy) from cores

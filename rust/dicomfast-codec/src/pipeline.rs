@@ -124,11 +124,10 @@ where
 
 /// Check that `out` holds `nframes` (or any whole number of) frames of `fsize` bytes;
 /// the frame count.
-#[allow(clippy::manual_is_multiple_of)] // MSRV 1.85
 fn check_out(out: &[u8], fsize: usize, nframes: Option<usize>) -> Result<usize, Failure> {
     let ok = match nframes {
         Some(n) => Some(out.len()) == n.checked_mul(fsize),
-        None => out.len() % fsize == 0,
+        None => out.len().is_multiple_of(fsize),
     };
     if !ok || out.is_empty() {
         return Err(Failure::call(format!(
@@ -375,13 +374,12 @@ pub struct Frames<'a> {
 
 impl Frames<'_> {
     /// Check the layout and that `data` holds whole frames; the frame size and count.
-    #[allow(clippy::manual_is_multiple_of)] // MSRV 1.85
     pub fn check(&self) -> Result<(usize, usize), Failure> {
         self.info
             .validate()
             .map_err(|e| Failure::call(e.to_string()))?;
         let fsize = frame_size_bytes(&self.info);
-        if self.data.is_empty() || self.data.len() % fsize != 0 {
+        if self.data.is_empty() || !self.data.len().is_multiple_of(fsize) {
             return Err(Failure::call(format!(
                 "{} bytes of pixels are not a whole number of {fsize}-byte frames",
                 self.data.len()

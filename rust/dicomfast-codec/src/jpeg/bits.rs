@@ -609,7 +609,6 @@ mod tests {
     /// and additional bits beyond the lookahead), and SSSS 16; and leaves the reader where the
     /// next difference starts.
     #[test]
-    #[allow(clippy::manual_is_multiple_of)] // MSRV 1.85
     fn line_decoding_matches_one_by_one() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut kinds = Vec::new();
@@ -618,7 +617,7 @@ mod tests {
                 let want: Vec<u16> = (0..n)
                     .map(|_| {
                         let r = next(&mut seed);
-                        if r % 97 == 0 {
+                        if r.is_multiple_of(97) {
                             0x8000
                         } else {
                             let mag = (r >> 8) as u32 & ((1 << (r % u64::from(spread) + 1)) - 1);

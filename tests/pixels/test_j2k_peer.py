@@ -1,8 +1,8 @@
 """JPEG 2000 decoding (issue 12; our own Part 1 decoder since 2026-12-06) against
 OpenJPEG's command-line tools as the peer: ``opj_compress`` codes real corpus pixels with
 each code-block style and their mixtures, every progression order, small code-blocks,
-1-6 decomposition levels, quality layers truncated at set rates, precincts, SOP/EPH and
-both wavelets; ``decode_frame`` must give the samples ``opj_decompress`` gives (exactly
+1-6 decomposition levels, quality layers truncated at set rates, precincts, SOP/EPH, tiles
+(on the image's origin or off it, in tile-parts) and both wavelets; ``decode_frame`` must give the samples ``opj_decompress`` gives (exactly
 when reversible, truncated layers included; within 2 levels when irreversible: two float
 9/7 wavelets round apart)."""
 
@@ -38,6 +38,10 @@ OPTIONS = [
     "-M 63 -p PCRL -r 30,15,5,1 -SOP",
     "-M 0 -p CPRL -r 8 -EPH -n 1",
     "-M 42 -p LRCP -b 32,32 -c [64,64],[32,32]",
+    "-t 48,32 -n 3 -p RPCL",
+    "-t 64,64 -d 5,3 -n 2 -M 1 -SOP",
+    "-t 32,100 -TP R -n 4 -p PCRL",
+    "-t 40,24 -n 3 -c [16,16],[32,32] -p CPRL -r 20,4",
 ]
 
 

@@ -1,8 +1,16 @@
-//! The one place where decoded samples get their final value: bits above Bits Stored are not
-//! part of the sample (PS3.5 8.1.1 and PS3.3 C.7.6.3.1.1 on Bits Stored / High Bit, with High
-//! Bit = Bits Stored - 1 as the Image Pixel module requires); they are cleared for unsigned data
-//! and filled with the sign bit for two's complement data (Pixel Representation 1).
-//! Shared by the native, RLE and JPEG decoders.
+//! The one place where decoded samples get their final value, as pydicom 3 gives them.
+//!
+//! * Native, RLE, JPEG and JPEG XL frames ([`fix_unused_bits`]): bits above Bits Stored are
+//!   not part of the sample (PS3.5 8.1.1 and PS3.3 C.7.6.3.1.1 on Bits Stored / High Bit,
+//!   with High Bit = Bits Stored - 1 as the Image Pixel module requires); they are cleared
+//!   for unsigned data and filled with the sign bit for two's complement data (Pixel
+//!   Representation 1).
+//! * JPEG 2000 and HTJ2K frames ([`fix_j2k_bits`]) and JPEG-LS frames ([`fix_jls_bits`])
+//!   keep the samples their codestream decodes to, whose precision may exceed Bits Stored
+//!   (a lossy or near-lossless coding of 12-bit samples at 16 bits may give 4097): masked to
+//!   Bits Stored, such a sample would wrap round to black. Only the signedness the
+//!   codestream cannot say (JPEG-LS has none; a JPEG 2000 component's may differ from Pixel
+//!   Representation) is made the data set's, from the codestream's precision.
 
 use crate::FrameInfo;
 
@@ -72,6 +80,39 @@ pub(crate) fn fix_unused_bits(out: &mut [u8], info: &FrameInfo) {
         32 => fix_u32(out, bs, signed),
         64 => fix_u64(out, bs, signed),
         _ => {}
+    }
+}
+
+/// Every element of `out` taken as a `bits`-bit value, signed or not (masked, or
+/// sign-extended from bit `bits - 1`); nothing when `bits` is the element's width or more.
+fn fix_to(out: &mut [u8], info: &FrameInfo, bits: u32, signed: bool) {
+    if info.float || bits == 0 || bits >= u32::from(info.bits_allocated) {
+        return;
+    }
+    match info.bits_allocated {
+        8 => fix_u8(out, bits, signed),
+        16 => fix_u16(out, bits, signed),
+        32 => fix_u32(out, bits, signed),
+        64 => fix_u64(out, bits, signed),
+        _ => {}
+    }
+}
+
+/// A JPEG 2000 or HTJ2K frame's samples as pydicom 3 gives them (its sign correction):
+/// as decoded, unless the frame is grey and its codestream's first component is signed
+/// where Pixel Representation is not, or the other way round; they are then values of
+/// the codestream's `precision` with the data set's signedness.
+pub(crate) fn fix_j2k_bits(out: &mut [u8], info: &FrameInfo, (precision, signed): (u32, bool)) {
+    if info.samples_per_pixel == 1 && signed != info.signed() {
+        fix_to(out, info, precision, info.signed());
+    }
+}
+
+/// A JPEG-LS frame's samples as pydicom 3 gives them: as decoded when unsigned; signed
+/// (JPEG-LS codes none), sign-extended from the codestream's `precision`.
+pub(crate) fn fix_jls_bits(out: &mut [u8], info: &FrameInfo, precision: u32) {
+    if info.signed() {
+        fix_to(out, info, precision, true);
     }
 }
 

@@ -24,7 +24,7 @@ use std::ffi::{c_char, c_void, CStr};
 use openjpeg_sys as opj;
 
 use crate::codec::EncodeParams;
-use crate::convert::fix_unused_bits;
+use crate::convert::fix_j2k_bits;
 use crate::registry::TransferSyntax;
 use crate::{CodecError, FrameInfo};
 
@@ -492,7 +492,7 @@ pub(crate) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<()
     };
     interleave(&planes, info.bytes_per_sample(), out);
     drop(s);
-    fix_unused_bits(out, info);
+    fix_j2k_bits(out, info, (comps[0].prec, comps[0].sgnd != 0));
     Ok(())
 }
 
@@ -555,7 +555,7 @@ pub(crate) fn decode_ours(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Opti
     #[cfg(not(feature = "parallel"))]
     let threads = 1;
     cs.decode(threads, bps, out).ok()?;
-    fix_unused_bits(out, info);
+    fix_j2k_bits(out, info, cs.depth(0));
     Some(())
 }
 
@@ -631,6 +631,7 @@ impl crate::Codec for Jpeg2000Lossy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::fix_unused_bits;
 
     #[test]
     fn damaged_streams_are_errors() {

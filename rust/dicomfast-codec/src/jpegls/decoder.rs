@@ -13,8 +13,9 @@ use super::scan;
 use crate::FrameInfo;
 
 /// Decode `data` into `out` (the frame `info` describes, samples little endian and of
-/// `info`'s width, the low bits as coded; the caller fixes the bits above Bits Stored).
-pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), Declined> {
+/// `info`'s width, as coded); the codestream's precision, from which the caller makes
+/// signed samples signed.
+pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<u32, Declined> {
     if !matches!(info.bits_allocated, 8 | 16) || info.float {
         return Err(Declined::Unsupported("bits allocated other than 8 or 16"));
     }
@@ -89,5 +90,5 @@ pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<()
         };
         scan::decode(&coding, &mut bits, shape, put).map_err(at)?;
     }
-    Ok(())
+    Ok(u32::from(stream.precision))
 }

@@ -79,3 +79,33 @@ def test_encoding_round_trip_through_files(tmp_path) -> None:  # noqa: ANN001
         dicomfast.write(ds, path)
         assert dicomfast.read(path).PatientName == name, term
         assert str(pydicom.dcmread(path).PatientName) == name, term
+
+
+def test_hangul_syllables_outside_ks_x_1001_as_pydicom(tmp_path) -> None:  # noqa: ANN001
+    """A Hangul syllable not among KS X 1001's 2,350 is written in ISO 2022 IR 149 as its
+    KS X 1001:1998 Annex 3 make-up sequence (the filler and its three letters), as Python's
+    euc_kr codec, and so pydicom, writes it: each of us reads the other's file as the
+    syllable, not as four letters (a random run against pydicom found ours reading
+    ``읦`` as ``ㅤㅇㅢㄿ``, and refusing to write it)."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import generate_uid
+
+    name = "Kim^Eun=김^읦똠햏=김^읔"
+    ours = tmp_path / "ours.dcm"
+    ds = dicomfast.Dataset()
+    ds.SpecificCharacterSet = ["", "ISO 2022 IR 149"]
+    ds.PatientName = name
+    dicomfast.write(ds, ours)
+    assert "읦".encode("euc_kr") in ours.read_bytes()  # the 8-byte make-up sequence
+    assert str(pydicom.dcmread(ours).PatientName) == name
+    theirs = tmp_path / "theirs.dcm"
+    pds = pydicom.Dataset()
+    pds.file_meta = FileMetaDataset()
+    pds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    pds.file_meta.MediaStorageSOPClassUID = pds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    pds.file_meta.MediaStorageSOPInstanceUID = pds.SOPInstanceUID = generate_uid()
+    pds.SpecificCharacterSet = ["", "ISO 2022 IR 149"]
+    pds.PatientName = name
+    pds.save_as(theirs, enforce_file_format=True)
+    assert dicomfast.read(theirs).PatientName == name
+    assert dicomfast.read(ours).PatientName == name

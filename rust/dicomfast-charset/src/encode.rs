@@ -18,21 +18,22 @@ use crate::sbcs::katakana_encode;
 /// Bytes of one character in some set (at most 4, for GB18030).
 #[derive(Clone, Copy)]
 struct Code {
-    buf: [u8; 4],
+    /// Up to 4 bytes, or 8 for a Hangul make-up sequence.
+    buf: [u8; 8],
     len: usize,
 }
 
 impl Code {
     fn one(b: u8) -> Code {
         Code {
-            buf: [b, 0, 0, 0],
+            buf: [b, 0, 0, 0, 0, 0, 0, 0],
             len: 1,
         }
     }
 
     fn two(a: u8, b: u8) -> Code {
         Code {
-            buf: [a, b, 0, 0],
+            buf: [a, b, 0, 0, 0, 0, 0, 0],
             len: 2,
         }
     }
@@ -188,6 +189,7 @@ impl CharacterSet {
             }
             if let Some(code) = st.g1.and_then(|g| encode_g1(g, c)) {
                 out.extend_from_slice(code.bytes());
+                break_make_up(&mut out, &st, c, &s[offset + c.len_utf8()..]);
                 continue;
             }
             if let Some(code) = encode_g0(st.g0, c) {
@@ -206,6 +208,7 @@ impl CharacterSet {
                     }
                     st.designate(d);
                     out.extend_from_slice(code.bytes());
+                    break_make_up(&mut out, &st, c, &s[offset + c.len_utf8()..]);
                 }
                 None => {
                     policy.hit(c, offset)?;
@@ -219,11 +222,20 @@ impl CharacterSet {
     }
 }
 
+/// After a Hangul filler written in KS X 1001 as a letter: when the letters after it
+/// (`rest`) would make up a syllable with it ([`crate::hangul`]), G1 is designated again,
+/// so that a decoder reads the filler and the letters as they were written.
+fn break_make_up(out: &mut Vec<u8>, st: &State, c: char, rest: &str) {
+    if c == '\u{3164}' && st.g1 == Some(G1::KsX1001) && crate::hangul::would_make_up(rest) {
+        out.extend_from_slice(G1::KsX1001.escape());
+    }
+}
+
 /// One character in `encoding`, if it has it (no HTML-style replacement).
 fn encode_char(encoding: &'static Encoding, c: char) -> Option<Code> {
     let mut utf8 = [0u8; 4];
     let mut code = Code {
-        buf: [0; 4],
+        buf: [0; 8],
         len: 0,
     };
     let mut encoder = encoding.new_encoder();
@@ -269,7 +281,10 @@ fn encode_g1(g: G1, c: char) -> Option<Code> {
     match g {
         G1::Sbcs(s) => s.encode_high(c).map(Code::one),
         G1::JisKatakana => katakana_encode(c).map(Code::one),
-        G1::KsX1001 => encode_94x94(encoding_rs::EUC_KR, c).map(|(a, b)| Code::two(a, b)),
+        G1::KsX1001 => encode_94x94(encoding_rs::EUC_KR, c)
+            .map(|(a, b)| Code::two(a, b))
+            // a syllable the set lacks, made up of its letters (KS X 1001:1998 Annex 3)
+            .or_else(|| crate::hangul::encode(c).map(|buf| Code { buf, len: 8 })),
         G1::Gb2312 => encode_94x94(encoding_rs::GBK, c).map(|(a, b)| Code::two(a, b)),
     }
 }

@@ -16,6 +16,7 @@ mod charset;
 mod decode;
 mod encode;
 mod error;
+mod hangul;
 mod iso2022;
 mod kind;
 mod sbcs;

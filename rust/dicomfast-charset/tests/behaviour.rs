@@ -337,3 +337,30 @@ fn encode_then_decode_gives_the_text_back() {
         }
     }
 }
+
+/// KS X 1001:1998 Annex 3: a syllable outside the set's 2,350 is written and read as its
+/// make-up sequence (as Python's euc_kr codec and pydicom do); a filler written as a
+/// letter before letters it would make up is kept apart by a redundant escape sequence,
+/// so each text reads back as written.
+#[test]
+fn hangul_make_up_sequences_round_trip() {
+    let cs = CharacterSet::from_terms(&["", "ISO 2022 IR 149"]).unwrap();
+    let made_up = b"Kim=\x1b$)C\xa4\xd4\xa4\xb7\xa4\xd2\xa4\xaf";
+    assert_eq!(cs.decode(made_up, TextKind::PersonName), "Kim=읦");
+    assert_eq!(cs.encode("Kim=읦", TextKind::PersonName), made_up);
+    for text in [
+        "Kim=\u{3164}ㅇㅢㄿ",
+        "\u{3164}ㄱㅏ\u{3164}ㄴ",
+        "김읦\u{3164}ㅎㅐㅇ",
+    ] {
+        let bytes = cs.encode(text, TextKind::SingleValued);
+        assert_eq!(
+            cs.decode(&bytes, TextKind::SingleValued),
+            text,
+            "{bytes:x?}"
+        );
+    }
+    // A make-up sequence cut short, or with letters that make no syllable, reads as letters.
+    let cut = b"\x1b$)C\xa4\xd4\xa4\xb7\xa4\xd2";
+    assert_eq!(cs.decode(cut, TextKind::SingleValued), "\u{3164}ㅇㅢ");
+}

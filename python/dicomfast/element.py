@@ -7,6 +7,7 @@ back for comparing, printing and measuring changed values.
 
 from __future__ import annotations
 
+from collections import abc
 from typing import Any
 
 from ._core import DataElement
@@ -67,7 +68,7 @@ def _vm(elem: DataElement) -> int:
         return 1 if v else 0
     if hasattr(v, "nbytes"):
         return 1 if v.nbytes else 0
-    if isinstance(v, list | tuple):
+    if isinstance(v, list | tuple | abc.Sequence):
         return len(v)
     return 1
 

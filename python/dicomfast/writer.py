@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from collections import abc
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from . import syntaxes
@@ -74,12 +75,16 @@ def format_ds(v: Any) -> str:
 
 
 def _as_list(value: Any) -> list[Any]:
+    """A value's values: a list, tuple or array, or any other non-text sequence (such
+    as a pydicom ``MultiValue`` copied from a pydicom data set), else the one value."""
     if value is None:
         return []
     if isinstance(value, list | tuple):
         return list(value)
     if isinstance(value, np.ndarray):
         return value.ravel().tolist()
+    if isinstance(value, abc.Sequence) and not isinstance(value, str | bytes | bytearray):
+        return list(value)
     return [value]
 
 

@@ -247,3 +247,23 @@ def test_ui_values_read_are_uids() -> None:
     ):
         assert isinstance(ours, dicomfast.uid.UID) and ours == theirs and ours.name == theirs.name
     assert a.file_meta.TransferSyntaxUID.is_compressed is False
+
+
+def test_values_copied_from_pydicom_multivalues_stay_multi_valued(tmp_path) -> None:  # noqa: ANN001
+    """A pydicom ``MultiValue`` assigned to our data set (values copied over while
+    migrating) is written as its values, not as the text of a Python list (found by a
+    random run writing the same data sets with both, 2026-12-08)."""
+    p = pydicom.Dataset()
+    p.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    p.PixelSpacing = [0.5, 0.75]
+    p.ReferencedFrameNumber = [1, 2]
+    ours = dicomfast.Dataset()
+    for kw in ("ImageType", "PixelSpacing", "ReferencedFrameNumber"):
+        setattr(ours, kw, getattr(p, kw))
+    assert ours["ImageType"].VM == 3
+    path = tmp_path / "mv.dcm"
+    dicomfast.write(ours, path)
+    back = pydicom.dcmread(path)
+    assert list(back.ImageType) == ["ORIGINAL", "PRIMARY", "AXIAL"]
+    assert [float(v) for v in back.PixelSpacing] == [0.5, 0.75]
+    assert list(back.ReferencedFrameNumber) == [1, 2]

@@ -29,6 +29,8 @@ def _as_words(v: Any) -> bytes | None:
     """A value of an ambiguous-VR element as little-endian 16-bit words."""
     import struct
 
+    if v is None:  # an empty binary value, as read
+        return b""
     if isinstance(v, bytes):
         return v
     if isinstance(v, int):
@@ -76,10 +78,11 @@ def differences(a: list[tuple[str, str, Any]], b: list[tuple[str, str, Any]]) ->
             un, other = (x, y) if x[0] == "UN" else (y, x)
             if un[1] == other[1]:
                 continue  # same bytes, one side knows the private VR
-            if isinstance(un[1], bytes) and not isinstance(other[1], bytes | list):
+            raw = b"" if un[1] is None else un[1]  # an empty UN value reads as None
+            if isinstance(raw, bytes) and not isinstance(other[1], bytes | list):
                 try:
                     text = "" if other[1] is None else str(other[1]).strip()
-                    if un[1].decode("latin-1").strip(" \0") == text:
+                    if raw.decode("latin-1").strip(" \0") == text:
                         continue
                 except UnicodeDecodeError:
                     pass

@@ -267,3 +267,33 @@ def test_values_copied_from_pydicom_multivalues_stay_multi_valued(tmp_path) -> N
     assert list(back.ImageType) == ["ORIGINAL", "PRIMARY", "AXIAL"]
     assert [float(v) for v in back.PixelSpacing] == [0.5, 0.75]
     assert list(back.ReferencedFrameNumber) == [1, 2]
+
+
+def test_empty_binary_values_read_as_none_as_pydicom() -> None:
+    """An empty OB/OW/OD/UN value reads as None, as pydicom reads it (an empty array or
+    ``b''`` before: found by a random run reading data sets of every VR with both,
+    2026-12-08)."""
+    from pydicom.dataset import FileMetaDataset
+
+    ds = pydicom.Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = "1.2.3"
+    ds.add_new(0x00281201, "OW", b"")
+    ds.add_new(0x00189219, "OD", b"")
+    ds.add_new(0x00090010, "LO", "ACME")
+    ds.add_new(0x00091010, "UN", b"")
+    ds.add_new(0x00281202, "OW", b"\x01\x00")
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    theirs = pydicom.dcmread(io.BytesIO(buf.getvalue()))
+    ours = dicomfast.read(buf.getvalue())
+    for tag in (0x00281201, 0x00189219, 0x00091010):
+        assert theirs[tag].value is None
+        assert ours[tag].value is None, hex(tag)
+    assert bytes(ours[0x00281202].value) == theirs[0x00281202].value == b"\x01\x00"
+    out = io.BytesIO()
+    dicomfast.dcmwrite(out, ours, enforce_file_format=True)
+    back = pydicom.dcmread(io.BytesIO(out.getvalue()))
+    assert back[0x00281201].value is None and back[0x00281201].VR == "OW"

@@ -1,7 +1,8 @@
 //! `DataElement`s built from the index by the core: one element, a whole level of a
 //! data set, or (deep) a level with every sequence item under it, in one call. Values
 //! are converted, sequences get their items (`dicomfast.dataset.Dataset`s over the
-//! index), binary values their numpy arrays (views of the buffer), UN its bytes.
+//! index), binary values their numpy arrays (views of the buffer), UN its bytes, an empty
+//! binary value None (as pydicom reads it).
 //! `Dataset` asks for this instead of converting element by element.
 
 use crate::element::{vr_string, DataElement, VrKind};
@@ -204,6 +205,10 @@ impl<'a, 'py> Level<'a, 'py> {
             return self.sequence(i);
         }
         let (start, end) = (n.value_offset, n.end_offset);
+        if end == start && !n.has(flags::ENCAPSULATED) && (is_array_vr(vr) || &vr == b"UN") {
+            // An empty binary value is None, as pydicom reads it (not an empty array).
+            return Ok(py.None().into_bound(py));
+        }
         if n.has(flags::ENCAPSULATED) || is_array_vr(vr) {
             let a = arrays(py)?;
             let len = (end - start) as usize;

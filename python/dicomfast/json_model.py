@@ -86,7 +86,10 @@ def _value_from_json(tag: int, vr: str, obj: dict[str, Any]) -> Any:
         )
     values = obj.get("Value")
     if values is None:
-        return Sequence([]) if vr == "SQ" else ("" if vr not in _NUMBER_VRS else None)
+        if vr == "SQ":
+            return Sequence([])
+        # an empty number or binary value is None, as read from a file (and pydicom's)
+        return None if vr in _NUMBER_VRS or vr in _BINARY_VRS else ""
     if vr == "SQ":
         return Sequence([from_json(item) for item in values])
     if vr == "PN":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import inspect
 import io
+import json
 from pathlib import Path
 
 import dicomfast
@@ -297,3 +298,17 @@ def test_empty_binary_values_read_as_none_as_pydicom() -> None:
     dicomfast.dcmwrite(out, ours, enforce_file_format=True)
     back = pydicom.dcmread(io.BytesIO(out.getvalue()))
     assert back[0x00281201].value is None and back[0x00281201].VR == "OW"
+
+
+def test_json_binary_element_without_value_is_none_as_pydicom() -> None:
+    """A binary element with neither Value nor InlineBinary in DICOM JSON reads as None,
+    as pydicom's ``from_json`` reads it and as an empty binary value reads from a file
+    (it was the empty text ``''``: found by a random JSON round trip, 2026-12-08)."""
+    text = json.dumps(
+        {"00189219": {"vr": "OD"}, "00091010": {"vr": "UN"}, "00100010": {"vr": "PN"}}
+    )
+    ours, theirs = dicomfast.Dataset.from_json(text), pydicom.Dataset.from_json(text)
+    for tag in (0x00189219, 0x00091010):
+        assert theirs[tag].value is None
+        assert ours[tag].value is None
+    assert ours[0x00100010].value == theirs[0x00100010].value == ""

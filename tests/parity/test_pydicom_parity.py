@@ -312,3 +312,29 @@ def test_json_binary_element_without_value_is_none_as_pydicom() -> None:
         assert theirs[tag].value is None
         assert ours[tag].value is None
     assert ours[0x00100010].value == theirs[0x00100010].value == ""
+
+
+def test_private_creator_encoded_as_un_reads_as_lo_as_pydicom() -> None:
+    """A Private Creator written with VR UN in explicit VR reads as LO (PS3.5 7.8.1), as
+    pydicom and implicit VR read it; other private UN elements stay UN (found by
+    `dicomfast bench --tasks values` on the public corpus: J2K_pixelrep_mismatch.dcm)."""
+    import struct
+
+    def el(g: int, e: int, vr: bytes, val: bytes) -> bytes:
+        return struct.pack("<HH2s2xI", g, e, vr, len(val)) + val
+
+    def short(g: int, e: int, vr: bytes, val: bytes) -> bytes:
+        return struct.pack("<HH2sH", g, e, vr, len(val)) + val
+
+    meta = (
+        el(2, 1, b"OB", b"\x00\x01")
+        + short(2, 2, b"UI", b"1.2.840.10008.5.1.4.1.1.7\x00")
+        + short(2, 3, b"UI", b"1.2.3\x00")
+        + short(2, 0x10, b"UI", b"1.2.840.10008.1.2.1\x00")
+    )
+    body = el(0x0009, 0x0010, b"UN", b"ACME") + el(0x0009, 0x1001, b"UN", b"xy")
+    raw = b"\x00" * 128 + b"DICM" + struct.pack("<HH2sHI", 2, 0, b"UL", 4, len(meta)) + meta + body
+    theirs, ours = pydicom.dcmread(io.BytesIO(raw)), dicomfast.read(raw)
+    assert (ours[0x00090010].VR, ours[0x00090010].value) == ("LO", "ACME")
+    assert (theirs[0x00090010].VR, theirs[0x00090010].value) == ("LO", "ACME")
+    assert ours[0x00091001].VR == theirs[0x00091001].VR == "UN"

@@ -381,6 +381,11 @@ impl Parser<'_> {
                     fl |= flags::AMBIGUOUS_VR;
                 }
             }
+        } else if explicit && &vr == b"UN" && tag::is_private_creator(t) {
+            // A Private Creator is LO whatever group it reserves (PS3.5 §7.8.1), as
+            // pydicom and implicit VR read it.
+            vr = *b"LO";
+            fl |= flags::UN_RESOLVED;
         }
         let me = self.nodes.len() as u32;
         let value_offset = self.pos + header;

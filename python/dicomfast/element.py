@@ -68,7 +68,7 @@ def _vm(elem: DataElement) -> int:
         return 1 if v else 0
     if hasattr(v, "nbytes"):
         return 1 if v.nbytes else 0
-    if isinstance(v, list | tuple | abc.Sequence):
+    if isinstance(v, abc.Sequence):
         return len(v)
     return 1
 

@@ -163,14 +163,16 @@ fn decode_iso2022(bytes: &[u8], initial: State, kind: TextKind, out: &mut String
                         encoding_rs::GBK
                     };
                     // A Hangul syllable KS X 1001 lacks, made up of its letters.
-                    let made_up = (g == G1::KsX1001)
-                        .then(|| crate::hangul::decode(&bytes[i - 1..]))
-                        .flatten();
+                    let made_up = match g {
+                        G1::KsX1001 => crate::hangul::decode(&bytes[i - 1..]),
+                        _ => None,
+                    };
+                    if let Some(c) = made_up {
+                        i += 7;
+                        sink.push(c);
+                        continue;
+                    }
                     match bytes.get(i) {
-                        _ if made_up.is_some() => {
-                            i += 7;
-                            sink.push(made_up.unwrap_or(REPLACEMENT));
-                        }
                         Some(&t) if (0xA1..=0xFE).contains(&b) && (0xA1..=0xFE).contains(&t) => {
                             i += 1;
                             sink.push_multi(enc, &[b, t]);

@@ -69,17 +69,8 @@ pub(crate) fn needs_fix(info: &FrameInfo) -> bool {
 /// Mask (unsigned) or sign-extend (signed) every element of `out` from Bits Stored.
 /// `out` is in the output layout (little-endian elements of `bits_allocated / 8` bytes).
 pub(crate) fn fix_unused_bits(out: &mut [u8], info: &FrameInfo) {
-    if !needs_fix(info) {
-        return;
-    }
-    let bs = u32::from(info.bits_stored);
-    let signed = info.signed();
-    match info.bits_allocated {
-        8 => fix_u8(out, bs, signed),
-        16 => fix_u16(out, bs, signed),
-        32 => fix_u32(out, bs, signed),
-        64 => fix_u64(out, bs, signed),
-        _ => {}
+    if needs_fix(info) {
+        fix_to(out, info, u32::from(info.bits_stored), info.signed());
     }
 }
 

@@ -15,7 +15,8 @@ use crate::iso2022::{Designation, State, G0, G1};
 use crate::kind::{is_reset_control, TextKind};
 use crate::sbcs::katakana_encode;
 
-/// Bytes of one character in some set (at most 4, for GB18030).
+/// Bytes of one character in some set (at most 4, for GB18030; 8 for a Hangul make-up
+/// sequence).
 #[derive(Clone, Copy)]
 struct Code {
     /// Up to 4 bytes, or 8 for a Hangul make-up sequence.
@@ -222,11 +223,22 @@ impl CharacterSet {
     }
 }
 
-/// After a Hangul filler written in KS X 1001 as a letter: when the letters after it
-/// (`rest`) would make up a syllable with it ([`crate::hangul`]), G1 is designated again,
-/// so that a decoder reads the filler and the letters as they were written.
+/// After a Hangul filler written in KS X 1001 as a letter: when the codes of the
+/// characters after it (`rest`) would make up a syllable with it ([`crate::hangul`]), G1
+/// is designated again, so that a decoder reads the filler and what follows as written.
 fn break_make_up(out: &mut Vec<u8>, st: &State, c: char, rest: &str) {
-    if c == '\u{3164}' && st.g1 == Some(G1::KsX1001) && crate::hangul::would_make_up(rest) {
+    if c != '\u{3164}' || st.g1 != Some(G1::KsX1001) {
+        return;
+    }
+    let mut next = [[0u8; 2]; 3];
+    let mut chars = rest.chars();
+    for slot in &mut next {
+        match chars.next().and_then(|n| encode_g1(G1::KsX1001, n)) {
+            Some(code) => *slot = [code.buf[0], code.buf[1]],
+            None => return, // not in G1: the run ends before a sequence could
+        }
+    }
+    if crate::hangul::would_make_up(next) {
         out.extend_from_slice(G1::KsX1001.escape());
     }
 }

@@ -96,19 +96,15 @@ pub(crate) fn encode(c: char) -> Option<[u8; 8]> {
     ])
 }
 
-/// Whether `rest` starts with three letters that the Hangul filler before them would make
-/// up into a syllable ([`decode`]): an encoder writing a filler there as a letter breaks
-/// the sequence (with a redundant escape sequence), so that it reads back as it was.
-pub(crate) fn would_make_up(rest: &str) -> bool {
-    let mut seq = [ROW, FILLER, ROW, 0, ROW, 0, ROW, 0];
-    let mut letters = rest.chars();
-    for k in [3, 5, 7] {
-        match letters.next().map(u32::from) {
-            Some(u @ 0x3131..=0x3164) => seq[k] = FIRST_CONSONANT + (u - 0x3131) as u8,
-            _ => return false,
-        }
-    }
-    decode(&seq).is_some()
+/// Whether a Hangul filler followed by characters whose codes begin with `next` (the
+/// first two bytes of each of the next three, in EUC form) would read as a make-up
+/// sequence ([`decode`]): an encoder writing a filler there as a letter breaks the
+/// sequence (with a redundant escape sequence), so that it reads back as it was. A
+/// syllable written as its own make-up sequence begins with the filler's code, which
+/// reads as "no final" in the third place.
+pub(crate) fn would_make_up(next: [[u8; 2]; 3]) -> bool {
+    let [[a, b], [c, d], [e, f]] = next;
+    decode(&[ROW, FILLER, a, b, c, d, e, f]).is_some()
 }
 
 #[cfg(test)]
@@ -149,12 +145,13 @@ mod tests {
     }
 
     #[test]
-    fn letters_after_a_filler_that_would_make_up() {
-        assert!(would_make_up("ㅇㅢㄿ and more"));
-        assert!(would_make_up("ㄱㅏ\u{3164}"));
-        assert!(!would_make_up("ㅇㅢ"));
-        assert!(!would_make_up("ㄳㅏㄱ"));
-        assert!(!would_make_up("ㅇㅢA"));
+    fn codes_after_a_filler_that_would_make_up() {
+        let (o, ui, rieul_phieuph) = ([ROW, 0xB7], [ROW, 0xD2], [ROW, 0xAF]);
+        assert!(would_make_up([o, ui, rieul_phieuph]));
+        // a syllable written as its make-up sequence starts with the filler: "no final"
+        assert!(would_make_up([o, ui, [ROW, FILLER]]));
+        assert!(!would_make_up([[ROW, 0xA3], ui, o])); // ㄳ is no initial
+        assert!(!would_make_up([o, ui, [0xB0, 0xA1]])); // 가 is no letter
     }
 
     #[test]

@@ -352,6 +352,9 @@ fn hangul_make_up_sequences_round_trip() {
         "Kim=\u{3164}ㅇㅢㄿ",
         "\u{3164}ㄱㅏ\u{3164}ㄴ",
         "김읦\u{3164}ㅎㅐㅇ",
+        // the charset fuzz target's find: a filler, two letters, then a syllable written
+        // as its own make-up sequence (whose first code reads as "no final")
+        "Kim=Kim=\u{3164}ㅇㅢ읦\u{3164}ㄱ",
     ] {
         let bytes = cs.encode(text, TextKind::SingleValued);
         assert_eq!(

@@ -488,3 +488,63 @@ def test_jpeg_baseline_holds_8_bit_samples_only() -> None:
     assert make_dataset(eight, 8).compress("jpeg").file_meta.TransferSyntaxUID == (
         uids.JPEGBaseline8Bit
     )
+
+
+def _sof_precision(frame: bytes) -> int:
+    """The sample precision P of a JPEG frame's SOF (T.81 B.2.2)."""
+    i = 2
+    while i + 4 <= len(frame):
+        assert frame[i] == 0xFF, i
+        marker, length = frame[i + 1], int.from_bytes(frame[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return frame[i + 4]
+        i += 2 + length
+    raise AssertionError("no SOF")
+
+
+@pytest.mark.parametrize(
+    ("name", "dtype", "bits", "precision", "pi"),
+    [
+        ("jpeg", "u1", 6, 8, None),
+        ("jpeg", "u1", 7, 8, "RGB"),
+        ("jpeg", "u1", 8, 8, None),
+        ("jpeg12", "<u2", 10, 12, None),
+        ("jpeg12", "<u2", 11, 12, None),
+        ("jpeg12", "<u2", 12, 12, None),
+    ],
+)
+def test_lossy_jpeg_overshoot_is_not_wrapped_past_bits_stored(
+    tmp_path: Path, name: str, dtype: str, bits: int, precision: int, pi: str | None
+) -> None:
+    """Lossy JPEG codes at precision 8 or 12: samples decoded from a white edge of a 6-bit
+    (or 10-bit) image overshoot 63 (1023). With Bits Stored left at 6, a reader masks them
+    (PS3.5 8.1.1, as pydicom does) to 0-2: white turned black (found by random runs of
+    our encoder against libjpeg-turbo, 2026-12-08). Bits Stored becomes the stream's
+    precision, as DCMTK's dcmcjpeg sets it; the samples keep their values."""
+    top = (1 << bits) - 1
+    y, x = np.mgrid[0:48, 0:64]
+    arr = np.where(((x // 5) + (y // 7)) % 2 == 0, top, 0).astype(dtype)
+    if pi == "RGB":
+        arr = np.stack([arr, arr[:, ::-1], arr[::-1]], -1)
+    ds = make_dataset(arr, bits, pi).compress(name, quality=90)
+    assert ds.BitsStored == precision and ds.HighBit == precision - 1
+    path = tmp_path / "lossy.dcm"
+    dicomfast.write(ds, path)
+    import pydicom
+    from pydicom.encaps import generate_frames
+
+    theirs = pydicom.dcmread(path)
+    frame = next(generate_frames(theirs.PixelData, number_of_frames=1))
+    assert _sof_precision(frame) == precision  # the rule in encode.coded_bits_stored
+    ours = dicomfast.read(path).pixel_array.astype(int)
+    near_top = arr.astype(int) == top
+    # every white sample decodes near white (no wrap to black), every black near black
+    assert ours[near_top].min() > top // 2, ours[near_top].min()
+    assert ours[~near_top].max() < top // 2, ours[~near_top].max()
+    if bits < precision:
+        assert ours.max() > top  # the overshoot is there, kept, within Bits Stored
+    assert ours.max() < 1 << precision
+    # pydicom (its 12-bit plugin's IDCT rounds otherwise: within 4) reads no wrap either
+    assert np.abs(theirs.pixel_array.astype(int) - ours).max() <= (0 if bits <= 8 else 4)
+    if shutil.which("dcmdjpeg"):
+        np.testing.assert_array_equal(_dcmdjpeg(ds, tmp_path), ours)

@@ -78,6 +78,25 @@ _J2K_MCT = {
 #: The lossy syntaxes coded to a compression ratio (``ratio``).
 _BY_RATIO = frozenset({uids.JPEG2000, uids.HTJ2K})
 _MCT_NAMES = ("YBR_RCT", "YBR_ICT")
+#: Lossy JPEG codes samples of Bits Allocated 8 at precision 8 and the others (9-12 bits
+#: stored) at 12, as the codec's encoder does (``jpeg_dct``; a test reads the precision
+#: from the streams it writes).
+_JPEG_DCT = frozenset({uids.JPEGBaseline8Bit, uids.JPEGExtended12Bit})
+
+
+def coded_bits_stored(ts: str, info: PixelInfo) -> int:
+    """The Bits Stored a data set has once its frames (``info``) are encoded in ``ts``.
+
+    Lossy JPEG codes at precision 8 or 12, and its decoded samples may overshoot a smaller
+    Bits Stored: a 6-bit white of 63 comes back as 64-66, which a reader masks to Bits
+    Stored (PS3.5 8.1.1; pydicom does) as 0-2, white turned black. The stream's precision
+    then becomes Bits Stored (PS3.5 8.2.1: the attributes consistent with the compressed
+    stream), as DCMTK's ``dcmcjpeg`` does; the samples keep their values (DCMTK rescales
+    them to the new range). Every other syntax dicomfast encodes keeps Bits Stored: its
+    decoders give samples within the coded precision, which is Bits Stored."""
+    if ts in _JPEG_DCT and info.pixel_representation == 0:
+        return max(info.bits_stored, 8 if info.bits_allocated == 8 else 12)
+    return info.bits_stored
 
 
 def encode_options(
@@ -348,6 +367,10 @@ def set_encapsulated_pixels(ds: Dataset, value: Any, info: PixelInfo, ts: str) -
         ds.PhotometricInterpretation = "RGB"  # the JPEG 2000 decoder undid the transform
     if info.samples_per_pixel > 1:
         ds.PlanarConfiguration = 0
+    bits = coded_bits_stored(ts, info)
+    if bits != info.bits_stored:
+        ds.BitsStored = bits
+        ds.HighBit = bits - 1
     _set_transfer_syntax(ds, ts)
 
 
@@ -414,6 +437,7 @@ def set_native_pixels(ds: Dataset, arr: np.ndarray, info: PixelInfo) -> None:
 
 
 __all__ = [
+    "coded_bits_stored",
     "compress",
     "decompress",
     "encapsulated_value",

@@ -67,6 +67,17 @@ CASES = [
     ((30, 42, 3), "u1", 8, ["+is"]),
     ((30, 42, 3), "u1", 8, ["+il", "+en", "+md", "2"]),
     ((30, 42, 3), "u1", 8, ["+in", "+en", "+md", "1"]),
+    # 6 and 7 bits at their own precision (cooked mode, or near-lossless): DCMTK 3.6.7's
+    # CharLS 1.x codes them with its own default thresholds (T.87's formula for MAXVAL
+    # >= 128 at every MAXVAL; CharLS issue 51) and no LSE marker. T.87's defaults find
+    # them damaged; our decoder then takes CharLS 1.x's if they decode the scan to its
+    # last bit (found by random runs against dcmcjpls, 2026-12-08: CharLS 2 refuses them).
+    ((45, 70), "u1", 7, ["+pc"]),
+    ((45, 70), "u1", 6, ["+pc"]),
+    ((45, 70), "u1", 7, ["+en", "+md", "2"]),
+    ((45, 70), "u1", 6, ["+en", "+md", "1"]),
+    ((30, 42, 3), "u1", 7, ["+is", "+pc"]),
+    ((30, 42, 3), "u1", 6, ["+il", "+en", "+md", "3"]),
 ]
 
 
@@ -91,3 +102,24 @@ def test_our_jpeg_ls_decoding_matches_dcmtk(
     assert err <= near
     if near == 0:
         assert np.array_equal(ours, arr)
+
+
+@pytest.mark.parametrize(
+    ("shape", "bits", "near"), [((45, 70), 7, 2), ((45, 70), 6, 1), ((30, 42, 3), 7, 4)]
+)
+def test_dcmtk_reads_our_near_lossless_streams_of_6_and_7_bits(
+    tmp_path: Path, shape: tuple[int, ...], bits: int, near: int
+) -> None:
+    """Our near-lossless streams keep the precision Bits Stored gives; below 8 bits they
+    carry the default thresholds in an LSE marker, as above 12, so that DCMTK's CharLS
+    1.x (which computes other defaults there) reads them: it refused them before."""
+    arr = _image(shape, "u1", bits, seed=bits + near)
+    rgb = len(shape) == 3
+    ds = make_dataset(arr, bits, "RGB" if rgb else None).compress("jpeg-ls-near", max_error=near)
+    coded, ref = tmp_path / "c.dcm", tmp_path / "d.dcm"
+    dicomfast.write(ds, coded)
+    r = subprocess.run(["dcmdjpls", str(coded), str(ref)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ours = dicomfast.read(coded).pixel_array
+    assert np.array_equal(dicomfast.read(ref).pixel_array, ours)
+    assert np.abs(ours.astype(int) - arr.astype(int)).max() <= near

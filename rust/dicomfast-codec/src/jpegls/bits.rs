@@ -40,6 +40,13 @@ impl<'a> Bits<'a> {
         self.past > u64::from(self.held)
     }
 
+    /// Whether the scan's data is used up: fewer than 16 of its bits left unread (the
+    /// padding of its last byte, and of a byte stuffed after an 0xFF), none read past it.
+    pub(super) fn used_up(&self) -> bool {
+        let held = u64::from(self.held).saturating_sub(self.past);
+        !self.overran() && (self.data.len() - self.pos) as u64 * 8 + held < 16
+    }
+
     /// Take bytes until more than 56 bits are held: eight at a time while none of them
     /// is 0xFF, else one by one.
     #[inline(always)]

@@ -23,6 +23,18 @@ pub(super) struct Coding {
     pub(super) limit: u32,
 }
 
+/// How the default thresholds are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Defaults {
+    /// T.87 C.2.4.1.1.1: one formula for MAXVAL >= 128, another below.
+    Standard,
+    /// As CharLS 1.x computed them (DCMTK's `dcmcjpls` up to 3.6.x among its users): the
+    /// formula for MAXVAL >= 128 at every MAXVAL (CharLS issue 51). For 2-7 bit samples it
+    /// gives other thresholds than T.87 (T3 4 rather than 10 for 7 bits, NEAR 0), and
+    /// such streams carry no LSE marker saying so.
+    CharLs1,
+}
+
 /// The default thresholds' basis (T.87 Table C.3).
 const BASIC_T1: i32 = 3;
 const BASIC_T2: i32 = 7;
@@ -35,8 +47,13 @@ fn bits_for(v: i32) -> u32 {
 
 impl Coding {
     /// For samples of `precision` bits, NEAR `near`, and the preset parameters in force
-    /// (each 0 taking its default, T.87 C.2.4.1.1.1).
-    pub(super) fn new(precision: u8, near: u8, p: Preset) -> Result<Self, Declined> {
+    /// (each 0 taking its default, T.87 C.2.4.1.1.1, computed as `defaults` says).
+    pub(super) fn new(
+        precision: u8,
+        near: u8,
+        p: Preset,
+        defaults: Defaults,
+    ) -> Result<Self, Declined> {
         let full = (1i32 << precision) - 1;
         let maxval = if p.maxval == 0 {
             full
@@ -48,7 +65,7 @@ impl Coding {
             return Err(corrupt("a MAXVAL or NEAR out of range"));
         }
         let clamp = |i: i32, j: i32| if i > maxval || i < j { j } else { i };
-        let (d1, d2, d3) = if maxval >= 128 {
+        let (d1, d2, d3) = if maxval >= 128 || defaults == Defaults::CharLs1 {
             let f = (maxval.min(4095) + 128) / 256;
             let t1 = clamp(f * (BASIC_T1 - 2) + 2 + 3 * near, near + 1);
             let t2 = clamp(f * (BASIC_T2 - 3) + 3 + 5 * near, t1);

@@ -6,7 +6,7 @@
 //! preset coding parameters. The rest it declines ([`Declined`]) and CharLS decodes.
 
 use super::bits::Bits;
-use super::context::Coding;
+use super::context::{Coding, Defaults};
 use super::header::{self, Declined};
 use super::lines::Shape;
 use super::scan;
@@ -16,6 +16,27 @@ use crate::FrameInfo;
 /// `info`'s width, as coded); the codestream's precision, from which the caller makes
 /// signed samples signed.
 pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<u32, Declined> {
+    decode_with(data, info, out, Defaults::Standard)
+}
+
+/// [`decode`] with the default thresholds of CharLS 1.x, for a stream that T.87's defaults
+/// found damaged: only where they differ from T.87's (MAXVAL below 128 and a threshold not
+/// preset). Either way every scan must decode to its last bit, no more and no fewer (wrong
+/// thresholds read a scan's bits otherwise and end early or late).
+pub(super) fn decode_as_charls_1(
+    data: &[u8],
+    info: &FrameInfo,
+    out: &mut [u8],
+) -> Result<u32, Declined> {
+    decode_with(data, info, out, Defaults::CharLs1)
+}
+
+fn decode_with(
+    data: &[u8],
+    info: &FrameInfo,
+    out: &mut [u8],
+    defaults: Defaults,
+) -> Result<u32, Declined> {
     if !matches!(info.bits_allocated, 8 | 16) || info.float {
         return Err(Declined::Unsupported("bits allocated other than 8 or 16"));
     }
@@ -32,6 +53,16 @@ pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<u3
     {
         return Err(Declined::Unsupported("a frame unlike the data set's"));
     }
+    if defaults == Defaults::CharLs1
+        && stream.scans.iter().all(|s| {
+            let coding = |d| Coding::new(stream.precision, s.near, s.preset, d).ok();
+            coding(Defaults::Standard) == coding(Defaults::CharLs1)
+        })
+    {
+        return Err(Declined::Unsupported(
+            "CharLS 1.x's defaults are T.87's here",
+        ));
+    }
     for s in &stream.scans {
         let at = |e: Declined| match e {
             Declined::Corrupt { offset, reason } => Declined::Corrupt {
@@ -40,7 +71,7 @@ pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<u3
             },
             other => other,
         };
-        let coding = Coding::new(stream.precision, s.near, s.preset).map_err(at)?;
+        let coding = Coding::new(stream.precision, s.near, s.preset, defaults).map_err(at)?;
         if coding.maxval != (1 << stream.precision) - 1 {
             // A preset MAXVAL below 2^P - 1: CharLS keeps RANGE, qbpp and LIMIT of
             // 2^P - 1 (where T.87 derives them from MAXVAL) and brings values into range
@@ -89,6 +120,14 @@ pub(super) fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<u3
             by_sample,
         };
         scan::decode(&coding, &mut bits, shape, put).map_err(at)?;
+        if !bits.used_up() {
+            // Bits left over: the scan was read otherwise than it was written (wrong
+            // thresholds, damage); CharLS refuses such a scan too.
+            return Err(Declined::Corrupt {
+                offset: s.start,
+                reason: "a scan whose last bits are left unread",
+            });
+        }
     }
     Ok(u32::from(stream.precision))
 }

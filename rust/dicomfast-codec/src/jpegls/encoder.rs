@@ -4,7 +4,7 @@
 //! ([`super::context`]), so the two read and write the same codes. Its streams are byte for byte CharLS's for the same parameters (the tests
 //! check it).
 
-use super::context::{Coding, Model, J};
+use super::context::{Coding, Defaults, Model, J};
 use super::header::{Declined, Preset};
 use super::lines::{self, Direction, Shape};
 
@@ -214,6 +214,17 @@ pub(super) struct Image {
 /// Append the JPEG-LS stream of `samples` (`image`'s, pixel by pixel, each little endian
 /// in 2 bytes when `precision` is above 8, else 1) to `out`.
 pub(super) fn encode(samples: &[u8], image: Image, out: &mut Vec<u8>) -> Result<(), Declined> {
+    encode_as(samples, image, out, Defaults::Standard)
+}
+
+/// [`encode`], its default thresholds computed as `defaults` says; with CharLS 1.x's, no
+/// LSE marker is written (the streams CharLS 1.x wrote, for the decoder's tests).
+pub(super) fn encode_as(
+    samples: &[u8],
+    image: Image,
+    out: &mut Vec<u8>,
+    defaults: Defaults,
+) -> Result<(), Declined> {
     let Image {
         w,
         h,
@@ -234,7 +245,7 @@ pub(super) fn encode(samples: &[u8], image: Image, out: &mut Vec<u8>) -> Result<
     if samples.len() != w * h * comps * bytes {
         return Err(Declined::Unsupported("samples that do not fill the image"));
     }
-    let c = Coding::new(precision, near, Preset::default())?;
+    let c = Coding::new(precision, near, Preset::default(), defaults)?;
     // SOI, SOF55, SOS.
     out.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xF7]);
     out.extend_from_slice(&(8 + 3 * comps as u16).to_be_bytes());
@@ -245,9 +256,11 @@ pub(super) fn encode(samples: &[u8], image: Image, out: &mut Vec<u8>) -> Result<
     for k in 1..=comps as u8 {
         out.extend_from_slice(&[k, 0x11, 0]);
     }
-    if precision > 12 {
-        // The default parameters written out, as CharLS does for these depths: some
-        // decoders compute other defaults above 12 bits.
+    if !(8..=12).contains(&precision) && defaults == Defaults::Standard {
+        // The default parameters written out, as CharLS does above 12 bits: some
+        // decoders compute other defaults there; and below 8 bits (near-lossless: lossless
+        // frames of 8 bits or fewer are coded at 8), where CharLS 1.x (DCMTK's dcmdjpls up
+        // to 3.6.x) computes other thresholds than T.87 and refused or misread ours.
         out.extend_from_slice(&[0xFF, 0xF8, 0, 13, 1]);
         for v in [c.maxval, c.t1, c.t2, c.t3, c.reset] {
             out.extend_from_slice(&(v as u16).to_be_bytes());

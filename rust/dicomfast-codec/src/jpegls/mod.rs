@@ -133,7 +133,14 @@ fn terminated(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 fn decode(data: &[u8], info: &FrameInfo, out: &mut [u8]) -> Result<(), CodecError> {
     info.check_output(out)?;
-    if let Ok(precision) = decoder::decode(data, info, out) {
+    let ours = match decoder::decode(data, info, out) {
+        // A stream of 2-7 bits that T.87's default thresholds find damaged may be one
+        // that CharLS 1.x wrote with its own (DCMTK's dcmcjpls among others, which
+        // DCMTK's dcmdjpls reads alike): taken if they decode it to its last bit.
+        Err(header::Declined::Corrupt { .. }) => decoder::decode_as_charls_1(data, info, out),
+        r => r,
+    };
+    if let Ok(precision) = ours {
         fix_jls_bits(out, info, precision);
         return Ok(());
     }
@@ -616,6 +623,78 @@ mod tests {
         assert_eq!(cases, 92);
     }
 
+    /// `stream` without its first LSE marker segment (before the first SOS).
+    fn without_lse(stream: &[u8]) -> Vec<u8> {
+        let at = stream
+            .windows(2)
+            .position(|m| m == [0xFF, 0xF8])
+            .expect("an LSE marker");
+        let len = usize::from(u16::from_be_bytes([stream[at + 2], stream[at + 3]]));
+        [&stream[..at], &stream[at + 2 + len..]].concat()
+    }
+
+    #[test]
+    fn streams_of_charls_1x_default_thresholds_decode() {
+        // CharLS 1.x (DCMTK's dcmcjpls up to 3.6.x) computed the default thresholds of
+        // MAXVAL below 128 with the formula T.87 gives for 128 and above, and wrote no
+        // LSE marker: T.87's defaults find such a stream damaged, CharLS 2 refuses it.
+        // Ours takes CharLS 1.x's defaults then, when they decode it to its last bit.
+        // (At NEAR 0 the two differ from 6 bits up, with NEAR from 3 bits.)
+        for (k, &(w, h, bits, comps, near)) in [
+            (37, 29, 7, 1, 0),
+            (64, 48, 6, 1, 0),
+            (64, 48, 7, 1, 2),
+            (40, 30, 6, 3, 1),
+            (33, 21, 5, 1, 1),
+            (50, 40, 3, 1, 1),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut info = FrameInfo::new(h, w, comps, 8);
+            info.bits_stored = bits;
+            let n = (w * h) as usize * usize::from(comps);
+            let src = image(n, 1, (1u32 << bits) - 1, 3, k as u64);
+            let image = encoder::Image {
+                w: w as usize,
+                h: h as usize,
+                comps: usize::from(comps),
+                precision: bits as u8,
+                near,
+            };
+            let mut legacy = Vec::new();
+            encoder::encode_as(&src, image, &mut legacy, context::Defaults::CharLs1).unwrap();
+            assert!(
+                !legacy.windows(2).any(|m| m == [0xFF, 0xF8]),
+                "case {k}: no LSE"
+            );
+            let mut out = vec![0u8; n];
+            assert!(
+                decoder::decode(&legacy, &info, &mut out).is_err(),
+                "case {k}: T.87's defaults take it"
+            );
+            let mut charls = vec![0u8; n];
+            assert!(decode_by_charls(&legacy, &info, &mut charls).is_err());
+            decode(&legacy, &info, &mut out).unwrap();
+            let within = |a: &[u8]| a.iter().zip(&src).all(|(x, y)| x.abs_diff(*y) <= near);
+            assert!(within(&out), "case {k}: samples");
+            // Cut short: an error, not what CharLS 1.x's thresholds make of the rest.
+            let mid = legacy.len() / 2;
+            let cut = [&legacy[..mid], &[0xFF, 0xD9][..]].concat();
+            assert!(
+                decode(&cut, &info, &mut out).is_err(),
+                "case {k}: cut short"
+            );
+            // Our own streams of those depths carry their thresholds: both readings agree.
+            let mut ours = Vec::new();
+            encoder::encode(&src, image, &mut ours).unwrap();
+            decoder::decode(&ours, &info, &mut out).unwrap();
+            assert!(within(&out), "case {k}: our stream");
+            decode_by_charls(&ours, &info, &mut charls).unwrap();
+            assert!(charls == out, "case {k}: CharLS reads ours alike");
+        }
+    }
+
     #[test]
     fn our_encoder_writes_charls_bytes() {
         let mut cases = 0;
@@ -660,6 +739,11 @@ mod tests {
                     near: near as u8,
                 };
                 encoder::encode(&src, image, &mut ours).unwrap();
+                if bits < 8 {
+                    // Ours carries the default thresholds in an LSE marker below 8 bits
+                    // (for CharLS 1.x's readers); CharLS 2 writes none: the rest alike.
+                    ours = without_lse(&ours);
+                }
                 assert!(
                     ours == theirs,
                     "case {k} noise {noise}: streams differ\n{:02x?}\n{:02x?}",

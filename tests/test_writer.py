@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import pathlib
 import shutil
 import subprocess
 
@@ -212,3 +213,65 @@ def test_pixel_values_are_written_from_the_array_itself(ct_small) -> None:  # no
     assert np.shares_memory(np.frombuffer(views[0], np.uint8), ds.PixelData)
     back = dicomfast.read(b"".join(chunks))
     np.testing.assert_array_equal(back.pixel_array, pixels)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("how", ["as read", "decoded", "bytes", "convert"])
+def test_32_bit_pixel_cells_survive_explicit_vr_big_endian(
+    tmp_path: pathlib.Path, how: str, signed: bool
+) -> None:
+    """Native Pixel Data of 32 bits allocated (RT Dose) written Explicit VR Big Endian as
+    OW: each cell's four bytes reversed whole, as our decoder and pydicom read such a
+    cell (pydicom's rtdose_expb.dcm). The writer reversed them as two 16-bit words, so
+    the file read back with its cells' halves exchanged: 1249000 became 250085395 (found
+    by random transcoding chains, 2026-12-08)."""
+    import pydicom
+
+    cells = np.arange(120, dtype=np.uint32).reshape(12, 10) * 1234577 + 1249000
+    arr = cells.astype("<i4") - (1 << 30) if signed else cells
+    src, out = tmp_path / "le.dcm", tmp_path / "be.dcm"
+    ds = dicomfast.Dataset()
+    ds.file_meta = dicomfast.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = uid.ExplicitVRLittleEndian
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.481.2"
+    ds.SOPInstanceUID = uid.generate_uid()
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = 12, 10, 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 32, 32, 31
+    ds.PixelRepresentation = int(signed)
+    ds.add_new(0x7FE00010, "OW", arr.reshape(-1).view("<u2"))
+    dicomfast.write(ds, src)
+    if how == "convert":
+        r = subprocess.run(
+            [
+                "dicomfast",
+                "convert",
+                "-q",
+                "-t",
+                "explicit-be",
+                str(src),
+                "-o",
+                str(tmp_path / "c"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 0, r.stderr
+        out = tmp_path / "c" / "le.dcm"
+    else:
+        ds = dicomfast.read(src)
+        if how == "decoded":
+            ds.decompress()
+            ds.PixelData = ds.pixel_array.reshape(-1).view("<u2")  # a 16-bit view, as before
+        elif how == "bytes":
+            ds.PixelData = arr.tobytes()
+        ds.file_meta.TransferSyntaxUID = uid.ExplicitVRBigEndian
+        ds.save(out)
+    assert dicomfast.read(out).file_meta.TransferSyntaxUID == uid.ExplicitVRBigEndian
+    np.testing.assert_array_equal(dicomfast.read(out).pixel_array, arr)
+    np.testing.assert_array_equal(pydicom.dcmread(out).pixel_array, arr)
+    # and back to little endian, by the core's copy
+    back = dicomfast.read(out)
+    back.decompress()
+    back.save(tmp_path / "again.dcm")
+    np.testing.assert_array_equal(dicomfast.read(tmp_path / "again.dcm").pixel_array, arr)

@@ -215,18 +215,21 @@ def test_pixel_values_are_written_from_the_array_itself(ct_small) -> None:  # no
     np.testing.assert_array_equal(back.pixel_array, pixels)
 
 
+@pytest.mark.dcmtk
 @pytest.mark.parametrize("signed", [False, True])
 @pytest.mark.parametrize("how", ["as read", "decoded", "bytes", "convert"])
 def test_32_bit_pixel_cells_survive_explicit_vr_big_endian(
     tmp_path: pathlib.Path, how: str, signed: bool
 ) -> None:
-    """Native Pixel Data of 32 bits allocated (RT Dose) written Explicit VR Big Endian as
-    OW: each cell's four bytes reversed whole, as our decoder and pydicom read such a
-    cell (pydicom's rtdose_expb.dcm). The writer reversed them as two 16-bit words, so
-    the file read back with its cells' halves exchanged: 1249000 became 250085395 (found
-    by random transcoding chains, 2026-12-08)."""
+    """Native Pixel Data of 32 bits allocated (RT Dose) written Explicit VR Big Endian: OW
+    is 16-bit words, each byte-swapped (PS3.5 Table 6.2-1), as the writer writes it and
+    DCMTK's dcmconv does; our decoder reversed a 32-bit cell whole instead (as pydicom
+    does), so a file we wrote read back with each cell's halves exchanged (found by
+    random transcoding chains, 2026-12-08). Now ours and DCMTK read it alike."""
     import pydicom
 
+    if shutil.which("dcmconv") is None:
+        pytest.skip("DCMTK dcmconv not installed")
     cells = np.arange(120, dtype=np.uint32).reshape(12, 10) * 1234577 + 1249000
     arr = cells.astype("<i4") - (1 << 30) if signed else cells
     src, out = tmp_path / "le.dcm", tmp_path / "be.dcm"
@@ -243,16 +246,7 @@ def test_32_bit_pixel_cells_survive_explicit_vr_big_endian(
     dicomfast.write(ds, src)
     if how == "convert":
         r = subprocess.run(
-            [
-                "dicomfast",
-                "convert",
-                "-q",
-                "-t",
-                "explicit-be",
-                str(src),
-                "-o",
-                str(tmp_path / "c"),
-            ],
+            ["dicomfast", "convert", "-q", "-t", "explicit-be", str(src), "-o", str(tmp_path / "c")],
             capture_output=True,
             text=True,
         )
@@ -262,16 +256,22 @@ def test_32_bit_pixel_cells_survive_explicit_vr_big_endian(
         ds = dicomfast.read(src)
         if how == "decoded":
             ds.decompress()
-            ds.PixelData = ds.pixel_array.reshape(-1).view("<u2")  # a 16-bit view, as before
         elif how == "bytes":
             ds.PixelData = arr.tobytes()
         ds.file_meta.TransferSyntaxUID = uid.ExplicitVRBigEndian
         ds.save(out)
     assert dicomfast.read(out).file_meta.TransferSyntaxUID == uid.ExplicitVRBigEndian
     np.testing.assert_array_equal(dicomfast.read(out).pixel_array, arr)
-    np.testing.assert_array_equal(pydicom.dcmread(out).pixel_array, arr)
-    # and back to little endian, by the core's copy
-    back = dicomfast.read(out)
-    back.decompress()
-    back.save(tmp_path / "again.dcm")
-    np.testing.assert_array_equal(dicomfast.read(tmp_path / "again.dcm").pixel_array, arr)
+    # DCMTK takes it back to little endian with the same values
+    r = subprocess.run(["dcmconv", "+te", str(out), str(tmp_path / "dk.dcm")], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(dicomfast.read(tmp_path / "dk.dcm").pixel_array, arr)
+    # the same bytes as dcmconv +tb writes from the source
+    r = subprocess.run(["dcmconv", "+tb", str(src), str(tmp_path / "dk_be.dcm")], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    theirs = pydicom.dcmread(tmp_path / "dk_be.dcm").PixelData
+    assert pydicom.dcmread(out).PixelData == theirs
+    # pydicom reverses the cell whole: its reading has the halves exchanged
+    halves = arr.view("<u4")
+    exchanged = ((halves >> 16) | (halves << 16)).view(arr.dtype)
+    np.testing.assert_array_equal(pydicom.dcmread(out).pixel_array, exchanged)

@@ -90,16 +90,8 @@ def _as_list(value: Any) -> list[Any]:
 
 def _array_bytes(value: np.ndarray, vr: str, o: Literal["<", ">"]) -> memoryview:
     """The bytes of an array value in the element's byte order: a view of ``value`` when
-    it is already laid out so (no copy of e.g. Pixel Data), else of a converted copy.
-    Integers wider than an OW word (32-bit pixel cells) keep their width, each reversed
-    whole in big endian; wider than an OB byte, they are written little endian, as a
-    reader takes OB."""
-    unit = np.dtype(ARRAY_VRS.get(vr, "u1"))
-    dt = value.dtype
-    if vr in ("OB", "OW") and dt.kind in "ui" and dt.itemsize > unit.itemsize:
-        unit = dt.newbyteorder("=")
-        o = "<" if vr == "OB" else o
-    a = value.astype(unit.newbyteorder(o), copy=False)
+    it is already laid out so (no copy of e.g. Pixel Data), else of a converted copy."""
+    a = value.astype(np.dtype(ARRAY_VRS.get(vr, "u1")).newbyteorder(o), copy=False)
     return np.ascontiguousarray(a).reshape(-1).view(np.uint8).data
 
 
@@ -273,8 +265,6 @@ def _encode_tags(
         flush()
         if cs is None:
             cs = ds._get_charset()
-        if be and v.tag == _PIXEL_DATA and v.VR == "OW":
-            v = _as_pixel_cells(ds, v)
         chunks.extend(encode_element(v, explicit, be, cs))
     if start < len(values):
         if run_src is not raw:
@@ -283,27 +273,6 @@ def _encode_tags(
         run.extend(values[start:])
     flush()
     return chunks
-
-
-_PIXEL_DATA = 0x7FE00010
-
-
-def _as_pixel_cells(ds: Dataset, elem: DataElement) -> DataElement:
-    """Native Pixel Data of 32 bits allocated, to be written as OW in big endian: its value
-    as 32-bit cells, so that each is reversed whole (as the native decoder and pydicom
-    read such a cell, and as the core writes a value it copies), not as two 16-bit words
-    whose halves would come back exchanged. Other elements are returned as they are."""
-    value = elem.value
-    if elem._length == UNDEFINED_LENGTH or ds.get("BitsAllocated") != 32 or value is None:
-        return elem
-    if isinstance(value, np.ndarray):
-        order = ">" if value.dtype.byteorder == ">" else "<"
-        data = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
-    else:
-        order, data = "<", np.frombuffer(memoryview(value).cast("B"), np.uint8)
-    if data.size % 4:
-        return elem
-    return DataElement(elem.tag, elem.VR, data.view(f"{order}u4"))
 
 
 def encode_element(

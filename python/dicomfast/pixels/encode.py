@@ -386,8 +386,7 @@ def native_value(arr: np.ndarray, info: PixelInfo) -> tuple[str, np.ndarray]:
     b = a.reshape(-1).view(np.uint8)
     if info.bits_allocated == 8:
         return "OB", b
-    # The pixel cells' width: 32-bit cells stay whole when written big endian.
-    return "OW", b.view(f"<u{info.bits_allocated // 8}")
+    return "OW", b.view("<u2")
 
 
 def needs_decoding(info: PixelInfo) -> bool:

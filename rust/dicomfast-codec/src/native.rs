@@ -14,8 +14,9 @@ pub fn decode_native_frame(src: &[u8], info: &FrameInfo, out: &mut [u8]) -> Resu
 ///
 /// * 1-bit data: frames of multi-frame data are packed back to back (PS3.5 8.1.1), so frame
 ///   `n` starts at bit `n * rows * columns`, possibly inside a byte.
-/// * 8-bit data with `big_endian` set: the value is OW in Explicit VR Big Endian, i.e. 16-bit
-///   words with their bytes swapped (PS3.5 7.3 and A.3); pass the whole Pixel Data value and
+/// * data with `big_endian` set: the value is OW in Explicit VR Big Endian, i.e. 16-bit
+///   words with their bytes swapped (PS3.5 7.3 and A.3), 32-bit cells included (or OF/OD
+///   when `float`, whose samples are swapped whole). For 8-bit data pass the whole value and
 ///   `bit_offset = 8 * n * frame_bytes` so frames starting inside a word are unswapped right.
 ///   (8-bit OB data needs no swapping: leave `big_endian` false.)
 /// * otherwise `bit_offset` must be a multiple of 8; it just skips bytes.
@@ -76,14 +77,19 @@ pub fn decode_native_frame_at_bit(
     let src = &src[start..needed];
     let bps = info.bytes_per_sample();
     let spp = usize::from(info.samples_per_pixel);
-    let swap = info.big_endian && bps > 1;
+    // The value's own units are reversed (PS3.5 Table 6.2-1, 7.3): an OW value's 16-bit
+    // words, whatever Bits Allocated says (a 32-bit cell is two words, the low one first,
+    // as DCMTK and GDCM read and write it); Float and Double Float Pixel Data's (OF, OD)
+    // whole samples.
+    let unit = if info.float { bps } else { bps.min(2) };
+    let swap = info.big_endian && unit > 1;
     if info.planar_configuration == 1 && spp > 1 {
         interleave(src, info, out);
         if swap {
-            out.chunks_exact_mut(bps).for_each(|e| e.reverse());
+            out.chunks_exact_mut(unit).for_each(|e| e.reverse());
         }
     } else if swap {
-        for (d, e) in out.chunks_exact_mut(bps).zip(src.chunks_exact(bps)) {
+        for (d, e) in out.chunks_exact_mut(unit).zip(src.chunks_exact(unit)) {
             d.copy_from_slice(e);
             d.reverse();
         }

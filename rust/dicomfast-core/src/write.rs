@@ -188,44 +188,11 @@ impl<R: VrResolver> Writer<'_, R> {
         }
         let len = self.fit32(&n, value.len())?;
         write_header(out, n.tag, vr, len, self.dst);
-        let unit = self.swap_unit(&n, vr);
-        if src.big_endian != be && unit > 1 {
-            put_swapped(out, value, unit);
+        if src.big_endian != be && vr::swap_unit(vr) > 1 {
+            put_swapped(out, value, vr::swap_unit(vr));
             return Ok(None);
         }
         Ok(Some(value_range))
-    }
-
-    /// The groups of bytes a change of byte order reverses (PS3.5 7.3): the VR's unit,
-    /// except for native Pixel Data written as OW with 32 bits allocated, whose pixel
-    /// cells are reversed whole, as the native decoder (and pydicom) reads an Explicit VR
-    /// Big Endian cell: reversed as two 16-bit words, a cell's halves came back exchanged.
-    fn swap_unit(&self, n: &Node, vr: Vr) -> usize {
-        let unit = vr::swap_unit(vr);
-        if n.tag != tag::PIXEL_DATA || &vr != b"OW" {
-            return unit;
-        }
-        let bits_allocated = self
-            .index
-            .children(n.parent)
-            .map(|c| self.node(c))
-            .find(|c| c.tag == 0x0028_0100)
-            .and_then(|c| {
-                let v = self
-                    .buf
-                    .get(c.value_offset as usize..c.end_offset as usize)?;
-                let v: [u8; 2] = v.try_into().ok()?;
-                Some(if c.encoding().big_endian {
-                    u16::from_be_bytes(v)
-                } else {
-                    u16::from_le_bytes(v)
-                })
-            });
-        if bits_allocated == Some(32) {
-            4
-        } else {
-            unit
-        }
     }
 
     fn item(&self, i: u32, out: &mut Vec<u8>) -> Result<(), ParseError> {

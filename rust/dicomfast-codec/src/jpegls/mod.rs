@@ -6,12 +6,16 @@
 //! parameters), and through CharLS 2.4.5 (crate `charls-sys`, built from its bundled source
 //! with cmake, linked statically; feature `jpeg-ls`) for the rest (mapping tables, restart
 //! intervals, colour transforms, a preset MAXVAL below 2^P - 1) and for a stream ours finds
-//! damaged, so that CharLS has the last word on those as before. For CharLS the frame
-//! header is read and checked against the data set before anything is decoded, so it never
-//! writes more than the frame the data set describes (planes of the mode without
+//! damaged, so that CharLS has the last word on those as before. A stream of 2-7 bits that
+//! T.87's default thresholds find damaged is first tried with those CharLS 1.x computed
+//! ([`context::Defaults::CharLs1`]: DCMTK's `dcmcjpls` up to 3.6.x wrote such streams
+//! without saying so), and taken if every scan then decodes to its last bit. For CharLS the
+//! frame header is read and checked against the data set before anything is decoded, so it
+//! never writes more than the frame the data set describes (planes of the mode without
 //! interleaving are interleaved here; line and sample come interleaved).
 //!
-//! Encoding, by our own encoder ([`encoder`], CharLS's streams byte for byte): both
+//! Encoding, by our own encoder ([`encoder`], CharLS's streams byte for byte, but for the
+//! thresholds a near-lossless stream of 2-7 bits carries in an LSE marker): both
 //! syntaxes, 2-16 bits stored, 1-4 samples (sample-interleaved, no colour transform);
 //! samples are coded as their Bits Stored low bits (signed data as its two's complement
 //! pattern, as DCMTK and GDCM do), NEAR = [`EncodeParams::max_error`] for Near-Lossless

@@ -246,7 +246,16 @@ def test_32_bit_pixel_cells_survive_explicit_vr_big_endian(
     dicomfast.write(ds, src)
     if how == "convert":
         r = subprocess.run(
-            ["dicomfast", "convert", "-q", "-t", "explicit-be", str(src), "-o", str(tmp_path / "c")],
+            [
+                "dicomfast",
+                "convert",
+                "-q",
+                "-t",
+                "explicit-be",
+                str(src),
+                "-o",
+                str(tmp_path / "c"),
+            ],
             capture_output=True,
             text=True,
         )
@@ -267,7 +276,9 @@ def test_32_bit_pixel_cells_survive_explicit_vr_big_endian(
     assert r.returncode == 0, r.stderr
     np.testing.assert_array_equal(dicomfast.read(tmp_path / "dk.dcm").pixel_array, arr)
     # the same bytes as dcmconv +tb writes from the source
-    r = subprocess.run(["dcmconv", "+tb", str(src), str(tmp_path / "dk_be.dcm")], capture_output=True)
+    r = subprocess.run(
+        ["dcmconv", "+tb", str(src), str(tmp_path / "dk_be.dcm")], capture_output=True
+    )
     assert r.returncode == 0, r.stderr
     theirs = pydicom.dcmread(tmp_path / "dk_be.dcm").PixelData
     assert pydicom.dcmread(out).PixelData == theirs

@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpus_data import CORPUS
 from dicomfast.benchmark import registry
@@ -435,6 +436,37 @@ def test_files_dicomfast_does_not_do_are_named_not_hidden(
     assert decode["left_out"][1]["reason"].startswith("PixelDataError")
     assert "left out: 1 file(s) dicomfast does not read: README.txt (" in text
     assert "left out: 2 file(s) dicomfast does not read or decode: README.txt (" in text
+
+
+def test_files_the_codec_does_not_take_are_named_and_the_others_timed(
+    files: list[str],
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    """A 32-bit dose among CT slices, encoded to JPEG-LS (2-16 bits): the encode task ended
+    in an error for every file (found running ``--codec jpeg-ls`` over the corpus,
+    2026-12-08); now the dose is named with the reason and the slices are timed, every
+    contender on them."""
+    import dicomfast
+
+    dose = dicomfast.read(files[0])
+    dose.BitsAllocated, dose.BitsStored, dose.HighBit = 32, 32, 31
+    dose.PixelRepresentation = 0
+    dose.PixelData = np.arange(512 * 512, dtype="<u4").tobytes()
+    dose.save(tmp_path / "dose.dcm")
+    args = [*files, str(tmp_path / "dose.dcm"), "--tasks", "encode", "--codec", "jpeg-ls"]
+    code, text, doc = _bench([*args, "--against", "imagecodecs"], tmp_path, capsys)
+    assert code == 0
+    enc = doc["tasks"]["encode"]
+    assert enc["files"] == 3
+    assert [e["path"] for e in enc["left_out"]] == [str(tmp_path / "dose.dcm")]
+    assert "JPEG-LS encodes 2-16-bit samples" in enc["left_out"][0]["reason"]
+    ours = next(r for r in enc["results"] if r["contender"] == "dicomfast")
+    assert ours["status"] == "ok" and ours["files"] == 3
+    assert "left out: 1 file(s) dicomfast does not encode so, read or decode: dose.dcm (" in text
+    if _installed("imagecodecs"):
+        theirs = next(r for r in enc["results"] if r["contender"] == "imagecodecs")
+        assert theirs["status"] == "ok", theirs
 
 
 def test_files_serve_does_not_store_are_named_not_sent(

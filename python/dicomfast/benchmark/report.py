@@ -56,9 +56,12 @@ def table(doc: dict[str, Any]) -> str:
                 f"{Path(e['path']).name} ({_clip(e['reason'], 100)})" for e in gone[:LEFT_OUT_SHOWN]
             ]
             more = f", and {len(gone) - LEFT_OUT_SHOWN} more" if len(gone) > LEFT_OUT_SHOWN else ""
-            does = {"parse": "read", "values": "read", "store": "read or store"}.get(
-                task, "read or decode"
-            )
+            does = {
+                "parse": "read",
+                "values": "read",
+                "store": "read or store",
+                "encode": "encode so, read or decode",
+            }.get(task, "read or decode")
             out.append(
                 f"  left out: {len(gone)} file(s) dicomfast does not {does}: "
                 f"{', '.join(shown)}{more}"

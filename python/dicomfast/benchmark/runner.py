@@ -149,6 +149,8 @@ def run_task(
     """One task's section of the report (see :func:`run`)."""
     table = registry.contenders()
     files = workload.files_for(task)
+    left_out = workload.left_out_of(task)
+    workload = workload.for_task(task)
     nbytes = workload.nbytes_for(task) if files else 0
     section: dict[str, Any] = {
         "files": len(files),
@@ -157,7 +159,6 @@ def run_task(
         "reference": REFERENCE,
         "results": [],
     }
-    left_out = workload.left_out_of(task)
     if left_out:  # the reference's own failures, never hidden
         section["left_out"] = [{"path": str(f), "reason": r} for f, r in left_out.items()]
     results: list[dict[str, Any]] = section["results"]

@@ -80,6 +80,8 @@ class Workload:
         self.undecodable: dict[Path, str] = {}
         #: files with nothing to send them under (no SOP Class or Instance UID), and why
         self.unstorable: dict[Path, str] = {}
+        #: pixel files whose frames dicomfast does not encode with :attr:`codec`, and why
+        self.unencodable: dict[Path, str] = {}
 
     # -- sizes -----------------------------------------------------------------------------
     @cached_property
@@ -155,10 +157,37 @@ class Workload:
             out.append(f)
         return out
 
+    @cached_property
+    def encodable(self) -> list[Path]:
+        """The pixel files whose frames dicomfast encodes with :attr:`codec` (each tried
+        once; the others, a 32-bit dose under JPEG-LS say, are in :attr:`unencodable`,
+        with the reason)."""
+        from dicomfast.pixels.encode import encode_frames
+
+        out = []
+        for f, a, info in zip(self.pixel_files, self.arrays, self.infos, strict=True):
+            try:
+                encode_frames(a, info, self.codec, threads=1)
+            except Exception as e:  # noqa: BLE001 - the reason is reported
+                self.unencodable[f] = f"{type(e).__name__}: {e}"
+                continue
+            out.append(f)
+        return out
+
     def files_for(self, task: str) -> list[Path]:
         if task == "store":
             return self.storable
+        if task == "encode":
+            return self.encodable
         return self.readable if task in ("parse", "values") else self.pixel_files
+
+    def for_task(self, task: str) -> Workload:
+        """This workload, or for a task that leaves out some of :attr:`pixel_files` (encode:
+        the files the codec does not take), the same on the others only, so that
+        :attr:`arrays` and :attr:`infos` are those of the task's files."""
+        if task == "encode" and self.encodable != self.pixel_files:
+            return self.only(self.encodable)
+        return self
 
     def left_out_of(self, task: str) -> dict[Path, str]:
         """The files given that a task leaves out because dicomfast, the reference, does
@@ -169,6 +198,8 @@ class Workload:
             return dict(self.unreadable)
         if task == "store":
             return {**self.unreadable, **self.unstorable}
+        if task == "encode":
+            return {**self.unencodable, **self.unreadable, **self.undecodable}
         return {**self.unreadable, **self.undecodable}
 
     def nbytes_for(self, task: str) -> int:
@@ -225,6 +256,8 @@ class Workload:
             seed["storable"] = [f for f in self.storable if f in keep]
         if "syntax" in known:
             seed["syntax"] = {f: s for f, s in self.syntax.items() if f in keep}
+        if "encodable" in known:
+            seed["encodable"] = [f for f in self.encodable if f in keep]
         if "pixel_files" in known:
             seed["pixel_files"] = [f for f in self.pixel_files if f in keep]
             for name in ("arrays", "infos"):

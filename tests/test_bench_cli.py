@@ -443,10 +443,10 @@ def test_files_the_codec_does_not_take_are_named_and_the_others_timed(
     tmp_path: Path,
     capsys,  # noqa: ANN001
 ) -> None:
-    """A 32-bit dose among CT slices, encoded to JPEG-LS (2-16 bits): the encode task ended
-    in an error for every file (found running ``--codec jpeg-ls`` over the corpus,
-    2026-12-08); now the dose is named with the reason and the slices are timed, every
-    contender on them."""
+    """A 32-bit dose among CT slices, encoded to JPEG-LS (2-16 bits) or transcoded to JPEG
+    Lossless (8 or 16 bits allocated): each task ended in an error for every file (found
+    running ``--codec jpeg-ls`` over the corpus, 2026-12-08); now the dose is named with the
+    reason and the slices are timed, every contender on them."""
     import dicomfast
 
     dose = dicomfast.read(files[0])
@@ -454,16 +454,20 @@ def test_files_the_codec_does_not_take_are_named_and_the_others_timed(
     dose.PixelRepresentation = 0
     dose.PixelData = np.arange(512 * 512, dtype="<u4").tobytes()
     dose.save(tmp_path / "dose.dcm")
-    args = [*files, str(tmp_path / "dose.dcm"), "--tasks", "encode", "--codec", "jpeg-ls"]
+    args = [*files, str(tmp_path / "dose.dcm"), "--tasks", "encode,transcode"]
+    args += ["--codec", "jpeg-ls", "--transcode-to", "jpeg-ll-sv1"]
     code, text, doc = _bench([*args, "--against", "imagecodecs"], tmp_path, capsys)
     assert code == 0
-    enc = doc["tasks"]["encode"]
-    assert enc["files"] == 3
+    enc, tra = doc["tasks"]["encode"], doc["tasks"]["transcode"]
+    assert enc["files"] == tra["files"] == 3
     assert [e["path"] for e in enc["left_out"]] == [str(tmp_path / "dose.dcm")]
+    assert [e["path"] for e in tra["left_out"]] == [str(tmp_path / "dose.dcm")]
     assert "JPEG-LS encodes 2-16-bit samples" in enc["left_out"][0]["reason"]
-    ours = next(r for r in enc["results"] if r["contender"] == "dicomfast")
-    assert ours["status"] == "ok" and ours["files"] == 3
-    assert "left out: 1 file(s) dicomfast does not encode so, read or decode: dose.dcm (" in text
+    assert "JPEG Lossless encodes 8 or 16 bits allocated" in tra["left_out"][0]["reason"]
+    for task in (enc, tra):
+        ours = next(r for r in task["results"] if r["contender"] == "dicomfast")
+        assert ours["status"] == "ok", ours
+    assert text.count("left out: 1 file(s) dicomfast does not encode so, read or decode") == 2
     if _installed("imagecodecs"):
         theirs = next(r for r in enc["results"] if r["contender"] == "imagecodecs")
         assert theirs["status"] == "ok", theirs

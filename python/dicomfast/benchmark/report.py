@@ -61,6 +61,7 @@ def table(doc: dict[str, Any]) -> str:
                 "values": "read",
                 "store": "read or store",
                 "encode": "encode so, read or decode",
+                "transcode": "encode so, read or decode",
             }.get(task, "read or decode")
             out.append(
                 f"  left out: {len(gone)} file(s) dicomfast does not {does}: "

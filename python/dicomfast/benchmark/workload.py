@@ -80,8 +80,9 @@ class Workload:
         self.undecodable: dict[Path, str] = {}
         #: files with nothing to send them under (no SOP Class or Instance UID), and why
         self.unstorable: dict[Path, str] = {}
-        #: pixel files whose frames dicomfast does not encode with :attr:`codec`, and why
-        self.unencodable: dict[Path, str] = {}
+        #: pixel files whose frames dicomfast does not encode for a task (encode: with
+        #: :attr:`codec`; transcode: in their :meth:`transcode_target`), and why
+        self.unencodable: dict[str, dict[Path, str]] = {"encode": {}, "transcode": {}}
 
     # -- sizes -----------------------------------------------------------------------------
     @cached_property
@@ -158,35 +159,45 @@ class Workload:
         return out
 
     @cached_property
-    def encodable(self) -> list[Path]:
-        """The pixel files whose frames dicomfast encodes with :attr:`codec` (each tried
-        once; the others, a 32-bit dose under JPEG-LS say, are in :attr:`unencodable`,
-        with the reason)."""
+    def encodable(self) -> dict[str, list[Path]]:
+        """Per task that encodes frames (encode: with :attr:`codec`; transcode: in each
+        file's :meth:`transcode_target`, when compressed), the pixel files dicomfast
+        encodes so, each tried once; the others (a 32-bit dose has no JPEG-LS, say) are in
+        :attr:`unencodable`, with the reason."""
         from dicomfast.pixels.encode import encode_frames
 
-        out = []
+        out: dict[str, list[Path]] = {"encode": [], "transcode": []}
         for f, a, info in zip(self.pixel_files, self.arrays, self.infos, strict=True):
-            try:
-                encode_frames(a, info, self.codec, threads=1)
-            except Exception as e:  # noqa: BLE001 - the reason is reported
-                self.unencodable[f] = f"{type(e).__name__}: {e}"
-                continue
-            out.append(f)
+            tried: dict[str, str] = {}  # syntax -> the error, "" when it encodes
+            for task, ts in (("encode", self.codec), ("transcode", self.transcode_target(f))):
+                if task == "transcode" and ts in NATIVE:
+                    out[task].append(f)
+                    continue
+                if ts not in tried:
+                    try:
+                        encode_frames(a, info, ts, threads=1)
+                        tried[ts] = ""
+                    except Exception as e:  # noqa: BLE001 - the reason is reported
+                        tried[ts] = f"{type(e).__name__}: {e}"
+                if tried[ts]:
+                    self.unencodable[task][f] = tried[ts]
+                else:
+                    out[task].append(f)
         return out
 
     def files_for(self, task: str) -> list[Path]:
         if task == "store":
             return self.storable
-        if task == "encode":
-            return self.encodable
+        if task in ("encode", "transcode"):
+            return self.encodable[task]
         return self.readable if task in ("parse", "values") else self.pixel_files
 
     def for_task(self, task: str) -> Workload:
-        """This workload, or for a task that leaves out some of :attr:`pixel_files` (encode:
-        the files the codec does not take), the same on the others only, so that
+        """This workload, or for a task that leaves out some of :attr:`pixel_files` (the
+        files dicomfast does not encode so), the same on the others only, so that
         :attr:`arrays` and :attr:`infos` are those of the task's files."""
-        if task == "encode" and self.encodable != self.pixel_files:
-            return self.only(self.encodable)
+        if task in ("encode", "transcode") and self.encodable[task] != self.pixel_files:
+            return self.only(self.encodable[task])
         return self
 
     def left_out_of(self, task: str) -> dict[Path, str]:
@@ -198,8 +209,8 @@ class Workload:
             return dict(self.unreadable)
         if task == "store":
             return {**self.unreadable, **self.unstorable}
-        if task == "encode":
-            return {**self.unencodable, **self.unreadable, **self.undecodable}
+        if task in ("encode", "transcode"):
+            return {**self.unencodable[task], **self.unreadable, **self.undecodable}
         return {**self.unreadable, **self.undecodable}
 
     def nbytes_for(self, task: str) -> int:
@@ -257,7 +268,7 @@ class Workload:
         if "syntax" in known:
             seed["syntax"] = {f: s for f, s in self.syntax.items() if f in keep}
         if "encodable" in known:
-            seed["encodable"] = [f for f in self.encodable if f in keep]
+            seed["encodable"] = {t: [f for f in v if f in keep] for t, v in self.encodable.items()}
         if "pixel_files" in known:
             seed["pixel_files"] = [f for f in self.pixel_files if f in keep]
             for name in ("arrays", "infos"):

@@ -548,3 +548,17 @@ def test_lossy_jpeg_overshoot_is_not_wrapped_past_bits_stored(
     assert np.abs(theirs.pixel_array.astype(int) - ours).max() <= (0 if bits <= 8 else 4)
     if shutil.which("dcmdjpeg"):
         np.testing.assert_array_equal(_dcmdjpeg(ds, tmp_path), ours)
+
+
+def test_jpeg_ls_near_lossless_default_fits_two_bit_samples() -> None:
+    """NEAR is at most MAXVAL / 2 (T.87 C.2.4.1.1): 1 for 2-bit samples. The default of 2
+    was refused for them (found by random runs of the lossy encoders, 2026-12-08); asked
+    for explicitly, it still is."""
+    arr = (np.arange(40 * 30).reshape(40, 30) % 4).astype("u1")
+    ds = make_dataset(arr, 2).compress("jpeg-ls-near")
+    assert ds.file_meta.TransferSyntaxUID == uids.JPEGLSNearLossless
+    assert np.abs(ds.pixel_array.astype(int) - arr).max() <= 1
+    with pytest.raises(PixelDataError, match="NEAR 2 is above 1"):
+        make_dataset(arr, 2).compress("jpeg-ls-near", max_error=2)
+    eight = make_dataset((arr * 60).astype("u1"), 8).compress("jpeg-ls-near")
+    assert np.abs(eight.pixel_array.astype(int) - arr * 60).max() <= 2

@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--max-error",
         type=int,
         metavar="N",
-        help="JPEG-LS near-lossless: largest error per sample, 0-255 (default 2)",
+        help="JPEG-LS near-lossless: largest error per sample, 0-255 (default 2; 1 for 2-bit samples)",
     )
     lossy.add_argument(
         "--ratio",

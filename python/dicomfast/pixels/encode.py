@@ -278,7 +278,8 @@ def compress(
 
     ``transfer_syntax``: RLE Lossless, JPEG Lossless (4.57, ``predictor`` 1-7), JPEG
     Lossless SV1 (4.70), Deflated Image Frame Compression, JPEG-LS Lossless (4.80) and
-    Near-Lossless (4.81, ``max_error`` NEAR, default 2), JPEG 2000 Lossless (4.90) and
+    Near-Lossless (4.81, ``max_error`` NEAR, default 2, or 1 for 2-bit samples: at most
+    half their largest value), JPEG 2000 Lossless (4.90) and
     lossy (4.91, ``ratio``: target compression ratio, default 10), HTJ2K Lossless (4.201),
     Lossless RPCL (4.202) and lossy (4.203, ``ratio``), JPEG Baseline (4.50, 8-bit) and
     Extended (4.51, 12-bit; ``quality`` 1-100, default 90), as a UID or a short name
@@ -299,6 +300,9 @@ def compress(
         raise PixelDataError("float pixel data cannot be compressed by dicomfast", tag=info.tag)
     if ts == JPEG_LOSSLESS_SV1 and predictor != 1:
         raise PixelDataError(f"JPEG Lossless SV1 ({ts}) uses predictor 1; use {JPEG_LOSSLESS}")
+    if ts == uids.JPEGLSNearLossless and max_error is None:
+        # the default, or the largest NEAR the samples allow (MAXVAL / 2: 1 for 2 bits)
+        max_error = min(DEFAULT_MAX_ERROR, ((1 << info.bits_stored) - 1) // 2)
     if arr is None:
         arr = decode_frames(ds, threads=threads, info=info)
     rgb = info.samples_per_pixel == 3 and info.photometric_interpretation in ("RGB", *_MCT_NAMES)

@@ -96,7 +96,7 @@ def _encode_frame(src: bytes, runner: Any) -> bytes:
         rows, columns, spp, max(8, bits_allocated), bits_stored, runner.pixel_representation
     )
     # pydicom's lossy options (jls_error, j2k_cr) where its encoders take them.
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"bits_stored": bits_stored}
     if runner.get_option("jls_error") is not None:
         options["max_error"] = int(runner.get_option("jls_error"))
     if runner.get_option("j2k_cr"):

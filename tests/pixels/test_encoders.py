@@ -560,5 +560,9 @@ def test_jpeg_ls_near_lossless_default_fits_two_bit_samples() -> None:
     assert np.abs(ds.pixel_array.astype(int) - arr).max() <= 1
     with pytest.raises(PixelDataError, match="NEAR 2 is above 1"):
         make_dataset(arr, 2).compress("jpeg-ls-near", max_error=2)
+    # the same default where frames are encoded without a data set
+    frame = encode_frame(arr, bits_stored=2, transfer_syntax=uids.JPEGLSNearLossless)
+    back = decode_frame(frame, 40, 30, 1, 8, 2, 0, 0, transfer_syntax=uids.JPEGLSNearLossless)
+    assert np.abs(back.astype(int) - arr).max() <= 1
     eight = make_dataset((arr * 60).astype("u1"), 8).compress("jpeg-ls-near")
     assert np.abs(eight.pixel_array.astype(int) - arr * 60).max() <= 2

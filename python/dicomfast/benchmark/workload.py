@@ -83,6 +83,8 @@ class Workload:
         #: pixel files whose frames dicomfast does not encode for a task (encode: with
         #: :attr:`codec`; transcode: in their :meth:`transcode_target`), and why
         self.unencodable: dict[str, dict[Path, str]] = {"encode": {}, "transcode": {}}
+        #: the pixel files dicomfast encodes so, per task, once tried (:meth:`encodable`)
+        self._encodable: dict[str, list[Path]] = {}
 
     # -- sizes -----------------------------------------------------------------------------
     @cached_property
@@ -158,46 +160,44 @@ class Workload:
             out.append(f)
         return out
 
-    @cached_property
-    def encodable(self) -> dict[str, list[Path]]:
-        """Per task that encodes frames (encode: with :attr:`codec`; transcode: in each
+    def encodable(self, task: str) -> list[Path]:
+        """For a task that encodes frames (encode: with :attr:`codec`; transcode: in each
         file's :meth:`transcode_target`, when compressed), the pixel files dicomfast
-        encodes so, each tried once; the others (a 32-bit dose has no JPEG-LS, say) are in
-        :attr:`unencodable`, with the reason."""
+        encodes so, each tried once, when the task first asks; the others (a 32-bit dose
+        has no JPEG-LS, say) are in :attr:`unencodable`, with the reason."""
+        known = self._encodable.get(task)
+        if known is not None:
+            return known
         from dicomfast.pixels.encode import encode_frames
 
-        out: dict[str, list[Path]] = {"encode": [], "transcode": []}
+        out = []
         for f, a, info in zip(self.pixel_files, self.arrays, self.infos, strict=True):
-            tried: dict[str, str] = {}  # syntax -> the error, "" when it encodes
-            for task, ts in (("encode", self.codec), ("transcode", self.transcode_target(f))):
-                if task == "transcode" and ts in NATIVE:
-                    out[task].append(f)
-                    continue
-                if ts not in tried:
-                    try:
-                        encode_frames(a, info, ts, threads=1)
-                        tried[ts] = ""
-                    except Exception as e:  # noqa: BLE001 - the reason is reported
-                        tried[ts] = f"{type(e).__name__}: {e}"
-                if tried[ts]:
-                    self.unencodable[task][f] = tried[ts]
-                else:
-                    out[task].append(f)
+            ts = self.codec if task == "encode" else self.transcode_target(f)
+            if task == "transcode" and ts in NATIVE:
+                out.append(f)
+                continue
+            try:
+                encode_frames(a, info, ts, threads=1)
+            except Exception as e:  # noqa: BLE001 - the reason is reported
+                self.unencodable[task][f] = f"{type(e).__name__}: {e}"
+                continue
+            out.append(f)
+        self._encodable[task] = out
         return out
 
     def files_for(self, task: str) -> list[Path]:
         if task == "store":
             return self.storable
         if task in ("encode", "transcode"):
-            return self.encodable[task]
+            return self.encodable(task)
         return self.readable if task in ("parse", "values") else self.pixel_files
 
     def for_task(self, task: str) -> Workload:
         """This workload, or for a task that leaves out some of :attr:`pixel_files` (the
         files dicomfast does not encode so), the same on the others only, so that
         :attr:`arrays` and :attr:`infos` are those of the task's files."""
-        if task in ("encode", "transcode") and self.encodable[task] != self.pixel_files:
-            return self.only(self.encodable[task])
+        if task in ("encode", "transcode") and self.encodable(task) != self.pixel_files:
+            return self.only(self.encodable(task))
         return self
 
     def left_out_of(self, task: str) -> dict[Path, str]:
@@ -259,6 +259,7 @@ class Workload:
             tolerance=self.tolerance,
         )
         part._parent = self
+        part._encodable = {t: [f for f in v if f in keep] for t, v in self._encodable.items()}
         # The cached properties known here, narrowed (each is one value per file).
         known, seed = self.__dict__, part.__dict__
         if "readable" in known:
@@ -267,8 +268,6 @@ class Workload:
             seed["storable"] = [f for f in self.storable if f in keep]
         if "syntax" in known:
             seed["syntax"] = {f: s for f, s in self.syntax.items() if f in keep}
-        if "encodable" in known:
-            seed["encodable"] = {t: [f for f in v if f in keep] for t, v in self.encodable.items()}
         if "pixel_files" in known:
             seed["pixel_files"] = [f for f in self.pixel_files if f in keep]
             for name in ("arrays", "infos"):

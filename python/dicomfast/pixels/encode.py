@@ -106,14 +106,19 @@ def encode_options(
     max_error: int | None = None,
     ratio: int | None = None,
     colour_transform: bool = False,
+    bits_stored: int = 16,
 ) -> dict[str, Any]:
     """The codec keywords for ``ts`` (a UID): each lossy setting only reaches the syntax
-    it belongs to, so a lossless syntax never loses information."""
+    it belongs to, so a lossless syntax never loses information. JPEG-LS near-lossless
+    without ``max_error`` takes the default, or the largest NEAR samples of
+    ``bits_stored`` bits allow (MAXVAL / 2, T.87 C.2.4.1.1: 1 for 2 bits)."""
     opts: dict[str, Any] = {"colour_transform": colour_transform}
     if ts in (uids.JPEGBaseline8Bit, uids.JPEGExtended12Bit) and quality is not None:
         opts["quality"] = quality
     if ts == uids.JPEGLSNearLossless:
-        opts["max_error"] = DEFAULT_MAX_ERROR if max_error is None else max_error
+        if max_error is None:
+            max_error = min(DEFAULT_MAX_ERROR, ((1 << bits_stored) - 1) // 2)
+        opts["max_error"] = max_error
     if ts in _BY_RATIO and ratio is not None:
         opts["ratio"] = ratio
     return opts
@@ -184,6 +189,7 @@ def encode_frame(
         bits_stored or bits_allocated,
         pixel_representation or 0,
     )
+    options.setdefault("bits_stored", bits_stored or bits_allocated)
     return _core.encode_frame(data, image, ts, predictor, **encode_options(ts, **options))
 
 
@@ -202,6 +208,7 @@ def encode_frames(
     ``colour_transform``."""
     ts = _syntax(transfer_syntax)
     a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
+    options.setdefault("bits_stored", info.bits_stored)
     return _core.encode_frames(
         a, _interleaved(info), ts, predictor, threads, **encode_options(ts, **options)
     )
@@ -233,6 +240,7 @@ def encapsulated_value(
     array to fill (default: a new one), so a caller can reuse its buffers."""
     ts = _syntax(transfer_syntax)
     a, _, _, _ = _frames_layout(arr, info.samples_per_pixel)
+    options.setdefault("bits_stored", info.bits_stored)
     value: np.ndarray = _core.encode_frames_encapsulated(
         a,
         _interleaved(info),
@@ -300,15 +308,17 @@ def compress(
         raise PixelDataError("float pixel data cannot be compressed by dicomfast", tag=info.tag)
     if ts == JPEG_LOSSLESS_SV1 and predictor != 1:
         raise PixelDataError(f"JPEG Lossless SV1 ({ts}) uses predictor 1; use {JPEG_LOSSLESS}")
-    if ts == uids.JPEGLSNearLossless and max_error is None:
-        # the default, or the largest NEAR the samples allow (MAXVAL / 2: 1 for 2 bits)
-        max_error = min(DEFAULT_MAX_ERROR, ((1 << info.bits_stored) - 1) // 2)
     if arr is None:
         arr = decode_frames(ds, threads=threads, info=info)
     rgb = info.samples_per_pixel == 3 and info.photometric_interpretation in ("RGB", *_MCT_NAMES)
     mct = ts in _J2K_MCT and rgb
     options = encode_options(
-        ts, quality=quality, max_error=max_error, ratio=ratio, colour_transform=mct
+        ts,
+        quality=quality,
+        max_error=max_error,
+        ratio=ratio,
+        colour_transform=mct,
+        bits_stored=info.bits_stored,
     )
     value = encapsulated_value(
         arr, info, ts, predictor=predictor, threads=threads, allocate=allocate, **options

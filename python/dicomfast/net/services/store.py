@@ -162,12 +162,15 @@ def prepare(
             body = b"".join(encode_dataset(ds, True, False, file_body=True))
             return exact, sop_class, sop_instance, body
         return exact, sop_class, sop_instance, encode(ds, file_ts)
-    # each accepted syntax named once (a class proposed in several contexts may be
-    # accepted with the same syntax in each)
-    accepted = ", ".join(dict.fromkeys(uids.name_of(c.transfer_syntax or "") for c in candidates))
+
+    def accepted() -> str:
+        # each accepted syntax named once (a class proposed in several contexts may be
+        # accepted with the same syntax in each)
+        return ", ".join(dict.fromkeys(uids.name_of(c.transfer_syntax or "") for c in candidates))
+
     if uids.is_encapsulated(file_ts):
         raise PresentationContextError(
-            f"the peer accepted {accepted} but not {uids.name_of(file_ts)} for "
+            f"the peer accepted {accepted()} but not {uids.name_of(file_ts)} for "
             f"{uids.name_of(sop_class)}; compressed data is not converted",
             path=where,
             peer=assoc.peer,
@@ -177,7 +180,7 @@ def prepare(
         if pc is not None:
             return pc, sop_class, sop_instance, encode(ds, ts)
     raise PresentationContextError(
-        f"the peer accepted only {accepted} for {uids.name_of(sop_class)}; "
+        f"the peer accepted only {accepted()} for {uids.name_of(sop_class)}; "
         f"cannot convert from {uids.name_of(file_ts)}",
         path=where,
         peer=assoc.peer,

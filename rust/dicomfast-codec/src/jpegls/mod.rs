@@ -627,6 +627,17 @@ mod tests {
         assert_eq!(cases, 92);
     }
 
+    /// What a test codes: `comps` samples of `bits` bits, `w` x `h`, NEAR `near`.
+    fn coded(w: u32, h: u32, comps: u16, bits: u16, near: u8) -> encoder::Image {
+        encoder::Image {
+            w: w as usize,
+            h: h as usize,
+            comps: usize::from(comps),
+            precision: bits as u8,
+            near,
+        }
+    }
+
     /// `stream` without its first LSE marker segment (before the first SOS).
     fn without_lse(stream: &[u8]) -> Vec<u8> {
         let at = stream
@@ -659,13 +670,7 @@ mod tests {
             info.bits_stored = bits;
             let n = (w * h) as usize * usize::from(comps);
             let src = image(n, 1, (1u32 << bits) - 1, 3, k as u64);
-            let image = encoder::Image {
-                w: w as usize,
-                h: h as usize,
-                comps: usize::from(comps),
-                precision: bits as u8,
-                near,
-            };
+            let image = coded(w, h, comps, bits, near);
             let mut legacy = Vec::new();
             encoder::encode_as(&src, image, &mut legacy, context::Defaults::CharLs1).unwrap();
             assert!(
@@ -735,13 +740,7 @@ mod tests {
                 let ilv = if comps > 1 { 2 } else { 0 };
                 let theirs = charls_encode(&src, &info, ilv, near, None);
                 let mut ours = Vec::new();
-                let image = encoder::Image {
-                    w: w as usize,
-                    h: h as usize,
-                    comps: usize::from(comps),
-                    precision: bits as u8,
-                    near: near as u8,
-                };
+                let image = coded(w, h, comps, bits, near as u8);
                 encoder::encode(&src, image, &mut ours).unwrap();
                 if bits < 8 {
                     // Ours carries the default thresholds in an LSE marker below 8 bits
